@@ -1,0 +1,88 @@
+/* DAO for audit_event. */
+#include "audit/audit.h"
+#include "audit/audit_store.h"
+#include "common/pg_json.h"
+#include "common/pg_time.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+int audit_record(struct store_conn *c, const struct pg_call *call, const char *action,
+		 const char *target_type, int64_t target_id, json_t *details, struct pg_err *err)
+{
+	static const char sql[] =
+		"INSERT INTO audit_event (at, actor, action, target_type, target_id, trace_id,"
+		" source_ip, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	char idbuf[24];
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)target_id);
+	char *d = details ? pg_json_dump(details) : NULL;
+	store_bind_i64(st, 1, pg_time_now_ms());
+	store_bind_text(st, 2, call->actor);
+	store_bind_text(st, 3, action);
+	store_bind_text(st, 4, target_type);
+	store_bind_text(st, 5, target_id ? idbuf : NULL);
+	store_bind_text(st, 6, call->trace_id);
+	store_bind_text(st, 7, call->source_ip);
+	store_bind_text(st, 8, d ? d : "{}");
+	rc = store_step(st, err);
+	store_done(st);
+	free(d);
+	return rc < 0 ? rc : 0;
+}
+
+int audit_store_list(struct store_conn *c, const struct audit_filter *f, json_t *items,
+		     int64_t *next, struct pg_err *err)
+{
+	/* NULL filters match everything; one statement serves all combinations. */
+	static const char sql[] =
+		"SELECT id, at, actor, action, target_type, target_id, trace_id, source_ip, details"
+		" FROM audit_event WHERE id < $1"
+		" AND ($2 IS NULL OR actor = $2) AND ($3 IS NULL OR action = $3)"
+		" AND ($4 IS NULL OR target_type = $4) AND ($5 IS NULL OR target_id = $5)"
+		" AND ($6 IS NULL OR trace_id = $6) AND at >= $7 AND at <= $8"
+		" ORDER BY id DESC LIMIT $9";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, f->before_id);
+	store_bind_text(st, 2, f->actor);
+	store_bind_text(st, 3, f->action);
+	store_bind_text(st, 4, f->target_type);
+	store_bind_text(st, 5, f->target_id);
+	store_bind_text(st, 6, f->trace_id);
+	store_bind_i64(st, 7, f->since_ms);
+	store_bind_i64(st, 8, f->until_ms);
+	store_bind_i64(st, 9, f->limit + 1);
+	int64_t n = 0, last = 0;
+	*next = 0;
+	while ((rc = store_step(st, err)) > 0) {
+		if (n == f->limit) {
+			*next = last;
+			break;
+		}
+		json_t *e = json_object();
+		last = store_col_i64(st, 0);
+		json_object_set_new(e, "id", json_integer(last));
+		pg_json_set_time(e, "at", store_col_i64(st, 1));
+		json_object_set_new(e, "actor", json_string(store_col_text(st, 2)));
+		json_object_set_new(e, "action", json_string(store_col_text(st, 3)));
+		json_object_set_new(e, "targetType", json_string(store_col_text(st, 4)));
+		json_object_set_new(e, "targetId",
+				    store_col_null(st, 5) ? json_null() : json_string(store_col_text(st, 5)));
+		json_object_set_new(e, "traceId",
+				    store_col_null(st, 6) ? json_null() : json_string(store_col_text(st, 6)));
+		json_object_set_new(e, "sourceIp",
+				    store_col_null(st, 7) ? json_null() : json_string(store_col_text(st, 7)));
+		json_object_set_new(e, "details", pg_json_load_text(store_col_text(st, 8)));
+		json_array_append_new(items, e);
+		n++;
+	}
+	store_done(st);
+	return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,61 @@
+/* auth: API tokens. Admin tokens carry permission codes; agent tokens belong
+ * to one node. Secrets are random, shown once, stored as SHA-256 only. */
+#ifndef AUTH_H
+#define AUTH_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/pg_err.h"
+
+struct store;
+struct store_conn;
+
+typedef uint64_t auth_perms;
+
+enum auth_kind { AUTH_NONE = 0, AUTH_ADMIN, AUTH_AGENT };
+
+/* Who is calling: filled by auth_verify, carried through requests into audit. */
+struct auth_principal {
+	enum auth_kind kind;
+	int64_t token_id;
+	int64_t node_id; /* agent tokens */
+	auth_perms perms;
+	char actor[96];  /* "token:3:deploy-bot", "node:7", "system" */
+};
+
+#define AUTH_SECRET_LEN 69 /* "pga_" + 64 hex + NUL */
+
+/* Permission codes known to this build; bit i of auth_perms is codes[i]. */
+extern const char *const auth_perm_codes[];
+/* Bit of a code, or -1 when unknown. */
+int auth_perm_bit(const char *code);
+bool auth_has_perm(const struct auth_principal *p, const char *code);
+auth_perms auth_perms_all(void);
+/* ["admin:node:read", ...] or ["*"] when every permission is held. */
+json_t *auth_perms_to_json(auth_perms perms);
+/* Parses an array of codes ("*" means all); err names the bad entry. */
+int auth_perms_from_json(json_t *arr, const char *field, auth_perms *out, struct pg_err *err);
+
+/* Looks up a presented secret. 0 and *out filled, or PG_EUNAUTH. */
+int auth_verify(struct store_conn *c, const char *secret, struct auth_principal *out,
+		struct pg_err *err);
+
+/* Creates the bootstrap admin token on first start: when the store holds no
+ * admin token, writes a new one to path (mode 0600) and prints it once. */
+int auth_bootstrap(struct store *s, const char *path, struct pg_err *err);
+
+/* Creates an admin token inside the caller's transaction. */
+int auth_admin_token_create(struct store_conn *c, const char *name, auth_perms perms,
+			    int64_t created_by, int64_t expires_at, char secret[AUTH_SECRET_LEN],
+			    int64_t *id, struct pg_err *err);
+/* Issues a node's agent token inside the caller's transaction, revoking the
+ * node's previous ones. secret receives the one-time value. */
+int auth_agent_token_issue(struct store_conn *c, int64_t node_id, char secret[AUTH_SECRET_LEN],
+			   int64_t *token_id, struct pg_err *err);
+/* Revokes every token of a node (inside the caller's transaction). */
+int auth_agent_tokens_revoke(struct store_conn *c, int64_t node_id, struct pg_err *err);
+
+
+#endif

@@ -1,0 +1,179 @@
+/* DAO for auth_token. */
+#include "auth/auth_store.h"
+#include "common/pg_json.h"
+#include "common/pg_time.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int auth_store_find_by_hash(struct store_conn *c, const char *hash, struct auth_token_row *out,
+			    struct pg_err *err)
+{
+	static const char sql[] =
+		"SELECT id, kind, COALESCE(node_id, 0), name, permissions, COALESCE(expires_at, 0),"
+		" COALESCE(revoked_at, 0), secret_hash FROM auth_token WHERE secret_hash = $1";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_text(st, 1, hash);
+	rc = store_step(st, err);
+	if (rc > 0) {
+		out->id = store_col_i64(st, 0);
+		snprintf(out->kind, sizeof(out->kind), "%s", store_col_text(st, 1));
+		out->node_id = store_col_i64(st, 2);
+		snprintf(out->name, sizeof(out->name), "%s", store_col_text(st, 3));
+		out->permissions = strdup(store_col_text(st, 4));
+		out->expires_at = store_col_i64(st, 5);
+		out->revoked_at = store_col_i64(st, 6);
+		snprintf(out->secret_hash, sizeof(out->secret_hash), "%s", store_col_text(st, 7));
+		rc = 0;
+	} else if (rc == 0) {
+		rc = pg_err_set(err, PG_EUNAUTH, "Authorization", "unknown token");
+	}
+	store_done(st);
+	return rc;
+}
+
+int auth_store_insert(struct store_conn *c, const char *name, const char *kind, int64_t node_id,
+		      const char *hash, const char *perms_json, int64_t created_by,
+		      int64_t expires_at, int64_t *id, struct pg_err *err)
+{
+	static const char sql[] =
+		"INSERT INTO auth_token (name, kind, node_id, secret_hash, permissions, created_by,"
+		" created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_text(st, 1, name);
+	store_bind_text(st, 2, kind);
+	if (node_id)
+		store_bind_i64(st, 3, node_id);
+	store_bind_text(st, 4, hash);
+	store_bind_text(st, 5, perms_json);
+	if (created_by)
+		store_bind_i64(st, 6, created_by);
+	store_bind_i64(st, 7, pg_time_now_ms());
+	if (expires_at)
+		store_bind_i64(st, 8, expires_at);
+	rc = store_step(st, err);
+	if (rc > 0) {
+		*id = store_col_i64(st, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = pg_err_set(err, PG_EINTERNAL, "", "insert returned no id");
+	}
+	store_done(st);
+	return rc;
+}
+
+int auth_store_revoke(struct store_conn *c, int64_t id, struct pg_err *err)
+{
+	static const char sql[] = "UPDATE auth_token SET revoked_at = $1"
+				  " WHERE id = $2 AND kind = 'admin' AND revoked_at IS NULL";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, pg_time_now_ms());
+	store_bind_i64(st, 2, id);
+	rc = store_step(st, err);
+	store_done(st);
+	if (rc < 0)
+		return rc;
+	if (store_changes(c) == 0)
+		return pg_err_set(err, PG_ENOTFOUND, "id", "no live admin token %lld", (long long)id);
+	return 0;
+}
+
+int auth_store_revoke_node(struct store_conn *c, int64_t node_id, struct pg_err *err)
+{
+	static const char sql[] = "UPDATE auth_token SET revoked_at = $1"
+				  " WHERE node_id = $2 AND revoked_at IS NULL";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, pg_time_now_ms());
+	store_bind_i64(st, 2, node_id);
+	rc = store_step(st, err);
+	store_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+int auth_store_count_admin(struct store_conn *c, int64_t *n, struct pg_err *err)
+{
+	static const char sql[] = "SELECT COUNT(*) FROM auth_token WHERE kind = 'admin'";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	rc = store_step(st, err);
+	*n = rc > 0 ? store_col_i64(st, 0) : 0;
+	store_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+#define TOKEN_COLS "id, name, permissions, created_by, created_at, expires_at, revoked_at"
+
+static json_t *token_row(struct store_stmt *st)
+{
+	json_t *t = json_object();
+	json_object_set_new(t, "id", json_integer(store_col_i64(st, 0)));
+	json_object_set_new(t, "name", json_string(store_col_text(st, 1)));
+	json_object_set_new(t, "permissions", pg_json_load_text(store_col_text(st, 2)));
+	json_object_set_new(t, "createdBy",
+			    store_col_null(st, 3) ? json_null() : json_integer(store_col_i64(st, 3)));
+	pg_json_set_time(t, "createdAt", store_col_i64(st, 4));
+	pg_json_set_time(t, "expiresAt", store_col_i64(st, 5));
+	pg_json_set_time(t, "revokedAt", store_col_i64(st, 6));
+	return t;
+}
+
+int auth_store_list(struct store_conn *c, int64_t after, int64_t limit, json_t *items,
+		    int64_t *next, struct pg_err *err)
+{
+	static const char sql[] = "SELECT " TOKEN_COLS " FROM auth_token"
+				  " WHERE kind = 'admin' AND id > $1 ORDER BY id LIMIT $2";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, after);
+	store_bind_i64(st, 2, limit + 1);
+	int64_t n = 0;
+	*next = 0;
+	while ((rc = store_step(st, err)) > 0) {
+		if (n++ == limit) {
+			*next = json_integer_value(json_object_get(
+				json_array_get(items, json_array_size(items) - 1), "id"));
+			break;
+		}
+		json_array_append_new(items, token_row(st));
+	}
+	store_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+int auth_store_get(struct store_conn *c, int64_t id, json_t **out, struct pg_err *err)
+{
+	static const char sql[] =
+		"SELECT " TOKEN_COLS " FROM auth_token WHERE kind = 'admin' AND id = $1";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, id);
+	rc = store_step(st, err);
+	if (rc > 0) {
+		*out = token_row(st);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = pg_err_set(err, PG_ENOTFOUND, "id", "no admin token %lld", (long long)id);
+	}
+	store_done(st);
+	return rc;
+}

@@ -1,0 +1,116 @@
+/* The cluster's lifecycle and its timer thread: poll deadlines, liveness,
+ * task leases, scheduled wakeups and the heartbeat flush. */
+#include "cluster/cluster_int.h"
+#include "common/pg_log.h"
+#include "common/pg_time.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#define TICK_MS 100
+
+void cluster_opts_default(struct cluster_opts *o)
+{
+	o->heartbeat_interval_ms = 10000;
+	o->poll_wait_max_ms = 30000;
+	o->lease_grace_ms = 30000;
+	o->retry_backoff_ms = 2000;
+	o->retry_backoff_max_ms = 300000;
+	o->heartbeat_flush_ms = 5000;
+}
+
+static void *timer_main(void *arg)
+{
+	struct cluster *cl = arg;
+	int64_t next_second = 0, next_flush = pg_time_mono_ms() + cl->opts.heartbeat_flush_ms;
+	pthread_mutex_lock(&cl->timer_lock);
+	while (!cl->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += TICK_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&cl->timer_cond, &cl->timer_lock, &ts);
+		if (cl->stopping)
+			break;
+		pthread_mutex_unlock(&cl->timer_lock);
+		int64_t now = pg_time_mono_ms();
+		cluster_poll_expire(cl->poll, now);
+		cluster_wake_due(cl);
+		if (now >= next_second) {
+			next_second = now + 1000;
+			cluster_live_tick(cl);
+			cluster_task_reap(cl);
+		}
+		if (now >= next_flush) {
+			next_flush = now + cl->opts.heartbeat_flush_ms;
+			cluster_live_flush(cl);
+		}
+		pthread_mutex_lock(&cl->timer_lock);
+	}
+	pthread_mutex_unlock(&cl->timer_lock);
+	return NULL;
+}
+
+int cluster_new(struct store *s, const struct cluster_opts *o, struct cluster **out,
+		struct pg_err *err)
+{
+	struct cluster *cl = calloc(1, sizeof(*cl));
+	if (!cl)
+		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	cl->store = s;
+	cl->opts = *o;
+	pthread_mutex_init(&cl->lock, NULL);
+	pthread_mutex_init(&cl->timer_lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&cl->timer_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	cl->nodes = pg_map_new();
+	cl->poll = cluster_poll_new();
+	int rc = (cl->nodes && cl->poll) ? cluster_live_load(cl, err)
+					 : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	if (rc == 0 && pthread_create(&cl->timer, NULL, timer_main, cl) != 0)
+		rc = pg_err_set(err, PG_EINTERNAL, "", "cannot start the cluster timer thread");
+	if (rc != 0) {
+		cl->stopping = true;
+		cluster_free(cl);
+		return rc;
+	}
+	*out = cl;
+	return 0;
+}
+
+void cluster_shutdown(struct cluster *cl)
+{
+	if (cl)
+		cluster_poll_shutdown(cl->poll);
+}
+
+void cluster_free(struct cluster *cl)
+{
+	if (!cl)
+		return;
+	pthread_mutex_lock(&cl->timer_lock);
+	bool started = !cl->stopping;
+	cl->stopping = true;
+	pthread_cond_signal(&cl->timer_cond);
+	pthread_mutex_unlock(&cl->timer_lock);
+	if (started) {
+		pthread_join(cl->timer, NULL);
+		cluster_live_flush(cl);
+	}
+	if (cl->nodes) {
+		cluster_live_free_all(cl);
+		pg_map_free(cl->nodes);
+	}
+	cluster_poll_free(cl->poll);
+	free(cl->wakeups);
+	pthread_cond_destroy(&cl->timer_cond);
+	pthread_mutex_destroy(&cl->timer_lock);
+	pthread_mutex_destroy(&cl->lock);
+	free(cl);
+}

@@ -1,0 +1,91 @@
+/* cluster: nodes, agent tokens, heartbeats and the task queue. This header
+ * is the only door other components use. */
+#ifndef CLUSTER_H
+#define CLUSTER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/pg_call.h"
+#include "common/pg_err.h"
+
+struct store;
+struct store_conn;
+struct cluster;
+
+struct cluster_opts {
+	int64_t heartbeat_interval_ms; /* told to agents; offline after 3 missed */
+	int64_t poll_wait_max_ms;      /* longest a long poll is held */
+	int64_t lease_grace_ms;        /* added to a task's timeout for its lease */
+	int64_t retry_backoff_ms;      /* first retry delay, doubled per attempt */
+	int64_t retry_backoff_max_ms;
+	int64_t heartbeat_flush_ms;    /* how often heartbeat facts reach the store */
+};
+
+void cluster_opts_default(struct cluster_opts *o);
+/* Loads node liveness from the store and starts the cluster's timer thread. */
+int cluster_new(struct store *s, const struct cluster_opts *o, struct cluster **out,
+		struct pg_err *err);
+/* Answers every waiting long poll; call before the HTTP server stops. */
+void cluster_shutdown(struct cluster *cl);
+void cluster_free(struct cluster *cl);
+
+/* Task types (seed 13.4, plus RunCommand). */
+extern const char *const cluster_task_types[];
+
+/* A task to queue. payload is borrowed. */
+struct cluster_task_spec {
+	int64_t node_id;
+	const char *type;
+	json_t *payload;
+	int64_t timeout_sec;    /* 0: default 300 */
+	int64_t max_retries;    /* -1: default 3 */
+	const int64_t *depends_on;
+	size_t ndeps;
+	const char *idempotency_key; /* NULL: none */
+};
+
+/* Checks a task type's payload; err->field names the offending member
+ * (e.g. "payload.files[0].path"). */
+int cluster_task_validate(const char *type, json_t *payload, struct pg_err *err);
+
+/* Queues a task inside the caller's write transaction and audits it. When a
+ * task with the same node and idempotency key exists, *id is that task and
+ * *existed is set. Call cluster_wake after the commit. */
+int cluster_task_insert(struct cluster *cl, struct store_conn *c, const struct pg_call *call,
+			const struct cluster_task_spec *spec, int64_t *id, bool *existed,
+			struct pg_err *err);
+/* Queues one task in its own transaction (the node must exist) and wakes
+ * the node's long polls. */
+int cluster_task_queue(struct cluster *cl, const struct pg_call *call,
+		       const struct cluster_task_spec *spec, int64_t *id, bool *existed,
+		       struct pg_err *err);
+/* Wakes the long polls of a node (after a commit that gave it work). */
+void cluster_wake(struct cluster *cl, int64_t node_id);
+
+/* A task as the admin API shows it; NULL with err on failure. */
+json_t *cluster_task_get(struct cluster *cl, int64_t id, bool full, struct pg_err *err);
+
+/* Label selectors: "k=v,k!=v,k,!k" (all must hold). */
+struct cluster_selector;
+int cluster_selector_parse(const char *text, struct cluster_selector **out, struct pg_err *err);
+bool cluster_selector_match(const struct cluster_selector *sel, json_t *labels);
+void cluster_selector_free(struct cluster_selector *sel);
+
+/* Pure task state machine, exposed for tests: the status a task moves to
+ * from `from` on `event`, or NULL when the event is not allowed there. */
+enum cluster_task_event {
+	TASK_EV_DELIVER,
+	TASK_EV_RUNNING,
+	TASK_EV_SUCCEEDED,
+	TASK_EV_FAILED,
+	TASK_EV_RETRY, /* a failure or expired lease with retries left */
+	TASK_EV_CANCEL,
+};
+const char *cluster_task_next_status(const char *from, enum cluster_task_event ev);
+/* Delay before retry number `attempt` (1-based): base * 2^(attempt-1), capped. */
+int64_t cluster_task_backoff_ms(const struct cluster_opts *o, int64_t attempt);
+
+
+#endif

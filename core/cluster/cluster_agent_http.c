@@ -1,0 +1,148 @@
+/* Controller for the /agent endpoints: heartbeat, long-poll, report (seed 13.2-13.3).
+ * An agent token opens only its own node's endpoints. */
+#include "cluster/cluster_http.h"
+#include "cluster/cluster_int.h"
+#include "common/pg_json.h"
+#include "common/pg_time.h"
+#include "http/http.h"
+#include "pagodad.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct cluster *cl_of(struct http_req *req)
+{
+	return ((struct pagodad *)req->app)->cluster;
+}
+
+/* Checks body.nodeId against the token's node; answers and returns false on
+ * mismatch. */
+static bool own_node(struct http_req *req)
+{
+	struct pg_err err = {0};
+	int64_t node_id = 0;
+	if (pg_json_int(req->body, "nodeId", true, 1, INT64_MAX, &node_id, &err) != 0) {
+		http_reply_err(req, &err);
+		return false;
+	}
+	if (node_id != req->who.node_id) {
+		http_reply_error(req, PG_EFORBIDDEN, "nodeId",
+				 "this agent token belongs to node %lld, not node %lld",
+				 (long long)req->who.node_id, (long long)node_id);
+		return false;
+	}
+	return true;
+}
+
+static void agent_heartbeat(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct cluster *cl = cl_of(req);
+	struct pg_call call = http_call(req);
+	const char *version = NULL;
+	json_t *caps = NULL, *facts = NULL;
+	if (!own_node(req))
+		return;
+	int rc = pg_json_str(req->body, "agentVersion", false, 64, &version, &err);
+	if (rc == 0)
+		rc = pg_json_obj(req->body, "capabilities", false, &caps, &err);
+	if (rc == 0)
+		rc = pg_json_obj(req->body, "facts", false, &facts, &err);
+	if (rc == 0)
+		rc = cluster_live_heartbeat(cl, &call, req->who.node_id, version, caps, facts, &err);
+	if (rc != 0) {
+		http_reply_err(req, &err);
+		return;
+	}
+	json_t *out = json_object();
+	pg_json_set_time(out, "serverTime", pg_time_now_ms());
+	json_object_set_new(out, "nextPollIntervalMs", json_integer(cl->opts.heartbeat_interval_ms));
+	json_object_set_new(out, "heartbeatIntervalMs", json_integer(cl->opts.heartbeat_interval_ms));
+	http_reply(req, 200, out);
+}
+
+/* What a suspended poll remembers between its handler calls. */
+struct poll_state {
+	int64_t max, deadline;
+	json_t *running;
+};
+
+static void poll_state_free(void *p)
+{
+	struct poll_state *s = p;
+	if (s)
+		json_decref(s->running);
+	free(s);
+}
+
+static void agent_poll(struct http_req *req)
+{
+	struct cluster *cl = cl_of(req);
+	struct pg_err err = {0};
+	struct poll_state *s = req->suspend_data;
+	if (!s) {
+		int64_t wait_ms = cl->opts.poll_wait_max_ms, wait_sec = -1, max = 1;
+		json_t *running = NULL;
+		if (!own_node(req))
+			return;
+		int rc = pg_json_int(req->body, "maxTasks", false, 1, 20, &max, &err);
+		if (rc == 0)
+			rc = pg_json_int(req->body, "waitSec", false, 0, 3600, &wait_sec, &err);
+		if (rc == 0)
+			rc = pg_json_arr(req->body, "runningTaskIds", false, 1000, &running, &err);
+		if (rc != 0) {
+			http_reply_err(req, &err);
+			return;
+		}
+		if (wait_sec >= 0 && wait_sec * 1000 < wait_ms)
+			wait_ms = wait_sec * 1000;
+		s = calloc(1, sizeof(*s));
+		if (!s) {
+			http_reply_error(req, PG_EINTERNAL, "", "out of memory");
+			return;
+		}
+		s->max = max;
+		s->deadline = pg_time_mono_ms() + wait_ms;
+		s->running = running ? json_incref(running) : json_array();
+		req->suspend_data = s;
+		req->suspend_data_free = poll_state_free;
+	}
+	for (;;) {
+		uint64_t gen = cluster_poll_gen(cl->poll, req->who.node_id);
+		json_t *tasks = json_array();
+		if (cluster_task_claim(cl, req->who.node_id, s->max, s->running, tasks, &err) != 0) {
+			json_decref(tasks);
+			http_reply_err(req, &err);
+			return;
+		}
+		if (json_array_size(tasks) > 0 || pg_time_mono_ms() >= s->deadline ||
+		    cluster_poll_stopping(cl->poll)) {
+			http_reply(req, 200, json_pack("{s:o}", "tasks", tasks));
+			return;
+		}
+		json_decref(tasks);
+		if (cluster_poll_wait(cl->poll, req->who.node_id, gen, req, s->deadline))
+			return; /* called again when woken or timed out */
+	}
+}
+
+static void agent_report(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	json_t *out = NULL;
+	if (!own_node(req))
+		return;
+	if (cluster_task_report(cl_of(req), &call, req->who.node_id, req->body, &out, &err) != 0) {
+		http_reply_err(req, &err);
+		return;
+	}
+	http_reply(req, 200, out);
+}
+
+const struct http_route cluster_agent_routes[] = {
+	{.method = "POST", .path = "/agent/heartbeat", .auth = HTTP_AUTH_AGENT, .fn = agent_heartbeat},
+	{.method = "POST", .path = "/agent/tasks/poll", .auth = HTTP_AUTH_AGENT, .fn = agent_poll},
+	{.method = "POST", .path = "/agent/tasks/report", .auth = HTTP_AUTH_AGENT, .fn = agent_report},
+	{0},
+};

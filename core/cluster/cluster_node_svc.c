@@ -1,0 +1,502 @@
+/* Nodes: registration, labels, cordon, agent tokens, and liveness kept in
+ * memory (heartbeats touch the store only on a transition or a batch flush). */
+#include "audit/audit.h"
+#include "cluster/cluster_int.h"
+#include "common/pg_json.h"
+#include "common/pg_log.h"
+#include "common/pg_time.h"
+#include "store/store.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct pg_call system_call = {"system", NULL, NULL};
+
+static bool node_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > 63 || n[0] == '-' || n[0] == '.')
+		return false;
+	for (; *n; n++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789-._", *n))
+			return false;
+	return true;
+}
+
+/* Validates the writable node fields; fills *labels_text (owned) when given. */
+static int node_fields(json_t *body, bool create, const char **name, const char **ip,
+		       char **labels_text, struct pg_err *err)
+{
+	static const char *const fields[] = {"name", "ip", "labels", NULL};
+	json_t *labels = NULL;
+	int rc = pg_json_only(body, fields, err);
+	if (rc == 0)
+		rc = pg_json_str(body, "name", create, 63, name, err);
+	if (rc == 0 && *name && !node_name_ok(*name))
+		rc = pg_err_set(err, PG_EINVAL, "name",
+				"name must be 1-63 lowercase letters, digits, '-', '.', '_'");
+	if (rc == 0)
+		rc = pg_json_str(body, "ip", create, 45, ip, err);
+	if (rc == 0 && *ip) {
+		unsigned char buf[16];
+		if (inet_pton(AF_INET, *ip, buf) != 1 && inet_pton(AF_INET6, *ip, buf) != 1)
+			rc = pg_err_set(err, PG_EINVAL, "ip", "ip must be an IPv4 or IPv6 address");
+	}
+	if (rc == 0)
+		rc = pg_json_obj(body, "labels", false, &labels, err);
+	if (rc == 0 && labels)
+		rc = pg_json_string_map(labels, "labels", 64, err);
+	if (rc == 0 && !create && !*name && !*ip && !labels)
+		rc = pg_err_set(err, PG_EINVAL, "", "give at least one of name, ip, labels");
+	if (rc == 0 && labels)
+		*labels_text = pg_json_dump(labels);
+	return rc;
+}
+
+/* Begins a write transaction on the calling thread's connection. */
+static struct store_conn *begin_write(struct cluster *cl, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(cl->store, err);
+	if (c && store_begin(c, STORE_TX_WRITE, err) != 0)
+		return NULL;
+	return c;
+}
+
+/* Commits when rc is 0, else rolls back; returns the final code. */
+static int finish(struct store_conn *c, int rc, struct pg_err *err)
+{
+	if (rc == 0)
+		rc = store_commit(c, err);
+	if (rc != 0)
+		store_rollback(c);
+	return rc;
+}
+
+int cluster_node_create(struct cluster *cl, const struct pg_call *call, json_t *body,
+			json_t **out, char secret[AUTH_SECRET_LEN], struct pg_err *err)
+{
+	const char *name = "", *ip = "";
+	char *labels = NULL;
+	int rc = node_fields(body, true, &name, &ip, &labels, err);
+	struct store_conn *c = rc == 0 ? begin_write(cl, err) : NULL;
+	if (rc == 0 && !c)
+		rc = err->code;
+	int64_t id = 0, token_id = 0;
+	if (rc == 0)
+		rc = cluster_node_store_insert(c, name, ip, labels ? labels : "{}", &id, err);
+	if (rc == 0)
+		rc = auth_agent_token_issue(c, id, secret, &token_id, err);
+	if (rc == 0) {
+		json_t *d = json_pack("{s:s, s:s, s:O?}", "name", name, "ip", ip, "labels",
+				      json_object_get(body, "labels"));
+		rc = audit_record(c, call, "node.create", "node", id, d, err);
+		json_decref(d);
+	}
+	if (rc == 0)
+		rc = cluster_node_store_get(c, id, out, err);
+	if (c)
+		rc = finish(c, rc, err);
+	free(labels);
+	if (rc == 0)
+		cluster_live_add(cl, id);
+	return rc;
+}
+
+int cluster_node_update(struct cluster *cl, const struct pg_call *call, int64_t id,
+			json_t *body, json_t **out, struct pg_err *err)
+{
+	const char *name = "", *ip = "";
+	char *labels = NULL;
+	int rc = node_fields(body, false, &name, &ip, &labels, err);
+	struct store_conn *c = rc == 0 ? begin_write(cl, err) : NULL;
+	if (rc == 0 && !c)
+		rc = err->code;
+	json_t *before = NULL;
+	if (rc == 0)
+		rc = cluster_node_store_get(c, id, &before, err);
+	if (rc == 0)
+		rc = cluster_node_store_update(c, id, *name ? name : NULL, *ip ? ip : NULL, labels, err);
+	if (rc == 0) {
+		json_t *d = json_pack("{s:O, s:O}", "before",
+				      json_pack("{s:O, s:O, s:O}", "name", json_object_get(before, "name"),
+						"ip", json_object_get(before, "ip"), "labels",
+						json_object_get(before, "labels")),
+				      "change", body);
+		rc = audit_record(c, call, "node.update", "node", id, d, err);
+		json_decref(d);
+	}
+	if (rc == 0)
+		rc = cluster_node_store_get(c, id, out, err);
+	if (c)
+		rc = finish(c, rc, err);
+	json_decref(before);
+	free(labels);
+	return rc;
+}
+
+int cluster_node_cordon(struct cluster *cl, const struct pg_call *call, int64_t id,
+			bool cordon, json_t **out, struct pg_err *err)
+{
+	struct store_conn *c = begin_write(cl, err);
+	if (!c)
+		return err->code;
+	json_t *before = NULL;
+	int rc = cluster_node_store_get(c, id, &before, err);
+	bool was = rc == 0 && json_is_true(json_object_get(before, "cordoned"));
+	if (rc == 0 && was != cordon) {
+		rc = cluster_node_store_set_cordoned(c, id, cordon, err);
+		if (rc == 0)
+			rc = audit_record(c, call, cordon ? "node.cordon" : "node.uncordon", "node", id,
+					  NULL, err);
+	}
+	if (rc == 0)
+		rc = cluster_node_store_get(c, id, out, err);
+	json_decref(before);
+	return finish(c, rc, err);
+}
+
+int cluster_node_delete(struct cluster *cl, const struct pg_call *call, int64_t id,
+			struct pg_err *err)
+{
+	struct store_conn *c = begin_write(cl, err);
+	if (!c)
+		return err->code;
+	json_t *before = NULL;
+	int rc = cluster_node_store_get(c, id, &before, err);
+	if (rc == 0)
+		rc = cluster_task_cancel_node(c, call, id, err);
+	if (rc == 0)
+		rc = auth_agent_tokens_revoke(c, id, err);
+	if (rc == 0)
+		rc = cluster_node_store_delete(c, id, err);
+	if (rc == 0) {
+		json_t *d = json_pack("{s:O, s:O}", "name", json_object_get(before, "name"), "ip",
+				      json_object_get(before, "ip"));
+		rc = audit_record(c, call, "node.delete", "node", id, d, err);
+		json_decref(d);
+	}
+	json_decref(before);
+	rc = finish(c, rc, err);
+	if (rc == 0) {
+		cluster_live_forget(cl, id);
+		cluster_wake(cl, id);
+	}
+	return rc;
+}
+
+int cluster_node_rotate(struct cluster *cl, const struct pg_call *call, int64_t id,
+			char secret[AUTH_SECRET_LEN], struct pg_err *err)
+{
+	struct store_conn *c = begin_write(cl, err);
+	if (!c)
+		return err->code;
+	json_t *node = NULL;
+	int64_t token_id = 0;
+	int rc = cluster_node_store_get(c, id, &node, err);
+	if (rc == 0)
+		rc = auth_agent_token_issue(c, id, secret, &token_id, err);
+	if (rc == 0)
+		rc = audit_record(c, call, "node.token.rotate", "node", id, NULL, err);
+	json_decref(node);
+	return finish(c, rc, err);
+}
+
+int cluster_node_get(struct cluster *cl, int64_t id, json_t **out, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(cl->store, err);
+	if (!c)
+		return err->code;
+	int rc = cluster_node_store_get(c, id, out, err);
+	if (rc == 0)
+		cluster_live_overlay(cl, id, *out);
+	return rc;
+}
+
+int cluster_node_list(struct cluster *cl, int64_t cursor, int64_t limit, const char *status,
+		      const struct cluster_selector *sel, json_t *items, int64_t *next,
+		      struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(cl->store, err);
+	if (!c)
+		return err->code;
+	*next = 0;
+	/* The selector runs here, not in SQL: scan in batches until the page fills. */
+	int64_t after = cursor;
+	for (;;) {
+		json_t *batch = json_array();
+		int rc = cluster_node_store_list(c, after, status, 256, batch, err);
+		if (rc != 0) {
+			json_decref(batch);
+			return rc;
+		}
+		size_t i, n = json_array_size(batch);
+		json_t *node;
+		json_array_foreach(batch, i, node) {
+			int64_t id = json_integer_value(json_object_get(node, "id"));
+			if (sel && !cluster_selector_match(sel, json_object_get(node, "labels"))) {
+				after = id;
+				continue;
+			}
+			if ((int64_t)json_array_size(items) == limit) {
+				*next = after;
+				break;
+			}
+			cluster_live_overlay(cl, id, node);
+			json_array_append(items, node);
+			after = id;
+		}
+		json_decref(batch);
+		if (*next || n < 256)
+			return 0;
+	}
+}
+
+/* ---- liveness ---- */
+
+static void live_free(struct node_live *l)
+{
+	if (!l)
+		return;
+	free(l->facts);
+	free(l->agent_version);
+	free(l->capabilities);
+	free(l);
+}
+
+static void load_one(int64_t id, bool online, int64_t last_hb, void *arg)
+{
+	struct cluster *cl = arg;
+	struct node_live *l = calloc(1, sizeof(*l));
+	if (!l)
+		return;
+	/* A node online before a restart gets a fresh grace period: its agent
+	 * had no chance to reach a daemon that was down. */
+	l->online = online;
+	l->last_heartbeat_ms = online ? pg_time_now_ms() : last_hb;
+	pg_map_put(cl->nodes, id, l);
+}
+
+int cluster_live_load(struct cluster *cl, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(cl->store, err);
+	if (!c)
+		return err->code;
+	pthread_mutex_lock(&cl->lock);
+	int rc = cluster_node_store_scan(c, load_one, cl, err);
+	pthread_mutex_unlock(&cl->lock);
+	return rc;
+}
+
+void cluster_live_add(struct cluster *cl, int64_t node_id)
+{
+	pthread_mutex_lock(&cl->lock);
+	if (!pg_map_get(cl->nodes, node_id)) {
+		struct node_live *l = calloc(1, sizeof(*l));
+		if (l && pg_map_put(cl->nodes, node_id, l) != 0)
+			free(l);
+	}
+	pthread_mutex_unlock(&cl->lock);
+}
+
+void cluster_live_forget(struct cluster *cl, int64_t node_id)
+{
+	pthread_mutex_lock(&cl->lock);
+	live_free(pg_map_del(cl->nodes, node_id));
+	pthread_mutex_unlock(&cl->lock);
+}
+
+void cluster_live_overlay(struct cluster *cl, int64_t node_id, json_t *node)
+{
+	pthread_mutex_lock(&cl->lock);
+	struct node_live *l = pg_map_get(cl->nodes, node_id);
+	if (l && l->dirty) {
+		pg_json_set_time(node, "lastHeartbeatAt", l->last_heartbeat_ms);
+		if (l->facts)
+			json_object_set_new(node, "facts", pg_json_load_text(l->facts));
+		if (l->agent_version)
+			json_object_set_new(node, "agentVersion", json_string(l->agent_version));
+	}
+	pthread_mutex_unlock(&cl->lock);
+}
+
+static void replace(char **slot, char *value)
+{
+	free(*slot);
+	*slot = value;
+}
+
+int cluster_live_heartbeat(struct cluster *cl, const struct pg_call *call, int64_t node_id,
+			   const char *agent_version, json_t *caps, json_t *facts,
+			   struct pg_err *err)
+{
+	int64_t now = pg_time_now_ms();
+	char *caps_text = caps ? pg_json_dump(caps) : NULL;
+	pthread_mutex_lock(&cl->lock);
+	struct node_live *l = pg_map_get(cl->nodes, node_id);
+	if (!l) {
+		pthread_mutex_unlock(&cl->lock);
+		free(caps_text);
+		return pg_err_set(err, PG_ENOTFOUND, "nodeId", "node %lld no longer exists",
+				  (long long)node_id);
+	}
+	bool came_online = !l->online;
+	bool caps_changed = caps_text && (!l->capabilities || strcmp(caps_text, l->capabilities) != 0);
+	l->online = true;
+	l->last_heartbeat_ms = now;
+	l->dirty = true;
+	if (facts)
+		replace(&l->facts, pg_json_dump(facts));
+	if (agent_version && (!l->agent_version || strcmp(l->agent_version, agent_version) != 0))
+		replace(&l->agent_version, strdup(agent_version));
+	if (caps_changed)
+		replace(&l->capabilities, strdup(caps_text));
+	pthread_mutex_unlock(&cl->lock);
+
+	int rc = 0;
+	if (came_online || caps_changed) {
+		struct store_conn *c = begin_write(cl, err);
+		rc = c ? 0 : err->code;
+		if (rc == 0 && came_online)
+			rc = cluster_node_store_set_status(c, node_id, "online", now, err);
+		if (rc == 0)
+			rc = cluster_node_store_set_heartbeat(c, node_id, now, NULL, agent_version,
+							      caps_changed ? caps_text : NULL, err);
+		if (rc == 0 && came_online)
+			rc = audit_record(c, call, "node.online", "node", node_id, NULL, err);
+		if (c)
+			rc = finish(c, rc, err);
+		if (rc != 0) {
+			/* Let the next heartbeat try the transition again. */
+			pthread_mutex_lock(&cl->lock);
+			if ((l = pg_map_get(cl->nodes, node_id)) && came_online)
+				l->online = false;
+			pthread_mutex_unlock(&cl->lock);
+		} else if (came_online) {
+			pg_info("cluster", "node %lld is online", (long long)node_id);
+		}
+	}
+	free(caps_text);
+	return rc;
+}
+
+struct expired {
+	int64_t *ids, *last;
+	size_t n, cap;
+	int64_t limit_ms;
+};
+
+static void find_expired(int64_t id, void *value, void *arg)
+{
+	struct node_live *l = value;
+	struct expired *e = arg;
+	if (!l->online || l->last_heartbeat_ms > e->limit_ms || e->n == e->cap)
+		return;
+	l->online = false;
+	e->ids[e->n] = id;
+	e->last[e->n++] = l->last_heartbeat_ms;
+}
+
+void cluster_live_tick(struct cluster *cl)
+{
+	struct expired e = {0};
+	e.limit_ms = pg_time_now_ms() - 3 * cl->opts.heartbeat_interval_ms;
+	pthread_mutex_lock(&cl->lock);
+	e.cap = pg_map_count(cl->nodes);
+	e.ids = malloc((e.cap + 1) * sizeof(int64_t));
+	e.last = malloc((e.cap + 1) * sizeof(int64_t));
+	if (e.ids && e.last)
+		pg_map_each(cl->nodes, find_expired, &e);
+	pthread_mutex_unlock(&cl->lock);
+	if (e.n) {
+		struct pg_err err = {0};
+		struct store_conn *c = begin_write(cl, &err);
+		int rc = c ? 0 : err.code;
+		for (size_t i = 0; rc == 0 && i < e.n; i++) {
+			char ts[40];
+			pg_time_format(e.last[i], ts, sizeof(ts));
+			json_t *d = json_pack("{s:s, s:s}", "reason", "missed 3 heartbeats",
+					      "lastHeartbeatAt", ts);
+			rc = cluster_node_store_set_status(c, e.ids[i], "offline", 0, &err);
+			if (rc == 0)
+				rc = audit_record(c, &system_call, "node.offline", "node", e.ids[i], d, &err);
+			json_decref(d);
+			pg_warn("cluster", "node %lld is offline (last heartbeat %s)", (long long)e.ids[i], ts);
+		}
+		if (c)
+			rc = finish(c, rc, &err);
+		if (rc != 0) {
+			pg_error("cluster", "cannot record offline nodes: %s", err.message);
+			pthread_mutex_lock(&cl->lock);
+			for (size_t i = 0; i < e.n; i++) {
+				struct node_live *l = pg_map_get(cl->nodes, e.ids[i]);
+				if (l)
+					l->online = true; /* retried next tick */
+			}
+			pthread_mutex_unlock(&cl->lock);
+		}
+	}
+	free(e.ids);
+	free(e.last);
+}
+
+struct dirty {
+	struct {
+		int64_t id, last;
+		char *facts, *version;
+	} *rows;
+	size_t n, cap;
+};
+
+static void collect_dirty(int64_t id, void *value, void *arg)
+{
+	struct node_live *l = value;
+	struct dirty *d = arg;
+	if (!l->dirty || d->n == d->cap)
+		return;
+	l->dirty = false;
+	d->rows[d->n].id = id;
+	d->rows[d->n].last = l->last_heartbeat_ms;
+	d->rows[d->n].facts = l->facts ? strdup(l->facts) : NULL;
+	d->rows[d->n].version = l->agent_version ? strdup(l->agent_version) : NULL;
+	d->n++;
+}
+
+void cluster_live_flush(struct cluster *cl)
+{
+	struct dirty d = {0};
+	pthread_mutex_lock(&cl->lock);
+	d.cap = pg_map_count(cl->nodes);
+	d.rows = calloc(d.cap + 1, sizeof(*d.rows));
+	if (d.rows)
+		pg_map_each(cl->nodes, collect_dirty, &d);
+	pthread_mutex_unlock(&cl->lock);
+	if (d.n) {
+		struct pg_err err = {0};
+		struct store_conn *c = begin_write(cl, &err);
+		int rc = c ? 0 : err.code;
+		for (size_t i = 0; rc == 0 && i < d.n; i++)
+			rc = cluster_node_store_set_heartbeat(c, d.rows[i].id, d.rows[i].last,
+							      d.rows[i].facts, d.rows[i].version, NULL,
+							      &err);
+		if (c)
+			rc = finish(c, rc, &err);
+		if (rc != 0)
+			pg_error("cluster", "heartbeat flush failed: %s", err.message);
+	}
+	for (size_t i = 0; i < d.n; i++) {
+		free(d.rows[i].facts);
+		free(d.rows[i].version);
+	}
+	free(d.rows);
+}
+
+static void free_live(int64_t key, void *value, void *arg)
+{
+	live_free(value);
+}
+
+void cluster_live_free_all(struct cluster *cl)
+{
+	pg_map_each(cl->nodes, free_live, NULL);
+}

@@ -1,0 +1,440 @@
+/* DAO for cluster_task and cluster_task_dep. */
+#include "cluster/cluster_int.h"
+#include "common/pg_json.h"
+#include "common/pg_time.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int id_list_push(struct id_list *l, int64_t id)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		int64_t *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return PG_EINTERNAL;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = id;
+	return 0;
+}
+
+void id_list_free(struct id_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Runs a prepared statement that returns one id column into out. */
+static int collect_ids(struct store_stmt *st, struct id_list *out, struct pg_err *err)
+{
+	int rc;
+	while ((rc = store_step(st, err)) > 0)
+		if (id_list_push(out, store_col_i64(st, 0)) != 0) {
+			rc = pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+			break;
+		}
+	store_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int exec_done(struct store_stmt *st, struct pg_err *err)
+{
+	int rc = store_step(st, err);
+	store_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+int task_store_insert(struct store_conn *c, const struct task_row_in *in, int64_t *id,
+		      struct pg_err *err)
+{
+	static const char sql[] =
+		"INSERT INTO cluster_task (node_id, type, payload, max_retries, timeout_sec,"
+		" idempotency_key, trace_id, created_by, created_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, in->node_id);
+	store_bind_text(st, 2, in->type);
+	store_bind_text(st, 3, in->payload);
+	store_bind_i64(st, 4, in->max_retries);
+	store_bind_i64(st, 5, in->timeout_sec);
+	store_bind_text(st, 6, in->idempotency_key);
+	store_bind_text(st, 7, in->trace_id);
+	store_bind_text(st, 8, in->created_by);
+	store_bind_i64(st, 9, pg_time_now_ms());
+	rc = store_step(st, err);
+	if (rc > 0) {
+		*id = store_col_i64(st, 0);
+		rc = 0;
+	}
+	store_done(st);
+	return rc;
+}
+
+int task_store_find_idem(struct store_conn *c, int64_t node_id, const char *key, int64_t *id,
+			 struct pg_err *err)
+{
+	static const char sql[] =
+		"SELECT id FROM cluster_task WHERE node_id = $1 AND idempotency_key = $2";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, node_id);
+	store_bind_text(st, 2, key);
+	rc = store_step(st, err);
+	*id = rc > 0 ? store_col_i64(st, 0) : 0;
+	store_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+int task_store_add_dep(struct store_conn *c, int64_t task_id, int64_t dep_id, struct pg_err *err)
+{
+	static const char sql[] = "INSERT INTO cluster_task_dep (task_id, dep_id) VALUES ($1, $2)"
+				  " ON CONFLICT DO NOTHING";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, task_id);
+	store_bind_i64(st, 2, dep_id);
+	return exec_done(st, err);
+}
+
+int task_store_state(struct store_conn *c, int64_t id, struct task_state *out, struct pg_err *err)
+{
+	static const char sql[] = "SELECT id, node_id, attempt, max_retries, timeout_sec, status, type"
+				  " FROM cluster_task WHERE id = $1";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, id);
+	rc = store_step(st, err);
+	if (rc > 0) {
+		out->id = store_col_i64(st, 0);
+		out->node_id = store_col_i64(st, 1);
+		out->attempt = store_col_i64(st, 2);
+		out->max_retries = store_col_i64(st, 3);
+		out->timeout_sec = store_col_i64(st, 4);
+		snprintf(out->status, sizeof(out->status), "%s", store_col_text(st, 5));
+		snprintf(out->type, sizeof(out->type), "%s", store_col_text(st, 6));
+		rc = 0;
+	} else if (rc == 0) {
+		rc = pg_err_set(err, PG_ENOTFOUND, "taskId", "no task %lld", (long long)id);
+	}
+	store_done(st);
+	return rc;
+}
+
+#define TASK_VIEW_COLS                                                                    \
+	"id, node_id, type, status, attempt, max_retries, timeout_sec, idempotency_key,"  \
+	" error_message, exit_code, result, lease_until, next_attempt_at, trace_id,"      \
+	" created_by, created_at, delivered_at, started_at, finished_at, payload, stdout," \
+	" stderr"
+
+static json_t *opt_text(struct store_stmt *st, int col)
+{
+	return store_col_null(st, col) ? json_null() : json_string(store_col_text(st, col));
+}
+
+/* Secrets a task payload may carry; admin views never show them. */
+static void redact(const char *type, json_t *payload)
+{
+	if (strcmp(type, "DeployCertificate") == 0 && json_object_get(payload, "keyPem"))
+		json_object_set_new(payload, "keyPem", json_string("<redacted>"));
+}
+
+static json_t *task_row(struct store_stmt *st, bool full)
+{
+	json_t *t = json_object();
+	const char *status = store_col_text(st, 3);
+	int64_t attempt = store_col_i64(st, 4);
+	json_object_set_new(t, "id", json_integer(store_col_i64(st, 0)));
+	json_object_set_new(t, "nodeId", json_integer(store_col_i64(st, 1)));
+	json_object_set_new(t, "type", json_string(store_col_text(st, 2)));
+	json_object_set_new(t, "status", json_string(status));
+	json_object_set_new(t, "attempt", json_integer(attempt));
+	json_object_set_new(t, "retryCount", json_integer(attempt > 1 ? attempt - 1 : 0));
+	json_object_set_new(t, "maxRetries", json_integer(store_col_i64(st, 5)));
+	json_object_set_new(t, "timeoutSec", json_integer(store_col_i64(st, 6)));
+	json_object_set_new(t, "idempotencyKey", opt_text(st, 7));
+	json_object_set_new(t, "errorMessage", opt_text(st, 8));
+	json_object_set_new(t, "exitCode",
+			    store_col_null(st, 9) ? json_null() : json_integer(store_col_i64(st, 9)));
+	json_object_set_new(t, "result", store_col_null(st, 10) ? json_null()
+							  : pg_json_load_text(store_col_text(st, 10)));
+	pg_json_set_time(t, "leaseUntil", strcmp(status, "running") == 0 ? store_col_i64(st, 11) : 0);
+	pg_json_set_time(t, "nextAttemptAt",
+			 strcmp(status, "pending") == 0 ? store_col_i64(st, 12) : 0);
+	json_object_set_new(t, "traceId", json_string(store_col_text(st, 13)));
+	json_object_set_new(t, "createdBy", json_string(store_col_text(st, 14)));
+	pg_json_set_time(t, "createdAt", store_col_i64(st, 15));
+	pg_json_set_time(t, "deliveredAt", store_col_i64(st, 16));
+	pg_json_set_time(t, "startedAt", store_col_i64(st, 17));
+	pg_json_set_time(t, "finishedAt", store_col_i64(st, 18));
+	int64_t start = store_col_i64(st, 17) ? store_col_i64(st, 17) : store_col_i64(st, 16);
+	json_object_set_new(t, "durationMs", store_col_i64(st, 18) && start
+						     ? json_integer(store_col_i64(st, 18) - start)
+						     : json_null());
+	if (full) {
+		json_t *payload = pg_json_load_text(store_col_text(st, 19));
+		redact(store_col_text(st, 2), payload);
+		json_object_set_new(t, "payload", payload);
+		json_object_set_new(t, "stdout", opt_text(st, 20));
+		json_object_set_new(t, "stderr", opt_text(st, 21));
+	}
+	return t;
+}
+
+static int add_deps(struct store_conn *c, json_t *task, struct pg_err *err)
+{
+	static const char sql[] = "SELECT dep_id FROM cluster_task_dep WHERE task_id = $1 ORDER BY dep_id";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, json_integer_value(json_object_get(task, "id")));
+	json_t *deps = json_array();
+	while ((rc = store_step(st, err)) > 0)
+		json_array_append_new(deps, json_integer(store_col_i64(st, 0)));
+	store_done(st);
+	json_object_set_new(task, "dependsOn", deps);
+	return rc < 0 ? rc : 0;
+}
+
+int task_store_view(struct store_conn *c, int64_t id, bool full, json_t **out, struct pg_err *err)
+{
+	static const char sql[] = "SELECT " TASK_VIEW_COLS " FROM cluster_task WHERE id = $1";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, id);
+	rc = store_step(st, err);
+	json_t *t = rc > 0 ? task_row(st, full) : NULL;
+	store_done(st);
+	if (rc == 0)
+		return pg_err_set(err, PG_ENOTFOUND, "id", "no task %lld", (long long)id);
+	if (rc < 0)
+		return rc;
+	rc = add_deps(c, t, err);
+	if (rc != 0) {
+		json_decref(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+int task_store_list(struct store_conn *c, const struct task_filter *f, json_t *items,
+		    int64_t *next, struct pg_err *err)
+{
+	static const char sql[] =
+		"SELECT " TASK_VIEW_COLS " FROM cluster_task WHERE id < $1"
+		" AND ($2 = 0 OR node_id = $2) AND ($3 IS NULL OR status = $3)"
+		" AND ($4 IS NULL OR type = $4) AND ($5 IS NULL OR trace_id = $5)"
+		" ORDER BY id DESC LIMIT $6";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, f->before_id);
+	store_bind_i64(st, 2, f->node_id);
+	store_bind_text(st, 3, f->status);
+	store_bind_text(st, 4, f->type);
+	store_bind_text(st, 5, f->trace_id);
+	store_bind_i64(st, 6, f->limit + 1);
+	int64_t n = 0, last = 0;
+	*next = 0;
+	while ((rc = store_step(st, err)) > 0) {
+		if (n++ == f->limit) {
+			*next = last;
+			break;
+		}
+		json_t *t = task_row(st, false);
+		last = json_integer_value(json_object_get(t, "id"));
+		json_array_append_new(items, t);
+	}
+	store_done(st);
+	if (rc < 0)
+		return rc;
+	size_t i;
+	json_t *t;
+	json_array_foreach(items, i, t) if ((rc = add_deps(c, t, err)) != 0) return rc;
+	return 0;
+}
+
+int task_store_delivery(struct store_conn *c, int64_t id, json_t **out, struct pg_err *err)
+{
+	static const char sql[] =
+		"SELECT id, type, trace_id, timeout_sec, COALESCE(idempotency_key, CAST(id AS TEXT)),"
+		" attempt, payload FROM cluster_task WHERE id = $1";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, id);
+	rc = store_step(st, err);
+	if (rc > 0) {
+		*out = json_object();
+		json_object_set_new(*out, "taskId", json_integer(store_col_i64(st, 0)));
+		json_object_set_new(*out, "type", json_string(store_col_text(st, 1)));
+		json_object_set_new(*out, "traceId", json_string(store_col_text(st, 2)));
+		json_object_set_new(*out, "timeoutSec", json_integer(store_col_i64(st, 3)));
+		json_object_set_new(*out, "idempotencyKey", json_string(store_col_text(st, 4)));
+		json_object_set_new(*out, "attempt", json_integer(store_col_i64(st, 5)));
+		json_object_set_new(*out, "payload", pg_json_load_text(store_col_text(st, 6)));
+		rc = 0;
+	} else if (rc == 0) {
+		rc = pg_err_set(err, PG_ENOTFOUND, "taskId", "no task %lld", (long long)id);
+	}
+	store_done(st);
+	return rc;
+}
+
+int task_store_claimable(struct store_conn *c, int64_t node_id, int64_t now, int64_t limit,
+			 struct id_list *out, struct pg_err *err)
+{
+	/* Deliverable: pending, past its backoff, every dependency succeeded. */
+	static const char sql[] =
+		"SELECT t.id FROM cluster_task t WHERE t.node_id = $1 AND t.status = 'pending'"
+		" AND t.next_attempt_at <= $2 AND NOT EXISTS (SELECT 1 FROM cluster_task_dep d"
+		" JOIN cluster_task p ON p.id = d.dep_id WHERE d.task_id = t.id"
+		" AND p.status <> 'succeeded') ORDER BY t.id LIMIT $3";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, node_id);
+	store_bind_i64(st, 2, now);
+	store_bind_i64(st, 3, limit);
+	return collect_ids(st, out, err);
+}
+
+int task_store_running_of_node(struct store_conn *c, int64_t node_id, struct id_list *out,
+			       struct pg_err *err)
+{
+	static const char sql[] = "SELECT id FROM cluster_task WHERE node_id = $1"
+				  " AND status = 'running' ORDER BY id";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, node_id);
+	return collect_ids(st, out, err);
+}
+
+int task_store_deliver(struct store_conn *c, int64_t id, bool new_attempt, int64_t now,
+		       int64_t lease_until, struct pg_err *err)
+{
+	static const char sql[] =
+		"UPDATE cluster_task SET status = 'running', attempt = attempt + $1,"
+		" delivered_at = $2, started_at = NULL, lease_until = $3 WHERE id = $4";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, new_attempt ? 1 : 0);
+	store_bind_i64(st, 2, now);
+	store_bind_i64(st, 3, lease_until);
+	store_bind_i64(st, 4, id);
+	return exec_done(st, err);
+}
+
+int task_store_set_running(struct store_conn *c, int64_t id, int64_t now, int64_t lease_until,
+			   struct pg_err *err)
+{
+	static const char sql[] = "UPDATE cluster_task SET started_at = COALESCE(started_at, $1),"
+				  " lease_until = $2 WHERE id = $3";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, now);
+	store_bind_i64(st, 2, lease_until);
+	store_bind_i64(st, 3, id);
+	return exec_done(st, err);
+}
+
+int task_store_finish(struct store_conn *c, int64_t id, const struct task_outcome *o,
+		      int64_t now, struct pg_err *err)
+{
+	static const char sql[] =
+		"UPDATE cluster_task SET status = $1, error_message = $2, stdout = COALESCE($3, stdout),"
+		" stderr = COALESCE($4, stderr), exit_code = $5, result = COALESCE($6, result),"
+		" finished_at = $7, lease_until = NULL WHERE id = $8";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_text(st, 1, o->status);
+	store_bind_text(st, 2, o->error);
+	store_bind_text(st, 3, o->out);
+	store_bind_text(st, 4, o->errout);
+	if (o->exit_code != INT64_MIN)
+		store_bind_i64(st, 5, o->exit_code);
+	store_bind_text(st, 6, o->result);
+	store_bind_i64(st, 7, now);
+	store_bind_i64(st, 8, id);
+	return exec_done(st, err);
+}
+
+int task_store_requeue(struct store_conn *c, int64_t id, int64_t next_at, const char *error,
+		       struct pg_err *err)
+{
+	static const char sql[] = "UPDATE cluster_task SET status = 'pending', next_attempt_at = $1,"
+				  " error_message = $2, lease_until = NULL WHERE id = $3";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, next_at);
+	store_bind_text(st, 2, error);
+	store_bind_i64(st, 3, id);
+	return exec_done(st, err);
+}
+
+int task_store_expired(struct store_conn *c, int64_t now, struct id_list *out, struct pg_err *err)
+{
+	static const char sql[] = "SELECT id FROM cluster_task WHERE status = 'running'"
+				  " AND lease_until < $1 ORDER BY id LIMIT 1000";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, now);
+	return collect_ids(st, out, err);
+}
+
+int task_store_dependents(struct store_conn *c, int64_t id, struct id_list *out, struct pg_err *err)
+{
+	static const char sql[] = "SELECT d.task_id FROM cluster_task_dep d JOIN cluster_task t"
+				  " ON t.id = d.task_id WHERE d.dep_id = $1"
+				  " AND t.status IN ('pending', 'running') ORDER BY d.task_id";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, id);
+	return collect_ids(st, out, err);
+}
+
+int task_store_unfinished_of_node(struct store_conn *c, int64_t node_id, struct id_list *out,
+				  struct pg_err *err)
+{
+	static const char sql[] = "SELECT id FROM cluster_task WHERE node_id = $1"
+				  " AND status IN ('pending', 'running') ORDER BY id";
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	store_bind_i64(st, 1, node_id);
+	return collect_ids(st, out, err);
+}

@@ -1,0 +1,321 @@
+/* Payload checks per task type (seed 13.4). The control plane refuses what
+ * no agent should ever see; the agent checks paths again against its roots. */
+#include "cluster/cluster.h"
+#include "common/pg_json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_CONTENT (4u << 20)
+
+const char *const cluster_task_types[] = {
+	"ApplyConfigFiles", "SystemdInstallUnit", "SystemdControl", "RenderAndDeployNginx",
+	"DeployCertificate", "HealthProbe",	   "RunCommand",     NULL,
+};
+
+/* Absolute, normalised, printable: no "..", ".", "//" or trailing "/". */
+static int check_path(json_t *obj, const char *key, bool required, const char **out,
+		      struct pg_err *err)
+{
+	const char *p = NULL;
+	int rc = pg_json_str(obj, key, required, 4096, &p, err);
+	if (rc != 0 || !p)
+		return rc;
+	if (p[0] != '/' || !pg_str_is_printable(p))
+		return pg_err_set(err, PG_EINVAL, key, "%s must be an absolute path without control characters", key);
+	for (const char *s = p; *s;) {
+		s++; /* past '/' */
+		const char *e = strchrnul(s, '/');
+		size_t n = (size_t)(e - s);
+		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+			return pg_err_set(err, PG_EINVAL, key,
+					  "%s must be a normalised path (no empty, '.' or '..' parts)", key);
+		if (n > 255)
+			return pg_err_set(err, PG_EINVAL, key, "%s has a part longer than 255 bytes", key);
+		s = e;
+	}
+	if (out)
+		*out = p;
+	return 0;
+}
+
+static int check_mode(json_t *obj, const char *key, struct pg_err *err)
+{
+	const char *m = NULL;
+	int rc = pg_json_str(obj, key, false, 8, &m, err);
+	if (rc != 0 || !m)
+		return rc;
+	size_t n = strlen(m);
+	bool ok = (n == 3 || (n == 4 && m[0] == '0'));
+	for (size_t i = 0; ok && i < n; i++)
+		ok = m[i] >= '0' && m[i] <= '7';
+	if (!ok)
+		return pg_err_set(err, PG_EINVAL, key,
+				  "%s must be octal permission bits like \"0640\" (no setuid/setgid/sticky)",
+				  key);
+	return 0;
+}
+
+/* A user or group: a POSIX-portable name or a number. */
+static int check_account(json_t *obj, const char *key, struct pg_err *err)
+{
+	const char *a = NULL;
+	int rc = pg_json_str(obj, key, false, 32, &a, err);
+	if (rc != 0 || !a)
+		return rc;
+	bool ok = *a != '\0' && *a != '-';
+	for (const char *p = a; ok && *p; p++)
+		ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.", *p) != NULL;
+	if (!ok)
+		return pg_err_set(err, PG_EINVAL, key, "%s must be a user/group name or number", key);
+	return 0;
+}
+
+static int check_unit_name(json_t *obj, struct pg_err *err)
+{
+	const char *u = NULL;
+	int rc = pg_json_str(obj, "unitName", true, 255, &u, err);
+	if (rc != 0)
+		return rc;
+	const char *dot = strrchr(u, '.');
+	static const char *const suffixes[] = {".service", ".socket", ".timer", ".target",
+					       ".path", ".mount", NULL};
+	bool ok = dot && dot != u && u[0] != '-' && u[0] != '.';
+	for (const char *p = u; ok && *p; p++)
+		ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.@-\\", *p) != NULL;
+	bool suffix = false;
+	for (int i = 0; ok && suffixes[i]; i++)
+		suffix |= strcmp(dot, suffixes[i]) == 0;
+	if (!ok || !suffix)
+		return pg_err_set(err, PG_EINVAL, "unitName",
+				  "unitName must be a systemd unit name like myapp.service");
+	return 0;
+}
+
+static int check_enum(json_t *obj, const char *key, bool required, const char *const values[],
+		      struct pg_err *err)
+{
+	const char *v = NULL;
+	int rc = pg_json_str(obj, key, required, 64, &v, err);
+	if (rc != 0 || !v)
+		return rc;
+	for (int i = 0; values[i]; i++)
+		if (strcmp(v, values[i]) == 0)
+			return 0;
+	char list[256] = "";
+	for (int i = 0; values[i]; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", values[i]);
+	return pg_err_set(err, PG_EINVAL, key, "%s must be one of: %s", key, list);
+}
+
+static int v_apply_config_files(json_t *p, struct pg_err *err)
+{
+	static const char *const top[] = {"files", NULL};
+	static const char *const fields[] = {"path", "content", "mode", "owner", "group", NULL};
+	json_t *files = NULL;
+	int rc = pg_json_only(p, top, err);
+	if (rc == 0)
+		rc = pg_json_arr(p, "files", true, 256, &files, err);
+	if (rc != 0)
+		return rc;
+	if (json_array_size(files) == 0)
+		return pg_err_set(err, PG_EINVAL, "files", "files must list at least one file");
+	size_t i;
+	json_t *f;
+	json_array_foreach(files, i, f) {
+		const char *content;
+		if (!json_is_object(f))
+			rc = pg_err_set(err, PG_EINVAL, "", "each file must be an object");
+		else if ((rc = pg_json_only(f, fields, err)) == 0 &&
+			 (rc = check_path(f, "path", true, NULL, err)) == 0 &&
+			 (rc = pg_json_str(f, "content", true, MAX_CONTENT, &content, err)) == 0 &&
+			 (rc = check_mode(f, "mode", err)) == 0 && (rc = check_account(f, "owner", err)) == 0)
+			rc = check_account(f, "group", err);
+		if (rc != 0) {
+			char prefix[32];
+			snprintf(prefix, sizeof(prefix), "files[%zu]", i);
+			pg_err_prefix_field(err, prefix);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int v_systemd_install_unit(json_t *p, struct pg_err *err)
+{
+	static const char *const fields[] = {"unitName", "unitPath", "content", "enable", NULL};
+	const char *content;
+	bool enable;
+	int rc = pg_json_only(p, fields, err);
+	if (rc == 0)
+		rc = check_unit_name(p, err);
+	if (rc == 0)
+		rc = check_path(p, "unitPath", false, NULL, err);
+	if (rc == 0)
+		rc = pg_json_str(p, "content", true, MAX_CONTENT, &content, err);
+	if (rc == 0)
+		rc = pg_json_bool(p, "enable", false, &enable, err);
+	return rc;
+}
+
+static int v_systemd_control(json_t *p, struct pg_err *err)
+{
+	static const char *const fields[] = {"unitName", "action", NULL};
+	static const char *const actions[] = {"start", "stop", "restart", "reload", "status", NULL};
+	int rc = pg_json_only(p, fields, err);
+	if (rc == 0)
+		rc = check_unit_name(p, err);
+	if (rc == 0)
+		rc = check_enum(p, "action", true, actions, err);
+	return rc;
+}
+
+static int v_nginx(json_t *p, struct pg_err *err)
+{
+	static const char *const fields[] = {"siteName", "targetPath", "content", "testCommand",
+					     "reloadCommand", NULL};
+	/* Commands are chosen from a fixed list: a deploy permission must not
+	 * become a way to run anything on a node. */
+	static const char *const tests[] = {"nginx -t", NULL};
+	static const char *const reloads[] = {"nginx -s reload", "systemctl reload nginx", NULL};
+	const char *site = NULL, *content;
+	int rc = pg_json_only(p, fields, err);
+	if (rc == 0)
+		rc = pg_json_str(p, "siteName", true, 128, &site, err);
+	if (rc == 0) {
+		bool ok = *site != '\0' && *site != '.';
+		for (const char *s = site; ok && *s; s++)
+			ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *s) != NULL;
+		if (!ok)
+			rc = pg_err_set(err, PG_EINVAL, "siteName",
+					"siteName may hold only letters, digits and . _ -");
+	}
+	if (rc == 0)
+		rc = check_path(p, "targetPath", false, NULL, err);
+	if (rc == 0)
+		rc = pg_json_str(p, "content", true, MAX_CONTENT, &content, err);
+	if (rc == 0)
+		rc = check_enum(p, "testCommand", false, tests, err);
+	if (rc == 0)
+		rc = check_enum(p, "reloadCommand", false, reloads, err);
+	return rc;
+}
+
+static int v_certificate(json_t *p, struct pg_err *err)
+{
+	static const char *const fields[] = {"certPath", "keyPath", "certPem", "keyPem", "owner",
+					     "group", "certMode", "reload", NULL};
+	const char *cert, *key;
+	bool reload;
+	int rc = pg_json_only(p, fields, err);
+	if (rc == 0)
+		rc = check_path(p, "certPath", true, NULL, err);
+	if (rc == 0)
+		rc = check_path(p, "keyPath", true, NULL, err);
+	if (rc == 0)
+		rc = pg_json_str(p, "certPem", true, 1u << 20, &cert, err);
+	if (rc == 0 && !strstr(cert, "-----BEGIN CERTIFICATE-----"))
+		rc = pg_err_set(err, PG_EINVAL, "certPem", "certPem must hold a PEM certificate");
+	if (rc == 0)
+		rc = pg_json_str(p, "keyPem", true, 1u << 20, &key, err);
+	if (rc == 0 && !strstr(key, "PRIVATE KEY-----"))
+		rc = pg_err_set(err, PG_EINVAL, "keyPem", "keyPem must hold a PEM private key");
+	if (rc == 0)
+		rc = check_account(p, "owner", err);
+	if (rc == 0)
+		rc = check_account(p, "group", err);
+	if (rc == 0)
+		rc = check_mode(p, "certMode", err);
+	if (rc == 0)
+		rc = pg_json_bool(p, "reload", false, &reload, err);
+	return rc;
+}
+
+static int v_health_probe(json_t *p, struct pg_err *err)
+{
+	static const char *const fields[] = {"kind", "unitName", "host", "port", "url",
+					     "expectStatus", "timeoutSec", "retries",
+					     "intervalSec", NULL};
+	static const char *const kinds[] = {"process", "tcp", "http", NULL};
+	int64_t n;
+	const char *kind = NULL, *s = NULL;
+	int rc = pg_json_only(p, fields, err);
+	if (rc == 0)
+		rc = check_enum(p, "kind", true, kinds, err);
+	if (rc != 0)
+		return rc;
+	kind = json_string_value(json_object_get(p, "kind"));
+	if (strcmp(kind, "process") == 0)
+		rc = check_unit_name(p, err);
+	else if (strcmp(kind, "tcp") == 0)
+		rc = pg_json_int(p, "port", true, 1, 65535, &n, err);
+	else if ((rc = pg_json_str(p, "url", true, 2048, &s, err)) == 0 &&
+		 strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+		rc = pg_err_set(err, PG_EINVAL, "url", "url must start with http:// or https://");
+	if (rc == 0)
+		rc = pg_json_str(p, "host", false, 255, &s, err);
+	if (rc == 0)
+		rc = pg_json_int(p, "expectStatus", false, 100, 599, &n, err);
+	if (rc == 0)
+		rc = pg_json_int(p, "timeoutSec", false, 1, 3600, &n, err);
+	if (rc == 0)
+		rc = pg_json_int(p, "retries", false, 0, 1000, &n, err);
+	if (rc == 0)
+		rc = pg_json_int(p, "intervalSec", false, 1, 3600, &n, err);
+	return rc;
+}
+
+static int v_run_command(json_t *p, struct pg_err *err)
+{
+	static const char *const fields[] = {"argv", "cwd", NULL};
+	json_t *argv = NULL;
+	int rc = pg_json_only(p, fields, err);
+	if (rc == 0)
+		rc = pg_json_arr(p, "argv", true, 256, &argv, err);
+	if (rc == 0)
+		rc = check_path(p, "cwd", false, NULL, err);
+	if (rc != 0)
+		return rc;
+	if (json_array_size(argv) == 0)
+		return pg_err_set(err, PG_EINVAL, "argv", "argv must name a program");
+	size_t i;
+	json_t *a;
+	json_array_foreach(argv, i, a) {
+		if (!json_is_string(a) || json_string_length(a) > 65536 ||
+		    strlen(json_string_value(a)) != json_string_length(a) ||
+		    (i == 0 && json_string_length(a) == 0))
+			return pg_err_set(err, PG_EINVAL, "argv", "argv[%zu] must be a string without NUL", i);
+	}
+	return 0;
+}
+
+static const struct {
+	const char *type;
+	int (*fn)(json_t *, struct pg_err *);
+} validators[] = {
+	{"ApplyConfigFiles", v_apply_config_files},
+	{"SystemdInstallUnit", v_systemd_install_unit},
+	{"SystemdControl", v_systemd_control},
+	{"RenderAndDeployNginx", v_nginx},
+	{"DeployCertificate", v_certificate},
+	{"HealthProbe", v_health_probe},
+	{"RunCommand", v_run_command},
+};
+
+int cluster_task_validate(const char *type, json_t *payload, struct pg_err *err)
+{
+	for (size_t i = 0; i < sizeof(validators) / sizeof(validators[0]); i++) {
+		if (strcmp(type, validators[i].type) != 0)
+			continue;
+		if (!json_is_object(payload))
+			return pg_err_set(err, PG_EINVAL, "payload", "payload must be an object");
+		int rc = validators[i].fn(payload, err);
+		if (rc != 0)
+			pg_err_prefix_field(err, "payload");
+		return rc;
+	}
+	return pg_err_set(err, PG_EINVAL, "type",
+			  "unknown task type '%s' (known: ApplyConfigFiles, SystemdInstallUnit, "
+			  "SystemdControl, RenderAndDeployNginx, DeployCertificate, HealthProbe, RunCommand)",
+			  type);
+}

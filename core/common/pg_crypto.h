@@ -1,0 +1,17 @@
+/* pg_crypto: randomness, hashing and comparison that secrets rely on. */
+#ifndef PG_CRYPTO_H
+#define PG_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Fills buf from the OS CSPRNG; 0 or PG_EINTERNAL. */
+int pg_random_bytes(void *buf, size_t len);
+/* Writes 2*len lowercase hex chars plus NUL into out. */
+void pg_hex_encode(const void *data, size_t len, char *out);
+/* SHA-256 of data as 64 hex chars plus NUL in out[65]. */
+void pg_sha256_hex(const void *data, size_t len, char out[65]);
+/* Compares two NUL-terminated strings in time independent of their content. */
+bool pg_secure_streq(const char *a, const char *b);
+
+#endif

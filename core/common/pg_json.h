@@ -1,0 +1,34 @@
+/* pg_json: reading request bodies with jansson, one validating getter per
+ * type. Each getter leaves *out untouched when an optional key is absent and
+ * names the offending key in err->field. */
+#ifndef PG_JSON_H
+#define PG_JSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/pg_err.h"
+
+int pg_json_str(json_t *obj, const char *key, bool required, size_t maxlen, const char **out,
+		struct pg_err *err);
+int pg_json_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max,
+		int64_t *out, struct pg_err *err);
+int pg_json_bool(json_t *obj, const char *key, bool required, bool *out, struct pg_err *err);
+int pg_json_obj(json_t *obj, const char *key, bool required, json_t **out, struct pg_err *err);
+int pg_json_arr(json_t *obj, const char *key, bool required, size_t maxlen, json_t **out,
+		struct pg_err *err);
+/* Refuses keys of obj not in allowed (NULL-terminated): typos fail loudly. */
+int pg_json_only(json_t *obj, const char *const allowed[], struct pg_err *err);
+/* Checks that s has no control characters (newline, NUL, ...). */
+bool pg_str_is_printable(const char *s);
+/* A map of string -> string with bounded sizes (labels, env). */
+int pg_json_string_map(json_t *v, const char *field, size_t max_entries, struct pg_err *err);
+/* Decodes a text column holding JSON; returns a new reference or json null. */
+json_t *pg_json_load_text(const char *text);
+/* Compact dump; caller frees. */
+char *pg_json_dump(const json_t *v);
+/* Sets key to an RFC 3339 time, or null when ms is 0. */
+void pg_json_set_time(json_t *obj, const char *key, int64_t ms);
+
+#endif

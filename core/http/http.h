@@ -1,0 +1,115 @@
+/* http: the REST front door on libmicrohttpd. Components export route
+ * tables; the server matches, authenticates, parses the JSON body and calls
+ * one handler per request. A handler answers with http_reply* or suspends
+ * the connection (long polls) and is called again after http_resume. */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/auth.h"
+#include "common/pg_call.h"
+#include "common/pg_err.h"
+
+struct MHD_Connection;
+struct http_req;
+
+typedef void (*http_handler)(struct http_req *req);
+
+enum http_auth {
+	HTTP_AUTH_NONE,  /* public */
+	HTTP_AUTH_ADMIN, /* admin token holding .perm */
+	HTTP_AUTH_AGENT, /* a node's agent token */
+};
+
+struct http_route {
+	const char *method;
+	const char *path; /* "/admin/nodes/:id/cordon" */
+	enum http_auth auth;
+	const char *perm; /* admin permission code; NULL when none is needed */
+	http_handler fn;
+};
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_TRACE_MAX 64
+
+struct http_req {
+	void *app;
+	const struct http_route *route;
+	struct MHD_Connection *conn;
+	char *method;
+	char *path;
+	int nparams;
+	const char *param_names[HTTP_MAX_PARAMS];
+	char params[HTTP_MAX_PARAMS][128];
+	json_t *body;            /* parsed request body, an object; NULL for GET */
+	struct auth_principal who;
+	char trace_id[HTTP_TRACE_MAX + 1];
+	char source_ip[64];
+	int resumes;             /* how many times this request was resumed */
+	void *suspend_data;      /* owned by the handler across suspensions */
+	void (*suspend_data_free)(void *);
+
+	/* internal to the server */
+	char *buf;
+	size_t buf_len, buf_cap;
+	bool too_large, suspended, answered;
+	int status;
+	char *reply_text;
+	int64_t started_ms;
+};
+
+/* The caller of this request, for audit events and tasks. */
+struct pg_call http_call(const struct http_req *req);
+
+/* Answers with status and body (stolen; NULL for an empty body). */
+void http_reply(struct http_req *req, int status, json_t *body);
+/* Answers with the error shape of DESIGN.md and the status of err->code. */
+void http_reply_err(struct http_req *req, const struct pg_err *err);
+void http_reply_error(struct http_req *req, int code, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Path parameter by name, or NULL. */
+const char *http_param(const struct http_req *req, const char *name);
+/* Path parameter as a positive id; on failure answers 400 and returns false. */
+bool http_param_id(struct http_req *req, const char *name, int64_t *out);
+/* Query string argument, or NULL. */
+const char *http_query(const struct http_req *req, const char *key);
+/* Query argument as an integer in [min,max] (def when absent); on failure
+ * answers 400 and returns false. */
+bool http_query_int(struct http_req *req, const char *key, int64_t min, int64_t max, int64_t def,
+		    int64_t *out);
+const char *http_header(const struct http_req *req, const char *name);
+
+/* Long polls: suspend the connection after the handler returns; the handler
+ * is called again (req->resumes incremented) once http_resume is called. */
+void http_suspend(struct http_req *req);
+void http_resume(struct http_req *req);
+
+/* Route matching, exposed for tests. Fills req params; returns the route,
+ * or NULL with *method_mismatch telling 405 from 404. */
+const struct http_route *http_route_match(const struct http_route *const *tables,
+					  const char *method, const char *path,
+					  struct http_req *req, bool *method_mismatch);
+
+struct http_server;
+
+struct http_server_opts {
+	const char *listen; /* HOST:PORT */
+	const char *tls_cert_file, *tls_key_file;
+	unsigned threads;
+	size_t max_body;
+	const struct http_route *const *tables; /* NULL-terminated list */
+	struct store *store;                    /* for token checks */
+	void *app;
+};
+
+int http_server_start(const struct http_server_opts *opts, struct http_server **out,
+		      struct pg_err *err);
+/* The port actually bound (useful with port 0). */
+unsigned http_server_port(const struct http_server *srv);
+void http_server_stop(struct http_server *srv);
+
+#endif

@@ -1,0 +1,450 @@
+/* libmicrohttpd glue: request lifecycle, body limits, auth, access log. */
+#include "http/http.h"
+#include "common/pg_crypto.h"
+#include "common/pg_log.h"
+#include "common/pg_time.h"
+#include "store/store.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct http_server_opts opts;
+	char *tls_cert, *tls_key;
+};
+
+struct pg_call http_call(const struct http_req *req)
+{
+	return (struct pg_call){req->who.actor, req->trace_id, req->source_ip};
+}
+
+void http_reply(struct http_req *req, int status, json_t *body)
+{
+	free(req->reply_text);
+	req->reply_text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	json_decref(body);
+	req->status = status;
+	req->answered = true;
+}
+
+void http_reply_err(struct http_req *req, const struct pg_err *err)
+{
+	json_t *e = json_pack("{s:s, s:s}", "code", pg_err_code_name(err->code), "message",
+			      err->message[0] ? err->message : pg_err_code_name(err->code));
+	if (err->field[0])
+		json_object_set_new(e, "field", json_string(err->field));
+	http_reply(req, pg_err_http_status(err->code), json_pack("{s:o}", "error", e));
+}
+
+void http_reply_error(struct http_req *req, int code, const char *field, const char *fmt, ...)
+{
+	struct pg_err err = {.code = code};
+	snprintf(err.field, sizeof(err.field), "%s", field ? field : "");
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err.message, sizeof(err.message), fmt, ap);
+	va_end(ap);
+	http_reply_err(req, &err);
+}
+
+bool http_param_id(struct http_req *req, const char *name, int64_t *out)
+{
+	const char *v = http_param(req, name);
+	char *end;
+	long long n = v ? strtoll(v, &end, 10) : 0;
+	if (!v || *end || n <= 0) {
+		http_reply_error(req, PG_EINVAL, name, "%s must be a positive integer id", name);
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
+const char *http_query(const struct http_req *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+bool http_query_int(struct http_req *req, const char *key, int64_t min, int64_t max, int64_t def,
+		    int64_t *out)
+{
+	const char *v = http_query(req, key);
+	if (!v || !*v) {
+		*out = def;
+		return true;
+	}
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	if (*end || n < min || n > max) {
+		http_reply_error(req, PG_EINVAL, key, "%s must be an integer between %lld and %lld",
+				 key, (long long)min, (long long)max);
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
+const char *http_header(const struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void http_suspend(struct http_req *req)
+{
+	req->suspended = true;
+	MHD_suspend_connection(req->conn);
+}
+
+void http_resume(struct http_req *req)
+{
+	MHD_resume_connection(req->conn);
+}
+
+static bool trace_id_ok(const char *t)
+{
+	size_t n = strlen(t);
+	if (n == 0 || n > HTTP_TRACE_MAX)
+		return false;
+	for (; *t; t++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:", *t))
+			return false;
+	return true;
+}
+
+static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *conn,
+				const char *url, const char *method)
+{
+	struct http_req *req = calloc(1, sizeof(*req));
+	if (!req)
+		return NULL;
+	req->app = srv->opts.app;
+	req->conn = conn;
+	req->method = strdup(method);
+	req->path = strdup(url);
+	req->started_ms = pg_time_mono_ms();
+	const char *t = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Trace-Id");
+	if (t && trace_id_ok(t)) {
+		snprintf(req->trace_id, sizeof(req->trace_id), "%s", t);
+	} else {
+		unsigned char rnd[16];
+		pg_random_bytes(rnd, sizeof(rnd));
+		pg_hex_encode(rnd, sizeof(rnd), req->trace_id);
+	}
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->source_ip,
+				  sizeof(req->source_ip));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+				  req->source_ip, sizeof(req->source_ip));
+	}
+	if (!req->method || !req->path) {
+		free(req->method);
+		free(req->path);
+		free(req);
+		return NULL;
+	}
+	return req;
+}
+
+static void req_free(struct http_req *req)
+{
+	if (!req)
+		return;
+	if (req->suspend_data_free)
+		req->suspend_data_free(req->suspend_data);
+	json_decref(req->body);
+	free(req->buf);
+	free(req->reply_text);
+	free(req->method);
+	free(req->path);
+	free(req);
+}
+
+static enum MHD_Result send_reply(struct http_req *req)
+{
+	const char *text = req->reply_text ? req->reply_text : "";
+	size_t len = strlen(text);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	if (len)
+		MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "X-Trace-Id", req->trace_id);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)req->status, resp);
+	MHD_destroy_response(resp);
+	pg_info("http", "%s %s %d %zuB %lldms ip=%s actor=%s trace=%s", req->method, req->path,
+		req->status, len, (long long)(pg_time_mono_ms() - req->started_ms), req->source_ip,
+		req->who.actor[0] ? req->who.actor : "-", req->trace_id);
+	return r;
+}
+
+static bool body_method(const char *m)
+{
+	return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0;
+}
+
+/* Authenticates and authorizes; answers and returns false when refused. */
+static bool check_auth(struct http_server *srv, struct http_req *req)
+{
+	const struct http_route *r = req->route;
+	if (r->auth == HTTP_AUTH_NONE)
+		return true;
+	const char *h = http_header(req, "Authorization");
+	if (!h || strncmp(h, "Bearer ", 7) != 0) {
+		http_reply_error(req, PG_EUNAUTH, "Authorization",
+				 "missing bearer token: send Authorization: Bearer <token>");
+		return false;
+	}
+	struct pg_err err = {0};
+	struct store_conn *c = store_conn_get(srv->opts.store, &err);
+	if (!c || auth_verify(c, h + 7, &req->who, &err) != 0) {
+		http_reply_err(req, &err);
+		return false;
+	}
+	if (r->auth == HTTP_AUTH_AGENT && req->who.kind != AUTH_AGENT) {
+		http_reply_error(req, PG_EFORBIDDEN, "", "this endpoint is for node agents only");
+		return false;
+	}
+	if (r->auth == HTTP_AUTH_ADMIN) {
+		if (req->who.kind != AUTH_ADMIN) {
+			http_reply_error(req, PG_EFORBIDDEN, "", "agent tokens cannot call admin endpoints");
+			return false;
+		}
+		if (r->perm && !auth_has_perm(&req->who, r->perm)) {
+			http_reply_error(req, PG_EFORBIDDEN, "", "token lacks permission %s", r->perm);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool parse_body(struct http_req *req)
+{
+	if (!body_method(req->method))
+		return true;
+	if (req->buf_len == 0) {
+		req->body = json_object();
+		return true;
+	}
+	json_error_t jerr;
+	req->body = json_loadb(req->buf, req->buf_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!req->body) {
+		http_reply_error(req, PG_EINVAL, "", "invalid JSON at line %d column %d: %s",
+				 jerr.line, jerr.column, jerr.text);
+		return false;
+	}
+	if (!json_is_object(req->body)) {
+		http_reply_error(req, PG_EINVAL, "", "the request body must be a JSON object");
+		return false;
+	}
+	return true;
+}
+
+static void dispatch(struct http_server *srv, struct http_req *req)
+{
+	if (req->too_large) {
+		http_reply_error(req, PG_ETOOLARGE, "", "request body exceeds %zu bytes",
+				 srv->opts.max_body);
+		return;
+	}
+	bool mismatch;
+	req->route = http_route_match(srv->opts.tables, req->method, req->path, req, &mismatch);
+	if (!req->route) {
+		if (mismatch)
+			http_reply(req, 405, json_pack("{s:{s:s,s:s}}", "error", "code",
+						       "method_not_allowed", "message",
+						       "method not allowed on this path"));
+		else
+			http_reply_error(req, PG_ENOTFOUND, "", "no such endpoint: %s", req->path);
+		return;
+	}
+	if (!check_auth(srv, req) || !parse_body(req))
+		return;
+	req->route->fn(req);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct http_req *req = *con_cls;
+	if (!req) {
+		req = req_new(srv, conn, url, method);
+		if (!req)
+			return MHD_NO;
+		*con_cls = req;
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		if (cl && strtoull(cl, NULL, 10) > srv->opts.max_body) {
+			/* Answer before reading a byte of an announced oversized body. */
+			req->too_large = true;
+			dispatch(srv, req);
+			return send_reply(req);
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (req->too_large)
+			return MHD_YES;
+		if (req->buf_len + n > srv->opts.max_body) {
+			req->too_large = true;
+			free(req->buf);
+			req->buf = NULL;
+			req->buf_len = 0;
+			return MHD_YES;
+		}
+		if (req->buf_len + n + 1 > req->buf_cap) {
+			size_t cap = (req->buf_len + n + 1) * 2;
+			char *nb = realloc(req->buf, cap);
+			if (!nb)
+				return MHD_NO;
+			req->buf = nb;
+			req->buf_cap = cap;
+		}
+		memcpy(req->buf + req->buf_len, upload_data, n);
+		req->buf_len += n;
+		return MHD_YES;
+	}
+	if (req->answered)
+		return MHD_YES; /* the early 413 went out already */
+	if (req->suspended) {
+		req->suspended = false;
+		req->resumes++;
+		req->route->fn(req);
+	} else {
+		dispatch(srv, req);
+	}
+	if (req->suspended)
+		return MHD_YES;
+	if (!req->answered)
+		http_reply_error(req, PG_EINTERNAL, "", "handler gave no answer");
+	return send_reply(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	req_free(*con_cls);
+	*con_cls = NULL;
+}
+
+static char *slurp(const char *path, struct pg_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		pg_err_set(err, PG_EINVAL, "", "cannot read %s", path);
+		return NULL;
+	}
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	fclose(f);
+	fclose(m);
+	return buf;
+}
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, struct pg_err *err)
+{
+	char host[256];
+	const char *colon = strrchr(listen, ':');
+	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host))
+		return pg_err_set(err, PG_EINVAL, "listen", "--listen wants HOST:PORT, got '%s'", listen);
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	char *h = host;
+	if (h[0] == '[' && h[strlen(h) - 1] == ']') {
+		h[strlen(h) - 1] = '\0';
+		h++;
+	}
+	struct addrinfo hints = {.ai_flags = AI_NUMERICSERV, .ai_socktype = SOCK_STREAM}, *res;
+	if (getaddrinfo(h, colon + 1, &hints, &res) != 0)
+		return pg_err_set(err, PG_EINVAL, "listen", "cannot resolve listen address '%s'", listen);
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+}
+
+int http_server_start(const struct http_server_opts *opts, struct http_server **out,
+		      struct pg_err *err)
+{
+	struct http_server *srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	srv->opts = *opts;
+	struct sockaddr_storage ss;
+	int rc = parse_listen(opts->listen, &ss, err);
+	if (rc != 0)
+		goto fail;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (opts->tls_cert_file) {
+		srv->tls_cert = slurp(opts->tls_cert_file, err);
+		srv->tls_key = srv->tls_cert ? slurp(opts->tls_key_file, err) : NULL;
+		if (!srv->tls_key) {
+			rc = PG_EINVAL;
+			goto fail;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	uint16_t port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						       : ((struct sockaddr_in *)&ss)->sin_port);
+	struct MHD_OptionItem tls_opts[] = {
+		{srv->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	srv->daemon = MHD_start_daemon(
+		flags, port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+		srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)60000, MHD_OPTION_ARRAY,
+		tls_opts, MHD_OPTION_END);
+	if (!srv->daemon) {
+		rc = pg_err_set(err, PG_EUNAVAIL, "listen", "cannot listen on %s (in use, or bad TLS files?)",
+				opts->listen);
+		goto fail;
+	}
+	*out = srv;
+	return 0;
+fail:
+	free(srv->tls_cert);
+	free(srv->tls_key);
+	free(srv);
+	return rc;
+}
+
+unsigned http_server_port(const struct http_server *srv)
+{
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	return di ? di->port : 0;
+}
+
+void http_server_stop(struct http_server *srv)
+{
+	if (!srv)
+		return;
+	MHD_stop_daemon(srv->daemon);
+	free(srv->tls_cert);
+	free(srv->tls_key);
+	free(srv);
+}

@@ -1,0 +1,254 @@
+/* pagodad: flags, start-up, signal handling. */
+#include "audit/audit_http.h"
+#include "auth/auth.h"
+#include "auth/auth_http.h"
+#include "cluster/cluster.h"
+#include "cluster/cluster_http.h"
+#include "common/pg_log.h"
+#include "http/http.h"
+#include "pagodad.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PAGODA_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: pagodad --listen HOST:PORT --data-dir DIR [options]\n"
+		"  --listen HOST:PORT          address of the REST API (e.g. 127.0.0.1:8080)\n"
+		"  --data-dir DIR              database, admin token and keys (created 0700)\n"
+		"  --lua-dir DIR               operator overrides of bundled Lua files\n"
+		"  --plugin-dir DIR            operator Lua plugins\n"
+		"  --tls-cert FILE --tls-key FILE  serve HTTPS\n"
+		"  --heartbeat-interval SEC    agent heartbeat interval (default 10);\n"
+		"                              a node is offline after 3 missed heartbeats\n"
+		"  --poll-wait SEC             longest agent long poll (default 30)\n"
+		"  --lease-grace SEC           added to a task's timeout for its lease (default 30)\n"
+		"  --retry-backoff MS          first retry delay, doubled per attempt (default 2000)\n"
+		"  --http-threads N            HTTP worker threads (default 4)\n"
+		"  --max-body BYTES            largest request body (default 8388608)\n"
+		"  --log-level LEVEL           debug, info, warn or error (default info)\n"
+		"  --version, --help\n");
+}
+
+static void health(struct http_req *req)
+{
+	struct pagodad *app = req->app;
+	http_reply(req, 200, json_pack("{s:s, s:s, s:i}", "status", "ok", "version", PAGODA_VERSION,
+				       "schemaVersion", store_schema_version(app->store)));
+}
+
+static const struct http_route main_routes[] = {
+	{.method = "GET", .path = "/healthz", .auth = HTTP_AUTH_NONE, .fn = health},
+	{0},
+};
+
+static const struct http_route *const all_routes[] = {
+	main_routes, auth_routes, cluster_admin_routes, cluster_agent_routes, audit_routes, NULL,
+};
+
+struct flags {
+	const char *listen, *data_dir, *lua_dir, *plugin_dir, *tls_cert, *tls_key;
+	long threads, max_body;
+	struct cluster_opts cluster;
+};
+
+static bool num(const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int parse_flags(int argc, char **argv, struct flags *f)
+{
+	enum { O_LISTEN = 256, O_DATA, O_LUA, O_PLUGIN, O_CERT, O_KEY, O_HB, O_WAIT, O_GRACE,
+	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP };
+	static const struct option opts[] = {
+		{"listen", 1, 0, O_LISTEN},	    {"data-dir", 1, 0, O_DATA},
+		{"lua-dir", 1, 0, O_LUA},	    {"plugin-dir", 1, 0, O_PLUGIN},
+		{"tls-cert", 1, 0, O_CERT},	    {"tls-key", 1, 0, O_KEY},
+		{"heartbeat-interval", 1, 0, O_HB}, {"poll-wait", 1, 0, O_WAIT},
+		{"lease-grace", 1, 0, O_GRACE},	    {"retry-backoff", 1, 0, O_BACKOFF},
+		{"http-threads", 1, 0, O_THREADS},  {"max-body", 1, 0, O_BODY},
+		{"log-level", 1, 0, O_LOG},	    {"version", 0, 0, O_VERSION},
+		{"help", 0, 0, O_HELP},		    {0, 0, 0, 0},
+	};
+	cluster_opts_default(&f->cluster);
+	f->threads = 4;
+	f->max_body = 8 << 20;
+	int c;
+	long v;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_LISTEN: f->listen = optarg; break;
+		case O_DATA: f->data_dir = optarg; break;
+		case O_LUA: f->lua_dir = optarg; break;
+		case O_PLUGIN: f->plugin_dir = optarg; break;
+		case O_CERT: f->tls_cert = optarg; break;
+		case O_KEY: f->tls_key = optarg; break;
+		case O_HB:
+			if (!num(optarg, 1, 3600, &v))
+				goto bad;
+			f->cluster.heartbeat_interval_ms = v * 1000;
+			break;
+		case O_WAIT:
+			if (!num(optarg, 1, 300, &v))
+				goto bad;
+			f->cluster.poll_wait_max_ms = v * 1000;
+			break;
+		case O_GRACE:
+			if (!num(optarg, 0, 3600, &v))
+				goto bad;
+			f->cluster.lease_grace_ms = v * 1000;
+			break;
+		case O_BACKOFF:
+			if (!num(optarg, 1, 3600000, &v))
+				goto bad;
+			f->cluster.retry_backoff_ms = v;
+			break;
+		case O_THREADS:
+			if (!num(optarg, 1, 256, &f->threads))
+				goto bad;
+			break;
+		case O_BODY:
+			if (!num(optarg, 1024, 1L << 30, &f->max_body))
+				goto bad;
+			break;
+		case O_LOG:
+			if (strcmp(optarg, "debug") == 0) pg_log_set_level(PG_LOG_DEBUG);
+			else if (strcmp(optarg, "info") == 0) pg_log_set_level(PG_LOG_INFO);
+			else if (strcmp(optarg, "warn") == 0) pg_log_set_level(PG_LOG_WARN);
+			else if (strcmp(optarg, "error") == 0) pg_log_set_level(PG_LOG_ERROR);
+			else goto bad;
+			break;
+		case O_VERSION: printf("pagodad %s\n", PAGODA_VERSION); return 1;
+		case O_HELP: usage(stdout); return 1;
+		default: usage(stderr); return -1;
+		}
+		continue;
+bad:
+		fprintf(stderr, "pagodad: bad value '%s' for --%s\n", optarg, opts[c - O_LISTEN].name);
+		return -1;
+	}
+	if (optind < argc || !f->listen || !f->data_dir || (!f->tls_cert != !f->tls_key)) {
+		fprintf(stderr, "pagodad: --listen and --data-dir are required; --tls-cert and "
+				"--tls-key go together\n");
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_dir(const char *flag, const char *dir)
+{
+	struct stat st;
+	if (dir && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+		fprintf(stderr, "pagodad: %s %s is not a directory\n", flag, dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* Each agent long poll holds a socket; let the descriptor limit follow. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct flags f = {0};
+	int r = parse_flags(argc, argv, &f);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	umask(077); /* the database and keys are for pagodad's user alone */
+	if (mkdir(f.data_dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "pagodad: cannot create --data-dir %s: %s\n", f.data_dir, strerror(errno));
+		return 1;
+	}
+	if (check_dir("--data-dir", f.data_dir) || check_dir("--lua-dir", f.lua_dir) ||
+	    check_dir("--plugin-dir", f.plugin_dir))
+		return 1;
+	raise_nofile();
+
+	/* Signals go to the main thread only, through sigwait below. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	char path[4096];
+	struct pg_err err = {0};
+	struct pagodad app = {.data_dir = f.data_dir};
+	struct http_server *srv = NULL;
+	int status = 1;
+	snprintf(path, sizeof(path), "%s/pagoda.db", f.data_dir);
+	if (store_open(path, &app.store, &err) != 0) {
+		fprintf(stderr, "pagodad: %s\n", err.message);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/admin.token", f.data_dir);
+	if (auth_bootstrap(app.store, path, &err) != 0 ||
+	    cluster_new(app.store, &f.cluster, &app.cluster, &err) != 0) {
+		fprintf(stderr, "pagodad: %s\n", err.message);
+		goto out;
+	}
+	struct http_server_opts hopts = {
+		.listen = f.listen,
+		.tls_cert_file = f.tls_cert,
+		.tls_key_file = f.tls_key,
+		.threads = (unsigned)f.threads,
+		.max_body = (size_t)f.max_body,
+		.tables = all_routes,
+		.store = app.store,
+		.app = &app,
+	};
+	if (http_server_start(&hopts, &srv, &err) != 0) {
+		fprintf(stderr, "pagodad: %s\n", err.message);
+		goto out;
+	}
+	pg_info("main", "pagodad %s listening on %s (port %u), data in %s", PAGODA_VERSION, f.listen,
+		http_server_port(srv), f.data_dir);
+	for (;;) {
+		int sig = 0;
+		sigwait(&sigs, &sig);
+		if (sig == SIGHUP) {
+			pg_info("main", "SIGHUP: nothing to reload yet");
+			continue;
+		}
+		pg_info("main", "signal %d: shutting down", sig);
+		break;
+	}
+	status = 0;
+out:
+	cluster_shutdown(app.cluster);
+	if (srv) {
+		usleep(200 * 1000); /* let answered long polls leave */
+		http_server_stop(srv);
+	}
+	cluster_free(app.cluster);
+	store_free(app.store);
+	return status;
+}

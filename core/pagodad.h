@@ -1,0 +1,14 @@
+/* The composition root: what pagodad's handlers reach through req->app. */
+#ifndef PAGODAD_H
+#define PAGODAD_H
+
+struct store;
+struct cluster;
+
+struct pagodad {
+	struct store *store;
+	struct cluster *cluster;
+	const char *data_dir;
+};
+
+#endif

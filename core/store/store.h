@@ -1,0 +1,59 @@
+/* store: the database door. Services never see a driver type; DAO files
+ * write portable SQL with $1..$N parameters and RETURNING, which both the
+ * embedded SQLite store and a future PostgreSQL store accept.
+ *
+ * Connections are per thread (store_conn_get); statements are cached per
+ * connection, keyed by the address of their SQL text, so pass string
+ * literals. A statement is used as: prepare, bind, step until 0, done. */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/pg_err.h"
+
+struct store;
+struct store_conn;
+struct store_stmt;
+
+enum store_tx { STORE_TX_READ, STORE_TX_WRITE };
+
+/* Opens (creating if needed) the database at path and applies pending
+ * migrations. The caller frees *out with store_free. */
+int store_open(const char *path, struct store **out, struct pg_err *err);
+void store_free(struct store *s);
+/* Schema version after migrations. */
+int store_schema_version(struct store *s);
+
+/* The calling thread's connection, opened on first use and closed when the
+ * thread exits or the store is freed. NULL with err filled on failure. */
+struct store_conn *store_conn_get(struct store *s, struct pg_err *err);
+
+int store_begin(struct store_conn *c, enum store_tx mode, struct pg_err *err);
+int store_commit(struct store_conn *c, struct pg_err *err);
+/* Safe to call when no transaction is open. */
+void store_rollback(struct store_conn *c);
+
+int store_prepare(struct store_conn *c, const char *sql, struct store_stmt **out,
+		  struct pg_err *err);
+void store_bind_i64(struct store_stmt *st, int idx, int64_t v);
+/* NULL binds SQL NULL. The text is copied. */
+void store_bind_text(struct store_stmt *st, int idx, const char *v);
+void store_bind_null(struct store_stmt *st, int idx);
+/* 1 when a row is ready, 0 when done, negative with err filled on failure
+ * (PG_ECONFLICT for a uniqueness violation). */
+int store_step(struct store_stmt *st, struct pg_err *err);
+int64_t store_col_i64(struct store_stmt *st, int col);
+/* Valid until the next step or done; NULL for SQL NULL. */
+const char *store_col_text(struct store_stmt *st, int col);
+bool store_col_null(struct store_stmt *st, int col);
+/* Resets the statement for its next use; always call after stepping. */
+void store_done(struct store_stmt *st);
+/* Rows changed by the last statement of this connection. */
+int64_t store_changes(struct store_conn *c);
+
+/* Runs a statement with no result rows; returns rows changed or negative. */
+int store_exec(struct store_conn *c, const char *sql, struct pg_err *err);
+
+#endif
