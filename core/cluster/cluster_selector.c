@@ -37,6 +37,8 @@ void cluster_selector_free(struct cluster_selector *sel)
 
 int cluster_selector_parse(const char *text, struct cluster_selector **out, struct pg_err *err)
 {
+	if (!*text)
+		return pg_err_set(err, PG_EINVAL, "selector", "selector is empty");
 	size_t max = 1;
 	for (const char *p = text; *p; p++)
 		max += *p == ',';

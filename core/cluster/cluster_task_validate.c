@@ -2,6 +2,7 @@
  * no agent should ever see; the agent checks paths again against its roots. */
 #include "cluster/cluster.h"
 #include "common/pg_json.h"
+#include "common/pg_path.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +14,7 @@ const char *const cluster_task_types[] = {
 	"DeployCertificate", "HealthProbe",	   "RunCommand",     NULL,
 };
 
-/* Absolute, normalised, printable: no "..", ".", "//" or trailing "/". */
+/* A node path as pg_path defines it. */
 static int check_path(json_t *obj, const char *key, bool required, const char **out,
 		      struct pg_err *err)
 {
@@ -21,19 +22,9 @@ static int check_path(json_t *obj, const char *key, bool required, const char **
 	int rc = pg_json_str(obj, key, required, 4096, &p, err);
 	if (rc != 0 || !p)
 		return rc;
-	if (p[0] != '/' || !pg_str_is_printable(p))
-		return pg_err_set(err, PG_EINVAL, key, "%s must be an absolute path without control characters", key);
-	for (const char *s = p; *s;) {
-		s++; /* past '/' */
-		const char *e = strchrnul(s, '/');
-		size_t n = (size_t)(e - s);
-		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-			return pg_err_set(err, PG_EINVAL, key,
-					  "%s must be a normalised path (no empty, '.' or '..' parts)", key);
-		if (n > 255)
-			return pg_err_set(err, PG_EINVAL, key, "%s has a part longer than 255 bytes", key);
-		s = e;
-	}
+	const char *why = pg_path_problem(p);
+	if (why)
+		return pg_err_set(err, PG_EINVAL, key, "%s %s", key, why);
 	if (out)
 		*out = p;
 	return 0;

@@ -1,0 +1,84 @@
+/* pagoda-agent: pulls tasks from pagodad, runs them in order, reports each. */
+#ifndef AGENT_H
+#define AGENT_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/pg_err.h"
+
+#define AGENT_VERSION "0.1.0"
+#define AGENT_OUTPUT_MAX (64 * 1024)
+
+struct agent_paths;
+
+struct agent {
+	const char *server, *token_file, *state_dir, *ca_file, *root;
+	int64_t node_id;
+	bool allow_exec;
+	struct agent_paths *paths;
+	int64_t heartbeat_ms;
+	volatile sig_atomic_t stopping;
+};
+
+/* ---- HTTP client (agent_client.c): one per thread ---- */
+struct agent_http;
+struct agent_http *agent_http_new(struct agent *a);
+void agent_http_free(struct agent_http *h);
+/* POSTs body to server+path; *out gets the JSON answer (any status), *status
+ * the HTTP status. Negative with err on transport failure. */
+int agent_http_post(struct agent_http *h, const char *path, json_t *body, long timeout_ms,
+		    json_t **out, long *status, struct pg_err *err);
+/* Sleeps ms unless the agent is stopping; false when stopping. */
+bool agent_sleep(struct agent *a, int64_t ms);
+/* Capped exponential backoff with jitter: the delay before retry n (0-based). */
+int64_t agent_backoff_ms(int n, int64_t cap_ms);
+
+/* ---- journal (agent_journal.c): taskId is the idempotency key ---- */
+int agent_journal_init(struct agent *a, struct pg_err *err);
+/* The stored record of a task, or NULL. Caller decrefs. */
+json_t *agent_journal_get(struct agent *a, int64_t task_id);
+/* Stores record (borrowed) durably: temp file, fsync, rename. */
+int agent_journal_put(struct agent *a, int64_t task_id, json_t *record, struct pg_err *err);
+
+/* ---- paths (agent_paths.c): writes confined to allow-listed roots ---- */
+int agent_paths_new(const char *prefix, const char *const *roots, size_t nroots,
+		    struct agent_paths **out, struct pg_err *err);
+void agent_paths_free(struct agent_paths *p);
+/* Atomically writes content to path (a node path like /etc/pagoda/x.conf)
+ * with mode/owner/group (owner/group may be NULL). *changed tells whether
+ * anything differed. sha256 receives the content hash. */
+int agent_paths_write(struct agent_paths *p, const char *path, const char *content, size_t len,
+		      unsigned mode, const char *owner, const char *group, bool *changed,
+		      char sha256[65], struct pg_err *err);
+/* Checks that path is absolute, normalised and under an allowed root. */
+int agent_paths_check(struct agent_paths *p, const char *path, struct pg_err *err);
+
+/* ---- executors (agent_exec*.c) ---- */
+struct agent_result {
+	bool ok;
+	bool retryable;
+	char error[1024];
+	char *out, *errout; /* owned, may be NULL */
+	int64_t exit_code;  /* INT64_MIN: none */
+	json_t *artifacts;  /* owned, may be NULL */
+};
+void agent_result_free(struct agent_result *r);
+/* Runs one delivered task; fills r. */
+void agent_exec(struct agent *a, json_t *task, struct agent_result *r);
+int agent_exec_files(struct agent *a, json_t *payload, struct agent_result *r);
+int agent_exec_command(struct agent *a, json_t *payload, int64_t timeout_sec,
+		       struct agent_result *r);
+/* Runs argv (no shell) capturing both outputs (tails of AGENT_OUTPUT_MAX);
+ * returns the exit status, 128+signal, or -1 with why filled. */
+int agent_run(char *const argv[], const char *cwd, int64_t timeout_ms, char **out,
+	      char **errout, char *why, size_t whylen);
+
+/* ---- capabilities and facts (agent_caps.c) ---- */
+json_t *agent_caps(void);
+json_t *agent_facts(void);
+
+#endif

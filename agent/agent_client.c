@@ -1,0 +1,148 @@
+/* The agent's HTTP client: libcurl, JSON bodies, bearer token re-read from
+ * its file on every call so a rotated token is picked up without restart. */
+#include "agent.h"
+#include "common/pg_crypto.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct agent_http {
+	struct agent *agent;
+	CURL *curl;
+	char *buf;
+	size_t len;
+};
+
+struct agent_http *agent_http_new(struct agent *a)
+{
+	struct agent_http *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->agent = a;
+	h->curl = curl_easy_init();
+	if (!h->curl) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void agent_http_free(struct agent_http *h)
+{
+	if (!h)
+		return;
+	curl_easy_cleanup(h->curl);
+	free(h->buf);
+	free(h);
+}
+
+static size_t on_data(char *ptr, size_t size, size_t n, void *arg)
+{
+	struct agent_http *h = arg;
+	size_t add = size * n;
+	if (h->len + add > (16u << 20))
+		return 0; /* an answer this large is not from pagodad */
+	char *nb = realloc(h->buf, h->len + add + 1);
+	if (!nb)
+		return 0;
+	memcpy(nb + h->len, ptr, add);
+	h->buf = nb;
+	h->len += add;
+	h->buf[h->len] = '\0';
+	return add;
+}
+
+static int read_token(const char *file, char *tok, size_t len, struct pg_err *err)
+{
+	FILE *f = fopen(file, "r");
+	if (!f)
+		return pg_err_set(err, PG_EUNAUTH, "token-file", "cannot read token file %s", file);
+	if (!fgets(tok, (int)len, f))
+		tok[0] = '\0';
+	fclose(f);
+	tok[strcspn(tok, "\r\n \t")] = '\0';
+	if (!tok[0])
+		return pg_err_set(err, PG_EUNAUTH, "token-file", "token file %s is empty", file);
+	return 0;
+}
+
+/* Aborts a transfer (a long poll, say) as soon as the agent is told to stop. */
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	return ((struct agent_http *)arg)->agent->stopping ? 1 : 0;
+}
+
+int agent_http_post(struct agent_http *h, const char *path, json_t *body, long timeout_ms,
+		    json_t **out, long *status, struct pg_err *err)
+{
+	struct agent *a = h->agent;
+	char url[2048], tok[256], auth[300];
+	*out = NULL;
+	*status = 0;
+	int rc = read_token(a->token_file, tok, sizeof(tok), err);
+	if (rc != 0)
+		return rc;
+	snprintf(url, sizeof(url), "%s%s", a->server, path);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+	explicit_bzero(tok, sizeof(tok));
+	char *text = json_dumps(body, JSON_COMPACT);
+	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	hdrs = curl_slist_append(hdrs, auth);
+	explicit_bzero(auth, sizeof(auth));
+	h->len = 0;
+	CURL *c = h->curl;
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+	if (a->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, a->ca_file);
+	CURLcode cc = curl_easy_perform(c);
+	curl_slist_free_all(hdrs);
+	free(text);
+	if (cc != CURLE_OK)
+		return pg_err_set(err, PG_EUNAVAIL, "", "%s: %s", url, curl_easy_strerror(cc));
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	*out = h->len ? json_loadb(h->buf, h->len, 0, NULL) : json_object();
+	if (!*out)
+		return pg_err_set(err, PG_EUNAVAIL, "", "%s answered %ld with a body that is not JSON",
+				  url, *status);
+	return 0;
+}
+
+bool agent_sleep(struct agent *a, int64_t ms)
+{
+	while (ms > 0 && !a->stopping) {
+		int64_t step = ms > 200 ? 200 : ms;
+		struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+	return !a->stopping;
+}
+
+int64_t agent_backoff_ms(int n, int64_t cap_ms)
+{
+	int64_t d = 500;
+	for (int i = 0; i < n && d < cap_ms; i++)
+		d *= 2;
+	if (d > cap_ms)
+		d = cap_ms;
+	uint32_t r = 0;
+	pg_random_bytes(&r, sizeof(r));
+	/* Full jitter in [d/2, d): a fleet that lost the server does not come
+	 * back in one synchronized wave. */
+	return d / 2 + (int64_t)(r % (uint32_t)(d / 2 + 1));
+}

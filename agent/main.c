@@ -1,0 +1,286 @@
+/* pagoda-agent: flags, the heartbeat thread and the task loop. */
+#include "agent.h"
+#include "common/pg_log.h"
+#include "common/pg_time.h"
+
+#include <curl/curl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct agent *the_agent;
+
+static void on_signal(int sig)
+{
+	if (the_agent)
+		the_agent->stopping = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: pagoda-agent --server URL --node-id ID --token-file F --state-dir DIR [options]\n"
+		"  --server URL        pagodad's address, e.g. http://127.0.0.1:8080\n"
+		"  --node-id ID        this node's id (from POST /admin/nodes)\n"
+		"  --token-file F      file holding this node's agent token\n"
+		"  --state-dir DIR     journal of finished tasks (created 0700)\n"
+		"  --ca-file F         CA bundle that signs pagodad's TLS certificate\n"
+		"  --root DIR          prefix for every path the agent writes (tests, chroots)\n"
+		"  --allow-root DIR    allow writes below DIR too (repeatable); defaults:\n"
+		"                      /etc/nginx /etc/systemd/system /etc/pagoda /etc/ssl/pagoda\n"
+		"                      /var/lib/pagoda/apps\n"
+		"  --allow-exec        enable RunCommand tasks\n"
+		"  --log-level LEVEL   debug, info, warn or error\n");
+}
+
+static void *heartbeat_main(void *arg)
+{
+	struct agent *a = arg;
+	struct agent_http *h = agent_http_new(a);
+	json_t *caps = agent_caps();
+	int failures = 0;
+	while (h && !a->stopping) {
+		json_t *body = json_pack("{s:I, s:s, s:O, s:o}", "nodeId", (json_int_t)a->node_id,
+					 "agentVersion", AGENT_VERSION, "capabilities", caps, "facts",
+					 agent_facts());
+		char ts[40];
+		pg_time_format(pg_time_now_ms(), ts, sizeof(ts));
+		json_object_set_new(body, "timestamp", json_string(ts));
+		json_t *out = NULL;
+		long status = 0;
+		struct pg_err err = {0};
+		int rc = agent_http_post(h, "/agent/heartbeat", body, 10000, &out, &status, &err);
+		json_decref(body);
+		int64_t next = a->heartbeat_ms;
+		if (rc == 0 && status == 200) {
+			if (failures)
+				pg_info("agent", "heartbeat accepted again after %d failures", failures);
+			failures = 0;
+			json_int_t ms = json_integer_value(json_object_get(out, "nextPollIntervalMs"));
+			if (ms >= 100 && ms <= 3600000)
+				next = a->heartbeat_ms = ms;
+		} else {
+			const char *msg = rc ? err.message
+					     : json_string_value(json_object_get(
+						       json_object_get(out, "error"), "message"));
+			if (failures++ % 10 == 0)
+				pg_warn("agent", "heartbeat failed (%ld): %s", status, msg ? msg : "?");
+			int64_t b = agent_backoff_ms(failures, 30000);
+			next = b < a->heartbeat_ms ? b : a->heartbeat_ms;
+		}
+		json_decref(out);
+		agent_sleep(a, next);
+	}
+	json_decref(caps);
+	agent_http_free(h);
+	return NULL;
+}
+
+/* Sends a report until pagodad answers; 4xx answers are final. */
+static void report(struct agent *a, struct agent_http *h, json_t *body)
+{
+	for (int n = 0; !a->stopping; n++) {
+		json_t *out = NULL;
+		long status = 0;
+		struct pg_err err = {0};
+		int rc = agent_http_post(h, "/agent/tasks/report", body, 30000, &out, &status, &err);
+		if (rc == 0 && status < 500) {
+			if (status >= 300)
+				pg_warn("agent", "report of task %lld refused (%ld): %s",
+					(long long)json_integer_value(json_object_get(body, "taskId")), status,
+					json_string_value(json_object_get(json_object_get(out, "error"), "message")));
+			json_decref(out);
+			return;
+		}
+		json_decref(out);
+		if (n % 10 == 0)
+			pg_warn("agent", "cannot report yet: %s", rc ? err.message : "server error");
+		agent_sleep(a, agent_backoff_ms(n, 30000));
+	}
+}
+
+static json_t *final_report(struct agent *a, json_t *task, struct agent_result *r)
+{
+	json_t *b = json_pack("{s:I, s:O, s:O, s:s}", "nodeId", (json_int_t)a->node_id, "taskId",
+			      json_object_get(task, "taskId"), "attempt", json_object_get(task, "attempt"),
+			      "status", r->ok ? "succeeded" : "failed");
+	if (!r->ok)
+		json_object_set_new(b, "errorMessage", json_string(r->error));
+	if (r->retryable)
+		json_object_set_new(b, "retryable", json_true());
+	if (r->out)
+		json_object_set_new(b, "stdout", json_string(r->out));
+	if (r->errout)
+		json_object_set_new(b, "stderr", json_string(r->errout));
+	if (r->exit_code != INT64_MIN)
+		json_object_set_new(b, "exitCode", json_integer(r->exit_code));
+	if (r->artifacts)
+		json_object_set(b, "artifacts", r->artifacts);
+	return b;
+}
+
+/* Runs one task under the journal's idempotency rules. */
+static void handle(struct agent *a, struct agent_http *h, json_t *task)
+{
+	json_int_t id = json_integer_value(json_object_get(task, "taskId"));
+	json_int_t attempt = json_integer_value(json_object_get(task, "attempt"));
+	const char *type = json_string_value(json_object_get(task, "type"));
+	json_t *j = agent_journal_get(a, id);
+	const char *state = json_string_value(json_object_get(j, "state"));
+	json_int_t jattempt = json_integer_value(json_object_get(j, "attempt"));
+	struct pg_err err = {0};
+	if (state && (strcmp(state, "succeeded") == 0 ||
+		      (strcmp(state, "failed") == 0 && jattempt == attempt))) {
+		/* Finished before: report the same outcome again, do not run it. */
+		pg_info("agent", "task %lld delivered again; replaying its %s report", (long long)id, state);
+		json_t *b = json_deep_copy(json_object_get(j, "report"));
+		json_object_set_new(b, "attempt", json_integer(attempt));
+		report(a, h, b);
+		json_decref(b);
+		json_decref(j);
+		return;
+	}
+	bool interrupted = state && strcmp(state, "started") == 0 && jattempt == attempt;
+	json_decref(j);
+	struct agent_result r = {0};
+	if (interrupted && type && strcmp(type, "RunCommand") == 0) {
+		/* A command may not be safe to run twice; let the server decide. */
+		r.exit_code = INT64_MIN;
+		r.retryable = true;
+		snprintf(r.error, sizeof(r.error), "interrupted by an agent restart");
+	} else {
+		json_t *rec = json_pack("{s:s, s:I}", "state", "started", "attempt", attempt);
+		if (agent_journal_put(a, id, rec, &err) != 0)
+			pg_error("agent", "%s", err.message);
+		json_decref(rec);
+		json_t *running = json_pack("{s:I, s:I, s:I, s:s}", "nodeId", (json_int_t)a->node_id,
+					    "taskId", id, "attempt", attempt, "status", "running");
+		report(a, h, running);
+		json_decref(running);
+		pg_info("agent", "task %lld %s attempt %lld%s", (long long)id, type, (long long)attempt,
+			interrupted ? " (resumed after restart)" : "");
+		agent_exec(a, task, &r);
+	}
+	json_t *b = final_report(a, task, &r);
+	json_t *rec = json_pack("{s:s, s:I, s:O}", "state", r.ok ? "succeeded" : "failed", "attempt",
+				attempt, "report", b);
+	if (agent_journal_put(a, id, rec, &err) != 0)
+		pg_error("agent", "%s", err.message);
+	json_decref(rec);
+	pg_info("agent", "task %lld %s%s%s", (long long)id, r.ok ? "succeeded" : "failed: ",
+		r.ok ? "" : "", r.ok ? "" : r.error);
+	report(a, h, b);
+	json_decref(b);
+	agent_result_free(&r);
+}
+
+static void task_loop(struct agent *a)
+{
+	struct agent_http *h = agent_http_new(a);
+	int failures = 0;
+	while (h && !a->stopping) {
+		json_t *body = json_pack("{s:I, s:i, s:i, s:[]}", "nodeId", (json_int_t)a->node_id,
+					 "maxTasks", 5, "waitSec", 25, "runningTaskIds");
+		json_t *out = NULL;
+		long status = 0;
+		struct pg_err err = {0};
+		int rc = agent_http_post(h, "/agent/tasks/poll", body, 40000, &out, &status, &err);
+		json_decref(body);
+		if (rc != 0 || status != 200) {
+			const char *msg = rc ? err.message
+					     : json_string_value(json_object_get(
+						       json_object_get(out, "error"), "message"));
+			if (failures++ % 10 == 0)
+				pg_warn("agent", "poll failed (%ld): %s", status, msg ? msg : "?");
+			json_decref(out);
+			agent_sleep(a, agent_backoff_ms(failures, 30000));
+			continue;
+		}
+		failures = 0;
+		size_t i;
+		json_t *t;
+		json_array_foreach(json_object_get(out, "tasks"), i, t) {
+			if (a->stopping)
+				break;
+			handle(a, h, t);
+		}
+		json_decref(out);
+	}
+	agent_http_free(h);
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_SERVER = 256, O_NODE, O_TOKEN, O_STATE, O_CA, O_ROOT, O_ALLOW, O_EXEC, O_LOG, O_HELP };
+	static const struct option opts[] = {
+		{"server", 1, 0, O_SERVER},   {"node-id", 1, 0, O_NODE},    {"token-file", 1, 0, O_TOKEN},
+		{"state-dir", 1, 0, O_STATE}, {"ca-file", 1, 0, O_CA},	    {"root", 1, 0, O_ROOT},
+		{"allow-root", 1, 0, O_ALLOW}, {"allow-exec", 0, 0, O_EXEC}, {"log-level", 1, 0, O_LOG},
+		{"help", 0, 0, O_HELP},	      {0, 0, 0, 0},
+	};
+	const char *roots[64] = {"/etc/nginx", "/etc/systemd/system", "/etc/pagoda",
+				 "/etc/ssl/pagoda", "/var/lib/pagoda/apps"};
+	size_t nroots = 5;
+	struct agent a = {.heartbeat_ms = 10000};
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_SERVER: a.server = optarg; break;
+		case O_NODE: a.node_id = strtoll(optarg, NULL, 10); break;
+		case O_TOKEN: a.token_file = optarg; break;
+		case O_STATE: a.state_dir = optarg; break;
+		case O_CA: a.ca_file = optarg; break;
+		case O_ROOT: a.root = optarg; break;
+		case O_ALLOW:
+			if (nroots == 64) {
+				fprintf(stderr, "pagoda-agent: at most 59 --allow-root\n");
+				return 2;
+			}
+			roots[nroots++] = optarg;
+			break;
+		case O_EXEC: a.allow_exec = true; break;
+		case O_LOG:
+			pg_log_set_level(strcmp(optarg, "debug") == 0  ? PG_LOG_DEBUG
+					 : strcmp(optarg, "warn") == 0 ? PG_LOG_WARN
+					 : strcmp(optarg, "error") == 0 ? PG_LOG_ERROR
+									: PG_LOG_INFO);
+			break;
+		case O_HELP: usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc || !a.server || a.node_id <= 0 || !a.token_file || !a.state_dir) {
+		fprintf(stderr, "pagoda-agent: --server, --node-id (a positive id), --token-file and "
+				"--state-dir are required\n");
+		usage(stderr);
+		return 2;
+	}
+	struct pg_err err = {0};
+	if (agent_paths_new(a.root, roots, nroots, &a.paths, &err) != 0 ||
+	    agent_journal_init(&a, &err) != 0) {
+		fprintf(stderr, "pagoda-agent: %s\n", err.message);
+		agent_paths_free(a.paths);
+		return 1;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	the_agent = &a;
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	pg_info("agent", "pagoda-agent %s for node %lld of %s%s", AGENT_VERSION, (long long)a.node_id,
+		a.server, a.allow_exec ? " (RunCommand enabled)" : "");
+	pthread_t hb;
+	if (pthread_create(&hb, NULL, heartbeat_main, &a) != 0) {
+		fprintf(stderr, "pagoda-agent: cannot start the heartbeat thread\n");
+		return 1;
+	}
+	task_loop(&a);
+	pthread_join(hb, NULL);
+	agent_paths_free(a.paths);
+	curl_global_cleanup();
+	pg_info("agent", "stopped");
+	return 0;
+}

@@ -1,0 +1,31 @@
+#include "common/pg_path.h"
+#include "common/pg_json.h"
+
+#include <string.h>
+
+const char *pg_path_problem(const char *p)
+{
+	if (p[0] != '/')
+		return "must be an absolute path";
+	if (!pg_str_is_printable(p))
+		return "must not hold control characters";
+	if (strlen(p) > 4095)
+		return "is longer than 4095 bytes";
+	for (const char *s = p; *s;) {
+		s++; /* past '/' */
+		const char *e = strchrnul(s, '/');
+		size_t n = (size_t)(e - s);
+		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+			return "must be normalised (no empty, '.' or '..' parts)";
+		if (n > 255)
+			return "has a part longer than 255 bytes";
+		s = e;
+	}
+	return NULL;
+}
+
+bool pg_path_under(const char *p, const char *root)
+{
+	size_t n = strlen(root);
+	return strncmp(p, root, n) == 0 && (p[n] == '\0' || p[n] == '/');
+}

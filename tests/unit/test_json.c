@@ -1,0 +1,102 @@
+/* Request helpers: typed getters, unknown fields, times, paths, errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "common/pg_json.h"
+#include "common/pg_path.h"
+#include "common/pg_time.h"
+
+static void getters(void **state)
+{
+	json_t *o = json_loads("{\"s\":\"x\",\"i\":5,\"b\":true,\"n\":null,\"big\":99999999999}", 0, NULL);
+	struct pg_err err = {0};
+	const char *s = NULL;
+	int64_t i = 0;
+	bool b = false;
+	assert_int_equal(pg_json_str(o, "s", true, 10, &s, &err), 0);
+	assert_string_equal(s, "x");
+	assert_int_equal(pg_json_str(o, "i", true, 10, &s, &err), PG_EINVAL);
+	assert_string_equal(err.field, "i");
+	assert_int_equal(pg_json_str(o, "missing", true, 10, &s, &err), PG_EINVAL);
+	assert_string_equal(err.field, "missing");
+	assert_int_equal(pg_json_str(o, "n", false, 10, &s, &err), 0);
+	assert_int_equal(pg_json_int(o, "i", true, 0, 10, &i, &err), 0);
+	assert_int_equal(i, 5);
+	assert_int_equal(pg_json_int(o, "big", true, 0, 1000, &i, &err), PG_EINVAL);
+	assert_int_equal(pg_json_bool(o, "b", true, &b, &err), 0);
+	assert_true(b);
+	assert_int_equal(pg_json_bool(o, "s", true, &b, &err), PG_EINVAL);
+	static const char *const allowed[] = {"s", "i", "b", "n", NULL};
+	assert_int_equal(pg_json_only(o, allowed, &err), PG_EINVAL);
+	assert_string_equal(err.field, "big");
+	json_decref(o);
+}
+
+static void string_maps(void **state)
+{
+	struct pg_err err = {0};
+	json_t *ok = json_loads("{\"env\":\"prod\",\"team/a\":\"x\"}", 0, NULL);
+	json_t *bad = json_loads("{\"env\":\"a\\nb\"}", 0, NULL);
+	json_t *badkey = json_loads("{\"e v\":\"a\"}", 0, NULL);
+	assert_int_equal(pg_json_string_map(ok, "labels", 64, &err), 0);
+	assert_int_equal(pg_json_string_map(bad, "labels", 64, &err), PG_EINVAL);
+	assert_string_equal(err.field, "labels.env");
+	assert_int_equal(pg_json_string_map(badkey, "labels", 64, &err), PG_EINVAL);
+	json_decref(ok);
+	json_decref(bad);
+	json_decref(badkey);
+}
+
+static void times(void **state)
+{
+	int64_t ms = 0;
+	char buf[40];
+	assert_int_equal(pg_time_parse("2026-11-26T07:22:03.123Z", &ms), 0);
+	pg_time_format(ms, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-26T07:22:03.123Z");
+	int64_t ms2 = 0;
+	assert_int_equal(pg_time_parse("2026-11-26T09:22:03.123+02:00", &ms2), 0);
+	assert_int_equal(ms, ms2);
+	assert_int_equal(pg_time_parse("2026-11-26", &ms), PG_EINVAL);
+	assert_int_equal(pg_time_parse("2026-11-26T07:22:03Zjunk", &ms), PG_EINVAL);
+	assert_int_equal(pg_time_parse("2026-11-26T07:22:03.Z", &ms), PG_EINVAL);
+}
+
+static void paths(void **state)
+{
+	assert_null(pg_path_problem("/etc/nginx/conf.d/a.conf"));
+	assert_non_null(pg_path_problem("etc"));
+	assert_non_null(pg_path_problem("/etc/../x"));
+	assert_non_null(pg_path_problem("/etc/./x"));
+	assert_non_null(pg_path_problem("/etc//x"));
+	assert_non_null(pg_path_problem("/etc/"));
+	assert_non_null(pg_path_problem("/etc/\x01"));
+	assert_true(pg_path_under("/etc/nginx/a", "/etc/nginx"));
+	assert_true(pg_path_under("/etc/nginx", "/etc/nginx"));
+	assert_false(pg_path_under("/etc/nginxevil/a", "/etc/nginx"));
+	assert_false(pg_path_under("/etc", "/etc/nginx"));
+}
+
+static void error_fields(void **state)
+{
+	struct pg_err err = {0};
+	pg_err_set(&err, PG_EINVAL, "path", "bad");
+	pg_err_prefix_field(&err, "files[2]");
+	pg_err_prefix_field(&err, "payload");
+	assert_string_equal(err.field, "payload.files[2].path");
+	assert_string_equal(pg_err_code_name(PG_ECONFLICT), "conflict");
+	assert_int_equal(pg_err_http_status(PG_ETOOLARGE), 413);
+	assert_int_equal(pg_err_http_status(PG_EFORBIDDEN), 403);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(getters),	cmocka_unit_test(string_maps), cmocka_unit_test(times),
+		cmocka_unit_test(paths),	cmocka_unit_test(error_fields),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

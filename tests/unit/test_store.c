@@ -1,0 +1,122 @@
+/* The SQLite store: migrations, $N parameters, uniqueness as conflict,
+ * rollback leaves nothing behind, per-thread connections. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "/tmp/pagoda-store-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	struct pg_err err = {0};
+	struct store *s = NULL;
+	assert_int_equal(store_open(path, &s, &err), 0);
+	*state = s;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	store_free(*state);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static void migrations_applied_once(void **state)
+{
+	struct store *s = *state;
+	assert_true(store_schema_version(s) >= 1);
+	int v = store_schema_version(s);
+	store_free(s);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	struct pg_err err = {0};
+	assert_int_equal(store_open(path, &s, &err), 0);
+	assert_int_equal(store_schema_version(s), v);
+	*state = s;
+}
+
+static void params_and_returning(void **state)
+{
+	struct pg_err err = {0};
+	struct store_conn *c = store_conn_get(*state, &err);
+	assert_non_null(c);
+	struct store_stmt *st;
+	/* $2 before $1 and a repeated $1: numbered, not positional. */
+	static const char sql[] = "SELECT $2 || '-' || $1 || '-' || $1";
+	assert_int_equal(store_prepare(c, sql, &st, &err), 0);
+	store_bind_text(st, 1, "a");
+	store_bind_text(st, 2, "b");
+	assert_int_equal(store_step(st, &err), 1);
+	assert_string_equal(store_col_text(st, 0), "b-a-a");
+	store_done(st);
+	static const char ins[] = "INSERT INTO cluster_node (name, ip, created_at, updated_at)"
+				  " VALUES ($1, '10.0.0.1', 1, 1) RETURNING id";
+	assert_int_equal(store_prepare(c, ins, &st, &err), 0);
+	store_bind_text(st, 1, "n1");
+	assert_int_equal(store_step(st, &err), 1);
+	assert_true(store_col_i64(st, 0) > 0);
+	store_done(st);
+	store_bind_text(st, 1, "n1");
+	assert_int_equal(store_step(st, &err), PG_ECONFLICT);
+	store_done(st);
+}
+
+static void rollback_discards(void **state)
+{
+	struct pg_err err = {0};
+	struct store_conn *c = store_conn_get(*state, &err);
+	assert_int_equal(store_begin(c, STORE_TX_WRITE, &err), 0);
+	assert_int_equal(store_exec(c, "INSERT INTO cluster_node (name, ip, created_at, updated_at)"
+				       " VALUES ('gone', '10.0.0.2', 1, 1)", &err), 1);
+	store_rollback(c);
+	struct store_stmt *st;
+	static const char q[] = "SELECT COUNT(*) FROM cluster_node WHERE name = 'gone'";
+	assert_int_equal(store_prepare(c, q, &st, &err), 0);
+	assert_int_equal(store_step(st, &err), 1);
+	assert_int_equal(store_col_i64(st, 0), 0);
+	store_done(st);
+}
+
+static void *other_thread(void *arg)
+{
+	struct pg_err err = {0};
+	return store_conn_get(arg, &err);
+}
+
+static void connection_per_thread(void **state)
+{
+	struct pg_err err = {0};
+	struct store_conn *mine = store_conn_get(*state, &err);
+	assert_ptr_equal(mine, store_conn_get(*state, &err));
+	pthread_t t;
+	void *theirs = NULL;
+	pthread_create(&t, NULL, other_thread, *state);
+	pthread_join(t, &theirs);
+	assert_non_null(theirs);
+	assert_ptr_not_equal(theirs, mine);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(migrations_applied_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(params_and_returning, setup, teardown),
+		cmocka_unit_test_setup_teardown(rollback_discards, setup, teardown),
+		cmocka_unit_test_setup_teardown(connection_per_thread, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
