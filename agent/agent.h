@@ -28,10 +28,11 @@ struct agent {
 struct agent_http;
 struct agent_http *agent_http_new(struct agent *a);
 void agent_http_free(struct agent_http *h);
-/* POSTs body to server+path; *out gets the JSON answer (any status), *status
- * the HTTP status. Negative with err on transport failure. */
-int agent_http_post(struct agent_http *h, const char *path, json_t *body, long timeout_ms,
-		    json_t **out, long *status, struct pg_err *err);
+/* POSTs body to server+path under trace (NULL: the server makes one); *out
+ * gets the JSON answer (any status), *status the HTTP status. Negative with
+ * err on transport failure. */
+int agent_http_post(struct agent_http *h, const char *path, json_t *body, const char *trace,
+		    long timeout_ms, json_t **out, long *status, struct pg_err *err);
 /* Sleeps ms unless the agent is stopping; false when stopping. */
 bool agent_sleep(struct agent *a, int64_t ms);
 /* Capped exponential backoff with jitter: the delay before retry n (0-based). */

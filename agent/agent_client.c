@@ -75,8 +75,8 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 	return ((struct agent_http *)arg)->agent->stopping ? 1 : 0;
 }
 
-int agent_http_post(struct agent_http *h, const char *path, json_t *body, long timeout_ms,
-		    json_t **out, long *status, struct pg_err *err)
+int agent_http_post(struct agent_http *h, const char *path, json_t *body, const char *trace,
+		    long timeout_ms, json_t **out, long *status, struct pg_err *err)
 {
 	struct agent *a = h->agent;
 	char url[2048], tok[256], auth[300];
@@ -92,6 +92,11 @@ int agent_http_post(struct agent_http *h, const char *path, json_t *body, long t
 	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
 	hdrs = curl_slist_append(hdrs, auth);
 	explicit_bzero(auth, sizeof(auth));
+	if (trace) {
+		char th[128];
+		snprintf(th, sizeof(th), "X-Trace-Id: %.64s", trace);
+		hdrs = curl_slist_append(hdrs, th);
+	}
 	h->len = 0;
 	CURL *c = h->curl;
 	curl_easy_reset(c);

@@ -24,18 +24,17 @@ static void sink_add(struct sink *s, const char *data, size_t n)
 {
 	if (!s->buf && !(s->buf = malloc(AGENT_OUTPUT_MAX + 1)))
 		return;
-	if (n >= AGENT_OUTPUT_MAX) {
-		memcpy(s->buf, data + n - AGENT_OUTPUT_MAX, AGENT_OUTPUT_MAX);
-		s->len = AGENT_OUTPUT_MAX;
-	} else {
-		if (s->len + n > AGENT_OUTPUT_MAX) {
-			size_t drop = s->len + n - AGENT_OUTPUT_MAX;
-			memmove(s->buf, s->buf + drop, s->len - drop);
-			s->len -= drop;
-		}
-		memcpy(s->buf + s->len, data, n);
-		s->len += n;
+	if (n > AGENT_OUTPUT_MAX) {
+		data += n - AGENT_OUTPUT_MAX;
+		n = AGENT_OUTPUT_MAX;
 	}
+	if (s->len + n > AGENT_OUTPUT_MAX) {
+		size_t drop = s->len + n - AGENT_OUTPUT_MAX;
+		memmove(s->buf, s->buf + drop, s->len - drop);
+		s->len -= drop;
+	}
+	memcpy(s->buf + s->len, data, n);
+	s->len += n;
 	s->buf[s->len] = '\0';
 }
 

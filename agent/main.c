@@ -51,7 +51,7 @@ static void *heartbeat_main(void *arg)
 		json_t *out = NULL;
 		long status = 0;
 		struct pg_err err = {0};
-		int rc = agent_http_post(h, "/agent/heartbeat", body, 10000, &out, &status, &err);
+		int rc = agent_http_post(h, "/agent/heartbeat", body, NULL, 10000, &out, &status, &err);
 		json_decref(body);
 		int64_t next = a->heartbeat_ms;
 		if (rc == 0 && status == 200) {
@@ -78,14 +78,16 @@ static void *heartbeat_main(void *arg)
 	return NULL;
 }
 
-/* Sends a report until pagodad answers; 4xx answers are final. */
-static void report(struct agent *a, struct agent_http *h, json_t *body)
+/* Sends a report, under the task's trace id, until pagodad answers; 4xx
+ * answers are final. */
+static void report(struct agent *a, struct agent_http *h, json_t *task, json_t *body)
 {
+	const char *trace = json_string_value(json_object_get(task, "traceId"));
 	for (int n = 0; !a->stopping; n++) {
 		json_t *out = NULL;
 		long status = 0;
 		struct pg_err err = {0};
-		int rc = agent_http_post(h, "/agent/tasks/report", body, 30000, &out, &status, &err);
+		int rc = agent_http_post(h, "/agent/tasks/report", body, trace, 30000, &out, &status, &err);
 		if (rc == 0 && status < 500) {
 			if (status >= 300)
 				pg_warn("agent", "report of task %lld refused (%ld): %s",
@@ -137,7 +139,7 @@ static void handle(struct agent *a, struct agent_http *h, json_t *task)
 		pg_info("agent", "task %lld delivered again; replaying its %s report", (long long)id, state);
 		json_t *b = json_deep_copy(json_object_get(j, "report"));
 		json_object_set_new(b, "attempt", json_integer(attempt));
-		report(a, h, b);
+		report(a, h, task, b);
 		json_decref(b);
 		json_decref(j);
 		return;
@@ -157,7 +159,7 @@ static void handle(struct agent *a, struct agent_http *h, json_t *task)
 		json_decref(rec);
 		json_t *running = json_pack("{s:I, s:I, s:I, s:s}", "nodeId", (json_int_t)a->node_id,
 					    "taskId", id, "attempt", attempt, "status", "running");
-		report(a, h, running);
+		report(a, h, task, running);
 		json_decref(running);
 		pg_info("agent", "task %lld %s attempt %lld%s", (long long)id, type, (long long)attempt,
 			interrupted ? " (resumed after restart)" : "");
@@ -171,7 +173,7 @@ static void handle(struct agent *a, struct agent_http *h, json_t *task)
 	json_decref(rec);
 	pg_info("agent", "task %lld %s%s%s", (long long)id, r.ok ? "succeeded" : "failed: ",
 		r.ok ? "" : "", r.ok ? "" : r.error);
-	report(a, h, b);
+	report(a, h, task, b);
 	json_decref(b);
 	agent_result_free(&r);
 }
@@ -186,7 +188,7 @@ static void task_loop(struct agent *a)
 		json_t *out = NULL;
 		long status = 0;
 		struct pg_err err = {0};
-		int rc = agent_http_post(h, "/agent/tasks/poll", body, 40000, &out, &status, &err);
+		int rc = agent_http_post(h, "/agent/tasks/poll", body, NULL, 40000, &out, &status, &err);
 		json_decref(body);
 		if (rc != 0 || status != 200) {
 			const char *msg = rc ? err.message

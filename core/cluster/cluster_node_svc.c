@@ -33,12 +33,12 @@ static int node_fields(json_t *body, bool create, const char **name, const char 
 	int rc = pg_json_only(body, fields, err);
 	if (rc == 0)
 		rc = pg_json_str(body, "name", create, 63, name, err);
-	if (rc == 0 && *name && !node_name_ok(*name))
+	if (rc == 0 && **name && !node_name_ok(*name))
 		rc = pg_err_set(err, PG_EINVAL, "name",
 				"name must be 1-63 lowercase letters, digits, '-', '.', '_'");
 	if (rc == 0)
 		rc = pg_json_str(body, "ip", create, 45, ip, err);
-	if (rc == 0 && *ip) {
+	if (rc == 0 && **ip) {
 		unsigned char buf[16];
 		if (inet_pton(AF_INET, *ip, buf) != 1 && inet_pton(AF_INET6, *ip, buf) != 1)
 			rc = pg_err_set(err, PG_EINVAL, "ip", "ip must be an IPv4 or IPv6 address");
@@ -47,7 +47,7 @@ static int node_fields(json_t *body, bool create, const char **name, const char 
 		rc = pg_json_obj(body, "labels", false, &labels, err);
 	if (rc == 0 && labels)
 		rc = pg_json_string_map(labels, "labels", 64, err);
-	if (rc == 0 && !create && !*name && !*ip && !labels)
+	if (rc == 0 && !create && !**name && !**ip && !labels)
 		rc = pg_err_set(err, PG_EINVAL, "", "give at least one of name, ip, labels");
 	if (rc == 0 && labels)
 		*labels_text = pg_json_dump(labels);

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Pagoda builds and tests with. Idempotent:
+# does nothing when everything is present already.
+set -euo pipefail
+PACKAGES=(
+  build-essential cmake pkg-config
+  libmicrohttpd-dev libsqlite3-dev libjansson-dev libcurl4-openssl-dev libssl-dev
+  liblua5.4-dev lua-cjson libcmocka-dev
+  python3 sqlite3 curl ca-certificates iproute2 procps
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "installing: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,0 +1,217 @@
+"""Test harness: real pagodad and pagoda-agent processes on loopback.
+
+Only the Python standard library is used, so the tests run wherever Debian's
+python3 does. Binaries come from $PAGODAD and $PAGODA_AGENT (set by ctest).
+"""
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+PAGODAD = os.environ.get("PAGODAD", "../../build/core/pagodad")
+PAGODA_AGENT = os.environ.get("PAGODA_AGENT", "../../build/agent/pagoda-agent")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(fn, timeout=10.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Response:
+    def __init__(self, status, body, headers):
+        self.status = status
+        self.body = body
+        self.headers = headers
+
+    def json(self):
+        return json.loads(self.body) if self.body else None
+
+    @property
+    def error(self):
+        return (self.json() or {}).get("error", {})
+
+    def __repr__(self):
+        return f"<{self.status} {self.body[:300]!r}>"
+
+
+def request(url, method="GET", body=None, token=None, raw=None, headers=None, timeout=30):
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(url, data=data, method=method)
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return Response(r.status, r.read().decode(), dict(r.headers))
+    except urllib.error.HTTPError as e:
+        return Response(e.code, e.read().decode(), dict(e.headers))
+
+
+class Pagodad:
+    """One control plane with its own data dir and port."""
+
+    def __init__(self, tmp, *extra, heartbeat=1):
+        self.data_dir = os.path.join(tmp, "data")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.extra = ["--heartbeat-interval", str(heartbeat), "--lease-grace", "1",
+                      "--retry-backoff", "300", "--poll-wait", "5", *extra]
+        self.log_path = os.path.join(tmp, "pagodad.log")
+        self.proc = None
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [PAGODAD, "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data_dir, *self.extra],
+            stdout=self.log, stderr=self.log)
+        wait_until(self._healthy, 10, what="pagodad /healthz")
+        with open(os.path.join(self.data_dir, "admin.token")) as f:
+            self.admin = f.read().strip()
+        return self
+
+    def _healthy(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"pagodad exited with {self.proc.returncode}: {self.read_log()[-2000:]}")
+        try:
+            return request(self.url + "/healthz", timeout=2).status == 200
+        except OSError:
+            return False
+
+    def read_log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(15)
+        if self.proc:
+            self.log.close()
+        self.proc = None
+
+    def call(self, method, path, body=None, token=None, **kw):
+        return request(self.url + path, method, body, token or self.admin, **kw)
+
+    def db(self):
+        return sqlite3.connect(f"file:{self.data_dir}/pagoda.db?mode=ro", uri=True)
+
+    def snapshot(self):
+        """Every row of every table: 'nothing changed' means this is equal."""
+        con = self.db()
+        try:
+            return "\n".join(con.iterdump())
+        finally:
+            con.close()
+
+    def create_node(self, name, ip="127.0.0.1", labels=None):
+        r = self.call("POST", "/admin/nodes", {"name": name, "ip": ip, "labels": labels or {}})
+        assert r.status == 201, r
+        return r.json()
+
+    def queue(self, node_id, type_, payload, token=None, headers=None, **extra):
+        return self.call("POST", f"/admin/nodes/{node_id}/tasks",
+                         {"type": type_, "payload": payload, **extra}, token=token, headers=headers)
+
+    def task(self, task_id):
+        r = self.call("GET", f"/admin/tasks/{task_id}")
+        assert r.status == 200, r
+        return r.json()
+
+    def wait_task(self, task_id, status, timeout=15):
+        return wait_until(lambda: (t := self.task(task_id))["status"] == status and t,
+                          timeout, what=f"task {task_id} {status}")
+
+    def node(self, node_id):
+        return self.call("GET", f"/admin/nodes/{node_id}").json()
+
+    def audit(self, **filters):
+        q = "&".join(f"{k}={v}" for k, v in filters.items())
+        return self.call("GET", f"/admin/audit?{q}").json()["items"]
+
+
+class Agent:
+    """One pagoda-agent writing under its own --root."""
+
+    def __init__(self, tmp, daemon, node, *extra, name=None):
+        name = name or f"agent-{node['id']}"
+        self.dir = os.path.join(tmp, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.root = os.path.join(self.dir, "root")
+        self.state = os.path.join(self.dir, "state")
+        self.token_file = os.path.join(self.dir, "token")
+        with open(self.token_file, "w") as f:
+            f.write(node["token"] + "\n")
+        os.chmod(self.token_file, 0o600)
+        self.args = [PAGODA_AGENT, "--server", daemon.url, "--node-id", str(node["id"]),
+                     "--token-file", self.token_file, "--state-dir", self.state,
+                     "--root", self.root, *extra]
+        self.log_path = os.path.join(self.dir, "agent.log")
+        self.proc = None
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=self.log)
+        return self
+
+    def path(self, node_path):
+        return self.root + node_path
+
+    def read_log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(15)
+        if self.proc:
+            self.log.close()
+        self.proc = None
+
+
+class Cluster:
+    """Context for one test: a temp dir, a daemon, agents; all cleaned up."""
+
+    def __init__(self, *extra, heartbeat=1):
+        self.tmp = tempfile.mkdtemp(prefix="pagoda-e2e-")
+        self.daemon = Pagodad(self.tmp, *extra, heartbeat=heartbeat)
+        self.agents = []
+
+    def __enter__(self):
+        self.daemon.start()
+        return self
+
+    def agent(self, node, *extra, start=True):
+        a = Agent(self.tmp, self.daemon, node, *extra)
+        self.agents.append(a)
+        return a.start() if start else a
+
+    def __exit__(self, *exc):
+        for a in self.agents:
+            a.stop(signal.SIGKILL)
+        self.daemon.stop(signal.SIGKILL)
+        if exc[0] is None:
+            subprocess.run(["rm", "-rf", self.tmp])
+        else:
+            print(f"\n(test files kept in {self.tmp})")
