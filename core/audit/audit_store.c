@@ -14,23 +14,12 @@ int audit_record(struct store_conn *c, const struct pg_call *call, const char *a
 	static const char sql[] =
 		"INSERT INTO audit_event (at, actor, action, target_type, target_id, trace_id,"
 		" source_ip, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
 	char idbuf[24];
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)target_id);
 	char *d = details ? pg_json_dump(details) : NULL;
-	store_bind_i64(st, 1, pg_time_now_ms());
-	store_bind_text(st, 2, call->actor);
-	store_bind_text(st, 3, action);
-	store_bind_text(st, 4, target_type);
-	store_bind_text(st, 5, target_id ? idbuf : NULL);
-	store_bind_text(st, 6, call->trace_id);
-	store_bind_text(st, 7, call->source_ip);
-	store_bind_text(st, 8, d ? d : "{}");
-	rc = store_step(st, err);
-	store_done(st);
+	int rc = store_run(c, sql, err, "ittttttt", pg_time_now_ms(), call->actor, action,
+			   target_type, target_id ? idbuf : NULL, call->trace_id, call->source_ip,
+			   d ? d : "{}");
 	free(d);
 	return rc < 0 ? rc : 0;
 }
@@ -47,21 +36,13 @@ int audit_store_list(struct store_conn *c, const struct audit_filter *f, json_t 
 		" AND ($6 IS NULL OR trace_id = $6) AND at >= $7 AND at <= $8"
 		" ORDER BY id DESC LIMIT $9";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, f->before_id);
-	store_bind_text(st, 2, f->actor);
-	store_bind_text(st, 3, f->action);
-	store_bind_text(st, 4, f->target_type);
-	store_bind_text(st, 5, f->target_id);
-	store_bind_text(st, 6, f->trace_id);
-	store_bind_i64(st, 7, f->since_ms);
-	store_bind_i64(st, 8, f->until_ms);
-	store_bind_i64(st, 9, f->limit + 1);
 	int64_t n = 0, last = 0;
+	int rc;
 	*next = 0;
-	while ((rc = store_step(st, err)) > 0) {
+	for (rc = store_query(c, sql, &st, err, "itttttiii", f->before_id, f->actor, f->action,
+			      f->target_type, f->target_id, f->trace_id, f->since_ms, f->until_ms,
+			      f->limit + 1);
+	     rc > 0; rc = store_step(st, err)) {
 		if (n == f->limit) {
 			*next = last;
 			break;

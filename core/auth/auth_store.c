@@ -15,11 +15,7 @@ int auth_store_find_by_hash(struct store_conn *c, const char *hash, struct auth_
 		"SELECT id, kind, COALESCE(node_id, 0), name, permissions, COALESCE(expires_at, 0),"
 		" COALESCE(revoked_at, 0), secret_hash FROM auth_token WHERE secret_hash = $1";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_text(st, 1, hash);
-	rc = store_step(st, err);
+	int rc = store_query(c, sql, &st, err, "t", hash);
 	if (rc > 0) {
 		out->id = store_col_i64(st, 0);
 		snprintf(out->kind, sizeof(out->kind), "%s", store_col_text(st, 1));
@@ -29,12 +25,11 @@ int auth_store_find_by_hash(struct store_conn *c, const char *hash, struct auth_
 		out->expires_at = store_col_i64(st, 5);
 		out->revoked_at = store_col_i64(st, 6);
 		snprintf(out->secret_hash, sizeof(out->secret_hash), "%s", store_col_text(st, 7));
-		rc = 0;
-	} else if (rc == 0) {
-		rc = pg_err_set(err, PG_EUNAUTH, "Authorization", "unknown token");
 	}
 	store_done(st);
-	return rc;
+	if (rc == 0)
+		return pg_err_set(err, PG_EUNAUTH, "Authorization", "unknown token");
+	return rc < 0 ? rc : 0;
 }
 
 int auth_store_insert(struct store_conn *c, const char *name, const char *kind, int64_t node_id,
@@ -45,62 +40,29 @@ int auth_store_insert(struct store_conn *c, const char *name, const char *kind, 
 		"INSERT INTO auth_token (name, kind, node_id, secret_hash, permissions, created_by,"
 		" created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, kind);
-	if (node_id)
-		store_bind_i64(st, 3, node_id);
-	store_bind_text(st, 4, hash);
-	store_bind_text(st, 5, perms_json);
-	if (created_by)
-		store_bind_i64(st, 6, created_by);
-	store_bind_i64(st, 7, pg_time_now_ms());
-	if (expires_at)
-		store_bind_i64(st, 8, expires_at);
-	rc = store_step(st, err);
-	if (rc > 0) {
+	int rc = store_query(c, sql, &st, err, "ttIttIiI", name, kind, node_id, hash, perms_json,
+			     created_by, pg_time_now_ms(), expires_at);
+	if (rc > 0)
 		*id = store_col_i64(st, 0);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = pg_err_set(err, PG_EINTERNAL, "", "insert returned no id");
-	}
 	store_done(st);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 int auth_store_revoke(struct store_conn *c, int64_t id, struct pg_err *err)
 {
 	static const char sql[] = "UPDATE auth_token SET revoked_at = $1"
 				  " WHERE id = $2 AND kind = 'admin' AND revoked_at IS NULL";
-	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, pg_time_now_ms());
-	store_bind_i64(st, 2, id);
-	rc = store_step(st, err);
-	store_done(st);
-	if (rc < 0)
-		return rc;
-	if (store_changes(c) == 0)
+	int rc = store_run(c, sql, err, "ii", pg_time_now_ms(), id);
+	if (rc == 0)
 		return pg_err_set(err, PG_ENOTFOUND, "id", "no live admin token %lld", (long long)id);
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 int auth_store_revoke_node(struct store_conn *c, int64_t node_id, struct pg_err *err)
 {
 	static const char sql[] = "UPDATE auth_token SET revoked_at = $1"
 				  " WHERE node_id = $2 AND revoked_at IS NULL";
-	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, pg_time_now_ms());
-	store_bind_i64(st, 2, node_id);
-	rc = store_step(st, err);
-	store_done(st);
+	int rc = store_run(c, sql, err, "ii", pg_time_now_ms(), node_id);
 	return rc < 0 ? rc : 0;
 }
 
@@ -108,10 +70,7 @@ int auth_store_count_admin(struct store_conn *c, int64_t *n, struct pg_err *err)
 {
 	static const char sql[] = "SELECT COUNT(*) FROM auth_token WHERE kind = 'admin'";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	rc = store_step(st, err);
+	int rc = store_query(c, sql, &st, err, "");
 	*n = rc > 0 ? store_col_i64(st, 0) : 0;
 	store_done(st);
 	return rc < 0 ? rc : 0;
@@ -139,19 +98,15 @@ int auth_store_list(struct store_conn *c, int64_t after, int64_t limit, json_t *
 	static const char sql[] = "SELECT " TOKEN_COLS " FROM auth_token"
 				  " WHERE kind = 'admin' AND id > $1 ORDER BY id LIMIT $2";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, after);
-	store_bind_i64(st, 2, limit + 1);
-	int64_t n = 0;
+	int64_t last = 0;
+	int rc;
 	*next = 0;
-	while ((rc = store_step(st, err)) > 0) {
-		if (n++ == limit) {
-			*next = json_integer_value(json_object_get(
-				json_array_get(items, json_array_size(items) - 1), "id"));
+	for (rc = store_query(c, sql, &st, err, "ii", after, limit + 1); rc > 0; rc = store_step(st, err)) {
+		if ((int64_t)json_array_size(items) == limit) {
+			*next = last;
 			break;
 		}
+		last = store_col_i64(st, 0);
 		json_array_append_new(items, token_row(st));
 	}
 	store_done(st);
@@ -163,17 +118,11 @@ int auth_store_get(struct store_conn *c, int64_t id, json_t **out, struct pg_err
 	static const char sql[] =
 		"SELECT " TOKEN_COLS " FROM auth_token WHERE kind = 'admin' AND id = $1";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, id);
-	rc = store_step(st, err);
-	if (rc > 0) {
+	int rc = store_query(c, sql, &st, err, "i", id);
+	if (rc > 0)
 		*out = token_row(st);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = pg_err_set(err, PG_ENOTFOUND, "id", "no admin token %lld", (long long)id);
-	}
 	store_done(st);
-	return rc;
+	if (rc == 0)
+		return pg_err_set(err, PG_ENOTFOUND, "id", "no admin token %lld", (long long)id);
+	return rc < 0 ? rc : 0;
 }

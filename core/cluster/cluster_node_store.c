@@ -32,25 +32,12 @@ int cluster_node_store_get(struct store_conn *c, int64_t id, json_t **out, struc
 {
 	static const char sql[] = "SELECT " NODE_VIEW_COLS " FROM cluster_node WHERE id = $1";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, id);
-	rc = store_step(st, err);
-	if (rc > 0) {
+	int rc = store_query(c, sql, &st, err, "i", id);
+	if (rc > 0)
 		*out = cluster_node_row(st);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = pg_err_set(err, PG_ENOTFOUND, "id", "no node %lld", (long long)id);
-	}
 	store_done(st);
-	return rc;
-}
-
-static int exec_one(struct store_stmt *st, struct pg_err *err)
-{
-	int rc = store_step(st, err);
-	store_done(st);
+	if (rc == 0)
+		return pg_err_set(err, PG_ENOTFOUND, "id", "no node %lld", (long long)id);
 	return rc < 0 ? rc : 0;
 }
 
@@ -58,7 +45,7 @@ static int name_conflict(int rc, const char *name, struct pg_err *err)
 {
 	if (rc == PG_ECONFLICT)
 		return pg_err_set(err, PG_ECONFLICT, "name", "a node named '%s' exists already", name);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 int cluster_node_store_insert(struct store_conn *c, const char *name, const char *ip,
@@ -67,18 +54,9 @@ int cluster_node_store_insert(struct store_conn *c, const char *name, const char
 	static const char sql[] = "INSERT INTO cluster_node (name, ip, labels, created_at, updated_at)"
 				  " VALUES ($1, $2, $3, $4, $4) RETURNING id";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, ip);
-	store_bind_text(st, 3, labels);
-	store_bind_i64(st, 4, pg_time_now_ms());
-	rc = store_step(st, err);
-	if (rc > 0) {
+	int rc = store_query(c, sql, &st, err, "ttti", name, ip, labels, pg_time_now_ms());
+	if (rc > 0)
 		*id = store_col_i64(st, 0);
-		rc = 0;
-	}
 	store_done(st);
 	return name_conflict(rc, name, err);
 }
@@ -89,16 +67,8 @@ int cluster_node_store_update(struct store_conn *c, int64_t id, const char *name
 	static const char sql[] = "UPDATE cluster_node SET name = COALESCE($1, name),"
 				  " ip = COALESCE($2, ip), labels = COALESCE($3, labels),"
 				  " updated_at = $4 WHERE id = $5";
-	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, ip);
-	store_bind_text(st, 3, labels);
-	store_bind_i64(st, 4, pg_time_now_ms());
-	store_bind_i64(st, 5, id);
-	return name_conflict(exec_one(st, err), name, err);
+	return name_conflict(store_run(c, sql, err, "tttii", name, ip, labels, pg_time_now_ms(), id),
+			     name, err);
 }
 
 int cluster_node_store_set_cordoned(struct store_conn *c, int64_t id, bool cordoned,
@@ -106,14 +76,8 @@ int cluster_node_store_set_cordoned(struct store_conn *c, int64_t id, bool cordo
 {
 	static const char sql[] =
 		"UPDATE cluster_node SET cordoned = $1, updated_at = $2 WHERE id = $3";
-	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, cordoned);
-	store_bind_i64(st, 2, pg_time_now_ms());
-	store_bind_i64(st, 3, id);
-	return exec_one(st, err);
+	int rc = store_run(c, sql, err, "iii", (int64_t)cordoned, pg_time_now_ms(), id);
+	return rc < 0 ? rc : 0;
 }
 
 int cluster_node_store_set_status(struct store_conn *c, int64_t id, const char *status,
@@ -122,16 +86,8 @@ int cluster_node_store_set_status(struct store_conn *c, int64_t id, const char *
 	static const char sql[] = "UPDATE cluster_node SET agent_status = $1,"
 				  " last_heartbeat_at = COALESCE($2, last_heartbeat_at),"
 				  " updated_at = $3 WHERE id = $4";
-	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_text(st, 1, status);
-	if (last_hb)
-		store_bind_i64(st, 2, last_hb);
-	store_bind_i64(st, 3, pg_time_now_ms());
-	store_bind_i64(st, 4, id);
-	return exec_one(st, err);
+	int rc = store_run(c, sql, err, "tIii", status, last_hb, pg_time_now_ms(), id);
+	return rc < 0 ? rc : 0;
 }
 
 int cluster_node_store_set_heartbeat(struct store_conn *c, int64_t id, int64_t last_hb,
@@ -142,27 +98,15 @@ int cluster_node_store_set_heartbeat(struct store_conn *c, int64_t id, int64_t l
 		"UPDATE cluster_node SET last_heartbeat_at = $1, facts = COALESCE($2, facts),"
 		" agent_version = COALESCE($3, agent_version),"
 		" capabilities = COALESCE($4, capabilities) WHERE id = $5";
-	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, last_hb);
-	store_bind_text(st, 2, facts);
-	store_bind_text(st, 3, agent_version);
-	store_bind_text(st, 4, caps);
-	store_bind_i64(st, 5, id);
-	return exec_one(st, err);
+	int rc = store_run(c, sql, err, "itttI", last_hb, facts, agent_version, caps, id);
+	return rc < 0 ? rc : 0;
 }
 
 int cluster_node_store_delete(struct store_conn *c, int64_t id, struct pg_err *err)
 {
 	static const char sql[] = "DELETE FROM cluster_node WHERE id = $1";
-	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, id);
-	return exec_one(st, err);
+	int rc = store_run(c, sql, err, "i", id);
+	return rc < 0 ? rc : 0;
 }
 
 int cluster_node_store_list(struct store_conn *c, int64_t after, const char *status,
@@ -173,13 +117,9 @@ int cluster_node_store_list(struct store_conn *c, int64_t after, const char *sta
 		" OR ($2 = 'cordoned' AND cordoned = 1)"
 		" OR (cordoned = 0 AND agent_status = $2)) ORDER BY id LIMIT $3";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, after);
-	store_bind_text(st, 2, status);
-	store_bind_i64(st, 3, limit);
-	while ((rc = store_step(st, err)) > 0)
+	int rc;
+	for (rc = store_query(c, sql, &st, err, "iti", after, status, limit); rc > 0;
+	     rc = store_step(st, err))
 		json_array_append_new(items, cluster_node_row(st));
 	store_done(st);
 	return rc < 0 ? rc : 0;
@@ -192,10 +132,8 @@ int cluster_node_store_scan(struct store_conn *c,
 	static const char sql[] =
 		"SELECT id, agent_status, COALESCE(last_heartbeat_at, 0) FROM cluster_node";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	while ((rc = store_step(st, err)) > 0)
+	int rc;
+	for (rc = store_query(c, sql, &st, err, ""); rc > 0; rc = store_step(st, err))
 		fn(store_col_i64(st, 0), strcmp(store_col_text(st, 1), "online") == 0,
 		   store_col_i64(st, 2), arg);
 	store_done(st);

@@ -28,11 +28,10 @@ void id_list_free(struct id_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* Runs a prepared statement that returns one id column into out. */
-static int collect_ids(struct store_stmt *st, struct id_list *out, struct pg_err *err)
+/* Collects the single id column of sql's rows into out. */
+static int collect_ids(struct store_stmt *st, int rc, struct id_list *out, struct pg_err *err)
 {
-	int rc;
-	while ((rc = store_step(st, err)) > 0)
+	for (; rc > 0; rc = store_step(st, err))
 		if (id_list_push(out, store_col_i64(st, 0)) != 0) {
 			rc = pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 			break;
@@ -41,10 +40,8 @@ static int collect_ids(struct store_stmt *st, struct id_list *out, struct pg_err
 	return rc < 0 ? rc : 0;
 }
 
-static int exec_done(struct store_stmt *st, struct pg_err *err)
+static int ok_or(int rc)
 {
-	int rc = store_step(st, err);
-	store_done(st);
 	return rc < 0 ? rc : 0;
 }
 
@@ -56,25 +53,13 @@ int task_store_insert(struct store_conn *c, const struct task_row_in *in, int64_
 		" idempotency_key, trace_id, created_by, created_at)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, in->node_id);
-	store_bind_text(st, 2, in->type);
-	store_bind_text(st, 3, in->payload);
-	store_bind_i64(st, 4, in->max_retries);
-	store_bind_i64(st, 5, in->timeout_sec);
-	store_bind_text(st, 6, in->idempotency_key);
-	store_bind_text(st, 7, in->trace_id);
-	store_bind_text(st, 8, in->created_by);
-	store_bind_i64(st, 9, pg_time_now_ms());
-	rc = store_step(st, err);
-	if (rc > 0) {
+	int rc = store_query(c, sql, &st, err, "ittiittti", in->node_id, in->type, in->payload,
+			     in->max_retries, in->timeout_sec, in->idempotency_key, in->trace_id,
+			     in->created_by, pg_time_now_ms());
+	if (rc > 0)
 		*id = store_col_i64(st, 0);
-		rc = 0;
-	}
 	store_done(st);
-	return rc;
+	return ok_or(rc);
 }
 
 int task_store_find_idem(struct store_conn *c, int64_t node_id, const char *key, int64_t *id,
@@ -83,28 +68,17 @@ int task_store_find_idem(struct store_conn *c, int64_t node_id, const char *key,
 	static const char sql[] =
 		"SELECT id FROM cluster_task WHERE node_id = $1 AND idempotency_key = $2";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, node_id);
-	store_bind_text(st, 2, key);
-	rc = store_step(st, err);
+	int rc = store_query(c, sql, &st, err, "it", node_id, key);
 	*id = rc > 0 ? store_col_i64(st, 0) : 0;
 	store_done(st);
-	return rc < 0 ? rc : 0;
+	return ok_or(rc);
 }
 
 int task_store_add_dep(struct store_conn *c, int64_t task_id, int64_t dep_id, struct pg_err *err)
 {
 	static const char sql[] = "INSERT INTO cluster_task_dep (task_id, dep_id) VALUES ($1, $2)"
 				  " ON CONFLICT DO NOTHING";
-	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, task_id);
-	store_bind_i64(st, 2, dep_id);
-	return exec_done(st, err);
+	return ok_or(store_run(c, sql, err, "ii", task_id, dep_id));
 }
 
 int task_store_state(struct store_conn *c, int64_t id, struct task_state *out, struct pg_err *err)
@@ -112,11 +86,7 @@ int task_store_state(struct store_conn *c, int64_t id, struct task_state *out, s
 	static const char sql[] = "SELECT id, node_id, attempt, max_retries, timeout_sec, status, type"
 				  " FROM cluster_task WHERE id = $1";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, id);
-	rc = store_step(st, err);
+	int rc = store_query(c, sql, &st, err, "i", id);
 	if (rc > 0) {
 		out->id = store_col_i64(st, 0);
 		out->node_id = store_col_i64(st, 1);
@@ -125,12 +95,11 @@ int task_store_state(struct store_conn *c, int64_t id, struct task_state *out, s
 		out->timeout_sec = store_col_i64(st, 4);
 		snprintf(out->status, sizeof(out->status), "%s", store_col_text(st, 5));
 		snprintf(out->type, sizeof(out->type), "%s", store_col_text(st, 6));
-		rc = 0;
-	} else if (rc == 0) {
-		rc = pg_err_set(err, PG_ENOTFOUND, "taskId", "no task %lld", (long long)id);
 	}
 	store_done(st);
-	return rc;
+	if (rc == 0)
+		return pg_err_set(err, PG_ENOTFOUND, "taskId", "no task %lld", (long long)id);
+	return ok_or(rc);
 }
 
 #define TASK_VIEW_COLS                                                                    \
@@ -197,27 +166,21 @@ static int add_deps(struct store_conn *c, json_t *task, struct pg_err *err)
 {
 	static const char sql[] = "SELECT dep_id FROM cluster_task_dep WHERE task_id = $1 ORDER BY dep_id";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, json_integer_value(json_object_get(task, "id")));
 	json_t *deps = json_array();
-	while ((rc = store_step(st, err)) > 0)
+	int rc;
+	for (rc = store_query(c, sql, &st, err, "i", json_integer_value(json_object_get(task, "id")));
+	     rc > 0; rc = store_step(st, err))
 		json_array_append_new(deps, json_integer(store_col_i64(st, 0)));
 	store_done(st);
 	json_object_set_new(task, "dependsOn", deps);
-	return rc < 0 ? rc : 0;
+	return ok_or(rc);
 }
 
 int task_store_view(struct store_conn *c, int64_t id, bool full, json_t **out, struct pg_err *err)
 {
 	static const char sql[] = "SELECT " TASK_VIEW_COLS " FROM cluster_task WHERE id = $1";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, id);
-	rc = store_step(st, err);
+	int rc = store_query(c, sql, &st, err, "i", id);
 	json_t *t = rc > 0 ? task_row(st, full) : NULL;
 	store_done(st);
 	if (rc == 0)
@@ -242,33 +205,24 @@ int task_store_list(struct store_conn *c, const struct task_filter *f, json_t *i
 		" AND ($4 IS NULL OR type = $4) AND ($5 IS NULL OR trace_id = $5)"
 		" ORDER BY id DESC LIMIT $6";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, f->before_id);
-	store_bind_i64(st, 2, f->node_id);
-	store_bind_text(st, 3, f->status);
-	store_bind_text(st, 4, f->type);
-	store_bind_text(st, 5, f->trace_id);
-	store_bind_i64(st, 6, f->limit + 1);
-	int64_t n = 0, last = 0;
+	int64_t last = 0;
+	int rc;
 	*next = 0;
-	while ((rc = store_step(st, err)) > 0) {
-		if (n++ == f->limit) {
+	for (rc = store_query(c, sql, &st, err, "iittti", f->before_id, f->node_id, f->status, f->type,
+			      f->trace_id, f->limit + 1);
+	     rc > 0; rc = store_step(st, err)) {
+		if ((int64_t)json_array_size(items) == f->limit) {
 			*next = last;
 			break;
 		}
-		json_t *t = task_row(st, false);
-		last = json_integer_value(json_object_get(t, "id"));
-		json_array_append_new(items, t);
+		last = store_col_i64(st, 0);
+		json_array_append_new(items, task_row(st, false));
 	}
 	store_done(st);
-	if (rc < 0)
-		return rc;
 	size_t i;
 	json_t *t;
-	json_array_foreach(items, i, t) if ((rc = add_deps(c, t, err)) != 0) return rc;
-	return 0;
+	json_array_foreach(items, i, t) if (rc >= 0) rc = add_deps(c, t, err);
+	return ok_or(rc);
 }
 
 int task_store_delivery(struct store_conn *c, int64_t id, json_t **out, struct pg_err *err)
@@ -277,11 +231,7 @@ int task_store_delivery(struct store_conn *c, int64_t id, json_t **out, struct p
 		"SELECT id, type, trace_id, timeout_sec, COALESCE(idempotency_key, CAST(id AS TEXT)),"
 		" attempt, payload FROM cluster_task WHERE id = $1";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, id);
-	rc = store_step(st, err);
+	int rc = store_query(c, sql, &st, err, "i", id);
 	if (rc > 0) {
 		*out = json_object();
 		json_object_set_new(*out, "taskId", json_integer(store_col_i64(st, 0)));
@@ -291,12 +241,11 @@ int task_store_delivery(struct store_conn *c, int64_t id, json_t **out, struct p
 		json_object_set_new(*out, "idempotencyKey", json_string(store_col_text(st, 4)));
 		json_object_set_new(*out, "attempt", json_integer(store_col_i64(st, 5)));
 		json_object_set_new(*out, "payload", pg_json_load_text(store_col_text(st, 6)));
-		rc = 0;
-	} else if (rc == 0) {
-		rc = pg_err_set(err, PG_ENOTFOUND, "taskId", "no task %lld", (long long)id);
 	}
 	store_done(st);
-	return rc;
+	if (rc == 0)
+		return pg_err_set(err, PG_ENOTFOUND, "taskId", "no task %lld", (long long)id);
+	return ok_or(rc);
 }
 
 int task_store_claimable(struct store_conn *c, int64_t node_id, int64_t now, int64_t limit,
@@ -309,13 +258,8 @@ int task_store_claimable(struct store_conn *c, int64_t node_id, int64_t now, int
 		" JOIN cluster_task p ON p.id = d.dep_id WHERE d.task_id = t.id"
 		" AND p.status <> 'succeeded') ORDER BY t.id LIMIT $3";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, node_id);
-	store_bind_i64(st, 2, now);
-	store_bind_i64(st, 3, limit);
-	return collect_ids(st, out, err);
+	int rc = store_query(c, sql, &st, err, "iii", node_id, now, limit);
+	return collect_ids(st, rc, out, err);
 }
 
 int task_store_running_of_node(struct store_conn *c, int64_t node_id, struct id_list *out,
@@ -324,11 +268,8 @@ int task_store_running_of_node(struct store_conn *c, int64_t node_id, struct id_
 	static const char sql[] = "SELECT id FROM cluster_task WHERE node_id = $1"
 				  " AND status = 'running' ORDER BY id";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, node_id);
-	return collect_ids(st, out, err);
+	int rc = store_query(c, sql, &st, err, "i", node_id);
+	return collect_ids(st, rc, out, err);
 }
 
 int task_store_deliver(struct store_conn *c, int64_t id, bool new_attempt, int64_t now,
@@ -337,15 +278,7 @@ int task_store_deliver(struct store_conn *c, int64_t id, bool new_attempt, int64
 	static const char sql[] =
 		"UPDATE cluster_task SET status = 'running', attempt = attempt + $1,"
 		" delivered_at = $2, started_at = NULL, lease_until = $3 WHERE id = $4";
-	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, new_attempt ? 1 : 0);
-	store_bind_i64(st, 2, now);
-	store_bind_i64(st, 3, lease_until);
-	store_bind_i64(st, 4, id);
-	return exec_done(st, err);
+	return ok_or(store_run(c, sql, err, "iiii", (int64_t)new_attempt, now, lease_until, id));
 }
 
 int task_store_set_running(struct store_conn *c, int64_t id, int64_t now, int64_t lease_until,
@@ -353,14 +286,7 @@ int task_store_set_running(struct store_conn *c, int64_t id, int64_t now, int64_
 {
 	static const char sql[] = "UPDATE cluster_task SET started_at = COALESCE(started_at, $1),"
 				  " lease_until = $2 WHERE id = $3";
-	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, now);
-	store_bind_i64(st, 2, lease_until);
-	store_bind_i64(st, 3, id);
-	return exec_done(st, err);
+	return ok_or(store_run(c, sql, err, "iii", now, lease_until, id));
 }
 
 int task_store_finish(struct store_conn *c, int64_t id, const struct task_outcome *o,
@@ -374,6 +300,7 @@ int task_store_finish(struct store_conn *c, int64_t id, const struct task_outcom
 	int rc = store_prepare(c, sql, &st, err);
 	if (rc != 0)
 		return rc;
+	/* exit_code may be any integer, 0 included, or none: bound by hand. */
 	store_bind_text(st, 1, o->status);
 	store_bind_text(st, 2, o->error);
 	store_bind_text(st, 3, o->out);
@@ -383,7 +310,9 @@ int task_store_finish(struct store_conn *c, int64_t id, const struct task_outcom
 	store_bind_text(st, 6, o->result);
 	store_bind_i64(st, 7, now);
 	store_bind_i64(st, 8, id);
-	return exec_done(st, err);
+	rc = store_step(st, err);
+	store_done(st);
+	return ok_or(rc);
 }
 
 int task_store_requeue(struct store_conn *c, int64_t id, int64_t next_at, const char *error,
@@ -391,14 +320,7 @@ int task_store_requeue(struct store_conn *c, int64_t id, int64_t next_at, const 
 {
 	static const char sql[] = "UPDATE cluster_task SET status = 'pending', next_attempt_at = $1,"
 				  " error_message = $2, lease_until = NULL WHERE id = $3";
-	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, next_at);
-	store_bind_text(st, 2, error);
-	store_bind_i64(st, 3, id);
-	return exec_done(st, err);
+	return ok_or(store_run(c, sql, err, "iti", next_at, error, id));
 }
 
 int task_store_expired(struct store_conn *c, int64_t now, struct id_list *out, struct pg_err *err)
@@ -406,11 +328,8 @@ int task_store_expired(struct store_conn *c, int64_t now, struct id_list *out, s
 	static const char sql[] = "SELECT id FROM cluster_task WHERE status = 'running'"
 				  " AND lease_until < $1 ORDER BY id LIMIT 1000";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, now);
-	return collect_ids(st, out, err);
+	int rc = store_query(c, sql, &st, err, "i", now);
+	return collect_ids(st, rc, out, err);
 }
 
 int task_store_dependents(struct store_conn *c, int64_t id, struct id_list *out, struct pg_err *err)
@@ -419,11 +338,8 @@ int task_store_dependents(struct store_conn *c, int64_t id, struct id_list *out,
 				  " ON t.id = d.task_id WHERE d.dep_id = $1"
 				  " AND t.status IN ('pending', 'running') ORDER BY d.task_id";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, id);
-	return collect_ids(st, out, err);
+	int rc = store_query(c, sql, &st, err, "i", id);
+	return collect_ids(st, rc, out, err);
 }
 
 int task_store_unfinished_of_node(struct store_conn *c, int64_t node_id, struct id_list *out,
@@ -432,9 +348,6 @@ int task_store_unfinished_of_node(struct store_conn *c, int64_t node_id, struct 
 	static const char sql[] = "SELECT id FROM cluster_task WHERE node_id = $1"
 				  " AND status IN ('pending', 'running') ORDER BY id";
 	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	store_bind_i64(st, 1, node_id);
-	return collect_ids(st, out, err);
+	int rc = store_query(c, sql, &st, err, "i", node_id);
+	return collect_ids(st, rc, out, err);
 }

@@ -56,4 +56,13 @@ int64_t store_changes(struct store_conn *c);
 /* Runs a statement with no result rows; returns rows changed or negative. */
 int store_exec(struct store_conn *c, const char *sql, struct pg_err *err);
 
+/* The usual DAO call in one line. types names each argument in order:
+ *   'i' int64_t, 'I' int64_t bound as NULL when 0, 't' text (NULL binds NULL).
+ * store_run runs sql to completion and returns the rows changed, or negative.
+ * store_query leaves *st on the first row: it returns 1 (row), 0 (none) or
+ * negative; read the columns, step for more, and always end with store_done. */
+int store_run(struct store_conn *c, const char *sql, struct pg_err *err, const char *types, ...);
+int store_query(struct store_conn *c, const char *sql, struct store_stmt **st, struct pg_err *err,
+		const char *types, ...);
+
 #endif

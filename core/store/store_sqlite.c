@@ -6,6 +6,7 @@
 #include "common/pg_time.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,14 +123,7 @@ struct store_conn *store_conn_get(struct store *s, struct pg_err *err)
 
 int store_exec(struct store_conn *c, const char *sql, struct pg_err *err)
 {
-	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	while ((rc = store_step(st, err)) > 0)
-		;
-	store_done(st);
-	return rc < 0 ? rc : (int)store_changes(c);
+	return store_run(c, sql, err, "");
 }
 
 static int exec_script(struct store_conn *c, const char *sql, struct pg_err *err)
@@ -360,6 +354,8 @@ bool store_col_null(struct store_stmt *st, int col)
 
 void store_done(struct store_stmt *st)
 {
+	if (!st->st)
+		return;
 	sqlite3_reset(st->st);
 	sqlite3_clear_bindings(st->st);
 }
@@ -367,4 +363,63 @@ void store_done(struct store_stmt *st)
 int64_t store_changes(struct store_conn *c)
 {
 	return sqlite3_changes64(c->db);
+}
+
+/* Binds per types; a count that differs from the statement's parameters is
+ * a programming error, reported instead of binding garbage. */
+static int bind_va(struct store_stmt *st, const char *types, va_list ap, struct pg_err *err)
+{
+	int want = sqlite3_bind_parameter_count(st->st);
+	if ((size_t)want != strlen(types)) {
+		pg_error("store", "bug: %d parameters but types \"%s\" in: %s", want, types, st->key);
+		return pg_err_set(err, PG_EINTERNAL, "", "internal error: statement parameters mismatch");
+	}
+	for (int i = 0; types[i]; i++) {
+		if (types[i] == 't') {
+			store_bind_text(st, i + 1, va_arg(ap, const char *));
+		} else {
+			int64_t v = va_arg(ap, int64_t);
+			if (types[i] == 'I' && v == 0)
+				store_bind_null(st, i + 1);
+			else
+				store_bind_i64(st, i + 1, v);
+		}
+	}
+	return 0;
+}
+
+int store_run(struct store_conn *c, const char *sql, struct pg_err *err, const char *types, ...)
+{
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	va_list ap;
+	va_start(ap, types);
+	rc = bind_va(st, types, ap, err);
+	va_end(ap);
+	if (rc != 0)
+		return rc;
+	while ((rc = store_step(st, err)) > 0)
+		;
+	store_done(st);
+	return rc < 0 ? rc : (int)store_changes(c);
+}
+
+int store_query(struct store_conn *c, const char *sql, struct store_stmt **st, struct pg_err *err,
+		const char *types, ...)
+{
+	static struct store_stmt none; /* lets callers store_done even after a failed prepare */
+	int rc = store_prepare(c, sql, st, err);
+	if (rc != 0) {
+		*st = &none;
+		return rc;
+	}
+	va_list ap;
+	va_start(ap, types);
+	rc = bind_va(*st, types, ap, err);
+	va_end(ap);
+	if (rc != 0)
+		return rc;
+	return store_step(*st, err);
 }

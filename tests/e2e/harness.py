@@ -68,7 +68,23 @@ def request(url, method="GET", body=None, token=None, raw=None, headers=None, ti
         return Response(e.code, e.read().decode(), dict(e.headers))
 
 
-class Pagodad:
+class Process:
+    """A child process logging to its own file."""
+
+    def read_log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(15)
+        if self.proc:
+            self.log.close()
+        self.proc = None
+
+
+class Pagodad(Process):
     """One control plane with its own data dir and port."""
 
     def __init__(self, tmp, *extra, heartbeat=1):
@@ -97,18 +113,6 @@ class Pagodad:
             return request(self.url + "/healthz", timeout=2).status == 200
         except OSError:
             return False
-
-    def read_log(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(15)
-        if self.proc:
-            self.log.close()
-        self.proc = None
 
     def call(self, method, path, body=None, token=None, **kw):
         return request(self.url + path, method, body, token or self.admin, **kw)
@@ -150,7 +154,7 @@ class Pagodad:
         return self.call("GET", f"/admin/audit?{q}").json()["items"]
 
 
-class Agent:
+class Agent(Process):
     """One pagoda-agent writing under its own --root."""
 
     def __init__(self, tmp, daemon, node, *extra, name=None):
@@ -176,18 +180,6 @@ class Agent:
 
     def path(self, node_path):
         return self.root + node_path
-
-    def read_log(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(15)
-        if self.proc:
-            self.log.close()
-        self.proc = None
 
 
 class Cluster:
