@@ -67,6 +67,7 @@ CREATE UNIQUE INDEX cluster_task_idem ON cluster_task (node_id, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
 
 CREATE TABLE cluster_task_dep (
+  namespace TEXT NOT NULL DEFAULT 'default',
   task_id INTEGER NOT NULL REFERENCES cluster_task (id),
   dep_id  INTEGER NOT NULL REFERENCES cluster_task (id),
   PRIMARY KEY (task_id, dep_id)
