@@ -73,10 +73,6 @@ void agent_exec(struct agent *a, json_t *task, struct agent_result *r);
 int agent_exec_files(struct agent *a, json_t *payload, struct agent_result *r);
 int agent_exec_command(struct agent *a, json_t *payload, int64_t timeout_sec,
 		       struct agent_result *r);
-/* Runs argv (no shell) capturing both outputs (tails of AGENT_OUTPUT_MAX);
- * returns the exit status, 128+signal, or -1 with why filled. */
-int agent_run(char *const argv[], const char *cwd, int64_t timeout_ms, char **out,
-	      char **errout, char *why, size_t whylen);
 
 /* ---- capabilities and facts (agent_caps.c) ---- */
 json_t *agent_caps(void);

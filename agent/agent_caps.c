@@ -1,5 +1,6 @@
 /* What this node can do (capabilities) and what it looks like (facts). */
 #include "agent.h"
+#include "common/pg_proc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 static char *first_line(char *const argv[])
 {
 	char *out = NULL, *err = NULL, why[128];
-	int st = agent_run(argv, NULL, 5000, &out, &err, why, sizeof(why));
+	int st = pg_run(argv, NULL, 5000, 4096, &out, &err, why, sizeof(why));
 	char *src = (st == 0 && out && *out) ? out : (st == 0 ? err : NULL);
 	char *line = NULL;
 	if (src) {

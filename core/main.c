@@ -6,9 +6,13 @@
 #include "cluster/cluster_http.h"
 #include "common/pg_log.h"
 #include "http/http.h"
+#include "lua/plua.h"
+#include "lua/plua_http.h"
+#include "nginx/nginx_http.h"
 #include "pagodad.h"
 #include "store/store.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -27,8 +31,9 @@ static void usage(FILE *f)
 		"usage: pagodad --listen HOST:PORT --data-dir DIR [options]\n"
 		"  --listen HOST:PORT          address of the REST API (e.g. 127.0.0.1:8080)\n"
 		"  --data-dir DIR              database, admin token and keys (created 0700)\n"
-		"  --lua-dir DIR               operator overrides of bundled Lua files\n"
-		"  --plugin-dir DIR            operator Lua plugins\n"
+		"  --lua-dir DIR               overrides of bundled Lua files, same relative paths\n"
+		"                              (policies/batch.lua, templates/nginx_site.tpl, ...)\n"
+		"  --plugin-dir DIR            operator Lua plugins (dns/NAME.lua, notify/NAME.lua)\n"
 		"  --tls-cert FILE --tls-key FILE  serve HTTPS\n"
 		"  --heartbeat-interval SEC    agent heartbeat interval (default 10);\n"
 		"                              a node is offline after 3 missed heartbeats\n"
@@ -54,7 +59,8 @@ static const struct http_route main_routes[] = {
 };
 
 static const struct http_route *const all_routes[] = {
-	main_routes, auth_routes, cluster_admin_routes, cluster_agent_routes, audit_routes, NULL,
+	main_routes, auth_routes, cluster_admin_routes, cluster_agent_routes, audit_routes,
+	plua_routes, nginx_routes, NULL,
 };
 
 struct flags {
@@ -189,6 +195,7 @@ int main(int argc, char **argv)
 	    check_dir("--plugin-dir", f.plugin_dir))
 		return 1;
 	raise_nofile();
+	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: plugins use libcurl */
 
 	/* Signals go to the main thread only, through sigwait below. */
 	sigset_t sigs;
@@ -210,8 +217,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/admin.token", f.data_dir);
+	struct plua_opts lopts = {.lua_dir = f.lua_dir, .plugin_dir = f.plugin_dir, .store = app.store};
 	if (auth_bootstrap(app.store, path, &err) != 0 ||
-	    cluster_new(app.store, &f.cluster, &app.cluster, &err) != 0) {
+	    cluster_new(app.store, &f.cluster, &app.cluster, &err) != 0 ||
+	    plua_new(&lopts, &app.lua, &err) != 0) {
 		fprintf(stderr, "pagodad: %s\n", err.message);
 		goto out;
 	}
@@ -235,7 +244,9 @@ int main(int argc, char **argv)
 		int sig = 0;
 		sigwait(&sigs, &sig);
 		if (sig == SIGHUP) {
-			pg_info("main", "SIGHUP: nothing to reload yet");
+			static const struct pg_call hup = {"system:SIGHUP", NULL, NULL};
+			pg_info("main", "SIGHUP: reloading Lua policies, templates and plugins");
+			plua_reload(app.lua, &hup, 1);
 			continue;
 		}
 		pg_info("main", "signal %d: shutting down", sig);
@@ -248,6 +259,7 @@ out:
 		usleep(200 * 1000); /* let answered long polls leave */
 		http_server_stop(srv);
 	}
+	plua_free(app.lua);
 	cluster_free(app.cluster);
 	store_free(app.store);
 	return status;

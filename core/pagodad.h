@@ -4,10 +4,12 @@
 
 struct store;
 struct cluster;
+struct plua;
 
 struct pagodad {
 	struct store *store;
 	struct cluster *cluster;
+	struct plua *lua;
 	const char *data_dir;
 };
 

@@ -3,10 +3,10 @@
 # does nothing when everything is present already.
 set -euo pipefail
 PACKAGES=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config patch
   libmicrohttpd-dev libsqlite3-dev libjansson-dev libcurl4-openssl-dev libssl-dev
-  liblua5.4-dev lua-cjson libcmocka-dev
-  python3 sqlite3 curl ca-certificates iproute2 procps
+  liblua5.4-dev lua-cjson lua-cjson-dev libcmocka-dev
+  python3 sqlite3 curl ca-certificates iproute2 procps nginx-light openssl systemd
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -67,6 +67,12 @@ void cluster_wake(struct cluster *cl, int64_t node_id);
 /* A task as the admin API shows it; NULL with err on failure. */
 json_t *cluster_task_get(struct cluster *cl, int64_t id, bool full, struct pg_err *err);
 
+/* The newest succeeded task of type on node whose payload field equals
+ * value: *out = {taskId, payload} (new reference), or NULL when none. */
+int cluster_task_last_payload(struct cluster *cl, int64_t node_id, const char *type,
+			      const char *field, const char *value, json_t **out,
+			      struct pg_err *err);
+
 /* Label selectors: "k=v,k!=v,k,!k" (all must hold). */
 struct cluster_selector;
 int cluster_selector_parse(const char *text, struct cluster_selector **out, struct pg_err *err);

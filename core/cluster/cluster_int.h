@@ -183,6 +183,8 @@ int task_store_requeue(struct store_conn *c, int64_t id, int64_t next_at, const 
 int task_store_expired(struct store_conn *c, int64_t now, struct id_list *out, struct pg_err *err);
 /* Unfinished (pending or running) tasks that depend on id. */
 int task_store_dependents(struct store_conn *c, int64_t id, struct id_list *out, struct pg_err *err);
+int task_store_last_payload(struct store_conn *c, int64_t node_id, const char *type,
+			    const char *field, const char *value, json_t **out, struct pg_err *err);
 int task_store_unfinished_of_node(struct store_conn *c, int64_t node_id, struct id_list *out,
 				  struct pg_err *err);
 

@@ -351,3 +351,25 @@ int task_store_unfinished_of_node(struct store_conn *c, int64_t node_id, struct 
 	int rc = store_query(c, sql, &st, err, "i", node_id);
 	return collect_ids(st, rc, out, err);
 }
+
+int task_store_last_payload(struct store_conn *c, int64_t node_id, const char *type,
+			    const char *field, const char *value, json_t **out, struct pg_err *err)
+{
+	/* The payload is JSON text: match in C over a bounded window of the
+	 * node's newest successes of that type. */
+	static const char sql[] = "SELECT id, payload FROM cluster_task WHERE node_id = $1"
+				  " AND type = $2 AND status = 'succeeded' ORDER BY id DESC LIMIT 200";
+	struct store_stmt *st;
+	int rc;
+	*out = NULL;
+	for (rc = store_query(c, sql, &st, err, "it", node_id, type); rc > 0 && !*out;
+	     rc = store_step(st, err)) {
+		json_t *p = pg_json_load_text(store_col_text(st, 1));
+		const char *v = json_string_value(json_object_get(p, field));
+		if (v && value && strcmp(v, value) == 0)
+			*out = json_pack("{s:I, s:O}", "taskId", (json_int_t)store_col_i64(st, 0), "payload", p);
+		json_decref(p);
+	}
+	store_done(st);
+	return ok_or(rc);
+}

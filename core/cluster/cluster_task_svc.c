@@ -524,3 +524,11 @@ int cluster_task_list(struct cluster *cl, const struct task_filter *f, json_t *i
 	struct store_conn *c = store_conn_get(cl->store, err);
 	return c ? task_store_list(c, f, items, next, err) : err->code;
 }
+
+int cluster_task_last_payload(struct cluster *cl, int64_t node_id, const char *type,
+			      const char *field, const char *value, json_t **out,
+			      struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(cl->store, err);
+	return c ? task_store_last_payload(c, node_id, type, field, value, out, err) : err->code;
+}

@@ -16,6 +16,41 @@ import urllib.request
 
 PAGODAD = os.environ.get("PAGODAD", "../../build/core/pagodad")
 PAGODA_AGENT = os.environ.get("PAGODA_AGENT", "../../build/agent/pagoda-agent")
+PAGODA_LUA = os.environ.get("PAGODA_LUA", "../../build/core/pagoda-lua")
+
+
+def nginx_test(tmp, site_conf):
+    """Runs the real `nginx -t` on one site file inside a minimal nginx.conf;
+    returns (ok, output)."""
+    os.makedirs(tmp, exist_ok=True)
+    with open(os.path.join(tmp, "site.conf"), "w") as f:
+        f.write(site_conf)
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{}}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    include {tmp}/site.conf;
+}}
+""")
+    r = subprocess.run(["nginx", "-t", "-c", conf, "-p", tmp], capture_output=True, text=True)
+    return r.returncode == 0, r.stderr
+
+
+def self_signed(tmp, name="test"):
+    """A throwaway certificate and key for nginx -t."""
+    crt, key = os.path.join(tmp, name + ".crt"), os.path.join(tmp, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", key, "-out", crt, "-days", "1", "-subj", "/CN=" + name],
+                   check=True, capture_output=True)
+    return crt, key
 
 
 def free_port():

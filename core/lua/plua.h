@@ -1,0 +1,59 @@
+/* plua: the embedded Lua host. Every operator-changeable behaviour (policies,
+ * templates, plugins) is a Lua script that C calls through here, with plain
+ * JSON-shaped values in and out.
+ *
+ * Each script runs in its own lua_State: a sandbox (no io, os.execute, debug,
+ * package, binary chunks; unknown globals are errors), a memory cap and an
+ * instruction budget per call. A file under --lua-dir (or --plugin-dir)
+ * replaces the bundled file of the same relative path; bundled files are
+ * compiled into the binary. Changed files are reloaded before use; a version
+ * that fails to load or pass its self-check never replaces the last good one. */
+#ifndef PLUA_H
+#define PLUA_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/pg_call.h"
+#include "common/pg_err.h"
+
+struct plua;
+struct store;
+
+struct plua_opts {
+	const char *lua_dir;    /* overrides of lua/ files, or NULL */
+	const char *plugin_dir; /* overrides and additions to plugins/, or NULL */
+	size_t mem_limit;       /* bytes per script state; 0: 64 MiB */
+	uint64_t budget;        /* Lua instructions per call; 0: 50 million */
+	struct store *store;    /* audit of reloads; NULL in tests */
+};
+
+int plua_new(const struct plua_opts *o, struct plua **out, struct pg_err *err);
+void plua_free(struct plua *h);
+
+/* Calls the function fn of the module that script rel returns, with the
+ * elements of args (a JSON array, borrowed) as arguments. *out receives the
+ * first result as JSON (a new reference). Errors name the script. */
+int plua_call(struct plua *h, const char *rel, const char *fn, json_t *args, json_t **out,
+	      struct pg_err *err);
+
+/* Reloads every script whose files changed (all when force); audited. */
+void plua_reload(struct plua *h, const struct pg_call *call, int force);
+/* One object per script: path, origin, hash, loadedAt, lastError, calls... */
+json_t *plua_status(struct plua *h);
+
+/* Plugins of a kind ("dns", "notify"): [{name, version, path, origin}]. */
+json_t *plua_plugins(struct plua *h, const char *kind);
+
+/* Reads a resolved file (override first, then bundled): for template tests
+ * and the render preview. *data is owned by the caller. */
+int plua_read_file(struct plua *h, const char *rel, char **data, size_t *len, struct pg_err *err);
+
+/* Runs the test file at path (a table of name -> function) in a sandbox
+ * with module(rel) and, when helpers names a file, T from it. Prints one
+ * line per test; counts into *passed and *failed. */
+int plua_run_tests(struct plua *h, const char *path, const char *helpers, int *passed,
+		   int *failed, struct pg_err *err);
+
+#endif

@@ -1,0 +1,264 @@
+/* The `pagoda` table: the narrow C API scripts get. Every script: log,
+ * sha256, hmac_sha256, base64, now_ms. Plugins also: http (libcurl, with
+ * timeouts and a size cap) and exec (argv only, never a shell). */
+#include "common/pg_crypto.h"
+#include "common/pg_log.h"
+#include "common/pg_proc.h"
+#include "common/pg_time.h"
+#include "lua/plua_int.h"
+
+#include <curl/curl.h>
+#include <lauxlib.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTTP_MAX_BODY (4u << 20)
+
+static int l_log(lua_State *L)
+{
+	const char *level = luaL_checkstring(L, 1), *msg = luaL_checkstring(L, 2);
+	lua_Debug ar;
+	const char *where = lua_getstack(L, 1, &ar) && lua_getinfo(L, "S", &ar) ? ar.short_src : "lua";
+	enum pg_log_level lv = strcmp(level, "error") == 0 ? PG_LOG_ERROR
+			       : strcmp(level, "warn") == 0 ? PG_LOG_WARN
+			       : strcmp(level, "debug") == 0 ? PG_LOG_DEBUG
+							     : PG_LOG_INFO;
+	pg_log(lv, "lua", "%s: %s", where, msg);
+	return 0;
+}
+
+static int l_sha256(lua_State *L)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	char hex[65];
+	pg_sha256_hex(s, len, hex);
+	lua_pushstring(L, hex);
+	return 1;
+}
+
+/* hmac_sha256(key, msg [, "raw"]) -> hex (or raw bytes) */
+static int l_hmac_sha256(lua_State *L)
+{
+	size_t klen, mlen;
+	const char *k = luaL_checklstring(L, 1, &klen), *m = luaL_checklstring(L, 2, &mlen);
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	HMAC(EVP_sha256(), k, (int)klen, (const unsigned char *)m, mlen, md, &mdlen);
+	if (lua_isstring(L, 3) && strcmp(lua_tostring(L, 3), "raw") == 0) {
+		lua_pushlstring(L, (const char *)md, mdlen);
+	} else {
+		char hex[65];
+		pg_hex_encode(md, mdlen, hex);
+		lua_pushstring(L, hex);
+	}
+	return 1;
+}
+
+static int l_base64_encode(lua_State *L)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	luaL_Buffer b;
+	char *out = luaL_buffinitsize(L, &b, 4 * ((len + 2) / 3) + 1);
+	int n = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)len);
+	luaL_pushresultsize(&b, (size_t)n);
+	return 1;
+}
+
+/* base64_decode(s [, "url"]) -> bytes, or nil and a message */
+static int l_base64_decode(lua_State *L)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	bool url = lua_isstring(L, 2) && strcmp(lua_tostring(L, 2), "url") == 0;
+	luaL_Buffer tb;
+	char *t = luaL_buffinitsize(L, &tb, len + 4);
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '\n' || c == '\r')
+			continue;
+		t[n++] = url && c == '-' ? '+' : url && c == '_' ? '/' : c;
+	}
+	while (n % 4)
+		t[n++] = '=';
+	luaL_Buffer b;
+	unsigned char *out = (unsigned char *)luaL_buffinitsize(L, &b, n / 4 * 3 + 1);
+	int m = EVP_DecodeBlock(out, (const unsigned char *)t, (int)n);
+	if (m < 0) {
+		lua_pushnil(L);
+		lua_pushstring(L, "invalid base64");
+		return 2;
+	}
+	int pad = (n >= 1 && t[n - 1] == '=') + (n >= 2 && t[n - 2] == '=');
+	luaL_pushresultsize(&b, (size_t)(m - pad));
+	return 1;
+}
+
+static int l_now_ms(lua_State *L)
+{
+	lua_pushinteger(L, pg_time_now_ms());
+	return 1;
+}
+
+struct body {
+	char *buf;
+	size_t len;
+	bool too_big;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct body *b = arg;
+	size_t add = size * n;
+	if (b->len + add > HTTP_MAX_BODY) {
+		b->too_big = true;
+		return 0;
+	}
+	char *nb = realloc(b->buf, b->len + add + 1);
+	if (!nb)
+		return 0;
+	memcpy(nb + b->len, p, add);
+	b->buf = nb;
+	b->len += add;
+	b->buf[b->len] = '\0';
+	return add;
+}
+
+/* http{method=, url=, headers={k=v}, body=, timeout=sec, caFile=}
+ * -> {status=, body=} or nil, message */
+static int l_http(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_getfield(L, 1, "url");
+	lua_getfield(L, 1, "method");
+	lua_getfield(L, 1, "body");
+	lua_getfield(L, 1, "timeout");
+	lua_getfield(L, 1, "caFile");
+	const char *url = luaL_checkstring(L, 2), *method = luaL_optstring(L, 3, "GET");
+	size_t blen = 0;
+	const char *body = lua_isstring(L, 4) ? lua_tolstring(L, 4, &blen) : NULL;
+	lua_Integer timeout = luaL_optinteger(L, 5, 10);
+	const char *ca = lua_isstring(L, 6) ? lua_tostring(L, 6) : NULL;
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		return luaL_error(L, "http: only http:// and https:// URLs");
+	if (timeout < 1 || timeout > 120)
+		return luaL_error(L, "http: timeout must be 1..120 seconds");
+	CURL *c = curl_easy_init();
+	struct curl_slist *hdrs = NULL;
+	if (lua_getfield(L, 1, "headers") == LUA_TTABLE) {
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			if (lua_type(L, -2) == LUA_TSTRING && lua_isstring(L, -1)) {
+				const char *k = lua_tostring(L, -2), *v = lua_tostring(L, -1);
+				if (!strpbrk(k, "\r\n:") && !strpbrk(v, "\r\n")) {
+					lua_pushfstring(L, "%s: %s", k, v);
+					hdrs = curl_slist_append(hdrs, lua_tostring(L, -1));
+					lua_pop(L, 1);
+				}
+			}
+			lua_pop(L, 1);
+		}
+	}
+	lua_pop(L, 1);
+	struct body b = {0};
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)timeout);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)blen);
+	}
+	if (ca)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	CURLcode cc = curl_easy_perform(c);
+	long status = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	if (cc != CURLE_OK) {
+		free(b.buf);
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: %s", url, b.too_big ? "answer larger than 4 MiB" : curl_easy_strerror(cc));
+		return 2;
+	}
+	lua_createtable(L, 0, 2);
+	lua_pushinteger(L, status);
+	lua_setfield(L, -2, "status");
+	lua_pushlstring(L, b.buf ? b.buf : "", b.len);
+	lua_setfield(L, -2, "body");
+	free(b.buf);
+	return 1;
+}
+
+/* exec(argv [, {timeout=sec, cwd=}]) -> {status=, stdout=, stderr=} or nil, message */
+static int l_exec(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_Integer n = (lua_Integer)lua_rawlen(L, 1), timeout = 30;
+	const char *cwd = NULL;
+	if (n < 1 || n > 256)
+		return luaL_error(L, "exec: argv must list 1 to 256 strings");
+	if (lua_istable(L, 2)) {
+		lua_getfield(L, 2, "timeout");
+		timeout = luaL_optinteger(L, -1, 30);
+		lua_getfield(L, 2, "cwd");
+		cwd = lua_isstring(L, -1) ? lua_tostring(L, -1) : NULL;
+	}
+	if (timeout < 1 || timeout > 600)
+		return luaL_error(L, "exec: timeout must be 1..600 seconds");
+	char **argv = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof(char *), 0);
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_rawgeti(L, 1, i);
+		if (lua_type(L, -1) != LUA_TSTRING)
+			return luaL_error(L, "exec: argv[%d] is not a string", (int)i);
+		argv[i - 1] = (char *)lua_tostring(L, -1);
+		lua_pop(L, 1); /* still referenced by the argv table */
+	}
+	argv[n] = NULL;
+	char *out = NULL, *errout = NULL, why[256] = "";
+	int st = pg_run(argv, cwd, timeout * 1000, 64 * 1024, &out, &errout, why, sizeof(why));
+	if (st < 0) {
+		free(out);
+		free(errout);
+		lua_pushnil(L);
+		lua_pushstring(L, why);
+		return 2;
+	}
+	lua_createtable(L, 0, 3);
+	lua_pushinteger(L, st);
+	lua_setfield(L, -2, "status");
+	lua_pushstring(L, out ? out : "");
+	lua_setfield(L, -2, "stdout");
+	lua_pushstring(L, errout ? errout : "");
+	lua_setfield(L, -2, "stderr");
+	free(out);
+	free(errout);
+	return 1;
+}
+
+void plua_api_open(lua_State *L, bool plugin)
+{
+	static const luaL_Reg common[] = {
+		{"log", l_log},
+		{"sha256", l_sha256},
+		{"hmac_sha256", l_hmac_sha256},
+		{"base64_encode", l_base64_encode},
+		{"base64_decode", l_base64_decode},
+		{"now_ms", l_now_ms},
+		{NULL, NULL},
+	};
+	static const luaL_Reg plugins[] = {{"http", l_http}, {"exec", l_exec}, {NULL, NULL}};
+	luaL_newlib(L, common);
+	if (plugin)
+		luaL_setfuncs(L, plugins, 0);
+}

@@ -1,0 +1,143 @@
+-- Input checks shared by templates and policies. Each check raises an error
+-- naming the field, so the API can answer 4xx with a clear message; nothing
+-- that could inject configuration (newline, ';', braces, quotes) gets past.
+local M = {}
+
+local function fail(field, msg)
+  error({ field = field, message = field .. ": " .. msg }, 0)
+end
+M.fail = fail
+
+-- Turns a check error into "field: message" text (for error()).
+function M.message(e)
+  if type(e) == "table" then return e.message end
+  return tostring(e)
+end
+
+function M.type(v, t, field)
+  if type(v) ~= t then fail(field, "must be a " .. t) end
+  return v
+end
+
+function M.optional(v, t, field, default)
+  if v == nil or v == json.null then return default end
+  return M.type(v, t, field)
+end
+
+function M.integer(v, field, lo, hi)
+  if math.type(v) ~= "integer" then fail(field, "must be an integer") end
+  if (lo and v < lo) or (hi and v > hi) then
+    fail(field, string.format("must be between %d and %d", lo, hi))
+  end
+  return v
+end
+
+function M.list(v, field, max)
+  M.type(v, "table", field)
+  local n = #v
+  for k in pairs(v) do
+    if math.type(k) ~= "integer" or k < 1 or k > n then fail(field, "must be a list") end
+  end
+  if max and n > max then fail(field, "has more than " .. max .. " entries") end
+  return v
+end
+
+function M.oneof(v, field, values)
+  for _, x in ipairs(values) do
+    if v == x then return v end
+  end
+  fail(field, "must be one of " .. table.concat(values, ", "))
+end
+
+-- No control characters at all (newline injection).
+function M.printable(v, field)
+  M.type(v, "string", field)
+  if v:find("[%c]") then fail(field, "must not contain control characters (newline, tab, ...)") end
+  return v
+end
+
+-- A DNS name, optionally a wildcard: letters, digits, '-', dots.
+function M.domain(v, field)
+  M.type(v, "string", field)
+  local name = v:gsub("^%*%.", "")
+  if #v > 253 or name == "" or not name:match("^[%w%-%.]+$") or name:find("%.%.")
+      or name:match("^[%.%-]") or name:match("[%.%-]$") then
+    fail(field, string.format("%q is not a valid domain name", v))
+  end
+  return v:lower()
+end
+
+function M.ipv4(v)
+  local a, b, c, d = v:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  if not a then return false end
+  for _, x in ipairs({ a, b, c, d }) do
+    if tonumber(x) > 255 or (#x > 1 and x:sub(1, 1) == "0") then return false end
+  end
+  return true
+end
+
+function M.ip(v, field)
+  M.type(v, "string", field)
+  if M.ipv4(v) then return v end
+  if v:match("^[%x:]+$") and v:find(":") and #v <= 39 and not v:find(":::") then return v end
+  fail(field, string.format("%q is not an IP address", v))
+end
+
+function M.port(v, field)
+  return M.integer(v, field, 1, 65535)
+end
+
+-- An absolute, normalised path without anything nginx or systemd would
+-- read as syntax.
+function M.path(v, field)
+  M.type(v, "string", field)
+  if not v:match("^/[%w%._~/%-]*$") or v:find("//") or v:find("/%.%.?/") or v:match("/%.%.?$") then
+    fail(field, string.format("%q must be an absolute path of letters, digits and . _ ~ - /", v))
+  end
+  return v
+end
+
+-- A URL path prefix for an nginx location.
+function M.url_path(v, field)
+  M.type(v, "string", field)
+  if not v:match("^/[%w%._~/%-]*$") or v:find("//") then
+    fail(field, string.format("%q must be a URL path of letters, digits and . _ ~ - /", v))
+  end
+  return v
+end
+
+function M.identifier(v, field)
+  M.type(v, "string", field)
+  if not v:match("^[%a_][%w_]*$") or #v > 64 then
+    fail(field, string.format("%q must be letters, digits and _ (not starting with a digit)", v))
+  end
+  return v
+end
+
+function M.name(v, field)
+  M.type(v, "string", field)
+  if not v:match("^[%w][%w%._%-]*$") or #v > 128 then
+    fail(field, string.format("%q must be letters, digits and . _ -", v))
+  end
+  return v
+end
+
+-- The escaper for nginx templates: a token nginx reads as one word.
+function M.nginx_value(v)
+  local s = tostring(v)
+  if not s:match("^[%w%._~:/%*@%+=,%-%[%]]+$") then
+    error(string.format("unsafe value for an nginx config: %q", s), 0)
+  end
+  return s
+end
+
+-- The escaper for systemd unit templates: one line, '%' doubled.
+function M.systemd_value(v)
+  local s = tostring(v)
+  if s:find("[%c]") then
+    error(string.format("unsafe value for a systemd unit: %q", s), 0)
+  end
+  return (s:gsub("%%", "%%%%"))
+end
+
+return M

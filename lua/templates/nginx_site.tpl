@@ -1,0 +1,81 @@
+# Managed by Pagoda: site {{ site.name }}. Edits here are overwritten.
+map $http_upgrade $pagoda_{{ site.ident }}_connection {
+    default upgrade;
+    ''      '';
+}
+{% for _, u in ipairs(site.upstreams) do %}
+{% if u.status ~= "unavailable" then %}
+
+upstream {{ u.name }} {
+{% for _, sv in ipairs(u.servers) do %}
+    server {{ sv.hostport }} weight={{ sv.weight }}{% if sv.backup then %} backup{% end %};
+{% end %}
+    keepalive 16;
+}
+{% end %}
+{% end %}
+{% local function acme() %}
+{% if site.acme then %}
+    location ^~ /.well-known/acme-challenge/ {
+{% if site.acme.mode == "proxy" then %}
+        proxy_pass {{ site.acme.proxyPass }};
+        proxy_set_header Host $host;
+{% else %}
+        root {{ site.acme.root }};
+        default_type text/plain;
+        try_files $uri =404;
+{% end %}
+    }
+{% end %}
+{% end %}
+{% local function locations() %}
+{% acme() %}
+{% for _, l in ipairs(site.locations) do %}
+    location {{ l.path }} {
+{% if l.unavailable then %}
+        return 503;
+{% else %}
+        proxy_pass http://{{ l.upstream }};
+        proxy_http_version 1.1;
+        proxy_set_header Host $host;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Forwarded-Host $host;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $pagoda_{{ site.ident }}_connection;
+        proxy_connect_timeout 5s;
+        proxy_read_timeout 60s;
+        proxy_next_upstream error timeout http_502 http_503;
+{% end %}
+    }
+{% end %}
+{% end %}
+
+server {
+    listen {{ site.listen.http }};
+    server_name{% for _, d in ipairs(site.domains) do %} {{ d }}{% end %};
+    client_max_body_size {{ site.clientMaxBodySize }};
+{% if site.tls.enabled and site.tls.redirect then %}
+{% acme() %}
+    location / {
+        return 301 https://$host$request_uri;
+    }
+{% else %}
+{% locations() %}
+{% end %}
+}
+{% if site.tls.enabled then %}
+
+server {
+    listen {{ site.listen.https }} ssl http2;
+    server_name{% for _, d in ipairs(site.domains) do %} {{ d }}{% end %};
+    client_max_body_size {{ site.clientMaxBodySize }};
+    ssl_certificate {{ site.tls.certPath }};
+    ssl_certificate_key {{ site.tls.keyPath }};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:pagoda_ssl:10m;
+    ssl_session_timeout 1h;
+{% locations() %}
+}
+{% end %}

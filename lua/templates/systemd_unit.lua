@@ -1,0 +1,124 @@
+-- Renders a systemd service unit (seed 14.1).
+--
+-- render(unit) -> the unit text. unit:
+--   name              "shop.service"
+--   description       "Shop backend"               (optional)
+--   exec              "/usr/bin/python3"           (absolute path)
+--   args              {"-m", "http.server", "9000"} (optional)
+--   type              "simple"|"exec"|"notify"|"forking"|"oneshot" (default simple)
+--   user, group       "shop"                       (optional; default root)
+--   workingDirectory  "/var/lib/pagoda/apps/shop"  (optional)
+--   environment       {PORT = "9000"}              (optional)
+--   restart           "no"|"on-failure"|"always"|"on-abnormal" (default on-failure)
+--   restartSec        2                            (optional)
+--   after, wants      {"network-online.target"}    (optional)
+--   wantedBy          "multi-user.target"          (optional)
+--   hardening         true (default) | false | {NoNewPrivileges = false, ...}
+local check = require("check")
+local template = require("template")
+
+local M = {}
+
+-- Sensible defaults an operator can turn off one by one (hardening = {X = false}).
+local HARDENING = {
+  { "NoNewPrivileges", "yes" }, { "PrivateTmp", "yes" }, { "ProtectSystem", "full" },
+  { "ProtectHome", "read-only" }, { "ProtectKernelTunables", "yes" },
+  { "ProtectKernelModules", "yes" }, { "ProtectControlGroups", "yes" },
+  { "RestrictSUIDSGID", "yes" }, { "LockPersonality", "yes" },
+  { "RestrictRealtime", "yes" },
+}
+
+-- One ExecStart word: quoted, with \ " % $ escaped for systemd.
+local function quote(arg)
+  return '"' .. arg:gsub('\\', '\\\\'):gsub('"', '\\"'):gsub('%%', '%%%%'):gsub('%$', '$$') .. '"'
+end
+
+local function unit_name(v, field)
+  check.type(v, "string", field)
+  if not v:match("^[%w:_%.@%-]+%.[%a]+$") or #v > 255 then
+    check.fail(field, string.format("%q is not a systemd unit name", v))
+  end
+  return v
+end
+
+local function account(v, field)
+  if v == nil or v == json.null then return nil end
+  check.type(v, "string", field)
+  if not v:match("^[%a_][%w_%-]*%$?$") or #v > 32 then
+    check.fail(field, string.format("%q is not a user or group name", v))
+  end
+  return v
+end
+
+local function validate(u)
+  check.type(u, "table", "unit")
+  local s = {}
+  s.name = unit_name(u.name, "name")
+  if not s.name:match("%.service$") then check.fail("name", "must end in .service") end
+  s.description = check.printable(check.optional(u.description, "string", "description", s.name), "description")
+  local words = { quote(check.path(u.exec, "exec")) }
+  for i, a in ipairs(check.list(check.optional(u.args, "table", "args", {}), "args", 256)) do
+    words[#words + 1] = quote(check.printable(check.type(a, "string", "args[" .. i .. "]"), "args[" .. i .. "]"))
+  end
+  s.execStart = table.concat(words, " ")
+  s.type = check.oneof(u.type or "simple", "type", { "simple", "exec", "notify", "forking", "oneshot" })
+  s.user = account(u.user, "user")
+  s.group = account(u.group, "group")
+  if u.workingDirectory ~= nil and u.workingDirectory ~= json.null then
+    s.workingDirectory = check.path(u.workingDirectory, "workingDirectory")
+  end
+  s.environment = {}
+  local env = check.optional(u.environment, "table", "environment", {})
+  local keys = {}
+  for k in pairs(env) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do
+    local f = "environment." .. tostring(k)
+    if type(k) ~= "string" or not k:match("^[%a_][%w_]*$") then check.fail(f, "is not a variable name") end
+    local v = check.printable(check.type(env[k], "string", f), f)
+    s.environment[#s.environment + 1] = quote(k .. "=" .. v):gsub("%$%$", "$")
+  end
+  s.restart = check.oneof(u.restart or "on-failure", "restart", { "no", "on-failure", "always", "on-abnormal" })
+  s.restartSec = u.restartSec and check.integer(u.restartSec, "restartSec", 0, 3600) or 2
+  s.after, s.wants = {}, {}
+  for i, v in ipairs(check.list(check.optional(u.after, "table", "after", { "network-online.target" }), "after", 32)) do
+    s.after[i] = unit_name(v, "after[" .. i .. "]")
+  end
+  for i, v in ipairs(check.list(check.optional(u.wants, "table", "wants", { "network-online.target" }), "wants", 32)) do
+    s.wants[i] = unit_name(v, "wants[" .. i .. "]")
+  end
+  s.wantedBy = unit_name(check.optional(u.wantedBy, "string", "wantedBy", "multi-user.target"), "wantedBy")
+  s.hardening = {}
+  local hard = u.hardening
+  if hard == nil or hard == json.null then hard = true end
+  if type(hard) ~= "boolean" and type(hard) ~= "table" then check.fail("hardening", "must be true, false or a table") end
+  if type(hard) == "table" then
+    for k, v in pairs(hard) do
+      local known = false
+      for _, h in ipairs(HARDENING) do known = known or h[1] == k end
+      if not known or type(v) ~= "boolean" then
+        check.fail("hardening." .. tostring(k), "is not a known hardening switch (or not a boolean)")
+      end
+    end
+  end
+  for _, h in ipairs(HARDENING) do
+    if hard == true or (type(hard) == "table" and hard[h[1]] ~= false) then
+      s.hardening[#s.hardening + 1] = h
+    end
+  end
+  return s
+end
+M.validate = validate
+
+function M.render(unit)
+  local s = validate(unit)
+  return template.render(resource("templates/systemd_unit.tpl"), { unit = s }, check.systemd_value,
+    "systemd_unit.tpl")
+end
+
+function M.selftest()
+  local out = M.render({ name = "selftest.service", exec = "/bin/true", args = { "50%", "a b" } })
+  assert(out:find('ExecStart="/bin/true" "50%%" "a b"', 1, true), "selftest: ExecStart quoting")
+end
+
+return M

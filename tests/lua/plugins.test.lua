@@ -1,0 +1,33 @@
+local exec = module("plugins/dns/exec.lua")
+local webhook = module("plugins/notify/webhook.lua")
+local challtestsrv = module("plugins/dns/challtestsrv.lua")
+
+return {
+  ["plugins carry name, version and kind"] = function()
+    T.eq({ exec.name, exec.kind }, { "exec", "dns" })
+    T.eq({ webhook.name, webhook.kind }, { "webhook", "notify" })
+    T.eq(challtestsrv.kind, "dns")
+    T.ok(exec.version:match("^%d+%.%d+%.%d+$"), "semver")
+  end,
+  ["dns/exec runs the operator's program with argv"] = function()
+    local r = exec.present({ command = { "/usr/bin/printf", "%s|%s|%s" } }, "example.com",
+      "_acme-challenge.example.com", "token;$(rm -rf /)")
+    T.eq(r.stdout, "present|_acme-challenge.example.com|token;$(rm -rf /)")
+    T.err(function() exec.cleanup({ command = { "/bin/false" } }, "z", "n", "v") end, "exited 1")
+    T.err(function() exec.present({}, "z", "n", "v") end, "config.command")
+  end,
+  ["webhook reports an unreachable receiver"] = function()
+    T.err(function() webhook.send({ url = "http://127.0.0.1:1/hook", timeout = 2 }, { kind = "test" }) end,
+      "notify/webhook")
+    T.err(function() webhook.send({}, {}) end, "config.url")
+  end,
+  ["the helpers plugins rely on"] = function()
+    T.eq(pagoda.sha256("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    T.eq(pagoda.hmac_sha256("key", "The quick brown fox jumps over the lazy dog"),
+      "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8")
+    T.eq(pagoda.base64_encode("hello?"), "aGVsbG8/")
+    T.eq(pagoda.base64_decode("aGVsbG8/"), "hello?")
+    T.eq(pagoda.base64_decode("aGVsbG8_", "url"), "hello?")
+    T.eq(json.decode(json.encode({ a = { 1, 2 } })).a[2], 2)
+  end,
+}
