@@ -43,12 +43,8 @@ static void audit_http_list(struct http_req *req)
 	struct store_conn *c = store_conn_get(app->store, &err);
 	json_t *items = json_array();
 	int64_t next = 0;
-	if (!c || audit_store_list(c, &f, items, &next, &err) != 0) {
-		json_decref(items);
-		http_reply_err(req, &err);
-		return;
-	}
-	http_reply_list(req, items, next);
+	int rc = c ? audit_store_list(c, &f, items, &next, &err) : err.code;
+	http_reply_list(req, rc, items, next, &err);
 }
 
 const struct http_route audit_routes[] = {

@@ -83,12 +83,8 @@ static void auth_http_list(struct http_req *req)
 		return;
 	struct store_conn *c = store_conn_get(app->store, &err);
 	json_t *items = json_array();
-	if (!c || auth_store_list(c, cursor, limit, items, &next, &err) != 0) {
-		json_decref(items);
-		http_reply_err(req, &err);
-		return;
-	}
-	http_reply_list(req, items, next);
+	int rc = c ? auth_store_list(c, cursor, limit, items, &next, &err) : err.code;
+	http_reply_list(req, rc, items, next, &err);
 }
 
 static void auth_http_revoke(struct http_req *req)

@@ -13,17 +13,6 @@ static struct cluster *cl_of(struct http_req *req)
 	return ((struct pagodad *)req->app)->cluster;
 }
 
-/* Answers out (stolen) with status, or the error when rc is not 0. */
-static void answer(struct http_req *req, int rc, int status, json_t *out, const struct pg_err *err)
-{
-	if (rc != 0) {
-		json_decref(out);
-		http_reply_err(req, err);
-	} else {
-		http_reply(req, status, out);
-	}
-}
-
 static void node_create(struct http_req *req)
 {
 	struct pg_err err = {0};
@@ -35,7 +24,7 @@ static void node_create(struct http_req *req)
 		json_object_set_new(out, "token", json_string(secret));
 		explicit_bzero(secret, sizeof(secret));
 	}
-	answer(req, rc, 201, out, &err);
+	http_answer(req, rc, 201, out, &err);
 }
 
 static void node_list(struct http_req *req)
@@ -58,12 +47,7 @@ static void node_list(struct http_req *req)
 	json_t *items = json_array();
 	int rc = cluster_node_list(cl_of(req), cursor, limit, status, sel, items, &next, &err);
 	cluster_selector_free(sel);
-	if (rc != 0) {
-		json_decref(items);
-		http_reply_err(req, &err);
-		return;
-	}
-	http_reply_list(req, items, next);
+	http_reply_list(req, rc, items, next, &err);
 }
 
 static void node_get(struct http_req *req)
@@ -74,7 +58,7 @@ static void node_get(struct http_req *req)
 	if (!http_param_id(req, "id", &id))
 		return;
 	int rc = cluster_node_get(cl_of(req), id, &out, &err);
-	answer(req, rc, 200, out, &err);
+	http_answer(req, rc, 200, out, &err);
 }
 
 static void node_update(struct http_req *req)
@@ -86,7 +70,7 @@ static void node_update(struct http_req *req)
 	if (!http_param_id(req, "id", &id))
 		return;
 	int rc = cluster_node_update(cl_of(req), &call, id, req->body, &out, &err);
-	answer(req, rc, 200, out, &err);
+	http_answer(req, rc, 200, out, &err);
 }
 
 static void node_delete(struct http_req *req)
@@ -97,7 +81,7 @@ static void node_delete(struct http_req *req)
 	if (!http_param_id(req, "id", &id))
 		return;
 	int rc = cluster_node_delete(cl_of(req), &call, id, &err);
-	answer(req, rc, 204, NULL, &err);
+	http_answer(req, rc, 204, NULL, &err);
 }
 
 static void node_set_cordon(struct http_req *req, bool cordon)
@@ -109,7 +93,7 @@ static void node_set_cordon(struct http_req *req, bool cordon)
 	if (!http_param_id(req, "id", &id))
 		return;
 	int rc = cluster_node_cordon(cl_of(req), &call, id, cordon, &out, &err);
-	answer(req, rc, 200, out, &err);
+	http_answer(req, rc, 200, out, &err);
 }
 
 static void node_cordon(struct http_req *req)
@@ -133,7 +117,7 @@ static void node_rotate(struct http_req *req)
 	int rc = cluster_node_rotate(cl_of(req), &call, id, secret, &err);
 	json_t *out = rc == 0 ? json_pack("{s:I, s:s}", "nodeId", (json_int_t)id, "token", secret) : NULL;
 	explicit_bzero(secret, sizeof(secret));
-	answer(req, rc, 200, out, &err);
+	http_answer(req, rc, 200, out, &err);
 }
 
 /* Reads dependsOn into deps (at most 64 ids). */
@@ -189,7 +173,7 @@ static void task_queue(struct http_req *req)
 	json_t *out = NULL;
 	if (rc == 0 && !(out = cluster_task_get(cl_of(req), id, true, &err)))
 		rc = err.code;
-	answer(req, rc, existed ? 200 : 201, out, &err);
+	http_answer(req, rc, existed ? 200 : 201, out, &err);
 }
 
 static void task_list(struct http_req *req)
@@ -204,12 +188,8 @@ static void task_list(struct http_req *req)
 	if (f.before_id == 0)
 		f.before_id = INT64_MAX;
 	json_t *items = json_array();
-	if (cluster_task_list(cl_of(req), &f, items, &next, &err) != 0) {
-		json_decref(items);
-		http_reply_err(req, &err);
-		return;
-	}
-	http_reply_list(req, items, next);
+	int rc = cluster_task_list(cl_of(req), &f, items, &next, &err);
+	http_reply_list(req, rc, items, next, &err);
 }
 
 static void task_get(struct http_req *req)
@@ -219,7 +199,7 @@ static void task_get(struct http_req *req)
 	if (!http_param_id(req, "id", &id))
 		return;
 	json_t *t = cluster_task_get(cl_of(req), id, true, &err);
-	answer(req, t ? 0 : err.code, 200, t, &err);
+	http_answer(req, t ? 0 : err.code, 200, t, &err);
 }
 
 static void task_cancel(struct http_req *req)
@@ -231,7 +211,7 @@ static void task_cancel(struct http_req *req)
 		return;
 	int rc = cluster_task_cancel(cl_of(req), &call, id, &err);
 	json_t *t = rc == 0 ? cluster_task_get(cl_of(req), id, true, &err) : NULL;
-	answer(req, rc, 200, t, &err);
+	http_answer(req, rc, 200, t, &err);
 }
 
 #define NODE_READ .auth = HTTP_AUTH_ADMIN, .perm = "admin:node:read"

@@ -66,6 +66,10 @@ struct pg_call http_call(const struct http_req *req);
 
 /* Answers with status and body (stolen; NULL for an empty body). */
 void http_reply(struct http_req *req, int status, json_t *body);
+/* The usual ending of a handler: rc 0 answers out (stolen) with status,
+ * anything else answers err (and frees out). */
+void http_answer(struct http_req *req, int rc, int status, json_t *out, const struct pg_err *err);
+
 /* Answers with the error shape of DESIGN.md and the status of err->code. */
 void http_reply_err(struct http_req *req, const struct pg_err *err);
 void http_reply_error(struct http_req *req, int code, const char *field, const char *fmt, ...)

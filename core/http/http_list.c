@@ -9,8 +9,14 @@ bool http_list_params(struct http_req *req, int64_t *limit, int64_t *cursor)
 	       http_query_int(req, "cursor", 1, INT64_MAX, 0, cursor);
 }
 
-void http_reply_list(struct http_req *req, json_t *items, int64_t next)
+void http_reply_list(struct http_req *req, int rc, json_t *items, int64_t next,
+		     const struct pg_err *err)
 {
+	if (rc != 0) {
+		json_decref(items);
+		http_reply_err(req, err);
+		return;
+	}
 	json_t *out = json_object();
 	json_object_set_new(out, "items", items);
 	if (next > 0) {

@@ -1,6 +1,7 @@
 /* libmicrohttpd glue: request lifecycle, body limits, auth, access log. */
 #include "http/http.h"
 #include "common/pg_crypto.h"
+#include "common/pg_file.h"
 #include "common/pg_log.h"
 #include "common/pg_time.h"
 #include "store/store.h"
@@ -40,6 +41,16 @@ void http_reply_err(struct http_req *req, const struct pg_err *err)
 	if (err->field[0])
 		json_object_set_new(e, "field", json_string(err->field));
 	http_reply(req, pg_err_http_status(err->code), json_pack("{s:o}", "error", e));
+}
+
+void http_answer(struct http_req *req, int rc, int status, json_t *out, const struct pg_err *err)
+{
+	if (rc != 0) {
+		json_decref(out);
+		http_reply_err(req, err);
+	} else {
+		http_reply(req, status, out);
+	}
 }
 
 void http_reply_error(struct http_req *req, int code, const char *field, const char *fmt, ...)
@@ -344,21 +355,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static char *slurp(const char *path, struct pg_err *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		pg_err_set(err, PG_EINVAL, "", "cannot read %s", path);
-		return NULL;
-	}
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, m);
-	fclose(f);
-	fclose(m);
-	return buf;
+	char *data = NULL;
+	size_t len;
+	return pg_file_read(path, 1 << 20, &data, &len, err) == 0 ? data : NULL;
 }
 
 static int parse_listen(const char *listen, struct sockaddr_storage *ss, struct pg_err *err)

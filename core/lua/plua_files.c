@@ -2,6 +2,7 @@
  * the bundled copy compiled into pagodad. */
 #include "common/pg_crypto.h"
 #include "common/pg_embed.h"
+#include "common/pg_file.h"
 #include "lua/plua_int.h"
 
 #include <dirent.h>
@@ -57,18 +58,9 @@ int plua_file_read(struct plua *h, const char *rel, char **data, size_t *len,
 	memset(meta, 0, sizeof(*meta));
 	snprintf(meta->rel, sizeof(meta->rel), "%s", rel);
 	if (override_path(h, rel, path, sizeof(path)) && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-		FILE *f = fopen(path, "rb");
-		if (!f || st.st_size > (16 << 20)) {
-			if (f)
-				fclose(f);
-			return pg_err_set(err, PG_EINVAL, rel, "cannot read %s", path);
-		}
-		*data = malloc((size_t)st.st_size + 1);
-		*len = *data ? fread(*data, 1, (size_t)st.st_size, f) : 0;
-		fclose(f);
-		if (!*data)
-			return pg_err_set(err, PG_EINTERNAL, rel, "out of memory");
-		(*data)[*len] = '\0';
+		int rc = pg_file_read(path, 16 << 20, data, len, err);
+		if (rc != 0)
+			return rc;
 		snprintf(meta->origin, sizeof(meta->origin), "override");
 		meta->mtime_ns = mtime_of(&st);
 	} else {

@@ -7,7 +7,7 @@
 static void policies_list(struct http_req *req)
 {
 	struct pagodad *app = req->app;
-	http_reply_list(req, plua_status(app->lua), 0);
+	http_reply_list(req, 0, plua_status(app->lua), 0, NULL);
 }
 
 static void policies_reload(struct http_req *req)
@@ -15,7 +15,7 @@ static void policies_reload(struct http_req *req)
 	struct pagodad *app = req->app;
 	struct pg_call call = http_call(req);
 	plua_reload(app->lua, &call, 1);
-	http_reply_list(req, plua_status(app->lua), 0);
+	http_reply_list(req, 0, plua_status(app->lua), 0, NULL);
 }
 
 const struct http_route plua_routes[] = {

@@ -1,6 +1,7 @@
 /* Running Lua test files (tests/lua/NAME.test.lua and operators' own) in the
  * same sandbox scripts get, plus module(rel) to load any script and T, the
  * assertion helpers of the file named by helpers. */
+#include "common/pg_file.h"
 #include "common/pg_log.h"
 #include "lua/plua_int.h"
 
@@ -24,21 +25,13 @@ static int l_module(lua_State *L)
 
 static int load_file(lua_State *L, const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		lua_pushfstring(L, "cannot open %s", path);
+	char *buf = NULL, name[512];
+	size_t len = 0;
+	struct pg_err err = {0};
+	if (pg_file_read(path, 16 << 20, &buf, &len, &err) != 0) {
+		lua_pushstring(L, err.message);
 		return LUA_ERRFILE;
 	}
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, m);
-	fclose(f);
-	fclose(m);
-	char name[512];
 	snprintf(name, sizeof(name), "@%s", path);
 	int rc = luaL_loadbufferx(L, buf, len, name, "t");
 	free(buf);

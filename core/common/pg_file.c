@@ -1,0 +1,47 @@
+#include "common/pg_file.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int pg_file_read(const char *path, size_t max, char **data, size_t *len, struct pg_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return pg_err_set(err, PG_EINVAL, "", "cannot read %s: %s", path, strerror(errno));
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				rc = pg_err_set(err, PG_EINTERNAL, "", "out of memory reading %s", path);
+				break;
+			}
+			buf = nb;
+		}
+		size_t got = fread(buf + n, 1, 4096, f);
+		n += got;
+		if (n > max) {
+			rc = pg_err_set(err, PG_EINVAL, "", "%s is larger than %zu bytes", path, max);
+			break;
+		}
+		if (got < 4096) {
+			if (ferror(f))
+				rc = pg_err_set(err, PG_EINVAL, "", "cannot read %s: %s", path, strerror(errno));
+			break;
+		}
+	}
+	fclose(f);
+	if (rc != 0) {
+		free(buf);
+		return rc;
+	}
+	buf[n] = '\0';
+	*data = buf;
+	*len = n;
+	return 0;
+}
