@@ -1,6 +1,7 @@
 /* The cluster's lifecycle and its timer thread: poll deadlines, liveness,
  * task leases, scheduled wakeups and the heartbeat flush. */
 #include "cluster/cluster_int.h"
+#include "http/http_waitset.h"
 #include "common/pg_log.h"
 #include "common/pg_time.h"
 
@@ -37,7 +38,6 @@ static void *timer_main(void *arg)
 			break;
 		pthread_mutex_unlock(&cl->timer_lock);
 		int64_t now = pg_time_mono_ms();
-		cluster_poll_expire(cl->poll, now);
 		cluster_wake_due(cl);
 		if (now >= next_second) {
 			next_second = now + 1000;
@@ -70,7 +70,7 @@ int cluster_new(struct store *s, const struct cluster_opts *o, struct cluster **
 	pthread_cond_init(&cl->timer_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	cl->nodes = pg_map_new();
-	cl->poll = cluster_poll_new();
+	cl->poll = http_waitset_new();
 	int rc = (cl->nodes && cl->poll) ? cluster_live_load(cl, err)
 					 : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	if (rc == 0 && pthread_create(&cl->timer, NULL, timer_main, cl) != 0)
@@ -87,7 +87,7 @@ int cluster_new(struct store *s, const struct cluster_opts *o, struct cluster **
 void cluster_shutdown(struct cluster *cl)
 {
 	if (cl)
-		cluster_poll_shutdown(cl->poll);
+		http_waitset_shutdown(cl->poll);
 }
 
 void cluster_free(struct cluster *cl)
@@ -107,7 +107,7 @@ void cluster_free(struct cluster *cl)
 		cluster_live_free_all(cl);
 		pg_map_free(cl->nodes);
 	}
-	cluster_poll_free(cl->poll);
+	http_waitset_free(cl->poll);
 	free(cl->wakeups);
 	pthread_cond_destroy(&cl->timer_cond);
 	pthread_mutex_destroy(&cl->timer_lock);

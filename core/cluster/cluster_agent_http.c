@@ -2,6 +2,7 @@
  * An agent token opens only its own node's endpoints. */
 #include "cluster/cluster_http.h"
 #include "cluster/cluster_int.h"
+#include "http/http_waitset.h"
 #include "common/pg_json.h"
 #include "common/pg_time.h"
 #include "http/http.h"
@@ -108,7 +109,7 @@ static void agent_poll(struct http_req *req)
 		req->suspend_data_free = poll_state_free;
 	}
 	for (;;) {
-		uint64_t gen = cluster_poll_gen(cl->poll, req->who.node_id);
+		uint64_t gen = http_waitset_gen(cl->poll, req->who.node_id);
 		json_t *tasks = json_array();
 		if (cluster_task_claim(cl, req->who.node_id, s->max, s->running, tasks, &err) != 0) {
 			json_decref(tasks);
@@ -116,12 +117,12 @@ static void agent_poll(struct http_req *req)
 			return;
 		}
 		if (json_array_size(tasks) > 0 || pg_time_mono_ms() >= s->deadline ||
-		    cluster_poll_stopping(cl->poll)) {
+		    http_waitset_stopping(cl->poll)) {
 			http_reply(req, 200, json_pack("{s:o}", "tasks", tasks));
 			return;
 		}
 		json_decref(tasks);
-		if (cluster_poll_wait(cl->poll, req->who.node_id, gen, req, s->deadline))
+		if (http_waitset_wait(cl->poll, req->who.node_id, gen, req, s->deadline))
 			return; /* called again when woken or timed out */
 	}
 }

@@ -20,14 +20,14 @@ struct node_live {
 	char *capabilities;
 };
 
-struct cluster_poll;
+struct http_waitset;
 
 struct cluster {
 	struct store *store;
 	struct cluster_opts opts;
 	pthread_mutex_t lock; /* guards nodes and wakeups */
 	struct pg_map *nodes; /* node id -> struct node_live */
-	struct cluster_poll *poll;
+	struct http_waitset *poll;
 	pthread_t timer;
 	pthread_mutex_t timer_lock;
 	pthread_cond_t timer_cond;
@@ -36,19 +36,6 @@ struct cluster {
 	struct wakeup { int64_t node_id, at_ms; } *wakeups;
 	size_t nwakeups, capwakeups;
 };
-
-/* Long-poll waiters (cluster_poll.c). */
-struct cluster_poll *cluster_poll_new(void);
-void cluster_poll_free(struct cluster_poll *p);
-uint64_t cluster_poll_gen(struct cluster_poll *p, int64_t node_id);
-/* Suspends req as a waiter of node unless its generation moved past gen or
- * the poller is shutting down; true when suspended. */
-bool cluster_poll_wait(struct cluster_poll *p, int64_t node_id, uint64_t gen,
-		       struct http_req *req, int64_t deadline_mono);
-void cluster_poll_wake(struct cluster_poll *p, int64_t node_id);
-void cluster_poll_expire(struct cluster_poll *p, int64_t now_mono);
-void cluster_poll_shutdown(struct cluster_poll *p);
-bool cluster_poll_stopping(struct cluster_poll *p);
 
 /* Node liveness (cluster_node_svc.c). */
 void cluster_live_tick(struct cluster *cl);

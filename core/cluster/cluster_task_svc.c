@@ -1,6 +1,7 @@
 /* The task queue: per-node order, dependencies, leases, retries, cancel. */
 #include "audit/audit.h"
 #include "cluster/cluster_int.h"
+#include "http/http_waitset.h"
 #include "common/pg_json.h"
 #include "common/pg_log.h"
 #include "common/pg_time.h"
@@ -160,7 +161,7 @@ int cluster_task_queue(struct cluster *cl, const struct pg_call *call,
 
 void cluster_wake(struct cluster *cl, int64_t node_id)
 {
-	cluster_poll_wake(cl->poll, node_id);
+	http_waitset_wake(cl->poll, node_id);
 }
 
 void cluster_wake_at(struct cluster *cl, int64_t node_id, int64_t at_ms)
