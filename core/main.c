@@ -9,6 +9,11 @@
 #include "lua/plua.h"
 #include "lua/plua_http.h"
 #include "nginx/nginx_http.h"
+#include "common/pg_secret.h"
+#include "config/config.h"
+#include "config/config_http.h"
+#include "registry/registry.h"
+#include "registry/registry_http.h"
 #include "pagodad.h"
 #include "store/store.h"
 
@@ -53,6 +58,15 @@ static void health(struct http_req *req)
 				       "schemaVersion", store_schema_version(app->store)));
 }
 
+/* Node liveness reaches the registry through this hook: cluster/ does not
+ * know the registry, and the registry does not read cluster tables. */
+static void node_status(void *arg, int64_t node_id, bool online)
+{
+	struct pagodad *app = arg;
+	if (app->registry)
+		registry_node_status(app->registry, node_id, online);
+}
+
 static const struct http_route main_routes[] = {
 	{.method = "GET", .path = "/healthz", .auth = HTTP_AUTH_NONE, .fn = health},
 	{0},
@@ -60,7 +74,7 @@ static const struct http_route main_routes[] = {
 
 static const struct http_route *const all_routes[] = {
 	main_routes, auth_routes, cluster_admin_routes, cluster_agent_routes, audit_routes,
-	plua_routes, nginx_routes, NULL,
+	plua_routes, nginx_routes, registry_routes, config_routes, NULL,
 };
 
 struct flags {
@@ -218,12 +232,19 @@ int main(int argc, char **argv)
 	}
 	snprintf(path, sizeof(path), "%s/admin.token", f.data_dir);
 	struct plua_opts lopts = {.lua_dir = f.lua_dir, .plugin_dir = f.plugin_dir, .store = app.store};
-	if (auth_bootstrap(app.store, path, &err) != 0 ||
+	struct pg_secret_key key;
+	f.cluster.on_node_status = node_status;
+	f.cluster.on_node_status_arg = &app;
+	if (pg_secret_key_load(f.data_dir, &key, &err) != 0 || auth_bootstrap(app.store, path, &err) != 0 ||
 	    cluster_new(app.store, &f.cluster, &app.cluster, &err) != 0 ||
-	    plua_new(&lopts, &app.lua, &err) != 0) {
+	    plua_new(&lopts, &app.lua, &err) != 0 ||
+	    registry_new(app.store, app.cluster, &app.registry, &err) != 0 ||
+	    config_new(app.store, app.lua, app.cluster, &key, &app.config, &err) != 0) {
+		explicit_bzero(&key, sizeof(key));
 		fprintf(stderr, "pagodad: %s\n", err.message);
 		goto out;
 	}
+	explicit_bzero(&key, sizeof(key));
 	struct http_server_opts hopts = {
 		.listen = f.listen,
 		.tls_cert_file = f.tls_cert,
@@ -255,12 +276,15 @@ int main(int argc, char **argv)
 	status = 0;
 out:
 	cluster_shutdown(app.cluster);
+	registry_shutdown(app.registry);
 	if (srv) {
 		usleep(200 * 1000); /* let answered long polls leave */
 		http_server_stop(srv);
 	}
-	plua_free(app.lua);
+	config_free(app.config);
 	cluster_free(app.cluster);
+	registry_free(app.registry);
+	plua_free(app.lua);
 	store_free(app.store);
 	return status;
 }

@@ -5,11 +5,15 @@
 struct store;
 struct cluster;
 struct plua;
+struct registry;
+struct config;
 
 struct pagodad {
 	struct store *store;
 	struct cluster *cluster;
 	struct plua *lua;
+	struct registry *registry;
+	struct config *config;
 	const char *data_dir;
 };
 

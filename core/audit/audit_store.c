@@ -9,39 +9,39 @@
 #include <stdlib.h>
 
 int audit_record(struct store_conn *c, const struct pg_call *call, const char *action,
-		 const char *target_type, int64_t target_id, json_t *details, struct pg_err *err)
+                 const char *target_type, int64_t target_id, json_t *details, struct pg_err *err)
 {
 	static const char sql[] =
-		"INSERT INTO audit_event (at, actor, action, target_type, target_id, trace_id,"
-		" source_ip, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+	        "INSERT INTO audit_event (at, actor, action, target_type, target_id, trace_id,"
+	        " source_ip, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 	char idbuf[24];
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)target_id);
 	char *d = details ? pg_json_dump(details) : NULL;
-	int rc = store_run(c, sql, err, "ittttttt", pg_time_now_ms(), call->actor, action,
-			   target_type, target_id ? idbuf : NULL, call->trace_id, call->source_ip,
-			   d ? d : "{}");
+	int rc = store_run(c, sql, err, SI(pg_time_now_ms()), ST(call->actor), ST(action),
+	                   ST(target_type), ST(target_id ? idbuf : NULL), ST(call->trace_id),
+	                   ST(call->source_ip), ST(d ? d : "{}"));
 	free(d);
 	return rc < 0 ? rc : 0;
 }
 
 int audit_store_list(struct store_conn *c, const struct audit_filter *f, json_t *items,
-		     int64_t *next, struct pg_err *err)
+                     int64_t *next, struct pg_err *err)
 {
 	/* NULL filters match everything; one statement serves all combinations. */
 	static const char sql[] =
-		"SELECT id, at, actor, action, target_type, target_id, trace_id, source_ip, details"
-		" FROM audit_event WHERE id < $1"
-		" AND ($2 IS NULL OR actor = $2) AND ($3 IS NULL OR action = $3)"
-		" AND ($4 IS NULL OR target_type = $4) AND ($5 IS NULL OR target_id = $5)"
-		" AND ($6 IS NULL OR trace_id = $6) AND at >= $7 AND at <= $8"
-		" ORDER BY id DESC LIMIT $9";
+	        "SELECT id, at, actor, action, target_type, target_id, trace_id, source_ip, details"
+	        " FROM audit_event WHERE id < $1"
+	        " AND ($2 IS NULL OR actor = $2) AND ($3 IS NULL OR action = $3)"
+	        " AND ($4 IS NULL OR target_type = $4) AND ($5 IS NULL OR target_id = $5)"
+	        " AND ($6 IS NULL OR trace_id = $6) AND at >= $7 AND at <= $8"
+	        " ORDER BY id DESC LIMIT $9";
 	struct store_stmt *st;
 	int64_t n = 0, last = 0;
 	int rc;
 	*next = 0;
-	for (rc = store_query(c, sql, &st, err, "itttttiii", f->before_id, f->actor, f->action,
-			      f->target_type, f->target_id, f->trace_id, f->since_ms, f->until_ms,
-			      f->limit + 1);
+	for (rc = store_query(c, sql, &st, err, SI(f->before_id), ST(f->actor), ST(f->action),
+	                      ST(f->target_type), ST(f->target_id), ST(f->trace_id),
+	                      SI(f->since_ms), SI(f->until_ms), SI(f->limit + 1));
 	     rc > 0; rc = store_step(st, err)) {
 		if (n == f->limit) {
 			*next = last;
@@ -55,11 +55,14 @@ int audit_store_list(struct store_conn *c, const struct audit_filter *f, json_t 
 		json_object_set_new(e, "action", json_string(store_col_text(st, 3)));
 		json_object_set_new(e, "targetType", json_string(store_col_text(st, 4)));
 		json_object_set_new(e, "targetId",
-				    store_col_null(st, 5) ? json_null() : json_string(store_col_text(st, 5)));
+		                    store_col_null(st, 5) ? json_null()
+		                                          : json_string(store_col_text(st, 5)));
 		json_object_set_new(e, "traceId",
-				    store_col_null(st, 6) ? json_null() : json_string(store_col_text(st, 6)));
+		                    store_col_null(st, 6) ? json_null()
+		                                          : json_string(store_col_text(st, 6)));
 		json_object_set_new(e, "sourceIp",
-				    store_col_null(st, 7) ? json_null() : json_string(store_col_text(st, 7)));
+		                    store_col_null(st, 7) ? json_null()
+		                                          : json_string(store_col_text(st, 7)));
 		json_object_set_new(e, "details", pg_json_load_text(store_col_text(st, 8)));
 		json_array_append_new(items, e);
 		n++;

@@ -21,6 +21,9 @@ struct cluster_opts {
 	int64_t retry_backoff_ms;      /* first retry delay, doubled per attempt */
 	int64_t retry_backoff_max_ms;
 	int64_t heartbeat_flush_ms;    /* how often heartbeat facts reach the store */
+	/* Told after a node's online/offline change is stored (optional). */
+	void (*on_node_status)(void *arg, int64_t node_id, bool online);
+	void *on_node_status_arg;
 };
 
 void cluster_opts_default(struct cluster_opts *o);
@@ -30,6 +33,11 @@ int cluster_new(struct store *s, const struct cluster_opts *o, struct cluster **
 /* Answers every waiting long poll; call before the HTTP server stops. */
 void cluster_shutdown(struct cluster *cl);
 void cluster_free(struct cluster *cl);
+
+/* A node as the admin API shows it (new reference). */
+int cluster_node_get(struct cluster *cl, int64_t id, json_t **out, struct pg_err *err);
+/* A node's registered address (ip is at least 46 bytes). */
+int cluster_node_ip(struct cluster *cl, int64_t node_id, char *ip, size_t len, struct pg_err *err);
 
 /* Task types (seed 13.4, plus RunCommand). */
 extern const char *const cluster_task_types[];

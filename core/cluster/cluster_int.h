@@ -61,7 +61,6 @@ int cluster_node_delete(struct cluster *cl, const struct pg_call *call, int64_t 
 			struct pg_err *err);
 int cluster_node_rotate(struct cluster *cl, const struct pg_call *call, int64_t id,
 			char secret[AUTH_SECRET_LEN], struct pg_err *err);
-int cluster_node_get(struct cluster *cl, int64_t id, json_t **out, struct pg_err *err);
 /* Nodes after cursor matching status and selector (both optional). */
 int cluster_node_list(struct cluster *cl, int64_t cursor, int64_t limit, const char *status,
 		      const struct cluster_selector *sel, json_t *items, int64_t *next,

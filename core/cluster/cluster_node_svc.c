@@ -8,6 +8,7 @@
 #include "store/store.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -213,6 +214,22 @@ int cluster_node_get(struct cluster *cl, int64_t id, json_t **out, struct pg_err
 	return rc;
 }
 
+int cluster_node_ip(struct cluster *cl, int64_t node_id, char *ip, size_t len, struct pg_err *err)
+{
+	json_t *node = NULL;
+	int rc = cluster_node_get(cl, node_id, &node, err);
+	if (rc == 0)
+		snprintf(ip, len, "%s", json_string_value(json_object_get(node, "ip")));
+	json_decref(node);
+	return rc;
+}
+
+static void tell_status(struct cluster *cl, int64_t node_id, bool online)
+{
+	if (cl->opts.on_node_status)
+		cl->opts.on_node_status(cl->opts.on_node_status_arg, node_id, online);
+}
+
 int cluster_node_list(struct cluster *cl, int64_t cursor, int64_t limit, const char *status,
 		      const struct cluster_selector *sel, json_t *items, int64_t *next,
 		      struct pg_err *err)
@@ -374,6 +391,7 @@ int cluster_live_heartbeat(struct cluster *cl, const struct pg_call *call, int64
 			pthread_mutex_unlock(&cl->lock);
 		} else if (came_online) {
 			pg_info("cluster", "node %lld is online", (long long)node_id);
+			tell_status(cl, node_id, true);
 		}
 	}
 	free(caps_text);
@@ -425,6 +443,8 @@ void cluster_live_tick(struct cluster *cl)
 		}
 		if (c)
 			rc = finish(c, rc, &err);
+		for (size_t i = 0; rc == 0 && i < e.n; i++)
+			tell_status(cl, e.ids[i], false);
 		if (rc != 0) {
 			pg_error("cluster", "cannot record offline nodes: %s", err.message);
 			pthread_mutex_lock(&cl->lock);

@@ -46,16 +46,16 @@ static int ok_or(int rc)
 }
 
 int task_store_insert(struct store_conn *c, const struct task_row_in *in, int64_t *id,
-		      struct pg_err *err)
+                      struct pg_err *err)
 {
 	static const char sql[] =
-		"INSERT INTO cluster_task (node_id, type, payload, max_retries, timeout_sec,"
-		" idempotency_key, trace_id, created_by, created_at)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+	        "INSERT INTO cluster_task (node_id, type, payload, max_retries, timeout_sec,"
+	        " idempotency_key, trace_id, created_by, created_at)"
+	        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
 	struct store_stmt *st;
-	int rc = store_query(c, sql, &st, err, "ittiittti", in->node_id, in->type, in->payload,
-			     in->max_retries, in->timeout_sec, in->idempotency_key, in->trace_id,
-			     in->created_by, pg_time_now_ms());
+	int rc = store_query(c, sql, &st, err, SI(in->node_id), ST(in->type), ST(in->payload),
+	                     SI(in->max_retries), SI(in->timeout_sec), ST(in->idempotency_key),
+	                     ST(in->trace_id), ST(in->created_by), SI(pg_time_now_ms()));
 	if (rc > 0)
 		*id = store_col_i64(st, 0);
 	store_done(st);
@@ -63,12 +63,12 @@ int task_store_insert(struct store_conn *c, const struct task_row_in *in, int64_
 }
 
 int task_store_find_idem(struct store_conn *c, int64_t node_id, const char *key, int64_t *id,
-			 struct pg_err *err)
+                         struct pg_err *err)
 {
 	static const char sql[] =
-		"SELECT id FROM cluster_task WHERE node_id = $1 AND idempotency_key = $2";
+	        "SELECT id FROM cluster_task WHERE node_id = $1 AND idempotency_key = $2";
 	struct store_stmt *st;
-	int rc = store_query(c, sql, &st, err, "it", node_id, key);
+	int rc = store_query(c, sql, &st, err, SI(node_id), ST(key));
 	*id = rc > 0 ? store_col_i64(st, 0) : 0;
 	store_done(st);
 	return ok_or(rc);
@@ -77,16 +77,17 @@ int task_store_find_idem(struct store_conn *c, int64_t node_id, const char *key,
 int task_store_add_dep(struct store_conn *c, int64_t task_id, int64_t dep_id, struct pg_err *err)
 {
 	static const char sql[] = "INSERT INTO cluster_task_dep (task_id, dep_id) VALUES ($1, $2)"
-				  " ON CONFLICT DO NOTHING";
-	return ok_or(store_run(c, sql, err, "ii", task_id, dep_id));
+	                          " ON CONFLICT DO NOTHING";
+	return ok_or(store_run(c, sql, err, SI(task_id), SI(dep_id)));
 }
 
 int task_store_state(struct store_conn *c, int64_t id, struct task_state *out, struct pg_err *err)
 {
-	static const char sql[] = "SELECT id, node_id, attempt, max_retries, timeout_sec, status, type"
-				  " FROM cluster_task WHERE id = $1";
+	static const char sql[] =
+	        "SELECT id, node_id, attempt, max_retries, timeout_sec, status, type"
+	        " FROM cluster_task WHERE id = $1";
 	struct store_stmt *st;
-	int rc = store_query(c, sql, &st, err, "i", id);
+	int rc = store_query(c, sql, &st, err, SI(id));
 	if (rc > 0) {
 		out->id = store_col_i64(st, 0);
 		out->node_id = store_col_i64(st, 1);
@@ -102,10 +103,10 @@ int task_store_state(struct store_conn *c, int64_t id, struct task_state *out, s
 	return ok_or(rc);
 }
 
-#define TASK_VIEW_COLS                                                                    \
-	"id, node_id, type, status, attempt, max_retries, timeout_sec, idempotency_key,"  \
-	" error_message, exit_code, result, lease_until, next_attempt_at, trace_id,"      \
-	" created_by, created_at, delivered_at, started_at, finished_at, payload, stdout," \
+#define TASK_VIEW_COLS                                                                             \
+	"id, node_id, type, status, attempt, max_retries, timeout_sec, idempotency_key,"           \
+	" error_message, exit_code, result, lease_until, next_attempt_at, trace_id,"               \
+	" created_by, created_at, delivered_at, started_at, finished_at, payload, stdout,"         \
 	" stderr"
 
 static json_t *opt_text(struct store_stmt *st, int col)
@@ -136,12 +137,15 @@ static json_t *task_row(struct store_stmt *st, bool full)
 	json_object_set_new(t, "idempotencyKey", opt_text(st, 7));
 	json_object_set_new(t, "errorMessage", opt_text(st, 8));
 	json_object_set_new(t, "exitCode",
-			    store_col_null(st, 9) ? json_null() : json_integer(store_col_i64(st, 9)));
-	json_object_set_new(t, "result", store_col_null(st, 10) ? json_null()
-							  : pg_json_load_text(store_col_text(st, 10)));
-	pg_json_set_time(t, "leaseUntil", strcmp(status, "running") == 0 ? store_col_i64(st, 11) : 0);
+	                    store_col_null(st, 9) ? json_null()
+	                                          : json_integer(store_col_i64(st, 9)));
+	json_object_set_new(t, "result",
+	                    store_col_null(st, 10) ? json_null()
+	                                           : pg_json_load_text(store_col_text(st, 10)));
+	pg_json_set_time(t, "leaseUntil",
+	                 strcmp(status, "running") == 0 ? store_col_i64(st, 11) : 0);
 	pg_json_set_time(t, "nextAttemptAt",
-			 strcmp(status, "pending") == 0 ? store_col_i64(st, 12) : 0);
+	                 strcmp(status, "pending") == 0 ? store_col_i64(st, 12) : 0);
 	json_object_set_new(t, "traceId", json_string(store_col_text(st, 13)));
 	json_object_set_new(t, "createdBy", json_string(store_col_text(st, 14)));
 	pg_json_set_time(t, "createdAt", store_col_i64(st, 15));
@@ -149,9 +153,10 @@ static json_t *task_row(struct store_stmt *st, bool full)
 	pg_json_set_time(t, "startedAt", store_col_i64(st, 17));
 	pg_json_set_time(t, "finishedAt", store_col_i64(st, 18));
 	int64_t start = store_col_i64(st, 17) ? store_col_i64(st, 17) : store_col_i64(st, 16);
-	json_object_set_new(t, "durationMs", store_col_i64(st, 18) && start
-						     ? json_integer(store_col_i64(st, 18) - start)
-						     : json_null());
+	json_object_set_new(t, "durationMs",
+	                    store_col_i64(st, 18) && start
+	                            ? json_integer(store_col_i64(st, 18) - start)
+	                            : json_null());
 	if (full) {
 		json_t *payload = pg_json_load_text(store_col_text(st, 19));
 		redact(store_col_text(st, 2), payload);
@@ -164,11 +169,13 @@ static json_t *task_row(struct store_stmt *st, bool full)
 
 static int add_deps(struct store_conn *c, json_t *task, struct pg_err *err)
 {
-	static const char sql[] = "SELECT dep_id FROM cluster_task_dep WHERE task_id = $1 ORDER BY dep_id";
+	static const char sql[] =
+	        "SELECT dep_id FROM cluster_task_dep WHERE task_id = $1 ORDER BY dep_id";
 	struct store_stmt *st;
 	json_t *deps = json_array();
 	int rc;
-	for (rc = store_query(c, sql, &st, err, "i", json_integer_value(json_object_get(task, "id")));
+	for (rc = store_query(c, sql, &st, err,
+	                      SI(json_integer_value(json_object_get(task, "id"))));
 	     rc > 0; rc = store_step(st, err))
 		json_array_append_new(deps, json_integer(store_col_i64(st, 0)));
 	store_done(st);
@@ -180,7 +187,7 @@ int task_store_view(struct store_conn *c, int64_t id, bool full, json_t **out, s
 {
 	static const char sql[] = "SELECT " TASK_VIEW_COLS " FROM cluster_task WHERE id = $1";
 	struct store_stmt *st;
-	int rc = store_query(c, sql, &st, err, "i", id);
+	int rc = store_query(c, sql, &st, err, SI(id));
 	json_t *t = rc > 0 ? task_row(st, full) : NULL;
 	store_done(st);
 	if (rc == 0)
@@ -196,20 +203,19 @@ int task_store_view(struct store_conn *c, int64_t id, bool full, json_t **out, s
 	return 0;
 }
 
-int task_store_list(struct store_conn *c, const struct task_filter *f, json_t *items,
-		    int64_t *next, struct pg_err *err)
+int task_store_list(struct store_conn *c, const struct task_filter *f, json_t *items, int64_t *next,
+                    struct pg_err *err)
 {
-	static const char sql[] =
-		"SELECT " TASK_VIEW_COLS " FROM cluster_task WHERE id < $1"
-		" AND ($2 = 0 OR node_id = $2) AND ($3 IS NULL OR status = $3)"
-		" AND ($4 IS NULL OR type = $4) AND ($5 IS NULL OR trace_id = $5)"
-		" ORDER BY id DESC LIMIT $6";
+	static const char sql[] = "SELECT " TASK_VIEW_COLS " FROM cluster_task WHERE id < $1"
+	                          " AND ($2 = 0 OR node_id = $2) AND ($3 IS NULL OR status = $3)"
+	                          " AND ($4 IS NULL OR type = $4) AND ($5 IS NULL OR trace_id = $5)"
+	                          " ORDER BY id DESC LIMIT $6";
 	struct store_stmt *st;
 	int64_t last = 0;
 	int rc;
 	*next = 0;
-	for (rc = store_query(c, sql, &st, err, "iittti", f->before_id, f->node_id, f->status, f->type,
-			      f->trace_id, f->limit + 1);
+	for (rc = store_query(c, sql, &st, err, SI(f->before_id), SI(f->node_id), ST(f->status),
+	                      ST(f->type), ST(f->trace_id), SI(f->limit + 1));
 	     rc > 0; rc = store_step(st, err)) {
 		if ((int64_t)json_array_size(items) == f->limit) {
 			*next = last;
@@ -227,11 +233,11 @@ int task_store_list(struct store_conn *c, const struct task_filter *f, json_t *i
 
 int task_store_delivery(struct store_conn *c, int64_t id, json_t **out, struct pg_err *err)
 {
-	static const char sql[] =
-		"SELECT id, type, trace_id, timeout_sec, COALESCE(idempotency_key, CAST(id AS TEXT)),"
-		" attempt, payload FROM cluster_task WHERE id = $1";
+	static const char sql[] = "SELECT id, type, trace_id, timeout_sec, "
+	                          "COALESCE(idempotency_key, CAST(id AS TEXT)),"
+	                          " attempt, payload FROM cluster_task WHERE id = $1";
 	struct store_stmt *st;
-	int rc = store_query(c, sql, &st, err, "i", id);
+	int rc = store_query(c, sql, &st, err, SI(id));
 	if (rc > 0) {
 		*out = json_object();
 		json_object_set_new(*out, "taskId", json_integer(store_col_i64(st, 0)));
@@ -249,53 +255,55 @@ int task_store_delivery(struct store_conn *c, int64_t id, json_t **out, struct p
 }
 
 int task_store_claimable(struct store_conn *c, int64_t node_id, int64_t now, int64_t limit,
-			 struct id_list *out, struct pg_err *err)
+                         struct id_list *out, struct pg_err *err)
 {
 	/* Deliverable: pending, past its backoff, every dependency succeeded. */
 	static const char sql[] =
-		"SELECT t.id FROM cluster_task t WHERE t.node_id = $1 AND t.status = 'pending'"
-		" AND t.next_attempt_at <= $2 AND NOT EXISTS (SELECT 1 FROM cluster_task_dep d"
-		" JOIN cluster_task p ON p.id = d.dep_id WHERE d.task_id = t.id"
-		" AND p.status <> 'succeeded') ORDER BY t.id LIMIT $3";
+	        "SELECT t.id FROM cluster_task t WHERE t.node_id = $1 AND t.status = 'pending'"
+	        " AND t.next_attempt_at <= $2 AND NOT EXISTS (SELECT 1 FROM cluster_task_dep d"
+	        " JOIN cluster_task p ON p.id = d.dep_id WHERE d.task_id = t.id"
+	        " AND p.status <> 'succeeded') ORDER BY t.id LIMIT $3";
 	struct store_stmt *st;
-	int rc = store_query(c, sql, &st, err, "iii", node_id, now, limit);
+	int rc = store_query(c, sql, &st, err, SI(node_id), SI(now), SI(limit));
 	return collect_ids(st, rc, out, err);
 }
 
 int task_store_running_of_node(struct store_conn *c, int64_t node_id, struct id_list *out,
-			       struct pg_err *err)
+                               struct pg_err *err)
 {
 	static const char sql[] = "SELECT id FROM cluster_task WHERE node_id = $1"
-				  " AND status = 'running' ORDER BY id";
+	                          " AND status = 'running' ORDER BY id";
 	struct store_stmt *st;
-	int rc = store_query(c, sql, &st, err, "i", node_id);
+	int rc = store_query(c, sql, &st, err, SI(node_id));
 	return collect_ids(st, rc, out, err);
 }
 
 int task_store_deliver(struct store_conn *c, int64_t id, bool new_attempt, int64_t now,
-		       int64_t lease_until, struct pg_err *err)
+                       int64_t lease_until, struct pg_err *err)
 {
 	static const char sql[] =
-		"UPDATE cluster_task SET status = 'running', attempt = attempt + $1,"
-		" delivered_at = $2, started_at = NULL, lease_until = $3 WHERE id = $4";
-	return ok_or(store_run(c, sql, err, "iiii", (int64_t)new_attempt, now, lease_until, id));
+	        "UPDATE cluster_task SET status = 'running', attempt = attempt + $1,"
+	        " delivered_at = $2, started_at = NULL, lease_until = $3 WHERE id = $4";
+	return ok_or(
+	        store_run(c, sql, err, SI((int64_t)new_attempt), SI(now), SI(lease_until), SI(id)));
 }
 
 int task_store_set_running(struct store_conn *c, int64_t id, int64_t now, int64_t lease_until,
-			   struct pg_err *err)
+                           struct pg_err *err)
 {
 	static const char sql[] = "UPDATE cluster_task SET started_at = COALESCE(started_at, $1),"
-				  " lease_until = $2 WHERE id = $3";
-	return ok_or(store_run(c, sql, err, "iii", now, lease_until, id));
+	                          " lease_until = $2 WHERE id = $3";
+	return ok_or(store_run(c, sql, err, SI(now), SI(lease_until), SI(id)));
 }
 
-int task_store_finish(struct store_conn *c, int64_t id, const struct task_outcome *o,
-		      int64_t now, struct pg_err *err)
+int task_store_finish(struct store_conn *c, int64_t id, const struct task_outcome *o, int64_t now,
+                      struct pg_err *err)
 {
 	static const char sql[] =
-		"UPDATE cluster_task SET status = $1, error_message = $2, stdout = COALESCE($3, stdout),"
-		" stderr = COALESCE($4, stderr), exit_code = $5, result = COALESCE($6, result),"
-		" finished_at = $7, lease_until = NULL WHERE id = $8";
+	        "UPDATE cluster_task SET status = $1, error_message = $2, stdout = COALESCE($3, "
+	        "stdout),"
+	        " stderr = COALESCE($4, stderr), exit_code = $5, result = COALESCE($6, result),"
+	        " finished_at = $7, lease_until = NULL WHERE id = $8";
 	struct store_stmt *st;
 	int rc = store_prepare(c, sql, &st, err);
 	if (rc != 0)
@@ -316,58 +324,61 @@ int task_store_finish(struct store_conn *c, int64_t id, const struct task_outcom
 }
 
 int task_store_requeue(struct store_conn *c, int64_t id, int64_t next_at, const char *error,
-		       struct pg_err *err)
+                       struct pg_err *err)
 {
-	static const char sql[] = "UPDATE cluster_task SET status = 'pending', next_attempt_at = $1,"
-				  " error_message = $2, lease_until = NULL WHERE id = $3";
-	return ok_or(store_run(c, sql, err, "iti", next_at, error, id));
+	static const char sql[] =
+	        "UPDATE cluster_task SET status = 'pending', next_attempt_at = $1,"
+	        " error_message = $2, lease_until = NULL WHERE id = $3";
+	return ok_or(store_run(c, sql, err, SI(next_at), ST(error), SI(id)));
 }
 
 int task_store_expired(struct store_conn *c, int64_t now, struct id_list *out, struct pg_err *err)
 {
 	static const char sql[] = "SELECT id FROM cluster_task WHERE status = 'running'"
-				  " AND lease_until < $1 ORDER BY id LIMIT 1000";
+	                          " AND lease_until < $1 ORDER BY id LIMIT 1000";
 	struct store_stmt *st;
-	int rc = store_query(c, sql, &st, err, "i", now);
+	int rc = store_query(c, sql, &st, err, SI(now));
 	return collect_ids(st, rc, out, err);
 }
 
 int task_store_dependents(struct store_conn *c, int64_t id, struct id_list *out, struct pg_err *err)
 {
 	static const char sql[] = "SELECT d.task_id FROM cluster_task_dep d JOIN cluster_task t"
-				  " ON t.id = d.task_id WHERE d.dep_id = $1"
-				  " AND t.status IN ('pending', 'running') ORDER BY d.task_id";
+	                          " ON t.id = d.task_id WHERE d.dep_id = $1"
+	                          " AND t.status IN ('pending', 'running') ORDER BY d.task_id";
 	struct store_stmt *st;
-	int rc = store_query(c, sql, &st, err, "i", id);
+	int rc = store_query(c, sql, &st, err, SI(id));
 	return collect_ids(st, rc, out, err);
 }
 
 int task_store_unfinished_of_node(struct store_conn *c, int64_t node_id, struct id_list *out,
-				  struct pg_err *err)
+                                  struct pg_err *err)
 {
 	static const char sql[] = "SELECT id FROM cluster_task WHERE node_id = $1"
-				  " AND status IN ('pending', 'running') ORDER BY id";
+	                          " AND status IN ('pending', 'running') ORDER BY id";
 	struct store_stmt *st;
-	int rc = store_query(c, sql, &st, err, "i", node_id);
+	int rc = store_query(c, sql, &st, err, SI(node_id));
 	return collect_ids(st, rc, out, err);
 }
 
 int task_store_last_payload(struct store_conn *c, int64_t node_id, const char *type,
-			    const char *field, const char *value, json_t **out, struct pg_err *err)
+                            const char *field, const char *value, json_t **out, struct pg_err *err)
 {
 	/* The payload is JSON text: match in C over a bounded window of the
 	 * node's newest successes of that type. */
-	static const char sql[] = "SELECT id, payload FROM cluster_task WHERE node_id = $1"
-				  " AND type = $2 AND status = 'succeeded' ORDER BY id DESC LIMIT 200";
+	static const char sql[] =
+	        "SELECT id, payload FROM cluster_task WHERE node_id = $1"
+	        " AND type = $2 AND status = 'succeeded' ORDER BY id DESC LIMIT 200";
 	struct store_stmt *st;
 	int rc;
 	*out = NULL;
-	for (rc = store_query(c, sql, &st, err, "it", node_id, type); rc > 0 && !*out;
+	for (rc = store_query(c, sql, &st, err, SI(node_id), ST(type)); rc > 0 && !*out;
 	     rc = store_step(st, err)) {
 		json_t *p = pg_json_load_text(store_col_text(st, 1));
 		const char *v = json_string_value(json_object_get(p, field));
 		if (v && value && strcmp(v, value) == 0)
-			*out = json_pack("{s:I, s:O}", "taskId", (json_int_t)store_col_i64(st, 0), "payload", p);
+			*out = json_pack("{s:I, s:O}", "taskId", (json_int_t)store_col_i64(st, 0),
+			                 "payload", p);
 		json_decref(p);
 	}
 	store_done(st);

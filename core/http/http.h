@@ -58,6 +58,8 @@ struct http_req {
 	bool too_large, suspended, answered;
 	int status;
 	char *reply_text;
+	char headers[4][2][96];
+	int nheaders;
 	int64_t started_ms;
 };
 
@@ -66,6 +68,9 @@ struct pg_call http_call(const struct http_req *req);
 
 /* Answers with status and body (stolen; NULL for an empty body). */
 void http_reply(struct http_req *req, int status, json_t *body);
+/* Adds a response header (at most 4; name and value up to 95 bytes). */
+void http_reply_header(struct http_req *req, const char *name, const char *value);
+
 /* The usual ending of a handler: rc 0 answers out (stolen) with status,
  * anything else answers err (and frees out). */
 void http_answer(struct http_req *req, int rc, int status, json_t *out, const struct pg_err *err);

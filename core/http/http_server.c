@@ -8,7 +8,10 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <errno.h>
 #include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +44,15 @@ void http_reply_err(struct http_req *req, const struct pg_err *err)
 	if (err->field[0])
 		json_object_set_new(e, "field", json_string(err->field));
 	http_reply(req, pg_err_http_status(err->code), json_pack("{s:o}", "error", e));
+}
+
+void http_reply_header(struct http_req *req, const char *name, const char *value)
+{
+	if (req->nheaders == 4)
+		return;
+	snprintf(req->headers[req->nheaders][0], 96, "%s", name);
+	snprintf(req->headers[req->nheaders][1], 96, "%s", value);
+	req->nheaders++;
 }
 
 void http_answer(struct http_req *req, int rc, int status, json_t *out, const struct pg_err *err)
@@ -193,6 +205,8 @@ static enum MHD_Result send_reply(struct http_req *req)
 		MHD_add_response_header(resp, "Content-Type", "application/json");
 	MHD_add_response_header(resp, "X-Trace-Id", req->trace_id);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	for (int i = 0; i < req->nheaders; i++)
+		MHD_add_response_header(resp, req->headers[i][0], req->headers[i][1]);
 	enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)req->status, resp);
 	MHD_destroy_response(resp);
 	pg_info("http", "%s %s %d %zuB %lldms ip=%s actor=%s trace=%s", req->method, req->path,
@@ -405,22 +419,33 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 		}
 		flags |= MHD_USE_TLS;
 	}
-	uint16_t port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						       : ((struct sockaddr_in *)&ss)->sin_port);
+	/* Our own socket: SO_REUSEADDR so a restart binds through TIME_WAIT,
+	 * and no SO_REUSEPORT, so a second daemon on the port fails loudly. */
+	int one = 1, fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, (struct sockaddr *)&ss,
+		 ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) != 0 ||
+	    listen(fd, 4096) != 0) {
+		rc = pg_err_set(err, PG_EUNAVAIL, "listen", "cannot listen on %s: %s", opts->listen,
+				strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto fail;
+	}
 	struct MHD_OptionItem tls_opts[] = {
 		{srv->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert},
 		{MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
 		{MHD_OPTION_END, 0, NULL},
 	};
 	srv->daemon = MHD_start_daemon(
-		flags, port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
 		srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)60000, MHD_OPTION_ARRAY,
 		tls_opts, MHD_OPTION_END);
 	if (!srv->daemon) {
-		rc = pg_err_set(err, PG_EUNAVAIL, "listen", "cannot listen on %s (in use, or bad TLS files?)",
-				opts->listen);
+		close(fd);
+		rc = pg_err_set(err, PG_EUNAVAIL, "listen", "cannot serve on %s (bad TLS files?)", opts->listen);
 		goto fail;
 	}
 	*out = srv;

@@ -9,6 +9,7 @@
 #define STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/pg_err.h"
@@ -56,13 +57,32 @@ int64_t store_changes(struct store_conn *c);
 /* Runs a statement with no result rows; returns rows changed or negative. */
 int store_exec(struct store_conn *c, const char *sql, struct pg_err *err);
 
-/* The usual DAO call in one line. types names each argument in order:
- *   'i' int64_t, 'I' int64_t bound as NULL when 0, 't' text (NULL binds NULL).
+/* The usual DAO call in one line, arguments typed so the compiler checks
+ * them:  store_run(c, sql, err, SI(id), ST(name), SIN(optional_id))
+ *   SI(int64)   an integer
+ *   SIN(int64)  an integer, NULL when 0 (optional references)
+ *   ST(text)    a text, NULL when NULL
  * store_run runs sql to completion and returns the rows changed, or negative.
  * store_query leaves *st on the first row: it returns 1 (row), 0 (none) or
- * negative; read the columns, step for more, and always end with store_done. */
-int store_run(struct store_conn *c, const char *sql, struct pg_err *err, const char *types, ...);
-int store_query(struct store_conn *c, const char *sql, struct store_stmt **st, struct pg_err *err,
-		const char *types, ...);
+ * negative; read the columns, step for more, and always end with store_done.
+ * A count of arguments that differs from the statement's parameters is
+ * reported as an internal error, never bound. */
+struct store_arg {
+	char type; /* 'i', 'I' or 't' */
+	int64_t i;
+	const char *t;
+};
+#define SI(v) ((struct store_arg){.type = 'i', .i = (v)})
+#define SIN(v) ((struct store_arg){.type = 'I', .i = (v)})
+#define ST(v) ((struct store_arg){.type = 't', .t = (v)})
+#define STORE_ARGS(...) ((const struct store_arg[]){__VA_ARGS__}), \
+	(sizeof((const struct store_arg[]){__VA_ARGS__}) / sizeof(struct store_arg))
+#define store_run(c, sql, err, ...) store_run_args((c), (sql), (err), STORE_ARGS(__VA_ARGS__))
+#define store_query(c, sql, st, err, ...) \
+	store_query_args((c), (sql), (st), (err), STORE_ARGS(__VA_ARGS__))
+int store_run_args(struct store_conn *c, const char *sql, struct pg_err *err,
+		   const struct store_arg *args, size_t n);
+int store_query_args(struct store_conn *c, const char *sql, struct store_stmt **st,
+		     struct pg_err *err, const struct store_arg *args, size_t n);
 
 #endif

@@ -6,7 +6,6 @@
 #include "common/pg_time.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,7 +122,7 @@ struct store_conn *store_conn_get(struct store *s, struct pg_err *err)
 
 int store_exec(struct store_conn *c, const char *sql, struct pg_err *err)
 {
-	return store_run(c, sql, err, "");
+	return store_run_args(c, sql, err, NULL, 0);
 }
 
 static int exec_script(struct store_conn *c, const char *sql, struct pg_err *err)
@@ -365,39 +364,34 @@ int64_t store_changes(struct store_conn *c)
 	return sqlite3_changes64(c->db);
 }
 
-/* Binds per types; a count that differs from the statement's parameters is
- * a programming error, reported instead of binding garbage. */
-static int bind_va(struct store_stmt *st, const char *types, va_list ap, struct pg_err *err)
+/* Binds args; a count that differs from the statement's parameters is a
+ * programming error, reported instead of binding garbage. */
+static int bind_args(struct store_stmt *st, const struct store_arg *args, size_t n, struct pg_err *err)
 {
 	int want = sqlite3_bind_parameter_count(st->st);
-	if ((size_t)want != strlen(types)) {
-		pg_error("store", "bug: %d parameters but types \"%s\" in: %s", want, types, st->key);
+	if ((size_t)want != n) {
+		pg_error("store", "bug: %d parameters but %zu arguments in: %s", want, n, st->key);
 		return pg_err_set(err, PG_EINTERNAL, "", "internal error: statement parameters mismatch");
 	}
-	for (int i = 0; types[i]; i++) {
-		if (types[i] == 't') {
-			store_bind_text(st, i + 1, va_arg(ap, const char *));
-		} else {
-			int64_t v = va_arg(ap, int64_t);
-			if (types[i] == 'I' && v == 0)
-				store_bind_null(st, i + 1);
-			else
-				store_bind_i64(st, i + 1, v);
-		}
+	for (size_t i = 0; i < n; i++) {
+		if (args[i].type == 't')
+			store_bind_text(st, (int)i + 1, args[i].t);
+		else if (args[i].type == 'I' && args[i].i == 0)
+			store_bind_null(st, (int)i + 1);
+		else
+			store_bind_i64(st, (int)i + 1, args[i].i);
 	}
 	return 0;
 }
 
-int store_run(struct store_conn *c, const char *sql, struct pg_err *err, const char *types, ...)
+int store_run_args(struct store_conn *c, const char *sql, struct pg_err *err,
+		   const struct store_arg *args, size_t n)
 {
 	struct store_stmt *st;
 	int rc = store_prepare(c, sql, &st, err);
 	if (rc != 0)
 		return rc;
-	va_list ap;
-	va_start(ap, types);
-	rc = bind_va(st, types, ap, err);
-	va_end(ap);
+	rc = bind_args(st, args, n, err);
 	if (rc != 0)
 		return rc;
 	while ((rc = store_step(st, err)) > 0)
@@ -406,8 +400,8 @@ int store_run(struct store_conn *c, const char *sql, struct pg_err *err, const c
 	return rc < 0 ? rc : (int)store_changes(c);
 }
 
-int store_query(struct store_conn *c, const char *sql, struct store_stmt **st, struct pg_err *err,
-		const char *types, ...)
+int store_query_args(struct store_conn *c, const char *sql, struct store_stmt **st,
+		     struct pg_err *err, const struct store_arg *args, size_t n)
 {
 	static struct store_stmt none; /* lets callers store_done even after a failed prepare */
 	int rc = store_prepare(c, sql, st, err);
@@ -415,10 +409,7 @@ int store_query(struct store_conn *c, const char *sql, struct store_stmt **st, s
 		*st = &none;
 		return rc;
 	}
-	va_list ap;
-	va_start(ap, types);
-	rc = bind_va(*st, types, ap, err);
-	va_end(ap);
+	rc = bind_args(*st, args, n, err);
 	if (rc != 0)
 		return rc;
 	return store_step(*st, err);

@@ -1,0 +1,44 @@
+/* registry: services and their endpoints (seed 3.2, 6.3, 9.3, 14.2). Agent
+ * endpoints are reported by nodes and expire without refresh; static ones
+ * are managed by admins for external backends. Every change bumps one
+ * change index; reads can block until it passes a value (Consul style). */
+#ifndef REGISTRY_H
+#define REGISTRY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/pg_call.h"
+#include "common/pg_err.h"
+
+struct store;
+struct cluster;
+struct registry;
+
+/* Starts the registry (its expiry sweeper included). cluster gives node
+ * addresses for agent reports. */
+int registry_new(struct store *s, struct cluster *cl, struct registry **out, struct pg_err *err);
+/* Answers waiting blocking queries; call before the HTTP server stops. */
+void registry_shutdown(struct registry *r);
+void registry_free(struct registry *r);
+
+/* The current change index. */
+int64_t registry_index(struct registry *r);
+/* A node went offline (its agent endpoints become unhealthy) or online. */
+void registry_node_status(struct registry *r, int64_t node_id, bool online);
+
+/* Creates or updates a service from spec ({name, protocol, port, healthCheck,
+ * metadata}); *out is the service (new reference). */
+int registry_service_put(struct registry *r, const struct pg_call *call, json_t *spec,
+			 bool create_only, json_t **out, struct pg_err *err);
+/* The endpoints of a service, sorted by node then ip:port; *index is the
+ * change index they reflect. */
+int registry_endpoints(struct registry *r, const char *service, bool healthy_only,
+		       json_t **items, int64_t *index, struct pg_err *err);
+/* Replaces a node's agent endpoints with the reported set
+ * ([{service, port, health, weight?, version?, ttlSec?, note?}]). */
+int registry_agent_report(struct registry *r, const struct pg_call *call, int64_t node_id,
+			  json_t *endpoints, struct pg_err *err);
+
+#endif

@@ -1,0 +1,376 @@
+/* Controller for the registry. */
+#include "registry/registry_http.h"
+#include "audit/audit.h"
+#include "common/pg_json.h"
+#include "common/pg_time.h"
+#include "http/http_list.h"
+#include "http/http_waitset.h"
+#include "pagodad.h"
+#include "registry/registry_int.h"
+#include "store/store.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct registry *reg_of(struct http_req *req)
+{
+	return ((struct pagodad *)req->app)->registry;
+}
+
+static void service_create(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	json_t *out = NULL;
+	int rc = registry_service_put(reg_of(req), &call, req->body, true, &out, &err);
+	http_answer(req, rc, 201, out, &err);
+}
+
+static void service_update(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	json_t *out = NULL;
+	const char *name = http_param(req, "name"), *body_name = NULL;
+	if (pg_json_str(req->body, "name", false, 63, &body_name, &err) == 0 && body_name &&
+	    strcmp(body_name, name) != 0) {
+		http_reply_error(req, PG_EINVAL, "name", "the name in the body differs from the path");
+		return;
+	}
+	json_object_set_new(req->body, "name", json_string(name));
+	struct store_conn *c = store_conn_get(reg_of(req)->store, &err);
+	int64_t id;
+	int rc = c ? reg_service_get(c, name, NULL, &id, &err) : err.code;
+	if (rc == 0)
+		rc = registry_service_put(reg_of(req), &call, req->body, false, &out, &err);
+	http_answer(req, rc, 200, out, &err);
+}
+
+static void service_list(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct store_conn *c = store_conn_get(reg_of(req)->store, &err);
+	json_t *items = json_array();
+	int rc = c ? reg_service_list(c, items, &err) : err.code;
+	http_reply_list(req, rc, items, 0, &err);
+}
+
+static void service_get(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct store_conn *c = store_conn_get(reg_of(req)->store, &err);
+	json_t *out = NULL;
+	int64_t id;
+	int rc = c ? reg_service_get(c, http_param(req, "name"), &out, &id, &err) : err.code;
+	http_answer(req, rc, 200, out, &err);
+}
+
+static void service_delete(struct http_req *req)
+{
+	struct registry *r = reg_of(req);
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	struct store_conn *c = store_conn_get(r->store, &err);
+	int64_t id = 0, idx = 0;
+	json_t *before = NULL;
+	int rc = c ? store_begin(c, STORE_TX_WRITE, &err) : err.code;
+	if (rc == 0) {
+		rc = reg_service_get(c, http_param(req, "name"), &before, &id, &err);
+		if (rc == 0)
+			rc = reg_bump(c, &idx, &err);
+		if (rc == 0)
+			rc = reg_service_delete(c, id, &err);
+		if (rc == 0)
+			rc = audit_record(c, &call, "service.delete", "service", id, before, &err);
+		if (rc == 0)
+			rc = store_commit(c, &err);
+		if (rc != 0)
+			store_rollback(c);
+		else
+			registry_changed(r, idx);
+	}
+	json_decref(before);
+	http_answer(req, rc, 204, NULL, &err);
+}
+
+/* Validates a static endpoint body; the address must be an IP. */
+static int static_fields(json_t *b, bool create, const char **ip, int64_t *port, int64_t *weight,
+			 const char **health, const char **version, json_t **md, struct pg_err *err)
+{
+	static const char *const fields[] = {"ip", "port", "weight", "health", "version", "metadata", NULL};
+	int rc = pg_json_only(b, fields, err);
+	if (rc == 0)
+		rc = pg_json_str(b, "ip", create, 45, ip, err);
+	unsigned char buf[16];
+	if (rc == 0 && *ip && inet_pton(AF_INET, *ip, buf) != 1 && inet_pton(AF_INET6, *ip, buf) != 1)
+		rc = pg_err_set(err, PG_EINVAL, "ip", "ip must be an IPv4 or IPv6 address");
+	if (rc == 0)
+		rc = pg_json_int(b, "port", create, 1, 65535, port, err);
+	if (rc == 0)
+		rc = pg_json_int(b, "weight", false, 1, 1000, weight, err);
+	if (rc == 0)
+		rc = pg_json_str(b, "health", false, 16, health, err);
+	if (rc == 0 && strcmp(*health, "healthy") && strcmp(*health, "unhealthy") && strcmp(*health, "unknown"))
+		rc = pg_err_set(err, PG_EINVAL, "health", "health must be healthy, unhealthy or unknown");
+	if (rc == 0)
+		rc = pg_json_str(b, "version", false, 128, version, err);
+	if (rc == 0)
+		rc = pg_json_obj(b, "metadata", false, md, err);
+	if (rc == 0 && *md)
+		rc = pg_json_string_map(*md, "metadata", 64, err);
+	return rc;
+}
+
+/* POST .../endpoints and PUT .../endpoints/:id for static endpoints. */
+static void static_put(struct http_req *req, bool create)
+{
+	struct registry *r = reg_of(req);
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	const char *ip = "", *health = "healthy", *version = NULL;
+	int64_t port = 0, weight = 1, sid = 0, eid = 0, idx = 0;
+	json_t *md = NULL, *old = NULL, *out = NULL;
+	if (!create && !http_param_id(req, "id", &eid))
+		return;
+	int rc = static_fields(req->body, create, &ip, &port, &weight, &health, &version, &md, &err);
+	struct store_conn *c = rc == 0 ? store_conn_get(r->store, &err) : NULL;
+	if (rc == 0 && (!c || store_begin(c, STORE_TX_WRITE, &err) != 0))
+		rc = err.code;
+	else if (c) {
+		rc = reg_service_get(c, http_param(req, "name"), NULL, &sid, &err);
+		if (rc == 0 && !create) {
+			rc = reg_endpoint_get(c, eid, &old, &err);
+			if (rc == 0 && strcmp(json_string_value(json_object_get(old, "source")), "static") != 0)
+				rc = pg_err_set(&err, PG_ECONFLICT, "id",
+						"endpoint %lld is reported by its node's agent; only static ones are edited here",
+						(long long)eid);
+			if (rc == 0 && strcmp(json_string_value(json_object_get(old, "service")), http_param(req, "name")))
+				rc = pg_err_set(&err, PG_ENOTFOUND, "id", "no endpoint %lld in this service", (long long)eid);
+			if (rc == 0) { /* a PUT changes only what it names */
+				if (!*ip)
+					ip = json_string_value(json_object_get(old, "ip"));
+				if (!port)
+					port = json_integer_value(json_object_get(old, "port"));
+			}
+		}
+		char *md_text = md ? pg_json_dump(md) : strdup("{}");
+		bool changed = false, moved = !create && rc == 0 &&
+				      (strcmp(ip, json_string_value(json_object_get(old, "ip"))) ||
+				       port != json_integer_value(json_object_get(old, "port")));
+		int64_t taken = 0;
+		if (rc == 0 && (create || moved))
+			rc = reg_endpoint_find(c, sid, ip, port, &taken, &err);
+		if (rc == 0 && taken)
+			rc = pg_err_set(&err, PG_ECONFLICT, "ip", "%s:%lld is already an endpoint of this service",
+					ip, (long long)port);
+		if (rc == 0)
+			rc = reg_bump(c, &idx, &err);
+		if (rc == 0 && moved)
+			rc = reg_endpoint_delete(c, eid, &err); /* the address is the key: re-create */
+		if (rc == 0) {
+			struct reg_endpoint_in in = {.service_id = sid, .port = port, .weight = weight, .ip = ip,
+						     .health = health, .version = version, .source = "static",
+						     .metadata = md_text};
+			rc = reg_endpoint_put(c, &in, idx, &eid, &changed, &err);
+		}
+		free(md_text);
+		if (rc == 0)
+			rc = reg_endpoint_get(c, eid, &out, &err);
+		if (rc == 0)
+			rc = audit_record(c, &call, create ? "endpoint.create" : "endpoint.update", "endpoint", eid,
+					  out, &err);
+		if (rc == 0)
+			rc = store_commit(c, &err);
+		if (rc != 0)
+			store_rollback(c);
+		else
+			registry_changed(r, idx);
+	}
+	json_decref(old);
+	http_answer(req, rc, create ? 201 : 200, out, &err);
+}
+
+static void static_create(struct http_req *req)
+{
+	static_put(req, true);
+}
+
+static void static_update(struct http_req *req)
+{
+	static_put(req, false);
+}
+
+static void endpoint_delete(struct http_req *req)
+{
+	struct registry *r = reg_of(req);
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	int64_t eid, idx = 0, sid;
+	json_t *old = NULL;
+	if (!http_param_id(req, "id", &eid))
+		return;
+	struct store_conn *c = store_conn_get(r->store, &err);
+	int rc = c ? store_begin(c, STORE_TX_WRITE, &err) : err.code;
+	if (rc == 0) {
+		rc = reg_service_get(c, http_param(req, "name"), NULL, &sid, &err);
+		if (rc == 0)
+			rc = reg_endpoint_get(c, eid, &old, &err);
+		if (rc == 0 && strcmp(json_string_value(json_object_get(old, "service")), http_param(req, "name")))
+			rc = pg_err_set(&err, PG_ENOTFOUND, "id", "no endpoint %lld in this service", (long long)eid);
+		if (rc == 0)
+			rc = reg_bump(c, &idx, &err);
+		if (rc == 0)
+			rc = reg_endpoint_delete(c, eid, &err);
+		if (rc == 0)
+			rc = audit_record(c, &call, "endpoint.delete", "endpoint", eid, old, &err);
+		if (rc == 0)
+			rc = store_commit(c, &err);
+		if (rc != 0)
+			store_rollback(c);
+		else
+			registry_changed(r, idx);
+	}
+	json_decref(old);
+	http_answer(req, rc, 204, NULL, &err);
+}
+
+/* "30s", "2m", "45" (seconds): a blocking query's wait. */
+static bool parse_wait(const char *s, int64_t *ms)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || v < 0)
+		return false;
+	if (*end == 's' && !end[1])
+		*ms = v * 1000;
+	else if (*end == 'm' && !end[1])
+		*ms = v * 60000;
+	else if (!*end)
+		*ms = v * 1000;
+	else
+		return false;
+	if (*ms > 300000)
+		*ms = 300000;
+	return true;
+}
+
+struct block {
+	int64_t after, deadline;
+};
+
+static void block_free(void *p)
+{
+	free(p);
+}
+
+/* GET /api/registry/services/:name/endpoints?healthy=true&index=N&wait=30s */
+static void endpoints_read(struct http_req *req)
+{
+	struct registry *r = reg_of(req);
+	struct pg_err err = {0};
+	struct block *b = req->suspend_data;
+	const char *healthy = http_query(req, "healthy");
+	if (!b) {
+		int64_t after = 0, wait_ms = 30000;
+		const char *w = http_query(req, "wait");
+		if (!http_query_int(req, "index", 0, INT64_MAX, 0, &after))
+			return;
+		if (w && !parse_wait(w, &wait_ms)) {
+			http_reply_error(req, PG_EINVAL, "wait", "wait must look like 30s, 2m or 45");
+			return;
+		}
+		if (healthy && strcmp(healthy, "true") && strcmp(healthy, "false")) {
+			http_reply_error(req, PG_EINVAL, "healthy", "healthy must be true or false");
+			return;
+		}
+		if (!(b = calloc(1, sizeof(*b)))) {
+			http_reply_error(req, PG_EINTERNAL, "", "out of memory");
+			return;
+		}
+		b->after = after;
+		b->deadline = pg_time_mono_ms() + wait_ms;
+		req->suspend_data = b;
+		req->suspend_data_free = block_free;
+	}
+	for (;;) {
+		uint64_t gen = http_waitset_gen(r->waiters, 0);
+		json_t *items = NULL;
+		int64_t index = 0;
+		int rc = registry_endpoints(r, http_param(req, "name"), healthy && strcmp(healthy, "true") == 0,
+					    &items, &index, &err);
+		if (rc != 0) {
+			http_reply_err(req, &err);
+			return;
+		}
+		if (index > b->after || pg_time_mono_ms() >= b->deadline || http_waitset_stopping(r->waiters)) {
+			char ib[24];
+			snprintf(ib, sizeof(ib), "%lld", (long long)index);
+			http_reply_header(req, "X-Registry-Index", ib);
+			http_reply(req, 200, json_pack("{s:s, s:I, s:o}", "service", http_param(req, "name"),
+						       "index", (json_int_t)index, "items", items));
+			return;
+		}
+		json_decref(items);
+		if (http_waitset_wait(r->waiters, 0, gen, req, b->deadline))
+			return;
+	}
+}
+
+static void services_read(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct store_conn *c = store_conn_get(reg_of(req)->store, &err);
+	json_t *items = json_array();
+	int64_t index = 0;
+	int rc = c ? reg_service_list(c, items, &err) : err.code;
+	if (rc == 0)
+		rc = reg_index(c, &index, &err);
+	if (rc != 0) {
+		json_decref(items);
+		http_reply_err(req, &err);
+		return;
+	}
+	char ib[24];
+	snprintf(ib, sizeof(ib), "%lld", (long long)index);
+	http_reply_header(req, "X-Registry-Index", ib);
+	http_reply(req, 200, json_pack("{s:o, s:I}", "items", items, "index", (json_int_t)index));
+}
+
+/* POST /agent/endpoints {nodeId, endpoints: [...]}: the node's full set. */
+static void agent_endpoints(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	int64_t node_id = 0;
+	json_t *eps = NULL;
+	int rc = pg_json_int(req->body, "nodeId", true, 1, INT64_MAX, &node_id, &err);
+	if (rc == 0 && node_id != req->who.node_id)
+		rc = pg_err_set(&err, PG_EFORBIDDEN, "nodeId", "this agent token belongs to node %lld",
+				(long long)req->who.node_id);
+	if (rc == 0)
+		rc = pg_json_arr(req->body, "endpoints", true, 256, &eps, &err);
+	if (rc == 0)
+		rc = registry_agent_report(reg_of(req), &call, node_id, eps, &err);
+	http_answer(req, rc, 200,
+		    rc == 0 ? json_pack("{s:I}", "index", (json_int_t)registry_index(reg_of(req))) : NULL, &err);
+}
+
+#define REG_READ .auth = HTTP_AUTH_ADMIN, .perm = "admin:registry:read"
+#define REG_WRITE .auth = HTTP_AUTH_ADMIN, .perm = "admin:registry:write"
+
+const struct http_route registry_routes[] = {
+	{.method = "POST", .path = "/admin/registry/services", REG_WRITE, .fn = service_create},
+	{.method = "GET", .path = "/admin/registry/services", REG_READ, .fn = service_list},
+	{.method = "GET", .path = "/admin/registry/services/:name", REG_READ, .fn = service_get},
+	{.method = "PUT", .path = "/admin/registry/services/:name", REG_WRITE, .fn = service_update},
+	{.method = "DELETE", .path = "/admin/registry/services/:name", REG_WRITE, .fn = service_delete},
+	{.method = "POST", .path = "/admin/registry/services/:name/endpoints", REG_WRITE, .fn = static_create},
+	{.method = "PUT", .path = "/admin/registry/services/:name/endpoints/:id", REG_WRITE, .fn = static_update},
+	{.method = "DELETE", .path = "/admin/registry/services/:name/endpoints/:id", REG_WRITE, .fn = endpoint_delete},
+	{.method = "GET", .path = "/api/registry/services", REG_READ, .fn = services_read},
+	{.method = "GET", .path = "/api/registry/services/:name/endpoints", REG_READ, .fn = endpoints_read},
+	{.method = "POST", .path = "/agent/endpoints", .auth = HTTP_AUTH_AGENT, .fn = agent_endpoints},
+	{0},
+};
