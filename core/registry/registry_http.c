@@ -95,31 +95,60 @@ static void service_delete(struct http_req *req)
 	http_answer(req, rc, 204, NULL, &err);
 }
 
-/* Validates a static endpoint body; the address must be an IP. */
-static int static_fields(json_t *b, bool create, const char **ip, int64_t *port, int64_t *weight,
-			 const char **health, const char **version, json_t **md, struct pg_err *err)
+/* A static endpoint's fields from body over defaults (the old values on
+ * update: a PUT changes only what it names). */
+struct static_ep {
+	const char *ip, *health, *version;
+	int64_t port, weight;
+	json_t *metadata; /* borrowed */
+};
+
+static int static_fields(json_t *b, bool create, struct static_ep *e, struct pg_err *err)
 {
 	static const char *const fields[] = {"ip", "port", "weight", "health", "version", "metadata", NULL};
 	int rc = pg_json_only(b, fields, err);
 	if (rc == 0)
-		rc = pg_json_str(b, "ip", create, 45, ip, err);
+		rc = pg_json_str(b, "ip", create, 45, &e->ip, err);
 	unsigned char buf[16];
-	if (rc == 0 && *ip && inet_pton(AF_INET, *ip, buf) != 1 && inet_pton(AF_INET6, *ip, buf) != 1)
+	if (rc == 0 && inet_pton(AF_INET, e->ip, buf) != 1 && inet_pton(AF_INET6, e->ip, buf) != 1)
 		rc = pg_err_set(err, PG_EINVAL, "ip", "ip must be an IPv4 or IPv6 address");
 	if (rc == 0)
-		rc = pg_json_int(b, "port", create, 1, 65535, port, err);
+		rc = pg_json_int(b, "port", create, 1, 65535, &e->port, err);
 	if (rc == 0)
-		rc = pg_json_int(b, "weight", false, 1, 1000, weight, err);
+		rc = pg_json_int(b, "weight", false, 1, 1000, &e->weight, err);
 	if (rc == 0)
-		rc = pg_json_str(b, "health", false, 16, health, err);
-	if (rc == 0 && strcmp(*health, "healthy") && strcmp(*health, "unhealthy") && strcmp(*health, "unknown"))
+		rc = pg_json_str(b, "health", false, 16, &e->health, err);
+	if (rc == 0 && strcmp(e->health, "healthy") && strcmp(e->health, "unhealthy") &&
+	    strcmp(e->health, "unknown"))
 		rc = pg_err_set(err, PG_EINVAL, "health", "health must be healthy, unhealthy or unknown");
 	if (rc == 0)
-		rc = pg_json_str(b, "version", false, 128, version, err);
+		rc = pg_json_str(b, "version", false, 128, &e->version, err);
 	if (rc == 0)
-		rc = pg_json_obj(b, "metadata", false, md, err);
-	if (rc == 0 && *md)
-		rc = pg_json_string_map(*md, "metadata", 64, err);
+		rc = pg_json_obj(b, "metadata", false, &e->metadata, err);
+	if (rc == 0 && e->metadata)
+		rc = pg_json_string_map(e->metadata, "metadata", 64, err);
+	return rc;
+}
+
+/* Loads a static endpoint of the service in the path as defaults. */
+static int static_old(struct store_conn *c, const char *service, int64_t eid, json_t **old,
+		      struct static_ep *e, struct pg_err *err)
+{
+	int rc = reg_endpoint_get(c, eid, old, err);
+	if (rc == 0 && strcmp(json_string_value(json_object_get(*old, "service")), service) != 0)
+		rc = pg_err_set(err, PG_ENOTFOUND, "id", "no endpoint %lld in this service", (long long)eid);
+	if (rc == 0 && strcmp(json_string_value(json_object_get(*old, "source")), "static") != 0)
+		rc = pg_err_set(err, PG_ECONFLICT, "id",
+				"endpoint %lld is reported by its node's agent; only static ones are edited here",
+				(long long)eid);
+	if (rc == 0) {
+		e->ip = json_string_value(json_object_get(*old, "ip"));
+		e->port = json_integer_value(json_object_get(*old, "port"));
+		e->weight = json_integer_value(json_object_get(*old, "weight"));
+		e->health = json_string_value(json_object_get(*old, "health"));
+		e->version = json_string_value(json_object_get(*old, "version"));
+		e->metadata = json_object_get(*old, "metadata");
+	}
 	return rc;
 }
 
@@ -129,65 +158,54 @@ static void static_put(struct http_req *req, bool create)
 	struct registry *r = reg_of(req);
 	struct pg_err err = {0};
 	struct pg_call call = http_call(req);
-	const char *ip = "", *health = "healthy", *version = NULL;
-	int64_t port = 0, weight = 1, sid = 0, eid = 0, idx = 0;
-	json_t *md = NULL, *old = NULL, *out = NULL;
+	const char *service = http_param(req, "name");
+	struct static_ep e = {.ip = "", .health = "healthy", .weight = 1};
+	int64_t sid = 0, eid = 0, idx = 0, taken = 0;
+	json_t *old = NULL, *out = NULL;
 	if (!create && !http_param_id(req, "id", &eid))
 		return;
-	int rc = static_fields(req->body, create, &ip, &port, &weight, &health, &version, &md, &err);
-	struct store_conn *c = rc == 0 ? store_conn_get(r->store, &err) : NULL;
-	if (rc == 0 && (!c || store_begin(c, STORE_TX_WRITE, &err) != 0))
-		rc = err.code;
-	else if (c) {
-		rc = reg_service_get(c, http_param(req, "name"), NULL, &sid, &err);
-		if (rc == 0 && !create) {
-			rc = reg_endpoint_get(c, eid, &old, &err);
-			if (rc == 0 && strcmp(json_string_value(json_object_get(old, "source")), "static") != 0)
-				rc = pg_err_set(&err, PG_ECONFLICT, "id",
-						"endpoint %lld is reported by its node's agent; only static ones are edited here",
-						(long long)eid);
-			if (rc == 0 && strcmp(json_string_value(json_object_get(old, "service")), http_param(req, "name")))
-				rc = pg_err_set(&err, PG_ENOTFOUND, "id", "no endpoint %lld in this service", (long long)eid);
-			if (rc == 0) { /* a PUT changes only what it names */
-				if (!*ip)
-					ip = json_string_value(json_object_get(old, "ip"));
-				if (!port)
-					port = json_integer_value(json_object_get(old, "port"));
-			}
-		}
-		char *md_text = md ? pg_json_dump(md) : strdup("{}");
-		bool changed = false, moved = !create && rc == 0 &&
-				      (strcmp(ip, json_string_value(json_object_get(old, "ip"))) ||
-				       port != json_integer_value(json_object_get(old, "port")));
-		int64_t taken = 0;
-		if (rc == 0 && (create || moved))
-			rc = reg_endpoint_find(c, sid, ip, port, &taken, &err);
-		if (rc == 0 && taken)
-			rc = pg_err_set(&err, PG_ECONFLICT, "ip", "%s:%lld is already an endpoint of this service",
-					ip, (long long)port);
-		if (rc == 0)
-			rc = reg_bump(c, &idx, &err);
-		if (rc == 0 && moved)
-			rc = reg_endpoint_delete(c, eid, &err); /* the address is the key: re-create */
-		if (rc == 0) {
-			struct reg_endpoint_in in = {.service_id = sid, .port = port, .weight = weight, .ip = ip,
-						     .health = health, .version = version, .source = "static",
-						     .metadata = md_text};
-			rc = reg_endpoint_put(c, &in, idx, &eid, &changed, &err);
-		}
-		free(md_text);
-		if (rc == 0)
-			rc = reg_endpoint_get(c, eid, &out, &err);
-		if (rc == 0)
-			rc = audit_record(c, &call, create ? "endpoint.create" : "endpoint.update", "endpoint", eid,
-					  out, &err);
-		if (rc == 0)
-			rc = store_commit(c, &err);
-		if (rc != 0)
-			store_rollback(c);
-		else
-			registry_changed(r, idx);
+	struct store_conn *c = store_conn_get(r->store, &err);
+	int rc = c ? store_begin(c, STORE_TX_WRITE, &err) : err.code;
+	if (rc != 0) {
+		http_reply_err(req, &err);
+		return;
 	}
+	rc = reg_service_get(c, service, NULL, &sid, &err);
+	if (rc == 0 && !create)
+		rc = static_old(c, service, eid, &old, &e, &err);
+	if (rc == 0)
+		rc = static_fields(req->body, create, &e, &err);
+	bool moved = !create && rc == 0 && (strcmp(e.ip, json_string_value(json_object_get(old, "ip"))) ||
+					    e.port != json_integer_value(json_object_get(old, "port")));
+	if (rc == 0 && (create || moved))
+		rc = reg_endpoint_find(c, sid, e.ip, e.port, &taken, &err);
+	if (rc == 0 && taken)
+		rc = pg_err_set(&err, PG_ECONFLICT, "ip", "%s:%lld is already an endpoint of this service",
+				e.ip, (long long)e.port);
+	if (rc == 0)
+		rc = reg_bump(c, &idx, &err);
+	if (rc == 0 && moved)
+		rc = reg_endpoint_delete(c, eid, &err); /* the address is the key: re-create */
+	char *md = e.metadata && json_object_size(e.metadata) ? pg_json_dump(e.metadata) : strdup("{}");
+	if (rc == 0) {
+		struct reg_endpoint_in in = {.service_id = sid, .port = e.port, .weight = e.weight, .ip = e.ip,
+					     .health = e.health, .version = e.version, .source = "static",
+					     .metadata = md};
+		bool changed;
+		rc = reg_endpoint_put(c, &in, idx, &eid, &changed, &err);
+	}
+	free(md);
+	if (rc == 0)
+		rc = reg_endpoint_get(c, eid, &out, &err);
+	if (rc == 0)
+		rc = audit_record(c, &call, create ? "endpoint.create" : "endpoint.update", "endpoint", eid, out,
+				  &err);
+	if (rc == 0)
+		rc = store_commit(c, &err);
+	if (rc != 0)
+		store_rollback(c);
+	else
+		registry_changed(r, idx);
 	json_decref(old);
 	http_answer(req, rc, create ? 201 : 200, out, &err);
 }

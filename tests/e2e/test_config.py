@@ -1,0 +1,151 @@
+"""Configuration center end to end: versions, diff, publish and rollback,
+secrets sealed at rest and masked everywhere, parser errors, rendering per
+node, and bad input that changes nothing."""
+import glob
+import os
+import unittest
+
+from harness import Cluster
+
+SECRET = "hunter2-very-secret-value"
+
+
+class Versions(unittest.TestCase):
+    def test_versions_diff_publish_rollback(self):
+        with Cluster() as c:
+            d = c.daemon
+            r = d.call("POST", "/admin/configs", {"name": "shop/app.yaml", "format": "yaml",
+                                                  "content": "port: 9000\nworkers: 2\n", "message": "first"})
+            self.assertEqual(r.status, 201, r)
+            item = r.json()
+            cid = item["id"]
+            self.assertEqual((item["namespace"], item["latestVersion"], item["releasedVersion"]), ("default", 1, None))
+            self.assertEqual(item["current"]["content"], "port: 9000\nworkers: 2\n")
+            self.assertEqual(item["current"]["author"], "token:1:bootstrap")
+            r = d.call("PUT", f"/admin/configs/{cid}", {"content": "port: 9000\nworkers: 4\n", "message": "more"})
+            self.assertEqual(r.json()["latestVersion"], 2)
+            # the same bytes again make no new version
+            r = d.call("PUT", f"/admin/configs/{cid}", {"content": "port: 9000\nworkers: 4\n"})
+            self.assertEqual((r.json()["latestVersion"], r.json().get("unchanged")), (2, True))
+            r = d.call("PUT", f"/admin/configs/{cid}", {"content": "port: 9100\nworkers: 4\n"})
+            self.assertEqual(r.json()["latestVersion"], 3)
+            versions = d.call("GET", f"/admin/configs/{cid}/versions").json()["items"]
+            self.assertEqual([v["version"] for v in versions], [3, 2, 1])
+            self.assertEqual(versions[1]["message"], "more")
+            self.assertEqual(d.call("GET", f"/admin/configs/{cid}/versions/1").json()["current"]["content"],
+                             "port: 9000\nworkers: 2\n")
+            diff = d.call("GET", f"/admin/configs/{cid}/diff?from=1&to=3").json()
+            self.assertEqual(diff["diff"], "--- default/shop/app.yaml v1\n+++ default/shop/app.yaml v3\n"
+                                           "@@ -1,2 +1,2 @@\n-port: 9000\n-workers: 2\n+port: 9100\n+workers: 4\n")
+            self.assertEqual(d.call("GET", f"/admin/configs/{cid}/diff?from=9").error["field"], "from")
+            # publish 2, publish 3, roll back: 2 again as a new release record
+            self.assertEqual(d.call("POST", f"/admin/configs/{cid}/publish", {"version": 2}).json()["version"], 2)
+            self.assertEqual(d.call("POST", f"/admin/configs/{cid}/publish", {"note": "latest"}).json()["version"], 3)
+            r = d.call("POST", f"/admin/configs/{cid}/rollback", {"note": "bad workers"})
+            self.assertEqual((r.status, r.json()["version"], r.json()["kind"]), (200, 2, "rollback"))
+            self.assertEqual(d.call("GET", f"/admin/configs/{cid}").json()["releasedVersion"], 2)
+            releases = d.call("GET", f"/admin/configs/{cid}/releases").json()["items"]
+            self.assertEqual([(x["version"], x["kind"]) for x in releases],
+                             [(2, "rollback"), (3, "publish"), (2, "publish")])
+            self.assertEqual(d.call("POST", f"/admin/configs/{cid}/rollback", {"version": 2}).status, 422)
+            self.assertEqual(d.call("POST", f"/admin/configs/{cid}/publish", {"version": 7}).status, 404)
+            actions = [e["action"] for e in reversed(d.audit(targetType="config", targetId=cid))]
+            self.assertEqual(actions, ["config.create", "config.update", "config.update", "config.publish",
+                                       "config.publish", "config.rollback"])
+            self.assertEqual(d.call("DELETE", f"/admin/configs/{cid}").status, 204)
+            self.assertEqual(d.call("GET", f"/admin/configs/{cid}").status, 404)
+            self.assertEqual(d.audit(action="config.delete")[0]["targetId"], str(cid))
+
+    def test_parser_errors_name_line_and_column_and_change_nothing(self):
+        with Cluster() as c:
+            d = c.daemon
+            ok = d.call("POST", "/admin/configs", {"name": "a.json", "format": "json", "content": "{}"}).json()
+            before = d.snapshot()
+            for body, field, where in [
+                ({"name": "b.json", "format": "json", "content": "{\"a\": 1,\n}"}, "content", "line 2 column"),
+                ({"name": "b.yaml", "format": "yaml", "content": "a: [1\nb: 2\n"}, "content", "line 2 column"),
+                ({"name": "b.ini", "format": "ini", "content": "[s]\nno equals here\n"}, "content", "line 2"),
+                ({"name": "b.env", "format": "env", "content": "A=1\n-B=2\n"}, "content", "line 2 column 1"),
+                ({"name": "b", "format": "xml", "content": ""}, "format", "format"),
+                ({"name": "../etc/passwd", "content": ""}, "name", "name"),
+                ({"name": "a.json", "format": "json", "content": "{}"}, "name", "exists"),
+                ({"name": "c", "content": "x", "secret": "yes"}, "secret", "true or false"),
+            ]:
+                with self.subTest(body=body):
+                    r = d.call("POST", "/admin/configs", body)
+                    self.assertIn(r.status, (400, 409), r)
+                    self.assertEqual(r.error["field"], field, r)
+                    self.assertIn(where, r.error["message"])
+            r = d.call("PUT", f"/admin/configs/{ok['id']}", {"content": "[1,"})
+            self.assertEqual((r.status, r.error["field"]), (400, "content"))
+            self.assertEqual(d.snapshot(), before)
+
+
+class Secrets(unittest.TestCase):
+    def test_secret_items_are_sealed_and_masked(self):
+        with Cluster() as c:
+            d = c.daemon
+            r = d.call("POST", "/admin/configs", {"name": "db.env", "format": "env", "secret": True,
+                                                  "content": f"DB_USER=shop\nDB_PASS={SECRET}\n"})
+            self.assertEqual(r.status, 201, r)
+            cid = r.json()["id"]
+            self.assertIsNone(r.json()["current"]["content"])
+            self.assertTrue(r.json()["current"]["contentHidden"])
+            d.call("PUT", f"/admin/configs/{cid}", {"content": f"DB_USER=shop\nDB_PASS={SECRET}-2\n"})
+            listed = d.call("GET", "/admin/configs").json()["items"]
+            self.assertNotIn("current", listed[0])
+            diff = d.call("GET", f"/admin/configs/{cid}/diff").json()
+            self.assertTrue(diff["masked"])
+            self.assertIn("-DB_PASS=********\n+DB_PASS=********\n", diff["diff"])
+            # revealing needs write permission
+            reader = d.call("POST", "/admin/tokens", {"name": "r", "permissions": ["admin:config:read"]}).json()["token"]
+            self.assertEqual(d.call("GET", f"/admin/configs/{cid}?reveal=true", token=reader).status, 403)
+            self.assertIsNone(d.call("GET", f"/admin/configs/{cid}", token=reader).json()["current"]["content"])
+            shown = d.call("GET", f"/admin/configs/{cid}?reveal=true").json()["current"]["content"]
+            self.assertEqual(shown, f"DB_USER=shop\nDB_PASS={SECRET}-2\n")
+            self.assertIn(f"+DB_PASS={SECRET}-2", d.call("GET", f"/admin/configs/{cid}/diff?reveal=true").json()["diff"])
+            r = d.call("POST", f"/admin/configs/{cid}/render", {})
+            self.assertIsNone(r.json()["content"])
+            self.assertEqual(len(r.json()["sha256"]), 64)
+            # nowhere at rest, in the audit log or in pagodad's log
+            for f in glob.glob(os.path.join(d.data_dir, "pagoda.db*")):
+                with open(f, "rb") as fh:
+                    self.assertNotIn(SECRET.encode(), fh.read(), f)
+            self.assertNotIn(SECRET, str(d.audit()))
+            self.assertNotIn(SECRET, d.read_log())
+
+
+class Rendering(unittest.TestCase):
+    def test_templates_render_per_node(self):
+        with Cluster() as c:
+            d = c.daemon
+            n = d.create_node("web-1", "10.0.0.7", {"zone": "eu-1"})
+            tpl = ('{"node": "{{ node.name }}", "listen": "{{ node.ip }}:{{ values.port }}",'
+                   ' "zone": "{{ node.labels.zone }}", "app": "{{ app.name }}"}')
+            r = d.call("POST", "/admin/configs", {"name": "app.json", "format": "json", "template": True, "content": tpl})
+            self.assertEqual(r.status, 201, r)
+            cid = r.json()["id"]
+            r = d.call("POST", f"/admin/configs/{cid}/render",
+                       {"nodeId": n["id"], "values": {"port": 9000}, "app": {"name": "shop"}})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json()["content"],
+                             '{"node": "web-1", "listen": "10.0.0.7:9000", "zone": "eu-1", "app": "shop"}')
+            self.assertEqual(r.json()["version"], 1)
+            # the rendered file must still parse in its format
+            d.call("PUT", f"/admin/configs/{cid}", {"content": '{"port": {{ values.port }}'})
+            r = d.call("POST", f"/admin/configs/{cid}/render", {"values": {"port": 1}})
+            self.assertEqual(r.status, 422)
+            self.assertIn("invalid JSON", r.error["message"])
+            # errors in the template itself are named
+            d.call("PUT", f"/admin/configs/{cid}", {"content": "{{ nope.x }}"})
+            r = d.call("POST", f"/admin/configs/{cid}/render", {})
+            self.assertEqual((r.status, r.error["field"]), (400, "content"))
+            self.assertEqual(d.call("POST", f"/admin/configs/{cid}/render", {"nodeId": 999}).status, 404)
+            # publishing pins what is rendered by default
+            d.call("POST", f"/admin/configs/{cid}/publish", {"version": 1})
+            r = d.call("POST", f"/admin/configs/{cid}/render", {"nodeId": n["id"], "values": {"port": 1}})
+            self.assertEqual((r.status, r.json()["version"]), (200, 1))
+
+
+if __name__ == "__main__":
+    unittest.main()
