@@ -3,6 +3,7 @@
 #define AGENT_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,6 +23,10 @@ struct agent {
 	struct agent_paths *paths;
 	int64_t heartbeat_ms;
 	volatile sig_atomic_t stopping;
+	/* registered endpoints (agent_endpoints.c) */
+	pthread_mutex_t ep_lock;
+	json_t *endpoints; /* service -> {port, probe, health, ...} */
+	bool ep_dirty;
 };
 
 /* ---- HTTP client (agent_client.c): one per thread ---- */
@@ -55,6 +60,8 @@ void agent_paths_free(struct agent_paths *p);
 int agent_paths_write(struct agent_paths *p, const char *path, const char *content, size_t len,
 		      unsigned mode, const char *owner, const char *group, bool *changed,
 		      char sha256[65], struct pg_err *err);
+/* Removes path (a regular file or link) under the allowed roots. */
+int agent_paths_remove(struct agent_paths *p, const char *path, struct pg_err *err);
 /* Checks that path is absolute, normalised and under an allowed root. */
 int agent_paths_check(struct agent_paths *p, const char *path, struct pg_err *err);
 
@@ -73,6 +80,24 @@ void agent_exec(struct agent *a, json_t *task, struct agent_result *r);
 int agent_exec_files(struct agent *a, json_t *payload, struct agent_result *r);
 int agent_exec_command(struct agent *a, json_t *payload, int64_t timeout_sec,
 		       struct agent_result *r);
+
+int agent_exec_unit_install(struct agent *a, json_t *payload, struct agent_result *r);
+int agent_exec_unit_control(struct agent *a, json_t *payload, struct agent_result *r);
+int agent_exec_nginx(struct agent *a, json_t *payload, struct agent_result *r);
+int agent_exec_certificate(struct agent *a, json_t *payload, struct agent_result *r);
+int agent_exec_probe(struct agent *a, json_t *payload, struct agent_result *r);
+/* Runs argv with a timeout; on failure fills r->error with the command's
+ * stderr. *out (may be NULL) gets stdout. Returns the exit status. */
+int agent_cmd(struct agent_result *r, int64_t timeout_ms, char *const argv[], char **out);
+/* False (and r->error) for an agent with --root: commands would act on the
+ * host, not on the prefixed tree. */
+bool agent_can_run_commands(struct agent *a, struct agent_result *r, const char *what);
+
+/* ---- endpoints (agent_endpoints.c) ---- */
+void agent_endpoints_init(struct agent *a);
+/* Stops reporting the named services (a JSON array of names). */
+void agent_endpoints_forget(struct agent *a, json_t *services);
+void *agent_endpoints_main(void *arg);
 
 /* ---- capabilities and facts (agent_caps.c) ---- */
 json_t *agent_caps(void);

@@ -48,7 +48,9 @@ json_t *agent_caps(void)
 	json_object_set_new(c, "systemdVersion", version_after(systemd, "systemd "));
 	json_object_set_new(c, "os", json_string("linux"));
 	json_object_set_new(c, "agentVersion", json_string(AGENT_VERSION));
-	json_object_set_new(c, "taskTypes", json_pack("[s,s]", "ApplyConfigFiles", "RunCommand"));
+	json_object_set_new(c, "taskTypes",
+			    json_pack("[s,s,s,s,s,s,s]", "ApplyConfigFiles", "RunCommand", "SystemdInstallUnit",
+				      "SystemdControl", "RenderAndDeployNginx", "DeployCertificate", "HealthProbe"));
 	free(nginx);
 	free(systemd);
 	return c;

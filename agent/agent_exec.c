@@ -28,6 +28,16 @@ void agent_exec(struct agent *a, json_t *task, struct agent_result *r)
 		agent_exec_files(a, payload, r);
 	else if (strcmp(type, "RunCommand") == 0)
 		agent_exec_command(a, payload, timeout > 0 ? timeout : 300, r);
+	else if (strcmp(type, "SystemdInstallUnit") == 0)
+		agent_exec_unit_install(a, payload, r);
+	else if (strcmp(type, "SystemdControl") == 0)
+		agent_exec_unit_control(a, payload, r);
+	else if (strcmp(type, "RenderAndDeployNginx") == 0)
+		agent_exec_nginx(a, payload, r);
+	else if (strcmp(type, "DeployCertificate") == 0)
+		agent_exec_certificate(a, payload, r);
+	else if (strcmp(type, "HealthProbe") == 0)
+		agent_exec_probe(a, payload, r);
 	else
 		snprintf(r->error, sizeof(r->error),
 			 "task type %s is not supported by pagoda-agent %s", type, AGENT_VERSION);

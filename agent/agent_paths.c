@@ -242,3 +242,21 @@ int agent_paths_write(struct agent_paths *p, const char *path, const char *conte
 	close(dfd);
 	return rc;
 }
+
+int agent_paths_remove(struct agent_paths *p, const char *path, struct pg_err *err)
+{
+	int rc = agent_paths_check(p, path, err);
+	if (rc != 0)
+		return rc;
+	const char *base;
+	int dfd = open_parent(p, path, &base, err);
+	if (dfd < 0)
+		return err->code;
+	rc = unlinkat(dfd, base, 0) == 0 || errno == ENOENT
+		     ? 0
+		     : pg_err_set(err, PG_EINTERNAL, "path", "cannot remove %s: %s", path, strerror(errno));
+	if (rc == 0)
+		fsync(dfd);
+	close(dfd);
+	return rc;
+}

@@ -274,13 +274,17 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	pg_info("agent", "pagoda-agent %s for node %lld of %s%s", AGENT_VERSION, (long long)a.node_id,
 		a.server, a.allow_exec ? " (RunCommand enabled)" : "");
-	pthread_t hb;
-	if (pthread_create(&hb, NULL, heartbeat_main, &a) != 0) {
-		fprintf(stderr, "pagoda-agent: cannot start the heartbeat thread\n");
+	agent_endpoints_init(&a);
+	pthread_t hb, ep;
+	if (pthread_create(&hb, NULL, heartbeat_main, &a) != 0 ||
+	    pthread_create(&ep, NULL, agent_endpoints_main, &a) != 0) {
+		fprintf(stderr, "pagoda-agent: cannot start its threads\n");
 		return 1;
 	}
 	task_loop(&a);
 	pthread_join(hb, NULL);
+	pthread_join(ep, NULL);
+	json_decref(a.endpoints);
 	agent_paths_free(a.paths);
 	curl_global_cleanup();
 	pg_info("agent", "stopped");

@@ -1,4 +1,6 @@
 /* pagodad: flags, start-up, signal handling. */
+#include "application/app_http.h"
+#include "application/application.h"
 #include "audit/audit_http.h"
 #include "auth/auth.h"
 #include "auth/auth_http.h"
@@ -48,6 +50,8 @@ static void usage(FILE *f)
 		"  --http-threads N            HTTP worker threads (default 4)\n"
 		"  --max-body BYTES            largest request body (default 8388608)\n"
 		"  --log-level LEVEL           debug, info, warn or error (default info)\n"
+		"  --upstream-debounce MS      how long a new upstream rendering must hold before\n"
+		"                              nginx is updated (default 2000)\n"
 		"  --version, --help\n");
 }
 
@@ -74,12 +78,13 @@ static const struct http_route main_routes[] = {
 
 static const struct http_route *const all_routes[] = {
 	main_routes, auth_routes, cluster_admin_routes, cluster_agent_routes, audit_routes,
-	plua_routes, nginx_routes, registry_routes, config_routes, NULL,
+	plua_routes, nginx_routes, registry_routes, config_routes, app_routes, NULL,
 };
 
 struct flags {
 	const char *listen, *data_dir, *lua_dir, *plugin_dir, *tls_cert, *tls_key;
 	long threads, max_body;
+	int64_t upstream_debounce_ms;
 	struct cluster_opts cluster;
 };
 
@@ -97,7 +102,7 @@ static bool num(const char *s, long min, long max, long *out)
 static int parse_flags(int argc, char **argv, struct flags *f)
 {
 	enum { O_LISTEN = 256, O_DATA, O_LUA, O_PLUGIN, O_CERT, O_KEY, O_HB, O_WAIT, O_GRACE,
-	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP };
+	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP, O_DEBOUNCE };
 	static const struct option opts[] = {
 		{"listen", 1, 0, O_LISTEN},	    {"data-dir", 1, 0, O_DATA},
 		{"lua-dir", 1, 0, O_LUA},	    {"plugin-dir", 1, 0, O_PLUGIN},
@@ -106,10 +111,12 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		{"lease-grace", 1, 0, O_GRACE},	    {"retry-backoff", 1, 0, O_BACKOFF},
 		{"http-threads", 1, 0, O_THREADS},  {"max-body", 1, 0, O_BODY},
 		{"log-level", 1, 0, O_LOG},	    {"version", 0, 0, O_VERSION},
-		{"help", 0, 0, O_HELP},		    {0, 0, 0, 0},
+		{"help", 0, 0, O_HELP},		    {"upstream-debounce", 1, 0, O_DEBOUNCE},
+		{0, 0, 0, 0},
 	};
 	cluster_opts_default(&f->cluster);
 	f->threads = 4;
+	f->upstream_debounce_ms = 2000;
 	f->max_body = 8 << 20;
 	int c;
 	long v;
@@ -155,6 +162,11 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 			else if (strcmp(optarg, "warn") == 0) pg_log_set_level(PG_LOG_WARN);
 			else if (strcmp(optarg, "error") == 0) pg_log_set_level(PG_LOG_ERROR);
 			else goto bad;
+			break;
+		case O_DEBOUNCE:
+			if (!num(optarg, 0, 600000, &v))
+				goto bad;
+			f->upstream_debounce_ms = v;
 			break;
 		case O_VERSION: printf("pagodad %s\n", PAGODA_VERSION); return 1;
 		case O_HELP: usage(stdout); return 1;
@@ -239,7 +251,9 @@ int main(int argc, char **argv)
 	    cluster_new(app.store, &f.cluster, &app.cluster, &err) != 0 ||
 	    plua_new(&lopts, &app.lua, &err) != 0 ||
 	    registry_new(app.store, app.cluster, &app.registry, &err) != 0 ||
-	    config_new(app.store, app.lua, app.cluster, &key, &app.config, &err) != 0) {
+	    config_new(app.store, app.lua, app.cluster, &key, &app.config, &err) != 0 ||
+	    app_new(app.store, app.cluster, app.registry, app.config, app.lua, f.upstream_debounce_ms,
+		    &app.application, &err) != 0) {
 		explicit_bzero(&key, sizeof(key));
 		fprintf(stderr, "pagodad: %s\n", err.message);
 		goto out;
@@ -281,6 +295,7 @@ out:
 		usleep(200 * 1000); /* let answered long polls leave */
 		http_server_stop(srv);
 	}
+	app_free(app.application);
 	config_free(app.config);
 	cluster_free(app.cluster);
 	registry_free(app.registry);

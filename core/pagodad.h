@@ -7,6 +7,7 @@ struct cluster;
 struct plua;
 struct registry;
 struct config;
+struct app;
 
 struct pagodad {
 	struct store *store;
@@ -14,6 +15,7 @@ struct pagodad {
 	struct plua *lua;
 	struct registry *registry;
 	struct config *config;
+	struct app *application;
 	const char *data_dir;
 };
 

@@ -36,6 +36,12 @@ void cluster_free(struct cluster *cl);
 
 /* A node as the admin API shows it (new reference). */
 int cluster_node_get(struct cluster *cl, int64_t id, json_t **out, struct pg_err *err);
+/* Every node matching selector (NULL: all) as the admin API shows them. */
+int cluster_nodes_select(struct cluster *cl, const char *selector, json_t **nodes,
+			 struct pg_err *err);
+/* Cancels a pending or running task (audited as call). */
+int cluster_task_cancel(struct cluster *cl, const struct pg_call *call, int64_t id,
+			struct pg_err *err);
 /* A node's registered address (ip is at least 46 bytes). */
 int cluster_node_ip(struct cluster *cl, int64_t node_id, char *ip, size_t len, struct pg_err *err);
 

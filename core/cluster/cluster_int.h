@@ -78,8 +78,6 @@ int cluster_task_claim(struct cluster *cl, int64_t node_id, int64_t max, json_t 
 		       json_t *tasks, struct pg_err *err);
 int cluster_task_report(struct cluster *cl, const struct pg_call *call, int64_t node_id,
 			json_t *report, json_t **out, struct pg_err *err);
-int cluster_task_cancel(struct cluster *cl, const struct pg_call *call, int64_t id,
-			struct pg_err *err);
 
 /* Node DAO (cluster_node_store.c). */
 #define NODE_VIEW_COLS \

@@ -224,6 +224,25 @@ int cluster_node_ip(struct cluster *cl, int64_t node_id, char *ip, size_t len, s
 	return rc;
 }
 
+int cluster_nodes_select(struct cluster *cl, const char *selector, json_t **nodes,
+			 struct pg_err *err)
+{
+	struct cluster_selector *sel = NULL;
+	int rc = selector ? cluster_selector_parse(selector, &sel, err) : 0;
+	*nodes = json_array();
+	int64_t cursor = 0, next = 0;
+	do {
+		rc = rc ? rc : cluster_node_list(cl, cursor, 1000, NULL, sel, *nodes, &next, err);
+		cursor = next;
+	} while (rc == 0 && next);
+	cluster_selector_free(sel);
+	if (rc != 0) {
+		json_decref(*nodes);
+		*nodes = NULL;
+	}
+	return rc;
+}
+
 static void tell_status(struct cluster *cl, int64_t node_id, bool online)
 {
 	if (cl->opts.on_node_status)

@@ -102,8 +102,9 @@ static int check_enum(json_t *obj, const char *key, bool required, const char *c
 static int v_apply_config_files(json_t *p, struct pg_err *err)
 {
 	static const char *const top[] = {"files", NULL};
-	static const char *const fields[] = {"path", "content", "mode", "owner", "group", NULL};
+	static const char *const fields[] = {"path", "content", "mode", "owner", "group", "secret", NULL};
 	json_t *files = NULL;
+	bool secret;
 	int rc = pg_json_only(p, top, err);
 	if (rc == 0)
 		rc = pg_json_arr(p, "files", true, 256, &files, err);
@@ -120,8 +121,9 @@ static int v_apply_config_files(json_t *p, struct pg_err *err)
 		else if ((rc = pg_json_only(f, fields, err)) == 0 &&
 			 (rc = check_path(f, "path", true, NULL, err)) == 0 &&
 			 (rc = pg_json_str(f, "content", true, MAX_CONTENT, &content, err)) == 0 &&
-			 (rc = check_mode(f, "mode", err)) == 0 && (rc = check_account(f, "owner", err)) == 0)
-			rc = check_account(f, "group", err);
+			 (rc = check_mode(f, "mode", err)) == 0 && (rc = check_account(f, "owner", err)) == 0 &&
+			 (rc = check_account(f, "group", err)) == 0)
+			rc = pg_json_bool(f, "secret", false, &secret, err);
 		if (rc != 0) {
 			char prefix[32];
 			snprintf(prefix, sizeof(prefix), "files[%zu]", i);
@@ -149,15 +151,34 @@ static int v_systemd_install_unit(json_t *p, struct pg_err *err)
 	return rc;
 }
 
+/* A registry service name as the registry accepts it. */
+static bool service_name_ok(json_t *v)
+{
+	const char *s = json_string_value(v);
+	if (!s || !*s || strlen(s) > 63 || s[0] == '-' || s[0] == '.')
+		return false;
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789-._", *s))
+			return false;
+	return true;
+}
+
 static int v_systemd_control(json_t *p, struct pg_err *err)
 {
-	static const char *const fields[] = {"unitName", "action", NULL};
+	static const char *const fields[] = {"unitName", "action", "deregister", NULL};
 	static const char *const actions[] = {"start", "stop", "restart", "reload", "status", NULL};
+	json_t *dereg = NULL;
 	int rc = pg_json_only(p, fields, err);
 	if (rc == 0)
 		rc = check_unit_name(p, err);
 	if (rc == 0)
 		rc = check_enum(p, "action", true, actions, err);
+	if (rc == 0)
+		rc = pg_json_arr(p, "deregister", false, 32, &dereg, err);
+	size_t i;
+	json_t *v;
+	json_array_foreach(dereg, i, v) if (rc == 0 && !service_name_ok(v)) rc =
+		pg_err_set(err, PG_EINVAL, "deregister", "deregister[%zu] must be a service name", i);
 	return rc;
 }
 
@@ -226,7 +247,9 @@ static int v_health_probe(json_t *p, struct pg_err *err)
 {
 	static const char *const fields[] = {"kind", "unitName", "host", "port", "url",
 					     "expectStatus", "timeoutSec", "retries",
-					     "intervalSec", NULL};
+					     "intervalSec", "register", NULL};
+	static const char *const reg_fields[] = {"service", "port", "weight", "version", NULL};
+	json_t *reg = NULL;
 	static const char *const kinds[] = {"process", "tcp", "http", NULL};
 	int64_t n;
 	const char *kind = NULL, *s = NULL;
@@ -253,6 +276,21 @@ static int v_health_probe(json_t *p, struct pg_err *err)
 		rc = pg_json_int(p, "retries", false, 0, 1000, &n, err);
 	if (rc == 0)
 		rc = pg_json_int(p, "intervalSec", false, 1, 3600, &n, err);
+	if (rc == 0)
+		rc = pg_json_obj(p, "register", false, &reg, err);
+	if (rc == 0 && reg) {
+		rc = pg_json_only(reg, reg_fields, err);
+		if (rc == 0 && !service_name_ok(json_object_get(reg, "service")))
+			rc = pg_err_set(err, PG_EINVAL, "service", "service must be a registry service name");
+		if (rc == 0)
+			rc = pg_json_int(reg, "port", true, 1, 65535, &n, err);
+		if (rc == 0)
+			rc = pg_json_int(reg, "weight", false, 1, 1000, &n, err);
+		if (rc == 0)
+			rc = pg_json_str(reg, "version", false, 128, &s, err);
+		if (rc != 0)
+			pg_err_prefix_field(err, "register");
+	}
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 #define CONFIG_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/pg_call.h"
@@ -32,5 +33,10 @@ int config_validate(const char *format, const char *content, struct pg_err *err)
 int config_render(struct config *cfg, int64_t item_id, int64_t version, int64_t node_id,
 		  json_t *app, json_t *values, char **text, int64_t *used_version,
 		  struct pg_err *err);
+
+/* The version render would use (0: released, else latest) and whether the
+ * item is secret. */
+int config_resolve(struct config *cfg, int64_t item_id, int64_t version, int64_t *used,
+		   bool *secret, struct pg_err *err);
 
 #endif

@@ -542,3 +542,22 @@ int config_render(struct config *cfg, int64_t item_id, int64_t version, int64_t 
 	*used_version = version;
 	return 0;
 }
+
+int config_resolve(struct config *cfg, int64_t item_id, int64_t version, int64_t *used,
+		   bool *secret, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(cfg->store, err);
+	struct cfg_item it;
+	struct cfg_version v = {0};
+	int rc = c ? cfg_item_get(c, item_id, &it, err) : err->code;
+	if (rc == 0 && !version)
+		version = it.released ? it.released : it.latest;
+	if (rc == 0)
+		rc = cfg_version_get(c, item_id, version, &v, err);
+	cfg_version_free(&v);
+	if (rc == 0) {
+		*used = version;
+		*secret = it.secret;
+	}
+	return rc;
+}

@@ -58,7 +58,56 @@ static void site_render(struct http_req *req)
 	http_reply(req, 200, out);
 }
 
+/* POST /admin/nginx/sites/deploy {site, nodeIds} renders a site and queues
+ * RenderAndDeployNginx on each node (seed 9.5): for operators outside
+ * releases. */
+static void site_deploy(struct http_req *req)
+{
+	static const char *const fields[] = {"site", "nodeIds", NULL};
+	struct pagodad *app = req->app;
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	json_t *site = NULL, *ids = NULL, *tasks = json_array();
+	char *text = NULL, sha[65];
+	int rc = pg_json_only(req->body, fields, &err);
+	if (rc == 0)
+		rc = pg_json_obj(req->body, "site", true, &site, &err);
+	if (rc == 0)
+		rc = pg_json_arr(req->body, "nodeIds", true, 1000, &ids, &err);
+	if (rc == 0 && json_array_size(ids) == 0)
+		rc = pg_err_set(&err, PG_EINVAL, "nodeIds", "name at least one node");
+	size_t i;
+	json_t *v;
+	json_array_foreach(ids, i, v) if (rc == 0 && (!json_is_integer(v) || json_integer_value(v) < 1)) rc =
+		pg_err_set(&err, PG_EINVAL, "nodeIds", "nodeIds[%zu] must be a node id", i);
+	if (rc == 0 && (rc = nginx_site_render(app->lua, site, &text, sha, &err)) == PG_EINVAL)
+		pg_err_prefix_field(&err, "site");
+	json_array_foreach(ids, i, v) {
+		if (rc != 0)
+			break;
+		json_t *payload = json_pack("{s:O, s:s}", "siteName", json_object_get(site, "name"), "content", text);
+		struct cluster_task_spec spec = {.node_id = json_integer_value(v), .type = "RenderAndDeployNginx",
+						 .payload = payload, .max_retries = 2};
+		int64_t id = 0;
+		bool existed;
+		rc = cluster_task_queue(app->cluster, &call, &spec, &id, &existed, &err);
+		json_decref(payload);
+		if (rc == PG_ENOTFOUND)
+			pg_err_set(&err, PG_ENOTFOUND, "nodeIds", "no node %lld", (long long)json_integer_value(v));
+		if (rc == 0)
+			json_array_append_new(tasks, json_pack("{s:O, s:I}", "nodeId", v, "taskId", (json_int_t)id));
+	}
+	json_t *out = rc == 0 ? json_pack("{s:O, s:s, s:O}", "siteName", json_object_get(site, "name"), "sha256", sha,
+					  "tasks", tasks)
+			      : NULL;
+	json_decref(tasks);
+	free(text);
+	http_answer(req, rc, 202, out, &err);
+}
+
 const struct http_route nginx_routes[] = {
+	{.method = "POST", .path = "/admin/nginx/sites/deploy", .auth = HTTP_AUTH_ADMIN,
+	 .perm = "admin:nginx:deploy", .fn = site_deploy},
 	{.method = "POST", .path = "/admin/nginx/sites/render", .auth = HTTP_AUTH_ADMIN,
 	 .perm = "admin:nginx:deploy", .fn = site_render},
 	{0},

@@ -1,0 +1,141 @@
+/* SystemdInstallUnit and SystemdControl: the unit file through the confined
+ * atomic writer, then systemctl. Never with --root: the commands would act
+ * on the machine the agent runs on, not on the prefixed tree. */
+#include "agent.h"
+#include "common/pg_proc.h"
+#include "common/pg_time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Runs argv; on failure fills r->error with what and the command's stderr. */
+int agent_cmd(struct agent_result *r, int64_t timeout_ms, char *const argv[], char **out)
+{
+	char *o = NULL, *e = NULL, why[256] = "";
+	int st = pg_run(argv, NULL, timeout_ms, 16 * 1024, &o, &e, why, sizeof(why));
+	if (st != 0) {
+		const char *msg = st < 0 ? why : (e && *e ? e : (o ? o : ""));
+		snprintf(r->error, sizeof(r->error), "%s %s failed (%d): %.*s", argv[0], argv[1] ? argv[1] : "",
+			 st, 700, msg);
+		size_t n = strlen(r->error);
+		while (n && (r->error[n - 1] == '\n' || r->error[n - 1] == ' '))
+			r->error[--n] = '\0';
+	}
+	if (out)
+		*out = o;
+	else
+		free(o);
+	free(e);
+	return st;
+}
+
+bool agent_can_run_commands(struct agent *a, struct agent_result *r, const char *what)
+{
+	if (a->root && *a->root) {
+		snprintf(r->error, sizeof(r->error),
+			 "%s is not run on agents started with --root: its commands would act on this "
+			 "machine, not on the prefixed tree", what);
+		return false;
+	}
+	return true;
+}
+
+static bool systemd_running(struct agent_result *r)
+{
+	if (access("/run/systemd/system", F_OK) == 0)
+		return true;
+	snprintf(r->error, sizeof(r->error), "systemd is not running on this node");
+	return false;
+}
+
+int agent_exec_unit_install(struct agent *a, json_t *p, struct agent_result *r)
+{
+	const char *unit = json_string_value(json_object_get(p, "unitName"));
+	const char *path = json_string_value(json_object_get(p, "unitPath"));
+	json_t *content = json_object_get(p, "content");
+	char def[512], sha[65];
+	bool changed = false, enable = json_is_true(json_object_get(p, "enable"));
+	struct pg_err err = {0};
+	if (!agent_can_run_commands(a, r, "SystemdInstallUnit") || !systemd_running(r))
+		return -1;
+	if (!path) {
+		snprintf(def, sizeof(def), "/etc/systemd/system/%s", unit);
+		path = def;
+	}
+	if (agent_paths_write(a->paths, path, json_string_value(content), json_string_length(content),
+			      0644, NULL, NULL, &changed, sha, &err) != 0) {
+		snprintf(r->error, sizeof(r->error), "%.400s: %.500s", path, err.message);
+		return -1;
+	}
+	char *reload[] = {"systemctl", "daemon-reload", NULL};
+	char *en[] = {"systemctl", "enable", (char *)unit, NULL};
+	if ((changed && agent_cmd(r, 60000, reload, NULL) != 0) || (enable && agent_cmd(r, 60000, en, NULL) != 0))
+		return -1;
+	r->artifacts = json_pack("{s:s, s:s, s:b, s:b}", "path", path, "sha256", sha, "changed", changed,
+				 "enabled", enable);
+	r->ok = true;
+	return 0;
+}
+
+/* ActiveState, SubState and MainPID of a unit into obj. */
+static void unit_state(const char *unit, json_t *obj)
+{
+	char *argv[] = {"systemctl", "show", "-p", "ActiveState,SubState,MainPID,NRestarts", (char *)unit, NULL};
+	char *out = NULL, *e = NULL, why[64];
+	if (pg_run(argv, NULL, 10000, 4096, &out, &e, why, sizeof(why)) == 0 && out) {
+		for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+			char *eq = strchr(line, '=');
+			if (!eq)
+				continue;
+			*eq = '\0';
+			if (strcmp(line, "MainPID") == 0 || strcmp(line, "NRestarts") == 0)
+				json_object_set_new(obj, strcmp(line, "MainPID") == 0 ? "mainPid" : "restarts",
+						    json_integer(strtoll(eq + 1, NULL, 10)));
+			else
+				json_object_set_new(obj, strcmp(line, "ActiveState") == 0 ? "activeState" : "subState",
+						    json_string(eq + 1));
+		}
+	}
+	free(out);
+	free(e);
+}
+
+int agent_exec_unit_control(struct agent *a, json_t *p, struct agent_result *r)
+{
+	const char *unit = json_string_value(json_object_get(p, "unitName"));
+	const char *action = json_string_value(json_object_get(p, "action"));
+	if (!agent_can_run_commands(a, r, "SystemdControl") || !systemd_running(r))
+		return -1;
+	if (strcmp(action, "status") != 0) {
+		char *argv[] = {"systemctl", (char *)action, (char *)unit, NULL};
+		if (agent_cmd(r, 120000, argv, NULL) != 0)
+			return -1;
+	}
+	json_t *st = json_object();
+	/* A unit that dies right after start shows it within a moment: watch
+	 * it briefly rather than report "active" for a crash loop. */
+	bool want_active = strcmp(action, "start") == 0 || strcmp(action, "restart") == 0 ||
+			   strcmp(action, "reload") == 0;
+	int64_t until = pg_time_mono_ms() + (want_active ? 1500 : 0);
+	for (;;) {
+		json_object_clear(st);
+		unit_state(unit, st);
+		const char *as = json_string_value(json_object_get(st, "activeState"));
+		if (!want_active || pg_time_mono_ms() >= until || (as && strcmp(as, "failed") == 0))
+			break;
+		usleep(250 * 1000);
+	}
+	json_t *dereg = json_object_get(p, "deregister");
+	if (dereg)
+		agent_endpoints_forget(a, dereg);
+	r->artifacts = st;
+	const char *as = json_string_value(json_object_get(st, "activeState"));
+	if (want_active && (!as || strcmp(as, "active") != 0)) {
+		snprintf(r->error, sizeof(r->error), "%s is %s after %s", unit, as ? as : "unknown", action);
+		return -1;
+	}
+	r->ok = true;
+	return 0;
+}

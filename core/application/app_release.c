@@ -1,0 +1,364 @@
+/* Releases: which nodes, frozen artifacts (what every node should run), and
+ * the diff against the application's current release. */
+#include "application/app_int.h"
+#include "audit/audit.h"
+#include "cluster/cluster.h"
+#include "common/pg_crypto.h"
+#include "common/pg_diff.h"
+#include "common/pg_json.h"
+#include "config/config.h"
+#include "lua/plua_policy.h"
+#include "registry/registry.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+int app_targets(struct app *a, json_t *app, json_t **nodes, struct pg_err *err)
+{
+	json_t *sel = json_object_get(app, "selector");
+	const char *labels = json_string_value(json_object_get(sel, "labels"));
+	json_t *ids = json_object_get(sel, "nodes");
+	int rc = 0;
+	if (labels || !ids) {
+		rc = cluster_nodes_select(a->cluster, labels, nodes, err);
+	} else {
+		*nodes = json_array();
+	}
+	size_t i;
+	json_t *v;
+	json_array_foreach(ids, i, v) {
+		if (rc != 0)
+			break;
+		bool have = false;
+		size_t j;
+		json_t *n;
+		json_array_foreach(*nodes, j, n) have = have || json_equal(json_object_get(n, "id"), v);
+		json_t *node = NULL;
+		if (have)
+			continue;
+		rc = cluster_node_get(a->cluster, json_integer_value(v), &node, err);
+		if (rc == PG_ENOTFOUND) { /* a listed node that is gone is skipped, not fatal */
+			rc = 0;
+			continue;
+		}
+		if (rc == 0)
+			json_array_append_new(*nodes, node);
+	}
+	if (rc != 0) {
+		json_decref(*nodes);
+		*nodes = NULL;
+	}
+	return rc;
+}
+
+static const char *identifier_of(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+	for (; *s && n + 1 < len; s++)
+		buf[n++] = (char)(strchr("abcdefghijklmnopqrstuvwxyz0123456789_", *s) ? *s : '_');
+	buf[n] = '\0';
+	return buf;
+}
+
+/* One site per ingress, upstreams from the registry through upstream.lua. */
+static int render_ingress(struct app *a, json_t *ing, json_t **site, struct pg_err *err)
+{
+	const char *name = json_string_value(json_object_get(ing, "nginxSiteName"));
+	const char *strategy = json_string_value(json_object_get(ing, "upstreamStrategy"));
+	json_t *ups = json_array(), *locs = json_array(), *paths = json_object_get(ing, "paths");
+	int rc = 0;
+	size_t i;
+	json_t *p;
+	json_array_foreach(paths, i, p) {
+		const char *svc = json_string_value(json_object_get(p, "service"));
+		char up[160], id1[64], id2[64];
+		snprintf(up, sizeof(up), "%s__%s", identifier_of(name, id1, sizeof(id1)),
+			 identifier_of(svc, id2, sizeof(id2)));
+		json_array_append_new(locs, json_pack("{s:O, s:s}", "path", json_object_get(p, "path"), "upstream", up));
+		bool seen = false;
+		size_t j;
+		json_t *u;
+		json_array_foreach(ups, j, u) seen = seen || strcmp(json_string_value(json_object_get(u, "name")), up) == 0;
+		if (seen)
+			continue;
+		json_t *eps = NULL, *res = NULL;
+		int64_t index;
+		rc = registry_endpoints(a->registry, svc, false, &eps, &index, err);
+		if (rc == PG_ENOTFOUND) { /* no such service yet: nothing to proxy to */
+			rc = 0;
+			eps = json_array();
+		}
+		if (rc == 0) {
+			json_t *opts = json_pack("{s:s}", "strategy", strategy ? strategy : "B");
+			json_t *service = json_pack("{s:s}", "name", svc);
+			rc = plua_upstream_filter(a->lua, service, eps, opts, &res, err);
+			json_decref(opts);
+			json_decref(service);
+		}
+		json_decref(eps);
+		if (rc != 0)
+			break;
+		json_array_append_new(ups, json_pack("{s:s, s:O, s:O}", "name", up, "status",
+						     json_object_get(res, "status"), "servers",
+						     json_object_get(res, "servers")));
+		json_decref(res);
+	}
+	char *text = NULL, sha[65];
+	if (rc == 0) {
+		json_t *in = json_pack("{s:s, s:O, s:O, s:O}", "name", name, "domains", json_object_get(ing, "domains"),
+				       "locations", locs, "upstreams", ups);
+		const char *opt[] = {"tls", "acme", "clientMaxBodySize"};
+		for (int k = 0; k < 3; k++)
+			if (json_object_get(ing, opt[k]))
+				json_object_set(in, opt[k], json_object_get(ing, opt[k]));
+		rc = plua_render(a->lua, "nginx_site", in, &text, err);
+		json_decref(in);
+	}
+	json_decref(ups);
+	json_decref(locs);
+	if (rc != 0)
+		return rc;
+	pg_sha256_hex(text, strlen(text), sha);
+	*site = json_pack("{s:s, s:s, s:s}", "siteName", name, "content", text, "sha256", sha);
+	free(text);
+	return 0;
+}
+
+void app_sites_sha(json_t *sites, char sha[65])
+{
+	char all[8192] = "";
+	size_t i;
+	json_t *s;
+	json_array_foreach(sites, i, s) snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s\n",
+						 json_string_value(json_object_get(s, "sha256")));
+	pg_sha256_hex(all, strlen(all), sha);
+}
+
+int app_render_sites(struct app *a, json_t *ingresses, json_t **sites, char sha[65], struct pg_err *err)
+{
+	*sites = json_array();
+	size_t i;
+	json_t *ing;
+	json_array_foreach(ingresses, i, ing) {
+		json_t *site = NULL;
+		int rc = render_ingress(a, ing, &site, err);
+		if (rc != 0) {
+			json_decref(*sites);
+			return rc;
+		}
+		json_array_append_new(*sites, site);
+	}
+	app_sites_sha(*sites, sha);
+	return 0;
+}
+
+/* What every target node should run, frozen at release creation. */
+static int build_artifacts(struct app *a, json_t *app, json_t *ingresses, json_t **out, struct pg_err *err)
+{
+	const char *type = json_string_value(json_object_get(app, "type"));
+	const char *name = json_string_value(json_object_get(app, "name"));
+	json_t *art = json_pack("{s:s, s:O}", "type", type, "desiredState", json_object_get(app, "desiredState"));
+	int rc = 0;
+	if (strcmp(type, "ReverseProxy") == 0) {
+		json_t *sites = NULL;
+		char sha[65];
+		rc = app_render_sites(a, ingresses, &sites, sha, err);
+		if (rc == 0)
+			json_object_set_new(art, "sites", sites);
+	} else {
+		json_t *spec = json_object_get(app, "spec"), *unit = json_deep_copy(json_object_get(spec, "unit"));
+		char unit_name[64], *text = NULL, sha[65];
+		snprintf(unit_name, sizeof(unit_name), "%s.service", name);
+		json_object_set_new(unit, "name", json_string(unit_name));
+		rc = plua_render(a->lua, "systemd_unit", unit, &text, err);
+		json_decref(unit);
+		if (rc == 0) {
+			pg_sha256_hex(text, strlen(text), sha);
+			json_object_set_new(art, "unit", json_pack("{s:s, s:s, s:s}", "name", unit_name, "content",
+								   text, "sha256", sha));
+		}
+		free(text);
+		json_t *configs = json_array();
+		size_t i;
+		json_t *f;
+		json_array_foreach(json_object_get(spec, "configFiles"), i, f) {
+			int64_t used = 0;
+			bool secret = false;
+			if (rc == 0)
+				rc = config_resolve(a->config, json_integer_value(json_object_get(f, "configId")),
+						    json_integer_value(json_object_get(f, "version")), &used, &secret, err);
+			if (rc != 0) {
+				char pre[64];
+				snprintf(pre, sizeof(pre), "spec.configFiles[%zu]", i);
+				pg_err_prefix_field(err, pre);
+				break;
+			}
+			json_t *c = json_deep_copy(f);
+			json_object_set_new(c, "version", json_integer(used));
+			json_object_set_new(c, "secret", json_boolean(secret));
+			json_array_append_new(configs, c);
+		}
+		json_object_set_new(art, "configs", configs);
+		json_t *svc = app_service_of(app);
+		if (svc)
+			json_object_set_new(art, "service", svc);
+		if (json_object_get(spec, "listenPort"))
+			json_object_set(art, "listenPort", json_object_get(spec, "listenPort"));
+		if (json_object_get(spec, "healthCheck"))
+			json_object_set(art, "healthCheck", json_object_get(spec, "healthCheck"));
+	}
+	if (rc != 0) {
+		json_decref(art);
+		return rc;
+	}
+	*out = art;
+	return 0;
+}
+
+static void text_diff(FILE *o, const char *label, const char *a, const char *b)
+{
+	char la[200], lb[200];
+	snprintf(la, sizeof(la), "%s (current)", label);
+	snprintf(lb, sizeof(lb), "%s (release)", label);
+	char *d = pg_diff_unified(a ? a : "", b ? b : "", la, lb, 3);
+	if (d)
+		fputs(d, o);
+	free(d);
+}
+
+/* A summary and readable diff of what changes from old to new artifacts. */
+static void diff_artifacts(json_t *old, json_t *new, json_t *targets, json_t **summary, char **text)
+{
+	size_t len = 0;
+	FILE *o = open_memstream(text, &len);
+	json_t *s = json_object();
+	json_object_set_new(s, "firstRelease", json_boolean(old == NULL));
+	if (!json_equal(json_object_get(old, "desiredState"), json_object_get(new, "desiredState")))
+		json_object_set_new(s, "desiredState", json_pack("{s:O?, s:O}", "from", json_object_get(old, "desiredState"),
+								 "to", json_object_get(new, "desiredState")));
+	json_t *ou = json_object_get(old, "unit"), *nu = json_object_get(new, "unit");
+	if (nu) {
+		bool changed = !json_equal(json_object_get(ou, "sha256"), json_object_get(nu, "sha256"));
+		json_object_set_new(s, "unit", json_pack("{s:b}", "changed", changed));
+		if (changed)
+			text_diff(o, json_string_value(json_object_get(nu, "name")),
+				  json_string_value(json_object_get(ou, "content")),
+				  json_string_value(json_object_get(nu, "content")));
+	}
+	json_t *cfg = json_array();
+	size_t i, j;
+	json_t *nc, *oc;
+	json_array_foreach(json_object_get(new, "configs"), i, nc) {
+		json_t *from = NULL;
+		json_array_foreach(json_object_get(old, "configs"), j, oc) if (json_equal(json_object_get(oc, "path"), json_object_get(nc, "path"))) from =
+			oc;
+		if (!from || !json_equal(json_object_get(from, "version"), json_object_get(nc, "version")) ||
+		    !json_equal(json_object_get(from, "configId"), json_object_get(nc, "configId")))
+			json_array_append_new(cfg, json_pack("{s:O, s:O?, s:O}", "path", json_object_get(nc, "path"),
+							     "fromVersion", json_object_get(from, "version"),
+							     "toVersion", json_object_get(nc, "version")));
+	}
+	json_object_set_new(s, "configs", cfg);
+	json_t *sites = json_array();
+	json_array_foreach(json_object_get(new, "sites"), i, nc) {
+		json_t *from = NULL;
+		json_array_foreach(json_object_get(old, "sites"), j, oc) if (json_equal(json_object_get(oc, "siteName"), json_object_get(nc, "siteName"))) from =
+			oc;
+		bool changed = !from || !json_equal(json_object_get(from, "sha256"), json_object_get(nc, "sha256"));
+		json_array_append_new(sites, json_pack("{s:O, s:b}", "siteName", json_object_get(nc, "siteName"),
+						       "changed", changed));
+		if (changed)
+			text_diff(o, json_string_value(json_object_get(nc, "siteName")),
+				  json_string_value(json_object_get(json_object_get(from, "content") ? from : NULL, "content")),
+				  json_string_value(json_object_get(nc, "content")));
+	}
+	json_object_set_new(s, "sites", sites);
+	json_t *on = json_array(), *skip = json_array();
+	json_array_foreach(targets, i, nc) {
+		const char *st = json_string_value(json_object_get(nc, "status"));
+		json_array_append_new(strcmp(st, "online") == 0 ? on : skip,
+				      json_pack("{s:O, s:O, s:s}", "id", json_object_get(nc, "id"), "name",
+						json_object_get(nc, "name"), "status", st));
+	}
+	json_object_set_new(s, "nodes", json_pack("{s:o, s:o}", "targets", on, "notReady", skip));
+	fclose(o);
+	*summary = s;
+}
+
+int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id, const char *kind,
+		       int64_t rollback_of, int64_t target_release, json_t *target_nodes,
+		       const char *note, json_t **out, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(a->store, err);
+	if (!c)
+		return err->code;
+	json_t *app = NULL, *ingresses = json_array(), *art = NULL, *prev = NULL, *target = NULL,
+	       *targets = NULL, *summary = NULL;
+	char *text = NULL;
+	int rc = app_store_get(c, app_id, &app, err);
+	if (rc == 0)
+		rc = app_ingress_list(c, app_id, ingresses, err);
+	int64_t prev_id = json_integer_value(json_object_get(app, "currentReleaseId"));
+	if (rc == 0 && prev_id)
+		rc = app_release_get(c, prev_id, true, &prev, err);
+	if (rc == 0 && target_release) {
+		rc = app_release_get(c, target_release, true, &target, err);
+		if (rc == 0 && json_integer_value(json_object_get(target, "appId")) != app_id)
+			rc = pg_err_set(err, PG_EINVAL, "targetReleaseId", "release %lld is of another application",
+					(long long)target_release);
+		if (rc == 0)
+			art = json_deep_copy(json_object_get(target, "artifacts"));
+	} else if (rc == 0) {
+		rc = build_artifacts(a, app, ingresses, &art, err);
+	}
+	if (rc == 0)
+		rc = app_targets(a, app, &targets, err);
+	if (rc == 0) {
+		diff_artifacts(json_object_get(prev, "artifacts"), art, targets, &summary, &text);
+		if (target_nodes)
+			json_object_set(summary, "rollbackNodes", target_nodes);
+	}
+	int64_t id = 0, version = 0;
+	if (rc == 0 && store_begin(c, STORE_TX_WRITE, err) != 0)
+		rc = err->code;
+	else if (rc == 0) {
+		char *art_text = pg_json_dump(art), *sum_text = pg_json_dump(summary),
+		     *nodes_text = target_nodes ? pg_json_dump(target_nodes) : NULL;
+		rc = app_release_next_version(c, app_id, &version, err);
+		struct rel_in in = {.app_id = app_id, .version = version, .previous = prev_id,
+				    .rollback_of = rollback_of, .kind = kind, .status = "created",
+				    .artifacts = art_text, .diff = sum_text, .diff_text = text ? text : "",
+				    .target_nodes = nodes_text, .note = note, .trace_id = call->trace_id,
+				    .created_by = call->actor};
+		if (rc == 0)
+			rc = app_release_insert(c, &in, &id, err);
+		if (rc == 0) {
+			json_t *d = json_pack("{s:I, s:s, s:I, s:I}", "version", (json_int_t)version, "kind", kind,
+					      "previousReleaseId", (json_int_t)prev_id, "targetReleaseId",
+					      (json_int_t)target_release);
+			rc = audit_record(c, call, "release.create", "release", id, d, err);
+			json_decref(d);
+		}
+		if (rc == 0)
+			rc = store_commit(c, err);
+		if (rc != 0)
+			store_rollback(c);
+		free(art_text);
+		free(sum_text);
+		free(nodes_text);
+	}
+	if (rc == 0)
+		rc = app_release_get(c, id, true, out, err);
+	json_decref(app);
+	json_decref(ingresses);
+	json_decref(art);
+	json_decref(prev);
+	json_decref(target);
+	json_decref(targets);
+	json_decref(summary);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,478 @@
+/* Applications and ingresses: validation and storage. */
+#include "application/app_int.h"
+#include "audit/audit.h"
+#include "cluster/cluster.h"
+#include "common/pg_json.h"
+#include "lua/plua_policy.h"
+#include "registry/registry.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool app_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > 40 || n[0] == '-' || n[len - 1] == '-')
+		return false;
+	for (; *n; n++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789-", *n))
+			return false;
+	return true;
+}
+
+static int check_enum(json_t *o, const char *key, const char *const values[], const char **out,
+		      struct pg_err *err)
+{
+	const char *v = NULL;
+	int rc = pg_json_str(o, key, false, 32, &v, err);
+	if (rc != 0 || !v)
+		return rc;
+	for (int i = 0; values[i]; i++)
+		if (strcmp(v, values[i]) == 0) {
+			*out = values[i];
+			return 0;
+		}
+	return pg_err_set(err, PG_EINVAL, key, "%s is not one of the allowed values", key);
+}
+
+static int check_selector(json_t *sel, struct pg_err *err)
+{
+	static const char *const fields[] = {"labels", "nodes", NULL};
+	const char *labels = NULL;
+	json_t *nodes = NULL;
+	int rc = pg_json_only(sel, fields, err);
+	if (rc == 0)
+		rc = pg_json_str(sel, "labels", false, 1024, &labels, err);
+	if (rc == 0 && labels) {
+		struct cluster_selector *s = NULL;
+		rc = cluster_selector_parse(labels, &s, err);
+		cluster_selector_free(s);
+		if (rc != 0)
+			pg_err_set(err, PG_EINVAL, "labels", "%s", err->message);
+	}
+	if (rc == 0)
+		rc = pg_json_arr(sel, "nodes", false, 10000, &nodes, err);
+	size_t i;
+	json_t *v;
+	json_array_foreach(nodes, i, v) if (rc == 0 && (!json_is_integer(v) || json_integer_value(v) < 1)) rc =
+		pg_err_set(err, PG_EINVAL, "nodes", "nodes[%zu] must be a node id", i);
+	if (rc == 0 && !labels && !nodes)
+		rc = pg_err_set(err, PG_EINVAL, "", "give labels (a selector) or nodes (ids)");
+	if (rc != 0)
+		pg_err_prefix_field(err, "selector");
+	return rc;
+}
+
+static int check_strategy(json_t *s, struct pg_err *err)
+{
+	static const char *const fields[] = {"batchSize", "batchPercent", "canary", "maxParallel",
+					     "failureThreshold", "batchTimeoutSec",
+					     "pauseBetweenBatchesSec", "pauseAfterCanary", "upstreamStrategy", NULL};
+	int64_t n;
+	bool b;
+	const char *us = NULL;
+	int rc = pg_json_only(s, fields, err);
+	if (rc == 0)
+		rc = pg_json_int(s, "batchSize", false, 1, 100000, &n, err);
+	if (rc == 0)
+		rc = pg_json_int(s, "batchPercent", false, 1, 100, &n, err);
+	if (rc == 0 && json_is_boolean(json_object_get(s, "canary")))
+		rc = pg_json_bool(s, "canary", false, &b, err);
+	else if (rc == 0)
+		rc = pg_json_int(s, "canary", false, 0, 100000, &n, err);
+	if (rc == 0)
+		rc = pg_json_int(s, "maxParallel", false, 1, 100000, &n, err);
+	if (rc == 0)
+		rc = pg_json_int(s, "failureThreshold", false, 0, 100000, &n, err);
+	if (rc == 0)
+		rc = pg_json_int(s, "batchTimeoutSec", false, 1, 86400, &n, err);
+	if (rc == 0)
+		rc = pg_json_int(s, "pauseBetweenBatchesSec", false, 0, 86400, &n, err);
+	if (rc == 0)
+		rc = pg_json_bool(s, "pauseAfterCanary", false, &b, err);
+	if (rc == 0)
+		rc = pg_json_str(s, "upstreamStrategy", false, 1, &us, err);
+	if (rc == 0 && us && strcmp(us, "A") && strcmp(us, "B"))
+		rc = pg_err_set(err, PG_EINVAL, "upstreamStrategy", "upstreamStrategy must be A or B");
+	if (rc != 0)
+		pg_err_prefix_field(err, "strategy");
+	return rc;
+}
+
+/* The unit of a SystemdService app, rendered to prove the spec renders. */
+static int check_systemd_spec(struct app *a, const char *name, json_t *spec, struct pg_err *err)
+{
+	static const char *const fields[] = {"unit", "configFiles", "listenPort", "healthCheck", "service", NULL};
+	static const char *const file_fields[] = {"configId", "version", "path", "mode", "owner", "group", NULL};
+	json_t *unit = NULL, *files = NULL, *hc = NULL, *svc = NULL;
+	int64_t port = 0, n;
+	const char *s;
+	int rc = pg_json_only(spec, fields, err);
+	if (rc == 0)
+		rc = pg_json_obj(spec, "unit", true, &unit, err);
+	if (rc == 0) {
+		json_t *u = json_deep_copy(unit);
+		char unit_name[64], *text = NULL;
+		snprintf(unit_name, sizeof(unit_name), "%s.service", name);
+		json_object_set_new(u, "name", json_string(unit_name));
+		rc = plua_render(a->lua, "systemd_unit", u, &text, err);
+		free(text);
+		json_decref(u);
+		if (rc != 0)
+			pg_err_prefix_field(err, "unit");
+	}
+	if (rc == 0)
+		rc = pg_json_arr(spec, "configFiles", false, 64, &files, err);
+	size_t i;
+	json_t *f;
+	json_array_foreach(files, i, f) {
+		if (rc != 0)
+			break;
+		rc = json_is_object(f) ? pg_json_only(f, file_fields, err)
+				       : pg_err_set(err, PG_EINVAL, "", "must be an object");
+		if (rc == 0)
+			rc = pg_json_int(f, "configId", true, 1, INT64_MAX, &n, err);
+		if (rc == 0)
+			rc = pg_json_int(f, "version", false, 1, INT64_MAX, &n, err);
+		if (rc == 0)
+			rc = pg_json_str(f, "path", true, 4096, &s, err);
+		/* the payload checks (path, mode, owner) run again when queued */
+		json_t *probe = rc == 0 ? json_pack("{s:[{s:O, s:s, s:O?, s:O?, s:O?}]}", "files", "path",
+						    json_object_get(f, "path"), "content", "",
+						    "mode", json_object_get(f, "mode"), "owner",
+						    json_object_get(f, "owner"), "group", json_object_get(f, "group"))
+				    : NULL;
+		if (probe) {
+			rc = cluster_task_validate("ApplyConfigFiles", probe, err);
+			json_decref(probe);
+			if (rc != 0) {
+				const char *dot = strrchr(err->field, '.');
+				memmove(err->field, dot ? dot + 1 : err->field, strlen(dot ? dot + 1 : err->field) + 1);
+			}
+		}
+		if (rc != 0) {
+			char pre[48];
+			snprintf(pre, sizeof(pre), "configFiles[%zu]", i);
+			pg_err_prefix_field(err, pre);
+		}
+	}
+	if (rc == 0)
+		rc = pg_json_int(spec, "listenPort", false, 1, 65535, &port, err);
+	if (rc == 0)
+		rc = pg_json_obj(spec, "healthCheck", false, &hc, err);
+	if (rc == 0 && hc) {
+		static const char *const hc_fields[] = {"type", "path", "expectStatus", "timeoutSec", "retries",
+							"intervalSec", NULL};
+		static const char *const types[] = {"http", "tcp", "process", NULL};
+		const char *type = "tcp";
+		rc = pg_json_only(hc, hc_fields, err);
+		if (rc == 0)
+			rc = check_enum(hc, "type", types, &type, err);
+		if (rc == 0)
+			rc = pg_json_str(hc, "path", strcmp(type, "http") == 0, 1024, &s, err);
+		if (rc == 0 && strcmp(type, "http") == 0 && (s[0] != '/' || !pg_str_is_printable(s) || strchr(s, ' ')))
+			rc = pg_err_set(err, PG_EINVAL, "path", "path must be a URL path");
+		if (rc == 0)
+			rc = pg_json_int(hc, "expectStatus", false, 100, 599, &n, err);
+		if (rc == 0)
+			rc = pg_json_int(hc, "timeoutSec", false, 1, 60, &n, err);
+		if (rc == 0)
+			rc = pg_json_int(hc, "retries", false, 0, 600, &n, err);
+		if (rc == 0)
+			rc = pg_json_int(hc, "intervalSec", false, 1, 3600, &n, err);
+		if (rc == 0 && strcmp(type, "process") != 0 && !port)
+			rc = pg_err_set(err, PG_EINVAL, "type", "http and tcp checks need listenPort");
+		if (rc != 0)
+			pg_err_prefix_field(err, "healthCheck");
+	}
+	if (rc == 0)
+		rc = pg_json_obj(spec, "service", false, &svc, err);
+	if (rc == 0 && svc) {
+		static const char *const svc_fields[] = {"name", "protocol", NULL};
+		rc = pg_json_only(svc, svc_fields, err);
+		if (rc != 0)
+			pg_err_prefix_field(err, "service");
+	}
+	if (rc != 0)
+		pg_err_prefix_field(err, "spec");
+	return rc;
+}
+
+/* Merges body over base (the stored app, or defaults) and validates the
+ * result; *out is the application to store. */
+static int merge_app(struct app *a, json_t *base, json_t *body, bool create, json_t **out,
+		     struct pg_err *err)
+{
+	static const char *const fields[] = {"name", "type", "labels", "selector", "desiredState", "spec",
+					     "strategy", "rollback", "requireApproval", NULL};
+	static const char *const types[] = {"SystemdService", "ReverseProxy", NULL};
+	static const char *const states[] = {"Running", "Stopped", NULL};
+	static const char *const modes[] = {"auto", "manual", NULL};
+	int rc = pg_json_only(body, fields, err);
+	if (rc != 0)
+		return rc;
+	if (!create && (json_object_get(body, "name") || json_object_get(body, "type")))
+		return pg_err_set(err, PG_EINVAL, json_object_get(body, "name") ? "name" : "type",
+				  "the name and type of an application do not change");
+	json_t *app = json_deep_copy(base);
+	const char *k;
+	json_t *v;
+	json_object_foreach(body, k, v) json_object_set(app, k, v);
+	const char *name = NULL, *e = NULL;
+	json_t *o = NULL;
+	bool b;
+	rc = pg_json_str(app, "name", true, 40, &name, err);
+	if (rc == 0 && !app_name_ok(name))
+		rc = pg_err_set(err, PG_EINVAL, "name", "name must be 1-40 lowercase letters, digits and '-'");
+	if (rc == 0 && !json_object_get(app, "type"))
+		rc = pg_err_set(err, PG_EINVAL, "type", "type is required (SystemdService or ReverseProxy)");
+	if (rc == 0)
+		rc = check_enum(app, "type", types, &e, err);
+	if (rc == 0)
+		rc = check_enum(app, "desiredState", states, &e, err);
+	if (rc == 0)
+		rc = check_enum(app, "rollback", modes, &e, err);
+	if (rc == 0)
+		rc = pg_json_bool(app, "requireApproval", false, &b, err);
+	if (rc == 0 && (rc = pg_json_obj(app, "labels", false, &o, err)) == 0 && o)
+		rc = pg_json_string_map(o, "labels", 64, err);
+	if (rc == 0 && (rc = pg_json_obj(app, "selector", true, &o, err)) == 0)
+		rc = check_selector(o, err);
+	if (rc == 0 && (rc = pg_json_obj(app, "strategy", false, &o, err)) == 0 && o)
+		rc = check_strategy(o, err);
+	if (rc == 0)
+		rc = pg_json_obj(app, "spec", false, &o, err);
+	bool systemd = rc == 0 && strcmp(json_string_value(json_object_get(app, "type")), "SystemdService") == 0;
+	if (rc == 0 && systemd && !o)
+		rc = pg_err_set(err, PG_EINVAL, "spec", "a SystemdService needs spec.unit");
+	if (rc == 0 && systemd)
+		rc = check_systemd_spec(a, name, o, err);
+	if (rc == 0 && !systemd && o && json_object_size(o) > 0)
+		rc = pg_err_set(err, PG_EINVAL, "spec", "a ReverseProxy has no spec; it is its ingresses");
+	if (rc != 0) {
+		json_decref(app);
+		return rc;
+	}
+	static const char *const defaults[][2] = {{"desiredState", "Running"}, {"rollback", "manual"}};
+	for (int i = 0; i < 2; i++)
+		if (!json_object_get(app, defaults[i][0]))
+			json_object_set_new(app, defaults[i][0], json_string(defaults[i][1]));
+	const char *objs[] = {"labels", "spec", "strategy"};
+	for (int i = 0; i < 3; i++)
+		if (!json_object_get(app, objs[i]))
+			json_object_set_new(app, objs[i], json_object());
+	*out = app;
+	return 0;
+}
+
+/* The registry service a SystemdService app with a port provides. */
+json_t *app_service_of(json_t *app)
+{
+	json_t *spec = json_object_get(app, "spec"), *svc = json_object_get(spec, "service");
+	json_t *port = json_object_get(spec, "listenPort");
+	if (strcmp(json_string_value(json_object_get(app, "type")), "SystemdService") != 0 || !port)
+		return NULL;
+	const char *name = json_string_value(json_object_get(svc, "name"));
+	const char *proto = json_string_value(json_object_get(svc, "protocol"));
+	json_t *hc = json_object_get(spec, "healthCheck");
+	json_t *rhc = json_pack("{s:s}", "type", hc ? json_string_value(json_object_get(hc, "type")) : "tcp");
+	if (json_object_get(hc, "path"))
+		json_object_set(rhc, "path", json_object_get(hc, "path"));
+	if (json_object_get(hc, "intervalSec"))
+		json_object_set(rhc, "intervalSec", json_object_get(hc, "intervalSec"));
+	return json_pack("{s:s, s:s, s:O, s:o}", "name", name ? name : json_string_value(json_object_get(app, "name")),
+			 "protocol", proto ? proto : "http", "port", port, "healthCheck", rhc);
+}
+
+static struct store_conn *begin(struct app *a, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(a->store, err);
+	if (c && store_begin(c, STORE_TX_WRITE, err) != 0)
+		return NULL;
+	return c;
+}
+
+static int finish(struct store_conn *c, int rc, struct pg_err *err)
+{
+	if (rc == 0)
+		rc = store_commit(c, err);
+	if (rc != 0)
+		store_rollback(c);
+	return rc;
+}
+
+/* Registers (or updates) the app's service in the registry. */
+static int sync_service(struct app *a, const struct pg_call *call, json_t *app, struct pg_err *err)
+{
+	json_t *svc = app_service_of(app), *out = NULL;
+	if (!svc)
+		return 0;
+	int rc = registry_service_put(a->registry, call, svc, false, &out, err);
+	if (rc != 0)
+		pg_err_prefix_field(err, "spec.service");
+	json_decref(svc);
+	json_decref(out);
+	return rc;
+}
+
+int app_create(struct app *a, const struct pg_call *call, json_t *body, json_t **out, struct pg_err *err)
+{
+	json_t *app = NULL, *base = json_object();
+	int rc = merge_app(a, base, body, true, &app, err);
+	json_decref(base);
+	if (rc != 0)
+		return rc;
+	int64_t id = 0;
+	struct store_conn *c = begin(a, err);
+	rc = c ? app_store_insert(c, app, &id, err) : err->code;
+	if (rc == 0)
+		rc = audit_record(c, call, "app.create", "app", id, app, err);
+	if (c)
+		rc = finish(c, rc, err);
+	if (rc == 0)
+		rc = sync_service(a, call, app, err);
+	json_decref(app);
+	if (rc == 0 && (c = store_conn_get(a->store, err)))
+		rc = app_store_get(c, id, out, err);
+	return rc;
+}
+
+int app_update(struct app *a, const struct pg_call *call, int64_t id, json_t *body, json_t **out,
+	       struct pg_err *err)
+{
+	struct store_conn *c = begin(a, err);
+	if (!c)
+		return err->code;
+	json_t *base = NULL, *app = NULL;
+	int rc = app_store_get(c, id, &base, err);
+	if (rc == 0)
+		rc = merge_app(a, base, body, false, &app, err);
+	if (rc == 0)
+		rc = app_store_update(c, id, app, err);
+	if (rc == 0)
+		rc = audit_record(c, call, "app.update", "app", id, body, err);
+	rc = finish(c, rc, err);
+	if (rc == 0)
+		rc = sync_service(a, call, app, err);
+	if (rc == 0)
+		rc = app_store_get(c, id, out, err);
+	json_decref(base);
+	json_decref(app);
+	return rc;
+}
+
+int app_get(struct app *a, int64_t id, json_t **out, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(a->store, err);
+	if (!c)
+		return err->code;
+	json_t *ingresses = json_array();
+	int rc = app_store_get(c, id, out, err);
+	if (rc == 0)
+		rc = app_ingress_list(c, id, ingresses, err);
+	if (rc == 0)
+		json_object_set(*out, "ingresses", ingresses);
+	json_decref(ingresses);
+	return rc;
+}
+
+/* Validates an ingress by rendering it with no backends. */
+static int check_ingress(struct app *a, json_t *spec, const char *site, struct pg_err *err)
+{
+	static const char *const fields[] = {"domains", "paths", "tls", "upstreamStrategy",
+					     "clientMaxBodySize", "acme", NULL};
+	int rc = pg_json_only(spec, fields, err);
+	json_t *paths = NULL;
+	if (rc == 0)
+		rc = pg_json_arr(spec, "paths", true, 100, &paths, err);
+	if (rc == 0 && json_array_size(paths) == 0)
+		rc = pg_err_set(err, PG_EINVAL, "paths", "list at least one path rule");
+	const char *us = NULL;
+	if (rc == 0)
+		rc = pg_json_str(spec, "upstreamStrategy", false, 1, &us, err);
+	if (rc == 0 && us && strcmp(us, "A") && strcmp(us, "B"))
+		rc = pg_err_set(err, PG_EINVAL, "upstreamStrategy", "upstreamStrategy must be A or B");
+	json_t *ups = json_array(), *locs = json_array();
+	size_t i;
+	json_t *p;
+	json_array_foreach(paths, i, p) {
+		if (rc != 0)
+			break;
+		const char *svc = json_string_value(json_object_get(p, "service"));
+		if (!json_is_object(p) || !svc) {
+			rc = pg_err_set(err, PG_EINVAL, "paths", "paths[%zu] needs path and service", i);
+			break;
+		}
+		char up[96];
+		snprintf(up, sizeof(up), "u%zu", i);
+		json_array_append_new(ups, json_pack("{s:s, s:s, s:[]}", "name", up, "status", "unavailable", "servers"));
+		json_array_append_new(locs, json_pack("{s:O, s:s}", "path", json_object_get(p, "path"), "upstream", up));
+	}
+	if (rc == 0) {
+		json_t *site_in = json_pack("{s:s, s:O, s:o, s:o}", "name", site, "domains",
+					    json_object_get(spec, "domains"), "locations", locs, "upstreams", ups);
+		if (json_object_get(spec, "tls"))
+			json_object_set(site_in, "tls", json_object_get(spec, "tls"));
+		if (json_object_get(spec, "acme"))
+			json_object_set(site_in, "acme", json_object_get(spec, "acme"));
+		if (json_object_get(spec, "clientMaxBodySize"))
+			json_object_set(site_in, "clientMaxBodySize", json_object_get(spec, "clientMaxBodySize"));
+		char *text = NULL;
+		rc = plua_render(a->lua, "nginx_site", site_in, &text, err);
+		free(text);
+		json_decref(site_in);
+		/* the template's field names match the ingress's, but for paths */
+		if (rc != 0 && strncmp(err->field, "locations", 9) == 0) {
+			char tmp[sizeof(err->field)];
+			snprintf(tmp, sizeof(tmp), "paths%s", err->field + 9);
+			snprintf(err->field, sizeof(err->field), "%s", tmp);
+		}
+	} else {
+		json_decref(ups);
+		json_decref(locs);
+	}
+	return rc;
+}
+
+int app_ingress_put(struct app *a, const struct pg_call *call, int64_t app_id, int64_t ingress_id,
+		    json_t *spec, json_t **out, struct pg_err *err)
+{
+	struct store_conn *c = begin(a, err);
+	if (!c)
+		return err->code;
+	json_t *app = NULL, *old = NULL, *list = json_array();
+	char site[96];
+	int rc = ingress_id ? app_ingress_get(c, ingress_id, &old, err) : 0;
+	if (rc == 0 && old)
+		app_id = json_integer_value(json_object_get(old, "appId"));
+	if (rc == 0)
+		rc = app_store_get(c, app_id, &app, err);
+	if (rc == 0 && strcmp(json_string_value(json_object_get(app, "type")), "ReverseProxy") != 0)
+		rc = pg_err_set(err, PG_EPRECOND, "type", "ingresses belong to ReverseProxy applications");
+	if (rc == 0)
+		rc = app_ingress_list(c, app_id, list, err);
+	if (rc == 0) {
+		if (old)
+			snprintf(site, sizeof(site), "%s", json_string_value(json_object_get(old, "nginxSiteName")));
+		else if (json_array_size(list) == 0)
+			snprintf(site, sizeof(site), "%s", json_string_value(json_object_get(app, "name")));
+		else
+			snprintf(site, sizeof(site), "%s-%zu", json_string_value(json_object_get(app, "name")),
+				 json_array_size(list) + 1);
+		rc = check_ingress(a, spec, site, err);
+	}
+	if (rc == 0 && !ingress_id)
+		rc = app_ingress_insert(c, app_id, spec, site, &ingress_id, err);
+	else if (rc == 0)
+		rc = app_ingress_update(c, ingress_id, spec, err);
+	if (rc == 0)
+		rc = audit_record(c, call, old ? "ingress.update" : "ingress.create", "ingress", ingress_id, spec, err);
+	if (rc == 0)
+		rc = app_ingress_get(c, ingress_id, out, err);
+	json_decref(app);
+	json_decref(old);
+	json_decref(list);
+	return finish(c, rc, err);
+}

@@ -1,0 +1,28 @@
+/* application: the unifying object (seed 3): applications of type
+ * SystemdService and ReverseProxy, their ingresses, and releases that roll
+ * them out in batches through the other components' clients only. */
+#ifndef APPLICATION_H
+#define APPLICATION_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "common/pg_call.h"
+#include "common/pg_err.h"
+
+struct store;
+struct cluster;
+struct registry;
+struct config;
+struct plua;
+struct app;
+
+/* Starts the reconciler, which advances running releases from stored state
+ * (so a restart resumes them) and keeps ReverseProxy upstreams in sync with
+ * the registry. debounce_ms: how long a new upstream rendering must stay
+ * the same before it is deployed. */
+int app_new(struct store *s, struct cluster *cl, struct registry *reg, struct config *cfg,
+	    struct plua *lua, int64_t debounce_ms, struct app **out, struct pg_err *err);
+void app_free(struct app *a);
+
+#endif
