@@ -134,13 +134,17 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 		if (rc == 0)
 			deps[nd++] = json_integer_value(json_array_get(ids, json_array_size(ids) - 1));
 	}
-	/* restart only when something it depends on changed (seed 14.1) */
+	/* Restart only when something it depends on changed (seed 14.1). A
+	 * rollback always restarts: the node runs the failed release's process,
+	 * whatever the application's current release says. */
 	int64_t control = 0;
+	bool restart = strcmp(json_string_value(json_object_get(rel, "kind")), "rollback") == 0 ||
+		       configs_changed(prev_art, art);
 	if (rc == 0) {
 		snprintf(key, sizeof(key), "r%lld-n%lld-control", (long long)rid, (long long)node);
 		rc = queue(a, c, &call, node, "SystemdControl",
 			   json_pack("{s:s, s:s}", "unitName", unit_name, "action",
-				     configs_changed(prev_art, art) ? "restart" : "start"),
+				     restart ? "restart" : "start"),
 			   deps, nd, key, 120, ids, err);
 		control = json_integer_value(json_array_get(ids, json_array_size(ids) - 1));
 	}
@@ -261,6 +265,7 @@ static int plan_release(struct app *a, struct store_conn *c, json_t *rel, json_t
 	return rc;
 }
 
+/* Moves rel to status and audits it; details (may be NULL) is stolen. */
 static int set_release(struct store_conn *c, json_t *rel, const char *status, const char *error,
 		       const char *action, json_t *details, struct pg_err *err)
 {
@@ -269,14 +274,14 @@ static int set_release(struct store_conn *c, json_t *rel, const char *status, co
 	call.actor = "system";
 	int64_t rid = json_integer_value(json_object_get(rel, "id"));
 	int rc = app_release_set_status(c, rid, status, error, err);
+	json_t *d = details ? details : json_object();
 	if (rc == 0) {
-		json_t *d = details ? json_incref(details) : json_object();
 		json_object_set_new(d, "from", json_incref(json_object_get(rel, "status")));
-		if (error)
+		if (error && !json_object_get(d, "reason"))
 			json_object_set_new(d, "reason", json_string(error));
 		rc = audit_record(c, &call, action, "release", rid, d, err);
-		json_decref(d);
 	}
+	json_decref(d);
 	if (rc == 0)
 		pg_info("app", "release %lld: %s%s%s", (long long)rid, status, error ? ": " : "", error ? error : "");
 	return rc;
@@ -375,9 +380,9 @@ static int decide(struct app *a, struct store_conn *c, json_t *rel, json_t *app,
 	if (rc == 0 && strcmp(action, "continue") == 0 && idx < (int64_t)json_array_size(batches))
 		rc = app_batch_set(c, rid, idx + 1, "pending", NULL, pg_time_now_ms() + pause * 1000, err);
 	if (rc == 0 && strcmp(action, "pause") == 0)
-		rc = set_release(c, rel, "paused", reason, "release.pause", d, err);
+		rc = set_release(c, rel, "paused", reason, "release.pause", json_deep_copy(d), err);
 	if (rc == 0 && (strcmp(action, "fail") == 0 || strcmp(action, "rollback") == 0))
-		rc = set_release(c, rel, "failed", reason, "release.fail", d, err);
+		rc = set_release(c, rel, "failed", reason, "release.fail", json_deep_copy(d), err);
 	if (rc == 0 && strcmp(action, "rollback") == 0)
 		*rollback_to = json_integer_value(json_object_get(d, "targetReleaseId"));
 	json_decref(d);
@@ -554,6 +559,9 @@ static void sync_app(struct app *a, json_t *app)
 		goto out;
 	struct pg_call call = {"system:upstream-sync", NULL, NULL};
 	int rc = 0;
+	/* The key names this sync (registry state + content), not the content
+	 * alone: going back to an earlier rendering must deploy again. */
+	int64_t index = registry_index(a->registry);
 	size_t i, j;
 	json_t *n, *s, *ids = json_array();
 	json_array_foreach(nodes, i, n) {
@@ -562,8 +570,8 @@ static void sync_app(struct app *a, json_t *app)
 		int64_t node = json_integer_value(json_object_get(n, "nodeId"));
 		json_array_foreach(sites, j, s) {
 			char key[200];
-			snprintf(key, sizeof(key), "sync-a%lld-%.16s-n%lld-%s", (long long)app_id, sha, (long long)node,
-				 json_string_value(json_object_get(s, "siteName")));
+			snprintf(key, sizeof(key), "sync-a%lld-i%lld-%.16s-n%lld-%s", (long long)app_id, (long long)index,
+				 sha, (long long)node, json_string_value(json_object_get(s, "siteName")));
 			if (rc == 0)
 				rc = queue(a, c, &call, node, "RenderAndDeployNginx",
 					   json_pack("{s:O, s:O}", "siteName", json_object_get(s, "siteName"), "content",
@@ -572,7 +580,7 @@ static void sync_app(struct app *a, json_t *app)
 		}
 	}
 	if (rc == 0)
-		rc = app_site_put(c, app_id, sha, registry_index(a->registry), &err);
+		rc = app_site_put(c, app_id, sha, index, &err);
 	if (rc == 0) {
 		json_t *d = json_pack("{s:s, s:s, s:I}", "from", last, "to", sha, "tasks", (json_int_t)json_array_size(ids));
 		rc = audit_record(c, &call, "app.upstream_sync", "app", app_id, d, &err);

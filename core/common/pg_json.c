@@ -55,6 +55,7 @@ int pg_json_bool(json_t *obj, const char *key, bool required, bool *out, struct 
 int pg_json_obj(json_t *obj, const char *key, bool required, json_t **out, struct pg_err *err)
 {
 	json_t *v = json_object_get(obj, key);
+	*out = NULL;
 	if (!v || json_is_null(v))
 		return required ? missing(key, err) : 0;
 	if (!json_is_object(v))
@@ -67,6 +68,7 @@ int pg_json_arr(json_t *obj, const char *key, bool required, size_t maxlen, json
 		struct pg_err *err)
 {
 	json_t *v = json_object_get(obj, key);
+	*out = NULL;
 	if (!v || json_is_null(v))
 		return required ? missing(key, err) : 0;
 	if (!json_is_array(v))

@@ -1,6 +1,7 @@
 /* pg_json: reading request bodies with jansson, one validating getter per
- * type. Each getter leaves *out untouched when an optional key is absent and
- * names the offending key in err->field. */
+ * type, naming the offending key in err->field. When an optional key is
+ * absent, the scalar getters (str, int, bool) leave *out untouched, so it
+ * can hold a default, and the object and array getters set it to NULL. */
 #ifndef PG_JSON_H
 #define PG_JSON_H
 

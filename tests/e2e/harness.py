@@ -122,10 +122,11 @@ class Process:
 class Pagodad(Process):
     """One control plane with its own data dir and port."""
 
-    def __init__(self, tmp, *extra, heartbeat=1):
+    def __init__(self, tmp, *extra, heartbeat=1, host="127.0.0.1"):
         self.data_dir = os.path.join(tmp, "data")
+        self.host = host
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self.extra = ["--heartbeat-interval", str(heartbeat), "--lease-grace", "1",
                       "--retry-backoff", "300", "--poll-wait", "5", *extra]
         self.log_path = os.path.join(tmp, "pagodad.log")
@@ -134,7 +135,7 @@ class Pagodad(Process):
     def start(self):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [PAGODAD, "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data_dir, *self.extra],
+            [PAGODAD, "--listen", f"{self.host}:{self.port}", "--data-dir", self.data_dir, *self.extra],
             stdout=self.log, stderr=self.log)
         wait_until(self._healthy, 10, what="pagodad /healthz")
         with open(os.path.join(self.data_dir, "admin.token")) as f:

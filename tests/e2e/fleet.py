@@ -1,0 +1,142 @@
+"""Real nodes on one machine (DESIGN.md "A node on one machine"): each node
+is a network namespace on a private bridge, with its own pid/mount/uts
+namespaces where systemd runs as PID 1 with private /run, unit directory,
+nginx configuration and Pagoda directories. nginx and pagoda-agent run as
+units inside the node. Needs root. Traffic stays on the bridge the test
+made."""
+import os
+import random
+import shutil
+import subprocess
+import time
+
+from harness import PAGODA_AGENT, wait_until
+
+BOOT = """#!/bin/sh
+mount --make-rprivate /
+hostname {name}
+for d in /run /etc/systemd/system /etc/nginx/conf.d /etc/nginx/sites-enabled /var/log/nginx \\
+         /tmp /etc/pagoda /etc/ssl/pagoda /var/lib/pagoda; do
+  mkdir -p $d && mount -t tmpfs tmpfs $d
+done
+mkdir -p /run/systemd /run/lock
+exec /lib/systemd/systemd --system --unit=multi-user.target
+"""
+
+
+def sh(*args, check=True):
+    return subprocess.run(args, capture_output=True, text=True, check=check)
+
+
+class Node:
+    def __init__(self, fleet, index):
+        self.fleet = fleet
+        self.index = index
+        self.name = f"node-{chr(ord('a') + index)}"
+        self.ip = f"{fleet.prefix}.{10 + index}"
+        self.ns = f"pg{fleet.tag}{index}"
+        self.host_if = f"pgh{fleet.tag}{index}"
+        self.node_if = f"pgn{fleet.tag}{index}"
+        self.dir = os.path.join(fleet.tmp, self.name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.pid = None
+        self.boot_proc = None
+        self.info = None  # the node as pagodad created it
+
+    def up(self):
+        sh("ip", "netns", "add", self.ns)
+        sh("ip", "link", "add", self.host_if, "type", "veth", "peer", "name", self.node_if)
+        sh("ip", "link", "set", self.node_if, "netns", self.ns)
+        sh("ip", "link", "set", self.host_if, "master", self.fleet.bridge, "up")
+        sh("ip", "netns", "exec", self.ns, "ip", "addr", "add", f"{self.ip}/24", "dev", self.node_if)
+        sh("ip", "netns", "exec", self.ns, "ip", "link", "set", self.node_if, "up")
+        sh("ip", "netns", "exec", self.ns, "ip", "link", "set", "lo", "up")
+        boot = os.path.join(self.dir, "boot.sh")
+        with open(boot, "w") as f:
+            f.write(BOOT.format(name=self.name))
+        os.chmod(boot, 0o755)
+        self.boot_proc = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns, "unshare", "--pid", "--fork", "--mount", "--mount-proc",
+             "--uts", "--ipc", boot], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+
+        def systemd_pid():
+            r = sh("pgrep", "-P", str(self.boot_proc.pid), check=False)
+            return r.stdout.split()[0] if r.stdout.split() else None
+        self.pid = wait_until(systemd_pid, 15, what=f"{self.name} systemd")
+        wait_until(lambda: self.run("systemctl", "is-system-running", check=False).stdout.strip()
+                   in ("running", "degraded"), 30, what=f"{self.name} booted")
+        self.run("systemctl", "start", "nginx")
+        return self
+
+    def run(self, *cmd, check=True):
+        return sh("nsenter", "-t", self.pid, "-m", "-p", "-n", "-u", *cmd, check=check)
+
+    def start_agent(self, url, token, *extra):
+        token_file = os.path.join(self.dir, "token")
+        with open(token_file, "w") as f:
+            f.write(token + "\n")
+        os.chmod(token_file, 0o600)
+        log = os.path.join(self.dir, "agent.log")
+        self.run("systemd-run", "--unit", "pagoda-agent", "--collect",
+                 "-p", f"StandardOutput=append:{log}", "-p", f"StandardError=append:{log}",
+                 PAGODA_AGENT, "--server", url, "--node-id", str(self.info["id"]),
+                 "--token-file", token_file, "--state-dir", "/run/pagoda-agent", *extra)
+
+    def stop_agent(self, kill=False):
+        if kill:
+            self.run("systemctl", "kill", "-s", "KILL", "pagoda-agent", check=False)
+        self.run("systemctl", "stop", "pagoda-agent", check=False)
+
+    def agent_log(self):
+        try:
+            with open(os.path.join(self.dir, "agent.log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def down(self):
+        if self.pid:
+            sh("kill", "-9", str(self.pid), check=False)
+        if self.boot_proc:
+            try:
+                self.boot_proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.boot_proc.kill()
+        sh("ip", "netns", "del", self.ns, check=False)
+        sh("ip", "link", "del", self.host_if, check=False)
+
+
+class Fleet:
+    """n nodes on a bridge; the host side has the bridge address .1, where
+    pagodad listens."""
+
+    def __init__(self, tmp, n):
+        self.tmp = tmp
+        self.tag = "%04x" % random.randrange(0x10000)
+        self.prefix = f"10.77.{random.randrange(100, 250)}"
+        self.bridge = f"pgb{self.tag}"
+        self.host_ip = f"{self.prefix}.1"
+        self.nodes = [Node(self, i) for i in range(n)]
+
+    def up(self):
+        sh("ip", "link", "add", self.bridge, "type", "bridge")
+        sh("ip", "addr", "add", f"{self.host_ip}/24", "dev", self.bridge)
+        sh("ip", "link", "set", self.bridge, "up")
+        try:
+            for n in self.nodes:
+                n.up()
+        except Exception:
+            self.down()
+            raise
+        return self
+
+    def down(self):
+        for n in self.nodes:
+            n.down()
+        sh("ip", "link", "del", self.bridge, check=False)
+
+
+def fleet_supported():
+    return os.geteuid() == 0 and shutil.which("unshare") and os.path.exists("/lib/systemd/systemd") \
+        and shutil.which("nginx")

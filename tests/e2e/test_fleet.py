@@ -1,0 +1,253 @@
+"""Applications and releases on real nodes (issue 5): three network
+namespaces with systemd as PID 1, nginx and pagoda-agent each. One story,
+in order: a service on all nodes in batches of one; a reverse proxy in
+front of it; a failing release rolled back automatically while traffic keeps
+flowing; an nginx change that fails `nginx -t` and is undone; upstreams
+following backend health (and strategy B); pagodad killed mid-release."""
+import json
+import os
+import signal
+import threading
+import time
+import unittest
+import urllib.request
+
+from fleet import Fleet, fleet_supported
+from harness import Pagodad, request, wait_until
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BACKEND = os.path.join(HERE, "backend.py")
+
+
+def http_get(ip, host="app.test", path="/", timeout=3):
+    req = urllib.request.Request(f"http://{ip}{path}", headers={"Host": host})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError as e:
+        return 0, str(e)
+
+
+def shop_spec(version, fail=False):
+    env = {"VERSION": version}
+    if fail:
+        env["FAIL_HEALTH"] = "1"
+    return {"unit": {"exec": "/usr/bin/python3", "args": [BACKEND, "--port", "9000"], "environment": env},
+            "listenPort": 9000,
+            "healthCheck": {"type": "http", "path": "/healthz", "retries": 8, "intervalSec": 1}}
+
+
+@unittest.skipUnless(fleet_supported(), "needs root, unshare, systemd and nginx")
+class Fleet3(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # not under /tmp: inside a node /tmp is the node's own
+        cls.tmp = tempfile.mkdtemp(prefix="pagoda-fleet-", dir="/var/tmp")
+        cls.fleet = Fleet(cls.tmp, 3).up()
+        cls.d = Pagodad(cls.tmp, "--upstream-debounce", "1000", "--poll-wait", "5", host=cls.fleet.host_ip)
+        try:
+            cls.d.start()
+            for n in cls.fleet.nodes:
+                labels = {"role": "backend"}
+                if n.index == 0:
+                    labels["edge"] = "true"
+                n.info = cls.d.create_node(n.name, n.ip, labels)
+                n.start_agent(cls.d.url, n.info["token"])
+            for n in cls.fleet.nodes:
+                wait_until(lambda: cls.d.node(n.info["id"])["status"] == "online", 20,
+                           what=f"{n.name} online; agent log: {n.agent_log()[-500:]}")
+        except Exception:
+            cls.tearDownClass()
+            raise
+        cls.a, cls.b, cls.c = cls.fleet.nodes
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop(signal.SIGKILL)
+        cls.fleet.down()
+        print(f"\n(fleet files in {cls.tmp})")
+
+    # helpers
+    def release(self, app_id, expect="succeeded", timeout=120):
+        r = self.d.call("POST", f"/admin/apps/{app_id}/releases", {})
+        self.assertEqual(r.status, 201, r)
+        rel = r.json()
+        r = self.d.call("POST", f"/admin/releases/{rel['id']}/execute")
+        self.assertEqual(r.status, 200, r)
+        last = {}
+
+        def reached():
+            last["rel"] = self.d.call("GET", f"/admin/releases/{rel['id']}").json()
+            return last["rel"]["status"] == expect and last["rel"]
+
+        try:
+            return wait_until(reached, timeout, interval=0.5, what=f"release {rel['id']} {expect}")
+        except AssertionError:
+            self.fail(f"release never reached {expect}: " + json.dumps(last.get("rel"), indent=1)[:4000])
+
+    def endpoints(self, healthy=False):
+        q = "?healthy=true" if healthy else ""
+        return self.d.call("GET", f"/api/registry/services/shop/endpoints{q}").json()["items"]
+
+    def main_pid(self, node):
+        return node.run("systemctl", "show", "-p", "MainPID", "--value", "shop.service").stdout.strip()
+
+    def test_1_systemd_service_in_batches_of_one(self):
+        r = self.d.call("POST", "/admin/apps", {"name": "shop", "type": "SystemdService",
+                                                "selector": {"labels": "role=backend"},
+                                                "strategy": {"batchSize": 1}, "rollback": "auto",
+                                                "spec": shop_spec("v1")})
+        self.assertEqual(r.status, 201, r)
+        type(self).shop = r.json()["id"]
+        rel = self.release(self.shop)
+        self.assertEqual([len(b["nodes"]) for b in rel["batches"]], [1, 1, 1])
+        self.assertEqual([t["type"] for t in rel["nodes"][0]["tasks"]],
+                         ["SystemdInstallUnit", "SystemdControl", "HealthProbe"])
+        for n in self.fleet.nodes:
+            self.assertEqual(n.run("systemctl", "is-active", "shop.service").stdout.strip(), "active", n.name)
+            self.assertIn("NoNewPrivileges=yes", n.run("cat", "/etc/systemd/system/shop.service").stdout)
+        eps = wait_until(lambda: (e := self.endpoints(True)) and len(e) == 3 and e, 20, what="3 healthy endpoints")
+        self.assertEqual(sorted(e["ip"] for e in eps), sorted(n.ip for n in self.fleet.nodes))
+        self.assertEqual({e["version"] for e in eps}, {"r1"})
+
+    def test_2_reverse_proxy_reaches_all_backends(self):
+        r = self.d.call("POST", "/admin/apps", {"name": "edge", "type": "ReverseProxy",
+                                                "selector": {"nodes": [self.a.info["id"]]}})
+        self.assertEqual(r.status, 201, r)
+        type(self).edge = r.json()["id"]
+        r = self.d.call("POST", f"/admin/apps/{self.edge}/ingresses",
+                        {"domains": ["app.test"], "paths": [{"path": "/", "service": "shop"}],
+                         "upstreamStrategy": "B"})
+        self.assertEqual(r.status, 201, r)
+        type(self).ingress = r.json()["id"]
+        rel = self.release(self.edge)
+        self.assertIn("+upstream edge__shop {", rel["diffText"])
+        seen = set()
+        for _ in range(30):
+            code, body = http_get(self.a.ip)
+            self.assertEqual(code, 200, body)
+            seen.add(body.split()[0])
+        self.assertEqual(seen, {f"node={n.ip}" for n in self.fleet.nodes})
+
+    def test_3_failed_health_check_rolls_back_automatically(self):
+        pids = {n.name: self.main_pid(n) for n in self.fleet.nodes}
+        failures = []
+        stop = threading.Event()
+
+        def traffic():
+            while not stop.is_set():
+                code, body = http_get(self.a.ip)
+                if code != 200:
+                    failures.append((code, body))
+                time.sleep(0.05)
+
+        t = threading.Thread(target=traffic)
+        t.start()
+        try:
+            self.assertEqual(self.d.call("PUT", f"/admin/apps/{self.shop}", {"spec": shop_spec("v2", fail=True)}).status, 200)
+            rel = self.release(self.shop, expect="rolled_back", timeout=150)
+        finally:
+            stop.set()
+            t.join()
+        self.assertEqual(failures, [])
+        self.assertEqual([b["status"] for b in rel["batches"]], ["done", "pending", "pending"])
+        changed = [n for n in rel["nodes"] if n["status"] != "pending"]
+        self.assertEqual(len(changed), 1)
+        self.assertIn("health probe failed", changed[0]["error"])
+        rollbacks = [x for x in self.d.call("GET", f"/admin/apps/{self.shop}/releases").json()["items"]
+                     if x["rollbackOf"] == rel["id"]]
+        self.assertEqual(len(rollbacks), 1)
+        self.assertEqual(rollbacks[0]["status"], "succeeded")
+        self.assertEqual(self.d.call("GET", f"/admin/apps/{self.shop}").json()["currentReleaseId"], rollbacks[0]["id"])
+        # the later batches never started: their processes were never touched
+        for n in self.fleet.nodes:
+            if n.info["id"] != changed[0]["nodeId"]:
+                self.assertEqual(self.main_pid(n), pids[n.name], n.name)
+        bad = next(n for n in self.fleet.nodes if n.info["id"] == changed[0]["nodeId"])
+        self.assertIn('"VERSION=v1"', bad.run("cat", "/etc/systemd/system/shop.service").stdout)
+        wait_until(lambda: len(self.endpoints(True)) == 3, 20, what="all healthy again")
+        self.assertEqual(self.d.call("PUT", f"/admin/apps/{self.shop}", {"spec": shop_spec("v1")}).status, 200)
+        actions = [e["action"] for e in self.d.audit(targetType="release", targetId=rel["id"])]
+        for a in ["release.create", "release.execute", "release.fail", "release.rolled_back"]:
+            self.assertIn(a, actions)
+
+    def test_4_nginx_t_failure_restores_the_old_site(self):
+        before = self.a.run("cat", "/etc/nginx/conf.d/edge.conf").stdout
+        r = self.d.call("PUT", f"/admin/ingresses/{self.ingress}",
+                        {"domains": ["app.test"], "paths": [{"path": "/", "service": "shop"}],
+                         "upstreamStrategy": "B",
+                         "tls": {"enabled": True, "redirect": False, "certPath": "/etc/ssl/pagoda/missing.crt",
+                                 "keyPath": "/etc/ssl/pagoda/missing.key"}})
+        self.assertEqual(r.status, 200, r)
+        rel = self.release(self.edge, expect="failed")
+        err = rel["nodes"][0]["error"]
+        self.assertIn("nginx -t", err)
+        self.assertIn("missing.crt", err)
+        self.assertIn("was restored", err)
+        self.assertEqual(self.a.run("cat", "/etc/nginx/conf.d/edge.conf").stdout, before)
+        self.assertEqual(http_get(self.a.ip)[0], 200)
+        r = self.d.call("PUT", f"/admin/ingresses/{self.ingress}",
+                        {"domains": ["app.test"], "paths": [{"path": "/", "service": "shop"}], "upstreamStrategy": "B"})
+        self.assertEqual(r.status, 200)
+
+    def sync_tasks(self):
+        items = self.d.call("GET", f"/admin/tasks?nodeId={self.a.info['id']}&type=RenderAndDeployNginx&limit=1000").json()["items"]
+        return [t for t in items if t["createdBy"] == "system:upstream-sync"]
+
+    def test_5_upstreams_follow_backend_health(self):
+        base = len(self.sync_tasks())
+        self.c.run("systemctl", "stop", "shop.service")
+        wait_until(lambda: len(self.sync_tasks()) == base + 1, 30, what="one re-render without node-c")
+        t = wait_until(lambda: (x := self.sync_tasks()[0])["status"] == "succeeded" and x, 20, what="sync deployed")
+        conf = self.a.run("cat", "/etc/nginx/conf.d/edge.conf").stdout
+        self.assertNotIn(self.c.ip, conf)
+        self.assertIn(self.b.ip, conf)
+        seen = {http_get(self.a.ip)[1].split()[0] for _ in range(20)}
+        self.assertEqual(seen, {f"node={self.a.ip}", f"node={self.b.ip}"})
+        # an unchanged rendering queues nothing
+        time.sleep(4)
+        self.assertEqual(len(self.sync_tasks()), base + 1)
+        # all down: strategy B answers 503
+        for n in (self.a, self.b):
+            n.run("systemctl", "stop", "shop.service")
+        wait_until(lambda: http_get(self.a.ip)[0] == 503, 40, what="503 from nginx")
+        self.assertIn("return 503;", self.a.run("cat", "/etc/nginx/conf.d/edge.conf").stdout)
+        for n in self.fleet.nodes:
+            n.run("systemctl", "start", "shop.service")
+        try:
+            wait_until(lambda: {http_get(self.a.ip)[1].split()[0] for _ in range(15)} ==
+                       {f"node={n.ip}" for n in self.fleet.nodes}, 40, what="all three back")
+        except AssertionError:
+            self.fail("not all back; endpoints: %s; sync tasks: %s; conf: %s" % (
+                [(e["ip"], e["health"], e["healthNote"]) for e in self.endpoints()],
+                [(t["id"], t["status"]) for t in self.sync_tasks()[:4]],
+                self.a.run("cat", "/etc/nginx/conf.d/edge.conf").stdout[:600]))
+
+    def test_6_kill_pagodad_mid_release(self):
+        self.assertEqual(self.d.call("PUT", f"/admin/apps/{self.shop}",
+                                     {"spec": shop_spec("v3"), "strategy": {"batchSize": 1, "pauseBetweenBatchesSec": 2}}).status, 200)
+        r = self.d.call("POST", f"/admin/apps/{self.shop}/releases", {})
+        rid = r.json()["id"]
+        self.d.call("POST", f"/admin/releases/{rid}/execute")
+        wait_until(lambda: (b := self.d.call("GET", f"/admin/releases/{rid}").json()["batches"])
+                   and b[0]["status"] == "done", 60, interval=0.2, what="first batch done")
+        self.d.stop(signal.SIGKILL)
+        time.sleep(1)
+        self.d.start()
+        rel = wait_until(lambda: (x := self.d.call("GET", f"/admin/releases/{rid}").json())["status"] == "succeeded" and x,
+                         120, interval=0.5, what="release completes after restart")
+        for node in rel["nodes"]:
+            types = [t["type"] for t in node["tasks"]]
+            self.assertEqual(types, ["SystemdInstallUnit", "SystemdControl", "HealthProbe"], node)
+            units = [t for t in self.d.call("GET", f"/admin/tasks?nodeId={node['nodeId']}&type=SystemdInstallUnit&limit=1000").json()["items"]
+                     if t["idempotencyKey"] and t["idempotencyKey"].startswith(f"r{rid}-")]
+            self.assertEqual(len(units), 1, "no step repeated")
+        for n in self.fleet.nodes:
+            self.assertIn('"VERSION=v3"', n.run("cat", "/etc/systemd/system/shop.service").stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
