@@ -307,11 +307,11 @@ static void transition(struct http_req *req, const char *const from[], const cha
 		rc = app_node_list(c, id, nodes, &err);
 		size_t i, j;
 		json_t *n, *t;
-		json_array_foreach(nodes, i, n) if (strcmp(json_string_value(json_object_get(n, "status")), "running") == 0)
-			json_array_foreach(json_object_get(n, "tasks"), j, t)
-		{
-			struct pg_err ignore = {0};
-			cluster_task_cancel(a->cluster, &call, json_integer_value(t), &ignore);
+		json_array_foreach(nodes, i, n) {
+			if (strcmp(json_string_value(json_object_get(n, "status")), "running") != 0)
+				continue;
+			json_array_foreach(json_object_get(n, "tasks"), j, t) if (rc == 0) rc =
+				cluster_task_cancel_in(c, &call, json_integer_value(t), &err);
 		}
 	}
 	if (rc == 0) {

@@ -457,10 +457,8 @@ static int advance(struct app *a, int64_t rid, struct pg_err *err)
 				size_t j;
 				json_t *t;
 				struct pg_call call = {"system", json_string_value(json_object_get(rel, "traceId")), NULL};
-				json_array_foreach(json_object_get(n, "tasks"), j, t) {
-					struct pg_err ignore = {0};
-					cluster_task_cancel(a->cluster, &call, json_integer_value(t), &ignore);
-				}
+				json_array_foreach(json_object_get(n, "tasks"), j, t) if (rc == 0) rc =
+					cluster_task_cancel_in(c, &call, json_integer_value(t), err);
 			}
 			if (*out) {
 				rc = app_node_set(c, rid, node, out, NULL, *error ? error : NULL, err);

@@ -42,6 +42,10 @@ int cluster_nodes_select(struct cluster *cl, const char *selector, json_t **node
 /* Cancels a pending or running task (audited as call). */
 int cluster_task_cancel(struct cluster *cl, const struct pg_call *call, int64_t id,
 			struct pg_err *err);
+/* The same inside the caller's write transaction; a task already finished
+ * is left alone (0). */
+int cluster_task_cancel_in(struct store_conn *c, const struct pg_call *call, int64_t id,
+			   struct pg_err *err);
 /* A node's registered address (ip is at least 46 bytes). */
 int cluster_node_ip(struct cluster *cl, int64_t node_id, char *ip, size_t len, struct pg_err *err);
 

@@ -443,6 +443,16 @@ int cluster_task_cancel(struct cluster *cl, const struct pg_call *call, int64_t 
 	return rc;
 }
 
+int cluster_task_cancel_in(struct store_conn *c, const struct pg_call *call, int64_t id,
+			   struct pg_err *err)
+{
+	struct task_state s;
+	int rc = task_store_state(c, id, &s, err);
+	if (rc == 0 && is_terminal(s.status))
+		return 0;
+	return rc == 0 ? cancel_one(c, call, id, err) : rc;
+}
+
 int cluster_task_cancel_node(struct store_conn *c, const struct pg_call *call, int64_t node_id,
 			     struct pg_err *err)
 {
