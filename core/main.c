@@ -16,6 +16,8 @@
 #include "config/config_http.h"
 #include "registry/registry.h"
 #include "registry/registry_http.h"
+#include "ssl/ssl.h"
+#include "ssl/ssl_http.h"
 #include "pagodad.h"
 #include "store/store.h"
 
@@ -50,6 +52,10 @@ static void usage(FILE *f)
 		"  --http-threads N            HTTP worker threads (default 4)\n"
 		"  --max-body BYTES            largest request body (default 8388608)\n"
 		"  --log-level LEVEL           debug, info, warn or error (default info)\n"
+		"  --cert-scan MS              how often certificates due for issuance or renewal\n"
+		"                              are looked at (default 60000)\n"
+		"  --cert-retry MS             first retry after a failed issuance, doubled up to a\n"
+		"                              day (default 60000)\n"
 		"  --upstream-debounce MS      how long a new upstream rendering must hold before\n"
 		"                              nginx is updated (default 2000)\n"
 		"  --version, --help\n");
@@ -71,6 +77,20 @@ static void node_status(void *arg, int64_t node_id, bool online)
 		registry_node_status(app->registry, node_id, online);
 }
 
+/* Sealed task payloads (certificate keys) are opened at delivery with the
+ * master key. */
+static int unseal(void *arg, const char *sealed, const char *context, char **plain, struct pg_err *err)
+{
+	size_t len;
+	return pg_secret_open(arg, sealed, context, plain, &len, err);
+}
+
+static bool cert_in_use(void *arg, int64_t id, char *by, size_t len)
+{
+	struct pagodad *app = arg;
+	return app->application && app_certificate_in_use(app->application, id, by, len);
+}
+
 static const struct http_route main_routes[] = {
 	{.method = "GET", .path = "/healthz", .auth = HTTP_AUTH_NONE, .fn = health},
 	{0},
@@ -78,13 +98,13 @@ static const struct http_route main_routes[] = {
 
 static const struct http_route *const all_routes[] = {
 	main_routes, auth_routes, cluster_admin_routes, cluster_agent_routes, audit_routes,
-	plua_routes, nginx_routes, registry_routes, config_routes, app_routes, NULL,
+	plua_routes, nginx_routes, registry_routes, config_routes, app_routes, ssl_routes, NULL,
 };
 
 struct flags {
 	const char *listen, *data_dir, *lua_dir, *plugin_dir, *tls_cert, *tls_key;
 	long threads, max_body;
-	int64_t upstream_debounce_ms;
+	int64_t upstream_debounce_ms, cert_scan_ms, cert_retry_ms;
 	struct cluster_opts cluster;
 };
 
@@ -102,7 +122,7 @@ static bool num(const char *s, long min, long max, long *out)
 static int parse_flags(int argc, char **argv, struct flags *f)
 {
 	enum { O_LISTEN = 256, O_DATA, O_LUA, O_PLUGIN, O_CERT, O_KEY, O_HB, O_WAIT, O_GRACE,
-	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP, O_DEBOUNCE };
+	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP, O_DEBOUNCE, O_CSCAN, O_CRETRY };
 	static const struct option opts[] = {
 		{"listen", 1, 0, O_LISTEN},	    {"data-dir", 1, 0, O_DATA},
 		{"lua-dir", 1, 0, O_LUA},	    {"plugin-dir", 1, 0, O_PLUGIN},
@@ -112,11 +132,14 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		{"http-threads", 1, 0, O_THREADS},  {"max-body", 1, 0, O_BODY},
 		{"log-level", 1, 0, O_LOG},	    {"version", 0, 0, O_VERSION},
 		{"help", 0, 0, O_HELP},		    {"upstream-debounce", 1, 0, O_DEBOUNCE},
+		{"cert-scan", 1, 0, O_CSCAN},	    {"cert-retry", 1, 0, O_CRETRY},
 		{0, 0, 0, 0},
 	};
 	cluster_opts_default(&f->cluster);
 	f->threads = 4;
 	f->upstream_debounce_ms = 2000;
+	f->cert_scan_ms = 60000;
+	f->cert_retry_ms = 60000;
 	f->max_body = 8 << 20;
 	int c;
 	long v;
@@ -167,6 +190,16 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 			if (!num(optarg, 0, 600000, &v))
 				goto bad;
 			f->upstream_debounce_ms = v;
+			break;
+		case O_CSCAN:
+			if (!num(optarg, 100, 86400000, &v))
+				goto bad;
+			f->cert_scan_ms = v;
+			break;
+		case O_CRETRY:
+			if (!num(optarg, 100, 86400000, &v))
+				goto bad;
+			f->cert_retry_ms = v;
 			break;
 		case O_VERSION: printf("pagodad %s\n", PAGODA_VERSION); return 1;
 		case O_HELP: usage(stdout); return 1;
@@ -247,18 +280,21 @@ int main(int argc, char **argv)
 	struct pg_secret_key key;
 	f.cluster.on_node_status = node_status;
 	f.cluster.on_node_status_arg = &app;
+	f.cluster.unseal = unseal;
+	f.cluster.unseal_arg = &key;
+	struct ssl_opts sopts = {.scan_ms = f.cert_scan_ms, .retry_base_ms = f.cert_retry_ms,
+				 .in_use = cert_in_use, .in_use_arg = &app};
 	if (pg_secret_key_load(f.data_dir, &key, &err) != 0 || auth_bootstrap(app.store, path, &err) != 0 ||
 	    cluster_new(app.store, &f.cluster, &app.cluster, &err) != 0 ||
 	    plua_new(&lopts, &app.lua, &err) != 0 ||
 	    registry_new(app.store, app.cluster, &app.registry, &err) != 0 ||
 	    config_new(app.store, app.lua, app.cluster, &key, &app.config, &err) != 0 ||
 	    app_new(app.store, app.cluster, app.registry, app.config, app.lua, f.upstream_debounce_ms,
-		    &app.application, &err) != 0) {
-		explicit_bzero(&key, sizeof(key));
+		    &app.application, &err) != 0 ||
+	    ssl_new(app.store, &key, app.lua, app.cluster, &sopts, &app.ssl, &err) != 0) {
 		fprintf(stderr, "pagodad: %s\n", err.message);
 		goto out;
 	}
-	explicit_bzero(&key, sizeof(key));
 	struct http_server_opts hopts = {
 		.listen = f.listen,
 		.tls_cert_file = f.tls_cert,
@@ -295,11 +331,13 @@ out:
 		usleep(200 * 1000); /* let answered long polls leave */
 		http_server_stop(srv);
 	}
+	ssl_free(app.ssl);
 	app_free(app.application);
 	config_free(app.config);
 	cluster_free(app.cluster);
 	registry_free(app.registry);
 	plua_free(app.lua);
 	store_free(app.store);
+	explicit_bzero(&key, sizeof(key));
 	return status;
 }

@@ -8,6 +8,8 @@ struct plua;
 struct registry;
 struct config;
 struct app;
+struct ssl;
+
 
 struct pagodad {
 	struct store *store;
@@ -16,6 +18,7 @@ struct pagodad {
 	struct registry *registry;
 	struct config *config;
 	struct app *application;
+	struct ssl *ssl;
 	const char *data_dir;
 };
 

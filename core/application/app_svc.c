@@ -476,3 +476,27 @@ int app_ingress_put(struct app *a, const struct pg_call *call, int64_t app_id, i
 	json_decref(list);
 	return finish(c, rc, err);
 }
+
+bool app_certificate_in_use(struct app *a, int64_t cert_id, char *by, size_t len)
+{
+	struct pg_err err = {0};
+	struct store_conn *c = store_conn_get(a->store, &err);
+	json_t *apps = json_array();
+	bool used = false;
+	if (c && app_store_list(c, 0, 100000, apps, &err) == 0) {
+		size_t i, j;
+		json_t *app, *ing;
+		json_array_foreach(apps, i, app) {
+			json_t *ings = json_array();
+			app_ingress_list(c, json_integer_value(json_object_get(app, "id")), ings, &err);
+			json_array_foreach(ings, j, ing) if (!used && json_integer_value(json_object_get(json_object_get(ing, "tls"), "certificateId")) == cert_id) {
+				used = true;
+				snprintf(by, len, "ingress %lld of application %s", (long long)json_integer_value(json_object_get(ing, "id")),
+					 json_string_value(json_object_get(app, "name")));
+			}
+			json_decref(ings);
+		}
+	}
+	json_decref(apps);
+	return used;
+}

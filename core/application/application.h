@@ -5,6 +5,8 @@
 #define APPLICATION_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/pg_call.h"
@@ -24,5 +26,8 @@ struct app;
 int app_new(struct store *s, struct cluster *cl, struct registry *reg, struct config *cfg,
 	    struct plua *lua, int64_t debounce_ms, struct app **out, struct pg_err *err);
 void app_free(struct app *a);
+
+/* Whether an ingress refers to certificate id; by names it. */
+bool app_certificate_in_use(struct app *a, int64_t cert_id, char *by, size_t len);
 
 #endif

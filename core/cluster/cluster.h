@@ -24,6 +24,10 @@ struct cluster_opts {
 	/* Told after a node's online/offline change is stored (optional). */
 	void (*on_node_status)(void *arg, int64_t node_id, bool online);
 	void *on_node_status_arg;
+	/* Opens a sealed payload value at delivery (keyPemSealed + sealContext
+	 * of DeployCertificate): secrets stay sealed in the task table. */
+	int (*unseal)(void *arg, const char *sealed, const char *context, char **plain, struct pg_err *err);
+	void *unseal_arg;
 };
 
 void cluster_opts_default(struct cluster_opts *o);

@@ -119,6 +119,8 @@ static void redact(const char *type, json_t *payload)
 {
 	if (strcmp(type, "DeployCertificate") == 0 && json_object_get(payload, "keyPem"))
 		json_object_set_new(payload, "keyPem", json_string("<redacted>"));
+	if (strcmp(type, "DeployCertificate") == 0 && json_object_get(payload, "keyPemSealed"))
+		json_object_set_new(payload, "keyPemSealed", json_string("<sealed>"));
 	size_t i;
 	json_t *f;
 	if (strcmp(type, "ApplyConfigFiles") == 0)

@@ -235,6 +235,22 @@ int cluster_task_claim(struct cluster *cl, int64_t node_id, int64_t max, json_t 
 			rc = task_store_deliver(c, id, !again, now, lease_until(cl, now, s.timeout_sec), err);
 		if (rc == 0)
 			rc = task_store_delivery(c, id, &t, err);
+		json_t *pl = json_object_get(t, "payload");
+		const char *sealed = json_string_value(json_object_get(pl, "keyPemSealed"));
+		if (rc == 0 && sealed) {
+			char *plain = NULL;
+			rc = cl->opts.unseal ? cl->opts.unseal(cl->opts.unseal_arg, sealed,
+							       json_string_value(json_object_get(pl, "sealContext")),
+							       &plain, err)
+					     : pg_err_set(err, PG_EINTERNAL, "", "no way to open sealed payloads");
+			if (rc == 0) {
+				json_object_set_new(pl, "keyPem", json_string(plain));
+				json_object_del(pl, "keyPemSealed");
+				json_object_del(pl, "sealContext");
+				explicit_bzero(plain, strlen(plain));
+				free(plain);
+			}
+		}
 		if (rc == 0) {
 			json_t *d = json_pack("{s:I, s:b}", "attempt",
 					      (json_int_t)(again ? s.attempt : s.attempt + 1),

@@ -216,7 +216,7 @@ static int v_nginx(json_t *p, struct pg_err *err)
 static int v_certificate(json_t *p, struct pg_err *err)
 {
 	static const char *const fields[] = {"certPath", "keyPath", "certPem", "keyPem", "owner",
-					     "group", "certMode", "reload", NULL};
+					     "group", "certMode", "reload", "keyPemSealed", "sealContext", NULL};
 	const char *cert, *key;
 	bool reload;
 	int rc = pg_json_only(p, fields, err);
@@ -228,9 +228,13 @@ static int v_certificate(json_t *p, struct pg_err *err)
 		rc = pg_json_str(p, "certPem", true, 1u << 20, &cert, err);
 	if (rc == 0 && !strstr(cert, "-----BEGIN CERTIFICATE-----"))
 		rc = pg_err_set(err, PG_EINVAL, "certPem", "certPem must hold a PEM certificate");
-	if (rc == 0)
+	/* The key comes plain, or sealed by pagodad (opened only on delivery). */
+	bool sealed = json_is_string(json_object_get(p, "keyPemSealed"));
+	if (rc == 0 && sealed)
+		rc = pg_json_str(p, "sealContext", true, 128, &key, err);
+	if (rc == 0 && !sealed)
 		rc = pg_json_str(p, "keyPem", true, 1u << 20, &key, err);
-	if (rc == 0 && !strstr(key, "PRIVATE KEY-----"))
+	if (rc == 0 && !sealed && !strstr(key, "PRIVATE KEY-----"))
 		rc = pg_err_set(err, PG_EINVAL, "keyPem", "keyPem must hold a PEM private key");
 	if (rc == 0)
 		rc = check_account(p, "owner", err);

@@ -68,6 +68,8 @@ struct pg_call http_call(const struct http_req *req);
 
 /* Answers with status and body (stolen; NULL for an empty body). */
 void http_reply(struct http_req *req, int status, json_t *body);
+/* Answers a text body (copied) with its content type. */
+void http_reply_text(struct http_req *req, int status, const char *text, const char *content_type);
 /* Adds a response header (at most 4; name and value up to 95 bytes). */
 void http_reply_header(struct http_req *req, const char *name, const char *value);
 

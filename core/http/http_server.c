@@ -46,6 +46,15 @@ void http_reply_err(struct http_req *req, const struct pg_err *err)
 	http_reply(req, pg_err_http_status(err->code), json_pack("{s:o}", "error", e));
 }
 
+void http_reply_text(struct http_req *req, int status, const char *text, const char *content_type)
+{
+	free(req->reply_text);
+	req->reply_text = strdup(text);
+	req->status = status;
+	req->answered = true;
+	http_reply_header(req, "Content-Type", content_type);
+}
+
 void http_reply_header(struct http_req *req, const char *name, const char *value)
 {
 	if (req->nheaders == 4)
@@ -201,7 +210,10 @@ static enum MHD_Result send_reply(struct http_req *req)
 		MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
-	if (len)
+	bool typed = false;
+	for (int i = 0; i < req->nheaders; i++)
+		typed = typed || strcmp(req->headers[i][0], "Content-Type") == 0;
+	if (len && !typed)
 		MHD_add_response_header(resp, "Content-Type", "application/json");
 	MHD_add_response_header(resp, "X-Trace-Id", req->trace_id);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");

@@ -73,6 +73,7 @@ class Node:
         return sh("nsenter", "-t", self.pid, "-m", "-p", "-n", "-u", *cmd, check=check)
 
     def start_agent(self, url, token, *extra):
+        agent = self.fleet.visible(PAGODA_AGENT)
         token_file = os.path.join(self.dir, "token")
         with open(token_file, "w") as f:
             f.write(token + "\n")
@@ -80,7 +81,7 @@ class Node:
         log = os.path.join(self.dir, "agent.log")
         self.run("systemd-run", "--unit", "pagoda-agent", "--collect",
                  "-p", f"StandardOutput=append:{log}", "-p", f"StandardError=append:{log}",
-                 PAGODA_AGENT, "--server", url, "--node-id", str(self.info["id"]),
+                 agent, "--server", url, "--node-id", str(self.info["id"]),
                  "--token-file", token_file, "--state-dir", "/run/pagoda-agent", *extra)
 
     def stop_agent(self, kill=False):
@@ -118,6 +119,17 @@ class Fleet:
         self.bridge = f"pgb{self.tag}"
         self.host_ip = f"{self.prefix}.1"
         self.nodes = [Node(self, i) for i in range(n)]
+        self.shared = f"/var/lib/pagoda-tests/{self.tag}"
+
+    def visible(self, path):
+        """A copy of path that nodes and their units can see: a node's /tmp
+        is its own, units get a private /tmp and /var/tmp (PrivateTmp), and
+        a checkout may live under the host's /tmp."""
+        dest = os.path.join(self.shared, os.path.basename(path))
+        if not os.path.exists(dest):
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            shutil.copy2(path, dest)
+        return dest
 
     def up(self):
         sh("ip", "link", "add", self.bridge, "type", "bridge")
@@ -135,6 +147,7 @@ class Fleet:
         for n in self.nodes:
             n.down()
         sh("ip", "link", "del", self.bridge, check=False)
+        shutil.rmtree(self.shared, ignore_errors=True)
 
 
 def fleet_supported():

@@ -35,7 +35,7 @@ def shop_spec(version, fail=False):
     env = {"VERSION": version}
     if fail:
         env["FAIL_HEALTH"] = "1"
-    return {"unit": {"exec": "/usr/bin/python3", "args": [BACKEND, "--port", "9000"], "environment": env},
+    return {"unit": {"exec": "/usr/bin/python3", "args": [Fleet3.backend, "--port", "9000"], "environment": env},
             "listenPort": 9000,
             "healthCheck": {"type": "http", "path": "/healthz", "retries": 8, "intervalSec": 1}}
 
@@ -47,6 +47,7 @@ class Fleet3(unittest.TestCase):
         # not under /tmp: inside a node /tmp is the node's own
         cls.tmp = tempfile.mkdtemp(prefix="pagoda-fleet-", dir="/var/tmp")
         cls.fleet = Fleet(cls.tmp, 3).up()
+        cls.backend = cls.fleet.visible(BACKEND)
         cls.d = Pagodad(cls.tmp, "--upstream-debounce", "1000", "--poll-wait", "5", host=cls.fleet.host_ip)
         try:
             cls.d.start()

@@ -1,0 +1,39 @@
+/* ssl: the certificate center (seed 7.5, 9.4, 16). pagodad does ACME;
+ * agents only store files and reload. Certificates have versions (each
+ * issuance, renewal or import is one); private keys are sealed with the
+ * master key and never leave the store except inside DeployCertificate
+ * tasks. */
+#ifndef SSL_H
+#define SSL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/pg_err.h"
+#include "common/pg_secret.h"
+
+struct store;
+struct plua;
+struct cluster;
+struct ssl;
+
+struct ssl_opts {
+	int64_t scan_ms;          /* how often due certificates are looked at */
+	int64_t retry_base_ms;    /* first retry after a failure, doubled, capped at a day */
+	/* Whether an ingress uses a certificate (by names what), for delete. */
+	bool (*in_use)(void *arg, int64_t cert_id, char *by, size_t len);
+	void *in_use_arg;
+};
+
+int ssl_new(struct store *s, const struct pg_secret_key *key, struct plua *lua, struct cluster *cl,
+	    const struct ssl_opts *o, struct ssl **out, struct pg_err *err);
+void ssl_free(struct ssl *ssl);
+
+/* When a certificate of lifetime (not_before..not_after, ms) is due for
+ * renewal: the start of its last third or 30 days before it ends, whichever
+ * comes first, but never within the first half of its life (a short-lived
+ * certificate would otherwise renew in a loop). */
+int64_t ssl_renew_at(int64_t not_before, int64_t not_after);
+
+#endif

@@ -1,0 +1,77 @@
+/* Private to ssl/. */
+#ifndef SSL_INT_H
+#define SSL_INT_H
+
+#include <pthread.h>
+
+#include "common/pg_call.h"
+#include "ssl/ssl.h"
+
+struct store_conn;
+
+struct ssl {
+	struct store *store;
+	struct pg_secret_key key;
+	struct plua *lua;
+	struct cluster *cluster;
+	struct ssl_opts opts;
+	pthread_t worker;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stopping, started;
+};
+
+/* What a certificate PEM says (ssl_x509.c). */
+struct ssl_cert_info {
+	char serial[128], fingerprint[65], issuer[512], key_type[16];
+	int64_t not_before, not_after;
+	json_t *sans; /* owned */
+};
+/* Reads the leaf (first) certificate of pem. */
+int ssl_cert_parse(const char *pem, struct ssl_cert_info *out, struct pg_err *err);
+void ssl_cert_info_free(struct ssl_cert_info *i);
+/* Checks that key_pem belongs to the leaf of cert_pem and that the leaf
+ * verifies up the chain in cert_pem (+ chain_pem) to its last certificate
+ * or a system root. */
+int ssl_cert_check(const char *cert_pem, const char *key_pem, struct pg_err *err);
+
+/* DAO (ssl_store.c). */
+int ssl_store_insert(struct store_conn *c, const char *name, json_t *domains, const char *source,
+		     const char *status, json_t *request, int64_t *id, struct pg_err *err);
+int ssl_store_get(struct store_conn *c, int64_t id, json_t **out, struct pg_err *err);
+int ssl_store_list(struct store_conn *c, json_t *items, struct pg_err *err);
+int ssl_store_delete(struct store_conn *c, int64_t id, struct pg_err *err);
+/* Outcome of an attempt: status, and failures/next attempt/error. */
+int ssl_store_attempt(struct store_conn *c, int64_t id, const char *status, int64_t version,
+		      int64_t failures, int64_t next_at, bool due, const char *error, json_t *problem,
+		      struct pg_err *err);
+int ssl_store_set_deploy(struct store_conn *c, int64_t id, json_t *deploy, struct pg_err *err);
+int ssl_store_due(struct store_conn *c, int64_t now, json_t *ids, struct pg_err *err);
+int ssl_store_mark_due(struct store_conn *c, int64_t id, struct pg_err *err);
+int ssl_version_insert(struct store_conn *c, int64_t cert, int64_t version, const char *chain,
+		       const char *key_sealed, const struct ssl_cert_info *i, struct pg_err *err);
+int ssl_version_list(struct store_conn *c, int64_t cert, json_t *items, struct pg_err *err);
+/* The chain and sealed key of a version (owned). */
+int ssl_version_material(struct store_conn *c, int64_t cert, int64_t version, char **chain,
+			 char **key_sealed, struct pg_err *err);
+/* Valid certificates whose current version is inside its renewal window. */
+int ssl_store_renewable(struct store_conn *c, int64_t now, json_t *ids, struct pg_err *err);
+int ssl_account_get(struct store_conn *c, const char *dir, const char *email, int64_t *id,
+		    char **key_sealed, char **kid, struct pg_err *err);
+int ssl_account_put(struct store_conn *c, const char *dir, const char *email, const char *key_sealed,
+		    const char *kid, struct pg_err *err);
+int ssl_challenge_put(struct store_conn *c, const char *token, const char *key_auth, int64_t expires,
+		      struct pg_err *err);
+int ssl_challenge_get(struct store_conn *c, const char *token, int64_t now, char **key_auth,
+		      struct pg_err *err);
+
+/* Service (ssl_svc.c), for the controller. */
+int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t **out, struct pg_err *err);
+int ssl_import(struct ssl *s, const struct pg_call *call, json_t *body, json_t **out, struct pg_err *err);
+int ssl_deploy(struct ssl *s, const struct pg_call *call, int64_t id, json_t *body, json_t **out,
+	       struct pg_err *err);
+int ssl_renew_now(struct ssl *s, const struct pg_call *call, int64_t id, struct pg_err *err);
+int ssl_delete(struct ssl *s, const struct pg_call *call, int64_t id, struct pg_err *err);
+void ssl_kick(struct ssl *s);
+
+#endif

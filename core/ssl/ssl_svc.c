@@ -1,0 +1,578 @@
+/* Certificates: requests, the issuing worker (issuance, renewal, backoff),
+ * import, deploy. */
+#include "audit/audit.h"
+#include "cluster/cluster.h"
+#include "common/pg_json.h"
+#include "common/pg_log.h"
+#include "common/pg_time.h"
+#include "lua/plua.h"
+#include "ssl/ssl_acme.h"
+#include "ssl/ssl_int.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DAY_MS 86400000LL
+
+static const struct pg_call system_call = {"system:certificates", NULL, NULL};
+
+int64_t ssl_renew_at(int64_t not_before, int64_t not_after)
+{
+	int64_t life = not_after - not_before, third = not_after - life / 3, month = not_after - 30 * DAY_MS;
+	int64_t at = third < month ? third : month, half = not_before + life / 2;
+	return at > half ? at : half;
+}
+
+static bool domain_ok(const char *d)
+{
+	const char *s = strncmp(d, "*.", 2) == 0 ? d + 2 : d;
+	size_t n = strlen(s);
+	if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-' || s[n - 1] == '.' || strstr(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789-.", *s))
+			return false;
+	return true;
+}
+
+static void free_secret(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t **out, struct pg_err *err)
+{
+	static const char *const fields[] = {"name", "domains", "challenge", "dns", "issuer", "keyType", NULL};
+	static const char *const issuer_fields[] = {"directoryUrl", "preset", "caFile", "email", NULL};
+	static const char *const dns_fields[] = {"plugin", "config", "propagationSec", NULL};
+	const char *name = NULL, *challenge = "http-01", *key_type = "ec256", *dir = NULL, *preset = NULL,
+		   *ca = NULL, *email = NULL, *plugin = NULL;
+	json_t *domains = NULL, *issuer = NULL, *dns = NULL, *cfg = NULL;
+	int64_t prop = 0;
+	int rc = pg_json_only(body, fields, err);
+	if (rc == 0)
+		rc = pg_json_arr(body, "domains", true, 100, &domains, err);
+	if (rc == 0 && json_array_size(domains) == 0)
+		rc = pg_err_set(err, PG_EINVAL, "domains", "list at least one domain");
+	bool wildcard = false;
+	size_t i;
+	json_t *d;
+	json_array_foreach(domains, i, d) {
+		if (rc == 0 && (!json_is_string(d) || !domain_ok(json_string_value(d))))
+			rc = pg_err_set(err, PG_EINVAL, "domains", "domains[%zu] is not a lowercase DNS name", i);
+		wildcard = wildcard || (json_is_string(d) && json_string_value(d)[0] == '*');
+	}
+	if (rc == 0)
+		rc = pg_json_str(body, "name", false, 128, &name, err);
+	if (rc == 0)
+		rc = pg_json_str(body, "challenge", false, 8, &challenge, err);
+	if (rc == 0 && strcmp(challenge, "http-01") && strcmp(challenge, "dns-01"))
+		rc = pg_err_set(err, PG_EINVAL, "challenge", "challenge must be http-01 or dns-01");
+	if (rc == 0 && wildcard && strcmp(challenge, "dns-01"))
+		rc = pg_err_set(err, PG_EINVAL, "challenge", "wildcard names need the dns-01 challenge");
+	if (rc == 0)
+		rc = pg_json_str(body, "keyType", false, 8, &key_type, err);
+	if (rc == 0 && strcmp(key_type, "ec256") && strcmp(key_type, "rsa2048") && strcmp(key_type, "rsa4096"))
+		rc = pg_err_set(err, PG_EINVAL, "keyType", "keyType must be ec256, rsa2048 or rsa4096");
+	if (rc == 0)
+		rc = pg_json_obj(body, "issuer", true, &issuer, err);
+	if (rc == 0 && (rc = pg_json_only(issuer, issuer_fields, err)) == 0) {
+		rc = pg_json_str(issuer, "directoryUrl", false, 1024, &dir, err);
+		if (rc == 0)
+			rc = pg_json_str(issuer, "preset", false, 32, &preset, err);
+		if (rc == 0)
+			rc = pg_json_str(issuer, "caFile", false, 1024, &ca, err);
+		if (rc == 0)
+			rc = pg_json_str(issuer, "email", false, 254, &email, err);
+		if (rc == 0 && preset && !dir) {
+			if (strcmp(preset, "letsencrypt") == 0)
+				dir = "https://acme-v02.api.letsencrypt.org/directory";
+			else if (strcmp(preset, "letsencrypt-staging") == 0)
+				dir = "https://acme-staging-v02.api.letsencrypt.org/directory";
+			else
+				rc = pg_err_set(err, PG_EINVAL, "preset", "preset must be letsencrypt or letsencrypt-staging");
+		}
+		if (rc == 0 && (!dir || (strncmp(dir, "https://", 8) && strncmp(dir, "http://", 7))))
+			rc = pg_err_set(err, PG_EINVAL, "directoryUrl", "give directoryUrl (https://...) or a preset");
+		if (rc == 0 && email && (!strchr(email, '@') || !pg_str_is_printable(email)))
+			rc = pg_err_set(err, PG_EINVAL, "email", "email must be an address");
+		if (rc != 0)
+			pg_err_prefix_field(err, "issuer");
+	}
+	if (rc == 0)
+		rc = pg_json_obj(body, "dns", strcmp(challenge, "dns-01") == 0, &dns, err);
+	if (rc == 0 && dns && (rc = pg_json_only(dns, dns_fields, err)) == 0) {
+		rc = pg_json_str(dns, "plugin", true, 64, &plugin, err);
+		if (rc == 0)
+			rc = pg_json_obj(dns, "config", false, &cfg, err);
+		if (rc == 0)
+			rc = pg_json_int(dns, "propagationSec", false, 0, 600, &prop, err);
+		if (rc == 0 && strpbrk(plugin, "/.\\"))
+			rc = pg_err_set(err, PG_EINVAL, "plugin", "plugin is a name like challtestsrv");
+		if (rc != 0)
+			pg_err_prefix_field(err, "dns");
+	}
+	if (rc != 0)
+		return rc;
+	char def[140];
+	const char *first = json_string_value(json_array_get(domains, 0));
+	snprintf(def, sizeof(def), "%s", first[0] == '*' ? first + 2 : first);
+	if (!name)
+		name = def;
+	if (!domain_ok(name))
+		return pg_err_set(err, PG_EINVAL, "name", "name must be lowercase letters, digits, '-' and '.'");
+	json_t *req = json_pack("{s:s, s:s, s:{s:s, s:s?, s:s?}}", "challenge", challenge, "keyType", key_type,
+				"issuer", "directoryUrl", dir, "caFile", ca, "email", email);
+	if (dns)
+		json_object_set_new(req, "dns", json_pack("{s:s, s:O?, s:I}", "plugin", plugin, "config", cfg,
+							  "propagationSec", (json_int_t)prop));
+	struct store_conn *c = store_conn_get(s->store, err);
+	int64_t id = 0;
+	rc = c ? store_begin(c, STORE_TX_WRITE, err) : err->code;
+	if (rc == 0) {
+		rc = ssl_store_insert(c, name, domains, "acme", "pending", req, &id, err);
+		if (rc == 0)
+			rc = audit_record(c, call, "ssl.request", "certificate", id, req, err);
+		rc = rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);
+	}
+	json_decref(req);
+	if (rc == 0)
+		rc = ssl_store_get(c, id, out, err);
+	if (rc == 0)
+		ssl_kick(s);
+	return rc;
+}
+
+struct hook_ctx {
+	struct ssl *s;
+	json_t *dns; /* {plugin, config} */
+};
+
+static int http01(void *arg, const char *token, const char *key_auth, struct pg_err *err)
+{
+	struct hook_ctx *h = arg;
+	struct store_conn *c = store_conn_get(h->s->store, err);
+	return c ? ssl_challenge_put(c, token, key_auth, pg_time_now_ms() + 15 * 60000, err) : err->code;
+}
+
+static int dns01(void *arg, bool present, const char *domain, const char *fqdn, const char *value,
+		 struct pg_err *err)
+{
+	struct hook_ctx *h = arg;
+	char rel[128];
+	snprintf(rel, sizeof(rel), "plugins/dns/%s.lua", json_string_value(json_object_get(h->dns, "plugin")));
+	json_t *cfg = json_object_get(h->dns, "config");
+	json_t *args = json_pack("[O, s, s, s]", cfg ? cfg : json_object(), domain, fqdn, value), *out = NULL;
+	int rc = plua_call(h->s->lua, rel, present ? "present" : "cleanup", args, &out, err);
+	json_decref(args);
+	json_decref(out);
+	return rc;
+}
+
+/* An ES256 account key for (directory, email), created on first use. */
+static int account(struct ssl *s, struct store_conn *c, const char *dir, const char *email, EVP_PKEY **key,
+		   char **kid, struct pg_err *err)
+{
+	char *sealed = NULL, ctx[1400];
+	int64_t id = 0;
+	snprintf(ctx, sizeof(ctx), "ssl-account:%s:%s", dir, email);
+	int rc = ssl_account_get(c, dir, email, &id, &sealed, kid, err);
+	if (rc == 0 && id) {
+		char *pem = NULL;
+		size_t len;
+		rc = pg_secret_open(&s->key, sealed, ctx, &pem, &len, err);
+		if (rc == 0 && !(*key = ssl_key_from_pem(pem)))
+			rc = pg_err_set(err, PG_EINTERNAL, "", "the stored ACME account key does not load");
+		free_secret(pem);
+	} else if (rc == 0) {
+		*key = ssl_key_new("ec256");
+		char *pem = *key ? ssl_key_pem(*key) : NULL;
+		rc = pem ? pg_secret_seal(&s->key, pem, strlen(pem), ctx, &sealed, err)
+			 : pg_err_set(err, PG_EINTERNAL, "", "cannot make an account key");
+		if (rc == 0)
+			rc = ssl_account_put(c, dir, email, sealed, NULL, err);
+		free_secret(pem);
+	}
+	free(sealed);
+	return rc;
+}
+
+int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *call, json_t *cert,
+		     json_t *deploy, json_t *tasks, struct pg_err *err);
+
+/* One attempt at issuing (or renewing) certificate id. */
+static void issue(struct ssl *s, int64_t id)
+{
+	struct pg_err err = {0};
+	struct store_conn *c = store_conn_get(s->store, &err);
+	json_t *cert = NULL, *problem = NULL;
+	if (!c || ssl_store_get(c, id, &cert, &err) != 0)
+		return;
+	json_t *req = json_object_get(cert, "request"), *iss = json_object_get(req, "issuer");
+	const char *dir = json_string_value(json_object_get(iss, "directoryUrl"));
+	const char *email = json_string_value(json_object_get(iss, "email"));
+	int64_t version = json_integer_value(json_object_get(cert, "currentVersion"));
+	EVP_PKEY *akey = NULL, *ckey = NULL;
+	char *kid = NULL, *chain = NULL, *key_pem = NULL, *sealed = NULL;
+	struct acme *a = NULL;
+	struct hook_ctx hc = {s, json_object_get(req, "dns")};
+	struct acme_hooks hooks = {&hc, http01, dns01,
+				   json_integer_value(json_object_get(hc.dns, "propagationSec")) * 1000};
+	struct ssl_cert_info info = {0};
+	pg_info("ssl", "certificate %lld: %s from %s", (long long)id, version ? "renewing" : "issuing", dir);
+	int rc = account(s, c, dir, email ? email : "", &akey, &kid, &err);
+	if (rc == 0)
+		rc = acme_open(dir, json_string_value(json_object_get(iss, "caFile")), akey, kid, email, &a, &err);
+	if (rc == 0 && !kid)
+		rc = ssl_account_put(c, dir, email ? email : "", "", acme_kid(a), &err);
+	if (rc == 0 && !(ckey = ssl_key_new(json_string_value(json_object_get(req, "keyType")))))
+		rc = pg_err_set(&err, PG_EINTERNAL, "", "cannot make a certificate key");
+	if (rc == 0)
+		rc = acme_issue(a, json_object_get(cert, "domains"), json_string_value(json_object_get(req, "challenge")),
+				&hooks, ckey, &chain, &problem, &err);
+	if (rc == 0)
+		rc = ssl_cert_parse(chain, &info, &err);
+	char ctx[64];
+	snprintf(ctx, sizeof(ctx), "ssl-cert:%lld:%lld", (long long)id, (long long)version + 1);
+	if (rc == 0 && (key_pem = ssl_key_pem(ckey)))
+		rc = pg_secret_seal(&s->key, key_pem, strlen(key_pem), ctx, &sealed, &err);
+	json_t *tasks = json_array();
+	if (rc == 0 && store_begin(c, STORE_TX_WRITE, &err) == 0) {
+		rc = ssl_version_insert(c, id, version + 1, chain, sealed, &info, &err);
+		if (rc == 0)
+			rc = ssl_store_attempt(c, id, "valid", version + 1, 0, 0, false, NULL, NULL, &err);
+		if (rc == 0) {
+			json_t *d = json_pack("{s:I, s:s, s:s, s:s}", "version", (json_int_t)version + 1, "serial",
+					      info.serial, "fingerprint", info.fingerprint, "issuer", info.issuer);
+			rc = audit_record(c, &system_call, version ? "ssl.renew" : "ssl.issue", "certificate", id, d, &err);
+			json_decref(d);
+		}
+		/* a renewal goes where the certificate went before */
+		json_t *deploy = json_object_get(cert, "deploy");
+		if (rc == 0 && json_array_size(json_object_get(deploy, "nodeIds")) > 0) {
+			json_t *fresh = NULL;
+			rc = ssl_store_get(c, id, &fresh, &err);
+			if (rc == 0)
+				rc = ssl_deploy_tasks(s, c, &system_call, fresh, deploy, tasks, &err);
+			json_decref(fresh);
+		}
+		rc = rc == 0 ? store_commit(c, &err) : (store_rollback(c), rc);
+		size_t i;
+		json_t *t;
+		json_array_foreach(tasks, i, t) if (rc == 0) cluster_wake(s->cluster, json_integer_value(json_object_get(t, "nodeId")));
+	}
+	json_decref(tasks);
+	if (rc == 0) {
+		pg_info("ssl", "certificate %lld version %lld: serial %s, valid until %lld", (long long)id,
+			(long long)version + 1, info.serial, (long long)info.not_after);
+	} else {
+		/* Backoff: a broken domain never hammers the CA. */
+		int64_t failures = json_integer_value(json_object_get(cert, "failures")) + 1, delay = s->opts.retry_base_ms;
+		for (int64_t k = 1; k < failures && delay < DAY_MS; k++)
+			delay *= 2;
+		if (delay > DAY_MS)
+			delay = DAY_MS;
+		struct pg_err e2 = {0};
+		if (store_begin(c, STORE_TX_WRITE, &e2) == 0) {
+			int r2 = ssl_store_attempt(c, id, version ? "valid" : "failed", version, failures,
+						   pg_time_now_ms() + delay, true, err.message, problem, &e2);
+			json_t *d = json_pack("{s:s, s:I, s:I, s:O?}", "error", err.message, "failures", (json_int_t)failures,
+					      "retryInMs", (json_int_t)delay, "problem", problem);
+			if (r2 == 0)
+				r2 = audit_record(c, &system_call, "ssl.issue_failed", "certificate", id, d, &e2);
+			json_decref(d);
+			r2 == 0 ? store_commit(c, &e2) : (store_rollback(c), 0);
+		}
+		pg_warn("ssl", "certificate %lld: %s (attempt %lld, next in %lld s)", (long long)id, err.message,
+			(long long)failures, (long long)delay / 1000);
+	}
+	ssl_cert_info_free(&info);
+	acme_free(a);
+	EVP_PKEY_free(akey);
+	EVP_PKEY_free(ckey);
+	free(kid);
+	free(chain);
+	free_secret(key_pem);
+	free(sealed);
+	json_decref(problem);
+	json_decref(cert);
+}
+
+static void scan(struct ssl *s)
+{
+	struct pg_err err = {0};
+	struct store_conn *c = store_conn_get(s->store, &err);
+	json_t *renew = json_array(), *due = json_array();
+	size_t i;
+	json_t *id;
+	if (c && ssl_store_renewable(c, pg_time_now_ms(), renew, &err) == 0)
+		json_array_foreach(renew, i, id) ssl_store_mark_due(c, json_integer_value(id), &err);
+	if (c && ssl_store_due(c, pg_time_now_ms(), due, &err) == 0)
+		json_array_foreach(due, i, id) if (!s->stopping) issue(s, json_integer_value(id));
+	json_decref(renew);
+	json_decref(due);
+}
+
+static void *worker_main(void *arg)
+{
+	struct ssl *s = arg;
+	pthread_mutex_lock(&s->lock);
+	while (!s->stopping) {
+		pthread_mutex_unlock(&s->lock);
+		scan(s);
+		pthread_mutex_lock(&s->lock);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += s->opts.scan_ms / 1000;
+		ts.tv_nsec += (s->opts.scan_ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (!s->stopping)
+			pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+void ssl_kick(struct ssl *s)
+{
+	pthread_mutex_lock(&s->lock);
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int ssl_renew_now(struct ssl *s, const struct pg_call *call, int64_t id, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(s->store, err);
+	json_t *cert = NULL;
+	int rc = c ? ssl_store_get(c, id, &cert, err) : err->code;
+	if (rc == 0 && strcmp(json_string_value(json_object_get(cert, "source")), "acme") != 0)
+		rc = pg_err_set(err, PG_EPRECOND, "id", "an imported certificate is renewed by importing a new one");
+	if (rc == 0 && store_begin(c, STORE_TX_WRITE, err) == 0) {
+		rc = ssl_store_mark_due(c, id, err);
+		if (rc == 0)
+			rc = audit_record(c, call, "ssl.renew_request", "certificate", id, NULL, err);
+		rc = rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);
+	}
+	json_decref(cert);
+	if (rc == 0)
+		ssl_kick(s);
+	return rc;
+}
+
+/* DeployCertificate (+ nginx reload) on each node of deploy.nodeIds, inside
+ * c's transaction. The key travels sealed; pagodad opens it only when the
+ * task is handed to the agent. */
+int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *call, json_t *cert,
+		     json_t *deploy, json_t *tasks, struct pg_err *err)
+{
+	int64_t id = json_integer_value(json_object_get(cert, "id")), v = json_integer_value(json_object_get(cert, "currentVersion"));
+	const char *name = json_string_value(json_object_get(cert, "name"));
+	char *chain = NULL, *sealed = NULL, cp[300], kp[300], ctx[64];
+	snprintf(cp, sizeof(cp), "/etc/ssl/pagoda/%s.crt", name);
+	snprintf(kp, sizeof(kp), "/etc/ssl/pagoda/%s.key", name);
+	snprintf(ctx, sizeof(ctx), "ssl-cert:%lld:%lld", (long long)id, (long long)v);
+	const char *cert_path = json_string_value(json_object_get(deploy, "certPath"));
+	const char *key_path = json_string_value(json_object_get(deploy, "keyPath"));
+	int rc = ssl_version_material(c, id, v, &chain, &sealed, err);
+	size_t i;
+	json_t *n;
+	json_array_foreach(json_object_get(deploy, "nodeIds"), i, n) {
+		if (rc != 0)
+			break;
+		json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "certPath", cert_path ? cert_path : cp, "keyPath",
+				      key_path ? key_path : kp, "certPem", chain, "keyPemSealed", sealed, "sealContext", ctx,
+				      "reload", !json_is_false(json_object_get(deploy, "reload")));
+		char key[128];
+		snprintf(key, sizeof(key), "cert%lld-v%lld-n%lld", (long long)id, (long long)v, (long long)json_integer_value(n));
+		struct cluster_task_spec spec = {.node_id = json_integer_value(n), .type = "DeployCertificate",
+						 .payload = p, .max_retries = 2, .idempotency_key = key};
+		int64_t tid = 0;
+		bool existed;
+		rc = cluster_task_insert(s->cluster, c, call, &spec, &tid, &existed, err);
+		json_decref(p);
+		if (rc == 0)
+			json_array_append_new(tasks, json_pack("{s:O, s:I}", "nodeId", n, "taskId", (json_int_t)tid));
+	}
+	if (rc == 0)
+		rc = audit_record(c, call, "ssl.deploy", "certificate", id,
+				  json_pack("{s:I, s:O}", "version", (json_int_t)v, "tasks", tasks), err);
+	free(chain);
+	free(sealed);
+	return rc;
+}
+
+int ssl_deploy(struct ssl *s, const struct pg_call *call, int64_t id, json_t *body, json_t **out,
+	       struct pg_err *err)
+{
+	static const char *const fields[] = {"nodeIds", "certPath", "keyPath", "reload", NULL};
+	json_t *ids = NULL, *cert = NULL, *tasks = json_array();
+	const char *cp = NULL, *kp = NULL;
+	bool reload = true;
+	int rc = pg_json_only(body, fields, err);
+	if (rc == 0)
+		rc = pg_json_arr(body, "nodeIds", true, 1000, &ids, err);
+	if (rc == 0 && json_array_size(ids) == 0)
+		rc = pg_err_set(err, PG_EINVAL, "nodeIds", "name at least one node");
+	size_t i;
+	json_t *v;
+	json_array_foreach(ids, i, v) if (rc == 0 && (!json_is_integer(v) || json_integer_value(v) < 1)) rc =
+		pg_err_set(err, PG_EINVAL, "nodeIds", "nodeIds[%zu] must be a node id", i);
+	if (rc == 0)
+		rc = pg_json_str(body, "certPath", false, 4096, &cp, err);
+	if (rc == 0)
+		rc = pg_json_str(body, "keyPath", false, 4096, &kp, err);
+	if (rc == 0)
+		rc = pg_json_bool(body, "reload", false, &reload, err);
+	struct store_conn *c = rc == 0 ? store_conn_get(s->store, err) : NULL;
+	if (rc == 0 && (!c || store_begin(c, STORE_TX_WRITE, err) != 0))
+		rc = err->code;
+	else if (c) {
+		json_t *deploy = json_pack("{s:O, s:s?, s:s?, s:b}", "nodeIds", ids, "certPath", cp, "keyPath", kp,
+					   "reload", reload);
+		rc = ssl_store_get(c, id, &cert, err);
+		json_array_foreach(ids, i, v) {
+			json_t *node = NULL;
+			if (rc == 0 && (rc = cluster_node_get(s->cluster, json_integer_value(v), &node, err)) == PG_ENOTFOUND)
+				pg_err_set(err, PG_ENOTFOUND, "nodeIds", "no node %lld", (long long)json_integer_value(v));
+			json_decref(node);
+		}
+		if (rc == 0)
+			rc = ssl_deploy_tasks(s, c, call, cert, deploy, tasks, err);
+		if (rc == 0)
+			rc = ssl_store_set_deploy(c, id, deploy, err);
+		rc = rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);
+		json_decref(deploy);
+		json_array_foreach(tasks, i, v) if (rc == 0) cluster_wake(s->cluster, json_integer_value(json_object_get(v, "nodeId")));
+	}
+	if (rc == 0)
+		*out = json_pack("{s:I, s:O, s:O}", "certificateId", (json_int_t)id, "version",
+				 json_object_get(cert, "currentVersion"), "tasks", tasks);
+	json_decref(cert);
+	json_decref(tasks);
+	return rc;
+}
+
+int ssl_import(struct ssl *s, const struct pg_call *call, json_t *body, json_t **out, struct pg_err *err)
+{
+	static const char *const fields[] = {"name", "certPem", "keyPem", "force", NULL};
+	const char *name = NULL, *cert = NULL, *key = NULL;
+	bool force = false;
+	int rc = pg_json_only(body, fields, err);
+	if (rc == 0)
+		rc = pg_json_str(body, "name", true, 128, &name, err);
+	if (rc == 0 && !domain_ok(name))
+		rc = pg_err_set(err, PG_EINVAL, "name", "name must be lowercase letters, digits, '-' and '.'");
+	if (rc == 0)
+		rc = pg_json_str(body, "certPem", true, 1u << 20, &cert, err);
+	if (rc == 0)
+		rc = pg_json_str(body, "keyPem", true, 1u << 20, &key, err);
+	if (rc == 0)
+		rc = pg_json_bool(body, "force", false, &force, err);
+	if (rc == 0)
+		rc = ssl_cert_check(cert, key, err);
+	struct ssl_cert_info info = {0};
+	if (rc == 0)
+		rc = ssl_cert_parse(cert, &info, err);
+	if (rc == 0 && info.not_after < pg_time_now_ms() && !force)
+		rc = pg_err_set(err, PG_EPRECOND, "certPem", "the certificate expired; import it with force: true");
+	struct store_conn *c = rc == 0 ? store_conn_get(s->store, err) : NULL;
+	int64_t id = 0;
+	if (rc == 0 && c && store_begin(c, STORE_TX_WRITE, err) == 0) {
+		json_t *req = json_object();
+		char *sealed = NULL, ctx[64];
+		rc = ssl_store_insert(c, name, info.sans, "import", "valid", req, &id, err);
+		snprintf(ctx, sizeof(ctx), "ssl-cert:%lld:1", (long long)id);
+		if (rc == 0)
+			rc = pg_secret_seal(&s->key, key, strlen(key), ctx, &sealed, err);
+		if (rc == 0)
+			rc = ssl_version_insert(c, id, 1, cert, sealed, &info, err);
+		if (rc == 0)
+			rc = ssl_store_attempt(c, id, "valid", 1, 0, 0, false, NULL, NULL, err);
+		if (rc == 0)
+			rc = audit_record(c, call, "ssl.import", "certificate", id,
+					  json_pack("{s:s, s:s, s:O}", "serial", info.serial, "fingerprint", info.fingerprint,
+						    "sans", info.sans),
+					  err);
+		rc = rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);
+		free(sealed);
+		json_decref(req);
+	} else if (rc == 0) {
+		rc = err->code;
+	}
+	ssl_cert_info_free(&info);
+	if (rc == 0)
+		rc = ssl_store_get(c, id, out, err);
+	return rc;
+}
+
+int ssl_delete(struct ssl *s, const struct pg_call *call, int64_t id, struct pg_err *err)
+{
+	char by[200] = "";
+	if (s->opts.in_use && s->opts.in_use(s->opts.in_use_arg, id, by, sizeof(by)))
+		return pg_err_set(err, PG_ECONFLICT, "id", "certificate %lld is used by %s", (long long)id, by);
+	struct store_conn *c = store_conn_get(s->store, err);
+	json_t *cert = NULL;
+	int rc = c ? store_begin(c, STORE_TX_WRITE, err) : err->code;
+	if (rc == 0) {
+		rc = ssl_store_get(c, id, &cert, err);
+		if (rc == 0)
+			rc = ssl_store_delete(c, id, err);
+		if (rc == 0)
+			rc = audit_record(c, call, "ssl.delete", "certificate", id,
+					  json_pack("{s:O}", "name", json_object_get(cert, "name")), err);
+		rc = rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);
+	}
+	json_decref(cert);
+	return rc;
+}
+
+int ssl_new(struct store *st, const struct pg_secret_key *key, struct plua *lua, struct cluster *cl,
+	    const struct ssl_opts *o, struct ssl **out, struct pg_err *err)
+{
+	struct ssl *s = calloc(1, sizeof(*s));
+	if (!s)
+		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	s->store = st;
+	s->key = *key;
+	s->lua = lua;
+	s->cluster = cl;
+	s->opts = *o;
+	if (s->opts.scan_ms <= 0)
+		s->opts.scan_ms = 60000;
+	if (s->opts.retry_base_ms <= 0)
+		s->opts.retry_base_ms = 60000;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->wake, NULL);
+	if (pthread_create(&s->worker, NULL, worker_main, s) != 0) {
+		free(s);
+		return pg_err_set(err, PG_EINTERNAL, "", "cannot start the certificate worker");
+	}
+	s->started = true;
+	*out = s;
+	return 0;
+}
+
+void ssl_free(struct ssl *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stopping = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	if (s->started)
+		pthread_join(s->worker, NULL);
+	explicit_bzero(&s->key, sizeof(s->key));
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}

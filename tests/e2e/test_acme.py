@@ -1,0 +1,160 @@
+"""The certificate center against the real Pebble: DNS-01 for a wildcard
+through the challtestsrv plugin, a validation failure with the CA's problem
+document and backoff, and HTTP-01 answered through a real nginx that Pagoda
+configured on an agent node, then deployment and renewal checked with a
+real TLS handshake."""
+import glob
+import os
+import shutil
+import signal
+import tempfile
+import time
+import unittest
+
+from acme_ca import Pebble, served_serial, verify_chain
+from fleet import Fleet, fleet_supported
+from harness import Cluster, Pagodad, wait_until
+
+HAVE_PEBBLE = shutil.which("pebble") and shutil.which("pebble-challtestsrv")
+
+
+def wait_cert(d, cid, status, timeout=60):
+    return wait_until(lambda: (c := d.call("GET", f"/admin/certificates/{cid}").json())["status"] == status and c,
+                      timeout, interval=0.3, what=f"certificate {cid} {status}")
+
+
+@unittest.skipUnless(HAVE_PEBBLE, "needs the pebble package")
+class Dns01(unittest.TestCase):
+    def test_wildcard_through_dns01_and_a_failed_validation(self):
+        with Cluster("--cert-scan", "500", "--cert-retry", "600000") as c:
+            d = c.daemon
+            pebble = Pebble(c.tmp).start()
+            try:
+                issuer = {"directoryUrl": pebble.directory, "caFile": pebble.ca, "email": "ops@example.test"}
+                r = d.call("POST", "/admin/certificates/acme",
+                           {"domains": ["*.wild.test", "wild.test"], "challenge": "dns-01",
+                            "dns": {"plugin": "challtestsrv", "config": {"url": pebble.challtestsrv}},
+                            "issuer": issuer})
+                self.assertEqual(r.status, 202, r)
+                cid = r.json()["id"]
+                self.assertEqual((r.json()["name"], r.json()["status"]), ("wild.test", "pending"))
+                cert = wait_cert(d, cid, "valid")
+                self.assertEqual(sorted(cert["current"]["sans"]), ["*.wild.test", "wild.test"])
+                self.assertEqual(cert["current"]["keyType"], "ec256")
+                chain = d.call("GET", f"/admin/certificates/{cid}/versions/1/chain").json()["chainPem"]
+                ok, out = verify_chain(c.tmp, chain, pebble.root())
+                self.assertTrue(ok, out)
+                # the key is sealed at rest and never shown
+                for f in glob.glob(os.path.join(d.data_dir, "pagoda.db*")):
+                    with open(f, "rb") as fh:
+                        self.assertNotIn(b"PRIVATE KEY", fh.read())
+                self.assertNotIn("PRIVATE KEY", str(d.call("GET", "/admin/certificates").json()))
+                self.assertNotIn("PRIVATE KEY", str(d.audit()) + d.read_log())
+                # a domain that cannot validate: the CA's problem, nothing stored, a backoff
+                r = d.call("POST", "/admin/certificates/acme",
+                           {"domains": ["nowhere.test"], "challenge": "http-01", "issuer": issuer})
+                bad = wait_cert(d, r.json()["id"], "failed")
+                self.assertTrue(bad["lastProblem"]["type"].startswith("urn:ietf:params:acme:error:"), bad)
+                self.assertIn("nowhere.test", bad["lastError"])
+                self.assertEqual((bad["currentVersion"], bad["failures"]), (0, 1))
+                self.assertEqual(d.call("GET", f"/admin/certificates/{bad['id']}/versions").json()["items"], [])
+                next_at = bad["nextAttemptAt"]
+                self.assertGreater(next_at, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() + 300)))
+                time.sleep(2)
+                self.assertEqual(d.call("GET", f"/admin/certificates/{bad['id']}").json()["failures"], 1)
+                self.assertTrue(d.audit(action="ssl.issue_failed"))
+                self.assertTrue(d.audit(action="ssl.issue"))
+            finally:
+                pebble.stop()
+
+    def test_bad_requests_and_import(self):
+        with Cluster() as c:
+            d = c.daemon
+            before = d.snapshot()
+            for body, field in [({"domains": [], "issuer": {"preset": "letsencrypt"}}, "domains"),
+                                ({"domains": ["Bad_Name"], "issuer": {"preset": "letsencrypt"}}, "domains"),
+                                ({"domains": ["*.a.test"], "issuer": {"preset": "letsencrypt"}}, "challenge"),
+                                ({"domains": ["a.test"], "issuer": {"preset": "nope"}}, "issuer.preset"),
+                                ({"domains": ["a.test"], "issuer": {}}, "issuer.directoryUrl"),
+                                ({"domains": ["a.test"], "challenge": "dns-01", "issuer": {"preset": "letsencrypt"}}, "dns"),
+                                ({"domains": ["a.test"], "keyType": "dsa", "issuer": {"preset": "letsencrypt"}}, "keyType")]:
+                r = d.call("POST", "/admin/certificates/acme", body)
+                self.assertEqual((r.status, r.error.get("field")), (400, field), r)
+            # import: the key must match and the chain verify
+            tmp = c.tmp
+            os.system(f"cd {tmp} && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                      f"-keyout a.key -out a.crt -days 2 -subj /CN=imp.test -addext subjectAltName=DNS:imp.test "
+                      f">/dev/null 2>&1 && openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 "
+                      f"-out other.key >/dev/null 2>&1")
+            def read(n):
+                with open(os.path.join(tmp, n)) as f:
+                    return f.read()
+            cert, key, other = read("a.crt"), read("a.key"), read("other.key")
+            r = d.call("POST", "/admin/certificates", {"name": "imp.test", "certPem": cert, "keyPem": other})
+            self.assertEqual((r.status, r.error.get("field")), (400, "keyPem"))
+            self.assertEqual(d.snapshot(), before)
+            r = d.call("POST", "/admin/certificates", {"name": "imp.test", "certPem": cert, "keyPem": key})
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual((r.json()["source"], r.json()["current"]["sans"]), ("import", ["imp.test"]))
+            self.assertEqual(d.call("POST", f"/admin/certificates/{r.json()['id']}/renew").status, 422)
+            self.assertEqual(d.call("DELETE", f"/admin/certificates/{r.json()['id']}").status, 204)
+
+
+@unittest.skipUnless(HAVE_PEBBLE and fleet_supported(), "needs pebble, root, systemd and nginx")
+class Http01OnANode(unittest.TestCase):
+    def test_http01_through_node_nginx_then_deploy_and_renew(self):
+        tmp = tempfile.mkdtemp(prefix="pagoda-acme-", dir="/var/tmp")
+        fleet = Fleet(tmp, 1).up()
+        node = fleet.nodes[0]
+        d = Pagodad(tmp, "--cert-scan", "500", "--poll-wait", "5", host=fleet.host_ip)
+        pebble = Pebble(tmp, http_port=80, default_ip=node.ip)
+        try:
+            d.start()
+            pebble.start()
+            node.info = d.create_node("edge-1", node.ip)
+            node.start_agent(d.url, node.info["token"])
+            wait_until(lambda: d.node(node.info["id"])["status"] == "online", 20, what="online")
+            # nginx on the node sends HTTP-01 to pagodad
+            site = {"name": "web", "domains": ["web.test"], "locations": [{"path": "/", "upstream": "u"}],
+                    "upstreams": [{"name": "u", "status": "unavailable", "servers": []}],
+                    "acme": {"mode": "proxy", "proxyPass": d.url}}
+            r = d.call("POST", "/admin/nginx/sites/deploy", {"site": site, "nodeIds": [node.info["id"]]})
+            self.assertEqual(r.status, 202, r)
+            d.wait_task(r.json()["tasks"][0]["taskId"], "succeeded", 30)
+            r = d.call("POST", "/admin/certificates/acme",
+                       {"domains": ["web.test"], "challenge": "http-01",
+                        "issuer": {"directoryUrl": pebble.directory, "caFile": pebble.ca}})
+            cid = r.json()["id"]
+            cert = wait_cert(d, cid, "valid")
+            ok, out = verify_chain(tmp, d.call("GET", f"/admin/certificates/{cid}/versions/1/chain").json()["chainPem"],
+                                   pebble.root())
+            self.assertTrue(ok, out)
+            # deploy it and serve it
+            r = d.call("POST", f"/admin/certificates/{cid}/deploy", {"nodeIds": [node.info["id"]]})
+            self.assertEqual(r.status, 202, r)
+            t = d.wait_task(r.json()["tasks"][0]["taskId"], "succeeded", 30)
+            self.assertEqual(t["payload"]["keyPemSealed"], "<sealed>")
+            mode = node.run("stat", "-c", "%a", "/etc/ssl/pagoda/web.test.key").stdout.strip()
+            self.assertEqual(mode, "600")
+            site.update(tls={"enabled": True, "redirect": False, "certPath": "/etc/ssl/pagoda/web.test.crt",
+                             "keyPath": "/etc/ssl/pagoda/web.test.key"})
+            r = d.call("POST", "/admin/nginx/sites/deploy", {"site": site, "nodeIds": [node.info["id"]]})
+            d.wait_task(r.json()["tasks"][0]["taskId"], "succeeded", 30)
+            self.assertEqual(served_serial(node.ip, "web.test"), cert["current"]["serial"])
+            # renewal: a new version, deployed where the last one went, served
+            self.assertEqual(d.call("POST", f"/admin/certificates/{cid}/renew").status, 202)
+            renewed = wait_until(lambda: (x := d.call("GET", f"/admin/certificates/{cid}").json())["currentVersion"] == 2 and x,
+                                 60, what="renewal")
+            self.assertNotEqual(renewed["current"]["serial"], cert["current"]["serial"])
+            wait_until(lambda: served_serial(node.ip, "web.test") == renewed["current"]["serial"], 30,
+                       what="nginx serving the renewed certificate")
+            self.assertEqual([v["version"] for v in d.call("GET", f"/admin/certificates/{cid}/versions").json()["items"]], [2, 1])
+            self.assertTrue(d.audit(action="ssl.renew"))
+        finally:
+            pebble.stop()
+            d.stop(signal.SIGKILL)
+            fleet.down()
+
+
+if __name__ == "__main__":
+    unittest.main()
