@@ -93,6 +93,12 @@ int agent_cmd(struct agent_result *r, int64_t timeout_ms, char *const argv[], ch
  * host, not on the prefixed tree. */
 bool agent_can_run_commands(struct agent *a, struct agent_result *r, const char *what);
 
+/* ---- served certificates (agent_tls.c) ---- */
+/* SHA-256 (hex) of the first certificate in pem. */
+int agent_tls_pem_fingerprint(const char *pem, size_t len, char out[65], struct pg_err *err);
+/* SHA-256 (hex) of the certificate 127.0.0.1:port presents for sni. */
+int agent_tls_served_fingerprint(int port, const char *sni, int timeout_ms, char out[65], struct pg_err *err);
+
 /* ---- endpoints (agent_endpoints.c) ---- */
 void agent_endpoints_init(struct agent *a);
 /* Stops reporting the named services (a JSON array of names). */

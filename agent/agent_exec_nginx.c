@@ -4,10 +4,12 @@
  * serving the old configuration. */
 #include "agent.h"
 #include "common/pg_file.h"
+#include "common/pg_proc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Tests the whole nginx configuration and reloads (starting nginx when it is
@@ -93,6 +95,66 @@ int agent_exec_nginx(struct agent *a, json_t *p, struct agent_result *r)
 	return 0;
 }
 
+/* Whether the running nginx configuration (nginx -T) names path as a
+ * certificate: only then must nginx be serving it. */
+static bool nginx_uses(const char *path)
+{
+	char *test[] = {"nginx", "-T", NULL}, *out = NULL, why[128];
+	bool used = false;
+	char *errout = NULL;
+	if (pg_run(test, NULL, 30000, 32u << 20, &out, &errout, why, sizeof(why)) == 0 && out) {
+		size_t n = strlen(path);
+		for (const char *at = out; !used && (at = strstr(at, path)); at += n)
+			used = (at[n] == ';' || at[n] == ' ' || at[n] == '"' || at[n] == '\'') && at > out &&
+			       (at[-1] == ' ' || at[-1] == '"' || at[-1] == '\'');
+	}
+	free(out);
+	free(errout);
+	return used;
+}
+
+/* After the reload, nginx is asked for the certificate it serves to
+ * verify.serverName until it is the deployed one or the time is up (a
+ * reload replaces workers gradually). */
+static int verify_served(json_t *p, const char *cert_path, json_t *cert, json_t *artifacts, struct agent_result *r)
+{
+	json_t *v = json_object_get(p, "verify");
+	const char *sni = json_string_value(json_object_get(v, "serverName"));
+	int port = json_object_get(v, "port") ? (int)json_integer_value(json_object_get(v, "port")) : 443;
+	int64_t budget = json_object_get(v, "timeoutMs") ? json_integer_value(json_object_get(v, "timeoutMs")) : 10000;
+	char want[65] = "", got[65] = "";
+	struct pg_err err = {0};
+	if (!sni)
+		return 0;
+	if (!nginx_uses(cert_path)) {
+		json_object_set_new(artifacts, "verified", json_string("skipped: no nginx server uses this certificate yet"));
+		return 0;
+	}
+	if (agent_tls_pem_fingerprint(json_string_value(cert), json_string_length(cert), want, &err) != 0) {
+		snprintf(r->error, sizeof(r->error), "%s", err.message);
+		return -1;
+	}
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		pg_err_clear(&err);
+		got[0] = '\0';
+		if (agent_tls_served_fingerprint(port, sni, 2000, got, &err) == 0 && strcmp(got, want) == 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >= budget) {
+			snprintf(r->error, sizeof(r->error), "nginx on port %d serves %s for %s, not the deployed certificate %s",
+				 port, got[0] ? got : err.message, sni, want);
+			r->retryable = true;
+			return -1;
+		}
+		usleep(200 * 1000);
+	}
+	json_object_set_new(artifacts, "servedSha256", json_string(got));
+	json_object_set_new(artifacts, "verified", json_true());
+	return 0;
+}
+
 int agent_exec_certificate(struct agent *a, json_t *p, struct agent_result *r)
 {
 	const char *cert_path = json_string_value(json_object_get(p, "certPath"));
@@ -122,6 +184,9 @@ int agent_exec_certificate(struct agent *a, json_t *p, struct agent_result *r)
 		return -1;
 	r->artifacts = json_pack("{s:s, s:s, s:b, s:b}", "certSha256", csha, "keySha256", ksha, "changed",
 				 cchanged || kchanged, "reloaded", reload);
+	if (json_is_true(json_object_get(p, "reload")) && !(a->root && *a->root) &&
+	    verify_served(p, cert_path, cert, r->artifacts, r) != 0)
+		return -1;
 	r->ok = true;
 	return 0;
 }

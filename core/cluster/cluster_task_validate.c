@@ -4,6 +4,7 @@
 #include "common/pg_json.h"
 #include "common/pg_path.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -213,12 +214,38 @@ static int v_nginx(json_t *p, struct pg_err *err)
 	return rc;
 }
 
+/* verify: after the reload the agent asks its own nginx, with serverName as
+ * SNI, which certificate it serves. */
+static int check_tls_verify(json_t *v, struct pg_err *err)
+{
+	static const char *const fields[] = {"serverName", "port", "timeoutMs", NULL};
+	const char *sni = NULL;
+	int64_t n;
+	int rc = pg_json_only(v, fields, err);
+	if (rc == 0)
+		rc = pg_json_str(v, "serverName", true, 253, &sni, err);
+	for (const char *c = sni; rc == 0 && *c; c++)
+		if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '.'))
+			rc = pg_err_set(err, PG_EINVAL, "verify.serverName", "verify.serverName must be a host name");
+	if (rc == 0)
+		rc = pg_json_int(v, "port", false, 1, 65535, &n, err);
+	if (rc == 0)
+		rc = pg_json_int(v, "timeoutMs", false, 100, 120000, &n, err);
+	if (rc != 0 && strncmp(err->field, "verify.", 7) != 0) {
+		char f[sizeof(err->field)];
+		snprintf(f, sizeof(f), "verify.%.80s", err->field);
+		memcpy(err->field, f, sizeof(f));
+	}
+	return rc;
+}
+
 static int v_certificate(json_t *p, struct pg_err *err)
 {
 	static const char *const fields[] = {"certPath", "keyPath", "certPem", "keyPem", "owner",
-					     "group", "certMode", "reload", "keyPemSealed", "sealContext", NULL};
+					     "group", "certMode", "reload", "keyPemSealed", "sealContext", "verify", NULL};
 	const char *cert, *key;
 	bool reload;
+	json_t *verify = NULL;
 	int rc = pg_json_only(p, fields, err);
 	if (rc == 0)
 		rc = check_path(p, "certPath", true, NULL, err);
@@ -244,6 +271,10 @@ static int v_certificate(json_t *p, struct pg_err *err)
 		rc = check_mode(p, "certMode", err);
 	if (rc == 0)
 		rc = pg_json_bool(p, "reload", false, &reload, err);
+	if (rc == 0)
+		rc = pg_json_obj(p, "verify", false, &verify, err);
+	if (rc == 0 && verify)
+		rc = check_tls_verify(verify, err);
 	return rc;
 }
 

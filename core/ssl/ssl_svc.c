@@ -204,7 +204,7 @@ static int account(struct ssl *s, struct store_conn *c, const char *dir, const c
 }
 
 int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *call, json_t *cert,
-		     json_t *deploy, json_t *tasks, struct pg_err *err);
+		     json_t *deploy, bool once, json_t *tasks, struct pg_err *err);
 
 /* One attempt at issuing (or renewing) certificate id. */
 static void issue(struct ssl *s, int64_t id)
@@ -259,7 +259,7 @@ static void issue(struct ssl *s, int64_t id)
 			json_t *fresh = NULL;
 			rc = ssl_store_get(c, id, &fresh, &err);
 			if (rc == 0)
-				rc = ssl_deploy_tasks(s, c, &system_call, fresh, deploy, tasks, &err);
+				rc = ssl_deploy_tasks(s, c, &system_call, fresh, deploy, true, tasks, &err);
 			json_decref(fresh);
 		}
 		rc = rc == 0 ? store_commit(c, &err) : (store_rollback(c), rc);
@@ -368,11 +368,28 @@ int ssl_renew_now(struct ssl *s, const struct pg_call *call, int64_t id, struct 
 	return rc;
 }
 
+/* What the agent checks after the reload: nginx serving this version to the
+ * first SAN (a wildcard's "*" stands for a label of our own). NULL when the
+ * deploy asked for no check. */
+static json_t *ssl_verify_spec(json_t *cert, json_t *deploy)
+{
+	json_t *v = json_object_get(deploy, "verify");
+	const char *san = json_string_value(json_array_get(json_object_get(json_object_get(cert, "current"), "sans"), 0));
+	if (json_is_false(v) || json_is_false(json_object_get(deploy, "reload")) || !san)
+		return NULL;
+	char sni[300];
+	snprintf(sni, sizeof(sni), "%s%s", strncmp(san, "*.", 2) == 0 ? "pagoda-verify" : "", san + (san[0] == '*'));
+	json_t *spec = json_is_object(v) ? json_deep_copy(v) : json_object();
+	json_object_set_new(spec, "serverName", json_string(sni));
+	return spec;
+}
+
 /* DeployCertificate (+ nginx reload) on each node of deploy.nodeIds, inside
- * c's transaction. The key travels sealed; pagodad opens it only when the
+ * c's transaction; once: at most one task per version and node (a renewal
+ * redone after a crash), otherwise every call deploys again. The key travels sealed; pagodad opens it only when the
  * task is handed to the agent. */
 int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *call, json_t *cert,
-		     json_t *deploy, json_t *tasks, struct pg_err *err)
+		     json_t *deploy, bool once, json_t *tasks, struct pg_err *err)
 {
 	int64_t id = json_integer_value(json_object_get(cert, "id")), v = json_integer_value(json_object_get(cert, "currentVersion"));
 	const char *name = json_string_value(json_object_get(cert, "name"));
@@ -388,13 +405,14 @@ int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *
 	json_array_foreach(json_object_get(deploy, "nodeIds"), i, n) {
 		if (rc != 0)
 			break;
-		json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "certPath", cert_path ? cert_path : cp, "keyPath",
+		json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o*}", "certPath", cert_path ? cert_path : cp, "keyPath",
 				      key_path ? key_path : kp, "certPem", chain, "keyPemSealed", sealed, "sealContext", ctx,
-				      "reload", !json_is_false(json_object_get(deploy, "reload")));
+				      "reload", !json_is_false(json_object_get(deploy, "reload")), "verify",
+				      ssl_verify_spec(cert, deploy));
 		char key[128];
 		snprintf(key, sizeof(key), "cert%lld-v%lld-n%lld", (long long)id, (long long)v, (long long)json_integer_value(n));
 		struct cluster_task_spec spec = {.node_id = json_integer_value(n), .type = "DeployCertificate",
-						 .payload = p, .max_retries = 2, .idempotency_key = key};
+						 .payload = p, .max_retries = 2, .idempotency_key = once ? key : NULL};
 		int64_t tid = 0;
 		bool existed;
 		rc = cluster_task_insert(s->cluster, c, call, &spec, &tid, &existed, err);
@@ -413,8 +431,8 @@ int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *
 int ssl_deploy(struct ssl *s, const struct pg_call *call, int64_t id, json_t *body, json_t **out,
 	       struct pg_err *err)
 {
-	static const char *const fields[] = {"nodeIds", "certPath", "keyPath", "reload", NULL};
-	json_t *ids = NULL, *cert = NULL, *tasks = json_array();
+	static const char *const fields[] = {"nodeIds", "certPath", "keyPath", "reload", "verify", NULL};
+	json_t *ids = NULL, *cert = NULL, *tasks = json_array(), *verify = json_object_get(body, "verify");
 	const char *cp = NULL, *kp = NULL;
 	bool reload = true;
 	int rc = pg_json_only(body, fields, err);
@@ -432,12 +450,15 @@ int ssl_deploy(struct ssl *s, const struct pg_call *call, int64_t id, json_t *bo
 		rc = pg_json_str(body, "keyPath", false, 4096, &kp, err);
 	if (rc == 0)
 		rc = pg_json_bool(body, "reload", false, &reload, err);
+	/* its fields are checked with the task payload */
+	if (rc == 0 && verify && !json_is_boolean(verify) && !json_is_object(verify))
+		rc = pg_err_set(err, PG_EINVAL, "verify", "verify must be true, false or {port, timeoutMs}");
 	struct store_conn *c = rc == 0 ? store_conn_get(s->store, err) : NULL;
 	if (rc == 0 && (!c || store_begin(c, STORE_TX_WRITE, err) != 0))
 		rc = err->code;
 	else if (c) {
-		json_t *deploy = json_pack("{s:O, s:s?, s:s?, s:b}", "nodeIds", ids, "certPath", cp, "keyPath", kp,
-					   "reload", reload);
+		json_t *deploy = json_pack("{s:O, s:s?, s:s?, s:b, s:O?}", "nodeIds", ids, "certPath", cp, "keyPath", kp,
+					   "reload", reload, "verify", verify);
 		rc = ssl_store_get(c, id, &cert, err);
 		json_array_foreach(ids, i, v) {
 			json_t *node = NULL;
@@ -445,8 +466,9 @@ int ssl_deploy(struct ssl *s, const struct pg_call *call, int64_t id, json_t *bo
 				pg_err_set(err, PG_ENOTFOUND, "nodeIds", "no node %lld", (long long)json_integer_value(v));
 			json_decref(node);
 		}
-		if (rc == 0)
-			rc = ssl_deploy_tasks(s, c, call, cert, deploy, tasks, err);
+		if (rc == 0 && (rc = ssl_deploy_tasks(s, c, call, cert, deploy, false, tasks, err)) != 0 &&
+		    strncmp(err->field, "payload.verify", 14) == 0) /* the body's verify became the payload's */
+			memmove(err->field, err->field + 8, strlen(err->field + 8) + 1);
 		if (rc == 0)
 			rc = ssl_store_set_deploy(c, id, deploy, err);
 		rc = rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);

@@ -106,7 +106,7 @@ class Http01OnANode(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="pagoda-acme-", dir="/var/tmp")
         fleet = Fleet(tmp, 1).up()
         node = fleet.nodes[0]
-        d = Pagodad(tmp, "--cert-scan", "500", "--poll-wait", "5", host=fleet.host_ip)
+        d = Pagodad(tmp, "--cert-scan", "500", "--poll-wait", "5", "--retry-backoff", "300", host=fleet.host_ip)
         pebble = Pebble(tmp, http_port=80, default_ip=node.ip)
         try:
             d.start()
@@ -134,6 +134,9 @@ class Http01OnANode(unittest.TestCase):
             self.assertEqual(r.status, 202, r)
             t = d.wait_task(r.json()["tasks"][0]["taskId"], "succeeded", 30)
             self.assertEqual(t["payload"]["keyPemSealed"], "<sealed>")
+            self.assertEqual(t["payload"]["verify"], {"serverName": "web.test"})
+            # no nginx server names the file yet: nothing to check
+            self.assertTrue(t["result"]["verified"].startswith("skipped"), t["result"])
             mode = node.run("stat", "-c", "%a", "/etc/ssl/pagoda/web.test.key").stdout.strip()
             self.assertEqual(mode, "600")
             site.update(tls={"enabled": True, "redirect": False, "certPath": "/etc/ssl/pagoda/web.test.crt",
@@ -141,6 +144,18 @@ class Http01OnANode(unittest.TestCase):
             r = d.call("POST", "/admin/nginx/sites/deploy", {"site": site, "nodeIds": [node.info["id"]]})
             d.wait_task(r.json()["tasks"][0]["taskId"], "succeeded", 30)
             self.assertEqual(served_serial(node.ip, "web.test"), cert["current"]["serial"])
+            # now nginx uses it: the agent asks nginx which certificate it serves
+            nid = node.info["id"]
+            r = d.call("POST", f"/admin/certificates/{cid}/deploy", {"nodeIds": [nid], "verify": {"port": 70000}})
+            self.assertEqual((r.status, r.json()["error"]["field"]), (400, "verify.port"), r)
+            r = d.call("POST", f"/admin/certificates/{cid}/deploy",
+                       {"nodeIds": [nid], "verify": {"port": 8443, "timeoutMs": 300}})
+            t = d.wait_task(r.json()["tasks"][0]["taskId"], "failed", 30)
+            self.assertIn("not the deployed certificate " + cert["current"]["fingerprint"], t["errorMessage"], t)
+            r = d.call("POST", f"/admin/certificates/{cid}/deploy", {"nodeIds": [nid]})
+            t = d.wait_task(r.json()["tasks"][0]["taskId"], "succeeded", 30)
+            self.assertEqual((t["result"]["verified"], t["result"]["servedSha256"]),
+                             (True, cert["current"]["fingerprint"]))
             # renewal: a new version, deployed where the last one went, served
             self.assertEqual(d.call("POST", f"/admin/certificates/{cid}/renew").status, 202)
             renewed = wait_until(lambda: (x := d.call("GET", f"/admin/certificates/{cid}").json())["currentVersion"] == 2 and x,
@@ -148,6 +163,9 @@ class Http01OnANode(unittest.TestCase):
             self.assertNotEqual(renewed["current"]["serial"], cert["current"]["serial"])
             wait_until(lambda: served_serial(node.ip, "web.test") == renewed["current"]["serial"], 30,
                        what="nginx serving the renewed certificate")
+            deploys = d.call("GET", f"/admin/tasks?nodeId={nid}&type=DeployCertificate&limit=100").json()["items"]
+            last = d.wait_task(max(x["id"] for x in deploys), "succeeded", 30)
+            self.assertEqual(last["result"]["servedSha256"], renewed["current"]["fingerprint"])
             self.assertEqual([v["version"] for v in d.call("GET", f"/admin/certificates/{cid}/versions").json()["items"]], [2, 1])
             self.assertTrue(d.audit(action="ssl.renew"))
         finally:

@@ -92,6 +92,17 @@ static void certificate_probe_command(void **state)
 	assert_string_equal(check("DeployCertificate",
 				  "{\"certPath\":\"/a\",\"keyPath\":\"/b\",\"certPem\":\"nope\",\"keyPem\":\"x\"}"),
 			    "payload.certPem");
+#define CERT_OK "\"certPath\":\"/a\",\"keyPath\":\"/b\",\"certPem\":\"-----BEGIN CERTIFICATE-----\",\"keyPem\":\"PRIVATE KEY-----\""
+	assert_string_equal(check("DeployCertificate", "{" CERT_OK ",\"verify\":{\"serverName\":\"a.test\",\"port\":8443}}"), "");
+	assert_string_equal(check("DeployCertificate", "{" CERT_OK ",\"verify\":{\"port\":443}}"),
+			    "payload.verify.serverName");
+	assert_string_equal(check("DeployCertificate", "{" CERT_OK ",\"verify\":{\"serverName\":\"a b\"}}"),
+			    "payload.verify.serverName");
+	assert_string_equal(check("DeployCertificate", "{" CERT_OK ",\"verify\":{\"serverName\":\"a\",\"port\":0}}"),
+			    "payload.verify.port");
+	assert_string_equal(check("DeployCertificate", "{" CERT_OK ",\"verify\":{\"serverName\":\"a\",\"timeoutMs\":1}}"),
+			    "payload.verify.timeoutMs");
+	assert_string_equal(check("DeployCertificate", "{" CERT_OK ",\"verify\":true}"), "payload.verify");
 	assert_string_equal(check("HealthProbe", "{\"kind\":\"tcp\",\"port\":9000}"), "");
 	assert_string_equal(check("HealthProbe", "{\"kind\":\"tcp\",\"port\":70000}"), "payload.port");
 	assert_string_equal(check("HealthProbe", "{\"kind\":\"http\",\"url\":\"ftp://x\"}"), "payload.url");
