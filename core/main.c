@@ -91,6 +91,25 @@ static bool cert_in_use(void *arg, int64_t id, char *by, size_t len)
 	return app->application && app_certificate_in_use(app->application, id, by, len);
 }
 
+static int cert_nodes(void *arg, struct store_conn *c, int64_t id, json_t *node_ids, struct pg_err *err)
+{
+	struct pagodad *app = arg;
+	return app->application ? app_certificate_nodes(app->application, c, id, node_ids, err) : 0;
+}
+
+/* Releases reach the certificate center through these: application/ does
+ * not link ssl/. */
+static int cert_paths(void *arg, int64_t id, char cp[300], char kp[300], struct pg_err *err)
+{
+	return ssl_cert_paths(arg, id, cp, kp, err);
+}
+
+static int cert_deploy(void *arg, struct store_conn *c, const struct pg_call *call, int64_t id, int64_t node,
+		       const char *once, int64_t *task, struct pg_err *err)
+{
+	return ssl_deploy_node(arg, c, call, id, node, once, task, err);
+}
+
 static const struct http_route main_routes[] = {
 	{.method = "GET", .path = "/healthz", .auth = HTTP_AUTH_NONE, .fn = health},
 	{0},
@@ -283,7 +302,7 @@ int main(int argc, char **argv)
 	f.cluster.unseal = unseal;
 	f.cluster.unseal_arg = &key;
 	struct ssl_opts sopts = {.scan_ms = f.cert_scan_ms, .retry_base_ms = f.cert_retry_ms,
-				 .in_use = cert_in_use, .in_use_arg = &app};
+				 .in_use = cert_in_use, .nodes_using = cert_nodes, .in_use_arg = &app};
 	if (pg_secret_key_load(f.data_dir, &key, &err) != 0 || auth_bootstrap(app.store, path, &err) != 0 ||
 	    cluster_new(app.store, &f.cluster, &app.cluster, &err) != 0 ||
 	    plua_new(&lopts, &app.lua, &err) != 0 ||
@@ -295,6 +314,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pagodad: %s\n", err.message);
 		goto out;
 	}
+	app_set_certs(app.application, &(struct app_certs){.arg = app.ssl, .paths = cert_paths, .deploy = cert_deploy});
 	struct http_server_opts hopts = {
 		.listen = f.listen,
 		.tls_cert_file = f.tls_cert,

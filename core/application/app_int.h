@@ -21,7 +21,12 @@ struct app {
 	bool stopping, running;
 	int64_t debounce_ms;
 	struct pg_map *pending; /* app id -> rendering waiting out its debounce */
+	struct app_certs certs;
 };
+
+/* An ingress's tls as the nginx_site template takes it: a certificateId
+ * becomes the certificate's paths on the node. *out is new (NULL: no tls). */
+int app_ingress_tls(struct app *a, json_t *tls, json_t **out, struct pg_err *err);
 
 /* ---- DAO (app_store.c); rows come out as API-shaped JSON ---- */
 int app_store_insert(struct store_conn *c, json_t *app, int64_t *id, struct pg_err *err);

@@ -75,8 +75,18 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 							"content", json_object_get(site, "content"))
 					    : json_pack("{s:O, s:s}", "siteName", json_object_get(site, "siteName"),
 							"content", "# disabled by Pagoda: the application is stopped\n");
+			/* the certificate lands before the site that names it */
+			int64_t cert = json_integer_value(json_object_get(site, "certificateId")), dep = 0;
+			if (rc == 0 && running && cert > 0) {
+				char once[192];
+				snprintf(once, sizeof(once), "%s-cert%lld", key, (long long)cert);
+				rc = a->certs.deploy ? a->certs.deploy(a->certs.arg, c, &call, cert, node, once, &dep, err)
+						     : pg_err_set(err, PG_EUNAVAIL, NULL, "the certificate center is not running");
+				if (rc == 0)
+					json_array_append_new(ids, json_integer(dep));
+			}
 			if (rc == 0)
-				rc = queue(a, c, &call, node, "RenderAndDeployNginx", p, NULL, 0, key, 120, ids, err);
+				rc = queue(a, c, &call, node, "RenderAndDeployNginx", p, &dep, dep ? 1 : 0, key, 120, ids, err);
 			else
 				json_decref(p);
 		}

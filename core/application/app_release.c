@@ -63,6 +63,35 @@ static const char *identifier_of(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+int app_ingress_tls(struct app *a, json_t *tls, json_t **out, struct pg_err *err)
+{
+	json_t *id = json_object_get(tls, "certificateId");
+	*out = json_is_object(tls) ? json_deep_copy(tls) : json_incref(tls);
+	if (!id)
+		return 0;
+	char cp[300], kp[300];
+	int rc = 0;
+	if (!json_is_integer(id) || json_integer_value(id) < 1)
+		rc = pg_err_set(err, PG_EINVAL, "tls.certificateId", "tls.certificateId must be a certificate id");
+	else if (json_object_get(tls, "certPath") || json_object_get(tls, "keyPath"))
+		rc = pg_err_set(err, PG_EINVAL, "tls.certificateId", "give tls.certificateId or certPath/keyPath, not both");
+	else if (!a->certs.paths)
+		rc = pg_err_set(err, PG_EUNAVAIL, "tls.certificateId", "the certificate center is not running");
+	else
+		rc = a->certs.paths(a->certs.arg, json_integer_value(id), cp, kp, err);
+	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
+		return rc;
+	}
+	json_object_del(*out, "certificateId");
+	json_object_set_new(*out, "certPath", json_string(cp));
+	json_object_set_new(*out, "keyPath", json_string(kp));
+	if (!json_object_get(*out, "enabled"))
+		json_object_set_new(*out, "enabled", json_true());
+	return 0;
+}
+
 /* One site per ingress, upstreams from the registry through upstream.lua. */
 static int render_ingress(struct app *a, json_t *ing, json_t **site, struct pg_err *err)
 {
@@ -110,11 +139,16 @@ static int render_ingress(struct app *a, json_t *ing, json_t **site, struct pg_e
 	if (rc == 0) {
 		json_t *in = json_pack("{s:s, s:O, s:O, s:O}", "name", name, "domains", json_object_get(ing, "domains"),
 				       "locations", locs, "upstreams", ups);
-		const char *opt[] = {"tls", "acme", "clientMaxBodySize"};
-		for (int k = 0; k < 3; k++)
+		const char *opt[] = {"acme", "clientMaxBodySize"};
+		for (int k = 0; k < 2; k++)
 			if (json_object_get(ing, opt[k]))
 				json_object_set(in, opt[k], json_object_get(ing, opt[k]));
-		rc = plua_render(a->lua, "nginx_site", in, &text, err);
+		json_t *tls = NULL;
+		rc = app_ingress_tls(a, json_object_get(ing, "tls"), &tls, err);
+		if (tls)
+			json_object_set_new(in, "tls", tls);
+		if (rc == 0)
+			rc = plua_render(a->lua, "nginx_site", in, &text, err);
 		json_decref(in);
 	}
 	json_decref(ups);
@@ -122,7 +156,8 @@ static int render_ingress(struct app *a, json_t *ing, json_t **site, struct pg_e
 	if (rc != 0)
 		return rc;
 	pg_sha256_hex(text, strlen(text), sha);
-	*site = json_pack("{s:s, s:s, s:s}", "siteName", name, "content", text, "sha256", sha);
+	*site = json_pack("{s:s, s:s, s:s, s:O?}", "siteName", name, "content", text, "sha256", sha, "certificateId",
+			  json_object_get(json_object_get(ing, "tls"), "certificateId"));
 	free(text);
 	return 0;
 }

@@ -413,14 +413,17 @@ static int check_ingress(struct app *a, json_t *spec, const char *site, struct p
 	if (rc == 0) {
 		json_t *site_in = json_pack("{s:s, s:O, s:o, s:o}", "name", site, "domains",
 					    json_object_get(spec, "domains"), "locations", locs, "upstreams", ups);
-		if (json_object_get(spec, "tls"))
-			json_object_set(site_in, "tls", json_object_get(spec, "tls"));
+		json_t *tls = NULL;
+		rc = app_ingress_tls(a, json_object_get(spec, "tls"), &tls, err);
+		if (tls)
+			json_object_set_new(site_in, "tls", tls);
 		if (json_object_get(spec, "acme"))
 			json_object_set(site_in, "acme", json_object_get(spec, "acme"));
 		if (json_object_get(spec, "clientMaxBodySize"))
 			json_object_set(site_in, "clientMaxBodySize", json_object_get(spec, "clientMaxBodySize"));
 		char *text = NULL;
-		rc = plua_render(a->lua, "nginx_site", site_in, &text, err);
+		if (rc == 0)
+			rc = plua_render(a->lua, "nginx_site", site_in, &text, err);
 		free(text);
 		json_decref(site_in);
 		/* the template's field names match the ingress's, but for paths */
@@ -477,26 +480,63 @@ int app_ingress_put(struct app *a, const struct pg_call *call, int64_t app_id, i
 	return finish(c, rc, err);
 }
 
+void app_set_certs(struct app *a, const struct app_certs *certs)
+{
+	a->certs = *certs;
+}
+
+/* The applications (with their ingresses as "ingresses") whose ingress
+ * uses certificate cert_id, read on c. */
+static int apps_using(struct app *a, struct store_conn *c, int64_t cert_id, json_t *found, struct pg_err *err)
+{
+	json_t *apps = json_array();
+	int rc = app_store_list(c, 0, 100000, apps, err);
+	size_t i, j;
+	json_t *app, *ing;
+	json_array_foreach(apps, i, app) {
+		json_t *ings = json_array();
+		if (rc == 0)
+			rc = app_ingress_list(c, json_integer_value(json_object_get(app, "id")), ings, err);
+		json_array_foreach(ings, j, ing) if (json_integer_value(json_object_get(json_object_get(ing, "tls"), "certificateId")) == cert_id) {
+			json_object_set_new(app, "ingressId", json_incref(json_object_get(ing, "id")));
+			json_array_append(found, app);
+			break;
+		}
+		json_decref(ings);
+	}
+	json_decref(apps);
+	return rc;
+}
+
 bool app_certificate_in_use(struct app *a, int64_t cert_id, char *by, size_t len)
 {
 	struct pg_err err = {0};
 	struct store_conn *c = store_conn_get(a->store, &err);
-	json_t *apps = json_array();
-	bool used = false;
-	if (c && app_store_list(c, 0, 100000, apps, &err) == 0) {
-		size_t i, j;
-		json_t *app, *ing;
-		json_array_foreach(apps, i, app) {
-			json_t *ings = json_array();
-			app_ingress_list(c, json_integer_value(json_object_get(app, "id")), ings, &err);
-			json_array_foreach(ings, j, ing) if (!used && json_integer_value(json_object_get(json_object_get(ing, "tls"), "certificateId")) == cert_id) {
-				used = true;
-				snprintf(by, len, "ingress %lld of application %s", (long long)json_integer_value(json_object_get(ing, "id")),
-					 json_string_value(json_object_get(app, "name")));
-			}
-			json_decref(ings);
+	json_t *found = json_array(), *app = NULL;
+	if (c && apps_using(a, c, cert_id, found, &err) == 0 && (app = json_array_get(found, 0)))
+		snprintf(by, len, "ingress %lld of application %s", (long long)json_integer_value(json_object_get(app, "ingressId")),
+			 json_string_value(json_object_get(app, "name")));
+	json_decref(found);
+	return app != NULL;
+}
+
+int app_certificate_nodes(struct app *a, struct store_conn *c, int64_t cert_id, json_t *node_ids, struct pg_err *err)
+{
+	json_t *found = json_array(), *app;
+	int rc = apps_using(a, c, cert_id, found, err);
+	size_t i, j, k;
+	json_array_foreach(found, i, app) {
+		json_t *targets = NULL, *n, *have;
+		if (rc == 0)
+			rc = app_targets(a, app, &targets, err);
+		json_array_foreach(targets, j, n) {
+			bool dup = false;
+			json_array_foreach(node_ids, k, have) dup = dup || json_equal(have, json_object_get(n, "id"));
+			if (!dup)
+				json_array_append(node_ids, json_object_get(n, "id"));
 		}
+		json_decref(targets);
 	}
-	json_decref(apps);
-	return used;
+	json_decref(found);
+	return rc;
 }

@@ -204,7 +204,38 @@ static int account(struct ssl *s, struct store_conn *c, const char *dir, const c
 }
 
 int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *call, json_t *cert,
-		     json_t *deploy, bool once, json_t *tasks, struct pg_err *err);
+		     json_t *deploy, const char *once, json_t *tasks, struct pg_err *err);
+
+/* A renewal goes where the certificate went before (the remembered deploy)
+ * and to every node whose ingress uses it (default paths there). */
+static int redeploy(struct ssl *s, struct store_conn *c, json_t *cert, int64_t version, json_t *tasks,
+		    struct pg_err *err)
+{
+	int64_t id = json_integer_value(json_object_get(cert, "id"));
+	json_t *deploy = json_object_get(cert, "deploy"), *fresh = NULL, *extra = json_array();
+	json_t *remembered = json_object_get(deploy, "nodeIds");
+	char once[64];
+	snprintf(once, sizeof(once), "cert%lld-v%lld", (long long)id, (long long)version);
+	int rc = s->opts.nodes_using ? s->opts.nodes_using(s->opts.in_use_arg, c, id, extra, err) : 0;
+	size_t i, j;
+	json_t *n, *m;
+	json_array_foreach(remembered, i, n) json_array_foreach(extra, j, m) if (json_equal(n, m)) {
+		json_array_remove(extra, j);
+		break;
+	}
+	if (rc == 0 && (json_array_size(remembered) > 0 || json_array_size(extra) > 0))
+		rc = ssl_store_get(c, id, &fresh, err);
+	if (rc == 0 && json_array_size(remembered) > 0)
+		rc = ssl_deploy_tasks(s, c, &system_call, fresh, deploy, once, tasks, err);
+	if (rc == 0 && json_array_size(extra) > 0) {
+		json_t *d = json_pack("{s:O}", "nodeIds", extra);
+		rc = ssl_deploy_tasks(s, c, &system_call, fresh, d, once, tasks, err);
+		json_decref(d);
+	}
+	json_decref(fresh);
+	json_decref(extra);
+	return rc;
+}
 
 /* One attempt at issuing (or renewing) certificate id. */
 static void issue(struct ssl *s, int64_t id)
@@ -253,15 +284,8 @@ static void issue(struct ssl *s, int64_t id)
 			rc = audit_record(c, &system_call, version ? "ssl.renew" : "ssl.issue", "certificate", id, d, &err);
 			json_decref(d);
 		}
-		/* a renewal goes where the certificate went before */
-		json_t *deploy = json_object_get(cert, "deploy");
-		if (rc == 0 && json_array_size(json_object_get(deploy, "nodeIds")) > 0) {
-			json_t *fresh = NULL;
-			rc = ssl_store_get(c, id, &fresh, &err);
-			if (rc == 0)
-				rc = ssl_deploy_tasks(s, c, &system_call, fresh, deploy, true, tasks, &err);
-			json_decref(fresh);
-		}
+		if (rc == 0)
+			rc = redeploy(s, c, cert, version + 1, tasks, &err);
 		rc = rc == 0 ? store_commit(c, &err) : (store_rollback(c), rc);
 		size_t i;
 		json_t *t;
@@ -385,17 +409,17 @@ static json_t *ssl_verify_spec(json_t *cert, json_t *deploy)
 }
 
 /* DeployCertificate (+ nginx reload) on each node of deploy.nodeIds, inside
- * c's transaction; once: at most one task per version and node (a renewal
- * redone after a crash), otherwise every call deploys again. The key travels sealed; pagodad opens it only when the
+ * c's transaction. once (NULL: none) prefixes an idempotency key per node, so
+ * a step redone after a crash (a renewal, a release) queues nothing new;
+ * without it every call deploys again. The key travels sealed; pagodad opens it only when the
  * task is handed to the agent. */
 int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *call, json_t *cert,
-		     json_t *deploy, bool once, json_t *tasks, struct pg_err *err)
+		     json_t *deploy, const char *once, json_t *tasks, struct pg_err *err)
 {
 	int64_t id = json_integer_value(json_object_get(cert, "id")), v = json_integer_value(json_object_get(cert, "currentVersion"));
 	const char *name = json_string_value(json_object_get(cert, "name"));
 	char *chain = NULL, *sealed = NULL, cp[300], kp[300], ctx[64];
-	snprintf(cp, sizeof(cp), "/etc/ssl/pagoda/%s.crt", name);
-	snprintf(kp, sizeof(kp), "/etc/ssl/pagoda/%s.key", name);
+	ssl_default_paths(name, cp, kp);
 	snprintf(ctx, sizeof(ctx), "ssl-cert:%lld:%lld", (long long)id, (long long)v);
 	const char *cert_path = json_string_value(json_object_get(deploy, "certPath"));
 	const char *key_path = json_string_value(json_object_get(deploy, "keyPath"));
@@ -410,7 +434,7 @@ int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *
 				      "reload", !json_is_false(json_object_get(deploy, "reload")), "verify",
 				      ssl_verify_spec(cert, deploy));
 		char key[128];
-		snprintf(key, sizeof(key), "cert%lld-v%lld-n%lld", (long long)id, (long long)v, (long long)json_integer_value(n));
+		snprintf(key, sizeof(key), "%.100s-n%lld", once ? once : "", (long long)json_integer_value(n));
 		struct cluster_task_spec spec = {.node_id = json_integer_value(n), .type = "DeployCertificate",
 						 .payload = p, .max_retries = 2, .idempotency_key = once ? key : NULL};
 		int64_t tid = 0;
@@ -466,7 +490,7 @@ int ssl_deploy(struct ssl *s, const struct pg_call *call, int64_t id, json_t *bo
 				pg_err_set(err, PG_ENOTFOUND, "nodeIds", "no node %lld", (long long)json_integer_value(v));
 			json_decref(node);
 		}
-		if (rc == 0 && (rc = ssl_deploy_tasks(s, c, call, cert, deploy, false, tasks, err)) != 0 &&
+		if (rc == 0 && (rc = ssl_deploy_tasks(s, c, call, cert, deploy, NULL, tasks, err)) != 0 &&
 		    strncmp(err->field, "payload.verify", 14) == 0) /* the body's verify became the payload's */
 			memmove(err->field, err->field + 8, strlen(err->field + 8) + 1);
 		if (rc == 0)
@@ -480,6 +504,43 @@ int ssl_deploy(struct ssl *s, const struct pg_call *call, int64_t id, json_t *bo
 				 json_object_get(cert, "currentVersion"), "tasks", tasks);
 	json_decref(cert);
 	json_decref(tasks);
+	return rc;
+}
+
+void ssl_default_paths(const char *name, char cert_path[300], char key_path[300])
+{
+	snprintf(cert_path, 300, "/etc/ssl/pagoda/%.250s.crt", name);
+	snprintf(key_path, 300, "/etc/ssl/pagoda/%.250s.key", name);
+}
+
+int ssl_cert_paths(struct ssl *s, int64_t id, char cert_path[300], char key_path[300], struct pg_err *err)
+{
+	json_t *cert = NULL;
+	struct store_conn *c = store_conn_get(s->store, err);
+	int rc = c ? ssl_store_get(c, id, &cert, err) : err->code;
+	if (rc == PG_ENOTFOUND)
+		pg_err_set(err, PG_EINVAL, "tls.certificateId", "no certificate %lld", (long long)id);
+	if (rc == 0)
+		ssl_default_paths(json_string_value(json_object_get(cert, "name")), cert_path, key_path);
+	json_decref(cert);
+	return rc;
+}
+
+int ssl_deploy_node(struct ssl *s, struct store_conn *c, const struct pg_call *call, int64_t id, int64_t node,
+		    const char *once, int64_t *task_id, struct pg_err *err)
+{
+	json_t *cert = NULL, *tasks = json_array(), *deploy = json_pack("{s:[I]}", "nodeIds", (json_int_t)node);
+	int rc = ssl_store_get(c, id, &cert, err);
+	if (rc == 0 && json_integer_value(json_object_get(cert, "currentVersion")) < 1)
+		rc = pg_err_set(err, PG_EPRECOND, "tls.certificateId", "certificate %lld (%s) has no issued version yet",
+				(long long)id, json_string_value(json_object_get(cert, "name")));
+	if (rc == 0)
+		rc = ssl_deploy_tasks(s, c, call, cert, deploy, once, tasks, err);
+	if (rc == 0)
+		*task_id = json_integer_value(json_object_get(json_array_get(tasks, 0), "taskId"));
+	json_decref(cert);
+	json_decref(tasks);
+	json_decref(deploy);
 	return rc;
 }
 

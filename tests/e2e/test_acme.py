@@ -168,10 +168,51 @@ class Http01OnANode(unittest.TestCase):
             self.assertEqual(last["result"]["servedSha256"], renewed["current"]["fingerprint"])
             self.assertEqual([v["version"] for v in d.call("GET", f"/admin/certificates/{cid}/versions").json()["items"]], [2, 1])
             self.assertTrue(d.audit(action="ssl.renew"))
+            self.ingress_names_a_certificate(d, pebble, node)
         finally:
             pebble.stop()
             d.stop(signal.SIGKILL)
             fleet.down()
+
+    def ingress_names_a_certificate(self, d, pebble, node):
+        """A release deploys the certificate its ingress names before the
+        site, and a renewal follows the application's nodes."""
+        nid = node.info["id"]
+        r = d.call("POST", "/admin/certificates/acme",
+                   {"domains": ["app.test"], "challenge": "dns-01",
+                    "dns": {"plugin": "challtestsrv", "config": {"url": pebble.challtestsrv}},
+                    "issuer": {"directoryUrl": pebble.directory, "caFile": pebble.ca}})
+        cid = r.json()["id"]
+        cert = wait_cert(d, cid, "valid")
+        r = d.call("POST", "/admin/apps", {"name": "edge", "type": "ReverseProxy", "selector": {"nodes": [nid]}})
+        self.assertEqual(r.status, 201, r)
+        edge = r.json()["id"]
+        ing = {"domains": ["app.test"], "paths": [{"path": "/", "service": "nothing"}]}
+        for tls, field in [({"certificateId": 999}, "tls.certificateId"), ({"certificateId": "x"}, "tls.certificateId"),
+                           ({"certificateId": cid, "certPath": "/etc/a.crt"}, "tls.certificateId")]:
+            r = d.call("POST", f"/admin/apps/{edge}/ingresses", dict(ing, tls=tls))
+            self.assertEqual((r.status, r.json()["error"]["field"]), (400, field), r)
+        r = d.call("POST", f"/admin/apps/{edge}/ingresses", dict(ing, tls={"certificateId": cid, "redirect": False}))
+        self.assertEqual(r.status, 201, r)
+        r = d.call("POST", f"/admin/apps/{edge}/releases", {})
+        self.assertEqual(r.status, 201, r)
+        rel = r.json()["id"]
+        self.assertEqual(d.call("POST", f"/admin/releases/{rel}/execute").status, 200)
+        wait_until(lambda: d.call("GET", f"/admin/releases/{rel}").json()["status"] == "succeeded", 60,
+                   what="release with a certificate")
+        self.assertEqual(served_serial(node.ip, "app.test"), cert["current"]["serial"])
+        deploys = [d.task(t["id"]) for t in
+                   d.call("GET", f"/admin/tasks?nodeId={nid}&type=DeployCertificate&limit=100").json()["items"]]
+        self.assertEqual([t["payload"]["certPath"] for t in deploys if t["payload"]["verify"]["serverName"] == "app.test"],
+                         ["/etc/ssl/pagoda/app.test.crt"])
+        r = d.call("DELETE", f"/admin/certificates/{cid}")
+        self.assertEqual(r.status, 409, r)
+        # never deployed by hand: the renewal goes to the application's node
+        self.assertEqual(d.call("POST", f"/admin/certificates/{cid}/renew").status, 202)
+        renewed = wait_until(lambda: (x := d.call("GET", f"/admin/certificates/{cid}").json())["currentVersion"] == 2 and x,
+                             60, what="renewal")
+        wait_until(lambda: served_serial(node.ip, "app.test") == renewed["current"]["serial"], 30,
+                   what="nginx serving the renewed application certificate")
 
 
 if __name__ == "__main__":
