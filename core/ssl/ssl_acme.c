@@ -229,6 +229,27 @@ static int problem(struct resp *r, const char *what, json_t **doc, struct pg_err
 	return rc;
 }
 
+int acme_get_json(const char *url, const char *ca_file, json_t **out, int64_t *retry_after, struct pg_err *err)
+{
+	struct acme a = {.ca_file = (char *)ca_file, .curl = curl_easy_init()};
+	struct resp r;
+	*out = NULL;
+	int rc = a.curl ? http(&a, "GET", url, NULL, &r, err) : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	if (rc == 0) {
+		*out = r.status == 200 && r.body ? json_loads(r.body, 0, NULL) : NULL;
+		if (!json_is_object(*out)) {
+			json_decref(*out);
+			*out = NULL;
+			rc = problem(&r, url, NULL, err);
+		}
+		if (retry_after)
+			*retry_after = r.retry_after;
+		resp_free(&r);
+	}
+	curl_easy_cleanup(a.curl);
+	return rc;
+}
+
 /* A JWS POST (payload NULL: POST-as-GET), retried on badNonce. */
 static int post(struct acme *a, const char *url, json_t *payload, struct resp *r, struct pg_err *err)
 {

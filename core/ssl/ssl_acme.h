@@ -38,6 +38,10 @@ int acme_issue(struct acme *a, json_t *domains, const char *challenge,
 	       const struct acme_hooks *hooks, EVP_PKEY *cert_key, char **pem, json_t **problem,
 	       struct pg_err *err);
 
+/* GETs a JSON object from an ACME server (the directory, renewalInfo);
+ * *retry_after (may be NULL) gets its Retry-After in seconds, 0 if none. */
+int acme_get_json(const char *url, const char *ca_file, json_t **out, int64_t *retry_after, struct pg_err *err);
+
 /* Helpers shared with the rest of ssl/. */
 char *ssl_b64url(const unsigned char *data, size_t len);
 EVP_PKEY *ssl_key_new(const char *type); /* "ec256" (default), "rsa2048", "rsa4096" */

@@ -35,6 +35,13 @@ void ssl_cert_info_free(struct ssl_cert_info *i);
  * or a system root. */
 int ssl_cert_check(const char *cert_pem, const char *key_pem, struct pg_err *err);
 
+/* ACME Renewal Information (ssl_ari.c). */
+/* The certificate's ARI identifier: base64url(AKI key id) "." base64url(serial). */
+int ssl_ari_cert_id(const char *pem, char **out, struct pg_err *err);
+/* Asks the CA, for each certificate whose check is due, for its suggested
+ * renewal window and picks a random moment in it (renew_after). */
+void ssl_ari_scan(struct ssl *s, struct store_conn *c, int64_t now);
+
 /* DAO (ssl_store.c). */
 int ssl_store_insert(struct store_conn *c, const char *name, json_t *domains, const char *source,
 		     const char *status, json_t *request, int64_t *id, struct pg_err *err);
@@ -46,6 +53,11 @@ int ssl_store_attempt(struct store_conn *c, int64_t id, const char *status, int6
 		      int64_t failures, int64_t next_at, bool due, const char *error, json_t *problem,
 		      struct pg_err *err);
 int ssl_store_set_deploy(struct store_conn *c, int64_t id, json_t *deploy, struct pg_err *err);
+/* ACME certificates whose ARI check is due: {id, request, chainPem, ari, renewAfter}. */
+int ssl_store_ari_due(struct store_conn *c, int64_t now, json_t *items, struct pg_err *err);
+/* ari NULL and renew_after 0: back to the default window. */
+int ssl_store_set_ari(struct store_conn *c, int64_t id, json_t *ari, int64_t renew_after, int64_t check_at,
+		      struct pg_err *err);
 int ssl_store_due(struct store_conn *c, int64_t now, json_t *ids, struct pg_err *err);
 int ssl_store_mark_due(struct store_conn *c, int64_t id, struct pg_err *err);
 int ssl_version_insert(struct store_conn *c, int64_t cert, int64_t version, const char *chain,

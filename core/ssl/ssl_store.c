@@ -36,7 +36,7 @@ int ssl_store_insert(struct store_conn *c, const char *name, json_t *domains, co
 #define CERT_COLS                                                                                   \
 	"c.id, c.name, c.domains, c.source, c.status, c.request, c.deploy, c.current_version, c.failures," \
 	" c.next_attempt_at, c.last_error, c.last_problem, c.created_at, c.updated_at, v.serial,"          \
-	" v.not_before, v.not_after, v.fingerprint, v.issuer, v.sans, v.key_type"
+	" v.not_before, v.not_after, v.fingerprint, v.issuer, v.sans, v.key_type, c.ari, c.renew_after"
 
 static json_t *cert_row(struct store_stmt *st)
 {
@@ -64,6 +64,18 @@ static json_t *cert_row(struct store_stmt *st)
 		int64_t left = (store_col_i64(st, 16) - pg_time_now_ms()) / 86400000;
 		json_object_set_new(cur, "daysLeft", json_integer(left));
 		json_object_set_new(o, "current", cur);
+		if (!store_col_null(st, 21)) {
+			json_t *ari = pg_json_load_text(store_col_text(st, 21));
+			json_t *w = json_object();
+			pg_json_set_time(w, "start", json_integer_value(json_object_get(ari, "start")));
+			pg_json_set_time(w, "end", json_integer_value(json_object_get(ari, "end")));
+			if (json_object_get(ari, "explanationURL"))
+				json_object_set(w, "explanationURL", json_object_get(ari, "explanationURL"));
+			if (!store_col_null(st, 22))
+				pg_json_set_time(w, "renewAfter", store_col_i64(st, 22));
+			json_object_set_new(o, "renewalInfo", w);
+			json_decref(ari);
+		}
 	} else {
 		json_object_set_new(o, "current", json_null());
 	}
@@ -145,14 +157,48 @@ int ssl_store_mark_due(struct store_conn *c, int64_t id, struct pg_err *err)
 int ssl_store_renewable(struct store_conn *c, int64_t now, json_t *ids, struct pg_err *err)
 {
 	static const char sql[] =
-		"SELECT c.id, v.not_before, v.not_after FROM ssl_certificate c JOIN ssl_cert_version v"
+		"SELECT c.id, v.not_before, v.not_after, c.renew_after FROM ssl_certificate c JOIN ssl_cert_version v"
 		" ON v.cert_id = c.id AND v.version = c.current_version WHERE c.source = 'acme' AND c.due = 0";
 	struct store_stmt *st;
 	int rc;
-	for (rc = store_query(c, sql, &st, err); rc > 0; rc = store_step(st, err))
-		if (now >= ssl_renew_at(store_col_i64(st, 1), store_col_i64(st, 2)))
+	for (rc = store_query(c, sql, &st, err); rc > 0; rc = store_step(st, err)) {
+		/* the CA's suggestion wins while it lies before the expiry */
+		int64_t at = ssl_renew_at(store_col_i64(st, 1), store_col_i64(st, 2)), ra = store_col_i64(st, 3);
+		if (!store_col_null(st, 3) && ra < store_col_i64(st, 2))
+			at = ra;
+		if (now >= at)
 			json_array_append_new(ids, json_integer(store_col_i64(st, 0)));
+	}
 	store_done(st);
+	return ok_or(rc);
+}
+
+int ssl_store_ari_due(struct store_conn *c, int64_t now, json_t *items, struct pg_err *err)
+{
+	static const char sql[] =
+		"SELECT c.id, c.request, v.chain_pem, c.ari, c.renew_after FROM ssl_certificate c JOIN ssl_cert_version v"
+		" ON v.cert_id = c.id AND v.version = c.current_version"
+		" WHERE c.source = 'acme' AND c.due = 0 AND c.ari_check_at <= $1 ORDER BY c.id";
+	struct store_stmt *st;
+	int rc;
+	for (rc = store_query(c, sql, &st, err, SI(now)); rc > 0; rc = store_step(st, err))
+		json_array_append_new(items, json_pack("{s:I, s:o, s:s, s:o, s:o}", "id", (json_int_t)store_col_i64(st, 0),
+						       "request", pg_json_load_text(store_col_text(st, 1)), "chainPem",
+						       store_col_text(st, 2),
+						       "ari", store_col_null(st, 3) ? json_null() : pg_json_load_text(store_col_text(st, 3)),
+						       "renewAfter", store_col_null(st, 4) ? json_null() : json_integer(store_col_i64(st, 4))));
+	store_done(st);
+	return ok_or(rc);
+}
+
+int ssl_store_set_ari(struct store_conn *c, int64_t id, json_t *ari, int64_t renew_after, int64_t check_at,
+		      struct pg_err *err)
+{
+	static const char sql[] =
+		"UPDATE ssl_certificate SET ari = $1, renew_after = $2, ari_check_at = $3 WHERE id = $4";
+	char *a = ari ? pg_json_dump(ari) : NULL;
+	int rc = store_run(c, sql, err, ST(a), SIN(renew_after), SI(check_at), SI(id));
+	free(a);
 	return ok_or(rc);
 }
 

@@ -278,6 +278,8 @@ static void issue(struct ssl *s, int64_t id)
 		rc = ssl_version_insert(c, id, version + 1, chain, sealed, &info, &err);
 		if (rc == 0)
 			rc = ssl_store_attempt(c, id, "valid", version + 1, 0, 0, false, NULL, NULL, &err);
+		if (rc == 0) /* a new certificate: ask the CA afresh */
+			rc = ssl_store_set_ari(c, id, NULL, 0, 0, &err);
 		if (rc == 0) {
 			json_t *d = json_pack("{s:I, s:s, s:s, s:s}", "version", (json_int_t)version + 1, "serial",
 					      info.serial, "fingerprint", info.fingerprint, "issuer", info.issuer);
@@ -335,6 +337,8 @@ static void scan(struct ssl *s)
 	json_t *renew = json_array(), *due = json_array();
 	size_t i;
 	json_t *id;
+	if (c)
+		ssl_ari_scan(s, c, pg_time_now_ms());
 	if (c && ssl_store_renewable(c, pg_time_now_ms(), renew, &err) == 0)
 		json_array_foreach(renew, i, id) ssl_store_mark_due(c, json_integer_value(id), &err);
 	if (c && ssl_store_due(c, pg_time_now_ms(), due, &err) == 0)

@@ -1,8 +1,11 @@
 """Pebble (Let's Encrypt's ACME test server) and pebble-challtestsrv on
 loopback, behind a test CA the tests make."""
+import base64
+import http.server
 import json
 import os
 import subprocess
+import threading
 import urllib.request
 import ssl
 
@@ -104,3 +107,65 @@ def served_serial(ip, sni, port=443):
                        input="", capture_output=True, text=True, timeout=15)
     x = subprocess.run(["openssl", "x509", "-noout", "-serial"], input=s.stdout, capture_output=True, text=True)
     return x.stdout.strip().split("=")[-1].upper()
+
+
+class AriShim:
+    """Pebble 2.4 has no ACME Renewal Information (RFC 9773): this serves
+    Pebble's directory with renewalInfo added and answers renewalInfo with
+    the window a test sets, recording the certificate ids it was asked."""
+
+    def __init__(self, pebble):
+        self.pebble, self.window, self.asked = pebble, None, []
+        shim = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path == "/dir":
+                    d = json.loads(shim.pebble.get(shim.pebble.directory))
+                    d["renewalInfo"] = f"{shim.base}/renewal-info/"
+                    self.reply(200, d)
+                elif self.path.startswith("/renewal-info/"):
+                    shim.asked.append(self.path[len("/renewal-info/"):])
+                    self.reply(200, {"suggestedWindow": shim.window,
+                                     "explanationURL": "https://ca.test/why"}, {"Retry-After": "1"})
+                else:
+                    self.reply(404, {"type": "urn:ietf:params:acme:error:malformed"})
+
+            def reply(self, code, body, headers=None):
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def directory(self):
+        return f"{self.base}/dir"
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def ari_cert_id(chain_pem):
+    """RFC 9773's certificate identifier, computed with openssl."""
+    leaf = "-----BEGIN CERTIFICATE-----" + chain_pem.split("-----BEGIN CERTIFICATE-----")[1]
+    out = subprocess.run(["openssl", "x509", "-noout", "-serial", "-ext", "authorityKeyIdentifier"],
+                         input=leaf, capture_output=True, text=True, check=True).stdout
+    serial = int(out.split("serial=")[1].split()[0], 16)
+    aki = [l.strip() for l in out.splitlines() if ":" in l and "Authority" not in l and "serial" not in l][0]
+    aki = bytes.fromhex(aki.replace("keyid:", "").replace(":", ""))
+    der = serial.to_bytes((serial.bit_length() + 8) // 8, "big")
+
+    def b64(b):
+        return base64.urlsafe_b64encode(b).decode().rstrip("=")
+    return f"{b64(aki)}.{b64(der)}"

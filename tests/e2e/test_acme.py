@@ -3,6 +3,7 @@ through the challtestsrv plugin, a validation failure with the CA's problem
 document and backoff, and HTTP-01 answered through a real nginx that Pagoda
 configured on an agent node, then deployment and renewal checked with a
 real TLS handshake."""
+import datetime
 import glob
 import os
 import shutil
@@ -11,7 +12,7 @@ import tempfile
 import time
 import unittest
 
-from acme_ca import Pebble, served_serial, verify_chain
+from acme_ca import AriShim, Pebble, ari_cert_id, served_serial, verify_chain
 from fleet import Fleet, fleet_supported
 from harness import Cluster, Pagodad, wait_until
 
@@ -98,6 +99,48 @@ class Dns01(unittest.TestCase):
             self.assertEqual((r.json()["source"], r.json()["current"]["sans"]), ("import", ["imp.test"]))
             self.assertEqual(d.call("POST", f"/admin/certificates/{r.json()['id']}/renew").status, 422)
             self.assertEqual(d.call("DELETE", f"/admin/certificates/{r.json()['id']}").status, 204)
+
+    def test_renewal_follows_the_cas_renewal_information(self):
+        def iso(offset_s):
+            t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset_s)
+            return t.strftime("%Y-%m-%dT%H:%M:%S.250Z")
+
+        with Cluster("--cert-scan", "500") as c:
+            d = c.daemon
+            pebble = Pebble(c.tmp).start()
+            shim = AriShim(pebble)
+            try:
+                shim.window = {"start": iso(30 * 86400), "end": iso(31 * 86400)}
+                r = d.call("POST", "/admin/certificates/acme",
+                           {"domains": ["ari.test"], "challenge": "dns-01",
+                            "dns": {"plugin": "challtestsrv", "config": {"url": pebble.challtestsrv}},
+                            "issuer": {"directoryUrl": shim.directory, "caFile": pebble.ca}})
+                cid = r.json()["id"]
+                wait_cert(d, cid, "valid")
+                chain = d.call("GET", f"/admin/certificates/{cid}/versions/1/chain").json()["chainPem"]
+                cert = wait_until(lambda: (x := d.call("GET", f"/admin/certificates/{cid}").json()).get("renewalInfo") and x,
+                                  20, what="renewal information")
+                info = cert["renewalInfo"]
+                self.assertEqual((info["start"], info["end"]), (shim.window["start"], shim.window["end"]), info)
+                self.assertTrue(info["start"] <= info["renewAfter"] < info["end"], info)
+                self.assertEqual(info["explanationURL"], "https://ca.test/why")
+                self.assertIn(ari_cert_id(chain), shim.asked)
+                # asked again after Retry-After; the chosen moment stays while the window does
+                n = len(shim.asked)
+                wait_until(lambda: len(shim.asked) > n, 10, what="a second renewalInfo request")
+                again = d.call("GET", f"/admin/certificates/{cid}").json()
+                self.assertEqual((again["currentVersion"], again["renewalInfo"]["renewAfter"]), (1, info["renewAfter"]))
+                # the CA moves the window into the past: renew now
+                shim.window = {"start": iso(-7200), "end": iso(-3600)}
+                renewed = wait_until(lambda: (x := d.call("GET", f"/admin/certificates/{cid}").json())["currentVersion"] == 2 and x,
+                                     60, what="renewal on the CA's advice")
+                self.assertTrue(d.audit(action="ssl.renew"))
+                chain2 = d.call("GET", f"/admin/certificates/{cid}/versions/2/chain").json()["chainPem"]
+                wait_until(lambda: ari_cert_id(chain2) in shim.asked, 20, what="renewalInfo for the new certificate")
+                self.assertNotEqual(renewed["current"]["serial"], cert["current"]["serial"])
+            finally:
+                shim.stop()
+                pebble.stop()
 
 
 @unittest.skipUnless(HAVE_PEBBLE and fleet_supported(), "needs pebble, root, systemd and nginx")
