@@ -231,11 +231,8 @@ static int check_tls_verify(json_t *v, struct pg_err *err)
 		rc = pg_json_int(v, "port", false, 1, 65535, &n, err);
 	if (rc == 0)
 		rc = pg_json_int(v, "timeoutMs", false, 100, 120000, &n, err);
-	if (rc != 0 && strncmp(err->field, "verify.", 7) != 0) {
-		char f[sizeof(err->field)];
-		snprintf(f, sizeof(f), "verify.%.80s", err->field);
-		memcpy(err->field, f, sizeof(f));
-	}
+	if (rc != 0 && strncmp(err->field, "verify.", 7) != 0)
+		pg_err_prefix_field(err, "verify");
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 #include "common/pg_log.h"
 #include "common/pg_time.h"
 #include "lua/plua.h"
+#include "lua/plua_policy.h"
 #include "ssl/ssl_acme.h"
 #include "ssl/ssl_int.h"
 #include "store/store.h"
@@ -412,6 +413,39 @@ static json_t *ssl_verify_spec(json_t *cert, json_t *deploy)
 	return spec;
 }
 
+/* The order nodes get a certificate in: the batch policy's batches of the
+ * online nodes (*batches: arrays of node ids, deploy.strategy as the
+ * policy's strategy), then the offline and cordoned ones (*loose), which
+ * get it whenever they poll again. Nodes removed since are left out. */
+static int deploy_plan(struct ssl *s, int64_t id, int64_t v, json_t *deploy, json_t **batches, json_t **loose,
+		       struct pg_err *err)
+{
+	json_t *nodes = json_array(), *plan = NULL, *n;
+	size_t i;
+	json_array_foreach(json_object_get(deploy, "nodeIds"), i, n) {
+		json_t *node = NULL;
+		struct pg_err e2 = {0};
+		if (cluster_node_get(s->cluster, json_integer_value(n), &node, &e2) == 0)
+			json_array_append_new(nodes, json_pack("{s:O, s:O?, s:O?, s:O?}", "id", n, "name",
+							       json_object_get(node, "name"), "labels",
+							       json_object_get(node, "labels"), "status",
+							       json_object_get(node, "status")));
+		json_decref(node);
+	}
+	json_t *ctx = json_pack("{s:{s:I, s:I}, s:o, s:O?}", "release", "id", (json_int_t)id, "version", (json_int_t)v,
+				"nodes", nodes, "strategy", json_object_get(deploy, "strategy"));
+	int rc = plua_batch_plan(s->lua, ctx, &plan, err);
+	json_decref(ctx);
+	if (rc != 0)
+		return rc;
+	*batches = json_array();
+	*loose = json_array();
+	json_array_foreach(json_object_get(plan, "batches"), i, n) json_array_append(*batches, json_object_get(n, "nodes"));
+	json_array_foreach(json_object_get(plan, "skipped"), i, n) json_array_append(*loose, json_object_get(n, "nodeId"));
+	json_decref(plan);
+	return 0;
+}
+
 /* DeployCertificate (+ nginx reload) on each node of deploy.nodeIds, inside
  * c's transaction. once (NULL: none) prefixes an idempotency key per node, so
  * a step redone after a crash (a renewal, a release) queues nothing new;
@@ -427,27 +461,48 @@ int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *
 	snprintf(ctx, sizeof(ctx), "ssl-cert:%lld:%lld", (long long)id, (long long)v);
 	const char *cert_path = json_string_value(json_object_get(deploy, "certPath"));
 	const char *key_path = json_string_value(json_object_get(deploy, "keyPath"));
+	json_t *batches = NULL, *loose = NULL, *prev = json_array();
 	int rc = ssl_version_material(c, id, v, &chain, &sealed, err);
-	size_t i;
-	json_t *n;
-	json_array_foreach(json_object_get(deploy, "nodeIds"), i, n) {
-		if (rc != 0)
-			break;
-		json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o*}", "certPath", cert_path ? cert_path : cp, "keyPath",
-				      key_path ? key_path : kp, "certPem", chain, "keyPemSealed", sealed, "sealContext", ctx,
-				      "reload", !json_is_false(json_object_get(deploy, "reload")), "verify",
-				      ssl_verify_spec(cert, deploy));
-		char key[128];
-		snprintf(key, sizeof(key), "%.100s-n%lld", once ? once : "", (long long)json_integer_value(n));
-		struct cluster_task_spec spec = {.node_id = json_integer_value(n), .type = "DeployCertificate",
-						 .payload = p, .max_retries = 2, .idempotency_key = once ? key : NULL};
-		int64_t tid = 0;
-		bool existed;
-		rc = cluster_task_insert(s->cluster, c, call, &spec, &tid, &existed, err);
-		json_decref(p);
-		if (rc == 0)
-			json_array_append_new(tasks, json_pack("{s:O, s:I}", "nodeId", n, "taskId", (json_int_t)tid));
+	if (rc == 0)
+		rc = deploy_plan(s, id, v, deploy, &batches, &loose, err);
+	size_t nb = json_array_size(batches);
+	for (size_t b = 0; rc == 0 && b <= nb; b++) {
+		/* each batch waits for the whole one before it: a failure there
+		 * fails the rest (the queue's cascade) */
+		json_t *group = b < nb ? json_array_get(batches, b) : loose, *cur = json_array(), *n;
+		size_t nd = b < nb ? json_array_size(prev) : 0, i;
+		int64_t *deps = calloc(nd + 1, sizeof(*deps));
+		for (i = 0; i < nd; i++)
+			deps[i] = json_integer_value(json_array_get(prev, i));
+		json_array_foreach(group, i, n) {
+			if (rc != 0)
+				break;
+			json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o*}", "certPath", cert_path ? cert_path : cp,
+					      "keyPath", key_path ? key_path : kp, "certPem", chain, "keyPemSealed", sealed,
+					      "sealContext", ctx, "reload", !json_is_false(json_object_get(deploy, "reload")),
+					      "verify", ssl_verify_spec(cert, deploy));
+			char key[128];
+			snprintf(key, sizeof(key), "%.100s-n%lld", once ? once : "", (long long)json_integer_value(n));
+			struct cluster_task_spec spec = {.node_id = json_integer_value(n), .type = "DeployCertificate",
+							 .payload = p, .max_retries = 2, .depends_on = deps, .ndeps = nd,
+							 .idempotency_key = once ? key : NULL};
+			int64_t tid = 0;
+			bool existed;
+			rc = cluster_task_insert(s->cluster, c, call, &spec, &tid, &existed, err);
+			json_decref(p);
+			if (rc == 0) {
+				json_array_append_new(cur, json_integer(tid));
+				json_array_append_new(tasks, json_pack("{s:O, s:I, s:o}", "nodeId", n, "taskId", (json_int_t)tid,
+								       "batch", b < nb ? json_integer((json_int_t)b + 1) : json_null()));
+			}
+		}
+		free(deps);
+		json_decref(prev);
+		prev = cur;
 	}
+	json_decref(prev);
+	json_decref(batches);
+	json_decref(loose);
 	if (rc == 0)
 		rc = audit_record(c, call, "ssl.deploy", "certificate", id,
 				  json_pack("{s:I, s:O}", "version", (json_int_t)v, "tasks", tasks), err);
@@ -456,11 +511,29 @@ int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *
 	return rc;
 }
 
+/* The batch policy's inputs that a certificate rollout uses: it has no
+ * pauses or thresholds, a failure stops every later batch. */
+static int check_strategy(json_t *st, struct pg_err *err)
+{
+	static const char *const fields[] = {"batchSize", "batchPercent", "canary", NULL};
+	int64_t n;
+	int rc = pg_json_only(st, fields, err);
+	if (rc == 0)
+		rc = pg_json_int(st, "batchSize", false, 1, 100000, &n, err);
+	if (rc == 0)
+		rc = pg_json_int(st, "batchPercent", false, 1, 100, &n, err);
+	if (rc == 0)
+		rc = pg_json_int(st, "canary", false, 0, 100000, &n, err);
+	if (rc != 0)
+		pg_err_prefix_field(err, "strategy");
+	return rc;
+}
+
 int ssl_deploy(struct ssl *s, const struct pg_call *call, int64_t id, json_t *body, json_t **out,
 	       struct pg_err *err)
 {
-	static const char *const fields[] = {"nodeIds", "certPath", "keyPath", "reload", "verify", NULL};
-	json_t *ids = NULL, *cert = NULL, *tasks = json_array(), *verify = json_object_get(body, "verify");
+	static const char *const fields[] = {"nodeIds", "certPath", "keyPath", "reload", "verify", "strategy", NULL};
+	json_t *ids = NULL, *cert = NULL, *tasks = json_array(), *verify = json_object_get(body, "verify"), *strategy = NULL;
 	const char *cp = NULL, *kp = NULL;
 	bool reload = true;
 	int rc = pg_json_only(body, fields, err);
@@ -478,6 +551,10 @@ int ssl_deploy(struct ssl *s, const struct pg_call *call, int64_t id, json_t *bo
 		rc = pg_json_str(body, "keyPath", false, 4096, &kp, err);
 	if (rc == 0)
 		rc = pg_json_bool(body, "reload", false, &reload, err);
+	if (rc == 0)
+		rc = pg_json_obj(body, "strategy", false, &strategy, err);
+	if (rc == 0 && strategy)
+		rc = check_strategy(strategy, err);
 	/* its fields are checked with the task payload */
 	if (rc == 0 && verify && !json_is_boolean(verify) && !json_is_object(verify))
 		rc = pg_err_set(err, PG_EINVAL, "verify", "verify must be true, false or {port, timeoutMs}");
@@ -485,8 +562,8 @@ int ssl_deploy(struct ssl *s, const struct pg_call *call, int64_t id, json_t *bo
 	if (rc == 0 && (!c || store_begin(c, STORE_TX_WRITE, err) != 0))
 		rc = err->code;
 	else if (c) {
-		json_t *deploy = json_pack("{s:O, s:s?, s:s?, s:b, s:O?}", "nodeIds", ids, "certPath", cp, "keyPath", kp,
-					   "reload", reload, "verify", verify);
+		json_t *deploy = json_pack("{s:O, s:s?, s:s?, s:b, s:O?, s:O?}", "nodeIds", ids, "certPath", cp, "keyPath",
+					   kp, "reload", reload, "verify", verify, "strategy", strategy);
 		rc = ssl_store_get(c, id, &cert, err);
 		json_array_foreach(ids, i, v) {
 			json_t *node = NULL;

@@ -14,7 +14,7 @@ import unittest
 
 from acme_ca import AriShim, Pebble, ari_cert_id, served_serial, verify_chain
 from fleet import Fleet, fleet_supported
-from harness import Cluster, Pagodad, wait_until
+from harness import Cluster, Pagodad, request, self_signed, wait_until
 
 HAVE_PEBBLE = shutil.which("pebble") and shutil.which("pebble-challtestsrv")
 
@@ -141,6 +141,37 @@ class Dns01(unittest.TestCase):
             finally:
                 shim.stop()
                 pebble.stop()
+
+
+class DeployInBatches(unittest.TestCase):
+    def test_batches_wait_for_each_other_and_offline_nodes_wait_alone(self):
+        with Cluster("--heartbeat-interval", "30") as c:
+            d = c.daemon
+            crt, key = self_signed(c.tmp, "batch.test")
+            r = d.call("POST", "/admin/certificates", {"name": "batch.test", "certPem": open(crt).read(),
+                                                       "keyPem": open(key).read()})
+            self.assertEqual(r.status, 201, r)
+            cid = r.json()["id"]
+            nodes = [d.create_node(f"edge-{i}") for i in range(4)]
+            for n in nodes[:3]:  # edge-3 never comes online
+                request(d.url + "/agent/heartbeat", "POST", {"nodeId": n["id"]}, token=n["token"])
+            ids = [n["id"] for n in nodes]
+            before = d.snapshot()
+            r = d.call("POST", f"/admin/certificates/{cid}/deploy", {"nodeIds": ids, "strategy": {"batchSize": 0}})
+            self.assertEqual((r.status, r.json()["error"]["field"]), (400, "strategy.batchSize"), r)
+            self.assertEqual(d.snapshot(), before)
+            r = d.call("POST", f"/admin/certificates/{cid}/deploy",
+                       {"nodeIds": ids, "strategy": {"batchSize": 2}, "verify": False})
+            self.assertEqual(r.status, 202, r)
+            tasks = {t["nodeId"]: t for t in r.json()["tasks"]}
+            self.assertEqual([tasks[i]["batch"] for i in ids], [1, 1, 2, None])
+            first = sorted(tasks[i]["taskId"] for i in ids[:2])
+            self.assertEqual(sorted(d.task(tasks[ids[2]]["taskId"])["dependsOn"]), first)
+            self.assertEqual(d.task(tasks[ids[3]]["taskId"])["dependsOn"], [])
+            # a failure in batch 1 stops batch 2; the offline node still gets it later
+            self.assertEqual(d.call("POST", f"/admin/tasks/{first[0]}/cancel").status, 200)
+            self.assertEqual(d.task(tasks[ids[2]]["taskId"])["status"], "cancelled")
+            self.assertEqual(d.task(tasks[ids[3]]["taskId"])["status"], "pending")
 
 
 @unittest.skipUnless(HAVE_PEBBLE and fleet_supported(), "needs pebble, root, systemd and nginx")
