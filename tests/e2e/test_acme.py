@@ -42,6 +42,11 @@ class Dns01(unittest.TestCase):
                 cert = wait_cert(d, cid, "valid")
                 self.assertEqual(sorted(cert["current"]["sans"]), ["*.wild.test", "wild.test"])
                 self.assertEqual(cert["current"]["keyType"], "ec256")
+                r = d.call("POST", "/admin/certificates/acme",
+                           {"domains": ["rsa.wild.test"], "challenge": "dns-01", "keyType": "rsa2048",
+                            "dns": {"plugin": "challtestsrv", "config": {"url": pebble.challtestsrv}},
+                            "issuer": issuer})
+                self.assertEqual(wait_cert(d, r.json()["id"], "valid")["current"]["keyType"], "rsa2048")
                 chain = d.call("GET", f"/admin/certificates/{cid}/versions/1/chain").json()["chainPem"]
                 ok, out = verify_chain(c.tmp, chain, pebble.root())
                 self.assertTrue(ok, out)
