@@ -42,6 +42,15 @@ int ssl_ari_cert_id(const char *pem, char **out, struct pg_err *err);
  * renewal window and picks a random moment in it (renew_after). */
 void ssl_ari_scan(struct ssl *s, struct store_conn *c, int64_t now);
 
+/* DNS-01 propagation (ssl_dns.c). */
+struct sockaddr_in;
+/* "a.b.c.d[:port]" (port 53 by default); -1 when it is not one. */
+int ssl_dns_parse_server(const char *server, struct sockaddr_in *out);
+/* Polls every resolver (a JSON array of "a.b.c.d[:port]") until it answers
+ * fqdn TXT with value; PG_EUNAVAIL after timeout_ms. */
+int ssl_dns_wait_txt(json_t *resolvers, const char *fqdn, const char *value, int64_t timeout_ms,
+		     volatile bool *stopping, struct pg_err *err);
+
 /* DAO (ssl_store.c). */
 int ssl_store_insert(struct store_conn *c, const char *name, json_t *domains, const char *source,
 		     const char *status, json_t *request, int64_t *id, struct pg_err *err);

@@ -11,6 +11,7 @@
 #include "ssl/ssl_int.h"
 #include "store/store.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,11 +52,12 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 {
 	static const char *const fields[] = {"name", "domains", "challenge", "dns", "issuer", "keyType", NULL};
 	static const char *const issuer_fields[] = {"directoryUrl", "preset", "caFile", "email", NULL};
-	static const char *const dns_fields[] = {"plugin", "config", "propagationSec", NULL};
+	static const char *const dns_fields[] = {"plugin", "config", "propagationSec", "resolvers",
+						 "propagationTimeoutSec", NULL};
 	const char *name = NULL, *challenge = "http-01", *key_type = "ec256", *dir = NULL, *preset = NULL,
 		   *ca = NULL, *email = NULL, *plugin = NULL;
-	json_t *domains = NULL, *issuer = NULL, *dns = NULL, *cfg = NULL;
-	int64_t prop = 0;
+	json_t *domains = NULL, *issuer = NULL, *dns = NULL, *cfg = NULL, *resolvers = NULL;
+	int64_t prop = 0, prop_timeout = 120;
 	int rc = pg_json_only(body, fields, err);
 	if (rc == 0)
 		rc = pg_json_arr(body, "domains", true, 100, &domains, err);
@@ -114,6 +116,14 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 			rc = pg_json_obj(dns, "config", false, &cfg, err);
 		if (rc == 0)
 			rc = pg_json_int(dns, "propagationSec", false, 0, 600, &prop, err);
+		if (rc == 0)
+			rc = pg_json_arr(dns, "resolvers", false, 8, &resolvers, err);
+		json_t *r;
+		struct sockaddr_in sa;
+		json_array_foreach(resolvers, i, r) if (rc == 0 && (!json_is_string(r) || ssl_dns_parse_server(json_string_value(r), &sa) != 0))
+			rc = pg_err_set(err, PG_EINVAL, "resolvers", "resolvers[%zu] must be an IPv4 address with an optional :port", i);
+		if (rc == 0)
+			rc = pg_json_int(dns, "propagationTimeoutSec", false, 1, 3600, &prop_timeout, err);
 		if (rc == 0 && strpbrk(plugin, "/.\\"))
 			rc = pg_err_set(err, PG_EINVAL, "plugin", "plugin is a name like challtestsrv");
 		if (rc != 0)
@@ -131,8 +141,9 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 	json_t *req = json_pack("{s:s, s:s, s:{s:s, s:s?, s:s?}}", "challenge", challenge, "keyType", key_type,
 				"issuer", "directoryUrl", dir, "caFile", ca, "email", email);
 	if (dns)
-		json_object_set_new(req, "dns", json_pack("{s:s, s:O?, s:I}", "plugin", plugin, "config", cfg,
-							  "propagationSec", (json_int_t)prop));
+		json_object_set_new(req, "dns", json_pack("{s:s, s:O?, s:I, s:O?, s:I}", "plugin", plugin, "config", cfg,
+							  "propagationSec", (json_int_t)prop, "resolvers", resolvers,
+							  "propagationTimeoutSec", (json_int_t)prop_timeout));
 	struct store_conn *c = store_conn_get(s->store, err);
 	int64_t id = 0;
 	rc = c ? store_begin(c, STORE_TX_WRITE, err) : err->code;
@@ -173,6 +184,11 @@ static int dns01(void *arg, bool present, const char *domain, const char *fqdn, 
 	int rc = plua_call(h->s->lua, rel, present ? "present" : "cleanup", args, &out, err);
 	json_decref(args);
 	json_decref(out);
+	json_t *resolvers = json_object_get(h->dns, "resolvers");
+	if (rc == 0 && present && resolvers)
+		rc = ssl_dns_wait_txt(resolvers, fqdn, value,
+				      json_integer_value(json_object_get(h->dns, "propagationTimeoutSec")) * 1000,
+				      &h->s->stopping, err);
 	return rc;
 }
 

@@ -14,7 +14,7 @@ import unittest
 
 from acme_ca import AriShim, Pebble, ari_cert_id, served_serial, verify_chain
 from fleet import Fleet, fleet_supported
-from harness import Cluster, Pagodad, request, self_signed, wait_until
+from harness import Cluster, Pagodad, free_port, request, self_signed, wait_until
 
 HAVE_PEBBLE = shutil.which("pebble") and shutil.which("pebble-challtestsrv")
 
@@ -32,9 +32,11 @@ class Dns01(unittest.TestCase):
             pebble = Pebble(c.tmp).start()
             try:
                 issuer = {"directoryUrl": pebble.directory, "caFile": pebble.ca, "email": "ops@example.test"}
+                # the CA is asked to validate once the resolver shows the record
                 r = d.call("POST", "/admin/certificates/acme",
                            {"domains": ["*.wild.test", "wild.test"], "challenge": "dns-01",
-                            "dns": {"plugin": "challtestsrv", "config": {"url": pebble.challtestsrv}},
+                            "dns": {"plugin": "challtestsrv", "config": {"url": pebble.challtestsrv},
+                                    "resolvers": [f"127.0.0.1:{pebble.dns}"]},
                             "issuer": issuer})
                 self.assertEqual(r.status, 202, r)
                 cid = r.json()["id"]
@@ -47,6 +49,19 @@ class Dns01(unittest.TestCase):
                             "dns": {"plugin": "challtestsrv", "config": {"url": pebble.challtestsrv}},
                             "issuer": issuer})
                 self.assertEqual(wait_cert(d, r.json()["id"], "valid")["current"]["keyType"], "rsa2048")
+                # a resolver that never shows the record: a clear failure, nothing stored
+                r = d.call("POST", "/admin/certificates/acme",
+                           {"domains": ["slow.test"], "challenge": "dns-01", "issuer": issuer,
+                            "dns": {"plugin": "challtestsrv", "config": {"url": pebble.challtestsrv},
+                                    "resolvers": ["nope"]}})
+                self.assertEqual((r.status, r.json()["error"]["field"]), (400, "dns.resolvers"), r)
+                r = d.call("POST", "/admin/certificates/acme",
+                           {"domains": ["slow.test"], "challenge": "dns-01", "issuer": issuer,
+                            "dns": {"plugin": "challtestsrv", "config": {"url": pebble.challtestsrv},
+                                    "resolvers": [f"127.0.0.1:{free_port()}"], "propagationTimeoutSec": 1}})
+                slow = wait_cert(d, r.json()["id"], "failed")
+                self.assertIn("_acme-challenge.slow.test is not visible at 127.0.0.1:", slow["lastError"])
+                self.assertEqual(slow["currentVersion"], 0)
                 chain = d.call("GET", f"/admin/certificates/{cid}/versions/1/chain").json()["chainPem"]
                 ok, out = verify_chain(c.tmp, chain, pebble.root())
                 self.assertTrue(ok, out)

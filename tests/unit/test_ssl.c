@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "ssl/ssl_acme.h"
 #include "ssl/ssl_int.h"
 
@@ -23,6 +26,19 @@ static void renewal_window(void **state)
 	 * half its life, never a renewal loop */
 	assert_int_equal(ssl_renew_at(0, 6 * DAY), 3 * DAY);
 	assert_int_equal(ssl_renew_at(100 * DAY, 106 * DAY), 103 * DAY);
+}
+
+static void dns_servers(void **state)
+{
+	struct sockaddr_in sa;
+	assert_int_equal(ssl_dns_parse_server("127.0.0.1:8053", &sa), 0);
+	assert_int_equal(ntohs(sa.sin_port), 8053);
+	assert_int_equal(ntohl(sa.sin_addr.s_addr), 0x7f000001);
+	assert_int_equal(ssl_dns_parse_server("10.0.0.2", &sa), 0);
+	assert_int_equal(ntohs(sa.sin_port), 53);
+	const char *bad[] = {"", ":53", "nope", "1.2.3.4:0", "1.2.3.4:65536", "::1", "1.2.3.4.5", "a.b.c.d:53"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(ssl_dns_parse_server(bad[i], &sa), -1);
 }
 
 static void b64url(void **state)
@@ -85,6 +101,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(renewal_window),
 		cmocka_unit_test(b64url),
+		cmocka_unit_test(dns_servers),
 		cmocka_unit_test(keys_and_certificates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
