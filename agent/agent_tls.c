@@ -1,6 +1,7 @@
 /* Which certificate a TLS server actually presents: after a certificate
  * deploy the agent asks its own nginx, so "deployed" means "served". */
 #include "agent.h"
+#include "common/pg_crypto.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,8 +23,7 @@ static void hex_digest(X509 *x, char out[65])
 	unsigned char md[32];
 	unsigned int n = 0;
 	X509_digest(x, EVP_sha256(), md, &n);
-	for (unsigned int i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	pg_hex_encode(md, n, out);
 }
 
 int agent_tls_pem_fingerprint(const char *pem, size_t len, char out[65], struct pg_err *err)

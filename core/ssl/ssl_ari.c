@@ -1,13 +1,13 @@
 /* ACME Renewal Information (RFC 9773): a CA that offers renewalInfo in its
  * directory suggests a window for renewing each certificate; the worker
  * renews at a random moment inside it instead of at the fixed window. */
+#include "common/pg_crypto.h"
 #include "common/pg_log.h"
 #include "ssl/ssl_acme.h"
 #include "ssl/ssl_int.h"
 #include "store/store.h"
 
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -97,7 +97,7 @@ static int ssl_ari_fetch(const char *directory, const char *ca_file, const char 
 static int64_t ssl_ari_pick(int64_t start, int64_t end)
 {
 	uint64_t r = 0;
-	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+	if (pg_random_bytes(&r, sizeof(r)) != 0)
 		r = (uint64_t)time(NULL);
 	return start + (int64_t)(r % (uint64_t)(end - start));
 }

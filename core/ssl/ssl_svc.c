@@ -477,10 +477,16 @@ int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *
 	snprintf(ctx, sizeof(ctx), "ssl-cert:%lld:%lld", (long long)id, (long long)v);
 	const char *cert_path = json_string_value(json_object_get(deploy, "certPath"));
 	const char *key_path = json_string_value(json_object_get(deploy, "keyPath"));
-	json_t *batches = NULL, *loose = NULL, *prev = json_array();
+	json_t *batches = NULL, *loose = NULL, *prev = json_array(), *p = NULL;
 	int rc = ssl_version_material(c, id, v, &chain, &sealed, err);
 	if (rc == 0)
 		rc = deploy_plan(s, id, v, deploy, &batches, &loose, err);
+	/* the same task for every node */
+	if (rc == 0)
+		p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o*}", "certPath", cert_path ? cert_path : cp, "keyPath",
+			      key_path ? key_path : kp, "certPem", chain, "keyPemSealed", sealed, "sealContext", ctx,
+			      "reload", !json_is_false(json_object_get(deploy, "reload")), "verify",
+			      ssl_verify_spec(cert, deploy));
 	size_t nb = json_array_size(batches);
 	for (size_t b = 0; rc == 0 && b <= nb; b++) {
 		/* each batch waits for the whole one before it: a failure there
@@ -493,10 +499,6 @@ int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *
 		json_array_foreach(group, i, n) {
 			if (rc != 0)
 				break;
-			json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o*}", "certPath", cert_path ? cert_path : cp,
-					      "keyPath", key_path ? key_path : kp, "certPem", chain, "keyPemSealed", sealed,
-					      "sealContext", ctx, "reload", !json_is_false(json_object_get(deploy, "reload")),
-					      "verify", ssl_verify_spec(cert, deploy));
 			char key[128];
 			snprintf(key, sizeof(key), "%.100s-n%lld", once ? once : "", (long long)json_integer_value(n));
 			struct cluster_task_spec spec = {.node_id = json_integer_value(n), .type = "DeployCertificate",
@@ -505,7 +507,6 @@ int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *
 			int64_t tid = 0;
 			bool existed;
 			rc = cluster_task_insert(s->cluster, c, call, &spec, &tid, &existed, err);
-			json_decref(p);
 			if (rc == 0) {
 				json_array_append_new(cur, json_integer(tid));
 				json_array_append_new(tasks, json_pack("{s:O, s:I, s:o}", "nodeId", n, "taskId", (json_int_t)tid,
@@ -516,6 +517,7 @@ int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *
 		json_decref(prev);
 		prev = cur;
 	}
+	json_decref(p);
 	json_decref(prev);
 	json_decref(batches);
 	json_decref(loose);

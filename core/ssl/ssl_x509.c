@@ -1,5 +1,6 @@
 /* Reading certificates: the facts a certificate object shows, key match and
  * chain verification for imports. */
+#include "common/pg_crypto.h"
 #include "ssl/ssl_int.h"
 
 #include <openssl/asn1.h>
@@ -41,8 +42,7 @@ int ssl_cert_parse(const char *pem, struct ssl_cert_info *out, struct pg_err *er
 	unsigned char md[32];
 	unsigned int n = 0;
 	X509_digest(x, EVP_sha256(), md, &n);
-	for (unsigned int i = 0; i < n; i++)
-		snprintf(out->fingerprint + 2 * i, 3, "%02x", md[i]);
+	pg_hex_encode(md, n, out->fingerprint);
 	X509_NAME_oneline(X509_get_issuer_name(x), out->issuer, sizeof(out->issuer));
 	out->not_before = asn1_ms(X509_get0_notBefore(x));
 	out->not_after = asn1_ms(X509_get0_notAfter(x));
