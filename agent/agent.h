@@ -27,6 +27,12 @@ struct agent {
 	pthread_mutex_t ep_lock;
 	json_t *endpoints; /* service -> {port, probe, health, ...} */
 	bool ep_dirty;
+	/* managed state reporting (agent_state.c) */
+	int64_t state_ms;
+	pthread_mutex_t st_lock;
+	pthread_cond_t st_cond;
+	json_t *watch;  /* what this agent manages: files, units, certs, nginx */
+	bool st_dirty;  /* report soon: something was just deployed */
 };
 
 /* ---- HTTP client (agent_client.c): one per thread ---- */
@@ -50,6 +56,9 @@ json_t *agent_journal_get(struct agent *a, int64_t task_id);
 /* Stores record (borrowed) durably: temp file, fsync, rename. */
 int agent_journal_put(struct agent *a, int64_t task_id, json_t *record, struct pg_err *err);
 
+/* Stores v durably as STATE/name (temp file, fsync, rename). */
+int agent_state_save(struct agent *a, const char *name, json_t *v, struct pg_err *err);
+
 /* ---- paths (agent_paths.c): writes confined to allow-listed roots ---- */
 int agent_paths_new(const char *prefix, const char *const *roots, size_t nroots,
 		    struct agent_paths **out, struct pg_err *err);
@@ -62,6 +71,8 @@ int agent_paths_write(struct agent_paths *p, const char *path, const char *conte
 		      char sha256[65], struct pg_err *err);
 /* Removes path (a regular file or link) under the allowed roots. */
 int agent_paths_remove(struct agent_paths *p, const char *path, struct pg_err *err);
+/* The --root prefix ("" for none). */
+const char *agent_paths_prefix(const struct agent_paths *p);
 /* Checks that path is absolute, normalised and under an allowed root. */
 int agent_paths_check(struct agent_paths *p, const char *path, struct pg_err *err);
 
@@ -104,6 +115,17 @@ void agent_endpoints_init(struct agent *a);
 /* Stops reporting the named services (a JSON array of names). */
 void agent_endpoints_forget(struct agent *a, json_t *services);
 void *agent_endpoints_main(void *arg);
+
+/* ---- managed state (agent_state.c) ---- */
+void agent_state_init(struct agent *a);
+/* After a task succeeded: remembers what it put on the node. */
+void agent_state_note(struct agent *a, const char *type, json_t *payload, json_t *artifacts);
+/* Reports the managed state on change, every a->state_ms, and periodically. */
+void *agent_state_main(void *arg);
+/* Wakes the state thread (shutdown). */
+void agent_state_wake(struct agent *a);
+/* SHA-256 of `nginx -T` (the whole configuration nginx would load). */
+int agent_nginx_config_sha(char out[65]);
 
 /* ---- capabilities and facts (agent_caps.c) ---- */
 json_t *agent_caps(void);

@@ -97,17 +97,9 @@ static bool probe_once(json_t *p, char *why, size_t len)
 
 static void save(struct agent *a)
 {
-	char path[4096], tmp[4200];
-	snprintf(path, sizeof(path), "%s/endpoints.json", a->state_dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_dump_file(a->endpoints, tmp, JSON_COMPACT) == 0) {
-		int fd = open(tmp, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			fsync(fd);
-			close(fd);
-		}
-		rename(tmp, path);
-	}
+	struct pg_err err = {0};
+	if (agent_state_save(a, "endpoints.json", a->endpoints, &err) != 0)
+		pg_warn("agent", "%s", err.message);
 }
 
 void agent_endpoints_init(struct agent *a)

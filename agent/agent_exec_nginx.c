@@ -38,6 +38,14 @@ static int test_and_reload(struct agent *a, json_t *p, struct agent_result *r, b
 	return agent_cmd(r, 60000, reload, NULL) == 0 ? 0 : -1;
 }
 
+/* The configuration nginx now has, for drift detection. */
+static void note_nginx_config(json_t *artifacts)
+{
+	char sha[65];
+	if (agent_nginx_config_sha(sha) == 0)
+		json_object_set_new(artifacts, "nginxConfigSha256", json_string(sha));
+}
+
 /* Puts old (NULL: nothing) back at path. */
 static void restore(struct agent *a, const char *path, const char *old, size_t len)
 {
@@ -91,6 +99,7 @@ int agent_exec_nginx(struct agent *a, json_t *p, struct agent_result *r)
 		return -1;
 	r->artifacts = json_pack("{s:s, s:s, s:b, s:b}", "path", path, "sha256", sha, "changed", changed,
 				 "reloaded", changed);
+	note_nginx_config(r->artifacts);
 	r->ok = true;
 	return 0;
 }
@@ -187,6 +196,8 @@ int agent_exec_certificate(struct agent *a, json_t *p, struct agent_result *r)
 	if (json_is_true(json_object_get(p, "reload")) && !(a->root && *a->root) &&
 	    verify_served(p, cert_path, cert, r->artifacts, r) != 0)
 		return -1;
+	if (json_is_true(json_object_get(p, "reload")) && !(a->root && *a->root))
+		note_nginx_config(r->artifacts);
 	r->ok = true;
 	return 0;
 }

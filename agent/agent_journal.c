@@ -78,3 +78,22 @@ int agent_journal_put(struct agent *a, int64_t task_id, json_t *record, struct p
 	}
 	return 0;
 }
+
+int agent_state_save(struct agent *a, const char *name, json_t *v, struct pg_err *err)
+{
+	char path[4096], tmp[4200];
+	snprintf(path, sizeof(path), "%s/%s", a->state_dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	char *text = json_dumps(v, JSON_COMPACT);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t len = text ? strlen(text) : 0;
+	bool ok = fd >= 0 && text && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+	if (fd >= 0)
+		ok = close(fd) == 0 && ok;
+	free(text);
+	if (!ok || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", path, strerror(errno));
+	}
+	return 0;
+}

@@ -260,3 +260,8 @@ int agent_paths_remove(struct agent_paths *p, const char *path, struct pg_err *e
 	close(dfd);
 	return rc;
 }
+
+const char *agent_paths_prefix(const struct agent_paths *p)
+{
+	return p->prefix;
+}

@@ -32,6 +32,8 @@ static void usage(FILE *f)
 		"                      /etc/nginx /etc/systemd/system /etc/pagoda /etc/ssl/pagoda\n"
 		"                      /var/lib/pagoda/apps\n"
 		"  --allow-exec        enable RunCommand tasks\n"
+		"  --state-interval S  how often the managed state is measured and, when it\n"
+		"                      changed, reported for drift detection (default 30)\n"
 		"  --log-level LEVEL   debug, info, warn or error\n");
 }
 
@@ -165,6 +167,8 @@ static void handle(struct agent *a, struct agent_http *h, json_t *task)
 			interrupted ? " (resumed after restart)" : "");
 		agent_exec(a, task, &r);
 	}
+	if (r.ok && type)
+		agent_state_note(a, type, json_object_get(task, "payload"), r.artifacts);
 	json_t *b = final_report(a, task, &r);
 	json_t *rec = json_pack("{s:s, s:I, s:O}", "state", r.ok ? "succeeded" : "failed", "attempt",
 				attempt, "report", b);
@@ -215,17 +219,17 @@ static void task_loop(struct agent *a)
 
 int main(int argc, char **argv)
 {
-	enum { O_SERVER = 256, O_NODE, O_TOKEN, O_STATE, O_CA, O_ROOT, O_ALLOW, O_EXEC, O_LOG, O_HELP };
+	enum { O_SERVER = 256, O_NODE, O_TOKEN, O_STATE, O_CA, O_ROOT, O_ALLOW, O_EXEC, O_LOG, O_HELP, O_STATE_IV };
 	static const struct option opts[] = {
 		{"server", 1, 0, O_SERVER},   {"node-id", 1, 0, O_NODE},    {"token-file", 1, 0, O_TOKEN},
 		{"state-dir", 1, 0, O_STATE}, {"ca-file", 1, 0, O_CA},	    {"root", 1, 0, O_ROOT},
 		{"allow-root", 1, 0, O_ALLOW}, {"allow-exec", 0, 0, O_EXEC}, {"log-level", 1, 0, O_LOG},
-		{"help", 0, 0, O_HELP},	      {0, 0, 0, 0},
+		{"help", 0, 0, O_HELP},	      {"state-interval", 1, 0, O_STATE_IV}, {0, 0, 0, 0},
 	};
 	const char *roots[64] = {"/etc/nginx", "/etc/systemd/system", "/etc/pagoda",
 				 "/etc/ssl/pagoda", "/var/lib/pagoda/apps"};
 	size_t nroots = 5;
-	struct agent a = {.heartbeat_ms = 10000};
+	struct agent a = {.heartbeat_ms = 10000, .state_ms = 30000};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -243,6 +247,15 @@ int main(int argc, char **argv)
 			roots[nroots++] = optarg;
 			break;
 		case O_EXEC: a.allow_exec = true; break;
+		case O_STATE_IV: {
+			long v = strtol(optarg, NULL, 10);
+			if (v < 1 || v > 86400) {
+				fprintf(stderr, "pagoda-agent: --state-interval takes 1 to 86400 seconds\n");
+				return 2;
+			}
+			a.state_ms = v * 1000;
+			break;
+		}
 		case O_LOG:
 			pg_log_set_level(strcmp(optarg, "debug") == 0  ? PG_LOG_DEBUG
 					 : strcmp(optarg, "warn") == 0 ? PG_LOG_WARN
@@ -275,16 +288,21 @@ int main(int argc, char **argv)
 	pg_info("agent", "pagoda-agent %s for node %lld of %s%s", AGENT_VERSION, (long long)a.node_id,
 		a.server, a.allow_exec ? " (RunCommand enabled)" : "");
 	agent_endpoints_init(&a);
-	pthread_t hb, ep;
+	agent_state_init(&a);
+	pthread_t hb, ep, stt;
 	if (pthread_create(&hb, NULL, heartbeat_main, &a) != 0 ||
-	    pthread_create(&ep, NULL, agent_endpoints_main, &a) != 0) {
+	    pthread_create(&ep, NULL, agent_endpoints_main, &a) != 0 ||
+	    pthread_create(&stt, NULL, agent_state_main, &a) != 0) {
 		fprintf(stderr, "pagoda-agent: cannot start its threads\n");
 		return 1;
 	}
 	task_loop(&a);
+	agent_state_wake(&a);
 	pthread_join(hb, NULL);
 	pthread_join(ep, NULL);
+	pthread_join(stt, NULL);
 	json_decref(a.endpoints);
+	json_decref(a.watch);
 	agent_paths_free(a.paths);
 	curl_global_cleanup();
 	pg_info("agent", "stopped");

@@ -14,6 +14,8 @@
 #include "common/pg_secret.h"
 #include "config/config.h"
 #include "config/config_http.h"
+#include "drift/drift.h"
+#include "drift/drift_http.h"
 #include "registry/registry.h"
 #include "registry/registry_http.h"
 #include "ssl/ssl.h"
@@ -110,6 +112,26 @@ static int cert_deploy(void *arg, struct store_conn *c, const struct pg_call *ca
 	return ssl_deploy_node(arg, c, call, id, node, once, task, err);
 }
 
+/* Tasks report their outcome to drift, which records what succeeded ones
+ * put on their node. */
+static int task_done(void *arg, struct store_conn *c, const struct cluster_task_done *d, struct pg_err *err)
+{
+	struct pagodad *app = arg;
+	return app->drift ? drift_task_done(app->drift, c, d, err) : 0;
+}
+
+/* Drift asks applications for their context: targets, releases in flight. */
+static int owner_view(void *arg, const char *owner, json_t **view, struct pg_err *err)
+{
+	struct pagodad *app = arg;
+	long long id;
+	char rest;
+	*view = NULL;
+	if (sscanf(owner, "app:%lld%c", &id, &rest) == 1)
+		return app->application ? app_drift_view(app->application, id, view, err) : 0;
+	return 0;
+}
+
 static const struct http_route main_routes[] = {
 	{.method = "GET", .path = "/healthz", .auth = HTTP_AUTH_NONE, .fn = health},
 	{0},
@@ -117,7 +139,7 @@ static const struct http_route main_routes[] = {
 
 static const struct http_route *const all_routes[] = {
 	main_routes, auth_routes, cluster_admin_routes, cluster_agent_routes, audit_routes,
-	plua_routes, nginx_routes, registry_routes, config_routes, app_routes, ssl_routes, NULL,
+	plua_routes, nginx_routes, registry_routes, config_routes, app_routes, ssl_routes, drift_routes, NULL,
 };
 
 struct flags {
@@ -301,6 +323,8 @@ int main(int argc, char **argv)
 	f.cluster.on_node_status_arg = &app;
 	f.cluster.unseal = unseal;
 	f.cluster.unseal_arg = &key;
+	f.cluster.on_task_done = task_done;
+	f.cluster.on_task_done_arg = &app;
 	struct ssl_opts sopts = {.scan_ms = f.cert_scan_ms, .retry_base_ms = f.cert_retry_ms,
 				 .in_use = cert_in_use, .nodes_using = cert_nodes, .in_use_arg = &app};
 	if (pg_secret_key_load(f.data_dir, &key, &err) != 0 || auth_bootstrap(app.store, path, &err) != 0 ||
@@ -310,7 +334,9 @@ int main(int argc, char **argv)
 	    config_new(app.store, app.lua, app.cluster, &key, &app.config, &err) != 0 ||
 	    app_new(app.store, app.cluster, app.registry, app.config, app.lua, f.upstream_debounce_ms,
 		    &app.application, &err) != 0 ||
-	    ssl_new(app.store, &key, app.lua, app.cluster, &sopts, &app.ssl, &err) != 0) {
+	    ssl_new(app.store, &key, app.lua, app.cluster, &sopts, &app.ssl, &err) != 0 ||
+	    drift_new(app.store, app.cluster, app.lua, &(struct drift_owners){.arg = &app, .view = owner_view},
+		      &app.drift, &err) != 0) {
 		fprintf(stderr, "pagodad: %s\n", err.message);
 		goto out;
 	}
@@ -352,6 +378,7 @@ out:
 		http_server_stop(srv);
 	}
 	ssl_free(app.ssl);
+	drift_free(app.drift);
 	app_free(app.application);
 	config_free(app.config);
 	cluster_free(app.cluster);

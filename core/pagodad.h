@@ -9,6 +9,8 @@ struct registry;
 struct config;
 struct app;
 struct ssl;
+struct drift;
+struct alert;
 
 
 struct pagodad {
@@ -19,6 +21,8 @@ struct pagodad {
 	struct config *config;
 	struct app *application;
 	struct ssl *ssl;
+	struct drift *drift;
+	struct alert *alert;
 	const char *data_dir;
 };
 

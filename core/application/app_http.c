@@ -124,7 +124,10 @@ static void apps_delete(struct http_req *req)
 				      json_object_get(json_array_get(json_object_get(art, "sites"), 0), "siteName"),
 				      "content", "# removed by Pagoda: the application was deleted\n");
 		}
-		struct cluster_task_spec spec = {.node_id = node, .type = type, .payload = p, .max_retries = 2};
+		char owner[32];
+		app_owner(id, owner);
+		struct cluster_task_spec spec = {.node_id = node, .type = type, .payload = p, .max_retries = 2,
+						 .owner = owner};
 		rc = cluster_task_insert(a->cluster, c, &call, &spec, &tid, &existed, &err);
 		json_decref(p);
 		json_array_append_new(woken, json_integer(node));

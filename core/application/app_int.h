@@ -71,6 +71,11 @@ int app_node_list(struct store_conn *c, int64_t rel, json_t *items, struct pg_er
 int app_node_set(struct store_conn *c, int64_t rel, int64_t node, const char *status, json_t *tasks,
 		 const char *error, struct pg_err *err);
 
+/* Releases by status into counts {status: n}; newest finished release of
+ * each application into items. */
+int app_release_counts(struct store_conn *c, json_t *counts, struct pg_err *err);
+int app_release_last_finished(struct store_conn *c, json_t *items, struct pg_err *err);
+
 int app_site_get(struct store_conn *c, int64_t app_id, char sha[65], struct pg_err *err);
 int app_site_put(struct store_conn *c, int64_t app_id, const char *sha, int64_t idx, struct pg_err *err);
 

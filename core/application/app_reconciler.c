@@ -29,13 +29,13 @@ static struct pg_call release_call(json_t *rel, char *actor, size_t len)
 }
 
 /* Queues one task; *id its id (an existing one for a repeated key). */
-static int queue(struct app *a, struct store_conn *c, const struct pg_call *call, int64_t node,
-		 const char *type, json_t *payload, const int64_t *deps, size_t ndeps, const char *key,
+static int queue(struct app *a, struct store_conn *c, const struct pg_call *call, const char *owner,
+		 int64_t node, const char *type, json_t *payload, const int64_t *deps, size_t ndeps, const char *key,
 		 int64_t timeout, json_t *ids, struct pg_err *err)
 {
 	struct cluster_task_spec spec = {.node_id = node, .type = type, .payload = payload,
 					 .timeout_sec = timeout, .max_retries = 2, .depends_on = deps,
-					 .ndeps = ndeps, .idempotency_key = key};
+					 .ndeps = ndeps, .idempotency_key = key, .owner = owner};
 	int64_t id = 0;
 	bool existed;
 	int rc = cluster_task_insert(a->cluster, c, call, &spec, &id, &existed, err);
@@ -58,8 +58,9 @@ static bool configs_changed(json_t *old, json_t *new)
 static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *app, json_t *prev_art,
 		      int64_t node, json_t *ids, struct pg_err *err)
 {
-	char actor[48], key[160];
+	char actor[48], key[160], owner[32];
 	struct pg_call call = release_call(rel, actor, sizeof(actor));
+	app_owner(json_integer_value(json_object_get(rel, "appId")), owner);
 	json_t *art = json_object_get(rel, "artifacts");
 	int64_t rid = json_integer_value(json_object_get(rel, "id"));
 	bool running = strcmp(json_string_value(json_object_get(art, "desiredState")), "Running") == 0;
@@ -86,7 +87,7 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 					json_array_append_new(ids, json_integer(dep));
 			}
 			if (rc == 0)
-				rc = queue(a, c, &call, node, "RenderAndDeployNginx", p, &dep, dep ? 1 : 0, key, 120, ids, err);
+				rc = queue(a, c, &call, owner, node, "RenderAndDeployNginx", p, &dep, dep ? 1 : 0, key, 120, ids, err);
 			else
 				json_decref(p);
 		}
@@ -99,7 +100,7 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 		json_t *p = json_pack("{s:s, s:s}", "unitName", unit_name, "action", "stop");
 		if (svc)
 			json_object_set_new(p, "deregister", json_pack("[O]", json_object_get(svc, "name")));
-		return queue(a, c, &call, node, "SystemdControl", p, NULL, 0, key, 120, ids, err);
+		return queue(a, c, &call, owner, node, "SystemdControl", p, NULL, 0, key, 120, ids, err);
 	}
 	int64_t deps[2];
 	size_t nd = 0;
@@ -129,7 +130,7 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 	}
 	if (rc == 0 && json_array_size(files) > 0) {
 		snprintf(key, sizeof(key), "r%lld-n%lld-files", (long long)rid, (long long)node);
-		rc = queue(a, c, &call, node, "ApplyConfigFiles", json_pack("{s:O}", "files", files), NULL, 0, key,
+		rc = queue(a, c, &call, owner, node, "ApplyConfigFiles", json_pack("{s:O}", "files", files), NULL, 0, key,
 			   120, ids, err);
 		if (rc == 0)
 			deps[nd++] = json_integer_value(json_array_get(ids, json_array_size(ids) - 1));
@@ -137,7 +138,7 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 	json_decref(files);
 	if (rc == 0) {
 		snprintf(key, sizeof(key), "r%lld-n%lld-unit", (long long)rid, (long long)node);
-		rc = queue(a, c, &call, node, "SystemdInstallUnit",
+		rc = queue(a, c, &call, owner, node, "SystemdInstallUnit",
 			   json_pack("{s:s, s:O, s:b}", "unitName", unit_name, "content", json_object_get(unit, "content"),
 				     "enable", 1),
 			   NULL, 0, key, 120, ids, err);
@@ -152,7 +153,7 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 		       configs_changed(prev_art, art);
 	if (rc == 0) {
 		snprintf(key, sizeof(key), "r%lld-n%lld-control", (long long)rid, (long long)node);
-		rc = queue(a, c, &call, node, "SystemdControl",
+		rc = queue(a, c, &call, owner, node, "SystemdControl",
 			   json_pack("{s:s, s:s}", "unitName", unit_name, "action",
 				     restart ? "restart" : "start"),
 			   deps, nd, key, 120, ids, err);
@@ -185,7 +186,7 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 								     "port", port, "version", ver));
 		}
 		snprintf(key, sizeof(key), "r%lld-n%lld-probe", (long long)rid, (long long)node);
-		rc = queue(a, c, &call, node, "HealthProbe", p, &control, 1, key, 300, ids, err);
+		rc = queue(a, c, &call, owner, node, "HealthProbe", p, &control, 1, key, 300, ids, err);
 	}
 	return rc;
 }
@@ -566,6 +567,8 @@ static void sync_app(struct app *a, json_t *app)
 	    store_begin(c, STORE_TX_WRITE, &err) != 0)
 		goto out;
 	struct pg_call call = {"system:upstream-sync", NULL, NULL};
+	char owner[32];
+	app_owner(app_id, owner);
 	int rc = 0;
 	/* The key names this sync (registry state + content), not the content
 	 * alone: going back to an earlier rendering must deploy again. */
@@ -581,7 +584,7 @@ static void sync_app(struct app *a, json_t *app)
 			snprintf(key, sizeof(key), "sync-a%lld-i%lld-%.16s-n%lld-%s", (long long)app_id, (long long)index,
 				 sha, (long long)node, json_string_value(json_object_get(s, "siteName")));
 			if (rc == 0)
-				rc = queue(a, c, &call, node, "RenderAndDeployNginx",
+				rc = queue(a, c, &call, owner, node, "RenderAndDeployNginx",
 					   json_pack("{s:O, s:O}", "siteName", json_object_get(s, "siteName"), "content",
 						     json_object_get(s, "content")),
 					   NULL, 0, key, 120, ids, &err);

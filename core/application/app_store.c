@@ -431,3 +431,37 @@ int app_site_put(struct store_conn *c, int64_t app_id, const char *sha, int64_t 
 		" registry_index = $3, updated_at = $4";
 	return ok_or(store_run(c, sql, err, SI(app_id), ST(sha), SI(idx), SI(pg_time_now_ms())));
 }
+
+int app_release_counts(struct store_conn *c, json_t *counts, struct pg_err *err)
+{
+	static const char sql[] = "SELECT status, COUNT(*) FROM app_release GROUP BY status";
+	struct store_stmt *st;
+	int rc;
+	for (rc = store_query(c, sql, &st, err); rc > 0; rc = store_step(st, err))
+		json_object_set_new(counts, store_col_text(st, 0), json_integer(store_col_i64(st, 1)));
+	store_done(st);
+	return ok_or(rc);
+}
+
+int app_release_last_finished(struct store_conn *c, json_t *items, struct pg_err *err)
+{
+	/* The newest finished release of each application. */
+	static const char sql[] =
+		"SELECT r.app_id, a.name, r.id, r.version, r.kind, r.status, r.error, r.finished_at"
+		" FROM app_release r JOIN app_application a ON a.id = r.app_id"
+		" WHERE r.id = (SELECT MAX(id) FROM app_release x WHERE x.app_id = r.app_id"
+		"   AND x.status IN ('succeeded', 'failed', 'rolled_back', 'cancelled'))"
+		" ORDER BY r.app_id";
+	struct store_stmt *st;
+	int rc;
+	for (rc = store_query(c, sql, &st, err); rc > 0; rc = store_step(st, err)) {
+		json_t *r = json_pack("{s:I, s:s, s:I, s:I, s:s, s:s, s:o}", "appId", (json_int_t)store_col_i64(st, 0),
+				      "appName", store_col_text(st, 1), "releaseId", (json_int_t)store_col_i64(st, 2),
+				      "version", (json_int_t)store_col_i64(st, 3), "kind", store_col_text(st, 4),
+				      "status", store_col_text(st, 5), "error", opt_text(st, 6));
+		pg_json_set_time(r, "finishedAt", store_col_i64(st, 7));
+		json_array_append_new(items, r);
+	}
+	store_done(st);
+	return ok_or(rc);
+}

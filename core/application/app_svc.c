@@ -69,10 +69,11 @@ static int check_strategy(json_t *s, struct pg_err *err)
 {
 	static const char *const fields[] = {"batchSize", "batchPercent", "canary", "maxParallel",
 					     "failureThreshold", "batchTimeoutSec",
-					     "pauseBetweenBatchesSec", "pauseAfterCanary", "upstreamStrategy", NULL};
+					     "pauseBetweenBatchesSec", "pauseAfterCanary", "upstreamStrategy", "onDrift",
+					     NULL};
 	int64_t n;
 	bool b;
-	const char *us = NULL;
+	const char *us = NULL, *od = NULL;
 	int rc = pg_json_only(s, fields, err);
 	if (rc == 0)
 		rc = pg_json_int(s, "batchSize", false, 1, 100000, &n, err);
@@ -96,6 +97,10 @@ static int check_strategy(json_t *s, struct pg_err *err)
 		rc = pg_json_str(s, "upstreamStrategy", false, 1, &us, err);
 	if (rc == 0 && us && strcmp(us, "A") && strcmp(us, "B"))
 		rc = pg_err_set(err, PG_EINVAL, "upstreamStrategy", "upstreamStrategy must be A or B");
+	if (rc == 0)
+		rc = pg_json_str(s, "onDrift", false, 16, &od, err);
+	if (rc == 0 && od && strcmp(od, "alert") && strcmp(od, "heal"))
+		rc = pg_err_set(err, PG_EINVAL, "onDrift", "onDrift must be alert or heal");
 	if (rc != 0)
 		pg_err_prefix_field(err, "strategy");
 	return rc;

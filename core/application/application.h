@@ -46,4 +46,14 @@ struct app_certs {
 };
 void app_set_certs(struct app *a, const struct app_certs *certs);
 
+/* The owner tag of an application's tasks ("app:12"). */
+void app_owner(int64_t app_id, char owner[32]);
+/* What drift needs of an application: {app: {id, name, type, strategy,
+ * currentReleaseId}, targets: [node ids], activeReleaseId, inFlight: [node
+ * ids the active release has not finished]}. PG_ENOTFOUND when it is gone. */
+int app_drift_view(struct app *a, int64_t app_id, json_t **out, struct pg_err *err);
+/* {byStatus: {status: n}, lastFinished: [{appId, appName, releaseId,
+ * version, kind, status, error, finishedAt}]} for alerts and metrics. */
+int app_release_summary(struct app *a, json_t **out, struct pg_err *err);
+
 #endif

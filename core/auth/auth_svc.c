@@ -21,7 +21,8 @@ const char *const auth_perm_codes[] = {
 	"admin:ssl:issue",	 "admin:ssl:deploy",	  "admin:nginx:deploy",
 	"admin:config:read",	 "admin:config:write",	  "admin:registry:read",
 	"admin:registry:write",	 "admin:token:manage",	  "admin:audit:read",
-	"admin:policy:manage",	 "admin:metrics:read",	  NULL,
+	"admin:policy:manage",	 "admin:metrics:read",	  "admin:alert:read",
+	"admin:alert:manage",	 NULL,
 };
 
 int auth_perm_bit(const char *code)

@@ -14,6 +14,13 @@ struct store;
 struct store_conn;
 struct cluster;
 
+/* A task that just finished, as the on_task_done hook sees it. */
+struct cluster_task_done {
+	int64_t task_id, node_id, created_at, started_at, finished_at, timeout_sec, max_retries;
+	char type[32], status[16], owner[64];
+	json_t *payload, *artifacts; /* owned by the caller of the hook */
+};
+
 struct cluster_opts {
 	int64_t heartbeat_interval_ms; /* told to agents; offline after 3 missed */
 	int64_t poll_wait_max_ms;      /* longest a long poll is held */
@@ -28,6 +35,11 @@ struct cluster_opts {
 	 * of DeployCertificate): secrets stay sealed in the task table. */
 	int (*unseal)(void *arg, const char *sealed, const char *context, char **plain, struct pg_err *err);
 	void *unseal_arg;
+	/* Told inside the reporting transaction when a task succeeds or fails
+	 * for good; an error rolls the report back (optional). */
+	int (*on_task_done)(void *arg, struct store_conn *c, const struct cluster_task_done *d,
+			    struct pg_err *err);
+	void *on_task_done_arg;
 };
 
 void cluster_opts_default(struct cluster_opts *o);
@@ -66,6 +78,7 @@ struct cluster_task_spec {
 	const int64_t *depends_on;
 	size_t ndeps;
 	const char *idempotency_key; /* NULL: none */
+	const char *owner;           /* who it works for: "app:12", "cert:3"; NULL: nobody */
 };
 
 /* Checks a task type's payload; err->field names the offending member
@@ -94,6 +107,24 @@ json_t *cluster_task_get(struct cluster *cl, int64_t id, bool full, struct pg_er
 int cluster_task_last_payload(struct cluster *cl, int64_t node_id, const char *type,
 			      const char *field, const char *value, json_t **out,
 			      struct pg_err *err);
+
+/* Unfinished (pending or running) tasks of owner on node. */
+int cluster_task_unfinished_of_owner(struct store_conn *c, int64_t node_id, const char *owner,
+				     int64_t *count, struct pg_err *err);
+/* Queues again, as a new task for owner, what task id did (drift heals). */
+int cluster_task_requeue_copy(struct cluster *cl, struct store_conn *c, const struct pg_call *call,
+			      int64_t id, const char *idempotency_key, int64_t *new_id,
+			      bool *existed, struct pg_err *err);
+/* Task counts by type and status: [{type, status, count}] (metrics). */
+int cluster_task_counts(struct cluster *cl, json_t **out, struct pg_err *err);
+/* Node counts by liveness: {online, offline}. */
+int cluster_node_counts(struct cluster *cl, json_t **out, struct pg_err *err);
+/* How long the node has been silent (ms since its last heartbeat; INT64_MAX
+ * when never heard) and whether it counts as online; -1 for no such node. */
+int64_t cluster_node_silence_ms(struct cluster *cl, int64_t node_id, bool *online);
+/* Long polls waiting right now. */
+size_t cluster_polls_waiting(struct cluster *cl);
+void cluster_task_done_clear(struct cluster_task_done *d);
 
 /* Label selectors: "k=v,k!=v,k,!k" (all must hold). */
 struct cluster_selector;

@@ -18,7 +18,7 @@ static struct cluster *cl_of(struct http_req *req)
 
 /* Checks body.nodeId against the token's node; answers and returns false on
  * mismatch. */
-static bool own_node(struct http_req *req)
+bool cluster_http_own_node(struct http_req *req)
 {
 	struct pg_err err = {0};
 	int64_t node_id = 0;
@@ -42,7 +42,7 @@ static void agent_heartbeat(struct http_req *req)
 	struct pg_call call = http_call(req);
 	const char *version = NULL;
 	json_t *caps = NULL, *facts = NULL;
-	if (!own_node(req))
+	if (!cluster_http_own_node(req))
 		return;
 	int rc = pg_json_str(req->body, "agentVersion", false, 64, &version, &err);
 	if (rc == 0)
@@ -84,7 +84,7 @@ static void agent_poll(struct http_req *req)
 	if (!s) {
 		int64_t wait_ms = cl->opts.poll_wait_max_ms, wait_sec = -1, max = 1;
 		json_t *running = NULL;
-		if (!own_node(req))
+		if (!cluster_http_own_node(req))
 			return;
 		int rc = pg_json_int(req->body, "maxTasks", false, 1, 20, &max, &err);
 		if (rc == 0)
@@ -132,7 +132,7 @@ static void agent_report(struct http_req *req)
 	struct pg_err err = {0};
 	struct pg_call call = http_call(req);
 	json_t *out = NULL;
-	if (!own_node(req))
+	if (!cluster_http_own_node(req))
 		return;
 	if (cluster_task_report(cl_of(req), &call, req->who.node_id, req->body, &out, &err) != 0) {
 		http_reply_err(req, &err);

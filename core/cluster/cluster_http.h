@@ -7,4 +7,8 @@
 extern const struct http_route cluster_admin_routes[];
 extern const struct http_route cluster_agent_routes[];
 
+/* Checks body.nodeId against the agent token's node; answers 400/403 and
+ * returns false on a mismatch. */
+bool cluster_http_own_node(struct http_req *req);
+
 #endif

@@ -123,7 +123,7 @@ struct task_state {
 
 struct task_row_in {
 	int64_t node_id, timeout_sec, max_retries;
-	const char *type, *payload, *idempotency_key, *trace_id, *created_by;
+	const char *type, *payload, *idempotency_key, *trace_id, *created_by, *owner;
 };
 
 struct task_outcome {
@@ -169,6 +169,12 @@ int task_store_expired(struct store_conn *c, int64_t now, struct id_list *out, s
 int task_store_dependents(struct store_conn *c, int64_t id, struct id_list *out, struct pg_err *err);
 int task_store_last_payload(struct store_conn *c, int64_t node_id, const char *type,
 			    const char *field, const char *value, json_t **out, struct pg_err *err);
+/* A finished task for the on_task_done hook; free with cluster_task_done_clear. */
+int task_store_done_view(struct store_conn *c, int64_t id, struct cluster_task_done *d,
+			 struct pg_err *err);
+int task_store_count_unfinished(struct store_conn *c, int64_t node_id, const char *owner,
+				int64_t *count, struct pg_err *err);
+int task_store_counts(struct store_conn *c, json_t *items, struct pg_err *err);
 int task_store_unfinished_of_node(struct store_conn *c, int64_t node_id, struct id_list *out,
 				  struct pg_err *err);
 

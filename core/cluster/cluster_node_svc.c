@@ -539,3 +539,37 @@ void cluster_live_free_all(struct cluster *cl)
 {
 	pg_map_each(cl->nodes, free_live, NULL);
 }
+
+static void count_live(int64_t id, void *value, void *arg)
+{
+	(void)id;
+	int64_t *n = arg;
+	n[((struct node_live *)value)->online ? 0 : 1]++;
+}
+
+int cluster_node_counts(struct cluster *cl, json_t **out, struct pg_err *err)
+{
+	int64_t n[2] = {0, 0};
+	pthread_mutex_lock(&cl->lock);
+	pg_map_each(cl->nodes, count_live, n);
+	pthread_mutex_unlock(&cl->lock);
+	(void)err;
+	*out = json_pack("{s:I, s:I}", "online", (json_int_t)n[0], "offline", (json_int_t)n[1]);
+	return 0;
+}
+
+/* Seconds since the node's last heartbeat and whether it is online; -1
+ * when pagodad has not heard of the node. */
+int64_t cluster_node_silence_ms(struct cluster *cl, int64_t node_id, bool *online)
+{
+	pthread_mutex_lock(&cl->lock);
+	struct node_live *l = pg_map_get(cl->nodes, node_id);
+	int64_t ms = -1;
+	*online = false;
+	if (l) {
+		*online = l->online;
+		ms = l->last_heartbeat_ms ? pg_time_now_ms() - l->last_heartbeat_ms : INT64_MAX;
+	}
+	pthread_mutex_unlock(&cl->lock);
+	return ms;
+}

@@ -50,12 +50,12 @@ int task_store_insert(struct store_conn *c, const struct task_row_in *in, int64_
 {
 	static const char sql[] =
 	        "INSERT INTO cluster_task (node_id, type, payload, max_retries, timeout_sec,"
-	        " idempotency_key, trace_id, created_by, created_at)"
-	        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+	        " idempotency_key, trace_id, created_by, created_at, owner)"
+	        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
 	struct store_stmt *st;
 	int rc = store_query(c, sql, &st, err, SI(in->node_id), ST(in->type), ST(in->payload),
 	                     SI(in->max_retries), SI(in->timeout_sec), ST(in->idempotency_key),
-	                     ST(in->trace_id), ST(in->created_by), SI(pg_time_now_ms()));
+	                     ST(in->trace_id), ST(in->created_by), SI(pg_time_now_ms()), ST(in->owner));
 	if (rc > 0)
 		*id = store_col_i64(st, 0);
 	store_done(st);
@@ -388,6 +388,60 @@ int task_store_last_payload(struct store_conn *c, int64_t node_id, const char *t
 			                 "payload", p);
 		json_decref(p);
 	}
+	store_done(st);
+	return ok_or(rc);
+}
+
+int task_store_done_view(struct store_conn *c, int64_t id, struct cluster_task_done *d,
+                         struct pg_err *err)
+{
+	static const char sql[] =
+	        "SELECT node_id, type, status, COALESCE(owner, ''), payload, result, created_at,"
+	        " COALESCE(started_at, delivered_at, created_at), COALESCE(finished_at, 0),"
+	        " timeout_sec, max_retries FROM cluster_task WHERE id = $1";
+	struct store_stmt *st;
+	int rc = store_query(c, sql, &st, err, SI(id));
+	if (rc > 0) {
+		d->task_id = id;
+		d->node_id = store_col_i64(st, 0);
+		snprintf(d->type, sizeof(d->type), "%s", store_col_text(st, 1));
+		snprintf(d->status, sizeof(d->status), "%s", store_col_text(st, 2));
+		snprintf(d->owner, sizeof(d->owner), "%s", store_col_text(st, 3));
+		d->payload = pg_json_load_text(store_col_text(st, 4));
+		d->artifacts = store_col_null(st, 5) ? NULL : pg_json_load_text(store_col_text(st, 5));
+		d->created_at = store_col_i64(st, 6);
+		d->started_at = store_col_i64(st, 7);
+		d->finished_at = store_col_i64(st, 8);
+		d->timeout_sec = store_col_i64(st, 9);
+		d->max_retries = store_col_i64(st, 10);
+	}
+	store_done(st);
+	return rc == 0 ? pg_err_set(err, PG_ENOTFOUND, NULL, "no task %lld", (long long)id) : ok_or(rc);
+}
+
+int task_store_count_unfinished(struct store_conn *c, int64_t node_id, const char *owner,
+                                int64_t *count, struct pg_err *err)
+{
+	static const char sql[] =
+	        "SELECT COUNT(*) FROM cluster_task WHERE node_id = $1 AND owner = $2"
+	        " AND status IN ('pending', 'running')";
+	struct store_stmt *st;
+	int rc = store_query(c, sql, &st, err, SI(node_id), ST(owner));
+	*count = rc > 0 ? store_col_i64(st, 0) : 0;
+	store_done(st);
+	return ok_or(rc);
+}
+
+int task_store_counts(struct store_conn *c, json_t *items, struct pg_err *err)
+{
+	static const char sql[] =
+	        "SELECT type, status, COUNT(*) FROM cluster_task GROUP BY type, status ORDER BY type, status";
+	struct store_stmt *st;
+	int rc;
+	for (rc = store_query(c, sql, &st, err); rc > 0; rc = store_step(st, err))
+		json_array_append_new(items, json_pack("{s:s, s:s, s:I}", "type", store_col_text(st, 0),
+		                                       "status", store_col_text(st, 1), "count",
+		                                       (json_int_t)store_col_i64(st, 2)));
 	store_done(st);
 	return ok_or(rc);
 }

@@ -118,6 +118,7 @@ int cluster_task_insert(struct cluster *cl, struct store_conn *c, const struct p
 		.idempotency_key = spec->idempotency_key,
 		.trace_id = call->trace_id ? call->trace_id : "",
 		.created_by = call->actor,
+		.owner = spec->owner,
 	};
 	rc = task_store_insert(c, &in, id, err);
 	free(payload);
@@ -380,6 +381,13 @@ static int apply_report(struct cluster *cl, struct store_conn *c, const struct p
 		json_decref(d);
 		if (rc == 0 && ev == TASK_EV_FAILED)
 			rc = cascade(c, call, s.id, "failed", err);
+		if (rc == 0 && cl->opts.on_task_done) {
+			struct cluster_task_done done = {0};
+			rc = task_store_done_view(c, s.id, &done, err);
+			if (rc == 0)
+				rc = cl->opts.on_task_done(cl->opts.on_task_done_arg, c, &done, err);
+			cluster_task_done_clear(&done);
+		}
 		if (rc == 0 && ev == TASK_EV_SUCCEEDED) {
 			/* Dependents may sit on other nodes; wake them all. */
 			struct id_list deps = {0};
@@ -558,4 +566,58 @@ int cluster_task_last_payload(struct cluster *cl, int64_t node_id, const char *t
 {
 	struct store_conn *c = store_conn_get(cl->store, err);
 	return c ? task_store_last_payload(c, node_id, type, field, value, out, err) : err->code;
+}
+
+void cluster_task_done_clear(struct cluster_task_done *d)
+{
+	json_decref(d->payload);
+	json_decref(d->artifacts);
+	d->payload = d->artifacts = NULL;
+}
+
+int cluster_task_unfinished_of_owner(struct store_conn *c, int64_t node_id, const char *owner,
+				     int64_t *count, struct pg_err *err)
+{
+	return task_store_count_unfinished(c, node_id, owner, count, err);
+}
+
+int cluster_task_requeue_copy(struct cluster *cl, struct store_conn *c, const struct pg_call *call,
+			      int64_t id, const char *idempotency_key, int64_t *new_id,
+			      bool *existed, struct pg_err *err)
+{
+	struct cluster_task_done d = {0};
+	int rc = task_store_done_view(c, id, &d, err);
+	if (rc != 0)
+		return rc;
+	struct cluster_task_spec spec = {
+		.node_id = d.node_id,
+		.type = d.type,
+		.payload = d.payload,
+		.timeout_sec = d.timeout_sec,
+		.max_retries = d.max_retries,
+		.idempotency_key = idempotency_key,
+		.owner = d.owner[0] ? d.owner : NULL,
+	};
+	rc = cluster_task_insert(cl, c, call, &spec, new_id, existed, err);
+	cluster_task_done_clear(&d);
+	return rc;
+}
+
+int cluster_task_counts(struct cluster *cl, json_t **out, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(cl->store, err);
+	if (!c)
+		return err->code;
+	*out = json_array();
+	int rc = task_store_counts(c, *out, err);
+	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+size_t cluster_polls_waiting(struct cluster *cl)
+{
+	return http_waitset_count(cl->poll);
 }

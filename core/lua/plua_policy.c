@@ -182,3 +182,20 @@ int plua_render(struct plua *h, const char *name, json_t *input, char **text, st
 	json_decref(out);
 	return *text ? 0 : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 }
+
+int plua_drift_decide(struct plua *h, json_t *ctx, json_t **decision, struct pg_err *err)
+{
+	static const char rel[] = "policies/drift.lua";
+	json_t *out = NULL;
+	int rc = call1(h, rel, "decide", json_pack("[O]", ctx), &out, err);
+	if (rc != 0)
+		return rc;
+	const char *action = json_string_value(json_object_get(out, "action"));
+	if (!action || (strcmp(action, "heal") && strcmp(action, "alert")) ||
+	    !json_is_string(json_object_get(out, "reason"))) {
+		json_decref(out);
+		return bad(err, rel, "%s", "want {action = \"heal\"|\"alert\", reason = \"...\"}");
+	}
+	*decision = out;
+	return 0;
+}

@@ -14,6 +14,8 @@ int plua_upstream_filter(struct plua *h, json_t *service, json_t *endpoints, jso
 			 json_t **result, struct pg_err *err);
 /* policies/rollback.lua decide(ctx). */
 int plua_rollback_decide(struct plua *h, json_t *ctx, json_t **decision, struct pg_err *err);
+/* policies/drift.lua decide(ctx) -> {action = "heal"|"alert", reason}. */
+int plua_drift_decide(struct plua *h, json_t *ctx, json_t **decision, struct pg_err *err);
 /* templates/<name>.lua render(input) -> text (malloc'd). Input problems are
  * PG_EINVAL with err->field naming the input field. */
 int plua_render(struct plua *h, const char *name, json_t *input, char **text, struct pg_err *err);

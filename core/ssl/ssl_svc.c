@@ -501,9 +501,11 @@ int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *
 				break;
 			char key[128];
 			snprintf(key, sizeof(key), "%.100s-n%lld", once ? once : "", (long long)json_integer_value(n));
+			char owner[32];
+			snprintf(owner, sizeof(owner), "cert:%lld", (long long)id);
 			struct cluster_task_spec spec = {.node_id = json_integer_value(n), .type = "DeployCertificate",
 							 .payload = p, .max_retries = 2, .depends_on = deps, .ndeps = nd,
-							 .idempotency_key = once ? key : NULL};
+							 .idempotency_key = once ? key : NULL, .owner = owner};
 			int64_t tid = 0;
 			bool existed;
 			rc = cluster_task_insert(s->cluster, c, call, &spec, &tid, &existed, err);

@@ -1,0 +1,70 @@
+/* What other components see of applications: the drift view of one
+ * application and the release summary the alerts and metrics read. */
+#include "application/app_int.h"
+#include "common/pg_json.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void app_owner(int64_t app_id, char owner[32])
+{
+	snprintf(owner, 32, "app:%lld", (long long)app_id);
+}
+
+static bool node_in_flight(const char *status)
+{
+	return strcmp(status, "pending") == 0 || strcmp(status, "running") == 0;
+}
+
+int app_drift_view(struct app *a, int64_t app_id, json_t **out, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(a->store, err);
+	if (!c)
+		return err->code;
+	json_t *app = NULL, *targets = NULL, *nodes = json_array(), *flight = json_array(), *ids = json_array();
+	int64_t active = 0;
+	int rc = app_store_get(c, app_id, &app, err);
+	if (rc == 0)
+		rc = app_release_active(c, app_id, &active, err);
+	if (rc == 0 && active)
+		rc = app_node_list(c, active, nodes, err);
+	if (rc == 0)
+		rc = app_targets(a, app, &targets, err);
+	size_t i;
+	json_t *n;
+	json_array_foreach(nodes, i, n) if (node_in_flight(json_string_value(json_object_get(n, "status"))))
+		json_array_append(flight, json_object_get(n, "nodeId"));
+	json_array_foreach(targets, i, n) json_array_append(ids, json_object_get(n, "id"));
+	if (rc == 0) {
+		*out = json_pack("{s:{s:O, s:O, s:O, s:O, s:O}, s:O, s:O, s:o}", "app", "id", json_object_get(app, "id"),
+				 "name", json_object_get(app, "name"), "type", json_object_get(app, "type"),
+				 "strategy", json_object_get(app, "strategy"), "currentReleaseId",
+				 json_object_get(app, "currentReleaseId"), "targets", ids, "inFlight", flight,
+				 "activeReleaseId", active ? json_integer(active) : json_null());
+	}
+	json_decref(app);
+	json_decref(targets);
+	json_decref(nodes);
+	json_decref(flight);
+	json_decref(ids);
+	return rc;
+}
+
+int app_release_summary(struct app *a, json_t **out, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(a->store, err);
+	if (!c)
+		return err->code;
+	json_t *counts = json_object(), *last = json_array();
+	int rc = app_release_counts(c, counts, err);
+	if (rc == 0)
+		rc = app_release_last_finished(c, last, err);
+	if (rc != 0) {
+		json_decref(counts);
+		json_decref(last);
+		return rc;
+	}
+	*out = json_pack("{s:o, s:o}", "byStatus", counts, "lastFinished", last);
+	return 0;
+}

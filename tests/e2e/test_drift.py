@@ -1,0 +1,106 @@
+"""Drift: agents report hashes of what they manage; pagodad compares them
+with what succeeded tasks put there, shows it per node and application, and
+heals or alerts as policies/drift.lua decides."""
+import os
+import tempfile
+import time
+import unittest
+
+from harness import Cluster, wait_until
+
+FILE = "/etc/pagoda/app/app.conf"
+
+HEAL_ALL = """
+local M = {}
+function M.decide(ctx)
+  local n = 0
+  for _, age in ipairs(ctx.heals.agesSec) do if age < 600 then n = n + 1 end end
+  if n >= 2 then return { action = "alert", reason = "rate limited" } end
+  return { action = "heal", reason = "test policy heals everything" }
+end
+return M
+"""
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def owner_entry(status, owner=""):
+    return next((o for o in status["owners"] if o["owner"] == owner), None)
+
+
+class Drift(unittest.TestCase):
+    def test_hand_edit_is_seen_within_one_report_interval(self):
+        with Cluster() as c:
+            d = c.daemon
+            n = d.create_node("node-a")
+            a = c.agent(n, "--state-interval", "1")
+            r = d.queue(n["id"], "ApplyConfigFiles", {"files": [{"path": FILE, "content": "port = 1\n"}]})
+            d.wait_task(r.json()["id"], "succeeded")
+            st = wait_until(lambda: (s := d.call("GET", f"/admin/nodes/{n['id']}/status").json())["status"] == "converged" and s,
+                            10, what="converged")
+            self.assertEqual(owner_entry(st)["items"], 1)
+            self.assertIn(FILE, st["report"]["files"])
+            self.assertEqual(len(st["report"]["files"][FILE]["sha256"]), 64)
+
+            with open(a.path(FILE), "w") as f:
+                f.write("port = 2\n")
+            t0 = time.monotonic()
+            st = wait_until(lambda: (s := d.call("GET", f"/admin/nodes/{n['id']}/status").json())["status"] == "drifted" and s,
+                            10, what="drifted")
+            self.assertLess(time.monotonic() - t0, 3.0)
+            diff = owner_entry(st)["drift"]
+            self.assertEqual(diff[0]["item"], "file:" + FILE)
+            self.assertEqual(diff[0]["reason"], "changed")
+            self.assertEqual(owner_entry(st)["decision"]["action"], "alert")
+            ev = d.audit(action="drift.detected")
+            self.assertEqual(len(ev), 1)
+            # alert only: the file stays as edited
+            time.sleep(1.5)
+            with open(a.path(FILE)) as f:
+                self.assertEqual(f.read(), "port = 2\n")
+
+            os.unlink(a.path(FILE))
+            st = wait_until(lambda: (s := d.call("GET", f"/admin/nodes/{n['id']}/status").json()) and
+                            owner_entry(s)["drift"] and owner_entry(s)["drift"][0]["reason"] == "missing" and s,
+                            10, what="missing")
+            # listed among drifted verdicts
+            items = d.call("GET", "/admin/drift?status=drifted").json()["items"]
+            self.assertEqual([(i["nodeId"], i["owner"]) for i in items], [(n["id"], "")])
+
+    def test_heal_policy_restores_the_file_and_the_drift_clears(self):
+        lua = tempfile.mkdtemp(prefix="pagoda-lua-")
+        os.makedirs(os.path.join(lua, "policies"))
+        with open(os.path.join(lua, "policies", "drift.lua"), "w") as f:
+            f.write(HEAL_ALL)
+        with Cluster("--lua-dir", lua) as c:
+            d = c.daemon
+            n = d.create_node("node-a")
+            a = c.agent(n, "--state-interval", "1")
+            r = d.queue(n["id"], "ApplyConfigFiles", {"files": [{"path": FILE, "content": "port = 1\n"}]})
+            d.wait_task(r.json()["id"], "succeeded")
+            wait_until(lambda: d.call("GET", f"/admin/nodes/{n['id']}/status").json()["status"] == "converged",
+                       10, what="converged")
+            with open(a.path(FILE), "w") as f:
+                f.write("port = 666\n")
+            wait_until(lambda: read(a.path(FILE)) == "port = 1\n", 10, what="file restored")
+            wait_until(lambda: d.call("GET", f"/admin/nodes/{n['id']}/status").json()["status"] == "converged",
+                       10, what="converged again")
+            heals = d.audit(action="drift.heal")
+            self.assertEqual(len(heals), 1)
+            self.assertEqual(len(heals[0]["details"]["tasks"]), 1)
+            # a node that keeps drifting is not hammered: the policy's limit holds
+            for i in range(3):
+                with open(a.path(FILE), "w") as f:
+                    f.write(f"port = {700 + i}\n")
+                time.sleep(2.5)
+            self.assertEqual(len(d.audit(action="drift.heal")), 2)
+            st = d.call("GET", f"/admin/nodes/{n['id']}/status").json()
+            self.assertEqual(st["status"], "drifted")
+            self.assertEqual(owner_entry(st)["decision"]["action"], "alert")
+
+
+if __name__ == "__main__":
+    unittest.main()
