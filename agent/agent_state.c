@@ -238,13 +238,7 @@ void *agent_state_main(void *arg)
 		if (!a->st_dirty && !a->stopping) {
 			int64_t ms = failures ? agent_backoff_ms(failures, a->state_ms) : a->state_ms;
 			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += ms / 1000;
-			until.tv_nsec += (ms % 1000) * 1000000;
-			if (until.tv_nsec >= 1000000000) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000;
-			}
+			pg_time_after(CLOCK_REALTIME, ms, &until);
 			pthread_cond_timedwait(&a->st_cond, &a->st_lock, &until);
 		}
 		pthread_mutex_unlock(&a->st_lock);

@@ -14,6 +14,8 @@
 #include "common/pg_secret.h"
 #include "config/config.h"
 #include "config/config_http.h"
+#include "alert/alert.h"
+#include "alert/alert_http.h"
 #include "drift/drift.h"
 #include "drift/drift_http.h"
 #include "registry/registry.h"
@@ -60,6 +62,9 @@ static void usage(FILE *f)
 		"                              day (default 60000)\n"
 		"  --upstream-debounce MS      how long a new upstream rendering must hold before\n"
 		"                              nginx is updated (default 2000)\n"
+		"  --alert-interval MS         how often alert rules are evaluated (default 5000)\n"
+		"  --alert-retry MS            first retry of a failed alert delivery, doubled up\n"
+		"                              to 10 minutes, 10 attempts (default 5000)\n"
 		"  --version, --help\n");
 }
 
@@ -132,6 +137,19 @@ static int owner_view(void *arg, const char *owner, json_t **view, struct pg_err
 	return 0;
 }
 
+/* Alerts read certificates and releases through these. */
+static int alert_certs(void *arg, json_t **out, struct pg_err *err)
+{
+	struct pagodad *app = arg;
+	return ssl_list(app->ssl, out, err);
+}
+
+static int alert_releases(void *arg, json_t **out, struct pg_err *err)
+{
+	struct pagodad *app = arg;
+	return app_release_summary(app->application, out, err);
+}
+
 static const struct http_route main_routes[] = {
 	{.method = "GET", .path = "/healthz", .auth = HTTP_AUTH_NONE, .fn = health},
 	{0},
@@ -139,13 +157,13 @@ static const struct http_route main_routes[] = {
 
 static const struct http_route *const all_routes[] = {
 	main_routes, auth_routes, cluster_admin_routes, cluster_agent_routes, audit_routes,
-	plua_routes, nginx_routes, registry_routes, config_routes, app_routes, ssl_routes, drift_routes, NULL,
+	plua_routes, nginx_routes, registry_routes, config_routes, app_routes, ssl_routes, drift_routes, alert_routes, NULL,
 };
 
 struct flags {
 	const char *listen, *data_dir, *lua_dir, *plugin_dir, *tls_cert, *tls_key;
 	long threads, max_body;
-	int64_t upstream_debounce_ms, cert_scan_ms, cert_retry_ms;
+	int64_t upstream_debounce_ms, cert_scan_ms, cert_retry_ms, alert_interval_ms, alert_retry_ms;
 	struct cluster_opts cluster;
 };
 
@@ -163,7 +181,8 @@ static bool num(const char *s, long min, long max, long *out)
 static int parse_flags(int argc, char **argv, struct flags *f)
 {
 	enum { O_LISTEN = 256, O_DATA, O_LUA, O_PLUGIN, O_CERT, O_KEY, O_HB, O_WAIT, O_GRACE,
-	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP, O_DEBOUNCE, O_CSCAN, O_CRETRY };
+	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP, O_DEBOUNCE, O_CSCAN, O_CRETRY,
+	       O_AINTERVAL, O_ARETRY };
 	static const struct option opts[] = {
 		{"listen", 1, 0, O_LISTEN},	    {"data-dir", 1, 0, O_DATA},
 		{"lua-dir", 1, 0, O_LUA},	    {"plugin-dir", 1, 0, O_PLUGIN},
@@ -174,6 +193,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		{"log-level", 1, 0, O_LOG},	    {"version", 0, 0, O_VERSION},
 		{"help", 0, 0, O_HELP},		    {"upstream-debounce", 1, 0, O_DEBOUNCE},
 		{"cert-scan", 1, 0, O_CSCAN},	    {"cert-retry", 1, 0, O_CRETRY},
+		{"alert-interval", 1, 0, O_AINTERVAL}, {"alert-retry", 1, 0, O_ARETRY},
 		{0, 0, 0, 0},
 	};
 	cluster_opts_default(&f->cluster);
@@ -241,6 +261,16 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 			if (!num(optarg, 100, 86400000, &v))
 				goto bad;
 			f->cert_retry_ms = v;
+			break;
+		case O_AINTERVAL:
+			if (!num(optarg, 100, 3600000, &v))
+				goto bad;
+			f->alert_interval_ms = v;
+			break;
+		case O_ARETRY:
+			if (!num(optarg, 100, 3600000, &v))
+				goto bad;
+			f->alert_retry_ms = v;
 			break;
 		case O_VERSION: printf("pagodad %s\n", PAGODA_VERSION); return 1;
 		case O_HELP: usage(stdout); return 1;
@@ -336,7 +366,12 @@ int main(int argc, char **argv)
 		    &app.application, &err) != 0 ||
 	    ssl_new(app.store, &key, app.lua, app.cluster, &sopts, &app.ssl, &err) != 0 ||
 	    drift_new(app.store, app.cluster, app.lua, &(struct drift_owners){.arg = &app, .view = owner_view},
-		      &app.drift, &err) != 0) {
+		      &app.drift, &err) != 0 ||
+	    alert_new(app.store, app.cluster, app.drift, app.lua, &key,
+		      &(struct alert_opts){.interval_ms = f.alert_interval_ms,
+					   .retry_base_ms = f.alert_retry_ms,
+					   .sources = {.arg = &app, .certs = alert_certs, .releases = alert_releases}},
+		      &app.alert, &err) != 0) {
 		fprintf(stderr, "pagodad: %s\n", err.message);
 		goto out;
 	}
@@ -377,6 +412,7 @@ out:
 		usleep(200 * 1000); /* let answered long polls leave */
 		http_server_stop(srv);
 	}
+	alert_free(app.alert);
 	ssl_free(app.ssl);
 	drift_free(app.drift);
 	app_free(app.application);

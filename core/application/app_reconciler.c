@@ -654,12 +654,7 @@ static void *reconciler_main(void *arg)
 	pthread_mutex_lock(&a->lock);
 	while (!a->stopping) {
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += TICK_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		pg_time_after(CLOCK_REALTIME, TICK_MS, &ts);
 		pthread_cond_timedwait(&a->wake, &a->lock, &ts);
 		if (a->stopping)
 			break;

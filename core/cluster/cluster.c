@@ -27,12 +27,7 @@ static void *timer_main(void *arg)
 	pthread_mutex_lock(&cl->timer_lock);
 	while (!cl->stopping) {
 		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += TICK_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		pg_time_after(CLOCK_MONOTONIC, TICK_MS, &ts);
 		pthread_cond_timedwait(&cl->timer_cond, &cl->timer_lock, &ts);
 		if (cl->stopping)
 			break;

@@ -64,3 +64,14 @@ int pg_time_parse(const char *s, int64_t *out_ms)
 	*out_ms = ((int64_t)t - offset) * 1000 + frac_ms;
 	return 0;
 }
+
+void pg_time_after(clockid_t clock, int64_t ms, struct timespec *ts)
+{
+	clock_gettime(clock, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}

@@ -42,12 +42,7 @@ static void *tick_main(void *arg)
 	pthread_mutex_lock(&p->lock);
 	while (!p->stopping) {
 		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += 100 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		pg_time_after(CLOCK_MONOTONIC, 100, &ts);
 		pthread_cond_timedwait(&p->stop, &p->lock, &ts);
 		pthread_mutex_unlock(&p->lock);
 		http_waitset_expire(p, pg_time_mono_ms());

@@ -446,6 +446,7 @@ static bool refresh(struct plua *h, struct script *sc, bool force)
 	if (state_load(h, sc, &s, &ref, deps, &ndeps, &err) != 0) {
 		memcpy(sc->failed, deps, sizeof(deps));
 		sc->nfailed = ndeps > 0 ? ndeps : 0;
+		sc->load_failing = true;
 		snprintf(sc->last_error, sizeof(sc->last_error), "%s", err.message);
 		sc->last_error_at = pg_time_now_ms();
 		pg_error("lua", "%s: %s; %s", sc->rel, err.message,
@@ -458,6 +459,7 @@ static bool refresh(struct plua *h, struct script *sc, bool force)
 	sc->good = s;
 	sc->module_ref = ref;
 	sc->nfailed = 0;
+	sc->load_failing = false;
 	sc->loaded_at = pg_time_now_ms();
 	pg_info("lua", "%s loaded (%s, sha256 %.12s)", sc->rel, s->deps[0].origin, s->deps[0].hash);
 	if (!first)
@@ -623,6 +625,7 @@ json_t *plua_status(struct plua *h)
 		}
 		pg_json_set_time(o, "loadedAt", sc->loaded_at);
 		json_object_set_new(o, "lastError", sc->last_error[0] ? json_string(sc->last_error) : json_null());
+		json_object_set_new(o, "loadFailing", json_boolean(sc->load_failing));
 		pg_json_set_time(o, "lastErrorAt", sc->last_error_at);
 		pthread_mutex_unlock(&sc->lock);
 		json_array_append_new(items, o);

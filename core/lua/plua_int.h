@@ -39,6 +39,7 @@ struct script {
 	/* the last failed attempt: not retried until its files change */
 	struct plua_file failed[PLUA_MAX_DEPS];
 	int nfailed;
+	bool load_failing; /* the newest files did not load */
 	char last_error[1024];
 	int64_t last_error_at;
 	uint64_t calls, errors;

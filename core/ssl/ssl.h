@@ -41,6 +41,9 @@ void ssl_free(struct ssl *ssl);
  * certificate would otherwise renew in a loop). */
 int64_t ssl_renew_at(int64_t not_before, int64_t not_after);
 
+/* Every certificate as GET /admin/ssl/certificates shows it (no keys). */
+int ssl_list(struct ssl *s, json_t **out, struct pg_err *err);
+
 /* Where a certificate named name lands on a node by default. */
 void ssl_default_paths(const char *name, char cert_path[300], char key_path[300]);
 /* The default paths of certificate id (for an ingress naming it). */

@@ -373,13 +373,7 @@ static void *worker_main(void *arg)
 		scan(s);
 		pthread_mutex_lock(&s->lock);
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += s->opts.scan_ms / 1000;
-		ts.tv_nsec += (s->opts.scan_ms % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		pg_time_after(CLOCK_REALTIME, s->opts.scan_ms, &ts);
 		if (!s->stopping)
 			pthread_cond_timedwait(&s->wake, &s->lock, &ts);
 	}
@@ -759,4 +753,18 @@ void ssl_free(struct ssl *s)
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+int ssl_list(struct ssl *s, json_t **out, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(s->store, err);
+	if (!c)
+		return err->code;
+	*out = json_array();
+	int rc = ssl_store_list(c, *out, err);
+	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
 }

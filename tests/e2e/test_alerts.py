@@ -1,0 +1,206 @@
+"""Alerts: rules fire once and resolve when their condition clears; they are
+listed, acknowledged, and delivered to a real HTTP receiver through the
+shipped notify/webhook.lua with an HMAC signature and retries."""
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import signal
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import Cluster, self_signed, wait_until
+from test_apps import UNIT, FakeAgents
+
+SECRET = "hook-secret-0123456789"
+
+
+class Receiver:
+    """A local webhook endpoint; answers fail_first requests with 500."""
+
+    def __init__(self, fail_first=0):
+        self.got, self.fail_left = [], fail_first
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if outer.fail_left > 0:
+                    outer.fail_left -= 1
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                outer.got.append((dict(self.headers), body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.srv.server_address[1]}/hook"
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+
+    def verified(self):
+        """Payloads whose signature checks out; raises on a bad one."""
+        out = []
+        for headers, body in self.got:
+            ts = headers["X-Pagoda-Timestamp"]
+            want = hmac.new(SECRET.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+            assert headers["X-Pagoda-Signature"] == "sha256=" + want, "bad signature"
+            assert abs(time.time() * 1000 - int(ts)) < 60000, "stale timestamp"
+            out.append(json.loads(body))
+        return out
+
+    def events(self, rule):
+        return [(p["event"], p["alert"]["subject"]) for p in self.verified() if p["alert"]["rule"] == rule]
+
+
+def read(path, mode="r"):
+    with open(path, mode) as f:
+        return f.read()
+
+
+def hook(d, rule, receiver, **params):
+    body = {"notify": [{"plugin": "webhook", "config": {"url": receiver.url, "secret": SECRET}}]}
+    if params:
+        body["params"] = params
+    r = d.call("PUT", f"/admin/alert-rules/{rule}", body)
+    assert r.status == 200, r
+    return r.json()
+
+
+def alerts(d, **q):
+    qs = "&".join(f"{k}={v}" for k, v in q.items())
+    return d.call("GET", f"/admin/alerts?{qs}").json()["items"]
+
+
+class Alerts(unittest.TestCase):
+    def test_node_offline_fires_once_and_resolves_when_back(self):
+        rx = Receiver()
+        with Cluster("--alert-interval", "200") as c:
+            d = c.daemon
+            rule = hook(d, "node_offline", rx, seconds=2)
+            self.assertEqual(rule["notify"][0]["config"]["secret"], "******")
+            self.assertEqual(rule["params"], {"seconds": 2})
+            n = d.create_node("node-a")
+            a = c.agent(n)
+            wait_until(lambda: d.node(n["id"])["status"] == "online", 10, what="online")
+            a.stop(signal.SIGKILL)
+            wait_until(lambda: alerts(d, rule="node_offline", status="firing"), 15, what="offline alert")
+            time.sleep(1.0)  # many evaluations later, still one alert
+            firing = alerts(d, rule="node_offline")
+            self.assertEqual(len(firing), 1)
+            self.assertEqual((firing[0]["subject"], firing[0]["severity"]), (f"node:{n['id']}", "critical"))
+            wait_until(lambda: rx.events("node_offline") == [("firing", f"node:{n['id']}")], 10, what="webhook")
+            payload = rx.verified()[0]
+            self.assertEqual(payload["source"], "pagoda")
+            self.assertIn("node-a has been offline", payload["alert"]["summary"])
+
+            # acknowledged by an operator; still firing until the node is back
+            r = d.call("POST", f"/admin/alerts/{firing[0]['id']}/ack")
+            self.assertEqual((r.status, r.json()["acknowledgedBy"].startswith("token:")), (200, True))
+            self.assertEqual(r.json()["status"], "firing")
+
+            c.agent(n)
+            wait_until(lambda: not alerts(d, rule="node_offline", status="firing"), 15, what="resolved")
+            al = d.call("GET", f"/admin/alerts/{firing[0]['id']}").json()
+            self.assertEqual(al["status"], "resolved")
+            self.assertTrue(al["resolvedAt"])
+            wait_until(lambda: rx.events("node_offline") == [("firing", f"node:{n['id']}"),
+                                                             ("resolved", f"node:{n['id']}")], 10, what="resolved hook")
+            self.assertEqual([x["status"] for x in al["deliveries"]][:1], ["sent"])
+            self.assertEqual([e["action"] for e in d.audit(targetType="alert")][::-1],
+                             ["alert.fire", "alert.ack", "alert.resolve"])
+            # the webhook secret is sealed at rest
+            self.assertNotIn(SECRET, read(os.path.join(d.data_dir, "pagoda.db"), "rb").decode("latin-1"))
+        rx.close()
+
+    def test_expiring_certificate_and_failed_release_reach_the_webhook(self):
+        rx = Receiver(fail_first=2)  # the first two deliveries fail: retried
+        with Cluster("--alert-interval", "200", "--alert-retry", "200", "--heartbeat-interval", "30") as c:
+            d = c.daemon
+            hook(d, "certificate_expiring", rx, days=14)
+            hook(d, "release_failed", rx)
+            tmp = tempfile.mkdtemp(prefix="pagoda-cert-")
+            crt, key = self_signed(tmp, "soon.test")  # valid for one day
+            r = d.call("POST", "/admin/certificates", {"name": "soon.test", "certPem": read(crt),
+                                                       "keyPem": read(key)})
+            self.assertEqual(r.status, 201, r)
+            cid = r.json()["id"]
+            wait_until(lambda: rx.events("certificate_expiring") == [("firing", f"cert:{cid}")], 15,
+                       what="expiring certificate webhook")
+            p = next(p for p in rx.verified() if p["alert"]["rule"] == "certificate_expiring")
+            self.assertEqual(p["alert"]["severity"], "critical")
+            self.assertEqual(p["alert"]["details"]["name"], "soon.test")
+            self.assertNotIn("PRIVATE KEY", json.dumps(p))
+            al = alerts(d, rule="certificate_expiring")[0]
+            dl = d.call("GET", f"/admin/alerts/{al['id']}").json()["deliveries"]
+            self.assertEqual((dl[0]["status"], dl[0]["attempts"]), ("sent", 3))
+
+            nodes = [d.create_node(f"web-{i}", f"10.0.0.{i + 1}", {"role": "web"}) for i in range(2)]
+            agents = FakeAgents(d, nodes, fail=lambda n, t: t["type"] == "HealthProbe")
+            agents.step()
+            app = d.call("POST", "/admin/apps", {"name": "shop", "type": "SystemdService",
+                                                 "selector": {"labels": "role=web"},
+                                                 "spec": {"unit": dict(UNIT), "listenPort": 9000}}).json()
+            rel = d.call("POST", f"/admin/apps/{app['id']}/releases", {}).json()
+            d.call("POST", f"/admin/releases/{rel['id']}/execute")
+            agents.run_until(lambda: d.call("GET", f"/admin/releases/{rel['id']}").json()["status"] == "failed",
+                             what="failed release")
+            wait_until(lambda: rx.events("release_failed") == [("firing", f"app:{app['id']}")], 15,
+                       what="failed release webhook")
+            p = next(p for p in rx.verified() if p["alert"]["rule"] == "release_failed")
+            self.assertEqual(p["alert"]["details"]["releaseId"], rel["id"])
+            self.assertIn("shop", p["alert"]["summary"])
+
+            # deleting the certificate clears its condition
+            self.assertEqual(d.call("DELETE", f"/admin/certificates/{cid}").status, 204)
+            wait_until(lambda: ("resolved", f"cert:{cid}") in rx.events("certificate_expiring"), 15,
+                       what="resolved")
+
+    def test_policy_load_failure_and_rule_validation(self):
+        lua = tempfile.mkdtemp(prefix="pagoda-lua-")
+        os.makedirs(os.path.join(lua, "policies"))
+        with Cluster("--alert-interval", "200", "--lua-dir", lua) as c:
+            d = c.daemon
+            before = d.snapshot()
+            for body, field in [({"params": {"days": 0}}, "params.days"),
+                                ({"params": {"dayz": 3}}, "params.dayz"),
+                                ({"notify": [{"plugin": "nope"}]}, "notify[0].plugin"),
+                                ({"notify": "x"}, "notify"),
+                                ({"enabled": "yes"}, "enabled")]:
+                r = d.call("PUT", "/admin/alert-rules/certificate_expiring", body)
+                self.assertEqual((r.status, r.error.get("field")), (400, field), body)
+            self.assertEqual(d.call("PUT", "/admin/alert-rules/nope", {}).status, 404)
+            self.assertEqual(d.snapshot(), before)
+            rules = {r["name"]: r for r in d.call("GET", "/admin/alert-rules").json()["items"]}
+            self.assertEqual(set(rules), {"certificate_expiring", "certificate_renewal_failed", "node_offline",
+                                          "release_failed", "drift_detected", "policy_load_failed"})
+
+            # the batch policy is used once, then broken on disk: reload fails, alert fires
+            self.assertEqual(d.call("POST", "/admin/policies/reload").status, 200)
+            path = os.path.join(lua, "policies", "batch.lua")
+            with open(path, "w") as f:
+                f.write("this is not lua")
+            d.call("POST", "/admin/policies/reload")
+            wait_until(lambda: alerts(d, rule="policy_load_failed", status="firing"), 10, what="policy alert")
+            al = alerts(d, rule="policy_load_failed")[0]
+            self.assertEqual(al["subject"], "lua:policies/batch.lua")
+            os.unlink(path)
+            d.call("POST", "/admin/policies/reload")
+            wait_until(lambda: not alerts(d, rule="policy_load_failed", status="firing"), 10, what="resolved")
+
+            # disabling a rule resolves what it fired
+            self.assertEqual(d.call("PUT", "/admin/alert-rules/policy_load_failed", {"enabled": False}).json()["enabled"],
+                             False)
+
+
+if __name__ == "__main__":
+    unittest.main()
