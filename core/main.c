@@ -10,6 +10,7 @@
 #include "http/http.h"
 #include "lua/plua.h"
 #include "lua/plua_http.h"
+#include "metrics/metrics_http.h"
 #include "nginx/nginx_http.h"
 #include "common/pg_secret.h"
 #include "config/config.h"
@@ -65,6 +66,8 @@ static void usage(FILE *f)
 		"  --alert-interval MS         how often alert rules are evaluated (default 5000)\n"
 		"  --alert-retry MS            first retry of a failed alert delivery, doubled up\n"
 		"                              to 10 minutes, 10 attempts (default 5000)\n"
+		"  --metrics-public            serve GET /metrics without a token (default: it\n"
+		"                              needs admin:metrics:read)\n"
 		"  --version, --help\n");
 }
 
@@ -155,14 +158,17 @@ static const struct http_route main_routes[] = {
 	{0},
 };
 
-static const struct http_route *const all_routes[] = {
+/* The last slot is /metrics, public or not as --metrics-public says. */
+static const struct http_route *all_routes[] = {
 	main_routes, auth_routes, cluster_admin_routes, cluster_agent_routes, audit_routes,
-	plua_routes, nginx_routes, registry_routes, config_routes, app_routes, ssl_routes, drift_routes, alert_routes, NULL,
+	plua_routes, nginx_routes, registry_routes, config_routes, app_routes, ssl_routes, drift_routes, alert_routes,
+	metrics_routes, NULL,
 };
 
 struct flags {
 	const char *listen, *data_dir, *lua_dir, *plugin_dir, *tls_cert, *tls_key;
 	long threads, max_body;
+	bool metrics_public;
 	int64_t upstream_debounce_ms, cert_scan_ms, cert_retry_ms, alert_interval_ms, alert_retry_ms;
 	struct cluster_opts cluster;
 };
@@ -182,7 +188,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 {
 	enum { O_LISTEN = 256, O_DATA, O_LUA, O_PLUGIN, O_CERT, O_KEY, O_HB, O_WAIT, O_GRACE,
 	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP, O_DEBOUNCE, O_CSCAN, O_CRETRY,
-	       O_AINTERVAL, O_ARETRY };
+	       O_AINTERVAL, O_ARETRY, O_MPUBLIC };
 	static const struct option opts[] = {
 		{"listen", 1, 0, O_LISTEN},	    {"data-dir", 1, 0, O_DATA},
 		{"lua-dir", 1, 0, O_LUA},	    {"plugin-dir", 1, 0, O_PLUGIN},
@@ -194,7 +200,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		{"help", 0, 0, O_HELP},		    {"upstream-debounce", 1, 0, O_DEBOUNCE},
 		{"cert-scan", 1, 0, O_CSCAN},	    {"cert-retry", 1, 0, O_CRETRY},
 		{"alert-interval", 1, 0, O_AINTERVAL}, {"alert-retry", 1, 0, O_ARETRY},
-		{0, 0, 0, 0},
+		{"metrics-public", 0, 0, O_MPUBLIC},  {0, 0, 0, 0},
 	};
 	cluster_opts_default(&f->cluster);
 	f->threads = 4;
@@ -272,6 +278,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 				goto bad;
 			f->alert_retry_ms = v;
 			break;
+		case O_MPUBLIC: f->metrics_public = true; break;
 		case O_VERSION: printf("pagodad %s\n", PAGODA_VERSION); return 1;
 		case O_HELP: usage(stdout); return 1;
 		default: usage(stderr); return -1;
@@ -376,6 +383,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	app_set_certs(app.application, &(struct app_certs){.arg = app.ssl, .paths = cert_paths, .deploy = cert_deploy});
+	if (f.metrics_public)
+		all_routes[sizeof(all_routes) / sizeof(all_routes[0]) - 2] = metrics_public_routes;
 	struct http_server_opts hopts = {
 		.listen = f.listen,
 		.tls_cert_file = f.tls_cert,

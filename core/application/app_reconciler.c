@@ -7,6 +7,7 @@
 #include "cluster/cluster.h"
 #include "common/pg_json.h"
 #include "common/pg_log.h"
+#include "common/pg_metrics.h"
 #include "common/pg_map.h"
 #include "common/pg_time.h"
 #include "config/config.h"
@@ -276,6 +277,10 @@ static int plan_release(struct app *a, struct store_conn *c, json_t *rel, json_t
 	return rc;
 }
 
+static const struct pg_metric_family m_release_duration = {
+	"pagoda_release_duration_seconds", "Time from a release's execution to its final state, by kind and outcome",
+	PG_METRIC_HISTOGRAM, {"kind", "status"}, pg_metrics_duration_buckets};
+
 /* Moves rel to status and audits it; details (may be NULL) is stolen. */
 static int set_release(struct store_conn *c, json_t *rel, const char *status, const char *error,
 		       const char *action, json_t *details, struct pg_err *err)
@@ -295,6 +300,12 @@ static int set_release(struct store_conn *c, json_t *rel, const char *status, co
 	json_decref(d);
 	if (rc == 0)
 		pg_info("app", "release %lld: %s%s%s", (long long)rid, status, error ? ": " : "", error ? error : "");
+	int64_t started = 0;
+	const char *at = json_string_value(json_object_get(rel, "startedAt"));
+	bool final = strcmp(status, "running") != 0 && strcmp(status, "paused") != 0;
+	if (rc == 0 && final && at && pg_time_parse(at, &started) == 0)
+		pg_metrics_observe(&m_release_duration, (double)(pg_time_now_ms() - started) / 1000.0,
+				   json_string_value(json_object_get(rel, "kind")), status, NULL);
 	return rc;
 }
 

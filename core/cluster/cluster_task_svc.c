@@ -4,6 +4,7 @@
 #include "http/http_waitset.h"
 #include "common/pg_json.h"
 #include "common/pg_log.h"
+#include "common/pg_metrics.h"
 #include "common/pg_time.h"
 #include "store/store.h"
 
@@ -321,6 +322,10 @@ static int parse_report(json_t *r, struct report *p, struct pg_err *err)
 	return rc;
 }
 
+static const struct pg_metric_family m_task_duration = {
+	"pagoda_task_duration_seconds", "Time from a task's start on its node to its final report, by type and outcome",
+	PG_METRIC_HISTOGRAM, {"type", "status"}, pg_metrics_duration_buckets};
+
 /* Applies a report inside c's transaction; *wake lists nodes to wake. */
 static int apply_report(struct cluster *cl, struct store_conn *c, const struct pg_call *call,
 			int64_t node_id, const struct report *p, struct id_list *wake,
@@ -381,10 +386,13 @@ static int apply_report(struct cluster *cl, struct store_conn *c, const struct p
 		json_decref(d);
 		if (rc == 0 && ev == TASK_EV_FAILED)
 			rc = cascade(c, call, s.id, "failed", err);
-		if (rc == 0 && cl->opts.on_task_done) {
+		if (rc == 0) {
 			struct cluster_task_done done = {0};
 			rc = task_store_done_view(c, s.id, &done, err);
 			if (rc == 0)
+				pg_metrics_observe(&m_task_duration, (double)(done.finished_at - done.started_at) / 1000.0,
+						   done.type, done.status, NULL);
+			if (rc == 0 && cl->opts.on_task_done)
 				rc = cl->opts.on_task_done(cl->opts.on_task_done_arg, c, &done, err);
 			cluster_task_done_clear(&done);
 		}

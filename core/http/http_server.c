@@ -3,6 +3,7 @@
 #include "common/pg_crypto.h"
 #include "common/pg_file.h"
 #include "common/pg_log.h"
+#include "common/pg_metrics.h"
 #include "common/pg_time.h"
 #include "store/store.h"
 
@@ -202,6 +203,23 @@ static void req_free(struct http_req *req)
 	free(req);
 }
 
+static const struct pg_metric_family m_requests = {
+	"pagoda_http_requests_total", "HTTP requests answered, by route pattern, method and status",
+	PG_METRIC_COUNTER, {"route", "method", "status"}, NULL};
+static const struct pg_metric_family m_latency = {
+	"pagoda_http_request_duration_seconds", "Time from request to answer (long polls included)",
+	PG_METRIC_HISTOGRAM, {"route", "method"}, pg_metrics_latency_buckets};
+
+static void observe(struct http_req *req)
+{
+	char status[8];
+	const char *route = req->route ? req->route->path : "unmatched";
+	const char *method = req->route ? req->route->method : "other";
+	snprintf(status, sizeof(status), "%d", req->status);
+	pg_metrics_add(&m_requests, 1, route, method, status);
+	pg_metrics_observe(&m_latency, (double)(pg_time_mono_ms() - req->started_ms) / 1000.0, route, method, NULL);
+}
+
 static enum MHD_Result send_reply(struct http_req *req)
 {
 	const char *text = req->reply_text ? req->reply_text : "";
@@ -221,6 +239,7 @@ static enum MHD_Result send_reply(struct http_req *req)
 		MHD_add_response_header(resp, req->headers[i][0], req->headers[i][1]);
 	enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)req->status, resp);
 	MHD_destroy_response(resp);
+	observe(req);
 	pg_info("http", "%s %s %d %zuB %lldms ip=%s actor=%s trace=%s", req->method, req->path,
 		req->status, len, (long long)(pg_time_mono_ms() - req->started_ms), req->source_ip,
 		req->who.actor[0] ? req->who.actor : "-", req->trace_id);

@@ -1,0 +1,143 @@
+"""GET /metrics: the Prometheus text format, checked by a strict parser
+written here and by Debian's prometheus_client parser; counters move with
+the work pagodad does; the endpoint needs admin:metrics:read unless
+--metrics-public."""
+import math
+import re
+import unittest
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from harness import Cluster, request, wait_until
+
+NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
+SAMPLE = re.compile(rf"^({NAME})(\{{{LABEL}(?:,{LABEL})*\}})? (\S+)$")
+
+
+def strict_parse(text):
+    """{(name, frozenset(labels)): value}; raises on anything malformed:
+    samples before their TYPE, duplicate TYPE or series, bad values, histograms
+    whose buckets are not cumulative or lack +Inf."""
+    assert text.endswith("\n"), "the exposition ends with a newline"
+    types, samples, order = {}, {}, []
+    for n, line in enumerate(text.split("\n")[:-1], 1):
+        if line.startswith("# HELP "):
+            assert re.match(rf"^# HELP {NAME} .+$", line), f"line {n}: {line}"
+            continue
+        if line.startswith("# TYPE "):
+            m = re.match(rf"^# TYPE ({NAME}) (counter|gauge|histogram|summary|untyped)$", line)
+            assert m, f"line {n}: {line}"
+            assert m.group(1) not in types, f"line {n}: second TYPE for {m.group(1)}"
+            types[m.group(1)] = m.group(2)
+            order.append(m.group(1))
+            continue
+        assert not line.startswith("#") and line, f"line {n}: unexpected {line!r}"
+        m = SAMPLE.match(line)
+        assert m, f"line {n}: malformed sample {line!r}"
+        name, labels, value = m.groups()
+        base = re.sub(r"_(bucket|sum|count|total)$", "", name)
+        family = name if name in types else base if base in types else None
+        family = family or next((t for t in types if name.startswith(t)), None)
+        assert order and family == order[-1], f"line {n}: {name} is not under its own TYPE"
+        v = float(value)
+        assert not math.isnan(v), f"line {n}: NaN"
+        pairs = frozenset(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', labels or ""))
+        assert (name, pairs) not in samples, f"line {n}: duplicate series {line}"
+        samples[(name, pairs)] = v
+        if types[family] == "counter":
+            assert v >= 0, f"line {n}: negative counter"
+    for fam, t in types.items():
+        if t != "histogram":
+            continue
+        series = {}
+        for (name, labels), v in samples.items():
+            if name == fam + "_bucket":
+                rest = frozenset(p for p in labels if p[0] != "le")
+                le = dict(labels)["le"]
+                series.setdefault(rest, []).append((math.inf if le == "+Inf" else float(le), v))
+        for rest, buckets in series.items():
+            buckets.sort()
+            assert buckets[-1][0] == math.inf, f"{fam}: no +Inf bucket"
+            counts = [c for _, c in buckets]
+            assert counts == sorted(counts), f"{fam}: buckets not cumulative"
+            assert samples[(fam + "_count", rest)] == counts[-1], f"{fam}: _count differs from +Inf"
+    return types, samples
+
+
+def value(samples, name, **labels):
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+class Metrics(unittest.TestCase):
+    def scrape(self, d, token=None):
+        r = request(d.url + "/metrics", token=token or d.admin)
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.headers["Content-Type"].startswith("text/plain; version=0.0.4"))
+        list(text_string_to_metric_families(r.body))  # Debian's parser accepts it too
+        return strict_parse(r.body)
+
+    def test_format_counters_and_permission(self):
+        with Cluster() as c:
+            d = c.daemon
+            types, s = self.scrape(d)
+            for fam, t in [("pagoda_nodes", "gauge"), ("pagoda_tasks", "gauge"), ("pagoda_agent_polls_waiting", "gauge"),
+                           ("pagoda_lua_calls_total", "counter"), ("pagoda_alerts_firing", "gauge"),
+                           ("pagoda_http_requests_total", "counter"),
+                           ("pagoda_http_request_duration_seconds", "histogram")]:
+                self.assertEqual(types.get(fam), t, fam)
+            before = value(s, "pagoda_http_requests_total", route="/admin/nodes/:id", method="GET", status="404")
+
+            n = d.create_node("node-a")
+            for _ in range(3):
+                d.call("GET", "/admin/nodes/999")
+            a = c.agent(n)
+            wait_until(lambda: d.node(n["id"])["status"] == "online", 10, what="online")
+            r = d.queue(n["id"], "ApplyConfigFiles", {"files": [{"path": "/etc/pagoda/m.conf", "content": "x"}]})
+            d.wait_task(r.json()["id"], "succeeded")
+            types, s = self.scrape(d)
+            self.assertEqual(value(s, "pagoda_http_requests_total", route="/admin/nodes/:id", method="GET",
+                                   status="404") - before, 3)
+            self.assertGreaterEqual(value(s, "pagoda_http_requests_total", route="/agent/heartbeat", method="POST",
+                                          status="200"), 1)
+            self.assertEqual(value(s, "pagoda_nodes", status="online"), 1)
+            self.assertEqual(value(s, "pagoda_tasks", type="ApplyConfigFiles", status="succeeded"), 1)
+            self.assertEqual(value(s, "pagoda_task_duration_seconds_count", type="ApplyConfigFiles",
+                                   status="succeeded"), 1)
+            self.assertGreaterEqual(value(s, "pagoda_agent_polls_waiting"), 1)  # the agent's long poll
+            self.assertGreater(value(s, "pagoda_http_request_duration_seconds_count", route="/healthz", method="GET"), 0)
+
+            # certificate days to expiry
+            from harness import self_signed
+            import tempfile
+            crt, key = self_signed(tempfile.mkdtemp(), "m.test")
+            with open(crt) as f1, open(key) as f2:
+                self.assertEqual(d.call("POST", "/admin/certificates", {"name": "m.test", "certPem": f1.read(),
+                                                                         "keyPem": f2.read()}).status, 201)
+            _, s = self.scrape(d)
+            self.assertEqual(value(s, "pagoda_certificate_days_to_expiry", certificate="m.test"), 0)
+
+            # a token without admin:metrics:read is refused
+            t = d.call("POST", "/admin/tokens", {"name": "reader", "permissions": ["admin:node:read"]}).json()
+            self.assertEqual(request(d.url + "/metrics", token=t["token"]).status, 403)
+            self.assertEqual(request(d.url + "/metrics").status, 401)
+            t = d.call("POST", "/admin/tokens", {"name": "prom", "permissions": ["admin:metrics:read"]}).json()
+            self.scrape(d, token=t["token"])
+            a.stop()
+
+    def test_public_metrics(self):
+        with Cluster("--metrics-public") as c:
+            r = request(c.daemon.url + "/metrics")
+            self.assertEqual(r.status, 200)
+            strict_parse(r.body)
+
+    def test_strict_parser_can_fail(self):
+        for bad in ["x 1\n", "# TYPE a counter\na -1\n", "# TYPE a gauge\na{b=\"1} 2\n",
+                    "# TYPE a histogram\na_bucket{le=\"1\"} 2\na_bucket{le=\"+Inf\"} 1\na_count 1\na_sum 0\n",
+                    "# TYPE a gauge\na 1\na 2\n", "# TYPE a gauge\na 1"]:
+            with self.assertRaises(AssertionError, msg=bad):
+                strict_parse(bad)
+
+
+if __name__ == "__main__":
+    unittest.main()
