@@ -34,7 +34,8 @@ static void usage(FILE *f)
 		"  --allow-exec        enable RunCommand tasks\n"
 		"  --state-interval S  how often the managed state is measured and, when it\n"
 		"                      changed, reported for drift detection (default 30)\n"
-		"  --log-level LEVEL   debug, info, warn or error\n");
+		"  --log-level LEVEL   debug, info, warn or error\n"
+		"  --log-format FORMAT json (one object per line, default) or text\n");
 }
 
 static void *heartbeat_main(void *arg)
@@ -130,6 +131,7 @@ static void handle(struct agent *a, struct agent_http *h, json_t *task)
 {
 	json_int_t id = json_integer_value(json_object_get(task, "taskId"));
 	json_int_t attempt = json_integer_value(json_object_get(task, "attempt"));
+	pg_log_set_trace(json_string_value(json_object_get(task, "traceId")));
 	const char *type = json_string_value(json_object_get(task, "type"));
 	json_t *j = agent_journal_get(a, id);
 	const char *state = json_string_value(json_object_get(j, "state"));
@@ -219,12 +221,13 @@ static void task_loop(struct agent *a)
 
 int main(int argc, char **argv)
 {
-	enum { O_SERVER = 256, O_NODE, O_TOKEN, O_STATE, O_CA, O_ROOT, O_ALLOW, O_EXEC, O_LOG, O_HELP, O_STATE_IV };
+	enum { O_SERVER = 256, O_NODE, O_TOKEN, O_STATE, O_CA, O_ROOT, O_ALLOW, O_EXEC, O_LOG, O_HELP, O_STATE_IV, O_LFORMAT };
 	static const struct option opts[] = {
 		{"server", 1, 0, O_SERVER},   {"node-id", 1, 0, O_NODE},    {"token-file", 1, 0, O_TOKEN},
 		{"state-dir", 1, 0, O_STATE}, {"ca-file", 1, 0, O_CA},	    {"root", 1, 0, O_ROOT},
 		{"allow-root", 1, 0, O_ALLOW}, {"allow-exec", 0, 0, O_EXEC}, {"log-level", 1, 0, O_LOG},
-		{"help", 0, 0, O_HELP},	      {"state-interval", 1, 0, O_STATE_IV}, {0, 0, 0, 0},
+		{"help", 0, 0, O_HELP},	      {"state-interval", 1, 0, O_STATE_IV},
+		{"log-format", 1, 0, O_LFORMAT}, {0, 0, 0, 0},
 	};
 	const char *roots[64] = {"/etc/nginx", "/etc/systemd/system", "/etc/pagoda",
 				 "/etc/ssl/pagoda", "/var/lib/pagoda/apps"};
@@ -256,12 +259,24 @@ int main(int argc, char **argv)
 			a.state_ms = v * 1000;
 			break;
 		}
-		case O_LOG:
-			pg_log_set_level(strcmp(optarg, "debug") == 0  ? PG_LOG_DEBUG
-					 : strcmp(optarg, "warn") == 0 ? PG_LOG_WARN
-					 : strcmp(optarg, "error") == 0 ? PG_LOG_ERROR
-									: PG_LOG_INFO);
+		case O_LOG: {
+			enum pg_log_level l;
+			if (!pg_log_parse_level(optarg, &l)) {
+				fprintf(stderr, "pagoda-agent: --log-level takes debug, info, warn or error\n");
+				return 2;
+			}
+			pg_log_set_level(l);
 			break;
+		}
+		case O_LFORMAT: {
+			enum pg_log_format lf;
+			if (!pg_log_parse_format(optarg, &lf)) {
+				fprintf(stderr, "pagoda-agent: --log-format takes json or text\n");
+				return 2;
+			}
+			pg_log_set_format(lf);
+			break;
+		}
 		case O_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -57,6 +57,7 @@ static void usage(FILE *f)
 		"  --http-threads N            HTTP worker threads (default 4)\n"
 		"  --max-body BYTES            largest request body (default 8388608)\n"
 		"  --log-level LEVEL           debug, info, warn or error (default info)\n"
+		"  --log-format FORMAT         json (one object per line, default) or text\n"
 		"  --cert-scan MS              how often certificates due for issuance or renewal\n"
 		"                              are looked at (default 60000)\n"
 		"  --cert-retry MS             first retry after a failed issuance, doubled up to a\n"
@@ -188,7 +189,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 {
 	enum { O_LISTEN = 256, O_DATA, O_LUA, O_PLUGIN, O_CERT, O_KEY, O_HB, O_WAIT, O_GRACE,
 	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP, O_DEBOUNCE, O_CSCAN, O_CRETRY,
-	       O_AINTERVAL, O_ARETRY, O_MPUBLIC };
+	       O_AINTERVAL, O_ARETRY, O_MPUBLIC, O_LFORMAT };
 	static const struct option opts[] = {
 		{"listen", 1, 0, O_LISTEN},	    {"data-dir", 1, 0, O_DATA},
 		{"lua-dir", 1, 0, O_LUA},	    {"plugin-dir", 1, 0, O_PLUGIN},
@@ -200,7 +201,8 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		{"help", 0, 0, O_HELP},		    {"upstream-debounce", 1, 0, O_DEBOUNCE},
 		{"cert-scan", 1, 0, O_CSCAN},	    {"cert-retry", 1, 0, O_CRETRY},
 		{"alert-interval", 1, 0, O_AINTERVAL}, {"alert-retry", 1, 0, O_ARETRY},
-		{"metrics-public", 0, 0, O_MPUBLIC},  {0, 0, 0, 0},
+		{"metrics-public", 0, 0, O_MPUBLIC},  {"log-format", 1, 0, O_LFORMAT},
+		{0, 0, 0, 0},
 	};
 	cluster_opts_default(&f->cluster);
 	f->threads = 4;
@@ -246,13 +248,20 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 			if (!num(optarg, 1024, 1L << 30, &f->max_body))
 				goto bad;
 			break;
-		case O_LOG:
-			if (strcmp(optarg, "debug") == 0) pg_log_set_level(PG_LOG_DEBUG);
-			else if (strcmp(optarg, "info") == 0) pg_log_set_level(PG_LOG_INFO);
-			else if (strcmp(optarg, "warn") == 0) pg_log_set_level(PG_LOG_WARN);
-			else if (strcmp(optarg, "error") == 0) pg_log_set_level(PG_LOG_ERROR);
-			else goto bad;
+		case O_LOG: {
+			enum pg_log_level l;
+			if (!pg_log_parse_level(optarg, &l))
+				goto bad;
+			pg_log_set_level(l);
 			break;
+		}
+		case O_LFORMAT: {
+			enum pg_log_format lf;
+			if (!pg_log_parse_format(optarg, &lf))
+				goto bad;
+			pg_log_set_format(lf);
+			break;
+		}
 		case O_DEBOUNCE:
 			if (!num(optarg, 0, 600000, &v))
 				goto bad;

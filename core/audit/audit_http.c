@@ -9,6 +9,8 @@
 #include "store/store.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 static bool time_query(struct http_req *req, const char *key, int64_t def, int64_t *out)
 {
@@ -39,6 +41,14 @@ static void audit_http_list(struct http_req *req)
 		return;
 	if (f.before_id == 0)
 		f.before_id = INT64_MAX;
+	/* ?action=release.* : every action of a kind */
+	char prefix[64];
+	size_t n = f.action ? strlen(f.action) : 0;
+	if (n > 1 && n < sizeof(prefix) && f.action[n - 1] == '*') {
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)(n - 1), f.action);
+		f.action_prefix = prefix;
+		f.action = NULL;
+	}
 	struct pg_err err = {0};
 	struct store_conn *c = store_conn_get(app->store, &err);
 	json_t *items = json_array();

@@ -34,6 +34,7 @@ int audit_store_list(struct store_conn *c, const struct audit_filter *f, json_t 
 	        " AND ($2 IS NULL OR actor = $2) AND ($3 IS NULL OR action = $3)"
 	        " AND ($4 IS NULL OR target_type = $4) AND ($5 IS NULL OR target_id = $5)"
 	        " AND ($6 IS NULL OR trace_id = $6) AND at >= $7 AND at <= $8"
+	        " AND ($10 IS NULL OR substr(action, 1, length($10)) = $10)"
 	        " ORDER BY id DESC LIMIT $9";
 	struct store_stmt *st;
 	int64_t n = 0, last = 0;
@@ -41,7 +42,7 @@ int audit_store_list(struct store_conn *c, const struct audit_filter *f, json_t 
 	*next = 0;
 	for (rc = store_query(c, sql, &st, err, SI(f->before_id), ST(f->actor), ST(f->action),
 	                      ST(f->target_type), ST(f->target_id), ST(f->trace_id),
-	                      SI(f->since_ms), SI(f->until_ms), SI(f->limit + 1));
+	                      SI(f->since_ms), SI(f->until_ms), SI(f->limit + 1), ST(f->action_prefix));
 	     rc > 0; rc = store_step(st, err)) {
 		if (n == f->limit) {
 			*next = last;

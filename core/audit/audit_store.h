@@ -11,6 +11,7 @@ struct store_conn;
 
 struct audit_filter {
 	const char *actor, *action, *target_type, *target_id, *trace_id;
+	const char *action_prefix; /* "release." for ?action=release.* */
 	int64_t since_ms, until_ms;
 	int64_t before_id; /* cursor: events older than this id */
 	int64_t limit;

@@ -240,9 +240,10 @@ static enum MHD_Result send_reply(struct http_req *req)
 	enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)req->status, resp);
 	MHD_destroy_response(resp);
 	observe(req);
-	pg_info("http", "%s %s %d %zuB %lldms ip=%s actor=%s trace=%s", req->method, req->path,
-		req->status, len, (long long)(pg_time_mono_ms() - req->started_ms), req->source_ip,
-		req->who.actor[0] ? req->who.actor : "-", req->trace_id);
+	pg_log_set_trace(req->trace_id);
+	pg_info("http", "%s %s %d %zuB %lldms ip=%s actor=%s", req->method, req->path, req->status, len,
+		(long long)(pg_time_mono_ms() - req->started_ms), req->source_ip,
+		req->who.actor[0] ? req->who.actor : "-");
 	return r;
 }
 
@@ -328,7 +329,9 @@ static void dispatch(struct http_server *srv, struct http_req *req)
 	}
 	if (!check_auth(srv, req) || !parse_body(req))
 		return;
+	pg_log_set_trace(req->trace_id);
 	req->route->fn(req);
+	pg_log_set_trace(NULL);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -380,7 +383,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (req->suspended) {
 		req->suspended = false;
 		req->resumes++;
+		pg_log_set_trace(req->trace_id);
 		req->route->fn(req);
+		pg_log_set_trace(NULL);
 	} else {
 		dispatch(srv, req);
 	}

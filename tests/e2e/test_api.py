@@ -130,6 +130,15 @@ class Nodes(unittest.TestCase):
             self.assertEqual(actions, ["node.create", "node.token.rotate", "node.online", "node.delete"])
             e = d.audit(action="node.cordon")[0]
             self.assertTrue(e["actor"].startswith("token:1:bootstrap"))
+            # a kind of action, one page at a time, and by who did it
+            kinds = {x["action"] for x in d.audit(**{"action": "node.*"})}
+            self.assertIn("node.cordon", kinds)
+            self.assertTrue(all(k.startswith("node.") for k in kinds))
+            page = d.call("GET", "/admin/audit?action=node.*&limit=2").json()
+            self.assertEqual(len(page["items"]), 2)
+            older = d.call("GET", f"/admin/audit?action=node.*&limit=2&cursor={page['next']}").json()["items"]
+            self.assertLess(older[0]["id"], page["items"][-1]["id"])
+            self.assertTrue(d.audit(actor=e["actor"], since="2000-01-01T00:00:00Z"))
             self.assertEqual(e["sourceIp"], "127.0.0.1")
             self.assertTrue(e["traceId"])
 

@@ -1,7 +1,8 @@
-"""GET /metrics: the Prometheus text format, checked by a strict parser
+"""Logs as one JSON object per line with a trace id, and GET /metrics: the Prometheus text format, checked by a strict parser
 written here and by Debian's prometheus_client parser; counters move with
 the work pagodad does; the endpoint needs admin:metrics:read unless
 --metrics-public."""
+import json
 import math
 import re
 import unittest
@@ -137,6 +138,43 @@ class Metrics(unittest.TestCase):
                     "# TYPE a gauge\na 1\na 2\n", "# TYPE a gauge\na 1"]:
             with self.assertRaises(AssertionError, msg=bad):
                 strict_parse(bad)
+
+
+def banner(line):
+    """The bootstrap admin token, shown once to the operator: not a log line."""
+    return line.startswith("pagodad: bootstrap admin token") or line.startswith("pga_")
+
+
+class Logs(unittest.TestCase):
+    def test_json_lines_with_trace_ids_and_text_for_people(self):
+        with Cluster() as c:
+            d = c.daemon
+            trace = "0123456789abcdef0123456789abcdef"
+            r = request(d.url + "/admin/nodes/12345", token=d.admin, headers={"X-Trace-Id": trace})
+            self.assertEqual(r.status, 404)
+            n = d.create_node("node-a")
+            a = c.agent(n)
+            rq = d.queue(n["id"], "ApplyConfigFiles", {"files": [{"path": "/etc/pagoda/l.conf", "content": "\x01é\n"}]},
+                         headers={"X-Trace-Id": "feedfacefeedfacefeedfacefeedface"})
+            d.wait_task(rq.json()["id"], "succeeded")
+            a.stop()
+            for log in (d.read_log(), a.read_log()):
+                lines = [json.loads(line) for line in log.splitlines() if not banner(line)]
+                self.assertTrue(lines)
+                for x in lines:
+                    self.assertEqual(set(x) - {"trace"}, {"ts", "level", "component", "msg"}, x)
+                    self.assertIn(x["level"], {"debug", "info", "warn", "error"})
+            lines = [json.loads(line) for line in d.read_log().splitlines() if not banner(line)]
+            access = [x for x in lines if x["component"] == "http" and "/admin/nodes/12345" in x["msg"]]
+            self.assertEqual([x.get("trace") for x in access], [trace])
+            # the agent logs the task under the trace of the request that queued it
+            agent = [json.loads(line) for line in a.read_log().splitlines()]
+            self.assertTrue(any(x.get("trace") == "feedfacefeedfacefeedfacefeedface" for x in agent))
+        with Cluster("--log-format", "text") as c:
+            request(c.daemon.url + "/healthz")
+            first = c.daemon.read_log().splitlines()[0]
+            self.assertFalse(first.startswith("{"))
+            self.assertRegex(first, r"^\d{4}-\d\d-\d\dT\S+ info \[\w+\] ")
 
 
 if __name__ == "__main__":
