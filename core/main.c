@@ -381,7 +381,7 @@ int main(int argc, char **argv)
 	    app_new(app.store, app.cluster, app.registry, app.config, app.lua, f.upstream_debounce_ms,
 		    &app.application, &err) != 0 ||
 	    ssl_new(app.store, &key, app.lua, app.cluster, &sopts, &app.ssl, &err) != 0 ||
-	    drift_new(app.store, app.cluster, app.lua, &(struct drift_owners){.arg = &app, .view = owner_view},
+	    drift_new(app.store, app.cluster, app.lua, &(struct drift_owners){.arg = &app, .view = owner_view}, 0,
 		      &app.drift, &err) != 0 ||
 	    alert_new(app.store, app.cluster, app.drift, app.lua, &key,
 		      &(struct alert_opts){.interval_ms = f.alert_interval_ms,

@@ -32,8 +32,12 @@ struct drift_owners {
 	int (*view)(void *arg, const char *owner, json_t **view, struct pg_err *err);
 };
 
+/* Starts the sweep that judges unsettled nodes again every sweep_ms
+ * (default 2000) from their last report: a release finishing, an owner's
+ * policy changing or a heal's rate limit passing needs no new report. */
 int drift_new(struct store *s, struct cluster *cl, struct plua *lua, const struct drift_owners *owners,
-	      struct drift **out, struct pg_err *err);
+	      int64_t sweep_ms, struct drift **out, struct pg_err *err);
+void drift_sweep(struct drift *d);
 void drift_free(struct drift *d);
 
 /* cluster's on_task_done: records what a succeeded task put on its node. */

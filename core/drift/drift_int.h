@@ -2,6 +2,9 @@
 #ifndef DRIFT_INT_H
 #define DRIFT_INT_H
 
+#include <pthread.h>
+#include <stdbool.h>
+
 #include "drift/drift.h"
 
 struct store_arg;
@@ -11,6 +14,11 @@ struct drift {
 	struct cluster *cluster;
 	struct plua *lua;
 	struct drift_owners owners;
+	int64_t sweep_ms;
+	pthread_t thread;
+	pthread_mutex_t lock, eval_lock;
+	pthread_cond_t wake;
+	bool stopping;
 };
 
 /* ---- DAO (drift_store.c) ---- */
@@ -28,6 +36,8 @@ int drift_report_get(struct store_conn *c, int64_t node, json_t **report, int64_
 int drift_verdict_get(struct store_conn *c, int64_t node, const char *owner, json_t **out, struct pg_err *err);
 int drift_verdict_put(struct store_conn *c, int64_t node, const char *owner, const char *status, json_t *details,
 		      int64_t since, json_t *heals, json_t *decision, struct pg_err *err);
+/* Nodes with a verdict other than converged: judged again by the sweep. */
+int drift_unsettled_nodes(struct store_conn *c, json_t *ids, struct pg_err *err);
 int drift_verdict_list(struct store_conn *c, const char *status, json_t *items, struct pg_err *err);
 
 #endif

@@ -137,3 +137,14 @@ int drift_verdict_list(struct store_conn *c, const char *status, json_t *items, 
 	store_done(st);
 	return ok_or(rc);
 }
+
+int drift_unsettled_nodes(struct store_conn *c, json_t *ids, struct pg_err *err)
+{
+	static const char sql[] = "SELECT DISTINCT node_id FROM drift_verdict WHERE status <> 'converged' ORDER BY node_id";
+	struct store_stmt *st;
+	int rc;
+	for (rc = store_query(c, sql, &st, err); rc > 0; rc = store_step(st, err))
+		json_array_append_new(ids, json_integer(store_col_i64(st, 0)));
+	store_done(st);
+	return ok_or(rc);
+}

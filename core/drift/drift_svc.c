@@ -15,8 +15,10 @@
 
 #define HEAL_MEMORY_MS (24 * 3600 * 1000LL)
 
+static void *sweep_main(void *arg);
+
 int drift_new(struct store *s, struct cluster *cl, struct plua *lua, const struct drift_owners *owners,
-	      struct drift **out, struct pg_err *err)
+	      int64_t sweep_ms, struct drift **out, struct pg_err *err)
 {
 	struct drift *d = calloc(1, sizeof(*d));
 	if (!d)
@@ -24,14 +26,29 @@ int drift_new(struct store *s, struct cluster *cl, struct plua *lua, const struc
 	d->store = s;
 	d->cluster = cl;
 	d->lua = lua;
+	d->sweep_ms = sweep_ms > 0 ? sweep_ms : 2000;
 	if (owners)
 		d->owners = *owners;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->eval_lock, NULL);
+	pthread_cond_init(&d->wake, NULL);
+	if (pthread_create(&d->thread, NULL, sweep_main, d) != 0) {
+		free(d);
+		return pg_err_set(err, PG_EINTERNAL, NULL, "cannot start the drift thread");
+	}
 	*out = d;
 	return 0;
 }
 
 void drift_free(struct drift *d)
 {
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->stopping = true;
+	pthread_cond_broadcast(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(d->thread, NULL);
 	free(d);
 }
 
@@ -298,23 +315,14 @@ static int forget(struct store_conn *c, const char *owner, struct pg_err *err)
 	return rc;
 }
 
-int drift_report(struct drift *d, const struct pg_call *call, int64_t node_id, json_t *report, json_t **out,
-		 struct pg_err *err)
+/* Judges every owner on node against the stored report; heals or alerts. */
+static int evaluate(struct drift *d, struct store_conn *c, int64_t node_id, json_t *stored, json_t **out,
+		    struct pg_err *err)
 {
-	(void)call;
-	int rc = check_report(report, err);
-	struct store_conn *c = rc == 0 ? store_conn_get(d->store, err) : NULL;
-	if (!c)
-		return rc ? rc : err->code;
-	json_t *stored = json_deep_copy(report);
-	json_object_del(stored, "nodeId");
-	if ((rc = store_begin(c, STORE_TX_WRITE, err)) == 0 && (rc = drift_report_put(c, node_id, stored, err)) == 0)
-		rc = store_commit(c, err);
-	if (rc != 0)
-		store_rollback(c);
 	json_t *rows = json_array(), *groups = NULL, *results = json_array(), *items;
-	if (rc == 0)
-		rc = drift_desired_of_node(c, node_id, rows, err);
+	/* one evaluation at a time: a report and the sweep must not both heal */
+	pthread_mutex_lock(&d->eval_lock);
+	int rc = drift_desired_of_node(c, node_id, rows, err);
 	groups = by_key(rows, "owner");
 	const char *owner;
 	bool woke = false;
@@ -339,17 +347,76 @@ int drift_report(struct drift *d, const struct pg_call *call, int64_t node_id, j
 		json_decref(view);
 		json_decref(decision);
 	}
+	pthread_mutex_unlock(&d->eval_lock);
 	if (woke)
 		cluster_wake(d->cluster, node_id);
-	json_decref(stored);
 	json_decref(rows);
 	json_decref(groups);
-	if (rc != 0) {
+	if (rc != 0 || !out)
 		json_decref(results);
-		return rc;
+	else
+		*out = results;
+	return rc;
+}
+
+int drift_report(struct drift *d, const struct pg_call *call, int64_t node_id, json_t *report, json_t **out,
+		 struct pg_err *err)
+{
+	(void)call;
+	int rc = check_report(report, err);
+	struct store_conn *c = rc == 0 ? store_conn_get(d->store, err) : NULL;
+	if (!c)
+		return rc ? rc : err->code;
+	json_t *stored = json_deep_copy(report), *results = NULL;
+	json_object_del(stored, "nodeId");
+	if ((rc = store_begin(c, STORE_TX_WRITE, err)) == 0 && (rc = drift_report_put(c, node_id, stored, err)) == 0)
+		rc = store_commit(c, err);
+	if (rc != 0)
+		store_rollback(c);
+	if (rc == 0)
+		rc = evaluate(d, c, node_id, stored, &results, err);
+	json_decref(stored);
+	if (rc == 0)
+		*out = json_pack("{s:b, s:o}", "accepted", 1, "owners", results);
+	return rc;
+}
+
+void drift_sweep(struct drift *d)
+{
+	struct pg_err err = {0};
+	struct store_conn *c = store_conn_get(d->store, &err);
+	json_t *nodes = json_array(), *n;
+	size_t i;
+	if (!c || drift_unsettled_nodes(c, nodes, &err) != 0)
+		pg_warn("drift", "sweep: %s", err.message);
+	json_array_foreach(nodes, i, n) {
+		json_t *report = NULL;
+		int64_t at = 0, id = json_integer_value(n);
+		pg_err_clear(&err);
+		if (drift_report_get(c, id, &report, &at, &err) != 0 ||
+		    (report && evaluate(d, c, id, report, NULL, &err) != 0))
+			pg_warn("drift", "node %lld: %s", (long long)id, err.message);
+		json_decref(report);
 	}
-	*out = json_pack("{s:b, s:o}", "accepted", 1, "owners", results);
-	return 0;
+	json_decref(nodes);
+}
+
+static void *sweep_main(void *arg)
+{
+	struct drift *d = arg;
+	pthread_mutex_lock(&d->lock);
+	while (!d->stopping) {
+		struct timespec ts;
+		pg_time_after(CLOCK_REALTIME, d->sweep_ms, &ts);
+		pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+		if (d->stopping)
+			break;
+		pthread_mutex_unlock(&d->lock);
+		drift_sweep(d);
+		pthread_mutex_lock(&d->lock);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
 }
 
 /* ---- status views ---- */

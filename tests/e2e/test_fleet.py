@@ -3,7 +3,8 @@ namespaces with systemd as PID 1, nginx and pagoda-agent each. One story,
 in order: a service on all nodes in batches of one; a reverse proxy in
 front of it; a failing release rolled back automatically while traffic keeps
 flowing; an nginx change that fails `nginx -t` and is undone; upstreams
-following backend health (and strategy B); pagodad killed mid-release."""
+following backend health (and strategy B); pagodad killed mid-release;
+drift from hand edits and stopped units, seen and healed."""
 import json
 import os
 import signal
@@ -56,7 +57,7 @@ class Fleet3(unittest.TestCase):
                 if n.index == 0:
                     labels["edge"] = "true"
                 n.info = cls.d.create_node(n.name, n.ip, labels)
-                n.start_agent(cls.d.url, n.info["token"])
+                n.start_agent(cls.d.url, n.info["token"], "--state-interval", "2")
             for n in cls.fleet.nodes:
                 wait_until(lambda: cls.d.node(n.info["id"])["status"] == "online", 20,
                            what=f"{n.name} online; agent log: {n.agent_log()[-500:]}")
@@ -256,6 +257,51 @@ class Fleet3(unittest.TestCase):
             self.assertEqual(len(units), 1, "no step repeated")
         for n in self.fleet.nodes:
             self.assertIn('"VERSION=v3"', n.run("cat", "/etc/systemd/system/shop.service").stdout)
+
+    def app_status(self, app_id):
+        r = self.d.call("GET", f"/admin/apps/{app_id}/status")
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def node_state(self, app_id, node):
+        st = self.app_status(app_id)
+        return next(x for x in st["nodes"] if x["nodeId"] == node.info["id"])
+
+    def test_7_drift_is_seen_and_healed(self):
+        unit = "/etc/systemd/system/shop.service"
+        st = wait_until(lambda: (x := self.app_status(self.shop))["status"] == "converged" and x, 30,
+                        what="shop converged")
+        self.assertEqual(st["counts"], {"converged": 3})
+        wait_until(lambda: self.app_status(self.edge)["status"] == "converged", 30, what="edge converged")
+        node = self.d.call("GET", f"/admin/nodes/{self.b.info['id']}/status").json()
+        self.assertIn(unit, node["report"]["files"])
+        self.assertEqual(node["report"]["units"]["shop.service"]["active"], "active")
+
+        # a hand edit: seen within a report interval, alert only by default
+        self.b.run("sh", "-c", f"echo '# edited by hand' >> {unit}")
+        t0 = time.monotonic()
+        x = wait_until(lambda: (x := self.node_state(self.shop, self.b))["status"] == "drifted" and x, 15,
+                       what="drift on b")
+        self.assertLess(time.monotonic() - t0, 6)
+        self.assertEqual([(d["item"], d["reason"]) for d in x["drift"]], [(f"file:{unit}", "changed")])
+        self.assertEqual(x["decision"]["action"], "alert")
+        self.assertEqual(self.node_state(self.shop, self.a)["status"], "converged")
+        self.assertIn("edited by hand", self.b.run("cat", unit).stdout)
+
+        # with onDrift = heal the release's own task puts it back
+        r = self.d.call("PUT", f"/admin/apps/{self.shop}", {"strategy": {"batchSize": 1, "onDrift": "heal"}})
+        self.assertEqual(r.status, 200, r)
+        wait_until(lambda: "edited by hand" not in self.b.run("cat", unit).stdout, 20, what="unit file restored")
+        wait_until(lambda: self.node_state(self.shop, self.b)["status"] == "converged", 20, what="b converged")
+
+        # a unit stopped by hand is started again
+        self.c.run("systemctl", "stop", "shop.service")
+        wait_until(lambda: self.c.run("systemctl", "is-active", "shop.service", check=False).stdout.strip() == "active",
+                   20, what="shop restarted on c")
+        wait_until(lambda: self.app_status(self.shop)["status"] == "converged", 20, what="shop converged again")
+        heals = self.d.audit(action="drift.heal")
+        self.assertEqual(sorted(h["targetId"] for h in heals), sorted([str(self.b.info["id"]), str(self.c.info["id"])]))
+        self.assertEqual({h["details"]["owner"] for h in heals}, {f"app:{self.shop}"})
 
 
 if __name__ == "__main__":
