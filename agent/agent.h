@@ -56,7 +56,8 @@ json_t *agent_journal_get(struct agent *a, int64_t task_id);
 /* Stores record (borrowed) durably: temp file, fsync, rename. */
 int agent_journal_put(struct agent *a, int64_t task_id, json_t *record, struct pg_err *err);
 
-/* Stores v durably as STATE/name (temp file, fsync, rename). */
+/* Stores v durably as STATE/name (temp file, fsync, rename, fsync of the
+ * directory); name may name a subdirectory ("journal/12.json"). */
 int agent_state_save(struct agent *a, const char *name, json_t *v, struct pg_err *err);
 
 /* ---- paths (agent_paths.c): writes confined to allow-listed roots ---- */

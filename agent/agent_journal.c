@@ -54,29 +54,9 @@ json_t *agent_journal_get(struct agent *a, int64_t task_id)
 
 int agent_journal_put(struct agent *a, int64_t task_id, json_t *record, struct pg_err *err)
 {
-	char path[4096], tmp[4200];
-	journal_path(a, task_id, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	char *text = json_dumps(record, JSON_COMPACT);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	size_t len = text ? strlen(text) : 0;
-	bool ok = fd >= 0 && text && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
-	if (fd >= 0)
-		ok = close(fd) == 0 && ok;
-	free(text);
-	if (!ok || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return pg_err_set(err, PG_EINTERNAL, "", "cannot write journal %s: %s", path,
-				  strerror(errno));
-	}
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s/journal", a->state_dir);
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	char name[64];
+	snprintf(name, sizeof(name), "journal/%lld.json", (long long)task_id);
+	return agent_state_save(a, name, record, err);
 }
 
 int agent_state_save(struct agent *a, const char *name, json_t *v, struct pg_err *err)
@@ -94,6 +74,13 @@ int agent_state_save(struct agent *a, const char *name, json_t *v, struct pg_err
 	if (!ok || rename(tmp, path) != 0) {
 		unlink(tmp);
 		return pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", path, strerror(errno));
+	}
+	/* the rename itself must survive a power loss too */
+	*strrchr(path, '/') = '\0';
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
 	}
 	return 0;
 }

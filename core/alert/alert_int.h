@@ -9,6 +9,7 @@
 #include "common/pg_secret.h"
 
 struct store_conn;
+struct pg_ticker;
 
 struct alert {
 	struct store *store;
@@ -17,11 +18,9 @@ struct alert {
 	struct plua *lua;
 	struct pg_secret_key key;
 	struct alert_opts opts;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
+	struct pg_ticker *ticker;
 	pthread_mutex_t tick_lock; /* one evaluation at a time */
-	bool stopping, started;
+	volatile bool stopping;
 };
 
 /* ---- DAO (alert_store.c) ---- */

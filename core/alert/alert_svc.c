@@ -5,6 +5,7 @@
 #include "cluster/cluster.h"
 #include "common/pg_json.h"
 #include "common/pg_log.h"
+#include "common/pg_ticker.h"
 #include "common/pg_time.h"
 #include "drift/drift.h"
 #include "lua/plua.h"
@@ -17,7 +18,7 @@
 
 #define RETRY_CAP_MS (10 * 60 * 1000LL)
 
-static void *alert_main(void *arg);
+static void alert_main(void *arg);
 
 int alert_new(struct store *s, struct cluster *cl, struct drift *d, struct plua *lua,
 	      const struct pg_secret_key *key, const struct alert_opts *o, struct alert **out,
@@ -38,14 +39,11 @@ int alert_new(struct store *s, struct cluster *cl, struct drift *d, struct plua 
 		a->opts.retry_base_ms = 5000;
 	if (a->opts.max_attempts <= 0)
 		a->opts.max_attempts = 10;
-	pthread_mutex_init(&a->lock, NULL);
 	pthread_mutex_init(&a->tick_lock, NULL);
-	pthread_cond_init(&a->wake, NULL);
-	if (pthread_create(&a->thread, NULL, alert_main, a) != 0) {
+	if (pg_ticker_start(a->opts.interval_ms, false, alert_main, a, &a->ticker, err) != 0) {
 		free(a);
-		return pg_err_set(err, PG_EINTERNAL, NULL, "cannot start the alert thread");
+		return err->code;
 	}
-	a->started = true;
 	*out = a;
 	return 0;
 }
@@ -54,12 +52,8 @@ void alert_free(struct alert *a)
 {
 	if (!a)
 		return;
-	pthread_mutex_lock(&a->lock);
-	a->stopping = true;
-	pthread_cond_broadcast(&a->wake);
-	pthread_mutex_unlock(&a->lock);
-	if (a->started)
-		pthread_join(a->thread, NULL);
+	a->stopping = true; /* cuts a long delivery batch short */
+	pg_ticker_stop(a->ticker);
 	explicit_bzero(&a->key, sizeof(a->key));
 	free(a);
 }
@@ -323,22 +317,9 @@ void alert_tick(struct alert *a)
 	pthread_mutex_unlock(&a->tick_lock);
 }
 
-static void *alert_main(void *arg)
+static void alert_main(void *arg)
 {
-	struct alert *a = arg;
-	pthread_mutex_lock(&a->lock);
-	while (!a->stopping) {
-		struct timespec ts;
-		pg_time_after(CLOCK_REALTIME, a->opts.interval_ms, &ts);
-		pthread_cond_timedwait(&a->wake, &a->lock, &ts);
-		if (a->stopping)
-			break;
-		pthread_mutex_unlock(&a->lock);
-		alert_tick(a);
-		pthread_mutex_lock(&a->lock);
-	}
-	pthread_mutex_unlock(&a->lock);
-	return NULL;
+	alert_tick(arg);
 }
 
 /* ---- the API ---- */

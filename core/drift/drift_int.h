@@ -8,6 +8,7 @@
 #include "drift/drift.h"
 
 struct store_arg;
+struct pg_ticker;
 
 struct drift {
 	struct store *store;
@@ -15,10 +16,8 @@ struct drift {
 	struct plua *lua;
 	struct drift_owners owners;
 	int64_t sweep_ms;
-	pthread_t thread;
-	pthread_mutex_t lock, eval_lock;
-	pthread_cond_t wake;
-	bool stopping;
+	struct pg_ticker *ticker;
+	pthread_mutex_t eval_lock;
 };
 
 /* ---- DAO (drift_store.c) ---- */

@@ -4,6 +4,7 @@
 #include "cluster/cluster.h"
 #include "common/pg_json.h"
 #include "common/pg_log.h"
+#include "common/pg_ticker.h"
 #include "common/pg_time.h"
 #include "drift/drift_int.h"
 #include "lua/plua_policy.h"
@@ -15,7 +16,7 @@
 
 #define HEAL_MEMORY_MS (24 * 3600 * 1000LL)
 
-static void *sweep_main(void *arg);
+static void sweep_main(void *arg);
 
 int drift_new(struct store *s, struct cluster *cl, struct plua *lua, const struct drift_owners *owners,
 	      int64_t sweep_ms, struct drift **out, struct pg_err *err)
@@ -29,12 +30,10 @@ int drift_new(struct store *s, struct cluster *cl, struct plua *lua, const struc
 	d->sweep_ms = sweep_ms > 0 ? sweep_ms : 2000;
 	if (owners)
 		d->owners = *owners;
-	pthread_mutex_init(&d->lock, NULL);
 	pthread_mutex_init(&d->eval_lock, NULL);
-	pthread_cond_init(&d->wake, NULL);
-	if (pthread_create(&d->thread, NULL, sweep_main, d) != 0) {
+	if (pg_ticker_start(d->sweep_ms, false, sweep_main, d, &d->ticker, err) != 0) {
 		free(d);
-		return pg_err_set(err, PG_EINTERNAL, NULL, "cannot start the drift thread");
+		return err->code;
 	}
 	*out = d;
 	return 0;
@@ -44,11 +43,8 @@ void drift_free(struct drift *d)
 {
 	if (!d)
 		return;
-	pthread_mutex_lock(&d->lock);
-	d->stopping = true;
-	pthread_cond_broadcast(&d->wake);
-	pthread_mutex_unlock(&d->lock);
-	pthread_join(d->thread, NULL);
+	pg_ticker_stop(d->ticker);
+	pthread_mutex_destroy(&d->eval_lock);
 	free(d);
 }
 
@@ -401,22 +397,9 @@ void drift_sweep(struct drift *d)
 	json_decref(nodes);
 }
 
-static void *sweep_main(void *arg)
+static void sweep_main(void *arg)
 {
-	struct drift *d = arg;
-	pthread_mutex_lock(&d->lock);
-	while (!d->stopping) {
-		struct timespec ts;
-		pg_time_after(CLOCK_REALTIME, d->sweep_ms, &ts);
-		pthread_cond_timedwait(&d->wake, &d->lock, &ts);
-		if (d->stopping)
-			break;
-		pthread_mutex_unlock(&d->lock);
-		drift_sweep(d);
-		pthread_mutex_lock(&d->lock);
-	}
-	pthread_mutex_unlock(&d->lock);
-	return NULL;
+	drift_sweep(arg);
 }
 
 /* ---- status views ---- */

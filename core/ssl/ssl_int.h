@@ -15,10 +15,8 @@ struct ssl {
 	struct plua *lua;
 	struct cluster *cluster;
 	struct ssl_opts opts;
-	pthread_t worker;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stopping, started;
+	struct pg_ticker *worker; /* issuance and renewal scans */
+	volatile bool stopping;
 };
 
 /* What a certificate PEM says (ssl_x509.c). */

@@ -4,6 +4,7 @@
 #include "cluster/cluster.h"
 #include "common/pg_json.h"
 #include "common/pg_log.h"
+#include "common/pg_ticker.h"
 #include "common/pg_time.h"
 #include "lua/plua.h"
 #include "lua/plua_policy.h"
@@ -364,28 +365,14 @@ static void scan(struct ssl *s)
 	json_decref(due);
 }
 
-static void *worker_main(void *arg)
+static void worker_main(void *arg)
 {
-	struct ssl *s = arg;
-	pthread_mutex_lock(&s->lock);
-	while (!s->stopping) {
-		pthread_mutex_unlock(&s->lock);
-		scan(s);
-		pthread_mutex_lock(&s->lock);
-		struct timespec ts;
-		pg_time_after(CLOCK_REALTIME, s->opts.scan_ms, &ts);
-		if (!s->stopping)
-			pthread_cond_timedwait(&s->wake, &s->lock, &ts);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return NULL;
+	scan(arg);
 }
 
 void ssl_kick(struct ssl *s)
 {
-	pthread_mutex_lock(&s->lock);
-	pthread_cond_signal(&s->wake);
-	pthread_mutex_unlock(&s->lock);
+	pg_ticker_kick(s->worker);
 }
 
 int ssl_renew_now(struct ssl *s, const struct pg_call *call, int64_t id, struct pg_err *err)
@@ -728,13 +715,10 @@ int ssl_new(struct store *st, const struct pg_secret_key *key, struct plua *lua,
 		s->opts.scan_ms = 60000;
 	if (s->opts.retry_base_ms <= 0)
 		s->opts.retry_base_ms = 60000;
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->wake, NULL);
-	if (pthread_create(&s->worker, NULL, worker_main, s) != 0) {
+	if (pg_ticker_start(s->opts.scan_ms, true, worker_main, s, &s->worker, err) != 0) {
 		free(s);
-		return pg_err_set(err, PG_EINTERNAL, "", "cannot start the certificate worker");
+		return err->code;
 	}
-	s->started = true;
 	*out = s;
 	return 0;
 }
@@ -743,15 +727,9 @@ void ssl_free(struct ssl *s)
 {
 	if (!s)
 		return;
-	pthread_mutex_lock(&s->lock);
-	s->stopping = true;
-	pthread_cond_signal(&s->wake);
-	pthread_mutex_unlock(&s->lock);
-	if (s->started)
-		pthread_join(s->worker, NULL);
+	s->stopping = true; /* cuts a DNS propagation wait short */
+	pg_ticker_stop(s->worker);
 	explicit_bzero(&s->key, sizeof(s->key));
-	pthread_cond_destroy(&s->wake);
-	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
