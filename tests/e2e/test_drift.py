@@ -69,6 +69,15 @@ class Drift(unittest.TestCase):
             # listed among drifted verdicts
             items = d.call("GET", "/admin/drift?status=drifted").json()["items"]
             self.assertEqual([(i["nodeId"], i["owner"]) for i in items], [(n["id"], "")])
+            self.assertEqual(d.call("GET", "/admin/drift?status=bogus").status, 400)
+            self.assertEqual(d.call("GET", "/admin/nodes/999/status").status, 404)
+
+            # an offline node's state is unknown, whatever it last reported
+            a.stop()
+            st = wait_until(lambda: (s := d.call("GET", f"/admin/nodes/{n['id']}/status").json())["status"] == "unknown" and s,
+                            10, what="unknown")
+            self.assertFalse(st["online"])
+            self.assertEqual(owner_entry(st)["status"], "unknown")
 
     def test_heal_policy_restores_the_file_and_the_drift_clears(self):
         lua = tempfile.mkdtemp(prefix="pagoda-lua-")
