@@ -45,6 +45,8 @@ static void usage(FILE *f)
 		"usage: pagodad --listen HOST:PORT --data-dir DIR [options]\n"
 		"  --listen HOST:PORT          address of the REST API (e.g. 127.0.0.1:8080)\n"
 		"  --data-dir DIR              database, admin token and keys (created 0700)\n"
+		"  --store sqlite|URL          sqlite (default: DIR/pagoda.db) or postgres://...\n"
+		"                              (replicas share one database and DIR/master.key)\n"
 		"  --lua-dir DIR               overrides of bundled Lua files, same relative paths\n"
 		"                              (policies/batch.lua, templates/nginx_site.tpl, ...)\n"
 		"  --plugin-dir DIR            operator Lua plugins (dns/NAME.lua, notify/NAME.lua)\n"
@@ -167,7 +169,7 @@ static const struct http_route *all_routes[] = {
 };
 
 struct flags {
-	const char *listen, *data_dir, *lua_dir, *plugin_dir, *tls_cert, *tls_key;
+	const char *listen, *data_dir, *lua_dir, *plugin_dir, *tls_cert, *tls_key, *store;
 	long threads, max_body;
 	bool metrics_public;
 	int64_t upstream_debounce_ms, cert_scan_ms, cert_retry_ms, alert_interval_ms, alert_retry_ms;
@@ -189,7 +191,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 {
 	enum { O_LISTEN = 256, O_DATA, O_LUA, O_PLUGIN, O_CERT, O_KEY, O_HB, O_WAIT, O_GRACE,
 	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP, O_DEBOUNCE, O_CSCAN, O_CRETRY,
-	       O_AINTERVAL, O_ARETRY, O_MPUBLIC, O_LFORMAT };
+	       O_AINTERVAL, O_ARETRY, O_MPUBLIC, O_LFORMAT, O_STORE };
 	static const struct option opts[] = {
 		{"listen", 1, 0, O_LISTEN},	    {"data-dir", 1, 0, O_DATA},
 		{"lua-dir", 1, 0, O_LUA},	    {"plugin-dir", 1, 0, O_PLUGIN},
@@ -202,7 +204,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		{"cert-scan", 1, 0, O_CSCAN},	    {"cert-retry", 1, 0, O_CRETRY},
 		{"alert-interval", 1, 0, O_AINTERVAL}, {"alert-retry", 1, 0, O_ARETRY},
 		{"metrics-public", 0, 0, O_MPUBLIC},  {"log-format", 1, 0, O_LFORMAT},
-		{0, 0, 0, 0},
+		{"store", 1, 0, O_STORE},	    {0, 0, 0, 0},
 	};
 	cluster_opts_default(&f->cluster);
 	f->threads = 4;
@@ -288,6 +290,11 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 			f->alert_retry_ms = v;
 			break;
 		case O_MPUBLIC: f->metrics_public = true; break;
+		case O_STORE:
+			if (strcmp(optarg, "sqlite") != 0 && !store_is_postgres(optarg))
+				goto bad;
+			f->store = optarg;
+			break;
 		case O_VERSION: printf("pagodad %s\n", PAGODA_VERSION); return 1;
 		case O_HELP: usage(stdout); return 1;
 		default: usage(stderr); return -1;
@@ -358,7 +365,7 @@ int main(int argc, char **argv)
 	struct http_server *srv = NULL;
 	int status = 1;
 	snprintf(path, sizeof(path), "%s/pagoda.db", f.data_dir);
-	if (store_open(path, &app.store, &err) != 0) {
+	if (store_open(f.store && strcmp(f.store, "sqlite") != 0 ? f.store : path, &app.store, &err) != 0) {
 		fprintf(stderr, "pagodad: %s\n", err.message);
 		return 1;
 	}
@@ -408,8 +415,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pagodad: %s\n", err.message);
 		goto out;
 	}
-	pg_info("main", "pagodad %s listening on %s (port %u), data in %s", PAGODA_VERSION, f.listen,
-		http_server_port(srv), f.data_dir);
+	pg_info("main", "pagodad %s listening on %s (port %u), data in %s, %s store", PAGODA_VERSION, f.listen,
+		http_server_port(srv), f.data_dir, store_driver_name(app.store));
 	for (;;) {
 		int sig = 0;
 		sigwait(&sigs, &sig);

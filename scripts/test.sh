@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Runs every test: unit (cmocka) and end-to-end (real pagodad and agents),
-# once on a normal build and once on an ASan+UBSan build.
+# Runs every test: unit (cmocka), Lua, and end-to-end (real pagodad and
+# agents) on a normal build against both stores (SQLite, and PostgreSQL in a
+# throwaway cluster), then unit, Lua and SQLite end-to-end on an ASan+UBSan
+# build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh build
+pgdir=$(mktemp -d /tmp/pagoda-pg-XXXXXX)
+trap 'scripts/pg-test.sh stop "$pgdir"' EXIT
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export PAGODA_TEST_PG_URL=$(scripts/pg-test.sh start "$pgdir" "$port")
 (cd build && ctest --output-on-failure -j2)
 scripts/build.sh build-asan -DPAGODA_SANITIZE=ON
 (cd build-asan && ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2)
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2 -LE e2e_pg)

@@ -94,8 +94,8 @@ static json_t *alert_row(struct store_stmt *st)
 int alert_store_list(struct store_conn *c, const char *status, const char *rule, int64_t before, int64_t limit,
 		     json_t *items, struct pg_err *err)
 {
-	static const char sql[] = "SELECT " ALERT_COLS " FROM alert WHERE ($1 IS NULL OR status = $1)"
-				  " AND ($2 IS NULL OR rule = $2) AND id < $3 ORDER BY id DESC LIMIT $4";
+	static const char sql[] = "SELECT " ALERT_COLS " FROM alert WHERE (CAST($1 AS TEXT) IS NULL OR status = $1)"
+				  " AND (CAST($2 AS TEXT) IS NULL OR rule = $2) AND id < $3 ORDER BY id DESC LIMIT $4";
 	struct store_stmt *st;
 	int rc;
 	for (rc = store_query(c, sql, &st, err, ST(status), ST(rule), SI(before), SI(limit)); rc > 0;

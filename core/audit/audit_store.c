@@ -31,10 +31,10 @@ int audit_store_list(struct store_conn *c, const struct audit_filter *f, json_t 
 	static const char sql[] =
 	        "SELECT id, at, actor, action, target_type, target_id, trace_id, source_ip, details"
 	        " FROM audit_event WHERE id < $1"
-	        " AND ($2 IS NULL OR actor = $2) AND ($3 IS NULL OR action = $3)"
-	        " AND ($4 IS NULL OR target_type = $4) AND ($5 IS NULL OR target_id = $5)"
-	        " AND ($6 IS NULL OR trace_id = $6) AND at >= $7 AND at <= $8"
-	        " AND ($10 IS NULL OR substr(action, 1, length($10)) = $10)"
+	        " AND (CAST($2 AS TEXT) IS NULL OR actor = $2) AND (CAST($3 AS TEXT) IS NULL OR action = $3)"
+	        " AND (CAST($4 AS TEXT) IS NULL OR target_type = $4) AND (CAST($5 AS TEXT) IS NULL OR target_id = $5)"
+	        " AND (CAST($6 AS TEXT) IS NULL OR trace_id = $6) AND at >= $7 AND at <= $8"
+	        " AND (CAST($10 AS TEXT) IS NULL OR substr(action, 1, length($10)) = $10)"
 	        " ORDER BY id DESC LIMIT $9";
 	struct store_stmt *st;
 	int64_t n = 0, last = 0;

@@ -118,7 +118,7 @@ int cluster_node_store_list(struct store_conn *c, int64_t after, const char *sta
                             json_t *items, struct pg_err *err)
 {
 	static const char sql[] =
-	        "SELECT " NODE_VIEW_COLS " FROM cluster_node WHERE id > $1 AND ($2 IS NULL"
+	        "SELECT " NODE_VIEW_COLS " FROM cluster_node WHERE id > $1 AND (CAST($2 AS TEXT) IS NULL"
 	        " OR ($2 = 'cordoned' AND cordoned = 1)"
 	        " OR (cordoned = 0 AND agent_status = $2)) ORDER BY id LIMIT $3";
 	struct store_stmt *st;

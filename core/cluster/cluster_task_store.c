@@ -214,8 +214,8 @@ int task_store_list(struct store_conn *c, const struct task_filter *f, json_t *i
                     struct pg_err *err)
 {
 	static const char sql[] = "SELECT " TASK_VIEW_COLS " FROM cluster_task WHERE id < $1"
-	                          " AND ($2 = 0 OR node_id = $2) AND ($3 IS NULL OR status = $3)"
-	                          " AND ($4 IS NULL OR type = $4) AND ($5 IS NULL OR trace_id = $5)"
+	                          " AND ($2 = 0 OR node_id = $2) AND (CAST($3 AS TEXT) IS NULL OR status = $3)"
+	                          " AND (CAST($4 AS TEXT) IS NULL OR type = $4) AND (CAST($5 AS TEXT) IS NULL OR trace_id = $5)"
 	                          " ORDER BY id DESC LIMIT $6";
 	struct store_stmt *st;
 	int64_t last = 0;

@@ -87,7 +87,7 @@ int cfg_item_list(struct store_conn *c, const char *ns, int64_t after, int64_t l
                   void (*fn)(const struct cfg_item *it, void *arg), void *arg, struct pg_err *err)
 {
 	static const char sql[] = "SELECT " ITEM_COLS " FROM config_item WHERE id > $1"
-	                          " AND ($2 IS NULL OR namespace = $2) ORDER BY id LIMIT $3";
+	                          " AND (CAST($2 AS TEXT) IS NULL OR namespace = $2) ORDER BY id LIMIT $3";
 	struct store_stmt *st;
 	int rc;
 	for (rc = store_query(c, sql, &st, err, SI(after), ST(ns), SI(limit)); rc > 0;

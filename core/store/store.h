@@ -1,6 +1,6 @@
 /* store: the database door. Services never see a driver type; DAO files
  * write portable SQL with $1..$N parameters and RETURNING, which both the
- * embedded SQLite store and a future PostgreSQL store accept.
+ * embedded SQLite store and the PostgreSQL store accept.
  *
  * Connections are per thread (store_conn_get); statements are cached per
  * connection, keyed by the address of their SQL text, so pass string
@@ -20,12 +20,16 @@ struct store_stmt;
 
 enum store_tx { STORE_TX_READ, STORE_TX_WRITE };
 
-/* Opens (creating if needed) the database at path and applies pending
- * migrations. The caller frees *out with store_free. */
-int store_open(const char *path, struct store **out, struct pg_err *err);
+/* Opens the store and applies pending migrations: target is a SQLite file
+ * path (created if needed) or a PostgreSQL URL ("postgres://..."). The
+ * caller frees *out with store_free. */
+int store_open(const char *target, struct store **out, struct pg_err *err);
 void store_free(struct store *s);
+bool store_is_postgres(const char *target);
 /* Schema version after migrations. */
 int store_schema_version(struct store *s);
+/* "sqlite" or "postgres". */
+const char *store_driver_name(struct store *s);
 
 /* The calling thread's connection, opened on first use and closed when the
  * thread exits or the store is freed. NULL with err filled on failure. */

@@ -1,6 +1,6 @@
 /* The embedded SQLite store: WAL, synchronous=FULL (an acknowledged write
  * survives power loss, not only a process crash), one connection per thread. */
-#include "store/store.h"
+#include "store/store_int.h"
 #include "common/pg_embed.h"
 #include "common/pg_log.h"
 #include "common/pg_time.h"
@@ -11,34 +11,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct pg_embedded store_migrations_sqlite[];
-
 #define STMT_CACHE 96
 
-struct store_stmt {
-	const char *key;
+struct sq_stmt {
+	struct store_stmt base;
 	sqlite3_stmt *st;
-	struct store_conn *conn;
+	struct sq_conn *conn;
 };
 
-struct store_conn {
-	struct store *store;
+struct sq_conn {
+	struct store_conn base;
+	struct sq_store *store;
 	sqlite3 *db;
-	struct store_stmt cache[STMT_CACHE];
+	struct sq_stmt cache[STMT_CACHE];
 	int ncache;
 	bool in_tx;
-	struct store_conn *next; /* in store->conns */
+	struct sq_conn *next; /* in store->conns */
 };
 
-struct store {
+struct sq_store {
+	struct store base;
 	char *path;
 	pthread_key_t key;
 	pthread_mutex_t lock;
-	struct store_conn *conns;
-	int version;
+	struct sq_conn *conns;
 };
 
-static void conn_close(struct store_conn *c)
+static const struct store_driver sqlite_driver;
+
+#define SQ_STORE(s) ((struct sq_store *)(s))
+#define SQ_CONN(c) ((struct sq_conn *)(c))
+#define SQ_STMT(st) ((struct sq_stmt *)(st))
+
+static void conn_close(struct sq_conn *c)
 {
 	for (int i = 0; i < c->ncache; i++)
 		sqlite3_finalize(c->cache[i].st);
@@ -46,10 +51,10 @@ static void conn_close(struct store_conn *c)
 	free(c);
 }
 
-static void conn_unlink(struct store *s, struct store_conn *c)
+static void conn_unlink(struct sq_store *s, struct sq_conn *c)
 {
 	pthread_mutex_lock(&s->lock);
-	for (struct store_conn **pp = &s->conns; *pp; pp = &(*pp)->next)
+	for (struct sq_conn **pp = &s->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
 			break;
@@ -59,7 +64,7 @@ static void conn_unlink(struct store *s, struct store_conn *c)
 
 static void conn_thread_exit(void *p)
 {
-	struct store_conn *c = p;
+	struct sq_conn *c = p;
 	conn_unlink(c->store, c);
 	conn_close(c);
 }
@@ -74,11 +79,12 @@ static int db_error(sqlite3 *db, int rc, struct pg_err *err, const char *what)
 	return pg_err_set(err, code, "", "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
-static int conn_open(struct store *s, struct store_conn **out, struct pg_err *err)
+static int conn_open(struct sq_store *s, struct sq_conn **out, struct pg_err *err)
 {
-	struct store_conn *c = calloc(1, sizeof(*c));
+	struct sq_conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	c->base.drv = &sqlite_driver;
 	c->store = s;
 	int rc = sqlite3_open_v2(s->path, &c->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -109,23 +115,19 @@ static int conn_open(struct store *s, struct store_conn **out, struct pg_err *er
 	return 0;
 }
 
-struct store_conn *store_conn_get(struct store *s, struct pg_err *err)
+static struct store_conn *sq_conn_get(struct store *base, struct pg_err *err)
 {
-	struct store_conn *c = pthread_getspecific(s->key);
+	struct sq_store *s = SQ_STORE(base);
+	struct sq_conn *c = pthread_getspecific(s->key);
 	if (c)
-		return c;
+		return &c->base;
 	if (conn_open(s, &c, err) != 0)
 		return NULL;
 	pthread_setspecific(s->key, c);
-	return c;
+	return &c->base;
 }
 
-int store_exec(struct store_conn *c, const char *sql, struct pg_err *err)
-{
-	return store_run_args(c, sql, err, NULL, 0);
-}
-
-static int exec_script(struct store_conn *c, const char *sql, struct pg_err *err)
+static int exec_script(struct sq_conn *c, const char *sql, struct pg_err *err)
 {
 	char *msg = NULL;
 	int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
@@ -139,11 +141,12 @@ static int exec_script(struct store_conn *c, const char *sql, struct pg_err *err
 
 /* Migrations are files NNNN_name.sql; each runs in its own transaction with
  * its version row, so a crash mid-migration leaves the previous version. */
-static int migrate(struct store *s, struct pg_err *err)
+static int migrate(struct sq_store *s, struct pg_err *err)
 {
-	struct store_conn *c = store_conn_get(s, err);
-	if (!c)
+	struct store_conn *bc = sq_conn_get(&s->base, err);
+	if (!bc)
 		return err->code;
+	struct sq_conn *c = SQ_CONN(bc);
 	int rc = exec_script(c,
 			     "CREATE TABLE IF NOT EXISTS schema_migrations ("
 			     " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
@@ -155,14 +158,14 @@ static int migrate(struct store *s, struct pg_err *err)
 	sqlite3_prepare_v2(c->db, "SELECT COALESCE(MAX(version),0) FROM schema_migrations", -1, &q, NULL);
 	int current = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
 	sqlite3_finalize(q);
-	s->version = current;
+	s->base.version = current;
 	for (const struct pg_embedded *m = store_migrations_sqlite; m->path; m++) {
 		const char *base = strrchr(m->path, '/');
 		base = base ? base + 1 : m->path;
 		int v = atoi(base);
 		if (v <= current)
 			continue;
-		if (v != s->version + 1)
+		if (v != s->base.version + 1)
 			return pg_err_set(err, PG_EINTERNAL, "", "migration %s is out of sequence", base);
 		char *sql = sqlite3_mprintf("BEGIN IMMEDIATE; %s; INSERT INTO schema_migrations"
 					    " VALUES(%d, %Q, %lld); COMMIT;",
@@ -176,48 +179,24 @@ static int migrate(struct store *s, struct pg_err *err)
 			return pg_err_set(err, PG_EINTERNAL, "", "migration %s failed: %s", base, msg);
 		}
 		pg_info("store", "applied migration %s", base);
-		s->version = v;
+		s->base.version = v;
 	}
 	return 0;
 }
 
-int store_open(const char *path, struct store **out, struct pg_err *err)
+static void sq_free(struct store *base)
 {
-	struct store *s = calloc(1, sizeof(*s));
-	if (!s || !(s->path = strdup(path))) {
-		free(s);
-		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
-	}
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_key_create(&s->key, conn_thread_exit);
-	int rc = migrate(s, err);
-	if (rc != 0) {
-		store_free(s);
-		return rc;
-	}
-	*out = s;
-	return 0;
-}
-
-int store_schema_version(struct store *s)
-{
-	return s->version;
-}
-
-void store_free(struct store *s)
-{
-	if (!s)
-		return;
+	struct sq_store *s = SQ_STORE(base);
 	/* Threads still alive lose their connection here; their destructor
 	 * must not run on a freed store, so drop the key first. */
 	pthread_setspecific(s->key, NULL);
 	pthread_key_delete(s->key);
 	pthread_mutex_lock(&s->lock);
-	struct store_conn *c = s->conns;
+	struct sq_conn *c = s->conns;
 	s->conns = NULL;
 	pthread_mutex_unlock(&s->lock);
 	while (c) {
-		struct store_conn *next = c->next;
+		struct sq_conn *next = c->next;
 		conn_close(c);
 		c = next;
 	}
@@ -226,36 +205,57 @@ void store_free(struct store *s)
 	free(s);
 }
 
-int store_begin(struct store_conn *c, enum store_tx mode, struct pg_err *err)
+int store_sqlite_open(const char *path, struct store **out, struct pg_err *err)
 {
+	struct sq_store *s = calloc(1, sizeof(*s));
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	}
+	s->base.drv = &sqlite_driver;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_key_create(&s->key, conn_thread_exit);
+	int rc = migrate(s, err);
+	if (rc != 0) {
+		sq_free(&s->base);
+		return rc;
+	}
+	*out = &s->base;
+	return 0;
+}
+
+static int sq_begin(struct store_conn *bc, enum store_tx mode, struct pg_err *err)
+{
+	struct sq_conn *c = SQ_CONN(bc);
 	/* IMMEDIATE takes the write lock up front: two writers never deadlock
 	 * upgrading from a read, they wait on busy_timeout instead. */
-	int rc = sqlite3_exec(c->db, mode == STORE_TX_WRITE ? "BEGIN IMMEDIATE" : "BEGIN",
-			      NULL, NULL, NULL);
+	int rc = sqlite3_exec(c->db, mode == STORE_TX_WRITE ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(c->db, rc, err, "begin");
 	c->in_tx = true;
 	return 0;
 }
 
-int store_commit(struct store_conn *c, struct pg_err *err)
+static void sq_rollback(struct store_conn *bc)
 {
-	int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		int r = db_error(c->db, rc, err, "commit");
-		store_rollback(c);
-		return r;
-	}
-	c->in_tx = false;
-	return 0;
-}
-
-void store_rollback(struct store_conn *c)
-{
+	struct sq_conn *c = SQ_CONN(bc);
 	if (!c->in_tx)
 		return;
 	sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 	c->in_tx = false;
+}
+
+static int sq_commit(struct store_conn *bc, struct pg_err *err)
+{
+	struct sq_conn *c = SQ_CONN(bc);
+	int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		int r = db_error(c->db, rc, err, "commit");
+		sq_rollback(bc);
+		return r;
+	}
+	c->in_tx = false;
+	return 0;
 }
 
 /* $N parameters become ?N, SQLite's numbered form; everything else is kept.
@@ -280,12 +280,12 @@ static char *translate(const char *sql)
 	return out;
 }
 
-int store_prepare(struct store_conn *c, const char *sql, struct store_stmt **out,
-		  struct pg_err *err)
+static int sq_prepare(struct store_conn *bc, const char *sql, struct store_stmt **out, struct pg_err *err)
 {
+	struct sq_conn *c = SQ_CONN(bc);
 	for (int i = 0; i < c->ncache; i++)
-		if (c->cache[i].key == sql) {
-			*out = &c->cache[i];
+		if (c->cache[i].base.key == sql) {
+			*out = &c->cache[i].base;
 			return 0;
 		}
 	if (c->ncache == STMT_CACHE)
@@ -300,117 +300,90 @@ int store_prepare(struct store_conn *c, const char *sql, struct store_stmt **out
 		pg_error("store", "prepare failed: %s in: %s", sqlite3_errmsg(c->db), sql);
 		return db_error(c->db, rc, err, "prepare");
 	}
-	struct store_stmt *e = &c->cache[c->ncache++];
-	e->key = sql;
+	struct sq_stmt *e = &c->cache[c->ncache++];
+	e->base.drv = &sqlite_driver;
+	e->base.key = sql;
 	e->st = st;
 	e->conn = c;
-	*out = e;
+	*out = &e->base;
 	return 0;
 }
 
-void store_bind_i64(struct store_stmt *st, int idx, int64_t v)
+static int sq_param_count(struct store_stmt *st)
 {
-	sqlite3_bind_int64(st->st, idx, v);
+	return sqlite3_bind_parameter_count(SQ_STMT(st)->st);
 }
 
-void store_bind_text(struct store_stmt *st, int idx, const char *v)
+static void sq_bind_i64(struct store_stmt *st, int idx, int64_t v)
+{
+	sqlite3_bind_int64(SQ_STMT(st)->st, idx, v);
+}
+
+static void sq_bind_text(struct store_stmt *st, int idx, const char *v)
 {
 	if (v)
-		sqlite3_bind_text(st->st, idx, v, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(SQ_STMT(st)->st, idx, v, -1, SQLITE_TRANSIENT);
 	else
-		sqlite3_bind_null(st->st, idx);
+		sqlite3_bind_null(SQ_STMT(st)->st, idx);
 }
 
-void store_bind_null(struct store_stmt *st, int idx)
+static void sq_bind_null(struct store_stmt *st, int idx)
 {
-	sqlite3_bind_null(st->st, idx);
+	sqlite3_bind_null(SQ_STMT(st)->st, idx);
 }
 
-int store_step(struct store_stmt *st, struct pg_err *err)
+static int sq_step(struct store_stmt *st, struct pg_err *err)
 {
-	int rc = sqlite3_step(st->st);
+	int rc = sqlite3_step(SQ_STMT(st)->st);
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc == SQLITE_DONE)
 		return 0;
-	return db_error(st->conn->db, rc, err, "query");
+	return db_error(SQ_STMT(st)->conn->db, rc, err, "query");
 }
 
-int64_t store_col_i64(struct store_stmt *st, int col)
+static int64_t sq_col_i64(struct store_stmt *st, int col)
 {
-	return sqlite3_column_int64(st->st, col);
+	return sqlite3_column_int64(SQ_STMT(st)->st, col);
 }
 
-const char *store_col_text(struct store_stmt *st, int col)
+static const char *sq_col_text(struct store_stmt *st, int col)
 {
-	return (const char *)sqlite3_column_text(st->st, col);
+	return (const char *)sqlite3_column_text(SQ_STMT(st)->st, col);
 }
 
-bool store_col_null(struct store_stmt *st, int col)
+static bool sq_col_null(struct store_stmt *st, int col)
 {
-	return sqlite3_column_type(st->st, col) == SQLITE_NULL;
+	return sqlite3_column_type(SQ_STMT(st)->st, col) == SQLITE_NULL;
 }
 
-void store_done(struct store_stmt *st)
+static void sq_done(struct store_stmt *st)
 {
-	if (!st->st)
-		return;
-	sqlite3_reset(st->st);
-	sqlite3_clear_bindings(st->st);
+	sqlite3_reset(SQ_STMT(st)->st);
+	sqlite3_clear_bindings(SQ_STMT(st)->st);
 }
 
-int64_t store_changes(struct store_conn *c)
+static int64_t sq_changes(struct store_conn *c)
 {
-	return sqlite3_changes64(c->db);
+	return sqlite3_changes64(SQ_CONN(c)->db);
 }
 
-/* Binds args; a count that differs from the statement's parameters is a
- * programming error, reported instead of binding garbage. */
-static int bind_args(struct store_stmt *st, const struct store_arg *args, size_t n, struct pg_err *err)
-{
-	int want = sqlite3_bind_parameter_count(st->st);
-	if ((size_t)want != n) {
-		pg_error("store", "bug: %d parameters but %zu arguments in: %s", want, n, st->key);
-		return pg_err_set(err, PG_EINTERNAL, "", "internal error: statement parameters mismatch");
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (args[i].type == 't')
-			store_bind_text(st, (int)i + 1, args[i].t);
-		else if (args[i].type == 'I' && args[i].i == 0)
-			store_bind_null(st, (int)i + 1);
-		else
-			store_bind_i64(st, (int)i + 1, args[i].i);
-	}
-	return 0;
-}
-
-int store_run_args(struct store_conn *c, const char *sql, struct pg_err *err,
-		   const struct store_arg *args, size_t n)
-{
-	struct store_stmt *st;
-	int rc = store_prepare(c, sql, &st, err);
-	if (rc != 0)
-		return rc;
-	rc = bind_args(st, args, n, err);
-	if (rc != 0)
-		return rc;
-	while ((rc = store_step(st, err)) > 0)
-		;
-	store_done(st);
-	return rc < 0 ? rc : (int)store_changes(c);
-}
-
-int store_query_args(struct store_conn *c, const char *sql, struct store_stmt **st,
-		     struct pg_err *err, const struct store_arg *args, size_t n)
-{
-	static struct store_stmt none; /* lets callers store_done even after a failed prepare */
-	int rc = store_prepare(c, sql, st, err);
-	if (rc != 0) {
-		*st = &none;
-		return rc;
-	}
-	rc = bind_args(*st, args, n, err);
-	if (rc != 0)
-		return rc;
-	return store_step(*st, err);
-}
+static const struct store_driver sqlite_driver = {
+	.name = "sqlite",
+	.free = sq_free,
+	.conn_get = sq_conn_get,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.prepare = sq_prepare,
+	.param_count = sq_param_count,
+	.bind_i64 = sq_bind_i64,
+	.bind_text = sq_bind_text,
+	.bind_null = sq_bind_null,
+	.step = sq_step,
+	.col_i64 = sq_col_i64,
+	.col_text = sq_col_text,
+	.col_null = sq_col_null,
+	.done = sq_done,
+	.changes = sq_changes,
+};

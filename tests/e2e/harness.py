@@ -1,7 +1,9 @@
 """Test harness: real pagodad and pagoda-agent processes on loopback.
 
-Only the Python standard library is used, so the tests run wherever Debian's
-python3 does. Binaries come from $PAGODAD and $PAGODA_AGENT (set by ctest).
+Binaries come from $PAGODAD and $PAGODA_AGENT (set by ctest). With
+PAGODA_TEST_STORE=postgres every pagodad gets its own database on the server
+PAGODA_TEST_PG_URL names (scripts/pg-test.sh starts a throwaway one), so the
+same tests run against both stores.
 """
 import json
 import os
@@ -11,12 +13,33 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+import unittest
 import urllib.error
 import urllib.request
 
 PAGODAD = os.environ.get("PAGODAD", "../../build/core/pagodad")
 PAGODA_AGENT = os.environ.get("PAGODA_AGENT", "../../build/agent/pagoda-agent")
 PAGODA_LUA = os.environ.get("PAGODA_LUA", "../../build/core/pagoda-lua")
+STORE = os.environ.get("PAGODA_TEST_STORE", "sqlite")
+PG_URL = os.environ.get("PAGODA_TEST_PG_URL", "")
+
+
+def psql(url, sql, *extra):
+    """Runs sql on url with psql; returns stdout (unaligned, tuples only)."""
+    r = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", *extra, "-d", url, "-c", sql],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise AssertionError(f"psql: {r.stderr.strip()}")
+    return r.stdout
+
+
+def new_pg_database():
+    """A fresh database on the test server; its URL."""
+    if not PG_URL:
+        raise unittest.SkipTest("PAGODA_TEST_STORE=postgres needs PAGODA_TEST_PG_URL")
+    name = "t_" + os.urandom(6).hex()
+    psql(PG_URL, f"CREATE DATABASE {name}")
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
 
 
 def nginx_test(tmp, site_conf):
@@ -129,6 +152,9 @@ class Pagodad(Process):
         self.url = f"http://{host}:{self.port}"
         self.extra = ["--heartbeat-interval", str(heartbeat), "--lease-grace", "1",
                       "--retry-backoff", "300", "--poll-wait", "5", *extra]
+        self.store_url = new_pg_database() if STORE == "postgres" else None
+        if self.store_url:
+            self.extra = ["--store", self.store_url, *self.extra]
         self.log_path = os.path.join(tmp, "pagodad.log")
         self.proc = None
 
@@ -153,12 +179,41 @@ class Pagodad(Process):
     def call(self, method, path, body=None, token=None, **kw):
         return request(self.url + path, method, body, token or self.admin, **kw)
 
-    def db(self):
-        return sqlite3.connect(f"file:{self.data_dir}/pagoda.db?mode=ro", uri=True)
+    def sql(self, query, *params):
+        """Runs one statement (? placeholders) on the store; rows as tuples of text."""
+        if self.store_url:
+            q = query
+            for p in params:
+                q = q.replace("?", "NULL" if p is None else "'" + str(p).replace("'", "''") + "'", 1)
+            out = psql(self.store_url, q, "-F", "\x1f")
+            return [tuple(line.split("\x1f")) for line in out.splitlines()]
+        con = sqlite3.connect(os.path.join(self.data_dir, "pagoda.db"))
+        try:
+            rows = [tuple(None if v is None else str(v) for v in r) for r in con.execute(query, params)]
+            con.commit()
+            return rows
+        finally:
+            con.close()
+
+    def stored_bytes(self):
+        """Everything the store holds, as bytes: the SQLite files, or a dump."""
+        if self.store_url:
+            return subprocess.run(["pg_dump", "--data-only", "-d", self.store_url], capture_output=True,
+                                  check=True).stdout
+        data = b""
+        for name in sorted(os.listdir(self.data_dir)):
+            if name.startswith("pagoda.db"):
+                with open(os.path.join(self.data_dir, name), "rb") as f:
+                    data += f.read()
+        return data
 
     def snapshot(self):
         """Every row of every table: 'nothing changed' means this is equal."""
-        con = self.db()
+        if self.store_url:
+            tables = psql(self.store_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                                          " ORDER BY tablename").split()
+            return "\n".join(t + ":\n" + psql(self.store_url, f"SELECT * FROM {t} ORDER BY 1") for t in tables)
+        con = sqlite3.connect(f"file:{self.data_dir}/pagoda.db?mode=ro", uri=True)
         try:
             return "\n".join(con.iterdump())
         finally:

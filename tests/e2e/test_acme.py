@@ -4,7 +4,6 @@ document and backoff, and HTTP-01 answered through a real nginx that Pagoda
 configured on an agent node, then deployment and renewal checked with a
 real TLS handshake."""
 import datetime
-import glob
 import os
 import shutil
 import signal
@@ -66,9 +65,7 @@ class Dns01(unittest.TestCase):
                 ok, out = verify_chain(c.tmp, chain, pebble.root())
                 self.assertTrue(ok, out)
                 # the key is sealed at rest and never shown
-                for f in glob.glob(os.path.join(d.data_dir, "pagoda.db*")):
-                    with open(f, "rb") as fh:
-                        self.assertNotIn(b"PRIVATE KEY", fh.read())
+                self.assertNotIn(b"PRIVATE KEY", d.stored_bytes())
                 self.assertNotIn("PRIVATE KEY", str(d.call("GET", "/admin/certificates").json()))
                 self.assertNotIn("PRIVATE KEY", str(d.audit()) + d.read_log())
                 # a domain that cannot validate: the CA's problem, nothing stored, a backoff

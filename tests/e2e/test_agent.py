@@ -108,11 +108,7 @@ class AgentRobustness(unittest.TestCase):
             # Lose the outcome on the server side, as if the report never
             # arrived; change the file by hand meanwhile.
             d.stop()
-            import sqlite3
-            con = sqlite3.connect(os.path.join(d.data_dir, "pagoda.db"))
-            con.execute("UPDATE cluster_task SET status='running', finished_at=NULL, result=NULL WHERE id=?", (tid,))
-            con.commit()
-            con.close()
+            d.sql("UPDATE cluster_task SET status='running', finished_at=NULL, result=NULL WHERE id=?", tid)
             with open(a.path(FILE), "w") as f:
                 f.write("edited by hand\n")
             d.start()

@@ -119,7 +119,7 @@ class Alerts(unittest.TestCase):
             self.assertEqual([e["action"] for e in d.audit(targetType="alert")][::-1],
                              ["alert.fire", "alert.ack", "alert.resolve"])
             # the webhook secret is sealed at rest
-            self.assertNotIn(SECRET, read(os.path.join(d.data_dir, "pagoda.db"), "rb").decode("latin-1"))
+            self.assertNotIn(SECRET.encode(), d.stored_bytes())
         rx.close()
 
     def test_expiring_certificate_and_failed_release_reach_the_webhook(self):

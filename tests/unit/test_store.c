@@ -1,5 +1,6 @@
-/* The SQLite store: migrations, $N parameters, uniqueness as conflict,
- * rollback leaves nothing behind, per-thread connections. */
+/* Both stores: migrations, $N parameters, uniqueness as conflict, rollback
+ * leaves nothing behind, per-thread connections. SQLite always; PostgreSQL
+ * too when PAGODA_TEST_PG_URL names a server (a fresh database each test). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,17 +13,32 @@
 
 #include "store/store.h"
 
-static char dir[64];
+static char dir[64], target[512], pg_db[64];
+static const char *pg_base; /* NULL: the SQLite run */
+
+static int psql(const char *sql)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "psql -X -q -d '%s' -c '%s' >/dev/null", pg_base, sql);
+	return system(cmd);
+}
 
 static int setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/pagoda-store-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	char path[128];
-	snprintf(path, sizeof(path), "%s/t.db", dir);
+	if (pg_base) {
+		char sql[128];
+		snprintf(pg_db, sizeof(pg_db), "u_%d_%ld", (int)getpid(), random() % 1000000);
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pg_db);
+		assert_int_equal(psql(sql), 0);
+		snprintf(target, sizeof(target), "%.*s/%s", (int)(strrchr(pg_base, '/') - pg_base), pg_base, pg_db);
+	} else {
+		snprintf(dir, sizeof(dir), "/tmp/pagoda-store-XXXXXX");
+		assert_non_null(mkdtemp(dir));
+		snprintf(target, sizeof(target), "%s/t.db", dir);
+	}
 	struct pg_err err = {0};
 	struct store *s = NULL;
-	assert_int_equal(store_open(path, &s, &err), 0);
+	assert_int_equal(store_open(target, &s, &err), 0);
 	*state = s;
 	return 0;
 }
@@ -31,6 +47,10 @@ static int teardown(void **state)
 {
 	store_free(*state);
 	char cmd[128];
+	if (pg_base) {
+		snprintf(cmd, sizeof(cmd), "DROP DATABASE %s", pg_db);
+		return psql(cmd);
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd);
 }
@@ -40,11 +60,10 @@ static void migrations_applied_once(void **state)
 	struct store *s = *state;
 	assert_true(store_schema_version(s) >= 1);
 	int v = store_schema_version(s);
+	assert_string_equal(store_driver_name(s), pg_base ? "postgres" : "sqlite");
 	store_free(s);
-	char path[128];
-	snprintf(path, sizeof(path), "%s/t.db", dir);
 	struct pg_err err = {0};
-	assert_int_equal(store_open(path, &s, &err), 0);
+	assert_int_equal(store_open(target, &s, &err), 0);
 	assert_int_equal(store_schema_version(s), v);
 	*state = s;
 }
@@ -56,7 +75,7 @@ static void params_and_returning(void **state)
 	assert_non_null(c);
 	struct store_stmt *st;
 	/* $2 before $1 and a repeated $1: numbered, not positional. */
-	static const char sql[] = "SELECT $2 || '-' || $1 || '-' || $1";
+	static const char sql[] = "SELECT CAST($2 AS TEXT) || '-' || CAST($1 AS TEXT) || '-' || $1";
 	assert_int_equal(store_prepare(c, sql, &st, &err), 0);
 	store_bind_text(st, 1, "a");
 	store_bind_text(st, 2, "b");
@@ -110,7 +129,7 @@ static void connection_per_thread(void **state)
 	assert_ptr_not_equal(theirs, mine);
 }
 
-int main(void)
+static int run(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(migrations_applied_once, setup, teardown),
@@ -118,5 +137,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rollback_discards, setup, teardown),
 		cmocka_unit_test_setup_teardown(connection_per_thread, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name(pg_base ? "postgres" : "sqlite", tests, NULL, NULL);
+}
+
+int main(void)
+{
+	int failed = run();
+	pg_base = getenv("PAGODA_TEST_PG_URL");
+	if (pg_base && *pg_base)
+		failed += run();
+	return failed;
 }

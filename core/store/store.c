@@ -1,0 +1,161 @@
+/* The store door: picks the driver from the target and dispatches. The
+ * typed-argument helpers (store_run, store_query) live here once for all
+ * drivers. */
+#include "common/pg_log.h"
+#include "store/store_int.h"
+
+#include <string.h>
+
+bool store_is_postgres(const char *target)
+{
+	return strncmp(target, "postgres://", 11) == 0 || strncmp(target, "postgresql://", 13) == 0;
+}
+
+int store_open(const char *target, struct store **out, struct pg_err *err)
+{
+	return store_is_postgres(target) ? store_pg_open(target, out, err) : store_sqlite_open(target, out, err);
+}
+
+void store_free(struct store *s)
+{
+	if (s)
+		s->drv->free(s);
+}
+
+int store_schema_version(struct store *s)
+{
+	return s->version;
+}
+
+const char *store_driver_name(struct store *s)
+{
+	return s->drv->name;
+}
+
+struct store_conn *store_conn_get(struct store *s, struct pg_err *err)
+{
+	return s->drv->conn_get(s, err);
+}
+
+int store_begin(struct store_conn *c, enum store_tx mode, struct pg_err *err)
+{
+	return c->drv->begin(c, mode, err);
+}
+
+int store_commit(struct store_conn *c, struct pg_err *err)
+{
+	return c->drv->commit(c, err);
+}
+
+void store_rollback(struct store_conn *c)
+{
+	c->drv->rollback(c);
+}
+
+int store_prepare(struct store_conn *c, const char *sql, struct store_stmt **out, struct pg_err *err)
+{
+	return c->drv->prepare(c, sql, out, err);
+}
+
+void store_bind_i64(struct store_stmt *st, int idx, int64_t v)
+{
+	st->drv->bind_i64(st, idx, v);
+}
+
+void store_bind_text(struct store_stmt *st, int idx, const char *v)
+{
+	st->drv->bind_text(st, idx, v);
+}
+
+void store_bind_null(struct store_stmt *st, int idx)
+{
+	st->drv->bind_null(st, idx);
+}
+
+int store_step(struct store_stmt *st, struct pg_err *err)
+{
+	return st->drv->step(st, err);
+}
+
+int64_t store_col_i64(struct store_stmt *st, int col)
+{
+	return st->drv->col_i64(st, col);
+}
+
+const char *store_col_text(struct store_stmt *st, int col)
+{
+	return st->drv->col_text(st, col);
+}
+
+bool store_col_null(struct store_stmt *st, int col)
+{
+	return st->drv->col_null(st, col);
+}
+
+void store_done(struct store_stmt *st)
+{
+	if (st->drv) /* the placeholder of a failed prepare has none */
+		st->drv->done(st);
+}
+
+int64_t store_changes(struct store_conn *c)
+{
+	return c->drv->changes(c);
+}
+
+int store_exec(struct store_conn *c, const char *sql, struct pg_err *err)
+{
+	return store_run_args(c, sql, err, NULL, 0);
+}
+
+/* Binds args; a count that differs from the statement's parameters is a
+ * programming error, reported instead of binding garbage. */
+static int bind_args(struct store_stmt *st, const struct store_arg *args, size_t n, struct pg_err *err)
+{
+	int want = st->drv->param_count(st);
+	if ((size_t)want != n) {
+		pg_error("store", "bug: %d parameters but %zu arguments in: %s", want, n, st->key);
+		return pg_err_set(err, PG_EINTERNAL, "", "internal error: statement parameters mismatch");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (args[i].type == 't')
+			store_bind_text(st, (int)i + 1, args[i].t);
+		else if (args[i].type == 'I' && args[i].i == 0)
+			store_bind_null(st, (int)i + 1);
+		else
+			store_bind_i64(st, (int)i + 1, args[i].i);
+	}
+	return 0;
+}
+
+int store_run_args(struct store_conn *c, const char *sql, struct pg_err *err, const struct store_arg *args,
+		   size_t n)
+{
+	struct store_stmt *st;
+	int rc = store_prepare(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	rc = bind_args(st, args, n, err);
+	if (rc != 0)
+		return rc;
+	while ((rc = store_step(st, err)) > 0)
+		;
+	int64_t changed = rc < 0 ? 0 : store_changes(c);
+	store_done(st);
+	return rc < 0 ? rc : (int)changed;
+}
+
+int store_query_args(struct store_conn *c, const char *sql, struct store_stmt **st, struct pg_err *err,
+		     const struct store_arg *args, size_t n)
+{
+	static struct store_stmt none; /* lets callers store_done even after a failed prepare */
+	int rc = store_prepare(c, sql, st, err);
+	if (rc != 0) {
+		*st = &none;
+		return rc;
+	}
+	rc = bind_args(*st, args, n, err);
+	if (rc != 0)
+		return rc;
+	return store_step(*st, err);
+}

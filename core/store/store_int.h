@@ -1,0 +1,51 @@
+/* Private to store/: the driver interface. store.c dispatches every store.h
+ * call to the driver of the store, connection or statement at hand; each
+ * driver's structs begin with the matching base struct below. */
+#ifndef STORE_INT_H
+#define STORE_INT_H
+
+#include "common/pg_embed.h"
+#include "store/store.h"
+
+struct store_driver {
+	const char *name;
+	void (*free)(struct store *s);
+	struct store_conn *(*conn_get)(struct store *s, struct pg_err *err);
+	int (*begin)(struct store_conn *c, enum store_tx mode, struct pg_err *err);
+	int (*commit)(struct store_conn *c, struct pg_err *err);
+	void (*rollback)(struct store_conn *c);
+	int (*prepare)(struct store_conn *c, const char *sql, struct store_stmt **out, struct pg_err *err);
+	int (*param_count)(struct store_stmt *st);
+	void (*bind_i64)(struct store_stmt *st, int idx, int64_t v);
+	void (*bind_text)(struct store_stmt *st, int idx, const char *v);
+	void (*bind_null)(struct store_stmt *st, int idx);
+	int (*step)(struct store_stmt *st, struct pg_err *err);
+	int64_t (*col_i64)(struct store_stmt *st, int col);
+	const char *(*col_text)(struct store_stmt *st, int col);
+	bool (*col_null)(struct store_stmt *st, int col);
+	void (*done)(struct store_stmt *st);
+	int64_t (*changes)(struct store_conn *c);
+};
+
+struct store {
+	const struct store_driver *drv;
+	int version;
+};
+
+struct store_conn {
+	const struct store_driver *drv;
+};
+
+struct store_stmt {
+	const struct store_driver *drv;
+	const char *key; /* the SQL text as the DAO wrote it */
+};
+
+int store_sqlite_open(const char *path, struct store **out, struct pg_err *err);
+int store_pg_open(const char *url, struct store **out, struct pg_err *err);
+
+/* The migration files of a driver: NNNN_name.sql, in order. */
+extern const struct pg_embedded store_migrations_sqlite[];
+extern const struct pg_embedded store_migrations_postgres[];
+
+#endif
