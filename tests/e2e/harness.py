@@ -150,8 +150,10 @@ class Pagodad(Process):
         self.host = host
         self.port = free_port()
         self.url = f"http://{host}:{self.port}"
+        # alert rules run hourly unless a test asks: background alerts would
+        # otherwise change state under tests that check nothing changed
         self.extra = ["--heartbeat-interval", str(heartbeat), "--lease-grace", "1",
-                      "--retry-backoff", "300", "--poll-wait", "5", *extra]
+                      "--retry-backoff", "300", "--poll-wait", "5", "--alert-interval", "3600000", *extra]
         self.store_url = new_pg_database() if STORE == "postgres" else None
         if self.store_url:
             self.extra = ["--store", self.store_url, *self.extra]

@@ -48,8 +48,8 @@ class Drift(unittest.TestCase):
             with open(a.path(FILE), "w") as f:
                 f.write("port = 2\n")
             t0 = time.monotonic()
-            st = wait_until(lambda: (s := d.call("GET", f"/admin/nodes/{n['id']}/status").json())["status"] == "drifted" and s,
-                            10, what="drifted")
+            st = wait_until(lambda: (s := d.call("GET", f"/admin/nodes/{n['id']}/status").json())["status"] == "drifted"
+                            and "decision" in owner_entry(s) and s, 10, what="drifted")
             self.assertLess(time.monotonic() - t0, 3.0)
             diff = owner_entry(st)["drift"]
             self.assertEqual(diff[0]["item"], "file:" + FILE)
