@@ -77,8 +77,14 @@ static void usage(FILE *f)
 static void health(struct http_req *req)
 {
 	struct pagodad *app = req->app;
-	http_reply(req, 200, json_pack("{s:s, s:s, s:i}", "status", "ok", "version", PAGODA_VERSION,
-				       "schemaVersion", store_schema_version(app->store)));
+	json_t *led = json_array();
+	unsigned roles = store_leader_roles(app->store);
+	for (int r = 0; r < STORE_ROLE_COUNT; r++)
+		if (roles & (1u << r))
+			json_array_append_new(led, json_string(store_role_name(r)));
+	http_reply(req, 200, json_pack("{s:s, s:s, s:i, s:s, s:o}", "status", "ok", "version", PAGODA_VERSION,
+				       "schemaVersion", store_schema_version(app->store), "store",
+				       store_driver_name(app->store), "leads", led));
 }
 
 /* Node liveness reaches the registry through this hook: cluster/ does not

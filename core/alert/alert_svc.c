@@ -319,7 +319,9 @@ void alert_tick(struct alert *a)
 
 static void alert_main(void *arg)
 {
-	alert_tick(arg);
+	struct alert *a = arg;
+	if (store_leader(a->store, STORE_ROLE_ALERTS))
+		alert_tick(a);
 }
 
 /* ---- the API ---- */

@@ -670,10 +670,13 @@ static void *reconciler_main(void *arg)
 		if (a->stopping)
 			break;
 		pthread_mutex_unlock(&a->lock);
-		app_reconcile_once(a);
-		if (pg_time_mono_ms() >= next_sync) {
-			next_sync = pg_time_mono_ms() + 500;
-			sync_upstreams(a);
+		/* one replica advances releases and syncs upstreams */
+		if (store_leader(a->store, STORE_ROLE_RELEASES)) {
+			app_reconcile_once(a);
+			if (pg_time_mono_ms() >= next_sync) {
+				next_sync = pg_time_mono_ms() + 500;
+				sync_upstreams(a);
+			}
 		}
 		pthread_mutex_lock(&a->lock);
 	}

@@ -4,6 +4,7 @@
 #include "http/http_waitset.h"
 #include "common/pg_log.h"
 #include "common/pg_time.h"
+#include "store/store.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -36,8 +37,13 @@ static void *timer_main(void *arg)
 		cluster_wake_due(cl);
 		if (now >= next_second) {
 			next_second = now + 1000;
-			cluster_live_tick(cl);
-			cluster_task_reap(cl);
+			if (store_shared(cl->store))
+				cluster_live_sync(cl);
+			/* one replica decides who is offline and whose lease ran out */
+			if (store_leader(cl->store, STORE_ROLE_LIVENESS)) {
+				cluster_live_tick(cl);
+				cluster_task_reap(cl);
+			}
 		}
 		if (now >= next_flush) {
 			next_flush = now + cl->opts.heartbeat_flush_ms;
@@ -57,6 +63,10 @@ int cluster_new(struct store *s, const struct cluster_opts *o, struct cluster **
 		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	cl->store = s;
 	cl->opts = *o;
+	/* Replicas learn each other's heartbeats from the store: flush them at
+	 * least once per interval so none is seen late by the offline check. */
+	if (store_shared(s) && cl->opts.heartbeat_flush_ms > cl->opts.heartbeat_interval_ms)
+		cl->opts.heartbeat_flush_ms = cl->opts.heartbeat_interval_ms;
 	pthread_mutex_init(&cl->lock, NULL);
 	pthread_mutex_init(&cl->timer_lock, NULL);
 	pthread_condattr_t ca;
@@ -68,6 +78,8 @@ int cluster_new(struct store *s, const struct cluster_opts *o, struct cluster **
 	cl->poll = http_waitset_new();
 	int rc = (cl->nodes && cl->poll) ? cluster_live_load(cl, err)
 					 : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	if (rc == 0)
+		rc = store_listen(s, "pagoda_wake", cluster_on_wake_notice, cl, err);
 	if (rc == 0 && pthread_create(&cl->timer, NULL, timer_main, cl) != 0)
 		rc = pg_err_set(err, PG_EINTERNAL, "", "cannot start the cluster timer thread");
 	if (rc != 0) {
@@ -89,6 +101,7 @@ void cluster_free(struct cluster *cl)
 {
 	if (!cl)
 		return;
+	store_unlisten(cl->store, cl);
 	pthread_mutex_lock(&cl->timer_lock);
 	bool started = !cl->stopping;
 	cl->stopping = true;

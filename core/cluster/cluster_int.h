@@ -15,6 +15,7 @@ struct node_live {
 	int64_t last_heartbeat_ms; /* wall clock */
 	bool online;
 	bool dirty;       /* facts/last heartbeat not yet flushed */
+	bool seen;        /* found by the last cluster_live_sync */
 	char *facts;      /* JSON text */
 	char *agent_version;
 	char *capabilities;
@@ -66,6 +67,10 @@ int cluster_node_list(struct cluster *cl, int64_t cursor, int64_t limit, const c
 		      const struct cluster_selector *sel, json_t *items, int64_t *next,
 		      struct pg_err *err);
 
+/* Shared stores: liveness other replicas stored (cluster_node_svc.c). */
+void cluster_live_sync(struct cluster *cl);
+void cluster_on_wake_notice(void *arg, const char *payload);
+
 /* Task queue internals (cluster_task_svc.c). */
 void cluster_task_reap(struct cluster *cl);
 void cluster_wake_at(struct cluster *cl, int64_t node_id, int64_t at_ms);
@@ -92,6 +97,7 @@ int cluster_node_store_update(struct store_conn *c, int64_t id, const char *name
 			      const char *ip, const char *labels, struct pg_err *err);
 int cluster_node_store_set_cordoned(struct store_conn *c, int64_t id, bool cordoned,
 				    struct pg_err *err);
+/* Rows changed (0: the node had that status already), or negative. */
 int cluster_node_store_set_status(struct store_conn *c, int64_t id, const char *status,
 				  int64_t last_hb, struct pg_err *err);
 int cluster_node_store_set_heartbeat(struct store_conn *c, int64_t id, int64_t last_hb,

@@ -89,9 +89,8 @@ int cluster_node_store_set_status(struct store_conn *c, int64_t id, const char *
 {
 	static const char sql[] = "UPDATE cluster_node SET agent_status = $1,"
 	                          " last_heartbeat_at = COALESCE($2, last_heartbeat_at),"
-	                          " updated_at = $3 WHERE id = $4";
-	int rc = store_run(c, sql, err, ST(status), SIN(last_hb), SI(pg_time_now_ms()), SI(id));
-	return rc < 0 ? rc : 0;
+	                          " updated_at = $3 WHERE id = $4 AND agent_status <> $1";
+	return store_run(c, sql, err, ST(status), SIN(last_hb), SI(pg_time_now_ms()), SI(id));
 }
 
 int cluster_node_store_set_heartbeat(struct store_conn *c, int64_t id, int64_t last_hb,

@@ -393,8 +393,13 @@ int cluster_live_heartbeat(struct cluster *cl, const struct pg_call *call, int64
 	if (came_online || caps_changed) {
 		struct store_conn *c = begin_write(cl, err);
 		rc = c ? 0 : err->code;
-		if (rc == 0 && came_online)
-			rc = cluster_node_store_set_status(c, node_id, "online", now, err);
+		int changed = 0;
+		if (rc == 0 && came_online) {
+			/* another replica may have written it already */
+			changed = cluster_node_store_set_status(c, node_id, "online", now, err);
+			rc = changed < 0 ? changed : 0;
+			came_online = changed > 0;
+		}
 		if (rc == 0)
 			rc = cluster_node_store_set_heartbeat(c, node_id, now, NULL, agent_version,
 							      caps_changed ? caps_text : NULL, err);
@@ -415,6 +420,72 @@ int cluster_live_heartbeat(struct cluster *cl, const struct pg_call *call, int64
 	}
 	free(caps_text);
 	return rc;
+}
+
+struct synced {
+	struct { int64_t id, last; bool online; } *rows;
+	size_t n, cap;
+};
+
+static void collect_synced(int64_t id, bool online, int64_t last_hb, void *arg)
+{
+	struct synced *y = arg;
+	if (y->n == y->cap) {
+		size_t cap = y->cap ? y->cap * 2 : 256;
+		void *p = realloc(y->rows, cap * sizeof(*y->rows));
+		if (!p)
+			return;
+		y->rows = p;
+		y->cap = cap;
+	}
+	y->rows[y->n].id = id;
+	y->rows[y->n].last = last_hb;
+	y->rows[y->n++].online = online;
+}
+
+static void drop_unseen(int64_t id, void *value, void *arg)
+{
+	struct node_live *l = value;
+	struct id_list *gone = arg;
+	if (!l->seen)
+		id_list_push(gone, id);
+	l->seen = false;
+}
+
+/* With replicas, liveness is what the store says: the newest heartbeat any
+ * replica flushed, the online/offline verdict the leader (or a replica that
+ * saw a node come back) wrote, nodes created and deleted elsewhere. */
+void cluster_live_sync(struct cluster *cl)
+{
+	struct pg_err err = {0};
+	struct store_conn *c = store_conn_get(cl->store, &err);
+	struct synced y = {0};
+	if (!c || cluster_node_store_scan(c, collect_synced, &y, &err) != 0) {
+		pg_warn("cluster", "liveness sync: %s", err.message);
+		free(y.rows);
+		return;
+	}
+	struct id_list gone = {0};
+	pthread_mutex_lock(&cl->lock);
+	for (size_t i = 0; i < y.n; i++) {
+		struct node_live *l = pg_map_get(cl->nodes, y.rows[i].id);
+		if (!l && (l = calloc(1, sizeof(*l))) && pg_map_put(cl->nodes, y.rows[i].id, l) != 0) {
+			free(l);
+			continue;
+		}
+		if (!l)
+			continue;
+		if (y.rows[i].last > l->last_heartbeat_ms)
+			l->last_heartbeat_ms = y.rows[i].last;
+		l->online = y.rows[i].online;
+		l->seen = true;
+	}
+	pg_map_each(cl->nodes, drop_unseen, &gone);
+	for (size_t i = 0; i < gone.n; i++)
+		live_free(pg_map_del(cl->nodes, gone.v[i]));
+	pthread_mutex_unlock(&cl->lock);
+	id_list_free(&gone);
+	free(y.rows);
 }
 
 struct expired {
@@ -454,8 +525,9 @@ void cluster_live_tick(struct cluster *cl)
 			pg_time_format(e.last[i], ts, sizeof(ts));
 			json_t *d = json_pack("{s:s, s:s}", "reason", "missed 3 heartbeats",
 					      "lastHeartbeatAt", ts);
-			rc = cluster_node_store_set_status(c, e.ids[i], "offline", 0, &err);
-			if (rc == 0)
+			int changed = cluster_node_store_set_status(c, e.ids[i], "offline", 0, &err);
+			rc = changed < 0 ? changed : 0;
+			if (rc == 0 && changed > 0)
 				rc = audit_record(c, &system_call, "node.offline", "node", e.ids[i], d, &err);
 			json_decref(d);
 			pg_warn("cluster", "node %lld is offline (last heartbeat %s)", (long long)e.ids[i], ts);

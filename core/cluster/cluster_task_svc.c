@@ -164,6 +164,21 @@ int cluster_task_queue(struct cluster *cl, const struct pg_call *call,
 void cluster_wake(struct cluster *cl, int64_t node_id)
 {
 	http_waitset_wake(cl->poll, node_id);
+	if (store_shared(cl->store)) { /* the node may be polling another replica */
+		char id[24];
+		snprintf(id, sizeof(id), "%lld", (long long)node_id);
+		store_notify(cl->store, "pagoda_wake", id);
+	}
+}
+
+/* A wake sent by any replica (NULL: some may have been lost). */
+void cluster_on_wake_notice(void *arg, const char *payload)
+{
+	struct cluster *cl = arg;
+	if (payload)
+		http_waitset_wake(cl->poll, strtoll(payload, NULL, 10));
+	else
+		http_waitset_wake_all(cl->poll);
 }
 
 void cluster_wake_at(struct cluster *cl, int64_t node_id, int64_t at_ms)

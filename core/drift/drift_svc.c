@@ -399,7 +399,9 @@ void drift_sweep(struct drift *d)
 
 static void sweep_main(void *arg)
 {
-	drift_sweep(arg);
+	struct drift *d = arg;
+	if (store_leader(d->store, STORE_ROLE_DRIFT))
+		drift_sweep(d);
 }
 
 /* ---- status views ---- */

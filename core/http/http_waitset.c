@@ -175,6 +175,18 @@ void http_waitset_wake(struct http_waitset *p, int64_t node_id)
 	pthread_mutex_unlock(&p->lock);
 }
 
+void http_waitset_wake_all(struct http_waitset *p)
+{
+	pthread_mutex_lock(&p->lock);
+	for (struct waiter *w = p->all, *next; w; w = next) {
+		next = w->next;
+		unlink_waiter(p, w);
+		http_resume(w->req);
+		free(w);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
 void http_waitset_expire(struct http_waitset *p, int64_t now_mono)
 {
 	pthread_mutex_lock(&p->lock);

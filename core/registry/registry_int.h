@@ -9,15 +9,15 @@
 struct store_conn;
 struct http_waitset;
 
+struct pg_ticker;
+
 struct registry {
 	struct store *store;
 	struct cluster *cluster;
 	struct http_waitset *waiters; /* key 0: any change */
 	pthread_mutex_t lock;
 	int64_t index; /* mirror of registry_meta.change_index */
-	pthread_t sweeper;
-	pthread_cond_t stop;
-	bool stopping, sweeping;
+	struct pg_ticker *sweeper; /* agent endpoint expiry, every second */
 };
 
 /* After a commit that bumped the index to idx: wake blocking queries. */

@@ -4,6 +4,7 @@
 #include "cluster/cluster.h"
 #include "common/pg_json.h"
 #include "common/pg_log.h"
+#include "common/pg_ticker.h"
 #include "common/pg_time.h"
 #include "http/http_waitset.h"
 #include "registry/registry_int.h"
@@ -27,12 +28,34 @@ int64_t registry_index(struct registry *r)
 	return i;
 }
 
-void registry_changed(struct registry *r, int64_t idx)
+static void changed_here(struct registry *r, int64_t idx)
 {
 	pthread_mutex_lock(&r->lock);
 	if (idx > r->index)
 		r->index = idx;
 	pthread_mutex_unlock(&r->lock);
+	http_waitset_wake(r->waiters, 0);
+}
+
+void registry_changed(struct registry *r, int64_t idx)
+{
+	changed_here(r, idx);
+	if (store_shared(r->store)) { /* blocking queries may wait on another replica */
+		char v[24];
+		snprintf(v, sizeof(v), "%lld", (long long)idx);
+		store_notify(r->store, "pagoda_registry", v);
+	}
+}
+
+/* A change made through any replica (NULL: some may have been missed). */
+static void on_notice(void *arg, const char *payload)
+{
+	struct registry *r = arg;
+	if (payload) {
+		changed_here(r, strtoll(payload, NULL, 10));
+		return;
+	}
+	/* re-read the index later, on a store thread; wake the waiters now */
 	http_waitset_wake(r->waiters, 0);
 }
 
@@ -322,10 +345,17 @@ void registry_node_status(struct registry *r, int64_t node_id, bool online)
 }
 
 /* Drops agent endpoints whose TTL ran out. */
-static void sweep(struct registry *r)
+static void sweep(void *arg)
 {
+	struct registry *r = arg;
 	struct pg_err err = {0};
 	struct store_conn *c = store_conn_get(r->store, &err);
+	int64_t idx = 0;
+	/* a change notice lost with a broken session still shows up here */
+	if (c && store_shared(r->store) && reg_index(c, &idx, &err) == 0 && idx > registry_index(r))
+		changed_here(r, idx);
+	if (!c || !store_leader(r->store, STORE_ROLE_REGISTRY))
+		return;
 	json_t *ids = json_array();
 	if (!c || reg_expired(c, pg_time_now_ms(), ids, &err) != 0 || json_array_size(ids) == 0) {
 		json_decref(ids);
@@ -335,7 +365,6 @@ static void sweep(struct registry *r)
 		json_decref(ids);
 		return;
 	}
-	int64_t idx = 0;
 	int rc = reg_bump(c, &idx, &err);
 	size_t i;
 	json_t *v;
@@ -356,25 +385,6 @@ static void sweep(struct registry *r)
 	json_decref(ids);
 }
 
-static void *sweep_main(void *arg)
-{
-	struct registry *r = arg;
-	pthread_mutex_lock(&r->lock);
-	while (!r->stopping) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
-		pthread_cond_timedwait(&r->stop, &r->lock, &ts);
-		if (r->stopping)
-			break;
-		pthread_mutex_unlock(&r->lock);
-		sweep(r);
-		pthread_mutex_lock(&r->lock);
-	}
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
-}
-
 int registry_new(struct store *s, struct cluster *cl, struct registry **out, struct pg_err *err)
 {
 	struct registry *r = calloc(1, sizeof(*r));
@@ -383,15 +393,14 @@ int registry_new(struct store *s, struct cluster *cl, struct registry **out, str
 	r->store = s;
 	r->cluster = cl;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->stop, NULL);
 	struct store_conn *c = store_conn_get(s, err);
 	int rc = c ? reg_index(c, &r->index, err) : err->code;
 	if (rc == 0 && !(r->waiters = http_waitset_new()))
 		rc = pg_err_set(err, PG_EINTERNAL, "", "cannot start the registry waiters");
-	if (rc == 0 && pthread_create(&r->sweeper, NULL, sweep_main, r) != 0)
-		rc = pg_err_set(err, PG_EINTERNAL, "", "cannot start the registry sweeper");
-	else if (rc == 0)
-		r->sweeping = true;
+	if (rc == 0)
+		rc = store_listen(s, "pagoda_registry", on_notice, r, err);
+	if (rc == 0)
+		rc = pg_ticker_start(1000, false, sweep, r, &r->sweeper, err);
 	if (rc != 0) {
 		registry_free(r);
 		return rc;
@@ -410,14 +419,9 @@ void registry_free(struct registry *r)
 {
 	if (!r)
 		return;
-	pthread_mutex_lock(&r->lock);
-	r->stopping = true;
-	pthread_cond_signal(&r->stop);
-	pthread_mutex_unlock(&r->lock);
-	if (r->sweeping)
-		pthread_join(r->sweeper, NULL);
+	store_unlisten(r->store, r);
+	pg_ticker_stop(r->sweeper);
 	http_waitset_free(r->waiters);
-	pthread_cond_destroy(&r->stop);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }

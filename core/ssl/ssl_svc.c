@@ -350,6 +350,8 @@ static void issue(struct ssl *s, int64_t id)
 
 static void scan(struct ssl *s)
 {
+	if (!store_leader(s->store, STORE_ROLE_CERTS))
+		return;
 	struct pg_err err = {0};
 	struct store_conn *c = store_conn_get(s->store, &err);
 	json_t *renew = json_array(), *due = json_array();
@@ -370,9 +372,18 @@ static void worker_main(void *arg)
 	scan(arg);
 }
 
+/* A request through any replica wakes the one that leads certificates. */
+static void on_kick_notice(void *arg, const char *payload)
+{
+	(void)payload;
+	pg_ticker_kick(((struct ssl *)arg)->worker);
+}
+
 void ssl_kick(struct ssl *s)
 {
 	pg_ticker_kick(s->worker);
+	if (store_shared(s->store))
+		store_notify(s->store, "pagoda_certs", "");
 }
 
 int ssl_renew_now(struct ssl *s, const struct pg_call *call, int64_t id, struct pg_err *err)
@@ -719,6 +730,11 @@ int ssl_new(struct store *st, const struct pg_secret_key *key, struct plua *lua,
 		free(s);
 		return err->code;
 	}
+	if (store_listen(st, "pagoda_certs", on_kick_notice, s, err) != 0) {
+		pg_ticker_stop(s->worker);
+		free(s);
+		return err->code;
+	}
 	*out = s;
 	return 0;
 }
@@ -728,6 +744,7 @@ void ssl_free(struct ssl *s)
 	if (!s)
 		return;
 	s->stopping = true; /* cuts a DNS propagation wait short */
+	store_unlisten(s->store, s);
 	pg_ticker_stop(s->worker);
 	explicit_bzero(&s->key, sizeof(s->key));
 	free(s);

@@ -159,3 +159,53 @@ int store_query_args(struct store_conn *c, const char *sql, struct store_stmt **
 		return rc;
 	return store_step(*st, err);
 }
+
+bool store_shared(struct store *s)
+{
+	return s->drv->leader != NULL;
+}
+
+const char *store_role_name(enum store_role role)
+{
+	static const char *const names[] = {"liveness", "releases", "certs", "alerts", "drift", "registry"};
+	return role < STORE_ROLE_COUNT ? names[role] : "?";
+}
+
+bool store_leader(struct store *s, enum store_role role)
+{
+	bool lead = s->drv->leader ? s->drv->leader(s, role) : true;
+	unsigned bit = 1u << role;
+	unsigned was = __atomic_load_n(&s->led, __ATOMIC_RELAXED);
+	if (lead != !!(was & bit)) {
+		if (lead)
+			__atomic_fetch_or(&s->led, bit, __ATOMIC_RELAXED);
+		else
+			__atomic_fetch_and(&s->led, ~bit, __ATOMIC_RELAXED);
+		if (s->drv->leader)
+			pg_info("store", "%s leadership of %s", lead ? "took" : "lost", store_role_name(role));
+	}
+	return lead;
+}
+
+unsigned store_leader_roles(struct store *s)
+{
+	return __atomic_load_n(&s->led, __ATOMIC_RELAXED);
+}
+
+void store_notify(struct store *s, const char *channel, const char *payload)
+{
+	if (s->drv->notify)
+		s->drv->notify(s, channel, payload);
+}
+
+int store_listen(struct store *s, const char *channel, void (*fn)(void *arg, const char *payload), void *arg,
+		 struct pg_err *err)
+{
+	return s->drv->listen ? s->drv->listen(s, channel, fn, arg, err) : 0;
+}
+
+void store_unlisten(struct store *s, void *arg)
+{
+	if (s->drv->unlisten)
+		s->drv->unlisten(s, arg);
+}

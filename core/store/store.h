@@ -89,4 +89,42 @@ int store_run_args(struct store_conn *c, const char *sql, struct pg_err *err,
 int store_query_args(struct store_conn *c, const char *sql, struct store_stmt **st,
 		     struct pg_err *err, const struct store_arg *args, size_t n);
 
+/* ---- several pagodad replicas on one database ---- */
+
+/* Whether other replicas may share this store (PostgreSQL). */
+bool store_shared(struct store *s);
+
+/* Background duties that must run on exactly one replica at a time. */
+enum store_role {
+	STORE_ROLE_LIVENESS, /* offline detection and task lease expiry */
+	STORE_ROLE_RELEASES, /* the release reconciler and upstream sync */
+	STORE_ROLE_CERTS,    /* certificate issuance and renewal */
+	STORE_ROLE_ALERTS,   /* alert rules and deliveries */
+	STORE_ROLE_DRIFT,    /* the drift sweep */
+	STORE_ROLE_REGISTRY, /* agent endpoint expiry */
+	STORE_ROLE_COUNT,
+};
+const char *store_role_name(enum store_role role);
+/* Whether this process leads role now. The first replica to ask takes it
+ * (a PostgreSQL session advisory lock); it moves to another replica within
+ * one of that replica's ticks after this one's session ends (crash, kill,
+ * network). Always true on SQLite. */
+bool store_leader(struct store *s, enum store_role role);
+/* The roles this process leads now, as a bit set (1 << role). */
+unsigned store_leader_roles(struct store *s);
+
+/* Tells every replica (this one too) payload on channel: PostgreSQL NOTIFY,
+ * sent at commit when the calling thread is inside a transaction. Nothing on
+ * SQLite, where the one process wakes its own waiters directly. */
+void store_notify(struct store *s, const char *channel, const char *payload);
+/* fn(arg, payload) runs on the store's listener thread for every
+ * notification on channel; payload NULL means "the connection was lost and
+ * notifications may be missing: look again". Listeners must not call
+ * store_leader or store_listen. */
+int store_listen(struct store *s, const char *channel, void (*fn)(void *arg, const char *payload), void *arg,
+		 struct pg_err *err);
+
+/* Stops calling the listeners registered with arg; none runs after this. */
+void store_unlisten(struct store *s, void *arg);
+
 #endif

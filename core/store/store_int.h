@@ -25,11 +25,18 @@ struct store_driver {
 	bool (*col_null)(struct store_stmt *st, int col);
 	void (*done)(struct store_stmt *st);
 	int64_t (*changes)(struct store_conn *c);
+	/* coordination (NULL on single-process stores) */
+	bool (*leader)(struct store *s, enum store_role role);
+	void (*notify)(struct store *s, const char *channel, const char *payload);
+	int (*listen)(struct store *s, const char *channel, void (*fn)(void *, const char *), void *arg,
+		      struct pg_err *err);
+	void (*unlisten)(struct store *s, void *arg);
 };
 
 struct store {
 	const struct store_driver *drv;
 	int version;
+	unsigned led; /* roles led, as last seen by store_leader */
 };
 
 struct store_conn {

@@ -9,16 +9,21 @@
 #include "store/store_int.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define STMT_CACHE 128
 #define MAX_PARAMS 32
 /* pg_advisory_xact_lock key of write transactions; 0x7061676f = "pago" */
 #define WRITE_LOCK_KEY "1885431663"
 #define MIGRATE_LOCK_KEY "1885431664"
+/* leadership of role r: session advisory lock LEAD_KEY_BASE + r */
+#define LEAD_KEY_BASE 1885431700LL
+#define LEAD_CHECK_MS 1000
 
 struct pq_stmt {
 	struct store_stmt base;
@@ -43,12 +48,29 @@ struct pq_conn {
 	struct pq_conn *next;
 };
 
+struct pq_listener {
+	char channel[64];
+	void (*fn)(void *arg, const char *payload);
+	void *arg;
+	struct pq_listener *next;
+};
+
 struct pq_store {
 	struct store base;
 	char *url;
 	pthread_key_t key;
 	pthread_mutex_t lock;
 	struct pq_conn *conns;
+	/* leadership: one session holds the advisory locks of the roles led */
+	pthread_mutex_t coord_lock;
+	PGconn *lead;
+	unsigned held;
+	int64_t lead_checked_ms;
+	/* notifications: a thread LISTENing on its own session */
+	struct pq_listener *listeners; /* under coord_lock */
+	bool listen_dirty, listen_started;
+	volatile bool listen_stop;
+	pthread_t listen_thread;
 };
 
 static const struct store_driver pg_driver;
@@ -231,6 +253,17 @@ static int migrate(struct pq_store *s, struct pg_err *err)
 static void pq_free(struct store *base)
 {
 	struct pq_store *s = PQ_STORE(base);
+	if (s->listen_started) {
+		s->listen_stop = true;
+		pthread_join(s->listen_thread, NULL);
+	}
+	while (s->listeners) {
+		struct pq_listener *n = s->listeners->next;
+		free(s->listeners);
+		s->listeners = n;
+	}
+	PQfinish(s->lead);
+	pthread_mutex_destroy(&s->coord_lock);
 	pthread_setspecific(s->key, NULL);
 	pthread_key_delete(s->key);
 	pthread_mutex_lock(&s->lock);
@@ -256,6 +289,7 @@ int store_pg_open(const char *url, struct store **out, struct pg_err *err)
 	}
 	s->base.drv = &pg_driver;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->coord_lock, NULL);
 	pthread_key_create(&s->key, conn_thread_exit);
 	int rc = migrate(s, err);
 	if (rc != 0) {
@@ -412,6 +446,162 @@ static int64_t pq_changes(struct store_conn *c)
 	return PQ_CONN(c)->changes;
 }
 
+/* ---- coordination between replicas ---- */
+
+static PGconn *session(struct pq_store *s)
+{
+	PGconn *c = PQconnectdb(s->url);
+	if (PQstatus(c) == CONNECTION_OK)
+		return c;
+	pg_warn("store", "cannot open a coordination session: %s", PQerrorMessage(c));
+	PQfinish(c);
+	return NULL;
+}
+
+static bool query_true(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	return ok;
+}
+
+static bool pq_leader(struct store *base, enum store_role role)
+{
+	struct pq_store *s = PQ_STORE(base);
+	unsigned bit = 1u << role;
+	int64_t now = pg_time_mono_ms();
+	pthread_mutex_lock(&s->coord_lock);
+	/* A session that broke took its locks with it: start over. */
+	if (s->lead && (PQstatus(s->lead) != CONNECTION_OK ||
+			(s->held && now - s->lead_checked_ms >= LEAD_CHECK_MS && !query_true(s->lead, "SELECT true")))) {
+		PQfinish(s->lead);
+		s->lead = NULL;
+		s->held = 0;
+	}
+	if (s->lead && s->held)
+		s->lead_checked_ms = now;
+	if (!s->lead)
+		s->lead = session(s);
+	if (s->lead && !(s->held & bit)) {
+		char sql[80];
+		snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", LEAD_KEY_BASE + role);
+		if (query_true(s->lead, sql)) {
+			s->held |= bit;
+			s->lead_checked_ms = now;
+		}
+	}
+	bool lead = s->held & bit;
+	pthread_mutex_unlock(&s->coord_lock);
+	return lead;
+}
+
+static void pq_notify(struct store *base, const char *channel, const char *payload)
+{
+	struct pg_err err = {0};
+	struct store_conn *c = pq_conn_get(base, &err);
+	if (!c) {
+		pg_warn("store", "notify %s: %s", channel, err.message);
+		return;
+	}
+	const char *params[] = {channel, payload ? payload : ""};
+	PGresult *r = PQexecParams(PQ_CONN(c)->db, "SELECT pg_notify($1, $2)", 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		pg_warn("store", "notify %s: %s", channel, PQresultErrorMessage(r));
+	PQclear(r);
+}
+
+/* Calls every listener of channel (every listener when channel is NULL).
+ * The lock is held throughout, so store_unlisten returning means no call of
+ * that listener is running or will run. */
+static void dispatch(struct pq_store *s, const char *channel, const char *payload)
+{
+	pthread_mutex_lock(&s->coord_lock);
+	for (struct pq_listener *l = s->listeners; l; l = l->next)
+		if (l->fn && (!channel || strcmp(channel, l->channel) == 0))
+			l->fn(l->arg, payload);
+	pthread_mutex_unlock(&s->coord_lock);
+}
+
+static void pq_unlisten(struct store *base, void *arg)
+{
+	struct pq_store *s = PQ_STORE(base);
+	pthread_mutex_lock(&s->coord_lock);
+	for (struct pq_listener *l = s->listeners; l; l = l->next)
+		if (l->arg == arg)
+			l->fn = NULL;
+	pthread_mutex_unlock(&s->coord_lock);
+}
+
+static void *listen_main(void *arg)
+{
+	struct pq_store *s = arg;
+	PGconn *c = NULL;
+	bool connected_before = false;
+	while (!s->listen_stop) {
+		if (!c || PQstatus(c) != CONNECTION_OK) {
+			PQfinish(c);
+			if (!(c = session(s))) {
+				usleep(500 * 1000);
+				continue;
+			}
+			pthread_mutex_lock(&s->coord_lock);
+			s->listen_dirty = true;
+			pthread_mutex_unlock(&s->coord_lock);
+			if (connected_before)
+				dispatch(s, NULL, NULL); /* whatever was sent meanwhile is lost: look again */
+			connected_before = true;
+		}
+		pthread_mutex_lock(&s->coord_lock);
+		bool dirty = s->listen_dirty;
+		s->listen_dirty = false;
+		struct pq_listener *ls = s->listeners;
+		pthread_mutex_unlock(&s->coord_lock);
+		for (struct pq_listener *l = ls; dirty && l; l = l->next) {
+			char sql[96];
+			snprintf(sql, sizeof(sql), "LISTEN \"%s\"", l->channel);
+			PQclear(PQexec(c, sql));
+		}
+		struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
+		if (poll(&pfd, 1, 250) < 0 || !PQconsumeInput(c))
+			continue; /* a broken session shows in PQstatus next round */
+		PGnotify *n;
+		while ((n = PQnotifies(c))) {
+			dispatch(s, n->relname, n->extra);
+			PQfreemem(n);
+		}
+	}
+	PQfinish(c);
+	return NULL;
+}
+
+static int pq_listen(struct store *base, const char *channel, void (*fn)(void *, const char *), void *arg,
+		     struct pg_err *err)
+{
+	struct pq_store *s = PQ_STORE(base);
+	struct pq_listener *l = calloc(1, sizeof(*l));
+	if (!l)
+		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	for (const char *p = channel; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || *p == '_'))
+			return free(l), pg_err_set(err, PG_EINTERNAL, "", "bad channel name %s", channel);
+	snprintf(l->channel, sizeof(l->channel), "%s", channel);
+	l->fn = fn;
+	l->arg = arg;
+	pthread_mutex_lock(&s->coord_lock);
+	l->next = s->listeners;
+	s->listeners = l;
+	s->listen_dirty = true;
+	bool start = !s->listen_started;
+	s->listen_started = true;
+	pthread_mutex_unlock(&s->coord_lock);
+	if (start && pthread_create(&s->listen_thread, NULL, listen_main, s) != 0) {
+		s->listen_started = false;
+		return pg_err_set(err, PG_EINTERNAL, "", "cannot start the notification listener");
+	}
+	return 0;
+}
+
 static const struct store_driver pg_driver = {
 	.name = "postgres",
 	.free = pq_free,
@@ -430,4 +620,8 @@ static const struct store_driver pg_driver = {
 	.col_null = pq_col_null,
 	.done = pq_done,
 	.changes = pq_changes,
+	.leader = pq_leader,
+	.notify = pq_notify,
+	.listen = pq_listen,
+	.unlisten = pq_unlisten,
 };

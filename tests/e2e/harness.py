@@ -145,8 +145,8 @@ class Process:
 class Pagodad(Process):
     """One control plane with its own data dir and port."""
 
-    def __init__(self, tmp, *extra, heartbeat=1, host="127.0.0.1"):
-        self.data_dir = os.path.join(tmp, "data")
+    def __init__(self, tmp, *extra, heartbeat=1, host="127.0.0.1", store_url=None, name="data"):
+        self.data_dir = os.path.join(tmp, name)
         self.host = host
         self.port = free_port()
         self.url = f"http://{host}:{self.port}"
@@ -154,10 +154,10 @@ class Pagodad(Process):
         # otherwise change state under tests that check nothing changed
         self.extra = ["--heartbeat-interval", str(heartbeat), "--lease-grace", "1",
                       "--retry-backoff", "300", "--poll-wait", "5", "--alert-interval", "3600000", *extra]
-        self.store_url = new_pg_database() if STORE == "postgres" else None
+        self.store_url = store_url or (new_pg_database() if STORE == "postgres" else None)
         if self.store_url:
             self.extra = ["--store", self.store_url, *self.extra]
-        self.log_path = os.path.join(tmp, "pagodad.log")
+        self.log_path = os.path.join(tmp, "pagodad.log" if name == "data" else f"pagodad-{name}.log")
         self.proc = None
 
     def start(self):
