@@ -86,10 +86,11 @@ class AgentBasics(unittest.TestCase):
         with Cluster() as c:
             d = c.daemon
             n = d.create_node("node-a")
-            c.agent(n, "--allow-exec")
+            a = c.agent(n, "--allow-exec", start=False)
             first = d.queue(n["id"], "RunCommand", {"argv": ["false"]}, maxRetries=0).json()
             second = d.queue(n["id"], "ApplyConfigFiles", {"files": [{"path": FILE, "content": "x"}]},
                              dependsOn=[first["id"]]).json()
+            a.start()  # only now: the first must not fail before the second is queued
             d.wait_task(first["id"], "failed")
             t = d.wait_task(second["id"], "failed")
             self.assertIn(f"dependency task {first['id']} failed", t["errorMessage"])

@@ -141,8 +141,9 @@ class Alerts(unittest.TestCase):
             self.assertEqual(p["alert"]["details"]["name"], "soon.test")
             self.assertNotIn("PRIVATE KEY", json.dumps(p))
             al = alerts(d, rule="certificate_expiring")[0]
-            dl = d.call("GET", f"/admin/alerts/{al['id']}").json()["deliveries"]
-            self.assertEqual((dl[0]["status"], dl[0]["attempts"]), ("sent", 3))
+            dl = wait_until(lambda: (x := d.call("GET", f"/admin/alerts/{al['id']}").json()["deliveries"])
+                            and x[0]["status"] == "sent" and x, 10, what="delivery recorded")
+            self.assertEqual(dl[0]["attempts"], 3)
 
             nodes = [d.create_node(f"web-{i}", f"10.0.0.{i + 1}", {"role": "web"}) for i in range(2)]
             agents = FakeAgents(d, nodes, fail=lambda n, t: t["type"] == "HealthProbe")
