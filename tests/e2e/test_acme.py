@@ -234,7 +234,9 @@ class Http01OnANode(unittest.TestCase):
                              "keyPath": "/etc/ssl/pagoda/web.test.key"})
             r = d.call("POST", "/admin/nginx/sites/deploy", {"site": site, "nodeIds": [node.info["id"]]})
             d.wait_task(r.json()["tasks"][0]["taskId"], "succeeded", 30)
-            self.assertEqual(served_serial(node.ip, "web.test"), cert["current"]["serial"])
+            # a reload replaces nginx's workers gradually
+            wait_until(lambda: served_serial(node.ip, "web.test") == cert["current"]["serial"], 15,
+                       what="nginx serves the certificate")
             # now nginx uses it: the agent asks nginx which certificate it serves
             nid = node.info["id"]
             r = d.call("POST", f"/admin/certificates/{cid}/deploy", {"nodeIds": [nid], "verify": {"port": 70000}})
@@ -291,7 +293,8 @@ class Http01OnANode(unittest.TestCase):
         self.assertEqual(d.call("POST", f"/admin/releases/{rel}/execute").status, 200)
         wait_until(lambda: d.call("GET", f"/admin/releases/{rel}").json()["status"] == "succeeded", 60,
                    what="release with a certificate")
-        self.assertEqual(served_serial(node.ip, "app.test"), cert["current"]["serial"])
+        wait_until(lambda: served_serial(node.ip, "app.test") == cert["current"]["serial"], 15,
+                   what="nginx serves the certificate")
         deploys = [d.task(t["id"]) for t in
                    d.call("GET", f"/admin/tasks?nodeId={nid}&type=DeployCertificate&limit=100").json()["items"]]
         self.assertEqual([t["payload"]["certPath"] for t in deploys if t["payload"]["verify"]["serverName"] == "app.test"],
