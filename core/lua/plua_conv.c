@@ -46,10 +46,34 @@ void plua_push_json(lua_State *L, json_t *v, int depth)
 	}
 }
 
-static json_t *conv(lua_State *L, int idx, char *path, size_t plen, int depth, struct pg_err *err);
+/* Where the conversion is, kept as frames and formatted only for an error:
+ * a large result converts without building a path string per value. */
+struct conv_ctx {
+	struct {
+		const char *key; /* NULL: an array index */
+		long long index;
+	} fr[PLUA_MAX_DEPTH + 2];
+	int n;
+	char *path;
+	size_t plen;
+};
 
-static json_t *conv_table(lua_State *L, int idx, char *path, size_t plen, int depth,
-			  struct pg_err *err)
+static const char *path_of(struct conv_ctx *c)
+{
+	size_t len = strlen(c->path);
+	for (int i = 0; i < c->n && len + 1 < c->plen; i++) {
+		if (c->fr[i].key)
+			snprintf(c->path + len, c->plen - len, "%s%s", len ? "." : "", c->fr[i].key);
+		else
+			snprintf(c->path + len, c->plen - len, "[%lld]", c->fr[i].index);
+		len = strlen(c->path);
+	}
+	return c->path[0] ? c->path : "result";
+}
+
+static json_t *conv(lua_State *L, int idx, struct conv_ctx *c, int depth, struct pg_err *err);
+
+static json_t *conv_table(lua_State *L, int idx, struct conv_ctx *c, int depth, struct pg_err *err)
 {
 	lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
 	bool array = true;
@@ -62,12 +86,13 @@ static json_t *conv_table(lua_State *L, int idx, char *path, size_t plen, int de
 	}
 	array = array && count == n;
 	json_t *out = array ? json_array() : json_object();
-	size_t base = strlen(path);
+	int f = c->n++;
 	if (array) {
 		for (lua_Integer i = 1; i <= n; i++) {
-			snprintf(path + base, plen - base, "[%lld]", (long long)(i - 1));
+			c->fr[f].key = NULL;
+			c->fr[f].index = (long long)(i - 1);
 			lua_rawgeti(L, idx, i);
-			json_t *x = conv(L, lua_gettop(L), path, plen, depth + 1, err);
+			json_t *x = conv(L, lua_gettop(L), c, depth + 1, err);
 			lua_pop(L, 1);
 			if (!x) {
 				json_decref(out);
@@ -79,17 +104,17 @@ static json_t *conv_table(lua_State *L, int idx, char *path, size_t plen, int de
 		lua_pushnil(L);
 		while (lua_next(L, idx)) {
 			if (lua_type(L, -2) != LUA_TSTRING) {
-				path[base] = '\0';
-				pg_err_set(err, PG_EINVAL, path,
-					   "%s: a table mixes list and named keys, or has a non-string key",
-					   base ? path : "result");
+				c->n = f;
+				const char *where = path_of(c);
+				pg_err_set(err, PG_EINVAL, c->path, "%s: a table mixes list and named keys, or has a non-string key",
+					   where);
 				lua_pop(L, 2);
 				json_decref(out);
 				return NULL;
 			}
 			const char *k = lua_tostring(L, -2);
-			snprintf(path + base, plen - base, "%s%s", base ? "." : "", k);
-			json_t *x = conv(L, lua_gettop(L), path, plen, depth + 1, err);
+			c->fr[f].key = k;
+			json_t *x = conv(L, lua_gettop(L), c, depth + 1, err);
 			lua_pop(L, 1);
 			if (!x) {
 				lua_pop(L, 1);
@@ -99,14 +124,15 @@ static json_t *conv_table(lua_State *L, int idx, char *path, size_t plen, int de
 			json_object_set_new(out, k, x);
 		}
 	}
-	path[base] = '\0';
+	c->n = f;
 	return out;
 }
 
-static json_t *conv(lua_State *L, int idx, char *path, size_t plen, int depth, struct pg_err *err)
+static json_t *conv(lua_State *L, int idx, struct conv_ctx *c, int depth, struct pg_err *err)
 {
 	if (depth > PLUA_MAX_DEPTH) {
-		pg_err_set(err, PG_EINVAL, path, "%s: nested deeper than %d", path, PLUA_MAX_DEPTH);
+		const char *where = path_of(c);
+		pg_err_set(err, PG_EINVAL, c->path, "%s: nested deeper than %d", where, PLUA_MAX_DEPTH);
 		return NULL;
 	}
 	switch (lua_type(L, idx)) {
@@ -116,7 +142,8 @@ static json_t *conv(lua_State *L, int idx, char *path, size_t plen, int depth, s
 		if (lua_isinteger(L, idx))
 			return json_integer(lua_tointeger(L, idx));
 		if (!isfinite(lua_tonumber(L, idx))) {
-			pg_err_set(err, PG_EINVAL, path, "%s: not a finite number", path[0] ? path : "result");
+			const char *where = path_of(c);
+			pg_err_set(err, PG_EINVAL, c->path, "%s: not a finite number", where);
 			return NULL;
 		}
 		return json_real(lua_tonumber(L, idx));
@@ -124,25 +151,28 @@ static json_t *conv(lua_State *L, int idx, char *path, size_t plen, int depth, s
 		size_t len;
 		const char *s = lua_tolstring(L, idx, &len);
 		json_t *j = json_stringn(s, len);
-		if (!j)
-			pg_err_set(err, PG_EINVAL, path, "%s: not valid UTF-8", path[0] ? path : "result");
+		if (!j) {
+			const char *where = path_of(c);
+			pg_err_set(err, PG_EINVAL, c->path, "%s: not valid UTF-8", where);
+		}
 		return j;
 	}
 	case LUA_TLIGHTUSERDATA:
 		if (!lua_touserdata(L, idx))
 			return json_null();
 		break;
-	case LUA_TTABLE: return conv_table(L, idx, path, plen, depth, err);
+	case LUA_TTABLE: return conv_table(L, idx, c, depth, err);
 	}
-	pg_err_set(err, PG_EINVAL, path, "%s: a %s cannot be returned", path[0] ? path : "result",
-		   luaL_typename(L, idx));
+	const char *where = path_of(c);
+	pg_err_set(err, PG_EINVAL, c->path, "%s: a %s cannot be returned", where, luaL_typename(L, idx));
 	return NULL;
 }
 
 json_t *plua_to_json(lua_State *L, int idx, const char *path, struct pg_err *err)
 {
 	char buf[512];
+	struct conv_ctx c = {.path = buf, .plen = sizeof(buf)};
 	snprintf(buf, sizeof(buf), "%s", path);
 	luaL_checkstack(L, PLUA_MAX_DEPTH * 3 + 10, "result nesting");
-	return conv(L, lua_absindex(L, idx), buf, sizeof(buf), 0, err);
+	return conv(L, lua_absindex(L, idx), &c, 0, err);
 }

@@ -110,7 +110,7 @@ int plua_upstream_filter(struct plua *h, json_t *service, json_t *endpoints, jso
 	if (rc != 0)
 		return rc;
 	const char *status = json_string_value(json_object_get(out, "status"));
-	json_t *servers = json_object_get(out, "servers");
+	json_t *servers = json_object_get(out, "servers"), *known_set = NULL;
 	size_t i, j;
 	json_t *s, *e;
 	if (!status || (strcmp(status, "ok") && strcmp(status, "degraded") && strcmp(status, "unavailable")) ||
@@ -122,13 +122,22 @@ int plua_upstream_filter(struct plua *h, json_t *service, json_t *endpoints, jso
 		rc = bad(err, rel, "%s", "status unavailable goes with no servers, and only then");
 		goto out;
 	}
+	/* "ip|port" of every endpoint: one hash lookup per server, not a scan
+	 * (10,000 endpoints would be 10^8 comparisons) */
+	char key[96];
+	known_set = json_object();
+	json_array_foreach(endpoints, j, e) {
+		if (json_is_string(json_object_get(e, "ip")) && json_is_integer(json_object_get(e, "port"))) {
+			snprintf(key, sizeof(key), "%.60s|%lld", json_string_value(json_object_get(e, "ip")),
+				 (long long)json_integer_value(json_object_get(e, "port")));
+			json_object_set_new(known_set, key, json_true());
+		}
+	}
 	json_array_foreach(servers, i, s) {
 		const char *addr = json_string_value(json_object_get(s, "address"));
 		json_t *port = json_object_get(s, "port"), *w = json_object_get(s, "weight");
-		bool known = false;
-		json_array_foreach(endpoints, j, e) known = known || (addr && json_equal(port, json_object_get(e, "port")) &&
-						    json_is_string(json_object_get(e, "ip")) &&
-						    strcmp(addr, json_string_value(json_object_get(e, "ip"))) == 0);
+		snprintf(key, sizeof(key), "%.60s|%lld", addr ? addr : "", (long long)json_integer_value(port));
+		bool known = addr && json_is_integer(port) && json_object_get(known_set, key);
 		if (!known || !is_int(w, 1) || json_integer_value(w) > 1000 ||
 		    !json_is_boolean(json_object_get(s, "backup"))) {
 			rc = bad(err, rel, "server %s is not one of the endpoints, or lacks weight 1..1000 and backup",
@@ -138,6 +147,7 @@ int plua_upstream_filter(struct plua *h, json_t *service, json_t *endpoints, jso
 	}
 	*result = json_incref(out);
 out:
+	json_decref(known_set);
 	json_decref(out);
 	return rc;
 }

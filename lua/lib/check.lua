@@ -67,19 +67,25 @@ function M.domain(v, field)
   return v:lower()
 end
 
+local function octet(x)
+  return x and tonumber(x) <= 255 and (#x == 1 or x:byte(1) ~= 48) -- no leading 0
+end
+
 function M.ipv4(v)
   local a, b, c, d = v:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
-  if not a then return false end
-  for _, x in ipairs({ a, b, c, d }) do
-    if tonumber(x) > 255 or (#x > 1 and x:sub(1, 1) == "0") then return false end
-  end
-  return true
+  return octet(a) and octet(b) and octet(c) and octet(d) or false
+end
+
+-- Whether v is an IPv4 or IPv6 address, without raising.
+function M.is_ip(v)
+  if type(v) ~= "string" then return false end
+  if M.ipv4(v) then return true end
+  return v:match("^[%x:]+$") ~= nil and v:find(":", 1, true) ~= nil and #v <= 39 and not v:find(":::", 1, true)
 end
 
 function M.ip(v, field)
   M.type(v, "string", field)
-  if M.ipv4(v) then return v end
-  if v:match("^[%x:]+$") and v:find(":") and #v <= 39 and not v:find(":::") then return v end
+  if M.is_ip(v) then return v end
   fail(field, string.format("%q is not an IP address", v))
 end
 

@@ -18,6 +18,15 @@ local function key(e)
   return string.format("%020d|%s|%05d", e.nodeId or 0, e.ip, e.port)
 end
 
+local function valid(e)
+  if type(e) ~= "table" then return false end
+  local n, p, w = e.nodeId, e.port, e.weight
+  return (n == nil or n == json.null or (math.type(n) == "integer" and n >= 0))
+    and math.type(p) == "integer" and p >= 1 and p <= 65535
+    and (w == nil or (math.type(w) == "integer" and w >= 1 and w <= 1000))
+    and check.is_ip(e.ip)
+end
+
 function M.filter(service, endpoints, opts)
   check.type(service, "table", "service")
   check.list(check.optional(endpoints, "table", "endpoints", {}), "endpoints")
@@ -25,24 +34,37 @@ function M.filter(service, endpoints, opts)
   local strategy = check.oneof(opts.strategy or "B", "opts.strategy", { "A", "B" })
   local degraded = opts.degradedWeight and check.integer(opts.degradedWeight, "opts.degradedWeight", 1, 1000) or 1
   local all, healthy = {}, {}
+  local include_unknown = opts.includeUnknown == true
   for i, e in ipairs(endpoints) do
-    local f = "endpoints[" .. i .. "]"
-    check.type(e, "table", f)
-    local s = {
-      nodeId = e.nodeId ~= nil and e.nodeId ~= json.null and check.integer(e.nodeId, f .. ".nodeId", 0) or nil,
-      ip = check.ip(e.ip, f .. ".ip"),
-      port = check.port(e.port, f .. ".port"),
-      weight = e.weight and check.integer(e.weight, f .. ".weight", 1, 1000) or 1,
-    }
+    -- the common case is checked without building field names; only a bad
+    -- endpoint goes through the checks that name what is wrong
+    if not valid(e) then
+      local f = "endpoints[" .. i .. "]"
+      check.type(e, "table", f)
+      if e.nodeId ~= nil and e.nodeId ~= json.null then check.integer(e.nodeId, f .. ".nodeId", 0) end
+      check.ip(e.ip, f .. ".ip")
+      check.port(e.port, f .. ".port")
+      if e.weight ~= nil then check.integer(e.weight, f .. ".weight", 1, 1000) end
+    end
+    local node = e.nodeId
+    if node == json.null then node = nil end
+    local s = { nodeId = node, ip = e.ip, port = e.port, weight = e.weight or 1 }
+    s.key = key(s)
     all[#all + 1] = s
-    if e.health == "healthy" or (opts.includeUnknown == true and e.health == "unknown") then
+    local h = e.health
+    if h == "healthy" or (include_unknown and h == "unknown") then
       healthy[#healthy + 1] = s
     end
   end
   local function sorted(list)
-    table.sort(list, function(a, b) return key(a) < key(b) end)
+    -- sort the keys with Lua's own string order (no comparator call per
+    -- comparison), then look the endpoints up by key
+    local keys, by = {}, {}
+    for i, s in ipairs(list) do keys[i] = s.key; by[s.key] = s end
+    table.sort(keys)
     local out = {}
-    for i, s in ipairs(list) do
+    for i, k in ipairs(keys) do
+      local s = by[k]
       out[i] = { nodeId = s.nodeId, address = s.ip, port = s.port, weight = s.weight, backup = false }
     end
     return out

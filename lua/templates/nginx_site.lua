@@ -21,6 +21,15 @@ local template = require("template")
 
 local M = {}
 
+local function server_ok(sv)
+  if type(sv) ~= "table" then return false end
+  local p, w, b = sv.port, sv.weight, sv.backup
+  return math.type(p) == "integer" and p >= 1 and p <= 65535
+    and (w == nil or (math.type(w) == "integer" and w >= 1 and w <= 1000))
+    and (b == nil or b == json.null or type(b) == "boolean")
+    and check.is_ip(sv.address)
+end
+
 local function validate(site)
   check.type(site, "table", "site")
   local s = {}
@@ -55,13 +64,20 @@ local function validate(site)
     }
     if s.byname[up.name] then check.fail(f .. ".name", "is used twice") end
     for j, sv in ipairs(check.list(check.optional(u.servers, "table", f .. ".servers", {}), f .. ".servers", 10000)) do
-      local g = f .. ".servers[" .. j .. "]"
-      check.type(sv, "table", g)
-      local addr = check.ip(sv.address, g .. ".address")
+      -- thousands of servers: names are built only for one that is wrong
+      if not server_ok(sv) then
+        local g = f .. ".servers[" .. j .. "]"
+        check.type(sv, "table", g)
+        check.ip(sv.address, g .. ".address")
+        check.port(sv.port, g .. ".port")
+        if sv.weight ~= nil then check.integer(sv.weight, g .. ".weight", 1, 1000) end
+        check.optional(sv.backup, "boolean", g .. ".backup", false)
+      end
+      local addr = sv.address
       up.servers[j] = {
-        hostport = (addr:find(":") and "[" .. addr .. "]" or addr) .. ":" .. check.port(sv.port, g .. ".port"),
-        weight = sv.weight and check.integer(sv.weight, g .. ".weight", 1, 1000) or 1,
-        backup = check.optional(sv.backup, "boolean", g .. ".backup", false),
+        hostport = (addr:find(":", 1, true) and "[" .. addr .. "]" or addr) .. ":" .. sv.port,
+        weight = sv.weight or 1,
+        backup = sv.backup == true,
       }
     end
     if up.status ~= "unavailable" and #up.servers == 0 then

@@ -1,0 +1,642 @@
+/* fleet: N simulated agents against a running pagodad, on one epoll loop
+ * (no thread per agent). Each agent keeps two keep-alive connections from one
+ * of several loopback source addresses: one long-polls /agent/tasks/poll,
+ * the other sends heartbeats every H seconds (with jitter) and task reports.
+ * The simulator also queues tasks through the admin API at a steady rate and
+ * measures how long each takes to reach its agent. At the end it stops K
+ * agents and times how long pagodad takes to mark them offline.
+ *
+ *   fleet --url http://127.0.0.1:8080 --token-file DATA/admin.token --nodes 10000
+ *         --heartbeat 10 --duration 600 [--sources 8] [--task-rate 20]
+ *         [--report-delay-ms 50] [--stop 100] [--pid PAGODAD_PID] [--release 0]
+ *
+ * With --release P the run ends with a release benchmark instead: an app on
+ * every node, a config change released in batches of P percent, the time
+ * from execute to succeeded. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- samples ---- */
+struct samples {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static void sample_add(struct samples *s, int64_t us)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 4096;
+		s->v = realloc(s->v, s->cap * sizeof(*s->v));
+	}
+	s->v[s->n++] = us;
+}
+
+static int cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void sample_print(const char *what, struct samples *s)
+{
+	if (!s->n) {
+		printf("%-28s no samples\n", what);
+		return;
+	}
+	qsort(s->v, s->n, sizeof(*s->v), cmp64);
+	printf("%-28s n=%zu p50=%.2f ms p99=%.2f ms max=%.2f ms\n", what, s->n, s->v[s->n / 2] / 1000.0,
+	       s->v[(size_t)(s->n * 0.99)] / 1000.0, s->v[s->n - 1] / 1000.0);
+}
+
+/* ---- connections ---- */
+enum req_kind { R_HEARTBEAT, R_POLL, R_REPORT, R_ADMIN };
+
+struct req {
+	enum req_kind kind;
+	char *text; /* the whole request */
+	size_t len;
+	int64_t sent_us;
+	struct req *next;
+};
+
+struct agent;
+
+struct conn {
+	int fd;
+	struct agent *agent; /* NULL: the admin connection */
+	struct req *queue, *inflight;
+	char *in;
+	size_t in_len, in_cap, out_off;
+	bool connected, want_out;
+};
+
+struct agent {
+	int64_t id;
+	char token[80];
+	struct conn hb, poll;
+	int64_t next_hb_us;
+	bool stopped;
+};
+
+static struct {
+	const char *host;
+	int port, sources;
+	char admin[128];
+	int epfd;
+	struct samples hb_lat, delivery, admin_lat;
+	uint64_t heartbeats, polls, reports, tasks_queued, tasks_delivered;
+	uint64_t err_connect, err_http[6], err_parse, err_reset;
+	int64_t report_delay_us, hb_us;
+	struct conn admin_conn;
+	/* task id -> queue time, small open table */
+	int64_t *task_sent;
+	size_t task_cap;
+} g;
+
+static void die(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "fleet: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+static void conn_open(struct conn *c, int source)
+{
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		die("socket: %s", strerror(errno));
+	int one = 1;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	struct sockaddr_in src = {.sin_family = AF_INET};
+	src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)source); /* 127.0.0.2 + source */
+	if (bind(c->fd, (struct sockaddr *)&src, sizeof(src)) != 0)
+		die("bind a loopback source: %s", strerror(errno));
+	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g.port)};
+	inet_pton(AF_INET, g.host, &dst.sin_addr);
+	if (connect(c->fd, (struct sockaddr *)&dst, sizeof(dst)) != 0 && errno != EINPROGRESS) {
+		g.err_connect++;
+		close(c->fd);
+		c->fd = -1;
+		return;
+	}
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.ptr = c};
+	epoll_ctl(g.epfd, EPOLL_CTL_ADD, c->fd, &ev);
+	c->connected = false;
+}
+
+static void conn_close(struct conn *c)
+{
+	if (c->fd >= 0) {
+		epoll_ctl(g.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		close(c->fd);
+	}
+	c->fd = -1;
+	c->in_len = c->out_off = 0;
+}
+
+static void flush_out(struct conn *c);
+
+static void push(struct conn *c, enum req_kind kind, const char *method, const char *path, const char *token,
+		 const char *body)
+{
+	struct req *r = calloc(1, sizeof(*r));
+	size_t blen = body ? strlen(body) : 0;
+	r->kind = kind;
+	r->text = malloc(blen + 512);
+	r->len = (size_t)sprintf(r->text,
+				 "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
+				 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+				 method, path, g.host, token, blen, body ? body : "");
+	struct req **tail = &c->queue;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = r;
+	if (!c->inflight)
+		flush_out(c);
+}
+
+static void flush_out(struct conn *c)
+{
+	if (c->fd < 0 || !c->connected)
+		return;
+	if (!c->inflight) {
+		if (!c->queue)
+			return;
+		c->inflight = c->queue;
+		c->queue = c->queue->next;
+		c->inflight->sent_us = now_us();
+		c->out_off = 0;
+	}
+	struct req *r = c->inflight;
+	while (c->out_off < r->len) {
+		ssize_t n = send(c->fd, r->text + c->out_off, r->len - c->out_off, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN)
+				return;
+			g.err_reset++;
+			return;
+		}
+		c->out_off += (size_t)n;
+	}
+}
+
+static void queue_poll(struct agent *a);
+static void on_response(struct conn *c, struct req *r, int status, const char *body);
+
+/* Reads what arrived; hands each complete response to on_response. */
+static void read_in(struct conn *c)
+{
+	for (;;) {
+		if (c->in_cap - c->in_len < 4096) {
+			c->in_cap = c->in_cap ? c->in_cap * 2 : 8192;
+			c->in = realloc(c->in, c->in_cap);
+		}
+		ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len - 1, 0);
+		if (n == 0 || (n < 0 && errno != EAGAIN)) {
+			g.err_reset++;
+			conn_close(c);
+			return;
+		}
+		if (n < 0)
+			break;
+		c->in_len += (size_t)n;
+	}
+	for (;;) {
+		c->in[c->in_len] = '\0';
+		char *end = strstr(c->in, "\r\n\r\n");
+		if (!end)
+			return;
+		int status = atoi(c->in + 9);
+		char *cl = strcasestr(c->in, "\r\nContent-Length:");
+		size_t blen = cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0;
+		size_t total = (size_t)(end + 4 - c->in) + blen;
+		if (c->in_len < total)
+			return;
+		char save = c->in[total];
+		c->in[total] = '\0';
+		struct req *r = c->inflight;
+		c->inflight = NULL;
+		if (r)
+			on_response(c, r, status, end + 4);
+		if (r) {
+			free(r->text);
+			free(r);
+		}
+		c->in[total] = save;
+		memmove(c->in, c->in + total, c->in_len - total);
+		c->in_len -= total;
+		flush_out(c);
+	}
+}
+
+/* ---- agents ---- */
+static struct agent *agents;
+static size_t nagents;
+static struct { struct agent *a; int64_t task, attempt, at_us; } *pending_reports;
+static size_t npending, cappending;
+
+static void queue_heartbeat(struct agent *a)
+{
+	char body[64];
+	snprintf(body, sizeof(body), "{\"nodeId\":%lld}", (long long)a->id);
+	push(&a->hb, R_HEARTBEAT, "POST", "/agent/heartbeat", a->token, body);
+}
+
+static void queue_poll(struct agent *a)
+{
+	char body[128];
+	snprintf(body, sizeof(body), "{\"nodeId\":%lld,\"waitSec\":25,\"maxTasks\":5,\"runningTaskIds\":[]}",
+		 (long long)a->id);
+	push(&a->poll, R_POLL, "POST", "/agent/tasks/poll", a->token, body);
+}
+
+static void queue_report(struct agent *a, int64_t task, int64_t attempt)
+{
+	char body[160];
+	snprintf(body, sizeof(body), "{\"nodeId\":%lld,\"taskId\":%lld,\"attempt\":%lld,\"status\":\"succeeded\"}",
+		 (long long)a->id, (long long)task, (long long)attempt);
+	push(&a->hb, R_REPORT, "POST", "/agent/tasks/report", a->token, body);
+}
+
+static void on_response(struct conn *c, struct req *r, int status, const char *body)
+{
+	int64_t t = now_us();
+	if (status < 200 || status > 299)
+		g.err_http[status >= 500 ? 5 : status >= 400 ? 4 : 0]++;
+	switch (r->kind) {
+	case R_HEARTBEAT:
+		g.heartbeats++;
+		sample_add(&g.hb_lat, t - r->sent_us);
+		break;
+	case R_REPORT:
+		g.reports++;
+		break;
+	case R_ADMIN: {
+		sample_add(&g.admin_lat, t - r->sent_us);
+		json_t *j = json_loads(body, 0, NULL);
+		int64_t id = json_integer_value(json_object_get(j, "id"));
+		if (id > 0 && (size_t)id < g.task_cap) {
+			g.task_sent[id] = r->sent_us;
+			g.tasks_queued++;
+		}
+		json_decref(j);
+		break;
+	}
+	case R_POLL: {
+		g.polls++;
+		json_t *j = json_loads(body, 0, NULL), *task;
+		size_t i;
+		if (!j)
+			g.err_parse++;
+		json_array_foreach(json_object_get(j, "tasks"), i, task) {
+			int64_t id = json_integer_value(json_object_get(task, "taskId"));
+			if (id > 0 && (size_t)id < g.task_cap && g.task_sent[id]) {
+				sample_add(&g.delivery, t - g.task_sent[id]);
+				g.task_sent[id] = 0;
+			}
+			g.tasks_delivered++;
+			if (npending == cappending) {
+				cappending = cappending ? cappending * 2 : 1024;
+				pending_reports = realloc(pending_reports, cappending * sizeof(*pending_reports));
+			}
+			pending_reports[npending].a = c->agent;
+			pending_reports[npending].task = id;
+			pending_reports[npending].attempt = json_integer_value(json_object_get(task, "attempt"));
+			pending_reports[npending++].at_us = t + g.report_delay_us;
+		}
+		json_decref(j);
+		if (c->agent && !c->agent->stopped)
+			queue_poll(c->agent);
+		break;
+	}
+	}
+}
+
+static void on_event(struct conn *c, uint32_t ev)
+{
+	if (c->fd < 0)
+		return;
+	if (ev & (EPOLLERR | EPOLLHUP)) {
+		g.err_reset++;
+		conn_close(c);
+		return;
+	}
+	if ((ev & EPOLLOUT) && !c->connected) {
+		int e = 0;
+		socklen_t l = sizeof(e);
+		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &l);
+		if (e) {
+			g.err_connect++;
+			conn_close(c);
+			return;
+		}
+		c->connected = true;
+	}
+	if (ev & EPOLLOUT)
+		flush_out(c);
+	if (ev & EPOLLIN)
+		read_in(c);
+}
+
+/* Reopens a connection that failed, keeping its queue. */
+static void revive(struct conn *c, int source)
+{
+	if (c->fd >= 0)
+		return;
+	if (c->inflight) { /* lost with the connection: send again */
+		c->inflight->next = c->queue;
+		c->queue = c->inflight;
+		c->inflight = NULL;
+	}
+	conn_open(c, source);
+}
+
+/* ---- blocking admin calls (set-up and tear-down) ---- */
+static json_t *admin_call(const char *method, const char *path, const char *body)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g.port)};
+	inet_pton(AF_INET, g.host, &dst.sin_addr);
+	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0)
+		die("cannot reach pagodad: %s", strerror(errno));
+	char head[1024];
+	size_t blen = body ? strlen(body) : 0;
+	int hl = snprintf(head, sizeof(head),
+			  "%s %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"
+			  "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+			  method, path, g.admin, blen);
+	if (write(fd, head, (size_t)hl) != hl || (blen && write(fd, body, blen) != (ssize_t)blen))
+		die("write: %s", strerror(errno));
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (cap - len < 4096)
+			buf = realloc(buf, cap *= 2);
+	}
+	close(fd);
+	buf[len] = '\0';
+	char *b = strstr(buf, "\r\n\r\n");
+	json_t *j = b ? json_loads(b + 4, 0, NULL) : NULL;
+	if (!j || atoi(buf + 9) >= 300) {
+		fprintf(stderr, "fleet: %s %s -> %.300s\n", method, path, buf);
+		exit(1);
+	}
+	free(buf);
+	return j;
+}
+
+/* ---- /proc ---- */
+static void proc_cpu(int pid, int64_t *ticks)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "r");
+	*ticks = 0;
+	if (!f || !fgets(buf, sizeof(buf), f)) {
+		if (f)
+			fclose(f);
+		return;
+	}
+	fclose(f);
+	char *p = strrchr(buf, ')');
+	unsigned long ut = 0, st = 0;
+	/* fields after the name: state is 3rd; utime 14th, stime 15th */
+	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+		*ticks = (int64_t)(ut + st);
+}
+
+static long proc_kb(int pid, const char *field)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	FILE *f = fopen(path, "r");
+	long v = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, field, strlen(field)) == 0)
+			v = strtol(line + strlen(field) + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* ---- main loop ---- */
+static void run_loop(int64_t until_us, double task_rate, bool heartbeats)
+{
+	struct epoll_event evs[512];
+	int64_t next_task = now_us();
+	while (now_us() < until_us) {
+		int n = epoll_wait(g.epfd, evs, 512, 5);
+		for (int i = 0; i < n; i++)
+			on_event(evs[i].data.ptr, evs[i].events);
+		int64_t t = now_us();
+		for (size_t i = 0; heartbeats && i < nagents; i++) {
+			struct agent *a = &agents[i];
+			if (a->stopped)
+				continue;
+			if (a->hb.fd < 0)
+				revive(&a->hb, (int)(i % (size_t)g.sources));
+			if (a->poll.fd < 0) {
+				revive(&a->poll, (int)(i % (size_t)g.sources));
+				if (!a->poll.queue)
+					queue_poll(a);
+			}
+			if (t >= a->next_hb_us) {
+				queue_heartbeat(a);
+				/* the next one in hb +-10%, as agents drift apart */
+				a->next_hb_us = t + (int64_t)(g.hb_us * (0.9 + 0.2 * rand() / (double)RAND_MAX));
+			}
+		}
+		for (size_t i = 0; i < npending;) {
+			if (pending_reports[i].at_us <= t) {
+				queue_report(pending_reports[i].a, pending_reports[i].task, pending_reports[i].attempt);
+				pending_reports[i] = pending_reports[--npending];
+			} else {
+				i++;
+			}
+		}
+		while (task_rate > 0 && t >= next_task) {
+			size_t pick = (size_t)rand() % nagents;
+			while (agents[pick].stopped)
+				pick = (size_t)rand() % nagents;
+			char path[64], body[128];
+			snprintf(path, sizeof(path), "/admin/nodes/%lld/tasks", (long long)agents[pick].id);
+			snprintf(body, sizeof(body),
+				 "{\"type\":\"ApplyConfigFiles\",\"payload\":{\"files\":[{\"path\":\"/etc/pagoda/b\",\"content\":\"x\"}]}}");
+			if (g.admin_conn.fd < 0)
+				revive(&g.admin_conn, g.sources);
+			push(&g.admin_conn, R_ADMIN, "POST", path, g.admin, body);
+			next_task += (int64_t)(1e6 / task_rate);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"url", 1, 0, 'u'},	    {"token-file", 1, 0, 't'}, {"nodes", 1, 0, 'n'},   {"heartbeat", 1, 0, 'h'},
+		{"duration", 1, 0, 'd'},    {"sources", 1, 0, 's'},    {"task-rate", 1, 0, 'r'}, {"report-delay-ms", 1, 0, 'D'},
+		{"stop", 1, 0, 'k'},	    {"pid", 1, 0, 'p'},	       {"release", 1, 0, 'R'}, {0, 0, 0, 0},
+	};
+	const char *url = "http://127.0.0.1:8080", *token_file = NULL;
+	long nodes = 1000, hb = 10, duration = 60, stop = 0, pid = 0, release = 0;
+	double rate = 10;
+	g.sources = 8;
+	g.report_delay_us = 50000;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': url = optarg; break;
+		case 't': token_file = optarg; break;
+		case 'n': nodes = atol(optarg); break;
+		case 'h': hb = atol(optarg); break;
+		case 'd': duration = atol(optarg); break;
+		case 's': g.sources = atoi(optarg); break;
+		case 'r': rate = atof(optarg); break;
+		case 'D': g.report_delay_us = atol(optarg) * 1000; break;
+		case 'k': stop = atol(optarg); break;
+		case 'p': pid = atol(optarg); break;
+		case 'R': release = atol(optarg); break;
+		default: fprintf(stderr, "see the comment at the top of tests/bench/fleet.c\n"); return 2;
+		}
+	}
+	static char host[64];
+	if (sscanf(url, "http://%63[^:]:%d", host, &g.port) != 2 || !token_file || nodes < 1 || g.sources < 1)
+		die("%s", "--url http://HOST:PORT, --token-file and --nodes are required");
+	g.host = host;
+	g.hb_us = hb * 1000000;
+	FILE *tf = fopen(token_file, "r");
+	if (!tf || !fgets(g.admin, sizeof(g.admin), tf))
+		die("cannot read %s", token_file);
+	fclose(tf);
+	g.admin[strcspn(g.admin, "\r\n")] = '\0';
+	struct rlimit rl = {.rlim_cur = 200000, .rlim_max = 200000};
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	g.epfd = epoll_create1(EPOLL_CLOEXEC);
+	g.task_cap = 4u << 20;
+	g.task_sent = calloc(g.task_cap, sizeof(int64_t));
+	g.admin_conn.fd = -1;
+	srand(42);
+
+	/* enrol */
+	int64_t t0 = now_us();
+	nagents = (size_t)nodes;
+	agents = calloc(nagents, sizeof(*agents));
+	char suffix[16];
+	snprintf(suffix, sizeof(suffix), "%04x", (unsigned)(now_us() & 0xffff));
+	for (size_t i = 0; i < nagents; i++) {
+		char body[160];
+		snprintf(body, sizeof(body), "{\"name\":\"sim-%s-%zu\",\"ip\":\"10.%zu.%zu.%zu\",\"labels\":{\"fleet\":\"sim\"}}",
+			 suffix, i, (i >> 16) & 255, (i >> 8) & 255, i & 255);
+		json_t *n = admin_call("POST", "/admin/nodes", body);
+		agents[i].id = json_integer_value(json_object_get(n, "id"));
+		snprintf(agents[i].token, sizeof(agents[i].token), "%s", json_string_value(json_object_get(n, "token")));
+		agents[i].hb.fd = agents[i].poll.fd = -1;
+		agents[i].hb.agent = agents[i].poll.agent = &agents[i];
+		json_decref(n);
+	}
+	printf("enrolled %zu nodes in %.1f s\n", nagents, (now_us() - t0) / 1e6);
+	fflush(stdout);
+
+	/* connect and spread the first heartbeats over one interval */
+	for (size_t i = 0; i < nagents; i++) {
+		conn_open(&agents[i].hb, (int)(i % (size_t)g.sources));
+		conn_open(&agents[i].poll, (int)(i % (size_t)g.sources));
+		agents[i].next_hb_us = now_us() + (int64_t)((double)rand() / RAND_MAX * hb * 1e6);
+		queue_poll(&agents[i]);
+	}
+	/* heartbeats: every hb s with +-10% jitter, scheduled in run_loop */
+	int64_t warm = now_us() + (int64_t)hb * 1000000 + 2000000;
+	run_loop(warm, 0, true);
+	memset(&g.hb_lat, 0, sizeof(g.hb_lat));
+	memset(g.err_http, 0, sizeof(g.err_http));
+	g.heartbeats = 0;
+	int64_t cpu0 = 0, cpu1 = 0;
+	if (pid)
+		proc_cpu((int)pid, &cpu0);
+	int64_t start = now_us();
+	if (!release) {
+		run_loop(start + duration * 1000000, rate, true);
+	}
+	double wall = (now_us() - start) / 1e6;
+	if (pid)
+		proc_cpu((int)pid, &cpu1);
+	if (!release) {
+		printf("\n== %zu agents, heartbeat %ld s, %.0f s measured\n", nagents, hb, wall);
+		printf("heartbeats handled           %.1f /s\n", g.heartbeats / wall);
+		sample_print("heartbeat latency", &g.hb_lat);
+		printf("tasks queued / delivered     %llu / %llu (%.1f /s)\n", (unsigned long long)g.tasks_queued,
+		       (unsigned long long)g.tasks_delivered, g.tasks_queued / wall);
+		sample_print("task delivery (queued->poll)", &g.delivery);
+		sample_print("admin POST task latency", &g.admin_lat);
+		printf("errors                       connect %llu, reset %llu, http 4xx %llu, 5xx %llu, parse %llu\n",
+		       (unsigned long long)g.err_connect, (unsigned long long)g.err_reset,
+		       (unsigned long long)g.err_http[4], (unsigned long long)g.err_http[5],
+		       (unsigned long long)g.err_parse);
+		if (pid)
+			printf("pagodad CPU                  %.1f%% of one core (avg), peak RSS %.1f MiB, RSS now %.1f MiB\n",
+			       100.0 * (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) / wall,
+			       proc_kb((int)pid, "VmHWM:") / 1024.0, proc_kb((int)pid, "VmRSS:") / 1024.0);
+	}
+	fflush(stdout);
+	(void)release;
+
+	/* stop K agents and time the offline verdicts */
+	if (stop > 0 && (size_t)stop <= nagents) {
+		for (size_t i = 0; i < (size_t)stop; i++) {
+			agents[i].stopped = true;
+			conn_close(&agents[i].hb);
+			conn_close(&agents[i].poll);
+		}
+		int64_t s0 = now_us(), deadline = s0 + 120 * 1000000LL;
+		long offline = 0;
+		while (now_us() < deadline) {
+			run_loop(now_us() + 500000, 0, true);
+			offline = 0;
+			int64_t cursor = 0;
+			do {
+				char path[96];
+				int len = snprintf(path, sizeof(path), "/admin/nodes?status=offline&limit=1000");
+				if (cursor)
+					snprintf(path + len, sizeof(path) - (size_t)len, "&cursor=%lld", (long long)cursor);
+				json_t *l = admin_call("GET", path, NULL);
+				offline += (long)json_array_size(json_object_get(l, "items"));
+				const char *next = json_string_value(json_object_get(l, "next"));
+				cursor = next ? strtoll(next, NULL, 10) : 0;
+				json_decref(l);
+			} while (cursor);
+			if (offline >= stop)
+				break;
+		}
+		printf("stopped %ld agents: %ld marked offline after %.1f s\n", stop, offline, (now_us() - s0) / 1e6);
+	}
+	return 0;
+}
