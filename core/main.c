@@ -137,6 +137,14 @@ static int task_done(void *arg, struct store_conn *c, const struct cluster_task_
 	return app->drift ? drift_task_done(app->drift, c, d, err) : 0;
 }
 
+/* A finished release task moves its release on without waiting for a tick. */
+static void task_settled(void *arg, const char *owner)
+{
+	struct pagodad *app = arg;
+	if (app->application && strncmp(owner, "app:", 4) == 0)
+		app_kick(app->application);
+}
+
 /* Drift asks applications for their context: targets, releases in flight. */
 static int owner_view(void *arg, const char *owner, json_t **view, struct pg_err *err)
 {
@@ -384,6 +392,8 @@ int main(int argc, char **argv)
 	f.cluster.unseal_arg = &key;
 	f.cluster.on_task_done = task_done;
 	f.cluster.on_task_done_arg = &app;
+	f.cluster.on_task_settled = task_settled;
+	f.cluster.on_task_settled_arg = &app;
 	struct ssl_opts sopts = {.scan_ms = f.cert_scan_ms, .retry_base_ms = f.cert_retry_ms,
 				 .in_use = cert_in_use, .nodes_using = cert_nodes, .in_use_arg = &app};
 	if (pg_secret_key_load(f.data_dir, &key, &err) != 0 || auth_bootstrap(app.store, path, &err) != 0 ||

@@ -18,7 +18,7 @@ struct app {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	bool stopping, running;
+	bool stopping, running, kicked;
 	int64_t debounce_ms;
 	struct pg_map *pending; /* app id -> rendering waiting out its debounce */
 	struct app_certs certs;

@@ -511,8 +511,10 @@ static int advance(struct app *a, int64_t rid, struct pg_err *err)
 			all_done = false;
 		}
 	}
-	if (rc == 0 && all_done)
+	if (rc == 0 && all_done) {
 		rc = decide(a, c, rel, app, batch, batches, nodes, &rollback_to, err);
+		app_kick(a); /* the next batch (or the end) at once, not a tick later */
+	}
 out:
 	if (rc == 0)
 		rc = store_commit(c, err);
@@ -666,7 +668,9 @@ static void *reconciler_main(void *arg)
 	while (!a->stopping) {
 		struct timespec ts;
 		pg_time_after(CLOCK_REALTIME, TICK_MS, &ts);
-		pthread_cond_timedwait(&a->wake, &a->lock, &ts);
+		if (!a->kicked) /* a kick while the last pass ran counts too */
+			pthread_cond_timedwait(&a->wake, &a->lock, &ts);
+		a->kicked = false;
 		if (a->stopping)
 			break;
 		pthread_mutex_unlock(&a->lock);
@@ -687,6 +691,7 @@ static void *reconciler_main(void *arg)
 void app_kick(struct app *a)
 {
 	pthread_mutex_lock(&a->lock);
+	a->kicked = true;
 	pthread_cond_signal(&a->wake);
 	pthread_mutex_unlock(&a->lock);
 }

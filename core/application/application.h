@@ -46,6 +46,8 @@ struct app_certs {
 };
 void app_set_certs(struct app *a, const struct app_certs *certs);
 
+/* Wakes the reconciler now (a release task finished, a release started). */
+void app_kick(struct app *a);
 /* The owner tag of an application's tasks ("app:12"). */
 void app_owner(int64_t app_id, char owner[32]);
 /* What drift needs of an application: {app: {id, name, type, strategy,

@@ -40,6 +40,10 @@ struct cluster_opts {
 	int (*on_task_done)(void *arg, struct store_conn *c, const struct cluster_task_done *d,
 			    struct pg_err *err);
 	void *on_task_done_arg;
+	/* Told after the commit that finished a task, with its owner ("" for
+	 * none): a release waiting on it can move on at once (optional). */
+	void (*on_task_settled)(void *arg, const char *owner);
+	void *on_task_settled_arg;
 };
 
 void cluster_opts_default(struct cluster_opts *o);
@@ -122,6 +126,8 @@ int cluster_node_counts(struct cluster *cl, json_t **out, struct pg_err *err);
 /* How long the node has been silent (ms since its last heartbeat; INT64_MAX
  * when never heard) and whether it counts as online; -1 for no such node. */
 int64_t cluster_node_silence_ms(struct cluster *cl, int64_t node_id, bool *online);
+/* Offline nodes that were heard from once: [{id, silenceMs}] (alerts). */
+json_t *cluster_nodes_silent(struct cluster *cl);
 /* Long polls waiting right now. */
 size_t cluster_polls_waiting(struct cluster *cl);
 void cluster_task_done_clear(struct cluster_task_done *d);

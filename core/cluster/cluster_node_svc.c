@@ -645,3 +645,21 @@ int64_t cluster_node_silence_ms(struct cluster *cl, int64_t node_id, bool *onlin
 	pthread_mutex_unlock(&cl->lock);
 	return ms;
 }
+
+static void collect_silent(int64_t id, void *value, void *arg)
+{
+	struct node_live *l = value;
+	json_t *out = arg;
+	if (!l->online && l->last_heartbeat_ms > 0)
+		json_array_append_new(out, json_pack("{s:I, s:I}", "id", (json_int_t)id, "silenceMs",
+						     (json_int_t)(pg_time_now_ms() - l->last_heartbeat_ms)));
+}
+
+json_t *cluster_nodes_silent(struct cluster *cl)
+{
+	json_t *out = json_array();
+	pthread_mutex_lock(&cl->lock);
+	pg_map_each(cl->nodes, collect_silent, out);
+	pthread_mutex_unlock(&cl->lock);
+	return out;
+}

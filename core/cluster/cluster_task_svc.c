@@ -344,7 +344,7 @@ static const struct pg_metric_family m_task_duration = {
 /* Applies a report inside c's transaction; *wake lists nodes to wake. */
 static int apply_report(struct cluster *cl, struct store_conn *c, const struct pg_call *call,
 			int64_t node_id, const struct report *p, struct id_list *wake,
-			json_t **out, struct pg_err *err)
+			char settled[64], json_t **out, struct pg_err *err)
 {
 	struct task_state s;
 	int rc = task_store_state(c, p->task_id, &s, err);
@@ -409,6 +409,8 @@ static int apply_report(struct cluster *cl, struct store_conn *c, const struct p
 						   done.type, done.status, NULL);
 			if (rc == 0 && cl->opts.on_task_done)
 				rc = cl->opts.on_task_done(cl->opts.on_task_done_arg, c, &done, err);
+			if (rc == 0)
+				snprintf(settled, 64, "%s", done.owner[0] ? done.owner : "-");
 			cluster_task_done_clear(&done);
 		}
 		if (rc == 0 && ev == TASK_EV_SUCCEEDED) {
@@ -441,11 +443,14 @@ int cluster_task_report(struct cluster *cl, const struct pg_call *call, int64_t 
 	if (!c || store_begin(c, STORE_TX_WRITE, err) != 0)
 		return err->code;
 	struct id_list wake = {0};
-	rc = apply_report(cl, c, call, node_id, &p, &wake, out, err);
+	char settled[64] = "";
+	rc = apply_report(cl, c, call, node_id, &p, &wake, settled, out, err);
 	if (rc == 0)
 		rc = store_commit(c, err);
 	if (rc != 0)
 		store_rollback(c);
+	if (rc == 0 && settled[0] && cl->opts.on_task_settled)
+		cl->opts.on_task_settled(cl->opts.on_task_settled_arg, strcmp(settled, "-") ? settled : "");
 	for (size_t i = 0; rc == 0 && i < wake.n; i++)
 		cluster_wake(cl, wake.v[i]);
 	id_list_free(&wake);

@@ -241,9 +241,12 @@ static enum MHD_Result send_reply(struct http_req *req)
 	MHD_destroy_response(resp);
 	observe(req);
 	pg_log_set_trace(req->trace_id);
-	pg_info("http", "%s %s %d %zuB %lldms ip=%s actor=%s", req->method, req->path, req->status, len,
-		(long long)(pg_time_mono_ms() - req->started_ms), req->source_ip,
-		req->who.actor[0] ? req->who.actor : "-");
+	/* a fleet's heartbeats and polls are thousands a second: logged only
+	 * at debug level unless they fail */
+	bool routine = req->status < 400 && strncmp(req->path, "/agent/", 7) == 0;
+	pg_log(routine ? PG_LOG_DEBUG : PG_LOG_INFO, "http", "%s %s %d %zuB %lldms ip=%s actor=%s", req->method,
+	       req->path, req->status, len, (long long)(pg_time_mono_ms() - req->started_ms), req->source_ip,
+	       req->who.actor[0] ? req->who.actor : "-");
 	return r;
 }
 
@@ -476,7 +479,10 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 	srv->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
+		srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		/* 8 KiB per connection, not the default 32: ten thousand agents hold
+		 * a long poll each; bodies go to our own buffer, not this pool */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)60000, MHD_OPTION_ARRAY,
 		tls_opts, MHD_OPTION_END);
 	if (!srv->daemon) {

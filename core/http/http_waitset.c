@@ -42,7 +42,8 @@ static void *tick_main(void *arg)
 	pthread_mutex_lock(&p->lock);
 	while (!p->stopping) {
 		struct timespec ts;
-		pg_time_after(CLOCK_MONOTONIC, 100, &ts);
+		/* deadlines are met within 250 ms: a long poll's wait is seconds */
+		pg_time_after(CLOCK_MONOTONIC, 250, &ts);
 		pthread_cond_timedwait(&p->stop, &p->lock, &ts);
 		pthread_mutex_unlock(&p->lock);
 		http_waitset_expire(p, pg_time_mono_ms());

@@ -1,7 +1,12 @@
 /* fleet: N simulated agents against a running pagodad, on one epoll loop
- * (no thread per agent). Each agent keeps two keep-alive connections from one
- * of several loopback source addresses: one long-polls /agent/tasks/poll,
- * the other sends heartbeats every H seconds (with jitter) and task reports.
+ * (no thread per agent). Each agent keeps one keep-alive connection from one
+ * of several loopback source addresses and loops: a heartbeat when one is
+ * due (every H seconds, +-10% jitter), else a long poll of
+ * /agent/tasks/poll that waits until the next heartbeat is due; tasks are
+ * reported succeeded after --report-delay-ms. One connection per agent
+ * because this machine caps a process at 20,000 descriptors (and an
+ * unprivileged container cannot raise it): 10,000 agents with two
+ * connections each would need 20,000 in pagodad alone.
  * The simulator also queues tasks through the admin API at a steady rate and
  * measures how long each takes to reach its agent. At the end it stops K
  * agents and times how long pagodad takes to mark them offline.
@@ -10,9 +15,13 @@
  *         --heartbeat 10 --duration 600 [--sources 8] [--task-rate 20]
  *         [--report-delay-ms 50] [--stop 100] [--pid PAGODAD_PID] [--release 0]
  *
- * With --release P the run ends with a release benchmark instead: an app on
- * every node, a config change released in batches of P percent, the time
- * from execute to succeeded. */
+ * With --release P the steady-state run is replaced by a release benchmark:
+ * a SystemdService application with a config file on every node, released
+ * once (install), then a config change released in batches of P percent:
+ * the time from execute to succeeded.
+ *
+ * --url may list several replicas (comma-separated): agent i talks to
+ * replica i mod R; the admin calls go to the first. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -94,15 +103,18 @@ struct conn {
 
 struct agent {
 	int64_t id;
+	int port; /* the replica this agent talks to */
 	char token[80];
-	struct conn hb, poll;
+	struct conn c;
 	int64_t next_hb_us;
+	int pending; /* tasks delivered, not yet reported */
 	bool stopped;
 };
 
 static struct {
 	const char *host;
 	int port, sources;
+	int ports[8], nports;
 	char admin[128];
 	int epfd;
 	struct samples hb_lat, delivery, admin_lat;
@@ -125,6 +137,7 @@ static void die(const char *fmt, const char *arg)
 
 static void conn_open(struct conn *c, int source)
 {
+	int port = c->agent ? c->agent->port : g.port;
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		die("socket: %s", strerror(errno));
@@ -134,7 +147,7 @@ static void conn_open(struct conn *c, int source)
 	src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)source); /* 127.0.0.2 + source */
 	if (bind(c->fd, (struct sockaddr *)&src, sizeof(src)) != 0)
 		die("bind a loopback source: %s", strerror(errno));
-	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g.port)};
+	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	inet_pton(AF_INET, g.host, &dst.sin_addr);
 	if (connect(c->fd, (struct sockaddr *)&dst, sizeof(dst)) != 0 && errno != EINPROGRESS) {
 		g.err_connect++;
@@ -262,15 +275,16 @@ static void queue_heartbeat(struct agent *a)
 {
 	char body[64];
 	snprintf(body, sizeof(body), "{\"nodeId\":%lld}", (long long)a->id);
-	push(&a->hb, R_HEARTBEAT, "POST", "/agent/heartbeat", a->token, body);
+	push(&a->c, R_HEARTBEAT, "POST", "/agent/heartbeat", a->token, body);
 }
 
 static void queue_poll(struct agent *a)
 {
 	char body[128];
-	snprintf(body, sizeof(body), "{\"nodeId\":%lld,\"waitSec\":25,\"maxTasks\":5,\"runningTaskIds\":[]}",
-		 (long long)a->id);
-	push(&a->poll, R_POLL, "POST", "/agent/tasks/poll", a->token, body);
+	int64_t wait = (a->next_hb_us - now_us() + 999999) / 1000000;
+	snprintf(body, sizeof(body), "{\"nodeId\":%lld,\"waitSec\":%lld,\"maxTasks\":5,\"runningTaskIds\":[]}",
+		 (long long)a->id, (long long)(wait < 1 ? 1 : wait > 25 ? 25 : wait));
+	push(&a->c, R_POLL, "POST", "/agent/tasks/poll", a->token, body);
 }
 
 static void queue_report(struct agent *a, int64_t task, int64_t attempt)
@@ -278,7 +292,23 @@ static void queue_report(struct agent *a, int64_t task, int64_t attempt)
 	char body[160];
 	snprintf(body, sizeof(body), "{\"nodeId\":%lld,\"taskId\":%lld,\"attempt\":%lld,\"status\":\"succeeded\"}",
 		 (long long)a->id, (long long)task, (long long)attempt);
-	push(&a->hb, R_REPORT, "POST", "/agent/tasks/report", a->token, body);
+	push(&a->c, R_REPORT, "POST", "/agent/tasks/report", a->token, body);
+}
+
+/* The agent's next request once its connection is idle: a due heartbeat,
+ * else a long poll until the next one is due. Not while tasks await their
+ * report: like the real agent, it polls again after reporting. */
+static void advance(struct agent *a)
+{
+	if (a->stopped || a->c.fd < 0 || a->c.inflight || a->c.queue || a->pending)
+		return;
+	int64_t t = now_us();
+	if (t >= a->next_hb_us) {
+		queue_heartbeat(a);
+		a->next_hb_us = t + (int64_t)(g.hb_us * (0.9 + 0.2 * rand() / (double)RAND_MAX));
+	} else {
+		queue_poll(a);
+	}
 }
 
 static void on_response(struct conn *c, struct req *r, int status, const char *body)
@@ -293,6 +323,8 @@ static void on_response(struct conn *c, struct req *r, int status, const char *b
 		break;
 	case R_REPORT:
 		g.reports++;
+		if (c->agent)
+			c->agent->pending--;
 		break;
 	case R_ADMIN: {
 		sample_add(&g.admin_lat, t - r->sent_us);
@@ -322,17 +354,18 @@ static void on_response(struct conn *c, struct req *r, int status, const char *b
 				cappending = cappending ? cappending * 2 : 1024;
 				pending_reports = realloc(pending_reports, cappending * sizeof(*pending_reports));
 			}
+			c->agent->pending++;
 			pending_reports[npending].a = c->agent;
 			pending_reports[npending].task = id;
 			pending_reports[npending].attempt = json_integer_value(json_object_get(task, "attempt"));
 			pending_reports[npending++].at_us = t + g.report_delay_us;
 		}
 		json_decref(j);
-		if (c->agent && !c->agent->stopped)
-			queue_poll(c->agent);
 		break;
 	}
 	}
+	if (c->agent)
+		advance(c->agent);
 }
 
 static void on_event(struct conn *c, uint32_t ev)
@@ -458,18 +491,10 @@ static void run_loop(int64_t until_us, double task_rate, bool heartbeats)
 			struct agent *a = &agents[i];
 			if (a->stopped)
 				continue;
-			if (a->hb.fd < 0)
-				revive(&a->hb, (int)(i % (size_t)g.sources));
-			if (a->poll.fd < 0) {
-				revive(&a->poll, (int)(i % (size_t)g.sources));
-				if (!a->poll.queue)
-					queue_poll(a);
-			}
-			if (t >= a->next_hb_us) {
-				queue_heartbeat(a);
-				/* the next one in hb +-10%, as agents drift apart */
-				a->next_hb_us = t + (int64_t)(g.hb_us * (0.9 + 0.2 * rand() / (double)RAND_MAX));
-			}
+			if (a->c.fd < 0)
+				revive(&a->c, (int)(i % (size_t)g.sources));
+			if (a->c.connected)
+				advance(a);
 		}
 		for (size_t i = 0; i < npending;) {
 			if (pending_reports[i].at_us <= t) {
@@ -493,6 +518,65 @@ static void run_loop(int64_t until_us, double task_rate, bool heartbeats)
 			next_task += (int64_t)(1e6 / task_rate);
 		}
 	}
+}
+
+/* Runs agents until release id reaches a final state; its wall time. */
+static double release_run(int64_t app, const char *what)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/admin/apps/%lld/releases", (long long)app);
+	json_t *rel = admin_call("POST", path, "{}");
+	int64_t id = json_integer_value(json_object_get(rel, "id"));
+	json_decref(rel);
+	snprintf(path, sizeof(path), "/admin/releases/%lld/execute", (long long)id);
+	int64_t t0 = now_us();
+	json_decref(admin_call("POST", path, NULL));
+	/* the release list is a summary: the agents' loop is not stalled by a
+	 * thousand nodes' task details on every look */
+	snprintf(path, sizeof(path), "/admin/apps/%lld/releases", (long long)app);
+	const char *status = "running";
+	char final[32] = "";
+	while (strcmp(status, "running") == 0) {
+		run_loop(now_us() + 20000, 0, true);
+		json_t *r = admin_call("GET", path, NULL), *x;
+		size_t i;
+		status = "?";
+		json_array_foreach(json_object_get(r, "items"), i, x) if (json_integer_value(json_object_get(x, "id")) == id)
+			status = json_string_value(json_object_get(x, "status"));
+		snprintf(final, sizeof(final), "%s", status ? status : "?");
+		status = final;
+		json_decref(r);
+	}
+	double s = (now_us() - t0) / 1e6;
+	printf("%-28s release %lld %s in %.2f s\n", what, (long long)id, final, s);
+	return s;
+}
+
+static void release_bench(long percent)
+{
+	char body[512];
+	json_t *cfg = admin_call("POST", "/admin/configs",
+				 "{\"name\":\"bench.conf\",\"format\":\"text\",\"content\":\"workers = 1\\n\"}");
+	int64_t cid = json_integer_value(json_object_get(cfg, "id"));
+	json_decref(cfg);
+	char path[64];
+	snprintf(path, sizeof(path), "/admin/configs/%lld/publish", (long long)cid);
+	json_decref(admin_call("POST", path, "{}"));
+	snprintf(body, sizeof(body),
+		 "{\"name\":\"bench\",\"type\":\"SystemdService\",\"selector\":{\"labels\":\"fleet=sim\"},"
+		 "\"strategy\":{\"batchPercent\":%ld},\"spec\":{\"unit\":{\"exec\":\"/bin/true\"},"
+		 "\"configFiles\":[{\"configId\":%lld,\"path\":\"/etc/pagoda/bench.conf\"}]}}",
+		 percent, (long long)cid);
+	json_t *app = admin_call("POST", "/admin/apps", body);
+	int64_t id = json_integer_value(json_object_get(app, "id"));
+	json_decref(app);
+	printf("\n== release to %zu nodes in batches of %ld%%\n", nagents, percent);
+	release_run(id, "install (first release)");
+	snprintf(path, sizeof(path), "/admin/configs/%lld", (long long)cid);
+	json_decref(admin_call("PUT", path, "{\"content\":\"workers = 2\\n\"}"));
+	snprintf(path, sizeof(path), "/admin/configs/%lld/publish", (long long)cid);
+	json_decref(admin_call("POST", path, "{}"));
+	release_run(id, "config change");
 }
 
 int main(int argc, char **argv)
@@ -526,8 +610,11 @@ int main(int argc, char **argv)
 	}
 	static char host[64];
 	if (sscanf(url, "http://%63[^:]:%d", host, &g.port) != 2 || !token_file || nodes < 1 || g.sources < 1)
-		die("%s", "--url http://HOST:PORT, --token-file and --nodes are required");
+		die("%s", "--url http://HOST:PORT[,http://HOST:PORT2...], --token-file and --nodes are required");
 	g.host = host;
+	for (const char *u = url; u && g.nports < 8; u = strchr(u, ',') ? strchr(u, ',') + 1 : NULL)
+		if (sscanf(u, "http://%*[^:]:%d", &g.ports[g.nports]) == 1)
+			g.nports++;
 	g.hb_us = hb * 1000000;
 	FILE *tf = fopen(token_file, "r");
 	if (!tf || !fgets(g.admin, sizeof(g.admin), tf))
@@ -559,8 +646,9 @@ int main(int argc, char **argv)
 		json_t *n = admin_call("POST", "/admin/nodes", body);
 		agents[i].id = json_integer_value(json_object_get(n, "id"));
 		snprintf(agents[i].token, sizeof(agents[i].token), "%s", json_string_value(json_object_get(n, "token")));
-		agents[i].hb.fd = agents[i].poll.fd = -1;
-		agents[i].hb.agent = agents[i].poll.agent = &agents[i];
+		agents[i].c.fd = -1;
+		agents[i].c.agent = &agents[i];
+		agents[i].port = g.ports[i % (size_t)g.nports];
 		json_decref(n);
 	}
 	printf("enrolled %zu nodes in %.1f s\n", nagents, (now_us() - t0) / 1e6);
@@ -568,10 +656,8 @@ int main(int argc, char **argv)
 
 	/* connect and spread the first heartbeats over one interval */
 	for (size_t i = 0; i < nagents; i++) {
-		conn_open(&agents[i].hb, (int)(i % (size_t)g.sources));
-		conn_open(&agents[i].poll, (int)(i % (size_t)g.sources));
+		conn_open(&agents[i].c, (int)(i % (size_t)g.sources));
 		agents[i].next_hb_us = now_us() + (int64_t)((double)rand() / RAND_MAX * hb * 1e6);
-		queue_poll(&agents[i]);
 	}
 	/* heartbeats: every hb s with +-10% jitter, scheduled in run_loop */
 	int64_t warm = now_us() + (int64_t)hb * 1000000 + 2000000;
@@ -586,6 +672,8 @@ int main(int argc, char **argv)
 	if (!release) {
 		run_loop(start + duration * 1000000, rate, true);
 	}
+	if (release)
+		release_bench(release);
 	double wall = (now_us() - start) / 1e6;
 	if (pid)
 		proc_cpu((int)pid, &cpu1);
@@ -613,8 +701,7 @@ int main(int argc, char **argv)
 	if (stop > 0 && (size_t)stop <= nagents) {
 		for (size_t i = 0; i < (size_t)stop; i++) {
 			agents[i].stopped = true;
-			conn_close(&agents[i].hb);
-			conn_close(&agents[i].poll);
+			conn_close(&agents[i].c);
 		}
 		int64_t s0 = now_us(), deadline = s0 + 120 * 1000000LL;
 		long offline = 0;
