@@ -573,6 +573,12 @@ static void collect_dirty(int64_t id, void *value, void *arg)
 	d->n++;
 }
 
+static int by_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b; /* id is the first member */
+	return x < y ? -1 : x > y;
+}
+
 void cluster_live_flush(struct cluster *cl)
 {
 	struct dirty d = {0};
@@ -584,7 +590,10 @@ void cluster_live_flush(struct cluster *cl)
 	pthread_mutex_unlock(&cl->lock);
 	if (d.n) {
 		struct pg_err err = {0};
-		struct store_conn *c = begin_write(cl, &err);
+		qsort(d.rows, d.n, sizeof(*d.rows), by_id); /* row locks in one order: no deadlock */
+		struct store_conn *c = store_conn_get(cl->store, &err);
+		if (c && store_begin(c, STORE_TX_ROWS, &err) != 0)
+			c = NULL;
 		int rc = c ? 0 : err.code;
 		for (size_t i = 0; rc == 0 && i < d.n; i++)
 			rc = cluster_node_store_set_heartbeat(c, d.rows[i].id, d.rows[i].last,

@@ -228,14 +228,30 @@ int cluster_task_claim(struct cluster *cl, int64_t node_id, int64_t max, json_t 
 		       json_t *tasks, struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(cl->store, err);
-	if (!c || store_begin(c, STORE_TX_WRITE, err) != 0)
+	if (!c)
 		return err->code;
 	int64_t now = pg_time_now_ms();
 	struct id_list running = {0}, fresh = {0};
+	/* Most polls find nothing: look first without the write lock, which
+	 * every replica's writers share. */
+	int rc = task_store_running_of_node(c, node_id, &running, err);
+	if (rc == 0)
+		rc = task_store_claimable(c, node_id, now, max, &fresh, err);
+	bool any = fresh.n > 0;
+	for (size_t i = 0; i < running.n; i++)
+		any = any || !id_in(running_ids, running.v[i]);
+	id_list_free(&running);
+	id_list_free(&fresh);
+	running = (struct id_list){0};
+	fresh = (struct id_list){0};
+	if (rc != 0 || !any)
+		return rc;
+	if (store_begin(c, STORE_TX_WRITE, err) != 0)
+		return err->code;
 	/* A task the server thinks is running but the agent does not hold was
 	 * lost on the way (or the agent restarted): hand it out again, same
 	 * attempt; the agent's journal keeps that from running it twice. */
-	int rc = task_store_running_of_node(c, node_id, &running, err);
+	rc = task_store_running_of_node(c, node_id, &running, err);
 	if (rc == 0)
 		rc = task_store_claimable(c, node_id, now, max, &fresh, err);
 	for (size_t i = 0; rc == 0 && i < running.n + fresh.n; i++) {

@@ -18,7 +18,12 @@ struct store;
 struct store_conn;
 struct store_stmt;
 
-enum store_tx { STORE_TX_READ, STORE_TX_WRITE };
+/* READ: one snapshot. WRITE: serialised with every other WRITE (on
+ * PostgreSQL across replicas too), so read-then-write logic is safe.
+ * ROWS: a write that relies on row locks alone (PostgreSQL), for bulk
+ * updates that do not read first (heartbeat flushes); keep row order fixed
+ * (by id) so two of them cannot deadlock. SQLite treats it as WRITE. */
+enum store_tx { STORE_TX_READ, STORE_TX_WRITE, STORE_TX_ROWS };
 
 /* Opens the store and applies pending migrations: target is a SQLite file
  * path (created if needed) or a PostgreSQL URL ("postgres://..."). The

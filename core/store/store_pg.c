@@ -306,8 +306,9 @@ static int pq_begin(struct store_conn *bc, enum store_tx mode, struct pg_err *er
 	/* Reads see one snapshot (as a SQLite read transaction does); writes
 	 * queue behind each other on one lock. */
 	int rc = exec_simple(c->db,
-			     mode == STORE_TX_WRITE ? "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")"
-						    : "BEGIN ISOLATION LEVEL REPEATABLE READ",
+			     mode == STORE_TX_WRITE  ? "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")"
+			     : mode == STORE_TX_ROWS ? "BEGIN"
+						     : "BEGIN ISOLATION LEVEL REPEATABLE READ",
 			     err, "begin");
 	if (rc != 0) {
 		exec_simple(c->db, "ROLLBACK", NULL, "rollback");

@@ -229,7 +229,7 @@ static int sq_begin(struct store_conn *bc, enum store_tx mode, struct pg_err *er
 	struct sq_conn *c = SQ_CONN(bc);
 	/* IMMEDIATE takes the write lock up front: two writers never deadlock
 	 * upgrading from a read, they wait on busy_timeout instead. */
-	int rc = sqlite3_exec(c->db, mode == STORE_TX_WRITE ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
+	int rc = sqlite3_exec(c->db, mode == STORE_TX_READ ? "BEGIN" : "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(c->db, rc, err, "begin");
 	c->in_tx = true;
