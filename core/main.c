@@ -69,6 +69,8 @@ static void usage(FILE *f)
 		"  --alert-interval MS         how often alert rules are evaluated (default 5000)\n"
 		"  --alert-retry MS            first retry of a failed alert delivery, doubled up\n"
 		"                              to 10 minutes, 10 attempts (default 5000)\n"
+		"  --auth-fail-limit N         failed authentications per address and minute before\n"
+		"                              it is refused for a minute (default 20; 0: off)\n"
 		"  --metrics-public            serve GET /metrics without a token (default: it\n"
 		"                              needs admin:metrics:read)\n"
 		"  --version, --help\n");
@@ -184,7 +186,7 @@ static const struct http_route *all_routes[] = {
 
 struct flags {
 	const char *listen, *data_dir, *lua_dir, *plugin_dir, *tls_cert, *tls_key, *store;
-	long threads, max_body;
+	long threads, max_body, auth_fail_limit;
 	bool metrics_public;
 	int64_t upstream_debounce_ms, cert_scan_ms, cert_retry_ms, alert_interval_ms, alert_retry_ms;
 	struct cluster_opts cluster;
@@ -205,7 +207,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 {
 	enum { O_LISTEN = 256, O_DATA, O_LUA, O_PLUGIN, O_CERT, O_KEY, O_HB, O_WAIT, O_GRACE,
 	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP, O_DEBOUNCE, O_CSCAN, O_CRETRY,
-	       O_AINTERVAL, O_ARETRY, O_MPUBLIC, O_LFORMAT, O_STORE };
+	       O_AINTERVAL, O_ARETRY, O_MPUBLIC, O_LFORMAT, O_STORE, O_AUTHLIMIT };
 	static const struct option opts[] = {
 		{"listen", 1, 0, O_LISTEN},	    {"data-dir", 1, 0, O_DATA},
 		{"lua-dir", 1, 0, O_LUA},	    {"plugin-dir", 1, 0, O_PLUGIN},
@@ -218,10 +220,12 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		{"cert-scan", 1, 0, O_CSCAN},	    {"cert-retry", 1, 0, O_CRETRY},
 		{"alert-interval", 1, 0, O_AINTERVAL}, {"alert-retry", 1, 0, O_ARETRY},
 		{"metrics-public", 0, 0, O_MPUBLIC},  {"log-format", 1, 0, O_LFORMAT},
-		{"store", 1, 0, O_STORE},	    {0, 0, 0, 0},
+		{"store", 1, 0, O_STORE},	    {"auth-fail-limit", 1, 0, O_AUTHLIMIT},
+		{0, 0, 0, 0},
 	};
 	cluster_opts_default(&f->cluster);
 	f->threads = 4;
+	f->auth_fail_limit = 20;
 	f->upstream_debounce_ms = 2000;
 	f->cert_scan_ms = 60000;
 	f->cert_retry_ms = 60000;
@@ -304,6 +308,10 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 			f->alert_retry_ms = v;
 			break;
 		case O_MPUBLIC: f->metrics_public = true; break;
+		case O_AUTHLIMIT:
+			if (!num(optarg, 0, 1000000, &f->auth_fail_limit))
+				goto bad;
+			break;
 		case O_STORE:
 			if (strcmp(optarg, "sqlite") != 0 && !store_is_postgres(optarg))
 				goto bad;
@@ -423,6 +431,7 @@ int main(int argc, char **argv)
 		.tls_key_file = f.tls_key,
 		.threads = (unsigned)f.threads,
 		.max_body = (size_t)f.max_body,
+		.auth_fail_limit = (int)f.auth_fail_limit,
 		.tables = all_routes,
 		.store = app.store,
 		.app = &app,

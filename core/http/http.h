@@ -114,6 +114,7 @@ struct http_server_opts {
 	size_t max_body;
 	const struct http_route *const *tables; /* NULL-terminated list */
 	struct store *store;                    /* for token checks */
+	int auth_fail_limit;                    /* failed authentications per address and minute; 0: none */
 	void *app;
 };
 

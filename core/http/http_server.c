@@ -5,6 +5,7 @@
 #include "common/pg_log.h"
 #include "common/pg_metrics.h"
 #include "common/pg_time.h"
+#include "http/http_authlimit.h"
 #include "store/store.h"
 
 #include <arpa/inet.h>
@@ -22,6 +23,7 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_server_opts opts;
 	char *tls_cert, *tls_key;
+	struct http_authlimit *authlimit;
 };
 
 struct pg_call http_call(const struct http_req *req)
@@ -261,15 +263,28 @@ static bool check_auth(struct http_server *srv, struct http_req *req)
 	const struct http_route *r = req->route;
 	if (r->auth == HTTP_AUTH_NONE)
 		return true;
-	const char *h = http_header(req, "Authorization");
-	if (!h || strncmp(h, "Bearer ", 7) != 0) {
-		http_reply_error(req, PG_EUNAUTH, "Authorization",
-				 "missing bearer token: send Authorization: Bearer <token>");
+	int64_t now = pg_time_now_ms(), wait = http_authlimit_blocked(srv->authlimit, req->source_ip, now);
+	if (wait > 0) {
+		char after[24];
+		snprintf(after, sizeof(after), "%lld", (long long)wait);
+		http_reply_header(req, "Retry-After", after);
+		http_reply_error(req, PG_ERATELIMIT, "Authorization",
+				 "too many failed authentications from %s; retry in %lld s", req->source_ip,
+				 (long long)wait);
 		return false;
 	}
+	const char *h = http_header(req, "Authorization");
 	struct pg_err err = {0};
-	struct store_conn *c = store_conn_get(srv->opts.store, &err);
-	if (!c || auth_verify(c, h + 7, &req->who, &err) != 0) {
+	struct store_conn *c = NULL;
+	if (!h || strncmp(h, "Bearer ", 7) != 0)
+		pg_err_set(&err, PG_EUNAUTH, "Authorization", "missing bearer token: send Authorization: Bearer <token>");
+	else if ((c = store_conn_get(srv->opts.store, &err)))
+		auth_verify(c, h + 7, &req->who, &err);
+	if (err.code) {
+		/* a store failure is ours, not the caller's */
+		if (err.code == PG_EUNAUTH && http_authlimit_fail(srv->authlimit, req->source_ip, now))
+			pg_warn("http", "%s: %d failed authentications within a minute; refused for 60 s",
+				req->source_ip, srv->opts.auth_fail_limit);
 		http_reply_err(req, &err);
 		return false;
 	}
@@ -441,6 +456,7 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 	if (!srv)
 		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	srv->opts = *opts;
+	srv->authlimit = http_authlimit_new(opts->auth_fail_limit);
 	struct sockaddr_storage ss;
 	int rc = parse_listen(opts->listen, &ss, err);
 	if (rc != 0)
@@ -510,6 +526,7 @@ void http_server_stop(struct http_server *srv)
 	if (!srv)
 		return;
 	MHD_stop_daemon(srv->daemon);
+	http_authlimit_free(srv->authlimit);
 	free(srv->tls_cert);
 	free(srv->tls_key);
 	free(srv);

@@ -10,6 +10,21 @@ from harness import Cluster, request, wait_until
 
 
 class BootstrapAndTokens(unittest.TestCase):
+    def test_failed_authentication_is_rate_limited_per_address(self):
+        with Cluster("--auth-fail-limit", "5") as c:
+            d = c.daemon
+            bad = "pga_" + "0" * 64
+            for _ in range(5):
+                self.assertEqual(request(d.url + "/admin/nodes", token=bad).status, 401)
+            # now even the right token is refused from this address, with the reason and when to retry
+            r = request(d.url + "/admin/nodes", token=d.admin)
+            self.assertEqual((r.status, r.error["code"], r.error["field"]), (429, "rate_limited", "Authorization"))
+            self.assertIn("too many failed authentications from 127.0.0.1", r.error["message"])
+            self.assertTrue(55 <= int(r.headers["Retry-After"]) <= 60)
+            self.assertEqual(request(d.url + "/healthz").status, 200)  # no token, no limit
+            self.assertIn("failed authentications within a minute", d.read_log())
+
+
     def test_bootstrap_token_and_auth_errors(self):
         with Cluster() as c:
             d = c.daemon
