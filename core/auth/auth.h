@@ -50,9 +50,10 @@ int auth_bootstrap(struct store *s, const char *path, struct pg_err *err);
 int auth_admin_token_create(struct store_conn *c, const char *name, auth_perms perms,
 			    int64_t created_by, int64_t expires_at, char secret[AUTH_SECRET_LEN],
 			    int64_t *id, struct pg_err *err);
-/* Issues a node's agent token inside the caller's transaction, revoking the
- * node's previous ones. secret receives the one-time value. */
-int auth_agent_token_issue(struct store_conn *c, int64_t node_id, char secret[AUTH_SECRET_LEN],
+/* Issues a node's agent token inside the caller's transaction; the node's
+ * previous ones are revoked, or expire after grace_ms when it is positive
+ * (rotation with an overlap). secret receives the one-time value. */
+int auth_agent_token_issue(struct store_conn *c, int64_t node_id, int64_t grace_ms, char secret[AUTH_SECRET_LEN],
 			   int64_t *token_id, struct pg_err *err);
 /* Revokes every token of a node (inside the caller's transaction). */
 int auth_agent_tokens_revoke(struct store_conn *c, int64_t node_id, struct pg_err *err);

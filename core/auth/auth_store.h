@@ -25,6 +25,8 @@ int auth_store_insert(struct store_conn *c, const char *name, const char *kind, 
 /* Revokes one admin token; PG_ENOTFOUND when no live admin token has id. */
 int auth_store_revoke(struct store_conn *c, int64_t id, struct pg_err *err);
 int auth_store_revoke_node(struct store_conn *c, int64_t node_id, struct pg_err *err);
+/* The node's live tokens stop working at `at` (ms) unless they end sooner. */
+int auth_store_expire_node(struct store_conn *c, int64_t node_id, int64_t at, struct pg_err *err);
 /* Number of admin tokens ever created. */
 int auth_store_count_admin(struct store_conn *c, int64_t *n, struct pg_err *err);
 /* Admin tokens with id > after, oldest first, as API objects. */

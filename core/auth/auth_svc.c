@@ -152,14 +152,17 @@ int auth_admin_token_create(struct store_conn *c, const char *name, auth_perms p
 	return rc;
 }
 
-int auth_agent_token_issue(struct store_conn *c, int64_t node_id, char secret[AUTH_SECRET_LEN],
+int auth_agent_token_issue(struct store_conn *c, int64_t node_id, int64_t grace_ms, char secret[AUTH_SECRET_LEN],
 			   int64_t *token_id, struct pg_err *err)
 {
 	char hash[65], name[40];
 	int rc = new_secret("pgn_", secret, hash, err);
 	if (rc != 0)
 		return rc;
-	rc = auth_store_revoke_node(c, node_id, err);
+	/* With a grace period the old token keeps working while the new one
+	 * reaches the agent; without, it stops now. */
+	rc = grace_ms > 0 ? auth_store_expire_node(c, node_id, pg_time_now_ms() + grace_ms, err)
+			  : auth_store_revoke_node(c, node_id, err);
 	if (rc != 0)
 		return rc;
 	snprintf(name, sizeof(name), "agent-node-%lld", (long long)node_id);

@@ -114,7 +114,17 @@ static void node_rotate(struct http_req *req)
 	char secret[AUTH_SECRET_LEN];
 	if (!http_param_id(req, "id", &id))
 		return;
-	int rc = cluster_node_rotate(cl_of(req), &call, id, secret, &err);
+	/* {graceSec}: how long the old token keeps working (default 0) */
+	static const char *const fields[] = {"graceSec", NULL};
+	int64_t grace = 0;
+	int rc = req->body ? pg_json_only(req->body, fields, &err) : 0;
+	if (rc == 0 && req->body)
+		rc = pg_json_int(req->body, "graceSec", false, 0, 7 * 86400, &grace, &err);
+	if (rc != 0) {
+		http_reply_err(req, &err);
+		return;
+	}
+	rc = cluster_node_rotate(cl_of(req), &call, id, grace * 1000, secret, &err);
 	json_t *out = rc == 0 ? json_pack("{s:I, s:s}", "nodeId", (json_int_t)id, "token", secret) : NULL;
 	explicit_bzero(secret, sizeof(secret));
 	http_answer(req, rc, 200, out, &err);

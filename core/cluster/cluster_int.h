@@ -60,7 +60,7 @@ int cluster_node_cordon(struct cluster *cl, const struct pg_call *call, int64_t 
 			bool cordon, json_t **out, struct pg_err *err);
 int cluster_node_delete(struct cluster *cl, const struct pg_call *call, int64_t id,
 			struct pg_err *err);
-int cluster_node_rotate(struct cluster *cl, const struct pg_call *call, int64_t id,
+int cluster_node_rotate(struct cluster *cl, const struct pg_call *call, int64_t id, int64_t grace_ms,
 			char secret[AUTH_SECRET_LEN], struct pg_err *err);
 /* Nodes after cursor matching status and selector (both optional). */
 int cluster_node_list(struct cluster *cl, int64_t cursor, int64_t limit, const char *status,

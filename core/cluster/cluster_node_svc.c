@@ -87,7 +87,7 @@ int cluster_node_create(struct cluster *cl, const struct pg_call *call, json_t *
 	if (rc == 0)
 		rc = cluster_node_store_insert(c, name, ip, labels ? labels : "{}", &id, err);
 	if (rc == 0)
-		rc = auth_agent_token_issue(c, id, secret, &token_id, err);
+		rc = auth_agent_token_issue(c, id, 0, secret, &token_id, err);
 	if (rc == 0) {
 		json_t *d = json_pack("{s:s, s:s, s:O?}", "name", name, "ip", ip, "labels",
 				      json_object_get(body, "labels"));
@@ -186,7 +186,7 @@ int cluster_node_delete(struct cluster *cl, const struct pg_call *call, int64_t 
 	return rc;
 }
 
-int cluster_node_rotate(struct cluster *cl, const struct pg_call *call, int64_t id,
+int cluster_node_rotate(struct cluster *cl, const struct pg_call *call, int64_t id, int64_t grace_ms,
 			char secret[AUTH_SECRET_LEN], struct pg_err *err)
 {
 	struct store_conn *c = begin_write(cl, err);
@@ -196,9 +196,11 @@ int cluster_node_rotate(struct cluster *cl, const struct pg_call *call, int64_t 
 	int64_t token_id = 0;
 	int rc = cluster_node_store_get(c, id, &node, err);
 	if (rc == 0)
-		rc = auth_agent_token_issue(c, id, secret, &token_id, err);
+		rc = auth_agent_token_issue(c, id, grace_ms, secret, &token_id, err);
+	json_t *d = json_pack("{s:I}", "graceSec", (json_int_t)(grace_ms / 1000));
 	if (rc == 0)
-		rc = audit_record(c, call, "node.token.rotate", "node", id, NULL, err);
+		rc = audit_record(c, call, "node.token.rotate", "node", id, d, err);
+	json_decref(d);
 	json_decref(node);
 	return finish(c, rc, err);
 }

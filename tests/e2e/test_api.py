@@ -137,13 +137,24 @@ class Nodes(unittest.TestCase):
             hb = {"nodeId": web["id"]}
             self.assertEqual(request(d.url + "/agent/heartbeat", "POST", hb, token=web["token"]).status, 401)
             self.assertEqual(request(d.url + "/agent/heartbeat", "POST", hb, token=new).status, 200)
+            # with an overlap, the old token keeps working for graceSec, then is refused
+            self.assertEqual(d.call("POST", f"/admin/nodes/{web['id']}/token/rotate", {"graceSec": -1}).error["field"],
+                             "graceSec")
+            r = d.call("POST", f"/admin/nodes/{web['id']}/token/rotate", {"graceSec": 2})
+            newer = r.json()["token"]
+            self.assertEqual(request(d.url + "/agent/heartbeat", "POST", hb, token=new).status, 200)
+            self.assertEqual(request(d.url + "/agent/heartbeat", "POST", hb, token=newer).status, 200)
+            wait_until(lambda: request(d.url + "/agent/heartbeat", "POST", hb, token=new).status == 401, 5,
+                       what="old token refused after its grace")
+            self.assertEqual(request(d.url + "/agent/heartbeat", "POST", hb, token=newer).status, 200)
 
             self.assertEqual(d.call("DELETE", f"/admin/nodes/{web['id']}").status, 204)
             self.assertEqual(d.call("GET", f"/admin/nodes/{web['id']}").status, 404)
             self.assertEqual(request(d.url + "/agent/heartbeat", "POST", hb, token=new).status, 401)
 
             actions = [e["action"] for e in reversed(d.audit(targetType="node", targetId=web["id"]))]
-            self.assertEqual(actions, ["node.create", "node.token.rotate", "node.online", "node.delete"])
+            self.assertEqual(actions, ["node.create", "node.token.rotate", "node.online", "node.token.rotate",
+                                       "node.delete"])
             e = d.audit(action="node.cordon")[0]
             self.assertTrue(e["actor"].startswith("token:1:bootstrap"))
             # a kind of action, one page at a time, and by who did it

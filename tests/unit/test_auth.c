@@ -115,14 +115,22 @@ static void narrow_expired_and_agent_tokens(void **state)
 
 	assert_int_equal(store_exec(c, "INSERT INTO cluster_node (id, name, ip, created_at, updated_at)"
 				       " VALUES (7, 'n7', '10.0.0.7', 1, 1)", &err), 1);
-	assert_int_equal(auth_agent_token_issue(c, 7, agent, &id, &err), 0);
+	assert_int_equal(auth_agent_token_issue(c, 7, 0, agent, &id, &err), 0);
 	assert_int_equal(auth_verify(c, agent, &p, &err), 0);
 	assert_int_equal(p.kind, AUTH_AGENT);
 	assert_int_equal(p.node_id, 7);
 	assert_false(auth_has_perm(&p, "admin:node:read"));
-	/* Rotation revokes the previous agent token. */
-	assert_int_equal(auth_agent_token_issue(c, 7, agent2, &id, &err), 0);
+	/* Rotation with an overlap: both work until the grace period ends. */
+	char agent3[AUTH_SECRET_LEN];
+	assert_int_equal(auth_agent_token_issue(c, 7, 60000, agent3, &id, &err), 0);
+	assert_int_equal(auth_verify(c, agent, &p, &err), 0);
+	assert_int_equal(auth_verify(c, agent3, &p, &err), 0);
+	assert_int_equal(store_exec(c, "UPDATE auth_token SET expires_at = 1 WHERE node_id = 7 AND expires_at IS NOT NULL", &err), 1);
 	assert_int_equal(auth_verify(c, agent, &p, &err), PG_EUNAUTH);
+	assert_non_null(strstr(err.message, "expired"));
+	/* Rotation without one revokes the previous agent tokens at once. */
+	assert_int_equal(auth_agent_token_issue(c, 7, 0, agent2, &id, &err), 0);
+	assert_int_equal(auth_verify(c, agent3, &p, &err), PG_EUNAUTH);
 	assert_non_null(strstr(err.message, "revoked"));
 	assert_int_equal(auth_verify(c, agent2, &p, &err), 0);
 }
