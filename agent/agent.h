@@ -33,6 +33,7 @@ struct agent {
 	pthread_cond_t st_cond;
 	json_t *watch;  /* what this agent manages: files, units, certs, nginx */
 	bool st_dirty;  /* report soon: something was just deployed */
+	bool st_force;  /* report even if nothing differs: pagodad just recorded a task */
 };
 
 /* ---- HTTP client (agent_client.c): one per thread ---- */

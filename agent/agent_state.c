@@ -84,6 +84,7 @@ void agent_state_note(struct agent *a, const char *type, json_t *p, json_t *art)
 	if (agent_state_save(a, "watch.json", w, &err) != 0)
 		pg_warn("agent", "%s", err.message);
 	a->st_dirty = true;
+	a->st_force = true;
 	pthread_cond_signal(&a->st_cond);
 	pthread_mutex_unlock(&a->st_lock);
 }
@@ -211,11 +212,14 @@ void *agent_state_main(void *arg)
 	int failures = 0;
 	while (h && !a->stopping) {
 		pthread_mutex_lock(&a->st_lock);
-		a->st_dirty = false;
+		bool force = a->st_force;
+		a->st_dirty = a->st_force = false;
 		pthread_mutex_unlock(&a->st_lock);
 		json_t *r = measure(a, cache);
 		int64_t now = pg_time_mono_ms();
-		if (!sent || !json_equal(r, sent) || now - sent_at >= STATE_REFRESH_MS) {
+		/* after a task, always: pagodad compares against what the task
+		 * recorded, and only a report received after it counts */
+		if (force || !sent || !json_equal(r, sent) || now - sent_at >= STATE_REFRESH_MS) {
 			json_t *out = NULL;
 			long status = 0;
 			struct pg_err err = {0};
@@ -225,10 +229,14 @@ void *agent_state_main(void *arg)
 				sent = json_incref(r);
 				sent_at = now;
 				failures = 0;
-			} else if (failures++ % 10 == 0) {
-				pg_warn("agent", "state report failed (%ld): %s", status,
-					rc ? err.message
-					   : json_string_value(json_object_get(json_object_get(out, "error"), "message")));
+			} else {
+				pthread_mutex_lock(&a->st_lock);
+				a->st_force = a->st_force || force; /* try again */
+				pthread_mutex_unlock(&a->st_lock);
+				if (failures++ % 10 == 0)
+					pg_warn("agent", "state report failed (%ld): %s", status,
+						rc ? err.message
+						   : json_string_value(json_object_get(json_object_get(out, "error"), "message")));
 			}
 			json_decref(out);
 		}

@@ -144,6 +144,8 @@ static void handle(struct agent *a, struct agent_http *h, json_t *task)
 		json_t *b = json_deep_copy(json_object_get(j, "report"));
 		json_object_set_new(b, "attempt", json_integer(attempt));
 		report(a, h, task, b);
+		if (strcmp(state, "succeeded") == 0 && type)
+			agent_state_note(a, type, json_object_get(task, "payload"), json_object_get(b, "artifacts"));
 		json_decref(b);
 		json_decref(j);
 		return;
@@ -169,8 +171,6 @@ static void handle(struct agent *a, struct agent_http *h, json_t *task)
 			interrupted ? " (resumed after restart)" : "");
 		agent_exec(a, task, &r);
 	}
-	if (r.ok && type)
-		agent_state_note(a, type, json_object_get(task, "payload"), r.artifacts);
 	json_t *b = final_report(a, task, &r);
 	json_t *rec = json_pack("{s:s, s:I, s:O}", "state", r.ok ? "succeeded" : "failed", "attempt",
 				attempt, "report", b);
@@ -180,6 +180,10 @@ static void handle(struct agent *a, struct agent_http *h, json_t *task)
 	pg_info("agent", "task %lld %s%s%s", (long long)id, r.ok ? "succeeded" : "failed: ",
 		r.ok ? "" : "", r.ok ? "" : r.error);
 	report(a, h, task, b);
+	/* only now: the state report that follows must reach pagodad after the
+	 * task's outcome, which is what it compares against */
+	if (r.ok && type)
+		agent_state_note(a, type, json_object_get(task, "payload"), r.artifacts);
 	json_decref(b);
 	agent_result_free(&r);
 }

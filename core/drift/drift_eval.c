@@ -111,7 +111,8 @@ json_t *drift_compare(json_t *desired, json_t *report, int *unreported)
 				continue;
 			}
 			bool want = json_is_true(json_object_get(expect, active_item ? "active" : "enabled"));
-			bool have = active_item ? !strcmp(state, "active") || !strcmp(state, "reloading")
+			bool have = active_item ? !strcmp(state, "active") || !strcmp(state, "reloading") ||
+							  !strcmp(state, "activating")
 						: unit_enabled(state);
 			if (want != have) {
 				json_t *e = json_string(active_item ? (want ? "active" : "inactive") : "enabled");

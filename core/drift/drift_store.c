@@ -35,6 +35,7 @@ static int desired_rows(struct store_conn *c, const char *sql, struct store_arg 
 				      store_col_text(st, 1), "owner", store_col_text(st, 2), "expect",
 				      pg_json_load_text(store_col_text(st, 3)), "taskId", (json_int_t)store_col_i64(st, 4));
 		pg_json_set_time(r, "updatedAt", store_col_i64(st, 5));
+		json_object_set_new(r, "updatedAtMs", json_integer(store_col_i64(st, 5)));
 		json_array_append_new(items, r);
 	}
 	store_done(st);

@@ -116,8 +116,15 @@ struct verdict {
 
 /* The verdict for an owner's items on one node. */
 static int judge(struct drift *d, struct store_conn *c, int64_t node, const char *owner, json_t *items,
-		 json_t *report, json_t *view, struct verdict *v, struct pg_err *err)
+		 json_t *report, int64_t report_at, json_t *view, struct verdict *v, struct pg_err *err)
 {
+	/* a report measured before the last change of these items (a deploy,
+	 * a heal) says nothing about them yet */
+	int64_t changed = 0;
+	size_t k;
+	json_t *it;
+	json_array_foreach(items, k, it) if (json_integer_value(json_object_get(it, "updatedAtMs")) > changed)
+		changed = json_integer_value(json_object_get(it, "updatedAtMs"));
 	bool online = false;
 	int64_t unfinished = 0;
 	int unreported = 0;
@@ -141,6 +148,9 @@ static int judge(struct drift *d, struct store_conn *c, int64_t node, const char
 	} else if (!report) {
 		v->status = "pending";
 		v->reason = "the agent has not reported its state yet";
+	} else if (report_at < changed) {
+		v->status = "pending";
+		v->reason = "waiting for the agent to report after the last change";
 	} else {
 		json_decref(v->drift);
 		v->drift = drift_compare(items, report, &unreported);
@@ -312,8 +322,8 @@ static int forget(struct store_conn *c, const char *owner, struct pg_err *err)
 }
 
 /* Judges every owner on node against the stored report; heals or alerts. */
-static int evaluate(struct drift *d, struct store_conn *c, int64_t node_id, json_t *stored, json_t **out,
-		    struct pg_err *err)
+static int evaluate(struct drift *d, struct store_conn *c, int64_t node_id, json_t *stored, int64_t stored_at,
+		    json_t **out, struct pg_err *err)
 {
 	json_t *rows = json_array(), *groups = NULL, *results = json_array(), *items;
 	/* one evaluation at a time: a report and the sweep must not both heal */
@@ -333,7 +343,7 @@ static int evaluate(struct drift *d, struct store_conn *c, int64_t node_id, json
 			continue;
 		}
 		if (rc == 0)
-			rc = judge(d, c, node_id, owner, items, stored, view, &v, err);
+			rc = judge(d, c, node_id, owner, items, stored, stored_at, view, &v, err);
 		if (rc == 0)
 			rc = settle(d, c, node_id, owner, items, view, &v, &decision, &woke, err);
 		if (rc == 0)
@@ -370,7 +380,7 @@ int drift_report(struct drift *d, const struct pg_call *call, int64_t node_id, j
 	if (rc != 0)
 		store_rollback(c);
 	if (rc == 0)
-		rc = evaluate(d, c, node_id, stored, &results, err);
+		rc = evaluate(d, c, node_id, stored, pg_time_now_ms(), &results, err);
 	json_decref(stored);
 	if (rc == 0)
 		*out = json_pack("{s:b, s:o}", "accepted", 1, "owners", results);
@@ -390,7 +400,7 @@ void drift_sweep(struct drift *d)
 		int64_t at = 0, id = json_integer_value(n);
 		pg_err_clear(&err);
 		if (drift_report_get(c, id, &report, &at, &err) != 0 ||
-		    (report && evaluate(d, c, id, report, NULL, &err) != 0))
+		    (report && evaluate(d, c, id, report, at, NULL, &err) != 0))
 			pg_warn("drift", "node %lld: %s", (long long)id, err.message);
 		json_decref(report);
 	}
@@ -419,11 +429,11 @@ static const char *worst(const char *a, const char *b)
 
 /* One node's verdict object for owner, with the stored decision. */
 static int node_entry(struct drift *d, struct store_conn *c, int64_t node, const char *owner, json_t *items,
-		      json_t *report, json_t *view, json_t **entry, struct pg_err *err)
+		      json_t *report, int64_t report_at, json_t *view, json_t **entry, struct pg_err *err)
 {
 	struct verdict v = {0};
 	json_t *stored = NULL;
-	int rc = judge(d, c, node, owner, items, report, view, &v, err);
+	int rc = judge(d, c, node, owner, items, report, report_at, view, &v, err);
 	if (rc == 0)
 		rc = drift_verdict_get(c, node, owner, &stored, err);
 	if (rc == 0) {
@@ -464,7 +474,7 @@ int drift_node_status(struct drift *d, int64_t node_id, json_t **out, struct pg_
 		if (rc == 0)
 			rc = owner_view(d, owner, &view, &gone, err);
 		if (rc == 0 && !gone)
-			rc = node_entry(d, c, node_id, owner, items, report, view, &entry, err);
+			rc = node_entry(d, c, node_id, owner, items, report, at, view, &entry, err);
 		if (rc == 0 && entry) {
 			status = worst(status, json_string_value(json_object_get(entry, "status")));
 			json_object_del(entry, "nodeId");
@@ -521,7 +531,7 @@ int drift_owner_status(struct drift *d, const char *owner, json_t *nodes, json_t
 			rc = drift_report_get(c, node, &report, &at, err);
 		json_t *items = json_object_get(groups, key), *none = json_array();
 		if (rc == 0)
-			rc = node_entry(d, c, node, owner, items ? items : none, report, view, &entry, err);
+			rc = node_entry(d, c, node, owner, items ? items : none, report, at, view, &entry, err);
 		json_decref(none);
 		json_decref(report);
 		if (rc != 0)
