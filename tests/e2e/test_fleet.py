@@ -280,8 +280,9 @@ class Fleet3(unittest.TestCase):
         # a hand edit: seen within a report interval, alert only by default
         self.b.run("sh", "-c", f"echo '# edited by hand' >> {unit}")
         t0 = time.monotonic()
-        x = wait_until(lambda: (x := self.node_state(self.shop, self.b))["status"] == "drifted" and x, 15,
-                       what="drift on b")
+        # the verdict is judged from the report; its stored decision follows a moment later
+        x = wait_until(lambda: (x := self.node_state(self.shop, self.b))["status"] == "drifted"
+                       and "decision" in x and x, 15, what="drift on b")
         self.assertLess(time.monotonic() - t0, 6)
         self.assertEqual([(d["item"], d["reason"]) for d in x["drift"]], [(f"file:{unit}", "changed")])
         self.assertEqual(x["decision"]["action"], "alert")
