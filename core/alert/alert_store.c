@@ -6,11 +6,6 @@
 
 #include <stdlib.h>
 
-static int ok_or(int rc)
-{
-	return rc < 0 ? rc : 0;
-}
-
 int alert_store_rules(struct store_conn *c, json_t *items, struct pg_err *err)
 {
 	static const char sql[] = "SELECT name, enabled, params, notify, updated_at FROM alert_rule ORDER BY name";
@@ -24,7 +19,7 @@ int alert_store_rules(struct store_conn *c, json_t *items, struct pg_err *err)
 		json_array_append_new(items, r);
 	}
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int alert_store_rule_put(struct store_conn *c, const char *name, bool enabled, json_t *params,
@@ -35,7 +30,7 @@ int alert_store_rule_put(struct store_conn *c, const char *name, bool enabled, j
 	char *p = pg_json_dump(params);
 	int rc = store_run(c, sql, err, SI(enabled), ST(p), ST(notify_sealed), SI(pg_time_now_ms()), ST(name));
 	free(p);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int alert_store_firing(struct store_conn *c, const char *rule, json_t *items, struct pg_err *err)
@@ -47,7 +42,7 @@ int alert_store_firing(struct store_conn *c, const char *rule, json_t *items, st
 		json_array_append_new(items, json_pack("{s:I, s:s}", "id", (json_int_t)store_col_i64(st, 0), "subject",
 						       store_col_text(st, 1)));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int alert_store_insert(struct store_conn *c, const char *rule, json_t *cond, int64_t *id, struct pg_err *err)
@@ -64,14 +59,14 @@ int alert_store_insert(struct store_conn *c, const char *rule, json_t *cond, int
 		*id = store_col_i64(st, 0);
 	store_done(st);
 	free(details);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int alert_store_resolve(struct store_conn *c, int64_t id, struct pg_err *err)
 {
 	static const char sql[] =
 		"UPDATE alert SET status = 'resolved', resolved_at = $1 WHERE id = $2 AND status = 'firing'";
-	return ok_or(store_run(c, sql, err, SI(pg_time_now_ms()), SI(id)));
+	return store_ok(store_run(c, sql, err, SI(pg_time_now_ms()), SI(id)));
 }
 
 #define ALERT_COLS \
@@ -102,7 +97,7 @@ int alert_store_list(struct store_conn *c, const char *status, const char *rule,
 	     rc = store_step(st, err))
 		json_array_append_new(items, alert_row(st));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int alert_store_get(struct store_conn *c, int64_t id, json_t **out, struct pg_err *err)
@@ -114,13 +109,13 @@ int alert_store_get(struct store_conn *c, int64_t id, json_t **out, struct pg_er
 	store_done(st);
 	if (rc == 0)
 		return pg_err_set(err, PG_ENOTFOUND, "id", "no alert %lld", (long long)id);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int alert_store_ack(struct store_conn *c, int64_t id, const char *who, struct pg_err *err)
 {
 	static const char sql[] = "UPDATE alert SET acknowledged_by = $1, acknowledged_at = $2 WHERE id = $3";
-	return ok_or(store_run(c, sql, err, ST(who), SI(pg_time_now_ms()), SI(id)));
+	return store_ok(store_run(c, sql, err, ST(who), SI(pg_time_now_ms()), SI(id)));
 }
 
 int alert_delivery_insert(struct store_conn *c, int64_t alert_id, const char *event, int64_t channel,
@@ -128,7 +123,7 @@ int alert_delivery_insert(struct store_conn *c, int64_t alert_id, const char *ev
 {
 	static const char sql[] = "INSERT INTO alert_delivery (alert_id, event, channel, plugin, created_at)"
 				  " VALUES ($1, $2, $3, $4, $5)";
-	return ok_or(store_run(c, sql, err, SI(alert_id), ST(event), SI(channel), ST(plugin), SI(pg_time_now_ms())));
+	return store_ok(store_run(c, sql, err, SI(alert_id), ST(event), SI(channel), ST(plugin), SI(pg_time_now_ms())));
 }
 
 int alert_delivery_due(struct store_conn *c, int64_t now, json_t *items, struct pg_err *err)
@@ -147,7 +142,7 @@ int alert_delivery_due(struct store_conn *c, int64_t now, json_t *items, struct 
 						       store_col_text(st, 4), "attempts", (json_int_t)store_col_i64(st, 5),
 						       "rule", store_col_text(st, 6)));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int alert_delivery_set(struct store_conn *c, int64_t id, const char *status, int64_t attempts, int64_t next_at,
@@ -156,7 +151,7 @@ int alert_delivery_set(struct store_conn *c, int64_t id, const char *status, int
 	static const char sql[] =
 		"UPDATE alert_delivery SET status = $1, attempts = $2, next_attempt_at = $3, last_error = $4,"
 		" sent_at = CASE WHEN $1 = 'sent' THEN $5 ELSE sent_at END WHERE id = $6";
-	return ok_or(store_run(c, sql, err, ST(status), SI(attempts), SI(next_at), ST(error), SI(pg_time_now_ms()),
+	return store_ok(store_run(c, sql, err, ST(status), SI(attempts), SI(next_at), ST(error), SI(pg_time_now_ms()),
 			       SI(id)));
 }
 
@@ -176,5 +171,5 @@ int alert_delivery_of(struct store_conn *c, int64_t alert_id, json_t *items, str
 		json_array_append_new(items, d);
 	}
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }

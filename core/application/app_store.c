@@ -8,11 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int ok_or(int rc)
-{
-	return rc < 0 ? rc : 0;
-}
-
 /* Text of obj[key] as JSON (owned). */
 static char *dump(json_t *obj, const char *key)
 {
@@ -41,7 +36,7 @@ int app_store_insert(struct store_conn *c, json_t *a, int64_t *id, struct pg_err
 	if (rc == PG_ECONFLICT)
 		return pg_err_set(err, PG_ECONFLICT, "name", "an application named '%s' exists already",
 				  json_string_value(json_object_get(a, "name")));
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_store_update(struct store_conn *c, int64_t id, json_t *a, struct pg_err *err)
@@ -56,7 +51,7 @@ int app_store_update(struct store_conn *c, int64_t id, json_t *a, struct pg_err 
 			   ST(json_string_value(json_object_get(a, "rollback"))),
 			   SI(json_is_true(json_object_get(a, "requireApproval"))), SI(pg_time_now_ms()), SI(id));
 	free(labels), free(sel), free(spec), free(strat);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 #define APP_COLS                                                                              \
@@ -94,7 +89,7 @@ int app_store_get(struct store_conn *c, int64_t id, json_t **out, struct pg_err 
 	store_done(st);
 	if (rc == 0)
 		return pg_err_set(err, PG_ENOTFOUND, "id", "no application %lld", (long long)id);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_store_list(struct store_conn *c, int64_t after, int64_t limit, json_t *items, struct pg_err *err)
@@ -105,20 +100,20 @@ int app_store_list(struct store_conn *c, int64_t after, int64_t limit, json_t *i
 	for (rc = store_query(c, sql, &st, err, SI(after), SI(limit)); rc > 0; rc = store_step(st, err))
 		json_array_append_new(items, app_row(st));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_store_delete(struct store_conn *c, int64_t id, struct pg_err *err)
 {
 	static const char sql[] = "DELETE FROM app_application WHERE id = $1";
-	return ok_or(store_run(c, sql, err, SI(id)));
+	return store_ok(store_run(c, sql, err, SI(id)));
 }
 
 int app_store_set_current(struct store_conn *c, int64_t app_id, int64_t release_id, struct pg_err *err)
 {
 	static const char sql[] =
 		"UPDATE app_application SET current_release_id = $1, updated_at = $2 WHERE id = $3";
-	return ok_or(store_run(c, sql, err, SIN(release_id), SI(pg_time_now_ms()), SI(app_id)));
+	return store_ok(store_run(c, sql, err, SIN(release_id), SI(pg_time_now_ms()), SI(app_id)));
 }
 
 int app_ingress_insert(struct store_conn *c, int64_t app_id, json_t *spec, const char *site,
@@ -133,7 +128,7 @@ int app_ingress_insert(struct store_conn *c, int64_t app_id, json_t *spec, const
 		*id = store_col_i64(st, 0);
 	store_done(st);
 	free(text);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_ingress_update(struct store_conn *c, int64_t id, json_t *spec, struct pg_err *err)
@@ -142,7 +137,7 @@ int app_ingress_update(struct store_conn *c, int64_t id, json_t *spec, struct pg
 	char *text = pg_json_dump(spec);
 	int rc = store_run(c, sql, err, ST(text), SI(pg_time_now_ms()), SI(id));
 	free(text);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 static json_t *ingress_row(struct store_stmt *st)
@@ -167,7 +162,7 @@ int app_ingress_get(struct store_conn *c, int64_t id, json_t **out, struct pg_er
 	store_done(st);
 	if (rc == 0)
 		return pg_err_set(err, PG_ENOTFOUND, "ingressId", "no ingress %lld", (long long)id);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_ingress_list(struct store_conn *c, int64_t app_id, json_t *items, struct pg_err *err)
@@ -179,7 +174,7 @@ int app_ingress_list(struct store_conn *c, int64_t app_id, json_t *items, struct
 	for (rc = store_query(c, sql, &st, err, SI(app_id)); rc > 0; rc = store_step(st, err))
 		json_array_append_new(items, ingress_row(st));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_release_insert(struct store_conn *c, const struct rel_in *in, int64_t *id, struct pg_err *err)
@@ -196,7 +191,7 @@ int app_release_insert(struct store_conn *c, const struct rel_in *in, int64_t *i
 	if (rc > 0)
 		*id = store_col_i64(st, 0);
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_release_next_version(struct store_conn *c, int64_t app_id, int64_t *v, struct pg_err *err)
@@ -206,7 +201,7 @@ int app_release_next_version(struct store_conn *c, int64_t app_id, int64_t *v, s
 	int rc = store_query(c, sql, &st, err, SI(app_id));
 	*v = rc > 0 ? store_col_i64(st, 0) : 1;
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 #define REL_COLS                                                                                 \
@@ -265,7 +260,7 @@ int app_release_get(struct store_conn *c, int64_t id, bool full, json_t **out, s
 	store_done(st);
 	if (rc == 0)
 		return pg_err_set(err, PG_ENOTFOUND, "id", "no release %lld", (long long)id);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_release_list(struct store_conn *c, int64_t app_id, json_t *items, struct pg_err *err)
@@ -276,7 +271,7 @@ int app_release_list(struct store_conn *c, int64_t app_id, json_t *items, struct
 	for (rc = store_query(c, sql, &st, err, SI(app_id)); rc > 0; rc = store_step(st, err))
 		json_array_append_new(items, release_row(st, false));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_release_set_status(struct store_conn *c, int64_t id, const char *status, const char *error,
@@ -288,14 +283,14 @@ int app_release_set_status(struct store_conn *c, int64_t id, const char *status,
 		" started_at = CASE WHEN $1 = 'running' THEN COALESCE(started_at, $3) ELSE started_at END,"
 		" finished_at = CASE WHEN $1 IN ('succeeded', 'failed', 'rolled_back', 'cancelled')"
 		" THEN $3 ELSE finished_at END WHERE id = $4";
-	return ok_or(store_run(c, sql, err, ST(status), ST(error), SI(pg_time_now_ms()), SI(id)));
+	return store_ok(store_run(c, sql, err, ST(status), ST(error), SI(pg_time_now_ms()), SI(id)));
 }
 
 int app_release_set_approved(struct store_conn *c, int64_t id, const char *by, struct pg_err *err)
 {
 	static const char sql[] = "UPDATE app_release SET status = 'approved', approved_by = $1,"
 				  " updated_at = $2 WHERE id = $3";
-	return ok_or(store_run(c, sql, err, ST(by), SI(pg_time_now_ms()), SI(id)));
+	return store_ok(store_run(c, sql, err, ST(by), SI(pg_time_now_ms()), SI(id)));
 }
 
 int app_release_set_plan(struct store_conn *c, int64_t id, json_t *plan, struct pg_err *err)
@@ -304,7 +299,7 @@ int app_release_set_plan(struct store_conn *c, int64_t id, json_t *plan, struct 
 	char *text = pg_json_dump(plan);
 	int rc = store_run(c, sql, err, ST(text), SI(pg_time_now_ms()), SI(id));
 	free(text);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_release_ids(struct store_conn *c, const char *status, json_t *items, struct pg_err *err)
@@ -315,7 +310,7 @@ int app_release_ids(struct store_conn *c, const char *status, json_t *items, str
 	for (rc = store_query(c, sql, &st, err, ST(status)); rc > 0; rc = store_step(st, err))
 		json_array_append_new(items, json_integer(store_col_i64(st, 0)));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_release_active(struct store_conn *c, int64_t app_id, int64_t *id, struct pg_err *err)
@@ -326,7 +321,7 @@ int app_release_active(struct store_conn *c, int64_t app_id, int64_t *id, struct
 	int rc = store_query(c, sql, &st, err, SI(app_id));
 	*id = rc > 0 ? store_col_i64(st, 0) : 0;
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_batch_insert(struct store_conn *c, int64_t rel, int64_t idx, json_t *spec, struct pg_err *err)
@@ -335,7 +330,7 @@ int app_batch_insert(struct store_conn *c, int64_t rel, int64_t idx, json_t *spe
 	char *text = pg_json_dump(spec);
 	int rc = store_run(c, sql, err, SI(rel), SI(idx), ST(text));
 	free(text);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_batch_list(struct store_conn *c, int64_t rel, json_t *items, struct pg_err *err)
@@ -356,7 +351,7 @@ int app_batch_list(struct store_conn *c, int64_t rel, json_t *items, struct pg_e
 		json_array_append_new(items, b);
 	}
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_batch_set(struct store_conn *c, int64_t rel, int64_t idx, const char *status,
@@ -370,7 +365,7 @@ int app_batch_set(struct store_conn *c, int64_t rel, int64_t idx, const char *st
 	char *d = decision ? pg_json_dump(decision) : NULL;
 	int rc = store_run(c, sql, err, ST(status), ST(d), SI(not_before), SI(pg_time_now_ms()), SI(rel), SI(idx));
 	free(d);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_node_insert(struct store_conn *c, int64_t rel, int64_t node, int64_t batch, const char *status,
@@ -378,7 +373,7 @@ int app_node_insert(struct store_conn *c, int64_t rel, int64_t node, int64_t bat
 {
 	static const char sql[] = "INSERT INTO app_release_node (release_id, node_id, batch, status, error)"
 				  " VALUES ($1, $2, $3, $4, $5)";
-	return ok_or(store_run(c, sql, err, SI(rel), SI(node), SI(batch), ST(status), ST(error)));
+	return store_ok(store_run(c, sql, err, SI(rel), SI(node), SI(batch), ST(status), ST(error)));
 }
 
 int app_node_list(struct store_conn *c, int64_t rel, json_t *items, struct pg_err *err)
@@ -396,7 +391,7 @@ int app_node_list(struct store_conn *c, int64_t rel, json_t *items, struct pg_er
 		json_array_append_new(items, n);
 	}
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_node_set(struct store_conn *c, int64_t rel, int64_t node, const char *status, json_t *tasks,
@@ -410,7 +405,7 @@ int app_node_set(struct store_conn *c, int64_t rel, int64_t node, const char *st
 	char *t = tasks ? pg_json_dump(tasks) : NULL;
 	int rc = store_run(c, sql, err, ST(status), ST(t), ST(error), SI(pg_time_now_ms()), SI(rel), SI(node));
 	free(t);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_site_get(struct store_conn *c, int64_t app_id, char sha[65], struct pg_err *err)
@@ -420,7 +415,7 @@ int app_site_get(struct store_conn *c, int64_t app_id, char sha[65], struct pg_e
 	int rc = store_query(c, sql, &st, err, SI(app_id));
 	snprintf(sha, 65, "%s", rc > 0 ? store_col_text(st, 0) : "");
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_site_put(struct store_conn *c, int64_t app_id, const char *sha, int64_t idx, struct pg_err *err)
@@ -429,7 +424,7 @@ int app_site_put(struct store_conn *c, int64_t app_id, const char *sha, int64_t 
 		"INSERT INTO app_site_state (app_id, content_sha256, registry_index, updated_at)"
 		" VALUES ($1, $2, $3, $4) ON CONFLICT (app_id) DO UPDATE SET content_sha256 = $2,"
 		" registry_index = $3, updated_at = $4";
-	return ok_or(store_run(c, sql, err, SI(app_id), ST(sha), SI(idx), SI(pg_time_now_ms())));
+	return store_ok(store_run(c, sql, err, SI(app_id), ST(sha), SI(idx), SI(pg_time_now_ms())));
 }
 
 int app_release_counts(struct store_conn *c, json_t *counts, struct pg_err *err)
@@ -440,7 +435,7 @@ int app_release_counts(struct store_conn *c, json_t *counts, struct pg_err *err)
 	for (rc = store_query(c, sql, &st, err); rc > 0; rc = store_step(st, err))
 		json_object_set_new(counts, store_col_text(st, 0), json_integer(store_col_i64(st, 1)));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int app_release_last_finished(struct store_conn *c, json_t *items, struct pg_err *err)
@@ -463,5 +458,5 @@ int app_release_last_finished(struct store_conn *c, json_t *items, struct pg_err
 		json_array_append_new(items, r);
 	}
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }

@@ -40,11 +40,6 @@ static int collect_ids(struct store_stmt *st, int rc, struct id_list *out, struc
 	return rc < 0 ? rc : 0;
 }
 
-static int ok_or(int rc)
-{
-	return rc < 0 ? rc : 0;
-}
-
 int task_store_insert(struct store_conn *c, const struct task_row_in *in, int64_t *id,
                       struct pg_err *err)
 {
@@ -59,7 +54,7 @@ int task_store_insert(struct store_conn *c, const struct task_row_in *in, int64_
 	if (rc > 0)
 		*id = store_col_i64(st, 0);
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int task_store_find_idem(struct store_conn *c, int64_t node_id, const char *key, int64_t *id,
@@ -71,14 +66,14 @@ int task_store_find_idem(struct store_conn *c, int64_t node_id, const char *key,
 	int rc = store_query(c, sql, &st, err, SI(node_id), ST(key));
 	*id = rc > 0 ? store_col_i64(st, 0) : 0;
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int task_store_add_dep(struct store_conn *c, int64_t task_id, int64_t dep_id, struct pg_err *err)
 {
 	static const char sql[] = "INSERT INTO cluster_task_dep (task_id, dep_id) VALUES ($1, $2)"
 	                          " ON CONFLICT DO NOTHING";
-	return ok_or(store_run(c, sql, err, SI(task_id), SI(dep_id)));
+	return store_ok(store_run(c, sql, err, SI(task_id), SI(dep_id)));
 }
 
 int task_store_state(struct store_conn *c, int64_t id, struct task_state *out, struct pg_err *err)
@@ -100,7 +95,7 @@ int task_store_state(struct store_conn *c, int64_t id, struct task_state *out, s
 	store_done(st);
 	if (rc == 0)
 		return pg_err_set(err, PG_ENOTFOUND, "taskId", "no task %lld", (long long)id);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 #define TASK_VIEW_COLS                                                                             \
@@ -187,7 +182,7 @@ static int add_deps(struct store_conn *c, json_t *task, struct pg_err *err)
 		json_array_append_new(deps, json_integer(store_col_i64(st, 0)));
 	store_done(st);
 	json_object_set_new(task, "dependsOn", deps);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int task_store_view(struct store_conn *c, int64_t id, bool full, json_t **out, struct pg_err *err)
@@ -235,7 +230,7 @@ int task_store_list(struct store_conn *c, const struct task_filter *f, json_t *i
 	size_t i;
 	json_t *t;
 	json_array_foreach(items, i, t) if (rc >= 0) rc = add_deps(c, t, err);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int task_store_delivery(struct store_conn *c, int64_t id, json_t **out, struct pg_err *err)
@@ -258,7 +253,7 @@ int task_store_delivery(struct store_conn *c, int64_t id, json_t **out, struct p
 	store_done(st);
 	if (rc == 0)
 		return pg_err_set(err, PG_ENOTFOUND, "taskId", "no task %lld", (long long)id);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int task_store_claimable(struct store_conn *c, int64_t node_id, int64_t now, int64_t limit,
@@ -291,7 +286,7 @@ int task_store_deliver(struct store_conn *c, int64_t id, bool new_attempt, int64
 	static const char sql[] =
 	        "UPDATE cluster_task SET status = 'running', attempt = attempt + $1,"
 	        " delivered_at = $2, started_at = NULL, lease_until = $3 WHERE id = $4";
-	return ok_or(
+	return store_ok(
 	        store_run(c, sql, err, SI((int64_t)new_attempt), SI(now), SI(lease_until), SI(id)));
 }
 
@@ -300,7 +295,7 @@ int task_store_set_running(struct store_conn *c, int64_t id, int64_t now, int64_
 {
 	static const char sql[] = "UPDATE cluster_task SET started_at = COALESCE(started_at, $1),"
 	                          " lease_until = $2 WHERE id = $3";
-	return ok_or(store_run(c, sql, err, SI(now), SI(lease_until), SI(id)));
+	return store_ok(store_run(c, sql, err, SI(now), SI(lease_until), SI(id)));
 }
 
 int task_store_finish(struct store_conn *c, int64_t id, const struct task_outcome *o, int64_t now,
@@ -327,7 +322,7 @@ int task_store_finish(struct store_conn *c, int64_t id, const struct task_outcom
 	store_bind_i64(st, 8, id);
 	rc = store_step(st, err);
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int task_store_requeue(struct store_conn *c, int64_t id, int64_t next_at, const char *error,
@@ -336,7 +331,7 @@ int task_store_requeue(struct store_conn *c, int64_t id, int64_t next_at, const 
 	static const char sql[] =
 	        "UPDATE cluster_task SET status = 'pending', next_attempt_at = $1,"
 	        " error_message = $2, lease_until = NULL WHERE id = $3";
-	return ok_or(store_run(c, sql, err, SI(next_at), ST(error), SI(id)));
+	return store_ok(store_run(c, sql, err, SI(next_at), ST(error), SI(id)));
 }
 
 int task_store_expired(struct store_conn *c, int64_t now, struct id_list *out, struct pg_err *err)
@@ -389,7 +384,7 @@ int task_store_last_payload(struct store_conn *c, int64_t node_id, const char *t
 		json_decref(p);
 	}
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int task_store_done_view(struct store_conn *c, int64_t id, struct cluster_task_done *d,
@@ -416,7 +411,7 @@ int task_store_done_view(struct store_conn *c, int64_t id, struct cluster_task_d
 		d->max_retries = store_col_i64(st, 10);
 	}
 	store_done(st);
-	return rc == 0 ? pg_err_set(err, PG_ENOTFOUND, NULL, "no task %lld", (long long)id) : ok_or(rc);
+	return rc == 0 ? pg_err_set(err, PG_ENOTFOUND, NULL, "no task %lld", (long long)id) : store_ok(rc);
 }
 
 int task_store_count_unfinished(struct store_conn *c, int64_t node_id, const char *owner,
@@ -429,7 +424,7 @@ int task_store_count_unfinished(struct store_conn *c, int64_t node_id, const cha
 	int rc = store_query(c, sql, &st, err, SI(node_id), ST(owner));
 	*count = rc > 0 ? store_col_i64(st, 0) : 0;
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int task_store_counts(struct store_conn *c, json_t *items, struct pg_err *err)
@@ -443,5 +438,5 @@ int task_store_counts(struct store_conn *c, json_t *items, struct pg_err *err)
 		                                       "status", store_col_text(st, 1), "count",
 		                                       (json_int_t)store_col_i64(st, 2)));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }

@@ -8,11 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int ok_or(int rc)
-{
-	return rc < 0 ? rc : 0;
-}
-
 int cfg_item_insert(struct store_conn *c, const struct cfg_item *it, int64_t *id,
                     struct pg_err *err)
 {
@@ -31,7 +26,7 @@ int cfg_item_insert(struct store_conn *c, const struct cfg_item *it, int64_t *id
 	if (rc == PG_ECONFLICT)
 		return pg_err_set(err, PG_ECONFLICT, "name", "%s/%s exists already", it->ns,
 		                  it->name);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 #define ITEM_COLS                                                                                  \
@@ -64,7 +59,7 @@ int cfg_item_get(struct store_conn *c, int64_t id, struct cfg_item *out, struct 
 	store_done(st);
 	if (rc == 0)
 		return pg_err_set(err, PG_ENOTFOUND, "id", "no config item %lld", (long long)id);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int cfg_item_set(struct store_conn *c, int64_t id, int64_t latest, int64_t released,
@@ -73,14 +68,14 @@ int cfg_item_set(struct store_conn *c, int64_t id, int64_t latest, int64_t relea
 	static const char sql[] =
 	        "UPDATE config_item SET latest_version = $1, released_version = $2,"
 	        " description = $3, updated_at = $4 WHERE id = $5";
-	return ok_or(store_run(c, sql, err, SI(latest), SIN(released), ST(description),
+	return store_ok(store_run(c, sql, err, SI(latest), SIN(released), ST(description),
 	                       SI(pg_time_now_ms()), SI(id)));
 }
 
 int cfg_item_delete(struct store_conn *c, int64_t id, struct pg_err *err)
 {
 	static const char sql[] = "DELETE FROM config_item WHERE id = $1";
-	return ok_or(store_run(c, sql, err, SI(id)));
+	return store_ok(store_run(c, sql, err, SI(id)));
 }
 
 int cfg_item_list(struct store_conn *c, const char *ns, int64_t after, int64_t limit,
@@ -97,7 +92,7 @@ int cfg_item_list(struct store_conn *c, const char *ns, int64_t after, int64_t l
 		fn(&it, arg);
 	}
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int cfg_version_insert(struct store_conn *c, int64_t item_id, int64_t version, const char *content,
@@ -107,7 +102,7 @@ int cfg_version_insert(struct store_conn *c, int64_t item_id, int64_t version, c
 	static const char sql[] = "INSERT INTO config_version (item_id, version, content, sha256, "
 	                          "size, author, message,"
 	                          " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-	return ok_or(store_run(c, sql, err, SI(item_id), SI(version), ST(content), ST(sha256),
+	return store_ok(store_run(c, sql, err, SI(item_id), SI(version), ST(content), ST(sha256),
 	                       SI(size), ST(author), ST(message), SI(pg_time_now_ms())));
 }
 
@@ -133,7 +128,7 @@ int cfg_version_get(struct store_conn *c, int64_t item_id, int64_t version, stru
 		return pg_err_set(err, PG_ENOTFOUND, "version",
 		                  "no version %lld of config item %lld", (long long)version,
 		                  (long long)item_id);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 void cfg_version_free(struct cfg_version *v)
@@ -161,7 +156,7 @@ int cfg_version_list(struct store_conn *c, int64_t item_id, json_t *items, struc
 		json_array_append_new(items, v);
 	}
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int cfg_release_insert(struct store_conn *c, int64_t item_id, int64_t version, const char *kind,
@@ -176,7 +171,7 @@ int cfg_release_insert(struct store_conn *c, int64_t item_id, int64_t version, c
 	if (rc > 0)
 		*id = store_col_i64(st, 0);
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int cfg_release_list(struct store_conn *c, int64_t item_id, json_t *items, struct pg_err *err)
@@ -194,7 +189,7 @@ int cfg_release_list(struct store_conn *c, int64_t item_id, json_t *items, struc
 		json_array_append_new(items, r);
 	}
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int cfg_release_previous(struct store_conn *c, int64_t item_id, int64_t *version,
@@ -209,5 +204,5 @@ int cfg_release_previous(struct store_conn *c, int64_t item_id, int64_t *version
 	int rc = store_query(c, sql, &st, err, SI(item_id));
 	*version = rc > 0 ? store_col_i64(st, 0) : 0;
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }

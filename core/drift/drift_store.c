@@ -6,11 +6,6 @@
 
 #include <stdlib.h>
 
-static int ok_or(int rc)
-{
-	return rc < 0 ? rc : 0;
-}
-
 int drift_desired_put(struct store_conn *c, int64_t node, const char *item, const char *owner, json_t *expect,
 		      int64_t task_id, struct pg_err *err)
 {
@@ -22,7 +17,7 @@ int drift_desired_put(struct store_conn *c, int64_t node, const char *item, cons
 	char *text = pg_json_dump(expect);
 	int rc = store_run(c, sql, err, SI(node), ST(item), ST(owner), ST(text), SI(task_id), SI(pg_time_now_ms()));
 	free(text);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 static int desired_rows(struct store_conn *c, const char *sql, struct store_arg a, json_t *items,
@@ -39,7 +34,7 @@ static int desired_rows(struct store_conn *c, const char *sql, struct store_arg 
 		json_array_append_new(items, r);
 	}
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int drift_desired_of_node(struct store_conn *c, int64_t node, json_t *items, struct pg_err *err)
@@ -63,7 +58,7 @@ int drift_forget_owner(struct store_conn *c, const char *owner, struct pg_err *e
 	int rc = store_run(c, del_desired, err, ST(owner));
 	if (rc >= 0)
 		rc = store_run(c, del_verdict, err, ST(owner));
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int drift_report_put(struct store_conn *c, int64_t node, json_t *report, struct pg_err *err)
@@ -74,7 +69,7 @@ int drift_report_put(struct store_conn *c, int64_t node, json_t *report, struct 
 	char *text = pg_json_dump(report);
 	int rc = store_run(c, sql, err, SI(node), ST(text), SI(pg_time_now_ms()));
 	free(text);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int drift_report_get(struct store_conn *c, int64_t node, json_t **report, int64_t *at, struct pg_err *err)
@@ -85,7 +80,7 @@ int drift_report_get(struct store_conn *c, int64_t node, json_t **report, int64_
 	*report = rc > 0 ? pg_json_load_text(store_col_text(st, 0)) : NULL;
 	*at = rc > 0 ? store_col_i64(st, 1) : 0;
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 static json_t *verdict_row(struct store_stmt *st)
@@ -108,7 +103,7 @@ int drift_verdict_get(struct store_conn *c, int64_t node, const char *owner, jso
 	int rc = store_query(c, sql, &st, err, SI(node), ST(owner));
 	*out = rc > 0 ? verdict_row(st) : NULL;
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int drift_verdict_put(struct store_conn *c, int64_t node, const char *owner, const char *status, json_t *details,
@@ -125,7 +120,7 @@ int drift_verdict_put(struct store_conn *c, int64_t node, const char *owner, con
 	free(d);
 	free(h);
 	free(dec);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int drift_verdict_list(struct store_conn *c, const char *status, json_t *items, struct pg_err *err)
@@ -136,7 +131,7 @@ int drift_verdict_list(struct store_conn *c, const char *status, json_t *items, 
 	for (rc = store_query(c, sql, &st, err, ST(status)); rc > 0; rc = store_step(st, err))
 		json_array_append_new(items, verdict_row(st));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int drift_unsettled_nodes(struct store_conn *c, json_t *ids, struct pg_err *err)
@@ -147,5 +142,5 @@ int drift_unsettled_nodes(struct store_conn *c, json_t *ids, struct pg_err *err)
 	for (rc = store_query(c, sql, &st, err); rc > 0; rc = store_step(st, err))
 		json_array_append_new(ids, json_integer(store_col_i64(st, 0)));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }

@@ -6,11 +6,6 @@
 
 #include <string.h>
 
-static int ok_or(int rc)
-{
-	return rc < 0 ? rc : 0;
-}
-
 int reg_bump(struct store_conn *c, int64_t *idx, struct pg_err *err)
 {
 	static const char sql[] = "UPDATE registry_meta SET change_index = change_index + 1"
@@ -20,7 +15,7 @@ int reg_bump(struct store_conn *c, int64_t *idx, struct pg_err *err)
 	if (rc > 0)
 		*idx = store_col_i64(st, 0);
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int reg_index(struct store_conn *c, int64_t *idx, struct pg_err *err)
@@ -31,7 +26,7 @@ int reg_index(struct store_conn *c, int64_t *idx, struct pg_err *err)
 	int rc = store_query(c, sql, &st, err);
 	*idx = rc > 0 ? store_col_i64(st, 0) : 0;
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 static int conflict_name(int rc, const char *name, struct pg_err *err)
@@ -39,7 +34,7 @@ static int conflict_name(int rc, const char *name, struct pg_err *err)
 	if (rc == PG_ECONFLICT)
 		return pg_err_set(err, PG_ECONFLICT, "name", "a service named '%s' exists already",
 		                  name);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int reg_service_insert(struct store_conn *c, const char *name, const char *protocol, int64_t port,
@@ -64,7 +59,7 @@ int reg_service_update(struct store_conn *c, int64_t id, const char *protocol, i
 	static const char sql[] = "UPDATE registry_service SET protocol = $1, port = $2, "
 	                          "health_check = $3, metadata = $4,"
 	                          " modify_index = $5, updated_at = $6 WHERE id = $7";
-	return ok_or(store_run(c, sql, err, ST(protocol), SI(port), ST(hc), ST(md), SI(idx),
+	return store_ok(store_run(c, sql, err, ST(protocol), SI(port), ST(hc), ST(md), SI(idx),
 	                       SI(pg_time_now_ms()), SI(id)));
 }
 
@@ -108,7 +103,7 @@ int reg_service_get(struct store_conn *c, const char *name, json_t **out, int64_
 	store_done(st);
 	if (rc == 0)
 		return pg_err_set(err, PG_ENOTFOUND, "name", "no service '%s'", name);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int reg_service_list(struct store_conn *c, json_t *items, struct pg_err *err)
@@ -119,13 +114,13 @@ int reg_service_list(struct store_conn *c, json_t *items, struct pg_err *err)
 	for (rc = store_query(c, sql, &st, err); rc > 0; rc = store_step(st, err))
 		json_array_append_new(items, service_row(st));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int reg_service_delete(struct store_conn *c, int64_t id, struct pg_err *err)
 {
 	static const char sql[] = "DELETE FROM registry_service WHERE id = $1";
-	return ok_or(store_run(c, sql, err, SI(id)));
+	return store_ok(store_run(c, sql, err, SI(id)));
 }
 
 #define ENDPOINT_COLS                                                                              \
@@ -210,11 +205,11 @@ int reg_endpoint_put(struct store_conn *c, const struct reg_endpoint_in *in, int
 		if (rc > 0)
 			*id = store_col_i64(st, 0);
 		store_done(st);
-		return ok_or(rc);
+		return store_ok(rc);
 	}
 	if (!*changed)
-		return ok_or(store_run(c, seen, err, SIN(in->last_seen), SI(*id)));
-	return ok_or(store_run(c, upd, err, SIN(in->node_id), SI(in->weight), ST(in->health),
+		return store_ok(store_run(c, seen, err, SIN(in->last_seen), SI(*id)));
+	return store_ok(store_run(c, upd, err, SIN(in->node_id), SI(in->weight), ST(in->health),
 	                       ST(in->note), ST(in->version), ST(in->source), ST(in->metadata),
 	                       SIN(in->ttl_sec), SIN(in->last_seen), SI(idx), SI(now), SI(*id)));
 }
@@ -228,7 +223,7 @@ int reg_endpoint_find(struct store_conn *c, int64_t service_id, const char *ip, 
 	int rc = store_query(c, sql, &st, err, SI(service_id), ST(ip), SI(port));
 	*id = rc > 0 ? store_col_i64(st, 0) : 0;
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int reg_endpoint_list(struct store_conn *c, int64_t service_id, bool healthy_only, json_t *items,
@@ -246,7 +241,7 @@ int reg_endpoint_list(struct store_conn *c, int64_t service_id, bool healthy_onl
 	     rc = store_step(st, err))
 		json_array_append_new(items, endpoint_row(st));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int reg_endpoint_get(struct store_conn *c, int64_t id, json_t **out, struct pg_err *err)
@@ -260,13 +255,13 @@ int reg_endpoint_get(struct store_conn *c, int64_t id, json_t **out, struct pg_e
 	store_done(st);
 	if (rc == 0)
 		return pg_err_set(err, PG_ENOTFOUND, "id", "no endpoint %lld", (long long)id);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int reg_endpoint_delete(struct store_conn *c, int64_t id, struct pg_err *err)
 {
 	static const char sql[] = "DELETE FROM registry_endpoint WHERE id = $1";
-	return ok_or(store_run(c, sql, err, SI(id)));
+	return store_ok(store_run(c, sql, err, SI(id)));
 }
 
 int reg_node_endpoints(struct store_conn *c, int64_t node_id, json_t *items, struct pg_err *err)
@@ -282,7 +277,7 @@ int reg_node_endpoints(struct store_conn *c, int64_t node_id, json_t *items, str
 		                  "serviceId", (json_int_t)store_col_i64(st, 1), "ip",
 		                  store_col_text(st, 2), "port", (json_int_t)store_col_i64(st, 3)));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int reg_expired(struct store_conn *c, int64_t now, json_t *items, struct pg_err *err)
@@ -294,7 +289,7 @@ int reg_expired(struct store_conn *c, int64_t now, json_t *items, struct pg_err 
 	for (rc = store_query(c, sql, &st, err, SI(now)); rc > 0; rc = store_step(st, err))
 		json_array_append_new(items, json_integer(store_col_i64(st, 0)));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int reg_node_health(struct store_conn *c, int64_t node_id, const char *health, const char *note,

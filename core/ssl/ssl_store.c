@@ -8,11 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int ok_or(int rc)
-{
-	return rc < 0 ? rc : 0;
-}
-
 int ssl_store_insert(struct store_conn *c, const char *name, json_t *domains, const char *source,
 		     const char *status, json_t *request, int64_t *id, struct pg_err *err)
 {
@@ -30,7 +25,7 @@ int ssl_store_insert(struct store_conn *c, const char *name, json_t *domains, co
 	free(r);
 	if (rc == PG_ECONFLICT)
 		return pg_err_set(err, PG_ECONFLICT, "name", "a certificate named '%s' exists already", name);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 #define CERT_COLS                                                                                   \
@@ -93,7 +88,7 @@ int ssl_store_get(struct store_conn *c, int64_t id, json_t **out, struct pg_err 
 	store_done(st);
 	if (rc == 0)
 		return pg_err_set(err, PG_ENOTFOUND, "id", "no certificate %lld", (long long)id);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int ssl_store_list(struct store_conn *c, json_t *items, struct pg_err *err)
@@ -105,13 +100,13 @@ int ssl_store_list(struct store_conn *c, json_t *items, struct pg_err *err)
 	for (rc = store_query(c, sql, &st, err); rc > 0; rc = store_step(st, err))
 		json_array_append_new(items, cert_row(st));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int ssl_store_delete(struct store_conn *c, int64_t id, struct pg_err *err)
 {
 	static const char sql[] = "DELETE FROM ssl_certificate WHERE id = $1";
-	return ok_or(store_run(c, sql, err, SI(id)));
+	return store_ok(store_run(c, sql, err, SI(id)));
 }
 
 int ssl_store_attempt(struct store_conn *c, int64_t id, const char *status, int64_t version,
@@ -125,7 +120,7 @@ int ssl_store_attempt(struct store_conn *c, int64_t id, const char *status, int6
 	int rc = store_run(c, sql, err, ST(status), SI(version), SI(failures), SI(next_at), SI(due), ST(error),
 			   ST(p), SI(pg_time_now_ms()), SI(id));
 	free(p);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int ssl_store_set_deploy(struct store_conn *c, int64_t id, json_t *deploy, struct pg_err *err)
@@ -134,7 +129,7 @@ int ssl_store_set_deploy(struct store_conn *c, int64_t id, json_t *deploy, struc
 	char *d = pg_json_dump(deploy);
 	int rc = store_run(c, sql, err, ST(d), SI(pg_time_now_ms()), SI(id));
 	free(d);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int ssl_store_due(struct store_conn *c, int64_t now, json_t *ids, struct pg_err *err)
@@ -145,13 +140,13 @@ int ssl_store_due(struct store_conn *c, int64_t now, json_t *ids, struct pg_err 
 	for (rc = store_query(c, sql, &st, err, SI(now)); rc > 0; rc = store_step(st, err))
 		json_array_append_new(ids, json_integer(store_col_i64(st, 0)));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int ssl_store_mark_due(struct store_conn *c, int64_t id, struct pg_err *err)
 {
 	static const char sql[] = "UPDATE ssl_certificate SET due = 1, next_attempt_at = 0, updated_at = $1 WHERE id = $2";
-	return ok_or(store_run(c, sql, err, SI(pg_time_now_ms()), SI(id)));
+	return store_ok(store_run(c, sql, err, SI(pg_time_now_ms()), SI(id)));
 }
 
 int ssl_store_renewable(struct store_conn *c, int64_t now, json_t *ids, struct pg_err *err)
@@ -170,7 +165,7 @@ int ssl_store_renewable(struct store_conn *c, int64_t now, json_t *ids, struct p
 			json_array_append_new(ids, json_integer(store_col_i64(st, 0)));
 	}
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int ssl_store_ari_due(struct store_conn *c, int64_t now, json_t *items, struct pg_err *err)
@@ -188,7 +183,7 @@ int ssl_store_ari_due(struct store_conn *c, int64_t now, json_t *items, struct p
 						       "ari", store_col_null(st, 3) ? json_null() : pg_json_load_text(store_col_text(st, 3)),
 						       "renewAfter", store_col_null(st, 4) ? json_null() : json_integer(store_col_i64(st, 4))));
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int ssl_store_set_ari(struct store_conn *c, int64_t id, json_t *ari, int64_t renew_after, int64_t check_at,
@@ -199,7 +194,7 @@ int ssl_store_set_ari(struct store_conn *c, int64_t id, json_t *ari, int64_t ren
 	char *a = ari ? pg_json_dump(ari) : NULL;
 	int rc = store_run(c, sql, err, ST(a), SIN(renew_after), SI(check_at), SI(id));
 	free(a);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int ssl_version_insert(struct store_conn *c, int64_t cert, int64_t version, const char *chain,
@@ -214,7 +209,7 @@ int ssl_version_insert(struct store_conn *c, int64_t cert, int64_t version, cons
 			   SI(i->not_before), SI(i->not_after), ST(i->fingerprint), ST(i->issuer), ST(sans),
 			   ST(i->key_type), SI(pg_time_now_ms()));
 	free(sans);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int ssl_version_list(struct store_conn *c, int64_t cert, json_t *items, struct pg_err *err)
@@ -234,7 +229,7 @@ int ssl_version_list(struct store_conn *c, int64_t cert, json_t *items, struct p
 		json_array_append_new(items, v);
 	}
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int ssl_version_material(struct store_conn *c, int64_t cert, int64_t version, char **chain,
@@ -251,7 +246,7 @@ int ssl_version_material(struct store_conn *c, int64_t cert, int64_t version, ch
 	if (rc == 0)
 		return pg_err_set(err, PG_EPRECOND, "id", "certificate %lld has no version %lld yet", (long long)cert,
 				  (long long)version);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int ssl_account_get(struct store_conn *c, const char *dir, const char *email, int64_t *id,
@@ -267,7 +262,7 @@ int ssl_account_get(struct store_conn *c, const char *dir, const char *email, in
 		*kid = store_col_null(st, 2) ? NULL : strdup(store_col_text(st, 2));
 	}
 	store_done(st);
-	return ok_or(rc);
+	return store_ok(rc);
 }
 
 int ssl_account_put(struct store_conn *c, const char *dir, const char *email, const char *key_sealed,
@@ -276,7 +271,7 @@ int ssl_account_put(struct store_conn *c, const char *dir, const char *email, co
 	static const char sql[] =
 		"INSERT INTO ssl_account (directory, email, key_sealed, kid, created_at) VALUES ($1, $2, $3, $4, $5)"
 		" ON CONFLICT (namespace, directory, email) DO UPDATE SET kid = $4";
-	return ok_or(store_run(c, sql, err, ST(dir), ST(email), ST(key_sealed), ST(kid), SI(pg_time_now_ms())));
+	return store_ok(store_run(c, sql, err, ST(dir), ST(email), ST(key_sealed), ST(kid), SI(pg_time_now_ms())));
 }
 
 int ssl_challenge_put(struct store_conn *c, const char *token, const char *key_auth, int64_t expires,
@@ -284,7 +279,7 @@ int ssl_challenge_put(struct store_conn *c, const char *token, const char *key_a
 {
 	static const char sql[] = "INSERT INTO ssl_http_challenge (token, key_auth, expires_at) VALUES ($1, $2, $3)"
 				  " ON CONFLICT (token) DO UPDATE SET key_auth = $2, expires_at = $3";
-	return ok_or(store_run(c, sql, err, ST(token), ST(key_auth), SI(expires)));
+	return store_ok(store_run(c, sql, err, ST(token), ST(key_auth), SI(expires)));
 }
 
 int ssl_challenge_get(struct store_conn *c, const char *token, int64_t now, char **key_auth,
@@ -297,5 +292,5 @@ int ssl_challenge_get(struct store_conn *c, const char *token, int64_t now, char
 	store_done(st);
 	if (rc == 0)
 		return pg_err_set(err, PG_ENOTFOUND, "token", "no such challenge");
-	return ok_or(rc);
+	return store_ok(rc);
 }

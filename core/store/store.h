@@ -89,6 +89,13 @@ struct store_arg {
 #define store_run(c, sql, err, ...) store_run_args((c), (sql), (err), STORE_ARGS(__VA_ARGS__))
 #define store_query(c, sql, st, err, ...) \
 	store_query_args((c), (sql), (st), (err), STORE_ARGS(__VA_ARGS__))
+/* 0 for a store_run/store_query result that is not an error (a count of
+ * rows, a row ready), else the error: the usual last line of a DAO call. */
+static inline int store_ok(int rc)
+{
+	return rc < 0 ? rc : 0;
+}
+
 int store_run_args(struct store_conn *c, const char *sql, struct pg_err *err,
 		   const struct store_arg *args, size_t n);
 int store_query_args(struct store_conn *c, const char *sql, struct store_stmt **st,
