@@ -105,7 +105,9 @@ class Metrics(unittest.TestCase):
             self.assertEqual(value(s, "pagoda_tasks", type="ApplyConfigFiles", status="succeeded"), 1)
             self.assertEqual(value(s, "pagoda_task_duration_seconds_count", type="ApplyConfigFiles",
                                    status="succeeded"), 1)
-            self.assertGreaterEqual(value(s, "pagoda_agent_polls_waiting"), 1)  # the agent's long poll
+            # the agent's long poll, once it is back from reporting the task
+            wait_until(lambda: value(self.scrape(d)[1], "pagoda_agent_polls_waiting") >= 1, 10,
+                       what="a long poll waiting")
             self.assertGreater(value(s, "pagoda_http_request_duration_seconds_count", route="/healthz", method="GET"), 0)
 
             # certificate days to expiry
