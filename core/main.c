@@ -7,6 +7,7 @@
 #include "cluster/cluster.h"
 #include "cluster/cluster_http.h"
 #include "common/pg_log.h"
+#include "common/pg_tune.h"
 #include "http/http.h"
 #include "lua/plua.h"
 #include "lua/plua_http.h"
@@ -33,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -345,16 +345,6 @@ static int check_dir(const char *flag, const char *dir)
 	return 0;
 }
 
-/* Each agent long poll holds a socket; let the descriptor limit follow. */
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 int main(int argc, char **argv)
 {
 	struct flags f = {0};
@@ -369,7 +359,7 @@ int main(int argc, char **argv)
 	if (check_dir("--data-dir", f.data_dir) || check_dir("--lua-dir", f.lua_dir) ||
 	    check_dir("--plugin-dir", f.plugin_dir))
 		return 1;
-	raise_nofile();
+	pg_tune_process();
 	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: plugins use libcurl */
 
 	/* Signals go to the main thread only, through sigwait below. */

@@ -2,6 +2,7 @@
  * of every answer, so a wrong override fails loudly with the script's name
  * and what was wrong instead of steering a release with garbage. */
 #include "lua/plua_policy.h"
+#include "common/pg_map.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -99,6 +100,38 @@ out:
 	return rc;
 }
 
+/* FNV-1a of the address, mixed with the port */
+static int64_t endpoint_key(const char *ip, json_int_t port)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (const unsigned char *p = (const unsigned char *)ip; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return (int64_t)((h ^ (uint64_t)port) * 1099511628211ULL);
+}
+
+static bool same_endpoint(json_t *e, const char *ip, json_int_t port)
+{
+	const char *eip = json_string_value(json_object_get(e, "ip"));
+	json_t *eport = json_object_get(e, "port");
+	return eip && strcmp(eip, ip) == 0 && json_is_integer(eport) && json_integer_value(eport) == port;
+}
+
+/* Whether ip:port is one of endpoints. Two endpoints whose keys collide
+ * keep only the last in the map: a miss falls back to a scan, so a
+ * collision costs time, never a wrong answer. */
+static bool is_endpoint(const struct pg_map *known, json_t *endpoints, const char *ip, json_int_t port)
+{
+	json_t *e = pg_map_get(known, endpoint_key(ip, port));
+	if (e && same_endpoint(e, ip, port))
+		return true;
+	size_t i;
+	json_array_foreach(endpoints, i, e) {
+		if (same_endpoint(e, ip, port))
+			return true;
+	}
+	return false;
+}
+
 int plua_upstream_filter(struct plua *h, json_t *service, json_t *endpoints, json_t *opts,
 			 json_t **result, struct pg_err *err)
 {
@@ -110,7 +143,8 @@ int plua_upstream_filter(struct plua *h, json_t *service, json_t *endpoints, jso
 	if (rc != 0)
 		return rc;
 	const char *status = json_string_value(json_object_get(out, "status"));
-	json_t *servers = json_object_get(out, "servers"), *known_set = NULL;
+	json_t *servers = json_object_get(out, "servers");
+	struct pg_map *known = NULL;
 	size_t i, j;
 	json_t *s, *e;
 	if (!status || (strcmp(status, "ok") && strcmp(status, "degraded") && strcmp(status, "unavailable")) ||
@@ -122,24 +156,26 @@ int plua_upstream_filter(struct plua *h, json_t *service, json_t *endpoints, jso
 		rc = bad(err, rel, "%s", "status unavailable goes with no servers, and only then");
 		goto out;
 	}
-	/* "ip|port" of every endpoint: one hash lookup per server, not a scan
-	 * (10,000 endpoints would be 10^8 comparisons) */
-	char key[96];
-	known_set = json_object();
+	/* every endpoint by a hash of ip and port: one lookup per server, not a
+	 * scan (10,000 endpoints would be 10^8 comparisons) */
+	known = pg_map_new();
+	if (!known) {
+		rc = pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+		goto out;
+	}
 	json_array_foreach(endpoints, j, e) {
-		if (json_is_string(json_object_get(e, "ip")) && json_is_integer(json_object_get(e, "port"))) {
-			snprintf(key, sizeof(key), "%.60s|%lld", json_string_value(json_object_get(e, "ip")),
-				 (long long)json_integer_value(json_object_get(e, "port")));
-			json_object_set_new(known_set, key, json_true());
+		const char *ip = json_string_value(json_object_get(e, "ip"));
+		json_t *port = json_object_get(e, "port");
+		if (ip && json_is_integer(port) && pg_map_put(known, endpoint_key(ip, json_integer_value(port)), e) != 0) {
+			rc = pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+			goto out;
 		}
 	}
 	json_array_foreach(servers, i, s) {
 		const char *addr = json_string_value(json_object_get(s, "address"));
 		json_t *port = json_object_get(s, "port"), *w = json_object_get(s, "weight");
-		snprintf(key, sizeof(key), "%.60s|%lld", addr ? addr : "", (long long)json_integer_value(port));
-		bool known = addr && json_is_integer(port) && json_object_get(known_set, key);
-		if (!known || !is_int(w, 1) || json_integer_value(w) > 1000 ||
-		    !json_is_boolean(json_object_get(s, "backup"))) {
+		if (!addr || !json_is_integer(port) || !is_endpoint(known, endpoints, addr, json_integer_value(port)) ||
+		    !is_int(w, 1) || json_integer_value(w) > 1000 || !json_is_boolean(json_object_get(s, "backup"))) {
 			rc = bad(err, rel, "server %s is not one of the endpoints, or lacks weight 1..1000 and backup",
 				 addr ? addr : "?");
 			goto out;
@@ -147,7 +183,7 @@ int plua_upstream_filter(struct plua *h, json_t *service, json_t *endpoints, jso
 	}
 	*result = json_incref(out);
 out:
-	json_decref(known_set);
+	pg_map_free(known);
 	json_decref(out);
 	return rc;
 }

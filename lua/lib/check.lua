@@ -67,20 +67,15 @@ function M.domain(v, field)
   return v:lower()
 end
 
-local function octet(x)
-  return x and tonumber(x) <= 255 and (#x == 1 or x:byte(1) ~= 48) -- no leading 0
-end
-
+-- Addresses are parsed by inet_pton (pagoda.ip_family): dotted quads
+-- without leading zeros, IPv6 in any RFC 4291 form, no zone ids.
 function M.ipv4(v)
-  local a, b, c, d = v:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
-  return octet(a) and octet(b) and octet(c) and octet(d) or false
+  return type(v) == "string" and pagoda.ip_family(v) == 4
 end
 
 -- Whether v is an IPv4 or IPv6 address, without raising.
 function M.is_ip(v)
-  if type(v) ~= "string" then return false end
-  if M.ipv4(v) then return true end
-  return v:match("^[%x:]+$") ~= nil and v:find(":", 1, true) ~= nil and #v <= 39 and not v:find(":::", 1, true)
+  return type(v) == "string" and pagoda.ip_family(v) ~= nil
 end
 
 function M.ip(v, field)

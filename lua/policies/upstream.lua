@@ -14,17 +14,15 @@ local check = require("check")
 
 local M = {}
 
-local function key(e)
-  return string.format("%020d|%s|%05d", e.nodeId or 0, e.ip, e.port)
-end
+local ip_family, mtype = pagoda.ip_family, math.type
 
 local function valid(e)
   if type(e) ~= "table" then return false end
   local n, p, w = e.nodeId, e.port, e.weight
-  return (n == nil or n == json.null or (math.type(n) == "integer" and n >= 0))
-    and math.type(p) == "integer" and p >= 1 and p <= 65535
-    and (w == nil or (math.type(w) == "integer" and w >= 1 and w <= 1000))
-    and check.is_ip(e.ip)
+  return (n == nil or n == json.null or (mtype(n) == "integer" and n >= 0))
+    and mtype(p) == "integer" and p >= 1 and p <= 65535
+    and (w == nil or (mtype(w) == "integer" and w >= 1 and w <= 1000))
+    and ip_family(e.ip) ~= nil
 end
 
 function M.filter(service, endpoints, opts)
@@ -48,8 +46,8 @@ function M.filter(service, endpoints, opts)
     end
     local node = e.nodeId
     if node == json.null then node = nil end
-    local s = { nodeId = node, ip = e.ip, port = e.port, weight = e.weight or 1 }
-    s.key = key(s)
+    -- already in the shape of a server: sorting reorders, never copies
+    local s = { nodeId = node, address = e.ip, port = e.port, weight = e.weight or 1, backup = false }
     all[#all + 1] = s
     local h = e.health
     if h == "healthy" or (include_unknown and h == "unknown") then
@@ -57,15 +55,34 @@ function M.filter(service, endpoints, opts)
     end
   end
   local function sorted(list)
-    -- sort the keys with Lua's own string order (no comparator call per
-    -- comparison), then look the endpoints up by key
-    local keys, by = {}, {}
-    for i, s in ipairs(list) do keys[i] = s.key; by[s.key] = s end
-    table.sort(keys)
+    -- by node id (integers sort fast), then by ip|port within a node. Most
+    -- nodes have one endpoint: by[id] is that server itself, and a list of
+    -- servers (no .address) only for a node with several.
+    local ids, by = {}, {}
+    for _, s in ipairs(list) do
+      local id = s.nodeId or 0
+      local cur = by[id]
+      if cur == nil then
+        by[id] = s
+        ids[#ids + 1] = id
+      elseif cur.address then
+        by[id] = { cur, s }
+      else
+        cur[#cur + 1] = s
+      end
+    end
+    table.sort(ids)
     local out = {}
-    for i, k in ipairs(keys) do
-      local s = by[k]
-      out[i] = { nodeId = s.nodeId, address = s.ip, port = s.port, weight = s.weight, backup = false }
+    for _, id in ipairs(ids) do
+      local g = by[id]
+      if g.address then
+        out[#out + 1] = g
+      else
+        local key = {}
+        for _, s in ipairs(g) do key[s] = string.format("%s|%05d", s.address, s.port) end
+        table.sort(g, function(x, y) return key[x] < key[y] end)
+        for _, s in ipairs(g) do out[#out + 1] = s end
+      end
     end
     return out
   end

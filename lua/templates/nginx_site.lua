@@ -21,13 +21,17 @@ local template = require("template")
 
 local M = {}
 
+local ip_family, mtype = pagoda.ip_family, math.type
+
+-- The address family of a good server (4 or 6), nil for a bad one.
 local function server_ok(sv)
-  if type(sv) ~= "table" then return false end
+  if type(sv) ~= "table" then return nil end
   local p, w, b = sv.port, sv.weight, sv.backup
-  return math.type(p) == "integer" and p >= 1 and p <= 65535
-    and (w == nil or (math.type(w) == "integer" and w >= 1 and w <= 1000))
-    and (b == nil or b == json.null or type(b) == "boolean")
-    and check.is_ip(sv.address)
+  if mtype(p) == "integer" and p >= 1 and p <= 65535
+      and (w == nil or (mtype(w) == "integer" and w >= 1 and w <= 1000))
+      and (b == nil or b == json.null or type(b) == "boolean") then
+    return ip_family(sv.address)
+  end
 end
 
 local function validate(site)
@@ -65,17 +69,19 @@ local function validate(site)
     if s.byname[up.name] then check.fail(f .. ".name", "is used twice") end
     for j, sv in ipairs(check.list(check.optional(u.servers, "table", f .. ".servers", {}), f .. ".servers", 10000)) do
       -- thousands of servers: names are built only for one that is wrong
-      if not server_ok(sv) then
+      local family = server_ok(sv)
+      if not family then
         local g = f .. ".servers[" .. j .. "]"
         check.type(sv, "table", g)
         check.ip(sv.address, g .. ".address")
         check.port(sv.port, g .. ".port")
         if sv.weight ~= nil then check.integer(sv.weight, g .. ".weight", 1, 1000) end
         check.optional(sv.backup, "boolean", g .. ".backup", false)
+        family = ip_family(sv.address)
       end
       local addr = sv.address
       up.servers[j] = {
-        hostport = (addr:find(":", 1, true) and "[" .. addr .. "]" or addr) .. ":" .. sv.port,
+        hostport = (family == 6 and "[" .. addr .. "]" or addr) .. ":" .. sv.port,
         weight = sv.weight or 1,
         backup = sv.backup == true,
       }

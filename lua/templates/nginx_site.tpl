@@ -7,8 +7,9 @@ map $http_upgrade $pagoda_{{ site.ident }}_connection {
 {% if u.status ~= "unavailable" then %}
 
 upstream {{ u.name }} {
+{# hostport and weight are built from a checked address and integers (nginx_site.lua): no escaper per server #}
 {% for _, sv in ipairs(u.servers) do %}
-    server {{ sv.hostport }} weight={{ sv.weight }}{% if sv.backup then %} backup{% end %};
+    server {{! sv.hostport }} weight={{! sv.weight }}{% if sv.backup then %} backup{% end %};
 {% end %}
     keepalive 16;
 }

@@ -3,12 +3,16 @@
  * upstream sync runs them, through the same plua host pagodad uses. Prints
  * the time per rendering (median of R rounds) and the size of the site.
  *
- *   render_bench [ENDPOINTS=10000] [ROUNDS=20] */
+ *   render_bench [ENDPOINTS=10000] [ROUNDS=20] [LUA_DIR]
+ *
+ * LUA_DIR: a lua/ tree to use instead of the bundled one (to measure a
+ * change to a policy or a template without rebuilding). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "common/pg_tune.h"
 #include "lua/plua.h"
 #include "lua/plua_policy.h"
 
@@ -28,7 +32,8 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 10000, rounds = argc > 2 ? atoi(argv[2]) : 20;
-	struct plua_opts o = {0};
+	pg_tune_process(); /* as pagodad does */
+	struct plua_opts o = {.lua_dir = argc > 3 ? argv[3] : NULL};
 	struct plua *h = NULL;
 	struct pg_err err = {0};
 	if (plua_new(&o, &h, &err) != 0) {

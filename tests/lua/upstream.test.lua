@@ -44,4 +44,19 @@ return {
     T.err(function() upstream.filter(svc, { ep(1, "10.0.0.1", "healthy", 70000) }, {}) end, "endpoints%[1%]%.port")
     T.err(function() upstream.filter(svc, {}, { strategy = "C" }) end, "opts.strategy")
   end,
+  ["several endpoints of one node sort by address and port; no node id sorts first"] = function()
+    local r = upstream.filter(svc, { ep(2, "10.0.0.2", "healthy", 9001), ep(2, "10.0.0.2", "healthy", 9000),
+      ep(2, "10.0.0.10", "healthy"), ep(nil, "192.0.2.1", "healthy"), ep(1, "10.0.0.1", "healthy") }, {})
+    local got = {}
+    for i, s in ipairs(r.servers) do got[i] = (s.nodeId or "-") .. "/" .. s.address .. ":" .. s.port end
+    T.eq(got, { "-/192.0.2.1:9000", "1/10.0.0.1:9000", "2/10.0.0.10:9000", "2/10.0.0.2:9000", "2/10.0.0.2:9001" })
+  end,
+  ["addresses are parsed strictly"] = function()
+    for _, ip in ipairs({ "2001:db8::1", "::1", "::ffff:192.0.2.1", "255.255.255.255" }) do
+      T.eq(upstream.filter(svc, { ep(1, ip, "healthy") }, {}).servers[1].address, ip)
+    end
+    for _, ip in ipairs({ "10.0.0.256", "10.0.0.01", "10.0.0", "fe80::1%eth0", "1:2", "::1::2", "" }) do
+      T.err(function() upstream.filter(svc, { ep(1, ip, "healthy") }, {}) end, "endpoints%[1%]%.ip")
+    end
+  end,
 }
