@@ -52,7 +52,7 @@ static void usage(FILE *f)
 		"  --plugin-dir DIR            operator Lua plugins (dns/NAME.lua, notify/NAME.lua)\n"
 		"  --tls-cert FILE --tls-key FILE  serve HTTPS\n"
 		"  --heartbeat-interval SEC    agent heartbeat interval (default 10);\n"
-		"                              a node is offline after 3 missed heartbeats\n"
+		"                              a node is offline after 2.5 intervals without one\n"
 		"  --poll-wait SEC             longest agent long poll (default 30)\n"
 		"  --lease-grace SEC           added to a task's timeout for its lease (default 30)\n"
 		"  --retry-backoff MS          first retry delay, doubled per attempt (default 2000)\n"

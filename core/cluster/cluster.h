@@ -21,8 +21,14 @@ struct cluster_task_done {
 	json_t *payload, *artifacts; /* owned by the caller of the hook */
 };
 
+/* A node is offline after two and a half heartbeat intervals of silence:
+ * two heartbeats lost in a row are tolerated, and a dead node is noticed
+ * within 3 intervals even with the one-second check (30 s at the default
+ * 10 s). */
+#define CLUSTER_OFFLINE_AFTER_MS(interval_ms) ((interval_ms) * 5 / 2)
+
 struct cluster_opts {
-	int64_t heartbeat_interval_ms; /* told to agents; offline after 3 missed */
+	int64_t heartbeat_interval_ms; /* told to agents; see CLUSTER_OFFLINE_AFTER_MS */
 	int64_t poll_wait_max_ms;      /* longest a long poll is held */
 	int64_t lease_grace_ms;        /* added to a task's timeout for its lease */
 	int64_t retry_backoff_ms;      /* first retry delay, doubled per attempt */
