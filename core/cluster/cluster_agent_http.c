@@ -110,6 +110,15 @@ static void agent_poll(struct http_req *req)
 	}
 	for (;;) {
 		uint64_t gen = http_waitset_gen(cl->poll, req->who.node_id);
+		/* a claim writes: done on the writer thread, with other claims and
+		 * reports in one commit (a batch of a release wakes a hundred polls) */
+		int ready = http_grouped(req) ? 1 : cluster_task_ready(cl, req->who.node_id, s->running, &err);
+		if (ready < 0) {
+			http_reply_err(req, &err);
+			return;
+		}
+		if (ready > 0 && http_group(req))
+			return;
 		json_t *tasks = json_array();
 		if (cluster_task_claim(cl, req->who.node_id, s->max, s->running, tasks, &err) != 0) {
 			json_decref(tasks);
@@ -117,7 +126,7 @@ static void agent_poll(struct http_req *req)
 			return;
 		}
 		if (json_array_size(tasks) > 0 || pg_time_mono_ms() >= s->deadline ||
-		    http_waitset_stopping(cl->poll)) {
+		    http_waitset_stopping(cl->poll) || http_grouped(req)) {
 			http_reply(req, 200, json_pack("{s:o}", "tasks", tasks));
 			return;
 		}
@@ -144,6 +153,6 @@ static void agent_report(struct http_req *req)
 const struct http_route cluster_agent_routes[] = {
 	{.method = "POST", .path = "/agent/heartbeat", .auth = HTTP_AUTH_AGENT, .fn = agent_heartbeat},
 	{.method = "POST", .path = "/agent/tasks/poll", .auth = HTTP_AUTH_AGENT, .fn = agent_poll},
-	{.method = "POST", .path = "/agent/tasks/report", .auth = HTTP_AUTH_AGENT, .fn = agent_report},
+	{.method = "POST", .path = "/agent/tasks/report", .auth = HTTP_AUTH_AGENT, .fn = agent_report, .grouped = true},
 	{0},
 };

@@ -224,6 +224,32 @@ static bool id_in(json_t *ids, int64_t id)
 	return false;
 }
 
+/* Whether a claim would hand out anything, without the write lock (which
+ * every replica's writers share): most polls find nothing. 1, 0 or an
+ * error code. */
+static int claim_peek(struct store_conn *c, int64_t node_id, int64_t now, json_t *running_ids,
+		      struct pg_err *err)
+{
+	struct id_list running = {0}, fresh = {0};
+	int rc = task_store_running_of_node(c, node_id, &running, err);
+	if (rc == 0)
+		rc = task_store_claimable(c, node_id, now, 1, &fresh, err);
+	bool any = fresh.n > 0;
+	for (size_t i = 0; i < running.n; i++)
+		any = any || !id_in(running_ids, running.v[i]);
+	id_list_free(&running);
+	id_list_free(&fresh);
+	return rc != 0 ? -rc : any;
+}
+
+int cluster_task_ready(struct cluster *cl, int64_t node_id, json_t *running_ids, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(cl->store, err);
+	if (!c)
+		return -err->code;
+	return claim_peek(c, node_id, pg_time_now_ms(), running_ids, err);
+}
+
 int cluster_task_claim(struct cluster *cl, int64_t node_id, int64_t max, json_t *running_ids,
 		       json_t *tasks, struct pg_err *err)
 {
@@ -232,20 +258,10 @@ int cluster_task_claim(struct cluster *cl, int64_t node_id, int64_t max, json_t 
 		return err->code;
 	int64_t now = pg_time_now_ms();
 	struct id_list running = {0}, fresh = {0};
-	/* Most polls find nothing: look first without the write lock, which
-	 * every replica's writers share. */
-	int rc = task_store_running_of_node(c, node_id, &running, err);
-	if (rc == 0)
-		rc = task_store_claimable(c, node_id, now, max, &fresh, err);
-	bool any = fresh.n > 0;
-	for (size_t i = 0; i < running.n; i++)
-		any = any || !id_in(running_ids, running.v[i]);
-	id_list_free(&running);
-	id_list_free(&fresh);
-	running = (struct id_list){0};
-	fresh = (struct id_list){0};
-	if (rc != 0 || !any)
-		return rc;
+	int rc = claim_peek(c, node_id, now, running_ids, err);
+	if (rc <= 0)
+		return -rc;
+	rc = 0;
 	if (store_begin(c, STORE_TX_WRITE, err) != 0)
 		return err->code;
 	/* A task the server thinks is running but the agent does not hold was
@@ -448,6 +464,31 @@ static int apply_report(struct cluster *cl, struct store_conn *c, const struct p
 	return rc;
 }
 
+/* What a report sets in motion once it is committed: the owner's
+ * reconciler and the long polls of nodes whose tasks became ready. */
+struct report_after {
+	struct cluster *cl;
+	struct id_list wake;
+	char settled[64];
+};
+
+static void report_after_run(void *arg)
+{
+	struct report_after *a = arg;
+	struct cluster *cl = a->cl;
+	if (a->settled[0] && cl->opts.on_task_settled)
+		cl->opts.on_task_settled(cl->opts.on_task_settled_arg, strcmp(a->settled, "-") ? a->settled : "");
+	for (size_t i = 0; i < a->wake.n; i++)
+		cluster_wake(cl, a->wake.v[i]);
+}
+
+static void report_after_free(void *arg)
+{
+	struct report_after *a = arg;
+	id_list_free(&a->wake);
+	free(a);
+}
+
 int cluster_task_report(struct cluster *cl, const struct pg_call *call, int64_t node_id,
 			json_t *report, json_t **out, struct pg_err *err)
 {
@@ -455,22 +496,25 @@ int cluster_task_report(struct cluster *cl, const struct pg_call *call, int64_t 
 	int rc = parse_report(report, &p, err);
 	if (rc != 0)
 		return rc;
+	struct report_after *a = calloc(1, sizeof(*a));
+	if (!a)
+		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	a->cl = cl;
 	struct store_conn *c = store_conn_get(cl->store, err);
-	if (!c || store_begin(c, STORE_TX_WRITE, err) != 0)
+	if (!c || store_begin(c, STORE_TX_WRITE, err) != 0) {
+		report_after_free(a);
 		return err->code;
-	struct id_list wake = {0};
-	char settled[64] = "";
-	rc = apply_report(cl, c, call, node_id, &p, &wake, settled, out, err);
+	}
+	rc = apply_report(cl, c, call, node_id, &p, &a->wake, a->settled, out, err);
 	if (rc == 0)
 		rc = store_commit(c, err);
-	if (rc != 0)
+	if (rc != 0) {
 		store_rollback(c);
-	if (rc == 0 && settled[0] && cl->opts.on_task_settled)
-		cl->opts.on_task_settled(cl->opts.on_task_settled_arg, strcmp(settled, "-") ? settled : "");
-	for (size_t i = 0; rc == 0 && i < wake.n; i++)
-		cluster_wake(cl, wake.v[i]);
-	id_list_free(&wake);
-	return rc;
+		report_after_free(a);
+		return rc;
+	}
+	store_after_commit(c, report_after_run, report_after_free, a);
+	return 0;
 }
 
 static int cancel_one(struct store_conn *c, const struct pg_call *call, int64_t id,

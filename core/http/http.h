@@ -30,6 +30,7 @@ struct http_route {
 	enum http_auth auth;
 	const char *perm; /* admin permission code; NULL when none is needed */
 	http_handler fn;
+	bool grouped; /* runs on the writer thread, its writes grouped (http_writer.h) */
 };
 
 #define HTTP_MAX_PARAMS 4
@@ -53,6 +54,8 @@ struct http_req {
 	void (*suspend_data_free)(void *);
 
 	/* internal to the server */
+	void *server;
+	bool on_writer, no_writer;
 	char *buf;
 	size_t buf_len, buf_cap;
 	bool too_large, suspended, answered;
@@ -98,6 +101,13 @@ const char *http_header(const struct http_req *req, const char *name);
  * is called again (req->resumes incremented) once http_resume is called. */
 void http_suspend(struct http_req *req);
 void http_resume(struct http_req *req);
+/* Moves the request to the writer thread (http_writer.h): the handler is
+ * called again there, its writes grouped with other requests' into one
+ * commit, and must answer (it cannot wait there). False when there is no
+ * writer: carry on here. Routes marked .grouped start there. */
+bool http_group(struct http_req *req);
+/* Whether the handler runs on the writer thread. */
+bool http_grouped(const struct http_req *req);
 
 /* Route matching, exposed for tests. Fills req params; returns the route,
  * or NULL with *method_mismatch telling 405 from 404. */

@@ -6,6 +6,7 @@
 #include "common/pg_metrics.h"
 #include "common/pg_time.h"
 #include "http/http_authlimit.h"
+#include "http/http_writer.h"
 #include "store/store.h"
 
 #include <arpa/inet.h>
@@ -24,6 +25,7 @@ struct http_server {
 	struct http_server_opts opts;
 	char *tls_cert, *tls_key;
 	struct http_authlimit *authlimit;
+	struct http_writer *writer;
 };
 
 struct pg_call http_call(const struct http_req *req)
@@ -141,6 +143,25 @@ void http_resume(struct http_req *req)
 	MHD_resume_connection(req->conn);
 }
 
+bool http_group(struct http_req *req)
+{
+	struct http_server *srv = req->server;
+	if (!srv->writer || req->on_writer || req->no_writer)
+		return false;
+	http_suspend(req);
+	if (!http_writer_push(srv->writer, req)) {
+		/* stopping: resumed at once, and the handler runs here */
+		req->no_writer = true;
+		http_resume(req);
+	}
+	return true;
+}
+
+bool http_grouped(const struct http_req *req)
+{
+	return req->on_writer;
+}
+
 static bool trace_id_ok(const char *t)
 {
 	size_t n = strlen(t);
@@ -159,6 +180,7 @@ static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *
 	if (!req)
 		return NULL;
 	req->app = srv->opts.app;
+	req->server = srv;
 	req->conn = conn;
 	req->method = strdup(method);
 	req->path = strdup(url);
@@ -347,6 +369,8 @@ static void dispatch(struct http_server *srv, struct http_req *req)
 	}
 	if (!check_auth(srv, req) || !parse_body(req))
 		return;
+	if (req->route->grouped && http_group(req))
+		return;
 	pg_log_set_trace(req->trace_id);
 	req->route->fn(req);
 	pg_log_set_trace(NULL);
@@ -396,14 +420,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->buf_len += n;
 		return MHD_YES;
 	}
-	if (req->answered)
-		return MHD_YES; /* the early 413 went out already */
 	if (req->suspended) {
 		req->suspended = false;
+		if (req->answered)
+			return send_reply(req); /* answered on the writer thread */
 		req->resumes++;
 		pg_log_set_trace(req->trace_id);
 		req->route->fn(req);
 		pg_log_set_trace(NULL);
+	} else if (req->answered) {
+		return MHD_YES; /* the early 413 went out already */
 	} else {
 		dispatch(srv, req);
 	}
@@ -506,6 +532,12 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 		rc = pg_err_set(err, PG_EUNAVAIL, "listen", "cannot serve on %s (bad TLS files?)", opts->listen);
 		goto fail;
 	}
+	srv->writer = opts->store ? http_writer_new(opts->store) : NULL;
+	if (opts->store && !srv->writer) {
+		MHD_stop_daemon(srv->daemon);
+		rc = pg_err_set(err, PG_EINTERNAL, "", "cannot start the writer thread");
+		goto fail;
+	}
 	*out = srv;
 	return 0;
 fail:
@@ -525,6 +557,7 @@ void http_server_stop(struct http_server *srv)
 {
 	if (!srv)
 		return;
+	http_writer_free(srv->writer); /* answers what it holds first */
 	MHD_stop_daemon(srv->daemon);
 	http_authlimit_free(srv->authlimit);
 	free(srv->tls_cert);

@@ -4,6 +4,7 @@
 #include "common/pg_log.h"
 #include "store/store_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 bool store_is_postgres(const char *target)
@@ -50,6 +51,69 @@ int store_commit(struct store_conn *c, struct pg_err *err)
 void store_rollback(struct store_conn *c)
 {
 	c->drv->rollback(c);
+}
+
+struct store_after {
+	void (*fn)(void *);
+	void (*free_fn)(void *);
+	void *arg;
+	struct store_after *next;
+};
+
+int store_group_begin(struct store_conn *c, struct pg_err *err)
+{
+	if (!c->drv->group_begin || c->grouped)
+		return 0;
+	int rc = c->drv->group_begin(c, err);
+	if (rc == 0)
+		c->grouped = true;
+	return rc;
+}
+
+static void after_run(struct store_after *a, bool run)
+{
+	while (a) {
+		struct store_after *next = a->next;
+		if (run)
+			a->fn(a->arg);
+		if (a->free_fn)
+			a->free_fn(a->arg);
+		free(a);
+		a = next;
+	}
+}
+
+int store_group_end(struct store_conn *c, bool commit, struct pg_err *err)
+{
+	if (!c->grouped)
+		return 0;
+	int rc = c->drv->group_end(c, commit, err);
+	c->grouped = false;
+	/* callbacks were queued newest first: run them in commit order */
+	struct store_after *a = c->after, *rev = NULL;
+	c->after = NULL;
+	while (a) {
+		struct store_after *next = a->next;
+		a->next = rev;
+		rev = a;
+		a = next;
+	}
+	after_run(rev, commit && rc == 0);
+	return rc;
+}
+
+void store_after_commit(struct store_conn *c, void (*fn)(void *), void (*free_fn)(void *), void *arg)
+{
+	struct store_after *a = c->grouped ? malloc(sizeof(*a)) : NULL;
+	if (!a) {
+		/* not grouped (or out of memory: then now rather than never) */
+		fn(arg);
+		if (free_fn)
+			free_fn(arg);
+		return;
+	}
+	*a = (struct store_after){fn, free_fn, arg, c->after};
+	c->after = a;
 }
 
 int store_prepare(struct store_conn *c, const char *sql, struct store_stmt **out, struct pg_err *err)

@@ -45,6 +45,20 @@ int store_commit(struct store_conn *c, struct pg_err *err);
 /* Safe to call when no transaction is open. */
 void store_rollback(struct store_conn *c);
 
+/* Group commit: between store_group_begin and store_group_end, each
+ * store_begin/commit/rollback on c is a savepoint of one transaction, so
+ * many small independent writes (agent reports) cost one commit (one fsync)
+ * and one failing rolls back only itself. store_group_end commits (or rolls
+ * back all) and then runs the store_after_commit callbacks when committed.
+ * Drivers without groups run each transaction on its own: store_group_begin
+ * then does nothing. */
+int store_group_begin(struct store_conn *c, struct pg_err *err);
+int store_group_end(struct store_conn *c, bool commit, struct pg_err *err);
+/* Runs fn(arg) once what c committed is durable and visible to others: now,
+ * or at the end of the group. free_fn(arg) (may be NULL) runs either way,
+ * after fn or when the group rolled back. */
+void store_after_commit(struct store_conn *c, void (*fn)(void *), void (*free_fn)(void *), void *arg);
+
 int store_prepare(struct store_conn *c, const char *sql, struct store_stmt **out,
 		  struct pg_err *err);
 void store_bind_i64(struct store_stmt *st, int idx, int64_t v);

@@ -14,6 +14,10 @@ struct store_driver {
 	int (*begin)(struct store_conn *c, enum store_tx mode, struct pg_err *err);
 	int (*commit)(struct store_conn *c, struct pg_err *err);
 	void (*rollback)(struct store_conn *c);
+	/* group commit (NULL: each transaction commits on its own): while
+	 * c->grouped, begin/commit/rollback are savepoints of one transaction */
+	int (*group_begin)(struct store_conn *c, struct pg_err *err);
+	int (*group_end)(struct store_conn *c, bool commit, struct pg_err *err);
 	int (*prepare)(struct store_conn *c, const char *sql, struct store_stmt **out, struct pg_err *err);
 	int (*param_count)(struct store_stmt *st);
 	void (*bind_i64)(struct store_stmt *st, int idx, int64_t v);
@@ -39,8 +43,12 @@ struct store {
 	unsigned led; /* roles led, as last seen by store_leader */
 };
 
+struct store_after;
+
 struct store_conn {
 	const struct store_driver *drv;
+	bool grouped;              /* inside store_group_begin/end */
+	struct store_after *after; /* store_after_commit callbacks of the group */
 };
 
 struct store_stmt {

@@ -224,9 +224,20 @@ int store_sqlite_open(const char *path, struct store **out, struct pg_err *err)
 	return 0;
 }
 
+static int sq_exec(struct sq_conn *c, const char *sql, struct pg_err *err, const char *what)
+{
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : db_error(c->db, rc, err, what);
+}
+
 static int sq_begin(struct store_conn *bc, enum store_tx mode, struct pg_err *err)
 {
 	struct sq_conn *c = SQ_CONN(bc);
+	if (bc->grouped) {
+		int rc = sq_exec(c, "SAVEPOINT pagoda_job", err, "savepoint");
+		c->in_tx = rc == 0;
+		return rc;
+	}
 	/* IMMEDIATE takes the write lock up front: two writers never deadlock
 	 * upgrading from a read, they wait on busy_timeout instead. */
 	int rc = sqlite3_exec(c->db, mode == STORE_TX_READ ? "BEGIN" : "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -241,14 +252,15 @@ static void sq_rollback(struct store_conn *bc)
 	struct sq_conn *c = SQ_CONN(bc);
 	if (!c->in_tx)
 		return;
-	sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(c->db, bc->grouped ? "ROLLBACK TO pagoda_job; RELEASE pagoda_job" : "ROLLBACK", NULL, NULL,
+		     NULL);
 	c->in_tx = false;
 }
 
 static int sq_commit(struct store_conn *bc, struct pg_err *err)
 {
 	struct sq_conn *c = SQ_CONN(bc);
-	int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+	int rc = sqlite3_exec(c->db, bc->grouped ? "RELEASE pagoda_job" : "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		int r = db_error(c->db, rc, err, "commit");
 		sq_rollback(bc);
@@ -256,6 +268,21 @@ static int sq_commit(struct store_conn *bc, struct pg_err *err)
 	}
 	c->in_tx = false;
 	return 0;
+}
+
+static int sq_group_begin(struct store_conn *bc, struct pg_err *err)
+{
+	return sq_exec(SQ_CONN(bc), "BEGIN IMMEDIATE", err, "begin");
+}
+
+static int sq_group_end(struct store_conn *bc, bool commit, struct pg_err *err)
+{
+	struct sq_conn *c = SQ_CONN(bc);
+	c->in_tx = false;
+	int rc = commit ? sq_exec(c, "COMMIT", err, "commit") : 0;
+	if (!commit || rc != 0)
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
 }
 
 /* $N parameters become ?N, SQLite's numbered form; everything else is kept.
@@ -375,6 +402,8 @@ static const struct store_driver sqlite_driver = {
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.group_begin = sq_group_begin,
+	.group_end = sq_group_end,
 	.prepare = sq_prepare,
 	.param_count = sq_param_count,
 	.bind_i64 = sq_bind_i64,

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +131,90 @@ static void connection_per_thread(void **state)
 	assert_ptr_not_equal(theirs, mine);
 }
 
+static int64_t count_named(struct store_conn *c, const char *name)
+{
+	struct pg_err err = {0};
+	struct store_stmt *st;
+	assert_int_equal(store_prepare(c, "SELECT COUNT(*) FROM cluster_node WHERE name = $1", &st, &err), 0);
+	store_bind_text(st, 1, name);
+	assert_int_equal(store_step(st, &err), 1);
+	int64_t n = store_col_i64(st, 0);
+	store_done(st);
+	return n;
+}
+
+static void job(struct store_conn *c, const char *name, bool commit)
+{
+	struct pg_err err = {0};
+	struct store_stmt *st;
+	/* one static text: statements are cached by the DAO's string */
+	static const char ins[] = "INSERT INTO cluster_node (name, ip, created_at, updated_at) VALUES ($1, $1, 1, 1)";
+	assert_int_equal(store_begin(c, STORE_TX_WRITE, &err), 0);
+	assert_int_equal(store_prepare(c, ins, &st, &err), 0);
+	store_bind_text(st, 1, name);
+	assert_int_equal(store_step(st, &err), 0);
+	store_done(st);
+	if (commit)
+		assert_int_equal(store_commit(c, &err), 0);
+	else
+		store_rollback(c);
+}
+
+struct after_count {
+	int ran, freed;
+};
+
+static void after_ran(void *arg)
+{
+	((struct after_count *)arg)->ran++;
+}
+
+static void after_freed(void *arg)
+{
+	((struct after_count *)arg)->freed++;
+}
+
+static void *count_a_elsewhere(void *arg)
+{
+	struct pg_err err = {0};
+	return (void *)(intptr_t)count_named(store_conn_get(arg, &err), "a");
+}
+
+/* Group commit: jobs are savepoints of one transaction (SQLite), nothing is
+ * visible to others nor any after-commit callback run before the end; a
+ * rolled back job leaves nothing; a rolled back group drops its callbacks.
+ * PostgreSQL has no groups: each job commits, callbacks run at once. */
+static void group_commit(void **state)
+{
+	struct pg_err err = {0};
+	struct store_conn *c = store_conn_get(*state, &err);
+	struct after_count n = {0};
+	assert_int_equal(store_group_begin(c, &err), 0);
+	job(c, "a", true);
+	job(c, "b", false);
+	job(c, "c", true);
+	store_after_commit(c, after_ran, after_freed, &n);
+	pthread_t t;
+	void *seen = NULL;
+	pthread_create(&t, NULL, count_a_elsewhere, *state);
+	pthread_join(t, &seen);
+	assert_int_equal((intptr_t)seen, pg_base ? 1 : 0);
+	assert_int_equal(n.ran, pg_base ? 1 : 0);
+	assert_int_equal(store_group_end(c, true, &err), 0);
+	assert_int_equal(n.ran, 1);
+	assert_int_equal(n.freed, 1);
+	assert_int_equal(count_named(c, "a") + count_named(c, "c"), 2);
+	assert_int_equal(count_named(c, "b"), 0);
+
+	assert_int_equal(store_group_begin(c, &err), 0);
+	job(c, "d", true);
+	store_after_commit(c, after_ran, after_freed, &n);
+	assert_int_equal(store_group_end(c, false, &err), 0);
+	assert_int_equal(n.ran, pg_base ? 2 : 1);
+	assert_int_equal(n.freed, 2);
+	assert_int_equal(count_named(c, "d"), pg_base ? 1 : 0);
+}
+
 static int run(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +222,7 @@ static int run(void)
 		cmocka_unit_test_setup_teardown(params_and_returning, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_discards, setup, teardown),
 		cmocka_unit_test_setup_teardown(connection_per_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(group_commit, setup, teardown),
 	};
 	return cmocka_run_group_tests_name(pg_base ? "postgres" : "sqlite", tests, NULL, NULL);
 }
