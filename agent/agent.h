@@ -40,6 +40,16 @@ struct agent {
 struct agent_http;
 struct agent_http *agent_http_new(struct agent *a);
 void agent_http_free(struct agent_http *h);
+/* Fields a caller may set after agent_http_new: anonymous sends no bearer
+ * token (POST /agent/join); unverified skips TLS verification (only to
+ * fetch a CA whose fingerprint the caller then checks). */
+struct agent_http_flags {
+	bool anonymous, unverified;
+};
+void agent_http_set(struct agent_http *h, struct agent_http_flags f);
+/* GETs server+path as text (owned by the caller). */
+int agent_http_get(struct agent_http *h, const char *path, char **text, size_t *len, long *status,
+		   struct pg_err *err);
 /* POSTs body to server+path under trace (NULL: the server makes one); *out
  * gets the JSON answer (any status), *status the HTTP status. Negative with
  * err on transport failure. */
@@ -49,6 +59,18 @@ int agent_http_post(struct agent_http *h, const char *path, json_t *body, const 
 bool agent_sleep(struct agent *a, int64_t ms);
 /* Capped exponential backoff with jitter: the delay before retry n (0-based). */
 int64_t agent_backoff_ms(int n, int64_t cap_ms);
+
+/* ---- enrolment (agent_enrol.c) ---- */
+/* https:// always; http:// only with insecure_http and a loopback host. */
+int agent_server_check(const char *server, bool insecure_http, struct pg_err *err);
+/* Trusts the CA pagodad serves at /ca.pem when its SHA-256 matches
+ * fingerprint ("sha256:HEX"), kept in STATE/ca.pem; sets a->ca_file. */
+int agent_ca_pin(struct agent *a, const char *fingerprint, struct pg_err *err);
+/* Makes sure the agent has a node id and a token: given, kept from an
+ * earlier join (STATE/node-id), or obtained now with the one-time token in
+ * join_file (written to a->token_file, 0600). name: the node's name (NULL:
+ * the host name). */
+int agent_join(struct agent *a, const char *join_file, const char *name, struct pg_err *err);
 
 /* ---- journal (agent_journal.c): taskId is the idempotency key ---- */
 int agent_journal_init(struct agent *a, struct pg_err *err);

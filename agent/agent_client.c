@@ -11,6 +11,7 @@
 
 struct agent_http {
 	struct agent *agent;
+	bool anonymous, unverified; /* agent_http_set */
 	CURL *curl;
 	char *buf;
 	size_t len;
@@ -28,6 +29,12 @@ struct agent_http *agent_http_new(struct agent *a)
 		return NULL;
 	}
 	return h;
+}
+
+void agent_http_set(struct agent_http *h, struct agent_http_flags f)
+{
+	h->anonymous = f.anonymous;
+	h->unverified = f.unverified;
 }
 
 void agent_http_free(struct agent_http *h)
@@ -75,34 +82,25 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 	return ((struct agent_http *)arg)->agent->stopping ? 1 : 0;
 }
 
-int agent_http_post(struct agent_http *h, const char *path, json_t *body, const char *trace,
-		    long timeout_ms, json_t **out, long *status, struct pg_err *err)
+/* One exchange; the answer lands in h->buf/h->len. Plain HTTP only where
+ * agent_server_check allowed it; TLS verified against --ca-file (or the
+ * system's CAs) unless h->unverified (the fingerprint bootstrap, which
+ * checks what it fetched itself). */
+static int request(struct agent_http *h, const char *method, const char *path, struct curl_slist *hdrs,
+		   const char *text, long timeout_ms, long *status, struct pg_err *err)
 {
 	struct agent *a = h->agent;
-	char url[2048], tok[256], auth[300];
-	*out = NULL;
-	*status = 0;
-	int rc = read_token(a->token_file, tok, sizeof(tok), err);
-	if (rc != 0)
-		return rc;
+	char url[2048];
 	snprintf(url, sizeof(url), "%s%s", a->server, path);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
-	explicit_bzero(tok, sizeof(tok));
-	char *text = json_dumps(body, JSON_COMPACT);
-	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	hdrs = curl_slist_append(hdrs, auth);
-	explicit_bzero(auth, sizeof(auth));
-	if (trace) {
-		char th[128];
-		snprintf(th, sizeof(th), "X-Trace-Id: %.64s", trace);
-		hdrs = curl_slist_append(hdrs, th);
-	}
 	h->len = 0;
 	CURL *c = h->curl;
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (hdrs)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	if (text)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -114,17 +112,69 @@ int agent_http_post(struct agent_http *h, const char *path, json_t *body, const 
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
 	if (a->ca_file)
 		curl_easy_setopt(c, CURLOPT_CAINFO, a->ca_file);
+	if (h->unverified) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 	CURLcode cc = curl_easy_perform(c);
-	curl_slist_free_all(hdrs);
-	free(text);
 	if (cc != CURLE_OK)
 		return pg_err_set(err, PG_EUNAVAIL, "", "%s: %s", url, curl_easy_strerror(cc));
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	return 0;
+}
+
+int agent_http_post(struct agent_http *h, const char *path, json_t *body, const char *trace,
+		    long timeout_ms, json_t **out, long *status, struct pg_err *err)
+{
+	struct agent *a = h->agent;
+	char tok[256], auth[300];
+	*out = NULL;
+	*status = 0;
+	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	if (!h->anonymous) {
+		int rc = read_token(a->token_file, tok, sizeof(tok), err);
+		if (rc != 0) {
+			curl_slist_free_all(hdrs);
+			return rc;
+		}
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+		explicit_bzero(tok, sizeof(tok));
+		hdrs = curl_slist_append(hdrs, auth);
+		explicit_bzero(auth, sizeof(auth));
+	}
+	if (trace) {
+		char th[128];
+		snprintf(th, sizeof(th), "X-Trace-Id: %.64s", trace);
+		hdrs = curl_slist_append(hdrs, th);
+	}
+	char *text = json_dumps(body, JSON_COMPACT);
+	int rc = request(h, "POST", path, hdrs, text, timeout_ms, status, err);
+	curl_slist_free_all(hdrs);
+	if (text)
+		explicit_bzero(text, strlen(text)); /* a join token travels in it */
+	free(text);
+	if (rc != 0)
+		return rc;
 	*out = h->len ? json_loadb(h->buf, h->len, 0, NULL) : json_object();
 	if (!*out)
-		return pg_err_set(err, PG_EUNAVAIL, "", "%s answered %ld with a body that is not JSON",
-				  url, *status);
+		return pg_err_set(err, PG_EUNAVAIL, "", "%s%s answered %ld with a body that is not JSON", a->server,
+				  path, *status);
 	return 0;
+}
+
+int agent_http_get(struct agent_http *h, const char *path, char **text, size_t *len, long *status,
+		   struct pg_err *err)
+{
+	*text = NULL;
+	int rc = request(h, "GET", path, NULL, NULL, 10000, status, err);
+	if (rc == 0 && !(*text = malloc(h->len + 1)))
+		rc = pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	if (rc == 0) {
+		memcpy(*text, h->buf ? h->buf : "", h->len);
+		(*text)[h->len] = '\0';
+		*len = h->len;
+	}
+	return rc;
 }
 
 bool agent_sleep(struct agent *a, int64_t ms)

@@ -1,6 +1,7 @@
 /* The journal: one small JSON file per task under STATE/journal, written
  * atomically. It makes taskId the idempotency key across restarts. */
 #include "agent.h"
+#include "common/pg_file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -61,26 +62,12 @@ int agent_journal_put(struct agent *a, int64_t task_id, json_t *record, struct p
 
 int agent_state_save(struct agent *a, const char *name, json_t *v, struct pg_err *err)
 {
-	char path[4096], tmp[4200];
+	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", a->state_dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	char *text = json_dumps(v, JSON_COMPACT);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	size_t len = text ? strlen(text) : 0;
-	bool ok = fd >= 0 && text && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
-	if (fd >= 0)
-		ok = close(fd) == 0 && ok;
+	if (!text)
+		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	int rc = pg_file_write(path, text, strlen(text), 0600, err);
 	free(text);
-	if (!ok || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", path, strerror(errno));
-	}
-	/* the rename itself must survive a power loss too */
-	*strrchr(path, '/') = '\0';
-	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	return rc;
 }

@@ -21,12 +21,19 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: pagoda-agent --server URL --node-id ID --token-file F --state-dir DIR [options]\n"
-		"  --server URL        pagodad's address, e.g. http://127.0.0.1:8080\n"
+		"usage: pagoda-agent --server URL --token-file F --state-dir DIR\n"
+		"                    (--node-id ID | --join-token-file F) [options]\n"
+		"  --server URL        pagodad's address, e.g. https://pagoda.example:8443\n"
 		"  --node-id ID        this node's id (from POST /admin/nodes)\n"
-		"  --token-file F      file holding this node's agent token\n"
-		"  --state-dir DIR     journal of finished tasks (created 0700)\n"
+		"  --token-file F      file holding this node's agent token (written by a join)\n"
+		"  --join-token-file F a one-time join token (POST /admin/join-tokens): traded\n"
+		"                      for this node's id and token on the first start\n"
+		"  --node-name NAME    the name to join as (default: the host name)\n"
+		"  --state-dir DIR     journal of finished tasks, node id (created 0700)\n"
 		"  --ca-file F         CA bundle that signs pagodad's TLS certificate\n"
+		"  --ca-fingerprint sha256:HEX  trust the CA pagodad serves at /ca.pem when its\n"
+		"                      SHA-256 is this (pagodad --tls auto prints it)\n"
+		"  --insecure-http     allow http:// (loopback addresses only)\n"
 		"  --root DIR          prefix for every path the agent writes (tests, chroots)\n"
 		"  --allow-root DIR    allow writes below DIR too (repeatable); defaults:\n"
 		"                      /etc/nginx /etc/systemd/system /etc/pagoda /etc/ssl/pagoda\n"
@@ -225,22 +232,31 @@ static void task_loop(struct agent *a)
 
 int main(int argc, char **argv)
 {
-	enum { O_SERVER = 256, O_NODE, O_TOKEN, O_STATE, O_CA, O_ROOT, O_ALLOW, O_EXEC, O_LOG, O_HELP, O_STATE_IV, O_LFORMAT };
+	enum { O_SERVER = 256, O_NODE, O_TOKEN, O_STATE, O_CA, O_ROOT, O_ALLOW, O_EXEC, O_LOG, O_HELP, O_STATE_IV, O_LFORMAT,
+	       O_INSECURE, O_PIN, O_JOIN, O_NAME };
 	static const struct option opts[] = {
 		{"server", 1, 0, O_SERVER},   {"node-id", 1, 0, O_NODE},    {"token-file", 1, 0, O_TOKEN},
 		{"state-dir", 1, 0, O_STATE}, {"ca-file", 1, 0, O_CA},	    {"root", 1, 0, O_ROOT},
 		{"allow-root", 1, 0, O_ALLOW}, {"allow-exec", 0, 0, O_EXEC}, {"log-level", 1, 0, O_LOG},
 		{"help", 0, 0, O_HELP},	      {"state-interval", 1, 0, O_STATE_IV},
-		{"log-format", 1, 0, O_LFORMAT}, {0, 0, 0, 0},
+		{"log-format", 1, 0, O_LFORMAT}, {"insecure-http", 0, 0, O_INSECURE},
+		{"ca-fingerprint", 1, 0, O_PIN}, {"join-token-file", 1, 0, O_JOIN},
+		{"node-name", 1, 0, O_NAME},	  {0, 0, 0, 0},
 	};
 	const char *roots[64] = {"/etc/nginx", "/etc/systemd/system", "/etc/pagoda",
 				 "/etc/ssl/pagoda", "/var/lib/pagoda/apps"};
 	size_t nroots = 5;
 	struct agent a = {.heartbeat_ms = 10000, .state_ms = 30000};
 	int c;
+	bool insecure_http = false;
+	const char *pin = NULL, *join_file = NULL, *node_name = NULL;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case O_SERVER: a.server = optarg; break;
+		case O_INSECURE: insecure_http = true; break;
+		case O_PIN: pin = optarg; break;
+		case O_JOIN: join_file = optarg; break;
+		case O_NAME: node_name = optarg; break;
 		case O_NODE: a.node_id = strtoll(optarg, NULL, 10); break;
 		case O_TOKEN: a.token_file = optarg; break;
 		case O_STATE: a.state_dir = optarg; break;
@@ -285,15 +301,15 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind < argc || !a.server || a.node_id <= 0 || !a.token_file || !a.state_dir) {
-		fprintf(stderr, "pagoda-agent: --server, --node-id (a positive id), --token-file and "
-				"--state-dir are required\n");
+	if (optind < argc || !a.server || a.node_id < 0 || !a.token_file || !a.state_dir || (pin && a.ca_file)) {
+		fprintf(stderr, "pagoda-agent: --server, --token-file and --state-dir are required, with --node-id (a "
+				"positive id) or --join-token-file; --ca-file or --ca-fingerprint, not both\n");
 		usage(stderr);
 		return 2;
 	}
 	struct pg_err err = {0};
-	if (agent_paths_new(a.root, roots, nroots, &a.paths, &err) != 0 ||
-	    agent_journal_init(&a, &err) != 0) {
+	if (agent_server_check(a.server, insecure_http, &err) != 0 ||
+	    agent_paths_new(a.root, roots, nroots, &a.paths, &err) != 0 || agent_journal_init(&a, &err) != 0) {
 		fprintf(stderr, "pagoda-agent: %s\n", err.message);
 		agent_paths_free(a.paths);
 		return 1;
@@ -304,6 +320,12 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if ((pin && agent_ca_pin(&a, pin, &err) != 0) || agent_join(&a, join_file, node_name, &err) != 0) {
+		fprintf(stderr, "pagoda-agent: %s\n", err.message);
+		agent_paths_free(a.paths);
+		curl_global_cleanup();
+		return 1;
+	}
 	pg_info("agent", "pagoda-agent %s for node %lld of %s%s", AGENT_VERSION, (long long)a.node_id,
 		a.server, a.allow_exec ? " (RunCommand enabled)" : "");
 	agent_endpoints_init(&a);

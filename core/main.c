@@ -9,6 +9,8 @@
 #include "common/pg_log.h"
 #include "common/pg_tune.h"
 #include "http/http.h"
+#include "http/http_tls_auto.h"
+#include "common/pg_file.h"
 #include "lua/plua.h"
 #include "lua/plua_http.h"
 #include "metrics/metrics_http.h"
@@ -50,7 +52,13 @@ static void usage(FILE *f)
 		"  --lua-dir DIR               overrides of bundled Lua files, same relative paths\n"
 		"                              (policies/batch.lua, templates/nginx_site.tpl, ...)\n"
 		"  --plugin-dir DIR            operator Lua plugins (dns/NAME.lua, notify/NAME.lua)\n"
-		"  --tls-cert FILE --tls-key FILE  serve HTTPS\n"
+		"  --tls-cert FILE --tls-key FILE  serve HTTPS with this certificate\n"
+		"  --tls auto                  serve HTTPS with a private CA made on first start\n"
+		"                              (DIR/tls/); prints the CA fingerprint for agents\n"
+		"  --tls-san NAME              another DNS name or IP address for --tls auto's\n"
+		"                              server certificate (repeatable; localhost, the\n"
+		"                              loopback addresses, the host name and the listen\n"
+		"                              address are always in)\n"
 		"  --heartbeat-interval SEC    agent heartbeat interval (default 10);\n"
 		"                              a node is offline after 2.5 intervals without one\n"
 		"  --poll-wait SEC             longest agent long poll (default 30)\n"
@@ -73,6 +81,7 @@ static void usage(FILE *f)
 		"                              it is refused for a minute (default 20; 0: off)\n"
 		"  --metrics-public            serve GET /metrics without a token (default: it\n"
 		"                              needs admin:metrics:read)\n"
+		"  --routes                    print the API's routes and permission codes (JSON)\n"
 		"  --version, --help\n");
 }
 
@@ -172,8 +181,30 @@ static int alert_releases(void *arg, json_t **out, struct pg_err *err)
 	return app_release_summary(app->application, out, err);
 }
 
+/* The CA of --tls auto, for agents that enrol by its fingerprint: public
+ * by nature, and useless to an attacker who cannot forge the fingerprint. */
+static void ca_pem(struct http_req *req)
+{
+	struct pagodad *app = req->app;
+	char path[600], *pem = NULL;
+	size_t len;
+	struct pg_err err = {0};
+	snprintf(path, sizeof(path), "%s/tls/ca.crt", app->data_dir);
+	if (access(path, R_OK) != 0) {
+		http_reply_error(req, PG_ENOTFOUND, "", "no private CA: pagodad runs without --tls auto");
+		return;
+	}
+	if (pg_file_read(path, 1 << 16, &pem, &len, &err) != 0) {
+		http_reply_err(req, &err);
+		return;
+	}
+	http_reply_text(req, 200, pem, "application/x-pem-file");
+	free(pem);
+}
+
 static const struct http_route main_routes[] = {
 	{.method = "GET", .path = "/healthz", .auth = HTTP_AUTH_NONE, .fn = health},
+	{.method = "GET", .path = "/ca.pem", .auth = HTTP_AUTH_NONE, .fn = ca_pem},
 	{0},
 };
 
@@ -184,8 +215,31 @@ static const struct http_route *all_routes[] = {
 	metrics_routes, NULL,
 };
 
+/* `pagodad --routes`: the router table and the permission codes as JSON,
+ * for the permission-matrix and bad-input tests and for API documentation
+ * checks: what is served is what gets tested. */
+static void print_routes(void)
+{
+	static const char *const auth[] = {"none", "admin", "agent"};
+	json_t *routes = json_array(), *perms = json_array();
+	for (size_t t = 0; all_routes[t]; t++)
+		for (const struct http_route *r = all_routes[t]; r->method; r++)
+			json_array_append_new(routes, json_pack("{s:s, s:s, s:s, s:s?}", "method", r->method, "path", r->path,
+								"auth", auth[r->auth], "perm", r->perm));
+	for (size_t i = 0; auth_perm_codes[i]; i++)
+		json_array_append_new(perms, json_string(auth_perm_codes[i]));
+	json_t *out = json_pack("{s:o, s:o}", "routes", routes, "permissions", perms);
+	char *text = json_dumps(out, JSON_INDENT(1));
+	puts(text);
+	free(text);
+	json_decref(out);
+}
+
 struct flags {
 	const char *listen, *data_dir, *lua_dir, *plugin_dir, *tls_cert, *tls_key, *store;
+	bool tls_auto;
+	const char *tls_san[16];
+	size_t ntls_san;
 	long threads, max_body, auth_fail_limit;
 	bool metrics_public;
 	int64_t upstream_debounce_ms, cert_scan_ms, cert_retry_ms, alert_interval_ms, alert_retry_ms;
@@ -207,7 +261,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 {
 	enum { O_LISTEN = 256, O_DATA, O_LUA, O_PLUGIN, O_CERT, O_KEY, O_HB, O_WAIT, O_GRACE,
 	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP, O_DEBOUNCE, O_CSCAN, O_CRETRY,
-	       O_AINTERVAL, O_ARETRY, O_MPUBLIC, O_LFORMAT, O_STORE, O_AUTHLIMIT };
+	       O_AINTERVAL, O_ARETRY, O_MPUBLIC, O_LFORMAT, O_STORE, O_AUTHLIMIT, O_TLS, O_TLSSAN, O_ROUTES };
 	static const struct option opts[] = {
 		{"listen", 1, 0, O_LISTEN},	    {"data-dir", 1, 0, O_DATA},
 		{"lua-dir", 1, 0, O_LUA},	    {"plugin-dir", 1, 0, O_PLUGIN},
@@ -221,6 +275,8 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		{"alert-interval", 1, 0, O_AINTERVAL}, {"alert-retry", 1, 0, O_ARETRY},
 		{"metrics-public", 0, 0, O_MPUBLIC},  {"log-format", 1, 0, O_LFORMAT},
 		{"store", 1, 0, O_STORE},	    {"auth-fail-limit", 1, 0, O_AUTHLIMIT},
+		{"tls", 1, 0, O_TLS},		    {"tls-san", 1, 0, O_TLSSAN},
+		{"routes", 0, 0, O_ROUTES},
 		{0, 0, 0, 0},
 	};
 	cluster_opts_default(&f->cluster);
@@ -312,12 +368,26 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 			if (!num(optarg, 0, 1000000, &f->auth_fail_limit))
 				goto bad;
 			break;
+		case O_TLS:
+			if (strcmp(optarg, "auto") != 0)
+				goto bad;
+			f->tls_auto = true;
+			break;
+		case O_TLSSAN:
+			if (f->ntls_san == sizeof(f->tls_san) / sizeof(f->tls_san[0]) || !*optarg ||
+			    strlen(optarg) > 253 ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") !=
+				    strlen(optarg))
+				goto bad;
+			f->tls_san[f->ntls_san++] = optarg;
+			break;
 		case O_STORE:
 			if (strcmp(optarg, "sqlite") != 0 && !store_is_postgres(optarg))
 				goto bad;
 			f->store = optarg;
 			break;
 		case O_VERSION: printf("pagodad %s\n", PAGODA_VERSION); return 1;
+		case O_ROUTES: print_routes(); return 1;
 		case O_HELP: usage(stdout); return 1;
 		default: usage(stderr); return -1;
 		}
@@ -326,13 +396,49 @@ bad:
 		fprintf(stderr, "pagodad: bad value '%s' for --%s\n", optarg, opts[c - O_LISTEN].name);
 		return -1;
 	}
-	if (optind < argc || !f->listen || !f->data_dir || (!f->tls_cert != !f->tls_key)) {
+	if (optind < argc || !f->listen || !f->data_dir || (!f->tls_cert != !f->tls_key) ||
+	    (f->tls_auto && f->tls_cert)) {
 		fprintf(stderr, "pagodad: --listen and --data-dir are required; --tls-cert and "
-				"--tls-key go together\n");
+				"--tls-key go together, and not with --tls auto\n");
 		usage(stderr);
 		return -1;
 	}
 	return 0;
+}
+
+/* The names --tls auto's server certificate carries: the loopback ones,
+ * this host's name, the listen address when it is a specific one, and
+ * every --tls-san. */
+static int tls_auto(const struct flags *f, struct http_tls_files *tls, struct pg_err *err)
+{
+	const char *names[32] = {"localhost", "127.0.0.1", "::1"};
+	size_t n = 3;
+	char host[256] = "", listen[256];
+	if (gethostname(host, sizeof(host) - 1) == 0 && *host && strcmp(host, "localhost") != 0)
+		names[n++] = host;
+	snprintf(listen, sizeof(listen), "%s", f->listen);
+	char *colon = strrchr(listen, ':'), *h = listen;
+	if (colon)
+		*colon = '\0';
+	if (*h == '[' && h[strlen(h) - 1] == ']') {
+		h[strlen(h) - 1] = '\0';
+		h++;
+	}
+	bool any = !*h || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0;
+	if (!any && strcmp(h, "localhost") && strcmp(h, "127.0.0.1") && strcmp(h, "::1") && strcmp(h, host))
+		names[n++] = h;
+	for (size_t i = 0; i < f->ntls_san; i++)
+		names[n++] = f->tls_san[i];
+	int rc = http_tls_auto(f->data_dir, names, n, tls, err);
+	if (rc == 0) {
+		fprintf(stderr,
+			"pagodad: HTTPS with the private CA %s\n"
+			"pagodad: CA fingerprint sha256:%s\n"
+			"pagodad: agents trust it with --ca-file (a copy of that file) or --ca-fingerprint sha256:%s\n",
+			tls->ca, tls->fingerprint, tls->fingerprint);
+		pg_info("main", "TLS: private CA %s, fingerprint sha256:%s", tls->ca, tls->fingerprint);
+	}
+	return rc;
 }
 
 static int check_dir(const char *flag, const char *dir)
@@ -415,6 +521,15 @@ int main(int argc, char **argv)
 	app_set_certs(app.application, &(struct app_certs){.arg = app.ssl, .paths = cert_paths, .deploy = cert_deploy});
 	if (f.metrics_public)
 		all_routes[sizeof(all_routes) / sizeof(all_routes[0]) - 2] = metrics_public_routes;
+	struct http_tls_files tls;
+	if (f.tls_auto) {
+		if (tls_auto(&f, &tls, &err) != 0) {
+			fprintf(stderr, "pagodad: --tls auto: %s\n", err.message);
+			goto out;
+		}
+		f.tls_cert = tls.cert;
+		f.tls_key = tls.key;
+	}
 	struct http_server_opts hopts = {
 		.listen = f.listen,
 		.tls_cert_file = f.tls_cert,

@@ -45,7 +45,7 @@ PY
 fi
 
 ./build/agent/pagoda-agent --server "$URL" --node-id "$NODE_ID" --token-file "$RUN/agent/token" \
-  --state-dir "$RUN/agent/state" --root "$RUN/node" &
+  --state-dir "$RUN/agent/state" --root "$RUN/node" --insecure-http &
 AGENT=$!
 cat <<MSG
 

@@ -55,6 +55,22 @@ int auth_admin_token_create(struct store_conn *c, const char *name, auth_perms p
  * (rotation with an overlap). secret receives the one-time value. */
 int auth_agent_token_issue(struct store_conn *c, int64_t node_id, int64_t grace_ms, char secret[AUTH_SECRET_LEN],
 			   int64_t *token_id, struct pg_err *err);
+/* One-time join tokens: an agent trades one for its node and agent token
+ * (POST /agent/join). Each call works inside the caller's transaction. */
+#define AUTH_JOIN_TTL_MAX_MS (7 * 86400 * 1000LL)
+/* labels_json: what the node that joins gets (the agent cannot choose). */
+int auth_join_create(struct store_conn *c, const char *name, const char *labels_json, int64_t ttl_ms,
+		     int64_t created_by, char secret[AUTH_SECRET_LEN], json_t **out, struct pg_err *err);
+/* Uses up a join token for node_id (created in the same transaction):
+ * exactly once, before it expires, unless revoked. PG_EUNAUTH otherwise
+ * (field joinToken); *labels_json (owned by the caller) is what it carries. */
+int auth_join_consume(struct store_conn *c, const char *secret, char **labels_json, int64_t *id,
+		      struct pg_err *err);
+int auth_join_bind(struct store_conn *c, int64_t id, int64_t node_id, struct pg_err *err);
+/* Every join token, newest first, without secrets. */
+int auth_join_list(struct store_conn *c, json_t *items, struct pg_err *err);
+int auth_join_revoke(struct store_conn *c, int64_t id, struct pg_err *err);
+
 /* Revokes every token of a node (inside the caller's transaction). */
 int auth_agent_tokens_revoke(struct store_conn *c, int64_t node_id, struct pg_err *err);
 

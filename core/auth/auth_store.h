@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "auth/auth.h"
 #include "common/pg_err.h"
 
 struct store_conn;
@@ -16,6 +17,10 @@ struct auth_token_row {
 	char secret_hash[65];
 	char *permissions; /* JSON text, owned */
 };
+
+/* A new secret: prefix ("pga_" admin, "pgn_" node, "pgj_" join) and 32
+ * random bytes in hex; hash receives its SHA-256 (what is stored). */
+int auth_secret_new(const char *prefix, char secret[AUTH_SECRET_LEN], char hash[65], struct pg_err *err);
 
 int auth_store_find_by_hash(struct store_conn *c, const char *hash, struct auth_token_row *out,
 			    struct pg_err *err);

@@ -123,8 +123,7 @@ int auth_verify(struct store_conn *c, const char *secret, struct auth_principal 
 	return rc;
 }
 
-/* "pga_" or "pgn_" and 32 random bytes in hex. */
-static int new_secret(const char *prefix, char secret[AUTH_SECRET_LEN], char hash[65],
+int auth_secret_new(const char *prefix, char secret[AUTH_SECRET_LEN], char hash[65],
 		      struct pg_err *err)
 {
 	unsigned char rnd[32];
@@ -141,7 +140,7 @@ int auth_admin_token_create(struct store_conn *c, const char *name, auth_perms p
 			    int64_t *id, struct pg_err *err)
 {
 	char hash[65];
-	int rc = new_secret("pga_", secret, hash, err);
+	int rc = auth_secret_new("pga_", secret, hash, err);
 	if (rc != 0)
 		return rc;
 	json_t *p = auth_perms_to_json(perms);
@@ -156,7 +155,7 @@ int auth_agent_token_issue(struct store_conn *c, int64_t node_id, int64_t grace_
 			   int64_t *token_id, struct pg_err *err)
 {
 	char hash[65], name[40];
-	int rc = new_secret("pgn_", secret, hash, err);
+	int rc = auth_secret_new("pgn_", secret, hash, err);
 	if (rc != 0)
 		return rc;
 	/* With a grace period the old token keeps working while the new one

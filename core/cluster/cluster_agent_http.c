@@ -150,7 +150,31 @@ static void agent_report(struct http_req *req)
 	http_reply(req, 200, out);
 }
 
+/* A new agent trades a one-time join token for its node and agent token.
+ * Unauthenticated, so failures count against the source address like bad
+ * bearer tokens do. */
+static void agent_join(struct http_req *req)
+{
+	if (http_auth_blocked(req))
+		return;
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	call.actor = "join-token";
+	json_t *out = NULL;
+	char secret[AUTH_SECRET_LEN];
+	int rc = cluster_node_join(cl_of(req), &call, req->body, req->source_ip, &out, secret, &err);
+	if (rc == PG_EUNAUTH)
+		http_auth_failed(req);
+	if (rc == 0) {
+		json_t *node = out;
+		out = json_pack("{s:O, s:s, s:o}", "nodeId", json_object_get(node, "id"), "token", secret, "node", node);
+		explicit_bzero(secret, sizeof(secret));
+	}
+	http_answer(req, rc, 201, out, &err);
+}
+
 const struct http_route cluster_agent_routes[] = {
+	{.method = "POST", .path = "/agent/join", .auth = HTTP_AUTH_NONE, .fn = agent_join},
 	{.method = "POST", .path = "/agent/heartbeat", .auth = HTTP_AUTH_AGENT, .fn = agent_heartbeat},
 	{.method = "POST", .path = "/agent/tasks/poll", .auth = HTTP_AUTH_AGENT, .fn = agent_poll},
 	{.method = "POST", .path = "/agent/tasks/report", .auth = HTTP_AUTH_AGENT, .fn = agent_report, .grouped = true},

@@ -224,6 +224,39 @@ static void task_cancel(struct http_req *req)
 	http_answer(req, rc, 200, t, &err);
 }
 
+static void join_create(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	json_t *out = NULL;
+	char secret[AUTH_SECRET_LEN];
+	int rc = cluster_join_token_create(cl_of(req), &call, req->who.token_id, req->body, &out, secret, &err);
+	if (rc == 0) {
+		json_object_set_new(out, "token", json_string(secret));
+		explicit_bzero(secret, sizeof(secret));
+	}
+	http_answer(req, rc, 201, out, &err);
+}
+
+static void join_list(struct http_req *req)
+{
+	struct pg_err err = {0};
+	json_t *items = json_array();
+	int rc = cluster_join_token_list(cl_of(req), items, &err);
+	http_answer(req, rc, 200, rc == 0 ? json_pack("{s:o}", "items", items) : items, &err);
+}
+
+static void join_revoke(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	int64_t id;
+	if (!http_param_id(req, "id", &id))
+		return;
+	int rc = cluster_join_token_revoke(cl_of(req), &call, id, &err);
+	http_answer(req, rc, 204, NULL, &err);
+}
+
 #define NODE_READ .auth = HTTP_AUTH_ADMIN, .perm = "admin:node:read"
 #define NODE_MANAGE .auth = HTTP_AUTH_ADMIN, .perm = "admin:node:manage"
 
@@ -240,5 +273,8 @@ const struct http_route cluster_admin_routes[] = {
 	{.method = "GET", .path = "/admin/tasks", NODE_READ, .fn = task_list},
 	{.method = "GET", .path = "/admin/tasks/:id", NODE_READ, .fn = task_get},
 	{.method = "POST", .path = "/admin/tasks/:id/cancel", NODE_MANAGE, .fn = task_cancel},
+	{.method = "POST", .path = "/admin/join-tokens", NODE_MANAGE, .fn = join_create},
+	{.method = "GET", .path = "/admin/join-tokens", NODE_READ, .fn = join_list},
+	{.method = "DELETE", .path = "/admin/join-tokens/:id", NODE_MANAGE, .fn = join_revoke},
 	{0},
 };

@@ -54,6 +54,15 @@ int cluster_live_load(struct cluster *cl, struct pg_err *err);
  * audit event. Create and rotate fill secret with the new agent token. */
 int cluster_node_create(struct cluster *cl, const struct pg_call *call, json_t *body,
 			json_t **out, char secret[AUTH_SECRET_LEN], struct pg_err *err);
+/* Join tokens (POST /admin/join-tokens) and the exchange an agent makes
+ * with one (POST /agent/join): a node named by the agent, at the address
+ * it gives or is seen from, labelled as the token says. */
+int cluster_join_token_create(struct cluster *cl, const struct pg_call *call, int64_t created_by, json_t *body,
+			      json_t **out, char secret[AUTH_SECRET_LEN], struct pg_err *err);
+int cluster_join_token_list(struct cluster *cl, json_t *items, struct pg_err *err);
+int cluster_join_token_revoke(struct cluster *cl, const struct pg_call *call, int64_t id, struct pg_err *err);
+int cluster_node_join(struct cluster *cl, const struct pg_call *call, json_t *body, const char *source_ip,
+		      json_t **out, char secret[AUTH_SECRET_LEN], struct pg_err *err);
 int cluster_node_update(struct cluster *cl, const struct pg_call *call, int64_t id,
 			json_t *body, json_t **out, struct pg_err *err);
 int cluster_node_cordon(struct cluster *cl, const struct pg_call *call, int64_t id,

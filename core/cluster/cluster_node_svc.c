@@ -74,6 +74,29 @@ static int finish(struct store_conn *c, int rc, struct pg_err *err)
 	return rc;
 }
 
+/* A new node and its agent token, audited as action (inside c's
+ * transaction); extra goes into the audit details. */
+static int node_insert(struct store_conn *c, const struct pg_call *call, const char *action, const char *name,
+		       const char *ip, const char *labels, json_t *extra, int64_t *id, json_t **out,
+		       char secret[AUTH_SECRET_LEN], struct pg_err *err)
+{
+	int64_t token_id = 0;
+	int rc = cluster_node_store_insert(c, name, ip, labels ? labels : "{}", id, err);
+	if (rc == 0)
+		rc = auth_agent_token_issue(c, *id, 0, secret, &token_id, err);
+	if (rc == 0) {
+		json_t *d = json_pack("{s:s, s:s, s:o}", "name", name, "ip", ip, "labels",
+				      pg_json_load_text(labels ? labels : "{}"));
+		if (extra)
+			json_object_update(d, extra);
+		rc = audit_record(c, call, action, "node", *id, d, err);
+		json_decref(d);
+	}
+	if (rc == 0)
+		rc = cluster_node_store_get(c, *id, out, err);
+	return rc;
+}
+
 int cluster_node_create(struct cluster *cl, const struct pg_call *call, json_t *body,
 			json_t **out, char secret[AUTH_SECRET_LEN], struct pg_err *err)
 {
@@ -83,21 +106,107 @@ int cluster_node_create(struct cluster *cl, const struct pg_call *call, json_t *
 	struct store_conn *c = rc == 0 ? begin_write(cl, err) : NULL;
 	if (rc == 0 && !c)
 		rc = err->code;
-	int64_t id = 0, token_id = 0;
+	int64_t id = 0;
 	if (rc == 0)
-		rc = cluster_node_store_insert(c, name, ip, labels ? labels : "{}", &id, err);
-	if (rc == 0)
-		rc = auth_agent_token_issue(c, id, 0, secret, &token_id, err);
-	if (rc == 0) {
-		json_t *d = json_pack("{s:s, s:s, s:O?}", "name", name, "ip", ip, "labels",
-				      json_object_get(body, "labels"));
-		rc = audit_record(c, call, "node.create", "node", id, d, err);
-		json_decref(d);
-	}
-	if (rc == 0)
-		rc = cluster_node_store_get(c, id, out, err);
+		rc = node_insert(c, call, "node.create", name, ip, labels, NULL, &id, out, secret, err);
 	if (c)
 		rc = finish(c, rc, err);
+	free(labels);
+	if (rc == 0)
+		cluster_live_add(cl, id);
+	return rc;
+}
+
+int cluster_join_token_create(struct cluster *cl, const struct pg_call *call, int64_t created_by, json_t *body,
+			      json_t **out, char secret[AUTH_SECRET_LEN], struct pg_err *err)
+{
+	static const char *const fields[] = {"name", "labels", "ttlSec", NULL};
+	const char *name = "";
+	json_t *labels = NULL;
+	int64_t ttl = 3600;
+	int rc = pg_json_only(body, fields, err);
+	if (rc == 0)
+		rc = pg_json_str(body, "name", true, 63, &name, err);
+	if (rc == 0 && !node_name_ok(name))
+		rc = pg_err_set(err, PG_EINVAL, "name", "name must be 1-63 lowercase letters, digits, '-', '.', '_'");
+	if (rc == 0)
+		rc = pg_json_obj(body, "labels", false, &labels, err);
+	if (rc == 0 && labels)
+		rc = pg_json_string_map(labels, "labels", 64, err);
+	if (rc == 0)
+		rc = pg_json_int(body, "ttlSec", false, 60, AUTH_JOIN_TTL_MAX_MS / 1000, &ttl, err);
+	if (rc != 0)
+		return rc;
+	char *text = labels ? pg_json_dump(labels) : strdup("{}");
+	struct store_conn *c = text ? begin_write(cl, err) : NULL;
+	rc = !text ? pg_err_set(err, PG_EINTERNAL, "", "out of memory") : c ? 0 : err->code;
+	if (rc == 0)
+		rc = auth_join_create(c, name, text, ttl * 1000, created_by, secret, out, err);
+	if (rc == 0) {
+		json_t *d = json_pack("{s:s, s:O, s:O}", "name", name, "labels", json_object_get(*out, "labels"),
+				      "expiresAt", json_object_get(*out, "expiresAt"));
+		rc = audit_record(c, call, "node.join_token.create", "join_token",
+				  json_integer_value(json_object_get(*out, "id")), d, err);
+		json_decref(d);
+	}
+	if (c)
+		rc = finish(c, rc, err);
+	free(text);
+	return rc;
+}
+
+int cluster_join_token_list(struct cluster *cl, json_t *items, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(cl->store, err);
+	return c ? auth_join_list(c, items, err) : err->code;
+}
+
+int cluster_join_token_revoke(struct cluster *cl, const struct pg_call *call, int64_t id, struct pg_err *err)
+{
+	struct store_conn *c = begin_write(cl, err);
+	if (!c)
+		return err->code;
+	int rc = auth_join_revoke(c, id, err);
+	if (rc == 0)
+		rc = audit_record(c, call, "node.join_token.revoke", "join_token", id, NULL, err);
+	return finish(c, rc, err);
+}
+
+int cluster_node_join(struct cluster *cl, const struct pg_call *call, json_t *body, const char *source_ip,
+		      json_t **out, char secret[AUTH_SECRET_LEN], struct pg_err *err)
+{
+	static const char *const fields[] = {"joinToken", "name", "ip", NULL};
+	const char *token = "", *name = "", *ip = "";
+	int rc = pg_json_only(body, fields, err);
+	if (rc == 0)
+		rc = pg_json_str(body, "joinToken", true, AUTH_SECRET_LEN, &token, err);
+	if (rc == 0)
+		rc = pg_json_str(body, "name", true, 63, &name, err);
+	if (rc == 0 && !node_name_ok(name))
+		rc = pg_err_set(err, PG_EINVAL, "name", "name must be 1-63 lowercase letters, digits, '-', '.', '_'");
+	if (rc == 0)
+		rc = pg_json_str(body, "ip", false, 45, &ip, err);
+	if (rc == 0 && !*ip)
+		ip = source_ip; /* where the agent is seen from */
+	unsigned char buf[16];
+	if (rc == 0 && inet_pton(AF_INET, ip, buf) != 1 && inet_pton(AF_INET6, ip, buf) != 1)
+		rc = pg_err_set(err, PG_EINVAL, "ip", "ip must be an IPv4 or IPv6 address");
+	if (rc != 0)
+		return rc;
+	struct store_conn *c = begin_write(cl, err);
+	if (!c)
+		return err->code;
+	char *labels = NULL;
+	int64_t join_id = 0, id = 0;
+	rc = auth_join_consume(c, token, &labels, &join_id, err);
+	if (rc == 0) {
+		json_t *extra = json_pack("{s:I}", "joinTokenId", (json_int_t)join_id);
+		rc = node_insert(c, call, "node.join", name, ip, labels, extra, &id, out, secret, err);
+		json_decref(extra);
+	}
+	if (rc == 0)
+		rc = auth_join_bind(c, join_id, id, err);
+	rc = finish(c, rc, err);
 	free(labels);
 	if (rc == 0)
 		cluster_live_add(cl, id);

@@ -1,6 +1,9 @@
 #include "common/pg_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,5 +46,33 @@ int pg_file_read(const char *path, size_t max, char **data, size_t *len, struct 
 	buf[n] = '\0';
 	*data = buf;
 	*len = n;
+	return 0;
+}
+
+int pg_file_write(const char *path, const void *data, size_t len, unsigned mode, struct pg_err *err)
+{
+	char tmp[4200], dir[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	bool ok = fd >= 0 && write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
+	int saved = errno;
+	if (fd >= 0)
+		ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		saved = ok ? errno : saved;
+		unlink(tmp);
+		return pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", path, strerror(saved));
+	}
+	/* the rename itself must survive a power loss too */
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		int dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
 	return 0;
 }

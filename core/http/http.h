@@ -106,6 +106,11 @@ void http_resume(struct http_req *req);
  * commit, and must answer (it cannot wait there). False when there is no
  * writer: carry on here. Routes marked .grouped start there. */
 bool http_group(struct http_req *req);
+/* For routes that authenticate by other means (a join token): whether the
+ * source address is refused for too many failures (then answered 429), and
+ * counting one more failure. */
+bool http_auth_blocked(struct http_req *req);
+void http_auth_failed(struct http_req *req);
 /* Whether the handler runs on the writer thread. */
 bool http_grouped(const struct http_req *req);
 

@@ -279,22 +279,36 @@ static bool body_method(const char *m)
 	return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0;
 }
 
+bool http_auth_blocked(struct http_req *req)
+{
+	struct http_server *srv = req->server;
+	int64_t wait = http_authlimit_blocked(srv->authlimit, req->source_ip, pg_time_now_ms());
+	if (wait <= 0)
+		return false;
+	char after[24];
+	snprintf(after, sizeof(after), "%lld", (long long)wait);
+	http_reply_header(req, "Retry-After", after);
+	http_reply_error(req, PG_ERATELIMIT, "Authorization", "too many failed authentications from %s; retry in %lld s",
+			 req->source_ip, (long long)wait);
+	return true;
+}
+
+void http_auth_failed(struct http_req *req)
+{
+	struct http_server *srv = req->server;
+	if (http_authlimit_fail(srv->authlimit, req->source_ip, pg_time_now_ms()))
+		pg_warn("http", "%s: %d failed authentications within a minute; refused for 60 s", req->source_ip,
+			srv->opts.auth_fail_limit);
+}
+
 /* Authenticates and authorizes; answers and returns false when refused. */
 static bool check_auth(struct http_server *srv, struct http_req *req)
 {
 	const struct http_route *r = req->route;
 	if (r->auth == HTTP_AUTH_NONE)
 		return true;
-	int64_t now = pg_time_now_ms(), wait = http_authlimit_blocked(srv->authlimit, req->source_ip, now);
-	if (wait > 0) {
-		char after[24];
-		snprintf(after, sizeof(after), "%lld", (long long)wait);
-		http_reply_header(req, "Retry-After", after);
-		http_reply_error(req, PG_ERATELIMIT, "Authorization",
-				 "too many failed authentications from %s; retry in %lld s", req->source_ip,
-				 (long long)wait);
+	if (http_auth_blocked(req))
 		return false;
-	}
 	const char *h = http_header(req, "Authorization");
 	struct pg_err err = {0};
 	struct store_conn *c = NULL;
@@ -304,9 +318,8 @@ static bool check_auth(struct http_server *srv, struct http_req *req)
 		auth_verify(c, h + 7, &req->who, &err);
 	if (err.code) {
 		/* a store failure is ours, not the caller's */
-		if (err.code == PG_EUNAUTH && http_authlimit_fail(srv->authlimit, req->source_ip, now))
-			pg_warn("http", "%s: %d failed authentications within a minute; refused for 60 s",
-				req->source_ip, srv->opts.auth_fail_limit);
+		if (err.code == PG_EUNAUTH)
+			http_auth_failed(req);
 		http_reply_err(req, &err);
 		return false;
 	}

@@ -13,7 +13,7 @@
 --   locations    {{path = "/", upstream = "shop_web"}, ...}
 --   upstreams    {{name = "shop_web", status = "ok"|"degraded"|"unavailable",
 --                  servers = {{address = "10.0.0.1", port = 9000, weight = 1, backup = false}}}}
---   acme         {mode = "proxy", proxyPass = "http://10.0.0.10:8080"} or
+--   acme         {mode = "proxy", proxyPass = "http://10.0.0.10:8080"} (or https://) or
 --                {mode = "root", root = "/var/lib/pagoda/acme"}   (optional)
 --   clientMaxBodySize "10m" (optional)
 local check = require("check")
@@ -112,9 +112,10 @@ local function validate(site)
     s.acme = { mode = mode }
     if mode == "proxy" then
       local url = check.type(site.acme.proxyPass, "string", "acme.proxyPass")
-      local host, port = url:match("^http://([%d%.]+):(%d+)$")
+      -- pagodad answers challenges on its API port, HTTPS when it serves TLS
+      local host, port = url:match("^https?://([%d%.]+):(%d+)$")
       if not host or not check.ipv4(host) or tonumber(port) > 65535 then
-        check.fail("acme.proxyPass", "must be http://IPv4:port")
+        check.fail("acme.proxyPass", "must be http://IPv4:port or https://IPv4:port")
       end
       s.acme.proxyPass = url
     else

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import ssl
 import urllib.error
 import urllib.request
 
@@ -110,7 +111,7 @@ class Response:
         return f"<{self.status} {self.body[:300]!r}>"
 
 
-def request(url, method="GET", body=None, token=None, raw=None, headers=None, timeout=30):
+def request(url, method="GET", body=None, token=None, raw=None, headers=None, timeout=30, context=None):
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     req = urllib.request.Request(url, data=data, method=method)
     if token:
@@ -120,7 +121,7 @@ def request(url, method="GET", body=None, token=None, raw=None, headers=None, ti
     for k, v in (headers or {}).items():
         req.add_header(k, v)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as r:
             return Response(r.status, r.read().decode(), dict(r.headers))
     except urllib.error.HTTPError as e:
         return Response(e.code, e.read().decode(), dict(e.headers))
@@ -145,11 +146,17 @@ class Process:
 class Pagodad(Process):
     """One control plane with its own data dir and port."""
 
-    def __init__(self, tmp, *extra, heartbeat=1, host="127.0.0.1", store_url=None, name="data"):
+    def __init__(self, tmp, *extra, heartbeat=1, host="127.0.0.1", store_url=None, name="data", tls=False):
         self.data_dir = os.path.join(tmp, name)
         self.host = host
         self.port = free_port()
-        self.url = f"http://{host}:{self.port}"
+        self.tls = tls
+        self.url = f"{'https' if tls else 'http'}://{host}:{self.port}"
+        # --tls auto: a private CA made on first start, trusted by tests and agents
+        self.ca_file = os.path.join(self.data_dir, "tls", "ca.crt") if tls else None
+        self._ctx = None
+        if tls:
+            extra = ("--tls", "auto", *extra)
         # alert rules run hourly unless a test asks: background alerts would
         # otherwise change state under tests that check nothing changed
         self.extra = ["--heartbeat-interval", str(heartbeat), "--lease-grace", "1",
@@ -170,15 +177,22 @@ class Pagodad(Process):
             self.admin = f.read().strip()
         return self
 
+    def context(self):
+        """The TLS context that trusts this daemon's private CA (None for HTTP)."""
+        if self.tls and self._ctx is None and os.path.exists(self.ca_file):
+            self._ctx = ssl.create_default_context(cafile=self.ca_file)
+        return self._ctx
+
     def _healthy(self):
         if self.proc.poll() is not None:
             raise AssertionError(f"pagodad exited with {self.proc.returncode}: {self.read_log()[-2000:]}")
         try:
-            return request(self.url + "/healthz", timeout=2).status == 200
+            return request(self.url + "/healthz", timeout=2, context=self.context()).status == 200
         except OSError:
             return False
 
     def call(self, method, path, body=None, token=None, **kw):
+        kw.setdefault("context", self.context())
         return request(self.url + path, method, body, token or self.admin, **kw)
 
     def sql(self, query, *params):
@@ -250,19 +264,28 @@ class Pagodad(Process):
 class Agent(Process):
     """One pagoda-agent writing under its own --root."""
 
-    def __init__(self, tmp, daemon, node, *extra, name=None):
+    def __init__(self, tmp, daemon, node, *extra, name=None, trust=None):
+        """node: as POST /admin/nodes returned it, or None for an agent that
+        joins (give --join-token-file in extra). trust: the TLS/HTTP flags,
+        by default --ca-file of the daemon's CA or --insecure-http."""
         name = name or f"agent-{node['id']}"
         self.dir = os.path.join(tmp, name)
         os.makedirs(self.dir, exist_ok=True)
         self.root = os.path.join(self.dir, "root")
         self.state = os.path.join(self.dir, "state")
         self.token_file = os.path.join(self.dir, "token")
-        with open(self.token_file, "w") as f:
-            f.write(node["token"] + "\n")
-        os.chmod(self.token_file, 0o600)
-        self.args = [PAGODA_AGENT, "--server", daemon.url, "--node-id", str(node["id"]),
+        ident = []
+        if node:
+            with open(self.token_file, "w") as f:
+                f.write(node["token"] + "\n")
+            os.chmod(self.token_file, 0o600)
+            ident = ["--node-id", str(node["id"])]
+        # plain HTTP is allowed on loopback only, and only when asked
+        if trust is None:
+            trust = ["--ca-file", daemon.ca_file] if daemon.tls else ["--insecure-http"]
+        self.args = [PAGODA_AGENT, "--server", daemon.url, *ident,
                      "--token-file", self.token_file, "--state-dir", self.state,
-                     "--root", self.root, *extra]
+                     "--root", self.root, *trust, *extra]
         self.log_path = os.path.join(self.dir, "agent.log")
         self.proc = None
 
@@ -278,17 +301,17 @@ class Agent(Process):
 class Cluster:
     """Context for one test: a temp dir, a daemon, agents; all cleaned up."""
 
-    def __init__(self, *extra, heartbeat=1):
+    def __init__(self, *extra, heartbeat=1, tls=False):
         self.tmp = tempfile.mkdtemp(prefix="pagoda-e2e-")
-        self.daemon = Pagodad(self.tmp, *extra, heartbeat=heartbeat)
+        self.daemon = Pagodad(self.tmp, *extra, heartbeat=heartbeat, tls=tls)
         self.agents = []
 
     def __enter__(self):
         self.daemon.start()
         return self
 
-    def agent(self, node, *extra, start=True):
-        a = Agent(self.tmp, self.daemon, node, *extra)
+    def agent(self, node, *extra, start=True, **kw):
+        a = Agent(self.tmp, self.daemon, node, *extra, **kw)
         self.agents.append(a)
         return a.start() if start else a
 

@@ -197,13 +197,14 @@ class Http01OnANode(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="pagoda-acme-", dir="/var/tmp")
         fleet = Fleet(tmp, 1).up()
         node = fleet.nodes[0]
-        d = Pagodad(tmp, "--cert-scan", "500", "--poll-wait", "5", "--retry-backoff", "300", host=fleet.host_ip)
+        d = Pagodad(tmp, "--cert-scan", "500", "--poll-wait", "5", "--retry-backoff", "300", host=fleet.host_ip,
+                    tls=True)
         pebble = Pebble(tmp, http_port=80, default_ip=node.ip)
         try:
             d.start()
             pebble.start()
             node.info = d.create_node("edge-1", node.ip)
-            node.start_agent(d.url, node.info["token"])
+            node.start_agent(d.url, node.info["token"], "--ca-file", fleet.visible(d.ca_file))
             wait_until(lambda: d.node(node.info["id"])["status"] == "online", 20, what="online")
             # nginx on the node sends HTTP-01 to pagodad
             site = {"name": "web", "domains": ["web.test"], "locations": [{"path": "/", "upstream": "u"}],

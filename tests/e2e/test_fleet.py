@@ -49,7 +49,8 @@ class Fleet3(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="pagoda-fleet-", dir="/var/tmp")
         cls.fleet = Fleet(cls.tmp, 3).up()
         cls.backend = cls.fleet.visible(BACKEND)
-        cls.d = Pagodad(cls.tmp, "--upstream-debounce", "1000", "--poll-wait", "5", host=cls.fleet.host_ip)
+        # the nodes reach pagodad over the bridge: HTTPS, trusted through its CA
+        cls.d = Pagodad(cls.tmp, "--upstream-debounce", "1000", "--poll-wait", "5", host=cls.fleet.host_ip, tls=True)
         try:
             cls.d.start()
             for n in cls.fleet.nodes:
@@ -57,7 +58,8 @@ class Fleet3(unittest.TestCase):
                 if n.index == 0:
                     labels["edge"] = "true"
                 n.info = cls.d.create_node(n.name, n.ip, labels)
-                n.start_agent(cls.d.url, n.info["token"], "--state-interval", "2")
+                n.start_agent(cls.d.url, n.info["token"], "--state-interval", "2",
+                              "--ca-file", cls.fleet.visible(cls.d.ca_file))
             for n in cls.fleet.nodes:
                 wait_until(lambda: cls.d.node(n.info["id"])["status"] == "online", 20,
                            what=f"{n.name} online; agent log: {n.agent_log()[-500:]}")
