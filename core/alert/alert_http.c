@@ -74,7 +74,7 @@ static void rules_update(struct http_req *req)
 const struct http_route alert_routes[] = {
 	{.method = "GET", .path = "/admin/alerts", ALERT_READ, .fn = alerts_list},
 	{.method = "GET", .path = "/admin/alerts/:id", ALERT_READ, .fn = alerts_get},
-	{.method = "POST", .path = "/admin/alerts/:id/ack", ALERT_MANAGE, .fn = alerts_ack},
+	{.method = "POST", .path = "/admin/alerts/:id/ack", ALERT_MANAGE, .fn = alerts_ack, .no_fields = true},
 	{.method = "GET", .path = "/admin/alert-rules", ALERT_READ, .fn = rules_list},
 	{.method = "PUT", .path = "/admin/alert-rules/:name", ALERT_MANAGE, .fn = rules_update},
 	{0},

@@ -31,6 +31,7 @@ struct http_route {
 	const char *perm; /* admin permission code; NULL when none is needed */
 	http_handler fn;
 	bool grouped; /* runs on the writer thread, its writes grouped (http_writer.h) */
+	bool no_fields; /* a POST that takes no fields: a body with any is refused */
 };
 
 #define HTTP_MAX_PARAMS 4

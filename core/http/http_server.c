@@ -382,6 +382,11 @@ static void dispatch(struct http_server *srv, struct http_req *req)
 	}
 	if (!check_auth(srv, req) || !parse_body(req))
 		return;
+	if (req->route->no_fields && req->body && json_object_size(req->body) > 0) {
+		const char *k = json_object_iter_key(json_object_iter(req->body));
+		http_reply_error(req, PG_EINVAL, k, "unknown field %s: this endpoint takes no fields", k);
+		return;
+	}
 	if (req->route->grouped && http_group(req))
 		return;
 	pg_log_set_trace(req->trace_id);

@@ -22,6 +22,6 @@ const struct http_route plua_routes[] = {
 	{.method = "GET", .path = "/admin/policies", .auth = HTTP_AUTH_ADMIN,
 	 .perm = "admin:policy:manage", .fn = policies_list},
 	{.method = "POST", .path = "/admin/policies/reload", .auth = HTTP_AUTH_ADMIN,
-	 .perm = "admin:policy:manage", .fn = policies_reload},
+	 .perm = "admin:policy:manage", .fn = policies_reload, .no_fields = true},
 	{0},
 };

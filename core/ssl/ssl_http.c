@@ -150,7 +150,7 @@ const struct http_route ssl_routes[] = {
 	{.method = "GET", .path = "/admin/certificates/:id", SSL_READ, .fn = cert_get},
 	{.method = "GET", .path = "/admin/certificates/:id/versions", SSL_READ, .fn = cert_versions},
 	{.method = "GET", .path = "/admin/certificates/:id/versions/:version/chain", SSL_READ, .fn = cert_chain},
-	{.method = "POST", .path = "/admin/certificates/:id/renew", SSL_ISSUE, .fn = cert_renew},
+	{.method = "POST", .path = "/admin/certificates/:id/renew", SSL_ISSUE, .fn = cert_renew, .no_fields = true},
 	{.method = "POST", .path = "/admin/certificates/:id/deploy", SSL_DEPLOY, .fn = cert_deploy},
 	{.method = "DELETE", .path = "/admin/certificates/:id", SSL_ISSUE, .fn = cert_delete},
 	{.method = "GET", .path = "/.well-known/acme-challenge/:token", .auth = HTTP_AUTH_NONE, .fn = challenge},

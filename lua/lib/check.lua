@@ -19,6 +19,23 @@ function M.type(v, t, field)
   return v
 end
 
+-- Refuses a key of table t that is not in known (a list of names): a typo
+-- ("env" for "environment") must not be dropped without a word. prefix
+-- names the table in the error ("" at the top).
+function M.fields(t, known, prefix)
+  local ok = {}
+  for _, k in ipairs(known) do ok[k] = true end
+  local bad = {}
+  for k in pairs(t) do
+    if not ok[k] then bad[#bad + 1] = tostring(k) end
+  end
+  if #bad > 0 then
+    table.sort(bad)
+    fail(prefix .. bad[1], "is not a known field (known: " .. table.concat(known, ", ") .. ")")
+  end
+  return t
+end
+
 function M.optional(v, t, field, default)
   if v == nil or v == json.null then return default end
   return M.type(v, t, field)

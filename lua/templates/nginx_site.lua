@@ -36,6 +36,7 @@ end
 
 local function validate(site)
   check.type(site, "table", "site")
+  check.fields(site, { "name", "domains", "listen", "tls", "locations", "upstreams", "acme", "clientMaxBodySize" }, "")
   local s = {}
   s.name = check.name(site.name, "name")
   s.ident = s.name:gsub("[%.%-]", "_")
@@ -45,12 +46,13 @@ local function validate(site)
   for i, d in ipairs(site.domains) do
     s.domains[i] = check.domain(d, "domains[" .. i .. "]")
   end
-  local listen = check.optional(site.listen, "table", "listen", {})
+  local listen = check.fields(check.optional(site.listen, "table", "listen", {}), { "http", "https" }, "listen.")
   s.listen = {
     http = listen.http and check.port(listen.http, "listen.http") or 80,
     https = listen.https and check.port(listen.https, "listen.https") or 443,
   }
-  local tls = check.optional(site.tls, "table", "tls", {})
+  local tls = check.fields(check.optional(site.tls, "table", "tls", {}),
+    { "enabled", "certPath", "keyPath", "redirect" }, "tls.")
   s.tls = { enabled = check.optional(tls.enabled, "boolean", "tls.enabled", false) }
   if s.tls.enabled then
     s.tls.certPath = check.path(tls.certPath, "tls.certPath")
@@ -60,7 +62,7 @@ local function validate(site)
   s.upstreams, s.byname = {}, {}
   for i, u in ipairs(check.list(check.optional(site.upstreams, "table", "upstreams", {}), "upstreams", 100)) do
     local f = "upstreams[" .. i .. "]"
-    check.type(u, "table", f)
+    check.fields(check.type(u, "table", f), { "name", "status", "servers" }, f .. ".")
     local up = {
       name = check.identifier(u.name, f .. ".name"),
       status = check.oneof(u.status or "ok", f .. ".status", { "ok", "degraded", "unavailable" }),
@@ -97,7 +99,7 @@ local function validate(site)
   local seen = {}
   for i, l in ipairs(site.locations) do
     local f = "locations[" .. i .. "]"
-    check.type(l, "table", f)
+    check.fields(check.type(l, "table", f), { "path", "upstream" }, f .. ".")
     local loc = { path = check.url_path(l.path, f .. ".path") }
     if seen[loc.path] then check.fail(f .. ".path", "is used twice") end
     seen[loc.path] = true
@@ -107,7 +109,7 @@ local function validate(site)
     s.locations[i] = loc
   end
   if site.acme ~= nil and site.acme ~= json.null then
-    check.type(site.acme, "table", "acme")
+    check.fields(check.type(site.acme, "table", "acme"), { "mode", "proxyPass", "root" }, "acme.")
     local mode = check.oneof(site.acme.mode, "acme.mode", { "proxy", "root" })
     s.acme = { mode = mode }
     if mode == "proxy" then

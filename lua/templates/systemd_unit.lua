@@ -50,8 +50,12 @@ local function account(v, field)
   return v
 end
 
+local FIELDS = { "name", "description", "exec", "args", "type", "user", "group", "workingDirectory",
+  "environment", "restart", "restartSec", "after", "wants", "wantedBy", "hardening" }
+
 local function validate(u)
   check.type(u, "table", "unit")
+  check.fields(u, FIELDS, "")
   local s = {}
   s.name = unit_name(u.name, "name")
   if not s.name:match("%.service$") then check.fail("name", "must end in .service") end
