@@ -7,6 +7,7 @@
 #include "common/pg_crypto.h"
 #include "common/pg_path.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -154,6 +155,26 @@ static int resolve_id(const char *name, bool user, long *out, struct pg_err *err
 }
 
 /* True when the existing file already has these bytes and attributes. */
+/* Temp files of an earlier write of base that a kill -9 interrupted: only
+ * this agent makes them, one write at a time, so any left is stale. */
+static void drop_stale_temps(int dfd, const char *base)
+{
+	char prefix[300];
+	int n = snprintf(prefix, sizeof(prefix), ".%.200s.pagoda-", base);
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, prefix, (size_t)n) == 0 && strlen(e->d_name) == (size_t)n + 12)
+			unlinkat(dfd, e->d_name, 0);
+	closedir(d);
+}
+
 static bool same_file(int dfd, const char *base, const char *content, size_t len, unsigned mode,
 		      long uid, long gid)
 {
@@ -201,6 +222,7 @@ int agent_paths_write(struct agent_paths *p, const char *path, const char *conte
 		close(dfd);
 		return 0;
 	}
+	drop_stale_temps(dfd, base);
 	char tmp[300];
 	unsigned char rnd[6];
 	char hex[13];

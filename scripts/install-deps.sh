@@ -7,7 +7,7 @@ PACKAGES=(
   libmicrohttpd-dev libsqlite3-dev libjansson-dev libcurl4-openssl-dev libssl-dev
   liblua5.4-dev lua-cjson lua-cjson-dev libcmocka-dev libyaml-dev libinih-dev
   python3 python3-prometheus-client sqlite3 curl ca-certificates iproute2 procps nginx-light openssl
-  systemd pebble postgresql libpq-dev
+  systemd pebble postgresql libpq-dev clang libclang-rt-14-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -2,7 +2,7 @@
 # Runs every test: unit (cmocka), Lua, and end-to-end (real pagodad and
 # agents) on a normal build against both stores (SQLite, and PostgreSQL in a
 # throwaway cluster), then unit, Lua and SQLite end-to-end on an ASan+UBSan
-# build.
+# build, then the libFuzzer targets (tests/fuzz) for a bounded time each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -15,3 +15,5 @@ export PAGODA_TEST_PG_URL=$(scripts/pg-test.sh start "$pgdir" "$port")
 scripts/build.sh build-asan -DPAGODA_SANITIZE=ON
 (cd build-asan && ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2 -LE e2e_pg)
+# libFuzzer: every target for a bounded time over its corpus (crashes fail)
+scripts/fuzz.sh "${PAGODA_FUZZ_SECONDS:-10}"

@@ -55,6 +55,12 @@ static void *timer_main(void *arg)
 	return NULL;
 }
 
+int64_t cluster_offline_after_ms(const struct cluster *cl)
+{
+	int64_t t = cl->opts.heartbeat_interval_ms * 5 / 2;
+	return store_shared(cl->store) ? t + cl->opts.heartbeat_flush_ms + 1000 : t;
+}
+
 int cluster_new(struct store *s, const struct cluster_opts *o, struct cluster **out,
 		struct pg_err *err)
 {
@@ -63,10 +69,11 @@ int cluster_new(struct store *s, const struct cluster_opts *o, struct cluster **
 		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	cl->store = s;
 	cl->opts = *o;
-	/* Replicas learn each other's heartbeats from the store: flush them at
-	 * least once per interval so none is seen late by the offline check. */
-	if (store_shared(s) && cl->opts.heartbeat_flush_ms > cl->opts.heartbeat_interval_ms)
-		cl->opts.heartbeat_flush_ms = cl->opts.heartbeat_interval_ms;
+	/* Replicas learn each other's heartbeats from the store: flush them
+	 * twice per interval; the offline check allows for that lag and the
+	 * one-second sync (cluster_offline_after_ms). */
+	if (store_shared(s) && cl->opts.heartbeat_flush_ms > cl->opts.heartbeat_interval_ms / 2)
+		cl->opts.heartbeat_flush_ms = cl->opts.heartbeat_interval_ms / 2;
 	pthread_mutex_init(&cl->lock, NULL);
 	pthread_mutex_init(&cl->timer_lock, NULL);
 	pthread_condattr_t ca;

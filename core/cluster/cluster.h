@@ -21,14 +21,9 @@ struct cluster_task_done {
 	json_t *payload, *artifacts; /* owned by the caller of the hook */
 };
 
-/* A node is offline after two and a half heartbeat intervals of silence:
- * two heartbeats lost in a row are tolerated, and a dead node is noticed
- * within 3 intervals even with the one-second check (30 s at the default
- * 10 s). */
-#define CLUSTER_OFFLINE_AFTER_MS(interval_ms) ((interval_ms) * 5 / 2)
 
 struct cluster_opts {
-	int64_t heartbeat_interval_ms; /* told to agents; see CLUSTER_OFFLINE_AFTER_MS */
+	int64_t heartbeat_interval_ms; /* told to agents; see cluster_offline_after_ms */
 	int64_t poll_wait_max_ms;      /* longest a long poll is held */
 	int64_t lease_grace_ms;        /* added to a task's timeout for its lease */
 	int64_t retry_backoff_ms;      /* first retry delay, doubled per attempt */
@@ -53,6 +48,12 @@ struct cluster_opts {
 };
 
 void cluster_opts_default(struct cluster_opts *o);
+/* How long a node may be silent before it is offline: two and a half
+ * heartbeat intervals (two lost heartbeats tolerated; a dead node noticed
+ * within 26 s at the default 10 s with the one-second check), plus, with
+ * replicas, the time a heartbeat through another replica takes to be seen
+ * (its flush, half an interval, and the one-second sync). */
+int64_t cluster_offline_after_ms(const struct cluster *cl);
 /* Loads node liveness from the store and starts the cluster's timer thread. */
 int cluster_new(struct store *s, const struct cluster_opts *o, struct cluster **out,
 		struct pg_err *err);

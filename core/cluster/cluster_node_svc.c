@@ -619,7 +619,7 @@ static void find_expired(int64_t id, void *value, void *arg)
 void cluster_live_tick(struct cluster *cl)
 {
 	struct expired e = {0};
-	e.limit_ms = pg_time_now_ms() - CLUSTER_OFFLINE_AFTER_MS(cl->opts.heartbeat_interval_ms);
+	e.limit_ms = pg_time_now_ms() - cluster_offline_after_ms(cl);
 	pthread_mutex_lock(&cl->lock);
 	e.cap = pg_map_count(cl->nodes);
 	e.ids = malloc((e.cap + 1) * sizeof(int64_t));
@@ -634,9 +634,10 @@ void cluster_live_tick(struct cluster *cl)
 		for (size_t i = 0; rc == 0 && i < e.n; i++) {
 			char ts[40];
 			pg_time_format(e.last[i], ts, sizeof(ts));
-			json_t *d = json_pack("{s:s, s:s, s:I}", "reason", "no heartbeat for 2.5 intervals",
+			json_t *d = json_pack("{s:s, s:s, s:I, s:I}", "reason", "no heartbeat for 2.5 intervals",
 					      "lastHeartbeatAt", ts, "intervalMs",
-					      (json_int_t)cl->opts.heartbeat_interval_ms);
+					      (json_int_t)cl->opts.heartbeat_interval_ms, "silentForMs",
+					      (json_int_t)cluster_offline_after_ms(cl));
 			int changed = cluster_node_store_set_status(c, e.ids[i], "offline", 0, &err);
 			rc = changed < 0 ? changed : 0;
 			if (rc == 0 && changed > 0)

@@ -4,6 +4,7 @@
 #include "common/pg_time.h"
 
 #include <errno.h>
+#include <sys/prctl.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -47,7 +48,7 @@ int pg_run(char *const argv[], const char *cwd, int64_t timeout_ms, size_t keep,
 		snprintf(why, whylen, "pipe: %s", strerror(errno));
 		return -1;
 	}
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 	if (pid < 0) {
 		snprintf(why, whylen, "fork: %s", strerror(errno));
 		close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
@@ -55,6 +56,11 @@ int pg_run(char *const argv[], const char *cwd, int64_t timeout_ms, size_t keep,
 	}
 	if (pid == 0) {
 		setpgid(0, 0);
+		/* dies with its parent: a command must not outlive an agent killed
+		 * in the middle of it (the task is retried, not left running twice) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(125); /* the parent died before prctl */
 		int devnull = open("/dev/null", O_RDONLY);
 		dup2(devnull, 0);
 		dup2(po[1], 1);

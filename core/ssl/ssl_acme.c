@@ -30,14 +30,6 @@ struct acme {
 	CURL *curl;
 };
 
-struct resp {
-	long status;
-	char *body;
-	size_t len;
-	char location[2048], nonce[256], ctype[128];
-	long retry_after;
-};
-
 char *ssl_b64url(const unsigned char *data, size_t len)
 {
 	char *out = malloc(4 * ((len + 2) / 3) + 1);
@@ -111,7 +103,7 @@ static int make_jwk(struct acme *a, struct pg_err *err)
 
 static size_t on_body(char *p, size_t s, size_t n, void *arg)
 {
-	struct resp *r = arg;
+	struct acme_resp *r = arg;
 	size_t add = s * n;
 	if (r->len + add > (8u << 20))
 		return 0;
@@ -139,26 +131,32 @@ static void header_value(const char *line, size_t n, const char *name, char *out
 	snprintf(out, outlen, "%.*s", (int)len, v);
 }
 
+void acme_resp_header(struct acme_resp *r, const char *line, size_t n)
+{
+	char ra[32] = "";
+	header_value(line, n, "Location", r->location, sizeof(r->location));
+	header_value(line, n, "Replay-Nonce", r->nonce, sizeof(r->nonce));
+	header_value(line, n, "Content-Type", r->ctype, sizeof(r->ctype));
+	header_value(line, n, "Retry-After", ra, sizeof(ra));
+	if (ra[0]) {
+		long v = strtol(ra, NULL, 10);
+		r->retry_after = v < 0 ? 0 : v > 86400 * 7 ? 86400 * 7 : v; /* a week at most */
+	}
+}
+
 static size_t on_header(char *p, size_t s, size_t n, void *arg)
 {
-	struct resp *r = arg;
-	char ra[32] = "";
-	header_value(p, s * n, "Location", r->location, sizeof(r->location));
-	header_value(p, s * n, "Replay-Nonce", r->nonce, sizeof(r->nonce));
-	header_value(p, s * n, "Content-Type", r->ctype, sizeof(r->ctype));
-	header_value(p, s * n, "Retry-After", ra, sizeof(ra));
-	if (ra[0])
-		r->retry_after = strtol(ra, NULL, 10);
+	acme_resp_header(arg, p, s * n);
 	return s * n;
 }
 
-static void resp_free(struct resp *r)
+void acme_resp_free(struct acme_resp *r)
 {
 	free(r->body);
 	memset(r, 0, sizeof(*r));
 }
 
-static int http(struct acme *a, const char *method, const char *url, const char *body, struct resp *r,
+static int http(struct acme *a, const char *method, const char *url, const char *body, struct acme_resp *r,
 		struct pg_err *err)
 {
 	memset(r, 0, sizeof(*r));
@@ -185,7 +183,7 @@ static int http(struct acme *a, const char *method, const char *url, const char 
 	CURLcode cc = curl_easy_perform(c);
 	curl_slist_free_all(h);
 	if (cc != CURLE_OK) {
-		resp_free(r);
+		acme_resp_free(r);
 		return pg_err_set(err, PG_EUNAVAIL, "", "ACME %s %s: %s", method, url, curl_easy_strerror(cc));
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
@@ -215,8 +213,7 @@ static char *sign(struct acme *a, const char *input)
 	return out;
 }
 
-/* A problem document answer as an error. */
-static int problem(struct resp *r, const char *what, json_t **doc, struct pg_err *err)
+int acme_resp_problem(struct acme_resp *r, const char *what, json_t **doc, struct pg_err *err)
 {
 	json_t *p = r->body ? json_loads(r->body, 0, NULL) : NULL;
 	const char *type = json_string_value(json_object_get(p, "type"));
@@ -232,7 +229,7 @@ static int problem(struct resp *r, const char *what, json_t **doc, struct pg_err
 int acme_get_json(const char *url, const char *ca_file, json_t **out, int64_t *retry_after, struct pg_err *err)
 {
 	struct acme a = {.ca_file = (char *)ca_file, .curl = curl_easy_init()};
-	struct resp r;
+	struct acme_resp r;
 	*out = NULL;
 	int rc = a.curl ? http(&a, "GET", url, NULL, &r, err) : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	if (rc == 0) {
@@ -240,18 +237,18 @@ int acme_get_json(const char *url, const char *ca_file, json_t **out, int64_t *r
 		if (!json_is_object(*out)) {
 			json_decref(*out);
 			*out = NULL;
-			rc = problem(&r, url, NULL, err);
+			rc = acme_resp_problem(&r, url, NULL, err);
 		}
 		if (retry_after)
 			*retry_after = r.retry_after;
-		resp_free(&r);
+		acme_resp_free(&r);
 	}
 	curl_easy_cleanup(a.curl);
 	return rc;
 }
 
 /* A JWS POST (payload NULL: POST-as-GET), retried on badNonce. */
-static int post(struct acme *a, const char *url, json_t *payload, struct resp *r, struct pg_err *err)
+static int post(struct acme *a, const char *url, json_t *payload, struct acme_resp *r, struct pg_err *err)
 {
 	char *pl = payload ? json_dumps(payload, JSON_COMPACT) : strdup("");
 	char *pl64 = ssl_b64url((const unsigned char *)pl, strlen(pl));
@@ -259,10 +256,10 @@ static int post(struct acme *a, const char *url, json_t *payload, struct resp *r
 	int rc = 0;
 	for (int attempt = 0; attempt < 3; attempt++) {
 		if (!a->nonce[0]) {
-			struct resp n;
+			struct acme_resp n;
 			if ((rc = http(a, "HEAD", a->new_nonce, NULL, &n, err)) != 0)
 				break;
-			resp_free(&n);
+			acme_resp_free(&n);
 		}
 		json_t *prot = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "nonce", a->nonce, "url", url);
 		if (a->kid)
@@ -295,7 +292,7 @@ static int post(struct acme *a, const char *url, json_t *payload, struct resp *r
 		if (!bad_nonce)
 			break;
 		pg_info("acme", "badNonce from %s; retrying with a fresh nonce", url);
-		resp_free(r);
+		acme_resp_free(r);
 	}
 	free(pl64);
 	return rc;
@@ -304,13 +301,13 @@ static int post(struct acme *a, const char *url, json_t *payload, struct resp *r
 /* POST-as-GET returning the JSON body. */
 static int fetch(struct acme *a, const char *url, json_t **out, json_t **doc, struct pg_err *err)
 {
-	struct resp r;
+	struct acme_resp r;
 	int rc = post(a, url, NULL, &r, err);
 	if (rc == 0 && r.status >= 300)
-		rc = problem(&r, url, doc, err);
+		rc = acme_resp_problem(&r, url, doc, err);
 	if (rc == 0 && !(*out = json_loads(r.body ? r.body : "", 0, NULL)))
 		rc = pg_err_set(err, PG_EPRECOND, "acme", "%s answered something that is not JSON", url);
-	resp_free(&r);
+	acme_resp_free(&r);
 	return rc;
 }
 
@@ -325,7 +322,7 @@ int acme_open(const char *directory, const char *ca_file, EVP_PKEY *key, const c
 	a->directory = strdup(directory);
 	a->ca_file = ca_file ? strdup(ca_file) : NULL;
 	a->key = key;
-	struct resp r;
+	struct acme_resp r;
 	int rc = make_jwk(a, err);
 	if (rc == 0)
 		rc = http(a, "GET", directory, NULL, &r, err);
@@ -343,7 +340,7 @@ int acme_open(const char *directory, const char *ca_file, EVP_PKEY *key, const c
 					r.status);
 		}
 		json_decref(d);
-		resp_free(&r);
+		acme_resp_free(&r);
 	}
 	if (rc == 0 && kid) {
 		a->kid = strdup(kid);
@@ -359,8 +356,8 @@ int acme_open(const char *directory, const char *ca_file, EVP_PKEY *key, const c
 		if (rc == 0 && (r.status == 200 || r.status == 201) && r.location[0])
 			a->kid = strdup(r.location);
 		else if (rc == 0)
-			rc = problem(&r, "newAccount", NULL, err);
-		resp_free(&r);
+			rc = acme_resp_problem(&r, "newAccount", NULL, err);
+		acme_resp_free(&r);
 	}
 	if (rc != 0) {
 		acme_free(a);
@@ -396,13 +393,13 @@ static int poll_status(struct acme *a, const char *url, const char *want, json_t
 {
 	int64_t deadline = pg_time_mono_ms() + POLL_LIMIT_MS;
 	for (;;) {
-		struct resp r;
+		struct acme_resp r;
 		int rc = post(a, url, NULL, &r, err);
 		if (rc == 0 && r.status >= 300)
-			rc = problem(&r, url, doc, err);
+			rc = acme_resp_problem(&r, url, doc, err);
 		json_t *o = rc == 0 ? json_loads(r.body ? r.body : "", 0, NULL) : NULL;
 		long wait = r.retry_after > 0 && r.retry_after < 10 ? r.retry_after * 1000 : 500;
-		resp_free(&r);
+		acme_resp_free(&r);
 		if (rc != 0)
 			return rc;
 		const char *st = json_string_value(json_object_get(o, "status"));
@@ -462,12 +459,12 @@ static int authorize(struct acme *a, const char *url, const char *type, const st
 	} else {
 		rc = h->http01(h->arg, json_string_value(json_object_get(ch, "token")), ka, err);
 	}
-	struct resp r;
+	struct acme_resp r;
 	json_t *empty = json_object();
 	if (rc == 0 && (rc = post(a, json_string_value(json_object_get(ch, "url")), empty, &r, err)) == 0) {
 		if (r.status >= 300)
-			rc = problem(&r, "challenge", doc, err);
-		resp_free(&r);
+			rc = acme_resp_problem(&r, "challenge", doc, err);
+		acme_resp_free(&r);
 	}
 	json_decref(empty);
 	if (rc == 0)
@@ -535,17 +532,17 @@ int acme_issue(struct acme *a, json_t *domains, const char *challenge,
 	json_t *d;
 	json_array_foreach(domains, i, d) json_array_append_new(ids, json_pack("{s:s, s:O}", "type", "dns", "value", d));
 	json_t *req = json_pack("{s:o}", "identifiers", ids);
-	struct resp r;
+	struct acme_resp r;
 	char order_url[2048] = "";
 	int rc = post(a, a->new_order, req, &r, err);
 	json_decref(req);
 	if (rc == 0 && r.status != 201)
-		rc = problem(&r, "newOrder", problem_doc, err);
+		rc = acme_resp_problem(&r, "newOrder", problem_doc, err);
 	if (rc == 0) {
 		snprintf(order_url, sizeof(order_url), "%s", r.location);
 		order = json_loads(r.body ? r.body : "", 0, NULL);
 	}
-	resp_free(&r);
+	acme_resp_free(&r);
 	json_t *az;
 	json_array_foreach(json_object_get(order, "authorizations"), i, az) if (rc == 0) rc =
 		authorize(a, json_string_value(az), challenge, hooks, problem_doc, err);
@@ -558,8 +555,8 @@ int acme_issue(struct acme *a, json_t *domains, const char *challenge,
 		rc = post(a, json_string_value(json_object_get(order, "finalize")), fin, &r, err);
 		json_decref(fin);
 		if (rc == 0 && r.status >= 300)
-			rc = problem(&r, "finalize", problem_doc, err);
-		resp_free(&r);
+			rc = acme_resp_problem(&r, "finalize", problem_doc, err);
+		acme_resp_free(&r);
 		json_decref(done);
 		done = NULL;
 		if (rc == 0)
@@ -571,10 +568,10 @@ int acme_issue(struct acme *a, json_t *domains, const char *challenge,
 				json_string_value(json_object_get(done, "status")));
 	if (rc == 0 && (rc = post(a, cert_url, NULL, &r, err)) == 0) {
 		if (r.status != 200 || !r.body || !strstr(r.body, "-----BEGIN CERTIFICATE-----"))
-			rc = problem(&r, "certificate", problem_doc, err);
+			rc = acme_resp_problem(&r, "certificate", problem_doc, err);
 		else
 			*pem = strdup(r.body);
-		resp_free(&r);
+		acme_resp_free(&r);
 	}
 	json_decref(order);
 	json_decref(done);

@@ -48,4 +48,20 @@ EVP_PKEY *ssl_key_new(const char *type); /* "ec256" (default), "rsa2048", "rsa40
 char *ssl_key_pem(EVP_PKEY *key);         /* PKCS#8 PEM, malloc'd */
 EVP_PKEY *ssl_key_from_pem(const char *pem);
 
+/* One answer of an ACME server, as received (ssl_acme.c). The parsing of
+ * headers and problem documents is exposed for the fuzzer. */
+struct acme_resp {
+	long status;
+	char *body;
+	size_t len;
+	char location[2048], nonce[256], ctype[128];
+	long retry_after; /* seconds, 0 to a week */
+};
+/* Takes one header line (as received, CRLF included or not). */
+void acme_resp_header(struct acme_resp *r, const char *line, size_t n);
+/* The answer as an error naming what was asked and the problem document's
+ * type and detail (RFC 8555 6.7); *doc (when doc) receives the document. */
+int acme_resp_problem(struct acme_resp *r, const char *what, json_t **doc, struct pg_err *err);
+void acme_resp_free(struct acme_resp *r);
+
 #endif
