@@ -122,10 +122,12 @@ static void header_value(const char *line, size_t n, const char *name, char *out
 	size_t k = strlen(name);
 	if (n <= k + 1 || strncasecmp(line, name, k) != 0 || line[k] != ':')
 		return;
-	const char *v = line + k + 1;
-	while (*v == ' ')
+	/* curl's header lines are not NUL-terminated: stay within n (found by
+	 * fuzz_acme; tests/fuzz/corpus/acme/crash-header-spaces replays it) */
+	const char *v = line + k + 1, *end = line + n;
+	while (v < end && (*v == ' ' || *v == '\t'))
 		v++;
-	size_t len = n - (size_t)(v - line);
+	size_t len = (size_t)(end - v);
 	while (len && (v[len - 1] == '\r' || v[len - 1] == '\n'))
 		len--;
 	snprintf(out, outlen, "%.*s", (int)len, v);
