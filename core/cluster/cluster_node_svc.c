@@ -681,7 +681,10 @@ static void collect_dirty(int64_t id, void *value, void *arg)
 	l->dirty = false;
 	d->rows[d->n].id = id;
 	d->rows[d->n].last = l->last_heartbeat_ms;
-	d->rows[d->n].facts = l->facts ? strdup(l->facts) : NULL;
+	/* taken, not copied (this runs under the lock heartbeats wait on): a
+	 * node that is not dirty shows its facts from the store */
+	d->rows[d->n].facts = l->facts;
+	l->facts = NULL;
 	d->rows[d->n].version = l->agent_version ? strdup(l->agent_version) : NULL;
 	d->n++;
 }

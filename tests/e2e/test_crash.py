@@ -6,12 +6,14 @@ half-written and no command outlives its agent."""
 import hashlib
 import os
 import random
+import shutil
 import signal
 import threading
 import time
 import unittest
 import urllib.error
 
+from acme_ca import Pebble
 from harness import Cluster, request, wait_until
 
 ROUNDS = int(os.environ.get("PAGODA_CRASH_ROUNDS", "5"))
@@ -145,6 +147,37 @@ class ControlPlaneKill9(unittest.TestCase):
                 # whole, not half: the item's released version is its newest release record's
                 self.assertEqual(item["releasedVersion"], releases[0]["version"] if releases else None)
             self.assertGreater(len(published_acked), 0)
+
+
+    @unittest.skipUnless(shutil.which("pebble") and shutil.which("pebble-challtestsrv"), "needs the pebble package")
+    def test_certificate_issuance_completes_after_kill9(self):
+        rnd = random.Random(5)
+        with Cluster("--cert-scan", "500", "--cert-retry", "1000") as c:
+            d = c.daemon
+            pebble = Pebble(c.tmp).start()
+            try:
+                issuer = {"directoryUrl": pebble.directory, "caFile": pebble.ca, "email": "ops@example.test"}
+                for i in range(ROUNDS):
+                    r = d.call("POST", "/admin/certificates/acme",
+                               {"domains": [f"crash{i}.test"], "challenge": "dns-01", "issuer": issuer,
+                                "dns": {"plugin": "challtestsrv", "config": {"url": pebble.challtestsrv},
+                                        "resolvers": [f"127.0.0.1:{pebble.dns}"]}})
+                    self.assertEqual(r.status, 202, r)
+                    cid = r.json()["id"]
+                    time.sleep(rnd.uniform(0, 1.5))
+                    d.stop(signal.SIGKILL)
+                    d.start()
+                    self.assertEqual(integrity(d), "ok")
+                    cert = wait_until(lambda: (x := d.call("GET", f"/admin/certificates/{cid}").json())["status"]
+                                      == "valid" and x, 60, interval=0.3, what=f"certificate {cid} valid (round {i})")
+                    self.assertEqual(cert["current"]["sans"], [f"crash{i}.test"])
+                    versions = d.call("GET", f"/admin/certificates/{cid}/versions").json()["items"]
+                    self.assertEqual(len(versions), 1, "one issuance stored, not a half one")
+                    chain = d.call("GET", f"/admin/certificates/{cid}/versions/{versions[0]['version']}/chain")
+                    self.assertIn("BEGIN CERTIFICATE", chain.body)
+                    self.assertNotIn("PRIVATE KEY", chain.body)
+            finally:
+                pebble.stop()
 
 
 class AgentKill9(unittest.TestCase):
