@@ -18,10 +18,7 @@ void cluster_opts_default(struct cluster_opts *o)
 	o->lease_grace_ms = 30000;
 	o->retry_backoff_ms = 2000;
 	o->retry_backoff_max_ms = 300000;
-	/* every second: the same rows in total, but one short write instead of a
-	 * five-times longer one that the heartbeats being served wait behind
-	 * (heartbeat p99 at 10,000 agents, tests/bench/README.md) */
-	o->heartbeat_flush_ms = 1000;
+	o->heartbeat_flush_ms = 5000;
 }
 
 static void *timer_main(void *arg)

@@ -12,6 +12,7 @@ import socket
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import ssl
@@ -125,6 +126,47 @@ def request(url, method="GET", body=None, token=None, raw=None, headers=None, ti
             return Response(r.status, r.read().decode(), dict(r.headers))
     except urllib.error.HTTPError as e:
         return Response(e.code, e.read().decode(), dict(e.headers))
+
+
+class FakeAgentThread(threading.Thread):
+    """Fake agents for nodes (as POST /admin/nodes returned them) speaking
+    the agent protocol from a thread: heartbeats, polls, and a report for
+    every task (failed when fail(node, task) says so), riding out pagodad
+    restarts (connection errors are retried on the next round)."""
+
+    def __init__(self, d, nodes, fail=lambda node, task: False):
+        super().__init__(daemon=True)
+        self.d, self.nodes, self.fail, self.stopping = d, nodes, fail, False
+        self.reported = []
+
+    def run(self):
+        while not self.stopping:
+            for n in self.nodes:
+                try:
+                    request(self.d.url + "/agent/heartbeat", "POST", {"nodeId": n["id"]}, token=n["token"], timeout=3)
+                    r = request(self.d.url + "/agent/tasks/poll", "POST",
+                                {"nodeId": n["id"], "waitSec": 0, "maxTasks": 20}, token=n["token"], timeout=3)
+                    for t in (r.json() or {}).get("tasks", []):
+                        bad = self.fail(n, t)
+                        body = {"nodeId": n["id"], "taskId": t["taskId"], "attempt": t["attempt"],
+                                "status": "failed" if bad else "succeeded"}
+                        if bad:
+                            body["errorMessage"] = "simulated failure"
+                        rr = request(self.d.url + "/agent/tasks/report", "POST", body, token=n["token"], timeout=3)
+                        if rr.status == 200:
+                            self.reported.append(t["taskId"])
+                except (OSError, urllib.error.URLError, ValueError):
+                    pass
+            time.sleep(0.05)
+
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping = True
+        self.join(5)
 
 
 class Process:

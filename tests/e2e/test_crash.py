@@ -14,37 +14,10 @@ import unittest
 import urllib.error
 
 from acme_ca import Pebble
-from harness import Cluster, request, wait_until
+from harness import Cluster, FakeAgentThread, request, wait_until
 
 ROUNDS = int(os.environ.get("PAGODA_CRASH_ROUNDS", "5"))
 UNIT = {"exec": "/usr/bin/python3", "args": ["-m", "http.server", "9000"]}
-
-
-class Agents(threading.Thread):
-    """Fake agents for nodes, answering every task, riding out pagodad
-    restarts (connection errors are retried on the next round)."""
-
-    def __init__(self, d, nodes):
-        super().__init__(daemon=True)
-        self.d, self.nodes, self.stopping = d, nodes, False
-        self.reported = []
-
-    def run(self):
-        while not self.stopping:
-            for n in self.nodes:
-                try:
-                    request(self.d.url + "/agent/heartbeat", "POST", {"nodeId": n["id"]}, token=n["token"], timeout=3)
-                    r = request(self.d.url + "/agent/tasks/poll", "POST",
-                                {"nodeId": n["id"], "waitSec": 0, "maxTasks": 20}, token=n["token"], timeout=3)
-                    for t in (r.json() or {}).get("tasks", []):
-                        body = {"nodeId": n["id"], "taskId": t["taskId"], "attempt": t["attempt"],
-                                "status": "succeeded"}
-                        rr = request(self.d.url + "/agent/tasks/report", "POST", body, token=n["token"], timeout=3)
-                        if rr.status == 200:
-                            self.reported.append(t["taskId"])
-                except (OSError, urllib.error.URLError, ValueError):
-                    pass
-            time.sleep(0.05)
 
 
 def integrity(d):
@@ -62,7 +35,7 @@ class ControlPlaneKill9(unittest.TestCase):
             app = d.call("POST", "/admin/apps", {"name": "shop", "type": "SystemdService",
                                                  "selector": {"labels": "role=web"}, "strategy": {"batchSize": 1},
                                                  "spec": {"unit": dict(UNIT), "listenPort": 9000}}).json()
-            agents = Agents(d, nodes)
+            agents = FakeAgentThread(d, nodes)
             agents.start()
             try:
                 wait_until(lambda: all(d.node(n["id"])["status"] == "online" for n in nodes), 10, what="online")

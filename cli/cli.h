@@ -1,0 +1,59 @@
+/* pagoda: the operator's command line over the REST API. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/pg_err.h"
+
+/* Exit codes scripts can trust. */
+enum cli_exit {
+	CLI_OK = 0,
+	CLI_REFUSED = 1,  /* the API answered 4xx: bad input, not found, forbidden */
+	CLI_USAGE = 2,    /* a bad command line; nothing was sent */
+	CLI_UNAVAIL = 3,  /* pagodad unreachable, or a 5xx */
+	CLI_FAILED = 4,   /* what was watched ended badly (a release failed) */
+};
+
+struct cli {
+	const char *addr, *ca_file;
+	char token[256];
+	bool json; /* -o json */
+	void *curl;
+};
+
+/* One API call. *out gets the JSON answer (an empty object for 204);
+ * returns a cli_exit code and prints the API's error when not CLI_OK. */
+int cli_call(struct cli *c, const char *method, const char *path, json_t *body, json_t **out);
+
+/* ---- output (cli_out.c) ---- */
+struct cli_col {
+	const char *header;
+	const char *key;   /* dotted path into each item: "labels", "current.notAfter" */
+	int kind;          /* CLI_COL_TEXT, CLI_COL_DAYS (days from now to a time) */
+};
+enum { CLI_COL_TEXT, CLI_COL_DAYS };
+/* A table of items (JSON array) with those columns, or JSON with -o json. */
+void cli_print_list(struct cli *c, json_t *items, const struct cli_col *cols);
+/* One object: "key: value" lines, or JSON with -o json. */
+void cli_print_object(struct cli *c, json_t *obj);
+json_t *cli_get_path(json_t *v, const char *dotted);
+/* A value as table text (strings bare, objects "k=v,k=v"). Owned by caller. */
+char *cli_cell(json_t *v);
+
+/* ---- commands (cli_cmds.c, cli_apply.c, cli_watch.c) ---- */
+/* argv starts at the noun: "nodes", "ls", ... */
+int cli_run(struct cli *c, int argc, char **argv);
+int cli_apply(struct cli *c, const char *file);
+int cli_watch_release(struct cli *c, int64_t id, int interval_ms);
+/* Help for one noun (NULL: everything) to f; cli_usage prints it to
+ * stderr and returns CLI_USAGE. */
+void cli_help(const char *noun, void *f);
+int cli_usage(const char *noun);
+
+/* Reads a JSON file ("-" for stdin). NULL with a message printed. */
+json_t *cli_read_json(const char *file);
+
+#endif

@@ -1,0 +1,530 @@
+/* The command table: noun, verb, what it sends, what it prints. Most
+ * commands are one API call; apply and watch have files of their own. */
+#include "cli.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct args {
+	const char *pos[8];
+	int npos;
+	const char *key[16], *val[16];
+	int nopt;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	memset(a, 0, sizeof(*a));
+	for (int i = 0; i < argc; i++) {
+		if (argv[i][0] == '-' && argv[i][1]) {
+			if (i + 1 >= argc || a->nopt == 16) {
+				fprintf(stderr, "pagoda: %s needs a value\n", argv[i]);
+				return -1;
+			}
+			a->key[a->nopt] = argv[i];
+			a->val[a->nopt++] = argv[++i];
+		} else if (a->npos < 8) {
+			a->pos[a->npos++] = argv[i];
+		}
+	}
+	return 0;
+}
+
+static const char *opt(const struct args *a, const char *key)
+{
+	for (int i = a->nopt - 1; i >= 0; i--)
+		if (strcmp(a->key[i], key) == 0)
+			return a->val[i];
+	return NULL;
+}
+
+static bool id_arg(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* Appends &key=value (percent-encoded) to a query string. */
+static void query_add(char *q, size_t len, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	size_t n = strlen(q);
+	n += (size_t)snprintf(q + n, len - n, "%s%s=", strchr(q, '?') ? "&" : "?", key);
+	for (const unsigned char *p = (const unsigned char *)value; *p && n + 4 < len; p++)
+		n += (size_t)(isalnum(*p) || strchr("-_.~", *p) ? snprintf(q + n, len - n, "%c", *p)
+								 : snprintf(q + n, len - n, "%%%02X", *p));
+}
+
+static int get_list(struct cli *c, const char *path, const struct cli_col *cols)
+{
+	json_t *out;
+	int rc = cli_call(c, "GET", path, NULL, &out);
+	if (rc == CLI_OK)
+		cli_print_list(c, json_is_array(out) ? out : json_object_get(out, "items"), cols);
+	json_decref(out);
+	return rc;
+}
+
+static int call_print(struct cli *c, const char *method, const char *path, json_t *body)
+{
+	json_t *out;
+	int rc = cli_call(c, method, path, body, &out);
+	json_decref(body);
+	if (rc == CLI_OK)
+		cli_print_object(c, out);
+	json_decref(out);
+	return rc;
+}
+
+#define NEED(n, what)                                                                          \
+	do {                                                                                   \
+		if (a.npos < (n)) {                                                            \
+			fprintf(stderr, "pagoda: %s\n", what);                                 \
+			return CLI_USAGE;                                                      \
+		}                                                                              \
+	} while (0)
+#define NEED_ID(i, what)                                                                       \
+	do {                                                                                   \
+		if (!id_arg(a.pos[i])) {                                                       \
+			fprintf(stderr, "pagoda: %s must be a numeric id\n", what);            \
+			return CLI_USAGE;                                                      \
+		}                                                                              \
+	} while (0)
+
+static const struct cli_col node_cols[] = {
+	{"ID", "id", 0}, {"NAME", "name", 0}, {"IP", "ip", 0}, {"STATUS", "status", 0},
+	{"AGENT", "agentVersion", 0}, {"LABELS", "labels", 0}, {"LAST HEARTBEAT", "lastHeartbeatAt", 0}, {0}};
+
+static int nodes(struct cli *c, const char *verb, int argc, char **argv)
+{
+	struct args a;
+	char path[1024];
+	if (parse_args(argc, argv, &a) != 0)
+		return CLI_USAGE;
+	if (strcmp(verb, "ls") == 0) {
+		snprintf(path, sizeof(path), "/admin/nodes?limit=1000");
+		query_add(path, sizeof(path), "selector", opt(&a, "--selector"));
+		query_add(path, sizeof(path), "status", opt(&a, "--status"));
+		return get_list(c, path, node_cols);
+	}
+	if (strcmp(verb, "join-token") == 0) {
+		NEED(1, "nodes join-token NAME [--ttl SEC] [--label k=v]...");
+		json_t *labels = json_object(), *body = json_pack("{s:s}", "name", a.pos[0]);
+		for (int i = 0; i < a.nopt; i++) {
+			const char *eq = strcmp(a.key[i], "--label") == 0 ? strchr(a.val[i], '=') : NULL;
+			if (eq) {
+				char k[128];
+				snprintf(k, sizeof(k), "%.*s", (int)(eq - a.val[i]), a.val[i]);
+				json_object_set_new(labels, k, json_string(eq + 1));
+			}
+		}
+		json_object_set_new(body, "labels", labels);
+		if (opt(&a, "--ttl"))
+			json_object_set_new(body, "ttlSec", json_integer(atoll(opt(&a, "--ttl"))));
+		return call_print(c, "POST", "/admin/join-tokens", body);
+	}
+	NEED(1, "give the node id");
+	NEED_ID(0, "the node id");
+	if (strcmp(verb, "show") == 0) {
+		snprintf(path, sizeof(path), "/admin/nodes/%s", a.pos[0]);
+		int rc = call_print(c, "GET", path, NULL);
+		if (rc == CLI_OK && !c->json) {
+			snprintf(path, sizeof(path), "/admin/nodes/%s/status", a.pos[0]);
+			printf("\n");
+			rc = call_print(c, "GET", path, NULL);
+		}
+		return rc;
+	}
+	if (strcmp(verb, "cordon") == 0 || strcmp(verb, "uncordon") == 0) {
+		snprintf(path, sizeof(path), "/admin/nodes/%s/%s", a.pos[0], verb);
+		return call_print(c, "POST", path, NULL);
+	}
+	if (strcmp(verb, "rotate-token") == 0) {
+		snprintf(path, sizeof(path), "/admin/nodes/%s/token/rotate", a.pos[0]);
+		json_t *body = opt(&a, "--grace") ? json_pack("{s:I}", "graceSec", (json_int_t)atoll(opt(&a, "--grace")))
+						  : json_object();
+		return call_print(c, "POST", path, body);
+	}
+	if (strcmp(verb, "run") == 0) {
+		NEED(3, "nodes run ID TYPE 'PAYLOAD-JSON' [--timeout SEC]");
+		json_t *payload = json_loads(a.pos[2], JSON_REJECT_DUPLICATES, NULL);
+		if (!payload) {
+			fprintf(stderr, "pagoda: the payload is not JSON\n");
+			return CLI_USAGE;
+		}
+		json_t *body = json_pack("{s:s, s:o}", "type", a.pos[1], "payload", payload);
+		if (opt(&a, "--timeout"))
+			json_object_set_new(body, "timeoutSec", json_integer(atoll(opt(&a, "--timeout"))));
+		snprintf(path, sizeof(path), "/admin/nodes/%s/tasks", a.pos[0]);
+		return call_print(c, "POST", path, body);
+	}
+	return cli_usage("nodes");
+}
+
+static const struct cli_col app_cols[] = {
+	{"ID", "id", 0}, {"NAME", "name", 0}, {"TYPE", "type", 0}, {"STATE", "desiredState", 0},
+	{"RELEASE", "currentReleaseId", 0}, {"SELECTOR", "selector", 0}, {0}};
+
+static int apps(struct cli *c, const char *verb, int argc, char **argv)
+{
+	struct args a;
+	char path[256];
+	if (parse_args(argc, argv, &a) != 0)
+		return CLI_USAGE;
+	if (strcmp(verb, "ls") == 0)
+		return get_list(c, "/admin/apps?limit=1000", app_cols);
+	if (strcmp(verb, "apply") == 0 || strcmp(verb, "create") == 0) {
+		if (!opt(&a, "-f")) {
+			fprintf(stderr, "pagoda: apps %s -f FILE\n", verb);
+			return CLI_USAGE;
+		}
+		return cli_apply(c, opt(&a, "-f"));
+	}
+	NEED(1, "give the application id");
+	NEED_ID(0, "the application id");
+	if (strcmp(verb, "show") == 0) {
+		snprintf(path, sizeof(path), "/admin/apps/%s", a.pos[0]);
+		int rc = call_print(c, "GET", path, NULL);
+		if (rc == CLI_OK) {
+			snprintf(path, sizeof(path), "/admin/apps/%s/status", a.pos[0]);
+			if (!c->json)
+				printf("\nper node:\n");
+			json_t *out;
+			rc = cli_call(c, "GET", path, NULL, &out);
+			static const struct cli_col cols[] = {{"NODE", "nodeId", 0}, {"REASON", "reason", 0},
+							      {"STATUS", "status", 0}, {"DRIFT", "drift", 0}, {0}};
+			if (rc == CLI_OK)
+				cli_print_list(c, json_is_array(out) ? out : json_object_get(out, "nodes"), cols);
+			json_decref(out);
+		}
+		return rc;
+	}
+	if (strcmp(verb, "delete") == 0) {
+		snprintf(path, sizeof(path), "/admin/apps/%s%s", a.pos[0], opt(&a, "--force") ? "?force=true" : "");
+		return call_print(c, "DELETE", path, NULL);
+	}
+	return cli_usage("apps");
+}
+
+static const struct cli_col rel_cols[] = {
+	{"ID", "id", 0}, {"VERSION", "version", 0}, {"KIND", "kind", 0}, {"STATUS", "status", 0},
+	{"BY", "createdBy", 0}, {"CREATED", "createdAt", 0}, {"FINISHED", "finishedAt", 0}, {0}};
+
+static int releases(struct cli *c, const char *verb, int argc, char **argv)
+{
+	struct args a;
+	char path[256];
+	if (parse_args(argc, argv, &a) != 0)
+		return CLI_USAGE;
+	NEED(1, "give the id (the application's for ls and create, the release's otherwise)");
+	NEED_ID(0, "the id");
+	if (strcmp(verb, "ls") == 0) {
+		snprintf(path, sizeof(path), "/admin/apps/%s/releases", a.pos[0]);
+		return get_list(c, path, rel_cols);
+	}
+	if (strcmp(verb, "create") == 0) {
+		snprintf(path, sizeof(path), "/admin/apps/%s/releases", a.pos[0]);
+		json_t *body = opt(&a, "--note") ? json_pack("{s:s}", "note", opt(&a, "--note")) : json_object(), *out;
+		int rc = cli_call(c, "POST", path, body, &out);
+		json_decref(body);
+		if (rc == CLI_OK && c->json) {
+			cli_print_object(c, out);
+		} else if (rc == CLI_OK) {
+			/* the diff first: what this release would change */
+			const char *diff = json_string_value(json_object_get(out, "diffText"));
+			printf("release %lld (version %lld) of application %s: %s\n",
+			       (long long)json_integer_value(json_object_get(out, "id")),
+			       (long long)json_integer_value(json_object_get(out, "version")), a.pos[0],
+			       json_string_value(json_object_get(out, "status")));
+			fputs(diff && *diff ? diff : "(no change in the rendered artifacts)\n", stdout);
+		}
+		json_decref(out);
+		return rc;
+	}
+	if (strcmp(verb, "show") == 0) {
+		snprintf(path, sizeof(path), "/admin/releases/%s", a.pos[0]);
+		return call_print(c, "GET", path, NULL);
+	}
+	if (strcmp(verb, "watch") == 0)
+		return cli_watch_release(c, atoll(a.pos[0]), 500);
+	if (strcmp(verb, "rollback") == 0) {
+		snprintf(path, sizeof(path), "/admin/releases/%s/rollback", a.pos[0]);
+		json_t *body = opt(&a, "--target") ? json_pack("{s:I}", "targetReleaseId", (json_int_t)atoll(opt(&a, "--target")))
+						   : json_object();
+		return call_print(c, "POST", path, body);
+	}
+	static const char *const actions[] = {"execute", "pause", "resume", "cancel", "approve", NULL};
+	for (int i = 0; actions[i]; i++)
+		if (strcmp(verb, actions[i]) == 0) {
+			snprintf(path, sizeof(path), "/admin/releases/%s/%s", a.pos[0], verb);
+			return call_print(c, "POST", path, NULL);
+		}
+	return cli_usage("releases");
+}
+
+static const struct cli_col cfg_cols[] = {
+	{"ID", "id", 0}, {"NAMESPACE", "namespace", 0}, {"NAME", "name", 0}, {"FORMAT", "format", 0},
+	{"LATEST", "latestVersion", 0}, {"RELEASED", "releasedVersion", 0}, {"SECRET", "secret", 0}, {0}};
+
+static char *read_text(const char *file)
+{
+	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+	if (!f) {
+		perror(file);
+		return NULL;
+	}
+	char *data = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&data, &len);
+	char buf[8192];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, m);
+	fclose(m);
+	if (f != stdin)
+		fclose(f);
+	return data;
+}
+
+static int configs(struct cli *c, const char *verb, int argc, char **argv)
+{
+	struct args a;
+	char path[256];
+	if (parse_args(argc, argv, &a) != 0)
+		return CLI_USAGE;
+	if (strcmp(verb, "ls") == 0)
+		return get_list(c, "/admin/configs?limit=1000", cfg_cols);
+	NEED(1, "give the config id");
+	NEED_ID(0, "the config id");
+	if (strcmp(verb, "show") == 0) {
+		snprintf(path, sizeof(path), "/admin/configs/%s", a.pos[0]);
+		json_t *out;
+		int rc = cli_call(c, "GET", path, NULL, &out);
+		if (rc == CLI_OK && !c->json)
+			fputs(json_string_value(cli_get_path(out, "current.content")) ?: "", stdout);
+		else if (rc == CLI_OK)
+			cli_print_object(c, out);
+		json_decref(out);
+		return rc;
+	}
+	if (strcmp(verb, "edit") == 0) {
+		if (!opt(&a, "-f")) {
+			fprintf(stderr, "pagoda: configs edit ID -f FILE [--message M]\n");
+			return CLI_USAGE;
+		}
+		char *text = read_text(opt(&a, "-f"));
+		if (!text)
+			return CLI_USAGE;
+		json_t *body = json_pack("{s:s}", "content", text);
+		free(text);
+		if (opt(&a, "--message"))
+			json_object_set_new(body, "message", json_string(opt(&a, "--message")));
+		snprintf(path, sizeof(path), "/admin/configs/%s", a.pos[0]);
+		return call_print(c, "PUT", path, body);
+	}
+	if (strcmp(verb, "diff") == 0) {
+		NEED(3, "configs diff ID FROM TO");
+		snprintf(path, sizeof(path), "/admin/configs/%s/diff?from=%d&to=%d", a.pos[0], atoi(a.pos[1]),
+			 atoi(a.pos[2]));
+		json_t *out;
+		int rc = cli_call(c, "GET", path, NULL, &out);
+		if (rc == CLI_OK)
+			c->json ? cli_print_object(c, out) : (void)fputs(json_string_value(json_object_get(out, "diff")) ?: "", stdout);
+		json_decref(out);
+		return rc;
+	}
+	if (strcmp(verb, "publish") == 0 || strcmp(verb, "rollback") == 0) {
+		json_t *body = json_object();
+		if (opt(&a, "--version"))
+			json_object_set_new(body, "version", json_integer(atoll(opt(&a, "--version"))));
+		if (opt(&a, "--note"))
+			json_object_set_new(body, "note", json_string(opt(&a, "--note")));
+		snprintf(path, sizeof(path), "/admin/configs/%s/%s", a.pos[0], verb);
+		return call_print(c, "POST", path, body);
+	}
+	if (strcmp(verb, "versions") == 0) {
+		static const struct cli_col cols[] = {{"VERSION", "version", 0}, {"AUTHOR", "author", 0},
+						      {"MESSAGE", "message", 0}, {"AT", "createdAt", 0}, {0}};
+		snprintf(path, sizeof(path), "/admin/configs/%s/versions?limit=1000", a.pos[0]);
+		return get_list(c, path, cols);
+	}
+	return cli_usage("configs");
+}
+
+static const struct cli_col cert_cols[] = {
+	{"ID", "id", 0}, {"NAME", "name", 0}, {"STATUS", "status", 0}, {"SOURCE", "source", 0},
+	{"DAYS LEFT", "current.notAfter", CLI_COL_DAYS}, {"NOT AFTER", "current.notAfter", 0}, {"DOMAINS", "domains", 0},
+	{0}};
+
+static int certs(struct cli *c, const char *verb, int argc, char **argv)
+{
+	struct args a;
+	char path[256];
+	if (parse_args(argc, argv, &a) != 0)
+		return CLI_USAGE;
+	if (strcmp(verb, "ls") == 0)
+		return get_list(c, "/admin/certificates", cert_cols);
+	if (strcmp(verb, "issue") == 0 || strcmp(verb, "import") == 0) {
+		if (!opt(&a, "-f")) {
+			fprintf(stderr, "pagoda: certs %s -f FILE.json\n", verb);
+			return CLI_USAGE;
+		}
+		json_t *body = cli_read_json(opt(&a, "-f"));
+		if (!body)
+			return CLI_USAGE;
+		return call_print(c, "POST", strcmp(verb, "issue") == 0 ? "/admin/certificates/acme" : "/admin/certificates",
+				  body);
+	}
+	NEED(1, "give the certificate id");
+	NEED_ID(0, "the certificate id");
+	if (strcmp(verb, "show") == 0) {
+		snprintf(path, sizeof(path), "/admin/certificates/%s", a.pos[0]);
+		return call_print(c, "GET", path, NULL);
+	}
+	if (strcmp(verb, "renew") == 0) {
+		snprintf(path, sizeof(path), "/admin/certificates/%s/renew", a.pos[0]);
+		return call_print(c, "POST", path, NULL);
+	}
+	if (strcmp(verb, "deploy") == 0) {
+		const char *list = opt(&a, "--nodes");
+		if (!list) {
+			fprintf(stderr, "pagoda: certs deploy ID --nodes 1,2,3\n");
+			return CLI_USAGE;
+		}
+		json_t *ids = json_array();
+		for (const char *p = list; *p;) {
+			json_array_append_new(ids, json_integer(atoll(p)));
+			p += strcspn(p, ",");
+			p += *p == ',';
+		}
+		snprintf(path, sizeof(path), "/admin/certificates/%s/deploy", a.pos[0]);
+		return call_print(c, "POST", path, json_pack("{s:o}", "nodeIds", ids));
+	}
+	return cli_usage("certs");
+}
+
+static int simple(struct cli *c, const char *noun, const char *verb, int argc, char **argv)
+{
+	struct args a;
+	char path[1024];
+	if (parse_args(argc, argv, &a) != 0)
+		return CLI_USAGE;
+	if (strcmp(noun, "registry") == 0 && strcmp(verb, "services") == 0) {
+		static const struct cli_col cols[] = {{"NAME", "name", 0}, {"PORT", "port", 0},
+						      {"PROTOCOL", "protocol", 0}, {"ENDPOINTS", "endpointCount", 0}, {0}};
+		return get_list(c, "/admin/registry/services", cols);
+	}
+	if (strcmp(noun, "registry") == 0 && strcmp(verb, "endpoints") == 0) {
+		NEED(1, "registry endpoints SERVICE");
+		static const struct cli_col cols[] = {{"ID", "id", 0},	       {"NODE", "nodeId", 0},
+						      {"IP", "ip", 0},	       {"PORT", "port", 0},
+						      {"HEALTH", "health", 0}, {"SOURCE", "source", 0}, {0}};
+		snprintf(path, sizeof(path), "/api/registry/services/%s/endpoints", a.pos[0]);
+		return get_list(c, path, cols);
+	}
+	if (strcmp(noun, "policies") == 0 && (strcmp(verb, "ls") == 0 || strcmp(verb, "reload") == 0)) {
+		static const struct cli_col cols[] = {{"PATH", "path", 0},     {"ORIGIN", "origin", 0},
+						      {"LOADED", "loaded", 0}, {"CALLS", "calls", 0},
+						      {"ERRORS", "errors", 0}, {"LAST ERROR", "lastError", 0}, {0}};
+		json_t *out;
+		int rc = cli_call(c, strcmp(verb, "ls") == 0 ? "GET" : "POST",
+				  strcmp(verb, "ls") == 0 ? "/admin/policies" : "/admin/policies/reload", NULL, &out);
+		if (rc == CLI_OK)
+			cli_print_list(c, json_object_get(out, "items"), cols);
+		json_decref(out);
+		return rc;
+	}
+	if (strcmp(noun, "alerts") == 0 && strcmp(verb, "ls") == 0) {
+		static const struct cli_col cols[] = {{"ID", "id", 0},	      {"RULE", "rule", 0},
+						      {"SUBJECT", "subject", 0}, {"STATUS", "status", 0},
+						      {"FIRED", "firedAt", 0},  {"MESSAGE", "message", 0}, {0}};
+		snprintf(path, sizeof(path), "/admin/alerts");
+		query_add(path, sizeof(path), "status", opt(&a, "--status"));
+		return get_list(c, path, cols);
+	}
+	if (strcmp(noun, "alerts") == 0 && strcmp(verb, "ack") == 0) {
+		NEED(1, "alerts ack ID");
+		NEED_ID(0, "the alert id");
+		snprintf(path, sizeof(path), "/admin/alerts/%s/ack", a.pos[0]);
+		return call_print(c, "POST", path, NULL);
+	}
+	if (strcmp(noun, "tasks") == 0 && strcmp(verb, "ls") == 0) {
+		static const struct cli_col cols[] = {{"ID", "id", 0},	       {"NODE", "nodeId", 0},
+						      {"TYPE", "type", 0},     {"STATUS", "status", 0},
+						      {"ATTEMPT", "attempt", 0}, {"CREATED", "createdAt", 0},
+						      {"ERROR", "errorMessage", 0}, {0}};
+		snprintf(path, sizeof(path), "/admin/tasks?limit=200");
+		query_add(path, sizeof(path), "nodeId", opt(&a, "--node"));
+		query_add(path, sizeof(path), "status", opt(&a, "--status"));
+		return get_list(c, path, cols);
+	}
+	if (strcmp(noun, "tasks") == 0 && (strcmp(verb, "show") == 0 || strcmp(verb, "cancel") == 0)) {
+		NEED(1, "tasks show|cancel ID");
+		NEED_ID(0, "the task id");
+		snprintf(path, sizeof(path), "/admin/tasks/%s%s", a.pos[0], strcmp(verb, "cancel") == 0 ? "/cancel" : "");
+		return call_print(c, strcmp(verb, "cancel") == 0 ? "POST" : "GET", path, NULL);
+	}
+	return cli_usage(noun);
+}
+
+static int audit(struct cli *c, int argc, char **argv)
+{
+	struct args a;
+	char path[1024] = "/admin/audit";
+	if (parse_args(argc, argv, &a) != 0)
+		return CLI_USAGE;
+	static const char *const keys[][2] = {{"--action", "action"},	      {"--actor", "actor"},
+					      {"--target-type", "targetType"}, {"--target-id", "targetId"},
+					      {"--since", "since"},	      {"--until", "until"},
+					      {"--trace", "traceId"},	      {"--limit", "limit"}};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		query_add(path, sizeof(path), keys[i][1], opt(&a, keys[i][0]));
+	static const struct cli_col cols[] = {{"AT", "at", 0},		{"ACTOR", "actor", 0},
+					      {"ACTION", "action", 0},	{"TARGET", "targetType", 0},
+					      {"ID", "targetId", 0},	{"DETAILS", "details", 0}, {0}};
+	return get_list(c, path, cols);
+}
+
+int cli_run(struct cli *c, int argc, char **argv)
+{
+	const char *noun = argv[0], *verb = argc > 1 ? argv[1] : "";
+	if (strcmp(noun, "apply") == 0) {
+		struct args a;
+		if (parse_args(argc - 1, argv + 1, &a) != 0 || !opt(&a, "-f")) {
+			fprintf(stderr, "pagoda: apply -f FILE\n");
+			return CLI_USAGE;
+		}
+		return cli_apply(c, opt(&a, "-f"));
+	}
+	if (strcmp(noun, "audit") == 0)
+		return audit(c, argc - 1, argv + 1);
+	if (strcmp(verb, "--help") == 0 || strcmp(verb, "help") == 0) {
+		cli_help(noun, stdout);
+		return CLI_OK;
+	}
+	if (!*verb)
+		return cli_usage(noun);
+	argc -= 2;
+	argv += 2;
+	if (strcmp(noun, "nodes") == 0)
+		return nodes(c, verb, argc, argv);
+	if (strcmp(noun, "apps") == 0)
+		return apps(c, verb, argc, argv);
+	if (strcmp(noun, "releases") == 0)
+		return releases(c, verb, argc, argv);
+	if (strcmp(noun, "configs") == 0)
+		return configs(c, verb, argc, argv);
+	if (strcmp(noun, "certs") == 0)
+		return certs(c, verb, argc, argv);
+	if (strcmp(noun, "registry") == 0 || strcmp(noun, "policies") == 0 || strcmp(noun, "alerts") == 0 ||
+	    strcmp(noun, "tasks") == 0)
+		return simple(c, noun, verb, argc, argv);
+	return cli_usage(NULL);
+}

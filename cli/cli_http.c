@@ -1,0 +1,111 @@
+/* The CLI's HTTP: libcurl, bearer token, JSON both ways, errors printed as
+ * the API gave them (status, code, field, message). */
+#include "cli.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct buf {
+	char *data;
+	size_t len;
+};
+
+static size_t on_data(char *p, size_t s, size_t n, void *arg)
+{
+	struct buf *b = arg;
+	size_t add = s * n;
+	if (b->len + add > (64u << 20))
+		return 0;
+	char *nd = realloc(b->data, b->len + add + 1);
+	if (!nd)
+		return 0;
+	memcpy(nd + b->len, p, add);
+	b->data = nd;
+	b->len += add;
+	b->data[b->len] = '\0';
+	return add;
+}
+
+static void print_error(long status, json_t *out, const char *raw)
+{
+	json_t *e = json_object_get(out, "error");
+	const char *code = json_string_value(json_object_get(e, "code"));
+	const char *field = json_string_value(json_object_get(e, "field"));
+	const char *msg = json_string_value(json_object_get(e, "message"));
+	if (msg)
+		fprintf(stderr, "pagoda: %ld %s%s%s: %s\n", status, code ? code : "error", field && *field ? " " : "",
+			field && *field ? field : "", msg);
+	else
+		fprintf(stderr, "pagoda: %ld: %.300s\n", status, raw ? raw : "");
+}
+
+int cli_call(struct cli *c, const char *method, const char *path, json_t *body, json_t **out)
+{
+	*out = NULL;
+	CURL *h = c->curl;
+	if (!h && !(h = c->curl = curl_easy_init())) {
+		fprintf(stderr, "pagoda: out of memory\n");
+		return CLI_UNAVAIL;
+	}
+	char url[4096], auth[320];
+	snprintf(url, sizeof(url), "%s%s", c->addr, path);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
+	struct curl_slist *hdrs = curl_slist_append(NULL, auth);
+	explicit_bzero(auth, sizeof(auth));
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct buf b = {0};
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 60000L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	if (text)
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
+	else if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0)
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "{}");
+	if (c->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	CURLcode cc = curl_easy_perform(h);
+	curl_slist_free_all(hdrs);
+	free(text);
+	if (cc != CURLE_OK) {
+		fprintf(stderr, "pagoda: %s: %s\n", url, curl_easy_strerror(cc));
+		free(b.data);
+		return CLI_UNAVAIL;
+	}
+	long status = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	json_t *j = b.len ? json_loadb(b.data, b.len, 0, NULL) : json_object();
+	int rc = CLI_OK;
+	if (status >= 400) {
+		print_error(status, j, b.data);
+		rc = status >= 500 ? CLI_UNAVAIL : CLI_REFUSED;
+		json_decref(j);
+	} else if (!j) {
+		/* text answers (a chain PEM, /metrics) pass through as a string */
+		j = json_string(b.data ? b.data : "");
+		*out = j;
+	} else {
+		*out = j;
+	}
+	free(b.data);
+	return rc;
+}
+
+json_t *cli_read_json(const char *file)
+{
+	json_error_t e;
+	json_t *v = strcmp(file, "-") == 0 ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &e)
+					   : json_load_file(file, JSON_REJECT_DUPLICATES, &e);
+	if (!v)
+		fprintf(stderr, "pagoda: %s: line %d column %d: %s\n", file, e.line, e.column, e.text);
+	return v;
+}

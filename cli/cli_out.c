@@ -1,0 +1,146 @@
+/* Tables for people, JSON for scripts. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+json_t *cli_get_path(json_t *v, const char *dotted)
+{
+	char key[128];
+	const char *p = dotted;
+	while (v && *p) {
+		size_t n = strcspn(p, ".");
+		snprintf(key, sizeof(key), "%.*s", (int)n, p);
+		v = json_object_get(v, key);
+		p += n + (p[n] == '.');
+	}
+	return v;
+}
+
+static int64_t parse_time(const char *s)
+{
+	struct tm tm = {0};
+	if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+char *cli_cell(json_t *v)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (!f)
+		return strdup("?");
+	if (!v || json_is_null(v)) {
+		fputs("-", f);
+	} else if (json_is_string(v)) {
+		fputs(json_string_value(v), f);
+	} else if (json_is_object(v)) {
+		const char *k;
+		json_t *x;
+		bool first = true;
+		json_object_foreach(v, k, x) {
+			char *c = cli_cell(x);
+			fprintf(f, "%s%s=%s", first ? "" : ",", k, c);
+			free(c);
+			first = false;
+		}
+		if (first)
+			fputs("-", f);
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *x;
+		json_array_foreach(v, i, x) {
+			char *c = cli_cell(x);
+			fprintf(f, "%s%s", i ? "," : "", c);
+			free(c);
+		}
+		if (json_array_size(v) == 0)
+			fputs("-", f);
+	} else {
+		char *t = json_dumps(v, JSON_ENCODE_ANY);
+		fputs(t ? t : "?", f);
+		free(t);
+	}
+	fclose(f);
+	return out;
+}
+
+static char *cell_of(json_t *item, const struct cli_col *col)
+{
+	json_t *v = cli_get_path(item, col->key);
+	if (col->kind == CLI_COL_DAYS) {
+		int64_t t = parse_time(json_string_value(v));
+		char buf[32];
+		if (!t)
+			return strdup("-");
+		snprintf(buf, sizeof(buf), "%lld", (long long)((t - (int64_t)time(NULL)) / 86400));
+		return strdup(buf);
+	}
+	return cli_cell(v);
+}
+
+void cli_print_list(struct cli *c, json_t *items, const struct cli_col *cols)
+{
+	if (c->json) {
+		char *t = json_dumps(items, JSON_INDENT(2));
+		puts(t ? t : "[]");
+		free(t);
+		return;
+	}
+	size_t ncols = 0, n = json_array_size(items);
+	while (cols[ncols].header)
+		ncols++;
+	char ***cells = calloc(n, sizeof(*cells));
+	size_t *width = calloc(ncols, sizeof(*width));
+	for (size_t j = 0; j < ncols; j++)
+		width[j] = strlen(cols[j].header);
+	for (size_t i = 0; i < n; i++) {
+		cells[i] = calloc(ncols, sizeof(char *));
+		for (size_t j = 0; j < ncols; j++) {
+			cells[i][j] = cell_of(json_array_get(items, i), &cols[j]);
+			size_t w = strlen(cells[i][j]);
+			if (w > 60) { /* long values are cut in tables; -o json has them whole */
+				strcpy(cells[i][j] + 57, "...");
+				w = 60;
+			}
+			if (w > width[j])
+				width[j] = w;
+		}
+	}
+	for (size_t j = 0; j < ncols; j++)
+		printf("%-*s%s", (int)width[j], cols[j].header, j + 1 < ncols ? "  " : "\n");
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < ncols; j++) {
+			printf("%-*s%s", (int)width[j], cells[i][j], j + 1 < ncols ? "  " : "\n");
+			free(cells[i][j]);
+		}
+		free(cells[i]);
+	}
+	free(cells);
+	free(width);
+}
+
+void cli_print_object(struct cli *c, json_t *obj)
+{
+	if (c->json || !json_is_object(obj)) {
+		char *t = json_is_string(obj) ? strdup(json_string_value(obj)) : json_dumps(obj, JSON_INDENT(2) | JSON_ENCODE_ANY);
+		fputs(t ? t : "", stdout);
+		if (t && *t && t[strlen(t) - 1] != '\n')
+			putchar('\n');
+		free(t);
+		return;
+	}
+	const char *k;
+	json_t *v;
+	size_t w = 0;
+	json_object_foreach(obj, k, v) if (strlen(k) > w) w = strlen(k);
+	json_object_foreach(obj, k, v) {
+		char *cell = json_is_object(v) && json_object_size(v) > 4 ? json_dumps(v, JSON_COMPACT) : cli_cell(v);
+		printf("%-*s  %s\n", (int)w, k, cell);
+		free(cell);
+	}
+}

@@ -1,0 +1,157 @@
+"""The pagoda CLI against a real pagodad: tables and -o json, exit codes,
+help without a token, declarative apply (the second apply changes
+nothing), a release created with its diff, executed and watched to the end
+(exit 0, and 4 when it fails), configs edited, diffed and published, errors
+as the API gave them."""
+import json
+import os
+import subprocess
+import unittest
+
+from harness import Cluster, FakeAgentThread, wait_until
+
+PAGODA = os.environ.get("PAGODA_CLI", "../../build/cli/pagoda")
+
+
+class Cli(unittest.TestCase):
+    def setUp(self):
+        self.c = Cluster("--heartbeat-interval", "30")
+        self.c.__enter__()
+        self.d = self.c.daemon
+        self.token_file = os.path.join(self.d.data_dir, "admin.token")
+
+    def tearDown(self):
+        self.c.__exit__(None, None, None)
+
+    def run_cli(self, *args, token=True, input=None, env=None):
+        base = [PAGODA, "--addr", self.d.url] + (["--token-file", self.token_file] if token else [])
+        e = dict(os.environ, **(env or {}))
+        e.pop("PAGODA_TOKEN", None)
+        e.pop("PAGODA_TOKEN_FILE", None)
+        p = subprocess.run(base + list(args), capture_output=True, text=True, input=input, env=e, timeout=60)
+        return p.returncode, p.stdout, p.stderr
+
+    def write(self, name, data):
+        path = os.path.join(self.c.tmp, name)
+        with open(path, "w") as f:
+            f.write(data if isinstance(data, str) else json.dumps(data))
+        return path
+
+    def test_help_exit_codes_and_errors(self):
+        code, out, _ = self.run_cli("--help", token=False)
+        self.assertEqual(code, 0)
+        self.assertIn("exit codes", out)
+        for noun in ("nodes", "apps", "releases", "configs", "certs", "registry", "policies", "alerts", "audit"):
+            code, out, _ = self.run_cli(noun, "--help", token=False)
+            self.assertEqual(code, 0, noun)
+            self.assertIn(f"pagoda [global flags] {noun}", out)
+        self.assertEqual(self.run_cli(token=False)[0], 2)
+        code, _, err = self.run_cli("nodes", "ls", token=False)
+        self.assertEqual(code, 2)
+        self.assertIn("--token-file", err)
+        self.assertEqual(self.run_cli("nodes", "show", "abc")[0], 2)
+        self.assertEqual(self.run_cli("frobnicate", "now")[0], 2)
+        code, _, err = self.run_cli("nodes", "show", "999")
+        self.assertEqual(code, 1)
+        self.assertIn("404 not_found", err)
+        code, _, err = self.run_cli("nodes", "run", "1", "Nope", "{}")
+        self.assertEqual(code, 1)
+        code, _, err = self.run_cli("--addr", "http://127.0.0.1:1", "nodes", "ls")
+        self.assertEqual(code, 3)
+        # the token from the environment works too
+        with open(self.token_file) as f:
+            tok = f.read().strip()
+        p = subprocess.run([PAGODA, "--addr", self.d.url, "nodes", "ls"], capture_output=True, text=True,
+                           env=dict(os.environ, PAGODA_TOKEN=tok))
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_nodes_tables_json_and_actions(self):
+        n = self.d.create_node("web-1", "10.0.0.1", {"role": "web"})
+        self.d.create_node("db-1", "10.0.0.2", {"role": "db"})
+        code, out, err = self.run_cli("nodes", "ls")
+        self.assertEqual(code, 0, err)
+        lines = out.splitlines()
+        self.assertTrue(lines[0].startswith("ID") and "STATUS" in lines[0] and "LABELS" in lines[0])
+        self.assertTrue(any("web-1" in x and "role=web" in x for x in lines[1:]))
+        code, out, _ = self.run_cli("-o", "json", "nodes", "ls", "--selector", "role=web")
+        self.assertEqual([x["name"] for x in json.loads(out)], ["web-1"])
+        code, out, _ = self.run_cli("nodes", "cordon", str(n["id"]))
+        self.assertEqual(code, 0)
+        self.assertEqual(self.d.node(n["id"])["status"], "cordoned")
+        self.assertEqual(self.run_cli("nodes", "uncordon", str(n["id"]))[0], 0)
+        code, out, _ = self.run_cli("-o", "json", "nodes", "run", str(n["id"]), "ApplyConfigFiles",
+                                    '{"files": [{"path": "/etc/pagoda/x.conf", "content": "a\\n"}]}')
+        self.assertEqual(code, 0)
+        self.assertEqual(json.loads(out)["type"], "ApplyConfigFiles")
+        code, out, _ = self.run_cli("-o", "json", "nodes", "join-token", "pool", "--label", "role=web", "--ttl", "600")
+        self.assertEqual(json.loads(out)["labels"], {"role": "web"})
+        code, out, _ = self.run_cli("audit", "--action", "node.*")
+        self.assertEqual(code, 0)
+        self.assertIn("node.cordon", out)
+        for args in (("tasks", "ls"), ("certs", "ls"), ("policies", "ls"), ("registry", "services"),
+                     ("alerts", "ls"), ("configs", "ls"), ("apps", "ls")):
+            code, out, err = self.run_cli(*args)
+            self.assertEqual(code, 0, (args, err))
+
+    def test_apply_twice_then_release_and_watch(self):
+        nodes = [self.d.create_node(f"web-{i}", f"10.0.0.{i + 1}", {"role": "web"}) for i in range(3)]
+        app = {"name": "shop", "type": "SystemdService", "selector": {"labels": "role=web"},
+               "strategy": {"batchSize": 2},
+               "spec": {"unit": {"exec": "/usr/bin/python3", "args": ["-m", "http.server", "9000"]},
+                        "listenPort": 9000}}
+        path = self.write("app.json", app)
+        code, out, err = self.run_cli("apply", "-f", path)
+        self.assertEqual(code, 0, err)
+        self.assertIn("app shop created", out)
+        before = self.d.snapshot()
+        code, out, _ = self.run_cli("apply", "-f", path)
+        self.assertEqual((code, out.split("(")[0].strip()), (0, "app shop unchanged"))
+        self.assertEqual(self.d.snapshot(), before, "a second apply of the same file changes nothing")
+        app["spec"]["unit"]["args"][-1] = "9100"
+        code, out, _ = self.run_cli("apply", "-f", self.write("app.json", app))
+        self.assertIn("app shop updated", out)
+        self.assertIn("spec", out)
+        app_id = json.loads(self.run_cli("-o", "json", "apps", "ls")[1])[0]["id"]
+
+        with FakeAgentThread(self.d, nodes):
+            wait_until(lambda: all(self.d.node(n["id"])["status"] == "online" for n in nodes), 10, what="online")
+            code, out, err = self.run_cli("releases", "create", str(app_id))
+            self.assertEqual(code, 0, err)
+            self.assertIn("release ", out)
+            self.assertIn("+", out)  # the diff of what it rolls out
+            rid = json.loads(self.run_cli("-o", "json", "releases", "ls", str(app_id))[1])[0]["id"]
+            self.assertEqual(self.run_cli("releases", "execute", str(rid))[0], 0)
+            code, out, err = self.run_cli("releases", "watch", str(rid))
+            self.assertEqual(code, 0, out + err)
+            self.assertIn("batch 1", out)
+            self.assertIn("batch 2", out)
+            self.assertIn("succeeded", out.splitlines()[-3])
+        # a release that fails: watch says so with exit code 4
+        app["spec"]["unit"]["args"][-1] = "9200"
+        self.run_cli("apply", "-f", self.write("app.json", app))
+        with FakeAgentThread(self.d, nodes, fail=lambda n, t: t["type"] == "SystemdControl"):
+            self.run_cli("releases", "create", str(app_id))
+            rid = json.loads(self.run_cli("-o", "json", "releases", "ls", str(app_id))[1])[0]["id"]
+            self.run_cli("releases", "execute", str(rid))
+            code, out, _ = self.run_cli("releases", "watch", str(rid))
+            self.assertEqual(code, 4, out)
+
+    def test_configs_edit_diff_publish(self):
+        r = self.d.call("POST", "/admin/configs", {"name": "app.conf", "format": "text", "content": "a = 1\n"})
+        cid = str(r.json()["id"])
+        code, out, err = self.run_cli("configs", "edit", cid, "-f", self.write("c.txt", "a = 2\n"),
+                                      "--message", "bump")
+        self.assertEqual(code, 0, err)
+        code, out, _ = self.run_cli("configs", "diff", cid, "1", "2")
+        self.assertIn("-a = 1\n+a = 2\n", out)
+        self.assertEqual(self.run_cli("configs", "publish", cid)[0], 0)
+        code, out, _ = self.run_cli("configs", "show", cid)
+        self.assertEqual(out, "a = 2\n")
+        code, out, _ = self.run_cli("-o", "json", "configs", "ls")
+        self.assertEqual(json.loads(out)[0]["releasedVersion"], 2)
+        code, out, _ = self.run_cli("configs", "versions", cid)
+        self.assertIn("bump", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
