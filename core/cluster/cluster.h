@@ -109,6 +109,9 @@ int cluster_task_queue(struct cluster *cl, const struct pg_call *call,
 		       struct pg_err *err);
 /* Wakes the long polls of a node (after a commit that gave it work). */
 void cluster_wake(struct cluster *cl, int64_t node_id);
+/* The same once what c wrote is committed (at once outside a group
+ * commit): a poll woken earlier would look before the task is visible. */
+void cluster_wake_after(struct cluster *cl, struct store_conn *c, int64_t node_id);
 
 /* A task as the admin API shows it; NULL with err on failure. */
 json_t *cluster_task_get(struct cluster *cl, int64_t id, bool full, struct pg_err *err);

@@ -157,8 +157,30 @@ int cluster_task_queue(struct cluster *cl, const struct pg_call *call,
 		return rc;
 	}
 	if (!*existed)
-		cluster_wake(cl, spec->node_id);
+		cluster_wake_after(cl, c, spec->node_id);
 	return 0;
+}
+
+struct wake_after {
+	struct cluster *cl;
+	int64_t node_id;
+};
+
+static void wake_after_run(void *arg)
+{
+	struct wake_after *w = arg;
+	cluster_wake(w->cl, w->node_id);
+}
+
+void cluster_wake_after(struct cluster *cl, struct store_conn *c, int64_t node_id)
+{
+	struct wake_after *w = malloc(sizeof(*w));
+	if (!w) {
+		cluster_wake(cl, node_id); /* early rather than never */
+		return;
+	}
+	*w = (struct wake_after){cl, node_id};
+	store_after_commit(c, wake_after_run, free, w);
 }
 
 void cluster_wake(struct cluster *cl, int64_t node_id)
