@@ -10,6 +10,7 @@
 #include "common/pg_tune.h"
 #include "http/http.h"
 #include "http/http_tls_auto.h"
+#include "common/pg_embed.h"
 #include "common/pg_file.h"
 #include "lua/plua.h"
 #include "lua/plua_http.h"
@@ -202,7 +203,16 @@ static void ca_pem(struct http_req *req)
 	free(pem);
 }
 
+extern const struct pg_embedded pagodad_openapi[];
+
+/* docs/openapi.yaml as JSON: public, like the API's shape it describes. */
+static void openapi(struct http_req *req)
+{
+	http_reply_text(req, 200, pagodad_openapi[0].data, "application/json");
+}
+
 static const struct http_route main_routes[] = {
+	{.method = "GET", .path = "/openapi.json", .auth = HTTP_AUTH_NONE, .fn = openapi},
 	{.method = "GET", .path = "/healthz", .auth = HTTP_AUTH_NONE, .fn = health},
 	{.method = "GET", .path = "/ca.pem", .auth = HTTP_AUTH_NONE, .fn = ca_pem},
 	{0},

@@ -1,0 +1,67 @@
+"""Validation of real answers against docs/openapi.yaml: the operation is
+found from the method and path, its documented schema for the status (or
+the default Error answer) is checked with jsonschema (draft 2020-12, the
+dialect of OpenAPI 3.1)."""
+import json
+import os
+import re
+
+import jsonschema
+import yaml
+
+DOC_PATH = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "openapi.yaml")
+
+
+def load_doc():
+    with open(DOC_PATH) as f:
+        return yaml.safe_load(f)
+
+
+class Checker:
+    def __init__(self, doc=None):
+        self.doc = doc or load_doc()
+        self.ops = []
+        for path, methods in self.doc["paths"].items():
+            rx = re.compile("^" + re.sub(r"\{\w+\}", r"[^/]+", re.escape(path).replace(r"\{", "{").replace(r"\}", "}")) + "$")
+            for method, op in methods.items():
+                self.ops.append((method.upper(), rx, path, op))
+        self.checked = set()
+
+    def operation(self, method, url_path):
+        path = url_path.split("?")[0]
+        # the most specific template wins: fewest parameters
+        hits = [(p.count("{"), p, op) for m, rx, p, op in self.ops if m == method and rx.match(path)]
+        if not hits:
+            return None, None
+        _, p, op = min(hits)
+        return p, op
+
+    def schema_of(self, op, status):
+        resp = op["responses"].get(str(status)) or op["responses"].get("default")
+        if resp is None:
+            return None, False
+        if "$ref" in resp:
+            resp = self.doc["components"]["responses"][resp["$ref"].split("/")[-1]]
+        content = resp.get("content") or {}
+        media = content.get("application/json")
+        return (media or {}).get("schema"), bool(content)
+
+    def check(self, method, url_path, status, body_text):
+        """Raises AssertionError when the answer does not match the document."""
+        p, op = self.operation(method, url_path)
+        if op is None:
+            raise AssertionError(f"{method} {url_path} is not in docs/openapi.yaml")
+        documented = str(status) in op["responses"] or status >= 400
+        if not documented:
+            raise AssertionError(f"{method} {p} answered {status}, not documented ({list(op['responses'])})")
+        schema, has_body = self.schema_of(op, status)
+        self.checked.add((method, p, status))
+        if schema is None:
+            return
+        instance = json.loads(body_text) if body_text else None
+        root = dict(schema, components=self.doc["components"])
+        try:
+            jsonschema.Draft202012Validator(root).validate(instance)
+        except jsonschema.ValidationError as e:
+            where = "/".join(str(x) for x in e.absolute_path)
+            raise AssertionError(f"{method} {url_path} {status}: {e.message} at /{where}") from None
