@@ -178,7 +178,9 @@ class AgentKill9(unittest.TestCase):
                                                 "timeoutSec": 1}, maxRetries=1)
                 self.assertEqual(r.status, 201, r)
                 tid = r.json()["id"]
-                wait_until(lambda: d.task(tid)["status"] == "running", 10, what=f"{kind} running")
+                # a fast disk may finish before we look: the kill then hits the
+                # report or the idle loop, which must be just as harmless
+                wait_until(lambda: d.task(tid)["status"] in ("running", "succeeded"), 10, what=f"{kind} running")
                 time.sleep(rnd.uniform(0.0, 0.3))
                 a.stop(signal.SIGKILL)
                 if kind == "RunCommand":

@@ -14,7 +14,7 @@ import unittest
 import urllib.request
 
 from fleet import Fleet, fleet_supported
-from harness import Pagodad, request, wait_until
+from harness import Pagodad, request, self_signed, wait_until
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -305,6 +305,66 @@ class Fleet3(unittest.TestCase):
         heals = self.d.audit(action="drift.heal")
         self.assertEqual(sorted(h["targetId"] for h in heals), sorted([str(self.b.info["id"]), str(self.c.info["id"])]))
         self.assertEqual({h["details"]["owner"] for h in heals}, {f"app:{self.shop}"})
+
+
+
+
+@unittest.skipUnless(fleet_supported(), "needs root, unshare, systemd and nginx")
+class AgentKill9OnANode(unittest.TestCase):
+    """kill -9 of the agent in the middle of the task types that need a real
+    node (systemd, nginx): each task is retried to success and the node is
+    left as the task asked, nothing half-written."""
+
+    def test_agent_killed_mid_systemd_nginx_and_certificate_tasks(self):
+        tmp = tempfile.mkdtemp(prefix="pagoda-fleet-", dir="/var/tmp")
+        fleet = Fleet(tmp, 1).up()
+        n = fleet.nodes[0]
+        d = Pagodad(tmp, "--poll-wait", "5", "--lease-grace", "1", host=fleet.host_ip, tls=True)
+        try:
+            d.start()
+            n.info = d.create_node(n.name, n.ip)
+            ca = fleet.visible(d.ca_file)
+            start = lambda: n.start_agent(d.url, n.info["token"], "--ca-file", ca)
+            start()
+            wait_until(lambda: d.node(n.info["id"])["status"] == "online", 20, what="online")
+            # the unit's start takes 2 s, so a restart is cut in the middle
+            unit = ("[Unit]\nDescription=slow to start\n[Service]\nType=oneshot\nRemainAfterExit=yes\n"
+                    "ExecStartPre=/bin/sleep 2\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n")
+            site = "server {\n    listen 8081;\n    location / { return 204; }\n}\n"
+            crt, key = self_signed(tmp, "crash")
+            with open(crt) as f:
+                cert_pem = f.read()
+            with open(key) as f:
+                key_pem = f.read()
+            steps = [
+                ("SystemdInstallUnit", {"unitName": "pagoda-slow.service", "content": unit, "enable": True},
+                 lambda: self.assertEqual(n.run("cat", "/etc/systemd/system/pagoda-slow.service").stdout, unit)),
+                ("SystemdControl", {"unitName": "pagoda-slow.service", "action": "restart"},
+                 lambda: self.assertEqual(n.run("systemctl", "is-active", "pagoda-slow.service",
+                                                check=False).stdout.strip(), "active")),
+                ("RenderAndDeployNginx", {"siteName": "crash", "content": site},
+                 lambda: self.assertEqual(n.run("nginx", "-t", check=False).returncode, 0)),
+                ("DeployCertificate", {"certPath": "/etc/ssl/pagoda/crash.crt", "keyPath": "/etc/ssl/pagoda/crash.key",
+                                       "certPem": cert_pem, "keyPem": key_pem, "reload": False},
+                 lambda: self.assertEqual(n.run("cat", "/etc/ssl/pagoda/crash.crt").stdout, cert_pem)),
+            ]
+            for kind, payload, check in steps:
+                r = d.queue(n.info["id"], kind, payload, timeoutSec=60, maxRetries=3)
+                self.assertEqual(r.status, 201, r)
+                tid = r.json()["id"]
+                wait_until(lambda: d.task(tid)["status"] in ("running", "succeeded"), 20, what=f"{kind} started")
+                time.sleep(0.3)
+                n.stop_agent(kill=True)
+                start()
+                t = d.wait_task(tid, "succeeded", timeout=90)
+                check()
+                left = n.run("sh", "-c", "ls -a /etc/systemd/system /etc/nginx/conf.d /etc/nginx/sites-enabled "
+                                         "/etc/ssl/pagoda 2>/dev/null | grep -c '\\.pagoda-' || true").stdout.strip()
+                self.assertEqual(left, "0", f"{kind}: a temp file of the killed write is left")
+                self.assertGreaterEqual(t["attempt"], 1)
+        finally:
+            d.stop(signal.SIGKILL)
+            fleet.down()
 
 
 if __name__ == "__main__":
