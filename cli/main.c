@@ -100,7 +100,7 @@ int main(int argc, char **argv)
 	struct cli c = {.addr = getenv("PAGODA_ADDR"), .ca_file = getenv("PAGODA_CA_FILE")};
 	const char *token_file = NULL;
 	int i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) {
+	while (i < argc && argv[i][0] == '-') {
 		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) {
 			cli_help(NULL, stdout);
@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 			c.json = strcmp(v, "json") == 0;
 		else
 			return cli_usage(NULL);
-		i++;
+		i += 2; /* the flag and its value */
 	}
 	if (i >= argc)
 		return cli_usage(NULL);

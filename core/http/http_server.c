@@ -575,8 +575,9 @@ void http_server_stop(struct http_server *srv)
 {
 	if (!srv)
 		return;
-	http_writer_free(srv->writer); /* answers what it holds first */
+	http_writer_stop(srv->writer); /* answers what it holds first */
 	MHD_stop_daemon(srv->daemon);
+	http_writer_free(srv->writer);
 	http_authlimit_free(srv->authlimit);
 	free(srv->tls_cert);
 	free(srv->tls_key);

@@ -21,7 +21,7 @@ struct http_writer {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct job *head, **tail;
-	bool stopping;
+	bool stopping, joined;
 };
 
 /* Runs one group: handlers in arrival order, one commit, then the answers. */
@@ -123,15 +123,25 @@ bool http_writer_push(struct http_writer *w, struct http_req *req)
 	return ok;
 }
 
-void http_writer_free(struct http_writer *w)
+void http_writer_stop(struct http_writer *w)
 {
 	if (!w)
 		return;
 	pthread_mutex_lock(&w->lock);
+	bool joined = w->joined;
 	w->stopping = true;
+	w->joined = true;
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
+	if (!joined)
+		pthread_join(w->thread, NULL);
+}
+
+void http_writer_free(struct http_writer *w)
+{
+	if (!w)
+		return;
+	http_writer_stop(w);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 	free(w);

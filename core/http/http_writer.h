@@ -14,7 +14,11 @@ struct store;
 struct http_writer;
 
 struct http_writer *http_writer_new(struct store *s);
-/* Runs what is queued, then stops the thread. */
+/* Runs what is queued, then stops the thread; later pushes are refused
+ * (the connection thread runs the handler itself). */
+void http_writer_stop(struct http_writer *w);
+/* Stops it if needed and frees it: only once no connection thread can
+ * push any more (after the daemon stopped). */
 void http_writer_free(struct http_writer *w);
 /* Takes a suspended request: its handler runs on the writer, then the
  * connection is resumed with the answer. False when the writer is stopping
