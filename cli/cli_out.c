@@ -111,11 +111,12 @@ void cli_print_list(struct cli *c, json_t *items, const struct cli_col *cols)
 				width[j] = w;
 		}
 	}
+	/* the last column is not padded: no trailing blanks */
 	for (size_t j = 0; j < ncols; j++)
-		printf("%-*s%s", (int)width[j], cols[j].header, j + 1 < ncols ? "  " : "\n");
+		printf("%-*s%s", j + 1 < ncols ? (int)width[j] : 0, cols[j].header, j + 1 < ncols ? "  " : "\n");
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < ncols; j++) {
-			printf("%-*s%s", (int)width[j], cells[i][j], j + 1 < ncols ? "  " : "\n");
+			printf("%-*s%s", j + 1 < ncols ? (int)width[j] : 0, cells[i][j], j + 1 < ncols ? "  " : "\n");
 			free(cells[i][j]);
 		}
 		free(cells[i]);
