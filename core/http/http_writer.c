@@ -31,7 +31,7 @@ static void run_group(struct http_writer *w, struct job *jobs)
 	struct store_conn *c = store_conn_get(w->store, &err);
 	bool grouped = c && store_group_begin(c, &err) == 0;
 	if (c && !grouped)
-		pg_warn("http", "reports run one by one: %s", err.message);
+		pg_warn("http", "grouped writes run one by one: %s", err.message);
 	for (struct job *j = jobs; j; j = j->next) {
 		struct http_req *req = j->req;
 		if (!c) {
@@ -47,7 +47,7 @@ static void run_group(struct http_writer *w, struct job *jobs)
 			http_reply_error(req, PG_EINTERNAL, "", "handler gave no answer");
 	}
 	if (grouped && store_group_end(c, true, &err) != 0) {
-		pg_error("http", "cannot commit a group of reports: %s", err.message);
+		pg_error("http", "cannot commit a group of writes: %s", err.message);
 		for (struct job *j = jobs; j; j = j->next)
 			if (j->req->status < 300)
 				http_reply_error(j->req, PG_EUNAVAIL, "", "cannot commit: %s", err.message);
