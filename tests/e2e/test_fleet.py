@@ -178,8 +178,21 @@ class Fleet3(unittest.TestCase):
         for a in ["release.create", "release.execute", "release.fail", "release.rolled_back"]:
             self.assertIn(a, actions)
 
+    def settle(self):
+        """Waits out re-renders that earlier steps left pending (health
+        changes from a rollback): the site file is then stable."""
+        wait_until(lambda: all(n.ip in self.site_conf() for n in self.fleet.nodes) and
+                   not self.d.call("GET", f"/admin/tasks?status=pending&type=RenderAndDeployNginx").json()["items"],
+                   30, what="all three backends in the site")
+        time.sleep(2)
+
     def test_4_nginx_t_failure_restores_the_old_site(self):
+        self.settle()
         before = self.a.run("cat", "/etc/nginx/conf.d/edge.conf").stdout
+        # whatever happens below, the next steps get the working ingress back
+        self.addCleanup(lambda: self.d.call("PUT", f"/admin/ingresses/{self.ingress}",
+                                            {"domains": ["app.test"], "paths": [{"path": "/", "service": "shop"}],
+                                             "upstreamStrategy": "B"}))
         r = self.d.call("PUT", f"/admin/ingresses/{self.ingress}",
                         {"domains": ["app.test"], "paths": [{"path": "/", "service": "shop"}],
                          "upstreamStrategy": "B",
@@ -193,9 +206,6 @@ class Fleet3(unittest.TestCase):
         self.assertIn("was restored", err)
         self.assertEqual(self.a.run("cat", "/etc/nginx/conf.d/edge.conf").stdout, before)
         self.assertEqual(http_get(self.a.ip)[0], 200)
-        r = self.d.call("PUT", f"/admin/ingresses/{self.ingress}",
-                        {"domains": ["app.test"], "paths": [{"path": "/", "service": "shop"}], "upstreamStrategy": "B"})
-        self.assertEqual(r.status, 200)
 
     def sync_tasks(self):
         items = self.d.call("GET", f"/admin/tasks?nodeId={self.a.info['id']}&type=RenderAndDeployNginx&limit=1000").json()["items"]
@@ -205,11 +215,7 @@ class Fleet3(unittest.TestCase):
         return self.a.run("cat", "/etc/nginx/conf.d/edge.conf").stdout
 
     def test_5_upstreams_follow_backend_health(self):
-        # settle first: earlier steps may leave a re-render pending
-        wait_until(lambda: all(n.ip in self.site_conf() for n in self.fleet.nodes) and
-                   not self.d.call("GET", f"/admin/tasks?status=pending&type=RenderAndDeployNginx").json()["items"],
-                   30, what="all three backends in the site")
-        time.sleep(2)
+        self.settle()
         base = len(self.sync_tasks())
         self.c.run("systemctl", "stop", "shop.service")
         wait_until(lambda: self.c.ip not in self.site_conf(), 30, what="node-c out of the site")
