@@ -2,9 +2,11 @@
 #include "agent.h"
 #include "common/pg_proc.h"
 
+#include <mntent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
@@ -79,6 +81,61 @@ static json_t *os_release(void)
 	return name ? name : json_null();
 }
 
+/* A /proc/meminfo value in KiB, or -1. */
+static json_int_t meminfo_kib(const char *key)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	long long v = -1;
+	size_t n = strlen(key);
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, key, n) == 0 && sscanf(line + n, "%lld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+#define AGENT_MAX_MOUNTS 16
+
+/* Use per mounted block device: the mounts an operator watches fill up.
+ * Pseudo file systems, second mounts of one device (bind mounts) and network
+ * file systems are left out: statvfs of a hung NFS server would hang the
+ * heartbeat and make the node look offline. / always comes first. */
+static json_t *disks(void)
+{
+	json_t *out = json_object();
+	dev_t seen[AGENT_MAX_MOUNTS];
+	size_t nseen = 0;
+	FILE *m = setmntent("/proc/self/mounts", "r");
+	struct mntent *e;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 && m)
+			rewind(m);
+		while (m && nseen < AGENT_MAX_MOUNTS && (e = getmntent(m))) {
+			bool root = strcmp(e->mnt_dir, "/") == 0, real = strncmp(e->mnt_fsname, "/dev/", 5) == 0;
+			struct stat st;
+			struct statvfs vs;
+			if ((pass == 0) != root || !(real || root) || stat(e->mnt_dir, &st) != 0 ||
+			    statvfs(e->mnt_dir, &vs) != 0 || vs.f_blocks == 0)
+				continue;
+			bool dup = false;
+			for (size_t i = 0; i < nseen; i++)
+				dup = dup || seen[i] == st.st_dev;
+			if (dup)
+				continue;
+			seen[nseen++] = st.st_dev;
+			json_object_set_new(out, e->mnt_dir, json_pack("{s:s, s:s, s:I, s:I}", "device", e->mnt_fsname,
+									"fsType", e->mnt_type, "totalBytes",
+									(json_int_t)vs.f_blocks * vs.f_frsize, "freeBytes",
+									(json_int_t)vs.f_bavail * vs.f_frsize));
+		}
+	}
+	if (m)
+		endmntent(m);
+	return out;
+}
+
 json_t *agent_facts(void)
 {
 	json_t *f = json_object();
@@ -100,10 +157,9 @@ json_t *agent_facts(void)
 		json_object_set_new(f, "load", json_pack("[f,f,f]", si.loads[0] / 65536.0,
 							  si.loads[1] / 65536.0, si.loads[2] / 65536.0));
 	}
-	struct statvfs vs;
-	if (statvfs("/", &vs) == 0)
-		json_object_set_new(f, "disk", json_pack("{s:{s:I, s:I}}", "/", "totalBytes",
-							 (json_int_t)vs.f_blocks * vs.f_frsize, "freeBytes",
-							 (json_int_t)vs.f_bavail * vs.f_frsize));
+	json_int_t avail = meminfo_kib("MemAvailable:");
+	if (avail >= 0)
+		json_object_set_new(f, "memAvailableBytes", json_integer(avail * 1024));
+	json_object_set_new(f, "disk", disks());
 	return f;
 }

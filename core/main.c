@@ -26,6 +26,7 @@
 #include "registry/registry.h"
 #include "registry/registry_http.h"
 #include "ssl/ssl.h"
+#include "ui/ui.h"
 #include "ssl/ssl_http.h"
 #include "pagodad.h"
 #include "store/store.h"
@@ -222,7 +223,7 @@ static const struct http_route main_routes[] = {
 static const struct http_route *all_routes[] = {
 	main_routes, auth_routes, cluster_admin_routes, cluster_agent_routes, audit_routes,
 	plua_routes, nginx_routes, registry_routes, config_routes, app_routes, ssl_routes, drift_routes, alert_routes,
-	metrics_routes, NULL,
+	ui_routes, metrics_routes, NULL,
 };
 
 /* `pagodad --routes`: the router table and the permission codes as JSON,

@@ -113,7 +113,17 @@ static void auth_http_revoke(struct http_req *req)
 	http_reply(req, 204, NULL);
 }
 
+/* Who the presented token is: the console shows it and hides what the token
+ * may not do (the API refuses it anyway). Any admin token may ask. */
+static void auth_http_whoami(struct http_req *req)
+{
+	json_t *out = json_pack("{s:s, s:I, s:o}", "actor", req->who.actor, "tokenId", (json_int_t)req->who.token_id,
+				"permissions", auth_perms_to_json(req->who.perms));
+	http_reply(req, 200, out);
+}
+
 const struct http_route auth_routes[] = {
+	{.method = "GET", .path = "/admin/whoami", .auth = HTTP_AUTH_ADMIN, .fn = auth_http_whoami},
 	{.method = "POST", .path = "/admin/tokens", .auth = HTTP_AUTH_ADMIN,
 	 .perm = "admin:token:manage", .fn = auth_http_create},
 	{.method = "GET", .path = "/admin/tokens", .auth = HTTP_AUTH_ADMIN,

@@ -62,6 +62,7 @@ struct http_req {
 	bool too_large, suspended, answered;
 	int status;
 	char *reply_text;
+	const struct http_static *reply_static;
 	char headers[4][2][96];
 	int nheaders;
 	int64_t started_ms;
@@ -74,6 +75,18 @@ struct pg_call http_call(const struct http_req *req);
 void http_reply(struct http_req *req, int status, json_t *body);
 /* Answers a text body (copied) with its content type. */
 void http_reply_text(struct http_req *req, int status, const char *text, const char *content_type);
+/* Bytes that outlive every request (assets compiled into the binary) and
+ * the headers they are served with. */
+struct http_static {
+	const char *data;
+	size_t len;
+	const char *content_type;
+	const char *etag;            /* quoted, or NULL */
+	const char *const *headers;  /* name, value, ...; NULL ends; may be NULL */
+};
+/* Answers s without copying it; a 304 carries its headers but no body. A
+ * Cache-Control among s->headers replaces the default no-store. */
+void http_reply_static(struct http_req *req, int status, const struct http_static *s);
 /* Adds a response header (at most 4; name and value up to 95 bytes). */
 void http_reply_header(struct http_req *req, const char *name, const char *value);
 

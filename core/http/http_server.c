@@ -60,6 +60,13 @@ void http_reply_text(struct http_req *req, int status, const char *text, const c
 	http_reply_header(req, "Content-Type", content_type);
 }
 
+void http_reply_static(struct http_req *req, int status, const struct http_static *s)
+{
+	req->reply_static = s;
+	req->status = status;
+	req->answered = true;
+}
+
 void http_reply_header(struct http_req *req, const char *name, const char *value)
 {
 	if (req->nheaders == 4)
@@ -244,21 +251,38 @@ static void observe(struct http_req *req)
 	pg_metrics_observe(&m_latency, (double)(pg_time_mono_ms() - req->started_ms) / 1000.0, route, method, NULL);
 }
 
+static void add_static_headers(struct MHD_Response *resp, const struct http_static *s, bool *cache_set)
+{
+	MHD_add_response_header(resp, "Content-Type", s->content_type);
+	if (s->etag)
+		MHD_add_response_header(resp, "ETag", s->etag);
+	for (const char *const *h = s->headers; h && h[0]; h += 2) {
+		MHD_add_response_header(resp, h[0], h[1]);
+		*cache_set = *cache_set || strcmp(h[0], "Cache-Control") == 0;
+	}
+}
+
 static enum MHD_Result send_reply(struct http_req *req)
 {
+	const struct http_static *st = req->reply_static;
 	const char *text = req->reply_text ? req->reply_text : "";
-	size_t len = strlen(text);
+	size_t len = st ? (req->status == 304 ? 0 : st->len) : strlen(text);
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+		st ? MHD_create_response_from_buffer(len, (void *)st->data, MHD_RESPMEM_PERSISTENT)
+		   : MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
-	bool typed = false;
+	bool typed = st != NULL, cache_set = false;
+	if (st)
+		add_static_headers(resp, st, &cache_set);
 	for (int i = 0; i < req->nheaders; i++)
 		typed = typed || strcmp(req->headers[i][0], "Content-Type") == 0;
 	if (len && !typed)
 		MHD_add_response_header(resp, "Content-Type", "application/json");
 	MHD_add_response_header(resp, "X-Trace-Id", req->trace_id);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (!cache_set)
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	for (int i = 0; i < req->nheaders; i++)
 		MHD_add_response_header(resp, req->headers[i][0], req->headers[i][1]);
 	enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)req->status, resp);

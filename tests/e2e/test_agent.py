@@ -20,7 +20,20 @@ class AgentBasics(unittest.TestCase):
             node = wait_until(lambda: (x := d.node(n["id"]))["status"] == "online" and x, 10, what="online")
             self.assertTrue(node["capabilities"]["taskTypes"])
             self.assertIn("nginx", node["capabilities"])
-            self.assertGreater(node["facts"]["cpuCount"], 0)
+            # the machine facts match this machine (the agent runs here)
+            f = node["facts"]
+            self.assertEqual(f["cpuCount"], os.cpu_count())
+            self.assertEqual(f["kernel"], os.uname().release)
+            self.assertEqual(len(f["load"]), 3)
+            self.assertLessEqual(f["memAvailableBytes"], f["memTotalBytes"])
+            self.assertGreater(f["uptimeSec"], 0)
+            root = os.statvfs("/")
+            self.assertEqual(list(f["disk"])[0], "/")
+            self.assertEqual(f["disk"]["/"]["totalBytes"], root.f_blocks * root.f_frsize)
+            self.assertLessEqual(len(f["disk"]), 16)
+            for mount, disk in f["disk"].items():
+                self.assertTrue(os.path.ismount(mount), mount)
+                self.assertLessEqual(disk["freeBytes"], disk["totalBytes"])
             self.assertTrue(node["lastHeartbeatAt"])
 
             r = d.queue(n["id"], "ApplyConfigFiles", {"files": [

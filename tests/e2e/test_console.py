@@ -1,0 +1,132 @@
+"""The web console (issue 10) in headless Debian chromium: tests/ui/
+console.test.mjs drives it (playwright-core) against pagodad and two real
+nodes (systemd as PID 1, as in test_fleet); this side sets them up, serves
+the script what it needs and checks through the API what the clicks did.
+Screenshots of every view land in build/console-screenshots/."""
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import unittest
+
+from fleet import Fleet, fleet_supported
+from harness import Pagodad, request, self_signed, wait_until
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+UI_TESTS = os.path.join(HERE, "..", "ui")
+SHOTS = os.environ.get("PAGODA_SHOTS", os.path.join(HERE, "..", "..", "build", "console-screenshots"))
+CHROMIUM = os.environ.get("PAGODA_CHROMIUM", "/usr/bin/chromium")
+
+
+def console_supported():
+    return (shutil.which("node") is not None and os.path.exists(CHROMIUM)
+            and os.path.isdir(os.path.join(UI_TESTS, "node_modules", "playwright-core")))
+
+
+class ConsoleAssets(unittest.TestCase):
+    """What pagodad serves at /ui/, without a browser."""
+
+    def test_assets_headers_and_revalidation(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            d = Pagodad(tmp).start()
+            try:
+                conn = http.client.HTTPConnection(d.host, d.port, timeout=10)
+                conn.request("GET", "/ui")
+                r = conn.getresponse()
+                self.assertEqual((r.status, r.getheader("Location")), (308, "/ui/"))
+                conn.close()
+                r = request(d.url + "/ui/")
+                self.assertEqual(r.status, 200)
+                self.assertIn('<script type="module" src="app.js">', r.body)
+                csp = r.headers["Content-Security-Policy"]
+                for part in ["default-src 'self'", "script-src 'self'", "frame-ancestors 'none'"]:
+                    self.assertIn(part, csp)
+                self.assertEqual(r.headers["X-Content-Type-Options"], "nosniff")
+                self.assertTrue(r.headers["Content-Type"].startswith("text/html"))
+                self.assertEqual(r.headers["Cache-Control"], "no-cache")
+                # every file of ui/ is served with its type and an ETag it revalidates with
+                ui = os.path.join(HERE, "..", "..", "ui")
+                types = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
+                for name in sorted(os.listdir(ui)):
+                    r = request(d.url + "/ui/" + name)
+                    self.assertEqual(r.status, 200, name)
+                    with open(os.path.join(ui, name)) as f:
+                        self.assertEqual(r.body, f.read(), name)
+                    self.assertTrue(r.headers["Content-Type"].startswith(types[os.path.splitext(name)[1]]), name)
+                    again = request(d.url + "/ui/" + name, headers={"If-None-Match": r.headers["ETag"]})
+                    self.assertEqual((again.status, again.body), (304, ""), name)
+                # no traversal, no listing, no other files
+                for bad in ["/ui/..%2fadmin.token", "/ui/../admin.token", "/ui/nope.js", "/ui/js/app.js"]:
+                    self.assertEqual(request(d.url + bad).status, 404, bad)
+                self.assertEqual(request(d.url + "/ui/app.js", "POST", {}).status, 405)
+                # the assets are public, the API behind them is not
+                self.assertEqual(request(d.url + "/admin/whoami").status, 401)
+                me = d.call("GET", "/admin/whoami").json()
+                self.assertEqual((me["actor"], me["permissions"]), ("token:1:bootstrap", ["*"]))
+            finally:
+                d.stop()
+
+
+@unittest.skipUnless(fleet_supported() and console_supported(),
+                     "needs root, unshare, systemd, nginx, node, chromium and tests/ui/node_modules (npm ci)")
+class Console(unittest.TestCase):
+    def test_console_story_in_chromium(self):
+        tmp = tempfile.mkdtemp(prefix="pagoda-console-", dir="/var/tmp")
+        fleet = Fleet(tmp, 2).up()
+        d = Pagodad(tmp, "--poll-wait", "5", host=fleet.host_ip, tls=True)
+        try:
+            d.start()
+            for n in fleet.nodes:
+                n.info = d.create_node(n.name, n.ip, {"role": "web"})
+                n.start_agent(d.url, n.info["token"], "--state-interval", "2",
+                              "--ca-file", fleet.visible(d.ca_file))
+            for n in fleet.nodes:
+                wait_until(lambda: d.node(n.info["id"])["status"] == "online", 20, what=f"{n.name} online")
+            # content for the certificate and configuration views
+            cert, key = self_signed(tmp, "console.test")
+            with open(cert) as c, open(key) as k:
+                r = d.call("POST", "/admin/certificates", {"name": "console", "certPem": c.read(), "keyPem": k.read()})
+            self.assertEqual(r.status, 201, r)
+            r = d.call("POST", "/admin/configs", {"name": "app.conf", "format": "text", "content": "port = 1\nhost = a\n"})
+            self.assertEqual(r.status, 201, r)
+            r = d.call("PUT", f"/admin/configs/{r.json()['id']}", {"content": "port = 2\nhost = a\n", "message": "port 2"})
+            self.assertEqual(r.status, 200, r)
+
+            backend = fleet.visible(os.path.join(HERE, "backend.py"))
+            spec = {"unit": {"exec": "/usr/bin/python3", "args": [backend, "--port", "9000"],
+                             "environment": {"VERSION": "v1"}},
+                    "listenPort": 9000, "healthCheck": {"type": "http", "path": "/healthz", "retries": 8, "intervalSec": 1}}
+            b = fleet.nodes[1]
+            unit = "/etc/systemd/system/console-shop.service"
+            hand_edit = ["nsenter", "-t", b.pid, "-m", "-p", "-n", "-u", "sh", "-c", f"echo '# edited by hand' >> {unit}"]
+            env = dict(os.environ, PAGODA_URL=d.url, PAGODA_TOKEN_FILE=os.path.join(d.data_dir, "admin.token"),
+                       PAGODA_APP_SPEC=json.dumps(spec), PAGODA_HAND_EDIT=json.dumps(hand_edit),
+                       PAGODA_NODES=json.dumps([n.name for n in fleet.nodes]), PAGODA_SHOTS=os.path.abspath(SHOTS),
+                       PAGODA_CHROMIUM=CHROMIUM)
+            p = subprocess.run(["node", "console.test.mjs"], cwd=UI_TESTS, env=env, capture_output=True, text=True,
+                               timeout=480)
+            print(p.stdout[-4000:])
+            self.assertEqual(p.returncode, 0, p.stdout[-3000:] + p.stderr[-6000:])
+
+            # what the clicks did, seen through the API
+            app = next(a for a in d.call("GET", "/admin/apps").json()["items"] if a["name"] == "console-shop")
+            self.assertEqual(app["spec"]["unit"]["environment"], {"VERSION": "v2"})
+            rels = d.call("GET", f"/admin/apps/{app['id']}/releases").json()["items"]
+            self.assertEqual([(r["version"], r["kind"], r["status"]) for r in rels],
+                             [(3, "rollback", "succeeded"), (2, "deploy", "rolled_back"), (1, "deploy", "succeeded")])
+            self.assertEqual(app["currentReleaseId"], rels[0]["id"])
+            self.assertNotIn("edited by hand", b.run("cat", unit).stdout)
+            self.assertIn("VERSION=v1", b.run("cat", unit).stdout)
+            actions = [e["action"] for e in d.audit(actor="token:1:bootstrap")]
+            for a in ["app.create", "app.update", "release.create", "release.execute", "release.rollback"]:
+                self.assertIn(a, actions)
+            shots = sorted(os.listdir(SHOTS))
+            for view in ["login", "dashboard", "nodes", "node", "app-new", "release-running", "app-drift",
+                         "rollback-succeeded", "certificates", "configuration-diff", "audit"]:
+                self.assertTrue(any(s.endswith(f"-{view}.png") for s in shots), view)
+        finally:
+            d.stop(signal.SIGKILL)
+            fleet.down()

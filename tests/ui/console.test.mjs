@@ -1,0 +1,190 @@
+// The web console end to end in headless Debian chromium (playwright-core):
+// log in, create an application, release it to the test nodes and watch it
+// succeed, see drift after a hand edit, roll back; a screenshot of every
+// view. Driven by tests/e2e/test_console.py, which starts pagodad, the nodes
+// and their agents, and checks afterwards what the console did through the API.
+//
+// Environment: PAGODA_URL, PAGODA_TOKEN_FILE, PAGODA_APP_SPEC (JSON),
+// PAGODA_HAND_EDIT (JSON argv that edits the unit on the second node),
+// PAGODA_NODES (JSON list of node names), PAGODA_SHOTS (screenshot dir).
+import { chromium } from "playwright-core";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import assert from "node:assert/strict";
+
+const url = process.env.PAGODA_URL;
+const token = fs.readFileSync(process.env.PAGODA_TOKEN_FILE, "utf8").trim();
+const spec = JSON.parse(process.env.PAGODA_APP_SPEC);
+const handEdit = JSON.parse(process.env.PAGODA_HAND_EDIT);
+const nodeNames = JSON.parse(process.env.PAGODA_NODES);
+const shots = process.env.PAGODA_SHOTS;
+fs.mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.PAGODA_CHROMIUM || "/usr/bin/chromium",
+  // as root on a closed network: no sandbox, no background traffic
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync"],
+});
+const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1400, height: 900 } });
+const page = await context.newPage();
+const origin = new URL(url).origin;
+const foreign = [], pageErrors = [];
+page.on("request", (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith("data:")) foreign.push(r.url()); });
+page.on("pageerror", (e) => pageErrors.push(e.message));
+page.on("dialog", (d) => d.accept());
+page.setDefaultTimeout(20000);
+
+let step = 0;
+async function shot(name) {
+  await page.waitForTimeout(200); // let the last render paint
+  const file = path.join(shots, `${String(++step).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log("screenshot", file);
+}
+const log = (...a) => console.log(new Date().toISOString(), ...a);
+const text = (sel) => page.locator(sel).innerText();
+// a table row of the main area that contains text
+const row = (t) => page.locator("main tr", { hasText: t });
+
+async function waitRelease(status, timeout = 120000) {
+  await page.locator(`#release-status [data-status="${status}"]`).waitFor({ timeout });
+}
+
+try {
+  // --- log in: a bad token is refused, the good one opens the dashboard
+  const resp = await page.goto(url + "/ui/");
+  assert.equal(resp.status(), 200);
+  assert.match(resp.headers()["content-security-policy"], /default-src 'self'/);
+  await shot("login");
+  await page.fill("#token", "pga_" + "0".repeat(64));
+  await page.click("#login button[type=submit]");
+  await page.getByText("This token is not valid").waitFor();
+  await page.fill("#token", token);
+  await page.click("#login button[type=submit]");
+  await page.locator("#card-nodes .card-value").getByText(`${nodeNames.length} / ${nodeNames.length}`).waitFor();
+  assert.ok(!page.url().includes(token), "the token is not in the URL");
+  assert.equal(await page.evaluate(() => localStorage.length), 0, "nothing in localStorage");
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("pagoda.token")), token);
+  log("logged in");
+  await shot("dashboard");
+
+  // --- nodes, with the facts of their heartbeats
+  await page.click('#nav a[data-view="nodes"]');
+  for (const n of nodeNames) await row(n).getByText("online").waitFor();
+  await shot("nodes");
+  await page.click(`main a:text-is("${nodeNames[0]}")`);
+  await page.locator("#facts").getByText("Kernel").waitFor();
+  const facts = await text("#facts");
+  assert.match(facts, /Debian/);
+  assert.match(facts, /systemd\s+yes/);
+  await shot("node");
+
+  // --- create an application through the form
+  await page.click('#nav a[data-view="apps"]');
+  await page.click("#new-app");
+  await page.fill('#app-form [name="name"]', "console-shop");
+  await page.selectOption('#app-form [name="type"]', "SystemdService");
+  await page.fill('#app-form [name="selector"]', "role=web");
+  await page.fill('#app-form [name="batchSize"]', "1");
+  // bad JSON is refused in the browser, a bad spec by the API with its field
+  await page.fill('#app-form [name="spec"]', "{ not json");
+  await page.click('#app-form button[type="submit"]');
+  await page.locator("#app-form .error").getByText("spec is not valid JSON").waitFor();
+  await page.fill('#app-form [name="spec"]', JSON.stringify({ listenPort: 9000 }));
+  await page.click('#app-form button[type="submit"]');
+  await page.locator("#app-form .error").getByText("field: spec").waitFor();
+  await page.fill('#app-form [name="spec"]', JSON.stringify(spec, null, 2));
+  await shot("app-new");
+  await page.click('#app-form button[type="submit"]');
+  await page.waitForURL(/#\/apps\/\d+$/);
+  const appId = page.url().match(/apps\/(\d+)/)[1];
+  log("app created", appId);
+
+  // --- release v1: the diff first, then execute and watch it live
+  await page.click("#new-release");
+  await page.waitForURL(/#\/releases\/\d+$/);
+  await page.locator("table.diff").getByText("VERSION=v1").first().waitFor();
+  await page.click("#release-execute");
+  await page.locator("#release-status").getByText(/running|succeeded/).waitFor();
+  await shot("release-running");
+  await waitRelease("succeeded");
+  for (const n of nodeNames) await row(n).locator('[data-status="succeeded"]').first().waitFor();
+  assert.match(await text(".progress"), new RegExp(`${nodeNames.length} of ${nodeNames.length} nodes done`));
+  await shot("release-succeeded");
+  log("release v1 succeeded");
+
+  // --- release v2 after an edit of the spec
+  await page.goto(`${url}/ui/#/apps/${appId}`);
+  await page.click("#edit-app");
+  const specBox = page.locator('#app-form [name="spec"]');
+  await specBox.fill((await specBox.inputValue()).replace('"VERSION": "v1"', '"VERSION": "v2"'));
+  await page.click('#app-form button[type="submit"]');
+  await page.locator("#app-form").waitFor({ state: "detached" });
+  await page.click("#new-release");
+  await page.waitForURL(/#\/releases\/\d+$/);
+  await page.locator("table.diff td.add").getByText("VERSION=v2").waitFor();
+  await page.locator("table.diff td.del").getByText("VERSION=v1").waitFor();
+  await page.click("#release-execute");
+  await waitRelease("succeeded");
+  log("release v2 succeeded");
+
+  // --- a hand edit on a node shows as drift on the application
+  await page.goto(`${url}/ui/#/apps/${appId}`);
+  await row(nodeNames[1]).getByText("converged").waitFor({ timeout: 30000 });
+  execFileSync(handEdit[0], handEdit.slice(1));
+  await row(nodeNames[1]).locator('[data-status="drifted"]').waitFor({ timeout: 30000 });
+  assert.match(await row(nodeNames[1]).innerText(), /changed/);
+  await shot("app-drift");
+  log("drift seen");
+  await page.click('#nav a[data-view="dashboard"]');
+  await page.locator("#card-drift .card-value").getByText("1").waitFor();
+
+  // --- roll back from the application's release history
+  await page.goto(`${url}/ui/#/apps/${appId}`);
+  await page.click("button.rollback");
+  await page.waitForURL(/#\/releases\/\d+$/);
+  await page.getByText(/rollback of #\d+/).first().waitFor();
+  await waitRelease("succeeded");
+  await shot("rollback-succeeded");
+  // v1's unit again, so the hand edit is gone and the node converges
+  await page.goto(`${url}/ui/#/apps/${appId}`);
+  await row(nodeNames[1]).getByText("converged").waitFor({ timeout: 30000 });
+  await row("rollback").getByText("current").waitFor();
+  await shot("app-after-rollback");
+  log("rolled back");
+
+  // --- certificates, configuration, audit
+  await page.click('#nav a[data-view="certs"]');
+  await page.locator("#cert-timeline g.cert").first().waitFor();
+  await shot("certificates");
+  await page.click('#nav a[data-view="configs"]');
+  await page.click("main tbody a");
+  await page.locator("#config-diff table.diff td.add").first().waitFor();
+  assert.ok(await page.locator("#config-diff table.diff td.del").count() > 0);
+  await shot("configuration-diff");
+  await page.click('#nav a[data-view="audit"]');
+  await page.fill('form.filters [name="action"]', "release.rollback");
+  await page.click('form.filters button[type="submit"]');
+  await page.locator("main tbody tr").first().getByText("release.rollback").waitFor();
+  await page.fill('form.filters [name="action"]', "");
+  await page.click('form.filters button[type="submit"]');
+  await page.locator("main tbody").getByText("app.create").first().waitFor();
+  await shot("audit");
+
+  // --- log out: the session's token is gone
+  await page.click("#logout");
+  await page.locator("#login").waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length + localStorage.length), 0);
+  assert.deepEqual(foreign, [], "the console fetched nothing from another origin");
+  assert.deepEqual(pageErrors, [], "no script error");
+  log("done");
+} catch (e) {
+  await shot("failure").catch(() => {});
+  console.error(e);
+  console.error("page text at failure:\n" + (await page.locator("body").innerText().catch(() => "?")).slice(0, 3000));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,125 @@
+// The console's shell: login, the hash router, and the life of a view
+// (its timers stop when the operator leaves it).
+import { api, session, setUnauthorizedHandler } from "./api.js";
+import { h, replace, errorBox } from "./dom.js";
+import * as dashboard from "./dashboard.js";
+import * as nodes from "./nodes.js";
+import * as apps from "./apps.js";
+import * as release from "./release.js";
+import * as certs from "./certs.js";
+import * as configs from "./configs.js";
+import * as audit from "./audit.js";
+
+const routes = [
+  [/^\/?$/, "dashboard", dashboard.render],
+  [/^\/nodes$/, "nodes", nodes.renderList],
+  [/^\/nodes\/(\d+)$/, "nodes", nodes.renderOne],
+  [/^\/apps$/, "apps", apps.renderList],
+  [/^\/apps\/new$/, "apps", apps.renderNew],
+  [/^\/apps\/(\d+)$/, "apps", apps.renderOne],
+  [/^\/releases\/(\d+)$/, "apps", release.render],
+  [/^\/certs$/, "certs", certs.render],
+  [/^\/configs$/, "configs", configs.renderList],
+  [/^\/configs\/(\d+)$/, "configs", configs.renderOne],
+  [/^\/audit$/, "audit", audit.render],
+];
+
+const $ = (id) => document.getElementById(id);
+let current = null; // the view on screen: { timers, alive }
+
+// What a view gets: where to draw, who is logged in, and timers that die
+// with it. live(fn, ms) runs fn now and again every ms until the view goes
+// or fn returns false.
+function viewContext(me) {
+  const ctx = { me, timers: [], alive: true };
+  ctx.can = (perm) => me.permissions.includes("*") || me.permissions.includes(perm);
+  ctx.live = async (fn, ms) => {
+    let timer = null, more = true;
+    const tick = async () => {
+      if (!ctx.alive) return;
+      try { more = (await fn()) !== false; banner(null); } catch (e) { if (ctx.alive) banner(e); }
+      if (!more && timer) clearInterval(timer);
+    };
+    await tick();
+    if (ctx.alive && more) ctx.timers.push(timer = setInterval(tick, ms));
+  };
+  ctx.go = (hash) => { location.hash = hash; };
+  return ctx;
+}
+
+function banner(err) {
+  const b = $("banner");
+  b.hidden = !err;
+  if (err) replace(b, `Cannot reach the API: ${err.message}`);
+}
+
+let me = null;
+
+async function show() {
+  if (current) {
+    current.alive = false;
+    current.timers.forEach(clearInterval);
+  }
+  banner(null);
+  const main = $("main");
+  if (!session.token()) return showLogin();
+  if (!me) {
+    try { me = await api("GET", "/admin/whoami"); } catch (e) { if (e.status === 401) return logout(); throw e; }
+  }
+  const path = location.hash.replace(/^#/, "").split("?")[0];
+  $("top").hidden = false;
+  replace($("who"), me.actor);
+  for (const [re, nav, render] of routes) {
+    const m = re.exec(path);
+    if (!m) continue;
+    document.querySelectorAll("#nav a").forEach((a) => a.classList.toggle("current", a.dataset.view === nav));
+    current = viewContext(me);
+    replace(main, h("p", { class: "loading" }, "Loading…"));
+    try {
+      await render(main, m.slice(1), current);
+    } catch (e) {
+      if (current.alive) replace(main, errorBox(e));
+    }
+    return;
+  }
+  replace(main, h("h1", {}, "Not found"), h("p", {}, "No such page: " + path));
+}
+
+function showLogin(message) {
+  $("top").hidden = true;
+  const input = h("input", { type: "password", id: "token", name: "token", autocomplete: "off", required: true,
+    placeholder: "pga_…", "aria-label": "API token" });
+  const out = h("div", {}, message ? h("p", { class: "error", role: "alert" }, message) : null);
+  const form = h("form", { id: "login", onsubmit: async (ev) => {
+    ev.preventDefault();
+    const token = input.value.trim();
+    try {
+      me = await api("GET", "/admin/whoami", undefined, token);
+      session.set(token);
+      input.value = "";
+      show();
+    } catch (e) {
+      replace(out, errorBox(e.status === 401 ? { message: "This token is not valid (unknown, revoked or expired)." } : e));
+    }
+  } },
+    h("h1", {}, "Pagoda"),
+    h("p", {}, "Log in with an admin API token. It is kept for this browser tab only."),
+    input, h("button", { type: "submit" }, "Log in"), out);
+  replace($("main"), form);
+  input.focus();
+}
+
+function logout(message) {
+  session.clear();
+  me = null;
+  if (current) {
+    current.alive = false;
+    current.timers.forEach(clearInterval);
+  }
+  showLogin(message);
+}
+
+setUnauthorizedHandler(() => logout("The session's token was refused; log in again."));
+$("logout").addEventListener("click", () => { location.hash = "#/"; logout(); });
+window.addEventListener("hashchange", show);
+show();

@@ -1,0 +1,172 @@
+// Applications: what is wanted (the spec and its current release) against
+// what each node has (drift verdicts), the release history with diffs, and
+// the buttons that create, execute and roll back releases.
+import { get, getAll, post, put } from "./api.js";
+import { h, replace, badge, link, table, when, labels, section, action, errorBox } from "./dom.js";
+import { diffView } from "./diff.js";
+
+const IN_FLIGHT = ["running", "paused"];
+
+// Releases rolling out now, across applications: [{ app, release }].
+export async function inFlight() {
+  const apps = await getAll("/admin/apps");
+  const lists = await Promise.all(apps.map((a) => get(`/admin/apps/${a.id}/releases?limit=10`)));
+  return apps.flatMap((app, i) => lists[i].items.filter((r) => IN_FLIGHT.includes(r.status)).map((release) => ({ app, release })));
+}
+
+export async function renderList(main, _params, ctx) {
+  const body = h("div");
+  replace(main, h("div", { class: "title-row" }, h("h1", {}, "Applications"),
+    ctx.can("admin:app:write") ? h("a", { class: "button", href: "#/apps/new", id: "new-app" }, "New application") : null), body);
+  await ctx.live(async () => {
+    const apps = await getAll("/admin/apps");
+    const status = await Promise.all(apps.map((a) => get(`/admin/apps/${a.id}/status`).catch(() => null)));
+    replace(body, table([
+      { title: "Name", cell: ({ a }) => link(`#/apps/${a.id}`, `${a.namespace}/${a.name}`) },
+      { title: "Type", cell: ({ a }) => a.type },
+      { title: "Selector", cell: ({ a }) => a.selector.labels || JSON.stringify(a.selector) },
+      { title: "State", cell: ({ a }) => a.desiredState },
+      { title: "Nodes", cell: ({ st }) => st ? badge(st.status) : "–" },
+      { title: "Current release", cell: ({ a }) => a.currentReleaseId ? link(`#/releases/${a.currentReleaseId}`, `#${a.currentReleaseId}`) : "none" },
+      { title: "Updated", cell: ({ a }) => when(a.updatedAt) },
+    ], apps.map((a, i) => ({ a, st: status[i] })), "No application yet."));
+  }, 5000);
+}
+
+// What a new application's spec looks like, per type (the API's own shape).
+const SPEC_EXAMPLES = {
+  SystemdService: { unit: { exec: "/usr/bin/python3", args: ["-m", "http.server", "8080"], environment: {} },
+    listenPort: 8080, healthCheck: { type: "http", path: "/", retries: 5, intervalSec: 2 } },
+  ReverseProxy: {}, // its sites are ingresses: POST /admin/apps/{id}/ingresses or `pagoda apply`
+};
+
+function field(label, input, hint) {
+  return h("label", { class: "field" }, h("span", {}, label), input, hint ? h("small", {}, hint) : null);
+}
+
+function parseJson(text, fieldName) {
+  try { return JSON.parse(text); } catch (e) {
+    const err = new Error(`${fieldName} is not valid JSON: ${e.message}`);
+    err.field = fieldName;
+    throw err;
+  }
+}
+
+// The form of an application; submit(body) creates or updates it.
+function appForm(app, submit) {
+  const f = {
+    name: h("input", { name: "name", required: true, value: app ? app.name : "", disabled: !!app, pattern: "[a-z0-9][a-z0-9-]*" }),
+    type: h("select", { name: "type", disabled: !!app }, Object.keys(SPEC_EXAMPLES).map((t) => h("option", { value: t }, t))),
+    selector: h("input", { name: "selector", value: app ? (app.selector.labels || "") : "", placeholder: "role=web,env=prod" }),
+    batchSize: h("input", { name: "batchSize", type: "number", min: 1, value: app ? (app.strategy.batchSize || 1) : 1 }),
+    rollback: h("select", { name: "rollback" }, ["manual", "auto"].map((v) => h("option", { value: v }, v))),
+    spec: h("textarea", { name: "spec", rows: 14, spellcheck: "false" }),
+  };
+  if (app) {
+    f.type.value = app.type;
+    f.rollback.value = app.rollback;
+  }
+  const fillSpec = () => { f.spec.value = JSON.stringify(app ? app.spec : SPEC_EXAMPLES[f.type.value], null, 2); };
+  f.type.addEventListener("change", fillSpec);
+  fillSpec();
+  const out = h("div");
+  const form = h("form", { class: "form", id: "app-form", onsubmit: async (ev) => {
+    ev.preventDefault();
+    replace(out);
+    try {
+      const body = {
+        selector: app && !f.selector.value.trim() ? app.selector : { labels: f.selector.value.trim() },
+        strategy: { ...(app ? app.strategy : {}), batchSize: Number(f.batchSize.value) },
+        rollback: f.rollback.value,
+        spec: parseJson(f.spec.value, "spec"),
+      };
+      if (!app) Object.assign(body, { name: f.name.value.trim(), type: f.type.value });
+      await submit(body);
+    } catch (e) {
+      replace(out, errorBox(e));
+    }
+  } },
+  field("Name", f.name), field("Type", f.type),
+  field("Node selector", f.selector, "labels the nodes must carry, e.g. role=web"),
+  field("Batch size", f.batchSize, "nodes per batch of a release"),
+  field("On failure", f.rollback, "auto rolls a failed release back by itself"),
+  field("Spec (JSON)", f.spec),
+  h("button", { type: "submit" }, app ? "Save" : "Create application"), out);
+  return form;
+}
+
+export async function renderNew(main, _params, ctx) {
+  replace(main, h("h1", {}, "New application"), appForm(null, async (body) => {
+    const app = await post("/admin/apps", body);
+    ctx.go(`#/apps/${app.id}`);
+  }));
+}
+
+const TERMINAL = ["succeeded", "failed", "rolled_back", "cancelled"];
+
+function driftList(x) {
+  if (!x.drift || !x.drift.length) return x.reason || "";
+  return h("ul", { class: "drift" }, x.drift.map((d) => h("li", {}, `${d.item}: ${d.reason}`)));
+}
+
+export async function renderOne(main, [id], ctx) {
+  const head = h("div"), state = h("div"), history = h("div"), editor = h("div");
+  replace(main, head, state, history, editor);
+  const nodeNames = new Map((await getAll("/admin/nodes")).map((n) => [n.id, n.name]));
+  let editing = false;
+  await ctx.live(async () => {
+    const [app, st, rels] = await Promise.all([
+      get(`/admin/apps/${id}`), get(`/admin/apps/${id}/status`), get(`/admin/apps/${id}/releases?limit=50`)]);
+    const current = rels.items.find((r) => r.id === app.currentReleaseId);
+    replace(head,
+      h("div", { class: "title-row" }, h("h1", {}, `${app.namespace}/${app.name}`), badge(st.status)),
+      h("p", { class: "muted" }, `${app.type} · ${app.desiredState} · selector ${app.selector.labels || "(all)"} · batches of ${app.strategy.batchSize || 1} · rollback ${app.rollback}`),
+      h("div", { class: "buttons" },
+        ctx.can("admin:app:write") ? action("New release", async () => {
+          const rel = await post(`/admin/apps/${id}/releases`, { note: "from the console" });
+          ctx.go(`#/releases/${rel.id}`);
+        }, { id: "new-release" }) : null,
+        ctx.can("admin:app:write") && !editing ? action("Edit", async () => {
+          editing = true;
+          replace(editor, section("Edit", appForm(app, async (body) => {
+            await put(`/admin/apps/${id}`, body);
+            editing = false;
+            replace(editor);
+          })));
+        }, { id: "edit-app" }) : null));
+    replace(state, section("Desired vs actual",
+      h("p", { class: "muted" }, current ? `Desired: release v${current.version} (${current.kind}, #${current.id})` : "Desired: nothing released yet"),
+      table([
+        { title: "Node", cell: (x) => link(`#/nodes/${x.nodeId}`, nodeNames.get(x.nodeId) || `#${x.nodeId}`) },
+        { title: "Actual", cell: (x) => badge(x.status) },
+        { title: "Items", cell: (x) => String(x.items ?? "–") },
+        { title: "Detail", cell: driftList },
+        { title: "Decision", cell: (x) => x.decision ? `${x.decision.action}: ${x.decision.reason}` : "" },
+        { title: "Since", cell: (x) => when(x.since) },
+      ], st.nodes, "No node runs this application yet.")));
+    replace(history, section("Releases", table([
+      { title: "Version", cell: (r) => link(`#/releases/${r.id}`, `v${r.version}`) },
+      { title: "Kind", cell: (r) => r.kind + (r.rollbackOf ? ` of #${r.rollbackOf}` : "") },
+      { title: "Status", cell: (r) => h("span", {}, badge(r.status), r.id === app.currentReleaseId ? h("span", { class: "chip" }, "current") : null) },
+      { title: "By", cell: (r) => r.createdBy },
+      { title: "Created", cell: (r) => when(r.createdAt) },
+      { title: "Note", cell: (r) => r.note || "" },
+      { title: "", cell: (r) => r.id === app.currentReleaseId ? releaseButtons(r, ctx) : "" },
+    ], rels.items, "No release yet.")));
+  }, 2000);
+}
+
+// Rollback goes back to the release before r (the API's default); offered
+// on the current release, the one an operator wants undone.
+export function releaseButtons(r, ctx) {
+  const out = [];
+  if (ctx.can("admin:release:rollback") && ["succeeded", "failed", "paused"].includes(r.status) && r.previousReleaseId)
+    out.push(action("Roll back", async () => {
+      if (!confirm(`Roll back release #${r.id} to the release before it (#${r.previousReleaseId})?`)) return;
+      const rb = await post(`/admin/releases/${r.id}/rollback`, {});
+      ctx.go(`#/releases/${rb.id}`);
+    }, { class: "danger rollback", "data-release": r.id }));
+  return out;
+}
+
+export { TERMINAL, diffView };

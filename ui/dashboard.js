@@ -1,0 +1,59 @@
+// The first look: how many nodes answer, what is rolling out, what expires,
+// what is alerting, what drifted.
+import { get, getAll } from "./api.js";
+import { h, replace, badge, link, table, when } from "./dom.js";
+import { inFlight } from "./apps.js";
+
+function card(id, title, value, detail, kind) {
+  return h("div", { class: "card " + (kind || ""), id },
+    h("div", { class: "card-title" }, title), h("div", { class: "card-value" }, value), h("div", { class: "card-detail" }, detail));
+}
+
+export async function render(main, _params, ctx) {
+  const body = h("div");
+  replace(main, h("h1", {}, "Dashboard"), body);
+  await ctx.live(async () => {
+    const [nodes, certs, alerts, drift, running] = await Promise.all([
+      getAll("/admin/nodes"),
+      ctx.can("admin:ssl:read") ? get("/admin/certificates").then((r) => r.items) : [],
+      ctx.can("admin:alert:read") ? get("/admin/alerts?status=firing").then((r) => r.items) : [],
+      ctx.can("admin:node:read") ? get("/admin/drift?status=drifted").then((r) => r.items) : [],
+      inFlight(),
+    ]);
+    const online = nodes.filter((n) => n.status === "online").length;
+    const expiring = certs.filter((c) => c.current && c.current.daysLeft <= 30)
+      .sort((a, b) => a.current.daysLeft - b.current.daysLeft);
+    replace(body,
+      h("div", { class: "cards" },
+        card("card-nodes", "Nodes online", `${online} / ${nodes.length}`,
+          `${nodes.length - online} offline`, nodes.length - online ? "warn" : "ok"),
+        card("card-releases", "Releases in flight", String(running.length), running.length ? "rolling out now" : "none", ""),
+        card("card-certs", "Certificates expiring ≤ 30 days", String(expiring.length), `${certs.length} in all`,
+          expiring.length ? "warn" : "ok"),
+        card("card-alerts", "Active alerts", String(alerts.length), alerts.length ? "firing" : "all quiet",
+          alerts.length ? "bad" : "ok"),
+        card("card-drift", "Drifted", String(drift.length), "node and owner pairs", drift.length ? "warn" : "ok")),
+      h("h2", {}, "Releases in flight"),
+      table([
+        { title: "Release", cell: (r) => link(`#/releases/${r.release.id}`, `${r.app.name} v${r.release.version}`) },
+        { title: "Kind", cell: (r) => r.release.kind },
+        { title: "Status", cell: (r) => badge(r.release.status) },
+        { title: "Started", cell: (r) => when(r.release.startedAt || r.release.createdAt) },
+      ], running, "No release is rolling out."),
+      h("h2", {}, "Active alerts"),
+      table([
+        { title: "Rule", cell: (a) => a.rule },
+        { title: "Subject", cell: (a) => a.subject },
+        { title: "Status", cell: (a) => badge(a.status) },
+        { title: "Severity", cell: (a) => a.severity },
+        { title: "Since", cell: (a) => when(a.firedAt) },
+        { title: "Message", cell: (a) => a.summary },
+      ], alerts, "No alert is firing."),
+      h("h2", {}, "Certificates expiring soon"),
+      table([
+        { title: "Name", cell: (c) => c.name },
+        { title: "Domains", cell: (c) => c.domains.join(", ") },
+        { title: "Days left", cell: (c) => String(c.current.daysLeft) },
+      ], expiring, "Nothing expires within 30 days."));
+  }, 3000);
+}

@@ -1,0 +1,103 @@
+// Building the page: elements from data with textContent only, so nothing
+// the API returns is ever parsed as HTML.
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else if (k === "style") el.style.cssText = v; // CSSOM: allowed by the CSP, unlike a style attribute
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+export function replace(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+const GOOD = ["online", "succeeded", "converged", "valid", "done", "resolved", "active"];
+const BAD = ["offline", "failed", "drifted", "firing", "expired", "error", "rolled_back"];
+const BUSY = ["running", "pending", "leased", "created", "waiting", "awaiting_approval", "paused", "renewing"];
+
+export function badge(status) {
+  const s = String(status ?? "unknown");
+  const kind = GOOD.includes(s) ? "good" : BAD.includes(s) ? "bad" : BUSY.includes(s) ? "busy" : "neutral";
+  return h("span", { class: "badge " + kind, "data-status": s }, s.replaceAll("_", " "));
+}
+
+// columns: [{ title, cell: (row) => node|string }]
+export function table(columns, rows, empty = "Nothing here yet.") {
+  if (!rows.length) return h("p", { class: "empty" }, empty);
+  return h("table", {},
+    h("thead", {}, h("tr", {}, columns.map((c) => h("th", {}, c.title)))),
+    h("tbody", {}, rows.map((r) => h("tr", {}, columns.map((c) => h("td", {}, c.cell(r)))))));
+}
+
+export function bytes(n) {
+  if (n === undefined || n === null) return "–";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return (i ? n.toFixed(1) : n) + " " + units[i];
+}
+
+export function duration(sec) {
+  if (sec === undefined || sec === null) return "–";
+  const d = Math.floor(sec / 86400), hr = Math.floor((sec % 86400) / 3600), m = Math.floor((sec % 3600) / 60);
+  return d ? `${d}d ${hr}h` : hr ? `${hr}h ${m}m` : `${m}m ${Math.floor(sec % 60)}s`;
+}
+
+export function when(iso) {
+  if (!iso) return "–";
+  const t = new Date(iso);
+  const ago = (Date.now() - t.getTime()) / 1000;
+  const rel = Math.abs(ago) < 60 ? "just now" : ago > 0 ? duration(ago) + " ago" : "in " + duration(-ago);
+  return h("time", { datetime: iso, title: t.toISOString() }, rel);
+}
+
+export function meter(used, total) {
+  const pct = total ? Math.round((used / total) * 100) : 0;
+  const kind = pct >= 90 ? "bad" : pct >= 75 ? "busy" : "good";
+  return h("span", { class: "meter", title: `${bytes(used)} of ${bytes(total)}` },
+    h("span", { class: "meter-bar " + kind, style: `width:${pct}%` }), h("span", { class: "meter-text" }, pct + "%"));
+}
+
+export function labels(obj) {
+  return Object.entries(obj || {}).map(([k, v]) => h("span", { class: "chip" }, `${k}=${v}`));
+}
+
+export function link(href, text) {
+  return h("a", { href }, text);
+}
+
+export function errorBox(err) {
+  const where = err.field ? ` (field: ${err.field})` : "";
+  return h("p", { class: "error", role: "alert" }, `${err.message}${where}`);
+}
+
+export function section(title, ...children) {
+  return h("section", {}, h("h2", {}, title), ...children);
+}
+
+// A button that runs an async action, disabled while it runs; errors are
+// shown next to it.
+export function action(text, fn, attrs = {}) {
+  const out = h("span", { class: "action-error" });
+  const b = h("button", { type: "button", ...attrs, onclick: async () => {
+    b.disabled = true;
+    replace(out);
+    try { await fn(); } catch (e) { replace(out, errorBox(e)); } finally { b.disabled = false; }
+  } }, text);
+  return h("span", { class: "action" }, b, out);
+}
