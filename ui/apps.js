@@ -110,8 +110,8 @@ function driftList(x) {
 }
 
 export async function renderOne(main, [id], ctx) {
-  const head = h("div"), state = h("div"), history = h("div"), editor = h("div");
-  replace(main, head, state, history, editor);
+  const head = h("div"), state = h("div"), sites = h("div"), history = h("div"), editor = h("div");
+  replace(main, head, state, sites, history, editor);
   const nodeNames = new Map((await getAll("/admin/nodes")).map((n) => [n.id, n.name]));
   let editing = false;
   await ctx.live(async () => {
@@ -144,6 +144,13 @@ export async function renderOne(main, [id], ctx) {
         { title: "Decision", cell: (x) => x.decision ? `${x.decision.action}: ${x.decision.reason}` : "" },
         { title: "Since", cell: (x) => when(x.since) },
       ], st.nodes, "No node runs this application yet.")));
+    replace(sites, (app.ingresses || []).length ? section("Sites", table([
+      { title: "Domains", cell: (i) => (i.domains || []).join(", ") },
+      { title: "Paths", cell: (i) => i.paths.map((p) => h("div", {}, `${p.path} → ${p.service}`)) },
+      { title: "TLS", cell: (i) => i.tls && i.tls.certificateId ? `certificate #${i.tls.certificateId}` : "no" },
+      { title: "Upstreams", cell: (i) => i.upstreamStrategy === "B" ? "healthy endpoints only" : "every endpoint" },
+      { title: "nginx site", cell: (i) => h("code", {}, i.nginxSiteName) },
+    ], app.ingresses)) : null);
     replace(history, section("Releases", table([
       { title: "Version", cell: (r) => link(`#/releases/${r.id}`, `v${r.version}`) },
       { title: "Kind", cell: (r) => r.kind + (r.rollbackOf ? ` of #${r.rollbackOf}` : "") },

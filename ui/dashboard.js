@@ -1,12 +1,19 @@
 // The first look: how many nodes answer, what is rolling out, what expires,
 // what is alerting, what drifted.
-import { get, getAll } from "./api.js";
-import { h, replace, badge, link, table, when } from "./dom.js";
+import { get, getAll, post } from "./api.js";
+import { h, replace, badge, link, table, when, action } from "./dom.js";
 import { inFlight } from "./apps.js";
 
 function card(id, title, value, detail, kind) {
   return h("div", { class: "card " + (kind || ""), id },
     h("div", { class: "card-title" }, title), h("div", { class: "card-value" }, value), h("div", { class: "card-detail" }, detail));
+}
+
+// "node:3" and "app:2" lead to their pages, "cert:1" to the certificates.
+function subjectLink(subject) {
+  const [kind, id] = subject.split(":");
+  const to = { node: `#/nodes/${id}`, app: `#/apps/${id}`, cert: "#/certs", release: `#/releases/${id}` }[kind];
+  return to && /^\d+$/.test(id || "") ? link(to, subject) : subject;
 }
 
 export async function render(main, _params, ctx) {
@@ -21,6 +28,7 @@ export async function render(main, _params, ctx) {
       inFlight(),
     ]);
     const online = nodes.filter((n) => n.status === "online").length;
+    const unacked = alerts.filter((a) => !a.acknowledgedBy).length;
     const expiring = certs.filter((c) => c.current && c.current.daysLeft <= 30)
       .sort((a, b) => a.current.daysLeft - b.current.daysLeft);
     replace(body,
@@ -30,8 +38,8 @@ export async function render(main, _params, ctx) {
         card("card-releases", "Releases in flight", String(running.length), running.length ? "rolling out now" : "none", ""),
         card("card-certs", "Certificates expiring ≤ 30 days", String(expiring.length), `${certs.length} in all`,
           expiring.length ? "warn" : "ok"),
-        card("card-alerts", "Active alerts", String(alerts.length), alerts.length ? "firing" : "all quiet",
-          alerts.length ? "bad" : "ok"),
+        card("card-alerts", "Active alerts", String(alerts.length), `${alerts.length - unacked} acknowledged`,
+          unacked ? "bad" : alerts.length ? "warn" : "ok"),
         card("card-drift", "Drifted", String(drift.length), "node and owner pairs", drift.length ? "warn" : "ok")),
       h("h2", {}, "Releases in flight"),
       table([
@@ -43,12 +51,13 @@ export async function render(main, _params, ctx) {
       h("h2", {}, "Active alerts"),
       table([
         { title: "Rule", cell: (a) => a.rule },
-        { title: "Subject", cell: (a) => a.subject },
-        { title: "Status", cell: (a) => badge(a.status) },
+        { title: "Subject", cell: (a) => subjectLink(a.subject) },
+        { title: "Status", cell: (a) => a.acknowledgedBy ? h("span", {}, badge(a.status), ` acknowledged by ${a.acknowledgedBy}`) : badge(a.status) },
         { title: "Severity", cell: (a) => a.severity },
         { title: "Since", cell: (a) => when(a.firedAt) },
         { title: "Message", cell: (a) => a.summary },
-      ], alerts, "No alert is firing."),
+        { title: "", cell: (a) => !a.acknowledgedBy && ctx.can("admin:alert:manage") ? action("Acknowledge", () => post(`/admin/alerts/${a.id}/ack`)) : "" },
+      ], alerts, "No alert is active."),
       h("h2", {}, "Certificates expiring soon"),
       table([
         { title: "Name", cell: (c) => c.name },

@@ -17,21 +17,29 @@ export function sideBySide(text) {
     dels = [];
     adds = [];
   };
+  let oldLeft = 0, newLeft = 0; // lines the current hunk still holds on each side
   for (const line of (text || "").split("\n")) {
-    if (line.startsWith("---") || line.startsWith("+++")) continue;
-    const m = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(line);
-    if (m) {
+    const m = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(line);
+    if (oldLeft <= 0 && newLeft <= 0) {
+      // between hunks: file headers ("--- a", "+++ b") and hunk headers
+      if (!m) continue;
       flush();
       ln = +m[1];
-      rn = +m[2];
+      rn = +m[3];
+      oldLeft = m[2] === undefined ? 1 : +m[2];
+      newLeft = m[4] === undefined ? 1 : +m[4];
       rows.push({ kind: "hunk", left: { n: "", text: line }, right: { n: "", text: "" } });
     } else if (line.startsWith("-")) {
       dels.push({ n: ln++, text: line.slice(1) });
+      oldLeft--;
     } else if (line.startsWith("+")) {
       adds.push({ n: rn++, text: line.slice(1) });
-    } else if (line.startsWith(" ")) {
+      newLeft--;
+    } else if (line.startsWith(" ") || line === "") {
       flush();
       rows.push({ kind: "same", left: { n: ln++, text: line.slice(1) }, right: { n: rn++, text: line.slice(1) } });
+      oldLeft--;
+      newLeft--;
     }
   }
   flush();

@@ -17,6 +17,7 @@ import time
 import unittest
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 
 PAGODAD = os.environ.get("PAGODAD", "../../build/core/pagodad")
@@ -123,9 +124,35 @@ def request(url, method="GET", body=None, token=None, raw=None, headers=None, ti
         req.add_header(k, v)
     try:
         with urllib.request.urlopen(req, timeout=timeout, context=context) as r:
-            return Response(r.status, r.read().decode(), dict(r.headers))
+            resp = Response(r.status, r.read().decode(), dict(r.headers))
     except urllib.error.HTTPError as e:
-        return Response(e.code, e.read().decode(), dict(e.headers))
+        resp = Response(e.code, e.read().decode(), dict(e.headers))
+    check_answer(url, method, resp)
+    return resp
+
+
+# Every answer of a pagodad these tests started is checked against
+# docs/openapi.yaml (PAGODA_API_CHECK=0 turns it off): the document
+# describes what the end-to-end tests really get.
+API_CHECK = os.environ.get("PAGODA_API_CHECK", "1") != "0"
+DAEMON_URLS = set()
+_checker = None
+
+
+def check_answer(url, method, resp):
+    global _checker
+    parts = urllib.parse.urlsplit(url)
+    base = f"{parts.scheme}://{parts.netloc}"
+    if not API_CHECK or base not in DAEMON_URLS:
+        return
+    if _checker is None:
+        from openapi_check import Checker
+        _checker = Checker()
+    path = urllib.parse.unquote(parts.path)
+    if resp.status in (404, 405) and _checker.operation(method, path)[1] is None:
+        return  # probing a path or method that does not exist
+    _checker.check(method, path, resp.status, resp.body if resp.body and
+                   resp.headers.get("Content-Type", "").startswith("application/json") else "")
 
 
 class FakeAgentThread(threading.Thread):
@@ -210,6 +237,7 @@ class Pagodad(Process):
         self.proc = None
 
     def start(self):
+        DAEMON_URLS.add(self.url)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [PAGODAD, "--listen", f"{self.host}:{self.port}", "--data-dir", self.data_dir, *self.extra],

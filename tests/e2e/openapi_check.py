@@ -26,6 +26,7 @@ class Checker:
             for method, op in methods.items():
                 self.ops.append((method.upper(), rx, path, op))
         self.checked = set()
+        self._validators = {}
 
     def operation(self, method, url_path):
         path = url_path.split("?")[0]
@@ -59,9 +60,11 @@ class Checker:
         if schema is None:
             return
         instance = json.loads(body_text) if body_text else None
-        root = dict(schema, components=self.doc["components"])
+        v = self._validators.get(id(schema))
+        if v is None:
+            v = self._validators[id(schema)] = jsonschema.Draft202012Validator(dict(schema, components=self.doc["components"]))
         try:
-            jsonschema.Draft202012Validator(root).validate(instance)
+            v.validate(instance)
         except jsonschema.ValidationError as e:
             where = "/".join(str(x) for x in e.absolute_path)
             raise AssertionError(f"{method} {url_path} {status}: {e.message} at /{where}") from None

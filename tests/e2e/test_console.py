@@ -76,7 +76,7 @@ class Console(unittest.TestCase):
     def test_console_story_in_chromium(self):
         tmp = tempfile.mkdtemp(prefix="pagoda-console-", dir="/var/tmp")
         fleet = Fleet(tmp, 2).up()
-        d = Pagodad(tmp, "--poll-wait", "5", host=fleet.host_ip, tls=True)
+        d = Pagodad(tmp, "--poll-wait", "5", "--alert-interval", "500", host=fleet.host_ip, tls=True)
         try:
             d.start()
             for n in fleet.nodes:
@@ -95,6 +95,9 @@ class Console(unittest.TestCase):
             r = d.call("PUT", f"/admin/configs/{r.json()['id']}", {"content": "port = 2\nhost = a\n", "message": "port 2"})
             self.assertEqual(r.status, 200, r)
 
+            # a node silent for 2 s is an alert (the story ends by stopping an agent)
+            r = d.call("PUT", "/admin/alert-rules/node_offline", {"params": {"seconds": 2}})
+            self.assertEqual(r.status, 200, r)
             backend = fleet.visible(os.path.join(HERE, "backend.py"))
             spec = {"unit": {"exec": "/usr/bin/python3", "args": [backend, "--port", "9000"],
                              "environment": {"VERSION": "v1"}},
@@ -104,8 +107,11 @@ class Console(unittest.TestCase):
             hand_edit = ["nsenter", "-t", b.pid, "-m", "-p", "-n", "-u", "sh", "-c", f"echo '# edited by hand' >> {unit}"]
             env = dict(os.environ, PAGODA_URL=d.url, PAGODA_TOKEN_FILE=os.path.join(d.data_dir, "admin.token"),
                        PAGODA_APP_SPEC=json.dumps(spec), PAGODA_HAND_EDIT=json.dumps(hand_edit),
+                       PAGODA_STOP_AGENT=json.dumps(["nsenter", "-t", fleet.nodes[0].pid, "-m", "-p", "-n", "-u",
+                                                     "systemctl", "stop", "pagoda-agent"]),
                        PAGODA_NODES=json.dumps([n.name for n in fleet.nodes]), PAGODA_SHOTS=os.path.abspath(SHOTS),
                        PAGODA_CHROMIUM=CHROMIUM)
+            shutil.rmtree(SHOTS, ignore_errors=True)  # only this run's screenshots
             p = subprocess.run(["node", "console.test.mjs"], cwd=UI_TESTS, env=env, capture_output=True, text=True,
                                timeout=480)
             print(p.stdout[-4000:])
@@ -121,11 +127,13 @@ class Console(unittest.TestCase):
             self.assertNotIn("edited by hand", b.run("cat", unit).stdout)
             self.assertIn("VERSION=v1", b.run("cat", unit).stdout)
             actions = [e["action"] for e in d.audit(actor="token:1:bootstrap")]
-            for a in ["app.create", "app.update", "release.create", "release.execute", "release.rollback"]:
+            for a in ["app.create", "app.update", "release.create", "release.execute", "release.rollback", "alert.ack"]:
                 self.assertIn(a, actions)
+            offline = [a for a in d.call("GET", "/admin/alerts?rule=node_offline").json()["items"]]
+            self.assertEqual([a["acknowledgedBy"] for a in offline], ["token:1:bootstrap"])
             shots = sorted(os.listdir(SHOTS))
             for view in ["login", "dashboard", "nodes", "node", "app-new", "release-running", "app-drift",
-                         "rollback-succeeded", "certificates", "configuration-diff", "audit"]:
+                         "rollback-succeeded", "certificates", "configuration-diff", "audit", "dashboard-alert"]:
                 self.assertTrue(any(s.endswith(f"-{view}.png") for s in shots), view)
         finally:
             d.stop(signal.SIGKILL)

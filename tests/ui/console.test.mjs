@@ -6,6 +6,7 @@
 //
 // Environment: PAGODA_URL, PAGODA_TOKEN_FILE, PAGODA_APP_SPEC (JSON),
 // PAGODA_HAND_EDIT (JSON argv that edits the unit on the second node),
+// PAGODA_STOP_AGENT (JSON argv that stops the first node's agent),
 // PAGODA_NODES (JSON list of node names), PAGODA_SHOTS (screenshot dir).
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
@@ -17,6 +18,7 @@ const url = process.env.PAGODA_URL;
 const token = fs.readFileSync(process.env.PAGODA_TOKEN_FILE, "utf8").trim();
 const spec = JSON.parse(process.env.PAGODA_APP_SPEC);
 const handEdit = JSON.parse(process.env.PAGODA_HAND_EDIT);
+const stopAgent = JSON.parse(process.env.PAGODA_STOP_AGENT);
 const nodeNames = JSON.parse(process.env.PAGODA_NODES);
 const shots = process.env.PAGODA_SHOTS;
 fs.mkdirSync(shots, { recursive: true });
@@ -172,6 +174,17 @@ try {
   await page.click('form.filters button[type="submit"]');
   await page.locator("main tbody").getByText("app.create").first().waitFor();
   await shot("audit");
+
+  // --- a node goes silent: offline on the dashboard, an alert to acknowledge
+  execFileSync(stopAgent[0], stopAgent.slice(1));
+  await page.click('#nav a[data-view="dashboard"]');
+  await page.locator("#card-nodes .card-value").getByText(`${nodeNames.length - 1} / ${nodeNames.length}`).waitFor();
+  const alertRow = row("node_offline");
+  await alertRow.getByText(nodeNames[0]).waitFor({ timeout: 30000 });
+  await shot("dashboard-alert");
+  await alertRow.getByRole("button", { name: "Acknowledge" }).click();
+  await alertRow.getByText("acknowledged by token:1:bootstrap").waitFor();
+  log("alert acknowledged");
 
   // --- log out: the session's token is gone
   await page.click("#logout");
