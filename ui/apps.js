@@ -2,7 +2,7 @@
 // what each node has (drift verdicts), the release history with diffs, and
 // the buttons that create, execute and roll back releases.
 import { get, getAll, post, put } from "./api.js";
-import { h, replace, badge, link, table, when, labels, section, action, errorBox } from "./dom.js";
+import { h, replace, badge, link, table, when, section, action, errorBox } from "./dom.js";
 import { diffView } from "./diff.js";
 
 const IN_FLIGHT = ["running", "paused"];
@@ -114,6 +114,7 @@ export async function renderOne(main, [id], ctx) {
   replace(main, head, state, sites, history, editor);
   const nodeNames = new Map((await getAll("/admin/nodes")).map((n) => [n.id, n.name]));
   let editing = false;
+  const open = new Map(); // release id → its diff text, for the rows whose diff is shown
   await ctx.live(async () => {
     const [app, st, rels] = await Promise.all([
       get(`/admin/apps/${id}`), get(`/admin/apps/${id}/status`), get(`/admin/apps/${id}/releases?limit=50`)]);
@@ -151,15 +152,23 @@ export async function renderOne(main, [id], ctx) {
       { title: "Upstreams", cell: (i) => i.upstreamStrategy === "B" ? "healthy endpoints only" : "every endpoint" },
       { title: "nginx site", cell: (i) => h("code", {}, i.nginxSiteName) },
     ], app.ingresses)) : null);
-    replace(history, section("Releases", table([
-      { title: "Version", cell: (r) => link(`#/releases/${r.id}`, `v${r.version}`) },
-      { title: "Kind", cell: (r) => r.kind + (r.rollbackOf ? ` of #${r.rollbackOf}` : "") },
-      { title: "Status", cell: (r) => h("span", {}, badge(r.status), r.id === app.currentReleaseId ? h("span", { class: "chip" }, "current") : null) },
-      { title: "By", cell: (r) => r.createdBy },
-      { title: "Created", cell: (r) => when(r.createdAt) },
-      { title: "Note", cell: (r) => r.note || "" },
-      { title: "", cell: (r) => r.id === app.currentReleaseId ? releaseButtons(r, ctx) : "" },
-    ], rels.items, "No release yet.")));
+    const drawHistory = () => replace(history, section("Releases", rels.items.length ? h("table", { id: "releases" },
+      h("thead", {}, h("tr", {}, ["Version", "Kind", "Status", "By", "Created", "Note", ""].map((t) => h("th", {}, t)))),
+      h("tbody", {}, rels.items.map((r) => [
+        h("tr", { "data-release": r.id },
+          h("td", {}, link(`#/releases/${r.id}`, `v${r.version}`)),
+          h("td", {}, r.kind + (r.rollbackOf ? ` of #${r.rollbackOf}` : "")),
+          h("td", {}, badge(r.status), r.id === app.currentReleaseId ? h("span", { class: "chip" }, "current") : null),
+          h("td", {}, r.createdBy), h("td", {}, when(r.createdAt)), h("td", {}, r.note || ""),
+          h("td", {}, h("div", { class: "buttons" }, action(open.has(r.id) ? "Hide diff" : "Diff", async () => {
+            if (open.has(r.id)) open.delete(r.id);
+            else open.set(r.id, (await get(`/admin/releases/${r.id}`)).diffText);
+            drawHistory();
+          }, { class: "quiet-dark show-diff" }), r.id === app.currentReleaseId ? releaseButtons(r, ctx) : null))),
+        open.has(r.id) ? h("tr", { class: "diff-row" }, h("td", { colspan: 7 },
+          diffView(open.get(r.id), "before", `v${r.version}`))) : null,
+      ]))) : h("p", { class: "empty" }, "No release yet.")));
+    drawHistory();
   }, 2000);
 }
 

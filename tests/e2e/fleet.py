@@ -25,7 +25,10 @@ exec /lib/systemd/systemd --system --unit=multi-user.target
 
 
 def sh(*args, check=True):
-    return subprocess.run(args, capture_output=True, text=True, check=check)
+    r = subprocess.run(args, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} exited with {r.returncode}: {r.stderr.strip()[-2000:]}")
+    return r
 
 
 class Node:
@@ -88,6 +91,11 @@ class Node:
         if kill:
             self.run("systemctl", "kill", "-s", "KILL", "pagoda-agent", check=False)
         self.run("systemctl", "stop", "pagoda-agent", check=False)
+        # a transient unit is collected a moment after it stops; until then
+        # systemd-run refuses the name
+        self.run("systemctl", "reset-failed", "pagoda-agent", check=False)
+        wait_until(lambda: self.run("systemctl", "show", "-p", "LoadState", "--value", "pagoda-agent",
+                                    check=False).stdout.strip() in ("not-found", ""), 10, what="pagoda-agent unit gone")
 
     def agent_log(self):
         try:

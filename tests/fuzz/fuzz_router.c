@@ -12,13 +12,14 @@
 #include "http/http.h"
 #include "registry/registry_http.h"
 #include "ssl/ssl_http.h"
+#include "ui/ui.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const methods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"};
 	static const struct http_route *const tables[] = {
 		auth_routes, cluster_admin_routes, cluster_agent_routes, audit_routes, registry_routes,
-		config_routes, app_routes, ssl_routes, NULL,
+		config_routes, app_routes, ssl_routes, ui_routes, NULL,
 	};
 	if (size < 1)
 		return 0;

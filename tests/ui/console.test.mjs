@@ -143,8 +143,13 @@ try {
   await page.click('#nav a[data-view="dashboard"]');
   await page.locator("#card-drift .card-value").getByText("1").waitFor();
 
-  // --- roll back from the application's release history
+  // --- roll back from the application's release history, after a look at its diff
   await page.goto(`${url}/ui/#/apps/${appId}`);
+  await page.locator("#releases tr[data-release] .show-diff").first().click();
+  await page.locator("#releases tr.diff-row td.add").getByText("VERSION=v2").waitFor();
+  await page.waitForTimeout(2500); // a live refresh keeps it open
+  await page.locator("#releases tr.diff-row td.del").getByText("VERSION=v1").waitFor();
+  await shot("app-history-diff");
   await page.click("button.rollback");
   await page.waitForURL(/#\/releases\/\d+$/);
   await page.getByText(/rollback of #\d+/).first().waitFor();
