@@ -1,6 +1,7 @@
 /* The agent's HTTP client: libcurl, JSON bodies, bearer token re-read from
  * its file on every call so a rotated token is picked up without restart. */
 #include "agent.h"
+#include "common/pg_buf.h"
 #include "common/pg_crypto.h"
 
 #include <curl/curl.h>
@@ -13,8 +14,7 @@ struct agent_http {
 	struct agent *agent;
 	bool anonymous, unverified; /* agent_http_set */
 	CURL *curl;
-	char *buf;
-	size_t len;
+	struct pg_buf body; /* the last answer */
 };
 
 struct agent_http *agent_http_new(struct agent *a)
@@ -23,6 +23,7 @@ struct agent_http *agent_http_new(struct agent *a)
 	if (!h)
 		return NULL;
 	h->agent = a;
+	h->body.max = 16u << 20; /* an answer this large is not from pagodad */
 	h->curl = curl_easy_init();
 	if (!h->curl) {
 		free(h);
@@ -42,24 +43,8 @@ void agent_http_free(struct agent_http *h)
 	if (!h)
 		return;
 	curl_easy_cleanup(h->curl);
-	free(h->buf);
+	pg_buf_reset(&h->body);
 	free(h);
-}
-
-static size_t on_data(char *ptr, size_t size, size_t n, void *arg)
-{
-	struct agent_http *h = arg;
-	size_t add = size * n;
-	if (h->len + add > (16u << 20))
-		return 0; /* an answer this large is not from pagodad */
-	char *nb = realloc(h->buf, h->len + add + 1);
-	if (!nb)
-		return 0;
-	memcpy(nb + h->len, ptr, add);
-	h->buf = nb;
-	h->len += add;
-	h->buf[h->len] = '\0';
-	return add;
 }
 
 static int read_token(const char *file, char *tok, size_t len, struct pg_err *err)
@@ -82,7 +67,7 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 	return ((struct agent_http *)arg)->agent->stopping ? 1 : 0;
 }
 
-/* One exchange; the answer lands in h->buf/h->len. Plain HTTP only where
+/* One exchange; the answer lands in h->body. Plain HTTP only where
  * agent_server_check allowed it; TLS verified against --ca-file (or the
  * system's CAs) unless h->unverified (the fingerprint bootstrap, which
  * checks what it fetched itself). */
@@ -92,7 +77,7 @@ static int request(struct agent_http *h, const char *method, const char *path, s
 	struct agent *a = h->agent;
 	char url[2048];
 	snprintf(url, sizeof(url), "%s%s", a->server, path);
-	h->len = 0;
+	pg_buf_reset(&h->body);
 	CURL *c = h->curl;
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -104,8 +89,8 @@ static int request(struct agent_http *h, const char *method, const char *path, s
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, pg_buf_curl_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &h->body);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -155,7 +140,7 @@ int agent_http_post(struct agent_http *h, const char *path, json_t *body, const 
 	free(text);
 	if (rc != 0)
 		return rc;
-	*out = h->len ? json_loadb(h->buf, h->len, 0, NULL) : json_object();
+	*out = h->body.len ? json_loadb(h->body.data, h->body.len, 0, NULL) : json_object();
 	if (!*out)
 		return pg_err_set(err, PG_EUNAVAIL, "", "%s%s answered %ld with a body that is not JSON", a->server,
 				  path, *status);
@@ -167,12 +152,12 @@ int agent_http_get(struct agent_http *h, const char *path, char **text, size_t *
 {
 	*text = NULL;
 	int rc = request(h, "GET", path, NULL, NULL, 10000, status, err);
-	if (rc == 0 && !(*text = malloc(h->len + 1)))
+	if (rc == 0 && !(*text = malloc(h->body.len + 1)))
 		rc = pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	if (rc == 0) {
-		memcpy(*text, h->buf ? h->buf : "", h->len);
-		(*text)[h->len] = '\0';
-		*len = h->len;
+		memcpy(*text, h->body.data ? h->body.data : "", h->body.len);
+		(*text)[h->body.len] = '\0';
+		*len = h->body.len;
 	}
 	return rc;
 }

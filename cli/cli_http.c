@@ -1,32 +1,12 @@
 /* The CLI's HTTP: libcurl, bearer token, JSON both ways, errors printed as
  * the API gave them (status, code, field, message). */
 #include "cli.h"
+#include "common/pg_buf.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct buf {
-	char *data;
-	size_t len;
-};
-
-static size_t on_data(char *p, size_t s, size_t n, void *arg)
-{
-	struct buf *b = arg;
-	size_t add = s * n;
-	if (b->len + add > (64u << 20))
-		return 0;
-	char *nd = realloc(b->data, b->len + add + 1);
-	if (!nd)
-		return 0;
-	memcpy(nd + b->len, p, add);
-	b->data = nd;
-	b->len += add;
-	b->data[b->len] = '\0';
-	return add;
-}
 
 static void print_error(long status, json_t *out, const char *raw)
 {
@@ -56,7 +36,7 @@ int cli_call(struct cli *c, const char *method, const char *path, json_t *body, 
 	explicit_bzero(auth, sizeof(auth));
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	struct buf b = {0};
+	struct pg_buf b = {.max = 64u << 20};
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
@@ -65,7 +45,7 @@ int cli_call(struct cli *c, const char *method, const char *path, json_t *body, 
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 60000L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, pg_buf_curl_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	if (text)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);

@@ -1,6 +1,7 @@
 /* The `pagoda` table: the narrow C API scripts get. Every script: log,
  * sha256, hmac_sha256, base64, now_ms. Plugins also: http (libcurl, with
  * timeouts and a size cap) and exec (argv only, never a shell). */
+#include "common/pg_buf.h"
 #include "common/pg_crypto.h"
 #include "common/pg_log.h"
 #include "common/pg_proc.h"
@@ -127,30 +128,6 @@ static int l_ip_family(lua_State *L)
 	return 1;
 }
 
-struct body {
-	char *buf;
-	size_t len;
-	bool too_big;
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct body *b = arg;
-	size_t add = size * n;
-	if (b->len + add > HTTP_MAX_BODY) {
-		b->too_big = true;
-		return 0;
-	}
-	char *nb = realloc(b->buf, b->len + add + 1);
-	if (!nb)
-		return 0;
-	memcpy(nb + b->len, p, add);
-	b->buf = nb;
-	b->len += add;
-	b->buf[b->len] = '\0';
-	return add;
-}
-
 /* http{method=, url=, headers={k=v}, body=, timeout=sec, caFile=}
  * -> {status=, body=} or nil, message */
 static int l_http(lua_State *L)
@@ -187,7 +164,7 @@ static int l_http(lua_State *L)
 		}
 	}
 	lua_pop(L, 1);
-	struct body b = {0};
+	struct pg_buf b = {.max = HTTP_MAX_BODY};
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
@@ -195,7 +172,7 @@ static int l_http(lua_State *L)
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, pg_buf_curl_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	if (body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -209,7 +186,7 @@ static int l_http(lua_State *L)
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
 	if (cc != CURLE_OK) {
-		free(b.buf);
+		free(b.data);
 		lua_pushnil(L);
 		lua_pushfstring(L, "%s: %s", url, b.too_big ? "answer larger than 4 MiB" : curl_easy_strerror(cc));
 		return 2;
@@ -217,9 +194,9 @@ static int l_http(lua_State *L)
 	lua_createtable(L, 0, 2);
 	lua_pushinteger(L, status);
 	lua_setfield(L, -2, "status");
-	lua_pushlstring(L, b.buf ? b.buf : "", b.len);
+	lua_pushlstring(L, b.data ? b.data : "", b.len);
 	lua_setfield(L, -2, "body");
-	free(b.buf);
+	free(b.data);
 	return 1;
 }
 

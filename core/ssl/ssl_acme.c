@@ -101,22 +101,6 @@ static int make_jwk(struct acme *a, struct pg_err *err)
 	return 0;
 }
 
-static size_t on_body(char *p, size_t s, size_t n, void *arg)
-{
-	struct acme_resp *r = arg;
-	size_t add = s * n;
-	if (r->len + add > (8u << 20))
-		return 0;
-	char *nb = realloc(r->body, r->len + add + 1);
-	if (!nb)
-		return 0;
-	memcpy(nb + r->len, p, add);
-	r->body = nb;
-	r->len += add;
-	r->body[r->len] = '\0';
-	return add;
-}
-
 static void header_value(const char *line, size_t n, const char *name, char *out, size_t outlen)
 {
 	size_t k = strlen(name);
@@ -154,7 +138,7 @@ static size_t on_header(char *p, size_t s, size_t n, void *arg)
 
 void acme_resp_free(struct acme_resp *r)
 {
-	free(r->body);
+	pg_buf_reset(&r->body);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -162,6 +146,7 @@ static int http(struct acme *a, const char *method, const char *url, const char 
 		struct pg_err *err)
 {
 	memset(r, 0, sizeof(*r));
+	r->body.max = 8u << 20;
 	CURL *c = a->curl;
 	curl_easy_reset(c);
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/jose+json");
@@ -170,8 +155,8 @@ static int http(struct acme *a, const char *method, const char *url, const char 
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, pg_buf_curl_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
 	if (a->ca_file)
@@ -217,11 +202,11 @@ static char *sign(struct acme *a, const char *input)
 
 int acme_resp_problem(struct acme_resp *r, const char *what, json_t **doc, struct pg_err *err)
 {
-	json_t *p = r->body ? json_loads(r->body, 0, NULL) : NULL;
+	json_t *p = r->body.data ? json_loads(r->body.data, 0, NULL) : NULL;
 	const char *type = json_string_value(json_object_get(p, "type"));
 	const char *detail = json_string_value(json_object_get(p, "detail"));
 	int rc = pg_err_set(err, PG_EPRECOND, "acme", "%s: the CA answered %ld %s: %s", what, r->status,
-			    type ? type : "(no problem document)", detail ? detail : (r->body ? r->body : ""));
+			    type ? type : "(no problem document)", detail ? detail : (r->body.data ? r->body.data : ""));
 	if (doc && p)
 		*doc = json_incref(p);
 	json_decref(p);
@@ -235,7 +220,7 @@ int acme_get_json(const char *url, const char *ca_file, json_t **out, int64_t *r
 	*out = NULL;
 	int rc = a.curl ? http(&a, "GET", url, NULL, &r, err) : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	if (rc == 0) {
-		*out = r.status == 200 && r.body ? json_loads(r.body, 0, NULL) : NULL;
+		*out = r.status == 200 && r.body.data ? json_loads(r.body.data, 0, NULL) : NULL;
 		if (!json_is_object(*out)) {
 			json_decref(*out);
 			*out = NULL;
@@ -287,7 +272,7 @@ static int post(struct acme *a, const char *url, json_t *payload, struct acme_re
 		free(body);
 		if (rc != 0)
 			break;
-		json_t *p = r->status == 400 && r->body ? json_loads(r->body, 0, NULL) : NULL;
+		json_t *p = r->status == 400 && r->body.data ? json_loads(r->body.data, 0, NULL) : NULL;
 		bool bad_nonce = p && json_is_string(json_object_get(p, "type")) &&
 				 strcmp(json_string_value(json_object_get(p, "type")), "urn:ietf:params:acme:error:badNonce") == 0;
 		json_decref(p);
@@ -307,7 +292,7 @@ static int fetch(struct acme *a, const char *url, json_t **out, json_t **doc, st
 	int rc = post(a, url, NULL, &r, err);
 	if (rc == 0 && r.status >= 300)
 		rc = acme_resp_problem(&r, url, doc, err);
-	if (rc == 0 && !(*out = json_loads(r.body ? r.body : "", 0, NULL)))
+	if (rc == 0 && !(*out = json_loads(r.body.data ? r.body.data : "", 0, NULL)))
 		rc = pg_err_set(err, PG_EPRECOND, "acme", "%s answered something that is not JSON", url);
 	acme_resp_free(&r);
 	return rc;
@@ -329,7 +314,7 @@ int acme_open(const char *directory, const char *ca_file, EVP_PKEY *key, const c
 	if (rc == 0)
 		rc = http(a, "GET", directory, NULL, &r, err);
 	if (rc == 0) {
-		json_t *d = r.status == 200 && r.body ? json_loads(r.body, 0, NULL) : NULL;
+		json_t *d = r.status == 200 && r.body.data ? json_loads(r.body.data, 0, NULL) : NULL;
 		const char *nn = json_string_value(json_object_get(d, "newNonce"));
 		const char *na = json_string_value(json_object_get(d, "newAccount"));
 		const char *no = json_string_value(json_object_get(d, "newOrder"));
@@ -399,7 +384,7 @@ static int poll_status(struct acme *a, const char *url, const char *want, json_t
 		int rc = post(a, url, NULL, &r, err);
 		if (rc == 0 && r.status >= 300)
 			rc = acme_resp_problem(&r, url, doc, err);
-		json_t *o = rc == 0 ? json_loads(r.body ? r.body : "", 0, NULL) : NULL;
+		json_t *o = rc == 0 ? json_loads(r.body.data ? r.body.data : "", 0, NULL) : NULL;
 		long wait = r.retry_after > 0 && r.retry_after < 10 ? r.retry_after * 1000 : 500;
 		acme_resp_free(&r);
 		if (rc != 0)
@@ -542,7 +527,7 @@ int acme_issue(struct acme *a, json_t *domains, const char *challenge,
 		rc = acme_resp_problem(&r, "newOrder", problem_doc, err);
 	if (rc == 0) {
 		snprintf(order_url, sizeof(order_url), "%s", r.location);
-		order = json_loads(r.body ? r.body : "", 0, NULL);
+		order = json_loads(r.body.data ? r.body.data : "", 0, NULL);
 	}
 	acme_resp_free(&r);
 	json_t *az;
@@ -569,10 +554,10 @@ int acme_issue(struct acme *a, json_t *domains, const char *challenge,
 		rc = pg_err_set(err, PG_EPRECOND, "acme", "the order ended %s",
 				json_string_value(json_object_get(done, "status")));
 	if (rc == 0 && (rc = post(a, cert_url, NULL, &r, err)) == 0) {
-		if (r.status != 200 || !r.body || !strstr(r.body, "-----BEGIN CERTIFICATE-----"))
+		if (r.status != 200 || !r.body.data || !strstr(r.body.data, "-----BEGIN CERTIFICATE-----"))
 			rc = acme_resp_problem(&r, "certificate", problem_doc, err);
 		else
-			*pem = strdup(r.body);
+			*pem = strdup(r.body.data);
 		acme_resp_free(&r);
 	}
 	json_decref(order);

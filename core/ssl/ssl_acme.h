@@ -2,6 +2,7 @@
 #ifndef SSL_ACME_H
 #define SSL_ACME_H
 
+#include "common/pg_buf.h"
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
@@ -52,8 +53,7 @@ EVP_PKEY *ssl_key_from_pem(const char *pem);
  * headers and problem documents is exposed for the fuzzer. */
 struct acme_resp {
 	long status;
-	char *body;
-	size_t len;
+	struct pg_buf body;
 	char location[2048], nonce[256], ctype[128];
 	long retry_after; /* seconds, 0 to a week */
 };

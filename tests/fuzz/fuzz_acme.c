@@ -22,10 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    strnlen(r.nonce, sizeof(r.nonce)) == sizeof(r.nonce) || r.retry_after < 0)
 		abort();
 	if (nul) {
-		r.len = size - hlen - 1;
-		r.body = malloc(r.len + 1);
-		memcpy(r.body, nul + 1, r.len);
-		r.body[r.len] = '\0';
+		r.body.max = size;
+		pg_buf_append(&r.body, nul + 1, size - hlen - 1);
 	}
 	r.status = 400;
 	struct pg_err err = {0};

@@ -5,6 +5,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "common/pg_buf.h"
 #include "common/pg_json.h"
 #include "common/pg_path.h"
 #include "common/pg_time.h"
@@ -92,11 +93,39 @@ static void error_fields(void **state)
 	assert_int_equal(pg_err_http_status(PG_EFORBIDDEN), 403);
 }
 
+/* The buffer that collects network answers: grows, stays NUL-terminated,
+ * refuses (and says so) what would pass its cap, and curl's callback
+ * reports a refusal as a short write. */
+static void buffers(void **state)
+{
+	(void)state;
+	struct pg_buf b = {.max = 10};
+	assert_true(pg_buf_append(&b, "hello", 5));
+	assert_true(pg_buf_append(&b, " you", 4));
+	assert_string_equal(b.data, "hello you");
+	assert_int_equal(b.len, 9);
+	assert_false(pg_buf_append(&b, "!!", 2));
+	assert_true(b.too_big);
+	assert_string_equal(b.data, "hello you");
+	assert_true(pg_buf_append(&b, "!", 1));
+	assert_int_equal(b.len, 10);
+	assert_false(pg_buf_append(&b, "x", (size_t)-1)); /* no overflow of len + n */
+	char chunk[4] = "abcd";
+	pg_buf_reset(&b);
+	assert_null(b.data);
+	assert_false(b.too_big);
+	assert_int_equal(pg_buf_curl_write(chunk, 2, 2, &b), 4);
+	assert_int_equal(pg_buf_curl_write(chunk, 1, 4, &b), 4);
+	assert_int_equal(pg_buf_curl_write(chunk, 1, 4, &b), 0);
+	assert_memory_equal(b.data, "abcdabcd", 9);
+	pg_buf_reset(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(getters),	cmocka_unit_test(string_maps), cmocka_unit_test(times),
-		cmocka_unit_test(paths),	cmocka_unit_test(error_fields),
+		cmocka_unit_test(paths),	cmocka_unit_test(error_fields), cmocka_unit_test(buffers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
