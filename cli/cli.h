@@ -39,6 +39,9 @@ enum { CLI_COL_TEXT, CLI_COL_DAYS };
 void cli_print_list(struct cli *c, json_t *items, const struct cli_col *cols);
 /* One object: "key: value" lines, or JSON with -o json. */
 void cli_print_object(struct cli *c, json_t *obj);
+/* A node's machine facts for people: OS, kernel, CPUs and load, memory,
+ * disk use per mount, uptime. */
+void cli_print_facts(json_t *facts);
 json_t *cli_get_path(json_t *v, const char *dotted);
 /* A value as table text (strings bare, objects "k=v,k=v"). Owned by caller. */
 char *cli_cell(json_t *v);

@@ -134,8 +134,19 @@ static int nodes(struct cli *c, const char *verb, int argc, char **argv)
 	NEED_ID(0, "the node id");
 	if (strcmp(verb, "show") == 0) {
 		snprintf(path, sizeof(path), "/admin/nodes/%s", a.pos[0]);
-		int rc = call_print(c, "GET", path, NULL);
-		if (rc == CLI_OK && !c->json) {
+		if (c->json)
+			return call_print(c, "GET", path, NULL);
+		json_t *node;
+		int rc = cli_call(c, "GET", path, NULL, &node);
+		if (rc == CLI_OK) {
+			json_t *facts = json_incref(json_object_get(node, "facts"));
+			json_object_del(node, "facts");
+			cli_print_object(c, node);
+			cli_print_facts(facts);
+			json_decref(facts);
+			json_decref(node);
+		}
+		if (rc == CLI_OK) {
 			snprintf(path, sizeof(path), "/admin/nodes/%s/status", a.pos[0]);
 			printf("\n");
 			rc = call_print(c, "GET", path, NULL);

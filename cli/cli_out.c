@@ -145,3 +145,59 @@ void cli_print_object(struct cli *c, json_t *obj)
 		free(cell);
 	}
 }
+
+static void human_bytes(json_int_t n, char *out, size_t len)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	double v = (double)n;
+	size_t i = 0;
+	while (v >= 1024 && i < 5) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(out, len, i ? "%.1f %s" : "%.0f %s", v, units[i]);
+}
+
+static const char *str_or(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? v : "?";
+}
+
+static int used_pct(json_int_t total, json_int_t free_bytes)
+{
+	return total > 0 ? (int)((total - free_bytes) * 100 / total) : 0;
+}
+
+void cli_print_facts(json_t *f)
+{
+	if (!json_is_object(f) || json_object_size(f) == 0) {
+		puts("\nmachine   (no heartbeat with facts yet)");
+		return;
+	}
+	json_t *load = json_object_get(f, "load");
+	json_int_t up = json_integer_value(json_object_get(f, "uptimeSec"));
+	json_int_t total = json_integer_value(json_object_get(f, "memTotalBytes"));
+	json_t *avail = json_object_get(f, "memAvailableBytes");
+	json_int_t free_mem = json_integer_value(avail ? avail : json_object_get(f, "memFreeBytes"));
+	char t[32], u[32];
+	printf("\nmachine   %s, kernel %s (%s), host %s\n", str_or(f, "osName"), str_or(f, "kernel"), str_or(f, "arch"),
+	       str_or(f, "hostname"));
+	printf("cpu       %lld, load %.2f %.2f %.2f\n", (long long)json_integer_value(json_object_get(f, "cpuCount")),
+	       json_number_value(json_array_get(load, 0)), json_number_value(json_array_get(load, 1)),
+	       json_number_value(json_array_get(load, 2)));
+	human_bytes(total - free_mem, u, sizeof(u));
+	human_bytes(total, t, sizeof(t));
+	printf("memory    %s of %s used (%d%%)\n", u, t, used_pct(total, free_mem));
+	printf("uptime    %lldd %lldh %lldm\n", (long long)(up / 86400), (long long)(up % 86400 / 3600),
+	       (long long)(up % 3600 / 60));
+	const char *mount;
+	json_t *d;
+	json_object_foreach(json_object_get(f, "disk"), mount, d) {
+		json_int_t dt = json_integer_value(json_object_get(d, "totalBytes"));
+		json_int_t df = json_integer_value(json_object_get(d, "freeBytes"));
+		human_bytes(dt - df, u, sizeof(u));
+		human_bytes(dt, t, sizeof(t));
+		printf("disk      %-20s %s of %s used (%d%%)\n", mount, u, t, used_pct(dt, df));
+	}
+}

@@ -88,6 +88,19 @@ class Cli(unittest.TestCase):
         code, out, _ = self.run_cli("audit", "--action", "node.*")
         self.assertEqual(code, 0)
         self.assertIn("node.cordon", out)
+        # the machine as its agent reports it, for people
+        db = next(x for x in self.d.call("GET", "/admin/nodes").json()["items"] if x["name"] == "db-1")
+        code, out, _ = self.run_cli("nodes", "show", str(db["id"]))
+        self.assertIn("machine   (no heartbeat with facts yet)", out)
+        self.c.agent(n)
+        wait_until(lambda: self.d.node(n["id"])["facts"].get("kernel"), 10, what="facts")
+        code, out, _ = self.run_cli("nodes", "show", str(n["id"]))
+        self.assertEqual(code, 0)
+        self.assertIn(f"kernel {os.uname().release}", out)
+        self.assertRegex(out, rf"\ncpu       {os.cpu_count()}, load [0-9.]+ [0-9.]+ [0-9.]+\n")
+        self.assertRegex(out, r"\nmemory    [0-9.]+ \w+ of [0-9.]+ \w+ used \(\d+%\)\n")
+        self.assertRegex(out, r"\ndisk      / +[0-9.]+ \w+ of [0-9.]+ \w+ used \(\d+%\)\n")
+        self.assertNotIn('"facts"', out)
         for args in (("tasks", "ls"), ("certs", "ls"), ("policies", "ls"), ("registry", "services"),
                      ("alerts", "ls"), ("configs", "ls"), ("apps", "ls")):
             code, out, err = self.run_cli(*args)
