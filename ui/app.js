@@ -69,6 +69,9 @@ async function show() {
   const path = location.hash.replace(/^#/, "").split("?")[0];
   $("top").hidden = false;
   replace($("who"), me.actor);
+  // views the token cannot read are not offered (the API would refuse them)
+  const can = (perm) => !perm || me.permissions.includes("*") || me.permissions.includes(perm);
+  document.querySelectorAll("#nav a").forEach((a) => { a.hidden = !can(a.dataset.perm); });
   for (const [re, nav, render] of routes) {
     const m = re.exec(path);
     if (!m) continue;

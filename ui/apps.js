@@ -7,6 +7,16 @@ import { diffView } from "./diff.js";
 
 const IN_FLIGHT = ["running", "paused"];
 
+// Node id → name, for the tokens that may read nodes (others see ids).
+export async function nodeNames(ctx) {
+  return new Map(ctx.can("admin:node:read") ? (await getAll("/admin/nodes")).map((n) => [n.id, n.name]) : []);
+}
+
+// A node named and linked to its page, or its id when the token may not read nodes.
+export function nodeRef(names, id) {
+  return names.has(id) ? link(`#/nodes/${id}`, names.get(id)) : `#${id}`;
+}
+
 // Releases rolling out now, across applications: [{ app, release }].
 export async function inFlight() {
   const apps = await getAll("/admin/apps");
@@ -95,6 +105,44 @@ function appForm(app, submit) {
   return form;
 }
 
+// A site of a ReverseProxy application: domains to a registry service, over
+// TLS with a certificate of the certificate center when one is chosen.
+async function siteForm(app, done) {
+  const [services, certs] = await Promise.all([getAll("/admin/registry/services"), get("/admin/certificates")]);
+  const f = {
+    domains: h("input", { name: "domains", required: true, placeholder: "www.example.com, example.com" }),
+    path: h("input", { name: "path", value: "/" }),
+    service: h("select", { name: "service" }, services.map((sv) => h("option", { value: sv.name }, sv.name))),
+    strategy: h("select", { name: "upstreamStrategy" },
+      h("option", { value: "A" }, "A: every endpoint (nginx skips failing ones)"),
+      h("option", { value: "B" }, "B: healthy endpoints only")),
+    cert: h("select", { name: "certificateId" }, h("option", { value: "" }, "none (plain HTTP)"),
+      certs.items.map((c) => h("option", { value: c.id }, `${c.name} (${c.domains.join(", ")})`))),
+  };
+  const out = h("div");
+  return h("form", { class: "form", id: "site-form", onsubmit: async (ev) => {
+    ev.preventDefault();
+    replace(out);
+    const body = {
+      domains: f.domains.value.split(",").map((d) => d.trim()).filter(Boolean),
+      paths: [{ path: f.path.value.trim() || "/", service: f.service.value }],
+      upstreamStrategy: f.strategy.value,
+    };
+    if (f.cert.value) body.tls = { certificateId: Number(f.cert.value), redirect: true };
+    try {
+      await post(`/admin/apps/${app.id}/ingresses`, body);
+      done();
+    } catch (e) {
+      replace(out, errorBox(e));
+    }
+  } },
+  field("Domains", f.domains, "comma separated"), field("Path", f.path), field("Service", f.service,
+    services.length ? "a service of the registry; its endpoints become the upstream" : "the registry has no service yet"),
+  field("Upstreams", f.strategy), field("TLS certificate", f.cert),
+  h("div", { class: "buttons" }, h("button", { type: "submit" }, "Add site"),
+    h("button", { type: "button", class: "quiet-dark", onclick: done }, "Cancel")), out);
+}
+
 export async function renderNew(main, _params, ctx) {
   replace(main, h("h1", {}, "New application"), appForm(null, async (body) => {
     const app = await post("/admin/apps", body);
@@ -112,8 +160,8 @@ function driftList(x) {
 export async function renderOne(main, [id], ctx) {
   const head = h("div"), state = h("div"), sites = h("div"), history = h("div"), editor = h("div");
   replace(main, head, state, sites, history, editor);
-  const nodeNames = new Map((await getAll("/admin/nodes")).map((n) => [n.id, n.name]));
-  let editing = false;
+  const names = await nodeNames(ctx);
+  let editing = false, siteFormOpen = false;
   const open = new Map(); // release id → its diff text, for the rows whose diff is shown
   await ctx.live(async () => {
     const [app, st, rels] = await Promise.all([
@@ -138,20 +186,24 @@ export async function renderOne(main, [id], ctx) {
     replace(state, section("Desired vs actual",
       h("p", { class: "muted" }, current ? `Desired: release v${current.version} (${current.kind}, #${current.id})` : "Desired: nothing released yet"),
       table([
-        { title: "Node", cell: (x) => link(`#/nodes/${x.nodeId}`, nodeNames.get(x.nodeId) || `#${x.nodeId}`) },
+        { title: "Node", cell: (x) => nodeRef(names, x.nodeId) },
         { title: "Actual", cell: (x) => badge(x.status) },
         { title: "Items", cell: (x) => String(x.items ?? "–") },
         { title: "Detail", cell: driftList },
         { title: "Decision", cell: (x) => x.decision ? `${x.decision.action}: ${x.decision.reason}` : "" },
         { title: "Since", cell: (x) => when(x.since) },
       ], st.nodes, "No node runs this application yet.")));
-    replace(sites, (app.ingresses || []).length ? section("Sites", table([
+    if (!siteFormOpen) replace(sites, app.type === "ReverseProxy" || (app.ingresses || []).length ? section("Sites", table([
       { title: "Domains", cell: (i) => (i.domains || []).join(", ") },
       { title: "Paths", cell: (i) => i.paths.map((p) => h("div", {}, `${p.path} → ${p.service}`)) },
       { title: "TLS", cell: (i) => i.tls && i.tls.certificateId ? `certificate #${i.tls.certificateId}` : "no" },
       { title: "Upstreams", cell: (i) => i.upstreamStrategy === "B" ? "healthy endpoints only" : "every endpoint" },
       { title: "nginx site", cell: (i) => h("code", {}, i.nginxSiteName) },
-    ], app.ingresses)) : null);
+    ], app.ingresses || [], "No site yet: add one, then release the application to deploy it."),
+    app.type === "ReverseProxy" && ctx.can("admin:app:write") ? action("Add site", async () => {
+      siteFormOpen = true;
+      replace(sites, section("Add a site", await siteForm(app, () => { siteFormOpen = false; })));
+    }, { id: "add-site" }) : null) : null);
     const drawHistory = () => replace(history, section("Releases", rels.items.length ? h("table", { id: "releases" },
       h("thead", {}, h("tr", {}, ["Version", "Kind", "Status", "By", "Created", "Note", ""].map((t) => h("th", {}, t)))),
       h("tbody", {}, rels.items.map((r) => [

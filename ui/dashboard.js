@@ -16,40 +16,42 @@ function subjectLink(subject) {
   return to && /^\d+$/.test(id || "") ? link(to, subject) : subject;
 }
 
+// Each panel needs its read permission; a token without it gets no panel
+// rather than a zero that would look like good news.
 export async function render(main, _params, ctx) {
   const body = h("div");
   replace(main, h("h1", {}, "Dashboard"), body);
+  const when_ = (perm, fetch) => (ctx.can(perm) ? fetch() : null);
   await ctx.live(async () => {
     const [nodes, certs, alerts, drift, running] = await Promise.all([
-      getAll("/admin/nodes"),
-      ctx.can("admin:ssl:read") ? get("/admin/certificates").then((r) => r.items) : [],
-      ctx.can("admin:alert:read") ? get("/admin/alerts?status=firing").then((r) => r.items) : [],
-      ctx.can("admin:node:read") ? get("/admin/drift?status=drifted").then((r) => r.items) : [],
-      inFlight(),
+      when_("admin:node:read", () => getAll("/admin/nodes")),
+      when_("admin:ssl:read", () => get("/admin/certificates").then((r) => r.items)),
+      when_("admin:alert:read", () => get("/admin/alerts?status=firing").then((r) => r.items)),
+      when_("admin:node:read", () => get("/admin/drift?status=drifted").then((r) => r.items)),
+      when_("admin:app:read", inFlight),
     ]);
-    const online = nodes.filter((n) => n.status === "online").length;
-    const unacked = alerts.filter((a) => !a.acknowledgedBy).length;
-    const expiring = certs.filter((c) => c.current && c.current.daysLeft <= 30)
+    const online = nodes && nodes.filter((n) => n.status === "online").length;
+    const unacked = alerts && alerts.filter((a) => !a.acknowledgedBy).length;
+    const expiring = certs && certs.filter((c) => c.current && c.current.daysLeft <= 30)
       .sort((a, b) => a.current.daysLeft - b.current.daysLeft);
     replace(body,
       h("div", { class: "cards" },
-        card("card-nodes", "Nodes online", `${online} / ${nodes.length}`,
+        nodes && card("card-nodes", "Nodes online", `${online} / ${nodes.length}`,
           `${nodes.length - online} offline`, nodes.length - online ? "warn" : "ok"),
-        card("card-releases", "Releases in flight", String(running.length), running.length ? "rolling out now" : "none", ""),
-        card("card-certs", "Certificates expiring ≤ 30 days", String(expiring.length), `${certs.length} in all`,
+        running && card("card-releases", "Releases in flight", String(running.length),
+          running.length ? "rolling out now" : "none", ""),
+        certs && card("card-certs", "Certificates expiring ≤ 30 days", String(expiring.length), `${certs.length} in all`,
           expiring.length ? "warn" : "ok"),
-        card("card-alerts", "Active alerts", String(alerts.length), `${alerts.length - unacked} acknowledged`,
+        alerts && card("card-alerts", "Active alerts", String(alerts.length), `${alerts.length - unacked} acknowledged`,
           unacked ? "bad" : alerts.length ? "warn" : "ok"),
-        card("card-drift", "Drifted", String(drift.length), "node and owner pairs", drift.length ? "warn" : "ok")),
-      h("h2", {}, "Releases in flight"),
-      table([
+        drift && card("card-drift", "Drifted", String(drift.length), "node and owner pairs", drift.length ? "warn" : "ok")),
+      running && [h("h2", {}, "Releases in flight"), table([
         { title: "Release", cell: (r) => link(`#/releases/${r.release.id}`, `${r.app.name} v${r.release.version}`) },
         { title: "Kind", cell: (r) => r.release.kind },
         { title: "Status", cell: (r) => badge(r.release.status) },
         { title: "Started", cell: (r) => when(r.release.startedAt || r.release.createdAt) },
-      ], running, "No release is rolling out."),
-      h("h2", {}, "Active alerts"),
-      table([
+      ], running, "No release is rolling out.")],
+      alerts && [h("h2", {}, "Active alerts"), table([
         { title: "Rule", cell: (a) => a.rule },
         { title: "Subject", cell: (a) => subjectLink(a.subject) },
         { title: "Status", cell: (a) => a.acknowledgedBy ? h("span", {}, badge(a.status), ` acknowledged by ${a.acknowledgedBy}`) : badge(a.status) },
@@ -57,12 +59,11 @@ export async function render(main, _params, ctx) {
         { title: "Since", cell: (a) => when(a.firedAt) },
         { title: "Message", cell: (a) => a.summary },
         { title: "", cell: (a) => !a.acknowledgedBy && ctx.can("admin:alert:manage") ? action("Acknowledge", () => post(`/admin/alerts/${a.id}/ack`)) : "" },
-      ], alerts, "No alert is active."),
-      h("h2", {}, "Certificates expiring soon"),
-      table([
+      ], alerts, "No alert is active.")],
+      certs && [h("h2", {}, "Certificates expiring soon"), table([
         { title: "Name", cell: (c) => c.name },
         { title: "Domains", cell: (c) => c.domains.join(", ") },
         { title: "Days left", cell: (c) => String(c.current.daysLeft) },
-      ], expiring, "Nothing expires within 30 days."));
+      ], expiring, "Nothing expires within 30 days.")]);
   }, 3000);
 }

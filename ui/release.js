@@ -3,7 +3,7 @@
 import { get, post } from "./api.js";
 import { h, replace, badge, link, table, when, section, action } from "./dom.js";
 import { diffView } from "./diff.js";
-import { TERMINAL, releaseButtons } from "./apps.js";
+import { TERMINAL, releaseButtons, nodeNames, nodeRef } from "./apps.js";
 
 function progress(rel) {
   const nodes = rel.nodes || [];
@@ -35,7 +35,7 @@ function batchView(rel, b, names) {
     h("h3", {}, `Batch ${b.index}${b.canary ? " (canary)" : ""} `, badge(b.status || "waiting"),
       b.decision ? h("span", { class: "muted" }, ` ${b.decision.action}: ${b.decision.reason}`) : null),
     table([
-      { title: "Node", cell: (n) => link(`#/nodes/${n.nodeId}`, names.get(n.nodeId) || `#${n.nodeId}`) },
+      { title: "Node", cell: (n) => nodeRef(names, n.nodeId) },
       { title: "Status", cell: (n) => badge(n.status) },
       { title: "Tasks", cell: (n) => h("span", { class: "tasks" }, (n.tasks || []).map((t) =>
         h("span", { class: "task", title: t.errorMessage || "" }, badge(t.status), " ", t.type))) },
@@ -47,7 +47,7 @@ function batchView(rel, b, names) {
 export async function render(main, [id], ctx) {
   const body = h("div");
   replace(main, body);
-  const names = new Map((await get("/admin/nodes?limit=1000")).items.map((n) => [n.id, n.name]));
+  const names = await nodeNames(ctx);
   let app = null;
   const refresh = async () => {
     const rel = await get(`/admin/releases/${id}`);

@@ -9,6 +9,8 @@ import random
 import shutil
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
 from harness import PAGODA_AGENT, wait_until
 
@@ -22,6 +24,17 @@ done
 mkdir -p /run/systemd /run/lock
 exec /lib/systemd/systemd --system --unit=multi-user.target
 """
+
+
+def http_get(ip, host="app.test", path="/", timeout=3):
+    req = urllib.request.Request(f"http://{ip}{path}", headers={"Host": host})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError as e:
+        return 0, str(e)
 
 
 def sh(*args, check=True):

@@ -11,25 +11,13 @@ import signal
 import threading
 import time
 import unittest
-import urllib.request
 
-from fleet import Fleet, fleet_supported
+from fleet import Fleet, fleet_supported, http_get
 from harness import Pagodad, request, self_signed, wait_until
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BACKEND = os.path.join(HERE, "backend.py")
-
-
-def http_get(ip, host="app.test", path="/", timeout=3):
-    req = urllib.request.Request(f"http://{ip}{path}", headers={"Host": host})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except OSError as e:
-        return 0, str(e)
 
 
 def shop_spec(version, fail=False):

@@ -7,6 +7,7 @@
 // Environment: PAGODA_URL, PAGODA_TOKEN_FILE, PAGODA_APP_SPEC (JSON),
 // PAGODA_HAND_EDIT (JSON argv that edits the unit on the second node),
 // PAGODA_STOP_AGENT (JSON argv that stops the first node's agent),
+// PAGODA_VIEWER_TOKEN (a token that may only read applications),
 // PAGODA_NODES (JSON list of node names), PAGODA_SHOTS (screenshot dir).
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
@@ -19,6 +20,7 @@ const token = fs.readFileSync(process.env.PAGODA_TOKEN_FILE, "utf8").trim();
 const spec = JSON.parse(process.env.PAGODA_APP_SPEC);
 const handEdit = JSON.parse(process.env.PAGODA_HAND_EDIT);
 const stopAgent = JSON.parse(process.env.PAGODA_STOP_AGENT);
+const viewerToken = process.env.PAGODA_VIEWER_TOKEN; // holds admin:app:read only
 const nodeNames = JSON.parse(process.env.PAGODA_NODES);
 const shots = process.env.PAGODA_SHOTS;
 fs.mkdirSync(shots, { recursive: true });
@@ -162,6 +164,27 @@ try {
   await shot("app-after-rollback");
   log("rolled back");
 
+  // --- nginx in front of it: a ReverseProxy application and its site, made in the console
+  await page.click('#nav a[data-view="apps"]');
+  await page.click("#new-app");
+  await page.fill('#app-form [name="name"]', "console-edge");
+  await page.selectOption('#app-form [name="type"]', "ReverseProxy");
+  await page.fill('#app-form [name="selector"]', "role=web");
+  await page.click('#app-form button[type="submit"]');
+  await page.waitForURL(/#\/apps\/\d+$/);
+  await page.click("#add-site");
+  await page.fill('#site-form [name="domains"]', "console.test");
+  await page.selectOption('#site-form [name="service"]', "console-shop");
+  await page.click('#site-form button[type="submit"]');
+  await row("console.test").getByText("console-shop").waitFor();
+  await page.click("#new-release");
+  await page.waitForURL(/#\/releases\/\d+$/);
+  await page.locator("table.diff").getByText("server_name console.test").first().waitFor();
+  await page.click("#release-execute");
+  await waitRelease("succeeded");
+  await shot("proxy-release");
+  log("reverse proxy released");
+
   // --- certificates, configuration, audit
   await page.click('#nav a[data-view="certs"]');
   await page.locator("#cert-timeline g.cert").first().waitFor();
@@ -195,6 +218,26 @@ try {
   await page.click("#logout");
   await page.locator("#login").waitFor();
   assert.equal(await page.evaluate(() => sessionStorage.length + localStorage.length), 0);
+
+  // --- a token that may only read applications sees only that, and no button
+  await page.fill("#token", viewerToken);
+  await page.click("#login button[type=submit]");
+  await page.locator("#card-releases").waitFor();
+  assert.equal(await page.locator("#card-nodes, #card-certs, #card-alerts, #card-drift").count(), 0);
+  const visibleNav = await page.locator("#nav a:visible").allInnerTexts();
+  assert.deepEqual(visibleNav, ["Dashboard", "Applications"]);
+  await page.click('#nav a[data-view="apps"]');
+  await row("console-shop").waitFor();
+  assert.equal(await page.locator("#new-app").count(), 0);
+  await page.click('main a:text-is("default/console-shop")');
+  await row("rollback").waitFor();
+  await page.waitForTimeout(500);
+  assert.equal(await page.locator("#new-release, #edit-app, button.rollback").count(), 0);
+  await shot("read-only");
+  await page.click("#logout");
+  await page.locator("#login").waitFor();
+  log("read-only token checked");
+
   assert.deepEqual(foreign, [], "the console fetched nothing from another origin");
   assert.deepEqual(pageErrors, [], "no script error");
   log("done");
