@@ -127,19 +127,20 @@ def request(url, method="GET", body=None, token=None, raw=None, headers=None, ti
             resp = Response(r.status, r.read().decode(), dict(r.headers))
     except urllib.error.HTTPError as e:
         resp = Response(e.code, e.read().decode(), dict(e.headers))
-    check_answer(url, method, resp)
+    check_answer(url, method, resp, body if raw is None else None)
     return resp
 
 
 # Every answer of a pagodad these tests started is checked against
-# docs/openapi.yaml (PAGODA_API_CHECK=0 turns it off): the document
-# describes what the end-to-end tests really get.
+# docs/openapi.yaml (PAGODA_API_CHECK=0 turns it off), and so is every
+# request body it accepted: the document describes what the end-to-end
+# tests really send and get.
 API_CHECK = os.environ.get("PAGODA_API_CHECK", "1") != "0"
 DAEMON_URLS = set()
 _checker = None
 
 
-def check_answer(url, method, resp):
+def check_answer(url, method, resp, body=None):
     global _checker
     parts = urllib.parse.urlsplit(url)
     base = f"{parts.scheme}://{parts.netloc}"
@@ -153,6 +154,8 @@ def check_answer(url, method, resp):
         return  # probing a path or method that does not exist
     _checker.check(method, path, resp.status, resp.body if resp.body and
                    resp.headers.get("Content-Type", "").startswith("application/json") else "")
+    if resp.status < 300:
+        _checker.check_request(method, path, body)
 
 
 class FakeAgentThread(threading.Thread):

@@ -47,6 +47,25 @@ class Checker:
         media = content.get("application/json")
         return (media or {}).get("schema"), bool(content)
 
+    def check_request(self, method, url_path, body):
+        """A request body pagodad accepted must match the documented input:
+        raises AssertionError when it does not."""
+        p, op = self.operation(method, url_path)
+        schema = (((op or {}).get("requestBody") or {}).get("content") or {}).get("application/json", {}).get("schema")
+        if schema is None or body is None:
+            return
+        self._validate(schema, body, f"{method} {url_path} request")
+
+    def _validate(self, schema, instance, what):
+        v = self._validators.get(id(schema))
+        if v is None:
+            v = self._validators[id(schema)] = jsonschema.Draft202012Validator(dict(schema, components=self.doc["components"]))
+        try:
+            v.validate(instance)
+        except jsonschema.ValidationError as e:
+            where = "/".join(str(x) for x in e.absolute_path)
+            raise AssertionError(f"{what}: {e.message} at /{where}") from None
+
     def check(self, method, url_path, status, body_text):
         """Raises AssertionError when the answer does not match the document."""
         p, op = self.operation(method, url_path)
@@ -59,12 +78,4 @@ class Checker:
         self.checked.add((method, p, status))
         if schema is None:
             return
-        instance = json.loads(body_text) if body_text else None
-        v = self._validators.get(id(schema))
-        if v is None:
-            v = self._validators[id(schema)] = jsonschema.Draft202012Validator(dict(schema, components=self.doc["components"]))
-        try:
-            v.validate(instance)
-        except jsonschema.ValidationError as e:
-            where = "/".join(str(x) for x in e.absolute_path)
-            raise AssertionError(f"{method} {url_path} {status}: {e.message} at /{where}") from None
+        self._validate(schema, json.loads(body_text) if body_text else None, f"{method} {url_path} {status}")
