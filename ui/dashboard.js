@@ -21,14 +21,14 @@ function subjectLink(subject) {
 export async function render(main, _params, ctx) {
   const body = h("div");
   replace(main, h("h1", {}, "Dashboard"), body);
-  const when_ = (perm, fetch) => (ctx.can(perm) ? fetch() : null);
+  const ifCan = (perm, fetch) => (ctx.can(perm) ? fetch() : null);
   await ctx.live(async () => {
     const [nodes, certs, alerts, drift, running] = await Promise.all([
-      when_("admin:node:read", () => getAll("/admin/nodes")),
-      when_("admin:ssl:read", () => get("/admin/certificates").then((r) => r.items)),
-      when_("admin:alert:read", () => get("/admin/alerts?status=firing").then((r) => r.items)),
-      when_("admin:node:read", () => get("/admin/drift?status=drifted").then((r) => r.items)),
-      when_("admin:app:read", inFlight),
+      ifCan("admin:node:read", () => getAll("/admin/nodes")),
+      ifCan("admin:ssl:read", () => get("/admin/certificates").then((r) => r.items)),
+      ifCan("admin:alert:read", () => get("/admin/alerts?status=firing").then((r) => r.items)),
+      ifCan("admin:node:read", () => get("/admin/drift?status=drifted").then((r) => r.items)),
+      ifCan("admin:app:read", inFlight),
     ]);
     const online = nodes && nodes.filter((n) => n.status === "online").length;
     const unacked = alerts && alerts.filter((a) => !a.acknowledgedBy).length;
