@@ -51,6 +51,7 @@ cat <<MSG
 
 Pagoda is running.
   API:          $URL   (try: curl $URL/healthz)
+  console:      $URL/ui/   (log in with the admin token)
   admin token:  $RUN/data/admin.token
   local node:   id $NODE_ID, files it writes land under $RUN/node
   example:      curl -H "Authorization: Bearer \$(cat $RUN/data/admin.token)" $URL/admin/nodes

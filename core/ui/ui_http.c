@@ -29,6 +29,8 @@ struct ui_asset {
 	struct http_static st;
 };
 
+/* Built once on first use and kept for the life of the process, like the
+ * compiled-in bytes it points into. */
 static struct ui_asset *assets;
 static size_t nassets;
 static pthread_once_t assets_once = PTHREAD_ONCE_INIT;
