@@ -2,6 +2,7 @@
  * the API gave them (status, code, field, message). */
 #include "cli.h"
 #include "common/pg_buf.h"
+#include "common/pg_json.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -82,10 +83,9 @@ int cli_call(struct cli *c, const char *method, const char *path, json_t *body, 
 
 json_t *cli_read_json(const char *file)
 {
-	json_error_t e;
-	json_t *v = strcmp(file, "-") == 0 ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &e)
-					   : json_load_file(file, JSON_REJECT_DUPLICATES, &e);
+	struct pg_err err = {0};
+	json_t *v = pg_json_read_file(file, JSON_REJECT_DUPLICATES, &err);
 	if (!v)
-		fprintf(stderr, "pagoda: %s: line %d column %d: %s\n", file, e.line, e.column, e.text);
+		fprintf(stderr, "pagoda: %s\n", err.message);
 	return v;
 }

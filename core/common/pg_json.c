@@ -152,3 +152,12 @@ void pg_json_set_time(json_t *obj, const char *key, int64_t ms)
 	pg_time_format(ms, buf, sizeof(buf));
 	json_object_set_new(obj, key, json_string(buf));
 }
+
+json_t *pg_json_read_file(const char *path, size_t flags, struct pg_err *err)
+{
+	json_error_t je;
+	json_t *v = strcmp(path, "-") == 0 ? json_loadf(stdin, flags, &je) : json_load_file(path, flags, &je);
+	if (!v)
+		pg_err_set(err, PG_EINVAL, "", "%s:%d:%d: %s", path, je.line, je.column, je.text);
+	return v;
+}

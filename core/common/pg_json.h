@@ -27,6 +27,9 @@ bool pg_str_is_printable(const char *s);
 int pg_json_string_map(json_t *v, const char *field, size_t max_entries, struct pg_err *err);
 /* Decodes a text column holding JSON; returns a new reference or json null. */
 json_t *pg_json_load_text(const char *text);
+/* Reads a JSON file ("-" is standard input) with jansson's flags; NULL with
+ * err saying where it is broken ("FILE:LINE:COLUMN: what"). For the tools. */
+json_t *pg_json_read_file(const char *path, size_t flags, struct pg_err *err);
 /* Compact dump; caller frees. */
 char *pg_json_dump(const json_t *v);
 /* Sets key to an RFC 3339 time, or null when ms is 0. */

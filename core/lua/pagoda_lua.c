@@ -6,6 +6,7 @@
  *   pagoda-lua [--lua-dir D] [--plugin-dir D] render TEMPLATE INPUT.json
  *   pagoda-lua [--lua-dir D] [--plugin-dir D] call SCRIPT FUNCTION ARGS.json
  */
+#include "common/pg_json.h"
 #include "common/pg_log.h"
 #include "lua/plua.h"
 #include "lua/plua_policy.h"
@@ -26,11 +27,10 @@ static int usage(void)
 
 static json_t *load_json(const char *path)
 {
-	json_error_t je;
-	json_t *v = strcmp(path, "-") == 0 ? json_loadf(stdin, JSON_DECODE_ANY, &je)
-					   : json_load_file(path, JSON_DECODE_ANY, &je);
+	struct pg_err err = {0};
+	json_t *v = pg_json_read_file(path, JSON_DECODE_ANY, &err);
 	if (!v)
-		fprintf(stderr, "pagoda-lua: %s:%d:%d: %s\n", path, je.line, je.column, je.text);
+		fprintf(stderr, "pagoda-lua: %s\n", err.message);
 	return v;
 }
 
