@@ -140,22 +140,28 @@ DAEMON_URLS = set()
 _checker = None
 
 
-def check_answer(url, method, resp, body=None):
+def api_checker():
+    """The one Checker of this process (what it checked is in .checked)."""
     global _checker
+    if _checker is None:
+        from openapi_check import Checker
+        _checker = Checker()
+    return _checker
+
+
+def check_answer(url, method, resp, body=None):
     parts = urllib.parse.urlsplit(url)
     base = f"{parts.scheme}://{parts.netloc}"
     if not API_CHECK or base not in DAEMON_URLS:
         return
-    if _checker is None:
-        from openapi_check import Checker
-        _checker = Checker()
+    checker = api_checker()
     path = urllib.parse.unquote(parts.path)
-    if resp.status in (404, 405) and _checker.operation(method, path)[1] is None:
+    if resp.status in (404, 405) and checker.operation(method, path)[1] is None:
         return  # probing a path or method that does not exist
-    _checker.check(method, path, resp.status, resp.body if resp.body and
-                   resp.headers.get("Content-Type", "").startswith("application/json") else "")
+    checker.check(method, path, resp.status, resp.body if resp.body and
+                  resp.headers.get("Content-Type", "").startswith("application/json") else "")
     if resp.status < 300:
-        _checker.check_request(method, path, body)
+        checker.check_request(method, path, body)
 
 
 class FakeAgentThread(threading.Thread):

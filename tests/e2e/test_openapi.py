@@ -9,8 +9,8 @@ import subprocess
 import unittest
 
 import harness
-from harness import PAGODAD, Cluster, FakeAgentThread, request, wait_until
-from openapi_check import Checker, load_doc
+from harness import API_CHECK, PAGODAD, Cluster, FakeAgentThread, api_checker, request, wait_until
+from openapi_check import load_doc
 
 DOC = load_doc()
 
@@ -28,7 +28,8 @@ class OpenApi(unittest.TestCase):
             self.assertEqual(DOC["paths"][p][m.lower()].get("x-permission"), perm, f"{m} {p}")
 
     def test_served_document_and_real_answers_match_the_schemas(self):
-        checker = Checker(DOC)
+        # the harness checks every answer (unless PAGODA_API_CHECK=0: then here)
+        checker = api_checker()
         with Cluster() as c:
             d = c.daemon
             r = request(d.url + "/openapi.json")
@@ -38,7 +39,8 @@ class OpenApi(unittest.TestCase):
 
             def call(method, path, body=None, token=None, want=None):
                 r = d.call(method, path, body, token=token)
-                checker.check(method, path, r.status, r.body)
+                if not API_CHECK:
+                    checker.check(method, path, r.status, r.body)
                 if want is not None:
                     self.assertEqual(r.status, want, r)
                 return r
