@@ -150,7 +150,7 @@ export async function renderNew(main, _params, ctx) {
   }));
 }
 
-const TERMINAL = ["succeeded", "failed", "rolled_back", "cancelled"];
+export const TERMINAL = ["succeeded", "failed", "rolled_back", "cancelled"];
 
 function driftList(x) {
   if (!x.drift || !x.drift.length) return x.reason || "";
@@ -236,5 +236,3 @@ export function releaseButtons(r, ctx) {
     }, { class: "danger rollback", "data-release": r.id }));
   return out;
 }
-
-export { TERMINAL, diffView };
