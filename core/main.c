@@ -54,6 +54,8 @@ static void usage(FILE *f)
 		"  --lua-dir DIR               overrides of bundled Lua files, same relative paths\n"
 		"                              (policies/batch.lua, templates/nginx_site.tpl, ...)\n"
 		"  --plugin-dir DIR            operator Lua plugins (dns/NAME.lua, notify/NAME.lua)\n"
+		"  --plugin-settings FILE      JSON settings of plugins, {\"dns\": {\"exec\": {\"command\":\n"
+		"                              [...]}}}: what only the operator may choose (re-read on SIGHUP)\n"
 		"  --tls-cert FILE --tls-key FILE  serve HTTPS with this certificate\n"
 		"  --tls auto                  serve HTTPS with a private CA made on first start\n"
 		"                              (DIR/tls/); prints the CA fingerprint for agents\n"
@@ -115,6 +117,11 @@ static int unseal(void *arg, const char *sealed, const char *context, char **pla
 {
 	size_t len;
 	return pg_secret_open(arg, sealed, context, plain, &len, err);
+}
+
+static int seal(void *arg, const char *plain, const char *context, char **sealed, struct pg_err *err)
+{
+	return pg_secret_seal(arg, plain, strlen(plain), context, sealed, err);
 }
 
 static bool cert_in_use(void *arg, int64_t id, char *by, size_t len)
@@ -247,7 +254,7 @@ static void print_routes(void)
 }
 
 struct flags {
-	const char *listen, *data_dir, *lua_dir, *plugin_dir, *tls_cert, *tls_key, *store;
+	const char *listen, *data_dir, *lua_dir, *plugin_dir, *plugin_settings, *tls_cert, *tls_key, *store;
 	bool tls_auto;
 	const char *tls_san[16];
 	size_t ntls_san;
@@ -272,7 +279,8 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 {
 	enum { O_LISTEN = 256, O_DATA, O_LUA, O_PLUGIN, O_CERT, O_KEY, O_HB, O_WAIT, O_GRACE,
 	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP, O_DEBOUNCE, O_CSCAN, O_CRETRY,
-	       O_AINTERVAL, O_ARETRY, O_MPUBLIC, O_LFORMAT, O_STORE, O_AUTHLIMIT, O_TLS, O_TLSSAN, O_ROUTES };
+	       O_AINTERVAL, O_ARETRY, O_MPUBLIC, O_LFORMAT, O_STORE, O_AUTHLIMIT, O_TLS, O_TLSSAN, O_ROUTES,
+	       O_PSETTINGS };
 	static const struct option opts[] = {
 		{"listen", 1, 0, O_LISTEN},	    {"data-dir", 1, 0, O_DATA},
 		{"lua-dir", 1, 0, O_LUA},	    {"plugin-dir", 1, 0, O_PLUGIN},
@@ -287,7 +295,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		{"metrics-public", 0, 0, O_MPUBLIC},  {"log-format", 1, 0, O_LFORMAT},
 		{"store", 1, 0, O_STORE},	    {"auth-fail-limit", 1, 0, O_AUTHLIMIT},
 		{"tls", 1, 0, O_TLS},		    {"tls-san", 1, 0, O_TLSSAN},
-		{"routes", 0, 0, O_ROUTES},
+		{"routes", 0, 0, O_ROUTES},	    {"plugin-settings", 1, 0, O_PSETTINGS},
 		{0, 0, 0, 0},
 	};
 	cluster_opts_default(&f->cluster);
@@ -305,6 +313,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		case O_DATA: f->data_dir = optarg; break;
 		case O_LUA: f->lua_dir = optarg; break;
 		case O_PLUGIN: f->plugin_dir = optarg; break;
+		case O_PSETTINGS: f->plugin_settings = optarg; break;
 		case O_CERT: f->tls_cert = optarg; break;
 		case O_KEY: f->tls_key = optarg; break;
 		case O_HB:
@@ -499,12 +508,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/admin.token", f.data_dir);
-	struct plua_opts lopts = {.lua_dir = f.lua_dir, .plugin_dir = f.plugin_dir, .store = app.store};
+	struct plua_opts lopts = {.lua_dir = f.lua_dir, .plugin_dir = f.plugin_dir,
+				  .plugin_settings = f.plugin_settings, .store = app.store};
 	struct pg_secret_key key;
 	f.cluster.on_node_status = node_status;
 	f.cluster.on_node_status_arg = &app;
 	f.cluster.unseal = unseal;
 	f.cluster.unseal_arg = &key;
+	f.cluster.seal = seal;
 	f.cluster.on_task_done = task_done;
 	f.cluster.on_task_done_arg = &app;
 	f.cluster.on_task_settled = task_settled;
@@ -564,6 +575,7 @@ int main(int argc, char **argv)
 		if (sig == SIGHUP) {
 			static const struct pg_call hup = {"system:SIGHUP", NULL, NULL};
 			pg_info("main", "SIGHUP: reloading Lua policies, templates and plugins");
+			plua_reload_settings(app.lua);
 			plua_reload(app.lua, &hup, 1);
 			continue;
 		}

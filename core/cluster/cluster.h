@@ -33,9 +33,13 @@ struct cluster_opts {
 	void (*on_node_status)(void *arg, int64_t node_id, bool online);
 	void *on_node_status_arg;
 	/* Opens a sealed payload value at delivery (keyPemSealed + sealContext
-	 * of DeployCertificate): secrets stay sealed in the task table. */
+	 * of DeployCertificate, contentSealed of a secret file): secrets stay
+	 * sealed in the task table and its journal. */
 	int (*unseal)(void *arg, const char *sealed, const char *context, char **plain, struct pg_err *err);
 	void *unseal_arg;
+	/* Seals a secret before it is stored in a task row (the content of an
+	 * ApplyConfigFiles file marked secret); arg is unseal_arg. */
+	int (*seal)(void *arg, const char *plain, const char *context, char **sealed, struct pg_err *err);
 	/* Told inside the reporting transaction when a task succeeds or fails
 	 * for good; an error rolls the report back (optional). */
 	int (*on_task_done)(void *arg, struct store_conn *c, const struct cluster_task_done *d,

@@ -119,8 +119,12 @@ static void redact(const char *type, json_t *payload)
 	size_t i;
 	json_t *f;
 	if (strcmp(type, "ApplyConfigFiles") == 0)
-		json_array_foreach(json_object_get(payload, "files"), i, f) if (json_is_true(json_object_get(f, "secret")))
-			json_object_set_new(f, "content", json_string("<redacted>"));
+		json_array_foreach(json_object_get(payload, "files"), i, f) {
+			if (json_object_get(f, "contentSealed"))
+				json_object_set_new(f, "contentSealed", json_string("<sealed>"));
+			else if (json_is_true(json_object_get(f, "secret")))
+				json_object_set_new(f, "content", json_string("<redacted>"));
+		}
 }
 
 static json_t *task_row(struct store_stmt *st, bool full)

@@ -81,35 +81,115 @@ static int cascade(struct store_conn *c, const struct pg_call *call, int64_t id,
 	return rc;
 }
 
+static void free_secret(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static void file_context(json_t *file, char *ctx, size_t len)
+{
+	snprintf(ctx, len, "task-file:%s", json_string_value(json_object_get(file, "path")));
+}
+
+/* Opens, in place, what payload_seal sealed and the key of a
+ * DeployCertificate: what the agent gets, and what validation sees. */
+static int payload_open(struct cluster *cl, json_t *pl, struct pg_err *err)
+{
+	const char *key = json_string_value(json_object_get(pl, "keyPemSealed"));
+	json_t *files = json_object_get(pl, "files"), *f;
+	size_t i;
+	int rc = 0;
+	if (key && !cl->opts.unseal)
+		return pg_err_set(err, PG_EINTERNAL, "", "no way to open sealed payloads");
+	if (key) {
+		char *plain = NULL;
+		rc = cl->opts.unseal(cl->opts.unseal_arg, key, json_string_value(json_object_get(pl, "sealContext")),
+				     &plain, err);
+		if (rc == 0) {
+			json_object_set_new(pl, "keyPem", json_string(plain));
+			json_object_del(pl, "keyPemSealed");
+			json_object_del(pl, "sealContext");
+		}
+		free_secret(plain);
+	}
+	json_array_foreach(files, i, f) {
+		const char *sealed = json_string_value(json_object_get(f, "contentSealed"));
+		if (rc != 0 || !sealed)
+			continue;
+		if (!cl->opts.unseal)
+			return pg_err_set(err, PG_EINTERNAL, "", "no way to open sealed payloads");
+		char ctx[1200], *plain = NULL;
+		file_context(f, ctx, sizeof(ctx));
+		rc = cl->opts.unseal(cl->opts.unseal_arg, sealed, ctx, &plain, err);
+		if (rc == 0) {
+			json_object_set_new(f, "content", json_string(plain));
+			json_object_del(f, "contentSealed");
+		}
+		free_secret(plain);
+	}
+	return rc;
+}
+
+/* Seals, in place, the content of every file marked secret, so that no
+ * plaintext secret reaches the task table or the store's journal. */
+static int payload_seal(struct cluster *cl, const char *type, json_t *pl, struct pg_err *err)
+{
+	if (strcmp(type, "ApplyConfigFiles") != 0 || !cl->opts.seal)
+		return 0;
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(pl, "files"), i, f) {
+		const char *content = json_string_value(json_object_get(f, "content"));
+		if (!content || !json_is_true(json_object_get(f, "secret")))
+			continue;
+		char ctx[1200], *sealed = NULL;
+		file_context(f, ctx, sizeof(ctx));
+		int rc = cl->opts.seal(cl->opts.unseal_arg, content, ctx, &sealed, err);
+		if (rc != 0)
+			return rc;
+		json_object_set_new(f, "contentSealed", json_string(sealed));
+		json_object_del(f, "content");
+		free(sealed);
+	}
+	return 0;
+}
+
 int cluster_task_insert(struct cluster *cl, struct store_conn *c, const struct pg_call *call,
 			const struct cluster_task_spec *spec, int64_t *id, bool *existed,
 			struct pg_err *err)
 {
 	*existed = false;
-	int rc = cluster_task_validate(spec->type, spec->payload, err);
-	if (rc != 0)
-		return rc;
-	if (spec->idempotency_key) {
+	/* a copy of a stored task arrives sealed: validate what the agent gets */
+	json_t *pl = json_deep_copy(spec->payload), *deps = NULL;
+	int rc = pl ? payload_open(cl, pl, err) : pg_err_set(err, PG_EINVAL, "payload", "payload must be an object");
+	if (rc == 0)
+		rc = cluster_task_validate(spec->type, pl, err);
+	if (rc == 0)
+		rc = payload_seal(cl, spec->type, pl, err);
+	if (rc == 0 && spec->idempotency_key) {
 		rc = task_store_find_idem(c, spec->node_id, spec->idempotency_key, id, err);
 		if (rc != 0 || *id) {
 			*existed = rc == 0;
-			return rc;
+			goto out;
 		}
 	}
-	for (size_t i = 0; i < spec->ndeps; i++) {
+	for (size_t i = 0; rc == 0 && i < spec->ndeps; i++) {
 		struct task_state dep;
 		rc = task_store_state(c, spec->depends_on[i], &dep, err);
 		if (rc == PG_ENOTFOUND)
-			return pg_err_set(err, PG_EINVAL, "dependsOn", "dependsOn[%zu]: no task %lld", i,
-					  (long long)spec->depends_on[i]);
-		if (rc != 0)
-			return rc;
-		if (strcmp(dep.status, "failed") == 0 || strcmp(dep.status, "cancelled") == 0)
-			return pg_err_set(err, PG_EPRECOND, "dependsOn",
-					  "dependsOn[%zu]: task %lld is %s and can never succeed", i,
-					  (long long)dep.id, dep.status);
+			rc = pg_err_set(err, PG_EINVAL, "dependsOn", "dependsOn[%zu]: no task %lld", i,
+					(long long)spec->depends_on[i]);
+		else if (rc == 0 && (strcmp(dep.status, "failed") == 0 || strcmp(dep.status, "cancelled") == 0))
+			rc = pg_err_set(err, PG_EPRECOND, "dependsOn",
+					"dependsOn[%zu]: task %lld is %s and can never succeed", i,
+					(long long)dep.id, dep.status);
 	}
-	char *payload = pg_json_dump(spec->payload);
+	if (rc != 0)
+		goto out;
+	char *payload = pg_json_dump(pl);
 	struct task_row_in in = {
 		.node_id = spec->node_id,
 		.timeout_sec = spec->timeout_sec > 0 ? spec->timeout_sec : 300,
@@ -123,7 +203,7 @@ int cluster_task_insert(struct cluster *cl, struct store_conn *c, const struct p
 	};
 	rc = task_store_insert(c, &in, id, err);
 	free(payload);
-	json_t *deps = json_array();
+	deps = json_array();
 	for (size_t i = 0; rc == 0 && i < spec->ndeps; i++) {
 		rc = task_store_add_dep(c, *id, spec->depends_on[i], err);
 		json_array_append_new(deps, json_integer(spec->depends_on[i]));
@@ -134,7 +214,9 @@ int cluster_task_insert(struct cluster *cl, struct store_conn *c, const struct p
 		rc = audit_record(c, call, "task.queue", "task", *id, d, err);
 		json_decref(d);
 	}
+out:
 	json_decref(deps);
+	json_decref(pl);
 	return rc;
 }
 
@@ -306,22 +388,8 @@ int cluster_task_claim(struct cluster *cl, int64_t node_id, int64_t max, json_t 
 			rc = task_store_deliver(c, id, !again, now, lease_until(cl, now, s.timeout_sec), err);
 		if (rc == 0)
 			rc = task_store_delivery(c, id, &t, err);
-		json_t *pl = json_object_get(t, "payload");
-		const char *sealed = json_string_value(json_object_get(pl, "keyPemSealed"));
-		if (rc == 0 && sealed) {
-			char *plain = NULL;
-			rc = cl->opts.unseal ? cl->opts.unseal(cl->opts.unseal_arg, sealed,
-							       json_string_value(json_object_get(pl, "sealContext")),
-							       &plain, err)
-					     : pg_err_set(err, PG_EINTERNAL, "", "no way to open sealed payloads");
-			if (rc == 0) {
-				json_object_set_new(pl, "keyPem", json_string(plain));
-				json_object_del(pl, "keyPemSealed");
-				json_object_del(pl, "sealContext");
-				explicit_bzero(plain, strlen(plain));
-				free(plain);
-			}
-		}
+		if (rc == 0)
+			rc = payload_open(cl, json_object_get(t, "payload"), err);
 		if (rc == 0) {
 			json_t *d = json_pack("{s:I, s:b}", "attempt",
 					      (json_int_t)(again ? s.attempt : s.attempt + 1),

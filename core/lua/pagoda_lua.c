@@ -2,9 +2,9 @@
  * calls policies offline, with the same host, sandbox and resolution as
  * pagodad (--lua-dir and --plugin-dir overrides included).
  *
- *   pagoda-lua [--lua-dir D] [--plugin-dir D] test [--helpers F] FILE...
- *   pagoda-lua [--lua-dir D] [--plugin-dir D] render TEMPLATE INPUT.json
- *   pagoda-lua [--lua-dir D] [--plugin-dir D] call SCRIPT FUNCTION ARGS.json
+ *   pagoda-lua [--lua-dir D] [--plugin-dir D] [--plugin-settings F] test [--helpers F] FILE...
+ *   pagoda-lua [--lua-dir D] [--plugin-dir D] [--plugin-settings F] render TEMPLATE INPUT.json
+ *   pagoda-lua [--lua-dir D] [--plugin-dir D] [--plugin-settings F] call SCRIPT FUNCTION ARGS.json
  */
 #include "common/pg_json.h"
 #include "common/pg_log.h"
@@ -18,10 +18,10 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: pagoda-lua [--lua-dir D] [--plugin-dir D] test [--helpers F] FILE...\n"
-			"       pagoda-lua [--lua-dir D] [--plugin-dir D] render TEMPLATE INPUT.json\n"
-			"       pagoda-lua [--lua-dir D] [--plugin-dir D] call SCRIPT FUNCTION ARGS.json\n"
-			"       pagoda-lua [--lua-dir D] [--plugin-dir D] status\n");
+	fprintf(stderr, "usage: pagoda-lua [--lua-dir D] [--plugin-dir D] [--plugin-settings F] test [--helpers F] FILE...\n"
+			"       pagoda-lua [--lua-dir D] [--plugin-dir D] [--plugin-settings F] render TEMPLATE INPUT.json\n"
+			"       pagoda-lua [--lua-dir D] [--plugin-dir D] [--plugin-settings F] call SCRIPT FUNCTION ARGS.json\n"
+			"       pagoda-lua [--lua-dir D] [--plugin-dir D] [--plugin-settings F] status\n");
 	return 2;
 }
 
@@ -43,6 +43,8 @@ int main(int argc, char **argv)
 			o.lua_dir = argv[i + 1];
 		else if (strcmp(argv[i], "--plugin-dir") == 0)
 			o.plugin_dir = argv[i + 1];
+		else if (strcmp(argv[i], "--plugin-settings") == 0)
+			o.plugin_settings = argv[i + 1];
 		else
 			return usage();
 	}

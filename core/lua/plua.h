@@ -12,6 +12,7 @@
 #define PLUA_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,10 @@ struct store;
 struct plua_opts {
 	const char *lua_dir;    /* overrides of lua/ files, or NULL */
 	const char *plugin_dir; /* overrides and additions to plugins/, or NULL */
+	/* JSON file of the operator's plugin settings, {"dns": {"exec": {...}}},
+	 * or NULL. Plugins read theirs with pagoda.settings(); API requests
+	 * never reach it, so what a plugin runs or calls is the operator's. */
+	const char *plugin_settings;
 	size_t mem_limit;       /* bytes per script state; 0: 64 MiB */
 	uint64_t budget;        /* Lua instructions per call; 0: 50 million */
 	struct store *store;    /* audit of reloads; NULL in tests */
@@ -38,8 +43,13 @@ void plua_free(struct plua *h);
 int plua_call(struct plua *h, const char *rel, const char *fn, json_t *args, json_t **out,
 	      struct pg_err *err);
 
+/* Whether the loadable version of script rel has function fn. */
+bool plua_has_function(struct plua *h, const char *rel, const char *fn);
+
 /* Reloads every script whose files changed (all when force); audited. */
 void plua_reload(struct plua *h, const struct pg_call *call, int force);
+/* Reads --plugin-settings again (SIGHUP); a bad file keeps the last good. */
+void plua_reload_settings(struct plua *h);
 /* One object per script: path, origin, hash, loadedAt, lastError, calls... */
 json_t *plua_status(struct plua *h);
 

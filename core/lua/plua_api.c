@@ -1,6 +1,7 @@
 /* The `pagoda` table: the narrow C API scripts get. Every script: log,
  * sha256, hmac_sha256, base64, now_ms. Plugins also: http (libcurl, with
- * timeouts and a size cap) and exec (argv only, never a shell). */
+ * timeouts and a size cap), exec (argv only, never a shell) and settings
+ * (the operator's, from --plugin-settings). */
 #include "common/pg_buf.h"
 #include "common/pg_crypto.h"
 #include "common/pg_log.h"
@@ -246,6 +247,22 @@ static int l_exec(lua_State *L)
 	return 1;
 }
 
+/* settings() -> the operator's settings of this plugin (--plugin-settings),
+ * a fresh table each call; empty when the operator gave none. */
+static int l_settings(lua_State *L)
+{
+	void *ud;
+	lua_getallocf(L, &ud);
+	struct plua_state *s = ud;
+	lua_getfield(L, LUA_REGISTRYINDEX, "pagoda.host");
+	struct plua *h = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	json_t *v = plua_plugin_settings(h, s->script ? s->script->rel : "");
+	plua_push_json(L, v, 0);
+	json_decref(v);
+	return 1;
+}
+
 void plua_api_open(lua_State *L, bool plugin)
 {
 	static const luaL_Reg common[] = {
@@ -258,7 +275,7 @@ void plua_api_open(lua_State *L, bool plugin)
 		{"ip_family", l_ip_family},
 		{NULL, NULL},
 	};
-	static const luaL_Reg plugins[] = {{"http", l_http}, {"exec", l_exec}, {NULL, NULL}};
+	static const luaL_Reg plugins[] = {{"http", l_http}, {"exec", l_exec}, {"settings", l_settings}, {NULL, NULL}};
 	luaL_newlib(L, common);
 	if (plugin)
 		luaL_setfuncs(L, plugins, 0);

@@ -561,6 +561,27 @@ out:
 	return rc;
 }
 
+bool plua_has_function(struct plua *h, const char *rel, const char *fn)
+{
+	struct script *sc = find(h, rel);
+	if (!sc) {
+		discover(h);
+		if (!(sc = find(h, rel)))
+			return false;
+	}
+	pthread_mutex_lock(&sc->lock);
+	refresh(h, sc, false);
+	bool has = false;
+	if (sc->good) {
+		lua_State *L = sc->good->L;
+		lua_rawgeti(L, LUA_REGISTRYINDEX, sc->module_ref);
+		has = lua_getfield(L, -1, fn) == LUA_TFUNCTION;
+		lua_settop(L, 0);
+	}
+	pthread_mutex_unlock(&sc->lock);
+	return has;
+}
+
 static void flush_events(struct plua *h, const struct pg_call *call)
 {
 	pthread_mutex_lock(&h->lock);
@@ -688,6 +709,55 @@ static void *watch_main(void *arg)
 	return NULL;
 }
 
+/* Reads --plugin-settings: {"KIND": {"NAME": {...}}} with objects only. */
+static int settings_load(struct plua *h, struct pg_err *err)
+{
+	if (!h->opts.plugin_settings)
+		return 0;
+	json_t *all = pg_json_read_file(h->opts.plugin_settings, 0, err), *kind, *one;
+	if (!all)
+		return err->code;
+	const char *k, *n;
+	int rc = json_is_object(all) ? 0 : PG_EINVAL;
+	json_object_foreach(all, k, kind) {
+		if (rc == 0 && strcmp(k, "dns") && strcmp(k, "notify"))
+			rc = PG_EINVAL;
+		if (rc == 0 && !json_is_object(kind))
+			rc = PG_EINVAL;
+		json_object_foreach(kind, n, one) if (rc == 0 && !json_is_object(one)) rc = PG_EINVAL;
+	}
+	if (rc != 0) {
+		json_decref(all);
+		return pg_err_set(err, PG_EINVAL, "plugin-settings",
+				  "%s must be a JSON object {\"dns\"|\"notify\": {\"PLUGIN\": {...settings}}}",
+				  h->opts.plugin_settings);
+	}
+	pthread_mutex_lock(&h->lock);
+	json_decref(h->settings);
+	h->settings = all;
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
+json_t *plua_plugin_settings(struct plua *h, const char *rel)
+{
+	char kind[16] = "", name[128] = "";
+	json_t *out = NULL;
+	if (sscanf(rel, "plugins/%15[a-z]/%127[^.].lua", kind, name) == 2) {
+		pthread_mutex_lock(&h->lock);
+		out = json_deep_copy(json_object_get(json_object_get(h->settings, kind), name));
+		pthread_mutex_unlock(&h->lock);
+	}
+	return out ? out : json_object();
+}
+
+void plua_reload_settings(struct plua *h)
+{
+	struct pg_err err = {0};
+	if (settings_load(h, &err) != 0)
+		pg_error("lua", "%s; keeping the plugin settings read before", err.message);
+}
+
 int plua_new(const struct plua_opts *o, struct plua **out, struct pg_err *err)
 {
 	struct plua *h = calloc(1, sizeof(*h));
@@ -699,6 +769,10 @@ int plua_new(const struct plua_opts *o, struct plua **out, struct pg_err *err)
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_mutex_init(&h->stop_lock, NULL);
 	pthread_cond_init(&h->stop_cond, NULL);
+	if (settings_load(h, err) != 0) {
+		plua_free(h);
+		return err->code;
+	}
 	static const struct pg_call call = {"system", NULL, NULL};
 	plua_reload(h, &call, 1);
 	if (o->store) {
@@ -736,6 +810,7 @@ void plua_free(struct plua *h)
 	pthread_cond_destroy(&h->stop_cond);
 	pthread_mutex_destroy(&h->stop_lock);
 	pthread_mutex_destroy(&h->lock);
+	json_decref(h->settings);
 	free(h->lua_dir);
 	free(h->plugin_dir);
 	free(h);

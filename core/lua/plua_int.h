@@ -57,6 +57,7 @@ struct plua {
 	struct script *scripts;
 	pthread_mutex_t lock; /* guards scripts list and events */
 	struct plua_event *events;
+	json_t *settings; /* --plugin-settings, guarded by lock; NULL: none */
 	pthread_t watcher;
 	bool watching, stopping;
 	pthread_mutex_t stop_lock;
@@ -72,6 +73,10 @@ struct plua_state *plua_sandbox_new(struct plua *h, struct script *sc, bool plug
 void plua_sandbox_free(struct plua_state *s);
 int plua_load_chunk(struct plua_state *s, const char *rel, struct pg_err *err);
 int plua_pcall(struct plua_state *s, int nargs, const char *what, struct pg_err *err);
+
+/* The operator's settings of plugin rel ("plugins/dns/exec.lua"): a new
+ * reference to an object, empty when there are none. */
+json_t *plua_plugin_settings(struct plua *h, const char *rel);
 
 /* Files (plua_files.c). */
 int plua_file_read(struct plua *h, const char *rel, char **data, size_t *len,

@@ -49,6 +49,26 @@ static void free_secret(char *s)
 	}
 }
 
+/* The plugin must exist, and may look at the request's config before
+ * anything is stored (check(config), optional): exec refuses any. */
+static int dns_plugin_check(struct ssl *s, const char *plugin, json_t *cfg, struct pg_err *err)
+{
+	char rel[128];
+	snprintf(rel, sizeof(rel), "plugins/dns/%s.lua", plugin);
+	if (!plua_has_function(s->lua, rel, "present"))
+		return pg_err_set(err, PG_EINVAL, "plugin", "no loadable DNS plugin %s (GET /admin/policies lists them)",
+				  plugin);
+	if (!plua_has_function(s->lua, rel, "check"))
+		return 0;
+	json_t *args = json_pack("[O]", cfg ? cfg : json_object()), *res = NULL;
+	int rc = plua_call(s->lua, rel, "check", args, &res, err);
+	json_decref(args);
+	json_decref(res);
+	if (rc != 0)
+		err->code = PG_EINVAL; /* the request's fault: it names the plugin and its config */
+	return rc;
+}
+
 int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t **out, struct pg_err *err)
 {
 	static const char *const fields[] = {"name", "domains", "challenge", "dns", "issuer", "keyType", NULL};
@@ -127,6 +147,8 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 			rc = pg_json_int(dns, "propagationTimeoutSec", false, 1, 3600, &prop_timeout, err);
 		if (rc == 0 && strpbrk(plugin, "/.\\"))
 			rc = pg_err_set(err, PG_EINVAL, "plugin", "plugin is a name like challtestsrv");
+		if (rc == 0)
+			rc = dns_plugin_check(s, plugin, cfg, err);
 		if (rc != 0)
 			pg_err_prefix_field(err, "dns");
 	}

@@ -112,6 +112,33 @@ class Secrets(unittest.TestCase):
             self.assertNotIn(SECRET, d.read_log())
 
 
+class SealedTasks(unittest.TestCase):
+    def test_secret_file_content_is_sealed_in_the_task_row(self):
+        """A hand-queued ApplyConfigFiles with a secret file: the agent gets
+        the plaintext, the task table and the journal never hold it."""
+        with Cluster() as c:
+            d = c.daemon
+            n = d.create_node("vault-1")
+            a = c.agent(n)
+            r = d.queue(n["id"], "ApplyConfigFiles", {"files": [
+                {"path": "/etc/pagoda/app/db.env", "content": f"DB_PASS={SECRET}\n", "secret": True},
+                {"path": "/etc/pagoda/app/plain.env", "content": "LEVEL=info\n"}]})
+            self.assertEqual(r.status, 201, r)
+            tid = r.json()["id"]
+            d.wait_task(tid, "succeeded")
+            with open(a.path("/etc/pagoda/app/db.env")) as f:
+                self.assertEqual(f.read(), f"DB_PASS={SECRET}\n")
+            files = d.task(tid)["payload"]["files"]
+            self.assertEqual(files[0].get("contentSealed"), "<sealed>")
+            self.assertNotIn("content", files[0])
+            self.assertEqual(files[1]["content"], "LEVEL=info\n")
+            # a copy of the stored task (retry of a failed one) opens and seals again
+            raw = d.sql("SELECT payload FROM cluster_task WHERE id = ?", tid)[0][0]
+            self.assertIn("contentSealed", raw)
+            self.assertNotIn(SECRET.encode(), d.stored_bytes())
+            self.assertNotIn(SECRET, d.read_log())
+
+
 class Rendering(unittest.TestCase):
     def test_templates_render_per_node(self):
         with Cluster() as c:

@@ -9,12 +9,28 @@ return {
     T.eq(challtestsrv.kind, "dns")
     T.ok(exec.version:match("^%d+%.%d+%.%d+$"), "semver")
   end,
-  ["dns/exec runs the operator's program with argv"] = function()
-    local r = exec.present({ command = { "/usr/bin/printf", "%s|%s|%s" } }, "example.com",
-      "_acme-challenge.example.com", "token;$(rm -rf /)")
-    T.eq(r.stdout, "present|_acme-challenge.example.com|token;$(rm -rf /)")
-    T.err(function() exec.cleanup({ command = { "/bin/false" } }, "z", "n", "v") end, "exited 1")
-    T.err(function() exec.present({}, "z", "n", "v") end, "config.command")
+  ["dns/exec runs the operator's program with argv, never the request's"] = function()
+    local real = pagoda.settings
+    local settings = {}
+    pagoda.settings = function() return settings end
+    local ok, e = pcall(function()
+      -- no settings: nothing runs, whatever the request says
+      T.err(function() exec.present({ command = { "/usr/bin/touch", "/tmp/x" } }, "z", "n", "v") end,
+        "plugin%-settings")
+      T.err(function() exec.check({}) end, "plugin%-settings")
+      settings = { command = { "/usr/bin/printf", "%s|%s|%s" } }
+      local r = exec.present({ command = { "/bin/false" } }, "example.com",
+        "_acme-challenge.example.com", "token;$(rm -rf /)")
+      T.eq(r.stdout, "present|_acme-challenge.example.com|token;$(rm -rf /)")
+      T.ok(exec.check({}), "no request config is fine")
+      T.err(function() exec.check({ command = { "/bin/sh", "-c", "id" } }) end, "takes no request config")
+      settings = { command = { "/bin/false" } }
+      T.err(function() exec.cleanup({}, "z", "n", "v") end, "exited 1")
+      settings = { command = { "sh" } }
+      T.err(function() exec.present({}, "z", "n", "v") end, "absolute path")
+    end)
+    pagoda.settings = real
+    assert(ok, e)
   end,
   ["webhook reports an unreachable receiver"] = function()
     T.err(function() webhook.send({ url = "http://127.0.0.1:1/hook", timeout = 2 }, { kind = "test" }) end,
