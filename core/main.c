@@ -69,7 +69,10 @@ static void usage(FILE *f)
 		"  --lease-grace SEC           added to a task's timeout for its lease (default 30)\n"
 		"  --retry-backoff MS          first retry delay, doubled per attempt (default 2000)\n"
 		"  --http-threads N            HTTP worker threads (default 4)\n"
-		"  --max-body BYTES            largest request body (default 8388608)\n"
+		"  --max-body BYTES            largest request body (default 8388608; 65536 on\n"
+		"                              routes without a token)\n"
+		"  --max-bodies BYTES          request bodies held in memory at once, all\n"
+		"                              connections together (default 134217728); past it 503\n"
 		"  --log-level LEVEL           debug, info, warn or error (default info)\n"
 		"  --log-format FORMAT         json (one object per line, default) or text\n"
 		"  --cert-scan MS              how often certificates due for issuance or renewal\n"
@@ -258,7 +261,7 @@ struct flags {
 	bool tls_auto;
 	const char *tls_san[16];
 	size_t ntls_san;
-	long threads, max_body, auth_fail_limit;
+	long threads, max_body, max_bodies, auth_fail_limit;
 	bool metrics_public;
 	int64_t upstream_debounce_ms, cert_scan_ms, cert_retry_ms, alert_interval_ms, alert_retry_ms;
 	struct cluster_opts cluster;
@@ -280,7 +283,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 	enum { O_LISTEN = 256, O_DATA, O_LUA, O_PLUGIN, O_CERT, O_KEY, O_HB, O_WAIT, O_GRACE,
 	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP, O_DEBOUNCE, O_CSCAN, O_CRETRY,
 	       O_AINTERVAL, O_ARETRY, O_MPUBLIC, O_LFORMAT, O_STORE, O_AUTHLIMIT, O_TLS, O_TLSSAN, O_ROUTES,
-	       O_PSETTINGS };
+	       O_PSETTINGS, O_BODIES };
 	static const struct option opts[] = {
 		{"listen", 1, 0, O_LISTEN},	    {"data-dir", 1, 0, O_DATA},
 		{"lua-dir", 1, 0, O_LUA},	    {"plugin-dir", 1, 0, O_PLUGIN},
@@ -296,6 +299,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		{"store", 1, 0, O_STORE},	    {"auth-fail-limit", 1, 0, O_AUTHLIMIT},
 		{"tls", 1, 0, O_TLS},		    {"tls-san", 1, 0, O_TLSSAN},
 		{"routes", 0, 0, O_ROUTES},	    {"plugin-settings", 1, 0, O_PSETTINGS},
+		{"max-bodies", 1, 0, O_BODIES},
 		{0, 0, 0, 0},
 	};
 	cluster_opts_default(&f->cluster);
@@ -305,6 +309,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 	f->cert_scan_ms = 60000;
 	f->cert_retry_ms = 60000;
 	f->max_body = 8 << 20;
+	f->max_bodies = 128L << 20;
 	int c;
 	long v;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -314,6 +319,10 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		case O_LUA: f->lua_dir = optarg; break;
 		case O_PLUGIN: f->plugin_dir = optarg; break;
 		case O_PSETTINGS: f->plugin_settings = optarg; break;
+		case O_BODIES:
+			if (!num(optarg, 1024, 1L << 34, &f->max_bodies))
+				goto bad;
+			break;
 		case O_CERT: f->tls_cert = optarg; break;
 		case O_KEY: f->tls_key = optarg; break;
 		case O_HB:
@@ -558,6 +567,7 @@ int main(int argc, char **argv)
 		.tls_key_file = f.tls_key,
 		.threads = (unsigned)f.threads,
 		.max_body = (size_t)f.max_body,
+		.max_bodies = (size_t)(f.max_bodies > f.max_body ? f.max_bodies : f.max_body + 1),
 		.auth_fail_limit = (int)f.auth_fail_limit,
 		.tables = all_routes,
 		.store = app.store,

@@ -59,7 +59,8 @@ struct http_req {
 	bool on_writer, no_writer;
 	char *buf;
 	size_t buf_len, buf_cap;
-	bool too_large, suspended, answered;
+	size_t reserved;         /* bytes of the server's body budget held */
+	bool too_large, over_budget, suspended, answered;
 	int status;
 	char *reply_text;
 	const struct http_static *reply_static;
@@ -141,6 +142,7 @@ struct http_server_opts {
 	const char *tls_cert_file, *tls_key_file;
 	unsigned threads;
 	size_t max_body;
+	size_t max_bodies; /* bytes of request bodies held at once; 0: 128 MiB */
 	const struct http_route *const *tables; /* NULL-terminated list */
 	struct store *store;                    /* for token checks */
 	int auth_fail_limit;                    /* failed authentications per address and minute; 0: none */

@@ -10,6 +10,7 @@
 #include "store/store.h"
 
 #include <arpa/inet.h>
+#include <stdatomic.h>
 #include <microhttpd.h>
 #include <errno.h>
 #include <netdb.h>
@@ -26,7 +27,12 @@ struct http_server {
 	char *tls_cert, *tls_key;
 	struct http_authlimit *authlimit;
 	struct http_writer *writer;
+	_Atomic size_t body_bytes; /* held by requests, against opts.max_bodies */
 };
+
+/* Bodies of routes anyone may call (join) are small: a flood of them
+ * cannot hold the budget that authenticated callers need. */
+#define HTTP_UNAUTH_MAX_BODY (64u * 1024)
 
 struct pg_call http_call(const struct http_req *req)
 {
@@ -228,6 +234,8 @@ static void req_free(struct http_req *req)
 		req->suspend_data_free(req->suspend_data);
 	json_decref(req->body);
 	free(req->buf);
+	if (req->reserved)
+		atomic_fetch_sub(&((struct http_server *)req->server)->body_bytes, req->reserved);
 	free(req->reply_text);
 	free(req->method);
 	free(req->path);
@@ -341,8 +349,8 @@ static bool check_auth(struct http_server *srv, struct http_req *req)
 	else if ((c = store_conn_get(srv->opts.store, &err)))
 		auth_verify(c, h + 7, &req->who, &err);
 	if (err.code) {
-		/* a store failure is ours, not the caller's */
-		if (err.code == PG_EUNAUTH)
+		/* a store failure is ours, not the caller's; no token guesses nothing */
+		if (err.code == PG_EUNAUTH && c)
 			http_auth_failed(req);
 		http_reply_err(req, &err);
 		return false;
@@ -386,13 +394,10 @@ static bool parse_body(struct http_req *req)
 	return true;
 }
 
-static void dispatch(struct http_server *srv, struct http_req *req)
+/* On the headers alone, before a byte of the body is read: the route and
+ * the caller. False when answered (404, 405, 401, 403, 429). */
+static bool admit(struct http_server *srv, struct http_req *req)
 {
-	if (req->too_large) {
-		http_reply_error(req, PG_ETOOLARGE, "", "request body exceeds %zu bytes",
-				 srv->opts.max_body);
-		return;
-	}
 	bool mismatch;
 	req->route = http_route_match(srv->opts.tables, req->method, req->path, req, &mismatch);
 	if (!req->route) {
@@ -402,9 +407,60 @@ static void dispatch(struct http_server *srv, struct http_req *req)
 						       "method not allowed on this path"));
 		else
 			http_reply_error(req, PG_ENOTFOUND, "", "no such endpoint: %s", req->path);
+		return false;
+	}
+	return check_auth(srv, req);
+}
+
+static size_t body_limit(const struct http_server *srv, const struct http_req *req)
+{
+	return req->route && req->route->auth == HTTP_AUTH_NONE && srv->opts.max_body > HTTP_UNAUTH_MAX_BODY
+		       ? HTTP_UNAUTH_MAX_BODY
+		       : srv->opts.max_body;
+}
+
+/* Grows the body buffer to hold cap bytes, within the server's budget. */
+static bool body_grow(struct http_server *srv, struct http_req *req, size_t cap)
+{
+	if (cap <= req->buf_cap)
+		return true;
+	size_t more = cap - req->buf_cap, max = srv->opts.max_bodies ? srv->opts.max_bodies : 128u << 20;
+	if (atomic_fetch_add(&srv->body_bytes, more) + more > max) {
+		atomic_fetch_sub(&srv->body_bytes, more);
+		return false;
+	}
+	char *nb = realloc(req->buf, cap);
+	if (!nb) {
+		atomic_fetch_sub(&srv->body_bytes, more);
+		return false;
+	}
+	req->reserved += more;
+	req->buf = nb;
+	req->buf_cap = cap;
+	return true;
+}
+
+static void body_drop(struct http_server *srv, struct http_req *req)
+{
+	atomic_fetch_sub(&srv->body_bytes, req->reserved);
+	req->reserved = 0;
+	free(req->buf);
+	req->buf = NULL;
+	req->buf_len = req->buf_cap = 0;
+}
+
+static void dispatch(struct http_server *srv, struct http_req *req)
+{
+	if (req->too_large) {
+		http_reply_error(req, PG_ETOOLARGE, "", "request body exceeds %zu bytes", body_limit(srv, req));
 		return;
 	}
-	if (!check_auth(srv, req) || !parse_body(req))
+	if (req->over_budget) {
+		http_reply_header(req, "Retry-After", "1");
+		http_reply_error(req, PG_EUNAVAIL, "", "too many request bodies in flight; retry shortly");
+		return;
+	}
+	if (!parse_body(req))
 		return;
 	if (req->route->no_fields && req->body && json_object_size(req->body) > 0) {
 		const char *k = json_object_iter_key(json_object_iter(req->body));
@@ -429,10 +485,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!req)
 			return MHD_NO;
 		*con_cls = req;
+		if (!admit(srv, req))
+			return send_reply(req); /* the body, if any, is never read */
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > srv->opts.max_body) {
-			/* Answer before reading a byte of an announced oversized body. */
-			req->too_large = true;
+		unsigned long long announced = cl ? strtoull(cl, NULL, 10) : 0;
+		if (announced > body_limit(srv, req))
+			req->too_large = true; /* answered before a byte of it is read */
+		else if (announced && !body_grow(srv, req, (size_t)announced + 1))
+			req->over_budget = true;
+		if (req->too_large || req->over_budget) {
 			dispatch(srv, req);
 			return send_reply(req);
 		}
@@ -441,22 +502,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		if (req->too_large)
+		if (req->too_large || req->over_budget || req->answered)
 			return MHD_YES;
-		if (req->buf_len + n > srv->opts.max_body) {
+		if (req->buf_len + n > body_limit(srv, req)) {
 			req->too_large = true;
-			free(req->buf);
-			req->buf = NULL;
-			req->buf_len = 0;
+			body_drop(srv, req);
 			return MHD_YES;
 		}
-		if (req->buf_len + n + 1 > req->buf_cap) {
-			size_t cap = (req->buf_len + n + 1) * 2;
-			char *nb = realloc(req->buf, cap);
-			if (!nb)
-				return MHD_NO;
-			req->buf = nb;
-			req->buf_cap = cap;
+		if (req->buf_len + n + 1 > req->buf_cap &&
+		    !body_grow(srv, req, req->buf_len + n + 1 > body_limit(srv, req) / 2 ? body_limit(srv, req) + 1
+											 : (req->buf_len + n + 1) * 2)) {
+			req->over_budget = true;
+			body_drop(srv, req);
+			return MHD_YES;
 		}
 		memcpy(req->buf + req->buf_len, upload_data, n);
 		req->buf_len += n;
@@ -471,7 +529,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->route->fn(req);
 		pg_log_set_trace(NULL);
 	} else if (req->answered) {
-		return MHD_YES; /* the early 413 went out already */
+		return MHD_YES; /* the early answer went out already */
 	} else {
 		dispatch(srv, req);
 	}

@@ -1,10 +1,11 @@
 """Attacks found in the second security round (issue 17), each reproduced:
 every test here failed before its fix."""
 import json
+import socket
 import os
 import unittest
 
-from harness import Cluster
+from harness import Cluster, wait_until
 
 ISSUER = {"directoryUrl": "https://127.0.0.1:1/dir", "email": "ops@example.test"}
 
@@ -60,3 +61,64 @@ class PluginSettings(unittest.TestCase):
             d.stop()
             with self.assertRaises(Exception):
                 d.start()
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def open_body(port, path, length, token=None, send=0):
+    """A POST that announces length bytes and sends only send of them."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{auth}"
+              f"Content-Length: {length}\r\n\r\n".encode())
+    chunk = b" " * 65536
+    try:
+        while send > 0:
+            s.sendall(chunk[:min(send, len(chunk))])
+            send -= len(chunk)
+    except OSError:
+        pass  # answered and closed: the server did not read it
+    return s
+
+
+def status_of(s):
+    s.settimeout(10)
+    try:
+        head = s.recv(4096).split(b"\r\n", 1)[0].split()
+        return int(head[1]) if len(head) > 1 else None
+    except OSError:
+        return None
+
+
+class BodyFlood(unittest.TestCase):
+    def test_bodies_are_not_read_before_authentication_and_are_capped(self):
+        with Cluster("--max-bodies", str(16 << 20)) as c:
+            d = c.daemon
+            port = int(d.url.rsplit(":", 1)[1])
+            base = rss_kb(d.proc.pid)
+            # no token: refused on the headers, nothing of the body is kept
+            socks = [open_body(port, "/admin/nodes", 8000000, send=1 << 20) for _ in range(300)]
+            self.assertEqual({status_of(s) for s in socks[:20]}, {401})
+            self.assertLess(rss_kb(d.proc.pid) - base, 64 * 1024)
+            self.assertEqual(d.call("GET", "/healthz").status, 200)
+            for s in socks:
+                s.close()
+            # with a token: past the budget of bodies in flight, 503 at once
+            held = [open_body(port, "/admin/nodes", 4000000, token=d.admin, send=1 << 20) for _ in range(8)]
+            late = open_body(port, "/admin/nodes", 4000000, token=d.admin)
+            self.assertEqual(status_of(late), 503)
+            self.assertLess(rss_kb(d.proc.pid) - base, 96 * 1024)
+            for s in held:
+                s.close()
+            # the budget comes back when they go
+            wait_until(lambda: d.call("POST", "/admin/nodes", {"name": "after", "ip": "127.0.0.1"}).status == 201,
+                       10, what="budget returned")
+            # routes without a token take small bodies only
+            r = open_body(port, "/agent/join", 100000)
+            self.assertEqual(status_of(r), 413)
