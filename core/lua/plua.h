@@ -31,6 +31,8 @@ struct plua_opts {
 	const char *plugin_settings;
 	size_t mem_limit;       /* bytes per script state; 0: 64 MiB */
 	uint64_t budget;        /* Lua instructions per call; 0: 50 million */
+	int64_t deadline_ms;    /* wall clock per policy or template call; 0: 2000
+	                         * (plugins, which wait on the network: 10 min) */
 	struct store *store;    /* audit of reloads; NULL in tests */
 };
 
@@ -39,7 +41,10 @@ void plua_free(struct plua *h);
 
 /* Calls the function fn of the module that script rel returns, with the
  * elements of args (a JSON array, borrowed) as arguments. *out receives the
- * first result as JSON (a new reference). Errors name the script. */
+ * first result as JSON (a new reference). Errors name the script. A call
+ * waits at most PLUA_WAIT_MS for another caller of the same script (then
+ * PG_EUNAVAIL), so a slow script never holds every thread. */
+#define PLUA_WAIT_MS 2000
 int plua_call(struct plua *h, const char *rel, const char *fn, json_t *args, json_t **out,
 	      struct pg_err *err);
 

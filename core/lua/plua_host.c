@@ -22,6 +22,8 @@ int luaopen_cjson_safe(lua_State *L);
 #define HOOK_STEP 1000
 #define DEFAULT_BUDGET 50000000ULL
 #define DEFAULT_MEM (64u << 20)
+#define DEFAULT_WALL_MS 2000
+#define PLUGIN_WALL_MS (10 * 60 * 1000)
 
 static const char *const safe_globals[] = {
 	"assert", "error", "ipairs", "next", "pairs", "pcall", "select", "tonumber", "tostring",
@@ -60,6 +62,10 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
 {
 	struct plua_state *s = state_of(L);
 	s->used += HOOK_STEP;
+	if (s->used <= s->budget && pg_time_mono_ms() > s->deadline_ms) {
+		lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+		luaL_error(L, "wall-clock limit of %I ms exceeded", (lua_Integer)s->wall_ms);
+	}
 	if (s->used > s->budget) {
 		/* From now on every instruction fails, so a pcall inside the
 		 * script cannot swallow the error and carry on. */
@@ -71,6 +77,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
 static void budget_start(struct plua_state *s)
 {
 	s->used = 0;
+	s->deadline_ms = pg_time_mono_ms() + s->wall_ms;
 	lua_sethook(s->L, budget_hook, LUA_MASKCOUNT, HOOK_STEP);
 }
 
@@ -222,6 +229,21 @@ static int l_strict_newindex(lua_State *L)
 	return luaL_error(L, "assignment to global '%s' (declare it local)", lua_tostring(L, 2));
 }
 
+/* setmetatable without finalizers: a __gc runs when the collector decides,
+ * outside any call's budget and deadline (an endless one wedged every
+ * thread waiting on the script). */
+static int l_setmetatable(lua_State *L)
+{
+	lua_settop(L, 2);
+	if (lua_istable(L, 2) && (lua_pushliteral(L, "__gc"), lua_rawget(L, 2)) != LUA_TNIL)
+		return luaL_error(L, "setmetatable: __gc finalizers are not allowed in Pagoda scripts");
+	lua_settop(L, 2);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, 2, 1);
+	return 1;
+}
+
 /* Builds the sandbox env table and leaves it on the stack. */
 static void push_sandbox(lua_State *L, bool plugin)
 {
@@ -231,6 +253,7 @@ static void push_sandbox(lua_State *L, bool plugin)
 	lua_getglobal(L, "string");
 	lua_pushnil(L);
 	lua_setfield(L, -2, "dump");
+	plua_pattern_guard(L, lua_gettop(L));
 	lua_pop(L, 1);
 	lua_newtable(L);
 	int env = lua_gettop(L);
@@ -242,6 +265,9 @@ static void push_sandbox(lua_State *L, bool plugin)
 		lua_getglobal(L, safe_libs[i]);
 		lua_setfield(L, env, safe_libs[i]);
 	}
+	lua_getglobal(L, "setmetatable");
+	lua_pushcclosure(L, l_setmetatable, 1);
+	lua_setfield(L, env, "setmetatable");
 	lua_newtable(L); /* os: time and clock only */
 	lua_getglobal(L, "os");
 	lua_getfield(L, -1, "time");
@@ -316,6 +342,7 @@ struct plua_state *plua_sandbox_new(struct plua *h, struct script *sc, bool plug
 	s->script = sc;
 	s->mem_limit = h->opts.mem_limit ? h->opts.mem_limit : DEFAULT_MEM;
 	s->budget = h->opts.budget ? h->opts.budget : DEFAULT_BUDGET;
+	s->wall_ms = plugin ? PLUGIN_WALL_MS : h->opts.deadline_ms ? h->opts.deadline_ms : DEFAULT_WALL_MS;
 	s->L = lua_newstate(plua_alloc, s);
 	if (!s->L) {
 		free(s);
@@ -515,7 +542,12 @@ int plua_call(struct plua *h, const char *rel, const char *fn, json_t *args, jso
 		if (!(sc = find(h, rel)))
 			return pg_err_set(err, PG_ENOTFOUND, "", "no script %s", rel);
 	}
-	pthread_mutex_lock(&sc->lock);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += PLUA_WAIT_MS / 1000;
+	if (pthread_mutex_timedlock(&sc->lock, &until) != 0)
+		return pg_err_set(err, PG_EUNAVAIL, "", "%s is busy with another call for over %d ms; retry", rel,
+				  PLUA_WAIT_MS);
 	refresh(h, sc, false);
 	int rc = 0;
 	if (!sc->good) {

@@ -25,6 +25,7 @@ struct plua_state {
 	struct script *script;
 	size_t mem_used, mem_limit;
 	uint64_t budget, used;
+	int64_t wall_ms, deadline_ms; /* wall-clock limit of a call, its end */
 	char err_field[96]; /* field named by the last error object, if any */
 	struct plua_file deps[PLUA_MAX_DEPS];
 	int ndeps;
@@ -77,6 +78,13 @@ int plua_pcall(struct plua_state *s, int nargs, const char *what, struct pg_err 
 /* The operator's settings of plugin rel ("plugins/dns/exec.lua"): a new
  * reference to an object, empty when there are none. */
 json_t *plua_plugin_settings(struct plua *h, const char *rel);
+
+/* Pattern matching (plua_pattern.c): the worst-case backtracking of a Lua
+ * pattern on a subject, and the guard installed on the string table at
+ * index string_table that refuses a call above PLUA_PATTERN_LIMIT. */
+#define PLUA_PATTERN_LIMIT 1e8
+double plua_pattern_cost(const char *s, size_t len, const char *p, size_t plen);
+void plua_pattern_guard(lua_State *L, int string_table);
 
 /* Files (plua_files.c). */
 int plua_file_read(struct plua *h, const char *rel, char **data, size_t *len,

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,79 @@ static void budget_stops_runaway_calls(void **state)
 	plua_free(h);
 }
 
+struct slow_call {
+	struct plua *h;
+	int rc;
+};
+
+static void *slow_call_main(void *arg)
+{
+	struct slow_call *sc = arg;
+	struct pg_err err = {0};
+	json_t *args = json_pack("[s]", "loop"), *out = NULL;
+	sc->rc = plua_call(sc->h, "policies/upstream.lua", "filter", args, &out, &err);
+	json_decref(args);
+	json_decref(out);
+	return NULL;
+}
+
+/* What the instruction budget cannot see: a __gc finalizer (runs inside
+ * the collector), C-level pattern backtracking, and time; and a call that
+ * holds a script never holds its next caller for longer than the wait. */
+static void limits_beyond_the_instruction_budget(void **state)
+{
+	put("policies/upstream.lua",
+	    "return { filter = function(mode)\n"
+	    "  if mode == 'gc' then setmetatable({}, {__gc = function() while true do end end}) return 'set' end\n"
+	    "  if mode == 'pattern' then return string.rep('a', 400):find('.-.-.-b') end\n"
+	    "  if mode == 'method' then return ('a'):rep(400):match('(.-)(.-)(.-)b') end\n"
+	    "  if mode == 'loop' then while true do end end\n"
+	    "  local s = string.rep('word ', 2000)\n"
+	    "  local trimmed = ('  ' .. s .. '  '):match('^%s*(.-)%s*$')\n"
+	    "  local n = select(2, s:gsub('%w+', ''))\n"
+	    "  return #trimmed .. ':' .. n .. ':' .. tostring(s:find('.-.-.-b', 1, true)) end }");
+	struct plua_opts o = {.lua_dir = dir, .plugin_dir = dir, .budget = 1000000000000ULL, .deadline_ms = 300};
+	struct plua *h = NULL;
+	struct pg_err err = {0};
+	assert_int_equal(plua_new(&o, &h, &err), 0);
+	const char *modes[] = {"gc", "pattern", "method", "loop"};
+	const char *why[] = {"__gc finalizers are not allowed", "could backtrack", "could backtrack",
+			     "wall-clock limit of 300 ms"};
+	json_t *out = NULL;
+	for (int i = 0; i < 4; i++) {
+		json_t *args = json_pack("[s]", modes[i]);
+		int64_t t0 = pg_time_mono_ms();
+		assert_int_not_equal(plua_call(h, "policies/upstream.lua", "filter", args, &out, &err), 0);
+		if (!strstr(err.message, why[i]))
+			fail_msg("%s: %s", modes[i], err.message);
+		assert_true(pg_time_mono_ms() - t0 < 3000);
+		json_decref(args);
+	}
+	/* patterns real scripts use still work on large subjects */
+	json_t *args = json_pack("[s]", "fine");
+	assert_int_equal(plua_call(h, "policies/upstream.lua", "filter", args, &out, &err), 0);
+	assert_string_equal(json_string_value(out), "9999:2000:nil");
+	json_decref(out);
+	json_decref(args);
+	plua_free(h);
+	/* one caller stuck for its whole deadline: the next is told, not held */
+	o.deadline_ms = 5000;
+	assert_int_equal(plua_new(&o, &h, &err), 0);
+	struct slow_call sc = {.h = h};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, slow_call_main, &sc), 0);
+	usleep(200 * 1000);
+	args = json_pack("[s]", "fine");
+	int64_t t0 = pg_time_mono_ms();
+	assert_int_equal(plua_call(h, "policies/upstream.lua", "filter", args, &out, &err), PG_EUNAVAIL);
+	assert_true(pg_time_mono_ms() - t0 < PLUA_WAIT_MS + 1000);
+	assert_non_null(strstr(err.message, "busy"));
+	json_decref(args);
+	pthread_join(t, NULL);
+	assert_int_not_equal(sc.rc, 0);
+	plua_free(h);
+}
+
 static void memory_cap_holds(void **state)
 {
 	put("policies/upstream.lua",
@@ -280,6 +354,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(override_wins_and_removal_falls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_reload_keeps_last_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(budget_stops_runaway_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(limits_beyond_the_instruction_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(memory_cap_holds, setup, teardown),
 		cmocka_unit_test_setup_teardown(conversions_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(policy_answers_are_validated, setup, teardown),
