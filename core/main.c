@@ -73,6 +73,13 @@ static void usage(FILE *f)
 		"                              routes without a token)\n"
 		"  --max-bodies BYTES          request bodies held in memory at once, all\n"
 		"                              connections together (default 134217728); past it 503\n"
+		"  --header-timeout SEC        a connection without a valid token sends its request\n"
+		"                              headers within this of accept or of its last answer\n"
+		"                              (default 10), however slowly it trickles bytes\n"
+		"  --body-timeout SEC          ... and its body within this of the headers (default 60)\n"
+		"  --max-conns-per-ip N        connections without a valid token per address\n"
+		"                              (default 256); half of all connections stay for\n"
+		"                              agents and admins\n"
 		"  --log-level LEVEL           debug, info, warn or error (default info)\n"
 		"  --log-format FORMAT         json (one object per line, default) or text\n"
 		"  --cert-scan MS              how often certificates due for issuance or renewal\n"
@@ -261,7 +268,7 @@ struct flags {
 	bool tls_auto;
 	const char *tls_san[16];
 	size_t ntls_san;
-	long threads, max_body, max_bodies, auth_fail_limit;
+	long threads, max_body, max_bodies, auth_fail_limit, header_timeout, body_timeout, conns_per_ip;
 	bool metrics_public;
 	int64_t upstream_debounce_ms, cert_scan_ms, cert_retry_ms, alert_interval_ms, alert_retry_ms;
 	struct cluster_opts cluster;
@@ -283,7 +290,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 	enum { O_LISTEN = 256, O_DATA, O_LUA, O_PLUGIN, O_CERT, O_KEY, O_HB, O_WAIT, O_GRACE,
 	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP, O_DEBOUNCE, O_CSCAN, O_CRETRY,
 	       O_AINTERVAL, O_ARETRY, O_MPUBLIC, O_LFORMAT, O_STORE, O_AUTHLIMIT, O_TLS, O_TLSSAN, O_ROUTES,
-	       O_PSETTINGS, O_BODIES };
+	       O_PSETTINGS, O_BODIES, O_HTIMEOUT, O_BTIMEOUT, O_PERIP };
 	static const struct option opts[] = {
 		{"listen", 1, 0, O_LISTEN},	    {"data-dir", 1, 0, O_DATA},
 		{"lua-dir", 1, 0, O_LUA},	    {"plugin-dir", 1, 0, O_PLUGIN},
@@ -299,7 +306,8 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		{"store", 1, 0, O_STORE},	    {"auth-fail-limit", 1, 0, O_AUTHLIMIT},
 		{"tls", 1, 0, O_TLS},		    {"tls-san", 1, 0, O_TLSSAN},
 		{"routes", 0, 0, O_ROUTES},	    {"plugin-settings", 1, 0, O_PSETTINGS},
-		{"max-bodies", 1, 0, O_BODIES},
+		{"max-bodies", 1, 0, O_BODIES},	    {"header-timeout", 1, 0, O_HTIMEOUT},
+		{"body-timeout", 1, 0, O_BTIMEOUT}, {"max-conns-per-ip", 1, 0, O_PERIP},
 		{0, 0, 0, 0},
 	};
 	cluster_opts_default(&f->cluster);
@@ -319,6 +327,18 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		case O_LUA: f->lua_dir = optarg; break;
 		case O_PLUGIN: f->plugin_dir = optarg; break;
 		case O_PSETTINGS: f->plugin_settings = optarg; break;
+		case O_HTIMEOUT:
+			if (!num(optarg, 1, 3600, &f->header_timeout))
+				goto bad;
+			break;
+		case O_BTIMEOUT:
+			if (!num(optarg, 1, 3600, &f->body_timeout))
+				goto bad;
+			break;
+		case O_PERIP:
+			if (!num(optarg, 1, 1000000, &f->conns_per_ip))
+				goto bad;
+			break;
 		case O_BODIES:
 			if (!num(optarg, 1024, 1L << 34, &f->max_bodies))
 				goto bad;
@@ -569,6 +589,9 @@ int main(int argc, char **argv)
 		.max_body = (size_t)f.max_body,
 		.max_bodies = (size_t)(f.max_bodies > f.max_body ? f.max_bodies : f.max_body + 1),
 		.auth_fail_limit = (int)f.auth_fail_limit,
+		.header_ms = f.header_timeout * 1000,
+		.body_ms = f.body_timeout * 1000,
+		.conns_per_ip = (unsigned)f.conns_per_ip,
 		.tables = all_routes,
 		.store = app.store,
 		.app = &app,

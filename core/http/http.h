@@ -60,6 +60,7 @@ struct http_req {
 	char *buf;
 	size_t buf_len, buf_cap;
 	size_t reserved;         /* bytes of the server's body budget held */
+	struct http_conn *hconn; /* its connection's deadlines (http_conns.h) */
 	bool too_large, over_budget, suspended, answered;
 	int status;
 	char *reply_text;
@@ -146,6 +147,11 @@ struct http_server_opts {
 	const struct http_route *const *tables; /* NULL-terminated list */
 	struct store *store;                    /* for token checks */
 	int auth_fail_limit;                    /* failed authentications per address and minute; 0: none */
+	/* Connections without a valid token yet: headers within header_ms of
+	 * accept or of the last answer, the body within body_ms; per_ip of them
+	 * per address (0: 10 s, 60 s, 256). */
+	int64_t header_ms, body_ms;
+	unsigned conns_per_ip;
 	void *app;
 };
 

@@ -6,6 +6,8 @@
 #include "common/pg_metrics.h"
 #include "common/pg_time.h"
 #include "http/http_authlimit.h"
+#include "http/http_conns.h"
+#include "common/pg_ticker.h"
 #include "http/http_writer.h"
 #include "store/store.h"
 
@@ -14,6 +16,7 @@
 #include <microhttpd.h>
 #include <errno.h>
 #include <netdb.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <stdarg.h>
@@ -28,6 +31,8 @@ struct http_server {
 	struct http_authlimit *authlimit;
 	struct http_writer *writer;
 	_Atomic size_t body_bytes; /* held by requests, against opts.max_bodies */
+	struct http_conns *conns;
+	struct pg_ticker *sweeper;
 };
 
 /* Bodies of routes anyone may call (join) are small: a flood of them
@@ -355,6 +360,7 @@ static bool check_auth(struct http_server *srv, struct http_req *req)
 		http_reply_err(req, &err);
 		return false;
 	}
+	http_conns_prove(srv->conns, req->hconn);
 	if (r->auth == HTTP_AUTH_AGENT && req->who.kind != AUTH_AGENT) {
 		http_reply_error(req, PG_EFORBIDDEN, "", "this endpoint is for node agents only");
 		return false;
@@ -467,6 +473,7 @@ static void dispatch(struct http_server *srv, struct http_req *req)
 		http_reply_error(req, PG_EINVAL, k, "unknown field %s: this endpoint takes no fields", k);
 		return;
 	}
+	http_conns_phase(srv->conns, req->hconn, HTTP_CONN_HANDLER);
 	if (req->route->grouped && http_group(req))
 		return;
 	pg_log_set_trace(req->trace_id);
@@ -485,6 +492,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!req)
 			return MHD_NO;
 		*con_cls = req;
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		req->hconn = ci ? ci->socket_context : NULL;
+		http_conns_phase(srv->conns, req->hconn, HTTP_CONN_BODY);
 		if (!admit(srv, req))
 			return send_reply(req); /* the body, if any, is never read */
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -543,8 +553,51 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *srv = cls;
+	struct http_req *req = *con_cls;
+	if (req)
+		http_conns_phase(srv->conns, req->hconn, HTTP_CONN_HEADERS);
 	req_free(*con_cls);
 	*con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *srv = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		http_conns_close(srv->conns, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	const union MHD_ConnectionInfo *ad = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	*socket_context = http_conns_open(srv->conns, ad ? ad->client_addr : NULL, fd ? fd->connect_fd : -1);
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http_server *srv = cls;
+	return http_conns_admit(srv->conns, addr) ? MHD_YES : MHD_NO;
+}
+
+static void sweep(void *arg)
+{
+	struct http_server *srv = arg;
+	unsigned n = http_conns_sweep(srv->conns, pg_time_mono_ms());
+	if (n)
+		pg_info("http", "closed %u connections that sent no complete request in time", n);
+}
+
+/* Connections the process can hold, keeping descriptors for the store,
+ * files and outgoing calls. */
+static unsigned conn_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 60000;
+	rlim_t n = rl.rlim_cur > 256 ? rl.rlim_cur - 128 : rl.rlim_cur / 2;
+	return n > 60000 ? 60000 : (unsigned)n;
 }
 
 static char *slurp(const char *path, struct pg_err *err)
@@ -583,8 +636,15 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	srv->opts = *opts;
 	srv->authlimit = http_authlimit_new(opts->auth_fail_limit);
+	unsigned limit = conn_limit();
+	srv->conns = http_conns_new(&(struct http_conns_opts){
+		.header_ms = opts->header_ms ? opts->header_ms : 10000,
+		.body_ms = opts->body_ms ? opts->body_ms : 60000,
+		.per_ip = opts->conns_per_ip ? opts->conns_per_ip : 256,
+		.max_unproven = limit / 2, /* the other half is kept for agents and admins */
+	});
 	struct sockaddr_storage ss;
-	int rc = parse_listen(opts->listen, &ss, err);
+	int rc = srv->conns ? parse_listen(opts->listen, &ss, err) : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	if (rc != 0)
 		goto fail;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
@@ -619,21 +679,28 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 		{MHD_OPTION_END, 0, NULL},
 	};
 	srv->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
+		flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
 		srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 		/* 8 KiB per connection, not the default 32: ten thousand agents hold
 		 * a long poll each; bodies go to our own buffer, not this pool */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)60000, MHD_OPTION_ARRAY,
+		limit, MHD_OPTION_ARRAY,
 		tls_opts, MHD_OPTION_END);
 	if (!srv->daemon) {
 		close(fd);
 		rc = pg_err_set(err, PG_EUNAVAIL, "listen", "cannot serve on %s (bad TLS files?)", opts->listen);
 		goto fail;
 	}
+	if (pg_ticker_start(1000, false, sweep, srv, &srv->sweeper, err) != 0) {
+		MHD_stop_daemon(srv->daemon);
+		rc = err->code;
+		goto fail;
+	}
 	srv->writer = opts->store ? http_writer_new(opts->store) : NULL;
 	if (opts->store && !srv->writer) {
+		pg_ticker_stop(srv->sweeper);
 		MHD_stop_daemon(srv->daemon);
 		rc = pg_err_set(err, PG_EINTERNAL, "", "cannot start the writer thread");
 		goto fail;
@@ -641,6 +708,8 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 	*out = srv;
 	return 0;
 fail:
+	http_conns_free(srv->conns);
+	http_authlimit_free(srv->authlimit);
 	free(srv->tls_cert);
 	free(srv->tls_key);
 	free(srv);
@@ -658,8 +727,10 @@ void http_server_stop(struct http_server *srv)
 	if (!srv)
 		return;
 	http_writer_stop(srv->writer); /* answers what it holds first */
+	pg_ticker_stop(srv->sweeper);
 	MHD_stop_daemon(srv->daemon);
 	http_writer_free(srv->writer);
+	http_conns_free(srv->conns);
 	http_authlimit_free(srv->authlimit);
 	free(srv->tls_cert);
 	free(srv->tls_key);

@@ -1,6 +1,8 @@
 """Attacks found in the second security round (issue 17), each reproduced:
 every test here failed before its fix."""
+import http.client
 import json
+import time
 import socket
 import os
 import unittest
@@ -122,3 +124,54 @@ class BodyFlood(unittest.TestCase):
             # routes without a token take small bodies only
             r = open_body(port, "/agent/join", 100000)
             self.assertEqual(status_of(r), 413)
+
+
+class Slowloris(unittest.TestCase):
+    def test_trickled_headers_are_cut_off_and_a_cap_per_address(self):
+        with Cluster("--header-timeout", "2", "--max-conns-per-ip", "40") as c:
+            d = c.daemon
+            port = int(d.url.rsplit(":", 1)[1])
+            slow = []
+            for _ in range(60):  # from another loopback address than the admin's
+                s = socket.socket()
+                s.bind(("127.0.0.2", 0))
+                s.settimeout(5)
+                try:
+                    s.connect(("127.0.0.1", port))
+                    s.sendall(b"GET /healthz HTTP/1.1\r\n")
+                    slow.append(s)
+                except OSError:
+                    s.close()
+
+            def alive(s):
+                try:
+                    s.sendall(b"X")
+                    s.setblocking(False)
+                    try:
+                        return s.recv(1) != b""
+                    except BlockingIOError:
+                        return True
+                    finally:
+                        s.setblocking(True)
+                except OSError:
+                    return False
+            # past the cap, connections are closed at once
+            wait_until(lambda: sum(alive(s) for s in slow) <= 40, 5, what="cap per address")
+            # the admin's address still gets answers, and keep-alive with a token is not cut
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            auth = {"Authorization": f"Bearer {d.admin}"}
+            conn.request("GET", "/admin/nodes", headers=auth)
+            self.assertEqual(conn.getresponse().read() and 200, 200)
+            # one byte every half second does not keep a connection past the deadline
+            deadline = time.time() + 6
+            while time.time() < deadline and any(alive(s) for s in slow):
+                time.sleep(0.5)
+            self.assertFalse(any(alive(s) for s in slow), "trickling connections still open")
+            self.assertEqual(d.call("GET", "/healthz").status, 200)
+            conn.request("GET", "/admin/nodes", headers=auth)
+            r = conn.getresponse()
+            self.assertEqual(r.status, 200)
+            r.read()
+            conn.close()
+            for s in slow:
+                s.close()
