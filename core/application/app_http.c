@@ -135,7 +135,7 @@ static void apps_delete(struct http_req *req)
 	if (rc == 0)
 		rc = app_store_delete(c, id, &err);
 	if (rc == 0)
-		rc = audit_record(c, &call, "app.delete", "app", id,
+		rc = audit_record_new(c, &call, "app.delete", "app", id,
 				  json_pack("{s:O, s:b, s:I}", "name", json_object_get(app, "name"), "force", forced,
 					    "stopTasks", (json_int_t)json_array_size(woken)),
 				  &err);
@@ -320,7 +320,7 @@ static void transition(struct http_req *req, const char *const from[], const cha
 	if (rc == 0) {
 		char act[48];
 		snprintf(act, sizeof(act), "release.%s", action);
-		rc = audit_record(c, &call, act, "release", id, json_pack("{s:s, s:s}", "from", status, "to", to), &err);
+		rc = audit_record_new(c, &call, act, "release", id, json_pack("{s:s, s:s}", "from", status, "to", to), &err);
 	}
 	if (rc == 0)
 		rc = store_commit(c, &err);
@@ -419,7 +419,7 @@ static void release_rollback(struct http_req *req)
 		int64_t rid = json_integer_value(json_object_get(out, "id"));
 		rc = app_release_set_status(c, rid, "running", NULL, &err);
 		if (rc == 0)
-			rc = audit_record(c, &call, "release.rollback", "release", id,
+			rc = audit_record_new(c, &call, "release.rollback", "release", id,
 					  json_pack("{s:I, s:I}", "targetReleaseId", (json_int_t)target, "rollbackRelease",
 						    (json_int_t)rid),
 					  &err);

@@ -71,3 +71,11 @@ int audit_store_list(struct store_conn *c, const struct audit_filter *f, json_t 
 	store_done(st);
 	return rc < 0 ? rc : 0;
 }
+
+int audit_record_new(struct store_conn *c, const struct pg_call *call, const char *action,
+		     const char *target_type, int64_t target_id, json_t *details, struct pg_err *err)
+{
+	int rc = audit_record(c, call, action, target_type, target_id, details, err);
+	json_decref(details);
+	return rc;
+}

@@ -22,6 +22,7 @@ struct auth_principal {
 	int64_t token_id;
 	int64_t node_id; /* agent tokens */
 	auth_perms perms;
+	int64_t expires_at; /* ms, 0: never */
 	char actor[96];  /* "token:3:deploy-bot", "node:7", "system" */
 };
 
@@ -32,6 +33,10 @@ extern const char *const auth_perm_codes[];
 /* Bit of a code, or -1 when unknown. */
 int auth_perm_bit(const char *code);
 bool auth_has_perm(const struct auth_principal *p, const char *code);
+/* Whether p covers a token with perms that expires at expires_at (0:
+ * never): every permission, and a lifetime no longer than its own. A token
+ * mints and revokes only tokens it covers. Fills err (403) when not. */
+int auth_covers(const struct auth_principal *p, auth_perms perms, int64_t expires_at, struct pg_err *err);
 auth_perms auth_perms_all(void);
 /* ["admin:node:read", ...] or ["*"] when every permission is held. */
 json_t *auth_perms_to_json(auth_perms perms);

@@ -35,16 +35,9 @@ static void auth_http_create(struct http_req *req)
 		pg_err_set(&err, PG_EINVAL, "expiresAt", "expiresAt must be an RFC 3339 time in the future");
 		goto fail;
 	}
-	/* No token can mint one stronger than itself. */
-	if (perms & ~req->who.perms) {
-		json_t *extra = auth_perms_to_json(perms & ~req->who.perms);
-		char *list = json_dumps(extra, JSON_COMPACT);
-		pg_err_set(&err, PG_EFORBIDDEN, "permissions",
-			   "cannot grant permissions the calling token lacks: %s", list);
-		free(list);
-		json_decref(extra);
+	/* No token can mint one stronger or longer-lived than itself. */
+	if (auth_covers(&req->who, perms, expires_at, &err) != 0)
 		goto fail;
-	}
 	struct store_conn *c = store_conn_get(app->store, &err);
 	char secret[AUTH_SECRET_LEN];
 	int64_t id = 0;
@@ -100,7 +93,19 @@ static void auth_http_revoke(struct http_req *req)
 		http_reply_err(req, &err);
 		return;
 	}
-	int rc = auth_store_revoke(c, id, &err);
+	json_t *tok = NULL;
+	int rc = auth_store_get(c, id, &tok, &err);
+	auth_perms perms = 0;
+	int64_t expires_at = 0;
+	const char *exp = json_string_value(json_object_get(tok, "expiresAt"));
+	if (rc == 0 && (auth_perms_from_json(json_object_get(tok, "permissions"), "permissions", &perms, &err) != 0 ||
+			(exp && pg_time_parse(exp, &expires_at) != 0)))
+		rc = pg_err_set(&err, PG_EINTERNAL, "", "token %lld has unreadable permissions", (long long)id);
+	if (rc == 0 && id != req->who.token_id) /* revoking itself is always allowed */
+		rc = auth_covers(&req->who, perms, expires_at, &err);
+	json_decref(tok);
+	if (rc == 0)
+		rc = auth_store_revoke(c, id, &err);
 	if (rc == 0)
 		rc = audit_record(c, &call, "token.revoke", "token", id, NULL, &err);
 	if (rc == 0)

@@ -47,6 +47,23 @@ bool auth_has_perm(const struct auth_principal *p, const char *code)
 	return p->kind == AUTH_ADMIN && bit >= 0 && (p->perms & ((auth_perms)1 << bit));
 }
 
+int auth_covers(const struct auth_principal *p, auth_perms perms, int64_t expires_at, struct pg_err *err)
+{
+	if (perms & ~p->perms) {
+		json_t *extra = auth_perms_to_json(perms & ~p->perms);
+		char *list = json_dumps(extra, JSON_COMPACT);
+		pg_err_set(err, PG_EFORBIDDEN, "permissions", "the calling token lacks permissions %s of that token",
+			   list ? list : "");
+		free(list);
+		json_decref(extra);
+		return PG_EFORBIDDEN;
+	}
+	if (p->expires_at && (!expires_at || expires_at > p->expires_at))
+		return pg_err_set(err, PG_EFORBIDDEN, "expiresAt",
+				  "the calling token expires; it covers only tokens that expire no later than it does");
+	return 0;
+}
+
 json_t *auth_perms_to_json(auth_perms perms)
 {
 	if (perms == auth_perms_all())
@@ -105,6 +122,7 @@ int auth_verify(struct store_conn *c, const char *secret, struct auth_principal 
 	if (rc == 0) {
 		memset(out, 0, sizeof(*out));
 		out->token_id = row.id;
+		out->expires_at = row.expires_at;
 		if (strcmp(row.kind, "agent") == 0) {
 			out->kind = AUTH_AGENT;
 			out->node_id = row.node_id;

@@ -228,7 +228,7 @@ int cluster_node_update(struct cluster *cl, const struct pg_call *call, int64_t 
 	if (rc == 0)
 		rc = cluster_node_store_update(c, id, *name ? name : NULL, *ip ? ip : NULL, labels, err);
 	if (rc == 0) {
-		json_t *d = json_pack("{s:O, s:O}", "before",
+		json_t *d = json_pack("{s:o, s:O}", "before",
 				      json_pack("{s:O, s:O, s:O}", "name", json_object_get(before, "name"),
 						"ip", json_object_get(before, "ip"), "labels",
 						json_object_get(before, "labels")),

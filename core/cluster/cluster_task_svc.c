@@ -162,11 +162,15 @@ int cluster_task_insert(struct cluster *cl, struct store_conn *c, const struct p
 			struct pg_err *err)
 {
 	*existed = false;
-	/* a copy of a stored task arrives sealed: validate what the agent gets */
-	json_t *pl = json_deep_copy(spec->payload), *deps = NULL;
-	int rc = pl ? payload_open(cl, pl, err) : pg_err_set(err, PG_EINVAL, "payload", "payload must be an object");
+	/* Validate what the agent will get (a copy of a stored task, or a
+	 * certificate deploy, arrives sealed); store it sealed. */
+	json_t *seen = json_deep_copy(spec->payload), *pl = NULL, *deps = NULL;
+	int rc = seen ? payload_open(cl, seen, err) : pg_err_set(err, PG_EINVAL, "payload", "payload must be an object");
 	if (rc == 0)
-		rc = cluster_task_validate(spec->type, pl, err);
+		rc = cluster_task_validate(spec->type, seen, err);
+	json_decref(seen);
+	if (rc == 0 && !(pl = json_deep_copy(spec->payload)))
+		rc = pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	if (rc == 0)
 		rc = payload_seal(cl, spec->type, pl, err);
 	if (rc == 0 && spec->idempotency_key) {

@@ -20,7 +20,7 @@ static int check_path(json_t *obj, const char *key, bool required, const char **
 		      struct pg_err *err)
 {
 	const char *p = NULL;
-	int rc = pg_json_str(obj, key, required, 4096, &p, err);
+	int rc = pg_json_str(obj, key, required, PG_PATH_MAX + 1, &p, err);
 	if (rc != 0 || !p)
 		return rc;
 	const char *why = pg_path_problem(p);

@@ -9,8 +9,8 @@ const char *pg_path_problem(const char *p)
 		return "must be an absolute path";
 	if (!pg_str_is_printable(p))
 		return "must not hold control characters";
-	if (strlen(p) > 4095)
-		return "is longer than 4095 bytes";
+	if (strlen(p) > PG_PATH_MAX)
+		return "is longer than 1024 bytes (PG_PATH_MAX)";
 	for (const char *s = p; *s;) {
 		s++; /* past '/' */
 		const char *e = strchrnul(s, '/');

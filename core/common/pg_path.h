@@ -1,8 +1,12 @@
 /* pg_path: the one definition of a node path that both pagodad and the agent
  * accept: absolute, printable, normalised (no empty, "." or ".." parts, no
- * trailing "/"), each part at most 255 bytes. */
+ * trailing "/"), at most PG_PATH_MAX bytes, each part at most 255. */
 #ifndef PG_PATH_H
 #define PG_PATH_H
+
+/* The longest path accepted anywhere (tasks, agent state, drift): one
+ * limit, so a task's path can always be reported back. */
+#define PG_PATH_MAX 1024
 
 #include <stdbool.h>
 #include <stddef.h>

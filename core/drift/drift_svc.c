@@ -3,10 +3,12 @@
 #include "audit/audit.h"
 #include "cluster/cluster.h"
 #include "common/pg_json.h"
+#include "common/pg_path.h"
 #include "common/pg_log.h"
 #include "common/pg_ticker.h"
 #include "common/pg_time.h"
 #include "drift/drift_int.h"
+#include "common/pg_path.h"
 #include "lua/plua_policy.h"
 #include "store/store.h"
 
@@ -173,7 +175,7 @@ static int check_map(json_t *r, const char *key, size_t max, struct pg_err *err)
 	if (!json_is_object(m) || json_object_size(m) > max)
 		return pg_err_set(err, PG_EINVAL, key, "%s must be an object of at most %zu entries", key, max);
 	json_object_foreach(m, k, v) {
-		if (!json_is_object(v) || strlen(k) > 1024 || !pg_str_is_printable(k))
+		if (!json_is_object(v) || strlen(k) > PG_PATH_MAX || !pg_str_is_printable(k))
 			return pg_err_set(err, PG_EINVAL, key, "%s entries must be objects under printable keys", key);
 	}
 	return 0;

@@ -35,6 +35,13 @@ struct http_server {
 	struct pg_ticker *sweeper;
 };
 
+/* GnuTLS priorities: TLS 1.3, else 1.2, with forward-secret key exchange
+ * and AEAD ciphers only (no CBC, no SHA-1 MACs), the server's order. */
+#define HTTP_TLS_PRIORITIES                                                                        \
+	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:" \
+	"+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:" \
+	"-SIGN-DSA-SHA1:%SERVER_PRECEDENCE"
+
 /* Bodies of routes anyone may call (join) are small: a flood of them
  * cannot hold the budget that authenticated callers need. */
 #define HTTP_UNAUTH_MAX_BODY (64u * 1024)
@@ -676,6 +683,7 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 	struct MHD_OptionItem tls_opts[] = {
 		{srv->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert},
 		{MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
+		{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)HTTP_TLS_PRIORITIES},
 		{MHD_OPTION_END, 0, NULL},
 	};
 	srv->daemon = MHD_start_daemon(

@@ -538,7 +538,7 @@ int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *
 	json_decref(batches);
 	json_decref(loose);
 	if (rc == 0)
-		rc = audit_record(c, call, "ssl.deploy", "certificate", id,
+		rc = audit_record_new(c, call, "ssl.deploy", "certificate", id,
 				  json_pack("{s:I, s:O}", "version", (json_int_t)v, "tasks", tasks), err);
 	free(chain);
 	free(sealed);
@@ -696,7 +696,7 @@ int ssl_import(struct ssl *s, const struct pg_call *call, json_t *body, json_t *
 		if (rc == 0)
 			rc = ssl_store_attempt(c, id, "valid", 1, 0, 0, false, NULL, NULL, err);
 		if (rc == 0)
-			rc = audit_record(c, call, "ssl.import", "certificate", id,
+			rc = audit_record_new(c, call, "ssl.import", "certificate", id,
 					  json_pack("{s:s, s:s, s:O}", "serial", info.serial, "fingerprint", info.fingerprint,
 						    "sans", info.sans),
 					  err);
@@ -725,7 +725,7 @@ int ssl_delete(struct ssl *s, const struct pg_call *call, int64_t id, struct pg_
 		if (rc == 0)
 			rc = ssl_store_delete(c, id, err);
 		if (rc == 0)
-			rc = audit_record(c, call, "ssl.delete", "certificate", id,
+			rc = audit_record_new(c, call, "ssl.delete", "certificate", id,
 					  json_pack("{s:O}", "name", json_object_get(cert, "name")), err);
 		rc = rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);
 	}

@@ -17,7 +17,7 @@ trap cleanup EXIT
 port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 pp=$(port)
 np=$(port)
-build/core/pagodad --listen 127.0.0.1:$pp --data-dir "$tmp/data" --log-level warn >"$tmp/pagodad.log" 2>&1 &
+build/core/pagodad --listen 127.0.0.1:$pp --data-dir "$tmp/data" --log-level warn --max-conns-per-ip 100000 >"$tmp/pagodad.log" 2>&1 &
 pd=$!
 cat >"$tmp/nginx.conf" <<CONF
 worker_processes auto;

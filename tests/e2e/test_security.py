@@ -4,6 +4,7 @@ import http.client
 import json
 import time
 import socket
+import subprocess
 import os
 import unittest
 
@@ -175,3 +176,58 @@ class Slowloris(unittest.TestCase):
             conn.close()
             for s in slow:
                 s.close()
+
+
+class TokenEscalation(unittest.TestCase):
+    def test_a_token_mints_and_revokes_only_what_it_covers(self):
+        with Cluster() as c:
+            d = c.daemon
+            soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+            later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 7200))
+            r = d.call("POST", "/admin/tokens", {"name": "temp", "permissions": ["admin:token:manage", "admin:node:read"],
+                                                 "expiresAt": soon})
+            temp, temp_id = r.json()["token"], r.json()["id"]
+            # an expiring token cannot mint one that lives longer, or for ever
+            for body in ({"name": "forever", "permissions": ["admin:node:read"]},
+                         {"name": "longer", "permissions": ["admin:node:read"], "expiresAt": later}):
+                r = d.call("POST", "/admin/tokens", body, token=temp)
+                self.assertEqual((r.status, r.error["field"]), (403, "expiresAt"), r)
+            r = d.call("POST", "/admin/tokens", {"name": "ok", "permissions": ["admin:node:read"], "expiresAt": soon},
+                       token=temp)
+            self.assertEqual(r.status, 201, r)
+            ok_id = r.json()["id"]
+            r = d.call("POST", "/admin/tokens", {"name": "more", "permissions": ["admin:node:manage"],
+                                                 "expiresAt": soon}, token=temp)
+            self.assertEqual((r.status, r.error["field"]), (403, "permissions"), r)
+            # nor revoke a stronger token: the bootstrap one, a '*' one
+            star = d.call("POST", "/admin/tokens", {"name": "star", "permissions": ["*"]}).json()["id"]
+            bootstrap = [t for t in d.call("GET", "/admin/tokens").json()["items"] if t["name"] == "bootstrap"][0]["id"]
+            manager = token(d, "admin:token:manage")
+            for victim in (star, bootstrap):
+                for who in (temp, manager):
+                    r = d.call("DELETE", f"/admin/tokens/{victim}", token=who)
+                    self.assertEqual(r.status, 403, r)
+            self.assertEqual(d.call("GET", "/admin/nodes").status, 200)  # bootstrap still works
+            self.assertEqual(d.call("DELETE", f"/admin/tokens/{ok_id}", token=temp).status, 204)
+            self.assertEqual(d.call("DELETE", f"/admin/tokens/{temp_id}", token=temp).status, 204)  # itself
+            self.assertEqual(d.call("DELETE", f"/admin/tokens/{star}").status, 204)
+
+
+class TlsAuto(unittest.TestCase):
+    def handshake(self, port, *args):
+        r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-brief", *args],
+                           input=b"", capture_output=True, timeout=20)
+        return r.returncode == 0, (r.stdout + r.stderr).decode(errors="replace")
+
+    def test_only_tls12_and_13_with_aead(self):
+        with Cluster(tls=True) as c:
+            port = int(c.daemon.url.rsplit(":", 1)[1])
+            ok, out = self.handshake(port, "-tls1_3")
+            self.assertTrue(ok, out)
+            ok, out = self.handshake(port, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256")
+            self.assertTrue(ok, out)
+            for args in (["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"], ["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"],
+                         ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA"],
+                         ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-SHA384"]):
+                ok, out = self.handshake(port, *args)
+                self.assertFalse(ok, f"{args}: {out}")
