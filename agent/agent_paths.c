@@ -131,8 +131,13 @@ static int open_parent(struct agent_paths *p, const char *path, const char **bas
 static int resolve_id(const char *name, bool user, long *out, struct pg_err *err)
 {
 	char *end;
+	errno = 0;
 	long v = strtol(name, &end, 10);
 	if (*name && !*end) {
+		/* (uid_t)-1 means "leave unchanged" to fchown: not an owner */
+		if (errno || v < 0 || v >= 4294967295L)
+			return pg_err_set(err, PG_EINVAL, user ? "owner" : "group", "%s id %s is out of range (0..4294967294)",
+					  user ? "user" : "group", name);
 		*out = v;
 		return 0;
 	}
@@ -178,7 +183,8 @@ static void drop_stale_temps(int dfd, const char *base)
 static bool same_file(int dfd, const char *base, const char *content, size_t len, unsigned mode,
 		      long uid, long gid)
 {
-	int fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted here must not block the task thread */
+	int fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	struct stat st;
@@ -213,9 +219,10 @@ int agent_paths_write(struct agent_paths *p, const char *path, const char *conte
 	if (dfd < 0)
 		return err->code;
 	struct stat st;
-	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
 		close(dfd);
-		return pg_err_set(err, PG_EINVAL, "path", "%s is a directory", path);
+		return pg_err_set(err, PG_EINVAL, "path", "%s exists and is not a regular file (a %s)", path,
+				  S_ISDIR(st.st_mode) ? "directory" : S_ISFIFO(st.st_mode) ? "FIFO" : "device or socket");
 	}
 	*changed = !same_file(dfd, base, content, len, mode, uid, gid);
 	if (!*changed) {

@@ -134,6 +134,37 @@ static int seal(void *arg, const char *plain, const char *context, char **sealed
 	return pg_secret_seal(arg, plain, strlen(plain), context, sealed, err);
 }
 
+/* The store's key check (migration 0008): made with this key on first
+ * start, opened on every later one, so a replica or a restore with another
+ * master.key stops here instead of writing secrets nobody else can open. */
+static int key_check(struct store *store, const struct pg_secret_key *key, const char *data_dir, struct pg_err *err)
+{
+	static const char ctx[] = "pagoda-store-key-check";
+	char *sealed = NULL, *plain = NULL;
+	size_t len;
+	struct store_conn *c = store_conn_get(store, err);
+	int rc = c ? pg_secret_seal(key, "pagoda", 6, ctx, &sealed, err) : err->code;
+	if (rc == 0 && (rc = store_begin(c, STORE_TX_WRITE, err)) == 0) {
+		rc = store_ok(store_run(c, "INSERT INTO store_key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+					err, ST(sealed)));
+		struct store_stmt *st = NULL;
+		int got = rc == 0 ? store_query(c, "SELECT sealed FROM store_key_check WHERE id = 1", &st, err) : rc;
+		if (got > 0 && pg_secret_open(key, store_col_text(st, 0), ctx, &plain, &len, err) != 0)
+			rc = pg_err_set(err, PG_EPRECOND, "master.key",
+					"%s/master.key does not open this store's secrets: it is not the key the store was "
+					"made with (every replica, and a restore, needs that same master.key)",
+					data_dir);
+		else if (got <= 0)
+			rc = got < 0 ? got : pg_err_set(err, PG_EINTERNAL, "", "the store has no key check");
+		if (st)
+			store_done(st);
+		rc = rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);
+	}
+	free(sealed);
+	free(plain);
+	return rc;
+}
+
 static bool cert_in_use(void *arg, int64_t id, char *by, size_t len)
 {
 	struct pagodad *app = arg;
@@ -551,7 +582,8 @@ int main(int argc, char **argv)
 	f.cluster.on_task_settled_arg = &app;
 	struct ssl_opts sopts = {.scan_ms = f.cert_scan_ms, .retry_base_ms = f.cert_retry_ms,
 				 .in_use = cert_in_use, .nodes_using = cert_nodes, .in_use_arg = &app};
-	if (pg_secret_key_load(f.data_dir, &key, &err) != 0 || auth_bootstrap(app.store, path, &err) != 0 ||
+	if (pg_secret_key_load(f.data_dir, &key, &err) != 0 || key_check(app.store, &key, f.data_dir, &err) != 0 ||
+	    auth_bootstrap(app.store, path, &err) != 0 ||
 	    cluster_new(app.store, &f.cluster, &app.cluster, &err) != 0 ||
 	    plua_new(&lopts, &app.lua, &err) != 0 ||
 	    registry_new(app.store, app.cluster, &app.registry, &err) != 0 ||

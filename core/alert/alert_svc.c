@@ -5,6 +5,7 @@
 #include "cluster/cluster.h"
 #include "common/pg_json.h"
 #include "common/pg_log.h"
+#include "common/pg_secret.h"
 #include "common/pg_ticker.h"
 #include "common/pg_time.h"
 #include "drift/drift.h"
@@ -86,25 +87,13 @@ static json_t *rule_notify(struct alert *a, json_t *rule)
 	return json_is_array(v) ? v : (json_decref(v), json_array());
 }
 
-static bool secret_key(const char *k)
-{
-	static const char *const words[] = {"secret", "password", "token", "key", "authorization", NULL};
-	for (int i = 0; words[i]; i++)
-		if (strcasestr(k, words[i]))
-			return true;
-	return false;
-}
-
 /* The notify list as the API shows it: secrets masked. */
 static json_t *masked(json_t *notify)
 {
-	json_t *out = json_deep_copy(notify), *ch, *v;
+	json_t *out = json_deep_copy(notify), *ch;
 	size_t i;
-	const char *k;
-	json_array_foreach(out, i, ch) {
-		json_object_foreach(json_object_get(ch, "config"), k, v) if (secret_key(k))
-			json_object_set_new(json_object_get(ch, "config"), k, json_string("******"));
-	}
+	json_array_foreach(out, i, ch) if (json_object_get(ch, "config"))
+		json_object_set_new(ch, "config", pg_secret_masked(json_object_get(ch, "config")));
 	return out;
 }
 

@@ -173,8 +173,15 @@ static void task_queue(struct http_req *req)
 		rc = pg_json_str(req->body, "idempotencyKey", false, 128, &spec.idempotency_key, &err);
 	if (rc == 0 && spec.idempotency_key && !pg_str_is_printable(spec.idempotency_key))
 		rc = pg_err_set(&err, PG_EINVAL, "idempotencyKey", "idempotencyKey must be printable");
-	if (rc == 0 && strcmp(spec.type, "RunCommand") == 0 && !auth_has_perm(&req->who, "admin:node:exec"))
-		rc = pg_err_set(&err, PG_EFORBIDDEN, "type", "RunCommand needs the permission admin:node:exec");
+	/* A raw task is root on the node: a unit runs any program, a file can be
+	 * a unit drop-in or a sudoers entry, an nginx config or a certificate
+	 * path writes where it names. Only a health probe is harmless; the
+	 * checked way for admin:node:manage is an application's release. */
+	if (rc == 0 && strcmp(spec.type, "HealthProbe") != 0 && !auth_has_perm(&req->who, "admin:node:exec"))
+		rc = pg_err_set(&err, PG_EFORBIDDEN, "type",
+				"a hand-queued %s task needs the permission admin:node:exec (it can act as root on the "
+				"node); applications render checked tasks with admin:app:* instead",
+				spec.type);
 	spec.payload = payload;
 	int64_t id = 0;
 	bool existed = false;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +11,21 @@
 
 int pg_file_read(const char *path, size_t max, char **data, size_t *len, struct pg_err *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	/* O_NONBLOCK, then regular files only: opening a FIFO would block */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
 		return pg_err_set(err, PG_EINVAL, "", "cannot read %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return pg_err_set(err, PG_EINVAL, "", "cannot read %s: not a regular file", path);
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return pg_err_set(err, PG_EINTERNAL, "", "cannot read %s: %s", path, strerror(errno));
+	}
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 	int rc = 0;

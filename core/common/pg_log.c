@@ -95,12 +95,14 @@ void pg_log(enum pg_log_level level, const char *component, const char *fmt, ...
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	/* One fprintf per line: stdio locks the stream, so lines never interleave. */
+	char msg[6 * sizeof(line)], comp[128], trace[sizeof(trace_id) * 2];
+	/* escaped in text too: a newline or an escape sequence from a request
+	 * must not forge a line or drive the operator's terminal */
+	json_escape(line, msg, sizeof(msg));
 	if (format == PG_LOG_TEXT) {
-		fprintf(stderr, "%s %s [%s] %s\n", ts, level_names[level], component, line);
+		fprintf(stderr, "%s %s [%s] %s\n", ts, level_names[level], component, msg);
 		return;
 	}
-	char msg[6 * sizeof(line)], comp[128], trace[sizeof(trace_id) * 2];
-	json_escape(line, msg, sizeof(msg));
 	json_escape(component, comp, sizeof(comp));
 	json_escape(trace_id, trace, sizeof(trace));
 	fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\",\"msg\":\"%s\"%s%s%s}\n", ts,

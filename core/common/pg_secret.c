@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -114,4 +115,21 @@ int pg_secret_open(const struct pg_secret_key *k, const char *sealed, const char
 	*plain = out;
 	*len = clen;
 	return 0;
+}
+
+static bool secret_key(const char *k)
+{
+	static const char *const words[] = {"secret", "password", "token", "key", "authorization", NULL};
+	for (int i = 0; words[i]; i++)
+		if (strcasestr(k, words[i]))
+			return true;
+	return false;
+}
+
+json_t *pg_secret_masked(json_t *obj)
+{
+	json_t *out = json_is_object(obj) ? json_deep_copy(obj) : json_object(), *v;
+	const char *k;
+	json_object_foreach(out, k, v) if (secret_key(k)) json_object_set_new(out, k, json_string("******"));
+	return out;
 }

@@ -6,6 +6,7 @@
 #ifndef PG_SECRET_H
 #define PG_SECRET_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "common/pg_err.h"
@@ -24,5 +25,11 @@ int pg_secret_seal(const struct pg_secret_key *k, const void *plain, size_t len,
  * caller (clear it with explicit_bzero before free). */
 int pg_secret_open(const struct pg_secret_key *k, const char *sealed, const char *context,
 		   char **plain, size_t *len, struct pg_err *err);
+
+/* A copy of the object obj (NULL: an empty one) with the value of every key
+ * that names a secret (secret, password, token, key, authorization, any
+ * case, anywhere in the key) replaced by "******": what the API and the
+ * audit log show of a plugin's config. */
+json_t *pg_secret_masked(json_t *obj);
 
 #endif

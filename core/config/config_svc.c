@@ -262,6 +262,7 @@ int config_update(struct config *cfg, const struct pg_call *call, int64_t id, js
 	struct cfg_version latest = {0};
 	char sha[65];
 	bool unchanged = false;
+	int64_t written = 0; /* the version this call answers, not whatever is latest after it */
 	rc = cfg_item_get(c, id, &it, err);
 	if (rc == 0)
 		rc = check_content(&it, content, err);
@@ -272,8 +273,10 @@ int config_update(struct config *cfg, const struct pg_call *call, int64_t id, js
 		/* Saving the same bytes again is not a new version. */
 		unchanged = strcmp(sha, latest.sha256) == 0 && (!desc || strcmp(desc, it.description) == 0);
 	}
+	if (rc == 0)
+		written = it.latest;
 	if (rc == 0 && !unchanged) {
-		int64_t v = it.latest + (strcmp(sha, latest.sha256) != 0);
+		int64_t v = written = it.latest + (strcmp(sha, latest.sha256) != 0);
 		if (v != it.latest)
 			rc = put_version(cfg, c, &it, v, content, call->actor, message, sha, err);
 		if (rc == 0)
@@ -287,7 +290,7 @@ int config_update(struct config *cfg, const struct pg_call *call, int64_t id, js
 	}
 	cfg_version_free(&latest);
 	rc = finish(c, rc, err);
-	if (rc == 0 && (rc = config_get(cfg, id, 0, false, out, err)) == 0 && unchanged)
+	if (rc == 0 && (rc = config_get(cfg, id, written, false, out, err)) == 0 && unchanged)
 		json_object_set_new(*out, "unchanged", json_true());
 	return rc;
 }

@@ -58,13 +58,43 @@ void http_authlimit_free(struct http_authlimit *l)
 	free(l);
 }
 
+struct stale {
+	int64_t now, *keys;
+	size_t n;
+};
+
+static void find_stale(int64_t key, void *value, void *arg)
+{
+	struct stale *st = arg;
+	const struct entry *e = value;
+	if (e->blocked_until <= st->now && st->now - e->window_start > WINDOW_MS)
+		st->keys[st->n++] = key;
+}
+
+/* Forgets addresses whose window and block are over: a full table must
+ * not stop the limiter from tracking new ones. */
+static void evict(struct http_authlimit *l, int64_t now_ms)
+{
+	struct stale st = {now_ms, malloc(pg_map_count(l->by_ip) * sizeof(int64_t)), 0};
+	if (!st.keys)
+		return;
+	pg_map_each(l->by_ip, find_stale, &st);
+	for (size_t i = 0; i < st.n; i++)
+		free(pg_map_del(l->by_ip, st.keys[i]));
+	free(st.keys);
+}
+
 /* The entry of ip (a hash collision shares one: rare, and only ever stricter). */
-static struct entry *entry_of(struct http_authlimit *l, const char *ip, bool create)
+static struct entry *entry_of(struct http_authlimit *l, const char *ip, bool create, int64_t now_ms)
 {
 	int64_t k = key_of(ip);
 	struct entry *e = pg_map_get(l->by_ip, k);
-	if (e || !create || pg_map_count(l->by_ip) >= MAX_TRACKED)
+	if (e || !create)
 		return e;
+	if (pg_map_count(l->by_ip) >= MAX_TRACKED)
+		evict(l, now_ms);
+	if (pg_map_count(l->by_ip) >= MAX_TRACKED)
+		return NULL; /* a hundred thousand addresses failing within a minute */
 	if ((e = calloc(1, sizeof(*e))) && pg_map_put(l->by_ip, k, e) != 0) {
 		free(e);
 		return NULL;
@@ -79,7 +109,7 @@ int64_t http_authlimit_blocked(struct http_authlimit *l, const char *ip, int64_t
 	if (!l || l->limit <= 0)
 		return 0;
 	pthread_mutex_lock(&l->lock);
-	struct entry *e = entry_of(l, ip, false);
+	struct entry *e = entry_of(l, ip, false, now_ms);
 	int64_t wait = e && e->blocked_until > now_ms ? (e->blocked_until - now_ms + 999) / 1000 : 0;
 	pthread_mutex_unlock(&l->lock);
 	return wait;
@@ -91,7 +121,7 @@ bool http_authlimit_fail(struct http_authlimit *l, const char *ip, int64_t now_m
 		return false;
 	bool started = false;
 	pthread_mutex_lock(&l->lock);
-	struct entry *e = entry_of(l, ip, true);
+	struct entry *e = entry_of(l, ip, true, now_ms);
 	if (e) {
 		if (now_ms - e->window_start > WINDOW_MS) {
 			e->window_start = now_ms;

@@ -568,6 +568,23 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* libmicrohttpd's own messages (bad requests, TLS failures: anyone can
+ * cause them) go through our log, escaped, at most 10 a second. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	static _Atomic int64_t window;
+	static _Atomic int count;
+	int64_t now = pg_time_mono_ms() / 1000;
+	if (atomic_exchange(&window, now) != now)
+		atomic_store(&count, 0);
+	if (atomic_fetch_add(&count, 1) >= 10)
+		return;
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	pg_warn("http", "libmicrohttpd: %s", msg);
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			  enum MHD_ConnectionNotificationCode toe)
 {
@@ -688,7 +705,7 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 	};
 	srv->daemon = MHD_start_daemon(
 		flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
 		MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
 		srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 		/* 8 KiB per connection, not the default 32: ten thousand agents hold

@@ -49,6 +49,54 @@ static void free_secret(char *s)
 	}
 }
 
+static void dns_context(const char *name, char *ctx, size_t n)
+{
+	snprintf(ctx, n, "ssl-dns:%s", name);
+}
+
+/* A DNS plugin's config holds credentials (a provider's API token): sealed
+ * in the row as configSealed; config keeps a masked copy for the API and
+ * the audit log. */
+static int dns_config_seal(struct ssl *s, const char *name, json_t *dns, struct pg_err *err)
+{
+	json_t *cfg = json_object_get(dns, "config");
+	if (!dns || json_object_size(cfg) == 0)
+		return 0;
+	char ctx[160], *text = pg_json_dump(cfg), *sealed = NULL;
+	dns_context(name, ctx, sizeof(ctx));
+	int rc = text ? pg_secret_seal(&s->key, text, strlen(text), ctx, &sealed, err)
+		      : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	free_secret(text);
+	if (rc == 0) {
+		json_object_set_new(dns, "config", pg_secret_masked(cfg));
+		json_object_set_new(dns, "configSealed", json_string(sealed));
+	}
+	free(sealed);
+	return rc;
+}
+
+/* Opens, in the certificate's own copy, what dns_config_seal sealed. */
+static int dns_config_open(struct ssl *s, json_t *cert, struct pg_err *err)
+{
+	json_t *dns = json_object_get(json_object_get(cert, "request"), "dns");
+	const char *sealed = json_string_value(json_object_get(dns, "configSealed"));
+	if (!sealed)
+		return 0;
+	char ctx[160], *plain = NULL;
+	size_t len;
+	dns_context(json_string_value(json_object_get(cert, "name")), ctx, sizeof(ctx));
+	int rc = pg_secret_open(&s->key, sealed, ctx, &plain, &len, err);
+	json_t *cfg = rc == 0 ? pg_json_load_text(plain) : NULL;
+	free_secret(plain);
+	if (rc == 0 && !json_is_object(cfg))
+		rc = pg_err_set(err, PG_EINTERNAL, "dns.config", "the sealed DNS plugin config does not parse");
+	if (rc == 0)
+		json_object_set(dns, "config", cfg);
+	json_decref(cfg);
+	json_object_del(dns, "configSealed");
+	return rc;
+}
+
 /* The plugin must exist, and may look at the request's config before
  * anything is stored (check(config), optional): exec refuses any. */
 static int dns_plugin_check(struct ssl *s, const char *plugin, json_t *cfg, struct pg_err *err)
@@ -167,9 +215,10 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 		json_object_set_new(req, "dns", json_pack("{s:s, s:O?, s:I, s:O?, s:I}", "plugin", plugin, "config", cfg,
 							  "propagationSec", (json_int_t)prop, "resolvers", resolvers,
 							  "propagationTimeoutSec", (json_int_t)prop_timeout));
-	struct store_conn *c = store_conn_get(s->store, err);
+	rc = dns_config_seal(s, name, json_object_get(req, "dns"), err);
+	struct store_conn *c = rc == 0 ? store_conn_get(s->store, err) : NULL;
 	int64_t id = 0;
-	rc = c ? store_begin(c, STORE_TX_WRITE, err) : err->code;
+	rc = rc != 0 ? rc : c ? store_begin(c, STORE_TX_WRITE, err) : err->code;
 	if (rc == 0) {
 		rc = ssl_store_insert(c, name, domains, "acme", "pending", req, &id, err);
 		if (rc == 0)
@@ -285,6 +334,7 @@ static void issue(struct ssl *s, int64_t id)
 	json_t *cert = NULL, *problem = NULL;
 	if (!c || ssl_store_get(c, id, &cert, &err) != 0)
 		return;
+	int sealed_rc = dns_config_open(s, cert, &err);
 	json_t *req = json_object_get(cert, "request"), *iss = json_object_get(req, "issuer");
 	const char *dir = json_string_value(json_object_get(iss, "directoryUrl"));
 	const char *email = json_string_value(json_object_get(iss, "email"));
@@ -297,7 +347,7 @@ static void issue(struct ssl *s, int64_t id)
 				   json_integer_value(json_object_get(hc.dns, "propagationSec")) * 1000};
 	struct ssl_cert_info info = {0};
 	pg_info("ssl", "certificate %lld: %s from %s", (long long)id, version ? "renewing" : "issuing", dir);
-	int rc = account(s, c, dir, email ? email : "", &akey, &kid, &err);
+	int rc = sealed_rc ? sealed_rc : account(s, c, dir, email ? email : "", &akey, &kid, &err);
 	if (rc == 0)
 		rc = acme_open(dir, json_string_value(json_object_get(iss, "caFile")), akey, kid, email, &a, &err);
 	if (rc == 0 && !kid)

@@ -152,7 +152,7 @@ end
 -- The escaper for systemd unit templates: one line, '%' doubled.
 function M.systemd_value(v)
   local s = tostring(v)
-  if s:find("[%c]") then
+  if s:find("[%c]") or s:find("\\$") then -- a trailing backslash continues the line
     error(string.format("unsafe value for a systemd unit: %q", s), 0)
   end
   return (s:gsub("%%", "%%%%"))

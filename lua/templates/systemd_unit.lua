@@ -60,6 +60,8 @@ local function validate(u)
   s.name = unit_name(u.name, "name")
   if not s.name:match("%.service$") then check.fail("name", "must end in .service") end
   s.description = check.printable(check.optional(u.description, "string", "description", s.name), "description")
+  -- systemd joins a line ending in a backslash with the next one
+  if s.description:find("\\$") then check.fail("description", "must not end with a backslash") end
   local words = { quote(check.path(u.exec, "exec")) }
   for i, a in ipairs(check.list(check.optional(u.args, "table", "args", {}), "args", 256)) do
     words[#words + 1] = quote(check.printable(check.type(a, "string", "args[" .. i .. "]"), "args[" .. i .. "]"))

@@ -222,6 +222,15 @@ class TaskQueue(unittest.TestCase):
             t = d.call("POST", "/admin/tokens", {"name": "ops", "permissions": ["admin:node:manage"]}).json()["token"]
             r = d.queue(n["id"], "RunCommand", {"argv": ["true"]}, token=t)
             self.assertEqual((r.status, r.error["field"]), (403, "type"))
+            # every raw task that can act as root on the node: a drop-in, a unit
+            for type_, payload in (("ApplyConfigFiles", {"files": [{"path": "/etc/systemd/system/ssh.service.d/x.conf",
+                                                                    "content": "[Service]\nExecStartPre=/bin/id\n"}]}),
+                                   ("SystemdInstallUnit", {"unitName": "x.service",
+                                                           "content": "[Service]\nExecStart=/bin/id\n"})):
+                r = d.queue(n["id"], type_, payload, token=t)
+                self.assertEqual((r.status, r.error["field"]), (403, "type"), r)
+                self.assertIn("admin:node:exec", r.error["message"])
+            self.assertEqual(d.queue(n["id"], "HealthProbe", {"kind": "tcp", "port": 22}, token=t).status, 201)
             t2 = d.call("POST", "/admin/tokens",
                         {"name": "exec", "permissions": ["admin:node:manage", "admin:node:exec", "admin:node:read"]}).json()["token"]
             self.assertEqual(d.queue(n["id"], "RunCommand", {"argv": ["true"]}, token=t2).status, 201)

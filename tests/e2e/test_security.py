@@ -231,3 +231,41 @@ class TlsAuto(unittest.TestCase):
                          ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-SHA384"]):
                 ok, out = self.handshake(port, *args)
                 self.assertFalse(ok, f"{args}: {out}")
+
+
+class DnsCredentials(unittest.TestCase):
+    def test_plugin_credentials_are_sealed_and_masked(self):
+        with Cluster() as c:
+            d = c.daemon
+            secret = "dns-api-token-0123456789abcdef"
+            r = acme(d, "challtestsrv", {"url": "http://127.0.0.1:1", "apiToken": secret})
+            self.assertEqual(r.status, 202, r)
+            cfg = r.json()["request"]["dns"]["config"]
+            self.assertEqual(cfg, {"url": "http://127.0.0.1:1", "apiToken": "******"})
+            got = d.call("GET", f"/admin/certificates/{r.json()['id']}").json()
+            self.assertEqual(got["request"]["dns"]["config"]["apiToken"], "******")
+            self.assertNotIn(secret, json.dumps(d.call("GET", "/admin/certificates").json()))
+            self.assertNotIn(secret, str(d.audit()))
+            self.assertNotIn(secret.encode(), d.stored_bytes())
+            self.assertNotIn(secret, d.read_log())
+
+
+class MasterKey(unittest.TestCase):
+    def test_a_store_refuses_another_master_key(self):
+        with Cluster() as c:
+            d = c.daemon
+            d.stop()
+            path = os.path.join(d.data_dir, "master.key")
+            with open(path, "rb") as f:
+                orig = f.read()
+            other = os.urandom(len(orig)) if len(orig) == 32 else os.urandom(len(orig) // 2).hex().encode()
+            with open(path, "wb") as f:
+                f.write(other)
+            r = subprocess.run([os.environ["PAGODAD"], "--listen", "127.0.0.1:0", "--data-dir", d.data_dir],
+                               capture_output=True, timeout=20)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn(b"does not open this store's secrets", r.stderr)
+            with open(path, "wb") as f:
+                f.write(orig)
+            d.start()
+            self.assertEqual(d.call("GET", "/admin/nodes").status, 200)

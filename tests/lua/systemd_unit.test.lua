@@ -32,6 +32,7 @@ return {
   end,
   ["injection is refused with the field named"] = function()
     T.err(function() unit.render(u({ description = "x\nExecStartPre=/bin/sh" })) end, "^description")
+    T.err(function() unit.render(u({ description = "innocent \\" })) end, "backslash")
     T.err(function() unit.render(u({ args = { "ok", "a\nb" } })) end, "args%[2%]")
     T.err(function() unit.render(u({ exec = "python3" })) end, "^exec")
     T.err(function() unit.render(u({ user = "root\nUser=x" })) end, "^user")

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "common/pg_file.h"
 
 static char dir[64];
 
@@ -65,6 +66,32 @@ static void writes_with_mode_and_is_idempotent(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A FIFO planted at the target blocked the task thread for ever; an owner
+ * of (uid_t)-1 was "written" without any chown. */
+static void refuses_fifos_and_unusable_owners(void **state)
+{
+	struct pg_err err = {0};
+	bool changed = false;
+	assert_int_equal(write_file(*state, "/etc/pagoda/app/x.conf", "v1\n", 0640, &changed, &err), 0);
+	char real[256];
+	snprintf(real, sizeof(real), "%s/etc/pagoda/app/fifo.conf", dir);
+	assert_int_equal(mkfifo(real, 0600), 0);
+	assert_int_not_equal(write_file(*state, "/etc/pagoda/app/fifo.conf", "v1\n", 0640, &changed, &err), 0);
+	assert_non_null(strstr(err.message, "FIFO"));
+	char *data = NULL;
+	size_t len;
+	assert_int_not_equal(pg_file_read(real, 100, &data, &len, &err), 0);
+	assert_non_null(strstr(err.message, "not a regular file"));
+	char sha[65];
+	const char *owners[] = {"4294967295", "-1", "99999999999999999999"};
+	for (int i = 0; i < 3; i++) {
+		assert_int_not_equal(agent_paths_write(*state, "/etc/pagoda/app/x.conf", "v2\n", 3, 0640, owners[i], NULL,
+						       &changed, sha, &err),
+				     0);
+		assert_string_equal(err.field, "owner");
+	}
+}
+
 static void refuses_outside_roots(void **state)
 {
 	struct pg_err err = {0};
@@ -112,6 +139,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(writes_with_mode_and_is_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_outside_roots, setup, teardown),
+		cmocka_unit_test_setup_teardown(refuses_fifos_and_unusable_owners, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_symlink_escape, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
