@@ -29,6 +29,7 @@
 #include "ui/ui.h"
 #include "ssl/ssl_http.h"
 #include "pagodad.h"
+#include "common/pg_json.h"
 #include "store/store.h"
 
 #include <curl/curl.h>
@@ -307,12 +308,10 @@ struct flags {
 
 static bool num(const char *s, long min, long max, long *out)
 {
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || *end || v < min || v > max)
+	int64_t v;
+	if (!pg_parse_i64(s, &v) || v < min || v > max)
 		return false;
-	*out = v;
+	*out = (long)v;
 	return true;
 }
 
@@ -531,6 +530,25 @@ static int check_dir(const char *flag, const char *dir)
 	return 0;
 }
 
+/* The data dir and what pagodad keeps in it hold every secret: refuse to
+ * run on them when other users may read them (master.key is checked where
+ * it is loaded). */
+static int check_private(const char *dir)
+{
+	static const char *const names[] = {"", "pagoda.db", "admin.token", "tls/ca.key", "tls/server.key", NULL};
+	for (int i = 0; names[i]; i++) {
+		char path[4096];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s%s%s", dir, *names[i] ? "/" : "", names[i]);
+		if (stat(path, &st) == 0 && (st.st_mode & 077)) {
+			fprintf(stderr, "pagodad: %s is open to other users (mode %04o): chmod %s %s\n", path,
+				(unsigned)(st.st_mode & 07777), *names[i] ? "600" : "700", path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct flags f = {0};
@@ -543,7 +561,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check_dir("--data-dir", f.data_dir) || check_dir("--lua-dir", f.lua_dir) ||
-	    check_dir("--plugin-dir", f.plugin_dir))
+	    check_dir("--plugin-dir", f.plugin_dir) || check_private(f.data_dir))
 		return 1;
 	pg_tune_process();
 	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: plugins use libcurl */

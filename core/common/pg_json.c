@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
+#include <ctype.h>
 
 static int missing(const char *key, struct pg_err *err)
 {
@@ -160,4 +162,20 @@ json_t *pg_json_read_file(const char *path, size_t flags, struct pg_err *err)
 	if (!v)
 		pg_err_set(err, PG_EINVAL, "", "%s:%d:%d: %s", path, je.line, je.column, je.text);
 	return v;
+}
+
+bool pg_parse_i64(const char *s, int64_t *out)
+{
+	const char *d = *s == '-' ? s + 1 : s;
+	if (!isdigit((unsigned char)*d) || (d[0] == '0' && d[1] != '\0'))
+		return false;
+	for (const char *p = d; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
+	errno = 0;
+	long long v = strtoll(s, NULL, 10);
+	if (errno == ERANGE)
+		return false;
+	*out = v;
+	return true;
 }

@@ -23,6 +23,10 @@ int pg_json_arr(json_t *obj, const char *key, bool required, size_t maxlen, json
 int pg_json_only(json_t *obj, const char *const allowed[], struct pg_err *err);
 /* Checks that s has no control characters (newline, NUL, ...). */
 bool pg_str_is_printable(const char *s);
+/* A strict decimal integer: an optional '-', then digits without a leading
+ * zero (but "0"), nothing else, within int64 ("01", "+1", " 1" and
+ * 99999999999999999999 are refused). */
+bool pg_parse_i64(const char *s, int64_t *out);
 /* A map of string -> string with bounded sizes (labels, env). */
 int pg_json_string_map(json_t *v, const char *field, size_t max_entries, struct pg_err *err);
 /* Decodes a text column holding JSON; returns a new reference or json null. */

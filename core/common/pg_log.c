@@ -54,6 +54,17 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
+void pg_utf8_clean(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p;) {
+		size_t n = *p < 0x80 ? 1 : utf8_len(p);
+		if (n == 0)
+			*p++ = '?';
+		else
+			p += n;
+	}
+}
+
 /* s as the body of a JSON string: controls escaped, invalid UTF-8 replaced. */
 static void json_escape(const char *s, char *out, size_t cap)
 {

@@ -25,4 +25,8 @@ void pg_log(enum pg_log_level level, const char *component, const char *fmt, ...
 #define pg_error(comp, ...) pg_log(PG_LOG_ERROR, comp, __VA_ARGS__)
 #define pg_debug(comp, ...) pg_log(PG_LOG_DEBUG, comp, __VA_ARGS__)
 
+/* Replaces, in place, each byte of s that is not part of valid UTF-8 with
+ * '?': for text from scripts or peers that must go into JSON. */
+void pg_utf8_clean(char *s);
+
 #endif

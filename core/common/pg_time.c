@@ -60,7 +60,14 @@ int pg_time_parse(const char *s, int64_t *out_ms)
 	}
 	if (*p != '\0')
 		return PG_EINVAL;
+	/* strptime takes 2030-02-30 and timegm makes it March 2: refuse a
+	 * date that does not come back as written */
+	struct tm given = tm, back;
 	time_t t = timegm(&tm);
+	if (!gmtime_r(&t, &back) || back.tm_year != given.tm_year || back.tm_mon != given.tm_mon ||
+	    back.tm_mday != given.tm_mday || back.tm_hour != given.tm_hour || back.tm_min != given.tm_min ||
+	    back.tm_sec != given.tm_sec)
+		return PG_EINVAL;
 	*out_ms = ((int64_t)t - offset) * 1000 + frac_ms;
 	return 0;
 }

@@ -135,6 +135,8 @@ bool http_grouped(const struct http_req *req);
 const struct http_route *http_route_match(const struct http_route *const *tables,
 					  const char *method, const char *path,
 					  struct http_req *req, bool *method_mismatch);
+/* The methods routes of path answer, as an Allow header value ("GET, HEAD, PUT"). */
+void http_route_allowed(const struct http_route *const *tables, const char *path, char *out, size_t len);
 
 struct http_server;
 

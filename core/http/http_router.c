@@ -37,16 +37,35 @@ const struct http_route *http_route_match(const struct http_route *const *tables
 					  struct http_req *req, bool *method_mismatch)
 {
 	*method_mismatch = false;
+	/* HEAD is GET without the body (RFC 9110 9.3.2); libmicrohttpd drops it */
+	const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
 	for (; *tables; tables++)
 		for (const struct http_route *r = *tables; r->method; r++) {
 			if (!match_path(r->path, path, req))
 				continue;
-			if (strcmp(r->method, method) == 0)
+			if (strcmp(r->method, m) == 0)
 				return r;
 			*method_mismatch = true;
 		}
 	req->nparams = 0;
 	return NULL;
+}
+
+void http_route_allowed(const struct http_route *const *tables, const char *path, char *out, size_t len)
+{
+	struct http_req scratch;
+	size_t o = 0;
+	out[0] = '\0';
+	for (; *tables; tables++)
+		for (const struct http_route *r = *tables; r->method; r++) {
+			if (!match_path(r->path, path, &scratch) || strstr(out, r->method))
+				continue;
+			bool get = strcmp(r->method, "GET") == 0;
+			int n = snprintf(out + o, len - o, "%s%s%s", o ? ", " : "", r->method, get ? ", HEAD" : "");
+			if (n < 0 || (size_t)n >= len - o)
+				return;
+			o += (size_t)n;
+		}
 }
 
 const char *http_param(const struct http_req *req, const char *name)

@@ -2,6 +2,7 @@
 #include "http/http.h"
 #include "common/pg_crypto.h"
 #include "common/pg_file.h"
+#include "common/pg_json.h"
 #include "common/pg_log.h"
 #include "common/pg_metrics.h"
 #include "common/pg_time.h"
@@ -62,10 +63,15 @@ void http_reply(struct http_req *req, int status, json_t *body)
 
 void http_reply_err(struct http_req *req, const struct pg_err *err)
 {
-	json_t *e = json_pack("{s:s, s:s}", "code", pg_err_code_name(err->code), "message",
-			      err->message[0] ? err->message : pg_err_code_name(err->code));
-	if (err->field[0])
-		json_object_set_new(e, "field", json_string(err->field));
+	/* messages may quote a script's output or a peer's bytes */
+	char msg[sizeof(err->message)], field[sizeof(err->field)];
+	snprintf(msg, sizeof(msg), "%s", err->message[0] ? err->message : pg_err_code_name(err->code));
+	snprintf(field, sizeof(field), "%s", err->field);
+	pg_utf8_clean(msg);
+	pg_utf8_clean(field);
+	json_t *e = json_pack("{s:s, s:s}", "code", pg_err_code_name(err->code), "message", msg);
+	if (field[0])
+		json_object_set_new(e, "field", json_string(field));
 	http_reply(req, pg_err_http_status(err->code), json_pack("{s:o}", "error", e));
 }
 
@@ -118,9 +124,8 @@ void http_reply_error(struct http_req *req, int code, const char *field, const c
 bool http_param_id(struct http_req *req, const char *name, int64_t *out)
 {
 	const char *v = http_param(req, name);
-	char *end;
-	long long n = v ? strtoll(v, &end, 10) : 0;
-	if (!v || *end || n <= 0) {
+	int64_t n = 0;
+	if (!v || !pg_parse_i64(v, &n) || n <= 0) {
 		http_reply_error(req, PG_EINVAL, name, "%s must be a positive integer id", name);
 		return false;
 	}
@@ -141,9 +146,8 @@ bool http_query_int(struct http_req *req, const char *key, int64_t min, int64_t 
 		*out = def;
 		return true;
 	}
-	char *end;
-	long long n = strtoll(v, &end, 10);
-	if (*end || n < min || n > max) {
+	int64_t n = 0;
+	if (!pg_parse_i64(v, &n) || n < min || n > max) {
 		http_reply_error(req, PG_EINVAL, key, "%s must be an integer between %lld and %lld",
 				 key, (long long)min, (long long)max);
 		return false;
@@ -414,11 +418,14 @@ static bool admit(struct http_server *srv, struct http_req *req)
 	bool mismatch;
 	req->route = http_route_match(srv->opts.tables, req->method, req->path, req, &mismatch);
 	if (!req->route) {
-		if (mismatch)
+		if (mismatch) {
+			char allow[96];
+			http_route_allowed(srv->opts.tables, req->path, allow, sizeof(allow));
+			http_reply_header(req, "Allow", allow);
 			http_reply(req, 405, json_pack("{s:{s:s,s:s}}", "error", "code",
 						       "method_not_allowed", "message",
 						       "method not allowed on this path"));
-		else
+		} else
 			http_reply_error(req, PG_ENOTFOUND, "", "no such endpoint: %s", req->path);
 		return false;
 	}

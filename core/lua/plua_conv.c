@@ -150,6 +150,10 @@ static json_t *conv(lua_State *L, int idx, struct conv_ctx *c, int depth, struct
 	case LUA_TSTRING: {
 		size_t len;
 		const char *s = lua_tolstring(L, idx, &len);
+		if (memchr(s, '\0', len)) { /* C would read it only up to the NUL */
+			pg_err_set(err, PG_EINVAL, c->path, "%s: contains a NUL byte", path_of(c));
+			return NULL;
+		}
 		json_t *j = json_stringn(s, len);
 		if (!j) {
 			const char *where = path_of(c);

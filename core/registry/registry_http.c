@@ -283,13 +283,16 @@ static void block_free(void *p)
 	free(p);
 }
 
-/* GET /api/registry/services/:name/endpoints?healthy=true&index=N&wait=30s */
-static void endpoints_read(struct http_req *req)
+/* One read of a blocking query: the answer and the registry index it is at. */
+typedef int (*block_read_fn)(struct http_req *req, json_t **out, int64_t *index, struct pg_err *err);
+
+/* A blocking query (?index=N&wait=30s, as Consul's): answers once the
+ * registry's index passes N, or when the wait runs out; at once without N. */
+static void blocking_read(struct http_req *req, block_read_fn read)
 {
 	struct registry *r = reg_of(req);
 	struct pg_err err = {0};
 	struct block *b = req->suspend_data;
-	const char *healthy = http_query(req, "healthy");
 	if (!b) {
 		int64_t after = 0, wait_ms = 30000;
 		const char *w = http_query(req, "wait");
@@ -297,10 +300,6 @@ static void endpoints_read(struct http_req *req)
 			return;
 		if (w && !parse_wait(w, &wait_ms)) {
 			http_reply_error(req, PG_EINVAL, "wait", "wait must look like 30s, 2m or 45");
-			return;
-		}
-		if (healthy && strcmp(healthy, "true") && strcmp(healthy, "false")) {
-			http_reply_error(req, PG_EINVAL, "healthy", "healthy must be true or false");
 			return;
 		}
 		if (!(b = calloc(1, sizeof(*b)))) {
@@ -314,11 +313,9 @@ static void endpoints_read(struct http_req *req)
 	}
 	for (;;) {
 		uint64_t gen = http_waitset_gen(r->waiters, 0);
-		json_t *items = NULL;
+		json_t *out = NULL;
 		int64_t index = 0;
-		int rc = registry_endpoints(r, http_param(req, "name"), healthy && strcmp(healthy, "true") == 0,
-					    &items, &index, &err);
-		if (rc != 0) {
+		if (read(req, &out, &index, &err) != 0) {
 			http_reply_err(req, &err);
 			return;
 		}
@@ -326,34 +323,54 @@ static void endpoints_read(struct http_req *req)
 			char ib[24];
 			snprintf(ib, sizeof(ib), "%lld", (long long)index);
 			http_reply_header(req, "X-Registry-Index", ib);
-			http_reply(req, 200, json_pack("{s:s, s:I, s:o}", "service", http_param(req, "name"),
-						       "index", (json_int_t)index, "items", items));
+			http_reply(req, 200, out);
 			return;
 		}
-		json_decref(items);
+		json_decref(out);
 		if (http_waitset_wait(r->waiters, 0, gen, req, b->deadline))
 			return;
 	}
 }
 
-static void services_read(struct http_req *req)
+static int endpoints_of(struct http_req *req, json_t **out, int64_t *index, struct pg_err *err)
 {
-	struct pg_err err = {0};
-	struct store_conn *c = store_conn_get(reg_of(req)->store, &err);
-	json_t *items = json_array();
-	int64_t index = 0;
-	int rc = c ? reg_service_list(c, items, &err) : err.code;
+	const char *healthy = http_query(req, "healthy");
+	if (healthy && strcmp(healthy, "true") && strcmp(healthy, "false"))
+		return pg_err_set(err, PG_EINVAL, "healthy", "healthy must be true or false");
+	json_t *items = NULL;
+	int rc = registry_endpoints(reg_of(req), http_param(req, "name"), healthy && strcmp(healthy, "true") == 0,
+				    &items, index, err);
 	if (rc == 0)
-		rc = reg_index(c, &index, &err);
+		*out = json_pack("{s:s, s:I, s:o}", "service", http_param(req, "name"), "index", (json_int_t)*index,
+				 "items", items);
+	return rc;
+}
+
+static int services_of(struct http_req *req, json_t **out, int64_t *index, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(reg_of(req)->store, err);
+	json_t *items = json_array();
+	int rc = c ? reg_service_list(c, items, err) : err->code;
+	if (rc == 0)
+		rc = reg_index(c, index, err);
 	if (rc != 0) {
 		json_decref(items);
-		http_reply_err(req, &err);
-		return;
+		return rc;
 	}
-	char ib[24];
-	snprintf(ib, sizeof(ib), "%lld", (long long)index);
-	http_reply_header(req, "X-Registry-Index", ib);
-	http_reply(req, 200, json_pack("{s:o, s:I}", "items", items, "index", (json_int_t)index));
+	*out = json_pack("{s:o, s:I}", "items", items, "index", (json_int_t)*index);
+	return 0;
+}
+
+/* GET /api/registry/services/:name/endpoints?healthy=true&index=N&wait=30s */
+static void endpoints_read(struct http_req *req)
+{
+	blocking_read(req, endpoints_of);
+}
+
+/* GET /api/registry/services?index=N&wait=30s */
+static void services_read(struct http_req *req)
+{
+	blocking_read(req, services_of);
 }
 
 /* POST /agent/endpoints {nodeId, endpoints: [...]}: the node's full set. */

@@ -116,7 +116,7 @@ local function validate(site)
       local url = check.type(site.acme.proxyPass, "string", "acme.proxyPass")
       -- pagodad answers challenges on its API port, HTTPS when it serves TLS
       local host, port = url:match("^https?://([%d%.]+):(%d+)$")
-      if not host or not check.ipv4(host) or tonumber(port) > 65535 then
+      if not host or not check.ipv4(host) or #port > 5 or tonumber(port) < 1 or tonumber(port) > 65535 then
         check.fail("acme.proxyPass", "must be http://IPv4:port or https://IPv4:port")
       end
       s.acme.proxyPass = url
@@ -125,7 +125,9 @@ local function validate(site)
     end
   end
   local size = check.optional(site.clientMaxBodySize, "string", "clientMaxBodySize", "10m")
-  if not size:match("^%d+[kmg]?$") then check.fail("clientMaxBodySize", "must look like 10m") end
+  if not size:match("^[1-9]%d?%d?%d?%d?%d?[kmg]?$") and size ~= "0" then
+    check.fail("clientMaxBodySize", "must look like 10m (1 to 6 digits, k, m or g; 0 for no limit)")
+  end
   s.clientMaxBodySize = size
   return s
 end

@@ -5,6 +5,7 @@ import json
 import time
 import socket
 import subprocess
+import threading
 import os
 import unittest
 
@@ -269,3 +270,60 @@ class MasterKey(unittest.TestCase):
                 f.write(orig)
             d.start()
             self.assertEqual(d.call("GET", "/admin/nodes").status, 200)
+
+
+class StrictInput(unittest.TestCase):
+    def test_ids_and_times_are_read_strictly(self):
+        with Cluster() as c:
+            d = c.daemon
+            n = d.create_node("n1")
+            self.assertEqual(d.call("GET", f"/admin/nodes/{n['id']}").status, 200)
+            for bad in ("99999999999999999999", "+1", "01", "%201", "1%20"):
+                r = d.call("GET", f"/admin/nodes/{bad}")
+                self.assertEqual((r.status, r.error["field"]), (400, "id"), bad)
+            r = d.call("GET", "/admin/audit?limit=01")
+            self.assertEqual(r.status, 400, r)
+            r = d.call("POST", "/admin/tokens", {"name": "x", "permissions": ["admin:node:read"],
+                                                 "expiresAt": "2030-02-30T00:00:00Z"})
+            self.assertEqual((r.status, r.error["field"]), (400, "expiresAt"), r)
+
+    def test_a_data_dir_open_to_others_is_refused(self):
+        with Cluster() as c:
+            d = c.daemon
+            d.stop()
+            for path, mode, fix in ((d.data_dir, 0o755, 0o700), (os.path.join(d.data_dir, "admin.token"), 0o644, 0o600),
+                                    (os.path.join(d.data_dir, "pagoda.db"), 0o640, 0o600)):
+                os.chmod(path, mode)
+                r = subprocess.run([os.environ["PAGODAD"], "--listen", "127.0.0.1:0", "--data-dir", d.data_dir],
+                                   capture_output=True, timeout=20)
+                self.assertEqual(r.returncode, 1, path)
+                self.assertIn(b"is open to other users", r.stderr)
+                os.chmod(path, fix)
+            d.start()
+
+
+class RegistryBlocking(unittest.TestCase):
+    def test_the_services_list_blocks_like_the_endpoints(self):
+        with Cluster() as c:
+            d = c.daemon
+            r = d.call("GET", "/api/registry/services?wait=soon")
+            self.assertEqual((r.status, r.error["field"]), (400, "wait"), r)
+            index = d.call("GET", "/api/registry/services").json()["index"]
+            t0 = time.monotonic()
+            r = d.call("GET", f"/api/registry/services?index={index}&wait=1s")
+            self.assertEqual(r.status, 200)
+            self.assertGreaterEqual(time.monotonic() - t0, 0.9)
+            got = {}
+
+            def read():
+                got["r"] = d.call("GET", f"/api/registry/services?index={index}&wait=20s")
+                got["t"] = time.monotonic()
+            th = threading.Thread(target=read)
+            th.start()
+            time.sleep(0.5)
+            t1 = time.monotonic()
+            self.assertEqual(d.call("POST", "/admin/registry/services", {"name": "web", "port": 9000}).status, 201)
+            th.join(25)
+            self.assertLess(got["t"] - t1, 5)
+            self.assertEqual([s["name"] for s in got["r"].json()["items"]], ["web"])
+            self.assertGreater(got["r"].json()["index"], index)

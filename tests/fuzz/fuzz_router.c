@@ -7,6 +7,7 @@
 #include "application/app_http.h"
 #include "audit/audit_http.h"
 #include "auth/auth_http.h"
+#include "common/pg_json.h"
 #include "cluster/cluster_http.h"
 #include "config/config_http.h"
 #include "http/http.h"
@@ -32,9 +33,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct http_route *r = http_route_match(tables, methods[data[0] % 6], path, &req, &mismatch);
 	if (r) {
 		/* every parameter is a terminated string that fits */
-		for (int i = 0; i < req.nparams; i++)
+		for (int i = 0; i < req.nparams; i++) {
+			int64_t id;
 			if (strnlen(req.params[i], sizeof(req.params[i])) == sizeof(req.params[i]) || !req.param_names[i])
 				abort();
+			if (pg_parse_i64(req.params[i], &id) && strlen(req.params[i]) > 20)
+				abort();
+		}
+	} else if (mismatch) {
+		char allow[96];
+		http_route_allowed(tables, path, allow, sizeof(allow));
+		if (strnlen(allow, sizeof(allow)) == sizeof(allow) || !allow[0])
+			abort();
 	}
 	free(path);
 	return 0;

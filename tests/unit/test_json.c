@@ -64,6 +64,31 @@ static void times(void **state)
 	assert_int_equal(pg_time_parse("2026-11-26", &ms), PG_EINVAL);
 	assert_int_equal(pg_time_parse("2026-11-26T07:22:03Zjunk", &ms), PG_EINVAL);
 	assert_int_equal(pg_time_parse("2026-11-26T07:22:03.Z", &ms), PG_EINVAL);
+	/* no silent roll-over into the next month */
+	assert_int_equal(pg_time_parse("2030-02-30T00:00:00Z", &ms), PG_EINVAL);
+	assert_int_equal(pg_time_parse("2030-04-31T00:00:00Z", &ms), PG_EINVAL);
+	assert_int_equal(pg_time_parse("2028-02-29T00:00:00Z", &ms), 0);
+}
+
+static void strict_integers(void **state)
+{
+	int64_t v = 0;
+	assert_true(pg_parse_i64("1", &v) && v == 1);
+	assert_true(pg_parse_i64("0", &v) && v == 0);
+	assert_true(pg_parse_i64("-42", &v) && v == -42);
+	assert_true(pg_parse_i64("9223372036854775807", &v) && v == INT64_MAX);
+	const char *bad[] = {"", " 1", "+1", "01", "1 ", "1x", "-", "99999999999999999999", "0x10", "--1"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (pg_parse_i64(bad[i], &v))
+			fail_msg("'%s' was accepted", bad[i]);
+	char longp[PG_PATH_MAX + 8];
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	for (size_t i = 0; i < sizeof(longp) - 1; i += 100)
+		longp[i] = '/';
+	assert_non_null(pg_path_problem(longp));
+	longp[PG_PATH_MAX] = '\0';
+	assert_null(pg_path_problem(longp));
 }
 
 static void paths(void **state)
@@ -125,7 +150,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(getters),	cmocka_unit_test(string_maps), cmocka_unit_test(times),
-		cmocka_unit_test(paths),	cmocka_unit_test(error_fields), cmocka_unit_test(buffers),
+		cmocka_unit_test(paths),	cmocka_unit_test(strict_integers),	cmocka_unit_test(error_fields), cmocka_unit_test(buffers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

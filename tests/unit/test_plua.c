@@ -246,6 +246,19 @@ static void limits_beyond_the_instruction_budget(void **state)
 	plua_free(h);
 }
 
+/* A string with a NUL would be cut short by C: refused, not truncated. */
+static void strings_with_nul_are_refused(void **state)
+{
+	put("policies/upstream.lua", "return { filter = function() return { text = 'a\\0b' } end }");
+	struct plua *h = host(0, 0);
+	struct pg_err err = {0};
+	json_t *args = json_array(), *out = NULL;
+	assert_int_not_equal(plua_call(h, "policies/upstream.lua", "filter", args, &out, &err), 0);
+	assert_non_null(strstr(err.message, "NUL"));
+	json_decref(args);
+	plua_free(h);
+}
+
 static void memory_cap_holds(void **state)
 {
 	put("policies/upstream.lua",
@@ -355,6 +368,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bad_reload_keeps_last_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(budget_stops_runaway_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(limits_beyond_the_instruction_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(strings_with_nul_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(memory_cap_holds, setup, teardown),
 		cmocka_unit_test_setup_teardown(conversions_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(policy_answers_are_validated, setup, teardown),
