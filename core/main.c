@@ -55,6 +55,7 @@ static void usage(FILE *f)
 		"  --lua-dir DIR               overrides of bundled Lua files, same relative paths\n"
 		"                              (policies/batch.lua, templates/nginx_site.tpl, ...)\n"
 		"  --plugin-dir DIR            operator Lua plugins (dns/NAME.lua, notify/NAME.lua)\n"
+		"  --acme-allow-http           admit http:// ACME directories (test CAs only)\n"
 		"  --plugin-settings FILE      JSON settings of plugins, {\"dns\": {\"exec\": {\"command\":\n"
 		"                              [...]}}}: what only the operator may choose (re-read on SIGHUP)\n"
 		"  --tls-cert FILE --tls-key FILE  serve HTTPS with this certificate\n"
@@ -301,7 +302,7 @@ struct flags {
 	const char *tls_san[16];
 	size_t ntls_san;
 	long threads, max_body, max_bodies, auth_fail_limit, header_timeout, body_timeout, conns_per_ip;
-	bool metrics_public;
+	bool metrics_public, acme_allow_http;
 	int64_t upstream_debounce_ms, cert_scan_ms, cert_retry_ms, alert_interval_ms, alert_retry_ms;
 	struct cluster_opts cluster;
 };
@@ -320,7 +321,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 	enum { O_LISTEN = 256, O_DATA, O_LUA, O_PLUGIN, O_CERT, O_KEY, O_HB, O_WAIT, O_GRACE,
 	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP, O_DEBOUNCE, O_CSCAN, O_CRETRY,
 	       O_AINTERVAL, O_ARETRY, O_MPUBLIC, O_LFORMAT, O_STORE, O_AUTHLIMIT, O_TLS, O_TLSSAN, O_ROUTES,
-	       O_PSETTINGS, O_BODIES, O_HTIMEOUT, O_BTIMEOUT, O_PERIP };
+	       O_PSETTINGS, O_BODIES, O_HTIMEOUT, O_BTIMEOUT, O_PERIP, O_ACMEHTTP };
 	static const struct option opts[] = {
 		{"listen", 1, 0, O_LISTEN},	    {"data-dir", 1, 0, O_DATA},
 		{"lua-dir", 1, 0, O_LUA},	    {"plugin-dir", 1, 0, O_PLUGIN},
@@ -338,6 +339,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		{"routes", 0, 0, O_ROUTES},	    {"plugin-settings", 1, 0, O_PSETTINGS},
 		{"max-bodies", 1, 0, O_BODIES},	    {"header-timeout", 1, 0, O_HTIMEOUT},
 		{"body-timeout", 1, 0, O_BTIMEOUT}, {"max-conns-per-ip", 1, 0, O_PERIP},
+		{"acme-allow-http", 0, 0, O_ACMEHTTP},
 		{0, 0, 0, 0},
 	};
 	cluster_opts_default(&f->cluster);
@@ -357,6 +359,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		case O_LUA: f->lua_dir = optarg; break;
 		case O_PLUGIN: f->plugin_dir = optarg; break;
 		case O_PSETTINGS: f->plugin_settings = optarg; break;
+		case O_ACMEHTTP: f->acme_allow_http = true; break;
 		case O_HTIMEOUT:
 			if (!num(optarg, 1, 3600, &f->header_timeout))
 				goto bad;
@@ -599,6 +602,7 @@ int main(int argc, char **argv)
 	f.cluster.on_task_settled = task_settled;
 	f.cluster.on_task_settled_arg = &app;
 	struct ssl_opts sopts = {.scan_ms = f.cert_scan_ms, .retry_base_ms = f.cert_retry_ms,
+				 .allow_http_directory = f.acme_allow_http,
 				 .in_use = cert_in_use, .nodes_using = cert_nodes, .in_use_arg = &app};
 	if (pg_secret_key_load(f.data_dir, &key, &err) != 0 || key_check(app.store, &key, f.data_dir, &err) != 0 ||
 	    auth_bootstrap(app.store, path, &err) != 0 ||

@@ -28,6 +28,35 @@ static bool reveal_of(struct http_req *req, bool *reveal)
 	return true;
 }
 
+/* The sha256 and size of a secret's versions are an offline oracle for a
+ * weak secret: only tokens that may reveal it (admin:config:write) see
+ * them. out is an item with current, a version, or a list of versions. */
+static void hide_digests(struct http_req *req, json_t *out, bool secret)
+{
+	if (!out || !secret || auth_has_perm(&req->who, "admin:config:write"))
+		return;
+	json_t *one[] = {out, json_object_get(out, "current")}, *v;
+	size_t i;
+	for (i = 0; i < 2; i++) {
+		json_object_del(one[i], "sha256");
+		json_object_del(one[i], "size");
+	}
+	json_array_foreach(out, i, v) {
+		json_object_del(v, "sha256");
+		json_object_del(v, "size");
+	}
+}
+
+static bool is_secret(struct http_req *req, int64_t id)
+{
+	struct pg_err err = {0};
+	json_t *item = NULL;
+	bool secret = config_get(cfg_of(req), id, 0, false, &item, &err) == 0 &&
+		      json_is_true(json_object_get(item, "secret"));
+	json_decref(item);
+	return secret;
+}
+
 static void cfg_create(struct http_req *req)
 {
 	struct pg_err err = {0};
@@ -58,6 +87,8 @@ static void cfg_get(struct http_req *req)
 	    !reveal_of(req, &reveal))
 		return;
 	int rc = config_get(cfg_of(req), id, version, reveal, &out, &err);
+	if (rc == 0)
+		hide_digests(req, out, json_is_true(json_object_get(out, "secret")));
 	http_answer(req, rc, 200, out, &err);
 }
 
@@ -71,6 +102,8 @@ static void cfg_version(struct http_req *req)
 	    !reveal_of(req, &reveal))
 		return;
 	int rc = config_get(cfg_of(req), id, version, reveal, &out, &err);
+	if (rc == 0)
+		hide_digests(req, out, json_is_true(json_object_get(out, "secret")));
 	http_answer(req, rc, 200, out, &err);
 }
 
@@ -105,6 +138,8 @@ static void cfg_versions(struct http_req *req)
 	if (!http_param_id(req, "id", &id))
 		return;
 	int rc = config_versions(cfg_of(req), id, &items, &err);
+	if (rc == 0)
+		hide_digests(req, items, is_secret(req, id));
 	http_reply_list(req, rc, items, 0, &err);
 }
 
@@ -189,6 +224,7 @@ static void cfg_render(struct http_req *req)
 		json_object_set_new(out, "content", secret && !reveal ? json_null() : json_string(text));
 		if (secret && !reveal)
 			json_object_set_new(out, "contentHidden", json_true());
+		hide_digests(req, out, secret);
 		explicit_bzero(text, strlen(text));
 		free(text);
 	}

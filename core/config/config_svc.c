@@ -232,8 +232,10 @@ int config_create(struct config *cfg, const struct pg_call *call, json_t *body, 
 	if (rc == 0)
 		rc = cfg_item_set(c, it.id, 1, 0, desc, err);
 	if (rc == 0) {
-		json_t *d = json_pack("{s:s, s:s, s:s, s:b, s:I, s:s}", "namespace", ns, "name", name,
-				      "format", format, "secret", secret, "version", (json_int_t)1, "sha256", sha);
+		/* a secret's digest is an offline oracle for a weak secret: not in audit */
+		json_t *d = json_pack("{s:s, s:s, s:s, s:b, s:I, s:s?}", "namespace", ns, "name", name,
+				      "format", format, "secret", secret, "version", (json_int_t)1, "sha256",
+				      secret ? NULL : sha);
 		rc = audit_record(c, call, "config.create", "config", it.id, d, err);
 		json_decref(d);
 	}
@@ -282,8 +284,8 @@ int config_update(struct config *cfg, const struct pg_call *call, int64_t id, js
 		if (rc == 0)
 			rc = cfg_item_set(c, id, v, it.released, desc ? desc : it.description, err);
 		if (rc == 0) {
-			json_t *d = json_pack("{s:I, s:s, s:s?}", "version", (json_int_t)v, "sha256", sha,
-					      "message", message);
+			json_t *d = json_pack("{s:I, s:s?, s:s?}", "version", (json_int_t)v, "sha256",
+					      it.secret ? NULL : sha, "message", message);
 			rc = audit_record(c, call, "config.update", "config", id, d, err);
 			json_decref(d);
 		}
@@ -466,8 +468,8 @@ int config_release(struct config *cfg, const struct pg_call *call, int64_t id, j
 	if (rc == 0)
 		rc = cfg_item_set(c, id, it.latest, version, it.description, err);
 	if (rc == 0) {
-		json_t *d = json_pack("{s:I, s:I, s:s, s:s}", "version", (json_int_t)version, "from",
-				      (json_int_t)it.released, "sha256", v.sha256, "note", note);
+		json_t *d = json_pack("{s:I, s:I, s:s?, s:s}", "version", (json_int_t)version, "from",
+				      (json_int_t)it.released, "sha256", it.secret ? NULL : v.sha256, "note", note);
 		rc = audit_record(c, call, rollback ? "config.rollback" : "config.publish", "config", id, d, err);
 		json_decref(d);
 	}

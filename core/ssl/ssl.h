@@ -23,6 +23,7 @@ struct pg_call;
 struct ssl_opts {
 	int64_t scan_ms;          /* how often due certificates are looked at */
 	int64_t retry_base_ms;    /* first retry after a failure, doubled, capped at a day */
+	bool allow_http_directory; /* http:// ACME directories (test CAs); else https:// only */
 	/* Whether an ingress uses a certificate (by names what), for delete. */
 	bool (*in_use)(void *arg, int64_t cert_id, char *by, size_t len);
 	/* Appends to node_ids the nodes whose ingresses use a certificate: a

@@ -170,8 +170,13 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 			else
 				rc = pg_err_set(err, PG_EINVAL, "preset", "preset must be letsencrypt or letsencrypt-staging");
 		}
-		if (rc == 0 && (!dir || (strncmp(dir, "https://", 8) && strncmp(dir, "http://", 7))))
+		if (rc == 0 && !dir)
 			rc = pg_err_set(err, PG_EINVAL, "directoryUrl", "give directoryUrl (https://...) or a preset");
+		/* plain http:// would make pagodad an oracle for what answers on an
+		 * internal address; only a test CA gets it, when the operator says so */
+		if (rc == 0 && strncmp(dir, "https://", 8) && !(s->opts.allow_http_directory && strncmp(dir, "http://", 7) == 0))
+			rc = pg_err_set(err, PG_EINVAL, "directoryUrl",
+					"directoryUrl must be https:// (pagodad --acme-allow-http admits http:// for a test CA)");
 		if (rc == 0 && email && (!strchr(email, '@') || !pg_str_is_printable(email)))
 			rc = pg_err_set(err, PG_EINVAL, "email", "email must be an address");
 		if (rc != 0)

@@ -122,7 +122,7 @@ class Dns01(unittest.TestCase):
             t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset_s)
             return t.strftime("%Y-%m-%dT%H:%M:%S.250Z")
 
-        with Cluster("--cert-scan", "500") as c:
+        with Cluster("--cert-scan", "500", "--acme-allow-http") as c:  # the ARI shim serves http://
             d = c.daemon
             pebble = Pebble(c.tmp).start()
             shim = AriShim(pebble)

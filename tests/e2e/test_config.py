@@ -100,6 +100,15 @@ class Secrets(unittest.TestCase):
             reader = d.call("POST", "/admin/tokens", {"name": "r", "permissions": ["admin:config:read"]}).json()["token"]
             self.assertEqual(d.call("GET", f"/admin/configs/{cid}?reveal=true", token=reader).status, 403)
             self.assertIsNone(d.call("GET", f"/admin/configs/{cid}", token=reader).json()["current"]["content"])
+            # digests of a secret are an offline oracle: not for readers, not in audit
+            cur = d.call("GET", f"/admin/configs/{cid}", token=reader).json()["current"]
+            self.assertNotIn("sha256", cur)
+            self.assertNotIn("size", cur)
+            vs = d.call("GET", f"/admin/configs/{cid}/versions", token=reader).json()["items"]
+            self.assertTrue(vs and all("sha256" not in v for v in vs), vs)
+            self.assertEqual(len(d.call("GET", f"/admin/configs/{cid}").json()["current"]["sha256"]), 64)
+            self.assertFalse([e for e in d.audit() if e["action"].startswith("config.")
+                              and (e.get("details") or {}).get("sha256")])
             shown = d.call("GET", f"/admin/configs/{cid}?reveal=true").json()["current"]["content"]
             self.assertEqual(shown, f"DB_USER=shop\nDB_PASS={SECRET}-2\n")
             self.assertIn(f"+DB_PASS={SECRET}-2", d.call("GET", f"/admin/configs/{cid}/diff?reveal=true").json()["diff"])
