@@ -9,7 +9,7 @@ import threading
 import os
 import unittest
 
-from harness import Cluster, wait_until
+from harness import Cluster, request, wait_until
 
 ISSUER = {"directoryUrl": "https://127.0.0.1:1/dir", "email": "ops@example.test"}
 
@@ -339,3 +339,40 @@ class RegistryBlocking(unittest.TestCase):
             self.assertLess(got["t"] - t1, 5)
             self.assertEqual([s["name"] for s in got["r"].json()["items"]], ["web"])
             self.assertGreater(got["r"].json()["index"], index)
+
+
+class Protocol(unittest.TestCase):
+    def test_head_allow_and_text_logs(self):
+        with Cluster("--log-format", "text") as c:
+            d = c.daemon
+            r = request(d.url + "/admin/nodes", "HEAD", token=d.admin)
+            self.assertEqual((r.status, r.body), (200, ""), r)
+            r = request(d.url + "/admin/nodes", "DELETE", token=d.admin)
+            self.assertEqual(r.status, 405)
+            self.assertEqual(sorted(r.headers["Allow"].split(", ")), ["GET", "HEAD", "POST"])
+            # a request cannot write a line of its own into the text log
+            request(d.url + "/no%0aFORGED%20line%1b[31m")
+            log = d.read_log()
+            self.assertFalse([line for line in log.splitlines() if line.startswith("FORGED")])
+            self.assertNotIn("\x1b", log)
+
+    def test_concurrent_config_writers_each_get_their_own_version(self):
+        with Cluster() as c:
+            d = c.daemon
+            cid = d.call("POST", "/admin/configs", {"name": "race.txt", "format": "text", "content": "0"}).json()["id"]
+            answers = []
+
+            def writer(k):
+                for i in range(15):
+                    text = f"writer {k} round {i}"
+                    r = d.call("PUT", f"/admin/configs/{cid}", {"content": text})
+                    answers.append((text, r.json()["current"]["content"], r.json()["current"]["version"]))
+            threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+            self.assertEqual(len(answers), 60)
+            for sent, got, _ in answers:
+                self.assertEqual(sent, got)
+            self.assertEqual(len({v for _, _, v in answers}), 60)

@@ -58,6 +58,10 @@ return {
       { { tls = { enabled = true, certPath = "/a b", keyPath = "/k" } }, "tls.certPath" },
       { { acme = { mode = "proxy", proxyPass = "http://x;y" } }, "acme.proxyPass" },
       { { clientMaxBodySize = "10m;" }, "clientMaxBodySize" },
+      { { acme = { mode = "proxy", proxyPass = "http://127.0.0.1:0" } }, "acme.proxyPass" },
+      { { acme = { mode = "proxy", proxyPass = "http://127.0.0.1:000080" } }, "acme.proxyPass" },
+      { { clientMaxBodySize = string.rep("9", 400) }, "clientMaxBodySize" },
+      { { clientMaxBodySize = "0010m" }, "clientMaxBodySize" },
     }
     for i, c in ipairs(cases) do
       local e = T.err(function() nginx.render(site(c[1])) end, c[2], "case " .. i)
