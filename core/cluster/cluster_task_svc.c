@@ -3,6 +3,7 @@
 #include "cluster/cluster_int.h"
 #include "http/http_waitset.h"
 #include "common/pg_json.h"
+#include "common/pg_secret.h"
 #include "common/pg_log.h"
 #include "common/pg_metrics.h"
 #include "common/pg_time.h"
@@ -81,14 +82,6 @@ static int cascade(struct store_conn *c, const struct pg_call *call, int64_t id,
 	return rc;
 }
 
-static void free_secret(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 static void file_context(json_t *file, char *ctx, size_t len)
 {
 	snprintf(ctx, len, "task-file:%s", json_string_value(json_object_get(file, "path")));
@@ -113,7 +106,7 @@ static int payload_open(struct cluster *cl, json_t *pl, struct pg_err *err)
 			json_object_del(pl, "keyPemSealed");
 			json_object_del(pl, "sealContext");
 		}
-		free_secret(plain);
+		pg_secret_free(plain);
 	}
 	json_array_foreach(files, i, f) {
 		const char *sealed = json_string_value(json_object_get(f, "contentSealed"));
@@ -128,7 +121,7 @@ static int payload_open(struct cluster *cl, json_t *pl, struct pg_err *err)
 			json_object_set_new(f, "content", json_string(plain));
 			json_object_del(f, "contentSealed");
 		}
-		free_secret(plain);
+		pg_secret_free(plain);
 	}
 	return rc;
 }

@@ -133,3 +133,11 @@ json_t *pg_secret_masked(json_t *obj)
 	json_object_foreach(out, k, v) if (secret_key(k)) json_object_set_new(out, k, json_string("******"));
 	return out;
 }
+
+void pg_secret_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}

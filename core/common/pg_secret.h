@@ -26,6 +26,9 @@ int pg_secret_seal(const struct pg_secret_key *k, const void *plain, size_t len,
 int pg_secret_open(const struct pg_secret_key *k, const char *sealed, const char *context,
 		   char **plain, size_t *len, struct pg_err *err);
 
+/* Clears and frees a NUL-terminated secret (NULL is fine). */
+void pg_secret_free(char *s);
+
 /* A copy of the object obj (NULL: an empty one) with the value of every key
  * that names a secret (secret, password, token, key, authorization, any
  * case, anywhere in the key) replaced by "******": what the API and the

@@ -4,6 +4,7 @@
 #include "common/pg_crypto.h"
 #include "common/pg_diff.h"
 #include "common/pg_json.h"
+#include "common/pg_secret.h"
 #include "common/pg_log.h"
 #include "config/config_int.h"
 #include "lua/plua_policy.h"
@@ -55,14 +56,6 @@ static int plain_content(struct config *cfg, const struct cfg_item *it, const st
 	size_t len;
 	context_of(it, v->version, ctx, sizeof(ctx));
 	return pg_secret_open(&cfg->key, v->content, ctx, out, &len, err);
-}
-
-static void free_secret(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
 }
 
 char *config_mask(const char *text, bool diff)
@@ -340,7 +333,7 @@ int config_get(struct config *cfg, int64_t id, int64_t version, bool reveal, jso
 			json_object_set_new(vj, "contentHidden", json_true());
 		json_object_set_new(*out, "current", vj);
 	}
-	free_secret(plain);
+	pg_secret_free(plain);
 	cfg_version_free(&v);
 	return rc;
 }
@@ -419,11 +412,11 @@ int config_diff(struct config *cfg, int64_t id, int64_t from, int64_t to, bool r
 		char *shown = mask ? config_mask(diff, true) : NULL;
 		*out = json_pack("{s:I, s:I, s:s, s:b}", "from", (json_int_t)from, "to", (json_int_t)to,
 				 "diff", shown ? shown : diff, "masked", mask);
-		free_secret(shown);
+		pg_secret_free(shown);
 	}
-	free_secret(diff);
-	free_secret(pa);
-	free_secret(pb);
+	pg_secret_free(diff);
+	pg_secret_free(pa);
+	pg_secret_free(pb);
 	cfg_version_free(&a);
 	cfg_version_free(&b);
 	return rc;
@@ -529,7 +522,7 @@ int config_render(struct config *cfg, int64_t item_id, int64_t version, int64_t 
 		rc = plua_render(cfg->lua, "config_file", in, &out, err);
 		json_decref(in);
 		if (rc == 0) {
-			free_secret(plain);
+			pg_secret_free(plain);
 			plain = out;
 			/* A template's result must still be a valid file of its format. */
 			rc = config_validate(it.format, plain, err);
@@ -540,7 +533,7 @@ int config_render(struct config *cfg, int64_t item_id, int64_t version, int64_t 
 	json_decref(node);
 	cfg_version_free(&v);
 	if (rc != 0) {
-		free_secret(plain);
+		pg_secret_free(plain);
 		return rc;
 	}
 	*text = plain;

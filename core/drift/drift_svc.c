@@ -8,7 +8,6 @@
 #include "common/pg_ticker.h"
 #include "common/pg_time.h"
 #include "drift/drift_int.h"
-#include "common/pg_path.h"
 #include "lua/plua_policy.h"
 #include "store/store.h"
 

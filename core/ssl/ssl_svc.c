@@ -3,6 +3,7 @@
 #include "audit/audit.h"
 #include "cluster/cluster.h"
 #include "common/pg_json.h"
+#include "common/pg_secret.h"
 #include "common/pg_log.h"
 #include "common/pg_ticker.h"
 #include "common/pg_time.h"
@@ -41,14 +42,6 @@ static bool domain_ok(const char *d)
 	return true;
 }
 
-static void free_secret(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 static void dns_context(const char *name, char *ctx, size_t n)
 {
 	snprintf(ctx, n, "ssl-dns:%s", name);
@@ -66,7 +59,7 @@ static int dns_config_seal(struct ssl *s, const char *name, json_t *dns, struct 
 	dns_context(name, ctx, sizeof(ctx));
 	int rc = text ? pg_secret_seal(&s->key, text, strlen(text), ctx, &sealed, err)
 		      : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
-	free_secret(text);
+	pg_secret_free(text);
 	if (rc == 0) {
 		json_object_set_new(dns, "config", pg_secret_masked(cfg));
 		json_object_set_new(dns, "configSealed", json_string(sealed));
@@ -87,7 +80,7 @@ static int dns_config_open(struct ssl *s, json_t *cert, struct pg_err *err)
 	dns_context(json_string_value(json_object_get(cert, "name")), ctx, sizeof(ctx));
 	int rc = pg_secret_open(&s->key, sealed, ctx, &plain, &len, err);
 	json_t *cfg = rc == 0 ? pg_json_load_text(plain) : NULL;
-	free_secret(plain);
+	pg_secret_free(plain);
 	if (rc == 0 && !json_is_object(cfg))
 		rc = pg_err_set(err, PG_EINTERNAL, "dns.config", "the sealed DNS plugin config does not parse");
 	if (rc == 0)
@@ -283,7 +276,7 @@ static int account(struct ssl *s, struct store_conn *c, const char *dir, const c
 		rc = pg_secret_open(&s->key, sealed, ctx, &pem, &len, err);
 		if (rc == 0 && !(*key = ssl_key_from_pem(pem)))
 			rc = pg_err_set(err, PG_EINTERNAL, "", "the stored ACME account key does not load");
-		free_secret(pem);
+		pg_secret_free(pem);
 	} else if (rc == 0) {
 		*key = ssl_key_new("ec256");
 		char *pem = *key ? ssl_key_pem(*key) : NULL;
@@ -291,7 +284,7 @@ static int account(struct ssl *s, struct store_conn *c, const char *dir, const c
 			 : pg_err_set(err, PG_EINTERNAL, "", "cannot make an account key");
 		if (rc == 0)
 			rc = ssl_account_put(c, dir, email, sealed, NULL, err);
-		free_secret(pem);
+		pg_secret_free(pem);
 	}
 	free(sealed);
 	return rc;
@@ -419,7 +412,7 @@ static void issue(struct ssl *s, int64_t id)
 	EVP_PKEY_free(ckey);
 	free(kid);
 	free(chain);
-	free_secret(key_pem);
+	pg_secret_free(key_pem);
 	free(sealed);
 	json_decref(problem);
 	json_decref(cert);
