@@ -48,8 +48,9 @@ void plua_free(struct plua *h);
 int plua_call(struct plua *h, const char *rel, const char *fn, json_t *args, json_t **out,
 	      struct pg_err *err);
 
-/* Whether the loadable version of script rel has function fn. */
-bool plua_has_function(struct plua *h, const char *rel, const char *fn);
+/* *has: whether the loadable version of script rel has function fn (false
+ * when there is no such script). Fails only when the script stays busy. */
+int plua_has_function(struct plua *h, const char *rel, const char *fn, bool *has, struct pg_err *err);
 
 /* Reloads every script whose files changed (all when force); audited. */
 void plua_reload(struct plua *h, const struct pg_call *call, int force);

@@ -532,23 +532,37 @@ static void discover(struct plua *h)
 		plua_file_each(h, dirs[i], add_script, h);
 }
 
-int plua_call(struct plua *h, const char *rel, const char *fn, json_t *args, json_t **out,
-	      struct pg_err *err)
+/* The script rel, locked (waiting at most PLUA_WAIT_MS for another
+ * caller) and refreshed; NULL with err filled when there is none or it is
+ * busy. The caller unlocks sc->lock. */
+static struct script *script_lock(struct plua *h, const char *rel, struct pg_err *err)
 {
 	struct script *sc = find(h, rel);
-	*out = NULL;
 	if (!sc) {
 		discover(h); /* a plugin dropped into --plugin-dir since the last look */
-		if (!(sc = find(h, rel)))
-			return pg_err_set(err, PG_ENOTFOUND, "", "no script %s", rel);
+		if (!(sc = find(h, rel))) {
+			pg_err_set(err, PG_ENOTFOUND, "", "no script %s", rel);
+			return NULL;
+		}
 	}
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += PLUA_WAIT_MS / 1000;
-	if (pthread_mutex_timedlock(&sc->lock, &until) != 0)
-		return pg_err_set(err, PG_EUNAVAIL, "", "%s is busy with another call for over %d ms; retry", rel,
-				  PLUA_WAIT_MS);
+	if (pthread_mutex_timedlock(&sc->lock, &until) != 0) {
+		pg_err_set(err, PG_EUNAVAIL, "", "%s is busy with another call for over %d ms; retry", rel, PLUA_WAIT_MS);
+		return NULL;
+	}
 	refresh(h, sc, false);
+	return sc;
+}
+
+int plua_call(struct plua *h, const char *rel, const char *fn, json_t *args, json_t **out,
+	      struct pg_err *err)
+{
+	*out = NULL;
+	struct script *sc = script_lock(h, rel, err);
+	if (!sc)
+		return err->code;
 	int rc = 0;
 	if (!sc->good) {
 		rc = pg_err_set(err, PG_EPRECOND, "", "%s has no loadable version: %s", rel, sc->last_error);
@@ -593,25 +607,20 @@ out:
 	return rc;
 }
 
-bool plua_has_function(struct plua *h, const char *rel, const char *fn)
+int plua_has_function(struct plua *h, const char *rel, const char *fn, bool *has, struct pg_err *err)
 {
-	struct script *sc = find(h, rel);
-	if (!sc) {
-		discover(h);
-		if (!(sc = find(h, rel)))
-			return false;
-	}
-	pthread_mutex_lock(&sc->lock);
-	refresh(h, sc, false);
-	bool has = false;
+	*has = false;
+	struct script *sc = script_lock(h, rel, err);
+	if (!sc)
+		return err->code == PG_ENOTFOUND ? 0 : err->code;
 	if (sc->good) {
 		lua_State *L = sc->good->L;
 		lua_rawgeti(L, LUA_REGISTRYINDEX, sc->module_ref);
-		has = lua_getfield(L, -1, fn) == LUA_TFUNCTION;
+		*has = lua_getfield(L, -1, fn) == LUA_TFUNCTION;
 		lua_settop(L, 0);
 	}
 	pthread_mutex_unlock(&sc->lock);
-	return has;
+	return 0;
 }
 
 static void flush_events(struct plua *h, const struct pg_call *call)

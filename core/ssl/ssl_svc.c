@@ -96,17 +96,21 @@ static int dns_plugin_check(struct ssl *s, const char *plugin, json_t *cfg, stru
 {
 	char rel[128];
 	snprintf(rel, sizeof(rel), "plugins/dns/%s.lua", plugin);
-	if (!plua_has_function(s->lua, rel, "present"))
+	bool present = false, check = false;
+	int rc = plua_has_function(s->lua, rel, "present", &present, err);
+	if (rc == 0 && !present)
 		return pg_err_set(err, PG_EINVAL, "plugin", "no loadable DNS plugin %s (GET /admin/policies lists them)",
 				  plugin);
-	if (!plua_has_function(s->lua, rel, "check"))
-		return 0;
+	if (rc == 0)
+		rc = plua_has_function(s->lua, rel, "check", &check, err);
+	if (rc != 0 || !check)
+		return rc;
 	json_t *args = json_pack("[O]", cfg ? cfg : json_object()), *res = NULL;
-	int rc = plua_call(s->lua, rel, "check", args, &res, err);
+	rc = plua_call(s->lua, rel, "check", args, &res, err);
 	json_decref(args);
 	json_decref(res);
-	if (rc != 0)
-		err->code = PG_EINVAL; /* the request's fault: it names the plugin and its config */
+	if (rc == PG_EPRECOND) /* check() refused: the request's fault, it names the plugin and config */
+		rc = err->code = PG_EINVAL;
 	return rc;
 }
 
