@@ -349,7 +349,6 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 	f->cert_scan_ms = 60000;
 	f->cert_retry_ms = 60000;
 	f->max_body = 8 << 20;
-	f->max_bodies = 128L << 20;
 	int c;
 	long v;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -641,7 +640,7 @@ int main(int argc, char **argv)
 		.tls_key_file = f.tls_key,
 		.threads = (unsigned)f.threads,
 		.max_body = (size_t)f.max_body,
-		.max_bodies = (size_t)(f.max_bodies > f.max_body ? f.max_bodies : f.max_body + 1),
+		.max_bodies = (size_t)f.max_bodies,
 		.auth_fail_limit = (int)f.auth_fail_limit,
 		.header_ms = f.header_timeout * 1000,
 		.body_ms = f.body_timeout * 1000,

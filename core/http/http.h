@@ -145,7 +145,7 @@ struct http_server_opts {
 	const char *tls_cert_file, *tls_key_file;
 	unsigned threads;
 	size_t max_body;
-	size_t max_bodies; /* bytes of request bodies held at once; 0: 128 MiB */
+	size_t max_bodies; /* bytes of request bodies held at once; 0: 128 MiB; at least max_body + 1 */
 	const struct http_route *const *tables; /* NULL-terminated list */
 	struct store *store;                    /* for token checks */
 	int auth_fail_limit;                    /* failed authentications per address and minute; 0: none */

@@ -4,6 +4,7 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,7 +13,7 @@ struct http_conn {
 	int fd;
 	int64_t key, since_ms;
 	enum http_conn_phase phase;
-	bool proven;
+	_Atomic bool proven; /* read without the lock on the request path */
 	struct http_conn *prev, *next;
 };
 
@@ -124,7 +125,8 @@ void http_conns_close(struct http_conns *cs, struct http_conn *c)
 
 void http_conns_phase(struct http_conns *cs, struct http_conn *c, enum http_conn_phase p)
 {
-	if (!c)
+	/* a proven connection has no deadlines: agents' requests take no lock */
+	if (!c || atomic_load(&c->proven))
 		return;
 	pthread_mutex_lock(&cs->lock);
 	c->phase = p;
@@ -134,7 +136,7 @@ void http_conns_phase(struct http_conns *cs, struct http_conn *c, enum http_conn
 
 void http_conns_prove(struct http_conns *cs, struct http_conn *c)
 {
-	if (!c)
+	if (!c || atomic_load(&c->proven))
 		return;
 	pthread_mutex_lock(&cs->lock);
 	if (!c->proven)

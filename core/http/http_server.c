@@ -444,8 +444,8 @@ static bool body_grow(struct http_server *srv, struct http_req *req, size_t cap)
 {
 	if (cap <= req->buf_cap)
 		return true;
-	size_t more = cap - req->buf_cap, max = srv->opts.max_bodies ? srv->opts.max_bodies : 128u << 20;
-	if (atomic_fetch_add(&srv->body_bytes, more) + more > max) {
+	size_t more = cap - req->buf_cap;
+	if (atomic_fetch_add(&srv->body_bytes, more) + more > srv->opts.max_bodies) {
 		atomic_fetch_sub(&srv->body_bytes, more);
 		return false;
 	}
@@ -528,14 +528,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		if (req->too_large || req->over_budget || req->answered)
 			return MHD_YES;
-		if (req->buf_len + n > body_limit(srv, req)) {
+		size_t limit = body_limit(srv, req), need = req->buf_len + n + 1;
+		if (need - 1 > limit) {
 			req->too_large = true;
 			body_drop(srv, req);
 			return MHD_YES;
 		}
-		if (req->buf_len + n + 1 > req->buf_cap &&
-		    !body_grow(srv, req, req->buf_len + n + 1 > body_limit(srv, req) / 2 ? body_limit(srv, req) + 1
-											 : (req->buf_len + n + 1) * 2)) {
+		/* doubling, but never past the largest body allowed */
+		if (need > req->buf_cap && !body_grow(srv, req, need > limit / 2 ? limit + 1 : need * 2)) {
 			req->over_budget = true;
 			body_drop(srv, req);
 			return MHD_YES;
@@ -666,6 +666,11 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 	if (!srv)
 		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	srv->opts = *opts;
+	/* at least one largest body fits */
+	if (!srv->opts.max_bodies)
+		srv->opts.max_bodies = 128u << 20;
+	if (srv->opts.max_bodies <= srv->opts.max_body)
+		srv->opts.max_bodies = srv->opts.max_body + 1;
 	srv->authlimit = http_authlimit_new(opts->auth_fail_limit);
 	unsigned limit = conn_limit();
 	srv->conns = http_conns_new(&(struct http_conns_opts){
