@@ -11,7 +11,7 @@
 
 #include "common/pg_err.h"
 
-#define AGENT_VERSION "0.1.0"
+#define AGENT_VERSION PAGODA_VERSION
 #define AGENT_OUTPUT_MAX (64 * 1024)
 
 struct agent_paths;

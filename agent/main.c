@@ -1,10 +1,11 @@
 /* pagoda-agent: flags, the heartbeat thread and the task loop. */
 #include "agent.h"
+#include "agent_settings.h"
 #include "common/pg_log.h"
+#include "common/pg_notify.h"
 #include "common/pg_time.h"
 
 #include <curl/curl.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,33 +17,6 @@ static void on_signal(int sig)
 {
 	if (the_agent)
 		the_agent->stopping = 1;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: pagoda-agent --server URL --token-file F --state-dir DIR\n"
-		"                    (--node-id ID | --join-token-file F) [options]\n"
-		"  --server URL        pagodad's address, e.g. https://pagoda.example:8443\n"
-		"  --node-id ID        this node's id (from POST /admin/nodes)\n"
-		"  --token-file F      file holding this node's agent token (written by a join)\n"
-		"  --join-token-file F a one-time join token (POST /admin/join-tokens): traded\n"
-		"                      for this node's id and token on the first start\n"
-		"  --node-name NAME    the name to join as (default: the host name)\n"
-		"  --state-dir DIR     journal of finished tasks, node id (created 0700)\n"
-		"  --ca-file F         CA bundle that signs pagodad's TLS certificate\n"
-		"  --ca-fingerprint sha256:HEX  trust the CA pagodad serves at /ca.pem when its\n"
-		"                      SHA-256 is this (pagodad --tls auto prints it)\n"
-		"  --insecure-http     allow http:// (loopback addresses only)\n"
-		"  --root DIR          prefix for every path the agent writes (tests, chroots)\n"
-		"  --allow-root DIR    allow writes below DIR too (repeatable); defaults:\n"
-		"                      /etc/nginx /etc/systemd/system /etc/pagoda /etc/ssl/pagoda\n"
-		"                      /var/lib/pagoda/apps\n"
-		"  --allow-exec        enable RunCommand tasks\n"
-		"  --state-interval S  how often the managed state is measured and, when it\n"
-		"                      changed, reported for drift detection (default 30)\n"
-		"  --log-level LEVEL   debug, info, warn or error\n"
-		"  --log-format FORMAT json (one object per line, default) or text\n");
 }
 
 static void *heartbeat_main(void *arg)
@@ -230,83 +204,35 @@ static void task_loop(struct agent *a)
 	agent_http_free(h);
 }
 
-int main(int argc, char **argv)
+/* Applies the settings to the agent; *roots gets the allowed write roots. */
+static void apply_settings(const struct agent_settings *s, struct agent *a, const char **roots, size_t *nroots)
 {
-	enum { O_SERVER = 256, O_NODE, O_TOKEN, O_STATE, O_CA, O_ROOT, O_ALLOW, O_EXEC, O_LOG, O_HELP, O_STATE_IV, O_LFORMAT,
-	       O_INSECURE, O_PIN, O_JOIN, O_NAME };
-	static const struct option opts[] = {
-		{"server", 1, 0, O_SERVER},   {"node-id", 1, 0, O_NODE},    {"token-file", 1, 0, O_TOKEN},
-		{"state-dir", 1, 0, O_STATE}, {"ca-file", 1, 0, O_CA},	    {"root", 1, 0, O_ROOT},
-		{"allow-root", 1, 0, O_ALLOW}, {"allow-exec", 0, 0, O_EXEC}, {"log-level", 1, 0, O_LOG},
-		{"help", 0, 0, O_HELP},	      {"state-interval", 1, 0, O_STATE_IV},
-		{"log-format", 1, 0, O_LFORMAT}, {"insecure-http", 0, 0, O_INSECURE},
-		{"ca-fingerprint", 1, 0, O_PIN}, {"join-token-file", 1, 0, O_JOIN},
-		{"node-name", 1, 0, O_NAME},	  {0, 0, 0, 0},
-	};
-	const char *roots[64] = {"/etc/nginx", "/etc/systemd/system", "/etc/pagoda",
-				 "/etc/ssl/pagoda", "/var/lib/pagoda/apps"};
-	size_t nroots = 5;
-	struct agent a = {.heartbeat_ms = 10000, .state_ms = 30000};
-	int c;
-	bool insecure_http = false;
-	const char *pin = NULL, *join_file = NULL, *node_name = NULL;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case O_SERVER: a.server = optarg; break;
-		case O_INSECURE: insecure_http = true; break;
-		case O_PIN: pin = optarg; break;
-		case O_JOIN: join_file = optarg; break;
-		case O_NAME: node_name = optarg; break;
-		case O_NODE: a.node_id = strtoll(optarg, NULL, 10); break;
-		case O_TOKEN: a.token_file = optarg; break;
-		case O_STATE: a.state_dir = optarg; break;
-		case O_CA: a.ca_file = optarg; break;
-		case O_ROOT: a.root = optarg; break;
-		case O_ALLOW:
-			if (nroots == 64) {
-				fprintf(stderr, "pagoda-agent: at most 59 --allow-root\n");
-				return 2;
-			}
-			roots[nroots++] = optarg;
-			break;
-		case O_EXEC: a.allow_exec = true; break;
-		case O_STATE_IV: {
-			long v = strtol(optarg, NULL, 10);
-			if (v < 1 || v > 86400) {
-				fprintf(stderr, "pagoda-agent: --state-interval takes 1 to 86400 seconds\n");
-				return 2;
-			}
-			a.state_ms = v * 1000;
-			break;
-		}
-		case O_LOG: {
-			enum pg_log_level l;
-			if (!pg_log_parse_level(optarg, &l)) {
-				fprintf(stderr, "pagoda-agent: --log-level takes debug, info, warn or error\n");
-				return 2;
-			}
-			pg_log_set_level(l);
-			break;
-		}
-		case O_LFORMAT: {
-			enum pg_log_format lf;
-			if (!pg_log_parse_format(optarg, &lf)) {
-				fprintf(stderr, "pagoda-agent: --log-format takes json or text\n");
-				return 2;
-			}
-			pg_log_set_format(lf);
-			break;
-		}
-		case O_HELP: usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind < argc || !a.server || a.node_id < 0 || !a.token_file || !a.state_dir || (pin && a.ca_file)) {
-		fprintf(stderr, "pagoda-agent: --server, --token-file and --state-dir are required, with --node-id (a "
-				"positive id) or --join-token-file; --ca-file or --ca-fingerprint, not both\n");
-		usage(stderr);
-		return 2;
-	}
+	enum pg_log_level level;
+	enum pg_log_format format;
+	if (pg_log_parse_level(s->log_level, &level))
+		pg_log_set_level(level);
+	if (pg_log_parse_format(s->log_format, &format))
+		pg_log_set_format(format);
+	*a = (struct agent){.server = s->server, .token_file = s->token_file, .state_dir = s->state_dir,
+			    .ca_file = s->ca_file, .root = s->root, .node_id = s->node_id,
+			    .allow_exec = s->allow_exec, .heartbeat_ms = 10000, .state_ms = s->state_interval * 1000};
+	static const char *const always[] = {"/etc/nginx", "/etc/systemd/system", "/etc/pagoda", "/etc/ssl/pagoda",
+					     "/var/lib/pagoda/apps"};
+	*nroots = 0;
+	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
+		roots[(*nroots)++] = always[i];
+	for (size_t i = 0; i < s->allow_root.n; i++)
+		roots[(*nroots)++] = s->allow_root.v[i];
+}
+
+static int run(const struct agent_settings *s)
+{
+	const char *roots[PG_CONF_LIST_MAX + 8];
+	size_t nroots;
+	struct agent a;
+	apply_settings(s, &a, roots, &nroots);
+	const char *pin = s->ca_fingerprint, *join_file = s->join_token_file, *node_name = s->node_name;
+	bool insecure_http = s->insecure_http;
 	struct pg_err err = {0};
 	if (agent_server_check(a.server, insecure_http, &err) != 0 ||
 	    agent_paths_new(a.root, roots, nroots, &a.paths, &err) != 0 || agent_journal_init(&a, &err) != 0) {
@@ -328,6 +254,7 @@ int main(int argc, char **argv)
 	}
 	pg_info("agent", "pagoda-agent %s for node %lld of %s%s", AGENT_VERSION, (long long)a.node_id,
 		a.server, a.allow_exec ? " (RunCommand enabled)" : "");
+	pg_notify("READY=1"); /* enrolled: the node id and token are known */
 	agent_endpoints_init(&a);
 	agent_state_init(&a);
 	pthread_t hb, ep, stt;
@@ -348,4 +275,27 @@ int main(int argc, char **argv)
 	curl_global_cleanup();
 	pg_info("agent", "stopped");
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct agent_settings s;
+	struct pg_conf *conf = NULL;
+	struct pg_err err = {0};
+	if (agent_settings_load(argc, argv, &s, &conf, &err) != 0) {
+		fprintf(stderr, "%s\n", err.message);
+		pg_conf_free(conf);
+		return 2;
+	}
+	int rc = 0;
+	if (s.help)
+		agent_settings_help(stdout);
+	else if (s.version)
+		printf("pagoda-agent %s\n", AGENT_VERSION);
+	else if (s.print_config)
+		pg_conf_print(conf, &s, stdout);
+	else
+		rc = run(&s);
+	pg_conf_free(conf);
+	return rc;
 }

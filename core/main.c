@@ -7,6 +7,7 @@
 #include "cluster/cluster.h"
 #include "cluster/cluster_http.h"
 #include "common/pg_log.h"
+#include "common/pg_notify.h"
 #include "common/pg_tune.h"
 #include "http/http.h"
 #include "http/http_tls_auto.h"
@@ -29,12 +30,12 @@
 #include "ui/ui.h"
 #include "ssl/ssl_http.h"
 #include "pagodad.h"
+#include "pagodad_settings.h"
 #include "common/pg_json.h"
 #include "store/store.h"
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,64 +43,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PAGODA_VERSION "0.1.0"
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: pagodad --listen HOST:PORT --data-dir DIR [options]\n"
-		"  --listen HOST:PORT          address of the REST API (e.g. 127.0.0.1:8080)\n"
-		"  --data-dir DIR              database, admin token and keys (created 0700)\n"
-		"  --store sqlite|URL          sqlite (default: DIR/pagoda.db) or postgres://...\n"
-		"                              (replicas share one database and DIR/master.key)\n"
-		"  --lua-dir DIR               overrides of bundled Lua files, same relative paths\n"
-		"                              (policies/batch.lua, templates/nginx_site.tpl, ...)\n"
-		"  --plugin-dir DIR            operator Lua plugins (dns/NAME.lua, notify/NAME.lua)\n"
-		"  --acme-allow-http           admit http:// ACME directories (test CAs only)\n"
-		"  --plugin-settings FILE      JSON settings of plugins, {\"dns\": {\"exec\": {\"command\":\n"
-		"                              [...]}}}: what only the operator may choose (re-read on SIGHUP)\n"
-		"  --tls-cert FILE --tls-key FILE  serve HTTPS with this certificate\n"
-		"  --tls auto                  serve HTTPS with a private CA made on first start\n"
-		"                              (DIR/tls/); prints the CA fingerprint for agents\n"
-		"  --tls-san NAME              another DNS name or IP address for --tls auto's\n"
-		"                              server certificate (repeatable; localhost, the\n"
-		"                              loopback addresses, the host name and the listen\n"
-		"                              address are always in)\n"
-		"  --heartbeat-interval SEC    agent heartbeat interval (default 10);\n"
-		"                              a node is offline after 2.5 intervals without one\n"
-		"  --poll-wait SEC             longest agent long poll (default 30)\n"
-		"  --lease-grace SEC           added to a task's timeout for its lease (default 30)\n"
-		"  --retry-backoff MS          first retry delay, doubled per attempt (default 2000)\n"
-		"  --http-threads N            HTTP worker threads (default 4)\n"
-		"  --max-body BYTES            largest request body (default 8388608; 65536 on\n"
-		"                              routes without a token)\n"
-		"  --max-bodies BYTES          request bodies held in memory at once, all\n"
-		"                              connections together (default 134217728); past it 503\n"
-		"  --header-timeout SEC        a connection without a valid token sends its request\n"
-		"                              headers within this of accept or of its last answer\n"
-		"                              (default 10), however slowly it trickles bytes\n"
-		"  --body-timeout SEC          ... and its body within this of the headers (default 60)\n"
-		"  --max-conns-per-ip N        connections without a valid token per address\n"
-		"                              (default 256); half of all connections stay for\n"
-		"                              agents and admins\n"
-		"  --log-level LEVEL           debug, info, warn or error (default info)\n"
-		"  --log-format FORMAT         json (one object per line, default) or text\n"
-		"  --cert-scan MS              how often certificates due for issuance or renewal\n"
-		"                              are looked at (default 60000)\n"
-		"  --cert-retry MS             first retry after a failed issuance, doubled up to a\n"
-		"                              day (default 60000)\n"
-		"  --upstream-debounce MS      how long a new upstream rendering must hold before\n"
-		"                              nginx is updated (default 2000)\n"
-		"  --alert-interval MS         how often alert rules are evaluated (default 5000)\n"
-		"  --alert-retry MS            first retry of a failed alert delivery, doubled up\n"
-		"                              to 10 minutes, 10 attempts (default 5000)\n"
-		"  --auth-fail-limit N         failed authentications per address and minute before\n"
-		"                              it is refused for a minute (default 20; 0: off)\n"
-		"  --metrics-public            serve GET /metrics without a token (default: it\n"
-		"                              needs admin:metrics:read)\n"
-		"  --routes                    print the API's routes and permission codes (JSON)\n"
-		"  --version, --help\n");
-}
 
 static void health(struct http_req *req)
 {
@@ -296,201 +239,10 @@ static void print_routes(void)
 	json_decref(out);
 }
 
-struct flags {
-	const char *listen, *data_dir, *lua_dir, *plugin_dir, *plugin_settings, *tls_cert, *tls_key, *store;
-	bool tls_auto;
-	const char *tls_san[16];
-	size_t ntls_san;
-	long threads, max_body, max_bodies, auth_fail_limit, header_timeout, body_timeout, conns_per_ip;
-	bool metrics_public, acme_allow_http;
-	int64_t upstream_debounce_ms, cert_scan_ms, cert_retry_ms, alert_interval_ms, alert_retry_ms;
-	struct cluster_opts cluster;
-};
-
-static bool num(const char *s, long min, long max, long *out)
-{
-	int64_t v;
-	if (!pg_parse_i64(s, &v) || v < min || v > max)
-		return false;
-	*out = (long)v;
-	return true;
-}
-
-static int parse_flags(int argc, char **argv, struct flags *f)
-{
-	enum { O_LISTEN = 256, O_DATA, O_LUA, O_PLUGIN, O_CERT, O_KEY, O_HB, O_WAIT, O_GRACE,
-	       O_BACKOFF, O_THREADS, O_BODY, O_LOG, O_VERSION, O_HELP, O_DEBOUNCE, O_CSCAN, O_CRETRY,
-	       O_AINTERVAL, O_ARETRY, O_MPUBLIC, O_LFORMAT, O_STORE, O_AUTHLIMIT, O_TLS, O_TLSSAN, O_ROUTES,
-	       O_PSETTINGS, O_BODIES, O_HTIMEOUT, O_BTIMEOUT, O_PERIP, O_ACMEHTTP };
-	static const struct option opts[] = {
-		{"listen", 1, 0, O_LISTEN},	    {"data-dir", 1, 0, O_DATA},
-		{"lua-dir", 1, 0, O_LUA},	    {"plugin-dir", 1, 0, O_PLUGIN},
-		{"tls-cert", 1, 0, O_CERT},	    {"tls-key", 1, 0, O_KEY},
-		{"heartbeat-interval", 1, 0, O_HB}, {"poll-wait", 1, 0, O_WAIT},
-		{"lease-grace", 1, 0, O_GRACE},	    {"retry-backoff", 1, 0, O_BACKOFF},
-		{"http-threads", 1, 0, O_THREADS},  {"max-body", 1, 0, O_BODY},
-		{"log-level", 1, 0, O_LOG},	    {"version", 0, 0, O_VERSION},
-		{"help", 0, 0, O_HELP},		    {"upstream-debounce", 1, 0, O_DEBOUNCE},
-		{"cert-scan", 1, 0, O_CSCAN},	    {"cert-retry", 1, 0, O_CRETRY},
-		{"alert-interval", 1, 0, O_AINTERVAL}, {"alert-retry", 1, 0, O_ARETRY},
-		{"metrics-public", 0, 0, O_MPUBLIC},  {"log-format", 1, 0, O_LFORMAT},
-		{"store", 1, 0, O_STORE},	    {"auth-fail-limit", 1, 0, O_AUTHLIMIT},
-		{"tls", 1, 0, O_TLS},		    {"tls-san", 1, 0, O_TLSSAN},
-		{"routes", 0, 0, O_ROUTES},	    {"plugin-settings", 1, 0, O_PSETTINGS},
-		{"max-bodies", 1, 0, O_BODIES},	    {"header-timeout", 1, 0, O_HTIMEOUT},
-		{"body-timeout", 1, 0, O_BTIMEOUT}, {"max-conns-per-ip", 1, 0, O_PERIP},
-		{"acme-allow-http", 0, 0, O_ACMEHTTP},
-		{0, 0, 0, 0},
-	};
-	cluster_opts_default(&f->cluster);
-	f->threads = 4;
-	f->auth_fail_limit = 20;
-	f->upstream_debounce_ms = 2000;
-	f->cert_scan_ms = 60000;
-	f->cert_retry_ms = 60000;
-	f->max_body = 8 << 20;
-	int c;
-	long v;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case O_LISTEN: f->listen = optarg; break;
-		case O_DATA: f->data_dir = optarg; break;
-		case O_LUA: f->lua_dir = optarg; break;
-		case O_PLUGIN: f->plugin_dir = optarg; break;
-		case O_PSETTINGS: f->plugin_settings = optarg; break;
-		case O_ACMEHTTP: f->acme_allow_http = true; break;
-		case O_HTIMEOUT:
-			if (!num(optarg, 1, 3600, &f->header_timeout))
-				goto bad;
-			break;
-		case O_BTIMEOUT:
-			if (!num(optarg, 1, 3600, &f->body_timeout))
-				goto bad;
-			break;
-		case O_PERIP:
-			if (!num(optarg, 1, 1000000, &f->conns_per_ip))
-				goto bad;
-			break;
-		case O_BODIES:
-			if (!num(optarg, 1024, 1L << 34, &f->max_bodies))
-				goto bad;
-			break;
-		case O_CERT: f->tls_cert = optarg; break;
-		case O_KEY: f->tls_key = optarg; break;
-		case O_HB:
-			if (!num(optarg, 1, 3600, &v))
-				goto bad;
-			f->cluster.heartbeat_interval_ms = v * 1000;
-			break;
-		case O_WAIT:
-			if (!num(optarg, 1, 300, &v))
-				goto bad;
-			f->cluster.poll_wait_max_ms = v * 1000;
-			break;
-		case O_GRACE:
-			if (!num(optarg, 0, 3600, &v))
-				goto bad;
-			f->cluster.lease_grace_ms = v * 1000;
-			break;
-		case O_BACKOFF:
-			if (!num(optarg, 1, 3600000, &v))
-				goto bad;
-			f->cluster.retry_backoff_ms = v;
-			break;
-		case O_THREADS:
-			if (!num(optarg, 1, 256, &f->threads))
-				goto bad;
-			break;
-		case O_BODY:
-			if (!num(optarg, 1024, 1L << 30, &f->max_body))
-				goto bad;
-			break;
-		case O_LOG: {
-			enum pg_log_level l;
-			if (!pg_log_parse_level(optarg, &l))
-				goto bad;
-			pg_log_set_level(l);
-			break;
-		}
-		case O_LFORMAT: {
-			enum pg_log_format lf;
-			if (!pg_log_parse_format(optarg, &lf))
-				goto bad;
-			pg_log_set_format(lf);
-			break;
-		}
-		case O_DEBOUNCE:
-			if (!num(optarg, 0, 600000, &v))
-				goto bad;
-			f->upstream_debounce_ms = v;
-			break;
-		case O_CSCAN:
-			if (!num(optarg, 100, 86400000, &v))
-				goto bad;
-			f->cert_scan_ms = v;
-			break;
-		case O_CRETRY:
-			if (!num(optarg, 100, 86400000, &v))
-				goto bad;
-			f->cert_retry_ms = v;
-			break;
-		case O_AINTERVAL:
-			if (!num(optarg, 100, 3600000, &v))
-				goto bad;
-			f->alert_interval_ms = v;
-			break;
-		case O_ARETRY:
-			if (!num(optarg, 100, 3600000, &v))
-				goto bad;
-			f->alert_retry_ms = v;
-			break;
-		case O_MPUBLIC: f->metrics_public = true; break;
-		case O_AUTHLIMIT:
-			if (!num(optarg, 0, 1000000, &f->auth_fail_limit))
-				goto bad;
-			break;
-		case O_TLS:
-			if (strcmp(optarg, "auto") != 0)
-				goto bad;
-			f->tls_auto = true;
-			break;
-		case O_TLSSAN:
-			if (f->ntls_san == sizeof(f->tls_san) / sizeof(f->tls_san[0]) || !*optarg ||
-			    strlen(optarg) > 253 ||
-			    strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") !=
-				    strlen(optarg))
-				goto bad;
-			f->tls_san[f->ntls_san++] = optarg;
-			break;
-		case O_STORE:
-			if (strcmp(optarg, "sqlite") != 0 && !store_is_postgres(optarg))
-				goto bad;
-			f->store = optarg;
-			break;
-		case O_VERSION: printf("pagodad %s\n", PAGODA_VERSION); return 1;
-		case O_ROUTES: print_routes(); return 1;
-		case O_HELP: usage(stdout); return 1;
-		default: usage(stderr); return -1;
-		}
-		continue;
-bad:
-		fprintf(stderr, "pagodad: bad value '%s' for --%s\n", optarg, opts[c - O_LISTEN].name);
-		return -1;
-	}
-	if (optind < argc || !f->listen || !f->data_dir || (!f->tls_cert != !f->tls_key) ||
-	    (f->tls_auto && f->tls_cert)) {
-		fprintf(stderr, "pagodad: --listen and --data-dir are required; --tls-cert and "
-				"--tls-key go together, and not with --tls auto\n");
-		usage(stderr);
-		return -1;
-	}
-	return 0;
-}
-
 /* The names --tls auto's server certificate carries: the loopback ones,
  * this host's name, the listen address when it is a specific one, and
  * every --tls-san. */
-static int tls_auto(const struct flags *f, struct http_tls_files *tls, struct pg_err *err)
+static int tls_auto(const struct pagodad_settings *f, struct http_tls_files *tls, struct pg_err *err)
 {
 	const char *names[32] = {"localhost", "127.0.0.1", "::1"};
 	size_t n = 3;
@@ -508,8 +260,8 @@ static int tls_auto(const struct flags *f, struct http_tls_files *tls, struct pg
 	bool any = !*h || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0;
 	if (!any && strcmp(h, "localhost") && strcmp(h, "127.0.0.1") && strcmp(h, "::1") && strcmp(h, host))
 		names[n++] = h;
-	for (size_t i = 0; i < f->ntls_san; i++)
-		names[n++] = f->tls_san[i];
+	for (size_t i = 0; i < f->tls_san.n && n < sizeof(names) / sizeof(names[0]); i++)
+		names[n++] = f->tls_san.v[i];
 	int rc = http_tls_auto(f->data_dir, names, n, tls, err);
 	if (rc == 0) {
 		fprintf(stderr,
@@ -551,19 +303,35 @@ static int check_private(const char *dir)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Applies the settings that are process-wide and spreads the rest into
+ * the components' options. */
+static void apply_settings(const struct pagodad_settings *f, struct cluster_opts *c)
 {
-	struct flags f = {0};
-	int r = parse_flags(argc, argv, &f);
-	if (r != 0)
-		return r > 0 ? 0 : 2;
+	enum pg_log_level level;
+	enum pg_log_format format;
+	if (pg_log_parse_level(f->log_level, &level))
+		pg_log_set_level(level);
+	if (pg_log_parse_format(f->log_format, &format))
+		pg_log_set_format(format);
+	cluster_opts_default(c);
+	c->heartbeat_interval_ms = f->heartbeat_interval * 1000;
+	c->poll_wait_max_ms = f->poll_wait * 1000;
+	c->lease_grace_ms = f->lease_grace * 1000;
+	c->retry_backoff_ms = f->retry_backoff;
+}
+
+/* Runs pagodad until SIGINT or SIGTERM. */
+static int serve(const struct pagodad_settings *f)
+{
+	struct cluster_opts copts;
+	apply_settings(f, &copts);
 	umask(077); /* the database and keys are for pagodad's user alone */
-	if (mkdir(f.data_dir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "pagodad: cannot create --data-dir %s: %s\n", f.data_dir, strerror(errno));
+	if (mkdir(f->data_dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "pagodad: cannot create --data-dir %s: %s\n", f->data_dir, strerror(errno));
 		return 1;
 	}
-	if (check_dir("--data-dir", f.data_dir) || check_dir("--lua-dir", f.lua_dir) ||
-	    check_dir("--plugin-dir", f.plugin_dir) || check_private(f.data_dir))
+	if (check_dir("--data-dir", f->data_dir) || check_dir("--lua-dir", f->lua_dir) ||
+	    check_dir("--plugin-dir", f->plugin_dir) || check_private(f->data_dir))
 		return 1;
 	pg_tune_process();
 	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: plugins use libcurl */
@@ -579,72 +347,73 @@ int main(int argc, char **argv)
 
 	char path[4096];
 	struct pg_err err = {0};
-	struct pagodad app = {.data_dir = f.data_dir};
+	struct pagodad app = {.data_dir = f->data_dir};
 	struct http_server *srv = NULL;
 	int status = 1;
-	snprintf(path, sizeof(path), "%s/pagoda.db", f.data_dir);
-	if (store_open(f.store && strcmp(f.store, "sqlite") != 0 ? f.store : path, &app.store, &err) != 0) {
+	snprintf(path, sizeof(path), "%s/pagoda.db", f->data_dir);
+	if (store_open(strcmp(f->store, "sqlite") != 0 ? f->store : path, &app.store, &err) != 0) {
 		fprintf(stderr, "pagodad: %s\n", err.message);
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/admin.token", f.data_dir);
-	struct plua_opts lopts = {.lua_dir = f.lua_dir, .plugin_dir = f.plugin_dir,
-				  .plugin_settings = f.plugin_settings, .store = app.store};
+	snprintf(path, sizeof(path), "%s/admin.token", f->data_dir);
+	struct plua_opts lopts = {.lua_dir = f->lua_dir, .plugin_dir = f->plugin_dir,
+				  .plugin_settings = f->plugin_settings, .store = app.store};
 	struct pg_secret_key key;
-	f.cluster.on_node_status = node_status;
-	f.cluster.on_node_status_arg = &app;
-	f.cluster.unseal = unseal;
-	f.cluster.unseal_arg = &key;
-	f.cluster.seal = seal;
-	f.cluster.on_task_done = task_done;
-	f.cluster.on_task_done_arg = &app;
-	f.cluster.on_task_settled = task_settled;
-	f.cluster.on_task_settled_arg = &app;
-	struct ssl_opts sopts = {.scan_ms = f.cert_scan_ms, .retry_base_ms = f.cert_retry_ms,
-				 .allow_http_directory = f.acme_allow_http,
+	copts.on_node_status = node_status;
+	copts.on_node_status_arg = &app;
+	copts.unseal = unseal;
+	copts.unseal_arg = &key;
+	copts.seal = seal;
+	copts.on_task_done = task_done;
+	copts.on_task_done_arg = &app;
+	copts.on_task_settled = task_settled;
+	copts.on_task_settled_arg = &app;
+	struct ssl_opts sopts = {.scan_ms = f->cert_scan, .retry_base_ms = f->cert_retry,
+				 .allow_http_directory = f->acme_allow_http,
 				 .in_use = cert_in_use, .nodes_using = cert_nodes, .in_use_arg = &app};
-	if (pg_secret_key_load(f.data_dir, &key, &err) != 0 || key_check(app.store, &key, f.data_dir, &err) != 0 ||
+	if (pg_secret_key_load(f->data_dir, &key, &err) != 0 || key_check(app.store, &key, f->data_dir, &err) != 0 ||
 	    auth_bootstrap(app.store, path, &err) != 0 ||
-	    cluster_new(app.store, &f.cluster, &app.cluster, &err) != 0 ||
+	    cluster_new(app.store, &copts, &app.cluster, &err) != 0 ||
 	    plua_new(&lopts, &app.lua, &err) != 0 ||
 	    registry_new(app.store, app.cluster, &app.registry, &err) != 0 ||
 	    config_new(app.store, app.lua, app.cluster, &key, &app.config, &err) != 0 ||
-	    app_new(app.store, app.cluster, app.registry, app.config, app.lua, f.upstream_debounce_ms,
+	    app_new(app.store, app.cluster, app.registry, app.config, app.lua, f->upstream_debounce,
 		    &app.application, &err) != 0 ||
 	    ssl_new(app.store, &key, app.lua, app.cluster, &sopts, &app.ssl, &err) != 0 ||
 	    drift_new(app.store, app.cluster, app.lua, &(struct drift_owners){.arg = &app, .view = owner_view}, 0,
 		      &app.drift, &err) != 0 ||
 	    alert_new(app.store, app.cluster, app.drift, app.lua, &key,
-		      &(struct alert_opts){.interval_ms = f.alert_interval_ms,
-					   .retry_base_ms = f.alert_retry_ms,
+		      &(struct alert_opts){.interval_ms = f->alert_interval,
+					   .retry_base_ms = f->alert_retry,
 					   .sources = {.arg = &app, .certs = alert_certs, .releases = alert_releases}},
 		      &app.alert, &err) != 0) {
 		fprintf(stderr, "pagodad: %s\n", err.message);
 		goto out;
 	}
 	app_set_certs(app.application, &(struct app_certs){.arg = app.ssl, .paths = cert_paths, .deploy = cert_deploy});
-	if (f.metrics_public)
+	if (f->metrics_public)
 		all_routes[sizeof(all_routes) / sizeof(all_routes[0]) - 2] = metrics_public_routes;
 	struct http_tls_files tls;
-	if (f.tls_auto) {
-		if (tls_auto(&f, &tls, &err) != 0) {
+	const char *tls_cert = f->tls_cert, *tls_key = f->tls_key;
+	if (f->tls_auto) {
+		if (tls_auto(f, &tls, &err) != 0) {
 			fprintf(stderr, "pagodad: --tls auto: %s\n", err.message);
 			goto out;
 		}
-		f.tls_cert = tls.cert;
-		f.tls_key = tls.key;
+		tls_cert = tls.cert;
+		tls_key = tls.key;
 	}
 	struct http_server_opts hopts = {
-		.listen = f.listen,
-		.tls_cert_file = f.tls_cert,
-		.tls_key_file = f.tls_key,
-		.threads = (unsigned)f.threads,
-		.max_body = (size_t)f.max_body,
-		.max_bodies = (size_t)f.max_bodies,
-		.auth_fail_limit = (int)f.auth_fail_limit,
-		.header_ms = f.header_timeout * 1000,
-		.body_ms = f.body_timeout * 1000,
-		.conns_per_ip = (unsigned)f.conns_per_ip,
+		.listen = f->listen,
+		.tls_cert_file = tls_cert,
+		.tls_key_file = tls_key,
+		.threads = (unsigned)f->threads,
+		.max_body = (size_t)f->max_body,
+		.max_bodies = (size_t)f->max_bodies,
+		.auth_fail_limit = (int)f->auth_fail_limit,
+		.header_ms = f->header_timeout * 1000,
+		.body_ms = f->body_timeout * 1000,
+		.conns_per_ip = (unsigned)f->conns_per_ip,
 		.tables = all_routes,
 		.store = app.store,
 		.app = &app,
@@ -653,18 +422,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pagodad: %s\n", err.message);
 		goto out;
 	}
-	pg_info("main", "pagodad %s listening on %s (port %u), data in %s, %s store", PAGODA_VERSION, f.listen,
-		http_server_port(srv), f.data_dir, store_driver_name(app.store));
+	pg_info("main", "pagodad %s listening on %s (port %u), data in %s, %s store", PAGODA_VERSION, f->listen,
+		http_server_port(srv), f->data_dir, store_driver_name(app.store));
+	pg_notify("READY=1"); /* the store is open and the listener is up */
 	for (;;) {
 		int sig = 0;
 		sigwait(&sigs, &sig);
 		if (sig == SIGHUP) {
 			static const struct pg_call hup = {"system:SIGHUP", NULL, NULL};
+			pg_notify("RELOADING=1");
 			pg_info("main", "SIGHUP: reloading Lua policies, templates and plugins");
 			plua_reload_settings(app.lua);
 			plua_reload(app.lua, &hup, 1);
+			pg_notify("READY=1");
 			continue;
 		}
+		pg_notify("STOPPING=1");
 		pg_info("main", "signal %d: shutting down", sig);
 		break;
 	}
@@ -687,4 +460,31 @@ out:
 	store_free(app.store);
 	explicit_bzero(&key, sizeof(key));
 	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct pagodad_settings f;
+	struct pg_conf *conf = NULL;
+	struct pg_err err = {0};
+	if (pagodad_settings_load(argc, argv, &f, &conf, &err) != 0) {
+		fprintf(stderr, "%s\n", err.message);
+		pg_conf_free(conf);
+		return 2;
+	}
+	if (f.help || f.version || f.routes || f.print_config) {
+		if (f.help)
+			pagodad_settings_help(stdout);
+		else if (f.version)
+			printf("pagodad %s\n", PAGODA_VERSION);
+		else if (f.routes)
+			print_routes();
+		else
+			pg_conf_print(conf, &f, stdout);
+		pg_conf_free(conf);
+		return 0;
+	}
+	int rc = serve(&f);
+	pg_conf_free(conf);
+	return rc;
 }

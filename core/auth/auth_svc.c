@@ -239,9 +239,9 @@ int auth_bootstrap(struct store *s, const char *path, struct pg_err *err)
 		store_rollback(c);
 		return rc;
 	}
-	printf("pagodad: bootstrap admin token (shown once, also in %s):\n%s\n", path, secret);
-	fflush(stdout);
-	pg_info("auth", "created bootstrap admin token id=%lld in %s", (long long)id, path);
+	/* stdout and stderr end in the journal: the secret goes to its file only */
+	pg_info("auth", "created the bootstrap admin token (id %lld): it is in %s (mode 0600) and nowhere else",
+		(long long)id, path);
 	explicit_bzero(secret, sizeof(secret));
 	return 0;
 }

@@ -140,18 +140,24 @@ void http_route_allowed(const struct http_route *const *tables, const char *path
 
 struct http_server;
 
+/* What 0 means in the options below. */
+#define HTTP_DEFAULT_MAX_BODIES (128u << 20)
+#define HTTP_DEFAULT_HEADER_MS 10000
+#define HTTP_DEFAULT_BODY_MS 60000
+#define HTTP_DEFAULT_CONNS_PER_IP 256
+
 struct http_server_opts {
 	const char *listen; /* HOST:PORT */
 	const char *tls_cert_file, *tls_key_file;
 	unsigned threads;
 	size_t max_body;
-	size_t max_bodies; /* bytes of request bodies held at once; 0: 128 MiB; at least max_body + 1 */
+	size_t max_bodies; /* bytes of request bodies held at once; at least max_body + 1 */
 	const struct http_route *const *tables; /* NULL-terminated list */
 	struct store *store;                    /* for token checks */
 	int auth_fail_limit;                    /* failed authentications per address and minute; 0: none */
 	/* Connections without a valid token yet: headers within header_ms of
 	 * accept or of the last answer, the body within body_ms; per_ip of them
-	 * per address (0: 10 s, 60 s, 256). */
+	 * per address. */
 	int64_t header_ms, body_ms;
 	unsigned conns_per_ip;
 	void *app;

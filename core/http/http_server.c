@@ -668,15 +668,15 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 	srv->opts = *opts;
 	/* at least one largest body fits */
 	if (!srv->opts.max_bodies)
-		srv->opts.max_bodies = 128u << 20;
+		srv->opts.max_bodies = HTTP_DEFAULT_MAX_BODIES;
 	if (srv->opts.max_bodies <= srv->opts.max_body)
 		srv->opts.max_bodies = srv->opts.max_body + 1;
 	srv->authlimit = http_authlimit_new(opts->auth_fail_limit);
 	unsigned limit = conn_limit();
 	srv->conns = http_conns_new(&(struct http_conns_opts){
-		.header_ms = opts->header_ms ? opts->header_ms : 10000,
-		.body_ms = opts->body_ms ? opts->body_ms : 60000,
-		.per_ip = opts->conns_per_ip ? opts->conns_per_ip : 256,
+		.header_ms = opts->header_ms ? opts->header_ms : HTTP_DEFAULT_HEADER_MS,
+		.body_ms = opts->body_ms ? opts->body_ms : HTTP_DEFAULT_BODY_MS,
+		.per_ip = opts->conns_per_ip ? opts->conns_per_ip : HTTP_DEFAULT_CONNS_PER_IP,
 		.max_unproven = limit / 2, /* the other half is kept for agents and admins */
 	});
 	struct sockaddr_storage ss;
