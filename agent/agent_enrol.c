@@ -74,21 +74,6 @@ static bool parse_fingerprint(const char *s, char out[65])
 	return true;
 }
 
-/* SHA-256 of the first certificate of pem (DER), hex; false when none. */
-static bool pem_fingerprint(const char *pem, size_t len, char out[65])
-{
-	BIO *b = BIO_new_mem_buf(pem, (int)len);
-	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-	unsigned char md[32];
-	unsigned int n = 0;
-	bool ok = x && X509_digest(x, EVP_sha256(), md, &n) == 1 && n == 32;
-	if (ok)
-		pg_hex_encode(md, n, out);
-	X509_free(x);
-	BIO_free(b);
-	return ok;
-}
-
 int agent_ca_pin(struct agent *a, const char *fingerprint, struct pg_err *err)
 {
 	static char path[4200];
@@ -99,7 +84,7 @@ int agent_ca_pin(struct agent *a, const char *fingerprint, struct pg_err *err)
 	char *pem = NULL;
 	size_t len = 0;
 	struct pg_err ignored = {0};
-	if (pg_file_read(path, 1 << 16, &pem, &len, &ignored) == 0 && pem_fingerprint(pem, len, got) &&
+	if (pg_file_read(path, 1 << 16, &pem, &len, &ignored) == 0 && pg_pem_fingerprint(pem, len, got) &&
 	    strcmp(got, want) == 0) {
 		free(pem);
 		a->ca_file = path; /* fetched and checked on an earlier start */
@@ -120,7 +105,7 @@ int agent_ca_pin(struct agent *a, const char *fingerprint, struct pg_err *err)
 	if (rc == 0 && status != 200)
 		rc = pg_err_set(err, PG_EUNAVAIL, "ca-fingerprint", "%s/ca.pem answered %ld (is pagodad running with --tls auto?)",
 				a->server, status);
-	if (rc == 0 && !pem_fingerprint(pem, len, got))
+	if (rc == 0 && !pg_pem_fingerprint(pem, len, got))
 		rc = pg_err_set(err, PG_EUNAVAIL, "ca-fingerprint", "%s/ca.pem is not a certificate", a->server);
 	if (rc == 0 && strcmp(got, want) != 0)
 		rc = pg_err_set(err, PG_EFORBIDDEN, "ca-fingerprint",

@@ -51,6 +51,11 @@ char *cli_cell(json_t *v);
 int cli_run(struct cli *c, int argc, char **argv);
 int cli_apply(struct cli *c, const char *file);
 int cli_watch_release(struct cli *c, int64_t id, int interval_ms);
+/* Makes a join token from body (POST /admin/join-tokens) and prints the
+ * line that joins a new machine with it: the installer's digest and the
+ * CA's fingerprint pinned, for server (NULL: --addr) as that machine
+ * reaches it. */
+int cli_join_command(struct cli *c, json_t *body, const char *server);
 /* Help for one noun (NULL: everything) to f; cli_usage prints it to
  * stderr and returns CLI_USAGE. */
 void cli_help(const char *noun, void *f);

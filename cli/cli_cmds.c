@@ -98,6 +98,31 @@ static int call_print(struct cli *c, const char *method, const char *path, json_
 		}                                                                              \
 	} while (0)
 
+/* --label k=v (repeatable) and --labels k=v,k2=v2 as a JSON object;
+ * NULL with a message when one has no '='. */
+static json_t *labels_of(const struct args *a)
+{
+	json_t *labels = json_object();
+	for (int i = 0; i < a->nopt; i++) {
+		if (strcmp(a->key[i], "--label") != 0 && strcmp(a->key[i], "--labels") != 0)
+			continue;
+		for (const char *p = a->val[i]; *p;) {
+			size_t n = strcmp(a->key[i], "--labels") == 0 ? strcspn(p, ",") : strlen(p);
+			const char *eq = memchr(p, '=', n);
+			if (!eq || eq == p) {
+				fprintf(stderr, "pagoda: %s takes k=v, not '%.*s'\n", a->key[i], (int)n, p);
+				json_decref(labels);
+				return NULL;
+			}
+			char k[128];
+			snprintf(k, sizeof(k), "%.*s", (int)(eq - p), p);
+			json_object_set_new(labels, k, json_stringn(eq + 1, (size_t)(p + n - eq - 1)));
+			p += n + (p[n] == ',');
+		}
+	}
+	return labels;
+}
+
 static const struct cli_col node_cols[] = {
 	{"ID", "id", 0}, {"NAME", "name", 0}, {"IP", "ip", 0}, {"STATUS", "status", 0},
 	{"AGENT", "agentVersion", 0}, {"LABELS", "labels", 0}, {"LAST HEARTBEAT", "lastHeartbeatAt", 0}, {0}};
@@ -114,20 +139,18 @@ static int nodes(struct cli *c, const char *verb, int argc, char **argv)
 		query_add(path, sizeof(path), "status", opt(&a, "--status"));
 		return get_list(c, path, node_cols);
 	}
-	if (strcmp(verb, "join-token") == 0) {
-		NEED(1, "nodes join-token NAME [--ttl SEC] [--label k=v]...");
-		json_t *labels = json_object(), *body = json_pack("{s:s}", "name", a.pos[0]);
-		for (int i = 0; i < a.nopt; i++) {
-			const char *eq = strcmp(a.key[i], "--label") == 0 ? strchr(a.val[i], '=') : NULL;
-			if (eq) {
-				char k[128];
-				snprintf(k, sizeof(k), "%.*s", (int)(eq - a.val[i]), a.val[i]);
-				json_object_set_new(labels, k, json_string(eq + 1));
-			}
-		}
-		json_object_set_new(body, "labels", labels);
+	if (strcmp(verb, "join-token") == 0 || strcmp(verb, "join-command") == 0) {
+		bool line = strcmp(verb, "join-command") == 0;
+		NEED(1, line ? "nodes join-command NAME [--labels k=v,...] [--ttl SEC] [--server URL]"
+			     : "nodes join-token NAME [--ttl SEC] [--label k=v]...");
+		json_t *labels = labels_of(&a);
+		if (!labels)
+			return CLI_USAGE;
+		json_t *body = json_pack("{s:s, s:o}", "name", a.pos[0], "labels", labels);
 		if (opt(&a, "--ttl"))
 			json_object_set_new(body, "ttlSec", json_integer(atoll(opt(&a, "--ttl"))));
+		if (line)
+			return cli_join_command(c, body, opt(&a, "--server"));
 		return call_print(c, "POST", "/admin/join-tokens", body);
 	}
 	NEED(1, "give the node id");

@@ -14,7 +14,10 @@ static const struct {
 		  "  nodes cordon ID | uncordon ID\n"
 		  "  nodes rotate-token ID [--grace SEC]\n"
 		  "  nodes run ID TYPE 'PAYLOAD-JSON' [--timeout SEC]\n"
-		  "  nodes join-token NAME [--ttl SEC] [--label k=v]...\n"},
+		  "  nodes join-token NAME [--ttl SEC] [--label k=v]...\n"
+		  "  nodes join-command NAME [--labels k=v,...] [--ttl SEC] [--server URL]\n"
+		  "                                    the line that installs the agent on a new\n"
+		  "                                    machine and enrols it as NAME\n"},
 	{"apps", "  apply -f app.json                  create or update an application by name;\n"
 		 "                                     applying the same file again changes nothing\n"
 		 "  apps ls | show ID | delete ID [--force true]\n"},

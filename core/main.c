@@ -10,6 +10,7 @@
 #include "common/pg_notify.h"
 #include "common/pg_tune.h"
 #include "http/http.h"
+#include "install/install.h"
 #include "http/http_tls_auto.h"
 #include "common/pg_embed.h"
 #include "common/pg_file.h"
@@ -34,7 +35,11 @@
 #include "common/pg_json.h"
 #include "store/store.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -216,7 +221,7 @@ static const struct http_route main_routes[] = {
 static const struct http_route *all_routes[] = {
 	main_routes, auth_routes, cluster_admin_routes, cluster_agent_routes, audit_routes,
 	plua_routes, nginx_routes, registry_routes, config_routes, app_routes, ssl_routes, drift_routes, alert_routes,
-	ui_routes, metrics_routes, NULL,
+	install_routes, ui_routes, metrics_routes, NULL,
 };
 
 /* `pagodad --routes`: the router table and the permission codes as JSON,
@@ -240,12 +245,15 @@ static void print_routes(void)
 }
 
 /* The names --tls auto's server certificate carries: the loopback ones,
- * this host's name, the listen address when it is a specific one, and
+ * this host's name, the listen address when it is a specific one (else
+ * every address of this host's interfaces, so agents can dial any), and
  * every --tls-san. */
 static int tls_auto(const struct pagodad_settings *f, struct http_tls_files *tls, struct pg_err *err)
 {
-	const char *names[32] = {"localhost", "127.0.0.1", "::1"};
-	size_t n = 3;
+	enum { MAX_NAMES = 64 };
+	const char *names[MAX_NAMES] = {"localhost", "127.0.0.1", "::1"};
+	char addrs[32][INET6_ADDRSTRLEN];
+	size_t n = 3, naddrs = 0;
 	char host[256] = "", listen[256];
 	if (gethostname(host, sizeof(host) - 1) == 0 && *host && strcmp(host, "localhost") != 0)
 		names[n++] = host;
@@ -260,17 +268,28 @@ static int tls_auto(const struct pagodad_settings *f, struct http_tls_files *tls
 	bool any = !*h || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0;
 	if (!any && strcmp(h, "localhost") && strcmp(h, "127.0.0.1") && strcmp(h, "::1") && strcmp(h, host))
 		names[n++] = h;
-	for (size_t i = 0; i < f->tls_san.n && n < sizeof(names) / sizeof(names[0]); i++)
+	struct ifaddrs *ifs = NULL;
+	if (any && getifaddrs(&ifs) == 0) {
+		for (struct ifaddrs *i = ifs; i && naddrs < 32; i = i->ifa_next) {
+			if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK))
+				continue;
+			int fam = i->ifa_addr->sa_family;
+			const void *a = fam == AF_INET ? (void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
+				      : fam == AF_INET6 ? (void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr : NULL;
+			if (!a || (fam == AF_INET6 && IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)a)) ||
+			    !inet_ntop(fam, a, addrs[naddrs], sizeof(addrs[0])))
+				continue;
+			names[n++] = addrs[naddrs++];
+		}
+		freeifaddrs(ifs);
+	}
+	for (size_t i = 0; i < f->tls_san.n && n < MAX_NAMES; i++)
 		names[n++] = f->tls_san.v[i];
 	int rc = http_tls_auto(f->data_dir, names, n, tls, err);
-	if (rc == 0) {
-		fprintf(stderr,
-			"pagodad: HTTPS with the private CA %s\n"
-			"pagodad: CA fingerprint sha256:%s\n"
-			"pagodad: agents trust it with --ca-file (a copy of that file) or --ca-fingerprint sha256:%s\n",
+	if (rc == 0)
+		pg_info("main", "HTTPS with the private CA %s, CA fingerprint sha256:%s: agents trust it with "
+			"--ca-file (a copy of that file) or --ca-fingerprint sha256:%s",
 			tls->ca, tls->fingerprint, tls->fingerprint);
-		pg_info("main", "TLS: private CA %s, fingerprint sha256:%s", tls->ca, tls->fingerprint);
-	}
 	return rc;
 }
 
@@ -278,7 +297,7 @@ static int check_dir(const char *flag, const char *dir)
 {
 	struct stat st;
 	if (dir && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
-		fprintf(stderr, "pagodad: %s %s is not a directory\n", flag, dir);
+		pg_error("main", "%s %s is not a directory", flag, dir);
 		return -1;
 	}
 	return 0;
@@ -295,7 +314,7 @@ static int check_private(const char *dir)
 		struct stat st;
 		snprintf(path, sizeof(path), "%s%s%s", dir, *names[i] ? "/" : "", names[i]);
 		if (stat(path, &st) == 0 && (st.st_mode & 077)) {
-			fprintf(stderr, "pagodad: %s is open to other users (mode %04o): chmod %s %s\n", path,
+			pg_error("main", "%s is open to other users (mode %04o): chmod %s %s", path,
 				(unsigned)(st.st_mode & 07777), *names[i] ? "600" : "700", path);
 			return -1;
 		}
@@ -327,11 +346,12 @@ static int serve(const struct pagodad_settings *f)
 	apply_settings(f, &copts);
 	umask(077); /* the database and keys are for pagodad's user alone */
 	if (mkdir(f->data_dir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "pagodad: cannot create --data-dir %s: %s\n", f->data_dir, strerror(errno));
+		pg_error("main", "cannot create --data-dir %s: %s", f->data_dir, strerror(errno));
 		return 1;
 	}
 	if (check_dir("--data-dir", f->data_dir) || check_dir("--lua-dir", f->lua_dir) ||
-	    check_dir("--plugin-dir", f->plugin_dir) || check_private(f->data_dir))
+	    check_dir("--plugin-dir", f->plugin_dir) ||
+	    check_dir("--packages-dir", f->packages_dir) || check_private(f->data_dir))
 		return 1;
 	pg_tune_process();
 	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: plugins use libcurl */
@@ -347,12 +367,12 @@ static int serve(const struct pagodad_settings *f)
 
 	char path[4096];
 	struct pg_err err = {0};
-	struct pagodad app = {.data_dir = f->data_dir};
+	struct pagodad app = {.data_dir = f->data_dir, .packages_dir = f->packages_dir};
 	struct http_server *srv = NULL;
 	int status = 1;
 	snprintf(path, sizeof(path), "%s/pagoda.db", f->data_dir);
 	if (store_open(strcmp(f->store, "sqlite") != 0 ? f->store : path, &app.store, &err) != 0) {
-		fprintf(stderr, "pagodad: %s\n", err.message);
+		pg_error("main", "%s", err.message);
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/admin.token", f->data_dir);
@@ -387,7 +407,7 @@ static int serve(const struct pagodad_settings *f)
 					   .retry_base_ms = f->alert_retry,
 					   .sources = {.arg = &app, .certs = alert_certs, .releases = alert_releases}},
 		      &app.alert, &err) != 0) {
-		fprintf(stderr, "pagodad: %s\n", err.message);
+		pg_error("main", "%s", err.message);
 		goto out;
 	}
 	app_set_certs(app.application, &(struct app_certs){.arg = app.ssl, .paths = cert_paths, .deploy = cert_deploy});
@@ -397,7 +417,7 @@ static int serve(const struct pagodad_settings *f)
 	const char *tls_cert = f->tls_cert, *tls_key = f->tls_key;
 	if (f->tls_auto) {
 		if (tls_auto(f, &tls, &err) != 0) {
-			fprintf(stderr, "pagodad: --tls auto: %s\n", err.message);
+			pg_error("main", "--tls auto: %s", err.message);
 			goto out;
 		}
 		tls_cert = tls.cert;
@@ -419,7 +439,7 @@ static int serve(const struct pagodad_settings *f)
 		.app = &app,
 	};
 	if (http_server_start(&hopts, &srv, &err) != 0) {
-		fprintf(stderr, "pagodad: %s\n", err.message);
+		pg_error("main", "%s", err.message);
 		goto out;
 	}
 	pg_info("main", "pagodad %s listening on %s (port %u), data in %s, %s store", PAGODA_VERSION, f->listen,

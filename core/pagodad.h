@@ -24,6 +24,7 @@ struct pagodad {
 	struct drift *drift;
 	struct alert *alert;
 	const char *data_dir;
+	const char *packages_dir; /* agent packages for /install/, or NULL */
 };
 
 #endif

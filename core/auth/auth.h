@@ -71,6 +71,8 @@ int auth_join_create(struct store_conn *c, const char *name, const char *labels_
  * (field joinToken); *labels_json (owned by the caller) is what it carries. */
 int auth_join_consume(struct store_conn *c, const char *secret, char **labels_json, int64_t *id,
 		      struct pg_err *err);
+/* Whether secret is a join token that can still be used (nothing changes). */
+int auth_join_check(struct store_conn *c, const char *secret, struct pg_err *err);
 int auth_join_bind(struct store_conn *c, int64_t id, int64_t node_id, struct pg_err *err);
 /* Every join token, newest first, without secrets. */
 int auth_join_list(struct store_conn *c, json_t *items, struct pg_err *err);

@@ -67,14 +67,12 @@ int auth_join_create(struct store_conn *c, const char *name, const char *labels_
 	return get(c, id, out, err);
 }
 
-int auth_join_consume(struct store_conn *c, const char *secret, char **labels_json, int64_t *id,
-		      struct pg_err *err)
+/* The token behind secret when it can still be used: unknown, used,
+ * revoked and expired tokens are EUNAUTH, each with its reason. */
+static int join_find(struct store_conn *c, const char *secret, int64_t *id, char **labels_json, struct pg_err *err)
 {
-	static const char find[] = "SELECT id, labels, secret_hash FROM auth_join_token WHERE secret_hash = $1";
-	/* the conditions again in the update: two agents presenting the same
-	 * token at once, one wins */
-	static const char use[] = "UPDATE auth_join_token SET used_at = $1 WHERE id = $2 AND used_at IS NULL"
-				  " AND revoked_at IS NULL AND expires_at > $1";
+	static const char find[] = "SELECT id, labels, secret_hash, used_at, revoked_at, expires_at, node_id"
+				   " FROM auth_join_token WHERE secret_hash = $1";
 	*labels_json = NULL;
 	if (strlen(secret) != AUTH_SECRET_LEN - 1 || strncmp(secret, "pgj_", 4) != 0)
 		return pg_err_set(err, PG_EUNAUTH, "joinToken", "malformed join token");
@@ -82,20 +80,59 @@ int auth_join_consume(struct store_conn *c, const char *secret, char **labels_js
 	pg_sha256_hex(secret, strlen(secret), hash);
 	struct store_stmt *st;
 	int rc = store_query(c, find, &st, err, ST(hash));
+	bool used = false, revoked = false, expired = false;
+	int64_t node = 0;
 	if (rc > 0) {
 		*id = store_col_i64(st, 0);
 		*labels_json = strdup(store_col_text(st, 1));
 		snprintf(stored, sizeof(stored), "%s", store_col_text(st, 2));
+		used = !store_col_null(st, 3);
+		revoked = !store_col_null(st, 4);
+		expired = store_col_i64(st, 5) <= pg_time_now_ms();
+		node = store_col_null(st, 6) ? 0 : store_col_i64(st, 6);
 	}
 	store_done(st);
 	if (rc < 0)
 		return rc;
 	if (rc == 0 || !pg_secure_streq(hash, stored))
 		rc = pg_err_set(err, PG_EUNAUTH, "joinToken", "unknown join token");
-	else if ((rc = store_run(c, use, err, SI(pg_time_now_ms()), SI(*id))) == 0)
-		rc = pg_err_set(err, PG_EUNAUTH, "joinToken", "join token already used, revoked or expired");
-	else if (rc > 0)
+	else if (used)
+		rc = pg_err_set(err, PG_EUNAUTH, "joinToken", "join token already used (by node %lld): make a new one",
+				(long long)node);
+	else if (revoked)
+		rc = pg_err_set(err, PG_EUNAUTH, "joinToken", "join token revoked");
+	else if (expired)
+		rc = pg_err_set(err, PG_EUNAUTH, "joinToken", "join token expired: make a new one");
+	else
 		rc = *labels_json ? 0 : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	if (rc != 0) {
+		free(*labels_json);
+		*labels_json = NULL;
+	}
+	return rc;
+}
+
+int auth_join_check(struct store_conn *c, const char *secret, struct pg_err *err)
+{
+	int64_t id;
+	char *labels = NULL;
+	int rc = join_find(c, secret, &id, &labels, err);
+	free(labels);
+	return rc;
+}
+
+int auth_join_consume(struct store_conn *c, const char *secret, char **labels_json, int64_t *id,
+		      struct pg_err *err)
+{
+	/* the conditions again in the update: two agents presenting the same
+	 * token at once, one wins */
+	static const char use[] = "UPDATE auth_join_token SET used_at = $1 WHERE id = $2 AND used_at IS NULL"
+				  " AND revoked_at IS NULL AND expires_at > $1";
+	int rc = join_find(c, secret, id, labels_json, err);
+	if (rc == 0 && (rc = store_run(c, use, err, SI(pg_time_now_ms()), SI(*id))) == 0)
+		rc = pg_err_set(err, PG_EUNAUTH, "joinToken", "join token already used, revoked or expired");
+	if (rc > 0)
+		rc = 0;
 	if (rc != 0) {
 		free(*labels_json);
 		*labels_json = NULL;

@@ -173,8 +173,22 @@ static void agent_join(struct http_req *req)
 	http_answer(req, rc, 201, out, &err);
 }
 
+/* The join script asks this before it installs anything, so a used or
+ * expired token stops it with nothing changed. Counted like a join. */
+static void agent_join_check(struct http_req *req)
+{
+	if (http_auth_blocked(req))
+		return;
+	struct pg_err err = {0};
+	int rc = cluster_node_join_check(cl_of(req), req->body, &err);
+	if (rc == PG_EUNAUTH)
+		http_auth_failed(req);
+	http_answer(req, rc, 200, rc == 0 ? json_pack("{s:b}", "valid", 1) : NULL, &err);
+}
+
 const struct http_route cluster_agent_routes[] = {
 	{.method = "POST", .path = "/agent/join", .auth = HTTP_AUTH_NONE, .fn = agent_join},
+	{.method = "POST", .path = "/agent/join/check", .auth = HTTP_AUTH_NONE, .fn = agent_join_check},
 	{.method = "POST", .path = "/agent/heartbeat", .auth = HTTP_AUTH_AGENT, .fn = agent_heartbeat},
 	{.method = "POST", .path = "/agent/tasks/poll", .auth = HTTP_AUTH_AGENT, .fn = agent_poll},
 	{.method = "POST", .path = "/agent/tasks/report", .auth = HTTP_AUTH_AGENT, .fn = agent_report, .grouped = true},

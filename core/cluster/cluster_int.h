@@ -61,6 +61,9 @@ int cluster_join_token_create(struct cluster *cl, const struct pg_call *call, in
 			      json_t **out, char secret[AUTH_SECRET_LEN], struct pg_err *err);
 int cluster_join_token_list(struct cluster *cl, json_t *items, struct pg_err *err);
 int cluster_join_token_revoke(struct cluster *cl, const struct pg_call *call, int64_t id, struct pg_err *err);
+/* Whether body's joinToken can still join, for installers that check
+ * before they change anything. */
+int cluster_node_join_check(struct cluster *cl, json_t *body, struct pg_err *err);
 int cluster_node_join(struct cluster *cl, const struct pg_call *call, json_t *body, const char *source_ip,
 		      json_t **out, char secret[AUTH_SECRET_LEN], struct pg_err *err);
 int cluster_node_update(struct cluster *cl, const struct pg_call *call, int64_t id,

@@ -161,6 +161,17 @@ int cluster_join_token_list(struct cluster *cl, json_t *items, struct pg_err *er
 	return c ? auth_join_list(c, items, err) : err->code;
 }
 
+int cluster_node_join_check(struct cluster *cl, json_t *body, struct pg_err *err)
+{
+	static const char *const fields[] = {"joinToken", NULL};
+	const char *token = "";
+	int rc = pg_json_only(body, fields, err);
+	if (rc == 0)
+		rc = pg_json_str(body, "joinToken", true, AUTH_SECRET_LEN, &token, err);
+	struct store_conn *c = rc == 0 ? store_conn_get(cl->store, err) : NULL;
+	return rc ? rc : c ? auth_join_check(c, token, err) : err->code;
+}
+
 int cluster_join_token_revoke(struct cluster *cl, const struct pg_call *call, int64_t id, struct pg_err *err)
 {
 	struct store_conn *c = begin_write(cl, err);

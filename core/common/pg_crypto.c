@@ -1,9 +1,12 @@
 #include "common/pg_crypto.h"
 #include "common/pg_err.h"
 
+#include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 #include <string.h>
 
 int pg_random_bytes(void *buf, size_t len)
@@ -36,4 +39,18 @@ bool pg_secure_streq(const char *a, const char *b)
 	if (la != lb)
 		return false;
 	return CRYPTO_memcmp(a, b, la) == 0;
+}
+
+bool pg_pem_fingerprint(const char *pem, size_t len, char out[65])
+{
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	unsigned char md[32];
+	unsigned int n = 0;
+	bool ok = x && X509_digest(x, EVP_sha256(), md, &n) == 1 && n == 32;
+	if (ok)
+		pg_hex_encode(md, n, out);
+	X509_free(x);
+	BIO_free(b);
+	return ok;
 }

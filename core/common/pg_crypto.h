@@ -13,5 +13,8 @@ void pg_hex_encode(const void *data, size_t len, char *out);
 void pg_sha256_hex(const void *data, size_t len, char out[65]);
 /* Compares two NUL-terminated strings in time independent of their content. */
 bool pg_secure_streq(const char *a, const char *b);
+/* SHA-256 of the first certificate of pem (its DER), hex, as `pagodad --tls
+ * auto` prints a CA's fingerprint; false when pem holds none. */
+bool pg_pem_fingerprint(const char *pem, size_t len, char out[65]);
 
 #endif

@@ -65,6 +65,8 @@ struct http_req {
 	int status;
 	char *reply_text;
 	const struct http_static *reply_static;
+	int reply_fd; /* a file answered by http_reply_file, 0 when none */
+	size_t reply_fd_len;
 	char headers[4][2][96];
 	int nheaders;
 	int64_t started_ms;
@@ -89,6 +91,9 @@ struct http_static {
 /* Answers s without copying it; a 304 carries its headers but no body. A
  * Cache-Control among s->headers replaces the default no-store. */
 void http_reply_static(struct http_req *req, int status, const struct http_static *s);
+/* Answers the open file fd (taken: closed once sent) of len bytes, streamed
+ * from the file, never read into memory. */
+void http_reply_file(struct http_req *req, int status, int fd, size_t len, const char *content_type);
 /* Adds a response header (at most 4; name and value up to 95 bytes). */
 void http_reply_header(struct http_req *req, const char *name, const char *value);
 

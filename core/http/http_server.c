@@ -91,6 +91,17 @@ void http_reply_static(struct http_req *req, int status, const struct http_stati
 	req->answered = true;
 }
 
+void http_reply_file(struct http_req *req, int status, int fd, size_t len, const char *content_type)
+{
+	if (req->reply_fd > 0)
+		close(req->reply_fd);
+	req->reply_fd = fd;
+	req->reply_fd_len = len;
+	req->status = status;
+	req->answered = true;
+	http_reply_header(req, "Content-Type", content_type);
+}
+
 void http_reply_header(struct http_req *req, const char *name, const char *value)
 {
 	if (req->nheaders == 4)
@@ -253,6 +264,8 @@ static void req_free(struct http_req *req)
 	if (req->reserved)
 		atomic_fetch_sub(&((struct http_server *)req->server)->body_bytes, req->reserved);
 	free(req->reply_text);
+	if (req->reply_fd > 0)
+		close(req->reply_fd);
 	free(req->method);
 	free(req->path);
 	free(req);
@@ -290,12 +303,15 @@ static enum MHD_Result send_reply(struct http_req *req)
 {
 	const struct http_static *st = req->reply_static;
 	const char *text = req->reply_text ? req->reply_text : "";
-	size_t len = st ? (req->status == 304 ? 0 : st->len) : strlen(text);
+	size_t len = st ? (req->status == 304 ? 0 : st->len) : req->reply_fd > 0 ? req->reply_fd_len : strlen(text);
 	struct MHD_Response *resp =
-		st ? MHD_create_response_from_buffer(len, (void *)st->data, MHD_RESPMEM_PERSISTENT)
-		   : MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+		st		  ? MHD_create_response_from_buffer(len, (void *)st->data, MHD_RESPMEM_PERSISTENT)
+		: req->reply_fd > 0 ? MHD_create_response_from_fd(len, req->reply_fd)
+				    : MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
+	if (req->reply_fd > 0)
+		req->reply_fd = 0; /* the response closes it */
 	bool typed = st != NULL, cache_set = false;
 	if (st)
 		add_static_headers(resp, st, &cache_set);
@@ -716,8 +732,9 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 		{MHD_OPTION_END, 0, NULL},
 	};
 	srv->daemon = MHD_start_daemon(
-		flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+		/* the logger first, or libmicrohttpd logs the options before it itself */
+		flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
 		srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 		/* 8 KiB per connection, not the default 32: ten thousand agents hold

@@ -26,6 +26,34 @@ exec /lib/systemd/systemd --system --unit=multi-user.target
 """
 
 
+# A node with a root of its own: an overlay whose lower layer is the host's
+# root and whose upper layer is a tmpfs, so installing packages in the node
+# (dpkg, /usr, /etc, /var/lib) changes nothing on the host and a node starts
+# with nothing of Pagoda's installed. The fleet's shared directory is bound
+# in at the same path.
+FRESH_BOOT = """#!/bin/sh
+set -e
+mount --make-rprivate /
+hostname {name}
+W={work}
+mkdir -p $W && mount -t tmpfs tmpfs $W
+mkdir -p $W/upper $W/work $W/root
+mount -t overlay overlay -o lowerdir=/,upperdir=$W/upper,workdir=$W/work $W/root
+R=$W/root
+mount -t proc proc $R/proc
+mount --rbind /sys $R/sys
+mount --rbind /dev $R/dev
+for d in /run /tmp /var/tmp /var/log/nginx; do mkdir -p $R$d && mount -t tmpfs tmpfs $R$d; done
+mkdir -p $R/run/systemd $R/run/lock
+mkdir -p $R{shared} && mount --bind {shared} $R{shared}
+cd $R
+mkdir -p .oldroot
+pivot_root . .oldroot
+umount -l /.oldroot
+exec /lib/systemd/systemd --system --unit=multi-user.target
+"""
+
+
 def http_get(ip, host="app.test", path="/", timeout=3):
     req = urllib.request.Request(f"http://{ip}{path}", headers={"Host": host})
     try:
@@ -45,8 +73,9 @@ def sh(*args, check=True):
 
 
 class Node:
-    def __init__(self, fleet, index):
+    def __init__(self, fleet, index, fresh=False):
         self.fleet = fleet
+        self.fresh = fresh
         self.index = index
         self.name = f"node-{chr(ord('a') + index)}"
         self.ip = f"{fleet.prefix}.{10 + index}"
@@ -69,7 +98,11 @@ class Node:
         sh("ip", "netns", "exec", self.ns, "ip", "link", "set", "lo", "up")
         boot = os.path.join(self.dir, "boot.sh")
         with open(boot, "w") as f:
-            f.write(BOOT.format(name=self.name))
+            if self.fresh:
+                f.write(FRESH_BOOT.format(name=self.name, work=os.path.join(self.dir, "root"),
+                                          shared=self.fleet.shared))
+            else:
+                f.write(BOOT.format(name=self.name))
         os.chmod(boot, 0o755)
         self.boot_proc = subprocess.Popen(
             ["ip", "netns", "exec", self.ns, "unshare", "--pid", "--fork", "--mount", "--mount-proc",
@@ -82,7 +115,8 @@ class Node:
         self.pid = wait_until(systemd_pid, 15, what=f"{self.name} systemd")
         wait_until(lambda: self.run("systemctl", "is-system-running", check=False).stdout.strip()
                    in ("running", "degraded"), 30, what=f"{self.name} booted")
-        self.run("systemctl", "start", "nginx")
+        if not self.fresh:
+            self.run("systemctl", "start", "nginx")
         return self
 
     def run(self, *cmd, check=True):
@@ -133,13 +167,13 @@ class Fleet:
     """n nodes on a bridge; the host side has the bridge address .1, where
     pagodad listens."""
 
-    def __init__(self, tmp, n):
+    def __init__(self, tmp, n, fresh=False):
         self.tmp = tmp
         self.tag = "%04x" % random.randrange(0x10000)
         self.prefix = f"10.77.{random.randrange(100, 250)}"
         self.bridge = f"pgb{self.tag}"
         self.host_ip = f"{self.prefix}.1"
-        self.nodes = [Node(self, i) for i in range(n)]
+        self.nodes = [Node(self, i, fresh) for i in range(n)]
         self.shared = f"/var/lib/pagoda-tests/{self.tag}"
 
     def visible(self, path):
@@ -153,6 +187,7 @@ class Fleet:
         return dest
 
     def up(self):
+        os.makedirs(self.shared, exist_ok=True)
         sh("ip", "link", "add", self.bridge, "type", "bridge")
         sh("ip", "addr", "add", f"{self.host_ip}/24", "dev", self.bridge)
         sh("ip", "link", "set", self.bridge, "up")

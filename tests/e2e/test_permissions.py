@@ -124,6 +124,7 @@ class BadInputEveryRoute(unittest.TestCase):
             before = d.snapshot()
             writes = [r for r in ROUTES if r["method"] in BODY_METHODS and r["auth"] != "none"]
             writes.append({"method": "POST", "path": "/agent/join", "auth": "none"})
+            writes.append({"method": "POST", "path": "/agent/join/check", "auth": "none"})
             self.assertGreater(len(writes), 40)
             for route in writes:
                 url = d.url + concrete(route["path"], ids)
