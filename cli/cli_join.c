@@ -53,8 +53,9 @@ int cli_join_command(struct cli *c, json_t *body, const char *server)
 		 * one seen here; it then pins the CA itself */
 		if (https)
 			snprintf(line, sizeof(line),
-				 "f=$(mktemp) && curl -fsSko \"$f\" %s/install/agent.sh && echo \"%s  $f\" | sha256sum -c "
-				 "--quiet && sh \"$f\" --server %s --token %s --ca-fingerprint sha256:%s --name %s; rm -f \"$f\"",
+				 "(f=$(mktemp) && curl -fsSko \"$f\" %s/install/agent.sh && echo \"%s  $f\" | sha256sum -c "
+				 "--quiet && sh \"$f\" --server %s --token %s --ca-fingerprint sha256:%s --name %s; "
+				 "r=$?; rm -f \"$f\"; exit $r)",
 				 server, digest, server, token, fp, name);
 		else
 			snprintf(line, sizeof(line),

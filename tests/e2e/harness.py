@@ -22,6 +22,7 @@ import urllib.request
 
 PAGODAD = os.environ.get("PAGODAD", "../../build/core/pagodad")
 PAGODA_AGENT = os.environ.get("PAGODA_AGENT", "../../build/agent/pagoda-agent")
+PAGODA_CLI = os.path.abspath(os.environ.get("PAGODA_CLI", "../../build/cli/pagoda"))
 PAGODA_LUA = os.environ.get("PAGODA_LUA", "../../build/core/pagoda-lua")
 STORE = os.environ.get("PAGODA_TEST_STORE", "sqlite")
 PG_URL = os.environ.get("PAGODA_TEST_PG_URL", "")
