@@ -28,6 +28,11 @@ struct cli {
  * returns a cli_exit code and prints the API's error when not CLI_OK. */
 int cli_call(struct cli *c, const char *method, const char *path, json_t *body, json_t **out);
 
+/* GETs path into file (via file.part, 0600, renamed when complete). */
+int cli_download(struct cli *c, const char *path, const char *file);
+/* pagoda backup create | ls | get | delete (cli_backup.c); argv after the noun. */
+int cli_backup(struct cli *c, int argc, char **argv);
+
 /* ---- output (cli_out.c) ---- */
 struct cli_col {
 	const char *header;

@@ -539,6 +539,8 @@ int cli_run(struct cli *c, int argc, char **argv)
 	}
 	if (strcmp(noun, "audit") == 0)
 		return audit(c, argc - 1, argv + 1);
+	if (strcmp(noun, "backup") == 0 && strcmp(verb, "--help") != 0 && strcmp(verb, "help") != 0)
+		return cli_backup(c, argc - 1, argv + 1);
 	if (strcmp(verb, "--help") == 0 || strcmp(verb, "help") == 0) {
 		cli_help(noun, stdout);
 		return CLI_OK;

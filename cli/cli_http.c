@@ -5,6 +5,9 @@
 #include "common/pg_json.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,38 +25,84 @@ static void print_error(long status, json_t *out, const char *raw)
 		fprintf(stderr, "pagoda: %ld: %.300s\n", status, raw ? raw : "");
 }
 
-int cli_call(struct cli *c, const char *method, const char *path, json_t *body, json_t **out)
+/* The handle set up for method on path with the token: *hdrs to free
+ * after the transfer. NULL when out of memory. */
+static CURL *prepare(struct cli *c, const char *method, const char *path, char *url, size_t url_len,
+		     struct curl_slist **hdrs)
 {
-	*out = NULL;
 	CURL *h = c->curl;
 	if (!h && !(h = c->curl = curl_easy_init())) {
 		fprintf(stderr, "pagoda: out of memory\n");
-		return CLI_UNAVAIL;
+		return NULL;
 	}
-	char url[4096], auth[320];
-	snprintf(url, sizeof(url), "%s%s", c->addr, path);
+	char auth[320];
+	snprintf(url, url_len, "%s%s", c->addr, path);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
-	struct curl_slist *hdrs = curl_slist_append(NULL, auth);
+	*hdrs = curl_slist_append(NULL, auth);
 	explicit_bzero(auth, sizeof(auth));
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	struct pg_buf b = {.max = 64u << 20};
+	*hdrs = curl_slist_append(*hdrs, "Content-Type: application/json");
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 60000L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (c->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	return h;
+}
+
+int cli_download(struct cli *c, const char *path, const char *file)
+{
+	char url[4096], tmp[4200];
+	struct curl_slist *hdrs = NULL;
+	CURL *h = prepare(c, "GET", path, url, sizeof(url), &hdrs);
+	snprintf(tmp, sizeof(tmp), "%s.part", file);
+	int fd = h ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (!f) {
+		if (h)
+			fprintf(stderr, "pagoda: cannot write %s: %s\n", tmp, strerror(errno));
+		curl_slist_free_all(hdrs);
+		return CLI_USAGE;
+	}
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
+	CURLcode cc = curl_easy_perform(h);
+	curl_slist_free_all(hdrs);
+	long status = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+	ok = fclose(f) == 0 && ok;
+	if (cc != CURLE_OK || status != 200 || !ok || rename(tmp, file) != 0) {
+		if (cc != CURLE_OK)
+			fprintf(stderr, "pagoda: %s: %s\n", url, curl_easy_strerror(cc));
+		else
+			fprintf(stderr, "pagoda: %s: %ld%s\n", url, status, ok ? "" : " (cannot write the file)");
+		unlink(tmp);
+		return cc != CURLE_OK || status >= 500 ? CLI_UNAVAIL : CLI_REFUSED;
+	}
+	return CLI_OK;
+}
+
+int cli_call(struct cli *c, const char *method, const char *path, json_t *body, json_t **out)
+{
+	*out = NULL;
+	char url[4096];
+	struct curl_slist *hdrs = NULL;
+	CURL *h = prepare(c, method, path, url, sizeof(url), &hdrs);
+	if (!h)
+		return CLI_UNAVAIL;
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct pg_buf b = {.max = 64u << 20};
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, pg_buf_curl_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	if (text)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
 	else if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "{}");
-	if (c->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
 	CURLcode cc = curl_easy_perform(h);
 	curl_slist_free_all(hdrs);
 	free(text);

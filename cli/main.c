@@ -39,6 +39,9 @@ static const struct {
 	{"policies", "  policies ls | reload\n"},
 	{"alerts", "  alerts ls [--status firing|acknowledged|resolved] | ack ID\n"},
 	{"tasks", "  tasks ls [--node ID] [--status S] | show ID | cancel ID\n"},
+	{"backup", "  backup create [--passphrase-file F] [--out FILE]   an encrypted backup of the\n"
+		   "                                     store, master.key and the private CA\n"
+		   "  backup ls | get NAME --out FILE | delete NAME\n"},
 	{"audit", "  audit [--action 'release.*'] [--actor A] [--target-type T] [--target-id ID]\n"
 		  "        [--since RFC3339] [--until RFC3339] [--trace ID] [--limit N]\n"},
 };

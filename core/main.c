@@ -3,6 +3,7 @@
 #include "application/application.h"
 #include "audit/audit_http.h"
 #include "auth/auth.h"
+#include "backup/backup.h"
 #include "auth/auth_http.h"
 #include "cluster/cluster.h"
 #include "cluster/cluster_http.h"
@@ -221,7 +222,7 @@ static const struct http_route main_routes[] = {
 static const struct http_route *all_routes[] = {
 	main_routes, auth_routes, cluster_admin_routes, cluster_agent_routes, audit_routes,
 	plua_routes, nginx_routes, registry_routes, config_routes, app_routes, ssl_routes, drift_routes, alert_routes,
-	install_routes, ui_routes, metrics_routes, NULL,
+	install_routes, backup_routes, ui_routes, metrics_routes, NULL,
 };
 
 /* `pagodad --routes`: the router table and the permission codes as JSON,
@@ -410,6 +411,13 @@ static int serve(const struct pagodad_settings *f)
 		pg_error("main", "%s", err.message);
 		goto out;
 	}
+	struct backup_opts bopts = {.store = app.store, .data_dir = f->data_dir, .dir = f->backup_dir,
+				    .passphrase_file = f->backup_passphrase_file, .interval_ms = f->backup_interval * 1000,
+				    .keep = (int)f->backup_keep, .version = PAGODA_VERSION};
+	if (backup_new(&bopts, &app.backup, &err) != 0) {
+		pg_error("main", "%s", err.message);
+		goto out;
+	}
 	app_set_certs(app.application, &(struct app_certs){.arg = app.ssl, .paths = cert_paths, .deploy = cert_deploy});
 	if (f->metrics_public)
 		all_routes[sizeof(all_routes) / sizeof(all_routes[0]) - 2] = metrics_public_routes;
@@ -469,6 +477,7 @@ out:
 		usleep(200 * 1000); /* let answered long polls leave */
 		http_server_stop(srv);
 	}
+	backup_free(app.backup);
 	alert_free(app.alert);
 	ssl_free(app.ssl);
 	drift_free(app.drift);
@@ -484,6 +493,8 @@ out:
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "restore") == 0)
+		return backup_restore_main(argc - 1, argv + 1);
 	struct pagodad_settings f;
 	struct pg_conf *conf = NULL;
 	struct pg_err err = {0};

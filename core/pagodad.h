@@ -11,6 +11,7 @@ struct app;
 struct ssl;
 struct drift;
 struct alert;
+struct backup;
 
 
 struct pagodad {
@@ -23,6 +24,7 @@ struct pagodad {
 	struct ssl *ssl;
 	struct drift *drift;
 	struct alert *alert;
+	struct backup *backup;
 	const char *data_dir;
 	const char *packages_dir; /* agent packages for /install/, or NULL */
 };

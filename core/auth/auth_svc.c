@@ -22,7 +22,7 @@ const char *const auth_perm_codes[] = {
 	"admin:config:read",	 "admin:config:write",	  "admin:registry:read",
 	"admin:registry:write",	 "admin:token:manage",	  "admin:audit:read",
 	"admin:policy:manage",	 "admin:metrics:read",	  "admin:alert:read",
-	"admin:alert:manage",	 NULL,
+	"admin:alert:manage",	 "admin:backup:manage",	  NULL,
 };
 
 int auth_perm_bit(const char *code)

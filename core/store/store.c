@@ -231,7 +231,7 @@ bool store_shared(struct store *s)
 
 const char *store_role_name(enum store_role role)
 {
-	static const char *const names[] = {"liveness", "releases", "certs", "alerts", "drift", "registry"};
+	static const char *const names[] = {"liveness", "releases", "certs", "alerts", "drift", "registry", "backups"};
 	return role < STORE_ROLE_COUNT ? names[role] : "?";
 }
 
@@ -272,4 +272,13 @@ void store_unlisten(struct store *s, void *arg)
 {
 	if (s->drv->unlisten)
 		s->drv->unlisten(s, arg);
+}
+
+int store_snapshot(struct store *s, const char *path, struct pg_err *err)
+{
+	if (store_shared(s))
+		return pg_err_set(err, PG_EPRECOND, "", "a PostgreSQL store is backed up with PostgreSQL's tools "
+				  "(pg_dump, pgBackRest)");
+	struct store_conn *c = store_conn_get(s, err);
+	return c ? store_ok(store_run(c, "VACUUM INTO $1", err, ST(path))) : err->code;
 }

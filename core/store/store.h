@@ -115,6 +115,11 @@ int store_run_args(struct store_conn *c, const char *sql, struct pg_err *err,
 int store_query_args(struct store_conn *c, const char *sql, struct store_stmt **st,
 		     struct pg_err *err, const struct store_arg *args, size_t n);
 
+/* A consistent copy of the whole store at path, taken while writes go on
+ * (SQLite: VACUUM INTO). PG_EPRECOND on PostgreSQL, whose own tools
+ * (pg_dump, pgBackRest, WAL archiving) back a shared database up. */
+int store_snapshot(struct store *s, const char *path, struct pg_err *err);
+
 /* ---- several pagodad replicas on one database ---- */
 
 /* Whether other replicas may share this store (PostgreSQL). */
@@ -128,6 +133,7 @@ enum store_role {
 	STORE_ROLE_ALERTS,   /* alert rules and deliveries */
 	STORE_ROLE_DRIFT,    /* the drift sweep */
 	STORE_ROLE_REGISTRY, /* agent endpoint expiry */
+	STORE_ROLE_BACKUPS,  /* scheduled backups */
 	STORE_ROLE_COUNT,
 };
 const char *store_role_name(enum store_role role);
