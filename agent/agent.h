@@ -152,7 +152,7 @@ void agent_state_wake(struct agent *a);
 int agent_nginx_config_sha(char out[65]);
 
 /* ---- capabilities and facts (agent_caps.c) ---- */
-json_t *agent_caps(void);
+json_t *agent_caps(const struct agent *a);
 json_t *agent_facts(void);
 
 #endif

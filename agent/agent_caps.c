@@ -37,7 +37,7 @@ static json_t *version_after(const char *line, const char *marker)
 	return json_stringn(p, strcspn(p, " ()"));
 }
 
-json_t *agent_caps(void)
+json_t *agent_caps(const struct agent *a)
 {
 	json_t *c = json_object();
 	char *const nginx_v[] = {"nginx", "-v", NULL};
@@ -48,6 +48,9 @@ json_t *agent_caps(void)
 	/* systemctl may be installed where systemd is not PID 1 (containers). */
 	json_object_set_new(c, "systemd", json_boolean(systemd && access("/run/systemd/system", F_OK) == 0));
 	json_object_set_new(c, "systemdVersion", version_after(systemd, "systemd "));
+	/* with --root, files land below it and systemd tasks are refused:
+	 * planning leaves such a node out of SystemdService releases */
+	json_object_set_new(c, "rootPrefix", json_boolean(a->root && *a->root));
 	json_object_set_new(c, "os", json_string("linux"));
 	json_object_set_new(c, "agentVersion", json_string(AGENT_VERSION));
 	json_object_set_new(c, "taskTypes",

@@ -23,7 +23,7 @@ static void *heartbeat_main(void *arg)
 {
 	struct agent *a = arg;
 	struct agent_http *h = agent_http_new(a);
-	json_t *caps = agent_caps();
+	json_t *caps = agent_caps(a);
 	int failures = 0;
 	while (h && !a->stopping) {
 		json_t *body = json_pack("{s:I, s:s, s:O, s:o}", "nodeId", (json_int_t)a->node_id,

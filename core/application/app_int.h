@@ -85,6 +85,9 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
 		       const char *note, json_t **out, struct pg_err *err);
 /* The nodes an application targets now: [{id, name, labels, status, ip}]. */
 int app_targets(struct app *a, json_t *app, json_t **nodes, struct pg_err *err);
+/* Why node cannot run what app needs (its agent's reported capabilities:
+ * systemd, nginx, --root), in buf; NULL when it can or has not said. */
+const char *app_node_unready(const json_t *app, const json_t *node, char *buf, size_t len);
 
 /* ---- applications (app_svc.c) ---- */
 int app_create(struct app *a, const struct pg_call *call, json_t *body, json_t **out, struct pg_err *err);

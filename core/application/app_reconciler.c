@@ -242,10 +242,13 @@ static int plan_release(struct app *a, struct store_conn *c, json_t *rel, json_t
 	} else {
 		rc = app_targets(a, app, &targets, err);
 	}
-	json_t *nodes = json_array(), *plan = NULL;
+	json_t *nodes = json_array(), *plan = NULL, *unready = json_array();
 	size_t i;
 	json_t *n;
-	json_array_foreach(targets, i, n) json_array_append_new(nodes, json_pack("{s:O, s:O, s:O?, s:O}", "id", json_object_get(n, "id"),
+	char why[512];
+	json_array_foreach(targets, i, n) if (app_node_unready(app, n, why, sizeof(why)))
+		json_array_append_new(unready, json_pack("{s:O, s:s}", "nodeId", json_object_get(n, "id"), "reason", why));
+	else json_array_append_new(nodes, json_pack("{s:O, s:O, s:O?, s:O}", "id", json_object_get(n, "id"),
 										 "name", json_object_get(n, "name"), "labels",
 										 json_object_get(n, "labels"), "status",
 										 json_object_get(n, "status")));
@@ -270,9 +273,12 @@ static int plan_release(struct app *a, struct store_conn *c, json_t *rel, json_t
 		json_array_foreach(json_object_get(b, "nodes"), j, id) if (rc == 0) rc =
 			app_node_insert(c, rid, json_integer_value(id), (int64_t)i + 1, "pending", NULL, err);
 	}
-	json_array_foreach(json_object_get(plan, "skipped"), i, b) if (rc == 0) rc =
+	/* nodes that cannot run it are listed with why, never given tasks */
+	json_array_extend(unready, json_object_get(plan, "skipped"));
+	json_array_foreach(unready, i, b) if (rc == 0) rc =
 		app_node_insert(c, rid, json_integer_value(json_object_get(b, "nodeId")), 0, "skipped",
 				json_string_value(json_object_get(b, "reason")), err);
+	json_decref(unready);
 	json_decref(plan);
 	return rc;
 }

@@ -16,6 +16,27 @@
 #include <string.h>
 
 
+const char *app_node_unready(const json_t *app, const json_t *node, char *buf, size_t len)
+{
+	const char *type = json_string_value(json_object_get(app, "type"));
+	json_t *caps = json_object_get(node, "capabilities");
+	const char *name = json_string_value(json_object_get(node, "name"));
+	/* a node that has not reported yet is planned: its tasks will tell */
+	if (!json_is_object(caps) || !type)
+		return NULL;
+	if (strcmp(type, "SystemdService") == 0 && json_is_true(json_object_get(caps, "rootPrefix")))
+		snprintf(buf, len, "node %s: its agent runs with --root, which runs no systemd task: run the agent "
+			 "without --root (the pagoda-agent package does) to deploy services there", name);
+	else if (strcmp(type, "SystemdService") == 0 && json_is_false(json_object_get(caps, "systemd")))
+		snprintf(buf, len, "node %s: systemd is not running there, and a SystemdService needs it", name);
+	else if (strcmp(type, "ReverseProxy") == 0 && json_is_false(json_object_get(caps, "nginx")))
+		snprintf(buf, len, "node %s: nginx is not installed there (apt-get install nginx), and a ReverseProxy "
+			 "needs it", name);
+	else
+		return NULL;
+	return buf;
+}
+
 int app_targets(struct app *a, json_t *app, json_t **nodes, struct pg_err *err)
 {
 	json_t *sel = json_object_get(app, "selector");
@@ -351,8 +372,22 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
 	}
 	if (rc == 0)
 		rc = app_targets(a, app, &targets, err);
+	json_t *unready = json_array();
+	size_t ti;
+	json_t *tn;
+	json_array_foreach(targets, ti, tn) {
+		char why[512];
+		if (app_node_unready(app, tn, why, sizeof(why)))
+			json_array_append_new(unready, json_pack("{s:O, s:s}", "nodeId", json_object_get(tn, "id"), "reason",
+								 why));
+	}
+	if (rc == 0 && json_array_size(targets) && json_array_size(unready) == json_array_size(targets))
+		rc = pg_err_set(err, PG_EPRECOND, "selector", "no target node can run this release: %s",
+				json_string_value(json_object_get(json_array_get(unready, 0), "reason")));
 	if (rc == 0) {
 		diff_artifacts(json_object_get(prev, "artifacts"), art, targets, &summary, &text);
+		if (json_array_size(unready))
+			json_object_set(summary, "notReady", unready);
 		if (target_nodes)
 			json_object_set(summary, "rollbackNodes", target_nodes);
 	}
@@ -393,6 +428,7 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
 	json_decref(prev);
 	json_decref(target);
 	json_decref(targets);
+	json_decref(unready);
 	json_decref(summary);
 	free(text);
 	return rc;
