@@ -1,14 +1,61 @@
 #!/usr/bin/env bash
-# Sets up and runs Pagoda on this machine: pagodad on 127.0.0.1:8080 with the
-# embedded SQLite store in ./run/data, plus a local pagoda-agent enrolled as
-# node "local". The agent writes below ./run/node (its --root), so trying
-# Pagoda never touches /etc. Ctrl-C stops both.
+# Sets up and runs Pagoda on this machine.
+#
+# As root where network namespaces, systemd and nginx are available (a
+# Debian machine with the packages install-deps.sh installs): pagodad with
+# the embedded SQLite store and three sandbox machines (namespaces with
+# systemd as PID 1, nginx and a root filesystem of their own), each joined
+# with the one-line installer, and an example deployed: a SystemdService on
+# two of them and a ReverseProxy in front (scripts/pagoda-sandbox.py).
+# Ctrl-C, or `scripts/pagoda-up.sh --down` from another shell, removes it.
+#
+# Elsewhere, or with --local: pagodad on 127.0.0.1:8080 with its data in
+# ./run/data, plus a local pagoda-agent enrolled as node "local" writing
+# below ./run/node (its --root: it touches nothing of the system and runs no
+# systemd task). Ctrl-C stops both; running it again reuses the data.
+#
+# PAGODA_UP_NO_BUILD=1 uses the binaries in build/ as they are (tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LISTEN=${PAGODA_LISTEN:-127.0.0.1:8080}
 RUN=${PAGODA_RUN_DIR:-$PWD/run}
-scripts/install-deps.sh
-scripts/build.sh build
+mode=sandbox
+case "${1:-}" in
+--down) exec python3 scripts/pagoda-sandbox.py --run-dir "$RUN" --down --pagodad x --cli x --packages x ;;
+--local) mode=local ;;
+--check) mode=check ;; # sandbox: deploy, check the answer, tear down (CI)
+"") ;;
+*) echo "usage: scripts/pagoda-up.sh [--local | --down | --check]" >&2; exit 2 ;;
+esac
+if [ -z "${PAGODA_UP_NO_BUILD:-}" ]; then
+  scripts/install-deps.sh
+  scripts/build.sh build
+fi
+if [ "$mode" != local ]; then
+  why=
+  [ "$(id -u)" = 0 ] || why="not root"
+  command -v unshare >/dev/null && [ -x /lib/systemd/systemd ] && command -v nginx >/dev/null ||
+    why=${why:-"no unshare, systemd or nginx"}
+  ip netns list >/dev/null 2>&1 || why=${why:-"network namespaces are not available"}
+  if [ -n "$why" ]; then
+    [ "$mode" = check ] && { echo "pagoda-up: no sandbox here ($why)" >&2; exit 1; }
+    echo "pagoda-up: no sandbox machines here ($why): running pagodad with a local agent instead;" >&2
+    echo "pagoda-up: that agent runs with --root, so it takes no SystemdService (see README)" >&2
+    mode=local
+  fi
+fi
+if [ "$mode" != local ]; then
+  packages=${PAGODA_PACKAGES:-}
+  if [ -z "$packages" ]; then
+    echo "pagoda-up: building the agent package the sandbox machines install"
+    scripts/package.sh build-pkg >/dev/null
+    packages=$PWD/build-pkg/packages
+  fi
+  extra=()
+  [ "$mode" = check ] && extra=(--check)
+  exec python3 scripts/pagoda-sandbox.py --run-dir "$RUN" --pagodad "${PAGODAD:-$PWD/build/core/pagodad}" \
+    --cli "${PAGODA_CLI:-$PWD/build/cli/pagoda}" --packages "$packages" "${extra[@]}"
+fi
 mkdir -p "$RUN/agent"
 chmod 700 "$RUN"
 

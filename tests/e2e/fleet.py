@@ -115,8 +115,7 @@ class Node:
         self.pid = wait_until(systemd_pid, 15, what=f"{self.name} systemd")
         wait_until(lambda: self.run("systemctl", "is-system-running", check=False).stdout.strip()
                    in ("running", "degraded"), 30, what=f"{self.name} booted")
-        if not self.fresh:
-            self.run("systemctl", "start", "nginx")
+        self.run("systemctl", "start", "nginx")
         return self
 
     def run(self, *cmd, check=True):
