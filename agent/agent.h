@@ -55,6 +55,10 @@ int agent_http_get(struct agent_http *h, const char *path, char **text, size_t *
  * err on transport failure. */
 int agent_http_post(struct agent_http *h, const char *path, json_t *body, const char *trace,
 		    long timeout_ms, json_t **out, long *status, struct pg_err *err);
+/* GETs server+path into file (via file.part, renamed when complete), at
+ * most max bytes; sha256 gets the digest of what arrived. */
+int agent_http_download(struct agent_http *h, const char *path, const char *file, int64_t max, char sha256[65],
+			struct pg_err *err);
 /* Sleeps ms unless the agent is stopping; false when stopping. */
 bool agent_sleep(struct agent *a, int64_t ms);
 /* Capped exponential backoff with jitter: the delay before retry n (0-based). */
@@ -121,6 +125,10 @@ int agent_exec_unit_control(struct agent *a, json_t *payload, struct agent_resul
 int agent_exec_nginx(struct agent *a, json_t *payload, struct agent_result *r);
 int agent_exec_certificate(struct agent *a, json_t *payload, struct agent_result *r);
 int agent_exec_probe(struct agent *a, json_t *payload, struct agent_result *r);
+int agent_exec_upgrade(struct agent *a, json_t *payload, struct agent_result *r);
+/* After a heartbeat pagodad accepted: records the running version for the
+ * upgrade guard (state-dir/running-version). */
+void agent_upgrade_mark_running(struct agent *a);
 /* Runs argv with a timeout; on failure fills r->error with the command's
  * stderr. *out (may be NULL) gets stdout. Returns the exit status. */
 int agent_cmd(struct agent_result *r, int64_t timeout_ms, char *const argv[], char **out);

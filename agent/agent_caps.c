@@ -54,8 +54,9 @@ json_t *agent_caps(const struct agent *a)
 	json_object_set_new(c, "os", json_string("linux"));
 	json_object_set_new(c, "agentVersion", json_string(AGENT_VERSION));
 	json_object_set_new(c, "taskTypes",
-			    json_pack("[s,s,s,s,s,s,s]", "ApplyConfigFiles", "RunCommand", "SystemdInstallUnit",
-				      "SystemdControl", "RenderAndDeployNginx", "DeployCertificate", "HealthProbe"));
+			    json_pack("[s,s,s,s,s,s,s,s]", "ApplyConfigFiles", "RunCommand", "SystemdInstallUnit",
+				      "SystemdControl", "RenderAndDeployNginx", "DeployCertificate", "HealthProbe",
+				      "UpgradeAgent"));
 	free(nginx);
 	free(systemd);
 	return c;

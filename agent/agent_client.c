@@ -5,6 +5,10 @@
 #include "common/pg_crypto.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +19,9 @@ struct agent_http {
 	bool anonymous, unverified; /* agent_http_set */
 	CURL *curl;
 	struct pg_buf body; /* the last answer */
+	/* while set, an answer goes here instead of body (downloads) */
+	size_t (*sink)(char *data, size_t size, size_t n, void *arg);
+	void *sink_arg;
 };
 
 struct agent_http *agent_http_new(struct agent *a)
@@ -89,8 +96,8 @@ static int request(struct agent_http *h, const char *method, const char *path, s
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, pg_buf_curl_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &h->body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, h->sink ? h->sink : pg_buf_curl_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, h->sink ? h->sink_arg : (void *)&h->body);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -160,6 +167,71 @@ int agent_http_get(struct agent_http *h, const char *path, char **text, size_t *
 		*len = h->body.len;
 	}
 	return rc;
+}
+
+struct download {
+	int fd;
+	EVP_MD_CTX *md;
+	int64_t size, max;
+	bool failed;
+};
+
+static size_t download_write(char *data, size_t size, size_t n, void *arg)
+{
+	struct download *d = arg;
+	size_t len = size * n;
+	d->size += (int64_t)len;
+	if (d->size > d->max || EVP_DigestUpdate(d->md, data, len) != 1) {
+		d->failed = true;
+		return 0;
+	}
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(d->fd, data + off, len - off);
+		if (w <= 0) {
+			d->failed = true;
+			return 0;
+		}
+		off += (size_t)w;
+	}
+	return len;
+}
+
+int agent_http_download(struct agent_http *h, const char *path, const char *file, int64_t max, char sha256[65],
+			struct pg_err *err)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof(tmp), "%s.part", file);
+	struct download d = {.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600),
+			     .md = EVP_MD_CTX_new(), .max = max};
+	if (d.fd < 0 || !d.md || EVP_DigestInit_ex(d.md, EVP_sha256(), NULL) != 1) {
+		int rc = pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", tmp, strerror(errno));
+		if (d.fd >= 0)
+			close(d.fd);
+		EVP_MD_CTX_free(d.md);
+		return rc;
+	}
+	h->sink = download_write;
+	h->sink_arg = &d;
+	long status = 0;
+	int rc = request(h, "GET", path, NULL, NULL, 600000, &status, err);
+	h->sink = NULL;
+	h->sink_arg = NULL;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	bool ok = rc == 0 && status == 200 && !d.failed && EVP_DigestFinal_ex(d.md, md, &mdlen) == 1 &&
+		  fsync(d.fd) == 0;
+	ok = close(d.fd) == 0 && ok;
+	EVP_MD_CTX_free(d.md);
+	if (ok && rename(tmp, file) == 0) {
+		pg_hex_encode(md, mdlen, sha256);
+		return 0;
+	}
+	unlink(tmp);
+	if (rc)
+		return rc;
+	return pg_err_set(err, PG_EUNAVAIL, "", "%s%s: %s", h->agent->server, path,
+			  d.failed ? "the download was too large or could not be written"
+				   : status == 200 ? "cannot write the file" : "not found (or refused)");
 }
 
 bool agent_sleep(struct agent *a, int64_t ms)

@@ -38,6 +38,8 @@ void agent_exec(struct agent *a, json_t *task, struct agent_result *r)
 		agent_exec_certificate(a, payload, r);
 	else if (strcmp(type, "HealthProbe") == 0)
 		agent_exec_probe(a, payload, r);
+	else if (strcmp(type, "UpgradeAgent") == 0)
+		agent_exec_upgrade(a, payload, r);
 	else
 		snprintf(r->error, sizeof(r->error),
 			 "task type %s is not supported by pagoda-agent %s", type, AGENT_VERSION);

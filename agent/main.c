@@ -41,6 +41,7 @@ static void *heartbeat_main(void *arg)
 		if (rc == 0 && status == 200) {
 			if (failures)
 				pg_info("agent", "heartbeat accepted again after %d failures", failures);
+			agent_upgrade_mark_running(a);
 			failures = 0;
 			json_int_t ms = json_integer_value(json_object_get(out, "nextPollIntervalMs"));
 			if (ms >= 100 && ms <= 3600000)

@@ -28,6 +28,9 @@ struct cli {
  * returns a cli_exit code and prints the API's error when not CLI_OK. */
 int cli_call(struct cli *c, const char *method, const char *path, json_t *body, json_t **out);
 
+/* POSTs an agent upgrade (body stolen) and, with wait, follows it to its
+ * end: CLI_OK when it succeeded, CLI_FAILED when not. */
+int cli_upgrade(struct cli *c, json_t *body, bool wait);
 /* GETs path into file (via file.part, 0600, renamed when complete). */
 int cli_download(struct cli *c, const char *path, const char *file);
 /* pagoda backup create | ls | get | delete (cli_backup.c); argv after the noun. */

@@ -153,6 +153,33 @@ static int nodes(struct cli *c, const char *verb, int argc, char **argv)
 			return cli_join_command(c, body, opt(&a, "--server"));
 		return call_print(c, "POST", "/admin/join-tokens", body);
 	}
+	if (strcmp(verb, "upgrade") == 0) {
+		if (!opt(&a, "--to")) {
+			fprintf(stderr, "pagoda: nodes upgrade --to VERSION [--selector S] [--deadline SEC] "
+					"[--batch-size N] [--wait false]\n");
+			return CLI_USAGE;
+		}
+		json_t *body = json_pack("{s:s}", "to", opt(&a, "--to"));
+		if (opt(&a, "--selector"))
+			json_object_set_new(body, "selector", json_string(opt(&a, "--selector")));
+		if (opt(&a, "--deadline"))
+			json_object_set_new(body, "deadlineSec", json_integer(atoll(opt(&a, "--deadline"))));
+		if (opt(&a, "--batch-size"))
+			json_object_set_new(body, "strategy",
+					    json_pack("{s:I}", "batchSize", (json_int_t)atoll(opt(&a, "--batch-size"))));
+		const char *w = opt(&a, "--wait");
+		return cli_upgrade(c, body, !w || strcmp(w, "false") != 0);
+	}
+	if (strcmp(verb, "upgrades") == 0) {
+		static const struct cli_col cols[] = {{"ID", "id", 0},		{"TO", "to", 0},
+						      {"STATUS", "status", 0},	{"SELECTOR", "selector", 0},
+						      {"CREATED", "createdAt", 0}, {"ERROR", "error", 0}, {0}};
+		if (a.npos) {
+			snprintf(path, sizeof(path), "/admin/agent-upgrades/%s", a.pos[0]);
+			return call_print(c, "GET", path, NULL);
+		}
+		return get_list(c, "/admin/agent-upgrades", cols);
+	}
 	NEED(1, "give the node id");
 	NEED_ID(0, "the node id");
 	if (strcmp(verb, "show") == 0) {

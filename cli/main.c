@@ -17,7 +17,11 @@ static const struct {
 		  "  nodes join-token NAME [--ttl SEC] [--label k=v]...\n"
 		  "  nodes join-command NAME [--labels k=v,...] [--ttl SEC] [--server URL]\n"
 		  "                                    the line that installs the agent on a new\n"
-		  "                                    machine and enrols it as NAME\n"},
+		  "                                    machine and enrols it as NAME\n"
+		  "  nodes upgrade --to VERSION [--selector S] [--deadline SEC] [--batch-size N]\n"
+		  "                                    roll a new agent out in batches and follow it;\n"
+		  "                                    exits 4 when a node failed (it is rolled back)\n"
+		  "  nodes upgrades [ID]\n"},
 	{"apps", "  apply -f app.json                  create or update an application by name;\n"
 		 "                                     applying the same file again changes nothing\n"
 		 "  apps ls | show ID | delete ID [--force true]\n"},

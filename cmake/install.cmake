@@ -12,6 +12,7 @@ install(FILES dist/systemd/pagodad.service DESTINATION ${PAGODA_UNITDIR} COMPONE
 install(FILES dist/systemd/pagoda-agent.service DESTINATION ${PAGODA_UNITDIR} COMPONENT agent)
 install(FILES dist/conf/pagodad.conf DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/pagoda COMPONENT server)
 install(FILES dist/conf/agent.conf.example DESTINATION ${CMAKE_INSTALL_DATADIR}/pagoda COMPONENT agent)
+install(PROGRAMS dist/agent-upgrade.sh DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/pagoda COMPONENT agent)
 # Agent packages for joining machines: scripts/package.sh puts the agent's
 # .deb here before it packs the server.
 install(DIRECTORY ${CMAKE_BINARY_DIR}/agent-packages/ DESTINATION ${CMAKE_INSTALL_DATADIR}/pagoda/packages

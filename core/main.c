@@ -4,6 +4,7 @@
 #include "audit/audit_http.h"
 #include "auth/auth.h"
 #include "backup/backup.h"
+#include "upgrade/upgrade.h"
 #include "auth/auth_http.h"
 #include "cluster/cluster.h"
 #include "cluster/cluster_http.h"
@@ -222,7 +223,7 @@ static const struct http_route main_routes[] = {
 static const struct http_route *all_routes[] = {
 	main_routes, auth_routes, cluster_admin_routes, cluster_agent_routes, audit_routes,
 	plua_routes, nginx_routes, registry_routes, config_routes, app_routes, ssl_routes, drift_routes, alert_routes,
-	install_routes, backup_routes, ui_routes, metrics_routes, NULL,
+	install_routes, backup_routes, upgrade_routes, ui_routes, metrics_routes, NULL,
 };
 
 /* `pagodad --routes`: the router table and the permission codes as JSON,
@@ -414,7 +415,8 @@ static int serve(const struct pagodad_settings *f)
 	struct backup_opts bopts = {.store = app.store, .data_dir = f->data_dir, .dir = f->backup_dir,
 				    .passphrase_file = f->backup_passphrase_file, .interval_ms = f->backup_interval * 1000,
 				    .keep = (int)f->backup_keep, .version = PAGODA_VERSION};
-	if (backup_new(&bopts, &app.backup, &err) != 0) {
+	if (backup_new(&bopts, &app.backup, &err) != 0 ||
+	    upgrade_new(app.store, app.cluster, app.lua, f->packages_dir, &app.upgrade, &err) != 0) {
 		pg_error("main", "%s", err.message);
 		goto out;
 	}
@@ -477,6 +479,7 @@ out:
 		usleep(200 * 1000); /* let answered long polls leave */
 		http_server_stop(srv);
 	}
+	upgrade_free(app.upgrade);
 	backup_free(app.backup);
 	alert_free(app.alert);
 	ssl_free(app.ssl);

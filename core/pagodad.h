@@ -12,6 +12,7 @@ struct ssl;
 struct drift;
 struct alert;
 struct backup;
+struct upgrade;
 
 
 struct pagodad {
@@ -25,6 +26,7 @@ struct pagodad {
 	struct drift *drift;
 	struct alert *alert;
 	struct backup *backup;
+	struct upgrade *upgrade;
 	const char *data_dir;
 	const char *packages_dir; /* agent packages for /install/, or NULL */
 };

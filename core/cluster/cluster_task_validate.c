@@ -12,7 +12,7 @@
 
 const char *const cluster_task_types[] = {
 	"ApplyConfigFiles", "SystemdInstallUnit", "SystemdControl", "RenderAndDeployNginx",
-	"DeployCertificate", "HealthProbe",	   "RunCommand",     NULL,
+	"DeployCertificate", "HealthProbe",	   "RunCommand",     "UpgradeAgent", NULL,
 };
 
 /* A node path as pg_path defines it. */
@@ -275,6 +275,39 @@ static int v_certificate(json_t *p, struct pg_err *err)
 	return rc;
 }
 
+static bool package_word(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	return n && n <= max && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789.+~-") == n;
+}
+
+/* The agent fetches /install/agent.deb?arch=A&version=V itself and checks
+ * it against sha256[A]: nothing here names a URL or a path. */
+static int v_upgrade_agent(json_t *p, struct pg_err *err)
+{
+	static const char *const fields[] = {"version", "sha256", "deadlineSec", NULL};
+	const char *version = NULL;
+	int64_t n;
+	int rc = pg_json_only(p, fields, err);
+	if (rc == 0)
+		rc = pg_json_str(p, "version", true, 64, &version, err);
+	if (rc == 0 && !package_word(version, 64))
+		return pg_err_set(err, PG_EINVAL, "version", "version must be a package version (0.2.1, ...)");
+	if (rc == 0)
+		rc = pg_json_int(p, "deadlineSec", true, 10, 3600, &n, err);
+	json_t *sums = json_object_get(p, "sha256"), *v;
+	const char *arch;
+	if (rc == 0 && (!json_is_object(sums) || !json_object_size(sums)))
+		return pg_err_set(err, PG_EINVAL, "sha256", "sha256 must map architectures to package digests");
+	json_object_foreach(sums, arch, v) {
+		const char *hex = json_string_value(v);
+		if (rc == 0 && (!package_word(arch, 32) || !hex || strlen(hex) != 64 ||
+				strspn(hex, "0123456789abcdef") != 64))
+			rc = pg_err_set(err, PG_EINVAL, "sha256", "sha256 maps an architecture to 64 lowercase hex digits");
+	}
+	return rc;
+}
+
 static int v_health_probe(json_t *p, struct pg_err *err)
 {
 	static const char *const fields[] = {"kind", "unitName", "host", "port", "url",
@@ -361,6 +394,7 @@ static const struct {
 	{"DeployCertificate", v_certificate},
 	{"HealthProbe", v_health_probe},
 	{"RunCommand", v_run_command},
+	{"UpgradeAgent", v_upgrade_agent},
 };
 
 int cluster_task_validate(const char *type, json_t *payload, struct pg_err *err)
@@ -377,6 +411,6 @@ int cluster_task_validate(const char *type, json_t *payload, struct pg_err *err)
 	}
 	return pg_err_set(err, PG_EINVAL, "type",
 			  "unknown task type '%s' (known: ApplyConfigFiles, SystemdInstallUnit, "
-			  "SystemdControl, RenderAndDeployNginx, DeployCertificate, HealthProbe, RunCommand)",
+			  "SystemdControl, RenderAndDeployNginx, DeployCertificate, HealthProbe, RunCommand, UpgradeAgent)",
 			  type);
 }

@@ -7,6 +7,7 @@
 #include "common/pg_err.h"
 #include "http/http.h"
 
+#include <jansson.h>
 #include <stddef.h>
 
 /* The newest pagoda-agent_VERSION_ARCH.deb in dir (or exactly version when
@@ -14,6 +15,10 @@
  * to put there. */
 int install_agent_package(const char *dir, const char *arch, const char *version, char *path, size_t path_len,
 			  char *found_version, size_t version_len, struct pg_err *err);
+
+/* {arch: sha256} of every pagoda-agent_VERSION_ARCH.deb in dir; PG_EPRECOND
+ * when there is none of that version. */
+int install_agent_digests(const char *dir, const char *version, json_t *out, struct pg_err *err);
 
 extern const struct http_route install_routes[];
 

@@ -2,11 +2,13 @@
  * /ca.pem: what they serve is no secret, and the script pins the CA and
  * checks the join token before it changes anything. */
 #include "install/install.h"
+#include "common/pg_crypto.h"
 #include "common/pg_embed.h"
 #include "pagodad.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,6 +57,58 @@ int install_agent_package(const char *dir, const char *arch, const char *version
 	snprintf(path, path_len, "%s/pagoda-agent_%s_%s.deb", dir, best, arch);
 	snprintf(found_version, version_len, "%s", best);
 	return 0;
+}
+
+static int file_sha256(const char *path, char out[65])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	bool ok = fd >= 0 && md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+	unsigned char buf[65536], d[32];
+	unsigned int n = 0;
+	ssize_t r;
+	while (ok && (r = read(fd, buf, sizeof(buf))) > 0)
+		ok = EVP_DigestUpdate(md, buf, (size_t)r) == 1;
+	ok = ok && EVP_DigestFinal_ex(md, d, &n) == 1;
+	if (ok)
+		pg_hex_encode(d, n, out);
+	EVP_MD_CTX_free(md);
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+int install_agent_digests(const char *dir, const char *version, json_t *out, struct pg_err *err)
+{
+	if (!dir)
+		return pg_err_set(err, PG_EPRECOND, "to", "pagodad serves no agent packages: set packages-dir");
+	if (!word_ok(version, 64))
+		return pg_err_set(err, PG_EINVAL, "to", "to must be a package version (0.2.1, ...)");
+	DIR *d = opendir(dir);
+	if (!d)
+		return pg_err_set(err, PG_EPRECOND, "to", "cannot read packages-dir %s", dir);
+	char prefix[96];
+	snprintf(prefix, sizeof(prefix), "pagoda-agent_%s_", version);
+	int rc = 0;
+	for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+		size_t n = strlen(e->d_name), pl = strlen(prefix);
+		if (n <= pl + 4 || strncmp(e->d_name, prefix, pl) != 0 || strcmp(e->d_name + n - 4, ".deb") != 0)
+			continue;
+		char arch[64], path[1200], sum[65];
+		snprintf(arch, sizeof(arch), "%.*s", (int)(n - pl - 4), e->d_name + pl);
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (!word_ok(arch, 32))
+			continue;
+		if (file_sha256(path, sum) != 0)
+			rc = pg_err_set(err, PG_EINTERNAL, "", "cannot read %s", path);
+		else
+			json_object_set_new(out, arch, json_string(sum));
+	}
+	closedir(d);
+	if (rc == 0 && !json_object_size(out))
+		rc = pg_err_set(err, PG_EPRECOND, "to", "no pagoda-agent %s package in %s (put pagoda-agent_%s_ARCH.deb there)",
+				version, dir, version);
+	return rc;
 }
 
 static void agent_sh(struct http_req *req)

@@ -25,17 +25,40 @@ from harness import PAGODA_CLI, request, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGES = os.environ.get("PAGODA_PACKAGES", "")
+# the same tree packaged as another version, for agent upgrades
+PACKAGES_NEXT = os.environ.get("PAGODA_PACKAGES_NEXT", "")
 
 
-def package(name):
-    found = sorted(glob.glob(os.path.join(PACKAGES, f"{name}_*.deb")))
+def package(name, where=None):
+    where = where or PACKAGES
+    found = sorted(glob.glob(os.path.join(where, f"{name}_*.deb")))
     if not found:
-        raise unittest.SkipTest(f"no {name} package in PAGODA_PACKAGES={PACKAGES!r} (scripts/package.sh)")
+        raise unittest.SkipTest(f"no {name} package in {where!r} (scripts/package.sh)")
     return found[-1]
 
 
+def deb_version(path):
+    return subprocess.run(["dpkg-deb", "-f", path, "Version"], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def broken_copy(deb, version, out_dir):
+    """deb as version, with an agent that exits at once: it never heartbeats."""
+    tree = tempfile.mkdtemp(dir=out_dir)
+    subprocess.run(["dpkg-deb", "-R", deb, tree], check=True)
+    with open(os.path.join(tree, "usr/bin/pagoda-agent"), "w") as f:
+        f.write("#!/bin/sh\necho 'a broken agent' >&2\nexit 1\n")
+    control = os.path.join(tree, "DEBIAN/control")
+    text = re.sub(r"(?m)^Version: .*$", f"Version: {version}", open(control).read())
+    open(control, "w").write(text)
+    out = os.path.join(out_dir, f"pagoda-agent_{version}_{subprocess.check_output(['dpkg', '--print-architecture'], text=True).strip()}.deb")
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-b", tree, out], check=True, capture_output=True)
+    shutil.rmtree(tree)
+    return out
+
+
 @unittest.skipUnless(fleet_supported(), "needs root, unshare, systemd and nginx")
-@unittest.skipUnless(PACKAGES, "PAGODA_PACKAGES unset: scripts/test.sh builds the packages (scripts/package.sh)")
+@unittest.skipUnless(PACKAGES and PACKAGES_NEXT,
+                     "PAGODA_PACKAGES(_NEXT) unset: scripts/test.sh builds the packages (scripts/package.sh)")
 @unittest.skipIf(os.environ.get("PAGODA_TEST_STORE") == "postgres", "the packaged server runs its SQLite store here")
 class Packages(unittest.TestCase):
     @classmethod
@@ -47,6 +70,12 @@ class Packages(unittest.TestCase):
         for name in ("pagoda-server", "pagoda-agent"):
             cls.debs[name] = os.path.join(cls.fleet.shared, os.path.basename(package(name)))
             shutil.copy(package(name), cls.debs[name])
+        nxt = package("pagoda-agent", PACKAGES_NEXT)
+        cls.next_version = deb_version(nxt)
+        cls.broken_version = deb_version(nxt).split("+")[0] + "+broken"
+        cls.debs["next"] = os.path.join(cls.fleet.shared, os.path.basename(nxt))
+        shutil.copy(nxt, cls.debs["next"])
+        cls.debs["broken"] = broken_copy(nxt, cls.broken_version, cls.fleet.shared)
         cls.backend = os.path.join(cls.fleet.shared, "backend.py")
         shutil.copy(os.path.join(HERE, "backend.py"), cls.backend)
         cls.fleet.up()
@@ -69,7 +98,7 @@ class Packages(unittest.TestCase):
 
     def cli(self, *args):
         return subprocess.run([PAGODA_CLI, "--addr", self.url, "--ca-file", self.ca_file,
-                               "--token-file", self.token_file, *args], capture_output=True, text=True, timeout=60)
+                               "--token-file", self.token_file, *args], capture_output=True, text=True, timeout=240)
 
     def join_line(self, name, *extra):
         r = self.cli("nodes", "join-command", name, "--labels", "role=web,tier=1", *extra)
@@ -171,6 +200,27 @@ class Packages(unittest.TestCase):
         wait_until(lambda: self.api("GET", f"/admin/releases/{rel['id']}").json()["status"] == "succeeded", 90,
                    interval=0.5, what="release succeeded")
         self.assertEqual(http_get(node.ip + ":9000", path="/")[1].strip(), f"node={node.ip} version=v1")
+
+        # agent upgrades through the control plane: one that works, then one
+        # whose agent never comes up, rolled back by the guard on the node
+        for deb in ("next", "broken"):
+            srv.run("cp", self.debs[deb], "/usr/share/pagoda/packages/")
+        r = self.cli("nodes", "upgrade", "--to", self.next_version, "--selector", "role=web", "--deadline", "60")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.journal(node, "pagoda-agent-upgrade"))
+        self.assertIn("upgrade succeeded", r.stdout)
+        self.assertEqual(node.run("dpkg-query", "-W", "-f=${Version}", "pagoda-agent").stdout, self.next_version)
+        self.assertEqual(self.api("GET", f"/admin/nodes/{web['id']}").json()["agentVersion"], self.next_version)
+        r = self.cli("nodes", "upgrade", "--to", self.broken_version, "--selector", "role=web", "--deadline", "15")
+        self.assertEqual(r.returncode, 4, r.stdout + r.stderr)
+        self.assertIn("did not heartbeat", r.stdout)
+        wait_until(lambda: node.run("dpkg-query", "-W", "-f=${Version}", "pagoda-agent").stdout == self.next_version
+                   and node.run("systemctl", "is-active", "pagoda-agent", check=False).stdout.strip() == "active",
+                   60, what="the guard rolled the agent back")
+        wait_until(lambda: (n := self.api("GET", f"/admin/nodes/{web['id']}").json())["status"] == "online"
+                   and n["agentVersion"] == self.next_version, 30, what="the old agent heartbeating again")
+        self.assertIn("rolling back", self.journal(node, "pagoda-agent-upgrade"))
+        ups = self.api("GET", "/admin/agent-upgrades").json()["items"]
+        self.assertEqual([u["status"] for u in ups], ["failed", "succeeded"])
 
         # restart and reload keep the data; the agent comes back by itself
         srv.run("systemctl", "restart", "pagodad")
