@@ -8,18 +8,6 @@
 
 #define S(field) offsetof(struct agent_settings, field)
 
-static bool valid_level(const char *v)
-{
-	enum pg_log_level l;
-	return pg_log_parse_level(v, &l);
-}
-
-static bool valid_format(const char *v)
-{
-	enum pg_log_format f;
-	return pg_log_parse_format(v, &f);
-}
-
 static bool valid_abs(const char *v)
 {
 	return v[0] == '/';
@@ -53,9 +41,9 @@ static const struct pg_conf_opt opts[] = {
 	{"state-interval", PG_CONF_INT, S(state_interval), 1, 86400, .arg = "SEC",
 	 .help = "how often the managed state is measured and, when it changed,\n"
 		 "reported for drift detection (default 30)"},
-	{"log-level", PG_CONF_STR, S(log_level), .arg = "LEVEL", .valid = valid_level,
+	{"log-level", PG_CONF_STR, S(log_level), .arg = "LEVEL", .valid = pg_log_level_ok,
 	 .help = "debug, info, warn or error (default info)"},
-	{"log-format", PG_CONF_STR, S(log_format), .arg = "FORMAT", .valid = valid_format,
+	{"log-format", PG_CONF_STR, S(log_format), .arg = "FORMAT", .valid = pg_log_format_ok,
 	 .help = "json (one object per line, default) or text"},
 	{"print-config", PG_CONF_BOOL, S(print_config), .flags = PG_CONF_FLAG_ONLY,
 	 .help = "print the effective settings and where each came from"},

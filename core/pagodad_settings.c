@@ -10,18 +10,6 @@
 
 #define S(field) offsetof(struct pagodad_settings, field)
 
-static bool valid_level(const char *v)
-{
-	enum pg_log_level l;
-	return pg_log_parse_level(v, &l);
-}
-
-static bool valid_format(const char *v)
-{
-	enum pg_log_format f;
-	return pg_log_parse_format(v, &f);
-}
-
 static bool valid_store(const char *v)
 {
 	return strcmp(v, "sqlite") == 0 || store_is_postgres(v);
@@ -91,9 +79,9 @@ static const struct pg_conf_opt opts[] = {
 		 "half of all connections stay for agents and admins"},
 	{"auth-fail-limit", PG_CONF_INT, S(auth_fail_limit), 0, 1000000, .arg = "N",
 	 .help = "failed authentications per address and minute before it is refused\nfor a minute (default 20; 0: off)"},
-	{"log-level", PG_CONF_STR, S(log_level), .arg = "LEVEL", .valid = valid_level,
+	{"log-level", PG_CONF_STR, S(log_level), .arg = "LEVEL", .valid = pg_log_level_ok,
 	 .help = "debug, info, warn or error (default info)"},
-	{"log-format", PG_CONF_STR, S(log_format), .arg = "FORMAT", .valid = valid_format,
+	{"log-format", PG_CONF_STR, S(log_format), .arg = "FORMAT", .valid = pg_log_format_ok,
 	 .help = "json (one object per line, default) or text"},
 	{"cert-scan", PG_CONF_INT, S(cert_scan), 100, 86400000, .arg = "MS",
 	 .help = "how often certificates due for issuance or renewal are looked at\n(default 60000)"},

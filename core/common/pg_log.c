@@ -119,3 +119,15 @@ void pg_log(enum pg_log_level level, const char *component, const char *fmt, ...
 	fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\",\"msg\":\"%s\"%s%s%s}\n", ts,
 		level_names[level], comp, msg, trace[0] ? ",\"trace\":\"" : "", trace, trace[0] ? "\"" : "");
 }
+
+bool pg_log_level_ok(const char *name)
+{
+	enum pg_log_level l;
+	return pg_log_parse_level(name, &l);
+}
+
+bool pg_log_format_ok(const char *name)
+{
+	enum pg_log_format f;
+	return pg_log_parse_format(name, &f);
+}

@@ -15,6 +15,9 @@ bool pg_log_parse_level(const char *name, enum pg_log_level *out);
 void pg_log_set_format(enum pg_log_format format);
 /* "json" or "text"; false for anything else. */
 bool pg_log_parse_format(const char *name, enum pg_log_format *out);
+/* The same as checks of a setting's value (pg_conf_opt.valid). */
+bool pg_log_level_ok(const char *name);
+bool pg_log_format_ok(const char *name);
 /* The calling thread's trace id (NULL or "" clears it). */
 void pg_log_set_trace(const char *trace);
 void pg_log(enum pg_log_level level, const char *component, const char *fmt, ...)
