@@ -461,9 +461,14 @@ static int serve(const struct pagodad_settings *f)
 		if (sig == SIGHUP) {
 			static const struct pg_call hup = {"system:SIGHUP", NULL, NULL};
 			pg_notify("RELOADING=1");
-			pg_info("main", "SIGHUP: reloading Lua policies, templates and plugins");
+			pg_info("main", "SIGHUP: reloading Lua policies, templates, plugins and TLS files");
 			plua_reload_settings(app.lua);
 			plua_reload(app.lua, &hup, 1);
+			struct pg_err terr = {0};
+			if (http_server_reload_tls(srv, &terr) != 0)
+				pg_error("main", "SIGHUP: TLS files not reloaded, the old ones stay served: %s", terr.message);
+			else if (tls_cert)
+				pg_info("main", "SIGHUP: reloaded the TLS certificate %s", tls_cert);
 			pg_notify("READY=1");
 			continue;
 		}

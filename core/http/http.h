@@ -173,5 +173,8 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 /* The port actually bound (useful with port 0). */
 unsigned http_server_port(const struct http_server *srv);
 void http_server_stop(struct http_server *srv);
+/* Reads the TLS certificate and key files again (SIGHUP): new connections
+ * get them, open ones go on; on failure the old ones stay served. */
+int http_server_reload_tls(struct http_server *srv, struct pg_err *err);
 
 #endif

@@ -8,6 +8,7 @@
 #include "common/pg_time.h"
 #include "http/http_authlimit.h"
 #include "http/http_conns.h"
+#include "http/http_tls.h"
 #include "common/pg_ticker.h"
 #include "http/http_writer.h"
 #include "store/store.h"
@@ -28,7 +29,7 @@
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_server_opts opts;
-	char *tls_cert, *tls_key;
+	struct http_tls *tls;
 	struct http_authlimit *authlimit;
 	struct http_writer *writer;
 	_Atomic size_t body_bytes; /* held by requests, against opts.max_bodies */
@@ -647,13 +648,6 @@ static unsigned conn_limit(void)
 	return n > 60000 ? 60000 : (unsigned)n;
 }
 
-static char *slurp(const char *path, struct pg_err *err)
-{
-	char *data = NULL;
-	size_t len;
-	return pg_file_read(path, 1 << 20, &data, &len, err) == 0 ? data : NULL;
-}
-
 static int parse_listen(const char *listen, struct sockaddr_storage *ss, struct pg_err *err)
 {
 	char host[256];
@@ -673,6 +667,11 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, struct 
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
 	freeaddrinfo(res);
 	return 0;
+}
+
+int http_server_reload_tls(struct http_server *srv, struct pg_err *err)
+{
+	return srv->tls ? http_tls_reload(srv->tls, err) : 0;
 }
 
 int http_server_start(const struct http_server_opts *opts, struct http_server **out,
@@ -704,12 +703,8 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (opts->tls_cert_file) {
-		srv->tls_cert = slurp(opts->tls_cert_file, err);
-		srv->tls_key = srv->tls_cert ? slurp(opts->tls_key_file, err) : NULL;
-		if (!srv->tls_key) {
-			rc = PG_EINVAL;
+		if ((rc = http_tls_new(opts->tls_cert_file, opts->tls_key_file, &srv->tls, err)) != 0)
 			goto fail;
-		}
 		flags |= MHD_USE_TLS;
 	}
 	/* Our own socket: SO_REUSEADDR so a restart binds through TIME_WAIT,
@@ -726,8 +721,8 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 		goto fail;
 	}
 	struct MHD_OptionItem tls_opts[] = {
-		{srv->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert},
-		{MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
+		/* each handshake asks for the credentials: a reload takes effect for new connections */
+		{srv->tls ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END, 0, srv->tls ? http_tls_callback() : NULL},
 		{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)HTTP_TLS_PRIORITIES},
 		{MHD_OPTION_END, 0, NULL},
 	};
@@ -764,8 +759,7 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 fail:
 	http_conns_free(srv->conns);
 	http_authlimit_free(srv->authlimit);
-	free(srv->tls_cert);
-	free(srv->tls_key);
+	http_tls_free(srv->tls);
 	free(srv);
 	return rc;
 }
@@ -786,7 +780,6 @@ void http_server_stop(struct http_server *srv)
 	http_writer_free(srv->writer);
 	http_conns_free(srv->conns);
 	http_authlimit_free(srv->authlimit);
-	free(srv->tls_cert);
-	free(srv->tls_key);
+	http_tls_free(srv->tls);
 	free(srv);
 }

@@ -217,3 +217,57 @@ class JoinTokens(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TlsReload(unittest.TestCase):
+    def test_sighup_serves_new_files_and_keeps_connections(self):
+        """A renewed certificate goes live on SIGHUP: new connections get it,
+        an open keep-alive connection goes on, and files that do not load
+        leave the old ones served."""
+        import http.client
+        import shutil
+        import signal
+        import subprocess
+        import tempfile
+        from harness import self_signed
+        tmp = tempfile.mkdtemp(prefix="pagoda-tlsreload-")
+        a_crt, a_key = self_signed(tmp, "a")
+        b_crt, b_key = self_signed(tmp, "b")
+        crt, key = os.path.join(tmp, "srv.crt"), os.path.join(tmp, "srv.key")
+        shutil.copy(a_crt, crt)
+        shutil.copy(a_key, key)
+        d = Pagodad(tmp, "--tls-cert", crt, "--tls-key", key)
+        d.url = d.url.replace("http://", "https://")
+        ctx_a = ssl.create_default_context(cafile=a_crt)
+        ctx_a.check_hostname = False
+        d._ctx = ctx_a
+        d.start()
+        try:
+            old = http.client.HTTPSConnection("127.0.0.1", d.port, context=ctx_a, timeout=5)
+            old.request("GET", "/healthz")
+            self.assertEqual(old.getresponse().read() and 200, 200)
+            # broken files: refused, the old certificate stays
+            with open(crt, "w") as f:
+                f.write("not a certificate\n")
+            d.proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: "TLS files not reloaded" in d.read_log(), 10, what="refused reload logged")
+            self.assertEqual(request(d.url + "/healthz", context=ctx_a).status, 200)
+            shutil.copy(b_crt, crt)
+            shutil.copy(b_key, key)
+            d.proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: "reloaded the TLS certificate" in d.read_log(), 10, what="reload logged")
+            served = ssl.get_server_certificate(("127.0.0.1", d.port))
+            self.assertEqual(ssl.PEM_cert_to_DER_cert(served), ssl.PEM_cert_to_DER_cert(open(b_crt).read()))
+            ctx_b = ssl.create_default_context(cafile=b_crt)
+            ctx_b.check_hostname = False
+            self.assertEqual(request(d.url + "/healthz", context=ctx_b).status, 200)
+            # the connection opened before the reload is still there
+            old.request("GET", "/healthz")
+            r = old.getresponse()
+            self.assertEqual(r.status, 200)
+            r.read()
+            old.close()
+            self.assertEqual(d.proc.poll(), None)
+        finally:
+            d.stop()
+            subprocess.run(["rm", "-rf", tmp])
