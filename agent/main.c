@@ -237,7 +237,7 @@ static int run(const struct agent_settings *s)
 	struct pg_err err = {0};
 	if (agent_server_check(a.server, insecure_http, &err) != 0 ||
 	    agent_paths_new(a.root, roots, nroots, &a.paths, &err) != 0 || agent_journal_init(&a, &err) != 0) {
-		fprintf(stderr, "pagoda-agent: %s\n", err.message);
+		pg_error("agent", "%s", err.message);
 		agent_paths_free(a.paths);
 		return 1;
 	}
@@ -248,7 +248,7 @@ static int run(const struct agent_settings *s)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if ((pin && agent_ca_pin(&a, pin, &err) != 0) || agent_join(&a, join_file, node_name, &err) != 0) {
-		fprintf(stderr, "pagoda-agent: %s\n", err.message);
+		pg_error("agent", "%s", err.message);
 		agent_paths_free(a.paths);
 		curl_global_cleanup();
 		return 1;
@@ -262,7 +262,7 @@ static int run(const struct agent_settings *s)
 	if (pthread_create(&hb, NULL, heartbeat_main, &a) != 0 ||
 	    pthread_create(&ep, NULL, agent_endpoints_main, &a) != 0 ||
 	    pthread_create(&stt, NULL, agent_state_main, &a) != 0) {
-		fprintf(stderr, "pagoda-agent: cannot start its threads\n");
+		pg_error("agent", "cannot start its threads");
 		return 1;
 	}
 	task_loop(&a);
