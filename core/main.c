@@ -110,7 +110,7 @@ static int key_check(struct store *store, const struct pg_secret_key *key, const
 			rc = got < 0 ? got : pg_err_set(err, PG_EINTERNAL, "", "the store has no key check");
 		if (st)
 			store_done(st);
-		rc = rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);
+		rc = store_end(c, rc, err);
 	}
 	free(sealed);
 	free(plain);

@@ -194,10 +194,7 @@ static int settle_rule(struct alert *a, struct store_conn *c, json_t *rule, json
 			rc = queue_deliveries(c, notify, id, "resolved", err);
 		pg_info("alert", "resolved: %s %s", name, subject);
 	}
-	if (rc == 0)
-		rc = store_commit(c, err);
-	if (rc != 0)
-		store_rollback(c);
+	rc = store_end(c, rc, err);
 	json_decref(firing);
 	json_decref(notify);
 	return rc;

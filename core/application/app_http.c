@@ -109,27 +109,30 @@ static void apps_delete(struct http_req *req)
 			continue;
 		int64_t node = json_integer_value(json_object_get(n, "nodeId")), tid;
 		bool existed;
-		json_t *p;
-		const char *type;
+		char owner[32];
+		app_owner(id, owner);
+		/* a unit is stopped; every site of a proxy is blanked */
+		json_t *payloads = json_array(), *p, *site;
+		const char *type = json_object_get(art, "unit") ? "SystemdControl" : "RenderAndDeployNginx";
 		if (json_object_get(art, "unit")) {
-			type = "SystemdControl";
 			p = json_pack("{s:O, s:s}", "unitName", json_object_get(json_object_get(art, "unit"), "name"),
 				      "action", "stop");
 			if (json_object_get(art, "service"))
 				json_object_set_new(p, "deregister",
 						    json_pack("[O]", json_object_get(json_object_get(art, "service"), "name")));
-		} else {
-			type = "RenderAndDeployNginx";
-			p = json_pack("{s:O, s:s}", "siteName",
-				      json_object_get(json_array_get(json_object_get(art, "sites"), 0), "siteName"),
-				      "content", "# removed by Pagoda: the application was deleted\n");
+			json_array_append_new(payloads, p);
 		}
-		char owner[32];
-		app_owner(id, owner);
-		struct cluster_task_spec spec = {.node_id = node, .type = type, .payload = p, .max_retries = 2,
-						 .owner = owner};
-		rc = cluster_task_insert(a->cluster, c, &call, &spec, &tid, &existed, &err);
-		json_decref(p);
+		size_t k;
+		json_array_foreach(json_object_get(art, "sites"), k, site) if (!json_object_get(art, "unit"))
+			json_array_append_new(payloads, json_pack("{s:O, s:s}", "siteName", json_object_get(site, "siteName"),
+								  "content", "# removed by Pagoda: the application was deleted\n"));
+		json_array_foreach(payloads, k, p) {
+			struct cluster_task_spec spec = {.node_id = node, .type = type, .payload = p, .max_retries = 2,
+							 .owner = owner};
+			if (rc == 0)
+				rc = cluster_task_insert(a->cluster, c, &call, &spec, &tid, &existed, &err);
+		}
+		json_decref(payloads);
 		json_array_append_new(woken, json_integer(node));
 	}
 	if (rc == 0)
@@ -139,10 +142,7 @@ static void apps_delete(struct http_req *req)
 				  json_pack("{s:O, s:b, s:I}", "name", json_object_get(app, "name"), "force", forced,
 					    "stopTasks", (json_int_t)json_array_size(woken)),
 				  &err);
-	if (rc == 0)
-		rc = store_commit(c, &err);
-	if (rc != 0)
-		store_rollback(c);
+	rc = store_end(c, rc, &err);
 	json_array_foreach(woken, i, n) if (rc == 0) cluster_wake(a->cluster, json_integer_value(n));
 out:
 	json_decref(app);
@@ -322,10 +322,7 @@ static void transition(struct http_req *req, const char *const from[], const cha
 		snprintf(act, sizeof(act), "release.%s", action);
 		rc = audit_record_new(c, &call, act, "release", id, json_pack("{s:s, s:s}", "from", status, "to", to), &err);
 	}
-	if (rc == 0)
-		rc = store_commit(c, &err);
-	if (rc != 0)
-		store_rollback(c);
+	rc = store_end(c, rc, &err);
 	json_t *out = NULL;
 	if (rc == 0)
 		rc = app_release_get(c, id, false, &out, &err);
@@ -410,7 +407,7 @@ static void release_rollback(struct http_req *req)
 	}
 	if (rc == 0 && strcmp(status, "paused") == 0 && store_begin(c, STORE_TX_WRITE, &err) == 0) {
 		rc = app_release_set_status(c, id, "failed", "stopped for a rollback", &err);
-		rc = rc == 0 ? store_commit(c, &err) : (store_rollback(c), rc);
+		rc = store_end(c, rc, &err);
 	}
 	if (rc == 0)
 		rc = app_release_create(a, &call, json_integer_value(json_object_get(rel, "appId")), "rollback", id,
@@ -423,7 +420,7 @@ static void release_rollback(struct http_req *req)
 					  json_pack("{s:I, s:I}", "targetReleaseId", (json_int_t)target, "rollbackRelease",
 						    (json_int_t)rid),
 					  &err);
-		rc = rc == 0 ? store_commit(c, &err) : (store_rollback(c), rc);
+		rc = store_end(c, rc, &err);
 		json_object_set_new(out, "status", json_string("running"));
 		app_kick(a);
 	}

@@ -365,7 +365,7 @@ static int start_rollback(struct app *a, json_t *rel, json_t *nodes, int64_t tar
 		if (rc == 0) {
 			rc = set_release(c, out, "running", NULL, "release.execute",
 					 json_pack("{s:O}", "rollbackOf", json_object_get(rel, "id")), err);
-			rc = rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);
+			rc = store_end(c, rc, err);
 		}
 	}
 	json_decref(out);
@@ -522,10 +522,7 @@ static int advance(struct app *a, int64_t rid, struct pg_err *err)
 		app_kick(a); /* the next batch (or the end) at once, not a tick later */
 	}
 out:
-	if (rc == 0)
-		rc = store_commit(c, err);
-	if (rc != 0)
-		store_rollback(c);
+	rc = store_end(c, rc, err);
 	size_t k;
 	json_t *w;
 	json_array_foreach(wake, k, w) if (rc == 0) cluster_wake(a->cluster, json_integer_value(w));

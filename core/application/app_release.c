@@ -412,10 +412,7 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
 			rc = audit_record(c, call, "release.create", "release", id, d, err);
 			json_decref(d);
 		}
-		if (rc == 0)
-			rc = store_commit(c, err);
-		if (rc != 0)
-			store_rollback(c);
+		rc = store_end(c, rc, err);
 		free(art_text);
 		free(sum_text);
 		free(nodes_text);

@@ -299,15 +299,6 @@ static struct store_conn *begin(struct app *a, struct pg_err *err)
 	return c;
 }
 
-static int finish(struct store_conn *c, int rc, struct pg_err *err)
-{
-	if (rc == 0)
-		rc = store_commit(c, err);
-	if (rc != 0)
-		store_rollback(c);
-	return rc;
-}
-
 /* Registers (or updates) the app's service in the registry. */
 static int sync_service(struct app *a, const struct pg_call *call, json_t *app, struct pg_err *err)
 {
@@ -335,7 +326,7 @@ int app_create(struct app *a, const struct pg_call *call, json_t *body, json_t *
 	if (rc == 0)
 		rc = audit_record(c, call, "app.create", "app", id, app, err);
 	if (c)
-		rc = finish(c, rc, err);
+		rc = store_end(c, rc, err);
 	if (rc == 0)
 		rc = sync_service(a, call, app, err);
 	json_decref(app);
@@ -358,7 +349,7 @@ int app_update(struct app *a, const struct pg_call *call, int64_t id, json_t *bo
 		rc = app_store_update(c, id, app, err);
 	if (rc == 0)
 		rc = audit_record(c, call, "app.update", "app", id, body, err);
-	rc = finish(c, rc, err);
+	rc = store_end(c, rc, err);
 	if (rc == 0)
 		rc = sync_service(a, call, app, err);
 	if (rc == 0)
@@ -482,7 +473,7 @@ int app_ingress_put(struct app *a, const struct pg_call *call, int64_t app_id, i
 	json_decref(app);
 	json_decref(old);
 	json_decref(list);
-	return finish(c, rc, err);
+	return store_end(c, rc, err);
 }
 
 void app_set_certs(struct app *a, const struct app_certs *certs)

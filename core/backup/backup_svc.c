@@ -214,7 +214,7 @@ int backup_delete(struct backup *b, const struct pg_call *call, const char *name
 	rc = audit_record_new(c, call, "backup.delete", "backup", 0, json_pack("{s:s}", "name", name), err);
 	if (rc == 0 && unlink(path) != 0)
 		rc = pg_err_set(err, PG_EINTERNAL, "", "cannot remove %s: %s", path, strerror(errno));
-	return rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);
+	return store_end(c, rc, err);
 }
 
 static void tick(void *arg)

@@ -90,10 +90,10 @@ void cluster_wake_due(struct cluster *cl);
 /* Cancels a node's unfinished tasks (inside the caller's transaction). */
 int cluster_task_cancel_node(struct store_conn *c, const struct pg_call *call, int64_t node_id,
 			     struct pg_err *err);
-/* Claims up to max deliverable tasks for node into tasks (agent shape). */
 /* 1 when cluster_task_claim would hand node_id a task now, 0 when not,
- * negative (minus the code, err filled) on failure. Reads only. */
+ * a negative PG_E* code (err filled) on failure. Reads only. */
 int cluster_task_ready(struct cluster *cl, int64_t node_id, json_t *running_ids, struct pg_err *err);
+/* Claims up to max deliverable tasks for node into tasks (agent shape). */
 int cluster_task_claim(struct cluster *cl, int64_t node_id, int64_t max, json_t *running_ids,
 		       json_t *tasks, struct pg_err *err);
 int cluster_task_report(struct cluster *cl, const struct pg_call *call, int64_t node_id,

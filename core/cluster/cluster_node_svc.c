@@ -65,15 +65,6 @@ static struct store_conn *begin_write(struct cluster *cl, struct pg_err *err)
 }
 
 /* Commits when rc is 0, else rolls back; returns the final code. */
-static int finish(struct store_conn *c, int rc, struct pg_err *err)
-{
-	if (rc == 0)
-		rc = store_commit(c, err);
-	if (rc != 0)
-		store_rollback(c);
-	return rc;
-}
-
 /* A new node and its agent token, audited as action (inside c's
  * transaction); extra goes into the audit details. */
 static int node_insert(struct store_conn *c, const struct pg_call *call, const char *action, const char *name,
@@ -110,7 +101,7 @@ int cluster_node_create(struct cluster *cl, const struct pg_call *call, json_t *
 	if (rc == 0)
 		rc = node_insert(c, call, "node.create", name, ip, labels, NULL, &id, out, secret, err);
 	if (c)
-		rc = finish(c, rc, err);
+		rc = store_end(c, rc, err);
 	free(labels);
 	if (rc == 0)
 		cluster_live_add(cl, id);
@@ -150,7 +141,7 @@ int cluster_join_token_create(struct cluster *cl, const struct pg_call *call, in
 		json_decref(d);
 	}
 	if (c)
-		rc = finish(c, rc, err);
+		rc = store_end(c, rc, err);
 	free(text);
 	return rc;
 }
@@ -180,7 +171,7 @@ int cluster_join_token_revoke(struct cluster *cl, const struct pg_call *call, in
 	int rc = auth_join_revoke(c, id, err);
 	if (rc == 0)
 		rc = audit_record(c, call, "node.join_token.revoke", "join_token", id, NULL, err);
-	return finish(c, rc, err);
+	return store_end(c, rc, err);
 }
 
 int cluster_node_join(struct cluster *cl, const struct pg_call *call, json_t *body, const char *source_ip,
@@ -217,7 +208,7 @@ int cluster_node_join(struct cluster *cl, const struct pg_call *call, json_t *bo
 	}
 	if (rc == 0)
 		rc = auth_join_bind(c, join_id, id, err);
-	rc = finish(c, rc, err);
+	rc = store_end(c, rc, err);
 	free(labels);
 	if (rc == 0)
 		cluster_live_add(cl, id);
@@ -250,7 +241,7 @@ int cluster_node_update(struct cluster *cl, const struct pg_call *call, int64_t 
 	if (rc == 0)
 		rc = cluster_node_store_get(c, id, out, err);
 	if (c)
-		rc = finish(c, rc, err);
+		rc = store_end(c, rc, err);
 	json_decref(before);
 	free(labels);
 	return rc;
@@ -274,7 +265,7 @@ int cluster_node_cordon(struct cluster *cl, const struct pg_call *call, int64_t 
 	if (rc == 0)
 		rc = cluster_node_store_get(c, id, out, err);
 	json_decref(before);
-	return finish(c, rc, err);
+	return store_end(c, rc, err);
 }
 
 int cluster_node_delete(struct cluster *cl, const struct pg_call *call, int64_t id,
@@ -298,7 +289,7 @@ int cluster_node_delete(struct cluster *cl, const struct pg_call *call, int64_t 
 		json_decref(d);
 	}
 	json_decref(before);
-	rc = finish(c, rc, err);
+	rc = store_end(c, rc, err);
 	if (rc == 0) {
 		cluster_live_forget(cl, id);
 		cluster_wake(cl, id);
@@ -322,7 +313,7 @@ int cluster_node_rotate(struct cluster *cl, const struct pg_call *call, int64_t 
 		rc = audit_record(c, call, "node.token.rotate", "node", id, d, err);
 	json_decref(d);
 	json_decref(node);
-	return finish(c, rc, err);
+	return store_end(c, rc, err);
 }
 
 int cluster_node_get(struct cluster *cl, int64_t id, json_t **out, struct pg_err *err)
@@ -528,7 +519,7 @@ int cluster_live_heartbeat(struct cluster *cl, const struct pg_call *call, int64
 		if (rc == 0 && came_online)
 			rc = audit_record(c, call, "node.online", "node", node_id, NULL, err);
 		if (c)
-			rc = finish(c, rc, err);
+			rc = store_end(c, rc, err);
 		if (rc != 0) {
 			/* Let the next heartbeat try the transition again. */
 			pthread_mutex_lock(&cl->lock);
@@ -657,7 +648,7 @@ void cluster_live_tick(struct cluster *cl)
 			pg_warn("cluster", "node %lld is offline (last heartbeat %s)", (long long)e.ids[i], ts);
 		}
 		if (c)
-			rc = finish(c, rc, &err);
+			rc = store_end(c, rc, &err);
 		for (size_t i = 0; rc == 0 && i < e.n; i++)
 			tell_status(cl, e.ids[i], false);
 		if (rc != 0) {
@@ -727,7 +718,7 @@ void cluster_live_flush(struct cluster *cl)
 							      d.rows[i].facts, d.rows[i].version, NULL,
 							      &err);
 		if (c)
-			rc = finish(c, rc, &err);
+			rc = store_end(c, rc, &err);
 		if (rc != 0)
 			pg_error("cluster", "heartbeat flush failed: %s", err.message);
 	}

@@ -326,8 +326,8 @@ static bool id_in(json_t *ids, int64_t id)
 }
 
 /* Whether a claim would hand out anything, without the write lock (which
- * every replica's writers share): most polls find nothing. 1, 0 or an
- * error code. */
+ * every replica's writers share): most polls find nothing. 1, 0 or a
+ * (negative) error code. */
 static int claim_peek(struct store_conn *c, int64_t node_id, int64_t now, json_t *running_ids,
 		      struct pg_err *err)
 {
@@ -340,14 +340,14 @@ static int claim_peek(struct store_conn *c, int64_t node_id, int64_t now, json_t
 		any = any || !id_in(running_ids, running.v[i]);
 	id_list_free(&running);
 	id_list_free(&fresh);
-	return rc != 0 ? -rc : any;
+	return rc != 0 ? rc : any;
 }
 
 int cluster_task_ready(struct cluster *cl, int64_t node_id, json_t *running_ids, struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(cl->store, err);
 	if (!c)
-		return -err->code;
+		return err->code;
 	return claim_peek(c, node_id, pg_time_now_ms(), running_ids, err);
 }
 
@@ -361,7 +361,7 @@ int cluster_task_claim(struct cluster *cl, int64_t node_id, int64_t max, json_t 
 	struct id_list running = {0}, fresh = {0};
 	int rc = claim_peek(c, node_id, now, running_ids, err);
 	if (rc <= 0)
-		return -rc;
+		return rc; /* nothing to hand out, or the error */
 	rc = 0;
 	if (store_begin(c, STORE_TX_WRITE, err) != 0)
 		return err->code;
@@ -395,6 +395,8 @@ int cluster_task_claim(struct cluster *cl, int64_t node_id, int64_t max, json_t 
 			rc = audit_record(c, &call, "task.deliver", "task", id, d, err);
 			json_decref(d);
 			json_array_append_new(tasks, t);
+		} else {
+			json_decref(t); /* an unseal failure, say */
 		}
 	}
 	id_list_free(&running);
@@ -635,10 +637,7 @@ int cluster_task_cancel(struct cluster *cl, const struct pg_call *call, int64_t 
 	if (!c || store_begin(c, STORE_TX_WRITE, err) != 0)
 		return err->code;
 	int rc = cancel_one(c, call, id, err);
-	if (rc == 0)
-		rc = store_commit(c, err);
-	if (rc != 0)
-		store_rollback(c);
+	rc = store_end(c, rc, err);
 	return rc;
 }
 

@@ -134,15 +134,6 @@ static struct store_conn *begin(struct config *cfg, struct pg_err *err)
 	return c;
 }
 
-static int finish(struct store_conn *c, int rc, struct pg_err *err)
-{
-	if (rc == 0)
-		rc = store_commit(c, err);
-	if (rc != 0)
-		store_rollback(c);
-	return rc;
-}
-
 /* Stores content as version v of it (sealed when secret). */
 static int put_version(struct config *cfg, struct store_conn *c, const struct cfg_item *it,
 		       int64_t v, const char *content, const char *author, const char *message,
@@ -232,7 +223,7 @@ int config_create(struct config *cfg, const struct pg_call *call, json_t *body, 
 		rc = audit_record(c, call, "config.create", "config", it.id, d, err);
 		json_decref(d);
 	}
-	rc = finish(c, rc, err);
+	rc = store_end(c, rc, err);
 	return rc == 0 ? config_get(cfg, it.id, 0, false, out, err) : rc;
 }
 
@@ -284,7 +275,7 @@ int config_update(struct config *cfg, const struct pg_call *call, int64_t id, js
 		}
 	}
 	cfg_version_free(&latest);
-	rc = finish(c, rc, err);
+	rc = store_end(c, rc, err);
 	if (rc == 0 && (rc = config_get(cfg, id, written, false, out, err)) == 0 && unchanged)
 		json_object_set_new(*out, "unchanged", json_true());
 	return rc;
@@ -305,7 +296,7 @@ int config_delete(struct config *cfg, const struct pg_call *call, int64_t id, st
 		rc = audit_record(c, call, "config.delete", "config", id, d, err);
 		json_decref(d);
 	}
-	return finish(c, rc, err);
+	return store_end(c, rc, err);
 }
 
 int config_get(struct config *cfg, int64_t id, int64_t version, bool reveal, json_t **out,
@@ -467,7 +458,7 @@ int config_release(struct config *cfg, const struct pg_call *call, int64_t id, j
 		json_decref(d);
 	}
 	cfg_version_free(&v);
-	rc = finish(c, rc, err);
+	rc = store_end(c, rc, err);
 	if (rc == 0)
 		*out = json_pack("{s:I, s:I, s:I, s:s}", "id", (json_int_t)rel_id, "itemId", (json_int_t)id,
 				 "version", (json_int_t)version, "kind", rollback ? "rollback" : "publish");

@@ -299,10 +299,7 @@ static int settle(struct drift *d, struct store_conn *c, int64_t node, const cha
 	int64_t since = !changed && prev ? json_integer_value(json_object_get(prev, "sinceMs")) : now;
 	if (rc == 0)
 		rc = drift_verdict_put(c, node, owner, v->status, v->drift, since, heals, *decision, err);
-	if (rc == 0)
-		rc = store_commit(c, err);
-	if (rc != 0)
-		store_rollback(c);
+	rc = store_end(c, rc, err);
 out:
 	json_decref(prev);
 	json_decref(heals);
@@ -315,10 +312,7 @@ static int forget(struct store_conn *c, const char *owner, struct pg_err *err)
 	int rc = store_begin(c, STORE_TX_WRITE, err);
 	if (rc == 0)
 		rc = drift_forget_owner(c, owner, err);
-	if (rc == 0)
-		rc = store_commit(c, err);
-	if (rc != 0)
-		store_rollback(c);
+	rc = store_end(c, rc, err);
 	return rc;
 }
 

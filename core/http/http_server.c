@@ -707,6 +707,12 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 			goto fail;
 		flags |= MHD_USE_TLS;
 	}
+	/* the writer before the daemon: the first request may be grouped */
+	srv->writer = opts->store ? http_writer_new(opts->store) : NULL;
+	if (opts->store && !srv->writer) {
+		rc = pg_err_set(err, PG_EINTERNAL, "", "cannot start the writer thread");
+		goto fail;
+	}
 	/* Our own socket: SO_REUSEADDR so a restart binds through TIME_WAIT,
 	 * and no SO_REUSEPORT, so a second daemon on the port fails loudly. */
 	int one = 1, fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -747,16 +753,13 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 		rc = err->code;
 		goto fail;
 	}
-	srv->writer = opts->store ? http_writer_new(opts->store) : NULL;
-	if (opts->store && !srv->writer) {
-		pg_ticker_stop(srv->sweeper);
-		MHD_stop_daemon(srv->daemon);
-		rc = pg_err_set(err, PG_EINTERNAL, "", "cannot start the writer thread");
-		goto fail;
-	}
 	*out = srv;
 	return 0;
 fail:
+	if (srv->writer) {
+		http_writer_stop(srv->writer);
+		http_writer_free(srv->writer);
+	}
 	http_conns_free(srv->conns);
 	http_authlimit_free(srv->authlimit);
 	http_tls_free(srv->tls);

@@ -84,11 +84,8 @@ static void service_delete(struct http_req *req)
 			rc = reg_service_delete(c, id, &err);
 		if (rc == 0)
 			rc = audit_record(c, &call, "service.delete", "service", id, before, &err);
+		rc = store_end(c, rc, &err);
 		if (rc == 0)
-			rc = store_commit(c, &err);
-		if (rc != 0)
-			store_rollback(c);
-		else
 			registry_changed(r, idx);
 	}
 	json_decref(before);
@@ -200,11 +197,8 @@ static void static_put(struct http_req *req, bool create)
 	if (rc == 0)
 		rc = audit_record(c, &call, create ? "endpoint.create" : "endpoint.update", "endpoint", eid, out,
 				  &err);
+	rc = store_end(c, rc, &err);
 	if (rc == 0)
-		rc = store_commit(c, &err);
-	if (rc != 0)
-		store_rollback(c);
-	else
 		registry_changed(r, idx);
 	json_decref(old);
 	http_answer(req, rc, create ? 201 : 200, out, &err);
@@ -243,11 +237,8 @@ static void endpoint_delete(struct http_req *req)
 			rc = reg_endpoint_delete(c, eid, &err);
 		if (rc == 0)
 			rc = audit_record(c, &call, "endpoint.delete", "endpoint", eid, old, &err);
+		rc = store_end(c, rc, &err);
 		if (rc == 0)
-			rc = store_commit(c, &err);
-		if (rc != 0)
-			store_rollback(c);
-		else
 			registry_changed(r, idx);
 	}
 	json_decref(old);

@@ -71,11 +71,8 @@ static struct store_conn *begin(struct registry *r, struct pg_err *err)
  * wakes the blocking queries. */
 static int finish(struct registry *r, struct store_conn *c, int rc, int64_t idx, struct pg_err *err)
 {
-	if (rc == 0)
-		rc = store_commit(c, err);
-	if (rc != 0)
-		store_rollback(c);
-	else if (idx)
+	rc = store_end(c, rc, err);
+	if (rc == 0 && idx)
 		registry_changed(r, idx);
 	return rc;
 }

@@ -21,7 +21,9 @@
 #define POLL_LIMIT_MS 120000
 
 struct acme {
-	char *directory, *ca_file, *kid;
+	char *directory, *kid;
+	const char *ca_file; /* the CA bundle of the directory: ca_copy, or the caller's */
+	char *ca_copy;
 	char *new_nonce, *new_account, *new_order;
 	char nonce[256];
 	EVP_PKEY *key;
@@ -29,6 +31,14 @@ struct acme {
 	json_t *jwk;
 	CURL *curl;
 };
+
+/* Whether o's member key is the string want: the CA's answers are not
+ * trusted to have the members they should. */
+static bool str_is(json_t *o, const char *key, const char *want)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v && strcmp(v, want) == 0;
+}
 
 char *ssl_b64url(const unsigned char *data, size_t len)
 {
@@ -215,7 +225,7 @@ int acme_resp_problem(struct acme_resp *r, const char *what, json_t **doc, struc
 
 int acme_get_json(const char *url, const char *ca_file, json_t **out, int64_t *retry_after, struct pg_err *err)
 {
-	struct acme a = {.ca_file = (char *)ca_file, .curl = curl_easy_init()};
+	struct acme a = {.ca_file = ca_file, .curl = curl_easy_init()};
 	struct acme_resp r;
 	*out = NULL;
 	int rc = a.curl ? http(&a, "GET", url, NULL, &r, err) : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
@@ -274,7 +284,7 @@ static int post(struct acme *a, const char *url, json_t *payload, struct acme_re
 			break;
 		json_t *p = r->status == 400 && r->body.data ? json_loads(r->body.data, 0, NULL) : NULL;
 		bool bad_nonce = p && json_is_string(json_object_get(p, "type")) &&
-				 strcmp(json_string_value(json_object_get(p, "type")), "urn:ietf:params:acme:error:badNonce") == 0;
+				 str_is(p, "type", "urn:ietf:params:acme:error:badNonce");
 		json_decref(p);
 		if (!bad_nonce)
 			break;
@@ -307,7 +317,7 @@ int acme_open(const char *directory, const char *ca_file, EVP_PKEY *key, const c
 		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	}
 	a->directory = strdup(directory);
-	a->ca_file = ca_file ? strdup(ca_file) : NULL;
+	a->ca_file = a->ca_copy = ca_file ? strdup(ca_file) : NULL;
 	a->key = key;
 	struct acme_resp r;
 	int rc = make_jwk(a, err);
@@ -361,7 +371,7 @@ void acme_free(struct acme *a)
 	curl_easy_cleanup(a->curl);
 	json_decref(a->jwk);
 	free(a->directory);
-	free(a->ca_file);
+	free(a->ca_copy);
 	free(a->kid);
 	free(a->new_nonce);
 	free(a->new_account);
@@ -419,14 +429,14 @@ static int authorize(struct acme *a, const char *url, const char *type, const st
 	if (rc != 0)
 		return rc;
 	const char *domain = json_string_value(json_object_get(json_object_get(authz, "identifier"), "value"));
-	if (strcmp(json_string_value(json_object_get(authz, "status")), "valid") == 0) {
+	if (str_is(authz, "status", "valid")) {
 		json_decref(authz);
 		return 0; /* validated before (authorization reuse) */
 	}
 	json_t *ch = NULL;
 	size_t i;
 	json_t *c;
-	json_array_foreach(json_object_get(authz, "challenges"), i, c) if (!ch && strcmp(json_string_value(json_object_get(c, "type")), type) == 0) ch = c;
+	json_array_foreach(json_object_get(authz, "challenges"), i, c) if (!ch && str_is(c, "type", type)) ch = c;
 	if (!ch) {
 		json_decref(authz);
 		return pg_err_set(err, PG_EPRECOND, "challenge", "the CA offers no %s challenge for %s", type, domain);
@@ -456,7 +466,7 @@ static int authorize(struct acme *a, const char *url, const char *type, const st
 	json_decref(empty);
 	if (rc == 0)
 		rc = poll_status(a, url, "valid", &done, doc, err);
-	if (rc == 0 && strcmp(json_string_value(json_object_get(done, "status")), "valid") != 0) {
+	if (rc == 0 && !str_is(done, "status", "valid")) {
 		json_t *cerr = NULL;
 		json_array_foreach(json_object_get(done, "challenges"), i, c) if (json_object_get(c, "error")) cerr =
 			json_object_get(c, "error");
@@ -535,7 +545,7 @@ int acme_issue(struct acme *a, json_t *domains, const char *challenge,
 		authorize(a, json_string_value(az), challenge, hooks, problem_doc, err);
 	if (rc == 0)
 		rc = poll_status(a, order_url, "ready", &done, problem_doc, err);
-	if (rc == 0 && strcmp(json_string_value(json_object_get(done, "status")), "ready") == 0) {
+	if (rc == 0 && str_is(done, "status", "ready")) {
 		char *csr = csr_b64(cert_key, domains);
 		json_t *fin = json_pack("{s:s}", "csr", csr ? csr : "");
 		free(csr);
@@ -550,7 +560,7 @@ int acme_issue(struct acme *a, json_t *domains, const char *challenge,
 			rc = poll_status(a, order_url, "valid", &done, problem_doc, err);
 	}
 	const char *cert_url = json_string_value(json_object_get(done, "certificate"));
-	if (rc == 0 && (strcmp(json_string_value(json_object_get(done, "status")), "valid") != 0 || !cert_url))
+	if (rc == 0 && (!str_is(done, "status", "valid") || !cert_url))
 		rc = pg_err_set(err, PG_EPRECOND, "acme", "the order ended %s",
 				json_string_value(json_object_get(done, "status")));
 	if (rc == 0 && (rc = post(a, cert_url, NULL, &r, err)) == 0) {

@@ -225,7 +225,7 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 		rc = ssl_store_insert(c, name, domains, "acme", "pending", req, &id, err);
 		if (rc == 0)
 			rc = audit_record(c, call, "ssl.request", "certificate", id, req, err);
-		rc = rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);
+		rc = store_end(c, rc, err);
 	}
 	json_decref(req);
 	if (rc == 0)
@@ -380,7 +380,7 @@ static void issue(struct ssl *s, int64_t id)
 		}
 		if (rc == 0)
 			rc = redeploy(s, c, cert, version + 1, tasks, &err);
-		rc = rc == 0 ? store_commit(c, &err) : (store_rollback(c), rc);
+		rc = store_end(c, rc, &err);
 		size_t i;
 		json_t *t;
 		json_array_foreach(tasks, i, t) if (rc == 0) cluster_wake(s->cluster, json_integer_value(json_object_get(t, "nodeId")));
@@ -471,7 +471,7 @@ int ssl_renew_now(struct ssl *s, const struct pg_call *call, int64_t id, struct 
 		rc = ssl_store_mark_due(c, id, err);
 		if (rc == 0)
 			rc = audit_record(c, call, "ssl.renew_request", "certificate", id, NULL, err);
-		rc = rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);
+		rc = store_end(c, rc, err);
 	}
 	json_decref(cert);
 	if (rc == 0)
@@ -662,7 +662,7 @@ int ssl_deploy(struct ssl *s, const struct pg_call *call, int64_t id, json_t *bo
 			memmove(err->field, err->field + 8, strlen(err->field + 8) + 1);
 		if (rc == 0)
 			rc = ssl_store_set_deploy(c, id, deploy, err);
-		rc = rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);
+		rc = store_end(c, rc, err);
 		json_decref(deploy);
 		json_array_foreach(tasks, i, v) if (rc == 0) cluster_wake(s->cluster, json_integer_value(json_object_get(v, "nodeId")));
 	}
@@ -752,7 +752,7 @@ int ssl_import(struct ssl *s, const struct pg_call *call, json_t *body, json_t *
 					  json_pack("{s:s, s:s, s:O}", "serial", info.serial, "fingerprint", info.fingerprint,
 						    "sans", info.sans),
 					  err);
-		rc = rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);
+		rc = store_end(c, rc, err);
 		free(sealed);
 		json_decref(req);
 	} else if (rc == 0) {
@@ -779,7 +779,7 @@ int ssl_delete(struct ssl *s, const struct pg_call *call, int64_t id, struct pg_
 		if (rc == 0)
 			rc = audit_record_new(c, call, "ssl.delete", "certificate", id,
 					  json_pack("{s:O}", "name", json_object_get(cert, "name")), err);
-		rc = rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);
+		rc = store_end(c, rc, err);
 	}
 	json_decref(cert);
 	return rc;

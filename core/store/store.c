@@ -274,6 +274,15 @@ void store_unlisten(struct store *s, void *arg)
 		s->drv->unlisten(s, arg);
 }
 
+int store_end(struct store_conn *c, int rc, struct pg_err *err)
+{
+	if (rc == 0)
+		rc = store_commit(c, err);
+	if (rc != 0)
+		store_rollback(c);
+	return rc;
+}
+
 int store_snapshot(struct store *s, const char *path, struct pg_err *err)
 {
 	if (store_shared(s))

@@ -44,6 +44,9 @@ int store_begin(struct store_conn *c, enum store_tx mode, struct pg_err *err);
 int store_commit(struct store_conn *c, struct pg_err *err);
 /* Safe to call when no transaction is open. */
 void store_rollback(struct store_conn *c);
+/* The one ending of a write transaction: commits when rc is 0, else rolls
+ * back; returns rc, or the commit's error. */
+int store_end(struct store_conn *c, int rc, struct pg_err *err);
 
 /* Group commit: between store_group_begin and store_group_end, each
  * store_begin/commit/rollback on c is a savepoint of one transaction, so

@@ -28,11 +28,6 @@ struct upgrade {
 
 static const struct pg_call system_call = {"system:agent-upgrade", NULL, NULL};
 
-static int finish(struct store_conn *c, int rc, struct pg_err *err)
-{
-	return rc == 0 ? store_commit(c, err) : (store_rollback(c), rc);
-}
-
 int upgrade_create(struct upgrade *u, const struct pg_call *call, json_t *body, json_t **out, struct pg_err *err)
 {
 	static const char *const fields[] = {"to", "selector", "deadlineSec", "strategy", NULL};
@@ -96,7 +91,7 @@ int upgrade_create(struct upgrade *u, const struct pg_call *call, json_t *body, 
 					      json_pack("{s:s, s:s?, s:I, s:O}", "to", to, "selector", selector, "deadlineSec",
 							(json_int_t)deadline, "sha256", sums),
 					      err);
-		rc = finish(c, rc, err);
+		rc = store_end(c, rc, err);
 	}
 	if (rc == 0)
 		rc = upgrade_get(u, id, out, err);
@@ -211,7 +206,7 @@ static int step(struct upgrade *u, int64_t id, struct pg_err *err)
 				json_string_value(json_object_get(up, "to")), *failed ? "failed: " : "succeeded",
 				failed, "");
 	}
-	rc = finish(c, rc, err);
+	rc = store_end(c, rc, err);
 	json_decref(up);
 	return rc;
 }
