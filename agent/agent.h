@@ -31,9 +31,9 @@ struct agent {
 	int64_t state_ms;
 	pthread_mutex_t st_lock;
 	pthread_cond_t st_cond;
-	json_t *watch;  /* what this agent manages: files, units, certs, nginx */
-	bool st_dirty;  /* report soon: something was just deployed */
-	bool st_force;  /* report even if nothing differs: pagodad just recorded a task */
+	json_t *watch; /* what this agent manages: files, units, certs, nginx */
+	bool st_dirty; /* report soon: something was just deployed */
+	bool st_force; /* report even if nothing differs: pagodad just recorded a task */
 };
 
 /* ---- HTTP client (agent_client.c): one per thread ---- */
@@ -49,16 +49,16 @@ struct agent_http_flags {
 void agent_http_set(struct agent_http *h, struct agent_http_flags f);
 /* GETs server+path as text (owned by the caller). */
 int agent_http_get(struct agent_http *h, const char *path, char **text, size_t *len, long *status,
-		   struct pg_err *err);
+                   struct pg_err *err);
 /* POSTs body to server+path under trace (NULL: the server makes one); *out
  * gets the JSON answer (any status), *status the HTTP status. Negative with
  * err on transport failure. */
 int agent_http_post(struct agent_http *h, const char *path, json_t *body, const char *trace,
-		    long timeout_ms, json_t **out, long *status, struct pg_err *err);
+                    long timeout_ms, json_t **out, long *status, struct pg_err *err);
 /* GETs server+path into file (via file.part, renamed when complete), at
  * most max bytes; sha256 gets the digest of what arrived. */
-int agent_http_download(struct agent_http *h, const char *path, const char *file, int64_t max, char sha256[65],
-			struct pg_err *err);
+int agent_http_download(struct agent_http *h, const char *path, const char *file, int64_t max,
+                        char sha256[65], struct pg_err *err);
 /* Sleeps ms unless the agent is stopping; false when stopping. */
 bool agent_sleep(struct agent *a, int64_t ms);
 /* Capped exponential backoff with jitter: the delay before retry n (0-based). */
@@ -89,14 +89,14 @@ int agent_state_save(struct agent *a, const char *name, json_t *v, struct pg_err
 
 /* ---- paths (agent_paths.c): writes confined to allow-listed roots ---- */
 int agent_paths_new(const char *prefix, const char *const *roots, size_t nroots,
-		    struct agent_paths **out, struct pg_err *err);
+                    struct agent_paths **out, struct pg_err *err);
 void agent_paths_free(struct agent_paths *p);
 /* Atomically writes content to path (a node path like /etc/pagoda/x.conf)
  * with mode/owner/group (owner/group may be NULL). *changed tells whether
  * anything differed. sha256 receives the content hash. */
 int agent_paths_write(struct agent_paths *p, const char *path, const char *content, size_t len,
-		      unsigned mode, const char *owner, const char *group, bool *changed,
-		      char sha256[65], struct pg_err *err);
+                      unsigned mode, const char *owner, const char *group, bool *changed,
+                      char sha256[65], struct pg_err *err);
 /* Removes path (a regular file or link) under the allowed roots. */
 int agent_paths_remove(struct agent_paths *p, const char *path, struct pg_err *err);
 /* The --root prefix ("" for none). */
@@ -118,7 +118,7 @@ void agent_result_free(struct agent_result *r);
 void agent_exec(struct agent *a, json_t *task, struct agent_result *r);
 int agent_exec_files(struct agent *a, json_t *payload, struct agent_result *r);
 int agent_exec_command(struct agent *a, json_t *payload, int64_t timeout_sec,
-		       struct agent_result *r);
+                       struct agent_result *r);
 
 int agent_exec_unit_install(struct agent *a, json_t *payload, struct agent_result *r);
 int agent_exec_unit_control(struct agent *a, json_t *payload, struct agent_result *r);
@@ -140,7 +140,8 @@ bool agent_can_run_commands(struct agent *a, struct agent_result *r, const char 
 /* SHA-256 (hex) of the first certificate in pem. */
 int agent_tls_pem_fingerprint(const char *pem, size_t len, char out[65], struct pg_err *err);
 /* SHA-256 (hex) of the certificate 127.0.0.1:port presents for sni. */
-int agent_tls_served_fingerprint(int port, const char *sni, int timeout_ms, char out[65], struct pg_err *err);
+int agent_tls_served_fingerprint(int port, const char *sni, int timeout_ms, char out[65],
+                                 struct pg_err *err);
 
 /* ---- endpoints (agent_endpoints.c) ---- */
 void agent_endpoints_init(struct agent *a);

@@ -46,7 +46,8 @@ json_t *agent_caps(const struct agent *a)
 	json_object_set_new(c, "nginx", json_boolean(nginx != NULL));
 	json_object_set_new(c, "nginxVersion", version_after(nginx, "nginx/"));
 	/* systemctl may be installed where systemd is not PID 1 (containers). */
-	json_object_set_new(c, "systemd", json_boolean(systemd && access("/run/systemd/system", F_OK) == 0));
+	json_object_set_new(c, "systemd",
+	                    json_boolean(systemd && access("/run/systemd/system", F_OK) == 0));
 	json_object_set_new(c, "systemdVersion", version_after(systemd, "systemd "));
 	/* with --root, files land below it and systemd tasks are refused:
 	 * planning leaves such a node out of SystemdService releases */
@@ -54,9 +55,10 @@ json_t *agent_caps(const struct agent *a)
 	json_object_set_new(c, "os", json_string("linux"));
 	json_object_set_new(c, "agentVersion", json_string(AGENT_VERSION));
 	json_object_set_new(c, "taskTypes",
-			    json_pack("[s,s,s,s,s,s,s,s]", "ApplyConfigFiles", "RunCommand", "SystemdInstallUnit",
-				      "SystemdControl", "RenderAndDeployNginx", "DeployCertificate", "HealthProbe",
-				      "UpgradeAgent"));
+	                    json_pack("[s,s,s,s,s,s,s,s]", "ApplyConfigFiles", "RunCommand",
+	                              "SystemdInstallUnit", "SystemdControl",
+	                              "RenderAndDeployNginx", "DeployCertificate", "HealthProbe",
+	                              "UpgradeAgent"));
 	free(nginx);
 	free(systemd);
 	return c;
@@ -117,7 +119,8 @@ static json_t *disks(void)
 		if (pass == 1 && m)
 			rewind(m);
 		while (m && nseen < AGENT_MAX_MOUNTS && (e = getmntent(m))) {
-			bool root = strcmp(e->mnt_dir, "/") == 0, real = strncmp(e->mnt_fsname, "/dev/", 5) == 0;
+			bool root = strcmp(e->mnt_dir, "/") == 0,
+			     real = strncmp(e->mnt_fsname, "/dev/", 5) == 0;
 			struct stat st;
 			struct statvfs vs;
 			if ((pass == 0) != root || !(real || root) || stat(e->mnt_dir, &st) != 0 ||
@@ -129,10 +132,12 @@ static json_t *disks(void)
 			if (dup)
 				continue;
 			seen[nseen++] = st.st_dev;
-			json_object_set_new(out, e->mnt_dir, json_pack("{s:s, s:s, s:I, s:I}", "device", e->mnt_fsname,
-									"fsType", e->mnt_type, "totalBytes",
-									(json_int_t)vs.f_blocks * vs.f_frsize, "freeBytes",
-									(json_int_t)vs.f_bavail * vs.f_frsize));
+			json_object_set_new(
+			        out, e->mnt_dir,
+			        json_pack("{s:s, s:s, s:I, s:I}", "device", e->mnt_fsname, "fsType",
+			                  e->mnt_type, "totalBytes",
+			                  (json_int_t)vs.f_blocks * vs.f_frsize, "freeBytes",
+			                  (json_int_t)vs.f_bavail * vs.f_frsize));
 		}
 	}
 	if (m)
@@ -156,10 +161,13 @@ json_t *agent_facts(void)
 	struct sysinfo si;
 	if (sysinfo(&si) == 0) {
 		json_object_set_new(f, "uptimeSec", json_integer(si.uptime));
-		json_object_set_new(f, "memTotalBytes", json_integer((json_int_t)si.totalram * si.mem_unit));
-		json_object_set_new(f, "memFreeBytes", json_integer((json_int_t)si.freeram * si.mem_unit));
-		json_object_set_new(f, "load", json_pack("[f,f,f]", si.loads[0] / 65536.0,
-							  si.loads[1] / 65536.0, si.loads[2] / 65536.0));
+		json_object_set_new(f, "memTotalBytes",
+		                    json_integer((json_int_t)si.totalram * si.mem_unit));
+		json_object_set_new(f, "memFreeBytes",
+		                    json_integer((json_int_t)si.freeram * si.mem_unit));
+		json_object_set_new(f, "load",
+		                    json_pack("[f,f,f]", si.loads[0] / 65536.0,
+		                              si.loads[1] / 65536.0, si.loads[2] / 65536.0));
 	}
 	json_int_t avail = meminfo_kib("MemAvailable:");
 	if (avail >= 0)

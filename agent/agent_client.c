@@ -78,8 +78,9 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
  * agent_server_check allowed it; TLS verified against --ca-file (or the
  * system's CAs) unless h->unverified (the fingerprint bootstrap, which
  * checks what it fetched itself). */
-static int request(struct agent_http *h, const char *method, const char *path, struct curl_slist *hdrs,
-		   const char *text, long timeout_ms, long *status, struct pg_err *err)
+static int request(struct agent_http *h, const char *method, const char *path,
+                   struct curl_slist *hdrs, const char *text, long timeout_ms, long *status,
+                   struct pg_err *err)
 {
 	struct agent *a = h->agent;
 	char url[2048];
@@ -116,7 +117,7 @@ static int request(struct agent_http *h, const char *method, const char *path, s
 }
 
 int agent_http_post(struct agent_http *h, const char *path, json_t *body, const char *trace,
-		    long timeout_ms, json_t **out, long *status, struct pg_err *err)
+                    long timeout_ms, json_t **out, long *status, struct pg_err *err)
 {
 	struct agent *a = h->agent;
 	char tok[256], auth[300];
@@ -149,13 +150,14 @@ int agent_http_post(struct agent_http *h, const char *path, json_t *body, const 
 		return rc;
 	*out = h->body.len ? json_loadb(h->body.data, h->body.len, 0, NULL) : json_object();
 	if (!*out)
-		return pg_err_set(err, PG_EUNAVAIL, "", "%s%s answered %ld with a body that is not JSON", a->server,
-				  path, *status);
+		return pg_err_set(err, PG_EUNAVAIL, "",
+		                  "%s%s answered %ld with a body that is not JSON", a->server, path,
+		                  *status);
 	return 0;
 }
 
 int agent_http_get(struct agent_http *h, const char *path, char **text, size_t *len, long *status,
-		   struct pg_err *err)
+                   struct pg_err *err)
 {
 	*text = NULL;
 	int rc = request(h, "GET", path, NULL, NULL, 10000, status, err);
@@ -196,15 +198,18 @@ static size_t download_write(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
-int agent_http_download(struct agent_http *h, const char *path, const char *file, int64_t max, char sha256[65],
-			struct pg_err *err)
+int agent_http_download(struct agent_http *h, const char *path, const char *file, int64_t max,
+                        char sha256[65], struct pg_err *err)
 {
 	char tmp[4200];
 	snprintf(tmp, sizeof(tmp), "%s.part", file);
-	struct download d = {.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600),
-			     .md = EVP_MD_CTX_new(), .max = max};
+	struct download d = {
+	        .fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600),
+	        .md = EVP_MD_CTX_new(),
+	        .max = max};
 	if (d.fd < 0 || !d.md || EVP_DigestInit_ex(d.md, EVP_sha256(), NULL) != 1) {
-		int rc = pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", tmp, strerror(errno));
+		int rc = pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", tmp,
+		                    strerror(errno));
 		if (d.fd >= 0)
 			close(d.fd);
 		EVP_MD_CTX_free(d.md);
@@ -218,8 +223,8 @@ int agent_http_download(struct agent_http *h, const char *path, const char *file
 	h->sink_arg = NULL;
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	bool ok = rc == 0 && status == 200 && !d.failed && EVP_DigestFinal_ex(d.md, md, &mdlen) == 1 &&
-		  fsync(d.fd) == 0;
+	bool ok = rc == 0 && status == 200 && !d.failed &&
+	          EVP_DigestFinal_ex(d.md, md, &mdlen) == 1 && fsync(d.fd) == 0;
 	ok = close(d.fd) == 0 && ok;
 	EVP_MD_CTX_free(d.md);
 	if (ok && rename(tmp, file) == 0) {
@@ -230,8 +235,9 @@ int agent_http_download(struct agent_http *h, const char *path, const char *file
 	if (rc)
 		return rc;
 	return pg_err_set(err, PG_EUNAVAIL, "", "%s%s: %s", h->agent->server, path,
-			  d.failed ? "the download was too large or could not be written"
-				   : status == 200 ? "cannot write the file" : "not found (or refused)");
+	                  d.failed        ? "the download was too large or could not be written"
+	                  : status == 200 ? "cannot write the file"
+	                                  : "not found (or refused)");
 }
 
 bool agent_sleep(struct agent *a, int64_t ms)

@@ -35,7 +35,7 @@ static bool probe_once(json_t *p, char *why, size_t len)
 		timeout = 2;
 	if (kind && strcmp(kind, "process") == 0) {
 		char *argv[] = {"systemctl", "is-active", "--quiet",
-				(char *)json_string_value(json_object_get(p, "unitName")), NULL};
+		                (char *)json_string_value(json_object_get(p, "unitName")), NULL};
 		char *o = NULL, *e = NULL, w[64];
 		int st = pg_run(argv, NULL, timeout * 1000, 1024, &o, &e, w, sizeof(w));
 		free(o);
@@ -47,7 +47,8 @@ static bool probe_once(json_t *p, char *why, size_t len)
 	if (kind && strcmp(kind, "tcp") == 0) {
 		const char *host = json_string_value(json_object_get(p, "host"));
 		char port[8];
-		snprintf(port, sizeof(port), "%lld", (long long)json_integer_value(json_object_get(p, "port")));
+		snprintf(port, sizeof(port), "%lld",
+		         (long long)json_integer_value(json_object_get(p, "port")));
 		struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
 		if (getaddrinfo(host ? host : "127.0.0.1", port, &hints, &res) != 0) {
 			snprintf(why, len, "cannot resolve %s", host);
@@ -55,7 +56,8 @@ static bool probe_once(json_t *p, char *why, size_t len)
 		}
 		int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		bool ok = false;
-		if (fd >= 0 && (connect(fd, res->ai_addr, res->ai_addrlen) == 0 || errno == EINPROGRESS)) {
+		if (fd >= 0 &&
+		    (connect(fd, res->ai_addr, res->ai_addrlen) == 0 || errno == EINPROGRESS)) {
 			struct pollfd pfd = {fd, POLLOUT, 0};
 			int soerr = 0;
 			socklen_t sl = sizeof(soerr);
@@ -63,9 +65,10 @@ static bool probe_once(json_t *p, char *why, size_t len)
 			     getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0;
 			if (!ok)
 				snprintf(why, len, "tcp %s:%s: %s", host ? host : "127.0.0.1", port,
-					 soerr ? strerror(soerr) : "timed out");
+				         soerr ? strerror(soerr) : "timed out");
 		} else {
-			snprintf(why, len, "tcp %s:%s: %s", host ? host : "127.0.0.1", port, strerror(errno));
+			snprintf(why, len, "tcp %s:%s: %s", host ? host : "127.0.0.1", port,
+			         strerror(errno));
 		}
 		if (fd >= 0)
 			close(fd);
@@ -89,7 +92,8 @@ static bool probe_once(json_t *p, char *why, size_t len)
 		return false;
 	}
 	if (status != (expect ? expect : 200)) {
-		snprintf(why, len, "GET %s answered %ld, want %lld", url, status, (long long)(expect ? expect : 200));
+		snprintf(why, len, "GET %s answered %ld, want %lld", url, status,
+		         (long long)(expect ? expect : 200));
 		return false;
 	}
 	return true;
@@ -120,10 +124,12 @@ static void set_register(struct agent *a, json_t *probe, json_t *reg, bool healt
 	const char *svc = json_string_value(json_object_get(reg, "service"));
 	json_t *p = json_deep_copy(probe);
 	json_object_del(p, "register");
-	json_t *e = json_pack("{s:s, s:O, s:O?, s:O?, s:o, s:s, s:i, s:i, s:I}", "service", svc, "port",
-			      json_object_get(reg, "port"), "weight", json_object_get(reg, "weight"), "version",
-			      json_object_get(reg, "version"), "probe", p, "health", healthy ? "healthy" : "unhealthy",
-			      "ok", healthy ? 1 : 0, "fail", healthy ? 0 : 1, "nextAt", (json_int_t)0);
+	json_t *e =
+	        json_pack("{s:s, s:O, s:O?, s:O?, s:o, s:s, s:i, s:i, s:I}", "service", svc, "port",
+	                  json_object_get(reg, "port"), "weight", json_object_get(reg, "weight"),
+	                  "version", json_object_get(reg, "version"), "probe", p, "health",
+	                  healthy ? "healthy" : "unhealthy", "ok", healthy ? 1 : 0, "fail",
+	                  healthy ? 0 : 1, "nextAt", (json_int_t)0);
 	pthread_mutex_lock(&a->ep_lock);
 	json_object_set_new(a->endpoints, svc, e);
 	a->ep_dirty = true;
@@ -136,7 +142,9 @@ void agent_endpoints_forget(struct agent *a, json_t *services)
 	size_t i;
 	json_t *s;
 	pthread_mutex_lock(&a->ep_lock);
-	json_array_foreach(services, i, s) if (json_is_string(s)) json_object_del(a->endpoints, json_string_value(s));
+	json_array_foreach (services, i, s)
+		if (json_is_string(s))
+			json_object_del(a->endpoints, json_string_value(s));
 	a->ep_dirty = true;
 	save(a);
 	pthread_mutex_unlock(&a->ep_lock);
@@ -163,10 +171,10 @@ int agent_exec_probe(struct agent *a, json_t *p, struct agent_result *r)
 	if (json_is_object(reg))
 		set_register(a, p, reg, ok);
 	r->artifacts = json_pack("{s:I, s:I, s:s}", "attempts", attempt, "elapsedMs",
-				 (json_int_t)(pg_time_mono_ms() - t0), "lastError", ok ? "" : why);
+	                         (json_int_t)(pg_time_mono_ms() - t0), "lastError", ok ? "" : why);
 	if (!ok) {
-		snprintf(r->error, sizeof(r->error), "health probe failed after %lld attempt(s): %s",
-			 (long long)attempt, why);
+		snprintf(r->error, sizeof(r->error),
+		         "health probe failed after %lld attempt(s): %s", (long long)attempt, why);
 		return -1;
 	}
 	r->ok = true;
@@ -184,7 +192,7 @@ static bool probe_due(struct agent *a)
 	pthread_mutex_unlock(&a->ep_lock);
 	const char *svc;
 	json_t *e;
-	json_object_foreach(snapshot, svc, e) {
+	json_object_foreach (snapshot, svc, e) {
 		if (json_integer_value(json_object_get(e, "nextAt")) > now)
 			continue;
 		json_t *probe = json_object_get(e, "probe");
@@ -194,17 +202,24 @@ static bool probe_due(struct agent *a)
 		pthread_mutex_lock(&a->ep_lock);
 		json_t *cur = json_object_get(a->endpoints, svc);
 		if (cur) {
-			json_int_t oks = ok ? json_integer_value(json_object_get(cur, "ok")) + 1 : 0;
-			json_int_t fails = ok ? 0 : json_integer_value(json_object_get(cur, "fail")) + 1;
+			json_int_t oks =
+			        ok ? json_integer_value(json_object_get(cur, "ok")) + 1 : 0;
+			json_int_t fails =
+			        ok ? 0 : json_integer_value(json_object_get(cur, "fail")) + 1;
 			const char *was = json_string_value(json_object_get(cur, "health"));
-			const char *now_h = ok && oks >= 1 ? "healthy" : (!ok && fails >= 2 ? "unhealthy" : was);
+			const char *now_h = ok && oks >= 1
+			                            ? "healthy"
+			                            : (!ok && fails >= 2 ? "unhealthy" : was);
 			json_object_set_new(cur, "ok", json_integer(oks));
 			json_object_set_new(cur, "fail", json_integer(fails));
 			json_object_set_new(cur, "note", json_string(ok ? "" : why));
-			json_object_set_new(cur, "nextAt", json_integer(now + (interval > 0 ? interval : 5) * 1000));
+			json_object_set_new(
+			        cur, "nextAt",
+			        json_integer(now + (interval > 0 ? interval : 5) * 1000));
 			if (strcmp(now_h, was) != 0) {
 				json_object_set_new(cur, "health", json_string(now_h));
-				pg_info("agent", "endpoint %s is %s%s%s", svc, now_h, ok ? "" : ": ", ok ? "" : why);
+				pg_info("agent", "endpoint %s is %s%s%s", svc, now_h,
+				        ok ? "" : ": ", ok ? "" : why);
 				flipped = a->ep_dirty = true;
 			}
 		}
@@ -221,11 +236,13 @@ static bool report(struct agent *a, struct agent_http *h)
 	pthread_mutex_lock(&a->ep_lock);
 	const char *svc;
 	json_t *e;
-	json_object_foreach(a->endpoints, svc, e) {
-		json_int_t interval = json_integer_value(json_object_get(json_object_get(e, "probe"), "intervalSec"));
-		json_t *x = json_pack("{s:s, s:O, s:O, s:I}", "service", svc, "port", json_object_get(e, "port"),
-				      "health", json_object_get(e, "health"), "ttlSec",
-				      (json_int_t)(interval > 0 ? interval * 3 + 10 : 25));
+	json_object_foreach (a->endpoints, svc, e) {
+		json_int_t interval = json_integer_value(
+		        json_object_get(json_object_get(e, "probe"), "intervalSec"));
+		json_t *x = json_pack("{s:s, s:O, s:O, s:I}", "service", svc, "port",
+		                      json_object_get(e, "port"), "health",
+		                      json_object_get(e, "health"), "ttlSec",
+		                      (json_int_t)(interval > 0 ? interval * 3 + 10 : 25));
 		if (json_is_integer(json_object_get(e, "weight")))
 			json_object_set(x, "weight", json_object_get(e, "weight"));
 		if (json_is_string(json_object_get(e, "version")))
@@ -237,7 +254,8 @@ static bool report(struct agent *a, struct agent_http *h)
 	}
 	a->ep_dirty = false;
 	pthread_mutex_unlock(&a->ep_lock);
-	json_t *body = json_pack("{s:I, s:o}", "nodeId", (json_int_t)a->node_id, "endpoints", list), *out = NULL;
+	json_t *body = json_pack("{s:I, s:o}", "nodeId", (json_int_t)a->node_id, "endpoints", list),
+	       *out = NULL;
 	long status = 0;
 	struct pg_err err = {0};
 	int rc = agent_http_post(h, "/agent/endpoints", body, NULL, 10000, &out, &status, &err);
@@ -245,7 +263,9 @@ static bool report(struct agent *a, struct agent_http *h)
 	bool ok = rc == 0 && status == 200;
 	if (!ok) {
 		pg_warn("agent", "endpoint report failed (%ld): %s", status,
-			rc ? err.message : json_string_value(json_object_get(json_object_get(out, "error"), "message")));
+		        rc ? err.message
+		           : json_string_value(
+		                     json_object_get(json_object_get(out, "error"), "message")));
 		pthread_mutex_lock(&a->ep_lock);
 		a->ep_dirty = true;
 		pthread_mutex_unlock(&a->ep_lock);

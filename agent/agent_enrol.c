@@ -32,7 +32,8 @@ int agent_server_check(const char *server, bool insecure_http, struct pg_err *er
 	if (strncmp(server, "https://", 8) == 0)
 		return 0;
 	if (strncmp(server, "http://", 7) != 0)
-		return pg_err_set(err, PG_EINVAL, "server", "--server must be https://HOST:PORT, not %s", server);
+		return pg_err_set(err, PG_EINVAL, "server",
+		                  "--server must be https://HOST:PORT, not %s", server);
 	char host[256];
 	const char *h = server + 7, *end;
 	if (*h == '[') {
@@ -46,15 +47,18 @@ int agent_server_check(const char *server, bool insecure_http, struct pg_err *er
 	memcpy(host, h, (size_t)(end - h));
 	host[end - h] = '\0';
 	if (!insecure_http)
-		return pg_err_set(err, PG_EINVAL, "server",
-				  "refusing plain HTTP to %s: serve HTTPS (pagodad --tls auto) and give --ca-file or "
-				  "--ca-fingerprint; on a loopback address, --insecure-http allows it",
-				  server);
+		return pg_err_set(
+		        err, PG_EINVAL, "server",
+		        "refusing plain HTTP to %s: serve HTTPS (pagodad --tls auto) and give "
+		        "--ca-file or "
+		        "--ca-fingerprint; on a loopback address, --insecure-http allows it",
+		        server);
 	if (!loopback(host))
 		return pg_err_set(err, PG_EINVAL, "server",
-				  "--insecure-http is accepted only for loopback addresses, not %s: tokens would "
-				  "cross the network in the clear",
-				  host);
+		                  "--insecure-http is accepted only for loopback addresses, not "
+		                  "%s: tokens would "
+		                  "cross the network in the clear",
+		                  host);
 	return 0;
 }
 
@@ -79,13 +83,14 @@ int agent_ca_pin(struct agent *a, const char *fingerprint, struct pg_err *err)
 	static char path[4200];
 	char want[65], got[65] = "";
 	if (!parse_fingerprint(fingerprint, want))
-		return pg_err_set(err, PG_EINVAL, "ca-fingerprint", "--ca-fingerprint wants sha256:<64 hex digits>");
+		return pg_err_set(err, PG_EINVAL, "ca-fingerprint",
+		                  "--ca-fingerprint wants sha256:<64 hex digits>");
 	snprintf(path, sizeof(path), "%s/ca.pem", a->state_dir);
 	char *pem = NULL;
 	size_t len = 0;
 	struct pg_err ignored = {0};
-	if (pg_file_read(path, 1 << 16, &pem, &len, &ignored) == 0 && pg_pem_fingerprint(pem, len, got) &&
-	    strcmp(got, want) == 0) {
+	if (pg_file_read(path, 1 << 16, &pem, &len, &ignored) == 0 &&
+	    pg_pem_fingerprint(pem, len, got) && strcmp(got, want) == 0) {
 		free(pem);
 		a->ca_file = path; /* fetched and checked on an earlier start */
 		return 0;
@@ -103,20 +108,24 @@ int agent_ca_pin(struct agent *a, const char *fingerprint, struct pg_err *err)
 	}
 	agent_http_free(h);
 	if (rc == 0 && status != 200)
-		rc = pg_err_set(err, PG_EUNAVAIL, "ca-fingerprint", "%s/ca.pem answered %ld (is pagodad running with --tls auto?)",
-				a->server, status);
+		rc = pg_err_set(err, PG_EUNAVAIL, "ca-fingerprint",
+		                "%s/ca.pem answered %ld (is pagodad running with --tls auto?)",
+		                a->server, status);
 	if (rc == 0 && !pg_pem_fingerprint(pem, len, got))
-		rc = pg_err_set(err, PG_EUNAVAIL, "ca-fingerprint", "%s/ca.pem is not a certificate", a->server);
+		rc = pg_err_set(err, PG_EUNAVAIL, "ca-fingerprint",
+		                "%s/ca.pem is not a certificate", a->server);
 	if (rc == 0 && strcmp(got, want) != 0)
 		rc = pg_err_set(err, PG_EFORBIDDEN, "ca-fingerprint",
-				"the CA at %s has fingerprint sha256:%s, not the pinned sha256:%s: refusing it", a->server,
-				got, want);
+		                "the CA at %s has fingerprint sha256:%s, not the pinned sha256:%s: "
+		                "refusing it",
+		                a->server, got, want);
 	if (rc == 0)
 		rc = pg_file_write(path, pem, len, 0644, err);
 	free(pem);
 	if (rc == 0) {
 		a->ca_file = path;
-		pg_info("agent", "trusting the CA of %s (sha256:%s), kept in %s", a->server, got, path);
+		pg_info("agent", "trusting the CA of %s (sha256:%s), kept in %s", a->server, got,
+		        path);
 	}
 	return rc;
 }
@@ -145,7 +154,8 @@ int agent_join(struct agent *a, const char *join_file, const char *name, struct 
 	if (a->node_id > 0 && access(a->token_file, R_OK) == 0)
 		return 0; /* known already: given, or joined on an earlier start */
 	if (!join_file)
-		return pg_err_set(err, PG_EINVAL, "", "give --node-id and --token-file, or --join-token-file");
+		return pg_err_set(err, PG_EINVAL, "",
+		                  "give --node-id and --token-file, or --join-token-file");
 	char token[128], host[256] = "";
 	int rc = read_line(join_file, token, sizeof(token), err);
 	if (rc != 0)
@@ -181,8 +191,10 @@ int agent_join(struct agent *a, const char *join_file, const char *name, struct 
 	const char *secret = json_string_value(json_object_get(out, "token"));
 	int64_t id = json_integer_value(json_object_get(out, "nodeId"));
 	if (rc == 0 && (status != 201 || !secret || id <= 0)) {
-		const char *msg = json_string_value(json_object_get(json_object_get(out, "error"), "message"));
-		rc = pg_err_set(err, PG_EUNAUTH, "join-token-file", "join refused (%ld): %s", status, msg ? msg : "?");
+		const char *msg = json_string_value(
+		        json_object_get(json_object_get(out, "error"), "message"));
+		rc = pg_err_set(err, PG_EUNAUTH, "join-token-file", "join refused (%ld): %s",
+		                status, msg ? msg : "?");
 	}
 	if (rc == 0) {
 		char text[160];
@@ -196,7 +208,8 @@ int agent_join(struct agent *a, const char *join_file, const char *name, struct 
 	}
 	if (rc == 0) {
 		a->node_id = id;
-		pg_info("agent", "joined as node %lld (%s); token in %s", (long long)id, name, a->token_file);
+		pg_info("agent", "joined as node %lld (%s); token in %s", (long long)id, name,
+		        a->token_file);
 	}
 	json_decref(out);
 	return rc;

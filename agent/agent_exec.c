@@ -42,5 +42,5 @@ void agent_exec(struct agent *a, json_t *task, struct agent_result *r)
 		agent_exec_upgrade(a, payload, r);
 	else
 		snprintf(r->error, sizeof(r->error),
-			 "task type %s is not supported by pagoda-agent %s", type, AGENT_VERSION);
+		         "task type %s is not supported by pagoda-agent %s", type, AGENT_VERSION);
 }

@@ -6,11 +6,12 @@
 #include <stdlib.h>
 
 int agent_exec_command(struct agent *a, json_t *payload, int64_t timeout_sec,
-		       struct agent_result *r)
+                       struct agent_result *r)
 {
 	if (!a->allow_exec) {
 		snprintf(r->error, sizeof(r->error),
-			 "RunCommand is disabled on this agent; start pagoda-agent with --allow-exec");
+		         "RunCommand is disabled on this agent; start pagoda-agent with "
+		         "--allow-exec");
 		return -1;
 	}
 	json_t *argv_j = json_object_get(payload, "argv");
@@ -27,8 +28,9 @@ int agent_exec_command(struct agent *a, json_t *payload, int64_t timeout_sec,
 	for (size_t i = 0; i < n; i++)
 		argv[i] = (char *)json_string_value(json_array_get(argv_j, i));
 	char why[256] = "";
-	int st = pg_run(argv, json_string_value(json_object_get(payload, "cwd")), timeout_sec * 1000,
-			   AGENT_OUTPUT_MAX, &r->out, &r->errout, why, sizeof(why));
+	int st =
+	        pg_run(argv, json_string_value(json_object_get(payload, "cwd")), timeout_sec * 1000,
+	               AGENT_OUTPUT_MAX, &r->out, &r->errout, why, sizeof(why));
 	free(argv);
 	if (st < 0) {
 		snprintf(r->error, sizeof(r->error), "%s", why);
@@ -37,7 +39,7 @@ int agent_exec_command(struct agent *a, json_t *payload, int64_t timeout_sec,
 	r->exit_code = st;
 	if (st != 0) {
 		snprintf(r->error, sizeof(r->error), "%s exited with status %d",
-			 json_string_value(json_array_get(argv_j, 0)), st);
+		         json_string_value(json_array_get(argv_j, 0)), st);
 		return -1;
 	}
 	r->ok = true;

@@ -16,17 +16,17 @@ int agent_exec_files(struct agent *a, json_t *payload, struct agent_result *r)
 		snprintf(r->error, sizeof(r->error), "payload.files must be a non-empty array");
 		return -1;
 	}
-	json_array_foreach(files, i, f) {
+	json_array_foreach (files, i, f) {
 		const char *path = json_string_value(json_object_get(f, "path"));
 		if (!path || !json_is_string(json_object_get(f, "content")) ||
 		    agent_paths_check(a->paths, path, &err) != 0) {
 			snprintf(r->error, sizeof(r->error), "files[%zu]: %s", i,
-				 path ? err.message : "path and content are required");
+			         path ? err.message : "path and content are required");
 			return -1;
 		}
 	}
 	json_t *written = json_array();
-	json_array_foreach(files, i, f) {
+	json_array_foreach (files, i, f) {
 		const char *path = json_string_value(json_object_get(f, "path"));
 		json_t *content = json_object_get(f, "content");
 		const char *mode_s = json_string_value(json_object_get(f, "mode"));
@@ -34,17 +34,19 @@ int agent_exec_files(struct agent *a, json_t *payload, struct agent_result *r)
 		bool changed = false;
 		char sha[65];
 		if (agent_paths_write(a->paths, path, json_string_value(content),
-				      json_string_length(content), mode,
-				      json_string_value(json_object_get(f, "owner")),
-				      json_string_value(json_object_get(f, "group")), &changed, sha,
-				      &err) != 0) {
-			snprintf(r->error, sizeof(r->error), "files[%zu] %s: %s", i, path, err.message);
+		                      json_string_length(content), mode,
+		                      json_string_value(json_object_get(f, "owner")),
+		                      json_string_value(json_object_get(f, "group")), &changed, sha,
+		                      &err) != 0) {
+			snprintf(r->error, sizeof(r->error), "files[%zu] %s: %s", i, path,
+			         err.message);
 			r->artifacts = json_pack("{s:o}", "files", written);
 			return -1;
 		}
-		json_array_append_new(written, json_pack("{s:s, s:s, s:I, s:b}", "path", path, "sha256",
-							  sha, "size", (json_int_t)json_string_length(content),
-							  "changed", changed));
+		json_array_append_new(written,
+		                      json_pack("{s:s, s:s, s:I, s:b}", "path", path, "sha256", sha,
+		                                "size", (json_int_t)json_string_length(content),
+		                                "changed", changed));
 	}
 	r->artifacts = json_pack("{s:o}", "files", written);
 	r->ok = true;

@@ -29,7 +29,8 @@ static int test_and_reload(struct agent *a, json_t *p, struct agent_result *r, b
 		char *start[] = {"nginx", NULL};
 		struct agent_result probe = {0};
 		/* not running yet: start it */
-		if (agent_cmd(&probe, 30000, reload, NULL) != 0 && agent_cmd(r, 30000, start, NULL) != 0)
+		if (agent_cmd(&probe, 30000, reload, NULL) != 0 &&
+		    agent_cmd(r, 30000, start, NULL) != 0)
 			return -1;
 		agent_result_free(&probe);
 		return 0;
@@ -81,8 +82,9 @@ int agent_exec_nginx(struct agent *a, json_t *p, struct agent_result *r)
 	snprintf(real, sizeof(real), "%s", path);
 	if (pg_file_read(real, 16 << 20, &old, &old_len, &err) != 0)
 		old = NULL;
-	if (agent_paths_write(a->paths, path, json_string_value(content), json_string_length(content), 0644,
-			      NULL, NULL, &changed, sha, &err) != 0) {
+	if (agent_paths_write(a->paths, path, json_string_value(content),
+	                      json_string_length(content), 0644, NULL, NULL, &changed, sha,
+	                      &err) != 0) {
 		snprintf(r->error, sizeof(r->error), "%.400s: %.500s", path, err.message);
 		free(old);
 		return -1;
@@ -92,13 +94,14 @@ int agent_exec_nginx(struct agent *a, json_t *p, struct agent_result *r)
 	if (changed && (rc = test_and_reload(a, p, r, &tested)) != 0 && !tested) {
 		restore(a, path, old, old_len);
 		size_t n = strlen(r->error);
-		snprintf(r->error + n, sizeof(r->error) - n, "; the previous %s was restored", path);
+		snprintf(r->error + n, sizeof(r->error) - n, "; the previous %s was restored",
+		         path);
 	}
 	free(old);
 	if (rc != 0)
 		return -1;
-	r->artifacts = json_pack("{s:s, s:s, s:b, s:b}", "path", path, "sha256", sha, "changed", changed,
-				 "reloaded", changed);
+	r->artifacts = json_pack("{s:s, s:s, s:b, s:b}", "path", path, "sha256", sha, "changed",
+	                         changed, "reloaded", changed);
 	note_nginx_config(r->artifacts);
 	r->ok = true;
 	return 0;
@@ -114,8 +117,8 @@ static bool nginx_uses(const char *path)
 	if (pg_run(test, NULL, 30000, 32u << 20, &out, &errout, why, sizeof(why)) == 0 && out) {
 		size_t n = strlen(path);
 		for (const char *at = out; !used && (at = strstr(at, path)); at += n)
-			used = (at[n] == ';' || at[n] == ' ' || at[n] == '"' || at[n] == '\'') && at > out &&
-			       (at[-1] == ' ' || at[-1] == '"' || at[-1] == '\'');
+			used = (at[n] == ';' || at[n] == ' ' || at[n] == '"' || at[n] == '\'') &&
+			       at > out && (at[-1] == ' ' || at[-1] == '"' || at[-1] == '\'');
 	}
 	free(out);
 	free(errout);
@@ -125,21 +128,28 @@ static bool nginx_uses(const char *path)
 /* After the reload, nginx is asked for the certificate it serves to
  * verify.serverName until it is the deployed one or the time is up (a
  * reload replaces workers gradually). */
-static int verify_served(json_t *p, const char *cert_path, json_t *cert, json_t *artifacts, struct agent_result *r)
+static int verify_served(json_t *p, const char *cert_path, json_t *cert, json_t *artifacts,
+                         struct agent_result *r)
 {
 	json_t *v = json_object_get(p, "verify");
 	const char *sni = json_string_value(json_object_get(v, "serverName"));
-	int port = json_object_get(v, "port") ? (int)json_integer_value(json_object_get(v, "port")) : 443;
-	int64_t budget = json_object_get(v, "timeoutMs") ? json_integer_value(json_object_get(v, "timeoutMs")) : 10000;
+	int port = json_object_get(v, "port") ? (int)json_integer_value(json_object_get(v, "port"))
+	                                      : 443;
+	int64_t budget = json_object_get(v, "timeoutMs")
+	                         ? json_integer_value(json_object_get(v, "timeoutMs"))
+	                         : 10000;
 	char want[65] = "", got[65] = "";
 	struct pg_err err = {0};
 	if (!sni)
 		return 0;
 	if (!nginx_uses(cert_path)) {
-		json_object_set_new(artifacts, "verified", json_string("skipped: no nginx server uses this certificate yet"));
+		json_object_set_new(
+		        artifacts, "verified",
+		        json_string("skipped: no nginx server uses this certificate yet"));
 		return 0;
 	}
-	if (agent_tls_pem_fingerprint(json_string_value(cert), json_string_length(cert), want, &err) != 0) {
+	if (agent_tls_pem_fingerprint(json_string_value(cert), json_string_length(cert), want,
+	                              &err) != 0) {
 		snprintf(r->error, sizeof(r->error), "%s", err.message);
 		return -1;
 	}
@@ -148,12 +158,16 @@ static int verify_served(json_t *p, const char *cert_path, json_t *cert, json_t 
 	for (;;) {
 		pg_err_clear(&err);
 		got[0] = '\0';
-		if (agent_tls_served_fingerprint(port, sni, 2000, got, &err) == 0 && strcmp(got, want) == 0)
+		if (agent_tls_served_fingerprint(port, sni, 2000, got, &err) == 0 &&
+		    strcmp(got, want) == 0)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >= budget) {
-			snprintf(r->error, sizeof(r->error), "nginx on port %d serves %s for %s, not the deployed certificate %s",
-				 port, got[0] ? got : err.message, sni, want);
+		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >=
+		    budget) {
+			snprintf(r->error, sizeof(r->error),
+			         "nginx on port %d serves %s for %s, not the deployed certificate "
+			         "%s",
+			         port, got[0] ? got : err.message, sni, want);
 			r->retryable = true;
 			return -1;
 		}
@@ -176,23 +190,26 @@ int agent_exec_certificate(struct agent *a, json_t *p, struct agent_result *r)
 	char csha[65], ksha[65];
 	bool cchanged = false, kchanged = false, tested;
 	struct pg_err err = {0};
-	if (agent_paths_check(a->paths, cert_path, &err) != 0 || agent_paths_check(a->paths, key_path, &err) != 0) {
+	if (agent_paths_check(a->paths, cert_path, &err) != 0 ||
+	    agent_paths_check(a->paths, key_path, &err) != 0) {
 		snprintf(r->error, sizeof(r->error), "%s", err.message);
 		return -1;
 	}
 	/* The key first, and only ever 0600: never a window with a readable key. */
-	if (agent_paths_write(a->paths, key_path, json_string_value(key), json_string_length(key), 0600, owner,
-			      group, &kchanged, ksha, &err) != 0 ||
-	    agent_paths_write(a->paths, cert_path, json_string_value(cert), json_string_length(cert), mode,
-			      owner, group, &cchanged, csha, &err) != 0) {
+	if (agent_paths_write(a->paths, key_path, json_string_value(key), json_string_length(key),
+	                      0600, owner, group, &kchanged, ksha, &err) != 0 ||
+	    agent_paths_write(a->paths, cert_path, json_string_value(cert),
+	                      json_string_length(cert), mode, owner, group, &cchanged, csha,
+	                      &err) != 0) {
 		snprintf(r->error, sizeof(r->error), "%s", err.message);
 		return -1;
 	}
 	bool reload = json_is_true(json_object_get(p, "reload")) && (cchanged || kchanged);
-	if (reload && (!agent_can_run_commands(a, r, "reloading nginx") || test_and_reload(a, p, r, &tested) != 0))
+	if (reload && (!agent_can_run_commands(a, r, "reloading nginx") ||
+	               test_and_reload(a, p, r, &tested) != 0))
 		return -1;
-	r->artifacts = json_pack("{s:s, s:s, s:b, s:b}", "certSha256", csha, "keySha256", ksha, "changed",
-				 cchanged || kchanged, "reloaded", reload);
+	r->artifacts = json_pack("{s:s, s:s, s:b, s:b}", "certSha256", csha, "keySha256", ksha,
+	                         "changed", cchanged || kchanged, "reloaded", reload);
 	if (json_is_true(json_object_get(p, "reload")) && !(a->root && *a->root) &&
 	    verify_served(p, cert_path, cert, r->artifacts, r) != 0)
 		return -1;

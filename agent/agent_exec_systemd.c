@@ -17,8 +17,8 @@ int agent_cmd(struct agent_result *r, int64_t timeout_ms, char *const argv[], ch
 	int st = pg_run(argv, NULL, timeout_ms, 16 * 1024, &o, &e, why, sizeof(why));
 	if (st != 0) {
 		const char *msg = st < 0 ? why : (e && *e ? e : (o ? o : ""));
-		snprintf(r->error, sizeof(r->error), "%s %s failed (%d): %.*s", argv[0], argv[1] ? argv[1] : "",
-			 st, 700, msg);
+		snprintf(r->error, sizeof(r->error), "%s %s failed (%d): %.*s", argv[0],
+		         argv[1] ? argv[1] : "", st, 700, msg);
 		size_t n = strlen(r->error);
 		while (n && (r->error[n - 1] == '\n' || r->error[n - 1] == ' '))
 			r->error[--n] = '\0';
@@ -35,8 +35,10 @@ bool agent_can_run_commands(struct agent *a, struct agent_result *r, const char 
 {
 	if (a->root && *a->root) {
 		snprintf(r->error, sizeof(r->error),
-			 "%s is not run on agents started with --root: its commands would act on this "
-			 "machine, not on the prefixed tree", what);
+		         "%s is not run on agents started with --root: its commands would act on "
+		         "this "
+		         "machine, not on the prefixed tree",
+		         what);
 		return false;
 	}
 	return true;
@@ -64,17 +66,19 @@ int agent_exec_unit_install(struct agent *a, json_t *p, struct agent_result *r)
 		snprintf(def, sizeof(def), "/etc/systemd/system/%s", unit);
 		path = def;
 	}
-	if (agent_paths_write(a->paths, path, json_string_value(content), json_string_length(content),
-			      0644, NULL, NULL, &changed, sha, &err) != 0) {
+	if (agent_paths_write(a->paths, path, json_string_value(content),
+	                      json_string_length(content), 0644, NULL, NULL, &changed, sha,
+	                      &err) != 0) {
 		snprintf(r->error, sizeof(r->error), "%.400s: %.500s", path, err.message);
 		return -1;
 	}
 	char *reload[] = {"systemctl", "daemon-reload", NULL};
 	char *en[] = {"systemctl", "enable", (char *)unit, NULL};
-	if ((changed && agent_cmd(r, 60000, reload, NULL) != 0) || (enable && agent_cmd(r, 60000, en, NULL) != 0))
+	if ((changed && agent_cmd(r, 60000, reload, NULL) != 0) ||
+	    (enable && agent_cmd(r, 60000, en, NULL) != 0))
 		return -1;
-	r->artifacts = json_pack("{s:s, s:s, s:b, s:b}", "path", path, "sha256", sha, "changed", changed,
-				 "enabled", enable);
+	r->artifacts = json_pack("{s:s, s:s, s:b, s:b}", "path", path, "sha256", sha, "changed",
+	                         changed, "enabled", enable);
 	r->ok = true;
 	return 0;
 }
@@ -82,7 +86,8 @@ int agent_exec_unit_install(struct agent *a, json_t *p, struct agent_result *r)
 /* ActiveState, SubState and MainPID of a unit into obj. */
 static void unit_state(const char *unit, json_t *obj)
 {
-	char *argv[] = {"systemctl", "show", "-p", "ActiveState,SubState,MainPID,NRestarts", (char *)unit, NULL};
+	char *argv[] = {"systemctl",  "show", "-p", "ActiveState,SubState,MainPID,NRestarts",
+	                (char *)unit, NULL};
 	char *out = NULL, *e = NULL, why[64];
 	if (pg_run(argv, NULL, 10000, 4096, &out, &e, why, sizeof(why)) == 0 && out) {
 		for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
@@ -91,11 +96,14 @@ static void unit_state(const char *unit, json_t *obj)
 				continue;
 			*eq = '\0';
 			if (strcmp(line, "MainPID") == 0 || strcmp(line, "NRestarts") == 0)
-				json_object_set_new(obj, strcmp(line, "MainPID") == 0 ? "mainPid" : "restarts",
-						    json_integer(strtoll(eq + 1, NULL, 10)));
+				json_object_set_new(
+				        obj, strcmp(line, "MainPID") == 0 ? "mainPid" : "restarts",
+				        json_integer(strtoll(eq + 1, NULL, 10)));
 			else
-				json_object_set_new(obj, strcmp(line, "ActiveState") == 0 ? "activeState" : "subState",
-						    json_string(eq + 1));
+				json_object_set_new(obj,
+				                    strcmp(line, "ActiveState") == 0 ? "activeState"
+				                                                     : "subState",
+				                    json_string(eq + 1));
 		}
 	}
 	free(out);
@@ -117,7 +125,7 @@ int agent_exec_unit_control(struct agent *a, json_t *p, struct agent_result *r)
 	/* A unit that dies right after start shows it within a moment: watch
 	 * it briefly rather than report "active" for a crash loop. */
 	bool want_active = strcmp(action, "start") == 0 || strcmp(action, "restart") == 0 ||
-			   strcmp(action, "reload") == 0;
+	                   strcmp(action, "reload") == 0;
 	int64_t until = pg_time_mono_ms() + (want_active ? 1500 : 0);
 	for (;;) {
 		json_object_clear(st);
@@ -133,7 +141,8 @@ int agent_exec_unit_control(struct agent *a, json_t *p, struct agent_result *r)
 	r->artifacts = st;
 	const char *as = json_string_value(json_object_get(st, "activeState"));
 	if (want_active && (!as || strcmp(as, "active") != 0)) {
-		snprintf(r->error, sizeof(r->error), "%s is %s after %s", unit, as ? as : "unknown", action);
+		snprintf(r->error, sizeof(r->error), "%s is %s after %s", unit, as ? as : "unknown",
+		         action);
 		return -1;
 	}
 	r->ok = true;

@@ -41,14 +41,15 @@ void agent_upgrade_mark_running(struct agent *a)
 
 /* The package of version for arch in dir/packages, fetched when missing;
  * want (may be NULL) is the digest it must have. */
-static int fetch(struct agent *a, struct agent_http *h, const char *version, const char *arch, const char *want,
-		 char *file, size_t len, struct agent_result *r)
+static int fetch(struct agent *a, struct agent_http *h, const char *version, const char *arch,
+                 const char *want, char *file, size_t len, struct agent_result *r)
 {
 	char dir[2048], path[512], got[65];
 	struct pg_err err = {0};
 	snprintf(dir, sizeof(dir), "%s/packages", a->state_dir);
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(r->error, sizeof(r->error), "cannot create %.900s: %s", dir, strerror(errno));
+		snprintf(r->error, sizeof(r->error), "cannot create %.900s: %s", dir,
+		         strerror(errno));
 		return -1;
 	}
 	snprintf(file, len, "%s/pagoda-agent_%s_%s.deb", dir, version, arch);
@@ -58,18 +59,21 @@ static int fetch(struct agent *a, struct agent_http *h, const char *version, con
 	char q[200];
 	size_t k = 0;
 	for (const char *p = version; *p && k + 4 < sizeof(q); p++)
-		k += (size_t)(*p == '+' ? snprintf(q + k, sizeof(q) - k, "%%2B") : snprintf(q + k, sizeof(q) - k, "%c", *p));
+		k += (size_t)(*p == '+' ? snprintf(q + k, sizeof(q) - k, "%%2B")
+		                        : snprintf(q + k, sizeof(q) - k, "%c", *p));
 	q[k] = '\0';
 	snprintf(path, sizeof(path), "/install/agent.deb?arch=%s&version=%s", arch, q);
 	if (agent_http_download(h, path, file, PACKAGE_MAX, got, &err) != 0) {
-		snprintf(r->error, sizeof(r->error), "cannot fetch pagoda-agent %s for %s: %s", version, arch, err.message);
+		snprintf(r->error, sizeof(r->error), "cannot fetch pagoda-agent %s for %s: %s",
+		         version, arch, err.message);
 		r->retryable = true;
 		return -1;
 	}
 	if (want && strcmp(got, want) != 0) {
 		unlink(file);
-		snprintf(r->error, sizeof(r->error), "pagoda-agent %s for %s has digest sha256:%s, not sha256:%s: refused",
-			 version, arch, got, want);
+		snprintf(r->error, sizeof(r->error),
+		         "pagoda-agent %s for %s has digest sha256:%s, not sha256:%s: refused",
+		         version, arch, got, want);
 		return -1;
 	}
 	return 0;
@@ -80,7 +84,8 @@ int agent_exec_upgrade(struct agent *a, json_t *payload, struct agent_result *r)
 	const char *version = json_string_value(json_object_get(payload, "version"));
 	json_int_t deadline = json_integer_value(json_object_get(payload, "deadlineSec"));
 	if (!word_ok(version) || deadline < 10 || deadline > 3600) {
-		snprintf(r->error, sizeof(r->error), "UpgradeAgent needs a version and deadlineSec (10-3600)");
+		snprintf(r->error, sizeof(r->error),
+		         "UpgradeAgent needs a version and deadlineSec (10-3600)");
 		return -1;
 	}
 	if (strcmp(version, AGENT_VERSION) == 0) {
@@ -98,9 +103,11 @@ int agent_exec_upgrade(struct agent *a, json_t *payload, struct agent_result *r)
 		return -1;
 	}
 	arch[strcspn(arch, "\n")] = '\0';
-	const char *want = json_string_value(json_object_get(json_object_get(payload, "sha256"), arch));
+	const char *want =
+	        json_string_value(json_object_get(json_object_get(payload, "sha256"), arch));
 	if (!want || !word_ok(arch)) {
-		snprintf(r->error, sizeof(r->error), "this upgrade has no pagoda-agent %s package for %s", version, arch);
+		snprintf(r->error, sizeof(r->error),
+		         "this upgrade has no pagoda-agent %s package for %s", version, arch);
 		free(arch);
 		return -1;
 	}
@@ -113,7 +120,8 @@ int agent_exec_upgrade(struct agent *a, json_t *payload, struct agent_result *r)
 	if (rc == 0 && fetch(a, h, AGENT_VERSION, arch, NULL, old_deb, sizeof(old_deb), r) != 0) {
 		char why[sizeof(r->error)];
 		snprintf(why, sizeof(why), "%s", r->error);
-		snprintf(r->error, sizeof(r->error), "no package of the running version to roll back to: %.900s", why);
+		snprintf(r->error, sizeof(r->error),
+		         "no package of the running version to roll back to: %.900s", why);
 		rc = -1;
 	}
 	agent_http_free(h);
@@ -122,21 +130,34 @@ int agent_exec_upgrade(struct agent *a, json_t *payload, struct agent_result *r)
 		return rc;
 	char deadline_s[24];
 	snprintf(deadline_s, sizeof(deadline_s), "%lld", (long long)deadline);
-	char *const run[] = {"systemd-run", "--unit", "pagoda-agent-upgrade", "--collect", "--quiet",
-			     "--description", "pagoda-agent upgrade guard", GUARD, new_deb, old_deb, (char *)version,
-			     deadline_s, (char *)a->state_dir, NULL};
+	char *const run[] = {"systemd-run",
+	                     "--unit",
+	                     "pagoda-agent-upgrade",
+	                     "--collect",
+	                     "--quiet",
+	                     "--description",
+	                     "pagoda-agent upgrade guard",
+	                     GUARD,
+	                     new_deb,
+	                     old_deb,
+	                     (char *)version,
+	                     deadline_s,
+	                     (char *)a->state_dir,
+	                     NULL};
 	if (agent_cmd(r, 30000, run, NULL) != 0) {
 		char why[sizeof(r->error)];
 		snprintf(why, sizeof(why), "%s", r->error);
-		snprintf(r->error, sizeof(r->error), "cannot start the upgrade guard (an upgrade in progress?): %.900s", why);
+		snprintf(r->error, sizeof(r->error),
+		         "cannot start the upgrade guard (an upgrade in progress?): %.900s", why);
 		r->retryable = true; /* the last guard may still be finishing */
 		return -1;
 	}
 	char msg[512];
 	snprintf(msg, sizeof(msg),
-		 "upgrade %s -> %s handed to the guard (unit pagoda-agent-upgrade): it installs the package, restarts "
-		 "the agent and goes back to %s unless %s heartbeats within %llds\n",
-		 AGENT_VERSION, version, AGENT_VERSION, version, (long long)deadline);
+	         "upgrade %s -> %s handed to the guard (unit pagoda-agent-upgrade): it installs "
+	         "the package, restarts "
+	         "the agent and goes back to %s unless %s heartbeats within %llds\n",
+	         AGENT_VERSION, version, AGENT_VERSION, version, (long long)deadline);
 	r->ok = true;
 	r->out = strdup(msg);
 	return 0;

@@ -27,13 +27,13 @@ int agent_journal_init(struct agent *a, struct pg_err *err)
 	if ((mkdir(a->state_dir, 0700) != 0 && errno != EEXIST) ||
 	    (mkdir(dir, 0700) != 0 && errno != EEXIST))
 		return pg_err_set(err, PG_EINTERNAL, "state-dir", "cannot create %s: %s", dir,
-				  strerror(errno));
+		                  strerror(errno));
 	/* Forget finished tasks after two weeks; the server will not redeliver
 	 * anything that old. */
 	DIR *d = opendir(dir);
 	if (!d)
 		return pg_err_set(err, PG_EINTERNAL, "state-dir", "cannot read %s: %s", dir,
-				  strerror(errno));
+		                  strerror(errno));
 	time_t limit = time(NULL) - JOURNAL_KEEP_SEC;
 	struct dirent *e;
 	while ((e = readdir(d))) {

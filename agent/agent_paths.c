@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 struct agent_paths {
-	char *prefix;  /* --root, "" for none */
-	char **roots;  /* node paths, e.g. /etc/nginx */
+	char *prefix; /* --root, "" for none */
+	char **roots; /* node paths, e.g. /etc/nginx */
 	size_t n;
 };
 
@@ -36,7 +36,7 @@ void agent_paths_free(struct agent_paths *p)
 }
 
 int agent_paths_new(const char *prefix, const char *const *roots, size_t nroots,
-		    struct agent_paths **out, struct pg_err *err)
+                    struct agent_paths **out, struct pg_err *err)
 {
 	struct agent_paths *p = calloc(1, sizeof(*p));
 	if (!p || !(p->roots = calloc(nroots, sizeof(char *))) ||
@@ -51,8 +51,8 @@ int agent_paths_new(const char *prefix, const char *const *roots, size_t nroots,
 		const char *why = pg_path_problem(roots[i]);
 		if (why || strcmp(roots[i], "/") == 0) {
 			agent_paths_free(p);
-			return pg_err_set(err, PG_EINVAL, "allow-root", "allowed root '%s' %s", roots[i],
-					  why ? why : "must not be / itself");
+			return pg_err_set(err, PG_EINVAL, "allow-root", "allowed root '%s' %s",
+			                  roots[i], why ? why : "must not be / itself");
 		}
 		p->roots[p->n++] = strdup(roots[i]);
 	}
@@ -69,13 +69,14 @@ int agent_paths_check(struct agent_paths *p, const char *path, struct pg_err *er
 		if (pg_path_under(path, p->roots[i]) && strcmp(path, p->roots[i]) != 0)
 			return 0;
 	return pg_err_set(err, PG_EFORBIDDEN, "path",
-			  "path '%s' is outside the agent's allowed roots (add --allow-root)", path);
+	                  "path '%s' is outside the agent's allowed roots (add --allow-root)",
+	                  path);
 }
 
 /* Opens (creating as needed, 0755) the directory holding path; returns an fd
  * or -1 with err filled. *base points at the file name inside path. */
 static int open_parent(struct agent_paths *p, const char *path, const char **base,
-		       struct pg_err *err)
+                       struct pg_err *err)
 {
 	const char *root = NULL;
 	for (size_t i = 0; i < p->n && !root; i++)
@@ -93,7 +94,8 @@ static int open_parent(struct agent_paths *p, const char *path, const char **bas
 	mkdir(top, 0755);
 	int fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		pg_err_set(err, PG_EINTERNAL, "path", "cannot open root %s: %s", top, strerror(errno));
+		pg_err_set(err, PG_EINTERNAL, "path", "cannot open root %s: %s", top,
+		           strerror(errno));
 		return -1;
 	}
 	const char *rest = path + strlen(root) + 1;
@@ -107,16 +109,18 @@ static int open_parent(struct agent_paths *p, const char *path, const char **bas
 		part[n] = '\0';
 		if (mkdirat(fd, part, 0755) != 0 && errno != EEXIST) {
 			pg_err_set(err, PG_EINTERNAL, "path", "cannot create directory %.*s: %s",
-				   (int)(slash - path), path, strerror(errno));
+			           (int)(slash - path), path, strerror(errno));
 			close(fd);
 			return -1;
 		}
 		int next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0) {
 			int e = errno;
-			pg_err_set(err, PG_EFORBIDDEN, "path", "%.*s is %s", (int)(slash - path), path,
-				   e == ELOOP || e == ENOTDIR ? "a symlink or not a directory; refusing to follow it"
-							      : strerror(e));
+			pg_err_set(err, PG_EFORBIDDEN, "path", "%.*s is %s", (int)(slash - path),
+			           path,
+			           e == ELOOP || e == ENOTDIR
+			                   ? "a symlink or not a directory; refusing to follow it"
+			                   : strerror(e));
 			close(fd);
 			return -1;
 		}
@@ -136,8 +140,9 @@ static int resolve_id(const char *name, bool user, long *out, struct pg_err *err
 	if (*name && !*end) {
 		/* (uid_t)-1 means "leave unchanged" to fchown: not an owner */
 		if (errno || v < 0 || v >= 4294967295L)
-			return pg_err_set(err, PG_EINVAL, user ? "owner" : "group", "%s id %s is out of range (0..4294967294)",
-					  user ? "user" : "group", name);
+			return pg_err_set(err, PG_EINVAL, user ? "owner" : "group",
+			                  "%s id %s is out of range (0..4294967294)",
+			                  user ? "user" : "group", name);
 		*out = v;
 		return 0;
 	}
@@ -156,7 +161,7 @@ static int resolve_id(const char *name, bool user, long *out, struct pg_err *err
 		}
 	}
 	return pg_err_set(err, PG_EINVAL, user ? "owner" : "group", "no such %s '%s' on this node",
-			  user ? "user" : "group", name);
+	                  user ? "user" : "group", name);
 }
 
 /* True when the existing file already has these bytes and attributes. */
@@ -175,13 +180,14 @@ static void drop_stale_temps(int dfd, const char *base)
 	}
 	struct dirent *e;
 	while ((e = readdir(d)))
-		if (strncmp(e->d_name, prefix, (size_t)n) == 0 && strlen(e->d_name) == (size_t)n + 12)
+		if (strncmp(e->d_name, prefix, (size_t)n) == 0 &&
+		    strlen(e->d_name) == (size_t)n + 12)
 			unlinkat(dfd, e->d_name, 0);
 	closedir(d);
 }
 
 static bool same_file(int dfd, const char *base, const char *content, size_t len, unsigned mode,
-		      long uid, long gid)
+                      long uid, long gid)
 {
 	/* O_NONBLOCK: a FIFO planted here must not block the task thread */
 	int fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -189,8 +195,8 @@ static bool same_file(int dfd, const char *base, const char *content, size_t len
 		return false;
 	struct stat st;
 	bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len &&
-		    (st.st_mode & 07777) == mode && (uid < 0 || st.st_uid == (uid_t)uid) &&
-		    (gid < 0 || st.st_gid == (gid_t)gid);
+	            (st.st_mode & 07777) == mode && (uid < 0 || st.st_uid == (uid_t)uid) &&
+	            (gid < 0 || st.st_gid == (gid_t)gid);
 	char buf[65536];
 	for (size_t off = 0; same && off < len;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
@@ -202,8 +208,8 @@ static bool same_file(int dfd, const char *base, const char *content, size_t len
 }
 
 int agent_paths_write(struct agent_paths *p, const char *path, const char *content, size_t len,
-		      unsigned mode, const char *owner, const char *group, bool *changed,
-		      char sha256[65], struct pg_err *err)
+                      unsigned mode, const char *owner, const char *group, bool *changed,
+                      char sha256[65], struct pg_err *err)
 {
 	long uid = -1, gid = -1;
 	int rc = agent_paths_check(p, path, err);
@@ -219,10 +225,14 @@ int agent_paths_write(struct agent_paths *p, const char *path, const char *conte
 	if (dfd < 0)
 		return err->code;
 	struct stat st;
-	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISLNK(st.st_mode)) {
 		close(dfd);
-		return pg_err_set(err, PG_EINVAL, "path", "%s exists and is not a regular file (a %s)", path,
-				  S_ISDIR(st.st_mode) ? "directory" : S_ISFIFO(st.st_mode) ? "FIFO" : "device or socket");
+		return pg_err_set(err, PG_EINVAL, "path",
+		                  "%s exists and is not a regular file (a %s)", path,
+		                  S_ISDIR(st.st_mode)    ? "directory"
+		                  : S_ISFIFO(st.st_mode) ? "FIFO"
+		                                         : "device or socket");
 	}
 	*changed = !same_file(dfd, base, content, len, mode, uid, gid);
 	if (!*changed) {
@@ -238,8 +248,8 @@ int agent_paths_write(struct agent_paths *p, const char *path, const char *conte
 	snprintf(tmp, sizeof(tmp), ".%.200s.pagoda-%s", base, hex);
 	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		rc = pg_err_set(err, PG_EINTERNAL, "path", "cannot create a temp file beside %s: %s", path,
-				strerror(errno));
+		rc = pg_err_set(err, PG_EINTERNAL, "path",
+		                "cannot create a temp file beside %s: %s", path, strerror(errno));
 		close(dfd);
 		return rc;
 	}
@@ -263,7 +273,7 @@ int agent_paths_write(struct agent_paths *p, const char *path, const char *conte
 		what = "rename";
 	if (what) {
 		rc = pg_err_set(err, PG_EINTERNAL, "path", "%s of %s failed: %s", what, path,
-				strerror(errno));
+		                strerror(errno));
 		unlinkat(dfd, tmp, 0);
 	} else {
 		fsync(dfd);
@@ -282,8 +292,9 @@ int agent_paths_remove(struct agent_paths *p, const char *path, struct pg_err *e
 	if (dfd < 0)
 		return err->code;
 	rc = unlinkat(dfd, base, 0) == 0 || errno == ENOENT
-		     ? 0
-		     : pg_err_set(err, PG_EINTERNAL, "path", "cannot remove %s: %s", path, strerror(errno));
+	             ? 0
+	             : pg_err_set(err, PG_EINTERNAL, "path", "cannot remove %s: %s", path,
+	                          strerror(errno));
 	if (rc == 0)
 		fsync(dfd);
 	close(dfd);

@@ -17,7 +17,8 @@ struct agent_settings {
 	bool help, version, print_config; /* actions */
 };
 
-int agent_settings_load(int argc, char **argv, struct agent_settings *s, struct pg_conf **conf, struct pg_err *err);
+int agent_settings_load(int argc, char **argv, struct agent_settings *s, struct pg_conf **conf,
+                        struct pg_err *err);
 void agent_settings_help(FILE *f);
 
 #endif

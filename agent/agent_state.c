@@ -56,7 +56,7 @@ void agent_state_note(struct agent *a, const char *type, json_t *p, json_t *art)
 	pthread_mutex_lock(&a->st_lock);
 	json_t *w = a->watch;
 	if (strcmp(type, "ApplyConfigFiles") == 0) {
-		json_array_foreach(json_object_get(art, "files"), i, f)
+		json_array_foreach (json_object_get(art, "files"), i, f)
 			watch_file(w, json_string_value(json_object_get(f, "path")));
 	} else if (strcmp(type, "SystemdInstallUnit") == 0 || strcmp(type, "SystemdControl") == 0) {
 		watch_file(w, json_string_value(json_object_get(art, "path")));
@@ -73,9 +73,13 @@ void agent_state_note(struct agent *a, const char *type, json_t *p, json_t *art)
 		const char *sni = json_string_value(json_object_get(v, "serverName"));
 		if (sni && json_object_get(art, "servedSha256")) {
 			char key[300];
-			json_int_t port = json_object_get(v, "port") ? json_integer_value(json_object_get(v, "port")) : 443;
+			json_int_t port = json_object_get(v, "port")
+			                          ? json_integer_value(json_object_get(v, "port"))
+			                          : 443;
 			snprintf(key, sizeof(key), "%lld:%s", (long long)port, sni);
-			json_object_set_new(section(w, "certs"), key, json_pack("{s:I, s:s}", "port", port, "serverName", sni));
+			json_object_set_new(
+			        section(w, "certs"), key,
+			        json_pack("{s:I, s:s}", "port", port, "serverName", sni));
 		}
 		if (json_is_true(json_object_get(p, "reload")))
 			json_object_set_new(w, "nginx", json_true());
@@ -118,8 +122,8 @@ static json_t *file_state(struct agent *a, json_t *cache, const char *path)
 		return json_pack("{s:b}", "missing", 1);
 	}
 	snprintf(sig, sizeof(sig), "%llu:%llu:%lld:%lld.%09ld:%o", (unsigned long long)st.st_dev,
-		 (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-		 st.st_mtim.tv_nsec, (unsigned)st.st_mode);
+	         (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+	         st.st_mtim.tv_nsec, (unsigned)st.st_mode);
 	json_t *c = json_object_get(cache, path);
 	if (c && strcmp(json_string_value(json_object_get(c, "sig")), sig) == 0)
 		return json_pack("{s:O}", "sha256", json_object_get(c, "sha256"));
@@ -148,13 +152,15 @@ static void unit_states(json_t *units, json_t *out)
 	argv[i++] = "show";
 	argv[i++] = "-p";
 	argv[i++] = "Id,ActiveState,UnitFileState";
-	json_object_foreach(units, name, v) argv[i++] = (char *)name;
+	json_object_foreach (units, name, v)
+		argv[i++] = (char *)name;
 	char *o = NULL, *e = NULL, why[64];
 	if (pg_run(argv, NULL, 10000, 1u << 20, &o, &e, why, sizeof(why)) == 0 && o) {
 		/* one block per unit, in the order asked, separated by blank lines */
 		json_t *cur = NULL;
 		const char *id = NULL;
-		for (char *save = NULL, *line = strtok_r(o, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		for (char *save = NULL, *line = strtok_r(o, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
 			char *eq = strchr(line, '=');
 			if (!eq)
 				continue;
@@ -164,8 +170,10 @@ static void unit_states(json_t *units, json_t *out)
 				cur = json_object();
 				json_object_set_new(out, id, cur);
 			} else if (cur) {
-				json_object_set_new(cur, strcmp(line, "ActiveState") == 0 ? "active" : "enabled",
-						    json_string(eq + 1));
+				json_object_set_new(cur,
+				                    strcmp(line, "ActiveState") == 0 ? "active"
+				                                                     : "enabled",
+				                    json_string(eq + 1));
 			}
 		}
 	}
@@ -181,23 +189,27 @@ static json_t *measure(struct agent *a, json_t *cache)
 	pthread_mutex_unlock(&a->st_lock);
 	json_t *files = json_object(), *units = json_object(), *certs = json_object(), *v;
 	const char *k;
-	json_object_foreach(json_object_get(w, "files"), k, v) json_object_set_new(files, k, file_state(a, cache, k));
+	json_object_foreach (json_object_get(w, "files"), k, v)
+		json_object_set_new(files, k, file_state(a, cache, k));
 	bool commands = !(a->root && *a->root);
 	if (commands)
 		unit_states(json_object_get(w, "units"), units);
-	json_object_foreach(json_object_get(w, "certs"), k, v) {
+	json_object_foreach (json_object_get(w, "certs"), k, v) {
 		char got[65];
 		struct pg_err err = {0};
-		if (agent_tls_served_fingerprint((int)json_integer_value(json_object_get(v, "port")),
-						 json_string_value(json_object_get(v, "serverName")), 2000, got, &err) == 0)
+		if (agent_tls_served_fingerprint(
+		            (int)json_integer_value(json_object_get(v, "port")),
+		            json_string_value(json_object_get(v, "serverName")), 2000, got,
+		            &err) == 0)
 			json_object_set_new(certs, k, json_pack("{s:s}", "sha256", got));
 		else
 			json_object_set_new(certs, k, json_pack("{s:s}", "error", err.message));
 	}
-	json_t *r = json_pack("{s:I, s:o, s:o, s:o}", "nodeId", (json_int_t)a->node_id, "files", files, "units",
-			      units, "certs", certs);
+	json_t *r = json_pack("{s:I, s:o, s:o, s:o}", "nodeId", (json_int_t)a->node_id, "files",
+	                      files, "units", units, "certs", certs);
 	char sha[65];
-	if (commands && json_is_true(json_object_get(w, "nginx")) && agent_nginx_config_sha(sha) == 0)
+	if (commands && json_is_true(json_object_get(w, "nginx")) &&
+	    agent_nginx_config_sha(sha) == 0)
 		json_object_set_new(r, "nginx", json_pack("{s:s}", "configSha256", sha));
 	json_decref(w);
 	return r;
@@ -223,7 +235,8 @@ void *agent_state_main(void *arg)
 			json_t *out = NULL;
 			long status = 0;
 			struct pg_err err = {0};
-			int rc = agent_http_post(h, "/agent/state", r, NULL, 30000, &out, &status, &err);
+			int rc = agent_http_post(h, "/agent/state", r, NULL, 30000, &out, &status,
+			                         &err);
 			if (rc == 0 && status == 200) {
 				json_decref(sent);
 				sent = json_incref(r);
@@ -235,8 +248,10 @@ void *agent_state_main(void *arg)
 				pthread_mutex_unlock(&a->st_lock);
 				if (failures++ % 10 == 0)
 					pg_warn("agent", "state report failed (%ld): %s", status,
-						rc ? err.message
-						   : json_string_value(json_object_get(json_object_get(out, "error"), "message")));
+					        rc ? err.message
+					           : json_string_value(json_object_get(
+					                     json_object_get(out, "error"),
+					                     "message")));
 			}
 			json_decref(out);
 		}
@@ -244,7 +259,8 @@ void *agent_state_main(void *arg)
 		/* sleep until the interval passes or a task changed something */
 		pthread_mutex_lock(&a->st_lock);
 		if (!a->st_dirty && !a->stopping) {
-			int64_t ms = failures ? agent_backoff_ms(failures, a->state_ms) : a->state_ms;
+			int64_t ms =
+			        failures ? agent_backoff_ms(failures, a->state_ms) : a->state_ms;
 			struct timespec until;
 			pg_time_after(CLOCK_REALTIME, ms, &until);
 			pthread_cond_timedwait(&a->st_cond, &a->st_lock, &until);

@@ -32,7 +32,8 @@ int agent_tls_pem_fingerprint(const char *pem, size_t len, char out[65], struct 
 	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
 	BIO_free(b);
 	if (!x)
-		return pg_err_set(err, PG_EINVAL, "certPem", "certPem holds no readable certificate");
+		return pg_err_set(err, PG_EINVAL, "certPem",
+		                  "certPem holds no readable certificate");
 	hex_digest(x, out);
 	X509_free(x);
 	return 0;
@@ -54,13 +55,16 @@ static int connect_local(int port, int timeout_ms, struct pg_err *err)
 		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 		int soerr = 0;
 		socklen_t sl = sizeof(soerr);
-		rc = poll(&pfd, 1, timeout_ms) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0
-			     ? 0
-			     : -1;
+		rc = poll(&pfd, 1, timeout_ms) == 1 &&
+		                     getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 &&
+		                     soerr == 0
+		             ? 0
+		             : -1;
 		errno = soerr ? soerr : ETIMEDOUT;
 	}
 	if (rc != 0) {
-		pg_err_set(err, PG_EUNAVAIL, NULL, "connecting to 127.0.0.1:%d: %s", port, strerror(errno));
+		pg_err_set(err, PG_EUNAVAIL, NULL, "connecting to 127.0.0.1:%d: %s", port,
+		           strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -71,7 +75,8 @@ static int connect_local(int port, int timeout_ms, struct pg_err *err)
 	return fd;
 }
 
-int agent_tls_served_fingerprint(int port, const char *sni, int timeout_ms, char out[65], struct pg_err *err)
+int agent_tls_served_fingerprint(int port, const char *sni, int timeout_ms, char out[65],
+                                 struct pg_err *err)
 {
 	int fd = connect_local(port, timeout_ms, err);
 	if (fd < 0)
@@ -82,11 +87,12 @@ int agent_tls_served_fingerprint(int port, const char *sni, int timeout_ms, char
 	SSL *ssl = ctx ? SSL_new(ctx) : NULL;
 	X509 *peer = NULL;
 	int rc = 0;
-	if (!ssl || !SSL_set_tlsext_host_name(ssl, sni) || !SSL_set_fd(ssl, fd) || SSL_connect(ssl) != 1 ||
-	    !(peer = SSL_get1_peer_certificate(ssl))) {
+	if (!ssl || !SSL_set_tlsext_host_name(ssl, sni) || !SSL_set_fd(ssl, fd) ||
+	    SSL_connect(ssl) != 1 || !(peer = SSL_get1_peer_certificate(ssl))) {
 		unsigned long e = ERR_get_error();
-		rc = pg_err_set(err, PG_EUNAVAIL, NULL, "TLS handshake with 127.0.0.1:%d for %s failed: %s", port, sni,
-				e ? ERR_reason_error_string(e) : "no certificate presented");
+		rc = pg_err_set(err, PG_EUNAVAIL, NULL,
+		                "TLS handshake with 127.0.0.1:%d for %s failed: %s", port, sni,
+		                e ? ERR_reason_error_string(e) : "no certificate presented");
 	}
 	ERR_clear_error();
 	if (peer)

@@ -27,31 +27,35 @@ static void *heartbeat_main(void *arg)
 	int failures = 0;
 	while (h && !a->stopping) {
 		json_t *body = json_pack("{s:I, s:s, s:O, s:o}", "nodeId", (json_int_t)a->node_id,
-					 "agentVersion", AGENT_VERSION, "capabilities", caps, "facts",
-					 agent_facts());
+		                         "agentVersion", AGENT_VERSION, "capabilities", caps,
+		                         "facts", agent_facts());
 		char ts[40];
 		pg_time_format(pg_time_now_ms(), ts, sizeof(ts));
 		json_object_set_new(body, "timestamp", json_string(ts));
 		json_t *out = NULL;
 		long status = 0;
 		struct pg_err err = {0};
-		int rc = agent_http_post(h, "/agent/heartbeat", body, NULL, 10000, &out, &status, &err);
+		int rc = agent_http_post(h, "/agent/heartbeat", body, NULL, 10000, &out, &status,
+		                         &err);
 		json_decref(body);
 		int64_t next = a->heartbeat_ms;
 		if (rc == 0 && status == 200) {
 			if (failures)
-				pg_info("agent", "heartbeat accepted again after %d failures", failures);
+				pg_info("agent", "heartbeat accepted again after %d failures",
+				        failures);
 			agent_upgrade_mark_running(a);
 			failures = 0;
-			json_int_t ms = json_integer_value(json_object_get(out, "nextPollIntervalMs"));
+			json_int_t ms =
+			        json_integer_value(json_object_get(out, "nextPollIntervalMs"));
 			if (ms >= 100 && ms <= 3600000)
 				next = a->heartbeat_ms = ms;
 		} else {
 			const char *msg = rc ? err.message
-					     : json_string_value(json_object_get(
-						       json_object_get(out, "error"), "message"));
+			                     : json_string_value(json_object_get(
+			                               json_object_get(out, "error"), "message"));
 			if (failures++ % 10 == 0)
-				pg_warn("agent", "heartbeat failed (%ld): %s", status, msg ? msg : "?");
+				pg_warn("agent", "heartbeat failed (%ld): %s", status,
+				        msg ? msg : "?");
 			int64_t b = agent_backoff_ms(failures, 30000);
 			next = b < a->heartbeat_ms ? b : a->heartbeat_ms;
 		}
@@ -72,18 +76,23 @@ static void report(struct agent *a, struct agent_http *h, json_t *task, json_t *
 		json_t *out = NULL;
 		long status = 0;
 		struct pg_err err = {0};
-		int rc = agent_http_post(h, "/agent/tasks/report", body, trace, 30000, &out, &status, &err);
+		int rc = agent_http_post(h, "/agent/tasks/report", body, trace, 30000, &out,
+		                         &status, &err);
 		if (rc == 0 && status < 500) {
 			if (status >= 300)
 				pg_warn("agent", "report of task %lld refused (%ld): %s",
-					(long long)json_integer_value(json_object_get(body, "taskId")), status,
-					json_string_value(json_object_get(json_object_get(out, "error"), "message")));
+				        (long long)json_integer_value(
+				                json_object_get(body, "taskId")),
+				        status,
+				        json_string_value(json_object_get(
+				                json_object_get(out, "error"), "message")));
 			json_decref(out);
 			return;
 		}
 		json_decref(out);
 		if (n % 10 == 0)
-			pg_warn("agent", "cannot report yet: %s", rc ? err.message : "server error");
+			pg_warn("agent", "cannot report yet: %s",
+			        rc ? err.message : "server error");
 		agent_sleep(a, agent_backoff_ms(n, 30000));
 	}
 }
@@ -91,8 +100,9 @@ static void report(struct agent *a, struct agent_http *h, json_t *task, json_t *
 static json_t *final_report(struct agent *a, json_t *task, struct agent_result *r)
 {
 	json_t *b = json_pack("{s:I, s:O, s:O, s:s}", "nodeId", (json_int_t)a->node_id, "taskId",
-			      json_object_get(task, "taskId"), "attempt", json_object_get(task, "attempt"),
-			      "status", r->ok ? "succeeded" : "failed");
+	                      json_object_get(task, "taskId"), "attempt",
+	                      json_object_get(task, "attempt"), "status",
+	                      r->ok ? "succeeded" : "failed");
 	if (!r->ok)
 		json_object_set_new(b, "errorMessage", json_string(r->error));
 	if (r->retryable)
@@ -120,14 +130,16 @@ static void handle(struct agent *a, struct agent_http *h, json_t *task)
 	json_int_t jattempt = json_integer_value(json_object_get(j, "attempt"));
 	struct pg_err err = {0};
 	if (state && (strcmp(state, "succeeded") == 0 ||
-		      (strcmp(state, "failed") == 0 && jattempt == attempt))) {
+	              (strcmp(state, "failed") == 0 && jattempt == attempt))) {
 		/* Finished before: report the same outcome again, do not run it. */
-		pg_info("agent", "task %lld delivered again; replaying its %s report", (long long)id, state);
+		pg_info("agent", "task %lld delivered again; replaying its %s report",
+		        (long long)id, state);
 		json_t *b = json_deep_copy(json_object_get(j, "report"));
 		json_object_set_new(b, "attempt", json_integer(attempt));
 		report(a, h, task, b);
 		if (strcmp(state, "succeeded") == 0 && type)
-			agent_state_note(a, type, json_object_get(task, "payload"), json_object_get(b, "artifacts"));
+			agent_state_note(a, type, json_object_get(task, "payload"),
+			                 json_object_get(b, "artifacts"));
 		json_decref(b);
 		json_decref(j);
 		return;
@@ -145,22 +157,23 @@ static void handle(struct agent *a, struct agent_http *h, json_t *task)
 		if (agent_journal_put(a, id, rec, &err) != 0)
 			pg_error("agent", "%s", err.message);
 		json_decref(rec);
-		json_t *running = json_pack("{s:I, s:I, s:I, s:s}", "nodeId", (json_int_t)a->node_id,
-					    "taskId", id, "attempt", attempt, "status", "running");
+		json_t *running =
+		        json_pack("{s:I, s:I, s:I, s:s}", "nodeId", (json_int_t)a->node_id,
+		                  "taskId", id, "attempt", attempt, "status", "running");
 		report(a, h, task, running);
 		json_decref(running);
-		pg_info("agent", "task %lld %s attempt %lld%s", (long long)id, type, (long long)attempt,
-			interrupted ? " (resumed after restart)" : "");
+		pg_info("agent", "task %lld %s attempt %lld%s", (long long)id, type,
+		        (long long)attempt, interrupted ? " (resumed after restart)" : "");
 		agent_exec(a, task, &r);
 	}
 	json_t *b = final_report(a, task, &r);
-	json_t *rec = json_pack("{s:s, s:I, s:O}", "state", r.ok ? "succeeded" : "failed", "attempt",
-				attempt, "report", b);
+	json_t *rec = json_pack("{s:s, s:I, s:O}", "state", r.ok ? "succeeded" : "failed",
+	                        "attempt", attempt, "report", b);
 	if (agent_journal_put(a, id, rec, &err) != 0)
 		pg_error("agent", "%s", err.message);
 	json_decref(rec);
-	pg_info("agent", "task %lld %s%s%s", (long long)id, r.ok ? "succeeded" : "failed: ",
-		r.ok ? "" : "", r.ok ? "" : r.error);
+	pg_info("agent", "task %lld %s%s%s", (long long)id,
+	        r.ok ? "succeeded" : "failed: ", r.ok ? "" : "", r.ok ? "" : r.error);
 	report(a, h, task, b);
 	/* only now: the state report that follows must reach pagodad after the
 	 * task's outcome, which is what it compares against */
@@ -176,16 +189,17 @@ static void task_loop(struct agent *a)
 	int failures = 0;
 	while (h && !a->stopping) {
 		json_t *body = json_pack("{s:I, s:i, s:i, s:[]}", "nodeId", (json_int_t)a->node_id,
-					 "maxTasks", 5, "waitSec", 25, "runningTaskIds");
+		                         "maxTasks", 5, "waitSec", 25, "runningTaskIds");
 		json_t *out = NULL;
 		long status = 0;
 		struct pg_err err = {0};
-		int rc = agent_http_post(h, "/agent/tasks/poll", body, NULL, 40000, &out, &status, &err);
+		int rc = agent_http_post(h, "/agent/tasks/poll", body, NULL, 40000, &out, &status,
+		                         &err);
 		json_decref(body);
 		if (rc != 0 || status != 200) {
 			const char *msg = rc ? err.message
-					     : json_string_value(json_object_get(
-						       json_object_get(out, "error"), "message"));
+			                     : json_string_value(json_object_get(
+			                               json_object_get(out, "error"), "message"));
 			if (failures++ % 10 == 0)
 				pg_warn("agent", "poll failed (%ld): %s", status, msg ? msg : "?");
 			json_decref(out);
@@ -195,7 +209,7 @@ static void task_loop(struct agent *a)
 		failures = 0;
 		size_t i;
 		json_t *t;
-		json_array_foreach(json_object_get(out, "tasks"), i, t) {
+		json_array_foreach (json_object_get(out, "tasks"), i, t) {
 			if (a->stopping)
 				break;
 			handle(a, h, t);
@@ -206,7 +220,8 @@ static void task_loop(struct agent *a)
 }
 
 /* Applies the settings to the agent; *roots gets the allowed write roots. */
-static void apply_settings(const struct agent_settings *s, struct agent *a, const char **roots, size_t *nroots)
+static void apply_settings(const struct agent_settings *s, struct agent *a, const char **roots,
+                           size_t *nroots)
 {
 	enum pg_log_level level;
 	enum pg_log_format format;
@@ -214,11 +229,17 @@ static void apply_settings(const struct agent_settings *s, struct agent *a, cons
 		pg_log_set_level(level);
 	if (pg_log_parse_format(s->log_format, &format))
 		pg_log_set_format(format);
-	*a = (struct agent){.server = s->server, .token_file = s->token_file, .state_dir = s->state_dir,
-			    .ca_file = s->ca_file, .root = s->root, .node_id = s->node_id,
-			    .allow_exec = s->allow_exec, .heartbeat_ms = 10000, .state_ms = s->state_interval * 1000};
-	static const char *const always[] = {"/etc/nginx", "/etc/systemd/system", "/etc/pagoda", "/etc/ssl/pagoda",
-					     "/var/lib/pagoda/apps"};
+	*a = (struct agent){.server = s->server,
+	                    .token_file = s->token_file,
+	                    .state_dir = s->state_dir,
+	                    .ca_file = s->ca_file,
+	                    .root = s->root,
+	                    .node_id = s->node_id,
+	                    .allow_exec = s->allow_exec,
+	                    .heartbeat_ms = 10000,
+	                    .state_ms = s->state_interval * 1000};
+	static const char *const always[] = {"/etc/nginx", "/etc/systemd/system", "/etc/pagoda",
+	                                     "/etc/ssl/pagoda", "/var/lib/pagoda/apps"};
 	*nroots = 0;
 	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
 		roots[(*nroots)++] = always[i];
@@ -232,11 +253,13 @@ static int run(const struct agent_settings *s)
 	size_t nroots;
 	struct agent a;
 	apply_settings(s, &a, roots, &nroots);
-	const char *pin = s->ca_fingerprint, *join_file = s->join_token_file, *node_name = s->node_name;
+	const char *pin = s->ca_fingerprint, *join_file = s->join_token_file,
+	           *node_name = s->node_name;
 	bool insecure_http = s->insecure_http;
 	struct pg_err err = {0};
 	if (agent_server_check(a.server, insecure_http, &err) != 0 ||
-	    agent_paths_new(a.root, roots, nroots, &a.paths, &err) != 0 || agent_journal_init(&a, &err) != 0) {
+	    agent_paths_new(a.root, roots, nroots, &a.paths, &err) != 0 ||
+	    agent_journal_init(&a, &err) != 0) {
 		pg_error("agent", "%s", err.message);
 		agent_paths_free(a.paths);
 		return 1;
@@ -247,14 +270,15 @@ static int run(const struct agent_settings *s)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((pin && agent_ca_pin(&a, pin, &err) != 0) || agent_join(&a, join_file, node_name, &err) != 0) {
+	if ((pin && agent_ca_pin(&a, pin, &err) != 0) ||
+	    agent_join(&a, join_file, node_name, &err) != 0) {
 		pg_error("agent", "%s", err.message);
 		agent_paths_free(a.paths);
 		curl_global_cleanup();
 		return 1;
 	}
-	pg_info("agent", "pagoda-agent %s for node %lld of %s%s", AGENT_VERSION, (long long)a.node_id,
-		a.server, a.allow_exec ? " (RunCommand enabled)" : "");
+	pg_info("agent", "pagoda-agent %s for node %lld of %s%s", AGENT_VERSION,
+	        (long long)a.node_id, a.server, a.allow_exec ? " (RunCommand enabled)" : "");
 	pg_notify("READY=1"); /* enrolled: the node id and token are known */
 	agent_endpoints_init(&a);
 	agent_state_init(&a);

@@ -11,10 +11,10 @@
 /* Exit codes scripts can trust. */
 enum cli_exit {
 	CLI_OK = 0,
-	CLI_REFUSED = 1,  /* the API answered 4xx: bad input, not found, forbidden */
-	CLI_USAGE = 2,    /* a bad command line; nothing was sent */
-	CLI_UNAVAIL = 3,  /* pagodad unreachable, or a 5xx */
-	CLI_FAILED = 4,   /* what was watched ended badly (a release failed) */
+	CLI_REFUSED = 1, /* the API answered 4xx: bad input, not found, forbidden */
+	CLI_USAGE = 2,   /* a bad command line; nothing was sent */
+	CLI_UNAVAIL = 3, /* pagodad unreachable, or a 5xx */
+	CLI_FAILED = 4,  /* what was watched ended badly (a release failed) */
 };
 
 struct cli {
@@ -39,8 +39,8 @@ int cli_backup(struct cli *c, int argc, char **argv);
 /* ---- output (cli_out.c) ---- */
 struct cli_col {
 	const char *header;
-	const char *key;   /* dotted path into each item: "labels", "current.notAfter" */
-	int kind;          /* CLI_COL_TEXT, CLI_COL_DAYS (days from now to a time) */
+	const char *key; /* dotted path into each item: "labels", "current.notAfter" */
+	int kind;        /* CLI_COL_TEXT, CLI_COL_DAYS (days from now to a time) */
 };
 enum { CLI_COL_TEXT, CLI_COL_DAYS };
 /* A table of items (JSON array) with those columns, or JSON with -o json. */

@@ -18,7 +18,9 @@ static bool covers(json_t *have, json_t *want)
 			return false;
 		const char *k;
 		json_t *v;
-		json_object_foreach(want, k, v) if (!covers(json_object_get(have, k), v)) return false;
+		json_object_foreach (want, k, v)
+			if (!covers(json_object_get(have, k), v))
+				return false;
 		return true;
 	}
 	if (json_is_array(want)) {
@@ -26,7 +28,9 @@ static bool covers(json_t *have, json_t *want)
 			return false;
 		size_t i;
 		json_t *v;
-		json_array_foreach(want, i, v) if (!covers(json_array_get(have, i), v)) return false;
+		json_array_foreach (want, i, v)
+			if (!covers(json_array_get(have, i), v))
+				return false;
 		return true;
 	}
 	if (json_is_integer(want) && json_is_real(have))
@@ -49,20 +53,23 @@ int cli_apply(struct cli *c, const char *file)
 	int rc = cli_call(c, "GET", "/admin/apps?limit=1000", NULL, &list);
 	size_t i;
 	json_t *x;
-	json_array_foreach(json_object_get(list, "items"), i, x) if (strcmp(json_string_value(json_object_get(x, "name")), name) == 0)
-		have = x;
+	json_array_foreach (json_object_get(list, "items"), i, x)
+		if (strcmp(json_string_value(json_object_get(x, "name")), name) == 0)
+			have = x;
 	char path[64];
 	if (rc == CLI_OK && !have) {
 		rc = cli_call(c, "POST", "/admin/apps", want, &out);
 		if (rc == CLI_OK && !c->json)
-			printf("app %s created (id %lld)\n", name, (long long)json_integer_value(json_object_get(out, "id")));
+			printf("app %s created (id %lld)\n", name,
+			       (long long)json_integer_value(json_object_get(out, "id")));
 	} else if (rc == CLI_OK) {
 		int64_t id = json_integer_value(json_object_get(have, "id"));
 		json_t *change = json_object();
 		const char *k;
 		json_t *v;
-		json_object_foreach(want, k, v) if (strcmp(k, "name") != 0 && !covers(json_object_get(have, k), v))
-			json_object_set(change, k, v);
+		json_object_foreach (want, k, v)
+			if (strcmp(k, "name") != 0 && !covers(json_object_get(have, k), v))
+				json_object_set(change, k, v);
 		if (json_object_size(change) == 0) {
 			if (!c->json)
 				printf("app %s unchanged (id %lld)\n", name, (long long)id);
@@ -72,7 +79,8 @@ int cli_apply(struct cli *c, const char *file)
 			rc = cli_call(c, "PUT", path, change, &out);
 			if (rc == CLI_OK && !c->json) {
 				printf("app %s updated (id %lld):", name, (long long)id);
-				json_object_foreach(change, k, v) printf(" %s", k);
+				json_object_foreach (change, k, v)
+					printf(" %s", k);
 				printf("\n");
 			}
 		}

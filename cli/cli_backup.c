@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] = "pagoda backup create [--passphrase-file F] [--out FILE] | ls | get NAME --out FILE | "
-			    "delete NAME";
+static const char usage[] =
+        "pagoda backup create [--passphrase-file F] [--out FILE] | ls | get NAME --out FILE | "
+        "delete NAME";
 
 /* Flags of the form --name VALUE after the verb; positional words in pos. */
 static int flags(int argc, char **argv, const char **pass_file, const char **out, const char **pos)
@@ -20,7 +21,9 @@ static int flags(int argc, char **argv, const char **pass_file, const char **out
 		else if (argv[i][0] != '-' && !*pos)
 			*pos = argv[i];
 		else {
-			fprintf(stderr, "pagoda: unknown or incomplete flag %s for 'backup'\nusage: %s\n", argv[i], usage);
+			fprintf(stderr,
+			        "pagoda: unknown or incomplete flag %s for 'backup'\nusage: %s\n",
+			        argv[i], usage);
 			return -1;
 		}
 	}
@@ -36,8 +39,11 @@ int cli_backup(struct cli *c, int argc, char **argv)
 	json_t *res = NULL;
 	int rc;
 	if (strcmp(verb, "ls") == 0) {
-		static const struct cli_col cols[] = {{"NAME", "name", 0}, {"SIZE", "size", 0},
-						      {"SCHEDULED", "scheduled", 0}, {"CREATED", "createdAt", 0}, {0}};
+		static const struct cli_col cols[] = {{"NAME", "name", 0},
+		                                      {"SIZE", "size", 0},
+		                                      {"SCHEDULED", "scheduled", 0},
+		                                      {"CREATED", "createdAt", 0},
+		                                      {0}};
 		rc = cli_call(c, "GET", "/admin/backups", NULL, &res);
 		if (rc == CLI_OK)
 			cli_print_list(c, json_object_get(res, "items"), cols);

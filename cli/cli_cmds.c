@@ -58,8 +58,9 @@ static void query_add(char *q, size_t len, const char *key, const char *value)
 	size_t n = strlen(q);
 	n += (size_t)snprintf(q + n, len - n, "%s%s=", strchr(q, '?') ? "&" : "?", key);
 	for (const unsigned char *p = (const unsigned char *)value; *p && n + 4 < len; p++)
-		n += (size_t)(isalnum(*p) || strchr("-_.~", *p) ? snprintf(q + n, len - n, "%c", *p)
-								 : snprintf(q + n, len - n, "%%%02X", *p));
+		n += (size_t)(isalnum(*p) || strchr("-_.~", *p)
+		                      ? snprintf(q + n, len - n, "%c", *p)
+		                      : snprintf(q + n, len - n, "%%%02X", *p));
 }
 
 static int get_list(struct cli *c, const char *path, const struct cli_col *cols)
@@ -83,19 +84,19 @@ static int call_print(struct cli *c, const char *method, const char *path, json_
 	return rc;
 }
 
-#define NEED(n, what)                                                                          \
-	do {                                                                                   \
-		if (a.npos < (n)) {                                                            \
-			fprintf(stderr, "pagoda: %s\n", what);                                 \
-			return CLI_USAGE;                                                      \
-		}                                                                              \
+#define NEED(n, what)                                                                              \
+	do {                                                                                       \
+		if (a.npos < (n)) {                                                                \
+			fprintf(stderr, "pagoda: %s\n", what);                                     \
+			return CLI_USAGE;                                                          \
+		}                                                                                  \
 	} while (0)
-#define NEED_ID(i, what)                                                                       \
-	do {                                                                                   \
-		if (!id_arg(a.pos[i])) {                                                       \
-			fprintf(stderr, "pagoda: %s must be a numeric id\n", what);            \
-			return CLI_USAGE;                                                      \
-		}                                                                              \
+#define NEED_ID(i, what)                                                                           \
+	do {                                                                                       \
+		if (!id_arg(a.pos[i])) {                                                           \
+			fprintf(stderr, "pagoda: %s must be a numeric id\n", what);                \
+			return CLI_USAGE;                                                          \
+		}                                                                                  \
 	} while (0)
 
 /* --label k=v (repeatable) and --labels k=v,k2=v2 as a JSON object;
@@ -110,22 +111,29 @@ static json_t *labels_of(const struct args *a)
 			size_t n = strcmp(a->key[i], "--labels") == 0 ? strcspn(p, ",") : strlen(p);
 			const char *eq = memchr(p, '=', n);
 			if (!eq || eq == p) {
-				fprintf(stderr, "pagoda: %s takes k=v, not '%.*s'\n", a->key[i], (int)n, p);
+				fprintf(stderr, "pagoda: %s takes k=v, not '%.*s'\n", a->key[i],
+				        (int)n, p);
 				json_decref(labels);
 				return NULL;
 			}
 			char k[128];
 			snprintf(k, sizeof(k), "%.*s", (int)(eq - p), p);
-			json_object_set_new(labels, k, json_stringn(eq + 1, (size_t)(p + n - eq - 1)));
+			json_object_set_new(labels, k,
+			                    json_stringn(eq + 1, (size_t)(p + n - eq - 1)));
 			p += n + (p[n] == ',');
 		}
 	}
 	return labels;
 }
 
-static const struct cli_col node_cols[] = {
-	{"ID", "id", 0}, {"NAME", "name", 0}, {"IP", "ip", 0}, {"STATUS", "status", 0},
-	{"AGENT", "agentVersion", 0}, {"LABELS", "labels", 0}, {"LAST HEARTBEAT", "lastHeartbeatAt", 0}, {0}};
+static const struct cli_col node_cols[] = {{"ID", "id", 0},
+                                           {"NAME", "name", 0},
+                                           {"IP", "ip", 0},
+                                           {"STATUS", "status", 0},
+                                           {"AGENT", "agentVersion", 0},
+                                           {"LABELS", "labels", 0},
+                                           {"LAST HEARTBEAT", "lastHeartbeatAt", 0},
+                                           {0}};
 
 static int nodes(struct cli *c, const char *verb, int argc, char **argv)
 {
@@ -141,8 +149,9 @@ static int nodes(struct cli *c, const char *verb, int argc, char **argv)
 	}
 	if (strcmp(verb, "join-token") == 0 || strcmp(verb, "join-command") == 0) {
 		bool line = strcmp(verb, "join-command") == 0;
-		NEED(1, line ? "nodes join-command NAME [--labels k=v,...] [--ttl SEC] [--server URL]"
-			     : "nodes join-token NAME [--ttl SEC] [--label k=v]...");
+		NEED(1,
+		     line ? "nodes join-command NAME [--labels k=v,...] [--ttl SEC] [--server URL]"
+		          : "nodes join-token NAME [--ttl SEC] [--label k=v]...");
 		json_t *labels = labels_of(&a);
 		if (!labels)
 			return CLI_USAGE;
@@ -155,25 +164,32 @@ static int nodes(struct cli *c, const char *verb, int argc, char **argv)
 	}
 	if (strcmp(verb, "upgrade") == 0) {
 		if (!opt(&a, "--to")) {
-			fprintf(stderr, "pagoda: nodes upgrade --to VERSION [--selector S] [--deadline SEC] "
-					"[--batch-size N] [--wait false]\n");
+			fprintf(stderr, "pagoda: nodes upgrade --to VERSION [--selector S] "
+			                "[--deadline SEC] "
+			                "[--batch-size N] [--wait false]\n");
 			return CLI_USAGE;
 		}
 		json_t *body = json_pack("{s:s}", "to", opt(&a, "--to"));
 		if (opt(&a, "--selector"))
 			json_object_set_new(body, "selector", json_string(opt(&a, "--selector")));
 		if (opt(&a, "--deadline"))
-			json_object_set_new(body, "deadlineSec", json_integer(atoll(opt(&a, "--deadline"))));
+			json_object_set_new(body, "deadlineSec",
+			                    json_integer(atoll(opt(&a, "--deadline"))));
 		if (opt(&a, "--batch-size"))
 			json_object_set_new(body, "strategy",
-					    json_pack("{s:I}", "batchSize", (json_int_t)atoll(opt(&a, "--batch-size"))));
+			                    json_pack("{s:I}", "batchSize",
+			                              (json_int_t)atoll(opt(&a, "--batch-size"))));
 		const char *w = opt(&a, "--wait");
 		return cli_upgrade(c, body, !w || strcmp(w, "false") != 0);
 	}
 	if (strcmp(verb, "upgrades") == 0) {
-		static const struct cli_col cols[] = {{"ID", "id", 0},		{"TO", "to", 0},
-						      {"STATUS", "status", 0},	{"SELECTOR", "selector", 0},
-						      {"CREATED", "createdAt", 0}, {"ERROR", "error", 0}, {0}};
+		static const struct cli_col cols[] = {{"ID", "id", 0},
+		                                      {"TO", "to", 0},
+		                                      {"STATUS", "status", 0},
+		                                      {"SELECTOR", "selector", 0},
+		                                      {"CREATED", "createdAt", 0},
+		                                      {"ERROR", "error", 0},
+		                                      {0}};
 		if (a.npos) {
 			snprintf(path, sizeof(path), "/admin/agent-upgrades/%s", a.pos[0]);
 			return call_print(c, "GET", path, NULL);
@@ -209,8 +225,9 @@ static int nodes(struct cli *c, const char *verb, int argc, char **argv)
 	}
 	if (strcmp(verb, "rotate-token") == 0) {
 		snprintf(path, sizeof(path), "/admin/nodes/%s/token/rotate", a.pos[0]);
-		json_t *body = opt(&a, "--grace") ? json_pack("{s:I}", "graceSec", (json_int_t)atoll(opt(&a, "--grace")))
-						  : json_object();
+		json_t *body = opt(&a, "--grace") ? json_pack("{s:I}", "graceSec",
+		                                              (json_int_t)atoll(opt(&a, "--grace")))
+		                                  : json_object();
 		return call_print(c, "POST", path, body);
 	}
 	if (strcmp(verb, "run") == 0) {
@@ -222,16 +239,21 @@ static int nodes(struct cli *c, const char *verb, int argc, char **argv)
 		}
 		json_t *body = json_pack("{s:s, s:o}", "type", a.pos[1], "payload", payload);
 		if (opt(&a, "--timeout"))
-			json_object_set_new(body, "timeoutSec", json_integer(atoll(opt(&a, "--timeout"))));
+			json_object_set_new(body, "timeoutSec",
+			                    json_integer(atoll(opt(&a, "--timeout"))));
 		snprintf(path, sizeof(path), "/admin/nodes/%s/tasks", a.pos[0]);
 		return call_print(c, "POST", path, body);
 	}
 	return cli_usage("nodes");
 }
 
-static const struct cli_col app_cols[] = {
-	{"ID", "id", 0}, {"NAME", "name", 0}, {"TYPE", "type", 0}, {"STATE", "desiredState", 0},
-	{"RELEASE", "currentReleaseId", 0}, {"SELECTOR", "selector", 0}, {0}};
+static const struct cli_col app_cols[] = {{"ID", "id", 0},
+                                          {"NAME", "name", 0},
+                                          {"TYPE", "type", 0},
+                                          {"STATE", "desiredState", 0},
+                                          {"RELEASE", "currentReleaseId", 0},
+                                          {"SELECTOR", "selector", 0},
+                                          {0}};
 
 static int apps(struct cli *c, const char *verb, int argc, char **argv)
 {
@@ -259,24 +281,35 @@ static int apps(struct cli *c, const char *verb, int argc, char **argv)
 				printf("\nper node:\n");
 			json_t *out;
 			rc = cli_call(c, "GET", path, NULL, &out);
-			static const struct cli_col cols[] = {{"NODE", "nodeId", 0}, {"REASON", "reason", 0},
-							      {"STATUS", "status", 0}, {"DRIFT", "drift", 0}, {0}};
+			static const struct cli_col cols[] = {{"NODE", "nodeId", 0},
+			                                      {"REASON", "reason", 0},
+			                                      {"STATUS", "status", 0},
+			                                      {"DRIFT", "drift", 0},
+			                                      {0}};
 			if (rc == CLI_OK)
-				cli_print_list(c, json_is_array(out) ? out : json_object_get(out, "nodes"), cols);
+				cli_print_list(
+				        c, json_is_array(out) ? out : json_object_get(out, "nodes"),
+				        cols);
 			json_decref(out);
 		}
 		return rc;
 	}
 	if (strcmp(verb, "delete") == 0) {
-		snprintf(path, sizeof(path), "/admin/apps/%s%s", a.pos[0], opt(&a, "--force") ? "?force=true" : "");
+		snprintf(path, sizeof(path), "/admin/apps/%s%s", a.pos[0],
+		         opt(&a, "--force") ? "?force=true" : "");
 		return call_print(c, "DELETE", path, NULL);
 	}
 	return cli_usage("apps");
 }
 
-static const struct cli_col rel_cols[] = {
-	{"ID", "id", 0}, {"VERSION", "version", 0}, {"KIND", "kind", 0}, {"STATUS", "status", 0},
-	{"BY", "createdBy", 0}, {"CREATED", "createdAt", 0}, {"FINISHED", "finishedAt", 0}, {0}};
+static const struct cli_col rel_cols[] = {{"ID", "id", 0},
+                                          {"VERSION", "version", 0},
+                                          {"KIND", "kind", 0},
+                                          {"STATUS", "status", 0},
+                                          {"BY", "createdBy", 0},
+                                          {"CREATED", "createdAt", 0},
+                                          {"FINISHED", "finishedAt", 0},
+                                          {0}};
 
 static int releases(struct cli *c, const char *verb, int argc, char **argv)
 {
@@ -292,7 +325,9 @@ static int releases(struct cli *c, const char *verb, int argc, char **argv)
 	}
 	if (strcmp(verb, "create") == 0) {
 		snprintf(path, sizeof(path), "/admin/apps/%s/releases", a.pos[0]);
-		json_t *body = opt(&a, "--note") ? json_pack("{s:s}", "note", opt(&a, "--note")) : json_object(), *out;
+		json_t *body = opt(&a, "--note") ? json_pack("{s:s}", "note", opt(&a, "--note"))
+		                                 : json_object(),
+		       *out;
 		int rc = cli_call(c, "POST", path, body, &out);
 		json_decref(body);
 		if (rc == CLI_OK && c->json) {
@@ -302,9 +337,10 @@ static int releases(struct cli *c, const char *verb, int argc, char **argv)
 			const char *diff = json_string_value(json_object_get(out, "diffText"));
 			printf("release %lld (version %lld) of application %s: %s\n",
 			       (long long)json_integer_value(json_object_get(out, "id")),
-			       (long long)json_integer_value(json_object_get(out, "version")), a.pos[0],
-			       json_string_value(json_object_get(out, "status")));
-			fputs(diff && *diff ? diff : "(no change in the rendered artifacts)\n", stdout);
+			       (long long)json_integer_value(json_object_get(out, "version")),
+			       a.pos[0], json_string_value(json_object_get(out, "status")));
+			fputs(diff && *diff ? diff : "(no change in the rendered artifacts)\n",
+			      stdout);
 		}
 		json_decref(out);
 		return rc;
@@ -317,11 +353,14 @@ static int releases(struct cli *c, const char *verb, int argc, char **argv)
 		return cli_watch_release(c, atoll(a.pos[0]), 500);
 	if (strcmp(verb, "rollback") == 0) {
 		snprintf(path, sizeof(path), "/admin/releases/%s/rollback", a.pos[0]);
-		json_t *body = opt(&a, "--target") ? json_pack("{s:I}", "targetReleaseId", (json_int_t)atoll(opt(&a, "--target")))
-						   : json_object();
+		json_t *body = opt(&a, "--target")
+		                       ? json_pack("{s:I}", "targetReleaseId",
+		                                   (json_int_t)atoll(opt(&a, "--target")))
+		                       : json_object();
 		return call_print(c, "POST", path, body);
 	}
-	static const char *const actions[] = {"execute", "pause", "resume", "cancel", "approve", NULL};
+	static const char *const actions[] = {"execute", "pause",   "resume",
+	                                      "cancel",  "approve", NULL};
 	for (int i = 0; actions[i]; i++)
 		if (strcmp(verb, actions[i]) == 0) {
 			snprintf(path, sizeof(path), "/admin/releases/%s/%s", a.pos[0], verb);
@@ -330,9 +369,14 @@ static int releases(struct cli *c, const char *verb, int argc, char **argv)
 	return cli_usage("releases");
 }
 
-static const struct cli_col cfg_cols[] = {
-	{"ID", "id", 0}, {"NAMESPACE", "namespace", 0}, {"NAME", "name", 0}, {"FORMAT", "format", 0},
-	{"LATEST", "latestVersion", 0}, {"RELEASED", "releasedVersion", 0}, {"SECRET", "secret", 0}, {0}};
+static const struct cli_col cfg_cols[] = {{"ID", "id", 0},
+                                          {"NAMESPACE", "namespace", 0},
+                                          {"NAME", "name", 0},
+                                          {"FORMAT", "format", 0},
+                                          {"LATEST", "latestVersion", 0},
+                                          {"RELEASED", "releasedVersion", 0},
+                                          {"SECRET", "secret", 0},
+                                          {0}};
 
 static char *read_text(const char *file)
 {
@@ -369,7 +413,8 @@ static int configs(struct cli *c, const char *verb, int argc, char **argv)
 		json_t *out;
 		int rc = cli_call(c, "GET", path, NULL, &out);
 		if (rc == CLI_OK && !c->json)
-			fputs(json_string_value(cli_get_path(out, "current.content")) ?: "", stdout);
+			fputs(json_string_value(cli_get_path(out, "current.content")) ?: "",
+			      stdout);
 		else if (rc == CLI_OK)
 			cli_print_object(c, out);
 		json_decref(out);
@@ -392,37 +437,47 @@ static int configs(struct cli *c, const char *verb, int argc, char **argv)
 	}
 	if (strcmp(verb, "diff") == 0) {
 		NEED(3, "configs diff ID FROM TO");
-		snprintf(path, sizeof(path), "/admin/configs/%s/diff?from=%d&to=%d", a.pos[0], atoi(a.pos[1]),
-			 atoi(a.pos[2]));
+		snprintf(path, sizeof(path), "/admin/configs/%s/diff?from=%d&to=%d", a.pos[0],
+		         atoi(a.pos[1]), atoi(a.pos[2]));
 		json_t *out;
 		int rc = cli_call(c, "GET", path, NULL, &out);
 		if (rc == CLI_OK)
-			c->json ? cli_print_object(c, out) : (void)fputs(json_string_value(json_object_get(out, "diff")) ?: "", stdout);
+			c->json ? cli_print_object(c, out)
+			        : (void)fputs(json_string_value(json_object_get(out, "diff")) ?: "",
+			                      stdout);
 		json_decref(out);
 		return rc;
 	}
 	if (strcmp(verb, "publish") == 0 || strcmp(verb, "rollback") == 0) {
 		json_t *body = json_object();
 		if (opt(&a, "--version"))
-			json_object_set_new(body, "version", json_integer(atoll(opt(&a, "--version"))));
+			json_object_set_new(body, "version",
+			                    json_integer(atoll(opt(&a, "--version"))));
 		if (opt(&a, "--note"))
 			json_object_set_new(body, "note", json_string(opt(&a, "--note")));
 		snprintf(path, sizeof(path), "/admin/configs/%s/%s", a.pos[0], verb);
 		return call_print(c, "POST", path, body);
 	}
 	if (strcmp(verb, "versions") == 0) {
-		static const struct cli_col cols[] = {{"VERSION", "version", 0}, {"AUTHOR", "author", 0},
-						      {"MESSAGE", "message", 0}, {"AT", "createdAt", 0}, {0}};
+		static const struct cli_col cols[] = {{"VERSION", "version", 0},
+		                                      {"AUTHOR", "author", 0},
+		                                      {"MESSAGE", "message", 0},
+		                                      {"AT", "createdAt", 0},
+		                                      {0}};
 		snprintf(path, sizeof(path), "/admin/configs/%s/versions?limit=1000", a.pos[0]);
 		return get_list(c, path, cols);
 	}
 	return cli_usage("configs");
 }
 
-static const struct cli_col cert_cols[] = {
-	{"ID", "id", 0}, {"NAME", "name", 0}, {"STATUS", "status", 0}, {"SOURCE", "source", 0},
-	{"DAYS LEFT", "current.notAfter", CLI_COL_DAYS}, {"NOT AFTER", "current.notAfter", 0}, {"DOMAINS", "domains", 0},
-	{0}};
+static const struct cli_col cert_cols[] = {{"ID", "id", 0},
+                                           {"NAME", "name", 0},
+                                           {"STATUS", "status", 0},
+                                           {"SOURCE", "source", 0},
+                                           {"DAYS LEFT", "current.notAfter", CLI_COL_DAYS},
+                                           {"NOT AFTER", "current.notAfter", 0},
+                                           {"DOMAINS", "domains", 0},
+                                           {0}};
 
 static int certs(struct cli *c, const char *verb, int argc, char **argv)
 {
@@ -440,8 +495,10 @@ static int certs(struct cli *c, const char *verb, int argc, char **argv)
 		json_t *body = cli_read_json(opt(&a, "-f"));
 		if (!body)
 			return CLI_USAGE;
-		return call_print(c, "POST", strcmp(verb, "issue") == 0 ? "/admin/certificates/acme" : "/admin/certificates",
-				  body);
+		return call_print(c, "POST",
+		                  strcmp(verb, "issue") == 0 ? "/admin/certificates/acme"
+		                                             : "/admin/certificates",
+		                  body);
 	}
 	NEED(1, "give the certificate id");
 	NEED_ID(0, "the certificate id");
@@ -478,34 +535,52 @@ static int simple(struct cli *c, const char *noun, const char *verb, int argc, c
 	if (parse_args(argc, argv, &a) != 0)
 		return CLI_USAGE;
 	if (strcmp(noun, "registry") == 0 && strcmp(verb, "services") == 0) {
-		static const struct cli_col cols[] = {{"NAME", "name", 0}, {"PORT", "port", 0},
-						      {"PROTOCOL", "protocol", 0}, {"ENDPOINTS", "endpointCount", 0}, {0}};
+		static const struct cli_col cols[] = {{"NAME", "name", 0},
+		                                      {"PORT", "port", 0},
+		                                      {"PROTOCOL", "protocol", 0},
+		                                      {"ENDPOINTS", "endpointCount", 0},
+		                                      {0}};
 		return get_list(c, "/admin/registry/services", cols);
 	}
 	if (strcmp(noun, "registry") == 0 && strcmp(verb, "endpoints") == 0) {
 		NEED(1, "registry endpoints SERVICE");
-		static const struct cli_col cols[] = {{"ID", "id", 0},	       {"NODE", "nodeId", 0},
-						      {"IP", "ip", 0},	       {"PORT", "port", 0},
-						      {"HEALTH", "health", 0}, {"SOURCE", "source", 0}, {0}};
+		static const struct cli_col cols[] = {{"ID", "id", 0},
+		                                      {"NODE", "nodeId", 0},
+		                                      {"IP", "ip", 0},
+		                                      {"PORT", "port", 0},
+		                                      {"HEALTH", "health", 0},
+		                                      {"SOURCE", "source", 0},
+		                                      {0}};
 		snprintf(path, sizeof(path), "/api/registry/services/%s/endpoints", a.pos[0]);
 		return get_list(c, path, cols);
 	}
-	if (strcmp(noun, "policies") == 0 && (strcmp(verb, "ls") == 0 || strcmp(verb, "reload") == 0)) {
-		static const struct cli_col cols[] = {{"PATH", "path", 0},     {"ORIGIN", "origin", 0},
-						      {"LOADED", "loaded", 0}, {"CALLS", "calls", 0},
-						      {"ERRORS", "errors", 0}, {"LAST ERROR", "lastError", 0}, {0}};
+	if (strcmp(noun, "policies") == 0 &&
+	    (strcmp(verb, "ls") == 0 || strcmp(verb, "reload") == 0)) {
+		static const struct cli_col cols[] = {{"PATH", "path", 0},
+		                                      {"ORIGIN", "origin", 0},
+		                                      {"LOADED", "loaded", 0},
+		                                      {"CALLS", "calls", 0},
+		                                      {"ERRORS", "errors", 0},
+		                                      {"LAST ERROR", "lastError", 0},
+		                                      {0}};
 		json_t *out;
 		int rc = cli_call(c, strcmp(verb, "ls") == 0 ? "GET" : "POST",
-				  strcmp(verb, "ls") == 0 ? "/admin/policies" : "/admin/policies/reload", NULL, &out);
+		                  strcmp(verb, "ls") == 0 ? "/admin/policies"
+		                                          : "/admin/policies/reload",
+		                  NULL, &out);
 		if (rc == CLI_OK)
 			cli_print_list(c, json_object_get(out, "items"), cols);
 		json_decref(out);
 		return rc;
 	}
 	if (strcmp(noun, "alerts") == 0 && strcmp(verb, "ls") == 0) {
-		static const struct cli_col cols[] = {{"ID", "id", 0},	      {"RULE", "rule", 0},
-						      {"SUBJECT", "subject", 0}, {"STATUS", "status", 0},
-						      {"FIRED", "firedAt", 0},  {"MESSAGE", "message", 0}, {0}};
+		static const struct cli_col cols[] = {{"ID", "id", 0},
+		                                      {"RULE", "rule", 0},
+		                                      {"SUBJECT", "subject", 0},
+		                                      {"STATUS", "status", 0},
+		                                      {"FIRED", "firedAt", 0},
+		                                      {"MESSAGE", "message", 0},
+		                                      {0}};
 		snprintf(path, sizeof(path), "/admin/alerts");
 		query_add(path, sizeof(path), "status", opt(&a, "--status"));
 		return get_list(c, path, cols);
@@ -517,19 +592,25 @@ static int simple(struct cli *c, const char *noun, const char *verb, int argc, c
 		return call_print(c, "POST", path, NULL);
 	}
 	if (strcmp(noun, "tasks") == 0 && strcmp(verb, "ls") == 0) {
-		static const struct cli_col cols[] = {{"ID", "id", 0},	       {"NODE", "nodeId", 0},
-						      {"TYPE", "type", 0},     {"STATUS", "status", 0},
-						      {"ATTEMPT", "attempt", 0}, {"CREATED", "createdAt", 0},
-						      {"ERROR", "errorMessage", 0}, {0}};
+		static const struct cli_col cols[] = {{"ID", "id", 0},
+		                                      {"NODE", "nodeId", 0},
+		                                      {"TYPE", "type", 0},
+		                                      {"STATUS", "status", 0},
+		                                      {"ATTEMPT", "attempt", 0},
+		                                      {"CREATED", "createdAt", 0},
+		                                      {"ERROR", "errorMessage", 0},
+		                                      {0}};
 		snprintf(path, sizeof(path), "/admin/tasks?limit=200");
 		query_add(path, sizeof(path), "nodeId", opt(&a, "--node"));
 		query_add(path, sizeof(path), "status", opt(&a, "--status"));
 		return get_list(c, path, cols);
 	}
-	if (strcmp(noun, "tasks") == 0 && (strcmp(verb, "show") == 0 || strcmp(verb, "cancel") == 0)) {
+	if (strcmp(noun, "tasks") == 0 &&
+	    (strcmp(verb, "show") == 0 || strcmp(verb, "cancel") == 0)) {
 		NEED(1, "tasks show|cancel ID");
 		NEED_ID(0, "the task id");
-		snprintf(path, sizeof(path), "/admin/tasks/%s%s", a.pos[0], strcmp(verb, "cancel") == 0 ? "/cancel" : "");
+		snprintf(path, sizeof(path), "/admin/tasks/%s%s", a.pos[0],
+		         strcmp(verb, "cancel") == 0 ? "/cancel" : "");
 		return call_print(c, strcmp(verb, "cancel") == 0 ? "POST" : "GET", path, NULL);
 	}
 	return cli_usage(noun);
@@ -541,15 +622,19 @@ static int audit(struct cli *c, int argc, char **argv)
 	char path[1024] = "/admin/audit";
 	if (parse_args(argc, argv, &a) != 0)
 		return CLI_USAGE;
-	static const char *const keys[][2] = {{"--action", "action"},	      {"--actor", "actor"},
-					      {"--target-type", "targetType"}, {"--target-id", "targetId"},
-					      {"--since", "since"},	      {"--until", "until"},
-					      {"--trace", "traceId"},	      {"--limit", "limit"}};
+	static const char *const keys[][2] = {
+	        {"--action", "action"},      {"--actor", "actor"}, {"--target-type", "targetType"},
+	        {"--target-id", "targetId"}, {"--since", "since"}, {"--until", "until"},
+	        {"--trace", "traceId"},      {"--limit", "limit"}};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		query_add(path, sizeof(path), keys[i][1], opt(&a, keys[i][0]));
-	static const struct cli_col cols[] = {{"AT", "at", 0},		{"ACTOR", "actor", 0},
-					      {"ACTION", "action", 0},	{"TARGET", "targetType", 0},
-					      {"ID", "targetId", 0},	{"DETAILS", "details", 0}, {0}};
+	static const struct cli_col cols[] = {{"AT", "at", 0},
+	                                      {"ACTOR", "actor", 0},
+	                                      {"ACTION", "action", 0},
+	                                      {"TARGET", "targetType", 0},
+	                                      {"ID", "targetId", 0},
+	                                      {"DETAILS", "details", 0},
+	                                      {0}};
 	return get_list(c, path, cols);
 }
 
@@ -586,8 +671,8 @@ int cli_run(struct cli *c, int argc, char **argv)
 		return configs(c, verb, argc, argv);
 	if (strcmp(noun, "certs") == 0)
 		return certs(c, verb, argc, argv);
-	if (strcmp(noun, "registry") == 0 || strcmp(noun, "policies") == 0 || strcmp(noun, "alerts") == 0 ||
-	    strcmp(noun, "tasks") == 0)
+	if (strcmp(noun, "registry") == 0 || strcmp(noun, "policies") == 0 ||
+	    strcmp(noun, "alerts") == 0 || strcmp(noun, "tasks") == 0)
 		return simple(c, noun, verb, argc, argv);
 	return cli_usage(NULL);
 }

@@ -19,8 +19,8 @@ static void print_error(long status, json_t *out, const char *raw)
 	const char *field = json_string_value(json_object_get(e, "field"));
 	const char *msg = json_string_value(json_object_get(e, "message"));
 	if (msg)
-		fprintf(stderr, "pagoda: %ld %s%s%s: %s\n", status, code ? code : "error", field && *field ? " " : "",
-			field && *field ? field : "", msg);
+		fprintf(stderr, "pagoda: %ld %s%s%s: %s\n", status, code ? code : "error",
+		        field && *field ? " " : "", field && *field ? field : "", msg);
 	else
 		fprintf(stderr, "pagoda: %ld: %.300s\n", status, raw ? raw : "");
 }
@@ -28,7 +28,7 @@ static void print_error(long status, json_t *out, const char *raw)
 /* The handle set up for method on path with the token: *hdrs to free
  * after the transfer. NULL when out of memory. */
 static CURL *prepare(struct cli *c, const char *method, const char *path, char *url, size_t url_len,
-		     struct curl_slist **hdrs)
+                     struct curl_slist **hdrs)
 {
 	CURL *h = c->curl;
 	if (!h && !(h = c->curl = curl_easy_init())) {
@@ -80,7 +80,8 @@ int cli_download(struct cli *c, const char *path, const char *file)
 		if (cc != CURLE_OK)
 			fprintf(stderr, "pagoda: %s: %s\n", url, curl_easy_strerror(cc));
 		else
-			fprintf(stderr, "pagoda: %s: %ld%s\n", url, status, ok ? "" : " (cannot write the file)");
+			fprintf(stderr, "pagoda: %s: %ld%s\n", url, status,
+			        ok ? "" : " (cannot write the file)");
 		unlink(tmp);
 		return cc != CURLE_OK || status >= 500 ? CLI_UNAVAIL : CLI_REFUSED;
 	}

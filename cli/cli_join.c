@@ -25,10 +25,13 @@ int cli_join_command(struct cli *c, json_t *body, const char *server)
 	char fp[65] = "", digest[65];
 	server = server ? server : c->addr;
 	bool https = strncmp(server, "https://", 8) == 0;
-	if (!https && strncmp(server, "http://127.", 11) != 0 && strncmp(server, "http://localhost", 16) != 0 &&
+	if (!https && strncmp(server, "http://127.", 11) != 0 &&
+	    strncmp(server, "http://localhost", 16) != 0 &&
 	    strncmp(server, "http://[::1]", 12) != 0) {
-		fprintf(stderr, "pagoda: --server %s: joining machines need https:// (plain http is for loopback only)\n",
-			server);
+		fprintf(stderr,
+		        "pagoda: --server %s: joining machines need https:// (plain http is for "
+		        "loopback only)\n",
+		        server);
 		json_decref(body);
 		return CLI_USAGE;
 	}
@@ -53,23 +56,28 @@ int cli_join_command(struct cli *c, json_t *body, const char *server)
 		 * one seen here; it then pins the CA itself */
 		if (https)
 			snprintf(line, sizeof(line),
-				 "(f=$(mktemp) && curl -fsSko \"$f\" %s/install/agent.sh && echo \"%s  $f\" | sha256sum -c "
-				 "--quiet && sh \"$f\" --server %s --token %s --ca-fingerprint sha256:%s --name %s; "
-				 "r=$?; rm -f \"$f\"; exit $r)",
-				 server, digest, server, token, fp, name);
+			         "(f=$(mktemp) && curl -fsSko \"$f\" %s/install/agent.sh && echo "
+			         "\"%s  $f\" | sha256sum -c "
+			         "--quiet && sh \"$f\" --server %s --token %s --ca-fingerprint "
+			         "sha256:%s --name %s; "
+			         "r=$?; rm -f \"$f\"; exit $r)",
+			         server, digest, server, token, fp, name);
 		else
 			snprintf(line, sizeof(line),
-				 "curl -fsS %s/install/agent.sh | sh -s -- --server %s --token %s --name %s --insecure-http",
-				 server, server, token, name);
+			         "curl -fsS %s/install/agent.sh | sh -s -- --server %s --token %s "
+			         "--name %s --insecure-http",
+			         server, server, token, name);
 		if (c->json) {
-			json_t *o = json_pack("{s:s, s:s, s:s, s:O}", "command", line, "token", token, "caFingerprint", fp,
-					      "expiresAt", json_object_get(tok, "expiresAt"));
+			json_t *o = json_pack("{s:s, s:s, s:s, s:O}", "command", line, "token",
+			                      token, "caFingerprint", fp, "expiresAt",
+			                      json_object_get(tok, "expiresAt"));
 			char *t = json_dumps(o, JSON_INDENT(2));
 			puts(t);
 			free(t);
 			json_decref(o);
 		} else {
-			printf("# on the new machine, as root (the join token is single-use; expires %s):\n%s\n",
+			printf("# on the new machine, as root (the join token is single-use; "
+			       "expires %s):\n%s\n",
 			       json_string_value(json_object_get(tok, "expiresAt")), line);
 		}
 	}

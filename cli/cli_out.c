@@ -42,7 +42,7 @@ char *cli_cell(json_t *v)
 		const char *k;
 		json_t *x;
 		bool first = true;
-		json_object_foreach(v, k, x) {
+		json_object_foreach (v, k, x) {
 			char *c = cli_cell(x);
 			fprintf(f, "%s%s=%s", first ? "" : ",", k, c);
 			free(c);
@@ -53,7 +53,7 @@ char *cli_cell(json_t *v)
 	} else if (json_is_array(v)) {
 		size_t i;
 		json_t *x;
-		json_array_foreach(v, i, x) {
+		json_array_foreach (v, i, x) {
 			char *c = cli_cell(x);
 			fprintf(f, "%s%s", i ? "," : "", c);
 			free(c);
@@ -113,10 +113,12 @@ void cli_print_list(struct cli *c, json_t *items, const struct cli_col *cols)
 	}
 	/* the last column is not padded: no trailing blanks */
 	for (size_t j = 0; j < ncols; j++)
-		printf("%-*s%s", j + 1 < ncols ? (int)width[j] : 0, cols[j].header, j + 1 < ncols ? "  " : "\n");
+		printf("%-*s%s", j + 1 < ncols ? (int)width[j] : 0, cols[j].header,
+		       j + 1 < ncols ? "  " : "\n");
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < ncols; j++) {
-			printf("%-*s%s", j + 1 < ncols ? (int)width[j] : 0, cells[i][j], j + 1 < ncols ? "  " : "\n");
+			printf("%-*s%s", j + 1 < ncols ? (int)width[j] : 0, cells[i][j],
+			       j + 1 < ncols ? "  " : "\n");
 			free(cells[i][j]);
 		}
 		free(cells[i]);
@@ -128,7 +130,8 @@ void cli_print_list(struct cli *c, json_t *items, const struct cli_col *cols)
 void cli_print_object(struct cli *c, json_t *obj)
 {
 	if (c->json || !json_is_object(obj)) {
-		char *t = json_is_string(obj) ? strdup(json_string_value(obj)) : json_dumps(obj, JSON_INDENT(2) | JSON_ENCODE_ANY);
+		char *t = json_is_string(obj) ? strdup(json_string_value(obj))
+		                              : json_dumps(obj, JSON_INDENT(2) | JSON_ENCODE_ANY);
 		fputs(t ? t : "", stdout);
 		if (t && *t && t[strlen(t) - 1] != '\n')
 			putchar('\n');
@@ -138,9 +141,13 @@ void cli_print_object(struct cli *c, json_t *obj)
 	const char *k;
 	json_t *v;
 	size_t w = 0;
-	json_object_foreach(obj, k, v) if (strlen(k) > w) w = strlen(k);
-	json_object_foreach(obj, k, v) {
-		char *cell = json_is_object(v) && json_object_size(v) > 4 ? json_dumps(v, JSON_COMPACT) : cli_cell(v);
+	json_object_foreach (obj, k, v)
+		if (strlen(k) > w)
+			w = strlen(k);
+	json_object_foreach (obj, k, v) {
+		char *cell = json_is_object(v) && json_object_size(v) > 4
+		                     ? json_dumps(v, JSON_COMPACT)
+		                     : cli_cell(v);
 		printf("%-*s  %s\n", (int)w, k, cell);
 		free(cell);
 	}
@@ -179,21 +186,24 @@ void cli_print_facts(json_t *f)
 	json_int_t up = json_integer_value(json_object_get(f, "uptimeSec"));
 	json_int_t total = json_integer_value(json_object_get(f, "memTotalBytes"));
 	json_t *avail = json_object_get(f, "memAvailableBytes");
-	json_int_t free_mem = json_integer_value(avail ? avail : json_object_get(f, "memFreeBytes"));
+	json_int_t free_mem =
+	        json_integer_value(avail ? avail : json_object_get(f, "memFreeBytes"));
 	char t[32], u[32];
-	printf("\nmachine   %s, kernel %s (%s), host %s\n", str_or(f, "osName"), str_or(f, "kernel"), str_or(f, "arch"),
-	       str_or(f, "hostname"));
-	printf("cpu       %lld, load %.2f %.2f %.2f\n", (long long)json_integer_value(json_object_get(f, "cpuCount")),
-	       json_number_value(json_array_get(load, 0)), json_number_value(json_array_get(load, 1)),
+	printf("\nmachine   %s, kernel %s (%s), host %s\n", str_or(f, "osName"),
+	       str_or(f, "kernel"), str_or(f, "arch"), str_or(f, "hostname"));
+	printf("cpu       %lld, load %.2f %.2f %.2f\n",
+	       (long long)json_integer_value(json_object_get(f, "cpuCount")),
+	       json_number_value(json_array_get(load, 0)),
+	       json_number_value(json_array_get(load, 1)),
 	       json_number_value(json_array_get(load, 2)));
 	human_bytes(total - free_mem, u, sizeof(u));
 	human_bytes(total, t, sizeof(t));
 	printf("memory    %s of %s used (%d%%)\n", u, t, used_pct(total, free_mem));
-	printf("uptime    %lldd %lldh %lldm\n", (long long)(up / 86400), (long long)(up % 86400 / 3600),
-	       (long long)(up % 3600 / 60));
+	printf("uptime    %lldd %lldh %lldm\n", (long long)(up / 86400),
+	       (long long)(up % 86400 / 3600), (long long)(up % 3600 / 60));
 	const char *mount;
 	json_t *d;
-	json_object_foreach(json_object_get(f, "disk"), mount, d) {
+	json_object_foreach (json_object_get(f, "disk"), mount, d) {
 		json_int_t dt = json_integer_value(json_object_get(d, "totalBytes"));
 		json_int_t df = json_integer_value(json_object_get(d, "freeBytes"));
 		human_bytes(dt - df, u, sizeof(u));

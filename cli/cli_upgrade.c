@@ -10,15 +10,17 @@ static void print_nodes(json_t *up, json_t *seen)
 {
 	size_t i;
 	json_t *n;
-	json_array_foreach(json_object_get(up, "nodes"), i, n) {
+	json_array_foreach (json_object_get(up, "nodes"), i, n) {
 		char key[32];
-		snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(json_object_get(n, "nodeId")));
+		snprintf(key, sizeof(key), "%lld",
+		         (long long)json_integer_value(json_object_get(n, "nodeId")));
 		const char *st = json_string_value(json_object_get(n, "status"));
 		const char *was = json_string_value(json_object_get(seen, key));
 		if (was && strcmp(was, st) == 0)
 			continue;
 		const char *why = json_string_value(json_object_get(n, "error"));
-		printf("node %s (batch %lld): %s%s%s\n", key, (long long)json_integer_value(json_object_get(n, "batch")), st,
+		printf("node %s (batch %lld): %s%s%s\n", key,
+		       (long long)json_integer_value(json_object_get(n, "batch")), st,
 		       why ? ": " : "", why ? why : "");
 		json_object_set_new(seen, key, json_string(st));
 	}
@@ -37,8 +39,10 @@ int cli_upgrade(struct cli *c, json_t *body, bool wait)
 		return rc;
 	}
 	char path[96];
-	snprintf(path, sizeof(path), "/admin/agent-upgrades/%lld", (long long)json_integer_value(json_object_get(up, "id")));
-	printf("agent upgrade %lld to %s\n", (long long)json_integer_value(json_object_get(up, "id")),
+	snprintf(path, sizeof(path), "/admin/agent-upgrades/%lld",
+	         (long long)json_integer_value(json_object_get(up, "id")));
+	printf("agent upgrade %lld to %s\n",
+	       (long long)json_integer_value(json_object_get(up, "id")),
 	       json_string_value(json_object_get(up, "to")));
 	json_t *seen = json_object();
 	while (rc == CLI_OK) {

@@ -13,7 +13,8 @@ static bool final(const char *s, int *code)
 {
 	if (strcmp(s, "succeeded") == 0)
 		return *code = CLI_OK, true;
-	if (strcmp(s, "failed") == 0 || strcmp(s, "rolled_back") == 0 || strcmp(s, "cancelled") == 0)
+	if (strcmp(s, "failed") == 0 || strcmp(s, "rolled_back") == 0 ||
+	    strcmp(s, "cancelled") == 0)
 		return *code = CLI_FAILED, true;
 	return false;
 }
@@ -24,16 +25,18 @@ static char *render(json_t *rel, bool tty)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
-	fprintf(f, "release %lld (v%lld, %s): %s\n", (long long)json_integer_value(json_object_get(rel, "id")),
-		(long long)json_integer_value(json_object_get(rel, "version")),
-		json_string_value(json_object_get(rel, "kind")), json_string_value(json_object_get(rel, "status")));
+	fprintf(f, "release %lld (v%lld, %s): %s\n",
+	        (long long)json_integer_value(json_object_get(rel, "id")),
+	        (long long)json_integer_value(json_object_get(rel, "version")),
+	        json_string_value(json_object_get(rel, "kind")),
+	        json_string_value(json_object_get(rel, "status")));
 	size_t i, j;
 	json_t *b, *n;
-	json_array_foreach(json_object_get(rel, "batches"), i, b) {
+	json_array_foreach (json_object_get(rel, "batches"), i, b) {
 		int64_t idx = json_integer_value(json_object_get(b, "index"));
 		int total = 0, ok = 0, bad = 0, running = 0;
 		char failed[256] = "";
-		json_array_foreach(json_object_get(rel, "nodes"), j, n) {
+		json_array_foreach (json_object_get(rel, "nodes"), j, n) {
 			if (json_integer_value(json_object_get(n, "batch")) != idx)
 				continue;
 			const char *s = json_string_value(json_object_get(n, "status"));
@@ -43,8 +46,10 @@ static char *render(json_t *rel, bool tty)
 			else if (strcmp(s, "failed") == 0 || strcmp(s, "timeout") == 0) {
 				bad++;
 				size_t l = strlen(failed);
-				snprintf(failed + l, sizeof(failed) - l, " node %lld %s",
-					 (long long)json_integer_value(json_object_get(n, "nodeId")), s);
+				snprintf(
+				        failed + l, sizeof(failed) - l, " node %lld %s",
+				        (long long)json_integer_value(json_object_get(n, "nodeId")),
+				        s);
 			} else if (strcmp(s, "running") == 0)
 				running++;
 		}
@@ -56,8 +61,9 @@ static char *render(json_t *rel, bool tty)
 				bar[k + 1] = k < filled ? '#' : '.';
 			strcpy(bar + 21, "] ");
 		}
-		fprintf(f, "  batch %lld %s%d/%d succeeded, %d running, %d failed  %s%s\n", (long long)idx, bar, ok, total,
-			running, bad, json_string_value(json_object_get(b, "status")), failed);
+		fprintf(f, "  batch %lld %s%d/%d succeeded, %d running, %d failed  %s%s\n",
+		        (long long)idx, bar, ok, total, running, bad,
+		        json_string_value(json_object_get(b, "status")), failed);
 	}
 	fclose(f);
 	return text;

@@ -9,45 +9,49 @@
 static const struct {
 	const char *noun, *text;
 } help[] = {
-	{"nodes", "  nodes ls [--selector 'env=prod,!canary'] [--status online|offline|cordoned]\n"
-		  "  nodes show ID                     facts, capabilities, status and drift\n"
-		  "  nodes cordon ID | uncordon ID\n"
-		  "  nodes rotate-token ID [--grace SEC]\n"
-		  "  nodes run ID TYPE 'PAYLOAD-JSON' [--timeout SEC]\n"
-		  "  nodes join-token NAME [--ttl SEC] [--label k=v]...\n"
-		  "  nodes join-command NAME [--labels k=v,...] [--ttl SEC] [--server URL]\n"
-		  "                                    the line that installs the agent on a new\n"
-		  "                                    machine and enrols it as NAME\n"
-		  "  nodes upgrade --to VERSION [--selector S] [--deadline SEC] [--batch-size N]\n"
-		  "                                    roll a new agent out in batches and follow it;\n"
-		  "                                    exits 4 when a node failed (it is rolled back)\n"
-		  "  nodes upgrades [ID]\n"},
-	{"apps", "  apply -f app.json                  create or update an application by name;\n"
-		 "                                     applying the same file again changes nothing\n"
-		 "  apps ls | show ID | delete ID [--force true]\n"},
-	{"releases", "  releases ls APP-ID\n"
-		     "  releases create APP-ID [--note TEXT]   shows the diff it would roll out\n"
-		     "  releases show ID | execute ID | pause ID | resume ID | cancel ID | approve ID\n"
-		     "  releases rollback ID [--target RELEASE-ID]\n"
-		     "  releases watch ID                  live progress per batch and node; exits 0\n"
-		     "                                     when it succeeded, 4 when it did not\n"},
-	{"configs", "  configs ls | show ID | versions ID\n"
-		    "  configs edit ID -f FILE [--message TEXT]\n"
-		    "  configs diff ID FROM TO\n"
-		    "  configs publish ID [--version V] [--note TEXT] | rollback ID\n"},
-	{"certs", "  certs ls                           with days left\n"
-		  "  certs show ID | renew ID\n"
-		  "  certs issue -f request.json | import -f cert.json\n"
-		  "  certs deploy ID --nodes 1,2,3\n"},
-	{"registry", "  registry services | endpoints SERVICE\n"},
-	{"policies", "  policies ls | reload\n"},
-	{"alerts", "  alerts ls [--status firing|acknowledged|resolved] | ack ID\n"},
-	{"tasks", "  tasks ls [--node ID] [--status S] | show ID | cancel ID\n"},
-	{"backup", "  backup create [--passphrase-file F] [--out FILE]   an encrypted backup of the\n"
-		   "                                     store, master.key and the private CA\n"
-		   "  backup ls | get NAME --out FILE | delete NAME\n"},
-	{"audit", "  audit [--action 'release.*'] [--actor A] [--target-type T] [--target-id ID]\n"
-		  "        [--since RFC3339] [--until RFC3339] [--trace ID] [--limit N]\n"},
+        {"nodes",
+         "  nodes ls [--selector 'env=prod,!canary'] [--status online|offline|cordoned]\n"
+         "  nodes show ID                     facts, capabilities, status and drift\n"
+         "  nodes cordon ID | uncordon ID\n"
+         "  nodes rotate-token ID [--grace SEC]\n"
+         "  nodes run ID TYPE 'PAYLOAD-JSON' [--timeout SEC]\n"
+         "  nodes join-token NAME [--ttl SEC] [--label k=v]...\n"
+         "  nodes join-command NAME [--labels k=v,...] [--ttl SEC] [--server URL]\n"
+         "                                    the line that installs the agent on a new\n"
+         "                                    machine and enrols it as NAME\n"
+         "  nodes upgrade --to VERSION [--selector S] [--deadline SEC] [--batch-size N]\n"
+         "                                    roll a new agent out in batches and follow it;\n"
+         "                                    exits 4 when a node failed (it is rolled back)\n"
+         "  nodes upgrades [ID]\n"},
+        {"apps",
+         "  apply -f app.json                  create or update an application by name;\n"
+         "                                     applying the same file again changes nothing\n"
+         "  apps ls | show ID | delete ID [--force true]\n"},
+        {"releases",
+         "  releases ls APP-ID\n"
+         "  releases create APP-ID [--note TEXT]   shows the diff it would roll out\n"
+         "  releases show ID | execute ID | pause ID | resume ID | cancel ID | approve ID\n"
+         "  releases rollback ID [--target RELEASE-ID]\n"
+         "  releases watch ID                  live progress per batch and node; exits 0\n"
+         "                                     when it succeeded, 4 when it did not\n"},
+        {"configs", "  configs ls | show ID | versions ID\n"
+                    "  configs edit ID -f FILE [--message TEXT]\n"
+                    "  configs diff ID FROM TO\n"
+                    "  configs publish ID [--version V] [--note TEXT] | rollback ID\n"},
+        {"certs", "  certs ls                           with days left\n"
+                  "  certs show ID | renew ID\n"
+                  "  certs issue -f request.json | import -f cert.json\n"
+                  "  certs deploy ID --nodes 1,2,3\n"},
+        {"registry", "  registry services | endpoints SERVICE\n"},
+        {"policies", "  policies ls | reload\n"},
+        {"alerts", "  alerts ls [--status firing|acknowledged|resolved] | ack ID\n"},
+        {"tasks", "  tasks ls [--node ID] [--status S] | show ID | cancel ID\n"},
+        {"backup",
+         "  backup create [--passphrase-file F] [--out FILE]   an encrypted backup of the\n"
+         "                                     store, master.key and the private CA\n"
+         "  backup ls | get NAME --out FILE | delete NAME\n"},
+        {"audit", "  audit [--action 'release.*'] [--actor A] [--target-type T] [--target-id ID]\n"
+                  "        [--since RFC3339] [--until RFC3339] [--trace ID] [--limit N]\n"},
 };
 
 void cli_help(const char *noun, void *fp)
@@ -55,21 +59,25 @@ void cli_help(const char *noun, void *fp)
 	FILE *f = fp;
 	bool known = false;
 	for (size_t i = 0; noun && i < sizeof(help) / sizeof(help[0]); i++)
-		if (strcmp(help[i].noun, noun) == 0 || (strcmp(noun, "apply") == 0 && strcmp(help[i].noun, "apps") == 0)) {
+		if (strcmp(help[i].noun, noun) == 0 ||
+		    (strcmp(noun, "apply") == 0 && strcmp(help[i].noun, "apps") == 0)) {
 			fprintf(f, "usage: pagoda [global flags] %s ...\n%s", noun, help[i].text);
 			known = true;
 		}
 	if (known)
 		return;
-	fprintf(f, "usage: pagoda [--addr URL] [--token-file F] [--ca-file F] [-o table|json] COMMAND ...\n"
-		   "  --addr URL        pagodad (env PAGODA_ADDR; default http://127.0.0.1:8080)\n"
-		   "  --token-file F    admin token file (env PAGODA_TOKEN_FILE, or the token itself in\n"
-		   "                    PAGODA_TOKEN)\n"
-		   "  --ca-file F       CA that signs pagodad's certificate (env PAGODA_CA_FILE)\n"
-		   "  -o json           JSON for scripts instead of tables\n"
-		   "exit codes: 0 done, 1 refused by the API (4xx), 2 bad command line,\n"
-		   "            3 pagodad unreachable or failing (5xx), 4 a watched release did not succeed\n"
-		   "commands (pagoda COMMAND --help for one):\n");
+	fprintf(f, "usage: pagoda [--addr URL] [--token-file F] [--ca-file F] [-o table|json] "
+	           "COMMAND ...\n"
+	           "  --addr URL        pagodad (env PAGODA_ADDR; default http://127.0.0.1:8080)\n"
+	           "  --token-file F    admin token file (env PAGODA_TOKEN_FILE, or the token "
+	           "itself in\n"
+	           "                    PAGODA_TOKEN)\n"
+	           "  --ca-file F       CA that signs pagodad's certificate (env PAGODA_CA_FILE)\n"
+	           "  -o json           JSON for scripts instead of tables\n"
+	           "exit codes: 0 done, 1 refused by the API (4xx), 2 bad command line,\n"
+	           "            3 pagodad unreachable or failing (5xx), 4 a watched release did "
+	           "not succeed\n"
+	           "commands (pagoda COMMAND --help for one):\n");
 	for (size_t i = 0; i < sizeof(help) / sizeof(help[0]); i++)
 		fputs(help[i].text, f);
 }
@@ -126,7 +134,8 @@ int main(int argc, char **argv)
 			token_file = v;
 		else if (strcmp(f, "--ca-file") == 0)
 			c.ca_file = v;
-		else if (strcmp(f, "-o") == 0 && (strcmp(v, "json") == 0 || strcmp(v, "table") == 0))
+		else if (strcmp(f, "-o") == 0 &&
+		         (strcmp(v, "json") == 0 || strcmp(v, "table") == 0))
 			c.json = strcmp(v, "json") == 0;
 		else
 			return cli_usage(NULL);
@@ -137,7 +146,8 @@ int main(int argc, char **argv)
 	if (!c.addr)
 		c.addr = "http://127.0.0.1:8080";
 	/* help needs no token */
-	if (i + 1 < argc && (strcmp(argv[i + 1], "--help") == 0 || strcmp(argv[i + 1], "help") == 0)) {
+	if (i + 1 < argc &&
+	    (strcmp(argv[i + 1], "--help") == 0 || strcmp(argv[i + 1], "help") == 0)) {
 		cli_help(argv[i], stdout);
 		return CLI_OK;
 	}

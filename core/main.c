@@ -50,7 +50,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 static void health(struct http_req *req)
 {
 	struct pagodad *app = req->app;
@@ -59,9 +58,10 @@ static void health(struct http_req *req)
 	for (int r = 0; r < STORE_ROLE_COUNT; r++)
 		if (roles & (1u << r))
 			json_array_append_new(led, json_string(store_role_name(r)));
-	http_reply(req, 200, json_pack("{s:s, s:s, s:i, s:s, s:o}", "status", "ok", "version", PAGODA_VERSION,
-				       "schemaVersion", store_schema_version(app->store), "store",
-				       store_driver_name(app->store), "leads", led));
+	http_reply(req, 200,
+	           json_pack("{s:s, s:s, s:i, s:s, s:o}", "status", "ok", "version", PAGODA_VERSION,
+	                     "schemaVersion", store_schema_version(app->store), "store",
+	                     store_driver_name(app->store), "leads", led));
 }
 
 /* Node liveness reaches the registry through this hook: cluster/ does not
@@ -75,13 +75,15 @@ static void node_status(void *arg, int64_t node_id, bool online)
 
 /* Sealed task payloads (certificate keys) are opened at delivery with the
  * master key. */
-static int unseal(void *arg, const char *sealed, const char *context, char **plain, struct pg_err *err)
+static int unseal(void *arg, const char *sealed, const char *context, char **plain,
+                  struct pg_err *err)
 {
 	size_t len;
 	return pg_secret_open(arg, sealed, context, plain, &len, err);
 }
 
-static int seal(void *arg, const char *plain, const char *context, char **sealed, struct pg_err *err)
+static int seal(void *arg, const char *plain, const char *context, char **sealed,
+                struct pg_err *err)
 {
 	return pg_secret_seal(arg, plain, strlen(plain), context, sealed, err);
 }
@@ -89,7 +91,8 @@ static int seal(void *arg, const char *plain, const char *context, char **sealed
 /* The store's key check (migration 0008): made with this key on first
  * start, opened on every later one, so a replica or a restore with another
  * master.key stops here instead of writing secrets nobody else can open. */
-static int key_check(struct store *store, const struct pg_secret_key *key, const char *data_dir, struct pg_err *err)
+static int key_check(struct store *store, const struct pg_secret_key *key, const char *data_dir,
+                     struct pg_err *err)
 {
 	static const char ctx[] = "pagoda-store-key-check";
 	char *sealed = NULL, *plain = NULL;
@@ -97,17 +100,27 @@ static int key_check(struct store *store, const struct pg_secret_key *key, const
 	struct store_conn *c = store_conn_get(store, err);
 	int rc = c ? pg_secret_seal(key, "pagoda", 6, ctx, &sealed, err) : err->code;
 	if (rc == 0 && (rc = store_begin(c, STORE_TX_WRITE, err)) == 0) {
-		rc = store_ok(store_run(c, "INSERT INTO store_key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
-					err, ST(sealed)));
+		rc = store_ok(store_run(c,
+		                        "INSERT INTO store_key_check (id, sealed) VALUES (1, $1) "
+		                        "ON CONFLICT (id) DO NOTHING",
+		                        err, ST(sealed)));
 		struct store_stmt *st = NULL;
-		int got = rc == 0 ? store_query(c, "SELECT sealed FROM store_key_check WHERE id = 1", &st, err) : rc;
-		if (got > 0 && pg_secret_open(key, store_col_text(st, 0), ctx, &plain, &len, err) != 0)
+		int got =
+		        rc == 0 ? store_query(c, "SELECT sealed FROM store_key_check WHERE id = 1",
+		                              &st, err)
+		                : rc;
+		if (got > 0 &&
+		    pg_secret_open(key, store_col_text(st, 0), ctx, &plain, &len, err) != 0)
 			rc = pg_err_set(err, PG_EPRECOND, "master.key",
-					"%s/master.key does not open this store's secrets: it is not the key the store was "
-					"made with (every replica, and a restore, needs that same master.key)",
-					data_dir);
+			                "%s/master.key does not open this store's secrets: it is "
+			                "not the key the store was "
+			                "made with (every replica, and a restore, needs that same "
+			                "master.key)",
+			                data_dir);
 		else if (got <= 0)
-			rc = got < 0 ? got : pg_err_set(err, PG_EINTERNAL, "", "the store has no key check");
+			rc = got < 0 ? got
+			             : pg_err_set(err, PG_EINTERNAL, "",
+			                          "the store has no key check");
 		if (st)
 			store_done(st);
 		rc = store_end(c, rc, err);
@@ -123,7 +136,8 @@ static bool cert_in_use(void *arg, int64_t id, char *by, size_t len)
 	return app->application && app_certificate_in_use(app->application, id, by, len);
 }
 
-static int cert_nodes(void *arg, struct store_conn *c, int64_t id, json_t *node_ids, struct pg_err *err)
+static int cert_nodes(void *arg, struct store_conn *c, int64_t id, json_t *node_ids,
+                      struct pg_err *err)
 {
 	struct pagodad *app = arg;
 	return app->application ? app_certificate_nodes(app->application, c, id, node_ids, err) : 0;
@@ -136,15 +150,16 @@ static int cert_paths(void *arg, int64_t id, char cp[300], char kp[300], struct 
 	return ssl_cert_paths(arg, id, cp, kp, err);
 }
 
-static int cert_deploy(void *arg, struct store_conn *c, const struct pg_call *call, int64_t id, int64_t node,
-		       const char *once, int64_t *task, struct pg_err *err)
+static int cert_deploy(void *arg, struct store_conn *c, const struct pg_call *call, int64_t id,
+                       int64_t node, const char *once, int64_t *task, struct pg_err *err)
 {
 	return ssl_deploy_node(arg, c, call, id, node, once, task, err);
 }
 
 /* Tasks report their outcome to drift, which records what succeeded ones
  * put on their node. */
-static int task_done(void *arg, struct store_conn *c, const struct cluster_task_done *d, struct pg_err *err)
+static int task_done(void *arg, struct store_conn *c, const struct cluster_task_done *d,
+                     struct pg_err *err)
 {
 	struct pagodad *app = arg;
 	return app->drift ? drift_task_done(app->drift, c, d, err) : 0;
@@ -193,7 +208,8 @@ static void ca_pem(struct http_req *req)
 	struct pg_err err = {0};
 	snprintf(path, sizeof(path), "%s/tls/ca.crt", app->data_dir);
 	if (access(path, R_OK) != 0) {
-		http_reply_error(req, PG_ENOTFOUND, "", "no private CA: pagodad runs without --tls auto");
+		http_reply_error(req, PG_ENOTFOUND, "",
+		                 "no private CA: pagodad runs without --tls auto");
 		return;
 	}
 	if (pg_file_read(path, 1 << 16, &pem, &len, &err) != 0) {
@@ -213,17 +229,33 @@ static void openapi(struct http_req *req)
 }
 
 static const struct http_route main_routes[] = {
-	{.method = "GET", .path = "/openapi.json", .auth = HTTP_AUTH_NONE, .fn = openapi},
-	{.method = "GET", .path = "/healthz", .auth = HTTP_AUTH_NONE, .fn = health},
-	{.method = "GET", .path = "/ca.pem", .auth = HTTP_AUTH_NONE, .fn = ca_pem},
-	{0},
+        {.method = "GET", .path = "/openapi.json", .auth = HTTP_AUTH_NONE, .fn = openapi},
+        {.method = "GET", .path = "/healthz", .auth = HTTP_AUTH_NONE, .fn = health},
+        {.method = "GET", .path = "/ca.pem", .auth = HTTP_AUTH_NONE, .fn = ca_pem},
+        {0},
 };
 
 /* The last slot is /metrics, public or not as --metrics-public says. */
 static const struct http_route *all_routes[] = {
-	main_routes, auth_routes, cluster_admin_routes, cluster_agent_routes, audit_routes,
-	plua_routes, nginx_routes, registry_routes, config_routes, app_routes, ssl_routes, drift_routes, alert_routes,
-	install_routes, backup_routes, upgrade_routes, ui_routes, metrics_routes, NULL,
+        main_routes,
+        auth_routes,
+        cluster_admin_routes,
+        cluster_agent_routes,
+        audit_routes,
+        plua_routes,
+        nginx_routes,
+        registry_routes,
+        config_routes,
+        app_routes,
+        ssl_routes,
+        drift_routes,
+        alert_routes,
+        install_routes,
+        backup_routes,
+        upgrade_routes,
+        ui_routes,
+        metrics_routes,
+        NULL,
 };
 
 /* `pagodad --routes`: the router table and the permission codes as JSON,
@@ -235,8 +267,9 @@ static void print_routes(void)
 	json_t *routes = json_array(), *perms = json_array();
 	for (size_t t = 0; all_routes[t]; t++)
 		for (const struct http_route *r = all_routes[t]; r->method; r++)
-			json_array_append_new(routes, json_pack("{s:s, s:s, s:s, s:s?}", "method", r->method, "path", r->path,
-								"auth", auth[r->auth], "perm", r->perm));
+			json_array_append_new(routes, json_pack("{s:s, s:s, s:s, s:s?}", "method",
+			                                        r->method, "path", r->path, "auth",
+			                                        auth[r->auth], "perm", r->perm));
 	for (size_t i = 0; auth_perm_codes[i]; i++)
 		json_array_append_new(perms, json_string(auth_perm_codes[i]));
 	json_t *out = json_pack("{s:o, s:o}", "routes", routes, "permissions", perms);
@@ -250,7 +283,8 @@ static void print_routes(void)
  * this host's name, the listen address when it is a specific one (else
  * every address of this host's interfaces, so agents can dial any), and
  * every --tls-san. */
-static int tls_auto(const struct pagodad_settings *f, struct http_tls_files *tls, struct pg_err *err)
+static int tls_auto(const struct pagodad_settings *f, struct http_tls_files *tls,
+                    struct pg_err *err)
 {
 	enum { MAX_NAMES = 64 };
 	const char *names[MAX_NAMES] = {"localhost", "127.0.0.1", "::1"};
@@ -268,7 +302,8 @@ static int tls_auto(const struct pagodad_settings *f, struct http_tls_files *tls
 		h++;
 	}
 	bool any = !*h || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0;
-	if (!any && strcmp(h, "localhost") && strcmp(h, "127.0.0.1") && strcmp(h, "::1") && strcmp(h, host))
+	if (!any && strcmp(h, "localhost") && strcmp(h, "127.0.0.1") && strcmp(h, "::1") &&
+	    strcmp(h, host))
 		names[n++] = h;
 	struct ifaddrs *ifs = NULL;
 	if (any && getifaddrs(&ifs) == 0) {
@@ -276,9 +311,15 @@ static int tls_auto(const struct pagodad_settings *f, struct http_tls_files *tls
 			if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK))
 				continue;
 			int fam = i->ifa_addr->sa_family;
-			const void *a = fam == AF_INET ? (void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
-				      : fam == AF_INET6 ? (void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr : NULL;
-			if (!a || (fam == AF_INET6 && IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)a)) ||
+			const void *a =
+			        fam == AF_INET
+			                ? (void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
+			        : fam == AF_INET6
+			                ? (void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr
+			                : NULL;
+			if (!a ||
+			    (fam == AF_INET6 &&
+			     IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)a)) ||
 			    !inet_ntop(fam, a, addrs[naddrs], sizeof(addrs[0])))
 				continue;
 			names[n++] = addrs[naddrs++];
@@ -289,9 +330,11 @@ static int tls_auto(const struct pagodad_settings *f, struct http_tls_files *tls
 		names[n++] = f->tls_san.v[i];
 	int rc = http_tls_auto(f->data_dir, names, n, tls, err);
 	if (rc == 0)
-		pg_info("main", "HTTPS with the private CA %s, CA fingerprint sha256:%s: agents trust it with "
-			"--ca-file (a copy of that file) or --ca-fingerprint sha256:%s",
-			tls->ca, tls->fingerprint, tls->fingerprint);
+		pg_info("main",
+		        "HTTPS with the private CA %s, CA fingerprint sha256:%s: agents trust it "
+		        "with "
+		        "--ca-file (a copy of that file) or --ca-fingerprint sha256:%s",
+		        tls->ca, tls->fingerprint, tls->fingerprint);
 	return rc;
 }
 
@@ -310,14 +353,15 @@ static int check_dir(const char *flag, const char *dir)
  * it is loaded). */
 static int check_private(const char *dir)
 {
-	static const char *const names[] = {"", "pagoda.db", "admin.token", "tls/ca.key", "tls/server.key", NULL};
+	static const char *const names[] = {"",           "pagoda.db",      "admin.token",
+	                                    "tls/ca.key", "tls/server.key", NULL};
 	for (int i = 0; names[i]; i++) {
 		char path[4096];
 		struct stat st;
 		snprintf(path, sizeof(path), "%s%s%s", dir, *names[i] ? "/" : "", names[i]);
 		if (stat(path, &st) == 0 && (st.st_mode & 077)) {
 			pg_error("main", "%s is open to other users (mode %04o): chmod %s %s", path,
-				(unsigned)(st.st_mode & 07777), *names[i] ? "600" : "700", path);
+			         (unsigned)(st.st_mode & 07777), *names[i] ? "600" : "700", path);
 			return -1;
 		}
 	}
@@ -378,8 +422,10 @@ static int serve(const struct pagodad_settings *f)
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/admin.token", f->data_dir);
-	struct plua_opts lopts = {.lua_dir = f->lua_dir, .plugin_dir = f->plugin_dir,
-				  .plugin_settings = f->plugin_settings, .store = app.store};
+	struct plua_opts lopts = {.lua_dir = f->lua_dir,
+	                          .plugin_dir = f->plugin_dir,
+	                          .plugin_settings = f->plugin_settings,
+	                          .store = app.store};
 	struct pg_secret_key key;
 	copts.on_node_status = node_status;
 	copts.on_node_status_arg = &app;
@@ -390,37 +436,51 @@ static int serve(const struct pagodad_settings *f)
 	copts.on_task_done_arg = &app;
 	copts.on_task_settled = task_settled;
 	copts.on_task_settled_arg = &app;
-	struct ssl_opts sopts = {.scan_ms = f->cert_scan, .retry_base_ms = f->cert_retry,
-				 .allow_http_directory = f->acme_allow_http,
-				 .in_use = cert_in_use, .nodes_using = cert_nodes, .in_use_arg = &app};
-	if (pg_secret_key_load(f->data_dir, &key, &err) != 0 || key_check(app.store, &key, f->data_dir, &err) != 0 ||
+	struct ssl_opts sopts = {.scan_ms = f->cert_scan,
+	                         .retry_base_ms = f->cert_retry,
+	                         .allow_http_directory = f->acme_allow_http,
+	                         .in_use = cert_in_use,
+	                         .nodes_using = cert_nodes,
+	                         .in_use_arg = &app};
+	if (pg_secret_key_load(f->data_dir, &key, &err) != 0 ||
+	    key_check(app.store, &key, f->data_dir, &err) != 0 ||
 	    auth_bootstrap(app.store, path, &err) != 0 ||
 	    cluster_new(app.store, &copts, &app.cluster, &err) != 0 ||
 	    plua_new(&lopts, &app.lua, &err) != 0 ||
 	    registry_new(app.store, app.cluster, &app.registry, &err) != 0 ||
 	    config_new(app.store, app.lua, app.cluster, &key, &app.config, &err) != 0 ||
 	    app_new(app.store, app.cluster, app.registry, app.config, app.lua, f->upstream_debounce,
-		    &app.application, &err) != 0 ||
+	            &app.application, &err) != 0 ||
 	    ssl_new(app.store, &key, app.lua, app.cluster, &sopts, &app.ssl, &err) != 0 ||
-	    drift_new(app.store, app.cluster, app.lua, &(struct drift_owners){.arg = &app, .view = owner_view}, 0,
-		      &app.drift, &err) != 0 ||
+	    drift_new(app.store, app.cluster, app.lua,
+	              &(struct drift_owners){.arg = &app, .view = owner_view}, 0, &app.drift,
+	              &err) != 0 ||
 	    alert_new(app.store, app.cluster, app.drift, app.lua, &key,
-		      &(struct alert_opts){.interval_ms = f->alert_interval,
-					   .retry_base_ms = f->alert_retry,
-					   .sources = {.arg = &app, .certs = alert_certs, .releases = alert_releases}},
-		      &app.alert, &err) != 0) {
+	              &(struct alert_opts){.interval_ms = f->alert_interval,
+	                                   .retry_base_ms = f->alert_retry,
+	                                   .sources = {.arg = &app,
+	                                               .certs = alert_certs,
+	                                               .releases = alert_releases}},
+	              &app.alert, &err) != 0) {
 		pg_error("main", "%s", err.message);
 		goto out;
 	}
-	struct backup_opts bopts = {.store = app.store, .data_dir = f->data_dir, .dir = f->backup_dir,
-				    .passphrase_file = f->backup_passphrase_file, .interval_ms = f->backup_interval * 1000,
-				    .keep = (int)f->backup_keep, .version = PAGODA_VERSION};
+	struct backup_opts bopts = {.store = app.store,
+	                            .data_dir = f->data_dir,
+	                            .dir = f->backup_dir,
+	                            .passphrase_file = f->backup_passphrase_file,
+	                            .interval_ms = f->backup_interval * 1000,
+	                            .keep = (int)f->backup_keep,
+	                            .version = PAGODA_VERSION};
 	if (backup_new(&bopts, &app.backup, &err) != 0 ||
-	    upgrade_new(app.store, app.cluster, app.lua, f->packages_dir, &app.upgrade, &err) != 0) {
+	    upgrade_new(app.store, app.cluster, app.lua, f->packages_dir, &app.upgrade, &err) !=
+	            0) {
 		pg_error("main", "%s", err.message);
 		goto out;
 	}
-	app_set_certs(app.application, &(struct app_certs){.arg = app.ssl, .paths = cert_paths, .deploy = cert_deploy});
+	app_set_certs(
+	        app.application,
+	        &(struct app_certs){.arg = app.ssl, .paths = cert_paths, .deploy = cert_deploy});
 	if (f->metrics_public)
 		all_routes[sizeof(all_routes) / sizeof(all_routes[0]) - 2] = metrics_public_routes;
 	struct http_tls_files tls;
@@ -434,26 +494,27 @@ static int serve(const struct pagodad_settings *f)
 		tls_key = tls.key;
 	}
 	struct http_server_opts hopts = {
-		.listen = f->listen,
-		.tls_cert_file = tls_cert,
-		.tls_key_file = tls_key,
-		.threads = (unsigned)f->threads,
-		.max_body = (size_t)f->max_body,
-		.max_bodies = (size_t)f->max_bodies,
-		.auth_fail_limit = (int)f->auth_fail_limit,
-		.header_ms = f->header_timeout * 1000,
-		.body_ms = f->body_timeout * 1000,
-		.conns_per_ip = (unsigned)f->conns_per_ip,
-		.tables = all_routes,
-		.store = app.store,
-		.app = &app,
+	        .listen = f->listen,
+	        .tls_cert_file = tls_cert,
+	        .tls_key_file = tls_key,
+	        .threads = (unsigned)f->threads,
+	        .max_body = (size_t)f->max_body,
+	        .max_bodies = (size_t)f->max_bodies,
+	        .auth_fail_limit = (int)f->auth_fail_limit,
+	        .header_ms = f->header_timeout * 1000,
+	        .body_ms = f->body_timeout * 1000,
+	        .conns_per_ip = (unsigned)f->conns_per_ip,
+	        .tables = all_routes,
+	        .store = app.store,
+	        .app = &app,
 	};
 	if (http_server_start(&hopts, &srv, &err) != 0) {
 		pg_error("main", "%s", err.message);
 		goto out;
 	}
-	pg_info("main", "pagodad %s listening on %s (port %u), data in %s, %s store", PAGODA_VERSION, f->listen,
-		http_server_port(srv), f->data_dir, store_driver_name(app.store));
+	pg_info("main", "pagodad %s listening on %s (port %u), data in %s, %s store",
+	        PAGODA_VERSION, f->listen, http_server_port(srv), f->data_dir,
+	        store_driver_name(app.store));
 	pg_notify("READY=1"); /* the store is open and the listener is up */
 	for (;;) {
 		int sig = 0;
@@ -461,14 +522,19 @@ static int serve(const struct pagodad_settings *f)
 		if (sig == SIGHUP) {
 			static const struct pg_call hup = {"system:SIGHUP", NULL, NULL};
 			pg_notify("RELOADING=1");
-			pg_info("main", "SIGHUP: reloading Lua policies, templates, plugins and TLS files");
+			pg_info("main",
+			        "SIGHUP: reloading Lua policies, templates, plugins and TLS files");
 			plua_reload_settings(app.lua);
 			plua_reload(app.lua, &hup, 1);
 			struct pg_err terr = {0};
 			if (http_server_reload_tls(srv, &terr) != 0)
-				pg_error("main", "SIGHUP: TLS files not reloaded, the old ones stay served: %s", terr.message);
+				pg_error("main",
+				         "SIGHUP: TLS files not reloaded, the old ones stay "
+				         "served: %s",
+				         terr.message);
 			else if (tls_cert)
-				pg_info("main", "SIGHUP: reloaded the TLS certificate %s", tls_cert);
+				pg_info("main", "SIGHUP: reloaded the TLS certificate %s",
+				        tls_cert);
 			pg_notify("READY=1");
 			continue;
 		}

@@ -14,7 +14,6 @@ struct alert;
 struct backup;
 struct upgrade;
 
-
 struct pagodad {
 	struct store *store;
 	struct cluster *cluster;

@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+# the format is enforced: `git ls-files '*.c' '*.h' | xargs clang-format -i` fixes it
+git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror
 scripts/build.sh build
 scripts/package.sh build-pkg >/dev/null
 export PAGODA_PACKAGES=$PWD/build-pkg/packages

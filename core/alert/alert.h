@@ -29,27 +29,28 @@ struct alert_sources {
 };
 
 struct alert_opts {
-	int64_t interval_ms;      /* how often rules are evaluated (default 5000) */
-	int64_t retry_base_ms;    /* first delivery retry, doubled (default 5000) */
-	int64_t max_attempts;     /* deliveries given up after (default 10) */
+	int64_t interval_ms;   /* how often rules are evaluated (default 5000) */
+	int64_t retry_base_ms; /* first delivery retry, doubled (default 5000) */
+	int64_t max_attempts;  /* deliveries given up after (default 10) */
 	struct alert_sources sources;
 };
 
 int alert_new(struct store *s, struct cluster *cl, struct drift *d, struct plua *lua,
-	      const struct pg_secret_key *key, const struct alert_opts *o, struct alert **out,
-	      struct pg_err *err);
+              const struct pg_secret_key *key, const struct alert_opts *o, struct alert **out,
+              struct pg_err *err);
 void alert_free(struct alert *a);
 /* Evaluates the rules and sends due deliveries now (tests, shutdown). */
 void alert_tick(struct alert *a);
 
 /* ---- the API (alert_http.c) ---- */
 int alert_list(struct alert *a, const char *status, const char *rule, int64_t before, int64_t limit,
-	       json_t **items, int64_t *next, struct pg_err *err);
+               json_t **items, int64_t *next, struct pg_err *err);
 int alert_get(struct alert *a, int64_t id, json_t **out, struct pg_err *err);
-int alert_ack(struct alert *a, const struct pg_call *call, int64_t id, json_t **out, struct pg_err *err);
+int alert_ack(struct alert *a, const struct pg_call *call, int64_t id, json_t **out,
+              struct pg_err *err);
 int alert_rules_list(struct alert *a, json_t **out, struct pg_err *err);
 int alert_rule_update(struct alert *a, const struct pg_call *call, const char *name, json_t *body,
-		      json_t **out, struct pg_err *err);
+                      json_t **out, struct pg_err *err);
 
 /* ---- the rules (alert_rules.c), pure, exposed for tests ---- */
 /* Names of the rules, NULL-terminated. */

@@ -64,7 +64,8 @@ static void rules_update(struct http_req *req)
 	struct pg_err err = {0};
 	struct pg_call call = http_call(req);
 	json_t *out = NULL;
-	int rc = alert_rule_update(alert_of(req), &call, http_param(req, "name"), req->body, &out, &err);
+	int rc = alert_rule_update(alert_of(req), &call, http_param(req, "name"), req->body, &out,
+	                           &err);
 	http_answer(req, rc, 200, out, &err);
 }
 
@@ -72,10 +73,14 @@ static void rules_update(struct http_req *req)
 #define ALERT_MANAGE .auth = HTTP_AUTH_ADMIN, .perm = "admin:alert:manage"
 
 const struct http_route alert_routes[] = {
-	{.method = "GET", .path = "/admin/alerts", ALERT_READ, .fn = alerts_list},
-	{.method = "GET", .path = "/admin/alerts/:id", ALERT_READ, .fn = alerts_get},
-	{.method = "POST", .path = "/admin/alerts/:id/ack", ALERT_MANAGE, .fn = alerts_ack, .no_fields = true},
-	{.method = "GET", .path = "/admin/alert-rules", ALERT_READ, .fn = rules_list},
-	{.method = "PUT", .path = "/admin/alert-rules/:name", ALERT_MANAGE, .fn = rules_update},
-	{0},
+        {.method = "GET", .path = "/admin/alerts", ALERT_READ, .fn = alerts_list},
+        {.method = "GET", .path = "/admin/alerts/:id", ALERT_READ, .fn = alerts_get},
+        {.method = "POST",
+         .path = "/admin/alerts/:id/ack",
+         ALERT_MANAGE,
+         .fn = alerts_ack,
+         .no_fields = true},
+        {.method = "GET", .path = "/admin/alert-rules", ALERT_READ, .fn = rules_list},
+        {.method = "PUT", .path = "/admin/alert-rules/:name", ALERT_MANAGE, .fn = rules_update},
+        {0},
 };

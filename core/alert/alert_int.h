@@ -27,21 +27,22 @@ struct alert {
 /* [{name, enabled, params, notifySealed}] */
 int alert_store_rules(struct store_conn *c, json_t *items, struct pg_err *err);
 int alert_store_rule_put(struct store_conn *c, const char *name, bool enabled, json_t *params,
-			 const char *notify_sealed, struct pg_err *err);
+                         const char *notify_sealed, struct pg_err *err);
 /* Firing alerts of rule: [{id, subject}]. */
 int alert_store_firing(struct store_conn *c, const char *rule, json_t *items, struct pg_err *err);
-int alert_store_insert(struct store_conn *c, const char *rule, json_t *cond, int64_t *id, struct pg_err *err);
+int alert_store_insert(struct store_conn *c, const char *rule, json_t *cond, int64_t *id,
+                       struct pg_err *err);
 int alert_store_resolve(struct store_conn *c, int64_t id, struct pg_err *err);
-int alert_store_list(struct store_conn *c, const char *status, const char *rule, int64_t before, int64_t limit,
-		     json_t *items, struct pg_err *err);
+int alert_store_list(struct store_conn *c, const char *status, const char *rule, int64_t before,
+                     int64_t limit, json_t *items, struct pg_err *err);
 int alert_store_get(struct store_conn *c, int64_t id, json_t **out, struct pg_err *err);
 int alert_store_ack(struct store_conn *c, int64_t id, const char *who, struct pg_err *err);
-int alert_delivery_insert(struct store_conn *c, int64_t alert_id, const char *event, int64_t channel,
-			  const char *plugin, struct pg_err *err);
+int alert_delivery_insert(struct store_conn *c, int64_t alert_id, const char *event,
+                          int64_t channel, const char *plugin, struct pg_err *err);
 /* Pending deliveries due at now: [{id, alertId, event, channel, plugin, attempts, rule}]. */
 int alert_delivery_due(struct store_conn *c, int64_t now, json_t *items, struct pg_err *err);
-int alert_delivery_set(struct store_conn *c, int64_t id, const char *status, int64_t attempts, int64_t next_at,
-		       const char *error, struct pg_err *err);
+int alert_delivery_set(struct store_conn *c, int64_t id, const char *status, int64_t attempts,
+                       int64_t next_at, const char *error, struct pg_err *err);
 int alert_delivery_of(struct store_conn *c, int64_t alert_id, json_t *items, struct pg_err *err);
 
 #endif

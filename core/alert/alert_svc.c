@@ -22,8 +22,8 @@
 static void alert_main(void *arg);
 
 int alert_new(struct store *s, struct cluster *cl, struct drift *d, struct plua *lua,
-	      const struct pg_secret_key *key, const struct alert_opts *o, struct alert **out,
-	      struct pg_err *err)
+              const struct pg_secret_key *key, const struct alert_opts *o, struct alert **out,
+              struct pg_err *err)
 {
 	struct alert *a = calloc(1, sizeof(*a));
 	if (!a)
@@ -78,7 +78,7 @@ static json_t *rule_notify(struct alert *a, json_t *rule)
 	rule_context(json_string_value(json_object_get(rule, "name")), ctx);
 	if (pg_secret_open(&a->key, text, ctx, &plain, &len, &err) != 0) {
 		pg_error("alert", "rule %s: cannot open its notify channels: %s",
-			 json_string_value(json_object_get(rule, "name")), err.message);
+		         json_string_value(json_object_get(rule, "name")), err.message);
 		return json_array();
 	}
 	json_t *v = pg_json_load_text(plain);
@@ -92,8 +92,10 @@ static json_t *masked(json_t *notify)
 {
 	json_t *out = json_deep_copy(notify), *ch;
 	size_t i;
-	json_array_foreach(out, i, ch) if (json_object_get(ch, "config"))
-		json_object_set_new(ch, "config", pg_secret_masked(json_object_get(ch, "config")));
+	json_array_foreach (out, i, ch)
+		if (json_object_get(ch, "config"))
+			json_object_set_new(ch, "config",
+			                    pg_secret_masked(json_object_get(ch, "config")));
 	return out;
 }
 
@@ -105,11 +107,12 @@ static json_t *node_facts(struct alert *a)
 {
 	json_t *silent = cluster_nodes_silent(a->cluster), *n;
 	size_t i;
-	json_array_foreach(silent, i, n) {
+	json_array_foreach (silent, i, n) {
 		json_t *node = NULL;
 		struct pg_err err = {0};
 		json_object_set_new(n, "online", json_false());
-		if (cluster_node_get(a->cluster, json_integer_value(json_object_get(n, "id")), &node, &err) == 0)
+		if (cluster_node_get(a->cluster, json_integer_value(json_object_get(n, "id")),
+		                     &node, &err) == 0)
 			json_object_set(n, "name", json_object_get(node, "name"));
 		json_decref(node);
 	}
@@ -132,31 +135,39 @@ static json_t *gather(struct alert *a)
 	if (a->drift && drift_verdicts(a->drift, "drifted", &drifted, &err) != 0)
 		pg_warn("alert", "drift: %s", err.message);
 	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "nodes", node_facts(a), "certs",
-			 source(a->opts.sources.certs, a->opts.sources.arg, "certificates"), "releases",
-			 source(a->opts.sources.releases, a->opts.sources.arg, "releases"), "drift",
-			 drifted ? drifted : json_array(), "policies", plua_status(a->lua));
+	                 source(a->opts.sources.certs, a->opts.sources.arg, "certificates"),
+	                 "releases",
+	                 source(a->opts.sources.releases, a->opts.sources.arg, "releases"), "drift",
+	                 drifted ? drifted : json_array(), "policies", plua_status(a->lua));
 }
 
 static bool subject_in(json_t *list, const char *subject)
 {
 	size_t i;
 	json_t *x;
-	json_array_foreach(list, i, x) if (strcmp(json_string_value(json_object_get(x, "subject")), subject) == 0) return true;
+	json_array_foreach (list, i, x)
+		if (strcmp(json_string_value(json_object_get(x, "subject")), subject) == 0)
+			return true;
 	return false;
 }
 
-static int queue_deliveries(struct store_conn *c, json_t *notify, int64_t id, const char *event, struct pg_err *err)
+static int queue_deliveries(struct store_conn *c, json_t *notify, int64_t id, const char *event,
+                            struct pg_err *err)
 {
 	size_t i;
 	json_t *ch;
 	int rc = 0;
-	json_array_foreach(notify, i, ch) if (rc == 0) rc = alert_delivery_insert(
-		c, id, event, (int64_t)i, json_string_value(json_object_get(ch, "plugin")), err);
+	json_array_foreach (notify, i, ch)
+		if (rc == 0)
+			rc = alert_delivery_insert(c, id, event, (int64_t)i,
+			                           json_string_value(json_object_get(ch, "plugin")),
+			                           err);
 	return rc;
 }
 
 /* Fires what holds and is not firing; resolves what fires and no longer holds. */
-static int settle_rule(struct alert *a, struct store_conn *c, json_t *rule, json_t *conds, struct pg_err *err)
+static int settle_rule(struct alert *a, struct store_conn *c, json_t *rule, json_t *conds,
+                       struct pg_err *err)
 {
 	static const struct pg_call sys = {"system:alerts", NULL, NULL};
 	const char *name = json_string_value(json_object_get(rule, "name"));
@@ -165,14 +176,14 @@ static int settle_rule(struct alert *a, struct store_conn *c, json_t *rule, json
 	int rc = alert_store_firing(c, name, firing, err);
 	if (rc == 0)
 		rc = store_begin(c, STORE_TX_WRITE, err);
-	json_array_foreach(conds, i, x) {
+	json_array_foreach (conds, i, x) {
 		const char *subject = json_string_value(json_object_get(x, "subject"));
 		int64_t id = 0;
 		if (rc != 0 || subject_in(firing, subject))
 			continue;
 		rc = alert_store_insert(c, name, x, &id, err);
-		json_t *d = json_pack("{s:s, s:s, s:O}", "rule", name, "subject", subject, "summary",
-				      json_object_get(x, "summary"));
+		json_t *d = json_pack("{s:s, s:s, s:O}", "rule", name, "subject", subject,
+		                      "summary", json_object_get(x, "summary"));
 		if (rc == 0)
 			rc = audit_record(c, &sys, "alert.fire", "alert", id, d, err);
 		json_decref(d);
@@ -180,7 +191,7 @@ static int settle_rule(struct alert *a, struct store_conn *c, json_t *rule, json
 			rc = queue_deliveries(c, notify, id, "firing", err);
 		pg_info("alert", "firing: %s", json_string_value(json_object_get(x, "summary")));
 	}
-	json_array_foreach(firing, i, x) {
+	json_array_foreach (firing, i, x) {
 		const char *subject = json_string_value(json_object_get(x, "subject"));
 		int64_t id = json_integer_value(json_object_get(x, "id"));
 		if (rc != 0 || subject_in(conds, subject))
@@ -207,14 +218,16 @@ static void evaluate(struct alert *a, struct store_conn *c)
 	size_t i;
 	if (alert_store_rules(c, rules, &err) != 0)
 		pg_error("alert", "rules: %s", err.message);
-	json_array_foreach(rules, i, rule) {
+	json_array_foreach (rules, i, rule) {
 		json_t *conds = json_array();
 		if (json_is_true(json_object_get(rule, "enabled")))
-			alert_rule_eval(json_string_value(json_object_get(rule, "name")), json_object_get(rule, "params"),
-					facts, pg_time_now_ms(), conds);
+			alert_rule_eval(json_string_value(json_object_get(rule, "name")),
+			                json_object_get(rule, "params"), facts, pg_time_now_ms(),
+			                conds);
 		pg_err_clear(&err);
 		if (settle_rule(a, c, rule, conds, &err) != 0)
-			pg_error("alert", "rule %s: %s", json_string_value(json_object_get(rule, "name")), err.message);
+			pg_error("alert", "rule %s: %s",
+			         json_string_value(json_object_get(rule, "name")), err.message);
 		json_decref(conds);
 	}
 	json_decref(rules);
@@ -228,19 +241,25 @@ static int send_one(struct alert *a, struct store_conn *c, json_t *dlv, struct p
 	json_t *rules = json_array(), *rule, *notify = NULL, *al = NULL, *out = NULL;
 	size_t i;
 	int rc = alert_store_rules(c, rules, err);
-	json_array_foreach(rules, i, rule) if (json_equal(json_object_get(rule, "name"), json_object_get(dlv, "rule")))
-		notify = rule_notify(a, rule);
-	json_t *ch = json_array_get(notify, (size_t)json_integer_value(json_object_get(dlv, "channel")));
+	json_array_foreach (rules, i, rule)
+		if (json_equal(json_object_get(rule, "name"), json_object_get(dlv, "rule")))
+			notify = rule_notify(a, rule);
+	json_t *ch =
+	        json_array_get(notify, (size_t)json_integer_value(json_object_get(dlv, "channel")));
 	if (rc == 0 && !json_equal(json_object_get(ch, "plugin"), json_object_get(dlv, "plugin")))
-		rc = pg_err_set(err, PG_ENOTFOUND, NULL, "the rule no longer has this notify channel");
+		rc = pg_err_set(err, PG_ENOTFOUND, NULL,
+		                "the rule no longer has this notify channel");
 	if (rc == 0)
-		rc = alert_store_get(c, json_integer_value(json_object_get(dlv, "alertId")), &al, err);
+		rc = alert_store_get(c, json_integer_value(json_object_get(dlv, "alertId")), &al,
+		                     err);
 	if (rc == 0) {
 		char rel[160];
-		snprintf(rel, sizeof(rel), "plugins/notify/%s.lua", json_string_value(json_object_get(ch, "plugin")));
+		snprintf(rel, sizeof(rel), "plugins/notify/%s.lua",
+		         json_string_value(json_object_get(ch, "plugin")));
 		json_t *cfg = json_object_get(ch, "config");
-		json_t *args = json_pack("[O, {s:s, s:s, s:O}]", cfg ? cfg : json_object(), "source", "pagoda", "event",
-					 json_string_value(json_object_get(dlv, "event")), "alert", al);
+		json_t *args = json_pack(
+		        "[O, {s:s, s:s, s:O}]", cfg ? cfg : json_object(), "source", "pagoda",
+		        "event", json_string_value(json_object_get(dlv, "event")), "alert", al);
 		rc = plua_call(a->lua, rel, "send", args, &out, err);
 		json_decref(args);
 	}
@@ -258,26 +277,32 @@ static void deliver(struct alert *a, struct store_conn *c)
 	size_t i;
 	if (alert_delivery_due(c, pg_time_now_ms(), due, &err) != 0)
 		pg_error("alert", "deliveries: %s", err.message);
-	json_array_foreach(due, i, d) {
+	json_array_foreach (due, i, d) {
 		if (a->stopping)
 			break;
 		struct pg_err e = {0};
 		int64_t attempts = json_integer_value(json_object_get(d, "attempts")) + 1, next = 0;
 		const char *status = "sent";
 		if (send_one(a, c, d, &e) != 0) {
-			status = attempts >= a->opts.max_attempts || e.code == PG_ENOTFOUND ? "failed" : "pending";
-			int64_t delay = a->opts.retry_base_ms << (attempts - 1 < 20 ? attempts - 1 : 20);
+			status = attempts >= a->opts.max_attempts || e.code == PG_ENOTFOUND
+			                 ? "failed"
+			                 : "pending";
+			int64_t delay = a->opts.retry_base_ms
+			                << (attempts - 1 < 20 ? attempts - 1 : 20);
 			next = pg_time_now_ms() + (delay < RETRY_CAP_MS ? delay : RETRY_CAP_MS);
-			pg_warn("alert", "delivery %lld of alert %lld through %s, attempt %lld: %s%s",
-				(long long)json_integer_value(json_object_get(d, "id")),
-				(long long)json_integer_value(json_object_get(d, "alertId")),
-				json_string_value(json_object_get(d, "plugin")), (long long)attempts, e.message,
-				strcmp(status, "failed") == 0 ? "; giving up" : "");
+			pg_warn("alert",
+			        "delivery %lld of alert %lld through %s, attempt %lld: %s%s",
+			        (long long)json_integer_value(json_object_get(d, "id")),
+			        (long long)json_integer_value(json_object_get(d, "alertId")),
+			        json_string_value(json_object_get(d, "plugin")),
+			        (long long)attempts, e.message,
+			        strcmp(status, "failed") == 0 ? "; giving up" : "");
 		}
 		pg_err_clear(&err);
 		if (store_begin(c, STORE_TX_WRITE, &err) != 0 ||
-		    alert_delivery_set(c, json_integer_value(json_object_get(d, "id")), status, attempts, next,
-				       strcmp(status, "sent") ? e.message : NULL, &err) != 0 ||
+		    alert_delivery_set(c, json_integer_value(json_object_get(d, "id")), status,
+		                       attempts, next, strcmp(status, "sent") ? e.message : NULL,
+		                       &err) != 0 ||
 		    store_commit(c, &err) != 0) {
 			store_rollback(c);
 			pg_error("alert", "delivery state: %s", err.message);
@@ -315,17 +340,19 @@ static struct store_conn *conn(struct alert *a, struct pg_err *err)
 }
 
 int alert_list(struct alert *a, const char *status, const char *rule, int64_t before, int64_t limit,
-	       json_t **items, int64_t *next, struct pg_err *err)
+               json_t **items, int64_t *next, struct pg_err *err)
 {
 	struct store_conn *c = conn(a, err);
 	if (!c)
 		return err->code;
 	*items = json_array();
-	int rc = alert_store_list(c, status, rule, before > 0 ? before : INT64_MAX, limit + 1, *items, err);
+	int rc = alert_store_list(c, status, rule, before > 0 ? before : INT64_MAX, limit + 1,
+	                          *items, err);
 	*next = 0;
 	if (rc == 0 && (int64_t)json_array_size(*items) > limit) {
 		json_array_remove(*items, (size_t)limit);
-		*next = json_integer_value(json_object_get(json_array_get(*items, (size_t)limit - 1), "id"));
+		*next = json_integer_value(
+		        json_object_get(json_array_get(*items, (size_t)limit - 1), "id"));
 	}
 	if (rc != 0) {
 		json_decref(*items);
@@ -349,7 +376,8 @@ int alert_get(struct alert *a, int64_t id, json_t **out, struct pg_err *err)
 	return rc;
 }
 
-int alert_ack(struct alert *a, const struct pg_call *call, int64_t id, json_t **out, struct pg_err *err)
+int alert_ack(struct alert *a, const struct pg_call *call, int64_t id, json_t **out,
+              struct pg_err *err)
 {
 	struct store_conn *c = conn(a, err);
 	if (!c)
@@ -360,7 +388,8 @@ int alert_ack(struct alert *a, const struct pg_call *call, int64_t id, json_t **
 		rc = alert_store_get(c, id, &al, err);
 	if (rc == 0)
 		rc = alert_store_ack(c, id, call->actor, err);
-	json_t *d = json_pack("{s:O, s:O}", "rule", json_object_get(al, "rule"), "subject", json_object_get(al, "subject"));
+	json_t *d = json_pack("{s:O, s:O}", "rule", json_object_get(al, "rule"), "subject",
+	                      json_object_get(al, "subject"));
 	if (rc == 0)
 		rc = audit_record(c, call, "alert.ack", "alert", id, d, err);
 	json_decref(d);
@@ -377,9 +406,10 @@ int alert_ack(struct alert *a, const struct pg_call *call, int64_t id, json_t **
 static json_t *rule_view(struct alert *a, json_t *rule)
 {
 	json_t *notify = rule_notify(a, rule);
-	json_t *v = json_pack("{s:O, s:O, s:O, s:o, s:O}", "name", json_object_get(rule, "name"), "enabled",
-			      json_object_get(rule, "enabled"), "params", json_object_get(rule, "params"), "notify",
-			      masked(notify), "updatedAt", json_object_get(rule, "updatedAt"));
+	json_t *v = json_pack("{s:O, s:O, s:O, s:o, s:O}", "name", json_object_get(rule, "name"),
+	                      "enabled", json_object_get(rule, "enabled"), "params",
+	                      json_object_get(rule, "params"), "notify", masked(notify),
+	                      "updatedAt", json_object_get(rule, "updatedAt"));
 	json_decref(notify);
 	return v;
 }
@@ -393,7 +423,8 @@ int alert_rules_list(struct alert *a, json_t **out, struct pg_err *err)
 	size_t i;
 	int rc = alert_store_rules(c, rules, err);
 	*out = json_array();
-	json_array_foreach(rules, i, r) json_array_append_new(*out, rule_view(a, r));
+	json_array_foreach (rules, i, r)
+		json_array_append_new(*out, rule_view(a, r));
 	json_decref(rules);
 	return rc;
 }
@@ -403,8 +434,10 @@ static int check_notify(struct alert *a, json_t *notify, struct pg_err *err)
 	static const char *const fields[] = {"plugin", "config", NULL};
 	json_t *plugins = plua_plugins(a->lua, "notify"), *ch, *p;
 	size_t i, j;
-	int rc = json_array_size(notify) > 10 ? pg_err_set(err, PG_EINVAL, "notify", "at most 10 notify channels") : 0;
-	json_array_foreach(notify, i, ch) {
+	int rc = json_array_size(notify) > 10
+	                 ? pg_err_set(err, PG_EINVAL, "notify", "at most 10 notify channels")
+	                 : 0;
+	json_array_foreach (notify, i, ch) {
 		const char *plugin = NULL;
 		json_t *cfg = NULL;
 		if (rc == 0 && !json_is_object(ch))
@@ -416,9 +449,12 @@ static int check_notify(struct alert *a, json_t *notify, struct pg_err *err)
 		if (rc == 0)
 			rc = pg_json_obj(ch, "config", false, &cfg, err);
 		bool known = false;
-		json_array_foreach(plugins, j, p) known |= rc == 0 && json_equal(json_object_get(p, "name"), json_object_get(ch, "plugin"));
+		json_array_foreach (plugins, j, p)
+			known |= rc == 0 && json_equal(json_object_get(p, "name"),
+			                               json_object_get(ch, "plugin"));
 		if (rc == 0 && !known)
-			rc = pg_err_set(err, PG_EINVAL, "plugin", "no notify plugin named %s", plugin);
+			rc = pg_err_set(err, PG_EINVAL, "plugin", "no notify plugin named %s",
+			                plugin);
 		if (rc != 0) {
 			char pre[32];
 			snprintf(pre, sizeof(pre), "notify[%zu]", i);
@@ -430,8 +466,8 @@ static int check_notify(struct alert *a, json_t *notify, struct pg_err *err)
 	return rc;
 }
 
-int alert_rule_update(struct alert *a, const struct pg_call *call, const char *name, json_t *body, json_t **out,
-		      struct pg_err *err)
+int alert_rule_update(struct alert *a, const struct pg_call *call, const char *name, json_t *body,
+                      json_t **out, struct pg_err *err)
 {
 	static const char *const fields[] = {"enabled", "params", "notify", NULL};
 	bool known = false;
@@ -442,7 +478,8 @@ int alert_rule_update(struct alert *a, const struct pg_call *call, const char *n
 	struct store_conn *c = conn(a, err);
 	if (!c)
 		return err->code;
-	json_t *rules = json_array(), *rule = NULL, *r, *params = NULL, *notify = NULL, *cur_notify = NULL;
+	json_t *rules = json_array(), *rule = NULL, *r, *params = NULL, *notify = NULL,
+	       *cur_notify = NULL;
 	size_t i;
 	bool enabled = true;
 	char *sealed = NULL, *text = NULL, ctx[96];
@@ -457,7 +494,9 @@ int alert_rule_update(struct alert *a, const struct pg_call *call, const char *n
 		rc = check_notify(a, notify, err);
 	if (rc == 0)
 		rc = alert_store_rules(c, rules, err);
-	json_array_foreach(rules, i, r) if (strcmp(json_string_value(json_object_get(r, "name")), name) == 0) rule = r;
+	json_array_foreach (rules, i, r)
+		if (strcmp(json_string_value(json_object_get(r, "name")), name) == 0)
+			rule = r;
 	if (rc == 0 && !rule)
 		rc = pg_err_set(err, PG_ENOTFOUND, "name", "no alert rule named %s", name);
 	if (rc == 0) {
@@ -474,12 +513,16 @@ int alert_rule_update(struct alert *a, const struct pg_call *call, const char *n
 	if (rc == 0)
 		rc = store_begin(c, STORE_TX_WRITE, err);
 	if (rc == 0)
-		rc = alert_store_rule_put(c, name, enabled, params ? params : json_object_get(rule, "params"), sealed, err);
+		rc = alert_store_rule_put(c, name, enabled,
+		                          params ? params : json_object_get(rule, "params"), sealed,
+		                          err);
 	if (rc == 0) {
 		json_t *plugins = json_array(), *ch;
-		json_array_foreach(cur_notify, i, ch) json_array_append(plugins, json_object_get(ch, "plugin"));
-		json_t *d = json_pack("{s:s, s:b, s:O, s:o}", "rule", name, "enabled", enabled, "params",
-				      params ? params : json_object_get(rule, "params"), "plugins", plugins);
+		json_array_foreach (cur_notify, i, ch)
+			json_array_append(plugins, json_object_get(ch, "plugin"));
+		json_t *d = json_pack("{s:s, s:b, s:O, s:o}", "rule", name, "enabled", enabled,
+		                      "params", params ? params : json_object_get(rule, "params"),
+		                      "plugins", plugins);
 		rc = audit_record(c, call, "alert_rule.update", "alert_rule", 0, d, err);
 		json_decref(d);
 	}
@@ -496,8 +539,9 @@ int alert_rule_update(struct alert *a, const struct pg_call *call, const char *n
 	json_t *all = NULL;
 	*out = NULL;
 	rc = alert_rules_list(a, &all, err);
-	json_array_foreach(all, i, r) if (!*out && strcmp(json_string_value(json_object_get(r, "name")), name) == 0)
-		*out = json_incref(r);
+	json_array_foreach (all, i, r)
+		if (!*out && strcmp(json_string_value(json_object_get(r, "name")), name) == 0)
+			*out = json_incref(r);
 	json_decref(all);
 	return rc;
 }

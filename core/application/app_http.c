@@ -38,7 +38,8 @@ static void apps_list(struct http_req *req)
 	int64_t next = 0;
 	if (rc == 0 && (int64_t)json_array_size(items) > limit) {
 		json_array_remove(items, json_array_size(items) - 1);
-		next = json_integer_value(json_object_get(json_array_get(items, json_array_size(items) - 1), "id"));
+		next = json_integer_value(
+		        json_object_get(json_array_get(items, json_array_size(items) - 1), "id"));
 	}
 	http_reply_list(req, rc, items, next, &err);
 }
@@ -89,23 +90,27 @@ static void apps_delete(struct http_req *req)
 	if (rc == 0)
 		rc = app_release_active(c, id, &active, &err);
 	if (rc == 0 && active && !forced)
-		rc = pg_err_set(&err, PG_ECONFLICT, "id", "release %lld is in flight; cancel it or use ?force=true",
-				(long long)active);
+		rc = pg_err_set(&err, PG_ECONFLICT, "id",
+		                "release %lld is in flight; cancel it or use ?force=true",
+		                (long long)active);
 	if (rc == 0 && cur)
 		rc = app_release_get(c, cur, true, &rel, &err);
-	bool live = rel && strcmp(json_string_value(json_object_get(json_object_get(rel, "artifacts"), "desiredState")),
-				   "Running") == 0;
+	bool live = rel && strcmp(json_string_value(json_object_get(
+	                                  json_object_get(rel, "artifacts"), "desiredState")),
+	                          "Running") == 0;
 	if (rc == 0 && live && !forced)
 		rc = pg_err_set(&err, PG_ECONFLICT, "id",
-				"the application runs on nodes: release it with desiredState Stopped first, "
-				"or delete with ?force=true");
+		                "the application runs on nodes: release it with desiredState "
+		                "Stopped first, "
+		                "or delete with ?force=true");
 	if (rc == 0 && live)
 		rc = app_node_list(c, cur, nodes, &err);
 	size_t i;
 	json_t *n;
 	json_t *art = json_object_get(rel, "artifacts");
-	json_array_foreach(nodes, i, n) {
-		if (rc != 0 || strcmp(json_string_value(json_object_get(n, "status")), "succeeded") != 0)
+	json_array_foreach (nodes, i, n) {
+		if (rc != 0 ||
+		    strcmp(json_string_value(json_object_get(n, "status")), "succeeded") != 0)
 			continue;
 		int64_t node = json_integer_value(json_object_get(n, "nodeId")), tid;
 		bool existed;
@@ -113,24 +118,38 @@ static void apps_delete(struct http_req *req)
 		app_owner(id, owner);
 		/* a unit is stopped; every site of a proxy is blanked */
 		json_t *payloads = json_array(), *p, *site;
-		const char *type = json_object_get(art, "unit") ? "SystemdControl" : "RenderAndDeployNginx";
+		const char *type =
+		        json_object_get(art, "unit") ? "SystemdControl" : "RenderAndDeployNginx";
 		if (json_object_get(art, "unit")) {
-			p = json_pack("{s:O, s:s}", "unitName", json_object_get(json_object_get(art, "unit"), "name"),
-				      "action", "stop");
+			p = json_pack("{s:O, s:s}", "unitName",
+			              json_object_get(json_object_get(art, "unit"), "name"),
+			              "action", "stop");
 			if (json_object_get(art, "service"))
-				json_object_set_new(p, "deregister",
-						    json_pack("[O]", json_object_get(json_object_get(art, "service"), "name")));
+				json_object_set_new(
+				        p, "deregister",
+				        json_pack("[O]",
+				                  json_object_get(json_object_get(art, "service"),
+				                                  "name")));
 			json_array_append_new(payloads, p);
 		}
 		size_t k;
-		json_array_foreach(json_object_get(art, "sites"), k, site) if (!json_object_get(art, "unit"))
-			json_array_append_new(payloads, json_pack("{s:O, s:s}", "siteName", json_object_get(site, "siteName"),
-								  "content", "# removed by Pagoda: the application was deleted\n"));
-		json_array_foreach(payloads, k, p) {
-			struct cluster_task_spec spec = {.node_id = node, .type = type, .payload = p, .max_retries = 2,
-							 .owner = owner};
+		json_array_foreach (json_object_get(art, "sites"), k, site)
+			if (!json_object_get(art, "unit"))
+				json_array_append_new(payloads,
+				                      json_pack("{s:O, s:s}", "siteName",
+				                                json_object_get(site, "siteName"),
+				                                "content",
+				                                "# removed by Pagoda: the "
+				                                "application was deleted\n"));
+		json_array_foreach (payloads, k, p) {
+			struct cluster_task_spec spec = {.node_id = node,
+			                                 .type = type,
+			                                 .payload = p,
+			                                 .max_retries = 2,
+			                                 .owner = owner};
 			if (rc == 0)
-				rc = cluster_task_insert(a->cluster, c, &call, &spec, &tid, &existed, &err);
+				rc = cluster_task_insert(a->cluster, c, &call, &spec, &tid,
+				                         &existed, &err);
 		}
 		json_decref(payloads);
 		json_array_append_new(woken, json_integer(node));
@@ -139,11 +158,14 @@ static void apps_delete(struct http_req *req)
 		rc = app_store_delete(c, id, &err);
 	if (rc == 0)
 		rc = audit_record_new(c, &call, "app.delete", "app", id,
-				  json_pack("{s:O, s:b, s:I}", "name", json_object_get(app, "name"), "force", forced,
-					    "stopTasks", (json_int_t)json_array_size(woken)),
-				  &err);
+		                      json_pack("{s:O, s:b, s:I}", "name",
+		                                json_object_get(app, "name"), "force", forced,
+		                                "stopTasks", (json_int_t)json_array_size(woken)),
+		                      &err);
 	rc = store_end(c, rc, &err);
-	json_array_foreach(woken, i, n) if (rc == 0) cluster_wake(a->cluster, json_integer_value(n));
+	json_array_foreach (woken, i, n)
+		if (rc == 0)
+			cluster_wake(a->cluster, json_integer_value(n));
 out:
 	json_decref(app);
 	json_decref(rel);
@@ -190,7 +212,8 @@ static void release_create(struct http_req *req)
 	if (rc == 0)
 		rc = pg_json_str(req->body, "note", false, 1000, &note, &err);
 	if (rc == 0)
-		rc = app_release_create(app_of(req), &call, id, "deploy", 0, 0, NULL, note, &out, &err);
+		rc = app_release_create(app_of(req), &call, id, "deploy", 0, 0, NULL, note, &out,
+		                        &err);
 	http_answer(req, rc, 201, out, &err);
 }
 
@@ -226,19 +249,23 @@ static void release_get(struct http_req *req)
 		rc = app_node_list(c, id, nodes, &err);
 	size_t i, j;
 	json_t *n, *t;
-	json_array_foreach(nodes, i, n) {
+	json_array_foreach (nodes, i, n) {
 		json_t *brief = json_array();
-		json_array_foreach(json_object_get(n, "tasks"), j, t) {
+		json_array_foreach (json_object_get(n, "tasks"), j, t) {
 			struct pg_err e = {0};
-			json_t *task = cluster_task_get(a->cluster, json_integer_value(t), false, &e);
+			json_t *task =
+			        cluster_task_get(a->cluster, json_integer_value(t), false, &e);
 			if (task)
-				json_array_append_new(brief, json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "id",
-								       json_object_get(task, "id"), "type",
-								       json_object_get(task, "type"), "status",
-								       json_object_get(task, "status"), "errorMessage",
-								       json_object_get(task, "errorMessage"), "startedAt",
-								       json_object_get(task, "startedAt"), "finishedAt",
-								       json_object_get(task, "finishedAt")));
+				json_array_append_new(
+				        brief,
+				        json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "id",
+				                  json_object_get(task, "id"), "type",
+				                  json_object_get(task, "type"), "status",
+				                  json_object_get(task, "status"), "errorMessage",
+				                  json_object_get(task, "errorMessage"),
+				                  "startedAt", json_object_get(task, "startedAt"),
+				                  "finishedAt",
+				                  json_object_get(task, "finishedAt")));
 			json_decref(task);
 		}
 		json_object_set_new(n, "tasks", brief);
@@ -254,7 +281,8 @@ static void release_get(struct http_req *req)
 }
 
 /* Moves a release from one of from (NULL-terminated) to to. */
-static void transition(struct http_req *req, const char *const from[], const char *to, const char *action)
+static void transition(struct http_req *req, const char *const from[], const char *to,
+                       const char *action)
 {
 	struct app *a = app_of(req);
 	struct pg_err err = {0};
@@ -276,51 +304,61 @@ static void transition(struct http_req *req, const char *const from[], const cha
 	for (int i = 0; rc == 0 && from[i]; i++)
 		ok = ok || strcmp(status, from[i]) == 0;
 	if (rc == 0 && !ok)
-		rc = pg_err_set(&err, PG_ECONFLICT, "status", "release %lld is %s; cannot %s it", (long long)id, status,
-				action);
+		rc = pg_err_set(&err, PG_ECONFLICT, "status", "release %lld is %s; cannot %s it",
+		                (long long)id, status, action);
 	if (rc == 0)
-		rc = app_store_get(c, json_integer_value(json_object_get(rel, "appId")), &app, &err);
+		rc = app_store_get(c, json_integer_value(json_object_get(rel, "appId")), &app,
+		                   &err);
 	if (rc == 0 && strcmp(action, "execute") == 0) {
-		if (strcmp(status, "created") == 0 && json_is_true(json_object_get(app, "requireApproval")))
-			rc = pg_err_set(&err, PG_EPRECOND, "status", "this application requires approval before execute");
+		if (strcmp(status, "created") == 0 &&
+		    json_is_true(json_object_get(app, "requireApproval")))
+			rc = pg_err_set(&err, PG_EPRECOND, "status",
+			                "this application requires approval before execute");
 		if (rc == 0)
-			rc = app_release_active(c, json_integer_value(json_object_get(rel, "appId")), &other, &err);
+			rc = app_release_active(
+			        c, json_integer_value(json_object_get(rel, "appId")), &other, &err);
 		if (rc == 0 && other && other != id) {
 			json_t *o = NULL;
 			app_release_get(c, other, false, &o, &err);
 			const char *ost = json_string_value(json_object_get(o, "status"));
 			if (ost && (strcmp(ost, "running") == 0 || strcmp(ost, "paused") == 0))
-				rc = pg_err_set(&err, PG_ECONFLICT, "status", "release %lld of this application is %s",
-						(long long)other, ost);
+				rc = pg_err_set(&err, PG_ECONFLICT, "status",
+				                "release %lld of this application is %s",
+				                (long long)other, ost);
 			json_decref(o);
 		}
 	}
 	if (rc == 0 && strcmp(action, "approve") == 0) {
 		/* four eyes: whoever created a release does not approve it */
 		if (strcmp(json_string_value(json_object_get(rel, "createdBy")), call.actor) == 0)
-			rc = pg_err_set(&err, PG_EFORBIDDEN, "", "the creator of a release cannot approve it");
+			rc = pg_err_set(&err, PG_EFORBIDDEN, "",
+			                "the creator of a release cannot approve it");
 		if (rc == 0)
 			rc = app_release_set_approved(c, id, call.actor, &err);
 	} else if (rc == 0) {
-		rc = app_release_set_status(c, id, to, strcmp(action, "cancel") == 0 ? "cancelled by request" : NULL,
-					    &err);
+		rc = app_release_set_status(
+		        c, id, to, strcmp(action, "cancel") == 0 ? "cancelled by request" : NULL,
+		        &err);
 	}
 	if (rc == 0 && strcmp(action, "cancel") == 0) {
 		/* unfinished tasks of the release go too */
 		rc = app_node_list(c, id, nodes, &err);
 		size_t i, j;
 		json_t *n, *t;
-		json_array_foreach(nodes, i, n) {
+		json_array_foreach (nodes, i, n) {
 			if (strcmp(json_string_value(json_object_get(n, "status")), "running") != 0)
 				continue;
-			json_array_foreach(json_object_get(n, "tasks"), j, t) if (rc == 0) rc =
-				cluster_task_cancel_in(c, &call, json_integer_value(t), &err);
+			json_array_foreach (json_object_get(n, "tasks"), j, t)
+				if (rc == 0)
+					rc = cluster_task_cancel_in(c, &call, json_integer_value(t),
+					                            &err);
 		}
 	}
 	if (rc == 0) {
 		char act[48];
 		snprintf(act, sizeof(act), "release.%s", action);
-		rc = audit_record_new(c, &call, act, "release", id, json_pack("{s:s, s:s}", "from", status, "to", to), &err);
+		rc = audit_record_new(c, &call, act, "release", id,
+		                      json_pack("{s:s, s:s}", "from", status, "to", to), &err);
 	}
 	rc = store_end(c, rc, &err);
 	json_t *out = NULL;
@@ -384,23 +422,28 @@ static void release_rollback(struct http_req *req)
 	if (rc == 0)
 		rc = c ? app_release_get(c, id, false, &rel, &err) : err.code;
 	const char *status = json_string_value(json_object_get(rel, "status"));
-	if (rc == 0 && strcmp(status, "succeeded") && strcmp(status, "failed") && strcmp(status, "paused"))
-		rc = pg_err_set(&err, PG_ECONFLICT, "status", "release %lld is %s; only succeeded, failed or paused "
-				"releases are rolled back", (long long)id, status);
+	if (rc == 0 && strcmp(status, "succeeded") && strcmp(status, "failed") &&
+	    strcmp(status, "paused"))
+		rc = pg_err_set(&err, PG_ECONFLICT, "status",
+		                "release %lld is %s; only succeeded, failed or paused "
+		                "releases are rolled back",
+		                (long long)id, status);
 	if (rc == 0 && !target)
 		target = json_integer_value(json_object_get(rel, "previousReleaseId"));
 	if (rc == 0 && !target)
-		rc = pg_err_set(&err, PG_EPRECOND, "targetReleaseId", "there is no earlier release to go back to");
+		rc = pg_err_set(&err, PG_EPRECOND, "targetReleaseId",
+		                "there is no earlier release to go back to");
 	if (rc == 0)
 		rc = app_release_get(c, target, false, &t, &err);
 	if (rc == 0 && strcmp(json_string_value(json_object_get(t, "status")), "succeeded") &&
 	    strcmp(json_string_value(json_object_get(t, "status")), "rolled_back"))
-		rc = pg_err_set(&err, PG_EPRECOND, "targetReleaseId", "release %lld never succeeded", (long long)target);
+		rc = pg_err_set(&err, PG_EPRECOND, "targetReleaseId",
+		                "release %lld never succeeded", (long long)target);
 	if (rc == 0)
 		rc = app_node_list(c, id, nodes, &err);
 	size_t i;
 	json_t *n;
-	json_array_foreach(nodes, i, n) {
+	json_array_foreach (nodes, i, n) {
 		const char *st = json_string_value(json_object_get(n, "status"));
 		if (strcmp(st, "pending") && strcmp(st, "skipped"))
 			json_array_append(touched, json_object_get(n, "nodeId"));
@@ -410,16 +453,18 @@ static void release_rollback(struct http_req *req)
 		rc = store_end(c, rc, &err);
 	}
 	if (rc == 0)
-		rc = app_release_create(a, &call, json_integer_value(json_object_get(rel, "appId")), "rollback", id,
-					target, touched, "rollback by request", &out, &err);
+		rc = app_release_create(a, &call, json_integer_value(json_object_get(rel, "appId")),
+		                        "rollback", id, target, touched, "rollback by request",
+		                        &out, &err);
 	if (rc == 0 && store_begin(c, STORE_TX_WRITE, &err) == 0) {
 		int64_t rid = json_integer_value(json_object_get(out, "id"));
 		rc = app_release_set_status(c, rid, "running", NULL, &err);
 		if (rc == 0)
 			rc = audit_record_new(c, &call, "release.rollback", "release", id,
-					  json_pack("{s:I, s:I}", "targetReleaseId", (json_int_t)target, "rollbackRelease",
-						    (json_int_t)rid),
-					  &err);
+			                      json_pack("{s:I, s:I}", "targetReleaseId",
+			                                (json_int_t)target, "rollbackRelease",
+			                                (json_int_t)rid),
+			                      &err);
 		rc = store_end(c, rc, &err);
 		json_object_set_new(out, "status", json_string("running"));
 		app_kick(a);
@@ -436,23 +481,46 @@ static void release_rollback(struct http_req *req)
 #define REL_EXEC .auth = HTTP_AUTH_ADMIN, .perm = "admin:release:execute"
 
 const struct http_route app_routes[] = {
-	{.method = "POST", .path = "/admin/apps", APP_WRITE, .fn = apps_create},
-	{.method = "GET", .path = "/admin/apps", APP_READ, .fn = apps_list},
-	{.method = "GET", .path = "/admin/apps/:id", APP_READ, .fn = apps_get},
-	{.method = "PUT", .path = "/admin/apps/:id", APP_WRITE, .fn = apps_update},
-	{.method = "DELETE", .path = "/admin/apps/:id", APP_WRITE, .fn = apps_delete},
-	{.method = "POST", .path = "/admin/apps/:id/ingresses", APP_WRITE, .fn = ingress_create},
-	{.method = "PUT", .path = "/admin/ingresses/:ingressId", APP_WRITE, .fn = ingress_update},
-	{.method = "POST", .path = "/admin/apps/:id/releases", APP_WRITE, .fn = release_create},
-	{.method = "GET", .path = "/admin/apps/:id/releases", APP_READ, .fn = release_list},
-	{.method = "GET", .path = "/admin/releases/:id", APP_READ, .fn = release_get},
-	{.method = "POST", .path = "/admin/releases/:id/approve", .auth = HTTP_AUTH_ADMIN,
-	 .perm = "admin:release:approve", .fn = release_approve, .no_fields = true},
-	{.method = "POST", .path = "/admin/releases/:id/execute", REL_EXEC, .fn = release_execute, .no_fields = true},
-	{.method = "POST", .path = "/admin/releases/:id/pause", REL_EXEC, .fn = release_pause, .no_fields = true},
-	{.method = "POST", .path = "/admin/releases/:id/resume", REL_EXEC, .fn = release_resume, .no_fields = true},
-	{.method = "POST", .path = "/admin/releases/:id/cancel", REL_EXEC, .fn = release_cancel, .no_fields = true},
-	{.method = "POST", .path = "/admin/releases/:id/rollback", .auth = HTTP_AUTH_ADMIN,
-	 .perm = "admin:release:rollback", .fn = release_rollback},
-	{0},
+        {.method = "POST", .path = "/admin/apps", APP_WRITE, .fn = apps_create},
+        {.method = "GET", .path = "/admin/apps", APP_READ, .fn = apps_list},
+        {.method = "GET", .path = "/admin/apps/:id", APP_READ, .fn = apps_get},
+        {.method = "PUT", .path = "/admin/apps/:id", APP_WRITE, .fn = apps_update},
+        {.method = "DELETE", .path = "/admin/apps/:id", APP_WRITE, .fn = apps_delete},
+        {.method = "POST", .path = "/admin/apps/:id/ingresses", APP_WRITE, .fn = ingress_create},
+        {.method = "PUT", .path = "/admin/ingresses/:ingressId", APP_WRITE, .fn = ingress_update},
+        {.method = "POST", .path = "/admin/apps/:id/releases", APP_WRITE, .fn = release_create},
+        {.method = "GET", .path = "/admin/apps/:id/releases", APP_READ, .fn = release_list},
+        {.method = "GET", .path = "/admin/releases/:id", APP_READ, .fn = release_get},
+        {.method = "POST",
+         .path = "/admin/releases/:id/approve",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:release:approve",
+         .fn = release_approve,
+         .no_fields = true},
+        {.method = "POST",
+         .path = "/admin/releases/:id/execute",
+         REL_EXEC,
+         .fn = release_execute,
+         .no_fields = true},
+        {.method = "POST",
+         .path = "/admin/releases/:id/pause",
+         REL_EXEC,
+         .fn = release_pause,
+         .no_fields = true},
+        {.method = "POST",
+         .path = "/admin/releases/:id/resume",
+         REL_EXEC,
+         .fn = release_resume,
+         .no_fields = true},
+        {.method = "POST",
+         .path = "/admin/releases/:id/cancel",
+         REL_EXEC,
+         .fn = release_cancel,
+         .no_fields = true},
+        {.method = "POST",
+         .path = "/admin/releases/:id/rollback",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:release:rollback",
+         .fn = release_rollback},
+        {0},
 };

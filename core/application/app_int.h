@@ -32,12 +32,14 @@ int app_ingress_tls(struct app *a, json_t *tls, json_t **out, struct pg_err *err
 int app_store_insert(struct store_conn *c, json_t *app, int64_t *id, struct pg_err *err);
 int app_store_update(struct store_conn *c, int64_t id, json_t *app, struct pg_err *err);
 int app_store_get(struct store_conn *c, int64_t id, json_t **out, struct pg_err *err);
-int app_store_list(struct store_conn *c, int64_t after, int64_t limit, json_t *items, struct pg_err *err);
+int app_store_list(struct store_conn *c, int64_t after, int64_t limit, json_t *items,
+                   struct pg_err *err);
 int app_store_delete(struct store_conn *c, int64_t id, struct pg_err *err);
-int app_store_set_current(struct store_conn *c, int64_t app_id, int64_t release_id, struct pg_err *err);
+int app_store_set_current(struct store_conn *c, int64_t app_id, int64_t release_id,
+                          struct pg_err *err);
 
 int app_ingress_insert(struct store_conn *c, int64_t app_id, json_t *spec, const char *site,
-		       int64_t *id, struct pg_err *err);
+                       int64_t *id, struct pg_err *err);
 int app_ingress_update(struct store_conn *c, int64_t id, json_t *spec, struct pg_err *err);
 int app_ingress_get(struct store_conn *c, int64_t id, json_t **out, struct pg_err *err);
 int app_ingress_list(struct store_conn *c, int64_t app_id, json_t *items, struct pg_err *err);
@@ -45,15 +47,16 @@ int app_ingress_list(struct store_conn *c, int64_t app_id, json_t *items, struct
 struct rel_in {
 	int64_t app_id, version, previous, rollback_of;
 	const char *kind, *status, *artifacts, *diff, *diff_text, *target_nodes, *note, *trace_id,
-		*created_by;
+	        *created_by;
 };
-int app_release_insert(struct store_conn *c, const struct rel_in *in, int64_t *id, struct pg_err *err);
+int app_release_insert(struct store_conn *c, const struct rel_in *in, int64_t *id,
+                       struct pg_err *err);
 int app_release_next_version(struct store_conn *c, int64_t app_id, int64_t *v, struct pg_err *err);
 /* full: artifacts, diff text and plan too. */
 int app_release_get(struct store_conn *c, int64_t id, bool full, json_t **out, struct pg_err *err);
 int app_release_list(struct store_conn *c, int64_t app_id, json_t *items, struct pg_err *err);
 int app_release_set_status(struct store_conn *c, int64_t id, const char *status, const char *error,
-			   struct pg_err *err);
+                           struct pg_err *err);
 int app_release_set_approved(struct store_conn *c, int64_t id, const char *by, struct pg_err *err);
 int app_release_set_plan(struct store_conn *c, int64_t id, json_t *plan, struct pg_err *err);
 /* Releases in status (e.g. "running"): ids into items. */
@@ -61,15 +64,16 @@ int app_release_ids(struct store_conn *c, const char *status, json_t *items, str
 /* Any release of the app still in flight (created, approved, running, paused). */
 int app_release_active(struct store_conn *c, int64_t app_id, int64_t *id, struct pg_err *err);
 
-int app_batch_insert(struct store_conn *c, int64_t rel, int64_t idx, json_t *spec, struct pg_err *err);
+int app_batch_insert(struct store_conn *c, int64_t rel, int64_t idx, json_t *spec,
+                     struct pg_err *err);
 int app_batch_list(struct store_conn *c, int64_t rel, json_t *items, struct pg_err *err);
 int app_batch_set(struct store_conn *c, int64_t rel, int64_t idx, const char *status,
-		  json_t *decision, int64_t not_before, struct pg_err *err);
-int app_node_insert(struct store_conn *c, int64_t rel, int64_t node, int64_t batch, const char *status,
-		    const char *error, struct pg_err *err);
+                  json_t *decision, int64_t not_before, struct pg_err *err);
+int app_node_insert(struct store_conn *c, int64_t rel, int64_t node, int64_t batch,
+                    const char *status, const char *error, struct pg_err *err);
 int app_node_list(struct store_conn *c, int64_t rel, json_t *items, struct pg_err *err);
 int app_node_set(struct store_conn *c, int64_t rel, int64_t node, const char *status, json_t *tasks,
-		 const char *error, struct pg_err *err);
+                 const char *error, struct pg_err *err);
 
 /* Releases by status into counts {status: n}; newest finished release of
  * each application into items. */
@@ -77,12 +81,13 @@ int app_release_counts(struct store_conn *c, json_t *counts, struct pg_err *err)
 int app_release_last_finished(struct store_conn *c, json_t *items, struct pg_err *err);
 
 int app_site_get(struct store_conn *c, int64_t app_id, char sha[65], struct pg_err *err);
-int app_site_put(struct store_conn *c, int64_t app_id, const char *sha, int64_t idx, struct pg_err *err);
+int app_site_put(struct store_conn *c, int64_t app_id, const char *sha, int64_t idx,
+                 struct pg_err *err);
 
 /* ---- releases (app_release.c) ---- */
 int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id, const char *kind,
-		       int64_t rollback_of, int64_t target_release, json_t *target_nodes,
-		       const char *note, json_t **out, struct pg_err *err);
+                       int64_t rollback_of, int64_t target_release, json_t *target_nodes,
+                       const char *note, json_t **out, struct pg_err *err);
 /* The nodes an application targets now: [{id, name, labels, status, ip}]. */
 int app_targets(struct app *a, json_t *app, json_t **nodes, struct pg_err *err);
 /* Why node cannot run what app needs (its agent's reported capabilities:
@@ -90,16 +95,18 @@ int app_targets(struct app *a, json_t *app, json_t **nodes, struct pg_err *err);
 const char *app_node_unready(const json_t *app, const json_t *node, char *buf, size_t len);
 
 /* ---- applications (app_svc.c) ---- */
-int app_create(struct app *a, const struct pg_call *call, json_t *body, json_t **out, struct pg_err *err);
+int app_create(struct app *a, const struct pg_call *call, json_t *body, json_t **out,
+               struct pg_err *err);
 int app_update(struct app *a, const struct pg_call *call, int64_t id, json_t *body, json_t **out,
-	       struct pg_err *err);
+               struct pg_err *err);
 int app_get(struct app *a, int64_t id, json_t **out, struct pg_err *err);
 int app_ingress_put(struct app *a, const struct pg_call *call, int64_t app_id, int64_t ingress_id,
-		    json_t *spec, json_t **out, struct pg_err *err);
+                    json_t *spec, json_t **out, struct pg_err *err);
 json_t *app_service_of(json_t *app);
 /* One hash over the sites' hashes: what the upstream sync compares. */
 void app_sites_sha(json_t *sites, char sha[65]);
-int app_render_sites(struct app *a, json_t *ingresses, json_t **sites, char sha[65], struct pg_err *err);
+int app_render_sites(struct app *a, json_t *ingresses, json_t **sites, char sha[65],
+                     struct pg_err *err);
 
 /* ---- the reconciler (app_reconciler.c) ---- */
 void app_reconcile_once(struct app *a);

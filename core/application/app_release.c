@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 const char *app_node_unready(const json_t *app, const json_t *node, char *buf, size_t len)
 {
 	const char *type = json_string_value(json_object_get(app, "type"));
@@ -24,14 +23,24 @@ const char *app_node_unready(const json_t *app, const json_t *node, char *buf, s
 	/* a node that has not reported yet is planned: its tasks will tell */
 	if (!json_is_object(caps) || !type)
 		return NULL;
-	if (strcmp(type, "SystemdService") == 0 && json_is_true(json_object_get(caps, "rootPrefix")))
-		snprintf(buf, len, "node %s: its agent runs with --root, which runs no systemd task: run the agent "
-			 "without --root (the pagoda-agent package does) to deploy services there", name);
-	else if (strcmp(type, "SystemdService") == 0 && json_is_false(json_object_get(caps, "systemd")))
-		snprintf(buf, len, "node %s: systemd is not running there, and a SystemdService needs it", name);
+	if (strcmp(type, "SystemdService") == 0 &&
+	    json_is_true(json_object_get(caps, "rootPrefix")))
+		snprintf(buf, len,
+		         "node %s: its agent runs with --root, which runs no systemd task: run the "
+		         "agent "
+		         "without --root (the pagoda-agent package does) to deploy services there",
+		         name);
+	else if (strcmp(type, "SystemdService") == 0 &&
+	         json_is_false(json_object_get(caps, "systemd")))
+		snprintf(buf, len,
+		         "node %s: systemd is not running there, and a SystemdService needs it",
+		         name);
 	else if (strcmp(type, "ReverseProxy") == 0 && json_is_false(json_object_get(caps, "nginx")))
-		snprintf(buf, len, "node %s: nginx is not installed there (apt-get install nginx), and a ReverseProxy "
-			 "needs it", name);
+		snprintf(buf, len,
+		         "node %s: nginx is not installed there (apt-get install nginx), and a "
+		         "ReverseProxy "
+		         "needs it",
+		         name);
 	else
 		return NULL;
 	return buf;
@@ -50,13 +59,14 @@ int app_targets(struct app *a, json_t *app, json_t **nodes, struct pg_err *err)
 	}
 	size_t i;
 	json_t *v;
-	json_array_foreach(ids, i, v) {
+	json_array_foreach (ids, i, v) {
 		if (rc != 0)
 			break;
 		bool have = false;
 		size_t j;
 		json_t *n;
-		json_array_foreach(*nodes, j, n) have = have || json_equal(json_object_get(n, "id"), v);
+		json_array_foreach (*nodes, j, n)
+			have = have || json_equal(json_object_get(n, "id"), v);
 		json_t *node = NULL;
 		if (have)
 			continue;
@@ -93,11 +103,14 @@ int app_ingress_tls(struct app *a, json_t *tls, json_t **out, struct pg_err *err
 	char cp[300], kp[300];
 	int rc = 0;
 	if (!json_is_integer(id) || json_integer_value(id) < 1)
-		rc = pg_err_set(err, PG_EINVAL, "tls.certificateId", "tls.certificateId must be a certificate id");
+		rc = pg_err_set(err, PG_EINVAL, "tls.certificateId",
+		                "tls.certificateId must be a certificate id");
 	else if (json_object_get(tls, "certPath") || json_object_get(tls, "keyPath"))
-		rc = pg_err_set(err, PG_EINVAL, "tls.certificateId", "give tls.certificateId or certPath/keyPath, not both");
+		rc = pg_err_set(err, PG_EINVAL, "tls.certificateId",
+		                "give tls.certificateId or certPath/keyPath, not both");
 	else if (!a->certs.paths)
-		rc = pg_err_set(err, PG_EUNAVAIL, "tls.certificateId", "the certificate center is not running");
+		rc = pg_err_set(err, PG_EUNAVAIL, "tls.certificateId",
+		                "the certificate center is not running");
 	else
 		rc = a->certs.paths(a->certs.arg, json_integer_value(id), cp, kp, err);
 	if (rc != 0) {
@@ -122,16 +135,19 @@ static int render_ingress(struct app *a, json_t *ing, json_t **site, struct pg_e
 	int rc = 0;
 	size_t i;
 	json_t *p;
-	json_array_foreach(paths, i, p) {
+	json_array_foreach (paths, i, p) {
 		const char *svc = json_string_value(json_object_get(p, "service"));
 		char up[160], id1[64], id2[64];
 		snprintf(up, sizeof(up), "%s__%s", identifier_of(name, id1, sizeof(id1)),
-			 identifier_of(svc, id2, sizeof(id2)));
-		json_array_append_new(locs, json_pack("{s:O, s:s}", "path", json_object_get(p, "path"), "upstream", up));
+		         identifier_of(svc, id2, sizeof(id2)));
+		json_array_append_new(locs, json_pack("{s:O, s:s}", "path",
+		                                      json_object_get(p, "path"), "upstream", up));
 		bool seen = false;
 		size_t j;
 		json_t *u;
-		json_array_foreach(ups, j, u) seen = seen || strcmp(json_string_value(json_object_get(u, "name")), up) == 0;
+		json_array_foreach (ups, j, u)
+			seen = seen ||
+			       strcmp(json_string_value(json_object_get(u, "name")), up) == 0;
 		if (seen)
 			continue;
 		json_t *eps = NULL, *res = NULL;
@@ -152,14 +168,15 @@ static int render_ingress(struct app *a, json_t *ing, json_t **site, struct pg_e
 		if (rc != 0)
 			break;
 		json_array_append_new(ups, json_pack("{s:s, s:O, s:O}", "name", up, "status",
-						     json_object_get(res, "status"), "servers",
-						     json_object_get(res, "servers")));
+		                                     json_object_get(res, "status"), "servers",
+		                                     json_object_get(res, "servers")));
 		json_decref(res);
 	}
 	char *text = NULL, sha[65];
 	if (rc == 0) {
-		json_t *in = json_pack("{s:s, s:O, s:O, s:O}", "name", name, "domains", json_object_get(ing, "domains"),
-				       "locations", locs, "upstreams", ups);
+		json_t *in = json_pack("{s:s, s:O, s:O, s:O}", "name", name, "domains",
+		                       json_object_get(ing, "domains"), "locations", locs,
+		                       "upstreams", ups);
 		const char *opt[] = {"acme", "clientMaxBodySize"};
 		for (int k = 0; k < 2; k++)
 			if (json_object_get(ing, opt[k]))
@@ -177,8 +194,9 @@ static int render_ingress(struct app *a, json_t *ing, json_t **site, struct pg_e
 	if (rc != 0)
 		return rc;
 	pg_sha256_hex(text, strlen(text), sha);
-	*site = json_pack("{s:s, s:s, s:s, s:O?}", "siteName", name, "content", text, "sha256", sha, "certificateId",
-			  json_object_get(json_object_get(ing, "tls"), "certificateId"));
+	*site = json_pack("{s:s, s:s, s:s, s:O?}", "siteName", name, "content", text, "sha256", sha,
+	                  "certificateId",
+	                  json_object_get(json_object_get(ing, "tls"), "certificateId"));
 	free(text);
 	return 0;
 }
@@ -188,17 +206,19 @@ void app_sites_sha(json_t *sites, char sha[65])
 	char all[8192] = "";
 	size_t i;
 	json_t *s;
-	json_array_foreach(sites, i, s) snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s\n",
-						 json_string_value(json_object_get(s, "sha256")));
+	json_array_foreach (sites, i, s)
+		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s\n",
+		         json_string_value(json_object_get(s, "sha256")));
 	pg_sha256_hex(all, strlen(all), sha);
 }
 
-int app_render_sites(struct app *a, json_t *ingresses, json_t **sites, char sha[65], struct pg_err *err)
+int app_render_sites(struct app *a, json_t *ingresses, json_t **sites, char sha[65],
+                     struct pg_err *err)
 {
 	*sites = json_array();
 	size_t i;
 	json_t *ing;
-	json_array_foreach(ingresses, i, ing) {
+	json_array_foreach (ingresses, i, ing) {
 		json_t *site = NULL;
 		int rc = render_ingress(a, ing, &site, err);
 		if (rc != 0) {
@@ -212,11 +232,13 @@ int app_render_sites(struct app *a, json_t *ingresses, json_t **sites, char sha[
 }
 
 /* What every target node should run, frozen at release creation. */
-static int build_artifacts(struct app *a, json_t *app, json_t *ingresses, json_t **out, struct pg_err *err)
+static int build_artifacts(struct app *a, json_t *app, json_t *ingresses, json_t **out,
+                           struct pg_err *err)
 {
 	const char *type = json_string_value(json_object_get(app, "type"));
 	const char *name = json_string_value(json_object_get(app, "name"));
-	json_t *art = json_pack("{s:s, s:O}", "type", type, "desiredState", json_object_get(app, "desiredState"));
+	json_t *art = json_pack("{s:s, s:O}", "type", type, "desiredState",
+	                        json_object_get(app, "desiredState"));
 	int rc = 0;
 	if (strcmp(type, "ReverseProxy") == 0) {
 		json_t *sites = NULL;
@@ -225,7 +247,8 @@ static int build_artifacts(struct app *a, json_t *app, json_t *ingresses, json_t
 		if (rc == 0)
 			json_object_set_new(art, "sites", sites);
 	} else {
-		json_t *spec = json_object_get(app, "spec"), *unit = json_deep_copy(json_object_get(spec, "unit"));
+		json_t *spec = json_object_get(app, "spec"),
+		       *unit = json_deep_copy(json_object_get(spec, "unit"));
 		char unit_name[64], *text = NULL, sha[65];
 		snprintf(unit_name, sizeof(unit_name), "%s.service", name);
 		json_object_set_new(unit, "name", json_string(unit_name));
@@ -233,19 +256,23 @@ static int build_artifacts(struct app *a, json_t *app, json_t *ingresses, json_t
 		json_decref(unit);
 		if (rc == 0) {
 			pg_sha256_hex(text, strlen(text), sha);
-			json_object_set_new(art, "unit", json_pack("{s:s, s:s, s:s}", "name", unit_name, "content",
-								   text, "sha256", sha));
+			json_object_set_new(art, "unit",
+			                    json_pack("{s:s, s:s, s:s}", "name", unit_name,
+			                              "content", text, "sha256", sha));
 		}
 		free(text);
 		json_t *configs = json_array();
 		size_t i;
 		json_t *f;
-		json_array_foreach(json_object_get(spec, "configFiles"), i, f) {
+		json_array_foreach (json_object_get(spec, "configFiles"), i, f) {
 			int64_t used = 0;
 			bool secret = false;
 			if (rc == 0)
-				rc = config_resolve(a->config, json_integer_value(json_object_get(f, "configId")),
-						    json_integer_value(json_object_get(f, "version")), &used, &secret, err);
+				rc = config_resolve(
+				        a->config,
+				        json_integer_value(json_object_get(f, "configId")),
+				        json_integer_value(json_object_get(f, "version")), &used,
+				        &secret, err);
 			if (rc != 0) {
 				char pre[64];
 				snprintf(pre, sizeof(pre), "spec.configFiles[%zu]", i);
@@ -293,51 +320,64 @@ static void diff_artifacts(json_t *old, json_t *new, json_t *targets, json_t **s
 	json_t *s = json_object();
 	json_object_set_new(s, "firstRelease", json_boolean(old == NULL));
 	if (!json_equal(json_object_get(old, "desiredState"), json_object_get(new, "desiredState")))
-		json_object_set_new(s, "desiredState", json_pack("{s:O?, s:O}", "from", json_object_get(old, "desiredState"),
-								 "to", json_object_get(new, "desiredState")));
+		json_object_set_new(s, "desiredState",
+		                    json_pack("{s:O?, s:O}", "from",
+		                              json_object_get(old, "desiredState"), "to",
+		                              json_object_get(new, "desiredState")));
 	json_t *ou = json_object_get(old, "unit"), *nu = json_object_get(new, "unit");
 	if (nu) {
-		bool changed = !json_equal(json_object_get(ou, "sha256"), json_object_get(nu, "sha256"));
+		bool changed =
+		        !json_equal(json_object_get(ou, "sha256"), json_object_get(nu, "sha256"));
 		json_object_set_new(s, "unit", json_pack("{s:b}", "changed", changed));
 		if (changed)
 			text_diff(o, json_string_value(json_object_get(nu, "name")),
-				  json_string_value(json_object_get(ou, "content")),
-				  json_string_value(json_object_get(nu, "content")));
+			          json_string_value(json_object_get(ou, "content")),
+			          json_string_value(json_object_get(nu, "content")));
 	}
 	json_t *cfg = json_array();
 	size_t i, j;
 	json_t *nc, *oc;
-	json_array_foreach(json_object_get(new, "configs"), i, nc) {
+	json_array_foreach (json_object_get(new, "configs"), i, nc) {
 		json_t *from = NULL;
-		json_array_foreach(json_object_get(old, "configs"), j, oc) if (json_equal(json_object_get(oc, "path"), json_object_get(nc, "path"))) from =
-			oc;
-		if (!from || !json_equal(json_object_get(from, "version"), json_object_get(nc, "version")) ||
+		json_array_foreach (json_object_get(old, "configs"), j, oc)
+			if (json_equal(json_object_get(oc, "path"), json_object_get(nc, "path")))
+				from = oc;
+		if (!from ||
+		    !json_equal(json_object_get(from, "version"), json_object_get(nc, "version")) ||
 		    !json_equal(json_object_get(from, "configId"), json_object_get(nc, "configId")))
-			json_array_append_new(cfg, json_pack("{s:O, s:O?, s:O}", "path", json_object_get(nc, "path"),
-							     "fromVersion", json_object_get(from, "version"),
-							     "toVersion", json_object_get(nc, "version")));
+			json_array_append_new(
+			        cfg,
+			        json_pack("{s:O, s:O?, s:O}", "path", json_object_get(nc, "path"),
+			                  "fromVersion", json_object_get(from, "version"),
+			                  "toVersion", json_object_get(nc, "version")));
 	}
 	json_object_set_new(s, "configs", cfg);
 	json_t *sites = json_array();
-	json_array_foreach(json_object_get(new, "sites"), i, nc) {
+	json_array_foreach (json_object_get(new, "sites"), i, nc) {
 		json_t *from = NULL;
-		json_array_foreach(json_object_get(old, "sites"), j, oc) if (json_equal(json_object_get(oc, "siteName"), json_object_get(nc, "siteName"))) from =
-			oc;
-		bool changed = !from || !json_equal(json_object_get(from, "sha256"), json_object_get(nc, "sha256"));
-		json_array_append_new(sites, json_pack("{s:O, s:b}", "siteName", json_object_get(nc, "siteName"),
-						       "changed", changed));
+		json_array_foreach (json_object_get(old, "sites"), j, oc)
+			if (json_equal(json_object_get(oc, "siteName"),
+			               json_object_get(nc, "siteName")))
+				from = oc;
+		bool changed = !from || !json_equal(json_object_get(from, "sha256"),
+		                                    json_object_get(nc, "sha256"));
+		json_array_append_new(sites, json_pack("{s:O, s:b}", "siteName",
+		                                       json_object_get(nc, "siteName"), "changed",
+		                                       changed));
 		if (changed)
-			text_diff(o, json_string_value(json_object_get(nc, "siteName")),
-				  json_string_value(json_object_get(json_object_get(from, "content") ? from : NULL, "content")),
-				  json_string_value(json_object_get(nc, "content")));
+			text_diff(
+			        o, json_string_value(json_object_get(nc, "siteName")),
+			        json_string_value(json_object_get(
+			                json_object_get(from, "content") ? from : NULL, "content")),
+			        json_string_value(json_object_get(nc, "content")));
 	}
 	json_object_set_new(s, "sites", sites);
 	json_t *on = json_array(), *skip = json_array();
-	json_array_foreach(targets, i, nc) {
+	json_array_foreach (targets, i, nc) {
 		const char *st = json_string_value(json_object_get(nc, "status"));
 		json_array_append_new(strcmp(st, "online") == 0 ? on : skip,
-				      json_pack("{s:O, s:O, s:s}", "id", json_object_get(nc, "id"), "name",
-						json_object_get(nc, "name"), "status", st));
+		                      json_pack("{s:O, s:O, s:s}", "id", json_object_get(nc, "id"),
+		                                "name", json_object_get(nc, "name"), "status", st));
 	}
 	json_object_set_new(s, "nodes", json_pack("{s:o, s:o}", "targets", on, "notReady", skip));
 	fclose(o);
@@ -345,8 +385,8 @@ static void diff_artifacts(json_t *old, json_t *new, json_t *targets, json_t **s
 }
 
 int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id, const char *kind,
-		       int64_t rollback_of, int64_t target_release, json_t *target_nodes,
-		       const char *note, json_t **out, struct pg_err *err)
+                       int64_t rollback_of, int64_t target_release, json_t *target_nodes,
+                       const char *note, json_t **out, struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(a->store, err);
 	if (!c)
@@ -363,8 +403,9 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
 	if (rc == 0 && target_release) {
 		rc = app_release_get(c, target_release, true, &target, err);
 		if (rc == 0 && json_integer_value(json_object_get(target, "appId")) != app_id)
-			rc = pg_err_set(err, PG_EINVAL, "targetReleaseId", "release %lld is of another application",
-					(long long)target_release);
+			rc = pg_err_set(err, PG_EINVAL, "targetReleaseId",
+			                "release %lld is of another application",
+			                (long long)target_release);
 		if (rc == 0)
 			art = json_deep_copy(json_object_get(target, "artifacts"));
 	} else if (rc == 0) {
@@ -375,15 +416,18 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
 	json_t *unready = json_array();
 	size_t ti;
 	json_t *tn;
-	json_array_foreach(targets, ti, tn) {
+	json_array_foreach (targets, ti, tn) {
 		char why[512];
 		if (app_node_unready(app, tn, why, sizeof(why)))
-			json_array_append_new(unready, json_pack("{s:O, s:s}", "nodeId", json_object_get(tn, "id"), "reason",
-								 why));
+			json_array_append_new(unready,
+			                      json_pack("{s:O, s:s}", "nodeId",
+			                                json_object_get(tn, "id"), "reason", why));
 	}
-	if (rc == 0 && json_array_size(targets) && json_array_size(unready) == json_array_size(targets))
-		rc = pg_err_set(err, PG_EPRECOND, "selector", "no target node can run this release: %s",
-				json_string_value(json_object_get(json_array_get(unready, 0), "reason")));
+	if (rc == 0 && json_array_size(targets) &&
+	    json_array_size(unready) == json_array_size(targets))
+		rc = pg_err_set(
+		        err, PG_EPRECOND, "selector", "no target node can run this release: %s",
+		        json_string_value(json_object_get(json_array_get(unready, 0), "reason")));
 	if (rc == 0) {
 		diff_artifacts(json_object_get(prev, "artifacts"), art, targets, &summary, &text);
 		if (json_array_size(unready))
@@ -398,17 +442,26 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
 		char *art_text = pg_json_dump(art), *sum_text = pg_json_dump(summary),
 		     *nodes_text = target_nodes ? pg_json_dump(target_nodes) : NULL;
 		rc = app_release_next_version(c, app_id, &version, err);
-		struct rel_in in = {.app_id = app_id, .version = version, .previous = prev_id,
-				    .rollback_of = rollback_of, .kind = kind, .status = "created",
-				    .artifacts = art_text, .diff = sum_text, .diff_text = text ? text : "",
-				    .target_nodes = nodes_text, .note = note, .trace_id = call->trace_id,
-				    .created_by = call->actor};
+		struct rel_in in = {.app_id = app_id,
+		                    .version = version,
+		                    .previous = prev_id,
+		                    .rollback_of = rollback_of,
+		                    .kind = kind,
+		                    .status = "created",
+		                    .artifacts = art_text,
+		                    .diff = sum_text,
+		                    .diff_text = text ? text : "",
+		                    .target_nodes = nodes_text,
+		                    .note = note,
+		                    .trace_id = call->trace_id,
+		                    .created_by = call->actor};
 		if (rc == 0)
 			rc = app_release_insert(c, &in, &id, err);
 		if (rc == 0) {
-			json_t *d = json_pack("{s:I, s:s, s:I, s:I}", "version", (json_int_t)version, "kind", kind,
-					      "previousReleaseId", (json_int_t)prev_id, "targetReleaseId",
-					      (json_int_t)target_release);
+			json_t *d =
+			        json_pack("{s:I, s:s, s:I, s:I}", "version", (json_int_t)version,
+			                  "kind", kind, "previousReleaseId", (json_int_t)prev_id,
+			                  "targetReleaseId", (json_int_t)target_release);
 			rc = audit_record(c, call, "release.create", "release", id, d, err);
 			json_decref(d);
 		}

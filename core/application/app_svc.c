@@ -23,7 +23,7 @@ static bool app_name_ok(const char *n)
 }
 
 static int check_enum(json_t *o, const char *key, const char *const values[], const char **out,
-		      struct pg_err *err)
+                      struct pg_err *err)
 {
 	const char *v = NULL;
 	int rc = pg_json_str(o, key, false, 32, &v, err);
@@ -56,8 +56,9 @@ static int check_selector(json_t *sel, struct pg_err *err)
 		rc = pg_json_arr(sel, "nodes", false, 10000, &nodes, err);
 	size_t i;
 	json_t *v;
-	json_array_foreach(nodes, i, v) if (rc == 0 && (!json_is_integer(v) || json_integer_value(v) < 1)) rc =
-		pg_err_set(err, PG_EINVAL, "nodes", "nodes[%zu] must be a node id", i);
+	json_array_foreach (nodes, i, v)
+		if (rc == 0 && (!json_is_integer(v) || json_integer_value(v) < 1))
+			rc = pg_err_set(err, PG_EINVAL, "nodes", "nodes[%zu] must be a node id", i);
 	if (rc == 0 && !labels && !nodes)
 		rc = pg_err_set(err, PG_EINVAL, "", "give labels (a selector) or nodes (ids)");
 	if (rc != 0)
@@ -67,10 +68,17 @@ static int check_selector(json_t *sel, struct pg_err *err)
 
 static int check_strategy(json_t *s, struct pg_err *err)
 {
-	static const char *const fields[] = {"batchSize", "batchPercent", "canary", "maxParallel",
-					     "failureThreshold", "batchTimeoutSec",
-					     "pauseBetweenBatchesSec", "pauseAfterCanary", "upstreamStrategy", "onDrift",
-					     NULL};
+	static const char *const fields[] = {"batchSize",
+	                                     "batchPercent",
+	                                     "canary",
+	                                     "maxParallel",
+	                                     "failureThreshold",
+	                                     "batchTimeoutSec",
+	                                     "pauseBetweenBatchesSec",
+	                                     "pauseAfterCanary",
+	                                     "upstreamStrategy",
+	                                     "onDrift",
+	                                     NULL};
 	int64_t n;
 	bool b;
 	const char *us = NULL, *od = NULL;
@@ -96,7 +104,8 @@ static int check_strategy(json_t *s, struct pg_err *err)
 	if (rc == 0)
 		rc = pg_json_str(s, "upstreamStrategy", false, 1, &us, err);
 	if (rc == 0 && us && strcmp(us, "A") && strcmp(us, "B"))
-		rc = pg_err_set(err, PG_EINVAL, "upstreamStrategy", "upstreamStrategy must be A or B");
+		rc = pg_err_set(err, PG_EINVAL, "upstreamStrategy",
+		                "upstreamStrategy must be A or B");
 	if (rc == 0)
 		rc = pg_json_str(s, "onDrift", false, 16, &od, err);
 	if (rc == 0 && od && strcmp(od, "alert") && strcmp(od, "heal"))
@@ -109,8 +118,10 @@ static int check_strategy(json_t *s, struct pg_err *err)
 /* The unit of a SystemdService app, rendered to prove the spec renders. */
 static int check_systemd_spec(struct app *a, const char *name, json_t *spec, struct pg_err *err)
 {
-	static const char *const fields[] = {"unit", "configFiles", "listenPort", "healthCheck", "service", NULL};
-	static const char *const file_fields[] = {"configId", "version", "path", "mode", "owner", "group", NULL};
+	static const char *const fields[] = {"unit",        "configFiles", "listenPort",
+	                                     "healthCheck", "service",     NULL};
+	static const char *const file_fields[] = {"configId", "version", "path", "mode",
+	                                          "owner",    "group",   NULL};
 	json_t *unit = NULL, *files = NULL, *hc = NULL, *svc = NULL;
 	int64_t port = 0, n;
 	const char *s;
@@ -132,11 +143,11 @@ static int check_systemd_spec(struct app *a, const char *name, json_t *spec, str
 		rc = pg_json_arr(spec, "configFiles", false, 64, &files, err);
 	size_t i;
 	json_t *f;
-	json_array_foreach(files, i, f) {
+	json_array_foreach (files, i, f) {
 		if (rc != 0)
 			break;
 		rc = json_is_object(f) ? pg_json_only(f, file_fields, err)
-				       : pg_err_set(err, PG_EINVAL, "", "must be an object");
+		                       : pg_err_set(err, PG_EINVAL, "", "must be an object");
 		if (rc == 0)
 			rc = pg_json_int(f, "configId", true, 1, INT64_MAX, &n, err);
 		if (rc == 0)
@@ -144,17 +155,19 @@ static int check_systemd_spec(struct app *a, const char *name, json_t *spec, str
 		if (rc == 0)
 			rc = pg_json_str(f, "path", true, 4096, &s, err);
 		/* the payload checks (path, mode, owner) run again when queued */
-		json_t *probe = rc == 0 ? json_pack("{s:[{s:O, s:s, s:O?, s:O?, s:O?}]}", "files", "path",
-						    json_object_get(f, "path"), "content", "",
-						    "mode", json_object_get(f, "mode"), "owner",
-						    json_object_get(f, "owner"), "group", json_object_get(f, "group"))
-				    : NULL;
+		json_t *probe = rc == 0 ? json_pack("{s:[{s:O, s:s, s:O?, s:O?, s:O?}]}", "files",
+		                                    "path", json_object_get(f, "path"), "content",
+		                                    "", "mode", json_object_get(f, "mode"), "owner",
+		                                    json_object_get(f, "owner"), "group",
+		                                    json_object_get(f, "group"))
+		                        : NULL;
 		if (probe) {
 			rc = cluster_task_validate("ApplyConfigFiles", probe, err);
 			json_decref(probe);
 			if (rc != 0) {
 				const char *dot = strrchr(err->field, '.');
-				memmove(err->field, dot ? dot + 1 : err->field, strlen(dot ? dot + 1 : err->field) + 1);
+				memmove(err->field, dot ? dot + 1 : err->field,
+				        strlen(dot ? dot + 1 : err->field) + 1);
 			}
 		}
 		if (rc != 0) {
@@ -168,8 +181,9 @@ static int check_systemd_spec(struct app *a, const char *name, json_t *spec, str
 	if (rc == 0)
 		rc = pg_json_obj(spec, "healthCheck", false, &hc, err);
 	if (rc == 0 && hc) {
-		static const char *const hc_fields[] = {"type", "path", "expectStatus", "timeoutSec", "retries",
-							"intervalSec", NULL};
+		static const char *const hc_fields[] = {"type",       "path",    "expectStatus",
+		                                        "timeoutSec", "retries", "intervalSec",
+		                                        NULL};
 		static const char *const types[] = {"http", "tcp", "process", NULL};
 		const char *type = "tcp";
 		rc = pg_json_only(hc, hc_fields, err);
@@ -177,7 +191,8 @@ static int check_systemd_spec(struct app *a, const char *name, json_t *spec, str
 			rc = check_enum(hc, "type", types, &type, err);
 		if (rc == 0)
 			rc = pg_json_str(hc, "path", strcmp(type, "http") == 0, 1024, &s, err);
-		if (rc == 0 && strcmp(type, "http") == 0 && (s[0] != '/' || !pg_str_is_printable(s) || strchr(s, ' ')))
+		if (rc == 0 && strcmp(type, "http") == 0 &&
+		    (s[0] != '/' || !pg_str_is_printable(s) || strchr(s, ' ')))
 			rc = pg_err_set(err, PG_EINVAL, "path", "path must be a URL path");
 		if (rc == 0)
 			rc = pg_json_int(hc, "expectStatus", false, 100, 599, &n, err);
@@ -188,7 +203,8 @@ static int check_systemd_spec(struct app *a, const char *name, json_t *spec, str
 		if (rc == 0)
 			rc = pg_json_int(hc, "intervalSec", false, 1, 3600, &n, err);
 		if (rc == 0 && strcmp(type, "process") != 0 && !port)
-			rc = pg_err_set(err, PG_EINVAL, "type", "http and tcp checks need listenPort");
+			rc = pg_err_set(err, PG_EINVAL, "type",
+			                "http and tcp checks need listenPort");
 		if (rc != 0)
 			pg_err_prefix_field(err, "healthCheck");
 	}
@@ -208,10 +224,11 @@ static int check_systemd_spec(struct app *a, const char *name, json_t *spec, str
 /* Merges body over base (the stored app, or defaults) and validates the
  * result; *out is the application to store. */
 static int merge_app(struct app *a, json_t *base, json_t *body, bool create, json_t **out,
-		     struct pg_err *err)
+                     struct pg_err *err)
 {
-	static const char *const fields[] = {"name", "type", "labels", "selector", "desiredState", "spec",
-					     "strategy", "rollback", "requireApproval", NULL};
+	static const char *const fields[] = {
+	        "name", "type",     "labels",   "selector",        "desiredState",
+	        "spec", "strategy", "rollback", "requireApproval", NULL};
 	static const char *const types[] = {"SystemdService", "ReverseProxy", NULL};
 	static const char *const states[] = {"Running", "Stopped", NULL};
 	static const char *const modes[] = {"auto", "manual", NULL};
@@ -220,19 +237,22 @@ static int merge_app(struct app *a, json_t *base, json_t *body, bool create, jso
 		return rc;
 	if (!create && (json_object_get(body, "name") || json_object_get(body, "type")))
 		return pg_err_set(err, PG_EINVAL, json_object_get(body, "name") ? "name" : "type",
-				  "the name and type of an application do not change");
+		                  "the name and type of an application do not change");
 	json_t *app = json_deep_copy(base);
 	const char *k;
 	json_t *v;
-	json_object_foreach(body, k, v) json_object_set(app, k, v);
+	json_object_foreach (body, k, v)
+		json_object_set(app, k, v);
 	const char *name = NULL, *e = NULL;
 	json_t *o = NULL;
 	bool b;
 	rc = pg_json_str(app, "name", true, 40, &name, err);
 	if (rc == 0 && !app_name_ok(name))
-		rc = pg_err_set(err, PG_EINVAL, "name", "name must be 1-40 lowercase letters, digits and '-'");
+		rc = pg_err_set(err, PG_EINVAL, "name",
+		                "name must be 1-40 lowercase letters, digits and '-'");
 	if (rc == 0 && !json_object_get(app, "type"))
-		rc = pg_err_set(err, PG_EINVAL, "type", "type is required (SystemdService or ReverseProxy)");
+		rc = pg_err_set(err, PG_EINVAL, "type",
+		                "type is required (SystemdService or ReverseProxy)");
 	if (rc == 0)
 		rc = check_enum(app, "type", types, &e, err);
 	if (rc == 0)
@@ -249,18 +269,21 @@ static int merge_app(struct app *a, json_t *base, json_t *body, bool create, jso
 		rc = check_strategy(o, err);
 	if (rc == 0)
 		rc = pg_json_obj(app, "spec", false, &o, err);
-	bool systemd = rc == 0 && strcmp(json_string_value(json_object_get(app, "type")), "SystemdService") == 0;
+	bool systemd = rc == 0 && strcmp(json_string_value(json_object_get(app, "type")),
+	                                 "SystemdService") == 0;
 	if (rc == 0 && systemd && !o)
 		rc = pg_err_set(err, PG_EINVAL, "spec", "a SystemdService needs spec.unit");
 	if (rc == 0 && systemd)
 		rc = check_systemd_spec(a, name, o, err);
 	if (rc == 0 && !systemd && o && json_object_size(o) > 0)
-		rc = pg_err_set(err, PG_EINVAL, "spec", "a ReverseProxy has no spec; it is its ingresses");
+		rc = pg_err_set(err, PG_EINVAL, "spec",
+		                "a ReverseProxy has no spec; it is its ingresses");
 	if (rc != 0) {
 		json_decref(app);
 		return rc;
 	}
-	static const char *const defaults[][2] = {{"desiredState", "Running"}, {"rollback", "manual"}};
+	static const char *const defaults[][2] = {{"desiredState", "Running"},
+	                                          {"rollback", "manual"}};
 	for (int i = 0; i < 2; i++)
 		if (!json_object_get(app, defaults[i][0]))
 			json_object_set_new(app, defaults[i][0], json_string(defaults[i][1]));
@@ -282,13 +305,15 @@ json_t *app_service_of(json_t *app)
 	const char *name = json_string_value(json_object_get(svc, "name"));
 	const char *proto = json_string_value(json_object_get(svc, "protocol"));
 	json_t *hc = json_object_get(spec, "healthCheck");
-	json_t *rhc = json_pack("{s:s}", "type", hc ? json_string_value(json_object_get(hc, "type")) : "tcp");
+	json_t *rhc = json_pack("{s:s}", "type",
+	                        hc ? json_string_value(json_object_get(hc, "type")) : "tcp");
 	if (json_object_get(hc, "path"))
 		json_object_set(rhc, "path", json_object_get(hc, "path"));
 	if (json_object_get(hc, "intervalSec"))
 		json_object_set(rhc, "intervalSec", json_object_get(hc, "intervalSec"));
-	return json_pack("{s:s, s:s, s:O, s:o}", "name", name ? name : json_string_value(json_object_get(app, "name")),
-			 "protocol", proto ? proto : "http", "port", port, "healthCheck", rhc);
+	return json_pack("{s:s, s:s, s:O, s:o}", "name",
+	                 name ? name : json_string_value(json_object_get(app, "name")), "protocol",
+	                 proto ? proto : "http", "port", port, "healthCheck", rhc);
 }
 
 static struct store_conn *begin(struct app *a, struct pg_err *err)
@@ -313,7 +338,8 @@ static int sync_service(struct app *a, const struct pg_call *call, json_t *app, 
 	return rc;
 }
 
-int app_create(struct app *a, const struct pg_call *call, json_t *body, json_t **out, struct pg_err *err)
+int app_create(struct app *a, const struct pg_call *call, json_t *body, json_t **out,
+               struct pg_err *err)
 {
 	json_t *app = NULL, *base = json_object();
 	int rc = merge_app(a, base, body, true, &app, err);
@@ -336,7 +362,7 @@ int app_create(struct app *a, const struct pg_call *call, json_t *body, json_t *
 }
 
 int app_update(struct app *a, const struct pg_call *call, int64_t id, json_t *body, json_t **out,
-	       struct pg_err *err)
+               struct pg_err *err)
 {
 	struct store_conn *c = begin(a, err);
 	if (!c)
@@ -377,8 +403,8 @@ int app_get(struct app *a, int64_t id, json_t **out, struct pg_err *err)
 /* Validates an ingress by rendering it with no backends. */
 static int check_ingress(struct app *a, json_t *spec, const char *site, struct pg_err *err)
 {
-	static const char *const fields[] = {"domains", "paths", "tls", "upstreamStrategy",
-					     "clientMaxBodySize", "acme", NULL};
+	static const char *const fields[] = {
+	        "domains", "paths", "tls", "upstreamStrategy", "clientMaxBodySize", "acme", NULL};
 	int rc = pg_json_only(spec, fields, err);
 	json_t *paths = NULL;
 	if (rc == 0)
@@ -389,26 +415,31 @@ static int check_ingress(struct app *a, json_t *spec, const char *site, struct p
 	if (rc == 0)
 		rc = pg_json_str(spec, "upstreamStrategy", false, 1, &us, err);
 	if (rc == 0 && us && strcmp(us, "A") && strcmp(us, "B"))
-		rc = pg_err_set(err, PG_EINVAL, "upstreamStrategy", "upstreamStrategy must be A or B");
+		rc = pg_err_set(err, PG_EINVAL, "upstreamStrategy",
+		                "upstreamStrategy must be A or B");
 	json_t *ups = json_array(), *locs = json_array();
 	size_t i;
 	json_t *p;
-	json_array_foreach(paths, i, p) {
+	json_array_foreach (paths, i, p) {
 		if (rc != 0)
 			break;
 		const char *svc = json_string_value(json_object_get(p, "service"));
 		if (!json_is_object(p) || !svc) {
-			rc = pg_err_set(err, PG_EINVAL, "paths", "paths[%zu] needs path and service", i);
+			rc = pg_err_set(err, PG_EINVAL, "paths",
+			                "paths[%zu] needs path and service", i);
 			break;
 		}
 		char up[96];
 		snprintf(up, sizeof(up), "u%zu", i);
-		json_array_append_new(ups, json_pack("{s:s, s:s, s:[]}", "name", up, "status", "unavailable", "servers"));
-		json_array_append_new(locs, json_pack("{s:O, s:s}", "path", json_object_get(p, "path"), "upstream", up));
+		json_array_append_new(ups, json_pack("{s:s, s:s, s:[]}", "name", up, "status",
+		                                     "unavailable", "servers"));
+		json_array_append_new(locs, json_pack("{s:O, s:s}", "path",
+		                                      json_object_get(p, "path"), "upstream", up));
 	}
 	if (rc == 0) {
 		json_t *site_in = json_pack("{s:s, s:O, s:o, s:o}", "name", site, "domains",
-					    json_object_get(spec, "domains"), "locations", locs, "upstreams", ups);
+		                            json_object_get(spec, "domains"), "locations", locs,
+		                            "upstreams", ups);
 		json_t *tls = NULL;
 		rc = app_ingress_tls(a, json_object_get(spec, "tls"), &tls, err);
 		if (tls)
@@ -416,7 +447,8 @@ static int check_ingress(struct app *a, json_t *spec, const char *site, struct p
 		if (json_object_get(spec, "acme"))
 			json_object_set(site_in, "acme", json_object_get(spec, "acme"));
 		if (json_object_get(spec, "clientMaxBodySize"))
-			json_object_set(site_in, "clientMaxBodySize", json_object_get(spec, "clientMaxBodySize"));
+			json_object_set(site_in, "clientMaxBodySize",
+			                json_object_get(spec, "clientMaxBodySize"));
 		char *text = NULL;
 		if (rc == 0)
 			rc = plua_render(a->lua, "nginx_site", site_in, &text, err);
@@ -436,7 +468,7 @@ static int check_ingress(struct app *a, json_t *spec, const char *site, struct p
 }
 
 int app_ingress_put(struct app *a, const struct pg_call *call, int64_t app_id, int64_t ingress_id,
-		    json_t *spec, json_t **out, struct pg_err *err)
+                    json_t *spec, json_t **out, struct pg_err *err)
 {
 	struct store_conn *c = begin(a, err);
 	if (!c)
@@ -449,17 +481,21 @@ int app_ingress_put(struct app *a, const struct pg_call *call, int64_t app_id, i
 	if (rc == 0)
 		rc = app_store_get(c, app_id, &app, err);
 	if (rc == 0 && strcmp(json_string_value(json_object_get(app, "type")), "ReverseProxy") != 0)
-		rc = pg_err_set(err, PG_EPRECOND, "type", "ingresses belong to ReverseProxy applications");
+		rc = pg_err_set(err, PG_EPRECOND, "type",
+		                "ingresses belong to ReverseProxy applications");
 	if (rc == 0)
 		rc = app_ingress_list(c, app_id, list, err);
 	if (rc == 0) {
 		if (old)
-			snprintf(site, sizeof(site), "%s", json_string_value(json_object_get(old, "nginxSiteName")));
+			snprintf(site, sizeof(site), "%s",
+			         json_string_value(json_object_get(old, "nginxSiteName")));
 		else if (json_array_size(list) == 0)
-			snprintf(site, sizeof(site), "%s", json_string_value(json_object_get(app, "name")));
+			snprintf(site, sizeof(site), "%s",
+			         json_string_value(json_object_get(app, "name")));
 		else
-			snprintf(site, sizeof(site), "%s-%zu", json_string_value(json_object_get(app, "name")),
-				 json_array_size(list) + 1);
+			snprintf(site, sizeof(site), "%s-%zu",
+			         json_string_value(json_object_get(app, "name")),
+			         json_array_size(list) + 1);
 		rc = check_ingress(a, spec, site, err);
 	}
 	if (rc == 0 && !ingress_id)
@@ -467,7 +503,8 @@ int app_ingress_put(struct app *a, const struct pg_call *call, int64_t app_id, i
 	else if (rc == 0)
 		rc = app_ingress_update(c, ingress_id, spec, err);
 	if (rc == 0)
-		rc = audit_record(c, call, old ? "ingress.update" : "ingress.create", "ingress", ingress_id, spec, err);
+		rc = audit_record(c, call, old ? "ingress.update" : "ingress.create", "ingress",
+		                  ingress_id, spec, err);
 	if (rc == 0)
 		rc = app_ingress_get(c, ingress_id, out, err);
 	json_decref(app);
@@ -483,21 +520,26 @@ void app_set_certs(struct app *a, const struct app_certs *certs)
 
 /* The applications (with their ingresses as "ingresses") whose ingress
  * uses certificate cert_id, read on c. */
-static int apps_using(struct app *a, struct store_conn *c, int64_t cert_id, json_t *found, struct pg_err *err)
+static int apps_using(struct app *a, struct store_conn *c, int64_t cert_id, json_t *found,
+                      struct pg_err *err)
 {
 	json_t *apps = json_array();
 	int rc = app_store_list(c, 0, 100000, apps, err);
 	size_t i, j;
 	json_t *app, *ing;
-	json_array_foreach(apps, i, app) {
+	json_array_foreach (apps, i, app) {
 		json_t *ings = json_array();
 		if (rc == 0)
-			rc = app_ingress_list(c, json_integer_value(json_object_get(app, "id")), ings, err);
-		json_array_foreach(ings, j, ing) if (json_integer_value(json_object_get(json_object_get(ing, "tls"), "certificateId")) == cert_id) {
-			json_object_set_new(app, "ingressId", json_incref(json_object_get(ing, "id")));
-			json_array_append(found, app);
-			break;
-		}
+			rc = app_ingress_list(c, json_integer_value(json_object_get(app, "id")),
+			                      ings, err);
+		json_array_foreach (ings, j, ing)
+			if (json_integer_value(json_object_get(json_object_get(ing, "tls"),
+			                                       "certificateId")) == cert_id) {
+				json_object_set_new(app, "ingressId",
+				                    json_incref(json_object_get(ing, "id")));
+				json_array_append(found, app);
+				break;
+			}
 		json_decref(ings);
 	}
 	json_decref(apps);
@@ -510,24 +552,27 @@ bool app_certificate_in_use(struct app *a, int64_t cert_id, char *by, size_t len
 	struct store_conn *c = store_conn_get(a->store, &err);
 	json_t *found = json_array(), *app = NULL;
 	if (c && apps_using(a, c, cert_id, found, &err) == 0 && (app = json_array_get(found, 0)))
-		snprintf(by, len, "ingress %lld of application %s", (long long)json_integer_value(json_object_get(app, "ingressId")),
-			 json_string_value(json_object_get(app, "name")));
+		snprintf(by, len, "ingress %lld of application %s",
+		         (long long)json_integer_value(json_object_get(app, "ingressId")),
+		         json_string_value(json_object_get(app, "name")));
 	json_decref(found);
 	return app != NULL;
 }
 
-int app_certificate_nodes(struct app *a, struct store_conn *c, int64_t cert_id, json_t *node_ids, struct pg_err *err)
+int app_certificate_nodes(struct app *a, struct store_conn *c, int64_t cert_id, json_t *node_ids,
+                          struct pg_err *err)
 {
 	json_t *found = json_array(), *app;
 	int rc = apps_using(a, c, cert_id, found, err);
 	size_t i, j, k;
-	json_array_foreach(found, i, app) {
+	json_array_foreach (found, i, app) {
 		json_t *targets = NULL, *n, *have;
 		if (rc == 0)
 			rc = app_targets(a, app, &targets, err);
-		json_array_foreach(targets, j, n) {
+		json_array_foreach (targets, j, n) {
 			bool dup = false;
-			json_array_foreach(node_ids, k, have) dup = dup || json_equal(have, json_object_get(n, "id"));
+			json_array_foreach (node_ids, k, have)
+				dup = dup || json_equal(have, json_object_get(n, "id"));
 			if (!dup)
 				json_array_append(node_ids, json_object_get(n, "id"));
 		}

@@ -22,7 +22,8 @@ int app_drift_view(struct app *a, int64_t app_id, json_t **out, struct pg_err *e
 	struct store_conn *c = store_conn_get(a->store, err);
 	if (!c)
 		return err->code;
-	json_t *app = NULL, *targets = NULL, *nodes = json_array(), *flight = json_array(), *ids = json_array();
+	json_t *app = NULL, *targets = NULL, *nodes = json_array(), *flight = json_array(),
+	       *ids = json_array();
 	int64_t active = 0;
 	int rc = app_store_get(c, app_id, &app, err);
 	if (rc == 0)
@@ -33,15 +34,19 @@ int app_drift_view(struct app *a, int64_t app_id, json_t **out, struct pg_err *e
 		rc = app_targets(a, app, &targets, err);
 	size_t i;
 	json_t *n;
-	json_array_foreach(nodes, i, n) if (node_in_flight(json_string_value(json_object_get(n, "status"))))
-		json_array_append(flight, json_object_get(n, "nodeId"));
-	json_array_foreach(targets, i, n) json_array_append(ids, json_object_get(n, "id"));
+	json_array_foreach (nodes, i, n)
+		if (node_in_flight(json_string_value(json_object_get(n, "status"))))
+			json_array_append(flight, json_object_get(n, "nodeId"));
+	json_array_foreach (targets, i, n)
+		json_array_append(ids, json_object_get(n, "id"));
 	if (rc == 0) {
-		*out = json_pack("{s:{s:O, s:O, s:O, s:O, s:O}, s:O, s:O, s:o}", "app", "id", json_object_get(app, "id"),
-				 "name", json_object_get(app, "name"), "type", json_object_get(app, "type"),
-				 "strategy", json_object_get(app, "strategy"), "currentReleaseId",
-				 json_object_get(app, "currentReleaseId"), "targets", ids, "inFlight", flight,
-				 "activeReleaseId", active ? json_integer(active) : json_null());
+		*out = json_pack("{s:{s:O, s:O, s:O, s:O, s:O}, s:O, s:O, s:o}", "app", "id",
+		                 json_object_get(app, "id"), "name", json_object_get(app, "name"),
+		                 "type", json_object_get(app, "type"), "strategy",
+		                 json_object_get(app, "strategy"), "currentReleaseId",
+		                 json_object_get(app, "currentReleaseId"), "targets", ids,
+		                 "inFlight", flight, "activeReleaseId",
+		                 active ? json_integer(active) : json_null());
 	}
 	json_decref(app);
 	json_decref(targets);

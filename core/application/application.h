@@ -25,7 +25,7 @@ struct store_conn;
  * the registry. debounce_ms: how long a new upstream rendering must stay
  * the same before it is deployed. */
 int app_new(struct store *s, struct cluster *cl, struct registry *reg, struct config *cfg,
-	    struct plua *lua, int64_t debounce_ms, struct app **out, struct pg_err *err);
+            struct plua *lua, int64_t debounce_ms, struct app **out, struct pg_err *err);
 void app_free(struct app *a);
 
 /* Whether an ingress refers to certificate id; by names it. */
@@ -33,16 +33,17 @@ bool app_certificate_in_use(struct app *a, int64_t cert_id, char *by, size_t len
 /* Appends to node_ids the target nodes of every application whose ingress
  * uses certificate cert_id. */
 int app_certificate_nodes(struct app *a, struct store_conn *c, int64_t cert_id, json_t *node_ids,
-			  struct pg_err *err);
+                          struct pg_err *err);
 
 /* The certificate center as releases see it (set once, before the first
  * request): default paths of a certificate, and its deploy to one node as a
  * release step inside c's transaction. */
 struct app_certs {
 	void *arg;
-	int (*paths)(void *arg, int64_t cert_id, char cert_path[300], char key_path[300], struct pg_err *err);
-	int (*deploy)(void *arg, struct store_conn *c, const struct pg_call *call, int64_t cert_id, int64_t node,
-		      const char *once, int64_t *task_id, struct pg_err *err);
+	int (*paths)(void *arg, int64_t cert_id, char cert_path[300], char key_path[300],
+	             struct pg_err *err);
+	int (*deploy)(void *arg, struct store_conn *c, const struct pg_call *call, int64_t cert_id,
+	              int64_t node, const char *once, int64_t *task_id, struct pg_err *err);
 };
 void app_set_certs(struct app *a, const struct app_certs *certs);
 

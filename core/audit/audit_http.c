@@ -29,11 +29,11 @@ static void audit_http_list(struct http_req *req)
 {
 	struct pagodad *app = req->app;
 	struct audit_filter f = {
-		.actor = http_query(req, "actor"),
-		.action = http_query(req, "action"),
-		.target_type = http_query(req, "targetType"),
-		.target_id = http_query(req, "targetId"),
-		.trace_id = http_query(req, "traceId"),
+	        .actor = http_query(req, "actor"),
+	        .action = http_query(req, "action"),
+	        .target_type = http_query(req, "targetType"),
+	        .target_id = http_query(req, "targetId"),
+	        .trace_id = http_query(req, "traceId"),
 	};
 	if (!time_query(req, "since", 0, &f.since_ms) ||
 	    !time_query(req, "until", INT64_MAX, &f.until_ms) ||
@@ -58,7 +58,10 @@ static void audit_http_list(struct http_req *req)
 }
 
 const struct http_route audit_routes[] = {
-	{.method = "GET", .path = "/admin/audit", .auth = HTTP_AUTH_ADMIN,
-	 .perm = "admin:audit:read", .fn = audit_http_list},
-	{0},
+        {.method = "GET",
+         .path = "/admin/audit",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:audit:read",
+         .fn = audit_http_list},
+        {0},
 };

@@ -31,8 +31,10 @@ int audit_store_list(struct store_conn *c, const struct audit_filter *f, json_t 
 	static const char sql[] =
 	        "SELECT id, at, actor, action, target_type, target_id, trace_id, source_ip, details"
 	        " FROM audit_event WHERE id < $1"
-	        " AND (CAST($2 AS TEXT) IS NULL OR actor = $2) AND (CAST($3 AS TEXT) IS NULL OR action = $3)"
-	        " AND (CAST($4 AS TEXT) IS NULL OR target_type = $4) AND (CAST($5 AS TEXT) IS NULL OR target_id = $5)"
+	        " AND (CAST($2 AS TEXT) IS NULL OR actor = $2) AND (CAST($3 AS TEXT) IS NULL OR "
+	        "action = $3)"
+	        " AND (CAST($4 AS TEXT) IS NULL OR target_type = $4) AND (CAST($5 AS TEXT) IS NULL "
+	        "OR target_id = $5)"
 	        " AND (CAST($6 AS TEXT) IS NULL OR trace_id = $6) AND at >= $7 AND at <= $8"
 	        " AND (CAST($10 AS TEXT) IS NULL OR substr(action, 1, length($10)) = $10)"
 	        " ORDER BY id DESC LIMIT $9";
@@ -42,7 +44,8 @@ int audit_store_list(struct store_conn *c, const struct audit_filter *f, json_t 
 	*next = 0;
 	for (rc = store_query(c, sql, &st, err, SI(f->before_id), ST(f->actor), ST(f->action),
 	                      ST(f->target_type), ST(f->target_id), ST(f->trace_id),
-	                      SI(f->since_ms), SI(f->until_ms), SI(f->limit + 1), ST(f->action_prefix));
+	                      SI(f->since_ms), SI(f->until_ms), SI(f->limit + 1),
+	                      ST(f->action_prefix));
 	     rc > 0; rc = store_step(st, err)) {
 		if (n == f->limit) {
 			*next = last;
@@ -73,7 +76,8 @@ int audit_store_list(struct store_conn *c, const struct audit_filter *f, json_t 
 }
 
 int audit_record_new(struct store_conn *c, const struct pg_call *call, const char *action,
-		     const char *target_type, int64_t target_id, json_t *details, struct pg_err *err)
+                     const char *target_type, int64_t target_id, json_t *details,
+                     struct pg_err *err)
 {
 	int rc = audit_record(c, call, action, target_type, target_id, details, err);
 	json_decref(details);

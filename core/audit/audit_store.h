@@ -20,6 +20,6 @@ struct audit_filter {
 /* Appends matching events, newest first, to items; *next is the cursor for
  * the following page or 0 when there is none. */
 int audit_store_list(struct store_conn *c, const struct audit_filter *f, json_t *items,
-		     int64_t *next, struct pg_err *err);
+                     int64_t *next, struct pg_err *err);
 
 #endif

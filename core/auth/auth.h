@@ -23,7 +23,7 @@ struct auth_principal {
 	int64_t node_id; /* agent tokens */
 	auth_perms perms;
 	int64_t expires_at; /* ms, 0: never */
-	char actor[96];  /* "token:3:deploy-bot", "node:7", "system" */
+	char actor[96];     /* "token:3:deploy-bot", "node:7", "system" */
 };
 
 #define AUTH_SECRET_LEN 69 /* "pga_" + 64 hex + NUL */
@@ -36,7 +36,8 @@ bool auth_has_perm(const struct auth_principal *p, const char *code);
 /* Whether p covers a token with perms that expires at expires_at (0:
  * never): every permission, and a lifetime no longer than its own. A token
  * mints and revokes only tokens it covers. Fills err (403) when not. */
-int auth_covers(const struct auth_principal *p, auth_perms perms, int64_t expires_at, struct pg_err *err);
+int auth_covers(const struct auth_principal *p, auth_perms perms, int64_t expires_at,
+                struct pg_err *err);
 auth_perms auth_perms_all(void);
 /* ["admin:node:read", ...] or ["*"] when every permission is held. */
 json_t *auth_perms_to_json(auth_perms perms);
@@ -45,7 +46,7 @@ int auth_perms_from_json(json_t *arr, const char *field, auth_perms *out, struct
 
 /* Looks up a presented secret. 0 and *out filled, or PG_EUNAUTH. */
 int auth_verify(struct store_conn *c, const char *secret, struct auth_principal *out,
-		struct pg_err *err);
+                struct pg_err *err);
 
 /* Creates the bootstrap admin token on first start: when the store holds no
  * admin token, writes a new one to path (mode 0600) and prints it once. */
@@ -53,24 +54,25 @@ int auth_bootstrap(struct store *s, const char *path, struct pg_err *err);
 
 /* Creates an admin token inside the caller's transaction. */
 int auth_admin_token_create(struct store_conn *c, const char *name, auth_perms perms,
-			    int64_t created_by, int64_t expires_at, char secret[AUTH_SECRET_LEN],
-			    int64_t *id, struct pg_err *err);
+                            int64_t created_by, int64_t expires_at, char secret[AUTH_SECRET_LEN],
+                            int64_t *id, struct pg_err *err);
 /* Issues a node's agent token inside the caller's transaction; the node's
  * previous ones are revoked, or expire after grace_ms when it is positive
  * (rotation with an overlap). secret receives the one-time value. */
-int auth_agent_token_issue(struct store_conn *c, int64_t node_id, int64_t grace_ms, char secret[AUTH_SECRET_LEN],
-			   int64_t *token_id, struct pg_err *err);
+int auth_agent_token_issue(struct store_conn *c, int64_t node_id, int64_t grace_ms,
+                           char secret[AUTH_SECRET_LEN], int64_t *token_id, struct pg_err *err);
 /* One-time join tokens: an agent trades one for its node and agent token
  * (POST /agent/join). Each call works inside the caller's transaction. */
 #define AUTH_JOIN_TTL_MAX_MS (7 * 86400 * 1000LL)
 /* labels_json: what the node that joins gets (the agent cannot choose). */
-int auth_join_create(struct store_conn *c, const char *name, const char *labels_json, int64_t ttl_ms,
-		     int64_t created_by, char secret[AUTH_SECRET_LEN], json_t **out, struct pg_err *err);
+int auth_join_create(struct store_conn *c, const char *name, const char *labels_json,
+                     int64_t ttl_ms, int64_t created_by, char secret[AUTH_SECRET_LEN], json_t **out,
+                     struct pg_err *err);
 /* Uses up a join token for node_id (created in the same transaction):
  * exactly once, before it expires, unless revoked. PG_EUNAUTH otherwise
  * (field joinToken); *labels_json (owned by the caller) is what it carries. */
 int auth_join_consume(struct store_conn *c, const char *secret, char **labels_json, int64_t *id,
-		      struct pg_err *err);
+                      struct pg_err *err);
 /* Whether secret is a join token that can still be used (nothing changes). */
 int auth_join_check(struct store_conn *c, const char *secret, struct pg_err *err);
 int auth_join_bind(struct store_conn *c, int64_t id, int64_t node_id, struct pg_err *err);
@@ -80,6 +82,5 @@ int auth_join_revoke(struct store_conn *c, int64_t id, struct pg_err *err);
 
 /* Revokes every token of a node (inside the caller's transaction). */
 int auth_agent_tokens_revoke(struct store_conn *c, int64_t node_id, struct pg_err *err);
-
 
 #endif

@@ -31,8 +31,10 @@ static void auth_http_create(struct http_req *req)
 		pg_err_set(&err, PG_EINVAL, "name", "name must be 1 to 64 printable characters");
 		goto fail;
 	}
-	if (expires && (pg_time_parse(expires, &expires_at) != 0 || expires_at <= pg_time_now_ms())) {
-		pg_err_set(&err, PG_EINVAL, "expiresAt", "expiresAt must be an RFC 3339 time in the future");
+	if (expires &&
+	    (pg_time_parse(expires, &expires_at) != 0 || expires_at <= pg_time_now_ms())) {
+		pg_err_set(&err, PG_EINVAL, "expiresAt",
+		           "expiresAt must be an RFC 3339 time in the future");
 		goto fail;
 	}
 	/* No token can mint one stronger or longer-lived than itself. */
@@ -45,8 +47,10 @@ static void auth_http_create(struct http_req *req)
 	struct pg_call call = http_call(req);
 	if (!c || store_begin(c, STORE_TX_WRITE, &err) != 0)
 		goto fail;
-	json_t *details = json_pack("{s:s, s:o}", "name", name, "permissions", auth_perms_to_json(perms));
-	int rc = auth_admin_token_create(c, name, perms, req->who.token_id, expires_at, secret, &id, &err);
+	json_t *details =
+	        json_pack("{s:s, s:o}", "name", name, "permissions", auth_perms_to_json(perms));
+	int rc = auth_admin_token_create(c, name, perms, req->who.token_id, expires_at, secret, &id,
+	                                 &err);
 	if (rc == 0)
 		rc = audit_record(c, &call, "token.create", "token", id, details, &err);
 	if (rc == 0)
@@ -98,9 +102,11 @@ static void auth_http_revoke(struct http_req *req)
 	auth_perms perms = 0;
 	int64_t expires_at = 0;
 	const char *exp = json_string_value(json_object_get(tok, "expiresAt"));
-	if (rc == 0 && (auth_perms_from_json(json_object_get(tok, "permissions"), "permissions", &perms, &err) != 0 ||
-			(exp && pg_time_parse(exp, &expires_at) != 0)))
-		rc = pg_err_set(&err, PG_EINTERNAL, "", "token %lld has unreadable permissions", (long long)id);
+	if (rc == 0 && (auth_perms_from_json(json_object_get(tok, "permissions"), "permissions",
+	                                     &perms, &err) != 0 ||
+	                (exp && pg_time_parse(exp, &expires_at) != 0)))
+		rc = pg_err_set(&err, PG_EINTERNAL, "", "token %lld has unreadable permissions",
+		                (long long)id);
 	if (rc == 0 && id != req->who.token_id) /* revoking itself is always allowed */
 		rc = auth_covers(&req->who, perms, expires_at, &err);
 	json_decref(tok);
@@ -122,18 +128,28 @@ static void auth_http_revoke(struct http_req *req)
  * may not do (the API refuses it anyway). Any admin token may ask. */
 static void auth_http_whoami(struct http_req *req)
 {
-	json_t *out = json_pack("{s:s, s:I, s:o}", "actor", req->who.actor, "tokenId", (json_int_t)req->who.token_id,
-				"permissions", auth_perms_to_json(req->who.perms));
+	json_t *out = json_pack("{s:s, s:I, s:o}", "actor", req->who.actor, "tokenId",
+	                        (json_int_t)req->who.token_id, "permissions",
+	                        auth_perms_to_json(req->who.perms));
 	http_reply(req, 200, out);
 }
 
 const struct http_route auth_routes[] = {
-	{.method = "GET", .path = "/admin/whoami", .auth = HTTP_AUTH_ADMIN, .fn = auth_http_whoami},
-	{.method = "POST", .path = "/admin/tokens", .auth = HTTP_AUTH_ADMIN,
-	 .perm = "admin:token:manage", .fn = auth_http_create},
-	{.method = "GET", .path = "/admin/tokens", .auth = HTTP_AUTH_ADMIN,
-	 .perm = "admin:token:manage", .fn = auth_http_list},
-	{.method = "DELETE", .path = "/admin/tokens/:id", .auth = HTTP_AUTH_ADMIN,
-	 .perm = "admin:token:manage", .fn = auth_http_revoke},
-	{0},
+        {.method = "GET", .path = "/admin/whoami", .auth = HTTP_AUTH_ADMIN, .fn = auth_http_whoami},
+        {.method = "POST",
+         .path = "/admin/tokens",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:token:manage",
+         .fn = auth_http_create},
+        {.method = "GET",
+         .path = "/admin/tokens",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:token:manage",
+         .fn = auth_http_list},
+        {.method = "DELETE",
+         .path = "/admin/tokens/:id",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:token:manage",
+         .fn = auth_http_revoke},
+        {0},
 };

@@ -70,8 +70,9 @@ int auth_store_revoke_node(struct store_conn *c, int64_t node_id, struct pg_err 
 
 int auth_store_expire_node(struct store_conn *c, int64_t node_id, int64_t at, struct pg_err *err)
 {
-	static const char sql[] = "UPDATE auth_token SET expires_at = $1 WHERE node_id = $2 AND revoked_at IS NULL"
-	                          " AND (expires_at IS NULL OR expires_at > $1)";
+	static const char sql[] =
+	        "UPDATE auth_token SET expires_at = $1 WHERE node_id = $2 AND revoked_at IS NULL"
+	        " AND (expires_at IS NULL OR expires_at > $1)";
 	int rc = store_run(c, sql, err, SI(at), SI(node_id));
 	return rc < 0 ? rc : 0;
 }

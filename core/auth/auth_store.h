@@ -20,13 +20,14 @@ struct auth_token_row {
 
 /* A new secret: prefix ("pga_" admin, "pgn_" node, "pgj_" join) and 32
  * random bytes in hex; hash receives its SHA-256 (what is stored). */
-int auth_secret_new(const char *prefix, char secret[AUTH_SECRET_LEN], char hash[65], struct pg_err *err);
+int auth_secret_new(const char *prefix, char secret[AUTH_SECRET_LEN], char hash[65],
+                    struct pg_err *err);
 
 int auth_store_find_by_hash(struct store_conn *c, const char *hash, struct auth_token_row *out,
-			    struct pg_err *err);
+                            struct pg_err *err);
 int auth_store_insert(struct store_conn *c, const char *name, const char *kind, int64_t node_id,
-		      const char *hash, const char *perms_json, int64_t created_by,
-		      int64_t expires_at, int64_t *id, struct pg_err *err);
+                      const char *hash, const char *perms_json, int64_t created_by,
+                      int64_t expires_at, int64_t *id, struct pg_err *err);
 /* Revokes one admin token; PG_ENOTFOUND when no live admin token has id. */
 int auth_store_revoke(struct store_conn *c, int64_t id, struct pg_err *err);
 int auth_store_revoke_node(struct store_conn *c, int64_t node_id, struct pg_err *err);
@@ -36,7 +37,7 @@ int auth_store_expire_node(struct store_conn *c, int64_t node_id, int64_t at, st
 int auth_store_count_admin(struct store_conn *c, int64_t *n, struct pg_err *err);
 /* Admin tokens with id > after, oldest first, as API objects. */
 int auth_store_list(struct store_conn *c, int64_t after, int64_t limit, json_t *items,
-		    int64_t *next, struct pg_err *err);
+                    int64_t *next, struct pg_err *err);
 int auth_store_get(struct store_conn *c, int64_t id, json_t **out, struct pg_err *err);
 
 #endif

@@ -15,14 +15,14 @@
 #include <unistd.h>
 
 const char *const auth_perm_codes[] = {
-	"admin:app:read",	 "admin:app:write",	  "admin:release:execute",
-	"admin:release:rollback", "admin:release:approve", "admin:node:read",
-	"admin:node:manage",	 "admin:node:exec",	  "admin:ssl:read",
-	"admin:ssl:issue",	 "admin:ssl:deploy",	  "admin:nginx:deploy",
-	"admin:config:read",	 "admin:config:write",	  "admin:registry:read",
-	"admin:registry:write",	 "admin:token:manage",	  "admin:audit:read",
-	"admin:policy:manage",	 "admin:metrics:read",	  "admin:alert:read",
-	"admin:alert:manage",	 "admin:backup:manage",	  NULL,
+        "admin:app:read",         "admin:app:write",       "admin:release:execute",
+        "admin:release:rollback", "admin:release:approve", "admin:node:read",
+        "admin:node:manage",      "admin:node:exec",       "admin:ssl:read",
+        "admin:ssl:issue",        "admin:ssl:deploy",      "admin:nginx:deploy",
+        "admin:config:read",      "admin:config:write",    "admin:registry:read",
+        "admin:registry:write",   "admin:token:manage",    "admin:audit:read",
+        "admin:policy:manage",    "admin:metrics:read",    "admin:alert:read",
+        "admin:alert:manage",     "admin:backup:manage",   NULL,
 };
 
 int auth_perm_bit(const char *code)
@@ -47,20 +47,23 @@ bool auth_has_perm(const struct auth_principal *p, const char *code)
 	return p->kind == AUTH_ADMIN && bit >= 0 && (p->perms & ((auth_perms)1 << bit));
 }
 
-int auth_covers(const struct auth_principal *p, auth_perms perms, int64_t expires_at, struct pg_err *err)
+int auth_covers(const struct auth_principal *p, auth_perms perms, int64_t expires_at,
+                struct pg_err *err)
 {
 	if (perms & ~p->perms) {
 		json_t *extra = auth_perms_to_json(perms & ~p->perms);
 		char *list = json_dumps(extra, JSON_COMPACT);
-		pg_err_set(err, PG_EFORBIDDEN, "permissions", "the calling token lacks permissions %s of that token",
-			   list ? list : "");
+		pg_err_set(err, PG_EFORBIDDEN, "permissions",
+		           "the calling token lacks permissions %s of that token",
+		           list ? list : "");
 		free(list);
 		json_decref(extra);
 		return PG_EFORBIDDEN;
 	}
 	if (p->expires_at && (!expires_at || expires_at > p->expires_at))
 		return pg_err_set(err, PG_EFORBIDDEN, "expiresAt",
-				  "the calling token expires; it covers only tokens that expire no later than it does");
+		                  "the calling token expires; it covers only tokens that expire no "
+		                  "later than it does");
 	return 0;
 }
 
@@ -79,11 +82,11 @@ int auth_perms_from_json(json_t *arr, const char *field, auth_perms *out, struct
 {
 	if (!json_is_array(arr) || json_array_size(arr) == 0)
 		return pg_err_set(err, PG_EINVAL, field,
-				  "%s must be a non-empty array of permission codes", field);
+		                  "%s must be a non-empty array of permission codes", field);
 	auth_perms p = 0;
 	size_t i;
 	json_t *v;
-	json_array_foreach(arr, i, v) {
+	json_array_foreach (arr, i, v) {
 		const char *code = json_string_value(v);
 		if (code && strcmp(code, "*") == 0) {
 			p |= auth_perms_all();
@@ -91,9 +94,10 @@ int auth_perms_from_json(json_t *arr, const char *field, auth_perms *out, struct
 		}
 		int bit = code ? auth_perm_bit(code) : -1;
 		if (bit < 0)
-			return pg_err_set(err, PG_EINVAL, field, "%s[%zu]: unknown permission %s%s%s",
-					  field, i, code ? "'" : "", code ? code : "(not a string)",
-					  code ? "'" : "");
+			return pg_err_set(err, PG_EINVAL, field,
+			                  "%s[%zu]: unknown permission %s%s%s", field, i,
+			                  code ? "'" : "", code ? code : "(not a string)",
+			                  code ? "'" : "");
 		p |= (auth_perms)1 << bit;
 	}
 	*out = p;
@@ -101,7 +105,7 @@ int auth_perms_from_json(json_t *arr, const char *field, auth_perms *out, struct
 }
 
 int auth_verify(struct store_conn *c, const char *secret, struct auth_principal *out,
-		struct pg_err *err)
+                struct pg_err *err)
 {
 	if (strlen(secret) != AUTH_SECRET_LEN - 1)
 		return pg_err_set(err, PG_EUNAUTH, "Authorization", "malformed token");
@@ -126,7 +130,8 @@ int auth_verify(struct store_conn *c, const char *secret, struct auth_principal 
 		if (strcmp(row.kind, "agent") == 0) {
 			out->kind = AUTH_AGENT;
 			out->node_id = row.node_id;
-			snprintf(out->actor, sizeof(out->actor), "node:%lld", (long long)row.node_id);
+			snprintf(out->actor, sizeof(out->actor), "node:%lld",
+			         (long long)row.node_id);
 		} else {
 			out->kind = AUTH_ADMIN;
 			json_t *p = json_loads(row.permissions, 0, NULL);
@@ -134,7 +139,7 @@ int auth_verify(struct store_conn *c, const char *secret, struct auth_principal 
 				out->perms = 0;
 			json_decref(p);
 			snprintf(out->actor, sizeof(out->actor), "token:%lld:%s", (long long)row.id,
-				 row.name);
+			         row.name);
 		}
 	}
 	free(row.permissions);
@@ -142,7 +147,7 @@ int auth_verify(struct store_conn *c, const char *secret, struct auth_principal 
 }
 
 int auth_secret_new(const char *prefix, char secret[AUTH_SECRET_LEN], char hash[65],
-		      struct pg_err *err)
+                    struct pg_err *err)
 {
 	unsigned char rnd[32];
 	if (pg_random_bytes(rnd, sizeof(rnd)) != 0)
@@ -154,8 +159,8 @@ int auth_secret_new(const char *prefix, char secret[AUTH_SECRET_LEN], char hash[
 }
 
 int auth_admin_token_create(struct store_conn *c, const char *name, auth_perms perms,
-			    int64_t created_by, int64_t expires_at, char secret[AUTH_SECRET_LEN],
-			    int64_t *id, struct pg_err *err)
+                            int64_t created_by, int64_t expires_at, char secret[AUTH_SECRET_LEN],
+                            int64_t *id, struct pg_err *err)
 {
 	char hash[65];
 	int rc = auth_secret_new("pga_", secret, hash, err);
@@ -169,8 +174,8 @@ int auth_admin_token_create(struct store_conn *c, const char *name, auth_perms p
 	return rc;
 }
 
-int auth_agent_token_issue(struct store_conn *c, int64_t node_id, int64_t grace_ms, char secret[AUTH_SECRET_LEN],
-			   int64_t *token_id, struct pg_err *err)
+int auth_agent_token_issue(struct store_conn *c, int64_t node_id, int64_t grace_ms,
+                           char secret[AUTH_SECRET_LEN], int64_t *token_id, struct pg_err *err)
 {
 	char hash[65], name[40];
 	int rc = auth_secret_new("pgn_", secret, hash, err);
@@ -179,7 +184,7 @@ int auth_agent_token_issue(struct store_conn *c, int64_t node_id, int64_t grace_
 	/* With a grace period the old token keeps working while the new one
 	 * reaches the agent; without, it stops now. */
 	rc = grace_ms > 0 ? auth_store_expire_node(c, node_id, pg_time_now_ms() + grace_ms, err)
-			  : auth_store_revoke_node(c, node_id, err);
+	                  : auth_store_revoke_node(c, node_id, err);
 	if (rc != 0)
 		return rc;
 	snprintf(name, sizeof(name), "agent-node-%lld", (long long)node_id);
@@ -199,14 +204,16 @@ static int write_secret_file(const char *path, const char *secret, struct pg_err
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return pg_err_set(err, PG_EINTERNAL, "", "cannot create %s: %s", tmp, strerror(errno));
+		return pg_err_set(err, PG_EINTERNAL, "", "cannot create %s: %s", tmp,
+		                  strerror(errno));
 	size_t len = strlen(secret);
 	bool ok = fchmod(fd, 0600) == 0 && write(fd, secret, len) == (ssize_t)len &&
-		  write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+	          write(fd, "\n", 1) == 1 && fsync(fd) == 0;
 	ok = (close(fd) == 0) && ok;
 	if (!ok || rename(tmp, path) != 0) {
 		unlink(tmp);
-		return pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", path, strerror(errno));
+		return pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", path,
+		                  strerror(errno));
 	}
 	return 0;
 }
@@ -227,7 +234,8 @@ int auth_bootstrap(struct store *s, const char *path, struct pg_err *err)
 		return 0;
 	}
 	if (rc == 0)
-		rc = auth_admin_token_create(c, "bootstrap", auth_perms_all(), 0, 0, secret, &id, err);
+		rc = auth_admin_token_create(c, "bootstrap", auth_perms_all(), 0, 0, secret, &id,
+		                             err);
 	/* The file is written before the commit: if it cannot be written the
 	 * token never exists, and a crash in between leaves a token file whose
 	 * token is unknown, so the next start makes a new one. */
@@ -240,8 +248,10 @@ int auth_bootstrap(struct store *s, const char *path, struct pg_err *err)
 		return rc;
 	}
 	/* stdout and stderr end in the journal: the secret goes to its file only */
-	pg_info("auth", "created the bootstrap admin token (id %lld): it is in %s (mode 0600) and nowhere else",
-		(long long)id, path);
+	pg_info("auth",
+	        "created the bootstrap admin token (id %lld): it is in %s (mode 0600) and nowhere "
+	        "else",
+	        (long long)id, path);
 	explicit_bzero(secret, sizeof(secret));
 	return 0;
 }

@@ -26,13 +26,13 @@ struct backup_part {
 
 /* Writes out_path (via out_path.tmp, fsynced, renamed) holding parts and
  * meta (merged into the manifest). */
-int backup_file_write(const char *out_path, const char *passphrase, const struct backup_part *parts, size_t nparts,
-		      json_t *meta, struct pg_err *err);
+int backup_file_write(const char *out_path, const char *passphrase, const struct backup_part *parts,
+                      size_t nparts, json_t *meta, struct pg_err *err);
 /* Decrypts in_path into the empty directory dir, each file under its
  * name; *manifest gets the manifest. On any failure (wrong passphrase,
  * truncated or altered file) dir is left empty. */
-int backup_file_read(const char *in_path, const char *passphrase, const char *dir, json_t **manifest,
-		     struct pg_err *err);
+int backup_file_read(const char *in_path, const char *passphrase, const char *dir,
+                     json_t **manifest, struct pg_err *err);
 
 struct store;
 struct backup;
@@ -49,12 +49,13 @@ int backup_new(const struct backup_opts *opts, struct backup **out, struct pg_er
 void backup_free(struct backup *b);
 /* Takes a backup now (passphrase NULL: the configured file's); *out gets
  * its description. Audited. */
-int backup_create(struct backup *b, const struct pg_call *call, const char *passphrase, bool scheduled, json_t **out,
-		  struct pg_err *err);
+int backup_create(struct backup *b, const struct pg_call *call, const char *passphrase,
+                  bool scheduled, json_t **out, struct pg_err *err);
 int backup_list(struct backup *b, json_t *items, struct pg_err *err);
 /* The path of backup name, after checking the name. */
 int backup_path(struct backup *b, const char *name, char *path, size_t len, struct pg_err *err);
-int backup_delete(struct backup *b, const struct pg_call *call, const char *name, struct pg_err *err);
+int backup_delete(struct backup *b, const struct pg_call *call, const char *name,
+                  struct pg_err *err);
 
 /* `pagodad restore --from FILE --data-dir DIR [--passphrase-file F]`:
  * argv starts after "restore". Returns the process's exit status. */

@@ -23,16 +23,18 @@
 #define SCRYPT_R 8
 #define SCRYPT_P 1
 
-static int derive(const char *passphrase, const unsigned char *h, unsigned char key[32], struct pg_err *err)
+static int derive(const char *passphrase, const unsigned char *h, unsigned char key[32],
+                  struct pg_err *err)
 {
 	unsigned log2n = h[9], r = h[10], p = h[11];
 	/* what a file may ask for is bounded: a crafted one must not take the
 	 * machine's memory or a day of CPU */
 	if (log2n < 14 || log2n > 22 || r < 1 || r > 16 || p < 1 || p > 4)
-		return pg_err_set(err, PG_EINVAL, "from", "not a Pagoda backup (bad key derivation parameters)");
+		return pg_err_set(err, PG_EINVAL, "from",
+		                  "not a Pagoda backup (bad key derivation parameters)");
 	uint64_t n = 1ull << log2n;
-	if (EVP_PBE_scrypt(passphrase, strlen(passphrase), h + 12, 16, n, r, p, 128 * r * (n + p + 2) + (1u << 20),
-			   key, 32) != 1)
+	if (EVP_PBE_scrypt(passphrase, strlen(passphrase), h + 12, 16, n, r, p,
+	                   128 * r * (n + p + 2) + (1u << 20), key, 32) != 1)
 		return pg_err_set(err, PG_EINTERNAL, "", "scrypt failed");
 	return 0;
 }
@@ -56,7 +58,8 @@ static bool seal_write(EVP_CIPHER_CTX *cx, int fd, const unsigned char *in, size
 	unsigned char out[CHUNK + 32];
 	while (n) {
 		int len, take = n > CHUNK ? CHUNK : (int)n;
-		if (EVP_EncryptUpdate(cx, out, &len, in, take) != 1 || !write_all(fd, out, (size_t)len))
+		if (EVP_EncryptUpdate(cx, out, &len, in, take) != 1 ||
+		    !write_all(fd, out, (size_t)len))
 			return false;
 		in += take;
 		n -= (size_t)take;
@@ -64,8 +67,8 @@ static bool seal_write(EVP_CIPHER_CTX *cx, int fd, const unsigned char *in, size
 	return true;
 }
 
-int backup_file_write(const char *out_path, const char *passphrase, const struct backup_part *parts, size_t nparts,
-		      json_t *meta, struct pg_err *err)
+int backup_file_write(const char *out_path, const char *passphrase, const struct backup_part *parts,
+                      size_t nparts, json_t *meta, struct pg_err *err)
 {
 	unsigned char h[HEADER_LEN] = MAGIC, key[32];
 	h[8] = FORMAT;
@@ -73,7 +76,8 @@ int backup_file_write(const char *out_path, const char *passphrase, const struct
 	h[10] = SCRYPT_R;
 	h[11] = SCRYPT_P;
 	if (pg_random_bytes(h + 12, 28) != 0)
-		return pg_err_set(err, PG_EINTERNAL, "", "no randomness for the backup's salt and nonce");
+		return pg_err_set(err, PG_EINTERNAL, "",
+		                  "no randomness for the backup's salt and nonce");
 	int rc = derive(passphrase, h, key, err);
 	if (rc)
 		return rc;
@@ -82,10 +86,11 @@ int backup_file_write(const char *out_path, const char *passphrase, const struct
 	for (size_t i = 0; i < nparts && rc == 0; i++) {
 		struct stat st;
 		if (stat(parts[i].path, &st) != 0)
-			rc = pg_err_set(err, PG_EINTERNAL, "", "cannot read %s: %s", parts[i].path, strerror(errno));
+			rc = pg_err_set(err, PG_EINTERNAL, "", "cannot read %s: %s", parts[i].path,
+			                strerror(errno));
 		else
-			json_array_append_new(files,
-					      json_pack("{s:s, s:I}", "name", parts[i].name, "size", (json_int_t)st.st_size));
+			json_array_append_new(files, json_pack("{s:s, s:I}", "name", parts[i].name,
+			                                       "size", (json_int_t)st.st_size));
 	}
 	json_t *manifest = json_deep_copy(meta);
 	json_object_set_new(manifest, "format", json_integer(FORMAT));
@@ -94,44 +99,51 @@ int backup_file_write(const char *out_path, const char *passphrase, const struct
 	json_decref(manifest);
 	char tmp[4200];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", out_path);
-	int fd = rc == 0 ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
+	int fd = rc == 0 ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)
+	                 : -1;
 	if (rc == 0 && fd < 0)
-		rc = pg_err_set(err, PG_EINTERNAL, "", "cannot create %s: %s", tmp, strerror(errno));
+		rc = pg_err_set(err, PG_EINTERNAL, "", "cannot create %s: %s", tmp,
+		                strerror(errno));
 	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
 	int len;
 	bool ok = rc == 0 && cx && write_all(fd, h, HEADER_LEN) &&
-		  EVP_EncryptInit_ex(cx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-		  EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1 &&
-		  EVP_EncryptInit_ex(cx, NULL, NULL, key, h + 28) == 1 &&
-		  EVP_EncryptUpdate(cx, NULL, &len, h, HEADER_LEN) == 1 &&
-		  seal_write(cx, fd, (const unsigned char *)line, strlen(line)) &&
-		  seal_write(cx, fd, (const unsigned char *)"\n", 1);
+	          EVP_EncryptInit_ex(cx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+	          EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1 &&
+	          EVP_EncryptInit_ex(cx, NULL, NULL, key, h + 28) == 1 &&
+	          EVP_EncryptUpdate(cx, NULL, &len, h, HEADER_LEN) == 1 &&
+	          seal_write(cx, fd, (const unsigned char *)line, strlen(line)) &&
+	          seal_write(cx, fd, (const unsigned char *)"\n", 1);
 	/* then each file, exactly as many bytes as the manifest says */
 	for (size_t i = 0; ok && i < nparts; i++) {
 		int in = open(parts[i].path, O_RDONLY | O_CLOEXEC);
-		json_int_t want = json_integer_value(json_object_get(json_array_get(files, i), "size")), got = 0;
+		json_int_t want = json_integer_value(
+		                   json_object_get(json_array_get(files, i), "size")),
+		           got = 0;
 		unsigned char buf[CHUNK];
 		ssize_t n;
-		while (in >= 0 && got < want && (n = read(in, buf, (size_t)(want - got > CHUNK ? CHUNK : want - got))) > 0) {
+		while (in >= 0 && got < want &&
+		       (n = read(in, buf, (size_t)(want - got > CHUNK ? CHUNK : want - got))) > 0) {
 			ok = ok && seal_write(cx, fd, buf, (size_t)n);
 			got += n;
 		}
 		if (in >= 0)
 			close(in);
 		if (got != want)
-			ok = !pg_err_set(err, PG_EINTERNAL, "", "%s changed while it was backed up", parts[i].path);
+			ok = !pg_err_set(err, PG_EINTERNAL, "", "%s changed while it was backed up",
+			                 parts[i].path);
 	}
 	unsigned char tag[TAG_LEN], fin[32];
 	ok = ok && EVP_EncryptFinal_ex(cx, fin, &len) == 1 && write_all(fd, fin, (size_t)len) &&
-	     EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag) == 1 && write_all(fd, tag, TAG_LEN) &&
-	     fsync(fd) == 0;
+	     EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag) == 1 &&
+	     write_all(fd, tag, TAG_LEN) && fsync(fd) == 0;
 	if (fd >= 0)
 		ok = close(fd) == 0 && ok;
 	if (rc == 0 && ok && rename(tmp, out_path) != 0)
 		ok = false;
 	if (rc == 0 && !ok) {
 		if (!err->message[0])
-			pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", out_path, strerror(errno));
+			pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", out_path,
+			           strerror(errno));
 		rc = err->code ? err->code : PG_EINTERNAL;
 	}
 	if (rc != 0 && fd >= 0)
@@ -183,7 +195,8 @@ static int take(struct reader *r, unsigned char *out, size_t n, size_t *got, str
 	return 0;
 }
 
-static const char *const allowed_names[] = {"pagoda.db", "master.key", "tls/ca.crt", "tls/ca.key", NULL};
+static const char *const allowed_names[] = {"pagoda.db", "master.key", "tls/ca.crt", "tls/ca.key",
+                                            NULL};
 
 static bool name_ok(const char *name)
 {
@@ -197,29 +210,33 @@ static void remove_written(const char *dir, json_t *files, size_t n)
 {
 	char path[4200];
 	for (size_t i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, json_string_value(json_object_get(json_array_get(files, i), "name")));
+		snprintf(path, sizeof(path), "%s/%s", dir,
+		         json_string_value(json_object_get(json_array_get(files, i), "name")));
 		unlink(path);
 	}
 	snprintf(path, sizeof(path), "%s/tls", dir);
 	rmdir(path);
 }
 
-int backup_file_read(const char *in_path, const char *passphrase, const char *dir, json_t **manifest,
-		     struct pg_err *err)
+int backup_file_read(const char *in_path, const char *passphrase, const char *dir,
+                     json_t **manifest, struct pg_err *err)
 {
 	*manifest = NULL;
 	struct reader r = {.fd = open(in_path, O_RDONLY | O_CLOEXEC)};
 	unsigned char h[HEADER_LEN], key[32], tag[TAG_LEN];
 	struct stat st;
 	if (r.fd < 0)
-		return pg_err_set(err, PG_EINVAL, "from", "cannot read %s: %s", in_path, strerror(errno));
+		return pg_err_set(err, PG_EINVAL, "from", "cannot read %s: %s", in_path,
+		                  strerror(errno));
 	int rc = 0;
-	if (fstat(r.fd, &st) != 0 || st.st_size < HEADER_LEN + TAG_LEN + 2 || read(r.fd, h, HEADER_LEN) != HEADER_LEN ||
-	    memcmp(h, MAGIC, 8) != 0)
-		rc = pg_err_set(err, PG_EINVAL, "from", "%s is not a Pagoda backup (or is truncated)", in_path);
+	if (fstat(r.fd, &st) != 0 || st.st_size < HEADER_LEN + TAG_LEN + 2 ||
+	    read(r.fd, h, HEADER_LEN) != HEADER_LEN || memcmp(h, MAGIC, 8) != 0)
+		rc = pg_err_set(err, PG_EINVAL, "from",
+		                "%s is not a Pagoda backup (or is truncated)", in_path);
 	else if (h[8] != FORMAT)
-		rc = pg_err_set(err, PG_EINVAL, "from", "%s has backup format %d; this pagodad reads format %d", in_path,
-				h[8], FORMAT);
+		rc = pg_err_set(err, PG_EINVAL, "from",
+		                "%s has backup format %d; this pagodad reads format %d", in_path,
+		                h[8], FORMAT);
 	else if (pread(r.fd, tag, TAG_LEN, st.st_size - TAG_LEN) != TAG_LEN)
 		rc = pg_err_set(err, PG_EINVAL, "from", "cannot read %s", in_path);
 	if (rc == 0)
@@ -227,10 +244,10 @@ int backup_file_read(const char *in_path, const char *passphrase, const char *di
 	int len;
 	r.left = st.st_size - HEADER_LEN - TAG_LEN;
 	if (rc == 0 && (!(r.cx = EVP_CIPHER_CTX_new()) ||
-			EVP_DecryptInit_ex(r.cx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-			EVP_CIPHER_CTX_ctrl(r.cx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) != 1 ||
-			EVP_DecryptInit_ex(r.cx, NULL, NULL, key, h + 28) != 1 ||
-			EVP_DecryptUpdate(r.cx, NULL, &len, h, HEADER_LEN) != 1))
+	                EVP_DecryptInit_ex(r.cx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	                EVP_CIPHER_CTX_ctrl(r.cx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) != 1 ||
+	                EVP_DecryptInit_ex(r.cx, NULL, NULL, key, h + 28) != 1 ||
+	                EVP_DecryptUpdate(r.cx, NULL, &len, h, HEADER_LEN) != 1))
 		rc = pg_err_set(err, PG_EINTERNAL, "", "cannot start decryption");
 	explicit_bzero(key, sizeof(key));
 	static const char wrong[] = "wrong passphrase, or the backup was altered or truncated";
@@ -256,13 +273,13 @@ int backup_file_read(const char *in_path, const char *passphrase, const char *di
 		rc = pg_err_set(err, PG_EINVAL, "passphrase", "%s", wrong);
 	size_t i, written = 0;
 	json_t *f;
-	json_array_foreach(files, i, f)
-	{
+	json_array_foreach (files, i, f) {
 		if (rc)
 			break;
 		const char *name = json_string_value(json_object_get(f, "name"));
 		json_int_t size = json_integer_value(json_object_get(f, "size"));
-		if (!name || !name_ok(name) || size < 0 || size > r.left + (json_int_t)(r.have - r.used)) {
+		if (!name || !name_ok(name) || size < 0 ||
+		    size > r.left + (json_int_t)(r.have - r.used)) {
 			rc = pg_err_set(err, PG_EINVAL, "passphrase", "%s", wrong);
 			break;
 		}
@@ -275,7 +292,8 @@ int backup_file_read(const char *in_path, const char *passphrase, const char *di
 		}
 		int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (out < 0) {
-			rc = pg_err_set(err, PG_EINTERNAL, "", "cannot create %s: %s", path, strerror(errno));
+			rc = pg_err_set(err, PG_EINTERNAL, "", "cannot create %s: %s", path,
+			                strerror(errno));
 			break;
 		}
 		written = i + 1;
@@ -284,11 +302,13 @@ int backup_file_read(const char *in_path, const char *passphrase, const char *di
 			size_t got;
 			rc = take(&r, buf, left > CHUNK ? CHUNK : (size_t)left, &got, err);
 			if (rc == 0 && !write_all(out, buf, got))
-				rc = pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", path, strerror(errno));
+				rc = pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", path,
+				                strerror(errno));
 			left -= (json_int_t)got;
 		}
 		if (fsync(out) != 0 && rc == 0)
-			rc = pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", path, strerror(errno));
+			rc = pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", path,
+			                strerror(errno));
 		close(out);
 	}
 	/* nothing may follow the last file; then the tag decides */
@@ -296,7 +316,7 @@ int backup_file_read(const char *in_path, const char *passphrase, const char *di
 	if (rc == 0 && (r.left != 0 || r.used != r.have))
 		rc = pg_err_set(err, PG_EINVAL, "passphrase", "%s", wrong);
 	if (rc == 0 && (EVP_CIPHER_CTX_ctrl(r.cx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) != 1 ||
-			EVP_DecryptFinal_ex(r.cx, fin, &len) != 1))
+	                EVP_DecryptFinal_ex(r.cx, fin, &len) != 1))
 		rc = pg_err_set(err, PG_EINVAL, "passphrase", "%s", wrong);
 	if (rc != 0) {
 		/* a wrong passphrase shows as garbage anywhere: say so, not "truncated" */

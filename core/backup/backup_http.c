@@ -36,7 +36,9 @@ static void list(struct http_req *req)
 	struct pg_err err = {0};
 	json_t *items = json_array();
 	int rc = backup_list(bk(req), items, &err);
-	http_answer(req, rc, 200, rc == 0 ? json_pack("{s:o}", "items", items) : (json_decref(items), NULL), &err);
+	http_answer(req, rc, 200,
+	            rc == 0 ? json_pack("{s:o}", "items", items) : (json_decref(items), NULL),
+	            &err);
 }
 
 static void get(struct http_req *req)
@@ -67,9 +69,9 @@ static void del(struct http_req *req)
 }
 
 const struct http_route backup_routes[] = {
-	{.method = "POST", .path = "/admin/backups", BACKUP_MANAGE, .fn = create},
-	{.method = "GET", .path = "/admin/backups", BACKUP_MANAGE, .fn = list},
-	{.method = "GET", .path = "/admin/backups/:name", BACKUP_MANAGE, .fn = get},
-	{.method = "DELETE", .path = "/admin/backups/:name", BACKUP_MANAGE, .fn = del},
-	{0},
+        {.method = "POST", .path = "/admin/backups", BACKUP_MANAGE, .fn = create},
+        {.method = "GET", .path = "/admin/backups", BACKUP_MANAGE, .fn = list},
+        {.method = "GET", .path = "/admin/backups/:name", BACKUP_MANAGE, .fn = get},
+        {.method = "DELETE", .path = "/admin/backups/:name", BACKUP_MANAGE, .fn = del},
+        {0},
 };

@@ -20,13 +20,15 @@ struct restore_settings {
 
 #define R(f) offsetof(struct restore_settings, f)
 static const struct pg_conf_opt opts[] = {
-	{"from", PG_CONF_STR, R(from), .flags = PG_CONF_FLAG_ONLY, .arg = "FILE", .help = "the backup (.pgbk)"},
-	{"data-dir", PG_CONF_STR, R(data_dir), .flags = PG_CONF_FLAG_ONLY, .arg = "DIR",
-	 .help = "an empty or new directory: pagodad's --data-dir afterwards"},
-	{"passphrase-file", PG_CONF_STR, R(passphrase_file), .flags = PG_CONF_FLAG_ONLY, .arg = "F",
-	 .help = "the passphrase's file (first line); else PAGODA_BACKUP_PASSPHRASE,\nelse asked on the terminal"},
-	{"help", PG_CONF_BOOL, R(help), .flags = PG_CONF_FLAG_ONLY, .help = "this text"},
-	{0},
+        {"from", PG_CONF_STR, R(from), .flags = PG_CONF_FLAG_ONLY, .arg = "FILE",
+         .help = "the backup (.pgbk)"},
+        {"data-dir", PG_CONF_STR, R(data_dir), .flags = PG_CONF_FLAG_ONLY, .arg = "DIR",
+         .help = "an empty or new directory: pagodad's --data-dir afterwards"},
+        {"passphrase-file", PG_CONF_STR, R(passphrase_file), .flags = PG_CONF_FLAG_ONLY, .arg = "F",
+         .help = "the passphrase's file (first line); else PAGODA_BACKUP_PASSPHRASE,\nelse asked "
+                 "on the terminal"},
+        {"help", PG_CONF_BOOL, R(help), .flags = PG_CONF_FLAG_ONLY, .help = "this text"},
+        {0},
 };
 
 static bool dir_empty(const char *dir, bool *exists)
@@ -87,25 +89,29 @@ static int passphrase(const struct restore_settings *s, char *buf, size_t len)
 	}
 	if (ask(buf, len) == 0)
 		return 0;
-	fprintf(stderr, "pagodad restore: give --passphrase-file or PAGODA_BACKUP_PASSPHRASE (no terminal to ask on)\n");
+	fprintf(stderr, "pagodad restore: give --passphrase-file or PAGODA_BACKUP_PASSPHRASE (no "
+	                "terminal to ask on)\n");
 	return -1;
 }
 
 int backup_restore_main(int argc, char **argv)
 {
-	static const struct pg_conf_src src = {.prog = "pagodad restore", .env = "PAGODA_RESTORE_", .file_key = ""};
+	static const struct pg_conf_src src = {
+	        .prog = "pagodad restore", .env = "PAGODA_RESTORE_", .file_key = ""};
 	struct restore_settings s = {0};
 	struct pg_conf *conf = NULL;
 	struct pg_err err = {0};
 	int rc = pg_conf_load(opts, &src, argc, argv, &s, &conf, &err);
 	if (rc == 0 && s.help) {
-		fputs("usage: pagodad restore --from FILE --data-dir DIR [--passphrase-file F]\n", stdout);
+		fputs("usage: pagodad restore --from FILE --data-dir DIR [--passphrase-file F]\n",
+		      stdout);
 		pg_conf_help(opts, stdout);
 		pg_conf_free(conf);
 		return 0;
 	}
 	if (rc == 0 && (!s.from || !s.data_dir))
-		rc = pg_err_set(&err, PG_EINVAL, "", "pagodad restore: --from FILE and --data-dir DIR are required");
+		rc = pg_err_set(&err, PG_EINVAL, "",
+		                "pagodad restore: --from FILE and --data-dir DIR are required");
 	if (rc) {
 		fprintf(stderr, "%s\n", err.message);
 		pg_conf_free(conf);
@@ -113,7 +119,10 @@ int backup_restore_main(int argc, char **argv)
 	}
 	bool existed;
 	if (!dir_empty(s.data_dir, &existed)) {
-		fprintf(stderr, "pagodad restore: %s is not empty: restore into an empty or new directory\n", s.data_dir);
+		fprintf(stderr,
+		        "pagodad restore: %s is not empty: restore into an empty or new "
+		        "directory\n",
+		        s.data_dir);
 		pg_conf_free(conf);
 		return 1;
 	}
@@ -124,7 +133,8 @@ int backup_restore_main(int argc, char **argv)
 	}
 	umask(077);
 	if (!existed && mkdir(s.data_dir, 0700) != 0) {
-		fprintf(stderr, "pagodad restore: cannot create %s: %s\n", s.data_dir, strerror(errno));
+		fprintf(stderr, "pagodad restore: cannot create %s: %s\n", s.data_dir,
+		        strerror(errno));
 		pg_conf_free(conf);
 		return 1;
 	}
@@ -139,14 +149,18 @@ int backup_restore_main(int argc, char **argv)
 		return 1;
 	}
 	chmod(s.data_dir, 0700);
-	printf("pagodad restore: backup of %s (pagodad %s, %s store, schema %lld) restored into %s\n",
+	printf("pagodad restore: backup of %s (pagodad %s, %s store, schema %lld) restored into "
+	       "%s\n",
 	       json_string_value(json_object_get(manifest, "createdAt")),
 	       json_string_value(json_object_get(manifest, "pagodad")),
 	       json_string_value(json_object_get(manifest, "store")),
-	       (long long)json_integer_value(json_object_get(manifest, "schemaVersion")), s.data_dir);
+	       (long long)json_integer_value(json_object_get(manifest, "schemaVersion")),
+	       s.data_dir);
 	if (strcmp(json_string_value(json_object_get(manifest, "store")) ?: "", "sqlite") != 0)
-		printf("pagodad restore: the database was not in it: restore PostgreSQL with its own tools, then start "
-		       "pagodad with this data dir (its master.key opens the database's secrets)\n");
+		printf("pagodad restore: the database was not in it: restore PostgreSQL with its "
+		       "own tools, then start "
+		       "pagodad with this data dir (its master.key opens the database's "
+		       "secrets)\n");
 	json_decref(manifest);
 	pg_conf_free(conf);
 	return 0;

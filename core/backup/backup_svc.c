@@ -33,7 +33,8 @@ static int read_passphrase(const char *file, char *buf, size_t len, struct pg_er
 	size_t n;
 	struct stat st;
 	if (stat(file, &st) == 0 && (st.st_mode & 077))
-		return pg_err_set(err, PG_EPRECOND, "passphrase", "%s is open to other users: chmod 600 %s", file, file);
+		return pg_err_set(err, PG_EPRECOND, "passphrase",
+		                  "%s is open to other users: chmod 600 %s", file, file);
 	int rc = pg_file_read(file, 4096, &text, &n, err);
 	if (rc)
 		return rc;
@@ -46,7 +47,8 @@ static int read_passphrase(const char *file, char *buf, size_t len, struct pg_er
 static bool name_ok(const char *name)
 {
 	size_t n = strlen(name), p = strlen(PREFIX), s = strlen(SUFFIX);
-	return n > p + s && n < 128 && strncmp(name, PREFIX, p) == 0 && strcmp(name + n - s, SUFFIX) == 0 &&
+	return n > p + s && n < 128 && strncmp(name, PREFIX, p) == 0 &&
+	       strcmp(name + n - s, SUFFIX) == 0 &&
 	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-.TZ") == n;
 }
 
@@ -59,7 +61,8 @@ static void expire(struct backup *b)
 	char *names[4096];
 	size_t n = 0;
 	for (struct dirent *e; (e = readdir(d)) && n < 4096;)
-		if (name_ok(e->d_name) && strncmp(e->d_name + strlen(PREFIX), AUTO, strlen(AUTO)) == 0)
+		if (name_ok(e->d_name) &&
+		    strncmp(e->d_name + strlen(PREFIX), AUTO, strlen(AUTO)) == 0)
 			names[n++] = strdup(e->d_name);
 	closedir(d);
 	for (size_t i = 0; i < n; i++)
@@ -74,7 +77,8 @@ static void expire(struct backup *b)
 			char path[2400];
 			snprintf(path, sizeof(path), "%s/%s", b->dir, names[i]);
 			if (unlink(path) == 0)
-				pg_info("backup", "removed %s (backup.keep = %d)", names[i], b->o.keep);
+				pg_info("backup", "removed %s (backup.keep = %d)", names[i],
+				        b->o.keep);
 		}
 		free(names[i]);
 	}
@@ -87,15 +91,17 @@ static json_t *describe(const char *dir, const char *name)
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (stat(path, &st) != 0)
 		return NULL;
-	json_t *o = json_pack("{s:s, s:I, s:b}", "name", name, "size", (json_int_t)st.st_size, "scheduled",
-			      strncmp(name + strlen(PREFIX), AUTO, strlen(AUTO)) == 0);
+	json_t *o = json_pack("{s:s, s:I, s:b}", "name", name, "size", (json_int_t)st.st_size,
+	                      "scheduled", strncmp(name + strlen(PREFIX), AUTO, strlen(AUTO)) == 0);
 	char ts[40];
-	pg_time_format((int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000, ts, sizeof(ts));
+	pg_time_format((int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000, ts,
+	               sizeof(ts));
 	json_object_set_new(o, "createdAt", json_string(ts));
 	return o;
 }
 
-static int take(struct backup *b, const char *passphrase, bool scheduled, json_t **out, struct pg_err *err)
+static int take(struct backup *b, const char *passphrase, bool scheduled, json_t **out,
+                struct pg_err *err)
 {
 	char snap[2400], name[128], path[2400], key[2400], ca_crt[2400], ca_key[2400], stamp[40];
 	int64_t now = pg_time_now_ms();
@@ -103,7 +109,8 @@ static int take(struct backup *b, const char *passphrase, bool scheduled, json_t
 	struct tm tm;
 	gmtime_r(&sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
-	snprintf(name, sizeof(name), PREFIX "%s%s%03dZ" SUFFIX, scheduled ? AUTO : "", stamp, (int)(now % 1000));
+	snprintf(name, sizeof(name), PREFIX "%s%s%03dZ" SUFFIX, scheduled ? AUTO : "", stamp,
+	         (int)(now % 1000));
 	snprintf(path, sizeof(path), "%s/%s", b->dir, name);
 	snprintf(snap, sizeof(snap), "%s/.backup-snapshot.db", b->o.data_dir);
 	snprintf(key, sizeof(key), "%s/master.key", b->o.data_dir);
@@ -123,8 +130,8 @@ static int take(struct backup *b, const char *passphrase, bool scheduled, json_t
 		parts[n++] = (struct backup_part){"tls/ca.key", ca_key};
 	}
 	json_t *meta = json_pack("{s:s, s:s, s:i, s:s}", "pagodad", b->o.version, "store",
-				 store_driver_name(b->o.store), "schemaVersion", store_schema_version(b->o.store),
-				 "createdAt", "");
+	                         store_driver_name(b->o.store), "schemaVersion",
+	                         store_schema_version(b->o.store), "createdAt", "");
 	char ts[40];
 	pg_time_format(now, ts, sizeof(ts));
 	json_object_set_new(meta, "createdAt", json_string(ts));
@@ -135,23 +142,25 @@ static int take(struct backup *b, const char *passphrase, bool scheduled, json_t
 	if (rc == 0) {
 		*out = describe(b->dir, name);
 		json_object_set_new(*out, "database",
-				    json_string(shared ? "not included: back PostgreSQL up with pg_dump or pgBackRest"
-						       : "included"));
-		pg_info("backup", "%s backup %s (%lld bytes)", scheduled ? "scheduled" : "requested", name,
-			(long long)json_integer_value(json_object_get(*out, "size")));
+		                    json_string(shared ? "not included: back PostgreSQL up with "
+		                                         "pg_dump or pgBackRest"
+		                                       : "included"));
+		pg_info("backup", "%s backup %s (%lld bytes)",
+		        scheduled ? "scheduled" : "requested", name,
+		        (long long)json_integer_value(json_object_get(*out, "size")));
 	}
 	return rc;
 }
 
-int backup_create(struct backup *b, const struct pg_call *call, const char *passphrase, bool scheduled, json_t **out,
-		  struct pg_err *err)
+int backup_create(struct backup *b, const struct pg_call *call, const char *passphrase,
+                  bool scheduled, json_t **out, struct pg_err *err)
 {
 	char file_pass[1024];
 	*out = NULL;
 	if (!passphrase) {
 		if (!b->o.passphrase_file)
 			return pg_err_set(err, PG_EINVAL, "passphrase",
-					  "give a passphrase (or set backup.passphrase-file)");
+			                  "give a passphrase (or set backup.passphrase-file)");
 		int rc = read_passphrase(b->o.passphrase_file, file_pass, sizeof(file_pass), err);
 		if (rc)
 			return rc;
@@ -159,8 +168,9 @@ int backup_create(struct backup *b, const struct pg_call *call, const char *pass
 	}
 	if (strlen(passphrase) < BACKUP_PASSPHRASE_MIN) {
 		explicit_bzero(file_pass, sizeof(file_pass));
-		return pg_err_set(err, PG_EINVAL, "passphrase", "the passphrase needs at least %d characters",
-				  BACKUP_PASSPHRASE_MIN);
+		return pg_err_set(err, PG_EINVAL, "passphrase",
+		                  "the passphrase needs at least %d characters",
+		                  BACKUP_PASSPHRASE_MIN);
 	}
 	pthread_mutex_lock(&b->lock);
 	int rc = take(b, passphrase, scheduled, out, err);
@@ -182,7 +192,9 @@ int backup_list(struct backup *b, json_t *items, struct pg_err *err)
 {
 	DIR *d = opendir(b->dir);
 	if (!d)
-		return errno == ENOENT ? 0 : pg_err_set(err, PG_EINTERNAL, "", "cannot read %s: %s", b->dir, strerror(errno));
+		return errno == ENOENT ? 0
+		                       : pg_err_set(err, PG_EINTERNAL, "", "cannot read %s: %s",
+		                                    b->dir, strerror(errno));
 	for (struct dirent *e; (e = readdir(d));) {
 		json_t *o = name_ok(e->d_name) ? describe(b->dir, e->d_name) : NULL;
 		if (o)
@@ -195,14 +207,16 @@ int backup_list(struct backup *b, json_t *items, struct pg_err *err)
 int backup_path(struct backup *b, const char *name, char *path, size_t len, struct pg_err *err)
 {
 	if (!name_ok(name))
-		return pg_err_set(err, PG_EINVAL, "name", "not a backup name (pagoda-backup-....pgbk)");
+		return pg_err_set(err, PG_EINVAL, "name",
+		                  "not a backup name (pagoda-backup-....pgbk)");
 	snprintf(path, len, "%s/%s", b->dir, name);
 	if (access(path, R_OK) != 0)
 		return pg_err_set(err, PG_ENOTFOUND, "name", "no backup %s", name);
 	return 0;
 }
 
-int backup_delete(struct backup *b, const struct pg_call *call, const char *name, struct pg_err *err)
+int backup_delete(struct backup *b, const struct pg_call *call, const char *name,
+                  struct pg_err *err)
 {
 	char path[2400];
 	int rc = backup_path(b, name, path, sizeof(path), err);
@@ -211,9 +225,11 @@ int backup_delete(struct backup *b, const struct pg_call *call, const char *name
 	struct store_conn *c = store_conn_get(b->o.store, err);
 	if (!c || (rc = store_begin(c, STORE_TX_WRITE, err)) != 0)
 		return c ? rc : err->code;
-	rc = audit_record_new(c, call, "backup.delete", "backup", 0, json_pack("{s:s}", "name", name), err);
+	rc = audit_record_new(c, call, "backup.delete", "backup", 0,
+	                      json_pack("{s:s}", "name", name), err);
 	if (rc == 0 && unlink(path) != 0)
-		rc = pg_err_set(err, PG_EINTERNAL, "", "cannot remove %s: %s", path, strerror(errno));
+		rc = pg_err_set(err, PG_EINTERNAL, "", "cannot remove %s: %s", path,
+		                strerror(errno));
 	return store_end(c, rc, err);
 }
 
@@ -244,11 +260,13 @@ int backup_new(const struct backup_opts *opts, struct backup **out, struct pg_er
 		snprintf(b->dir, sizeof(b->dir), "%s/backups", opts->data_dir);
 	pthread_mutex_init(&b->lock, NULL);
 	if (mkdir(b->dir, 0700) != 0 && errno != EEXIST) {
-		int rc = pg_err_set(err, PG_EINTERNAL, "backup.dir", "cannot create %s: %s", b->dir, strerror(errno));
+		int rc = pg_err_set(err, PG_EINTERNAL, "backup.dir", "cannot create %s: %s", b->dir,
+		                    strerror(errno));
 		backup_free(b);
 		return rc;
 	}
-	if (opts->interval_ms > 0 && pg_ticker_start(opts->interval_ms, false, tick, b, &b->ticker, err) != 0) {
+	if (opts->interval_ms > 0 &&
+	    pg_ticker_start(opts->interval_ms, false, tick, b, &b->ticker, err) != 0) {
 		backup_free(b);
 		return err->code;
 	}

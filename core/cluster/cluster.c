@@ -62,7 +62,7 @@ int64_t cluster_offline_after_ms(const struct cluster *cl)
 }
 
 int cluster_new(struct store *s, const struct cluster_opts *o, struct cluster **out,
-		struct pg_err *err)
+                struct pg_err *err)
 {
 	struct cluster *cl = calloc(1, sizeof(*cl));
 	if (!cl)
@@ -84,7 +84,7 @@ int cluster_new(struct store *s, const struct cluster_opts *o, struct cluster **
 	cl->nodes = pg_map_new();
 	cl->poll = http_waitset_new();
 	int rc = (cl->nodes && cl->poll) ? cluster_live_load(cl, err)
-					 : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	                                 : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	if (rc == 0)
 		rc = store_listen(s, "pagoda_wake", cluster_on_wake_notice, cl, err);
 	if (rc == 0 && pthread_create(&cl->timer, NULL, timer_main, cl) != 0)

@@ -28,8 +28,8 @@ bool cluster_http_own_node(struct http_req *req)
 	}
 	if (node_id != req->who.node_id) {
 		http_reply_error(req, PG_EFORBIDDEN, "nodeId",
-				 "this agent token belongs to node %lld, not node %lld",
-				 (long long)req->who.node_id, (long long)node_id);
+		                 "this agent token belongs to node %lld, not node %lld",
+		                 (long long)req->who.node_id, (long long)node_id);
 		return false;
 	}
 	return true;
@@ -50,15 +50,18 @@ static void agent_heartbeat(struct http_req *req)
 	if (rc == 0)
 		rc = pg_json_obj(req->body, "facts", false, &facts, &err);
 	if (rc == 0)
-		rc = cluster_live_heartbeat(cl, &call, req->who.node_id, version, caps, facts, &err);
+		rc = cluster_live_heartbeat(cl, &call, req->who.node_id, version, caps, facts,
+		                            &err);
 	if (rc != 0) {
 		http_reply_err(req, &err);
 		return;
 	}
 	json_t *out = json_object();
 	pg_json_set_time(out, "serverTime", pg_time_now_ms());
-	json_object_set_new(out, "nextPollIntervalMs", json_integer(cl->opts.heartbeat_interval_ms));
-	json_object_set_new(out, "heartbeatIntervalMs", json_integer(cl->opts.heartbeat_interval_ms));
+	json_object_set_new(out, "nextPollIntervalMs",
+	                    json_integer(cl->opts.heartbeat_interval_ms));
+	json_object_set_new(out, "heartbeatIntervalMs",
+	                    json_integer(cl->opts.heartbeat_interval_ms));
 	http_reply(req, 200, out);
 }
 
@@ -112,7 +115,9 @@ static void agent_poll(struct http_req *req)
 		uint64_t gen = http_waitset_gen(cl->poll, req->who.node_id);
 		/* a claim writes: done on the writer thread, with other claims and
 		 * reports in one commit (a batch of a release wakes a hundred polls) */
-		int ready = http_grouped(req) ? 1 : cluster_task_ready(cl, req->who.node_id, s->running, &err);
+		int ready = http_grouped(req)
+		                    ? 1
+		                    : cluster_task_ready(cl, req->who.node_id, s->running, &err);
 		if (ready < 0) {
 			http_reply_err(req, &err);
 			return;
@@ -120,7 +125,8 @@ static void agent_poll(struct http_req *req)
 		if (ready > 0 && http_group(req))
 			return;
 		json_t *tasks = json_array();
-		if (cluster_task_claim(cl, req->who.node_id, s->max, s->running, tasks, &err) != 0) {
+		if (cluster_task_claim(cl, req->who.node_id, s->max, s->running, tasks, &err) !=
+		    0) {
 			json_decref(tasks);
 			http_reply_err(req, &err);
 			return;
@@ -162,12 +168,14 @@ static void agent_join(struct http_req *req)
 	call.actor = "join-token";
 	json_t *out = NULL;
 	char secret[AUTH_SECRET_LEN];
-	int rc = cluster_node_join(cl_of(req), &call, req->body, req->source_ip, &out, secret, &err);
+	int rc =
+	        cluster_node_join(cl_of(req), &call, req->body, req->source_ip, &out, secret, &err);
 	if (rc == PG_EUNAUTH)
 		http_auth_failed(req);
 	if (rc == 0) {
 		json_t *node = out;
-		out = json_pack("{s:O, s:s, s:o}", "nodeId", json_object_get(node, "id"), "token", secret, "node", node);
+		out = json_pack("{s:O, s:s, s:o}", "nodeId", json_object_get(node, "id"), "token",
+		                secret, "node", node);
 		explicit_bzero(secret, sizeof(secret));
 	}
 	http_answer(req, rc, 201, out, &err);
@@ -187,10 +195,20 @@ static void agent_join_check(struct http_req *req)
 }
 
 const struct http_route cluster_agent_routes[] = {
-	{.method = "POST", .path = "/agent/join", .auth = HTTP_AUTH_NONE, .fn = agent_join},
-	{.method = "POST", .path = "/agent/join/check", .auth = HTTP_AUTH_NONE, .fn = agent_join_check},
-	{.method = "POST", .path = "/agent/heartbeat", .auth = HTTP_AUTH_AGENT, .fn = agent_heartbeat},
-	{.method = "POST", .path = "/agent/tasks/poll", .auth = HTTP_AUTH_AGENT, .fn = agent_poll},
-	{.method = "POST", .path = "/agent/tasks/report", .auth = HTTP_AUTH_AGENT, .fn = agent_report, .grouped = true},
-	{0},
+        {.method = "POST", .path = "/agent/join", .auth = HTTP_AUTH_NONE, .fn = agent_join},
+        {.method = "POST",
+         .path = "/agent/join/check",
+         .auth = HTTP_AUTH_NONE,
+         .fn = agent_join_check},
+        {.method = "POST",
+         .path = "/agent/heartbeat",
+         .auth = HTTP_AUTH_AGENT,
+         .fn = agent_heartbeat},
+        {.method = "POST", .path = "/agent/tasks/poll", .auth = HTTP_AUTH_AGENT, .fn = agent_poll},
+        {.method = "POST",
+         .path = "/agent/tasks/report",
+         .auth = HTTP_AUTH_AGENT,
+         .fn = agent_report,
+         .grouped = true},
+        {0},
 };

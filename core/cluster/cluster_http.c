@@ -36,7 +36,8 @@ static void node_list(struct http_req *req)
 	const char *status = http_query(req, "status"), *sel_text = http_query(req, "selector");
 	if (status && strcmp(status, "online") != 0 && strcmp(status, "offline") != 0 &&
 	    strcmp(status, "cordoned") != 0) {
-		http_reply_error(req, PG_EINVAL, "status", "status must be online, offline or cordoned");
+		http_reply_error(req, PG_EINVAL, "status",
+		                 "status must be online, offline or cordoned");
 		return;
 	}
 	struct cluster_selector *sel = NULL;
@@ -125,7 +126,8 @@ static void node_rotate(struct http_req *req)
 		return;
 	}
 	rc = cluster_node_rotate(cl_of(req), &call, id, grace * 1000, secret, &err);
-	json_t *out = rc == 0 ? json_pack("{s:I, s:s}", "nodeId", (json_int_t)id, "token", secret) : NULL;
+	json_t *out =
+	        rc == 0 ? json_pack("{s:I, s:s}", "nodeId", (json_int_t)id, "token", secret) : NULL;
 	explicit_bzero(secret, sizeof(secret));
 	http_answer(req, rc, 200, out, &err);
 }
@@ -138,9 +140,10 @@ static int parse_deps(json_t *body, int64_t deps[64], size_t *n, struct pg_err *
 	*n = 0;
 	size_t i;
 	json_t *v;
-	json_array_foreach(arr, i, v) {
+	json_array_foreach (arr, i, v) {
 		if (!json_is_integer(v) || json_integer_value(v) <= 0)
-			return pg_err_set(err, PG_EINVAL, "dependsOn", "dependsOn[%zu] must be a task id", i);
+			return pg_err_set(err, PG_EINVAL, "dependsOn",
+			                  "dependsOn[%zu] must be a task id", i);
 		deps[(*n)++] = json_integer_value(v);
 	}
 	return rc;
@@ -148,8 +151,8 @@ static int parse_deps(json_t *body, int64_t deps[64], size_t *n, struct pg_err *
 
 static void task_queue(struct http_req *req)
 {
-	static const char *const fields[] = {"type", "payload", "timeoutSec", "maxRetries",
-					     "dependsOn", "idempotencyKey", NULL};
+	static const char *const fields[] = {
+	        "type", "payload", "timeoutSec", "maxRetries", "dependsOn", "idempotencyKey", NULL};
 	struct pg_err err = {0};
 	struct pg_call call = http_call(req);
 	int64_t node_id, deps[64];
@@ -170,18 +173,22 @@ static void task_queue(struct http_req *req)
 	if (rc == 0)
 		rc = parse_deps(req->body, deps, &spec.ndeps, &err);
 	if (rc == 0)
-		rc = pg_json_str(req->body, "idempotencyKey", false, 128, &spec.idempotency_key, &err);
+		rc = pg_json_str(req->body, "idempotencyKey", false, 128, &spec.idempotency_key,
+		                 &err);
 	if (rc == 0 && spec.idempotency_key && !pg_str_is_printable(spec.idempotency_key))
-		rc = pg_err_set(&err, PG_EINVAL, "idempotencyKey", "idempotencyKey must be printable");
+		rc = pg_err_set(&err, PG_EINVAL, "idempotencyKey",
+		                "idempotencyKey must be printable");
 	/* A raw task is root on the node: a unit runs any program, a file can be
 	 * a unit drop-in or a sudoers entry, an nginx config or a certificate
 	 * path writes where it names. Only a health probe is harmless; the
 	 * checked way for admin:node:manage is an application's release. */
-	if (rc == 0 && strcmp(spec.type, "HealthProbe") != 0 && !auth_has_perm(&req->who, "admin:node:exec"))
+	if (rc == 0 && strcmp(spec.type, "HealthProbe") != 0 &&
+	    !auth_has_perm(&req->who, "admin:node:exec"))
 		rc = pg_err_set(&err, PG_EFORBIDDEN, "type",
-				"a hand-queued %s task needs the permission admin:node:exec (it can act as root on the "
-				"node); applications render checked tasks with admin:app:* instead",
-				spec.type);
+		                "a hand-queued %s task needs the permission admin:node:exec (it "
+		                "can act as root on the "
+		                "node); applications render checked tasks with admin:app:* instead",
+		                spec.type);
 	spec.payload = payload;
 	int64_t id = 0;
 	bool existed = false;
@@ -196,8 +203,9 @@ static void task_queue(struct http_req *req)
 static void task_list(struct http_req *req)
 {
 	struct pg_err err = {0};
-	struct task_filter f = {.status = http_query(req, "status"), .type = http_query(req, "type"),
-				.trace_id = http_query(req, "traceId")};
+	struct task_filter f = {.status = http_query(req, "status"),
+	                        .type = http_query(req, "type"),
+	                        .trace_id = http_query(req, "traceId")};
 	int64_t next = 0;
 	if (!http_query_int(req, "nodeId", 1, INT64_MAX, 0, &f.node_id) ||
 	    !http_list_params(req, &f.limit, &f.before_id))
@@ -237,7 +245,8 @@ static void join_create(struct http_req *req)
 	struct pg_call call = http_call(req);
 	json_t *out = NULL;
 	char secret[AUTH_SECRET_LEN];
-	int rc = cluster_join_token_create(cl_of(req), &call, req->who.token_id, req->body, &out, secret, &err);
+	int rc = cluster_join_token_create(cl_of(req), &call, req->who.token_id, req->body, &out,
+	                                   secret, &err);
 	if (rc == 0) {
 		json_object_set_new(out, "token", json_string(secret));
 		explicit_bzero(secret, sizeof(secret));
@@ -268,22 +277,38 @@ static void join_revoke(struct http_req *req)
 #define NODE_MANAGE .auth = HTTP_AUTH_ADMIN, .perm = "admin:node:manage"
 
 const struct http_route cluster_admin_routes[] = {
-	{.method = "POST", .path = "/admin/nodes", NODE_MANAGE, .fn = node_create},
-	{.method = "GET", .path = "/admin/nodes", NODE_READ, .fn = node_list},
-	{.method = "GET", .path = "/admin/nodes/:id", NODE_READ, .fn = node_get},
-	{.method = "PUT", .path = "/admin/nodes/:id", NODE_MANAGE, .fn = node_update},
-	{.method = "DELETE", .path = "/admin/nodes/:id", NODE_MANAGE, .fn = node_delete},
-	{.method = "POST", .path = "/admin/nodes/:id/cordon", NODE_MANAGE, .fn = node_cordon, .no_fields = true},
-	{.method = "POST", .path = "/admin/nodes/:id/uncordon", NODE_MANAGE, .fn = node_uncordon, .no_fields = true},
-	{.method = "POST", .path = "/admin/nodes/:id/token/rotate", NODE_MANAGE, .fn = node_rotate},
-	/* queued by automation at a steady rate: grouped, and no fsync on a
-	 * connection thread that also serves heartbeats */
-	{.method = "POST", .path = "/admin/nodes/:id/tasks", NODE_MANAGE, .fn = task_queue, .grouped = true},
-	{.method = "GET", .path = "/admin/tasks", NODE_READ, .fn = task_list},
-	{.method = "GET", .path = "/admin/tasks/:id", NODE_READ, .fn = task_get},
-	{.method = "POST", .path = "/admin/tasks/:id/cancel", NODE_MANAGE, .fn = task_cancel, .no_fields = true},
-	{.method = "POST", .path = "/admin/join-tokens", NODE_MANAGE, .fn = join_create},
-	{.method = "GET", .path = "/admin/join-tokens", NODE_READ, .fn = join_list},
-	{.method = "DELETE", .path = "/admin/join-tokens/:id", NODE_MANAGE, .fn = join_revoke},
-	{0},
+        {.method = "POST", .path = "/admin/nodes", NODE_MANAGE, .fn = node_create},
+        {.method = "GET", .path = "/admin/nodes", NODE_READ, .fn = node_list},
+        {.method = "GET", .path = "/admin/nodes/:id", NODE_READ, .fn = node_get},
+        {.method = "PUT", .path = "/admin/nodes/:id", NODE_MANAGE, .fn = node_update},
+        {.method = "DELETE", .path = "/admin/nodes/:id", NODE_MANAGE, .fn = node_delete},
+        {.method = "POST",
+         .path = "/admin/nodes/:id/cordon",
+         NODE_MANAGE,
+         .fn = node_cordon,
+         .no_fields = true},
+        {.method = "POST",
+         .path = "/admin/nodes/:id/uncordon",
+         NODE_MANAGE,
+         .fn = node_uncordon,
+         .no_fields = true},
+        {.method = "POST", .path = "/admin/nodes/:id/token/rotate", NODE_MANAGE, .fn = node_rotate},
+        /* queued by automation at a steady rate: grouped, and no fsync on a
+         * connection thread that also serves heartbeats */
+        {.method = "POST",
+         .path = "/admin/nodes/:id/tasks",
+         NODE_MANAGE,
+         .fn = task_queue,
+         .grouped = true},
+        {.method = "GET", .path = "/admin/tasks", NODE_READ, .fn = task_list},
+        {.method = "GET", .path = "/admin/tasks/:id", NODE_READ, .fn = task_get},
+        {.method = "POST",
+         .path = "/admin/tasks/:id/cancel",
+         NODE_MANAGE,
+         .fn = task_cancel,
+         .no_fields = true},
+        {.method = "POST", .path = "/admin/join-tokens", NODE_MANAGE, .fn = join_create},
+        {.method = "GET", .path = "/admin/join-tokens", NODE_READ, .fn = join_list},
+        {.method = "DELETE", .path = "/admin/join-tokens/:id", NODE_MANAGE, .fn = join_revoke},
+        {0},
 };

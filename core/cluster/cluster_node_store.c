@@ -116,10 +116,10 @@ int cluster_node_store_delete(struct store_conn *c, int64_t id, struct pg_err *e
 int cluster_node_store_list(struct store_conn *c, int64_t after, const char *status, int64_t limit,
                             json_t *items, struct pg_err *err)
 {
-	static const char sql[] =
-	        "SELECT " NODE_VIEW_COLS " FROM cluster_node WHERE id > $1 AND (CAST($2 AS TEXT) IS NULL"
-	        " OR ($2 = 'cordoned' AND cordoned = 1)"
-	        " OR (cordoned = 0 AND agent_status = $2)) ORDER BY id LIMIT $3";
+	static const char sql[] = "SELECT " NODE_VIEW_COLS
+	                          " FROM cluster_node WHERE id > $1 AND (CAST($2 AS TEXT) IS NULL"
+	                          " OR ($2 = 'cordoned' AND cordoned = 1)"
+	                          " OR (cordoned = 0 AND agent_status = $2)) ORDER BY id LIMIT $3";
 	struct store_stmt *st;
 	int rc;
 	for (rc = store_query(c, sql, &st, err, SI(after), ST(status), SI(limit)); rc > 0;

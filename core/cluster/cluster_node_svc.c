@@ -27,7 +27,7 @@ static bool node_name_ok(const char *n)
 
 /* Validates the writable node fields; fills *labels_text (owned) when given. */
 static int node_fields(json_t *body, bool create, const char **name, const char **ip,
-		       char **labels_text, struct pg_err *err)
+                       char **labels_text, struct pg_err *err)
 {
 	static const char *const fields[] = {"name", "ip", "labels", NULL};
 	json_t *labels = NULL;
@@ -36,7 +36,7 @@ static int node_fields(json_t *body, bool create, const char **name, const char 
 		rc = pg_json_str(body, "name", create, 63, name, err);
 	if (rc == 0 && **name && !node_name_ok(*name))
 		rc = pg_err_set(err, PG_EINVAL, "name",
-				"name must be 1-63 lowercase letters, digits, '-', '.', '_'");
+		                "name must be 1-63 lowercase letters, digits, '-', '.', '_'");
 	if (rc == 0)
 		rc = pg_json_str(body, "ip", create, 45, ip, err);
 	if (rc == 0 && **ip) {
@@ -67,9 +67,9 @@ static struct store_conn *begin_write(struct cluster *cl, struct pg_err *err)
 /* Commits when rc is 0, else rolls back; returns the final code. */
 /* A new node and its agent token, audited as action (inside c's
  * transaction); extra goes into the audit details. */
-static int node_insert(struct store_conn *c, const struct pg_call *call, const char *action, const char *name,
-		       const char *ip, const char *labels, json_t *extra, int64_t *id, json_t **out,
-		       char secret[AUTH_SECRET_LEN], struct pg_err *err)
+static int node_insert(struct store_conn *c, const struct pg_call *call, const char *action,
+                       const char *name, const char *ip, const char *labels, json_t *extra,
+                       int64_t *id, json_t **out, char secret[AUTH_SECRET_LEN], struct pg_err *err)
 {
 	int64_t token_id = 0;
 	int rc = cluster_node_store_insert(c, name, ip, labels ? labels : "{}", id, err);
@@ -77,7 +77,7 @@ static int node_insert(struct store_conn *c, const struct pg_call *call, const c
 		rc = auth_agent_token_issue(c, *id, 0, secret, &token_id, err);
 	if (rc == 0) {
 		json_t *d = json_pack("{s:s, s:s, s:o}", "name", name, "ip", ip, "labels",
-				      pg_json_load_text(labels ? labels : "{}"));
+		                      pg_json_load_text(labels ? labels : "{}"));
 		if (extra)
 			json_object_update(d, extra);
 		rc = audit_record(c, call, action, "node", *id, d, err);
@@ -88,8 +88,8 @@ static int node_insert(struct store_conn *c, const struct pg_call *call, const c
 	return rc;
 }
 
-int cluster_node_create(struct cluster *cl, const struct pg_call *call, json_t *body,
-			json_t **out, char secret[AUTH_SECRET_LEN], struct pg_err *err)
+int cluster_node_create(struct cluster *cl, const struct pg_call *call, json_t *body, json_t **out,
+                        char secret[AUTH_SECRET_LEN], struct pg_err *err)
 {
 	const char *name = "", *ip = "";
 	char *labels = NULL;
@@ -99,7 +99,8 @@ int cluster_node_create(struct cluster *cl, const struct pg_call *call, json_t *
 		rc = err->code;
 	int64_t id = 0;
 	if (rc == 0)
-		rc = node_insert(c, call, "node.create", name, ip, labels, NULL, &id, out, secret, err);
+		rc = node_insert(c, call, "node.create", name, ip, labels, NULL, &id, out, secret,
+		                 err);
 	if (c)
 		rc = store_end(c, rc, err);
 	free(labels);
@@ -108,8 +109,9 @@ int cluster_node_create(struct cluster *cl, const struct pg_call *call, json_t *
 	return rc;
 }
 
-int cluster_join_token_create(struct cluster *cl, const struct pg_call *call, int64_t created_by, json_t *body,
-			      json_t **out, char secret[AUTH_SECRET_LEN], struct pg_err *err)
+int cluster_join_token_create(struct cluster *cl, const struct pg_call *call, int64_t created_by,
+                              json_t *body, json_t **out, char secret[AUTH_SECRET_LEN],
+                              struct pg_err *err)
 {
 	static const char *const fields[] = {"name", "labels", "ttlSec", NULL};
 	const char *name = "";
@@ -119,7 +121,8 @@ int cluster_join_token_create(struct cluster *cl, const struct pg_call *call, in
 	if (rc == 0)
 		rc = pg_json_str(body, "name", true, 63, &name, err);
 	if (rc == 0 && !node_name_ok(name))
-		rc = pg_err_set(err, PG_EINVAL, "name", "name must be 1-63 lowercase letters, digits, '-', '.', '_'");
+		rc = pg_err_set(err, PG_EINVAL, "name",
+		                "name must be 1-63 lowercase letters, digits, '-', '.', '_'");
 	if (rc == 0)
 		rc = pg_json_obj(body, "labels", false, &labels, err);
 	if (rc == 0 && labels)
@@ -134,10 +137,11 @@ int cluster_join_token_create(struct cluster *cl, const struct pg_call *call, in
 	if (rc == 0)
 		rc = auth_join_create(c, name, text, ttl * 1000, created_by, secret, out, err);
 	if (rc == 0) {
-		json_t *d = json_pack("{s:s, s:O, s:O}", "name", name, "labels", json_object_get(*out, "labels"),
-				      "expiresAt", json_object_get(*out, "expiresAt"));
+		json_t *d = json_pack("{s:s, s:O, s:O}", "name", name, "labels",
+		                      json_object_get(*out, "labels"), "expiresAt",
+		                      json_object_get(*out, "expiresAt"));
 		rc = audit_record(c, call, "node.join_token.create", "join_token",
-				  json_integer_value(json_object_get(*out, "id")), d, err);
+		                  json_integer_value(json_object_get(*out, "id")), d, err);
 		json_decref(d);
 	}
 	if (c)
@@ -163,7 +167,8 @@ int cluster_node_join_check(struct cluster *cl, json_t *body, struct pg_err *err
 	return rc ? rc : c ? auth_join_check(c, token, err) : err->code;
 }
 
-int cluster_join_token_revoke(struct cluster *cl, const struct pg_call *call, int64_t id, struct pg_err *err)
+int cluster_join_token_revoke(struct cluster *cl, const struct pg_call *call, int64_t id,
+                              struct pg_err *err)
 {
 	struct store_conn *c = begin_write(cl, err);
 	if (!c)
@@ -174,8 +179,9 @@ int cluster_join_token_revoke(struct cluster *cl, const struct pg_call *call, in
 	return store_end(c, rc, err);
 }
 
-int cluster_node_join(struct cluster *cl, const struct pg_call *call, json_t *body, const char *source_ip,
-		      json_t **out, char secret[AUTH_SECRET_LEN], struct pg_err *err)
+int cluster_node_join(struct cluster *cl, const struct pg_call *call, json_t *body,
+                      const char *source_ip, json_t **out, char secret[AUTH_SECRET_LEN],
+                      struct pg_err *err)
 {
 	static const char *const fields[] = {"joinToken", "name", "ip", NULL};
 	const char *token = "", *name = "", *ip = "";
@@ -185,7 +191,8 @@ int cluster_node_join(struct cluster *cl, const struct pg_call *call, json_t *bo
 	if (rc == 0)
 		rc = pg_json_str(body, "name", true, 63, &name, err);
 	if (rc == 0 && !node_name_ok(name))
-		rc = pg_err_set(err, PG_EINVAL, "name", "name must be 1-63 lowercase letters, digits, '-', '.', '_'");
+		rc = pg_err_set(err, PG_EINVAL, "name",
+		                "name must be 1-63 lowercase letters, digits, '-', '.', '_'");
 	if (rc == 0)
 		rc = pg_json_str(body, "ip", false, 45, &ip, err);
 	if (rc == 0 && !*ip)
@@ -203,7 +210,8 @@ int cluster_node_join(struct cluster *cl, const struct pg_call *call, json_t *bo
 	rc = auth_join_consume(c, token, &labels, &join_id, err);
 	if (rc == 0) {
 		json_t *extra = json_pack("{s:I}", "joinTokenId", (json_int_t)join_id);
-		rc = node_insert(c, call, "node.join", name, ip, labels, extra, &id, out, secret, err);
+		rc = node_insert(c, call, "node.join", name, ip, labels, extra, &id, out, secret,
+		                 err);
 		json_decref(extra);
 	}
 	if (rc == 0)
@@ -215,8 +223,8 @@ int cluster_node_join(struct cluster *cl, const struct pg_call *call, json_t *bo
 	return rc;
 }
 
-int cluster_node_update(struct cluster *cl, const struct pg_call *call, int64_t id,
-			json_t *body, json_t **out, struct pg_err *err)
+int cluster_node_update(struct cluster *cl, const struct pg_call *call, int64_t id, json_t *body,
+                        json_t **out, struct pg_err *err)
 {
 	const char *name = "", *ip = "";
 	char *labels = NULL;
@@ -228,13 +236,15 @@ int cluster_node_update(struct cluster *cl, const struct pg_call *call, int64_t 
 	if (rc == 0)
 		rc = cluster_node_store_get(c, id, &before, err);
 	if (rc == 0)
-		rc = cluster_node_store_update(c, id, *name ? name : NULL, *ip ? ip : NULL, labels, err);
+		rc = cluster_node_store_update(c, id, *name ? name : NULL, *ip ? ip : NULL, labels,
+		                               err);
 	if (rc == 0) {
 		json_t *d = json_pack("{s:o, s:O}", "before",
-				      json_pack("{s:O, s:O, s:O}", "name", json_object_get(before, "name"),
-						"ip", json_object_get(before, "ip"), "labels",
-						json_object_get(before, "labels")),
-				      "change", body);
+		                      json_pack("{s:O, s:O, s:O}", "name",
+		                                json_object_get(before, "name"), "ip",
+		                                json_object_get(before, "ip"), "labels",
+		                                json_object_get(before, "labels")),
+		                      "change", body);
 		rc = audit_record(c, call, "node.update", "node", id, d, err);
 		json_decref(d);
 	}
@@ -247,8 +257,8 @@ int cluster_node_update(struct cluster *cl, const struct pg_call *call, int64_t 
 	return rc;
 }
 
-int cluster_node_cordon(struct cluster *cl, const struct pg_call *call, int64_t id,
-			bool cordon, json_t **out, struct pg_err *err)
+int cluster_node_cordon(struct cluster *cl, const struct pg_call *call, int64_t id, bool cordon,
+                        json_t **out, struct pg_err *err)
 {
 	struct store_conn *c = begin_write(cl, err);
 	if (!c)
@@ -259,8 +269,8 @@ int cluster_node_cordon(struct cluster *cl, const struct pg_call *call, int64_t 
 	if (rc == 0 && was != cordon) {
 		rc = cluster_node_store_set_cordoned(c, id, cordon, err);
 		if (rc == 0)
-			rc = audit_record(c, call, cordon ? "node.cordon" : "node.uncordon", "node", id,
-					  NULL, err);
+			rc = audit_record(c, call, cordon ? "node.cordon" : "node.uncordon", "node",
+			                  id, NULL, err);
 	}
 	if (rc == 0)
 		rc = cluster_node_store_get(c, id, out, err);
@@ -269,7 +279,7 @@ int cluster_node_cordon(struct cluster *cl, const struct pg_call *call, int64_t 
 }
 
 int cluster_node_delete(struct cluster *cl, const struct pg_call *call, int64_t id,
-			struct pg_err *err)
+                        struct pg_err *err)
 {
 	struct store_conn *c = begin_write(cl, err);
 	if (!c)
@@ -284,7 +294,7 @@ int cluster_node_delete(struct cluster *cl, const struct pg_call *call, int64_t 
 		rc = cluster_node_store_delete(c, id, err);
 	if (rc == 0) {
 		json_t *d = json_pack("{s:O, s:O}", "name", json_object_get(before, "name"), "ip",
-				      json_object_get(before, "ip"));
+		                      json_object_get(before, "ip"));
 		rc = audit_record(c, call, "node.delete", "node", id, d, err);
 		json_decref(d);
 	}
@@ -297,8 +307,8 @@ int cluster_node_delete(struct cluster *cl, const struct pg_call *call, int64_t 
 	return rc;
 }
 
-int cluster_node_rotate(struct cluster *cl, const struct pg_call *call, int64_t id, int64_t grace_ms,
-			char secret[AUTH_SECRET_LEN], struct pg_err *err)
+int cluster_node_rotate(struct cluster *cl, const struct pg_call *call, int64_t id,
+                        int64_t grace_ms, char secret[AUTH_SECRET_LEN], struct pg_err *err)
 {
 	struct store_conn *c = begin_write(cl, err);
 	if (!c)
@@ -338,7 +348,7 @@ int cluster_node_ip(struct cluster *cl, int64_t node_id, char *ip, size_t len, s
 }
 
 int cluster_nodes_select(struct cluster *cl, const char *selector, json_t **nodes,
-			 struct pg_err *err)
+                         struct pg_err *err)
 {
 	struct cluster_selector *sel = NULL;
 	int rc = selector ? cluster_selector_parse(selector, &sel, err) : 0;
@@ -363,8 +373,8 @@ static void tell_status(struct cluster *cl, int64_t node_id, bool online)
 }
 
 int cluster_node_list(struct cluster *cl, int64_t cursor, int64_t limit, const char *status,
-		      const struct cluster_selector *sel, json_t *items, int64_t *next,
-		      struct pg_err *err)
+                      const struct cluster_selector *sel, json_t *items, int64_t *next,
+                      struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(cl->store, err);
 	if (!c)
@@ -381,7 +391,7 @@ int cluster_node_list(struct cluster *cl, int64_t cursor, int64_t limit, const c
 		}
 		size_t i, n = json_array_size(batch);
 		json_t *node;
-		json_array_foreach(batch, i, node) {
+		json_array_foreach (batch, i, node) {
 			int64_t id = json_integer_value(json_object_get(node, "id"));
 			if (sel && !cluster_selector_match(sel, json_object_get(node, "labels"))) {
 				after = id;
@@ -476,8 +486,8 @@ static void replace(char **slot, char *value)
 }
 
 int cluster_live_heartbeat(struct cluster *cl, const struct pg_call *call, int64_t node_id,
-			   const char *agent_version, json_t *caps, json_t *facts,
-			   struct pg_err *err)
+                           const char *agent_version, json_t *caps, json_t *facts,
+                           struct pg_err *err)
 {
 	int64_t now = pg_time_now_ms();
 	char *caps_text = caps ? pg_json_dump(caps) : NULL;
@@ -487,10 +497,11 @@ int cluster_live_heartbeat(struct cluster *cl, const struct pg_call *call, int64
 		pthread_mutex_unlock(&cl->lock);
 		free(caps_text);
 		return pg_err_set(err, PG_ENOTFOUND, "nodeId", "node %lld no longer exists",
-				  (long long)node_id);
+		                  (long long)node_id);
 	}
 	bool came_online = !l->online;
-	bool caps_changed = caps_text && (!l->capabilities || strcmp(caps_text, l->capabilities) != 0);
+	bool caps_changed =
+	        caps_text && (!l->capabilities || strcmp(caps_text, l->capabilities) != 0);
 	l->online = true;
 	l->last_heartbeat_ms = now;
 	l->dirty = true;
@@ -515,7 +526,7 @@ int cluster_live_heartbeat(struct cluster *cl, const struct pg_call *call, int64
 		}
 		if (rc == 0)
 			rc = cluster_node_store_set_heartbeat(c, node_id, now, NULL, agent_version,
-							      caps_changed ? caps_text : NULL, err);
+			                                      caps_changed ? caps_text : NULL, err);
 		if (rc == 0 && came_online)
 			rc = audit_record(c, call, "node.online", "node", node_id, NULL, err);
 		if (c)
@@ -536,7 +547,10 @@ int cluster_live_heartbeat(struct cluster *cl, const struct pg_call *call, int64
 }
 
 struct synced {
-	struct { int64_t id, last; bool online; } *rows;
+	struct {
+		int64_t id, last;
+		bool online;
+	} * rows;
 	size_t n, cap;
 };
 
@@ -582,7 +596,8 @@ void cluster_live_sync(struct cluster *cl)
 	pthread_mutex_lock(&cl->lock);
 	for (size_t i = 0; i < y.n; i++) {
 		struct node_live *l = pg_map_get(cl->nodes, y.rows[i].id);
-		if (!l && (l = calloc(1, sizeof(*l))) && pg_map_put(cl->nodes, y.rows[i].id, l) != 0) {
+		if (!l && (l = calloc(1, sizeof(*l))) &&
+		    pg_map_put(cl->nodes, y.rows[i].id, l) != 0) {
 			free(l);
 			continue;
 		}
@@ -636,16 +651,20 @@ void cluster_live_tick(struct cluster *cl)
 		for (size_t i = 0; rc == 0 && i < e.n; i++) {
 			char ts[40];
 			pg_time_format(e.last[i], ts, sizeof(ts));
-			json_t *d = json_pack("{s:s, s:s, s:I, s:I}", "reason", "no heartbeat for 2.5 intervals",
-					      "lastHeartbeatAt", ts, "intervalMs",
-					      (json_int_t)cl->opts.heartbeat_interval_ms, "silentForMs",
-					      (json_int_t)cluster_offline_after_ms(cl));
-			int changed = cluster_node_store_set_status(c, e.ids[i], "offline", 0, &err);
+			json_t *d =
+			        json_pack("{s:s, s:s, s:I, s:I}", "reason",
+			                  "no heartbeat for 2.5 intervals", "lastHeartbeatAt", ts,
+			                  "intervalMs", (json_int_t)cl->opts.heartbeat_interval_ms,
+			                  "silentForMs", (json_int_t)cluster_offline_after_ms(cl));
+			int changed =
+			        cluster_node_store_set_status(c, e.ids[i], "offline", 0, &err);
 			rc = changed < 0 ? changed : 0;
 			if (rc == 0 && changed > 0)
-				rc = audit_record(c, &system_call, "node.offline", "node", e.ids[i], d, &err);
+				rc = audit_record(c, &system_call, "node.offline", "node", e.ids[i],
+				                  d, &err);
 			json_decref(d);
-			pg_warn("cluster", "node %lld is offline (last heartbeat %s)", (long long)e.ids[i], ts);
+			pg_warn("cluster", "node %lld is offline (last heartbeat %s)",
+			        (long long)e.ids[i], ts);
 		}
 		if (c)
 			rc = store_end(c, rc, &err);
@@ -670,7 +689,7 @@ struct dirty {
 	struct {
 		int64_t id, last;
 		char *facts, *version;
-	} *rows;
+	} * rows;
 	size_t n, cap;
 };
 
@@ -708,15 +727,16 @@ void cluster_live_flush(struct cluster *cl)
 	pthread_mutex_unlock(&cl->lock);
 	if (d.n) {
 		struct pg_err err = {0};
-		qsort(d.rows, d.n, sizeof(*d.rows), by_id); /* row locks in one order: no deadlock */
+		qsort(d.rows, d.n, sizeof(*d.rows),
+		      by_id); /* row locks in one order: no deadlock */
 		struct store_conn *c = store_conn_get(cl->store, &err);
 		if (c && store_begin(c, STORE_TX_ROWS, &err) != 0)
 			c = NULL;
 		int rc = c ? 0 : err.code;
 		for (size_t i = 0; rc == 0 && i < d.n; i++)
 			rc = cluster_node_store_set_heartbeat(c, d.rows[i].id, d.rows[i].last,
-							      d.rows[i].facts, d.rows[i].version, NULL,
-							      &err);
+			                                      d.rows[i].facts, d.rows[i].version,
+			                                      NULL, &err);
 		if (c)
 			rc = store_end(c, rc, &err);
 		if (rc != 0)
@@ -778,8 +798,9 @@ static void collect_silent(int64_t id, void *value, void *arg)
 	struct node_live *l = value;
 	json_t *out = arg;
 	if (!l->online && l->last_heartbeat_ms > 0)
-		json_array_append_new(out, json_pack("{s:I, s:I}", "id", (json_int_t)id, "silenceMs",
-						     (json_int_t)(pg_time_now_ms() - l->last_heartbeat_ms)));
+		json_array_append_new(
+		        out, json_pack("{s:I, s:I}", "id", (json_int_t)id, "silenceMs",
+		                       (json_int_t)(pg_time_now_ms() - l->last_heartbeat_ms)));
 }
 
 json_t *cluster_nodes_silent(struct cluster *cl)

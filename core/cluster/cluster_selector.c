@@ -21,7 +21,8 @@ static bool key_ok(const char *k)
 	if (!*k || strlen(k) > 63)
 		return false;
 	for (; *k; k++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./", *k))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./",
+		            *k))
 			return false;
 	return true;
 }
@@ -69,8 +70,8 @@ int cluster_selector_parse(const char *text, struct cluster_selector **out, stru
 		if (!key_ok(t->key) || (t->value && strpbrk(t->value, "=!,"))) {
 			cluster_selector_free(sel);
 			return pg_err_set(err, PG_EINVAL, "selector",
-					  "bad selector term '%.*s': use k=v, k!=v, k or !k",
-					  (int)(end - p), p);
+			                  "bad selector term '%.*s': use k=v, k!=v, k or !k",
+			                  (int)(end - p), p);
 		}
 		p = *end ? end + 1 : end;
 	}

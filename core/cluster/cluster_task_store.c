@@ -50,7 +50,8 @@ int task_store_insert(struct store_conn *c, const struct task_row_in *in, int64_
 	struct store_stmt *st;
 	int rc = store_query(c, sql, &st, err, SI(in->node_id), ST(in->type), ST(in->payload),
 	                     SI(in->max_retries), SI(in->timeout_sec), ST(in->idempotency_key),
-	                     ST(in->trace_id), ST(in->created_by), SI(pg_time_now_ms()), ST(in->owner));
+	                     ST(in->trace_id), ST(in->created_by), SI(pg_time_now_ms()),
+	                     ST(in->owner));
 	if (rc > 0)
 		*id = store_col_i64(st, 0);
 	store_done(st);
@@ -119,7 +120,7 @@ static void redact(const char *type, json_t *payload)
 	size_t i;
 	json_t *f;
 	if (strcmp(type, "ApplyConfigFiles") == 0)
-		json_array_foreach(json_object_get(payload, "files"), i, f) {
+		json_array_foreach (json_object_get(payload, "files"), i, f) {
 			if (json_object_get(f, "contentSealed"))
 				json_object_set_new(f, "contentSealed", json_string("<sealed>"));
 			else if (json_is_true(json_object_get(f, "secret")))
@@ -212,10 +213,12 @@ int task_store_view(struct store_conn *c, int64_t id, bool full, json_t **out, s
 int task_store_list(struct store_conn *c, const struct task_filter *f, json_t *items, int64_t *next,
                     struct pg_err *err)
 {
-	static const char sql[] = "SELECT " TASK_VIEW_COLS " FROM cluster_task WHERE id < $1"
-	                          " AND ($2 = 0 OR node_id = $2) AND (CAST($3 AS TEXT) IS NULL OR status = $3)"
-	                          " AND (CAST($4 AS TEXT) IS NULL OR type = $4) AND (CAST($5 AS TEXT) IS NULL OR trace_id = $5)"
-	                          " ORDER BY id DESC LIMIT $6";
+	static const char sql[] =
+	        "SELECT " TASK_VIEW_COLS " FROM cluster_task WHERE id < $1"
+	        " AND ($2 = 0 OR node_id = $2) AND (CAST($3 AS TEXT) IS NULL OR status = $3)"
+	        " AND (CAST($4 AS TEXT) IS NULL OR type = $4) AND (CAST($5 AS TEXT) IS NULL OR "
+	        "trace_id = $5)"
+	        " ORDER BY id DESC LIMIT $6";
 	struct store_stmt *st;
 	int64_t last = 0;
 	int rc;
@@ -233,7 +236,9 @@ int task_store_list(struct store_conn *c, const struct task_filter *f, json_t *i
 	store_done(st);
 	size_t i;
 	json_t *t;
-	json_array_foreach(items, i, t) if (rc >= 0) rc = add_deps(c, t, err);
+	json_array_foreach (items, i, t)
+		if (rc >= 0)
+			rc = add_deps(c, t, err);
 	return store_ok(rc);
 }
 
@@ -407,7 +412,8 @@ int task_store_done_view(struct store_conn *c, int64_t id, struct cluster_task_d
 		snprintf(d->status, sizeof(d->status), "%s", store_col_text(st, 2));
 		snprintf(d->owner, sizeof(d->owner), "%s", store_col_text(st, 3));
 		d->payload = pg_json_load_text(store_col_text(st, 4));
-		d->artifacts = store_col_null(st, 5) ? NULL : pg_json_load_text(store_col_text(st, 5));
+		d->artifacts =
+		        store_col_null(st, 5) ? NULL : pg_json_load_text(store_col_text(st, 5));
 		d->created_at = store_col_i64(st, 6);
 		d->started_at = store_col_i64(st, 7);
 		d->finished_at = store_col_i64(st, 8);
@@ -415,7 +421,8 @@ int task_store_done_view(struct store_conn *c, int64_t id, struct cluster_task_d
 		d->max_retries = store_col_i64(st, 10);
 	}
 	store_done(st);
-	return rc == 0 ? pg_err_set(err, PG_ENOTFOUND, NULL, "no task %lld", (long long)id) : store_ok(rc);
+	return rc == 0 ? pg_err_set(err, PG_ENOTFOUND, NULL, "no task %lld", (long long)id)
+	               : store_ok(rc);
 }
 
 int task_store_count_unfinished(struct store_conn *c, int64_t node_id, const char *owner,
@@ -433,14 +440,15 @@ int task_store_count_unfinished(struct store_conn *c, int64_t node_id, const cha
 
 int task_store_counts(struct store_conn *c, json_t *items, struct pg_err *err)
 {
-	static const char sql[] =
-	        "SELECT type, status, COUNT(*) FROM cluster_task GROUP BY type, status ORDER BY type, status";
+	static const char sql[] = "SELECT type, status, COUNT(*) FROM cluster_task GROUP BY type, "
+	                          "status ORDER BY type, status";
 	struct store_stmt *st;
 	int rc;
 	for (rc = store_query(c, sql, &st, err); rc > 0; rc = store_step(st, err))
-		json_array_append_new(items, json_pack("{s:s, s:s, s:I}", "type", store_col_text(st, 0),
-		                                       "status", store_col_text(st, 1), "count",
-		                                       (json_int_t)store_col_i64(st, 2)));
+		json_array_append_new(items,
+		                      json_pack("{s:s, s:s, s:I}", "type", store_col_text(st, 0),
+		                                "status", store_col_text(st, 1), "count",
+		                                (json_int_t)store_col_i64(st, 2)));
 	store_done(st);
 	return store_ok(rc);
 }

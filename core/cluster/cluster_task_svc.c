@@ -53,8 +53,8 @@ static int64_t lease_until(struct cluster *cl, int64_t now, int64_t timeout_sec)
 }
 
 /* Ends every unfinished dependent of id, transitively, with status. */
-static int cascade(struct store_conn *c, const struct pg_call *call, int64_t id,
-		   const char *status, struct pg_err *err)
+static int cascade(struct store_conn *c, const struct pg_call *call, int64_t id, const char *status,
+                   struct pg_err *err)
 {
 	struct id_list todo = {0};
 	int rc = id_list_push(&todo, id);
@@ -64,14 +64,17 @@ static int cascade(struct store_conn *c, const struct pg_call *call, int64_t id,
 		for (size_t j = 0; rc == 0 && j < deps.n; j++) {
 			char msg[96];
 			snprintf(msg, sizeof(msg), "dependency task %lld %s", (long long)todo.v[i],
-				 strcmp(status, "cancelled") == 0 ? "was cancelled" : "failed");
-			struct task_outcome o = {.status = status, .error = msg, .exit_code = INT64_MIN};
-			json_t *d = json_pack("{s:s, s:I}", "reason", msg, "dependency", (json_int_t)todo.v[i]);
+			         strcmp(status, "cancelled") == 0 ? "was cancelled" : "failed");
+			struct task_outcome o = {
+			        .status = status, .error = msg, .exit_code = INT64_MIN};
+			json_t *d = json_pack("{s:s, s:I}", "reason", msg, "dependency",
+			                      (json_int_t)todo.v[i]);
 			rc = task_store_finish(c, deps.v[j], &o, pg_time_now_ms(), err);
 			if (rc == 0)
 				rc = audit_record(c, call,
-						  strcmp(status, "cancelled") == 0 ? "task.cancel" : "task.fail",
-						  "task", deps.v[j], d, err);
+				                  strcmp(status, "cancelled") == 0 ? "task.cancel"
+				                                                   : "task.fail",
+				                  "task", deps.v[j], d, err);
 			json_decref(d);
 			if (rc == 0)
 				rc = id_list_push(&todo, deps.v[j]);
@@ -99,8 +102,9 @@ static int payload_open(struct cluster *cl, json_t *pl, struct pg_err *err)
 		return pg_err_set(err, PG_EINTERNAL, "", "no way to open sealed payloads");
 	if (key) {
 		char *plain = NULL;
-		rc = cl->opts.unseal(cl->opts.unseal_arg, key, json_string_value(json_object_get(pl, "sealContext")),
-				     &plain, err);
+		rc = cl->opts.unseal(cl->opts.unseal_arg, key,
+		                     json_string_value(json_object_get(pl, "sealContext")), &plain,
+		                     err);
 		if (rc == 0) {
 			json_object_set_new(pl, "keyPem", json_string(plain));
 			json_object_del(pl, "keyPemSealed");
@@ -108,7 +112,7 @@ static int payload_open(struct cluster *cl, json_t *pl, struct pg_err *err)
 		}
 		pg_secret_free(plain);
 	}
-	json_array_foreach(files, i, f) {
+	json_array_foreach (files, i, f) {
 		const char *sealed = json_string_value(json_object_get(f, "contentSealed"));
 		if (rc != 0 || !sealed)
 			continue;
@@ -134,7 +138,7 @@ static int payload_seal(struct cluster *cl, const char *type, json_t *pl, struct
 		return 0;
 	size_t i;
 	json_t *f;
-	json_array_foreach(json_object_get(pl, "files"), i, f) {
+	json_array_foreach (json_object_get(pl, "files"), i, f) {
 		const char *content = json_string_value(json_object_get(f, "content"));
 		if (!content || !json_is_true(json_object_get(f, "secret")))
 			continue;
@@ -151,14 +155,15 @@ static int payload_seal(struct cluster *cl, const char *type, json_t *pl, struct
 }
 
 int cluster_task_insert(struct cluster *cl, struct store_conn *c, const struct pg_call *call,
-			const struct cluster_task_spec *spec, int64_t *id, bool *existed,
-			struct pg_err *err)
+                        const struct cluster_task_spec *spec, int64_t *id, bool *existed,
+                        struct pg_err *err)
 {
 	*existed = false;
 	/* Validate what the agent will get (a copy of a stored task, or a
 	 * certificate deploy, arrives sealed); store it sealed. */
 	json_t *seen = json_deep_copy(spec->payload), *pl = NULL, *deps = NULL;
-	int rc = seen ? payload_open(cl, seen, err) : pg_err_set(err, PG_EINVAL, "payload", "payload must be an object");
+	int rc = seen ? payload_open(cl, seen, err)
+	              : pg_err_set(err, PG_EINVAL, "payload", "payload must be an object");
 	if (rc == 0)
 		rc = cluster_task_validate(spec->type, seen, err);
 	json_decref(seen);
@@ -177,26 +182,27 @@ int cluster_task_insert(struct cluster *cl, struct store_conn *c, const struct p
 		struct task_state dep;
 		rc = task_store_state(c, spec->depends_on[i], &dep, err);
 		if (rc == PG_ENOTFOUND)
-			rc = pg_err_set(err, PG_EINVAL, "dependsOn", "dependsOn[%zu]: no task %lld", i,
-					(long long)spec->depends_on[i]);
-		else if (rc == 0 && (strcmp(dep.status, "failed") == 0 || strcmp(dep.status, "cancelled") == 0))
+			rc = pg_err_set(err, PG_EINVAL, "dependsOn", "dependsOn[%zu]: no task %lld",
+			                i, (long long)spec->depends_on[i]);
+		else if (rc == 0 && (strcmp(dep.status, "failed") == 0 ||
+		                     strcmp(dep.status, "cancelled") == 0))
 			rc = pg_err_set(err, PG_EPRECOND, "dependsOn",
-					"dependsOn[%zu]: task %lld is %s and can never succeed", i,
-					(long long)dep.id, dep.status);
+			                "dependsOn[%zu]: task %lld is %s and can never succeed", i,
+			                (long long)dep.id, dep.status);
 	}
 	if (rc != 0)
 		goto out;
 	char *payload = pg_json_dump(pl);
 	struct task_row_in in = {
-		.node_id = spec->node_id,
-		.timeout_sec = spec->timeout_sec > 0 ? spec->timeout_sec : 300,
-		.max_retries = spec->max_retries >= 0 ? spec->max_retries : 3,
-		.type = spec->type,
-		.payload = payload,
-		.idempotency_key = spec->idempotency_key,
-		.trace_id = call->trace_id ? call->trace_id : "",
-		.created_by = call->actor,
-		.owner = spec->owner,
+	        .node_id = spec->node_id,
+	        .timeout_sec = spec->timeout_sec > 0 ? spec->timeout_sec : 300,
+	        .max_retries = spec->max_retries >= 0 ? spec->max_retries : 3,
+	        .type = spec->type,
+	        .payload = payload,
+	        .idempotency_key = spec->idempotency_key,
+	        .trace_id = call->trace_id ? call->trace_id : "",
+	        .created_by = call->actor,
+	        .owner = spec->owner,
 	};
 	rc = task_store_insert(c, &in, id, err);
 	free(payload);
@@ -207,7 +213,7 @@ int cluster_task_insert(struct cluster *cl, struct store_conn *c, const struct p
 	}
 	if (rc == 0) {
 		json_t *d = json_pack("{s:s, s:I, s:O}", "type", spec->type, "nodeId",
-				      (json_int_t)spec->node_id, "dependsOn", deps);
+		                      (json_int_t)spec->node_id, "dependsOn", deps);
 		rc = audit_record(c, call, "task.queue", "task", *id, d, err);
 		json_decref(d);
 	}
@@ -218,8 +224,8 @@ out:
 }
 
 int cluster_task_queue(struct cluster *cl, const struct pg_call *call,
-		       const struct cluster_task_spec *spec, int64_t *id, bool *existed,
-		       struct pg_err *err)
+                       const struct cluster_task_spec *spec, int64_t *id, bool *existed,
+                       struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(cl->store, err);
 	if (!c || store_begin(c, STORE_TX_WRITE, err) != 0)
@@ -321,7 +327,9 @@ static bool id_in(json_t *ids, int64_t id)
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(ids, i, v) if (json_integer_value(v) == id) return true;
+	json_array_foreach (ids, i, v)
+		if (json_integer_value(v) == id)
+			return true;
 	return false;
 }
 
@@ -329,7 +337,7 @@ static bool id_in(json_t *ids, int64_t id)
  * every replica's writers share): most polls find nothing. 1, 0 or a
  * (negative) error code. */
 static int claim_peek(struct store_conn *c, int64_t node_id, int64_t now, json_t *running_ids,
-		      struct pg_err *err)
+                      struct pg_err *err)
 {
 	struct id_list running = {0}, fresh = {0};
 	int rc = task_store_running_of_node(c, node_id, &running, err);
@@ -352,7 +360,7 @@ int cluster_task_ready(struct cluster *cl, int64_t node_id, json_t *running_ids,
 }
 
 int cluster_task_claim(struct cluster *cl, int64_t node_id, int64_t max, json_t *running_ids,
-		       json_t *tasks, struct pg_err *err)
+                       json_t *tasks, struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(cl->store, err);
 	if (!c)
@@ -382,16 +390,18 @@ int cluster_task_claim(struct cluster *cl, int64_t node_id, int64_t max, json_t 
 		json_t *t = NULL;
 		rc = task_store_state(c, id, &s, err);
 		if (rc == 0)
-			rc = task_store_deliver(c, id, !again, now, lease_until(cl, now, s.timeout_sec), err);
+			rc = task_store_deliver(c, id, !again, now,
+			                        lease_until(cl, now, s.timeout_sec), err);
 		if (rc == 0)
 			rc = task_store_delivery(c, id, &t, err);
 		if (rc == 0)
 			rc = payload_open(cl, json_object_get(t, "payload"), err);
 		if (rc == 0) {
 			json_t *d = json_pack("{s:I, s:b}", "attempt",
-					      (json_int_t)(again ? s.attempt : s.attempt + 1),
-					      "redelivery", again);
-			struct pg_call call = {"system", json_string_value(json_object_get(t, "traceId")), NULL};
+			                      (json_int_t)(again ? s.attempt : s.attempt + 1),
+			                      "redelivery", again);
+			struct pg_call call = {
+			        "system", json_string_value(json_object_get(t, "traceId")), NULL};
 			rc = audit_record(c, &call, "task.deliver", "task", id, d, err);
 			json_decref(d);
 			json_array_append_new(tasks, t);
@@ -439,7 +449,8 @@ static int parse_report(json_t *r, struct report *p, struct pg_err *err)
 		for (int i = 0; statuses[i]; i++)
 			ok |= strcmp(p->status, statuses[i]) == 0;
 		if (!ok)
-			rc = pg_err_set(err, PG_EINVAL, "status", "status must be running, succeeded or failed");
+			rc = pg_err_set(err, PG_EINVAL, "status",
+			                "status must be running, succeeded or failed");
 	}
 	if (rc == 0)
 		rc = pg_json_str(r, "stdout", false, 1u << 24, &p->out, err);
@@ -454,49 +465,53 @@ static int parse_report(json_t *r, struct report *p, struct pg_err *err)
 	if (rc == 0)
 		rc = pg_json_bool(r, "retryable", false, &p->retryable, err);
 	if (rc == 0 && strcmp(p->status, "failed") == 0 && !p->error)
-		rc = pg_err_set(err, PG_EINVAL, "errorMessage", "a failed report needs errorMessage");
+		rc = pg_err_set(err, PG_EINVAL, "errorMessage",
+		                "a failed report needs errorMessage");
 	return rc;
 }
 
 static const struct pg_metric_family m_task_duration = {
-	"pagoda_task_duration_seconds", "Time from a task's start on its node to its final report, by type and outcome",
-	PG_METRIC_HISTOGRAM, {"type", "status"}, pg_metrics_duration_buckets};
+        "pagoda_task_duration_seconds",
+        "Time from a task's start on its node to its final report, by type and outcome",
+        PG_METRIC_HISTOGRAM,
+        {"type", "status"},
+        pg_metrics_duration_buckets};
 
 /* Applies a report inside c's transaction; *wake lists nodes to wake. */
 static int apply_report(struct cluster *cl, struct store_conn *c, const struct pg_call *call,
-			int64_t node_id, const struct report *p, struct id_list *wake,
-			char settled[64], json_t **out, struct pg_err *err)
+                        int64_t node_id, const struct report *p, struct id_list *wake,
+                        char settled[64], json_t **out, struct pg_err *err)
 {
 	struct task_state s;
 	int rc = task_store_state(c, p->task_id, &s, err);
 	if (rc == PG_ENOTFOUND || (rc == 0 && s.node_id != node_id))
 		return pg_err_set(err, PG_ENOTFOUND, "taskId", "no task %lld for this node",
-				  (long long)p->task_id);
+		                  (long long)p->task_id);
 	if (rc != 0)
 		return rc;
 	if (is_terminal(s.status)) {
 		if (strcmp(s.status, p->status) == 0) {
-			*out = json_pack("{s:I, s:s, s:b}", "taskId", (json_int_t)s.id, "status", s.status,
-					 "duplicate", 1);
+			*out = json_pack("{s:I, s:s, s:b}", "taskId", (json_int_t)s.id, "status",
+			                 s.status, "duplicate", 1);
 			return 0;
 		}
-		return pg_err_set(err, PG_ECONFLICT, "status", "task %lld is already %s", (long long)s.id,
-				  s.status);
+		return pg_err_set(err, PG_ECONFLICT, "status", "task %lld is already %s",
+		                  (long long)s.id, s.status);
 	}
 	if (p->attempt && p->attempt != s.attempt)
 		return pg_err_set(err, PG_ECONFLICT, "attempt",
-				  "stale report for attempt %lld; task %lld is on attempt %lld",
-				  (long long)p->attempt, (long long)s.id, (long long)s.attempt);
+		                  "stale report for attempt %lld; task %lld is on attempt %lld",
+		                  (long long)p->attempt, (long long)s.id, (long long)s.attempt);
 	int64_t now = pg_time_now_ms();
 	const char *final = p->status;
-	enum cluster_task_event ev = strcmp(p->status, "running") == 0	   ? TASK_EV_RUNNING
-				     : strcmp(p->status, "succeeded") == 0 ? TASK_EV_SUCCEEDED
-									   : TASK_EV_FAILED;
+	enum cluster_task_event ev = strcmp(p->status, "running") == 0     ? TASK_EV_RUNNING
+	                             : strcmp(p->status, "succeeded") == 0 ? TASK_EV_SUCCEEDED
+	                                                                   : TASK_EV_FAILED;
 	if (ev == TASK_EV_FAILED && p->retryable && s.attempt <= s.max_retries)
 		ev = TASK_EV_RETRY;
 	if (!cluster_task_next_status(s.status, ev))
 		return pg_err_set(err, PG_ECONFLICT, "status", "task %lld is %s; cannot report %s",
-				  (long long)s.id, s.status, p->status);
+		                  (long long)s.id, s.status, p->status);
 	char *artifacts = p->artifacts ? pg_json_dump(p->artifacts) : NULL;
 	if (ev == TASK_EV_RUNNING) {
 		rc = task_store_set_running(c, s.id, now, lease_until(cl, now, s.timeout_sec), err);
@@ -504,21 +519,27 @@ static int apply_report(struct cluster *cl, struct store_conn *c, const struct p
 		int64_t at = now + cluster_task_backoff_ms(&cl->opts, s.attempt);
 		final = "pending";
 		rc = task_store_requeue(c, s.id, at, p->error, err);
-		json_t *d = json_pack("{s:s, s:I}", "reason", p->error, "attempt", (json_int_t)s.attempt);
+		json_t *d = json_pack("{s:s, s:I}", "reason", p->error, "attempt",
+		                      (json_int_t)s.attempt);
 		if (rc == 0)
 			rc = audit_record(c, call, "task.retry", "task", s.id, d, err);
 		json_decref(d);
 		if (rc == 0)
 			cluster_wake_at(cl, node_id, at);
 	} else {
-		struct task_outcome o = {.status = final, .error = p->error, .out = tail(p->out),
-					 .errout = tail(p->errout), .result = artifacts,
-					 .exit_code = p->exit_code};
+		struct task_outcome o = {.status = final,
+		                         .error = p->error,
+		                         .out = tail(p->out),
+		                         .errout = tail(p->errout),
+		                         .result = artifacts,
+		                         .exit_code = p->exit_code};
 		rc = task_store_finish(c, s.id, &o, now, err);
-		json_t *d = json_pack("{s:I, s:s?}", "attempt", (json_int_t)s.attempt, "error", p->error);
+		json_t *d = json_pack("{s:I, s:s?}", "attempt", (json_int_t)s.attempt, "error",
+		                      p->error);
 		if (rc == 0)
-			rc = audit_record(c, call, ev == TASK_EV_SUCCEEDED ? "task.succeed" : "task.fail",
-					  "task", s.id, d, err);
+			rc = audit_record(c, call,
+			                  ev == TASK_EV_SUCCEEDED ? "task.succeed" : "task.fail",
+			                  "task", s.id, d, err);
 		json_decref(d);
 		if (rc == 0 && ev == TASK_EV_FAILED)
 			rc = cascade(c, call, s.id, "failed", err);
@@ -526,10 +547,13 @@ static int apply_report(struct cluster *cl, struct store_conn *c, const struct p
 			struct cluster_task_done done = {0};
 			rc = task_store_done_view(c, s.id, &done, err);
 			if (rc == 0)
-				pg_metrics_observe(&m_task_duration, (double)(done.finished_at - done.started_at) / 1000.0,
-						   done.type, done.status, NULL);
+				pg_metrics_observe(&m_task_duration,
+				                   (double)(done.finished_at - done.started_at) /
+				                           1000.0,
+				                   done.type, done.status, NULL);
 			if (rc == 0 && cl->opts.on_task_done)
-				rc = cl->opts.on_task_done(cl->opts.on_task_done_arg, c, &done, err);
+				rc = cl->opts.on_task_done(cl->opts.on_task_done_arg, c, &done,
+				                           err);
 			if (rc == 0)
 				snprintf(settled, 64, "%s", done.owner[0] ? done.owner : "-");
 			cluster_task_done_clear(&done);
@@ -566,7 +590,8 @@ static void report_after_run(void *arg)
 	struct report_after *a = arg;
 	struct cluster *cl = a->cl;
 	if (a->settled[0] && cl->opts.on_task_settled)
-		cl->opts.on_task_settled(cl->opts.on_task_settled_arg, strcmp(a->settled, "-") ? a->settled : "");
+		cl->opts.on_task_settled(cl->opts.on_task_settled_arg,
+		                         strcmp(a->settled, "-") ? a->settled : "");
 	for (size_t i = 0; i < a->wake.n; i++)
 		cluster_wake(cl, a->wake.v[i]);
 }
@@ -579,7 +604,7 @@ static void report_after_free(void *arg)
 }
 
 int cluster_task_report(struct cluster *cl, const struct pg_call *call, int64_t node_id,
-			json_t *report, json_t **out, struct pg_err *err)
+                        json_t *report, json_t **out, struct pg_err *err)
 {
 	struct report p;
 	int rc = parse_report(report, &p, err);
@@ -607,7 +632,7 @@ int cluster_task_report(struct cluster *cl, const struct pg_call *call, int64_t 
 }
 
 static int cancel_one(struct store_conn *c, const struct pg_call *call, int64_t id,
-		      struct pg_err *err)
+                      struct pg_err *err)
 {
 	struct task_state s;
 	int rc = task_store_state(c, id, &s, err);
@@ -617,9 +642,9 @@ static int cancel_one(struct store_conn *c, const struct pg_call *call, int64_t 
 		return rc;
 	if (!cluster_task_next_status(s.status, TASK_EV_CANCEL))
 		return pg_err_set(err, PG_ECONFLICT, "id", "task %lld is already %s", (long long)id,
-				  s.status);
-	struct task_outcome o = {.status = "cancelled", .error = "cancelled by request",
-				 .exit_code = INT64_MIN};
+		                  s.status);
+	struct task_outcome o = {
+	        .status = "cancelled", .error = "cancelled by request", .exit_code = INT64_MIN};
 	rc = task_store_finish(c, id, &o, pg_time_now_ms(), err);
 	json_t *d = json_pack("{s:s}", "from", s.status);
 	if (rc == 0)
@@ -631,7 +656,7 @@ static int cancel_one(struct store_conn *c, const struct pg_call *call, int64_t 
 }
 
 int cluster_task_cancel(struct cluster *cl, const struct pg_call *call, int64_t id,
-			struct pg_err *err)
+                        struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(cl->store, err);
 	if (!c || store_begin(c, STORE_TX_WRITE, err) != 0)
@@ -642,7 +667,7 @@ int cluster_task_cancel(struct cluster *cl, const struct pg_call *call, int64_t 
 }
 
 int cluster_task_cancel_in(struct store_conn *c, const struct pg_call *call, int64_t id,
-			   struct pg_err *err)
+                           struct pg_err *err)
 {
 	struct task_state s;
 	int rc = task_store_state(c, id, &s, err);
@@ -652,7 +677,7 @@ int cluster_task_cancel_in(struct store_conn *c, const struct pg_call *call, int
 }
 
 int cluster_task_cancel_node(struct store_conn *c, const struct pg_call *call, int64_t node_id,
-			     struct pg_err *err)
+                             struct pg_err *err)
 {
 	struct id_list ids = {0};
 	int rc = task_store_unfinished_of_node(c, node_id, &ids, err);
@@ -688,21 +713,27 @@ void cluster_task_reap(struct cluster *cl)
 		if (s.attempt <= s.max_retries) {
 			int64_t at = now + cluster_task_backoff_ms(&cl->opts, s.attempt);
 			snprintf(msg, sizeof(msg),
-				 "lease expired on attempt %lld: no report from the agent within"
-				 " timeoutSec plus grace; retrying", (long long)s.attempt);
+			         "lease expired on attempt %lld: no report from the agent within"
+			         " timeoutSec plus grace; retrying",
+			         (long long)s.attempt);
 			rc = task_store_requeue(c, s.id, at, msg, &err);
-			d = json_pack("{s:s, s:I}", "reason", msg, "attempt", (json_int_t)s.attempt);
+			d = json_pack("{s:s, s:I}", "reason", msg, "attempt",
+			              (json_int_t)s.attempt);
 			if (rc == 0)
-				rc = audit_record(c, &system_call, "task.retry", "task", s.id, d, &err);
+				rc = audit_record(c, &system_call, "task.retry", "task", s.id, d,
+				                  &err);
 			cluster_wake_at(cl, s.node_id, at);
 		} else {
-			snprintf(msg, sizeof(msg), "lease expired on attempt %lld and no retries are left",
-				 (long long)s.attempt);
-			struct task_outcome o = {.status = "failed", .error = msg, .exit_code = INT64_MIN};
+			snprintf(msg, sizeof(msg),
+			         "lease expired on attempt %lld and no retries are left",
+			         (long long)s.attempt);
+			struct task_outcome o = {
+			        .status = "failed", .error = msg, .exit_code = INT64_MIN};
 			rc = task_store_finish(c, s.id, &o, now, &err);
 			d = json_pack("{s:s}", "reason", msg);
 			if (rc == 0)
-				rc = audit_record(c, &system_call, "task.fail", "task", s.id, d, &err);
+				rc = audit_record(c, &system_call, "task.fail", "task", s.id, d,
+				                  &err);
 			if (rc == 0)
 				rc = cascade(c, &system_call, s.id, "failed", &err);
 		}
@@ -727,16 +758,16 @@ json_t *cluster_task_get(struct cluster *cl, int64_t id, bool full, struct pg_er
 	return t;
 }
 
-int cluster_task_list(struct cluster *cl, const struct task_filter *f, json_t *items,
-		      int64_t *next, struct pg_err *err)
+int cluster_task_list(struct cluster *cl, const struct task_filter *f, json_t *items, int64_t *next,
+                      struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(cl->store, err);
 	return c ? task_store_list(c, f, items, next, err) : err->code;
 }
 
 int cluster_task_last_payload(struct cluster *cl, int64_t node_id, const char *type,
-			      const char *field, const char *value, json_t **out,
-			      struct pg_err *err)
+                              const char *field, const char *value, json_t **out,
+                              struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(cl->store, err);
 	return c ? task_store_last_payload(c, node_id, type, field, value, out, err) : err->code;
@@ -750,27 +781,27 @@ void cluster_task_done_clear(struct cluster_task_done *d)
 }
 
 int cluster_task_unfinished_of_owner(struct store_conn *c, int64_t node_id, const char *owner,
-				     int64_t *count, struct pg_err *err)
+                                     int64_t *count, struct pg_err *err)
 {
 	return task_store_count_unfinished(c, node_id, owner, count, err);
 }
 
 int cluster_task_requeue_copy(struct cluster *cl, struct store_conn *c, const struct pg_call *call,
-			      int64_t id, const char *idempotency_key, int64_t *new_id,
-			      bool *existed, struct pg_err *err)
+                              int64_t id, const char *idempotency_key, int64_t *new_id,
+                              bool *existed, struct pg_err *err)
 {
 	struct cluster_task_done d = {0};
 	int rc = task_store_done_view(c, id, &d, err);
 	if (rc != 0)
 		return rc;
 	struct cluster_task_spec spec = {
-		.node_id = d.node_id,
-		.type = d.type,
-		.payload = d.payload,
-		.timeout_sec = d.timeout_sec,
-		.max_retries = d.max_retries,
-		.idempotency_key = idempotency_key,
-		.owner = d.owner[0] ? d.owner : NULL,
+	        .node_id = d.node_id,
+	        .type = d.type,
+	        .payload = d.payload,
+	        .timeout_sec = d.timeout_sec,
+	        .max_retries = d.max_retries,
+	        .idempotency_key = idempotency_key,
+	        .owner = d.owner[0] ? d.owner : NULL,
 	};
 	rc = cluster_task_insert(cl, c, call, &spec, new_id, existed, err);
 	cluster_task_done_clear(&d);

@@ -11,13 +11,14 @@
 #define MAX_CONTENT (4u << 20)
 
 const char *const cluster_task_types[] = {
-	"ApplyConfigFiles", "SystemdInstallUnit", "SystemdControl", "RenderAndDeployNginx",
-	"DeployCertificate", "HealthProbe",	   "RunCommand",     "UpgradeAgent", NULL,
+        "ApplyConfigFiles",     "SystemdInstallUnit", "SystemdControl",
+        "RenderAndDeployNginx", "DeployCertificate",  "HealthProbe",
+        "RunCommand",           "UpgradeAgent",       NULL,
 };
 
 /* A node path as pg_path defines it. */
 static int check_path(json_t *obj, const char *key, bool required, const char **out,
-		      struct pg_err *err)
+                      struct pg_err *err)
 {
 	const char *p = NULL;
 	int rc = pg_json_str(obj, key, required, PG_PATH_MAX + 1, &p, err);
@@ -42,9 +43,10 @@ static int check_mode(json_t *obj, const char *key, struct pg_err *err)
 	for (size_t i = 0; ok && i < n; i++)
 		ok = m[i] >= '0' && m[i] <= '7';
 	if (!ok)
-		return pg_err_set(err, PG_EINVAL, key,
-				  "%s must be octal permission bits like \"0640\" (no setuid/setgid/sticky)",
-				  key);
+		return pg_err_set(
+		        err, PG_EINVAL, key,
+		        "%s must be octal permission bits like \"0640\" (no setuid/setgid/sticky)",
+		        key);
 	return 0;
 }
 
@@ -57,9 +59,11 @@ static int check_account(json_t *obj, const char *key, struct pg_err *err)
 		return rc;
 	bool ok = *a != '\0' && *a != '-';
 	for (const char *p = a; ok && *p; p++)
-		ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.", *p) != NULL;
+		ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.",
+		            *p) != NULL;
 	if (!ok)
-		return pg_err_set(err, PG_EINVAL, key, "%s must be a user/group name or number", key);
+		return pg_err_set(err, PG_EINVAL, key, "%s must be a user/group name or number",
+		                  key);
 	return 0;
 }
 
@@ -71,21 +75,22 @@ static int check_unit_name(json_t *obj, struct pg_err *err)
 		return rc;
 	const char *dot = strrchr(u, '.');
 	static const char *const suffixes[] = {".service", ".socket", ".timer", ".target",
-					       ".path", ".mount", NULL};
+	                                       ".path",    ".mount",  NULL};
 	bool ok = dot && dot != u && u[0] != '-' && u[0] != '.';
 	for (const char *p = u; ok && *p; p++)
-		ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.@-\\", *p) != NULL;
+		ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.@-\\",
+		            *p) != NULL;
 	bool suffix = false;
 	for (int i = 0; ok && suffixes[i]; i++)
 		suffix |= strcmp(dot, suffixes[i]) == 0;
 	if (!ok || !suffix)
 		return pg_err_set(err, PG_EINVAL, "unitName",
-				  "unitName must be a systemd unit name like myapp.service");
+		                  "unitName must be a systemd unit name like myapp.service");
 	return 0;
 }
 
 static int check_enum(json_t *obj, const char *key, bool required, const char *const values[],
-		      struct pg_err *err)
+                      struct pg_err *err)
 {
 	const char *v = NULL;
 	int rc = pg_json_str(obj, key, required, 64, &v, err);
@@ -96,14 +101,16 @@ static int check_enum(json_t *obj, const char *key, bool required, const char *c
 			return 0;
 	char list[256] = "";
 	for (int i = 0; values[i]; i++)
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", values[i]);
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+		         values[i]);
 	return pg_err_set(err, PG_EINVAL, key, "%s must be one of: %s", key, list);
 }
 
 static int v_apply_config_files(json_t *p, struct pg_err *err)
 {
 	static const char *const top[] = {"files", NULL};
-	static const char *const fields[] = {"path", "content", "mode", "owner", "group", "secret", NULL};
+	static const char *const fields[] = {"path",  "content", "mode", "owner",
+	                                     "group", "secret",  NULL};
 	json_t *files = NULL;
 	bool secret;
 	int rc = pg_json_only(p, top, err);
@@ -115,15 +122,16 @@ static int v_apply_config_files(json_t *p, struct pg_err *err)
 		return pg_err_set(err, PG_EINVAL, "files", "files must list at least one file");
 	size_t i;
 	json_t *f;
-	json_array_foreach(files, i, f) {
+	json_array_foreach (files, i, f) {
 		const char *content;
 		if (!json_is_object(f))
 			rc = pg_err_set(err, PG_EINVAL, "", "each file must be an object");
 		else if ((rc = pg_json_only(f, fields, err)) == 0 &&
-			 (rc = check_path(f, "path", true, NULL, err)) == 0 &&
-			 (rc = pg_json_str(f, "content", true, MAX_CONTENT, &content, err)) == 0 &&
-			 (rc = check_mode(f, "mode", err)) == 0 && (rc = check_account(f, "owner", err)) == 0 &&
-			 (rc = check_account(f, "group", err)) == 0)
+		         (rc = check_path(f, "path", true, NULL, err)) == 0 &&
+		         (rc = pg_json_str(f, "content", true, MAX_CONTENT, &content, err)) == 0 &&
+		         (rc = check_mode(f, "mode", err)) == 0 &&
+		         (rc = check_account(f, "owner", err)) == 0 &&
+		         (rc = check_account(f, "group", err)) == 0)
 			rc = pg_json_bool(f, "secret", false, &secret, err);
 		if (rc != 0) {
 			char prefix[32];
@@ -178,15 +186,17 @@ static int v_systemd_control(json_t *p, struct pg_err *err)
 		rc = pg_json_arr(p, "deregister", false, 32, &dereg, err);
 	size_t i;
 	json_t *v;
-	json_array_foreach(dereg, i, v) if (rc == 0 && !service_name_ok(v)) rc =
-		pg_err_set(err, PG_EINVAL, "deregister", "deregister[%zu] must be a service name", i);
+	json_array_foreach (dereg, i, v)
+		if (rc == 0 && !service_name_ok(v))
+			rc = pg_err_set(err, PG_EINVAL, "deregister",
+			                "deregister[%zu] must be a service name", i);
 	return rc;
 }
 
 static int v_nginx(json_t *p, struct pg_err *err)
 {
-	static const char *const fields[] = {"siteName", "targetPath", "content", "testCommand",
-					     "reloadCommand", NULL};
+	static const char *const fields[] = {"siteName",    "targetPath",    "content",
+	                                     "testCommand", "reloadCommand", NULL};
 	/* Commands are chosen from a fixed list: a deploy permission must not
 	 * become a way to run anything on a node. */
 	static const char *const tests[] = {"nginx -t", NULL};
@@ -198,10 +208,12 @@ static int v_nginx(json_t *p, struct pg_err *err)
 	if (rc == 0) {
 		bool ok = *site != '\0' && *site != '.';
 		for (const char *s = site; ok && *s; s++)
-			ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *s) != NULL;
+			ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			            "._-",
+			            *s) != NULL;
 		if (!ok)
 			rc = pg_err_set(err, PG_EINVAL, "siteName",
-					"siteName may hold only letters, digits and . _ -");
+			                "siteName may hold only letters, digits and . _ -");
 	}
 	if (rc == 0)
 		rc = check_path(p, "targetPath", false, NULL, err);
@@ -226,7 +238,8 @@ static int check_tls_verify(json_t *v, struct pg_err *err)
 		rc = pg_json_str(v, "serverName", true, 253, &sni, err);
 	for (const char *c = sni; rc == 0 && *c; c++)
 		if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '.'))
-			rc = pg_err_set(err, PG_EINVAL, "verify.serverName", "verify.serverName must be a host name");
+			rc = pg_err_set(err, PG_EINVAL, "verify.serverName",
+			                "verify.serverName must be a host name");
 	if (rc == 0)
 		rc = pg_json_int(v, "port", false, 1, 65535, &n, err);
 	if (rc == 0)
@@ -238,8 +251,9 @@ static int check_tls_verify(json_t *v, struct pg_err *err)
 
 static int v_certificate(json_t *p, struct pg_err *err)
 {
-	static const char *const fields[] = {"certPath", "keyPath", "certPem", "keyPem", "owner",
-					     "group", "certMode", "reload", "keyPemSealed", "sealContext", "verify", NULL};
+	static const char *const fields[] = {"certPath",     "keyPath",     "certPem",  "keyPem",
+	                                     "owner",        "group",       "certMode", "reload",
+	                                     "keyPemSealed", "sealContext", "verify",   NULL};
 	const char *cert, *key;
 	bool reload;
 	json_t *verify = NULL;
@@ -292,27 +306,30 @@ static int v_upgrade_agent(json_t *p, struct pg_err *err)
 	if (rc == 0)
 		rc = pg_json_str(p, "version", true, 64, &version, err);
 	if (rc == 0 && !package_word(version, 64))
-		return pg_err_set(err, PG_EINVAL, "version", "version must be a package version (0.2.1, ...)");
+		return pg_err_set(err, PG_EINVAL, "version",
+		                  "version must be a package version (0.2.1, ...)");
 	if (rc == 0)
 		rc = pg_json_int(p, "deadlineSec", true, 10, 3600, &n, err);
 	json_t *sums = json_object_get(p, "sha256"), *v;
 	const char *arch;
 	if (rc == 0 && (!json_is_object(sums) || !json_object_size(sums)))
-		return pg_err_set(err, PG_EINVAL, "sha256", "sha256 must map architectures to package digests");
-	json_object_foreach(sums, arch, v) {
+		return pg_err_set(err, PG_EINVAL, "sha256",
+		                  "sha256 must map architectures to package digests");
+	json_object_foreach (sums, arch, v) {
 		const char *hex = json_string_value(v);
 		if (rc == 0 && (!package_word(arch, 32) || !hex || strlen(hex) != 64 ||
-				strspn(hex, "0123456789abcdef") != 64))
-			rc = pg_err_set(err, PG_EINVAL, "sha256", "sha256 maps an architecture to 64 lowercase hex digits");
+		                strspn(hex, "0123456789abcdef") != 64))
+			rc = pg_err_set(err, PG_EINVAL, "sha256",
+			                "sha256 maps an architecture to 64 lowercase hex digits");
 	}
 	return rc;
 }
 
 static int v_health_probe(json_t *p, struct pg_err *err)
 {
-	static const char *const fields[] = {"kind", "unitName", "host", "port", "url",
-					     "expectStatus", "timeoutSec", "retries",
-					     "intervalSec", "register", NULL};
+	static const char *const fields[] = {"kind",        "unitName",     "host",       "port",
+	                                     "url",         "expectStatus", "timeoutSec", "retries",
+	                                     "intervalSec", "register",     NULL};
 	static const char *const reg_fields[] = {"service", "port", "weight", "version", NULL};
 	json_t *reg = NULL;
 	static const char *const kinds[] = {"process", "tcp", "http", NULL};
@@ -329,7 +346,7 @@ static int v_health_probe(json_t *p, struct pg_err *err)
 	else if (strcmp(kind, "tcp") == 0)
 		rc = pg_json_int(p, "port", true, 1, 65535, &n, err);
 	else if ((rc = pg_json_str(p, "url", true, 2048, &s, err)) == 0 &&
-		 strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+	         strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
 		rc = pg_err_set(err, PG_EINVAL, "url", "url must start with http:// or https://");
 	if (rc == 0)
 		rc = pg_json_str(p, "host", false, 255, &s, err);
@@ -346,7 +363,8 @@ static int v_health_probe(json_t *p, struct pg_err *err)
 	if (rc == 0 && reg) {
 		rc = pg_json_only(reg, reg_fields, err);
 		if (rc == 0 && !service_name_ok(json_object_get(reg, "service")))
-			rc = pg_err_set(err, PG_EINVAL, "service", "service must be a registry service name");
+			rc = pg_err_set(err, PG_EINVAL, "service",
+			                "service must be a registry service name");
 		if (rc == 0)
 			rc = pg_json_int(reg, "port", true, 1, 65535, &n, err);
 		if (rc == 0)
@@ -374,11 +392,12 @@ static int v_run_command(json_t *p, struct pg_err *err)
 		return pg_err_set(err, PG_EINVAL, "argv", "argv must name a program");
 	size_t i;
 	json_t *a;
-	json_array_foreach(argv, i, a) {
+	json_array_foreach (argv, i, a) {
 		if (!json_is_string(a) || json_string_length(a) > 65536 ||
 		    strlen(json_string_value(a)) != json_string_length(a) ||
 		    (i == 0 && json_string_length(a) == 0))
-			return pg_err_set(err, PG_EINVAL, "argv", "argv[%zu] must be a string without NUL", i);
+			return pg_err_set(err, PG_EINVAL, "argv",
+			                  "argv[%zu] must be a string without NUL", i);
 	}
 	return 0;
 }
@@ -387,14 +406,14 @@ static const struct {
 	const char *type;
 	int (*fn)(json_t *, struct pg_err *);
 } validators[] = {
-	{"ApplyConfigFiles", v_apply_config_files},
-	{"SystemdInstallUnit", v_systemd_install_unit},
-	{"SystemdControl", v_systemd_control},
-	{"RenderAndDeployNginx", v_nginx},
-	{"DeployCertificate", v_certificate},
-	{"HealthProbe", v_health_probe},
-	{"RunCommand", v_run_command},
-	{"UpgradeAgent", v_upgrade_agent},
+        {"ApplyConfigFiles", v_apply_config_files},
+        {"SystemdInstallUnit", v_systemd_install_unit},
+        {"SystemdControl", v_systemd_control},
+        {"RenderAndDeployNginx", v_nginx},
+        {"DeployCertificate", v_certificate},
+        {"HealthProbe", v_health_probe},
+        {"RunCommand", v_run_command},
+        {"UpgradeAgent", v_upgrade_agent},
 };
 
 int cluster_task_validate(const char *type, json_t *payload, struct pg_err *err)
@@ -410,7 +429,8 @@ int cluster_task_validate(const char *type, json_t *payload, struct pg_err *err)
 		return rc;
 	}
 	return pg_err_set(err, PG_EINVAL, "type",
-			  "unknown task type '%s' (known: ApplyConfigFiles, SystemdInstallUnit, "
-			  "SystemdControl, RenderAndDeployNginx, DeployCertificate, HealthProbe, RunCommand, UpgradeAgent)",
-			  type);
+	                  "unknown task type '%s' (known: ApplyConfigFiles, SystemdInstallUnit, "
+	                  "SystemdControl, RenderAndDeployNginx, DeployCertificate, HealthProbe, "
+	                  "RunCommand, UpgradeAgent)",
+	                  type);
 }

@@ -9,7 +9,7 @@
 struct pg_buf {
 	char *data; /* NUL-terminated when not NULL; owned */
 	size_t len;
-	size_t max;   /* more than this is refused (too_big set) */
+	size_t max; /* more than this is refused (too_big set) */
 	bool too_big;
 };
 

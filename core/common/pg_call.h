@@ -4,7 +4,7 @@
 #define PG_CALL_H
 
 struct pg_call {
-	const char *actor;     /* "token:3:deploy-bot", "node:7", "system" */
+	const char *actor; /* "token:3:deploy-bot", "node:7", "system" */
 	const char *trace_id;
 	const char *source_ip; /* NULL for the daemon's own work */
 };

@@ -16,7 +16,7 @@ struct pg_conf {
 	const struct pg_conf_opt *opts;
 	size_t nopts;
 	unsigned char *from; /* enum src of each entry */
-	char **owned;	     /* copies the settings point into */
+	char **owned;        /* copies the settings point into */
 	size_t nowned, capowned;
 	const char *file;
 	int line; /* of the file, while it is read */
@@ -70,8 +70,8 @@ static void env_name(const char *prefix, const char *key, char *buf, size_t len)
 
 /* Where a value came from, for messages: "--listen", "PAGODA_LISTEN",
  * "/etc/pagoda/pagodad.conf:3: key 'listen'". */
-static void origin(const struct pg_conf *c, const struct pg_conf_src *s, const struct pg_conf_opt *o, enum src from,
-		   char *buf, size_t len)
+static void origin(const struct pg_conf *c, const struct pg_conf_src *s,
+                   const struct pg_conf_opt *o, enum src from, char *buf, size_t len)
 {
 	char name[128];
 	if (from == SRC_FLAG) {
@@ -88,23 +88,27 @@ static const char *range_text(const struct pg_conf_opt *o, char *buf, size_t len
 {
 	switch (o->type) {
 	case PG_CONF_BOOL: return "true or false";
-	case PG_CONF_INT: snprintf(buf, len, "an integer from %lld to %lld", o->min, o->max); return buf;
+	case PG_CONF_INT:
+		snprintf(buf, len, "an integer from %lld to %lld", o->min, o->max);
+		return buf;
 	default: return "a valid value (see --help)";
 	}
 }
 
 /* Sets one entry from one source. A list set by a source replaces what a
  * lower source gave, and grows with each further value from the same one. */
-static int set(struct pg_conf *c, const struct pg_conf_src *s, const struct pg_conf_opt *o, enum src from,
-	       const char *value, void *settings)
+static int set(struct pg_conf *c, const struct pg_conf_src *s, const struct pg_conf_opt *o,
+               enum src from, const char *value, void *settings)
 {
 	size_t i = (size_t)(o - c->opts);
 	char where[700], range[96];
 	origin(c, s, o, from, where, sizeof(where));
 	if (from != SRC_FLAG && (o->flags & PG_CONF_FLAG_ONLY) && strcmp(o->key, s->file_key) != 0)
-		return pg_err_set(c->err, PG_EINVAL, o->key, "%s: %s is a command-line flag only", s->prog, where);
+		return pg_err_set(c->err, PG_EINVAL, o->key, "%s: %s is a command-line flag only",
+		                  s->prog, where);
 	if (from == SRC_FILE && c->from[i] == SRC_FILE && o->type != PG_CONF_LIST)
-		return pg_err_set(c->err, PG_EINVAL, o->key, "%s: %s is set twice in the file", s->prog, where);
+		return pg_err_set(c->err, PG_EINVAL, o->key, "%s: %s is set twice in the file",
+		                  s->prog, where);
 	bool ok = true;
 	switch (o->type) {
 	case PG_CONF_STR: {
@@ -115,9 +119,11 @@ static int set(struct pg_conf *c, const struct pg_conf_src *s, const struct pg_c
 		break;
 	}
 	case PG_CONF_BOOL:
-		if (!value || strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+		if (!value || strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
+		    strcmp(value, "1") == 0)
 			*(bool *)field(settings, o) = true;
-		else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
+		else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
+		         strcmp(value, "0") == 0)
 			*(bool *)field(settings, o) = false;
 		else
 			ok = false;
@@ -144,8 +150,9 @@ static int set(struct pg_conf *c, const struct pg_conf_src *s, const struct pg_c
 			const char *v = b < e ? keep(c, b, (size_t)(e - b)) : NULL;
 			if (!v || l->n == PG_CONF_LIST_MAX || (o->valid && !o->valid(v))) {
 				if (l->n == PG_CONF_LIST_MAX)
-					return pg_err_set(c->err, PG_EINVAL, o->key, "%s: %s: at most %d values", s->prog,
-							  where, PG_CONF_LIST_MAX);
+					return pg_err_set(c->err, PG_EINVAL, o->key,
+					                  "%s: %s: at most %d values", s->prog,
+					                  where, PG_CONF_LIST_MAX);
 				ok = false;
 				break;
 			}
@@ -159,8 +166,9 @@ static int set(struct pg_conf *c, const struct pg_conf_src *s, const struct pg_c
 	}
 	}
 	if (!ok)
-		return pg_err_set(c->err, PG_EINVAL, o->key, "%s: bad value '%s' for %s: expected %s", s->prog,
-				  value ? value : "", where, range_text(o, range, sizeof(range)));
+		return pg_err_set(c->err, PG_EINVAL, o->key,
+		                  "%s: bad value '%s' for %s: expected %s", s->prog,
+		                  value ? value : "", where, range_text(o, range, sizeof(range)));
 	c->from[i] = (unsigned char)from;
 	return 0;
 }
@@ -190,20 +198,24 @@ static int on_key(void *arg, const char *section, const char *name, const char *
 	snprintf(key, sizeof(key), "%s%s%s", section, *section ? "." : "", name);
 	const struct pg_conf_opt *o = find_key(x->c, key);
 	if (!o || strcmp(o->key, x->s->file_key) == 0) {
-		x->rc = pg_err_set(x->c->err, PG_EINVAL, key, "%s: %s:%d: unknown key '%s'%s", x->s->prog, x->c->file,
-				   x->c->line, key, *section ? "" : " (see --help for the keys; a [section] prefixes them)");
+		x->rc = pg_err_set(
+		        x->c->err, PG_EINVAL, key, "%s: %s:%d: unknown key '%s'%s", x->s->prog,
+		        x->c->file, x->c->line, key,
+		        *section ? "" : " (see --help for the keys; a [section] prefixes them)");
 		return 0;
 	}
 	x->rc = set(x->c, x->s, o, SRC_FILE, value, x->settings);
 	return x->rc == 0;
 }
 
-static int load_file(struct pg_conf *c, const struct pg_conf_src *s, const char *path, void *settings)
+static int load_file(struct pg_conf *c, const struct pg_conf_src *s, const char *path,
+                     void *settings)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return pg_err_set(c->err, PG_EINVAL, s->file_key, "%s: cannot read the config file %s: %s", s->prog, path,
-				  strerror(errno));
+		return pg_err_set(c->err, PG_EINVAL, s->file_key,
+		                  "%s: cannot read the config file %s: %s", s->prog, path,
+		                  strerror(errno));
 	c->file = path;
 	c->line = 0;
 	struct file_ctx x = {.c = c, .s = s, .settings = settings, .f = f};
@@ -212,21 +224,23 @@ static int load_file(struct pg_conf *c, const struct pg_conf_src *s, const char 
 	if (x.rc)
 		return x.rc;
 	if (r != 0)
-		return pg_err_set(c->err, PG_EINVAL, s->file_key, "%s: %s:%d: not an INI line (key = value or [section])",
-				  s->prog, path, r);
+		return pg_err_set(c->err, PG_EINVAL, s->file_key,
+		                  "%s: %s:%d: not an INI line (key = value or [section])", s->prog,
+		                  path, r);
 	return 0;
 }
 
 /* One pass over argv: with only_key, sets just that entry (the file's
  * name must be known before the file is read). */
-static int load_flags(struct pg_conf *c, const struct pg_conf_src *s, int argc, char **argv, const char *only_key,
-		      void *settings)
+static int load_flags(struct pg_conf *c, const struct pg_conf_src *s, int argc, char **argv,
+                      const char *only_key, void *settings)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strncmp(a, "--", 2) != 0 || !a[2])
-			return pg_err_set(c->err, PG_EINVAL, "", "%s: unexpected argument '%s' (settings are --flags)",
-					  s->prog, a);
+			return pg_err_set(c->err, PG_EINVAL, "",
+			                  "%s: unexpected argument '%s' (settings are --flags)",
+			                  s->prog, a);
 		char name[128];
 		const char *eq = strchr(a + 2, '=');
 		size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
@@ -237,12 +251,14 @@ static int load_flags(struct pg_conf *c, const struct pg_conf_src *s, int argc, 
 				o = &c->opts[k];
 		}
 		if (!o)
-			return pg_err_set(c->err, PG_EINVAL, "", "%s: unknown flag %.*s (see --help)", s->prog,
-					  (int)(n + 2), a);
+			return pg_err_set(c->err, PG_EINVAL, "",
+			                  "%s: unknown flag %.*s (see --help)", s->prog,
+			                  (int)(n + 2), a);
 		const char *value = eq ? eq + 1 : NULL;
 		if (!value && o->type != PG_CONF_BOOL) {
 			if (i + 1 == argc)
-				return pg_err_set(c->err, PG_EINVAL, o->key, "%s: --%s needs a value", s->prog, name);
+				return pg_err_set(c->err, PG_EINVAL, o->key,
+				                  "%s: --%s needs a value", s->prog, name);
 			value = argv[++i];
 		}
 		if (only_key && strcmp(o->key, only_key) != 0)
@@ -254,12 +270,14 @@ static int load_flags(struct pg_conf *c, const struct pg_conf_src *s, int argc, 
 	return 0;
 }
 
-static int load_env(struct pg_conf *c, const struct pg_conf_src *s, const char *only_key, void *settings)
+static int load_env(struct pg_conf *c, const struct pg_conf_src *s, const char *only_key,
+                    void *settings)
 {
 	for (size_t i = 0; i < c->nopts; i++) {
 		const struct pg_conf_opt *o = &c->opts[i];
 		bool is_file = strcmp(o->key, s->file_key) == 0;
-		if ((only_key && strcmp(o->key, only_key) != 0) || ((o->flags & PG_CONF_FLAG_ONLY) && !is_file))
+		if ((only_key && strcmp(o->key, only_key) != 0) ||
+		    ((o->flags & PG_CONF_FLAG_ONLY) && !is_file))
 			continue;
 		char name[160];
 		env_name(s->env, o->key, name, sizeof(name));
@@ -271,8 +289,8 @@ static int load_env(struct pg_conf *c, const struct pg_conf_src *s, const char *
 	return 0;
 }
 
-int pg_conf_load(const struct pg_conf_opt *opts, const struct pg_conf_src *src, int argc, char **argv,
-		 void *settings, struct pg_conf **out, struct pg_err *err)
+int pg_conf_load(const struct pg_conf_opt *opts, const struct pg_conf_src *src, int argc,
+                 char **argv, void *settings, struct pg_conf **out, struct pg_err *err)
 {
 	struct pg_conf *c = calloc(1, sizeof(*c));
 	size_t n = 0;
@@ -343,7 +361,10 @@ static void print_value(const struct pg_conf_opt *o, const void *settings, FILE 
 	switch (o->type) {
 	case PG_CONF_STR: {
 		const char *v = *(const char *const *)p;
-		fputs(!v ? "" : (o->flags & PG_CONF_SECRET) ? pg_conf_mask(v, masked, sizeof(masked)) : v, f);
+		fputs(!v                            ? ""
+		      : (o->flags & PG_CONF_SECRET) ? pg_conf_mask(v, masked, sizeof(masked))
+		                                    : v,
+		      f);
 		break;
 	}
 	case PG_CONF_BOOL: fputs(*(const bool *)p ? "true" : "false", f); break;
@@ -373,7 +394,7 @@ void pg_conf_print(const struct pg_conf *c, const void *settings, FILE *f)
 		}
 		const void *p = (const char *)settings + o->offset;
 		bool unset = (o->type == PG_CONF_STR && !*(const char *const *)p) ||
-			     (o->type == PG_CONF_LIST && ((const struct pg_conf_list *)p)->n == 0);
+		             (o->type == PG_CONF_LIST && ((const struct pg_conf_list *)p)->n == 0);
 		fprintf(f, "%s%s = ", unset ? "; " : "", dot ? dot + 1 : o->key);
 		print_value(o, settings, f);
 		fprintf(f, "    ; %s\n", unset ? "unset" : src_names[c->from[i]]);
@@ -385,7 +406,8 @@ void pg_conf_help(const struct pg_conf_opt *opts, FILE *f)
 	for (const struct pg_conf_opt *o = opts; o->key; o++) {
 		char name[128], head[200];
 		flag_name(o->key, name, sizeof(name));
-		snprintf(head, sizeof(head), "--%s%s%s", name, o->arg ? " " : "", o->arg ? o->arg : "");
+		snprintf(head, sizeof(head), "--%s%s%s", name, o->arg ? " " : "",
+		         o->arg ? o->arg : "");
 		fprintf(f, "  %-28s", head);
 		if (strlen(head) > 28)
 			fprintf(f, "\n  %-28s", "");

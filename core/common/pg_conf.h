@@ -60,8 +60,8 @@ struct pg_conf;
  * that the file_key entry names (flag or environment), in that precedence.
  * A bad flag, variable or line fails with a message naming it (file and
  * line for the file). Strings in settings stay valid until pg_conf_free. */
-int pg_conf_load(const struct pg_conf_opt *opts, const struct pg_conf_src *src, int argc, char **argv,
-		 void *settings, struct pg_conf **out, struct pg_err *err);
+int pg_conf_load(const struct pg_conf_opt *opts, const struct pg_conf_src *src, int argc,
+                 char **argv, void *settings, struct pg_conf **out, struct pg_err *err);
 void pg_conf_free(struct pg_conf *conf);
 /* Where an entry's value came from: "default", "file", "environment", "flag". */
 const char *pg_conf_source(const struct pg_conf *conf, const char *key);

@@ -80,8 +80,9 @@ static int script(const struct lines *a, const struct lines *b, char **ops_out)
 			goto fail;
 		memcpy(trace[d], v, (size_t)width * sizeof(int));
 		for (int k = -d; k <= d; k += 2) {
-			int x = (k == -d || (k != d && v[off + k - 1] < v[off + k + 1])) ? v[off + k + 1]
-											    : v[off + k - 1] + 1;
+			int x = (k == -d || (k != d && v[off + k - 1] < v[off + k + 1]))
+			                ? v[off + k + 1]
+			                : v[off + k - 1] + 1;
 			int y = x - k;
 			while (x < n && y < m && same(a, x, b, y))
 				x++, y++;
@@ -106,7 +107,8 @@ static int script(const struct lines *a, const struct lines *b, char **ops_out)
 			goto fail;
 		for (int d = found; d > 0; d--) {
 			int *pv = trace[d], k = x - y;
-			int pk = (k == -d || (k != d && pv[off + k - 1] < pv[off + k + 1])) ? k + 1 : k - 1;
+			int pk = (k == -d || (k != d && pv[off + k - 1] < pv[off + k + 1])) ? k + 1
+			                                                                    : k - 1;
 			int px = pv[off + pk], py = px - pk;
 			while (x > px && y > py)
 				rev[count++] = '=', x--, y--;
@@ -154,7 +156,7 @@ static void put_line(FILE *o, char tag, const struct lines *l, int i)
 }
 
 char *pg_diff_unified(const char *a, const char *b, const char *label_a, const char *label_b,
-		      int context)
+                      int context)
 {
 	struct lines la = {0}, lb = {0};
 	char *ops = NULL, *out = NULL;
@@ -174,7 +176,8 @@ char *pg_diff_unified(const char *a, const char *b, const char *label_a, const c
 	}
 	fprintf(o, "--- %s\n+++ %s\n", label_a, label_b);
 	/* positions in a and b before each op */
-	int *ai = malloc(((size_t)nops + 1) * sizeof(int)), *bi = malloc(((size_t)nops + 1) * sizeof(int));
+	int *ai = malloc(((size_t)nops + 1) * sizeof(int)),
+	    *bi = malloc(((size_t)nops + 1) * sizeof(int));
 	if (!ai || !bi) {
 		free(ai);
 		free(bi);

@@ -7,6 +7,6 @@
  * ---/+++ headers naming label_a/label_b; "" when the texts are equal; NULL
  * when out of memory. The caller frees it. */
 char *pg_diff_unified(const char *a, const char *b, const char *label_a, const char *label_b,
-		      int context);
+                      int context);
 
 #endif

@@ -42,17 +42,17 @@ static const struct {
 	const char *name;
 	int status;
 } codes[] = {
-	{PG_OK, "ok", 200},
-	{PG_EINVAL, "invalid_argument", 400},
-	{PG_ENOTFOUND, "not_found", 404},
-	{PG_ECONFLICT, "conflict", 409},
-	{PG_EUNAUTH, "unauthenticated", 401},
-	{PG_EFORBIDDEN, "permission_denied", 403},
-	{PG_ETOOLARGE, "payload_too_large", 413},
-	{PG_EPRECOND, "failed_precondition", 422},
-	{PG_EINTERNAL, "internal", 500},
-	{PG_EUNAVAIL, "unavailable", 503},
-	{PG_ERATELIMIT, "rate_limited", 429},
+        {PG_OK, "ok", 200},
+        {PG_EINVAL, "invalid_argument", 400},
+        {PG_ENOTFOUND, "not_found", 404},
+        {PG_ECONFLICT, "conflict", 409},
+        {PG_EUNAUTH, "unauthenticated", 401},
+        {PG_EFORBIDDEN, "permission_denied", 403},
+        {PG_ETOOLARGE, "payload_too_large", 413},
+        {PG_EPRECOND, "failed_precondition", 422},
+        {PG_EINTERNAL, "internal", 500},
+        {PG_EUNAVAIL, "unavailable", 503},
+        {PG_ERATELIMIT, "rate_limited", 429},
 };
 
 const char *pg_err_code_name(int code)

@@ -26,7 +26,7 @@ struct pg_err {
 
 /* Fills err (may be NULL) and returns code, so `return pg_err_set(...)` reads well. */
 int pg_err_set(struct pg_err *err, int code, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 void pg_err_clear(struct pg_err *err);
 /* Prefixes err->field with `prefix.` (for nested validation). */
 void pg_err_prefix_field(struct pg_err *err, const char *prefix);

@@ -24,7 +24,8 @@ int pg_file_read(const char *path, size_t max, char **data, size_t *len, struct 
 	FILE *f = fdopen(fd, "rb");
 	if (!f) {
 		close(fd);
-		return pg_err_set(err, PG_EINTERNAL, "", "cannot read %s: %s", path, strerror(errno));
+		return pg_err_set(err, PG_EINTERNAL, "", "cannot read %s: %s", path,
+		                  strerror(errno));
 	}
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
@@ -34,7 +35,8 @@ int pg_file_read(const char *path, size_t max, char **data, size_t *len, struct 
 			cap = cap ? cap * 2 : 8192;
 			char *nb = realloc(buf, cap);
 			if (!nb) {
-				rc = pg_err_set(err, PG_EINTERNAL, "", "out of memory reading %s", path);
+				rc = pg_err_set(err, PG_EINTERNAL, "", "out of memory reading %s",
+				                path);
 				break;
 			}
 			buf = nb;
@@ -42,12 +44,14 @@ int pg_file_read(const char *path, size_t max, char **data, size_t *len, struct 
 		size_t got = fread(buf + n, 1, 4096, f);
 		n += got;
 		if (n > max) {
-			rc = pg_err_set(err, PG_EINVAL, "", "%s is larger than %zu bytes", path, max);
+			rc = pg_err_set(err, PG_EINVAL, "", "%s is larger than %zu bytes", path,
+			                max);
 			break;
 		}
 		if (got < 4096) {
 			if (ferror(f))
-				rc = pg_err_set(err, PG_EINVAL, "", "cannot read %s: %s", path, strerror(errno));
+				rc = pg_err_set(err, PG_EINVAL, "", "cannot read %s: %s", path,
+				                strerror(errno));
 			break;
 		}
 	}
@@ -74,7 +78,8 @@ int pg_file_write(const char *path, const void *data, size_t len, unsigned mode,
 	if (!ok || rename(tmp, path) != 0) {
 		saved = ok ? errno : saved;
 		unlink(tmp);
-		return pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", path, strerror(saved));
+		return pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", path,
+		                  strerror(saved));
 	}
 	/* the rename itself must survive a power loss too */
 	snprintf(dir, sizeof(dir), "%s", path);

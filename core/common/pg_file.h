@@ -13,6 +13,7 @@ int pg_file_read(const char *path, size_t max, char **data, size_t *len, struct 
 /* Writes path whole or not at all: a temporary file beside it, fsync,
  * rename, fsync of the directory (a crash leaves the old file or the new
  * one, never half of one). */
-int pg_file_write(const char *path, const void *data, size_t len, unsigned mode, struct pg_err *err);
+int pg_file_write(const char *path, const void *data, size_t len, unsigned mode,
+                  struct pg_err *err);
 
 #endif

@@ -12,7 +12,7 @@ static int missing(const char *key, struct pg_err *err)
 }
 
 int pg_json_str(json_t *obj, const char *key, bool required, size_t maxlen, const char **out,
-		struct pg_err *err)
+                struct pg_err *err)
 {
 	json_t *v = json_object_get(obj, key);
 	if (!v || json_is_null(v))
@@ -27,8 +27,8 @@ int pg_json_str(json_t *obj, const char *key, bool required, size_t maxlen, cons
 	return 0;
 }
 
-int pg_json_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max,
-		int64_t *out, struct pg_err *err)
+int pg_json_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max, int64_t *out,
+                struct pg_err *err)
 {
 	json_t *v = json_object_get(obj, key);
 	if (!v || json_is_null(v))
@@ -38,7 +38,7 @@ int pg_json_int(json_t *obj, const char *key, bool required, int64_t min, int64_
 	json_int_t n = json_integer_value(v);
 	if (n < min || n > max)
 		return pg_err_set(err, PG_EINVAL, key, "%s must be between %lld and %lld", key,
-				  (long long)min, (long long)max);
+		                  (long long)min, (long long)max);
 	*out = n;
 	return 0;
 }
@@ -67,7 +67,7 @@ int pg_json_obj(json_t *obj, const char *key, bool required, json_t **out, struc
 }
 
 int pg_json_arr(json_t *obj, const char *key, bool required, size_t maxlen, json_t **out,
-		struct pg_err *err)
+                struct pg_err *err)
 {
 	json_t *v = json_object_get(obj, key);
 	*out = NULL;
@@ -85,7 +85,7 @@ int pg_json_only(json_t *obj, const char *const allowed[], struct pg_err *err)
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(obj, key, v) {
+	json_object_foreach (obj, key, v) {
 		bool ok = false;
 		for (size_t i = 0; allowed[i] && !ok; i++)
 			ok = strcmp(key, allowed[i]) == 0;
@@ -109,24 +109,26 @@ int pg_json_string_map(json_t *v, const char *field, size_t max_entries, struct 
 		return pg_err_set(err, PG_EINVAL, field, "%s must be an object of strings", field);
 	if (json_object_size(v) > max_entries)
 		return pg_err_set(err, PG_EINVAL, field, "%s has more than %zu entries", field,
-				  max_entries);
+		                  max_entries);
 	const char *key;
 	json_t *val;
-	json_object_foreach(v, key, val) {
+	json_object_foreach (v, key, val) {
 		char f[96];
 		snprintf(f, sizeof(f), "%s.%s", field, key);
 		size_t klen = strlen(key);
 		if (klen == 0 || klen > 63)
 			return pg_err_set(err, PG_EINVAL, f, "keys must be 1 to 63 bytes");
 		for (const char *p = key; *p; p++)
-			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./", *p))
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			            "-_./",
+			            *p))
 				return pg_err_set(err, PG_EINVAL, f,
-						  "keys may hold only letters, digits and - _ . /");
+				                  "keys may hold only letters, digits and - _ . /");
 		if (!json_is_string(val))
 			return pg_err_set(err, PG_EINVAL, f, "values must be strings");
 		if (json_string_length(val) > 255 || !pg_str_is_printable(json_string_value(val)))
 			return pg_err_set(err, PG_EINVAL, f,
-					  "values must be printable and at most 255 bytes");
+			                  "values must be printable and at most 255 bytes");
 	}
 	return 0;
 }
@@ -158,7 +160,8 @@ void pg_json_set_time(json_t *obj, const char *key, int64_t ms)
 json_t *pg_json_read_file(const char *path, size_t flags, struct pg_err *err)
 {
 	json_error_t je;
-	json_t *v = strcmp(path, "-") == 0 ? json_loadf(stdin, flags, &je) : json_load_file(path, flags, &je);
+	json_t *v = strcmp(path, "-") == 0 ? json_loadf(stdin, flags, &je)
+	                                   : json_load_file(path, flags, &je);
 	if (!v)
 		pg_err_set(err, PG_EINVAL, "", "%s:%d:%d: %s", path, je.line, je.column, je.text);
 	return v;

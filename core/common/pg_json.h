@@ -12,13 +12,13 @@
 #include "common/pg_err.h"
 
 int pg_json_str(json_t *obj, const char *key, bool required, size_t maxlen, const char **out,
-		struct pg_err *err);
-int pg_json_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max,
-		int64_t *out, struct pg_err *err);
+                struct pg_err *err);
+int pg_json_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max, int64_t *out,
+                struct pg_err *err);
 int pg_json_bool(json_t *obj, const char *key, bool required, bool *out, struct pg_err *err);
 int pg_json_obj(json_t *obj, const char *key, bool required, json_t **out, struct pg_err *err);
 int pg_json_arr(json_t *obj, const char *key, bool required, size_t maxlen, json_t **out,
-		struct pg_err *err);
+                struct pg_err *err);
 /* Refuses keys of obj not in allowed (NULL-terminated): typos fail loudly. */
 int pg_json_only(json_t *obj, const char *const allowed[], struct pg_err *err);
 /* Checks that s has no control characters (newline, NUL, ...). */

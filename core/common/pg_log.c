@@ -47,7 +47,10 @@ void pg_log_set_trace(const char *trace)
 /* Length of the valid UTF-8 sequence at s, or 0. */
 static size_t utf8_len(const unsigned char *s)
 {
-	size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+	size_t n = s[0] >= 0xf0 && s[0] <= 0xf4  ? 4
+	           : s[0] >= 0xe0                ? 3
+	           : s[0] >= 0xc2 && s[0] < 0xe0 ? 2
+	                                         : 0;
 	for (size_t i = 1; i < n; i++)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
@@ -116,8 +119,10 @@ void pg_log(enum pg_log_level level, const char *component, const char *fmt, ...
 	}
 	json_escape(component, comp, sizeof(comp));
 	json_escape(trace_id, trace, sizeof(trace));
-	fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\",\"msg\":\"%s\"%s%s%s}\n", ts,
-		level_names[level], comp, msg, trace[0] ? ",\"trace\":\"" : "", trace, trace[0] ? "\"" : "");
+	fprintf(stderr,
+	        "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\",\"msg\":\"%s\"%s%s%s}\n", ts,
+	        level_names[level], comp, msg, trace[0] ? ",\"trace\":\"" : "", trace,
+	        trace[0] ? "\"" : "");
 }
 
 bool pg_log_level_ok(const char *name)

@@ -21,7 +21,7 @@ bool pg_log_format_ok(const char *name);
 /* The calling thread's trace id (NULL or "" clears it). */
 void pg_log_set_trace(const char *trace);
 void pg_log(enum pg_log_level level, const char *component, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 #define pg_info(comp, ...) pg_log(PG_LOG_INFO, comp, __VA_ARGS__)
 #define pg_warn(comp, ...) pg_log(PG_LOG_WARN, comp, __VA_ARGS__)

@@ -17,6 +17,7 @@ int pg_map_put(struct pg_map *m, int64_t key, void *value);
 void *pg_map_del(struct pg_map *m, int64_t key);
 size_t pg_map_count(const struct pg_map *m);
 /* Calls fn for each entry; fn must not modify the map. */
-void pg_map_each(const struct pg_map *m, void (*fn)(int64_t key, void *value, void *arg), void *arg);
+void pg_map_each(const struct pg_map *m, void (*fn)(int64_t key, void *value, void *arg),
+                 void *arg);
 
 #endif

@@ -12,8 +12,9 @@
 #include <string.h>
 
 const double pg_metrics_latency_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-					     0.25,  0.5,    1,     2.5,  5,     10,   0};
-const double pg_metrics_duration_buckets[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 0};
+                                             0.25,  0.5,    1,     2.5,  5,     10,   0};
+const double pg_metrics_duration_buckets[] = {0.1, 0.25, 0.5, 1,   2.5, 5,    10,
+                                              30,  60,   120, 300, 600, 1800, 0};
 
 #define NBUCKETS 512
 
@@ -32,7 +33,7 @@ static uint64_t hash(const void *f, const char *const *l)
 {
 	uint64_t h = 1469598103934665603ULL ^ (uint64_t)(uintptr_t)f;
 	for (int i = 0; i < PG_METRICS_MAX_LABELS; i++)
-		for (const char *s = l[i] ? l[i] : ""; ; s++) {
+		for (const char *s = l[i] ? l[i] : "";; s++) {
 			h = (h ^ (unsigned char)*s) * 1099511628211ULL;
 			if (!*s)
 				break;
@@ -73,7 +74,8 @@ static struct series *find(const struct pg_metric_family *f, const char *const *
 	return s;
 }
 
-void pg_metrics_add(const struct pg_metric_family *f, double v, const char *l1, const char *l2, const char *l3)
+void pg_metrics_add(const struct pg_metric_family *f, double v, const char *l1, const char *l2,
+                    const char *l3)
 {
 	const char *l[] = {l1, l2, l3};
 	pthread_mutex_lock(&lock);
@@ -83,7 +85,8 @@ void pg_metrics_add(const struct pg_metric_family *f, double v, const char *l1, 
 	pthread_mutex_unlock(&lock);
 }
 
-void pg_metrics_observe(const struct pg_metric_family *f, double v, const char *l1, const char *l2, const char *l3)
+void pg_metrics_observe(const struct pg_metric_family *f, double v, const char *l1, const char *l2,
+                        const char *l3)
 {
 	const char *l[] = {l1, l2, l3};
 	pthread_mutex_lock(&lock);
@@ -134,10 +137,11 @@ void pg_metrics_text_printf(char **buf, size_t *len, size_t *cap, const char *fm
 	}
 }
 
-void pg_metrics_text_header(char **buf, size_t *len, size_t *cap, const char *name, const char *help,
-			    const char *type)
+void pg_metrics_text_header(char **buf, size_t *len, size_t *cap, const char *name,
+                            const char *help, const char *type)
 {
-	pg_metrics_text_printf(buf, len, cap, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	pg_metrics_text_printf(buf, len, cap, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+	                       type);
 }
 
 static void escaped(char **buf, size_t *len, size_t *cap, const char *v)
@@ -162,7 +166,8 @@ static void value(char **buf, size_t *len, size_t *cap, double v)
 		pg_metrics_text_printf(buf, len, cap, " %.9g\n", v);
 }
 
-void pg_metrics_text_sample(char **buf, size_t *len, size_t *cap, const char *name, double v, const char *const *kv)
+void pg_metrics_text_sample(char **buf, size_t *len, size_t *cap, const char *name, double v,
+                            const char *const *kv)
 {
 	pg_metrics_text_printf(buf, len, cap, "%s", name);
 	for (int i = 0; kv && kv[i]; i += 2) {

@@ -22,10 +22,10 @@ struct pg_metric_family {
 
 /* Adds v to the counter (or sets the gauge) with these label values. */
 void pg_metrics_add(const struct pg_metric_family *f, double v, const char *l1, const char *l2,
-		    const char *l3);
+                    const char *l3);
 /* Records one observation of a histogram. */
 void pg_metrics_observe(const struct pg_metric_family *f, double v, const char *l1, const char *l2,
-			const char *l3);
+                        const char *l3);
 /* Appends every family used so far, in the text format. */
 void pg_metrics_render(char **buf, size_t *len, size_t *cap);
 /* Forgets every series (tests). */
@@ -33,14 +33,14 @@ void pg_metrics_reset(void);
 
 /* ---- writing the text format ---- */
 void pg_metrics_text_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 /* "# HELP name help" and "# TYPE name type". */
-void pg_metrics_text_header(char **buf, size_t *len, size_t *cap, const char *name, const char *help,
-			    const char *type);
+void pg_metrics_text_header(char **buf, size_t *len, size_t *cap, const char *name,
+                            const char *help, const char *type);
 /* name{k1="v1",...} value, with label values escaped; keys/values are
  * NULL-terminated pairs. */
 void pg_metrics_text_sample(char **buf, size_t *len, size_t *cap, const char *name, double value,
-			    const char *const *kv);
+                            const char *const *kv);
 
 /* Buckets in seconds for request and task latencies. */
 extern const double pg_metrics_latency_buckets[];

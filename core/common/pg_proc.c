@@ -40,7 +40,7 @@ static void sink_add(struct sink *s, const char *data, size_t n)
 }
 
 int pg_run(char *const argv[], const char *cwd, int64_t timeout_ms, size_t keep, char **out,
-	   char **errout, char *why, size_t whylen)
+           char **errout, char *why, size_t whylen)
 {
 	int po[2], pe[2];
 	*out = *errout = NULL;
@@ -132,4 +132,3 @@ int pg_run(char *const argv[], const char *cwd, int64_t timeout_ms, size_t keep,
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
 }
-

@@ -10,6 +10,6 @@
  * the exit status, 128+signal, or -1 with why filled (timeout: the process
  * group is killed). */
 int pg_run(char *const argv[], const char *cwd, int64_t timeout_ms, size_t keep, char **out,
-	   char **errout, char *why, size_t whylen);
+           char **errout, char *why, size_t whylen);
 
 #endif

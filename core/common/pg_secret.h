@@ -20,11 +20,11 @@ struct pg_secret_key {
 int pg_secret_key_load(const char *data_dir, struct pg_secret_key *out, struct pg_err *err);
 /* Seals plain (len bytes) for context: "v1:" + base64(nonce | ciphertext | tag). */
 int pg_secret_seal(const struct pg_secret_key *k, const void *plain, size_t len,
-		   const char *context, char **sealed, struct pg_err *err);
+                   const char *context, char **sealed, struct pg_err *err);
 /* Opens a sealed value for context; *plain is NUL-terminated, owned by the
  * caller (clear it with explicit_bzero before free). */
 int pg_secret_open(const struct pg_secret_key *k, const char *sealed, const char *context,
-		   char **plain, size_t *len, struct pg_err *err);
+                   char **plain, size_t *len, struct pg_err *err);
 
 /* Clears and frees a NUL-terminated secret (NULL is fine). */
 void pg_secret_free(char *s);

@@ -38,7 +38,7 @@ static void *ticker_main(void *p)
 }
 
 int pg_ticker_start(int64_t interval_ms, bool run_first, void (*fn)(void *arg), void *arg,
-		    struct pg_ticker **out, struct pg_err *err)
+                    struct pg_ticker **out, struct pg_err *err)
 {
 	struct pg_ticker *t = calloc(1, sizeof(*t));
 	if (!t)

@@ -25,8 +25,8 @@ void pg_time_format(int64_t ms, char *buf, size_t len)
 	time_t sec = (time_t)(ms / 1000);
 	struct tm tm;
 	gmtime_r(&sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
 int pg_time_parse(const char *s, int64_t *out_ms)
@@ -65,8 +65,8 @@ int pg_time_parse(const char *s, int64_t *out_ms)
 	struct tm given = tm, back;
 	time_t t = timegm(&tm);
 	if (!gmtime_r(&t, &back) || back.tm_year != given.tm_year || back.tm_mon != given.tm_mon ||
-	    back.tm_mday != given.tm_mday || back.tm_hour != given.tm_hour || back.tm_min != given.tm_min ||
-	    back.tm_sec != given.tm_sec)
+	    back.tm_mday != given.tm_mday || back.tm_hour != given.tm_hour ||
+	    back.tm_min != given.tm_min || back.tm_sec != given.tm_sec)
 		return PG_EINVAL;
 	*out_ms = ((int64_t)t - offset) * 1000 + frac_ms;
 	return 0;

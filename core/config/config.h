@@ -19,7 +19,7 @@ struct cluster;
 struct config;
 
 int config_new(struct store *s, struct plua *lua, struct cluster *cl,
-	       const struct pg_secret_key *key, struct config **out, struct pg_err *err);
+               const struct pg_secret_key *key, struct config **out, struct pg_err *err);
 void config_free(struct config *cfg);
 
 /* Checks content in a format ("text", "json", "yaml", "ini", "env"); a
@@ -31,12 +31,12 @@ int config_validate(const char *format, const char *content, struct pg_err *err)
  * (node_id 0: no node) with app and values (may be NULL). *text is malloc'd
  * plain text (a secret's too: the caller must not log it). */
 int config_render(struct config *cfg, int64_t item_id, int64_t version, int64_t node_id,
-		  json_t *app, json_t *values, char **text, int64_t *used_version,
-		  struct pg_err *err);
+                  json_t *app, json_t *values, char **text, int64_t *used_version,
+                  struct pg_err *err);
 
 /* The version render would use (0: released, else latest) and whether the
  * item is secret. */
 int config_resolve(struct config *cfg, int64_t item_id, int64_t version, int64_t *used,
-		   bool *secret, struct pg_err *err);
+                   bool *secret, struct pg_err *err);
 
 #endif

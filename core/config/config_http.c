@@ -22,7 +22,8 @@ static bool reveal_of(struct http_req *req, bool *reveal)
 	const char *r = http_query(req, "reveal");
 	*reveal = r && strcmp(r, "true") == 0;
 	if (*reveal && !auth_has_perm(&req->who, "admin:config:write")) {
-		http_reply_error(req, PG_EFORBIDDEN, "reveal", "revealing secrets needs admin:config:write");
+		http_reply_error(req, PG_EFORBIDDEN, "reveal",
+		                 "revealing secrets needs admin:config:write");
 		return false;
 	}
 	return true;
@@ -41,7 +42,7 @@ static void hide_digests(struct http_req *req, json_t *out, bool secret)
 		json_object_del(one[i], "sha256");
 		json_object_del(one[i], "size");
 	}
-	json_array_foreach(out, i, v) {
+	json_array_foreach (out, i, v) {
 		json_object_del(v, "sha256");
 		json_object_del(v, "size");
 	}
@@ -52,7 +53,7 @@ static bool is_secret(struct http_req *req, int64_t id)
 	struct pg_err err = {0};
 	json_t *item = NULL;
 	bool secret = config_get(cfg_of(req), id, 0, false, &item, &err) == 0 &&
-		      json_is_true(json_object_get(item, "secret"));
+	              json_is_true(json_object_get(item, "secret"));
 	json_decref(item);
 	return secret;
 }
@@ -73,7 +74,8 @@ static void cfg_list(struct http_req *req)
 	if (!http_list_params(req, &limit, &cursor))
 		return;
 	json_t *items = json_array();
-	int rc = config_list(cfg_of(req), http_query(req, "namespace"), cursor, limit, items, &next, &err);
+	int rc = config_list(cfg_of(req), http_query(req, "namespace"), cursor, limit, items, &next,
+	                     &err);
 	http_reply_list(req, rc, items, next, &err);
 }
 
@@ -83,8 +85,8 @@ static void cfg_get(struct http_req *req)
 	int64_t id, version;
 	bool reveal;
 	json_t *out = NULL;
-	if (!http_param_id(req, "id", &id) || !http_query_int(req, "version", 1, INT64_MAX, 0, &version) ||
-	    !reveal_of(req, &reveal))
+	if (!http_param_id(req, "id", &id) ||
+	    !http_query_int(req, "version", 1, INT64_MAX, 0, &version) || !reveal_of(req, &reveal))
 		return;
 	int rc = config_get(cfg_of(req), id, version, reveal, &out, &err);
 	if (rc == 0)
@@ -149,7 +151,8 @@ static void cfg_diff(struct http_req *req)
 	int64_t id, from, to;
 	bool reveal;
 	json_t *out = NULL;
-	if (!http_param_id(req, "id", &id) || !http_query_int(req, "from", 1, INT64_MAX, 0, &from) ||
+	if (!http_param_id(req, "id", &id) ||
+	    !http_query_int(req, "from", 1, INT64_MAX, 0, &from) ||
 	    !http_query_int(req, "to", 1, INT64_MAX, 0, &to) || !reveal_of(req, &reveal))
 		return;
 	int rc = config_diff(cfg_of(req), id, from, to, reveal, &out, &err);
@@ -218,10 +221,12 @@ static void cfg_render(struct http_req *req)
 		pg_sha256_hex(text, strlen(text), sha);
 		json_t *item = NULL;
 		bool secret = config_get(cfg, id, used, false, &item, &err) == 0 &&
-			      json_is_true(json_object_get(item, "secret"));
+		              json_is_true(json_object_get(item, "secret"));
 		json_decref(item);
-		out = json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id, "version", (json_int_t)used, "sha256", sha);
-		json_object_set_new(out, "content", secret && !reveal ? json_null() : json_string(text));
+		out = json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id, "version",
+		                (json_int_t)used, "sha256", sha);
+		json_object_set_new(out, "content",
+		                    secret && !reveal ? json_null() : json_string(text));
 		if (secret && !reveal)
 			json_object_set_new(out, "contentHidden", json_true());
 		hide_digests(req, out, secret);
@@ -235,17 +240,20 @@ static void cfg_render(struct http_req *req)
 #define CFG_WRITE .auth = HTTP_AUTH_ADMIN, .perm = "admin:config:write"
 
 const struct http_route config_routes[] = {
-	{.method = "POST", .path = "/admin/configs", CFG_WRITE, .fn = cfg_create},
-	{.method = "GET", .path = "/admin/configs", CFG_READ, .fn = cfg_list},
-	{.method = "GET", .path = "/admin/configs/:id", CFG_READ, .fn = cfg_get},
-	{.method = "PUT", .path = "/admin/configs/:id", CFG_WRITE, .fn = cfg_update},
-	{.method = "DELETE", .path = "/admin/configs/:id", CFG_WRITE, .fn = cfg_delete},
-	{.method = "GET", .path = "/admin/configs/:id/versions", CFG_READ, .fn = cfg_versions},
-	{.method = "GET", .path = "/admin/configs/:id/versions/:version", CFG_READ, .fn = cfg_version},
-	{.method = "GET", .path = "/admin/configs/:id/diff", CFG_READ, .fn = cfg_diff},
-	{.method = "POST", .path = "/admin/configs/:id/publish", CFG_WRITE, .fn = cfg_publish},
-	{.method = "POST", .path = "/admin/configs/:id/rollback", CFG_WRITE, .fn = cfg_rollback},
-	{.method = "GET", .path = "/admin/configs/:id/releases", CFG_READ, .fn = cfg_releases},
-	{.method = "POST", .path = "/admin/configs/:id/render", CFG_READ, .fn = cfg_render},
-	{0},
+        {.method = "POST", .path = "/admin/configs", CFG_WRITE, .fn = cfg_create},
+        {.method = "GET", .path = "/admin/configs", CFG_READ, .fn = cfg_list},
+        {.method = "GET", .path = "/admin/configs/:id", CFG_READ, .fn = cfg_get},
+        {.method = "PUT", .path = "/admin/configs/:id", CFG_WRITE, .fn = cfg_update},
+        {.method = "DELETE", .path = "/admin/configs/:id", CFG_WRITE, .fn = cfg_delete},
+        {.method = "GET", .path = "/admin/configs/:id/versions", CFG_READ, .fn = cfg_versions},
+        {.method = "GET",
+         .path = "/admin/configs/:id/versions/:version",
+         CFG_READ,
+         .fn = cfg_version},
+        {.method = "GET", .path = "/admin/configs/:id/diff", CFG_READ, .fn = cfg_diff},
+        {.method = "POST", .path = "/admin/configs/:id/publish", CFG_WRITE, .fn = cfg_publish},
+        {.method = "POST", .path = "/admin/configs/:id/rollback", CFG_WRITE, .fn = cfg_rollback},
+        {.method = "GET", .path = "/admin/configs/:id/releases", CFG_READ, .fn = cfg_releases},
+        {.method = "POST", .path = "/admin/configs/:id/render", CFG_READ, .fn = cfg_render},
+        {0},
 };

@@ -69,7 +69,7 @@ int cfg_item_set(struct store_conn *c, int64_t id, int64_t latest, int64_t relea
 	        "UPDATE config_item SET latest_version = $1, released_version = $2,"
 	        " description = $3, updated_at = $4 WHERE id = $5";
 	return store_ok(store_run(c, sql, err, SI(latest), SIN(released), ST(description),
-	                       SI(pg_time_now_ms()), SI(id)));
+	                          SI(pg_time_now_ms()), SI(id)));
 }
 
 int cfg_item_delete(struct store_conn *c, int64_t id, struct pg_err *err)
@@ -81,8 +81,9 @@ int cfg_item_delete(struct store_conn *c, int64_t id, struct pg_err *err)
 int cfg_item_list(struct store_conn *c, const char *ns, int64_t after, int64_t limit,
                   void (*fn)(const struct cfg_item *it, void *arg), void *arg, struct pg_err *err)
 {
-	static const char sql[] = "SELECT " ITEM_COLS " FROM config_item WHERE id > $1"
-	                          " AND (CAST($2 AS TEXT) IS NULL OR namespace = $2) ORDER BY id LIMIT $3";
+	static const char sql[] =
+	        "SELECT " ITEM_COLS " FROM config_item WHERE id > $1"
+	        " AND (CAST($2 AS TEXT) IS NULL OR namespace = $2) ORDER BY id LIMIT $3";
 	struct store_stmt *st;
 	int rc;
 	for (rc = store_query(c, sql, &st, err, SI(after), ST(ns), SI(limit)); rc > 0;
@@ -103,7 +104,7 @@ int cfg_version_insert(struct store_conn *c, int64_t item_id, int64_t version, c
 	                          "size, author, message,"
 	                          " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 	return store_ok(store_run(c, sql, err, SI(item_id), SI(version), ST(content), ST(sha256),
-	                       SI(size), ST(author), ST(message), SI(pg_time_now_ms())));
+	                          SI(size), ST(author), ST(message), SI(pg_time_now_ms())));
 }
 
 int cfg_version_get(struct store_conn *c, int64_t item_id, int64_t version, struct cfg_version *out,

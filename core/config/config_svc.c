@@ -17,7 +17,7 @@
 #define MAX_CONTENT (4u << 20)
 
 int config_new(struct store *s, struct plua *lua, struct cluster *cl,
-	       const struct pg_secret_key *key, struct config **out, struct pg_err *err)
+               const struct pg_secret_key *key, struct config **out, struct pg_err *err)
 {
 	struct config *cfg = calloc(1, sizeof(*cfg));
 	if (!cfg)
@@ -46,7 +46,7 @@ static void context_of(const struct cfg_item *it, int64_t version, char *buf, si
 
 /* The plain content of a stored version (opened when secret); owned. */
 static int plain_content(struct config *cfg, const struct cfg_item *it, const struct cfg_version *v,
-			 char **out, struct pg_err *err)
+                         char **out, struct pg_err *err)
 {
 	if (!it->secret) {
 		*out = strdup(v->content);
@@ -68,7 +68,7 @@ char *config_mask(const char *text, bool diff)
 		const char *nl = strchrnul(p, '\n');
 		const char *body = p;
 		bool header = diff && (strncmp(p, "--- ", 4) == 0 || strncmp(p, "+++ ", 4) == 0 ||
-				       strncmp(p, "@@", 2) == 0 || *p == '\\');
+		                       strncmp(p, "@@", 2) == 0 || *p == '\\');
 		if (diff && !header && body < nl)
 			*o++ = *body++; /* the ' ', '-' or '+' of a diff line */
 		if (header) {
@@ -96,10 +96,11 @@ char *config_mask(const char *text, bool diff)
 static json_t *item_json(const struct cfg_item *it)
 {
 	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:b, s:b, s:s, s:I}", "id", (json_int_t)it->id,
-			      "namespace", it->ns, "name", it->name, "format", it->format, "secret",
-			      it->secret, "template", it->is_template, "description", it->description,
-			      "latestVersion", (json_int_t)it->latest);
-	json_object_set_new(o, "releasedVersion", it->released ? json_integer(it->released) : json_null());
+	                      "namespace", it->ns, "name", it->name, "format", it->format, "secret",
+	                      it->secret, "template", it->is_template, "description",
+	                      it->description, "latestVersion", (json_int_t)it->latest);
+	json_object_set_new(o, "releasedVersion",
+	                    it->released ? json_integer(it->released) : json_null());
 	pg_json_set_time(o, "createdAt", it->created_at);
 	pg_json_set_time(o, "updatedAt", it->updated_at);
 	return o;
@@ -107,9 +108,9 @@ static json_t *item_json(const struct cfg_item *it)
 
 static json_t *version_json(const struct cfg_version *v)
 {
-	json_t *o = json_pack("{s:I, s:s, s:I, s:s, s:s}", "version", (json_int_t)v->version, "sha256",
-			      v->sha256, "size", (json_int_t)v->size, "author", v->author, "message",
-			      v->message ? v->message : "");
+	json_t *o = json_pack("{s:I, s:s, s:I, s:s, s:s}", "version", (json_int_t)v->version,
+	                      "sha256", v->sha256, "size", (json_int_t)v->size, "author", v->author,
+	                      "message", v->message ? v->message : "");
 	pg_json_set_time(o, "createdAt", v->created_at);
 	return o;
 }
@@ -120,7 +121,8 @@ static bool name_ok(const char *s, const char *extra, size_t max)
 	if (n == 0 || n > max || s[0] == '.' || s[0] == '-' || s[0] == '/' || strstr(s, ".."))
 		return false;
 	for (; *s; s++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", *s) &&
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.",
+		            *s) &&
 		    !strchr(extra, *s))
 			return false;
 	return true;
@@ -136,8 +138,8 @@ static struct store_conn *begin(struct config *cfg, struct pg_err *err)
 
 /* Stores content as version v of it (sealed when secret). */
 static int put_version(struct config *cfg, struct store_conn *c, const struct cfg_item *it,
-		       int64_t v, const char *content, const char *author, const char *message,
-		       char sha[65], struct pg_err *err)
+                       int64_t v, const char *content, const char *author, const char *message,
+                       char sha[65], struct pg_err *err)
 {
 	size_t len = strlen(content);
 	pg_sha256_hex(content, len, sha);
@@ -149,8 +151,8 @@ static int put_version(struct config *cfg, struct store_conn *c, const struct cf
 		if (rc != 0)
 			return rc;
 	}
-	int rc = cfg_version_insert(c, it->id, v, stored ? stored : content, sha, (int64_t)len, author,
-				    message ? message : "", err);
+	int rc = cfg_version_insert(c, it->id, v, stored ? stored : content, sha, (int64_t)len,
+	                            author, message ? message : "", err);
 	free(stored);
 	return rc;
 }
@@ -159,24 +161,27 @@ static int put_version(struct config *cfg, struct store_conn *c, const struct cf
 static int check_content(const struct cfg_item *it, const char *content, struct pg_err *err)
 {
 	if (strlen(content) > MAX_CONTENT)
-		return pg_err_set(err, PG_EINVAL, "content", "content is larger than %u bytes", MAX_CONTENT);
+		return pg_err_set(err, PG_EINVAL, "content", "content is larger than %u bytes",
+		                  MAX_CONTENT);
 	return it->is_template ? 0 : config_validate(it->format, content, err);
 }
 
 int config_create(struct config *cfg, const struct pg_call *call, json_t *body, json_t **out,
-		  struct pg_err *err)
+                  struct pg_err *err)
 {
-	static const char *const fields[] = {"namespace", "name", "format", "content", "secret",
-					     "template", "description", "message", NULL};
+	static const char *const fields[] = {"namespace",   "name",    "format",
+	                                     "content",     "secret",  "template",
+	                                     "description", "message", NULL};
 	struct cfg_item it = {0};
 	const char *ns = "default", *name = NULL, *format = "text", *content = NULL, *desc = "",
-		   *message = NULL;
+	           *message = NULL;
 	bool secret = false, tpl = false;
 	int rc = pg_json_only(body, fields, err);
 	if (rc == 0)
 		rc = pg_json_str(body, "namespace", false, 63, &ns, err);
 	if (rc == 0 && !name_ok(ns, "", 63))
-		rc = pg_err_set(err, PG_EINVAL, "namespace", "namespace must be letters, digits and - _ .");
+		rc = pg_err_set(err, PG_EINVAL, "namespace",
+		                "namespace must be letters, digits and - _ .");
 	if (rc == 0)
 		rc = pg_json_str(body, "name", true, 128, &name, err);
 	if (rc == 0 && !name_ok(name, "/", 128))
@@ -185,7 +190,8 @@ int config_create(struct config *cfg, const struct pg_call *call, json_t *body, 
 		rc = pg_json_str(body, "format", false, 8, &format, err);
 	if (rc == 0 && strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "yaml") &&
 	    strcmp(format, "ini") && strcmp(format, "env"))
-		rc = pg_err_set(err, PG_EINVAL, "format", "format must be text, json, yaml, ini or env");
+		rc = pg_err_set(err, PG_EINVAL, "format",
+		                "format must be text, json, yaml, ini or env");
 	if (rc == 0)
 		rc = pg_json_str(body, "content", true, MAX_CONTENT, &content, err);
 	if (rc == 0)
@@ -217,9 +223,9 @@ int config_create(struct config *cfg, const struct pg_call *call, json_t *body, 
 		rc = cfg_item_set(c, it.id, 1, 0, desc, err);
 	if (rc == 0) {
 		/* a secret's digest is an offline oracle for a weak secret: not in audit */
-		json_t *d = json_pack("{s:s, s:s, s:s, s:b, s:I, s:s?}", "namespace", ns, "name", name,
-				      "format", format, "secret", secret, "version", (json_int_t)1, "sha256",
-				      secret ? NULL : sha);
+		json_t *d = json_pack("{s:s, s:s, s:s, s:b, s:I, s:s?}", "namespace", ns, "name",
+		                      name, "format", format, "secret", secret, "version",
+		                      (json_int_t)1, "sha256", secret ? NULL : sha);
 		rc = audit_record(c, call, "config.create", "config", it.id, d, err);
 		json_decref(d);
 	}
@@ -228,7 +234,7 @@ int config_create(struct config *cfg, const struct pg_call *call, json_t *body, 
 }
 
 int config_update(struct config *cfg, const struct pg_call *call, int64_t id, json_t *body,
-		  json_t **out, struct pg_err *err)
+                  json_t **out, struct pg_err *err)
 {
 	static const char *const fields[] = {"content", "message", "description", NULL};
 	const char *content = NULL, *message = NULL, *desc = NULL;
@@ -257,7 +263,8 @@ int config_update(struct config *cfg, const struct pg_call *call, int64_t id, js
 	if (rc == 0) {
 		pg_sha256_hex(content, strlen(content), sha);
 		/* Saving the same bytes again is not a new version. */
-		unchanged = strcmp(sha, latest.sha256) == 0 && (!desc || strcmp(desc, it.description) == 0);
+		unchanged = strcmp(sha, latest.sha256) == 0 &&
+		            (!desc || strcmp(desc, it.description) == 0);
 	}
 	if (rc == 0)
 		written = it.latest;
@@ -268,8 +275,8 @@ int config_update(struct config *cfg, const struct pg_call *call, int64_t id, js
 		if (rc == 0)
 			rc = cfg_item_set(c, id, v, it.released, desc ? desc : it.description, err);
 		if (rc == 0) {
-			json_t *d = json_pack("{s:I, s:s?, s:s?}", "version", (json_int_t)v, "sha256",
-					      it.secret ? NULL : sha, "message", message);
+			json_t *d = json_pack("{s:I, s:s?, s:s?}", "version", (json_int_t)v,
+			                      "sha256", it.secret ? NULL : sha, "message", message);
 			rc = audit_record(c, call, "config.update", "config", id, d, err);
 			json_decref(d);
 		}
@@ -291,8 +298,8 @@ int config_delete(struct config *cfg, const struct pg_call *call, int64_t id, st
 	if (rc == 0)
 		rc = cfg_item_delete(c, id, err);
 	if (rc == 0) {
-		json_t *d = json_pack("{s:s, s:s, s:I}", "namespace", it.ns, "name", it.name, "versions",
-				      (json_int_t)it.latest);
+		json_t *d = json_pack("{s:s, s:s, s:I}", "namespace", it.ns, "name", it.name,
+		                      "versions", (json_int_t)it.latest);
 		rc = audit_record(c, call, "config.delete", "config", id, d, err);
 		json_decref(d);
 	}
@@ -300,7 +307,7 @@ int config_delete(struct config *cfg, const struct pg_call *call, int64_t id, st
 }
 
 int config_get(struct config *cfg, int64_t id, int64_t version, bool reveal, json_t **out,
-	       struct pg_err *err)
+               struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(cfg->store, err);
 	if (!c)
@@ -342,7 +349,7 @@ static void add_item(const struct cfg_item *it, void *arg)
 }
 
 int config_list(struct config *cfg, const char *ns, int64_t cursor, int64_t limit, json_t *items,
-		int64_t *next, struct pg_err *err)
+                int64_t *next, struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(cfg->store, err);
 	if (!c)
@@ -352,7 +359,8 @@ int config_list(struct config *cfg, const char *ns, int64_t cursor, int64_t limi
 	*next = 0;
 	if (rc == 0 && (int64_t)json_array_size(items) > limit) {
 		json_array_remove(items, json_array_size(items) - 1);
-		*next = json_integer_value(json_object_get(json_array_get(items, json_array_size(items) - 1), "id"));
+		*next = json_integer_value(
+		        json_object_get(json_array_get(items, json_array_size(items) - 1), "id"));
 	}
 	return rc;
 }
@@ -369,7 +377,7 @@ int config_versions(struct config *cfg, int64_t id, json_t **items, struct pg_er
 }
 
 int config_diff(struct config *cfg, int64_t id, int64_t from, int64_t to, bool reveal, json_t **out,
-		struct pg_err *err)
+                struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(cfg->store, err);
 	if (!c)
@@ -401,8 +409,8 @@ int config_diff(struct config *cfg, int64_t id, int64_t from, int64_t to, bool r
 	if (rc == 0) {
 		bool mask = it.secret && !reveal;
 		char *shown = mask ? config_mask(diff, true) : NULL;
-		*out = json_pack("{s:I, s:I, s:s, s:b}", "from", (json_int_t)from, "to", (json_int_t)to,
-				 "diff", shown ? shown : diff, "masked", mask);
+		*out = json_pack("{s:I, s:I, s:s, s:b}", "from", (json_int_t)from, "to",
+		                 (json_int_t)to, "diff", shown ? shown : diff, "masked", mask);
 		pg_secret_free(shown);
 	}
 	pg_secret_free(diff);
@@ -414,7 +422,7 @@ int config_diff(struct config *cfg, int64_t id, int64_t from, int64_t to, bool r
 }
 
 int config_release(struct config *cfg, const struct pg_call *call, int64_t id, json_t *body,
-		   bool rollback, json_t **out, struct pg_err *err)
+                   bool rollback, json_t **out, struct pg_err *err)
 {
 	static const char *const fields[] = {"version", "note", NULL};
 	int64_t version = 0, rel_id = 0;
@@ -437,7 +445,8 @@ int config_release(struct config *cfg, const struct pg_call *call, int64_t id, j
 			rc = cfg_release_previous(c, id, &version, err);
 			if (rc == 0 && !version)
 				rc = pg_err_set(err, PG_EPRECOND, "version",
-						"nothing to roll back to: no earlier release of a different version");
+				                "nothing to roll back to: no earlier release of a "
+				                "different version");
 		} else {
 			version = it.latest;
 		}
@@ -445,23 +454,27 @@ int config_release(struct config *cfg, const struct pg_call *call, int64_t id, j
 	if (rc == 0)
 		rc = cfg_version_get(c, id, version, &v, err);
 	if (rc == 0 && rollback && version == it.released)
-		rc = pg_err_set(err, PG_EPRECOND, "version", "version %lld is released already", (long long)version);
+		rc = pg_err_set(err, PG_EPRECOND, "version", "version %lld is released already",
+		                (long long)version);
 	if (rc == 0)
-		rc = cfg_release_insert(c, id, version, rollback ? "rollback" : "publish", note, call->actor,
-					&rel_id, err);
+		rc = cfg_release_insert(c, id, version, rollback ? "rollback" : "publish", note,
+		                        call->actor, &rel_id, err);
 	if (rc == 0)
 		rc = cfg_item_set(c, id, it.latest, version, it.description, err);
 	if (rc == 0) {
-		json_t *d = json_pack("{s:I, s:I, s:s?, s:s}", "version", (json_int_t)version, "from",
-				      (json_int_t)it.released, "sha256", it.secret ? NULL : v.sha256, "note", note);
-		rc = audit_record(c, call, rollback ? "config.rollback" : "config.publish", "config", id, d, err);
+		json_t *d = json_pack("{s:I, s:I, s:s?, s:s}", "version", (json_int_t)version,
+		                      "from", (json_int_t)it.released, "sha256",
+		                      it.secret ? NULL : v.sha256, "note", note);
+		rc = audit_record(c, call, rollback ? "config.rollback" : "config.publish",
+		                  "config", id, d, err);
 		json_decref(d);
 	}
 	cfg_version_free(&v);
 	rc = store_end(c, rc, err);
 	if (rc == 0)
-		*out = json_pack("{s:I, s:I, s:I, s:s}", "id", (json_int_t)rel_id, "itemId", (json_int_t)id,
-				 "version", (json_int_t)version, "kind", rollback ? "rollback" : "publish");
+		*out = json_pack("{s:I, s:I, s:I, s:s}", "id", (json_int_t)rel_id, "itemId",
+		                 (json_int_t)id, "version", (json_int_t)version, "kind",
+		                 rollback ? "rollback" : "publish");
 	return rc;
 }
 
@@ -477,8 +490,8 @@ int config_releases(struct config *cfg, int64_t id, json_t **items, struct pg_er
 }
 
 int config_render(struct config *cfg, int64_t item_id, int64_t version, int64_t node_id,
-		  json_t *app, json_t *values, char **text, int64_t *used_version,
-		  struct pg_err *err)
+                  json_t *app, json_t *values, char **text, int64_t *used_version,
+                  struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(cfg->store, err);
 	if (!c)
@@ -498,17 +511,19 @@ int config_render(struct config *cfg, int64_t item_id, int64_t version, int64_t 
 		json_t *full = NULL;
 		rc = cluster_node_get(cfg->cluster, node_id, &full, err);
 		if (rc == 0)
-			node = json_pack("{s:O, s:O, s:O, s:O}", "id", json_object_get(full, "id"), "name",
-					 json_object_get(full, "name"), "ip", json_object_get(full, "ip"),
-					 "labels", json_object_get(full, "labels"));
+			node = json_pack("{s:O, s:O, s:O, s:O}", "id", json_object_get(full, "id"),
+			                 "name", json_object_get(full, "name"), "ip",
+			                 json_object_get(full, "ip"), "labels",
+			                 json_object_get(full, "labels"));
 		json_decref(full);
 		if (rc == PG_ENOTFOUND)
 			pg_err_set(err, PG_ENOTFOUND, "nodeId", "no node %lld", (long long)node_id);
 	}
 	if (rc == 0 && it.is_template) {
-		json_t *in = json_pack("{s:s, s:o, s:O, s:O}", "template", plain, "node",
-				       node ? json_incref(node) : json_object(), "app", app ? app : json_null(),
-				       "values", values ? values : json_null());
+		json_t *in =
+		        json_pack("{s:s, s:o, s:O, s:O}", "template", plain, "node",
+		                  node ? json_incref(node) : json_object(), "app",
+		                  app ? app : json_null(), "values", values ? values : json_null());
 		char *out = NULL;
 		rc = plua_render(cfg->lua, "config_file", in, &out, err);
 		json_decref(in);
@@ -533,7 +548,7 @@ int config_render(struct config *cfg, int64_t item_id, int64_t version, int64_t 
 }
 
 int config_resolve(struct config *cfg, int64_t item_id, int64_t version, int64_t *used,
-		   bool *secret, struct pg_err *err)
+                   bool *secret, struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(cfg->store, err);
 	struct cfg_item it;

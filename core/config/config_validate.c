@@ -12,8 +12,9 @@ static int check_json(const char *s, struct pg_err *err)
 	json_error_t je;
 	json_t *v = json_loads(s, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
 	if (!v)
-		return pg_err_set(err, PG_EINVAL, "content", "invalid JSON at line %d column %d: %s", je.line,
-				  je.column, je.text);
+		return pg_err_set(err, PG_EINVAL, "content",
+		                  "invalid JSON at line %d column %d: %s", je.line, je.column,
+		                  je.text);
 	json_decref(v);
 	return 0;
 }
@@ -28,10 +29,11 @@ static int check_yaml(const char *s, struct pg_err *err)
 	yaml_parser_set_input_string(&p, (const unsigned char *)s, strlen(s));
 	for (;;) {
 		if (!yaml_parser_parse(&p, &e)) {
-			rc = pg_err_set(err, PG_EINVAL, "content", "invalid YAML at line %zu column %zu: %s%s%s",
-					p.problem_mark.line + 1, p.problem_mark.column + 1,
-					p.problem ? p.problem : "syntax error", p.context ? " " : "",
-					p.context ? p.context : "");
+			rc = pg_err_set(err, PG_EINVAL, "content",
+			                "invalid YAML at line %zu column %zu: %s%s%s",
+			                p.problem_mark.line + 1, p.problem_mark.column + 1,
+			                p.problem ? p.problem : "syntax error",
+			                p.context ? " " : "", p.context ? p.context : "");
 			break;
 		}
 		yaml_event_type_t t = e.type;
@@ -53,7 +55,7 @@ static int check_ini(const char *s, struct pg_err *err)
 	int line = ini_parse_string(s, ini_accept, NULL);
 	if (line > 0)
 		return pg_err_set(err, PG_EINVAL, "content",
-				  "invalid INI at line %d (inih reports lines, not columns)", line);
+		                  "invalid INI at line %d (inih reports lines, not columns)", line);
 	if (line < 0)
 		return pg_err_set(err, PG_EINTERNAL, "", "the INI parser failed (%d)", line);
 	return 0;
@@ -72,13 +74,15 @@ static int check_env(const char *s, struct pg_err *err)
 			if (nl - q > 7 && strncmp(q, "export ", 7) == 0)
 				q += 7;
 			const char *k = q;
-			while (q < nl && (*q == '_' || (*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') ||
-					  (q > k && *q >= '0' && *q <= '9')))
+			while (q < nl &&
+			       (*q == '_' || (*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') ||
+			        (q > k && *q >= '0' && *q <= '9')))
 				q++;
 			if (q == k || q >= nl || *q != '=')
 				return pg_err_set(err, PG_EINVAL, "content",
-						  "invalid env file at line %d column %d: expected NAME=value", line,
-						  (int)(q - p) + 1);
+				                  "invalid env file at line %d column %d: expected "
+				                  "NAME=value",
+				                  line, (int)(q - p) + 1);
 		}
 		p = *nl ? nl + 1 : nl;
 	}

@@ -35,25 +35,26 @@ struct drift_owners {
 /* Starts the sweep that judges unsettled nodes again every sweep_ms
  * (default 2000) from their last report: a release finishing, an owner's
  * policy changing or a heal's rate limit passing needs no new report. */
-int drift_new(struct store *s, struct cluster *cl, struct plua *lua, const struct drift_owners *owners,
-	      int64_t sweep_ms, struct drift **out, struct pg_err *err);
+int drift_new(struct store *s, struct cluster *cl, struct plua *lua,
+              const struct drift_owners *owners, int64_t sweep_ms, struct drift **out,
+              struct pg_err *err);
 void drift_sweep(struct drift *d);
 void drift_free(struct drift *d);
 
 /* cluster's on_task_done: records what a succeeded task put on its node. */
 int drift_task_done(struct drift *d, struct store_conn *c, const struct cluster_task_done *t,
-		    struct pg_err *err);
+                    struct pg_err *err);
 
 /* An agent's state report: stored, compared, decided on. *out: {verdicts}. */
 int drift_report(struct drift *d, const struct pg_call *call, int64_t node_id, json_t *report,
-		 json_t **out, struct pg_err *err);
+                 json_t **out, struct pg_err *err);
 
 /* {nodeId, online, reportedAt, owners: [{owner, status, drift: [...]}]}. */
 int drift_node_status(struct drift *d, int64_t node_id, json_t **out, struct pg_err *err);
 /* Per node status of owner over nodes (a JSON array of ids) plus every node
  * holding something of owner: [{nodeId, status, drift, reason}]. */
 int drift_owner_status(struct drift *d, const char *owner, json_t *nodes, json_t **out,
-		       struct pg_err *err);
+                       struct pg_err *err);
 /* Stored verdicts in status ("drifted"): [{nodeId, owner, details, since}]. */
 int drift_verdicts(struct drift *d, const char *status, json_t **out, struct pg_err *err);
 

@@ -32,56 +32,62 @@ json_t *drift_items_of_task(const char *type, json_t *payload, json_t *artifacts
 	size_t i;
 	json_t *f;
 	if (strcmp(type, "ApplyConfigFiles") == 0) {
-		json_array_foreach(json_object_get(artifacts, "files"), i, f)
+		json_array_foreach (json_object_get(artifacts, "files"), i, f)
 			add_file(items, json_string_value(json_object_get(f, "path")),
-				 json_string_value(json_object_get(f, "sha256")));
+			         json_string_value(json_object_get(f, "sha256")));
 	} else if (strcmp(type, "SystemdInstallUnit") == 0) {
 		const char *unit = json_string_value(json_object_get(payload, "unitName"));
 		add_file(items, json_string_value(json_object_get(artifacts, "path")),
-			 json_string_value(json_object_get(artifacts, "sha256")));
+		         json_string_value(json_object_get(artifacts, "sha256")));
 		if (unit && json_is_true(json_object_get(payload, "enable")))
 			add(items, "unit-enabled", unit, json_pack("{s:b}", "enabled", 1));
 	} else if (strcmp(type, "SystemdControl") == 0) {
 		const char *unit = json_string_value(json_object_get(payload, "unitName"));
 		const char *action = json_string_value(json_object_get(payload, "action"));
-		bool up = action && (!strcmp(action, "start") || !strcmp(action, "restart") || !strcmp(action, "reload"));
+		bool up = action && (!strcmp(action, "start") || !strcmp(action, "restart") ||
+		                     !strcmp(action, "reload"));
 		if (unit && action && (up || !strcmp(action, "stop")))
 			add(items, "unit-active", unit, json_pack("{s:b}", "active", up));
 	} else if (strcmp(type, "RenderAndDeployNginx") == 0) {
 		add_file(items, json_string_value(json_object_get(artifacts, "path")),
-			 json_string_value(json_object_get(artifacts, "sha256")));
+		         json_string_value(json_object_get(artifacts, "sha256")));
 		add_nginx(items, artifacts);
 	} else if (strcmp(type, "DeployCertificate") == 0) {
 		add_file(items, json_string_value(json_object_get(payload, "certPath")),
-			 json_string_value(json_object_get(artifacts, "certSha256")));
+		         json_string_value(json_object_get(artifacts, "certSha256")));
 		add_file(items, json_string_value(json_object_get(payload, "keyPath")),
-			 json_string_value(json_object_get(artifacts, "keySha256")));
+		         json_string_value(json_object_get(artifacts, "keySha256")));
 		json_t *v = json_object_get(payload, "verify");
 		const char *served = json_string_value(json_object_get(artifacts, "servedSha256"));
 		const char *sni = json_string_value(json_object_get(v, "serverName"));
 		if (served && sni) {
 			char key[300];
-			json_int_t port = json_object_get(v, "port") ? json_integer_value(json_object_get(v, "port")) : 443;
+			json_int_t port = json_object_get(v, "port")
+			                          ? json_integer_value(json_object_get(v, "port"))
+			                          : 443;
 			snprintf(key, sizeof(key), "%lld:%s", (long long)port, sni);
-			add(items, "cert", key, json_pack("{s:s, s:I, s:s}", "sha256", served, "port", port,
-							   "serverName", sni));
+			add(items, "cert", key,
+			    json_pack("{s:s, s:I, s:s}", "sha256", served, "port", port,
+			              "serverName", sni));
 		}
 		add_nginx(items, artifacts);
 	}
 	return items;
 }
 
-static void differ(json_t *out, const char *item, const char *kind, const char *reason, json_t *expected,
-		   json_t *actual)
+static void differ(json_t *out, const char *item, const char *kind, const char *reason,
+                   json_t *expected, json_t *actual)
 {
-	json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:O?, s:O?}", "item", item, "kind", kind, "reason",
-					     reason, "expected", expected, "actual", actual));
+	json_array_append_new(out,
+	                      json_pack("{s:s, s:s, s:s, s:O?, s:O?}", "item", item, "kind", kind,
+	                                "reason", reason, "expected", expected, "actual", actual));
 }
 
 /* A unit's reported state: "active"/"inactive"/"failed"...; enabled state. */
 static bool unit_enabled(const char *s)
 {
-	return s && (!strcmp(s, "enabled") || !strcmp(s, "enabled-runtime") || !strcmp(s, "static"));
+	return s &&
+	       (!strcmp(s, "enabled") || !strcmp(s, "enabled-runtime") || !strcmp(s, "static"));
 }
 
 json_t *drift_compare(json_t *desired, json_t *report, int *unreported)
@@ -89,7 +95,7 @@ json_t *drift_compare(json_t *desired, json_t *report, int *unreported)
 	json_t *out = json_array(), *d;
 	size_t i;
 	*unreported = 0;
-	json_array_foreach(desired, i, d) {
+	json_array_foreach (desired, i, d) {
 		const char *item = json_string_value(json_object_get(d, "item"));
 		json_t *expect = json_object_get(d, "expect");
 		const char *colon = strchr(item, ':'), *key = colon ? colon + 1 : "";
@@ -98,25 +104,34 @@ json_t *drift_compare(json_t *desired, json_t *report, int *unreported)
 			if (!r)
 				(*unreported)++;
 			else if (json_is_true(json_object_get(r, "missing")))
-				differ(out, item, "file", "missing", json_object_get(expect, "sha256"), NULL);
-			else if (!json_equal(json_object_get(r, "sha256"), json_object_get(expect, "sha256")))
-				differ(out, item, "file", "changed", json_object_get(expect, "sha256"),
+				differ(out, item, "file", "missing",
+				       json_object_get(expect, "sha256"), NULL);
+			else if (!json_equal(json_object_get(r, "sha256"),
+			                     json_object_get(expect, "sha256")))
+				differ(out, item, "file", "changed",
+				       json_object_get(expect, "sha256"),
 				       json_object_get(r, "sha256"));
-		} else if (strncmp(item, "unit-active:", 12) == 0 || strncmp(item, "unit-enabled:", 13) == 0) {
+		} else if (strncmp(item, "unit-active:", 12) == 0 ||
+		           strncmp(item, "unit-enabled:", 13) == 0) {
 			json_t *r = json_object_get(json_object_get(report, "units"), key);
 			bool active_item = item[5] == 'a';
-			const char *state = json_string_value(json_object_get(r, active_item ? "active" : "enabled"));
+			const char *state = json_string_value(
+			        json_object_get(r, active_item ? "active" : "enabled"));
 			if (!state) {
 				(*unreported)++;
 				continue;
 			}
-			bool want = json_is_true(json_object_get(expect, active_item ? "active" : "enabled"));
-			bool have = active_item ? !strcmp(state, "active") || !strcmp(state, "reloading") ||
-							  !strcmp(state, "activating")
-						: unit_enabled(state);
+			bool want = json_is_true(
+			        json_object_get(expect, active_item ? "active" : "enabled"));
+			bool have = active_item ? !strcmp(state, "active") ||
+			                                  !strcmp(state, "reloading") ||
+			                                  !strcmp(state, "activating")
+			                        : unit_enabled(state);
 			if (want != have) {
-				json_t *e = json_string(active_item ? (want ? "active" : "inactive") : "enabled");
-				differ(out, item, "unit", active_item ? (want ? "stopped" : "running") : "disabled", e,
+				json_t *e = json_string(active_item ? (want ? "active" : "inactive")
+				                                    : "enabled");
+				differ(out, item, "unit",
+				       active_item ? (want ? "stopped" : "running") : "disabled", e,
 				       json_object_get(r, active_item ? "active" : "enabled"));
 				json_decref(e);
 			}
@@ -124,15 +139,20 @@ json_t *drift_compare(json_t *desired, json_t *report, int *unreported)
 			json_t *r = json_object_get(json_object_get(report, "certs"), key);
 			if (!r)
 				(*unreported)++;
-			else if (!json_equal(json_object_get(r, "sha256"), json_object_get(expect, "sha256")))
-				differ(out, item, "certificate", "mismatch", json_object_get(expect, "sha256"),
-				       json_object_get(r, "sha256") ? json_object_get(r, "sha256") : json_object_get(r, "error"));
+			else if (!json_equal(json_object_get(r, "sha256"),
+			                     json_object_get(expect, "sha256")))
+				differ(out, item, "certificate", "mismatch",
+				       json_object_get(expect, "sha256"),
+				       json_object_get(r, "sha256") ? json_object_get(r, "sha256")
+				                                    : json_object_get(r, "error"));
 		} else if (strcmp(item, "nginx") == 0) {
-			json_t *r = json_object_get(json_object_get(report, "nginx"), "configSha256");
+			json_t *r =
+			        json_object_get(json_object_get(report, "nginx"), "configSha256");
 			if (!r)
 				(*unreported)++;
 			else if (!json_equal(r, json_object_get(expect, "sha256")))
-				differ(out, item, "nginx", "changed", json_object_get(expect, "sha256"), r);
+				differ(out, item, "nginx", "changed",
+				       json_object_get(expect, "sha256"), r);
 		}
 	}
 	return out;

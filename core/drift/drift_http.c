@@ -60,7 +60,8 @@ static void drift_list(struct http_req *req)
 	for (int i = 0; status && statuses[i]; i++)
 		ok |= strcmp(status, statuses[i]) == 0;
 	if (!ok) {
-		http_reply_error(req, PG_EINVAL, "status", "status must be drifted, converged, pending or unknown");
+		http_reply_error(req, PG_EINVAL, "status",
+		                 "status must be drifted, converged, pending or unknown");
 		return;
 	}
 	int rc = drift_verdicts(drift_of(req), status ? status : "drifted", &out, &err);
@@ -68,11 +69,21 @@ static void drift_list(struct http_req *req)
 }
 
 const struct http_route drift_routes[] = {
-	{.method = "POST", .path = "/agent/state", .auth = HTTP_AUTH_AGENT, .fn = agent_state},
-	{.method = "GET", .path = "/admin/nodes/:id/status", .auth = HTTP_AUTH_ADMIN, .perm = "admin:node:read",
-	 .fn = node_status},
-	{.method = "GET", .path = "/admin/apps/:id/status", .auth = HTTP_AUTH_ADMIN, .perm = "admin:app:read",
-	 .fn = app_status},
-	{.method = "GET", .path = "/admin/drift", .auth = HTTP_AUTH_ADMIN, .perm = "admin:node:read", .fn = drift_list},
-	{0},
+        {.method = "POST", .path = "/agent/state", .auth = HTTP_AUTH_AGENT, .fn = agent_state},
+        {.method = "GET",
+         .path = "/admin/nodes/:id/status",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:node:read",
+         .fn = node_status},
+        {.method = "GET",
+         .path = "/admin/apps/:id/status",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:app:read",
+         .fn = app_status},
+        {.method = "GET",
+         .path = "/admin/drift",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:node:read",
+         .fn = drift_list},
+        {0},
 };

@@ -19,8 +19,9 @@
 
 static void sweep_main(void *arg);
 
-int drift_new(struct store *s, struct cluster *cl, struct plua *lua, const struct drift_owners *owners,
-	      int64_t sweep_ms, struct drift **out, struct pg_err *err)
+int drift_new(struct store *s, struct cluster *cl, struct plua *lua,
+              const struct drift_owners *owners, int64_t sweep_ms, struct drift **out,
+              struct pg_err *err)
 {
 	struct drift *d = calloc(1, sizeof(*d));
 	if (!d)
@@ -49,7 +50,8 @@ void drift_free(struct drift *d)
 	free(d);
 }
 
-int drift_task_done(struct drift *d, struct store_conn *c, const struct cluster_task_done *t, struct pg_err *err)
+int drift_task_done(struct drift *d, struct store_conn *c, const struct cluster_task_done *t,
+                    struct pg_err *err)
 {
 	(void)d;
 	if (strcmp(t->status, "succeeded") != 0)
@@ -57,10 +59,11 @@ int drift_task_done(struct drift *d, struct store_conn *c, const struct cluster_
 	json_t *items = drift_items_of_task(t->type, t->payload, t->artifacts), *it;
 	size_t i;
 	int rc = 0;
-	json_array_foreach(items, i, it) {
+	json_array_foreach (items, i, it) {
 		if (rc == 0)
-			rc = drift_desired_put(c, t->node_id, json_string_value(json_object_get(it, "item")), t->owner,
-					       json_object_get(it, "expect"), t->task_id, err);
+			rc = drift_desired_put(
+			        c, t->node_id, json_string_value(json_object_get(it, "item")),
+			        t->owner, json_object_get(it, "expect"), t->task_id, err);
 	}
 	json_decref(items);
 	return rc;
@@ -71,7 +74,7 @@ static json_t *by_key(json_t *rows, const char *key)
 {
 	json_t *groups = json_object(), *r;
 	size_t i;
-	json_array_foreach(rows, i, r) {
+	json_array_foreach (rows, i, r) {
 		char k[64];
 		json_t *v = json_object_get(r, key);
 		if (json_is_string(v))
@@ -87,7 +90,8 @@ static json_t *by_key(json_t *rows, const char *key)
 }
 
 /* The owner's context; *gone when the owner no longer exists. */
-static int owner_view(struct drift *d, const char *owner, json_t **view, bool *gone, struct pg_err *err)
+static int owner_view(struct drift *d, const char *owner, json_t **view, bool *gone,
+                      struct pg_err *err)
 {
 	*view = NULL;
 	*gone = false;
@@ -106,7 +110,9 @@ static bool id_in(json_t *ids, int64_t id)
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(ids, i, v) if (json_integer_value(v) == id) return true;
+	json_array_foreach (ids, i, v)
+		if (json_integer_value(v) == id)
+			return true;
 	return false;
 }
 
@@ -116,16 +122,18 @@ struct verdict {
 };
 
 /* The verdict for an owner's items on one node. */
-static int judge(struct drift *d, struct store_conn *c, int64_t node, const char *owner, json_t *items,
-		 json_t *report, int64_t report_at, json_t *view, struct verdict *v, struct pg_err *err)
+static int judge(struct drift *d, struct store_conn *c, int64_t node, const char *owner,
+                 json_t *items, json_t *report, int64_t report_at, json_t *view, struct verdict *v,
+                 struct pg_err *err)
 {
 	/* a report measured before the last change of these items (a deploy,
 	 * a heal) says nothing about them yet */
 	int64_t changed = 0;
 	size_t k;
 	json_t *it;
-	json_array_foreach(items, k, it) if (json_integer_value(json_object_get(it, "updatedAtMs")) > changed)
-		changed = json_integer_value(json_object_get(it, "updatedAtMs"));
+	json_array_foreach (items, k, it)
+		if (json_integer_value(json_object_get(it, "updatedAtMs")) > changed)
+			changed = json_integer_value(json_object_get(it, "updatedAtMs"));
 	bool online = false;
 	int64_t unfinished = 0;
 	int unreported = 0;
@@ -155,10 +163,12 @@ static int judge(struct drift *d, struct store_conn *c, int64_t node, const char
 	} else {
 		json_decref(v->drift);
 		v->drift = drift_compare(items, report, &unreported);
-		v->status = json_array_size(v->drift) ? "drifted" : unreported ? "pending" : "converged";
+		v->status = json_array_size(v->drift) ? "drifted"
+		            : unreported              ? "pending"
+		                                      : "converged";
 		v->reason = json_array_size(v->drift) ? "the node differs from what Pagoda deployed"
-			    : unreported		  ? "waiting for the agent to report every managed item"
-							  : "the node matches what Pagoda deployed";
+		            : unreported ? "waiting for the agent to report every managed item"
+		                         : "the node matches what Pagoda deployed";
 	}
 	return 0;
 }
@@ -172,17 +182,20 @@ static int check_map(json_t *r, const char *key, size_t max, struct pg_err *err)
 	if (!m)
 		return 0;
 	if (!json_is_object(m) || json_object_size(m) > max)
-		return pg_err_set(err, PG_EINVAL, key, "%s must be an object of at most %zu entries", key, max);
-	json_object_foreach(m, k, v) {
+		return pg_err_set(err, PG_EINVAL, key,
+		                  "%s must be an object of at most %zu entries", key, max);
+	json_object_foreach (m, k, v) {
 		if (!json_is_object(v) || strlen(k) > PG_PATH_MAX || !pg_str_is_printable(k))
-			return pg_err_set(err, PG_EINVAL, key, "%s entries must be objects under printable keys", key);
+			return pg_err_set(err, PG_EINVAL, key,
+			                  "%s entries must be objects under printable keys", key);
 	}
 	return 0;
 }
 
 static int check_report(json_t *r, struct pg_err *err)
 {
-	static const char *const fields[] = {"nodeId", "files", "units", "nginx", "certs", "reportedAt", NULL};
+	static const char *const fields[] = {"nodeId", "files",      "units", "nginx",
+	                                     "certs",  "reportedAt", NULL};
 	int rc = pg_json_only(r, fields, err);
 	if (rc == 0)
 		rc = check_map(r, "files", 10000, err);
@@ -201,47 +214,53 @@ static json_t *heal_ages(json_t *heals, int64_t now)
 {
 	json_t *ages = json_array(), *h;
 	size_t i;
-	json_array_foreach(heals, i, h) json_array_append_new(ages, json_integer((now - json_integer_value(h)) / 1000));
+	json_array_foreach (heals, i, h)
+		json_array_append_new(ages, json_integer((now - json_integer_value(h)) / 1000));
 	return ages;
 }
 
-static json_t *decide(struct drift *d, const char *owner, int64_t node, json_t *view, json_t *diffs, json_t *heals,
-		      int64_t now)
+static json_t *decide(struct drift *d, const char *owner, int64_t node, json_t *view, json_t *diffs,
+                      json_t *heals, int64_t now)
 {
-	json_t *ctx = json_pack("{s:s, s:{s:I}, s:O, s:{s:o}}", "owner", owner, "node", "id", (json_int_t)node,
-				"drift", diffs, "heals", "agesSec", heal_ages(heals, now));
+	json_t *ctx = json_pack("{s:s, s:{s:I}, s:O, s:{s:o}}", "owner", owner, "node", "id",
+	                        (json_int_t)node, "drift", diffs, "heals", "agesSec",
+	                        heal_ages(heals, now));
 	if (json_object_get(view, "app"))
 		json_object_set(ctx, "app", json_object_get(view, "app"));
 	json_t *dec = NULL;
 	struct pg_err err = {0};
 	if (plua_drift_decide(d->lua, ctx, &dec, &err) != 0) {
 		pg_warn("drift", "policies/drift.lua failed, alerting only: %s", err.message);
-		dec = json_pack("{s:s, s:s+}", "action", "alert", "reason", "the drift policy failed: ", err.message);
+		dec = json_pack("{s:s, s:s+}", "action", "alert", "reason",
+		                "the drift policy failed: ", err.message);
 	}
 	json_decref(ctx);
 	return dec;
 }
 
 /* Queues again the tasks that put the drifted items in place. */
-static int heal(struct drift *d, struct store_conn *c, const struct pg_call *call, json_t *items, json_t *diffs,
-		int64_t now, json_t *queued, struct pg_err *err)
+static int heal(struct drift *d, struct store_conn *c, const struct pg_call *call, json_t *items,
+                json_t *diffs, int64_t now, json_t *queued, struct pg_err *err)
 {
 	size_t i, j;
 	json_t *x, *it;
 	int rc = 0;
-	json_array_foreach(diffs, i, x) {
+	json_array_foreach (diffs, i, x) {
 		if (strcmp(json_string_value(json_object_get(x, "kind")), "nginx") == 0)
 			continue;
-		json_array_foreach(items, j, it) {
-			if (rc != 0 || !json_equal(json_object_get(it, "item"), json_object_get(x, "item")))
+		json_array_foreach (items, j, it) {
+			if (rc != 0 ||
+			    !json_equal(json_object_get(it, "item"), json_object_get(x, "item")))
 				continue;
 			int64_t task = json_integer_value(json_object_get(it, "taskId")), id = 0;
 			bool existed;
 			char key[96];
 			if (id_in(queued, task))
 				continue;
-			snprintf(key, sizeof(key), "heal-%lld-%lld", (long long)task, (long long)now);
-			rc = cluster_task_requeue_copy(d->cluster, c, call, task, key, &id, &existed, err);
+			snprintf(key, sizeof(key), "heal-%lld-%lld", (long long)task,
+			         (long long)now);
+			rc = cluster_task_requeue_copy(d->cluster, c, call, task, key, &id,
+			                               &existed, err);
 			if (rc == 0)
 				json_array_append_new(queued, json_integer(task));
 		}
@@ -250,8 +269,8 @@ static int heal(struct drift *d, struct store_conn *c, const struct pg_call *cal
 }
 
 /* Audits action on node with details (stolen). */
-static int audit_node(struct store_conn *c, const struct pg_call *call, const char *action, int64_t node,
-		      json_t *details, struct pg_err *err)
+static int audit_node(struct store_conn *c, const struct pg_call *call, const char *action,
+                      int64_t node, json_t *details, struct pg_err *err)
 {
 	int rc = audit_record(c, call, action, "node", node, details, err);
 	json_decref(details);
@@ -259,8 +278,9 @@ static int audit_node(struct store_conn *c, const struct pg_call *call, const ch
 }
 
 /* Stores the verdict of owner on node, audits changes and heals. */
-static int settle(struct drift *d, struct store_conn *c, int64_t node, const char *owner, json_t *items,
-		  json_t *view, struct verdict *v, json_t **decision, bool *woke, struct pg_err *err)
+static int settle(struct drift *d, struct store_conn *c, int64_t node, const char *owner,
+                  json_t *items, json_t *view, struct verdict *v, json_t **decision, bool *woke,
+                  struct pg_err *err)
 {
 	int64_t now = pg_time_now_ms();
 	json_t *prev = NULL, *heals = json_array(), *queued = json_array();
@@ -268,8 +288,9 @@ static int settle(struct drift *d, struct store_conn *c, int64_t node, const cha
 	const char *was = prev ? json_string_value(json_object_get(prev, "status")) : "";
 	json_t *h;
 	size_t i;
-	json_array_foreach(json_object_get(prev, "heals"), i, h) if (now - json_integer_value(h) < HEAL_MEMORY_MS)
-		json_array_append(heals, h);
+	json_array_foreach (json_object_get(prev, "heals"), i, h)
+		if (now - json_integer_value(h) < HEAL_MEMORY_MS)
+			json_array_append(heals, h);
 	if (rc == 0 && strcmp(v->status, "drifted") == 0)
 		*decision = decide(d, owner, node, view, v->drift, heals, now);
 	struct pg_call call = {"system:drift", NULL, NULL};
@@ -277,28 +298,34 @@ static int settle(struct drift *d, struct store_conn *c, int64_t node, const cha
 		rc = store_begin(c, STORE_TX_WRITE, err);
 	if (rc != 0)
 		goto out;
-	bool healing = *decision && strcmp(json_string_value(json_object_get(*decision, "action")), "heal") == 0;
+	bool healing = *decision &&
+	               strcmp(json_string_value(json_object_get(*decision, "action")), "heal") == 0;
 	if (healing) {
 		rc = heal(d, c, &call, items, v->drift, now, queued, err);
 		if (rc == 0 && json_array_size(queued)) {
 			json_array_append_new(heals, json_integer(now));
 			*woke = true;
 			rc = audit_node(c, &call, "drift.heal", node,
-					       json_pack("{s:s, s:O, s:O}", "owner", owner, "drift", v->drift, "tasks", queued),
-					       err);
+			                json_pack("{s:s, s:O, s:O}", "owner", owner, "drift",
+			                          v->drift, "tasks", queued),
+			                err);
 		}
 	}
 	bool changed = strcmp(was, v->status) != 0;
 	if (rc == 0 && changed && strcmp(v->status, "drifted") == 0)
 		rc = audit_node(c, &call, "drift.detected", node,
-				       json_pack("{s:s, s:O, s:O}", "owner", owner, "drift", v->drift, "decision",
-						 *decision ? *decision : json_null()),
-				       err);
-	if (rc == 0 && changed && strcmp(was, "drifted") == 0 && strcmp(v->status, "converged") == 0)
-		rc = audit_node(c, &call, "drift.cleared", node, json_pack("{s:s}", "owner", owner), err);
-	int64_t since = !changed && prev ? json_integer_value(json_object_get(prev, "sinceMs")) : now;
+		                json_pack("{s:s, s:O, s:O}", "owner", owner, "drift", v->drift,
+		                          "decision", *decision ? *decision : json_null()),
+		                err);
+	if (rc == 0 && changed && strcmp(was, "drifted") == 0 &&
+	    strcmp(v->status, "converged") == 0)
+		rc = audit_node(c, &call, "drift.cleared", node, json_pack("{s:s}", "owner", owner),
+		                err);
+	int64_t since =
+	        !changed && prev ? json_integer_value(json_object_get(prev, "sinceMs")) : now;
 	if (rc == 0)
-		rc = drift_verdict_put(c, node, owner, v->status, v->drift, since, heals, *decision, err);
+		rc = drift_verdict_put(c, node, owner, v->status, v->drift, since, heals, *decision,
+		                       err);
 	rc = store_end(c, rc, err);
 out:
 	json_decref(prev);
@@ -317,8 +344,8 @@ static int forget(struct store_conn *c, const char *owner, struct pg_err *err)
 }
 
 /* Judges every owner on node against the stored report; heals or alerts. */
-static int evaluate(struct drift *d, struct store_conn *c, int64_t node_id, json_t *stored, int64_t stored_at,
-		    json_t **out, struct pg_err *err)
+static int evaluate(struct drift *d, struct store_conn *c, int64_t node_id, json_t *stored,
+                    int64_t stored_at, json_t **out, struct pg_err *err)
 {
 	json_t *rows = json_array(), *groups = NULL, *results = json_array(), *items;
 	/* one evaluation at a time: a report and the sweep must not both heal */
@@ -327,7 +354,7 @@ static int evaluate(struct drift *d, struct store_conn *c, int64_t node_id, json
 	groups = by_key(rows, "owner");
 	const char *owner;
 	bool woke = false;
-	json_object_foreach(groups, owner, items) {
+	json_object_foreach (groups, owner, items) {
 		json_t *view = NULL, *decision = NULL;
 		bool gone = false;
 		struct verdict v = {0};
@@ -342,8 +369,9 @@ static int evaluate(struct drift *d, struct store_conn *c, int64_t node_id, json
 		if (rc == 0)
 			rc = settle(d, c, node_id, owner, items, view, &v, &decision, &woke, err);
 		if (rc == 0)
-			json_array_append_new(results, json_pack("{s:s, s:s, s:O, s:O?}", "owner", owner, "status",
-								  v.status, "drift", v.drift, "decision", decision));
+			json_array_append_new(results, json_pack("{s:s, s:s, s:O, s:O?}", "owner",
+			                                         owner, "status", v.status, "drift",
+			                                         v.drift, "decision", decision));
 		json_decref(v.drift);
 		json_decref(view);
 		json_decref(decision);
@@ -360,8 +388,8 @@ static int evaluate(struct drift *d, struct store_conn *c, int64_t node_id, json
 	return rc;
 }
 
-int drift_report(struct drift *d, const struct pg_call *call, int64_t node_id, json_t *report, json_t **out,
-		 struct pg_err *err)
+int drift_report(struct drift *d, const struct pg_call *call, int64_t node_id, json_t *report,
+                 json_t **out, struct pg_err *err)
 {
 	(void)call;
 	int rc = check_report(report, err);
@@ -370,7 +398,8 @@ int drift_report(struct drift *d, const struct pg_call *call, int64_t node_id, j
 		return rc ? rc : err->code;
 	json_t *stored = json_deep_copy(report), *results = NULL;
 	json_object_del(stored, "nodeId");
-	if ((rc = store_begin(c, STORE_TX_WRITE, err)) == 0 && (rc = drift_report_put(c, node_id, stored, err)) == 0)
+	if ((rc = store_begin(c, STORE_TX_WRITE, err)) == 0 &&
+	    (rc = drift_report_put(c, node_id, stored, err)) == 0)
 		rc = store_commit(c, err);
 	if (rc != 0)
 		store_rollback(c);
@@ -390,7 +419,7 @@ void drift_sweep(struct drift *d)
 	size_t i;
 	if (!c || drift_unsettled_nodes(c, nodes, &err) != 0)
 		pg_warn("drift", "sweep: %s", err.message);
-	json_array_foreach(nodes, i, n) {
+	json_array_foreach (nodes, i, n) {
 		json_t *report = NULL;
 		int64_t at = 0, id = json_integer_value(n);
 		pg_err_clear(&err);
@@ -423,8 +452,9 @@ static const char *worst(const char *a, const char *b)
 }
 
 /* One node's verdict object for owner, with the stored decision. */
-static int node_entry(struct drift *d, struct store_conn *c, int64_t node, const char *owner, json_t *items,
-		      json_t *report, int64_t report_at, json_t *view, json_t **entry, struct pg_err *err)
+static int node_entry(struct drift *d, struct store_conn *c, int64_t node, const char *owner,
+                      json_t *items, json_t *report, int64_t report_at, json_t *view,
+                      json_t **entry, struct pg_err *err)
 {
 	struct verdict v = {0};
 	json_t *stored = NULL;
@@ -432,10 +462,11 @@ static int node_entry(struct drift *d, struct store_conn *c, int64_t node, const
 	if (rc == 0)
 		rc = drift_verdict_get(c, node, owner, &stored, err);
 	if (rc == 0) {
-		*entry = json_pack("{s:I, s:s, s:s, s:s, s:O, s:I}", "nodeId", (json_int_t)node, "owner", owner, "status",
-				   v.status, "reason", v.reason, "drift", v.drift, "items",
-				   (json_int_t)json_array_size(items));
-		if (stored && strcmp(json_string_value(json_object_get(stored, "status")), v.status) == 0) {
+		*entry = json_pack("{s:I, s:s, s:s, s:s, s:O, s:I}", "nodeId", (json_int_t)node,
+		                   "owner", owner, "status", v.status, "reason", v.reason, "drift",
+		                   v.drift, "items", (json_int_t)json_array_size(items));
+		if (stored &&
+		    strcmp(json_string_value(json_object_get(stored, "status")), v.status) == 0) {
 			json_object_set(*entry, "since", json_object_get(stored, "since"));
 			json_object_set(*entry, "decision", json_object_get(stored, "decision"));
 		}
@@ -463,7 +494,7 @@ int drift_node_status(struct drift *d, int64_t node_id, json_t **out, struct pg_
 		rc = drift_report_get(c, node_id, &report, &at, err);
 	groups = by_key(rows, "owner");
 	const char *owner, *status = "converged";
-	json_object_foreach(groups, owner, items) {
+	json_object_foreach (groups, owner, items) {
 		json_t *view = NULL, *entry = NULL;
 		bool gone = false;
 		if (rc == 0)
@@ -481,8 +512,9 @@ int drift_node_status(struct drift *d, int64_t node_id, json_t **out, struct pg_
 	if (!online)
 		status = "unknown";
 	if (rc == 0) {
-		*out = json_pack("{s:I, s:s, s:b, s:o, s:O}", "nodeId", (json_int_t)node_id, "status", status, "online",
-				 online, "owners", owners, "report", report ? report : json_null());
+		*out = json_pack("{s:I, s:s, s:b, s:o, s:O}", "nodeId", (json_int_t)node_id,
+		                 "status", status, "online", online, "owners", owners, "report",
+		                 report ? report : json_null());
 		pg_json_set_time(*out, "reportedAt", at);
 	} else {
 		json_decref(owners);
@@ -493,12 +525,14 @@ int drift_node_status(struct drift *d, int64_t node_id, json_t **out, struct pg_
 	return rc;
 }
 
-int drift_owner_status(struct drift *d, const char *owner, json_t *nodes, json_t **out, struct pg_err *err)
+int drift_owner_status(struct drift *d, const char *owner, json_t *nodes, json_t **out,
+                       struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(d->store, err);
 	if (!c)
 		return err->code;
-	json_t *view = NULL, *rows = json_array(), *groups = NULL, *entries = json_array(), *ids = json_array(), *v;
+	json_t *view = NULL, *rows = json_array(), *groups = NULL, *entries = json_array(),
+	       *ids = json_array(), *v;
 	bool gone = false;
 	int rc = owner_view(d, owner, &view, &gone, err);
 	if (rc == 0 && gone)
@@ -507,16 +541,17 @@ int drift_owner_status(struct drift *d, const char *owner, json_t *nodes, json_t
 		rc = drift_desired_of_owner(c, owner, rows, err);
 	groups = by_key(rows, "nodeId");
 	size_t i;
-	json_array_foreach(nodes ? nodes : json_object_get(view, "targets"), i, v) json_array_append(ids, v);
+	json_array_foreach (nodes ? nodes : json_object_get(view, "targets"), i, v)
+		json_array_append(ids, v);
 	const char *k;
-	json_object_foreach(groups, k, v) {
+	json_object_foreach (groups, k, v) {
 		int64_t id = strtoll(k, NULL, 10);
 		if (!id_in(ids, id))
 			json_array_append_new(ids, json_integer(id));
 	}
 	const char *status = json_array_size(ids) ? "converged" : "pending";
 	json_t *counts = json_object();
-	json_array_foreach(ids, i, v) {
+	json_array_foreach (ids, i, v) {
 		int64_t node = json_integer_value(v);
 		char key[32];
 		snprintf(key, sizeof(key), "%lld", (long long)node);
@@ -526,20 +561,24 @@ int drift_owner_status(struct drift *d, const char *owner, json_t *nodes, json_t
 			rc = drift_report_get(c, node, &report, &at, err);
 		json_t *items = json_object_get(groups, key), *none = json_array();
 		if (rc == 0)
-			rc = node_entry(d, c, node, owner, items ? items : none, report, at, view, &entry, err);
+			rc = node_entry(d, c, node, owner, items ? items : none, report, at, view,
+			                &entry, err);
 		json_decref(none);
 		json_decref(report);
 		if (rc != 0)
 			break;
 		const char *s = json_string_value(json_object_get(entry, "status"));
 		status = worst(status, s);
-		json_object_set_new(counts, s, json_integer(json_integer_value(json_object_get(counts, s)) + 1));
+		json_object_set_new(
+		        counts, s,
+		        json_integer(json_integer_value(json_object_get(counts, s)) + 1));
 		json_object_del(entry, "owner");
 		json_array_append_new(entries, entry);
 	}
 	if (rc == 0) {
-		*out = json_pack("{s:s, s:s, s:o, s:O, s:O?}", "owner", owner, "status", status, "nodes", entries,
-				 "counts", counts, "activeReleaseId", json_object_get(view, "activeReleaseId"));
+		*out = json_pack("{s:s, s:s, s:o, s:O, s:O?}", "owner", owner, "status", status,
+		                 "nodes", entries, "counts", counts, "activeReleaseId",
+		                 json_object_get(view, "activeReleaseId"));
 	} else {
 		json_decref(entries);
 	}

@@ -30,7 +30,7 @@ struct http_route {
 	enum http_auth auth;
 	const char *perm; /* admin permission code; NULL when none is needed */
 	http_handler fn;
-	bool grouped; /* runs on the writer thread, its writes grouped (http_writer.h) */
+	bool grouped;   /* runs on the writer thread, its writes grouped (http_writer.h) */
 	bool no_fields; /* a POST that takes no fields: a body with any is refused */
 };
 
@@ -46,12 +46,12 @@ struct http_req {
 	int nparams;
 	const char *param_names[HTTP_MAX_PARAMS];
 	char params[HTTP_MAX_PARAMS][128];
-	json_t *body;            /* parsed request body, an object; NULL for GET */
+	json_t *body; /* parsed request body, an object; NULL for GET */
 	struct auth_principal who;
 	char trace_id[HTTP_TRACE_MAX + 1];
 	char source_ip[64];
-	int resumes;             /* how many times this request was resumed */
-	void *suspend_data;      /* owned by the handler across suspensions */
+	int resumes;        /* how many times this request was resumed */
+	void *suspend_data; /* owned by the handler across suspensions */
 	void (*suspend_data_free)(void *);
 
 	/* internal to the server */
@@ -85,15 +85,16 @@ struct http_static {
 	const char *data;
 	size_t len;
 	const char *content_type;
-	const char *etag;            /* quoted, or NULL */
-	const char *const *headers;  /* name, value, ...; NULL ends; may be NULL */
+	const char *etag;           /* quoted, or NULL */
+	const char *const *headers; /* name, value, ...; NULL ends; may be NULL */
 };
 /* Answers s without copying it; a 304 carries its headers but no body. A
  * Cache-Control among s->headers replaces the default no-store. */
 void http_reply_static(struct http_req *req, int status, const struct http_static *s);
 /* Answers the open file fd (taken: closed once sent) of len bytes, streamed
  * from the file, never read into memory. */
-void http_reply_file(struct http_req *req, int status, int fd, size_t len, const char *content_type);
+void http_reply_file(struct http_req *req, int status, int fd, size_t len,
+                     const char *content_type);
 /* Adds a response header (at most 4; name and value up to 95 bytes). */
 void http_reply_header(struct http_req *req, const char *name, const char *value);
 
@@ -104,7 +105,7 @@ void http_answer(struct http_req *req, int rc, int status, json_t *out, const st
 /* Answers with the error shape of DESIGN.md and the status of err->code. */
 void http_reply_err(struct http_req *req, const struct pg_err *err);
 void http_reply_error(struct http_req *req, int code, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 /* Path parameter by name, or NULL. */
 const char *http_param(const struct http_req *req, const char *name);
@@ -115,7 +116,7 @@ const char *http_query(const struct http_req *req, const char *key);
 /* Query argument as an integer in [min,max] (def when absent); on failure
  * answers 400 and returns false. */
 bool http_query_int(struct http_req *req, const char *key, int64_t min, int64_t max, int64_t def,
-		    int64_t *out);
+                    int64_t *out);
 const char *http_header(const struct http_req *req, const char *name);
 
 /* Long polls: suspend the connection after the handler returns; the handler
@@ -138,10 +139,11 @@ bool http_grouped(const struct http_req *req);
 /* Route matching, exposed for tests. Fills req params; returns the route,
  * or NULL with *method_mismatch telling 405 from 404. */
 const struct http_route *http_route_match(const struct http_route *const *tables,
-					  const char *method, const char *path,
-					  struct http_req *req, bool *method_mismatch);
+                                          const char *method, const char *path,
+                                          struct http_req *req, bool *method_mismatch);
 /* The methods routes of path answer, as an Allow header value ("GET, HEAD, PUT"). */
-void http_route_allowed(const struct http_route *const *tables, const char *path, char *out, size_t len);
+void http_route_allowed(const struct http_route *const *tables, const char *path, char *out,
+                        size_t len);
 
 struct http_server;
 
@@ -159,7 +161,7 @@ struct http_server_opts {
 	size_t max_bodies; /* bytes of request bodies held at once; at least max_body + 1 */
 	const struct http_route *const *tables; /* NULL-terminated list */
 	struct store *store;                    /* for token checks */
-	int auth_fail_limit;                    /* failed authentications per address and minute; 0: none */
+	int auth_fail_limit; /* failed authentications per address and minute; 0: none */
 	/* Connections without a valid token yet: headers within header_ms of
 	 * accept or of the last answer, the body within body_ms; per_ip of them
 	 * per address. */
@@ -169,7 +171,7 @@ struct http_server_opts {
 };
 
 int http_server_start(const struct http_server_opts *opts, struct http_server **out,
-		      struct pg_err *err);
+                      struct pg_err *err);
 /* The port actually bound (useful with port 0). */
 unsigned http_server_port(const struct http_server *srv);
 void http_server_stop(struct http_server *srv);

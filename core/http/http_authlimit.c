@@ -110,7 +110,8 @@ int64_t http_authlimit_blocked(struct http_authlimit *l, const char *ip, int64_t
 		return 0;
 	pthread_mutex_lock(&l->lock);
 	struct entry *e = entry_of(l, ip, false, now_ms);
-	int64_t wait = e && e->blocked_until > now_ms ? (e->blocked_until - now_ms + 999) / 1000 : 0;
+	int64_t wait =
+	        e && e->blocked_until > now_ms ? (e->blocked_until - now_ms + 999) / 1000 : 0;
 	pthread_mutex_unlock(&l->lock);
 	return wait;
 }

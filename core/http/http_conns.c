@@ -83,7 +83,8 @@ static void count_add(struct http_conns *cs, int64_t key, int d)
 bool http_conns_admit(struct http_conns *cs, const struct sockaddr *sa)
 {
 	pthread_mutex_lock(&cs->lock);
-	bool ok = cs->unproven < cs->opts.max_unproven && count_of(cs, addr_key(sa)) < cs->opts.per_ip;
+	bool ok = cs->unproven < cs->opts.max_unproven &&
+	          count_of(cs, addr_key(sa)) < cs->opts.per_ip;
 	pthread_mutex_unlock(&cs->lock);
 	return ok;
 }
@@ -151,8 +152,8 @@ unsigned http_conns_sweep(struct http_conns *cs, int64_t now_ms)
 	pthread_mutex_lock(&cs->lock);
 	for (struct http_conn *c = cs->list; c; c = c->next) {
 		int64_t limit = c->phase == HTTP_CONN_HEADERS ? cs->opts.header_ms
-				: c->phase == HTTP_CONN_BODY  ? cs->opts.body_ms
-							      : 0;
+		                : c->phase == HTTP_CONN_BODY  ? cs->opts.body_ms
+		                                              : 0;
 		if (!c->proven && limit && now_ms - c->since_ms > limit && c->fd >= 0) {
 			/* libmicrohttpd sees the end of the stream and closes it
 			 * itself; the descriptor stays open until then, and

@@ -10,7 +10,7 @@ bool http_list_params(struct http_req *req, int64_t *limit, int64_t *cursor)
 }
 
 void http_reply_list(struct http_req *req, int rc, json_t *items, int64_t next,
-		     const struct pg_err *err)
+                     const struct pg_err *err)
 {
 	if (rc != 0) {
 		json_decref(items);

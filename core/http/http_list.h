@@ -19,6 +19,6 @@ bool http_list_params(struct http_req *req, int64_t *limit, int64_t *cursor);
 /* rc 0 answers 200 with items (stolen) and the cursor next (0: no more
  * pages); anything else answers err and frees items. */
 void http_reply_list(struct http_req *req, int rc, json_t *items, int64_t next,
-		     const struct pg_err *err);
+                     const struct pg_err *err);
 
 #endif

@@ -33,8 +33,8 @@ static bool match_path(const char *pattern, const char *path, struct http_req *r
 }
 
 const struct http_route *http_route_match(const struct http_route *const *tables,
-					  const char *method, const char *path,
-					  struct http_req *req, bool *method_mismatch)
+                                          const char *method, const char *path,
+                                          struct http_req *req, bool *method_mismatch)
 {
 	*method_mismatch = false;
 	/* HEAD is GET without the body (RFC 9110 9.3.2); libmicrohttpd drops it */
@@ -51,7 +51,8 @@ const struct http_route *http_route_match(const struct http_route *const *tables
 	return NULL;
 }
 
-void http_route_allowed(const struct http_route *const *tables, const char *path, char *out, size_t len)
+void http_route_allowed(const struct http_route *const *tables, const char *path, char *out,
+                        size_t len)
 {
 	struct http_req scratch;
 	size_t o = 0;
@@ -61,7 +62,8 @@ void http_route_allowed(const struct http_route *const *tables, const char *path
 			if (!match_path(r->path, path, &scratch) || strstr(out, r->method))
 				continue;
 			bool get = strcmp(r->method, "GET") == 0;
-			int n = snprintf(out + o, len - o, "%s%s%s", o ? ", " : "", r->method, get ? ", HEAD" : "");
+			int n = snprintf(out + o, len - o, "%s%s%s", o ? ", " : "", r->method,
+			                 get ? ", HEAD" : "");
 			if (n < 0 || (size_t)n >= len - o)
 				return;
 			o += (size_t)n;

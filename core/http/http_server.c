@@ -40,8 +40,10 @@ struct http_server {
 /* GnuTLS priorities: TLS 1.3, else 1.2, with forward-secret key exchange
  * and AEAD ciphers only (no CBC, no SHA-1 MACs), the server's order. */
 #define HTTP_TLS_PRIORITIES                                                                        \
-	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:" \
-	"+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:" \
+	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+CHACHA20-"        \
+	"POLY1305:"                                                                                \
+	"+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-SIGN-RSA-SHA1:-SIGN-ECDSA-"  \
+	"SHA1:"                                                                                    \
 	"-SIGN-DSA-SHA1:%SERVER_PRECEDENCE"
 
 /* Bodies of routes anyone may call (join) are small: a flood of them
@@ -66,7 +68,8 @@ void http_reply_err(struct http_req *req, const struct pg_err *err)
 {
 	/* messages may quote a script's output or a peer's bytes */
 	char msg[sizeof(err->message)], field[sizeof(err->field)];
-	snprintf(msg, sizeof(msg), "%s", err->message[0] ? err->message : pg_err_code_name(err->code));
+	snprintf(msg, sizeof(msg), "%s",
+	         err->message[0] ? err->message : pg_err_code_name(err->code));
 	snprintf(field, sizeof(field), "%s", err->field);
 	pg_utf8_clean(msg);
 	pg_utf8_clean(field);
@@ -151,7 +154,7 @@ const char *http_query(const struct http_req *req, const char *key)
 }
 
 bool http_query_int(struct http_req *req, const char *key, int64_t min, int64_t max, int64_t def,
-		    int64_t *out)
+                    int64_t *out)
 {
 	const char *v = http_query(req, key);
 	if (!v || !*v) {
@@ -161,7 +164,7 @@ bool http_query_int(struct http_req *req, const char *key, int64_t min, int64_t 
 	int64_t n = 0;
 	if (!pg_parse_i64(v, &n) || n < min || n > max) {
 		http_reply_error(req, PG_EINVAL, key, "%s must be an integer between %lld and %lld",
-				 key, (long long)min, (long long)max);
+		                 key, (long long)min, (long long)max);
 		return false;
 	}
 	*out = n;
@@ -209,13 +212,14 @@ static bool trace_id_ok(const char *t)
 	if (n == 0 || n > HTTP_TRACE_MAX)
 		return false;
 	for (; *t; t++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:", *t))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:",
+		            *t))
 			return false;
 	return true;
 }
 
 static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *conn,
-				const char *url, const char *method)
+                                const char *url, const char *method)
 {
 	struct http_req *req = calloc(1, sizeof(*req));
 	if (!req)
@@ -235,15 +239,15 @@ static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *
 		pg_hex_encode(rnd, sizeof(rnd), req->trace_id);
 	}
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci && ci->client_addr) {
 		const struct sockaddr *sa = ci->client_addr;
 		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->source_ip,
-				  sizeof(req->source_ip));
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			          req->source_ip, sizeof(req->source_ip));
 		else if (sa->sa_family == AF_INET6)
 			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-				  req->source_ip, sizeof(req->source_ip));
+			          req->source_ip, sizeof(req->source_ip));
 	}
 	if (!req->method || !req->path) {
 		free(req->method);
@@ -273,11 +277,17 @@ static void req_free(struct http_req *req)
 }
 
 static const struct pg_metric_family m_requests = {
-	"pagoda_http_requests_total", "HTTP requests answered, by route pattern, method and status",
-	PG_METRIC_COUNTER, {"route", "method", "status"}, NULL};
+        "pagoda_http_requests_total",
+        "HTTP requests answered, by route pattern, method and status",
+        PG_METRIC_COUNTER,
+        {"route", "method", "status"},
+        NULL};
 static const struct pg_metric_family m_latency = {
-	"pagoda_http_request_duration_seconds", "Time from request to answer (long polls included)",
-	PG_METRIC_HISTOGRAM, {"route", "method"}, pg_metrics_latency_buckets};
+        "pagoda_http_request_duration_seconds",
+        "Time from request to answer (long polls included)",
+        PG_METRIC_HISTOGRAM,
+        {"route", "method"},
+        pg_metrics_latency_buckets};
 
 static void observe(struct http_req *req)
 {
@@ -286,10 +296,12 @@ static void observe(struct http_req *req)
 	const char *method = req->route ? req->route->method : "other";
 	snprintf(status, sizeof(status), "%d", req->status);
 	pg_metrics_add(&m_requests, 1, route, method, status);
-	pg_metrics_observe(&m_latency, (double)(pg_time_mono_ms() - req->started_ms) / 1000.0, route, method, NULL);
+	pg_metrics_observe(&m_latency, (double)(pg_time_mono_ms() - req->started_ms) / 1000.0,
+	                   route, method, NULL);
 }
 
-static void add_static_headers(struct MHD_Response *resp, const struct http_static *s, bool *cache_set)
+static void add_static_headers(struct MHD_Response *resp, const struct http_static *s,
+                               bool *cache_set)
 {
 	MHD_add_response_header(resp, "Content-Type", s->content_type);
 	if (s->etag)
@@ -304,11 +316,14 @@ static enum MHD_Result send_reply(struct http_req *req)
 {
 	const struct http_static *st = req->reply_static;
 	const char *text = req->reply_text ? req->reply_text : "";
-	size_t len = st ? (req->status == 304 ? 0 : st->len) : req->reply_fd > 0 ? req->reply_fd_len : strlen(text);
+	size_t len = st                  ? (req->status == 304 ? 0 : st->len)
+	             : req->reply_fd > 0 ? req->reply_fd_len
+	                                 : strlen(text);
 	struct MHD_Response *resp =
-		st		  ? MHD_create_response_from_buffer(len, (void *)st->data, MHD_RESPMEM_PERSISTENT)
-		: req->reply_fd > 0 ? MHD_create_response_from_fd(len, req->reply_fd)
-				    : MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+	        st ? MHD_create_response_from_buffer(len, (void *)st->data, MHD_RESPMEM_PERSISTENT)
+	        : req->reply_fd > 0
+	                ? MHD_create_response_from_fd(len, req->reply_fd)
+	                : MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
 	if (req->reply_fd > 0)
@@ -333,8 +348,9 @@ static enum MHD_Result send_reply(struct http_req *req)
 	/* a fleet's heartbeats and polls are thousands a second: logged only
 	 * at debug level unless they fail */
 	bool routine = req->status < 400 && strncmp(req->path, "/agent/", 7) == 0;
-	pg_log(routine ? PG_LOG_DEBUG : PG_LOG_INFO, "http", "%s %s %d %zuB %lldms ip=%s actor=%s", req->method,
-	       req->path, req->status, len, (long long)(pg_time_mono_ms() - req->started_ms), req->source_ip,
+	pg_log(routine ? PG_LOG_DEBUG : PG_LOG_INFO, "http", "%s %s %d %zuB %lldms ip=%s actor=%s",
+	       req->method, req->path, req->status, len,
+	       (long long)(pg_time_mono_ms() - req->started_ms), req->source_ip,
 	       req->who.actor[0] ? req->who.actor : "-");
 	return r;
 }
@@ -353,8 +369,9 @@ bool http_auth_blocked(struct http_req *req)
 	char after[24];
 	snprintf(after, sizeof(after), "%lld", (long long)wait);
 	http_reply_header(req, "Retry-After", after);
-	http_reply_error(req, PG_ERATELIMIT, "Authorization", "too many failed authentications from %s; retry in %lld s",
-			 req->source_ip, (long long)wait);
+	http_reply_error(req, PG_ERATELIMIT, "Authorization",
+	                 "too many failed authentications from %s; retry in %lld s", req->source_ip,
+	                 (long long)wait);
 	return true;
 }
 
@@ -362,8 +379,8 @@ void http_auth_failed(struct http_req *req)
 {
 	struct http_server *srv = req->server;
 	if (http_authlimit_fail(srv->authlimit, req->source_ip, pg_time_now_ms()))
-		pg_warn("http", "%s: %d failed authentications within a minute; refused for 60 s", req->source_ip,
-			srv->opts.auth_fail_limit);
+		pg_warn("http", "%s: %d failed authentications within a minute; refused for 60 s",
+		        req->source_ip, srv->opts.auth_fail_limit);
 }
 
 /* Authenticates and authorizes; answers and returns false when refused. */
@@ -378,7 +395,8 @@ static bool check_auth(struct http_server *srv, struct http_req *req)
 	struct pg_err err = {0};
 	struct store_conn *c = NULL;
 	if (!h || strncmp(h, "Bearer ", 7) != 0)
-		pg_err_set(&err, PG_EUNAUTH, "Authorization", "missing bearer token: send Authorization: Bearer <token>");
+		pg_err_set(&err, PG_EUNAUTH, "Authorization",
+		           "missing bearer token: send Authorization: Bearer <token>");
 	else if ((c = store_conn_get(srv->opts.store, &err)))
 		auth_verify(c, h + 7, &req->who, &err);
 	if (err.code) {
@@ -395,11 +413,13 @@ static bool check_auth(struct http_server *srv, struct http_req *req)
 	}
 	if (r->auth == HTTP_AUTH_ADMIN) {
 		if (req->who.kind != AUTH_ADMIN) {
-			http_reply_error(req, PG_EFORBIDDEN, "", "agent tokens cannot call admin endpoints");
+			http_reply_error(req, PG_EFORBIDDEN, "",
+			                 "agent tokens cannot call admin endpoints");
 			return false;
 		}
 		if (r->perm && !auth_has_perm(&req->who, r->perm)) {
-			http_reply_error(req, PG_EFORBIDDEN, "", "token lacks permission %s", r->perm);
+			http_reply_error(req, PG_EFORBIDDEN, "", "token lacks permission %s",
+			                 r->perm);
 			return false;
 		}
 	}
@@ -418,7 +438,7 @@ static bool parse_body(struct http_req *req)
 	req->body = json_loadb(req->buf, req->buf_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!req->body) {
 		http_reply_error(req, PG_EINVAL, "", "invalid JSON at line %d column %d: %s",
-				 jerr.line, jerr.column, jerr.text);
+		                 jerr.line, jerr.column, jerr.text);
 		return false;
 	}
 	if (!json_is_object(req->body)) {
@@ -439,9 +459,9 @@ static bool admit(struct http_server *srv, struct http_req *req)
 			char allow[96];
 			http_route_allowed(srv->opts.tables, req->path, allow, sizeof(allow));
 			http_reply_header(req, "Allow", allow);
-			http_reply(req, 405, json_pack("{s:{s:s,s:s}}", "error", "code",
-						       "method_not_allowed", "message",
-						       "method not allowed on this path"));
+			http_reply(req, 405,
+			           json_pack("{s:{s:s,s:s}}", "error", "code", "method_not_allowed",
+			                     "message", "method not allowed on this path"));
 		} else
 			http_reply_error(req, PG_ENOTFOUND, "", "no such endpoint: %s", req->path);
 		return false;
@@ -451,9 +471,10 @@ static bool admit(struct http_server *srv, struct http_req *req)
 
 static size_t body_limit(const struct http_server *srv, const struct http_req *req)
 {
-	return req->route && req->route->auth == HTTP_AUTH_NONE && srv->opts.max_body > HTTP_UNAUTH_MAX_BODY
-		       ? HTTP_UNAUTH_MAX_BODY
-		       : srv->opts.max_body;
+	return req->route && req->route->auth == HTTP_AUTH_NONE &&
+	                       srv->opts.max_body > HTTP_UNAUTH_MAX_BODY
+	               ? HTTP_UNAUTH_MAX_BODY
+	               : srv->opts.max_body;
 }
 
 /* Grows the body buffer to hold cap bytes, within the server's budget. */
@@ -489,19 +510,22 @@ static void body_drop(struct http_server *srv, struct http_req *req)
 static void dispatch(struct http_server *srv, struct http_req *req)
 {
 	if (req->too_large) {
-		http_reply_error(req, PG_ETOOLARGE, "", "request body exceeds %zu bytes", body_limit(srv, req));
+		http_reply_error(req, PG_ETOOLARGE, "", "request body exceeds %zu bytes",
+		                 body_limit(srv, req));
 		return;
 	}
 	if (req->over_budget) {
 		http_reply_header(req, "Retry-After", "1");
-		http_reply_error(req, PG_EUNAVAIL, "", "too many request bodies in flight; retry shortly");
+		http_reply_error(req, PG_EUNAVAIL, "",
+		                 "too many request bodies in flight; retry shortly");
 		return;
 	}
 	if (!parse_body(req))
 		return;
 	if (req->route->no_fields && req->body && json_object_size(req->body) > 0) {
 		const char *k = json_object_iter_key(json_object_iter(req->body));
-		http_reply_error(req, PG_EINVAL, k, "unknown field %s: this endpoint takes no fields", k);
+		http_reply_error(req, PG_EINVAL, k,
+		                 "unknown field %s: this endpoint takes no fields", k);
 		return;
 	}
 	http_conns_phase(srv->conns, req->hconn, HTTP_CONN_HANDLER);
@@ -513,8 +537,8 @@ static void dispatch(struct http_server *srv, struct http_req *req)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
 	struct http_server *srv = cls;
 	struct http_req *req = *con_cls;
@@ -523,12 +547,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!req)
 			return MHD_NO;
 		*con_cls = req;
-		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		const union MHD_ConnectionInfo *ci =
+		        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 		req->hconn = ci ? ci->socket_context : NULL;
 		http_conns_phase(srv->conns, req->hconn, HTTP_CONN_BODY);
 		if (!admit(srv, req))
 			return send_reply(req); /* the body, if any, is never read */
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		const char *cl =
+		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		unsigned long long announced = cl ? strtoull(cl, NULL, 10) : 0;
 		if (announced > body_limit(srv, req))
 			req->too_large = true; /* answered before a byte of it is read */
@@ -552,7 +578,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		}
 		/* doubling, but never past the largest body allowed */
-		if (need > req->buf_cap && !body_grow(srv, req, need > limit / 2 ? limit + 1 : need * 2)) {
+		if (need > req->buf_cap &&
+		    !body_grow(srv, req, need > limit / 2 ? limit + 1 : need * 2)) {
 			req->over_budget = true;
 			body_drop(srv, req);
 			return MHD_YES;
@@ -582,7 +609,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	struct http_server *srv = cls;
 	struct http_req *req = *con_cls;
@@ -610,7 +637,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			  enum MHD_ConnectionNotificationCode toe)
+                          enum MHD_ConnectionNotificationCode toe)
 {
 	struct http_server *srv = cls;
 	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
@@ -618,9 +645,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		*socket_context = NULL;
 		return;
 	}
-	const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	const union MHD_ConnectionInfo *ad = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	*socket_context = http_conns_open(srv->conns, ad ? ad->client_addr : NULL, fd ? fd->connect_fd : -1);
+	const union MHD_ConnectionInfo *fd =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	const union MHD_ConnectionInfo *ad =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	*socket_context =
+	        http_conns_open(srv->conns, ad ? ad->client_addr : NULL, fd ? fd->connect_fd : -1);
 }
 
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
@@ -653,7 +683,8 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, struct 
 	char host[256];
 	const char *colon = strrchr(listen, ':');
 	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host))
-		return pg_err_set(err, PG_EINVAL, "listen", "--listen wants HOST:PORT, got '%s'", listen);
+		return pg_err_set(err, PG_EINVAL, "listen", "--listen wants HOST:PORT, got '%s'",
+		                  listen);
 	memcpy(host, listen, (size_t)(colon - listen));
 	host[colon - listen] = '\0';
 	char *h = host;
@@ -663,7 +694,8 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, struct 
 	}
 	struct addrinfo hints = {.ai_flags = AI_NUMERICSERV, .ai_socktype = SOCK_STREAM}, *res;
 	if (getaddrinfo(h, colon + 1, &hints, &res) != 0)
-		return pg_err_set(err, PG_EINVAL, "listen", "cannot resolve listen address '%s'", listen);
+		return pg_err_set(err, PG_EINVAL, "listen", "cannot resolve listen address '%s'",
+		                  listen);
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
 	freeaddrinfo(res);
 	return 0;
@@ -675,7 +707,7 @@ int http_server_reload_tls(struct http_server *srv, struct pg_err *err)
 }
 
 int http_server_start(const struct http_server_opts *opts, struct http_server **out,
-		      struct pg_err *err)
+                      struct pg_err *err)
 {
 	struct http_server *srv = calloc(1, sizeof(*srv));
 	if (!srv)
@@ -689,21 +721,23 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 	srv->authlimit = http_authlimit_new(opts->auth_fail_limit);
 	unsigned limit = conn_limit();
 	srv->conns = http_conns_new(&(struct http_conns_opts){
-		.header_ms = opts->header_ms ? opts->header_ms : HTTP_DEFAULT_HEADER_MS,
-		.body_ms = opts->body_ms ? opts->body_ms : HTTP_DEFAULT_BODY_MS,
-		.per_ip = opts->conns_per_ip ? opts->conns_per_ip : HTTP_DEFAULT_CONNS_PER_IP,
-		.max_unproven = limit / 2, /* the other half is kept for agents and admins */
+	        .header_ms = opts->header_ms ? opts->header_ms : HTTP_DEFAULT_HEADER_MS,
+	        .body_ms = opts->body_ms ? opts->body_ms : HTTP_DEFAULT_BODY_MS,
+	        .per_ip = opts->conns_per_ip ? opts->conns_per_ip : HTTP_DEFAULT_CONNS_PER_IP,
+	        .max_unproven = limit / 2, /* the other half is kept for agents and admins */
 	});
 	struct sockaddr_storage ss;
-	int rc = srv->conns ? parse_listen(opts->listen, &ss, err) : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	int rc = srv->conns ? parse_listen(opts->listen, &ss, err)
+	                    : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	if (rc != 0)
 		goto fail;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (opts->tls_cert_file) {
-		if ((rc = http_tls_new(opts->tls_cert_file, opts->tls_key_file, &srv->tls, err)) != 0)
+		if ((rc = http_tls_new(opts->tls_cert_file, opts->tls_key_file, &srv->tls, err)) !=
+		    0)
 			goto fail;
 		flags |= MHD_USE_TLS;
 	}
@@ -718,34 +752,37 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 	int one = 1, fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 	    bind(fd, (struct sockaddr *)&ss,
-		 ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) != 0 ||
+	         ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                  : sizeof(struct sockaddr_in)) != 0 ||
 	    listen(fd, 4096) != 0) {
 		rc = pg_err_set(err, PG_EUNAVAIL, "listen", "cannot listen on %s: %s", opts->listen,
-				strerror(errno));
+		                strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		goto fail;
 	}
 	struct MHD_OptionItem tls_opts[] = {
-		/* each handshake asks for the credentials: a reload takes effect for new connections */
-		{srv->tls ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END, 0, srv->tls ? http_tls_callback() : NULL},
-		{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)HTTP_TLS_PRIORITIES},
-		{MHD_OPTION_END, 0, NULL},
+	        /* each handshake asks for the credentials: a reload takes effect for new
+	           connections */
+	        {srv->tls ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END, 0,
+	         srv->tls ? http_tls_callback() : NULL},
+	        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)HTTP_TLS_PRIORITIES},
+	        {MHD_OPTION_END, 0, NULL},
 	};
 	srv->daemon = MHD_start_daemon(
-		/* the logger first, or libmicrohttpd logs the options before it itself */
-		flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
-		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-		MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-		/* 8 KiB per connection, not the default 32: ten thousand agents hold
-		 * a long poll each; bodies go to our own buffer, not this pool */
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192, MHD_OPTION_CONNECTION_LIMIT,
-		limit, MHD_OPTION_ARRAY,
-		tls_opts, MHD_OPTION_END);
+	        /* the logger first, or libmicrohttpd logs the options before it itself */
+	        flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+	        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+	        MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_NOTIFY_COMPLETED,
+	        on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+	        /* 8 KiB per connection, not the default 32: ten thousand agents hold
+	         * a long poll each; bodies go to our own buffer, not this pool */
+	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192, MHD_OPTION_CONNECTION_LIMIT,
+	        limit, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (!srv->daemon) {
 		close(fd);
-		rc = pg_err_set(err, PG_EUNAVAIL, "listen", "cannot serve on %s (bad TLS files?)", opts->listen);
+		rc = pg_err_set(err, PG_EUNAVAIL, "listen", "cannot serve on %s (bad TLS files?)",
+		                opts->listen);
 		goto fail;
 	}
 	if (pg_ticker_start(1000, false, sweep, srv, &srv->sweeper, err) != 0) {
@@ -769,7 +806,8 @@ fail:
 
 unsigned http_server_port(const struct http_server *srv)
 {
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	const union MHD_DaemonInfo *di =
+	        MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	return di ? di->port : 0;
 }
 

@@ -43,19 +43,25 @@ static int load(const struct http_tls *t, struct creds **out, struct pg_err *err
 	char *cert = NULL, *key = NULL;
 	size_t clen, klen;
 	struct creds *c = calloc(1, sizeof(*c));
-	int rc = c ? pg_file_read(t->cert_file, 1 << 20, &cert, &clen, err) : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	int rc = c ? pg_file_read(t->cert_file, 1 << 20, &cert, &clen, err)
+	           : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	if (rc == 0)
 		rc = pg_file_read(t->key_file, 1 << 20, &key, &klen, err);
 	if (rc == 0) {
-		gnutls_datum_t cd = {(unsigned char *)cert, (unsigned)clen}, kd = {(unsigned char *)key, (unsigned)klen};
+		gnutls_datum_t cd = {(unsigned char *)cert, (unsigned)clen},
+		               kd = {(unsigned char *)key, (unsigned)klen};
 		c->n = MAX_CHAIN;
-		int g = gnutls_pcert_list_import_x509_raw(c->pcert, &c->n, &cd, GNUTLS_X509_FMT_PEM, 0);
+		int g = gnutls_pcert_list_import_x509_raw(c->pcert, &c->n, &cd, GNUTLS_X509_FMT_PEM,
+		                                          0);
 		if (g < 0) {
 			c->n = 0;
-			rc = pg_err_set(err, PG_EINVAL, "tls-cert", "%s: %s", t->cert_file, gnutls_strerror(g));
+			rc = pg_err_set(err, PG_EINVAL, "tls-cert", "%s: %s", t->cert_file,
+			                gnutls_strerror(g));
 		} else if ((g = gnutls_privkey_init(&c->key)) < 0 ||
-			   (g = gnutls_privkey_import_x509_raw(c->key, &kd, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
-			rc = pg_err_set(err, PG_EINVAL, "tls-key", "%s: %s", t->key_file, gnutls_strerror(g));
+		           (g = gnutls_privkey_import_x509_raw(c->key, &kd, GNUTLS_X509_FMT_PEM,
+		                                               NULL, 0)) < 0) {
+			rc = pg_err_set(err, PG_EINVAL, "tls-key", "%s: %s", t->key_file,
+			                gnutls_strerror(g));
 		}
 		explicit_bzero(key, klen);
 	}
@@ -70,8 +76,8 @@ static int load(const struct http_tls *t, struct creds **out, struct pg_err *err
 }
 
 static int retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
-		    const gnutls_pk_algorithm_t *algos, int nalgos, gnutls_pcert_st **pcert, unsigned int *n,
-		    gnutls_privkey_t *key)
+                    const gnutls_pk_algorithm_t *algos, int nalgos, gnutls_pcert_st **pcert,
+                    unsigned int *n, gnutls_privkey_t *key)
 {
 	struct http_tls *t = __atomic_load_n(&served, __ATOMIC_ACQUIRE);
 	if (!t)
@@ -90,7 +96,8 @@ void *http_tls_callback(void)
 	return (void *)(gnutls_certificate_retrieve_function2 *)retrieve;
 }
 
-int http_tls_new(const char *cert_file, const char *key_file, struct http_tls **out, struct pg_err *err)
+int http_tls_new(const char *cert_file, const char *key_file, struct http_tls **out,
+                 struct pg_err *err)
 {
 	struct http_tls *t = calloc(1, sizeof(*t));
 	if (!t)

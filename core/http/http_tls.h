@@ -10,7 +10,8 @@ struct http_tls;
 
 /* Reads cert_file (PEM chain) and key_file. One per process: GnuTLS's
  * callback has no argument, so the newest made is the one served. */
-int http_tls_new(const char *cert_file, const char *key_file, struct http_tls **out, struct pg_err *err);
+int http_tls_new(const char *cert_file, const char *key_file, struct http_tls **out,
+                 struct pg_err *err);
 /* Reads the files again; on failure the credentials served stay as they were. */
 int http_tls_reload(struct http_tls *t, struct pg_err *err);
 void http_tls_free(struct http_tls *t);

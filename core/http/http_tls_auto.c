@@ -31,8 +31,10 @@ static int write_whole(const char *path, BIO *bio, struct pg_err *err)
 static int save(const char *path, X509 *x, EVP_PKEY *k, struct pg_err *err)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	int ok = b && (x ? PEM_write_bio_X509(b, x) : PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL));
-	int rc = ok ? write_whole(path, b, err) : pg_err_set(err, PG_EINTERNAL, "tls", "cannot encode %s", path);
+	int ok = b && (x ? PEM_write_bio_X509(b, x)
+	                 : PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL));
+	int rc = ok ? write_whole(path, b, err)
+	            : pg_err_set(err, PG_EINTERNAL, "tls", "cannot encode %s", path);
 	BIO_free(b);
 	return rc;
 }
@@ -67,7 +69,7 @@ static bool add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 
 /* A certificate for key, signed by issuer_key (issuer NULL: self-signed). */
 static X509 *make_cert(EVP_PKEY *key, const char *cn, long days, X509 *issuer, EVP_PKEY *issuer_key,
-		       const char *san)
+                       const char *san)
 {
 	X509 *x = X509_new();
 	unsigned char serial[16];
@@ -76,11 +78,12 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, long days, X509 *issuer, E
 	if (ok) {
 		serial[0] &= 0x7f; /* positive */
 		bn = BN_bin2bn(serial, sizeof(serial), NULL);
-		ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) && X509_set_version(x, 2) &&
-		     X509_gmtime_adj(X509_getm_notBefore(x), -3600) && X509_gmtime_adj(X509_getm_notAfter(x), days * DAY) &&
+		ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) &&
+		     X509_set_version(x, 2) && X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
+		     X509_gmtime_adj(X509_getm_notAfter(x), days * DAY) &&
 		     X509_set_pubkey(x, key) &&
 		     X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8,
-						(const unsigned char *)cn, -1, -1, 0) &&
+		                                (const unsigned char *)cn, -1, -1, 0) &&
 		     X509_set_issuer_name(x, X509_get_subject_name(issuer ? issuer : x));
 	}
 	X509 *signer = issuer ? issuer : x;
@@ -112,20 +115,23 @@ static bool server_cert_ok(X509 *x, X509 *ca, EVP_PKEY *key, const char *const *
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char buf[16];
-		bool ip = inet_pton(AF_INET, names[i], buf) == 1 || inet_pton(AF_INET6, names[i], buf) == 1;
-		if ((ip ? X509_check_ip_asc(x, names[i], 0) : X509_check_host(x, names[i], 0, 0, NULL)) != 1)
+		bool ip = inet_pton(AF_INET, names[i], buf) == 1 ||
+		          inet_pton(AF_INET6, names[i], buf) == 1;
+		if ((ip ? X509_check_ip_asc(x, names[i], 0)
+		        : X509_check_host(x, names[i], 0, 0, NULL)) != 1)
 			return false;
 	}
 	return true;
 }
 
-int http_tls_auto(const char *dir, const char *const *names, size_t nnames, struct http_tls_files *out,
-		  struct pg_err *err)
+int http_tls_auto(const char *dir, const char *const *names, size_t nnames,
+                  struct http_tls_files *out, struct pg_err *err)
 {
 	char tlsdir[480], ca_key_path[600];
 	snprintf(tlsdir, sizeof(tlsdir), "%s/tls", dir);
 	if (mkdir(tlsdir, 0700) != 0 && errno != EEXIST)
-		return pg_err_set(err, PG_EINTERNAL, "tls", "cannot create %s: %s", tlsdir, strerror(errno));
+		return pg_err_set(err, PG_EINTERNAL, "tls", "cannot create %s: %s", tlsdir,
+		                  strerror(errno));
 	snprintf(out->ca, sizeof(out->ca), "%s/ca.crt", tlsdir);
 	snprintf(ca_key_path, sizeof(ca_key_path), "%s/ca.key", tlsdir);
 	snprintf(out->cert, sizeof(out->cert), "%s/server.crt", tlsdir);
@@ -143,7 +149,8 @@ int http_tls_auto(const char *dir, const char *const *names, size_t nnames, stru
 		ca_key = EVP_EC_gen("P-256");
 		ca = ca_key ? make_cert(ca_key, cn, 3650, NULL, NULL, NULL) : NULL;
 		if (!ca)
-			rc = pg_err_set(err, PG_EINTERNAL, "tls", "cannot create the CA certificate");
+			rc = pg_err_set(err, PG_EINTERNAL, "tls",
+			                "cannot create the CA certificate");
 		if (rc == 0)
 			rc = save(ca_key_path, NULL, ca_key, err);
 		if (rc == 0)
@@ -159,18 +166,22 @@ int http_tls_auto(const char *dir, const char *const *names, size_t nnames, stru
 		char san[2048] = "", *p = san;
 		for (size_t i = 0; i < nnames; i++) {
 			unsigned char buf[16];
-			bool ip = inet_pton(AF_INET, names[i], buf) == 1 || inet_pton(AF_INET6, names[i], buf) == 1;
-			p += snprintf(p, (size_t)(san + sizeof(san) - p), "%s%s:%s", i ? "," : "", ip ? "IP" : "DNS",
-				      names[i]);
+			bool ip = inet_pton(AF_INET, names[i], buf) == 1 ||
+			          inet_pton(AF_INET6, names[i], buf) == 1;
+			p += snprintf(p, (size_t)(san + sizeof(san) - p), "%s%s:%s", i ? "," : "",
+			              ip ? "IP" : "DNS", names[i]);
 			if (p >= san + sizeof(san)) {
-				rc = pg_err_set(err, PG_EINVAL, "tls-san", "too many names for the certificate");
+				rc = pg_err_set(err, PG_EINVAL, "tls-san",
+				                "too many names for the certificate");
 				break;
 			}
 		}
 		key = rc == 0 ? EVP_EC_gen("P-256") : NULL;
-		srv = key ? make_cert(key, nnames ? names[0] : "pagodad", 365, ca, ca_key, san) : NULL;
+		srv = key ? make_cert(key, nnames ? names[0] : "pagodad", 365, ca, ca_key, san)
+		          : NULL;
 		if (!srv && rc == 0)
-			rc = pg_err_set(err, PG_EINTERNAL, "tls", "cannot create the server certificate (names: %s)", san);
+			rc = pg_err_set(err, PG_EINTERNAL, "tls",
+			                "cannot create the server certificate (names: %s)", san);
 		if (rc == 0)
 			rc = save(out->key, NULL, key, err);
 		if (rc == 0)

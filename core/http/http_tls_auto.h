@@ -19,7 +19,7 @@ struct http_tls_files {
  * server certificate is made again when it expires within 30 days, when a
  * name is missing from it, or when it was not signed by this CA. Keys are
  * P-256, files 0600, written whole (temporary file, fsync, rename). */
-int http_tls_auto(const char *dir, const char *const *names, size_t nnames, struct http_tls_files *out,
-		  struct pg_err *err);
+int http_tls_auto(const char *dir, const char *const *names, size_t nnames,
+                  struct http_tls_files *out, struct pg_err *err);
 
 #endif

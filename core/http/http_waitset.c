@@ -24,9 +24,9 @@
 
 struct waiter {
 	struct http_req *req;
-	int64_t node_id, deadline; /* node_id: the key */
-	int64_t slot;                       /* deadline / SLOT_MS, or later */
-	struct waiter *prev, *next;         /* waiters of one slot */
+	int64_t node_id, deadline;            /* node_id: the key */
+	int64_t slot;                         /* deadline / SLOT_MS, or later */
+	struct waiter *prev, *next;           /* waiters of one slot */
 	struct waiter *node_prev, *node_next; /* waiters of one node */
 };
 
@@ -175,8 +175,8 @@ static void unlink_waiter(struct http_waitset *p, struct waiter *w)
 	p->count--;
 }
 
-bool http_waitset_wait(struct http_waitset *p, int64_t node_id, uint64_t gen,
-		       struct http_req *req, int64_t deadline_mono)
+bool http_waitset_wait(struct http_waitset *p, int64_t node_id, uint64_t gen, struct http_req *req,
+                       int64_t deadline_mono)
 {
 	pthread_mutex_lock(&p->lock);
 	struct poll_node *n = node_of(p, node_id);
@@ -233,14 +233,20 @@ static void expire_slot(struct http_waitset *p, int64_t s)
 
 static void collect_slot(int64_t key, void *value, void *arg)
 {
-	struct { int64_t *v; size_t n; } *keys = arg;
+	struct {
+		int64_t *v;
+		size_t n;
+	} *keys = arg;
 	keys->v[keys->n++] = key;
 }
 
 /* Resumes every waiter; the caller holds the lock. */
 static void resume_all(struct http_waitset *p)
 {
-	struct { int64_t *v; size_t n; } keys = {calloc(pg_map_count(p->slots) + 1, sizeof(int64_t)), 0};
+	struct {
+		int64_t *v;
+		size_t n;
+	} keys = {calloc(pg_map_count(p->slots) + 1, sizeof(int64_t)), 0};
 	if (keys.v)
 		pg_map_each(p->slots, collect_slot, &keys);
 	for (size_t i = 0; i < keys.n; i++)
@@ -295,4 +301,3 @@ bool http_waitset_stopping(struct http_waitset *p)
 	pthread_mutex_unlock(&p->lock);
 	return s;
 }
-

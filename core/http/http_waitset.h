@@ -24,7 +24,7 @@ struct http_waitset *http_waitset_new(void);
 void http_waitset_free(struct http_waitset *ws);
 uint64_t http_waitset_gen(struct http_waitset *ws, int64_t key);
 bool http_waitset_wait(struct http_waitset *ws, int64_t key, uint64_t gen, struct http_req *req,
-		       int64_t deadline_mono);
+                       int64_t deadline_mono);
 void http_waitset_wake(struct http_waitset *ws, int64_t key);
 /* Resumes every waiter (they look again): after notifications may have been lost. */
 void http_waitset_wake_all(struct http_waitset *ws);

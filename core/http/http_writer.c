@@ -50,7 +50,8 @@ static void run_group(struct http_writer *w, struct job *jobs)
 		pg_error("http", "cannot commit a group of writes: %s", err.message);
 		for (struct job *j = jobs; j; j = j->next)
 			if (j->req->status < 300)
-				http_reply_error(j->req, PG_EUNAVAIL, "", "cannot commit: %s", err.message);
+				http_reply_error(j->req, PG_EUNAVAIL, "", "cannot commit: %s",
+				                 err.message);
 	}
 	while (jobs) {
 		struct job *next = jobs->next;

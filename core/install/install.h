@@ -13,8 +13,9 @@
 /* The newest pagoda-agent_VERSION_ARCH.deb in dir (or exactly version when
  * not NULL): its path and version. PG_ENOTFOUND with a message saying what
  * to put there. */
-int install_agent_package(const char *dir, const char *arch, const char *version, char *path, size_t path_len,
-			  char *found_version, size_t version_len, struct pg_err *err);
+int install_agent_package(const char *dir, const char *arch, const char *version, char *path,
+                          size_t path_len, char *found_version, size_t version_len,
+                          struct pg_err *err);
 
 /* {arch: sha256} of every pagoda-agent_VERSION_ARCH.deb in dir; PG_EPRECOND
  * when there is none of that version. */

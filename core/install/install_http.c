@@ -22,17 +22,21 @@ static bool word_ok(const char *s, size_t max)
 	return n && n <= max && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789.+~-") == n;
 }
 
-int install_agent_package(const char *dir, const char *arch, const char *version, char *path, size_t path_len,
-			  char *found_version, size_t version_len, struct pg_err *err)
+int install_agent_package(const char *dir, const char *arch, const char *version, char *path,
+                          size_t path_len, char *found_version, size_t version_len,
+                          struct pg_err *err)
 {
 	if (!dir)
 		return pg_err_set(err, PG_ENOTFOUND, "arch",
-				  "pagodad serves no agent packages: set packages-dir (the package's default is "
-				  "/usr/share/pagoda/packages)");
+		                  "pagodad serves no agent packages: set packages-dir (the "
+		                  "package's default is "
+		                  "/usr/share/pagoda/packages)");
 	if (!word_ok(arch, 32))
-		return pg_err_set(err, PG_EINVAL, "arch", "arch must be a Debian architecture (amd64, arm64, ...)");
+		return pg_err_set(err, PG_EINVAL, "arch",
+		                  "arch must be a Debian architecture (amd64, arm64, ...)");
 	if (version && !word_ok(version, 64))
-		return pg_err_set(err, PG_EINVAL, "version", "version must be a package version (0.2.0, ...)");
+		return pg_err_set(err, PG_EINVAL, "version",
+		                  "version must be a package version (0.2.0, ...)");
 	DIR *d = opendir(dir);
 	if (!d)
 		return pg_err_set(err, PG_ENOTFOUND, "arch", "cannot read packages-dir %s", dir);
@@ -40,7 +44,8 @@ int install_agent_package(const char *dir, const char *arch, const char *version
 	snprintf(suffix, sizeof(suffix), "_%s.deb", arch);
 	for (struct dirent *e; (e = readdir(d));) {
 		size_t n = strlen(e->d_name), sl = strlen(suffix);
-		if (n <= 13 + sl || strncmp(e->d_name, "pagoda-agent_", 13) != 0 || strcmp(e->d_name + n - sl, suffix) != 0)
+		if (n <= 13 + sl || strncmp(e->d_name, "pagoda-agent_", 13) != 0 ||
+		    strcmp(e->d_name + n - sl, suffix) != 0)
 			continue;
 		char v[128];
 		snprintf(v, sizeof(v), "%.*s", (int)(n - 13 - sl), e->d_name + 13);
@@ -52,8 +57,9 @@ int install_agent_package(const char *dir, const char *arch, const char *version
 	closedir(d);
 	if (!*best)
 		return pg_err_set(err, PG_ENOTFOUND, version ? "version" : "arch",
-				  "no pagoda-agent package %s%sfor %s in %s (put pagoda-agent_VERSION_%s.deb there)",
-				  version ? version : "", version ? " " : "", arch, dir, arch);
+		                  "no pagoda-agent package %s%sfor %s in %s (put "
+		                  "pagoda-agent_VERSION_%s.deb there)",
+		                  version ? version : "", version ? " " : "", arch, dir, arch);
 	snprintf(path, path_len, "%s/pagoda-agent_%s_%s.deb", dir, best, arch);
 	snprintf(found_version, version_len, "%s", best);
 	return 0;
@@ -81,9 +87,11 @@ static int file_sha256(const char *path, char out[65])
 int install_agent_digests(const char *dir, const char *version, json_t *out, struct pg_err *err)
 {
 	if (!dir)
-		return pg_err_set(err, PG_EPRECOND, "to", "pagodad serves no agent packages: set packages-dir");
+		return pg_err_set(err, PG_EPRECOND, "to",
+		                  "pagodad serves no agent packages: set packages-dir");
 	if (!word_ok(version, 64))
-		return pg_err_set(err, PG_EINVAL, "to", "to must be a package version (0.2.1, ...)");
+		return pg_err_set(err, PG_EINVAL, "to",
+		                  "to must be a package version (0.2.1, ...)");
 	DIR *d = opendir(dir);
 	if (!d)
 		return pg_err_set(err, PG_EPRECOND, "to", "cannot read packages-dir %s", dir);
@@ -92,7 +100,8 @@ int install_agent_digests(const char *dir, const char *version, json_t *out, str
 	int rc = 0;
 	for (struct dirent *e; rc == 0 && (e = readdir(d));) {
 		size_t n = strlen(e->d_name), pl = strlen(prefix);
-		if (n <= pl + 4 || strncmp(e->d_name, prefix, pl) != 0 || strcmp(e->d_name + n - 4, ".deb") != 0)
+		if (n <= pl + 4 || strncmp(e->d_name, prefix, pl) != 0 ||
+		    strcmp(e->d_name + n - 4, ".deb") != 0)
 			continue;
 		char arch[64], path[1200], sum[65];
 		snprintf(arch, sizeof(arch), "%.*s", (int)(n - pl - 4), e->d_name + pl);
@@ -106,16 +115,19 @@ int install_agent_digests(const char *dir, const char *version, json_t *out, str
 	}
 	closedir(d);
 	if (rc == 0 && !json_object_size(out))
-		rc = pg_err_set(err, PG_EPRECOND, "to", "no pagoda-agent %s package in %s (put pagoda-agent_%s_ARCH.deb there)",
-				version, dir, version);
+		rc = pg_err_set(
+		        err, PG_EPRECOND, "to",
+		        "no pagoda-agent %s package in %s (put pagoda-agent_%s_ARCH.deb there)",
+		        version, dir, version);
 	return rc;
 }
 
 static void agent_sh(struct http_req *req)
 {
 	static struct http_static s;
-	s = (struct http_static){.data = install_scripts[0].data, .len = install_scripts[0].size,
-				 .content_type = "text/x-shellscript; charset=utf-8"};
+	s = (struct http_static){.data = install_scripts[0].data,
+	                         .len = install_scripts[0].size,
+	                         .content_type = "text/x-shellscript; charset=utf-8"};
 	http_reply_static(req, 200, &s);
 }
 
@@ -129,7 +141,8 @@ static void agent_deb(struct http_req *req)
 		http_reply_error(req, PG_EINVAL, "arch", "give ?arch= (dpkg --print-architecture)");
 		return;
 	}
-	if (install_agent_package(app->packages_dir, arch, version, path, sizeof(path), v, sizeof(v), &err) != 0) {
+	if (install_agent_package(app->packages_dir, arch, version, path, sizeof(path), v,
+	                          sizeof(v), &err) != 0) {
 		http_reply_err(req, &err);
 		return;
 	}
@@ -149,7 +162,7 @@ static void agent_deb(struct http_req *req)
 }
 
 const struct http_route install_routes[] = {
-	{.method = "GET", .path = "/install/agent.sh", .auth = HTTP_AUTH_NONE, .fn = agent_sh},
-	{.method = "GET", .path = "/install/agent.deb", .auth = HTTP_AUTH_NONE, .fn = agent_deb},
-	{0},
+        {.method = "GET", .path = "/install/agent.sh", .auth = HTTP_AUTH_NONE, .fn = agent_sh},
+        {.method = "GET", .path = "/install/agent.deb", .auth = HTTP_AUTH_NONE, .fn = agent_deb},
+        {0},
 };

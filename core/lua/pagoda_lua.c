@@ -18,10 +18,14 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: pagoda-lua [--lua-dir D] [--plugin-dir D] [--plugin-settings F] test [--helpers F] FILE...\n"
-			"       pagoda-lua [--lua-dir D] [--plugin-dir D] [--plugin-settings F] render TEMPLATE INPUT.json\n"
-			"       pagoda-lua [--lua-dir D] [--plugin-dir D] [--plugin-settings F] call SCRIPT FUNCTION ARGS.json\n"
-			"       pagoda-lua [--lua-dir D] [--plugin-dir D] [--plugin-settings F] status\n");
+	fprintf(stderr,
+	        "usage: pagoda-lua [--lua-dir D] [--plugin-dir D] [--plugin-settings F] test "
+	        "[--helpers F] FILE...\n"
+	        "       pagoda-lua [--lua-dir D] [--plugin-dir D] [--plugin-settings F] render "
+	        "TEMPLATE INPUT.json\n"
+	        "       pagoda-lua [--lua-dir D] [--plugin-dir D] [--plugin-settings F] call "
+	        "SCRIPT FUNCTION ARGS.json\n"
+	        "       pagoda-lua [--lua-dir D] [--plugin-dir D] [--plugin-settings F] status\n");
 	return 2;
 }
 
@@ -83,8 +87,9 @@ int main(int argc, char **argv)
 		char *text = NULL;
 		if (!in || plua_render(h, argv[i], in, &text, &err) != 0) {
 			if (in)
-				fprintf(stderr, "pagoda-lua: %s%s%s\n", err.field[0] ? err.field : "",
-					err.field[0] ? ": " : "", err.message);
+				fprintf(stderr, "pagoda-lua: %s%s%s\n",
+				        err.field[0] ? err.field : "", err.field[0] ? ": " : "",
+				        err.message);
 			status = 1;
 		} else {
 			fputs(text, stdout);
@@ -93,9 +98,11 @@ int main(int argc, char **argv)
 		json_decref(in);
 	} else if (strcmp(cmd, "call") == 0 && i + 3 == argc) {
 		json_t *args = load_json(argv[i + 2]), *out = NULL;
-		if (!args || !json_is_array(args) || plua_call(h, argv[i], argv[i + 1], args, &out, &err) != 0) {
-			fprintf(stderr, "pagoda-lua: %s\n", args && json_is_array(args) ? err.message
-											 : "ARGS must be a JSON array");
+		if (!args || !json_is_array(args) ||
+		    plua_call(h, argv[i], argv[i + 1], args, &out, &err) != 0) {
+			fprintf(stderr, "pagoda-lua: %s\n",
+			        args && json_is_array(args) ? err.message
+			                                    : "ARGS must be a JSON array");
 			status = 1;
 		} else {
 			json_dumpf(out, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_SORT_KEYS);

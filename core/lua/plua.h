@@ -29,11 +29,11 @@ struct plua_opts {
 	 * or NULL. Plugins read theirs with pagoda.settings(); API requests
 	 * never reach it, so what a plugin runs or calls is the operator's. */
 	const char *plugin_settings;
-	size_t mem_limit;       /* bytes per script state; 0: 64 MiB */
-	uint64_t budget;        /* Lua instructions per call; 0: 50 million */
-	int64_t deadline_ms;    /* wall clock per policy or template call; 0: 2000
-	                         * (plugins, which wait on the network: 10 min) */
-	struct store *store;    /* audit of reloads; NULL in tests */
+	size_t mem_limit;    /* bytes per script state; 0: 64 MiB */
+	uint64_t budget;     /* Lua instructions per call; 0: 50 million */
+	int64_t deadline_ms; /* wall clock per policy or template call; 0: 2000
+	                      * (plugins, which wait on the network: 10 min) */
+	struct store *store; /* audit of reloads; NULL in tests */
 };
 
 int plua_new(const struct plua_opts *o, struct plua **out, struct pg_err *err);
@@ -46,11 +46,12 @@ void plua_free(struct plua *h);
  * PG_EUNAVAIL), so a slow script never holds every thread. */
 #define PLUA_WAIT_MS 2000
 int plua_call(struct plua *h, const char *rel, const char *fn, json_t *args, json_t **out,
-	      struct pg_err *err);
+              struct pg_err *err);
 
 /* *has: whether the loadable version of script rel has function fn (false
  * when there is no such script). Fails only when the script stays busy. */
-int plua_has_function(struct plua *h, const char *rel, const char *fn, bool *has, struct pg_err *err);
+int plua_has_function(struct plua *h, const char *rel, const char *fn, bool *has,
+                      struct pg_err *err);
 
 /* Reloads every script whose files changed (all when force); audited. */
 void plua_reload(struct plua *h, const struct pg_call *call, int force);
@@ -69,7 +70,7 @@ int plua_read_file(struct plua *h, const char *rel, char **data, size_t *len, st
 /* Runs the test file at path (a table of name -> function) in a sandbox
  * with module(rel) and, when helpers names a file, T from it. Prints one
  * line per test; counts into *passed and *failed. */
-int plua_run_tests(struct plua *h, const char *path, const char *helpers, int *passed,
-		   int *failed, struct pg_err *err);
+int plua_run_tests(struct plua *h, const char *path, const char *helpers, int *passed, int *failed,
+                   struct pg_err *err);
 
 #endif

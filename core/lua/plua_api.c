@@ -23,11 +23,12 @@ static int l_log(lua_State *L)
 {
 	const char *level = luaL_checkstring(L, 1), *msg = luaL_checkstring(L, 2);
 	lua_Debug ar;
-	const char *where = lua_getstack(L, 1, &ar) && lua_getinfo(L, "S", &ar) ? ar.short_src : "lua";
-	enum pg_log_level lv = strcmp(level, "error") == 0 ? PG_LOG_ERROR
-			       : strcmp(level, "warn") == 0 ? PG_LOG_WARN
-			       : strcmp(level, "debug") == 0 ? PG_LOG_DEBUG
-							     : PG_LOG_INFO;
+	const char *where =
+	        lua_getstack(L, 1, &ar) && lua_getinfo(L, "S", &ar) ? ar.short_src : "lua";
+	enum pg_log_level lv = strcmp(level, "error") == 0   ? PG_LOG_ERROR
+	                       : strcmp(level, "warn") == 0  ? PG_LOG_WARN
+	                       : strcmp(level, "debug") == 0 ? PG_LOG_DEBUG
+	                                                     : PG_LOG_INFO;
 	pg_log(lv, "lua", "%s: %s", where, msg);
 	return 0;
 }
@@ -189,7 +190,8 @@ static int l_http(lua_State *L)
 	if (cc != CURLE_OK) {
 		free(b.data);
 		lua_pushnil(L);
-		lua_pushfstring(L, "%s: %s", url, b.too_big ? "answer larger than 4 MiB" : curl_easy_strerror(cc));
+		lua_pushfstring(L, "%s: %s", url,
+		                b.too_big ? "answer larger than 4 MiB" : curl_easy_strerror(cc));
 		return 2;
 	}
 	lua_createtable(L, 0, 2);
@@ -266,16 +268,17 @@ static int l_settings(lua_State *L)
 void plua_api_open(lua_State *L, bool plugin)
 {
 	static const luaL_Reg common[] = {
-		{"log", l_log},
-		{"sha256", l_sha256},
-		{"hmac_sha256", l_hmac_sha256},
-		{"base64_encode", l_base64_encode},
-		{"base64_decode", l_base64_decode},
-		{"now_ms", l_now_ms},
-		{"ip_family", l_ip_family},
-		{NULL, NULL},
+	        {"log", l_log},
+	        {"sha256", l_sha256},
+	        {"hmac_sha256", l_hmac_sha256},
+	        {"base64_encode", l_base64_encode},
+	        {"base64_decode", l_base64_decode},
+	        {"now_ms", l_now_ms},
+	        {"ip_family", l_ip_family},
+	        {NULL, NULL},
 	};
-	static const luaL_Reg plugins[] = {{"http", l_http}, {"exec", l_exec}, {"settings", l_settings}, {NULL, NULL}};
+	static const luaL_Reg plugins[] = {
+	        {"http", l_http}, {"exec", l_exec}, {"settings", l_settings}, {NULL, NULL}};
 	luaL_newlib(L, common);
 	if (plugin)
 		luaL_setfuncs(L, plugins, 0);

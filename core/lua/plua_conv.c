@@ -21,7 +21,7 @@ void plua_push_json(lua_State *L, json_t *v, int depth)
 		lua_createtable(L, 0, (int)json_object_size(v));
 		const char *k;
 		json_t *x;
-		json_object_foreach(v, k, x) {
+		json_object_foreach (v, k, x) {
 			plua_push_json(L, x, depth + 1);
 			lua_setfield(L, -2, k);
 		}
@@ -31,7 +31,7 @@ void plua_push_json(lua_State *L, json_t *v, int depth)
 		lua_createtable(L, (int)json_array_size(v), 0);
 		size_t i;
 		json_t *x;
-		json_array_foreach(v, i, x) {
+		json_array_foreach (v, i, x) {
 			plua_push_json(L, x, depth + 1);
 			lua_rawseti(L, -2, (lua_Integer)i + 1);
 		}
@@ -63,7 +63,8 @@ static const char *path_of(struct conv_ctx *c)
 	size_t len = strlen(c->path);
 	for (int i = 0; i < c->n && len + 1 < c->plen; i++) {
 		if (c->fr[i].key)
-			snprintf(c->path + len, c->plen - len, "%s%s", len ? "." : "", c->fr[i].key);
+			snprintf(c->path + len, c->plen - len, "%s%s", len ? "." : "",
+			         c->fr[i].key);
 		else
 			snprintf(c->path + len, c->plen - len, "[%lld]", c->fr[i].index);
 		len = strlen(c->path);
@@ -106,8 +107,10 @@ static json_t *conv_table(lua_State *L, int idx, struct conv_ctx *c, int depth, 
 			if (lua_type(L, -2) != LUA_TSTRING) {
 				c->n = f;
 				const char *where = path_of(c);
-				pg_err_set(err, PG_EINVAL, c->path, "%s: a table mixes list and named keys, or has a non-string key",
-					   where);
+				pg_err_set(err, PG_EINVAL, c->path,
+				           "%s: a table mixes list and named keys, or has a "
+				           "non-string key",
+				           where);
 				lua_pop(L, 2);
 				json_decref(out);
 				return NULL;
@@ -132,7 +135,8 @@ static json_t *conv(lua_State *L, int idx, struct conv_ctx *c, int depth, struct
 {
 	if (depth > PLUA_MAX_DEPTH) {
 		const char *where = path_of(c);
-		pg_err_set(err, PG_EINVAL, c->path, "%s: nested deeper than %d", where, PLUA_MAX_DEPTH);
+		pg_err_set(err, PG_EINVAL, c->path, "%s: nested deeper than %d", where,
+		           PLUA_MAX_DEPTH);
 		return NULL;
 	}
 	switch (lua_type(L, idx)) {
@@ -168,7 +172,8 @@ static json_t *conv(lua_State *L, int idx, struct conv_ctx *c, int depth, struct
 	case LUA_TTABLE: return conv_table(L, idx, c, depth, err);
 	}
 	const char *where = path_of(c);
-	pg_err_set(err, PG_EINVAL, c->path, "%s: a %s cannot be returned", where, luaL_typename(L, idx));
+	pg_err_set(err, PG_EINVAL, c->path, "%s: a %s cannot be returned", where,
+	           luaL_typename(L, idx));
 	return NULL;
 }
 

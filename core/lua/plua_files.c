@@ -51,13 +51,14 @@ static int64_t mtime_of(const struct stat *st)
 }
 
 int plua_file_read(struct plua *h, const char *rel, char **data, size_t *len,
-		   struct plua_file *meta, struct pg_err *err)
+                   struct plua_file *meta, struct pg_err *err)
 {
 	char path[4096];
 	struct stat st;
 	memset(meta, 0, sizeof(*meta));
 	snprintf(meta->rel, sizeof(meta->rel), "%s", rel);
-	if (override_path(h, rel, path, sizeof(path)) && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+	if (override_path(h, rel, path, sizeof(path)) && stat(path, &st) == 0 &&
+	    S_ISREG(st.st_mode)) {
 		int rc = pg_file_read(path, 16 << 20, data, len, err);
 		if (rc != 0)
 			return rc;
@@ -66,7 +67,8 @@ int plua_file_read(struct plua *h, const char *rel, char **data, size_t *len,
 	} else {
 		const struct pg_embedded *e = bundled(rel);
 		if (!e)
-			return pg_err_set(err, PG_ENOTFOUND, rel, "no file %s (bundled or override)", rel);
+			return pg_err_set(err, PG_ENOTFOUND, rel,
+			                  "no file %s (bundled or override)", rel);
 		*data = malloc(e->size + 1);
 		if (!*data)
 			return pg_err_set(err, PG_EINTERNAL, rel, "out of memory");
@@ -82,15 +84,15 @@ bool plua_file_changed(struct plua *h, const struct plua_file *meta)
 {
 	char path[4096];
 	struct stat st;
-	bool has_override = override_path(h, meta->rel, path, sizeof(path)) && stat(path, &st) == 0 &&
-			    S_ISREG(st.st_mode);
+	bool has_override = override_path(h, meta->rel, path, sizeof(path)) &&
+	                    stat(path, &st) == 0 && S_ISREG(st.st_mode);
 	if (has_override != (strcmp(meta->origin, "override") == 0))
 		return true;
 	return has_override && mtime_of(&st) != meta->mtime_ns;
 }
 
 void plua_file_each(struct plua *h, const char *dir, void (*fn)(const char *rel, void *arg),
-		    void *arg)
+                    void *arg)
 {
 	char prefix[200], rel[400];
 	snprintf(prefix, sizeof(prefix), "%s/", dir);
@@ -100,7 +102,8 @@ void plua_file_each(struct plua *h, const char *dir, void (*fn)(const char *rel,
 	for (const struct pg_embedded *e = t; e->path; e++)
 		if (strncmp(e->path, inner_prefix, plen) == 0 && !strchr(e->path + plen, '/') &&
 		    strlen(e->path) > 4 && strcmp(e->path + strlen(e->path) - 4, ".lua") == 0) {
-			snprintf(rel, sizeof(rel), "%.*s%s", (int)(strlen(prefix) - plen), prefix, e->path);
+			snprintf(rel, sizeof(rel), "%.*s%s", (int)(strlen(prefix) - plen), prefix,
+			         e->path);
 			fn(rel, arg);
 		}
 	char path[4096];

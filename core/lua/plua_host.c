@@ -26,9 +26,9 @@ int luaopen_cjson_safe(lua_State *L);
 #define PLUGIN_WALL_MS (10 * 60 * 1000)
 
 static const char *const safe_globals[] = {
-	"assert", "error", "ipairs", "next", "pairs", "pcall", "select", "tonumber", "tostring",
-	"type", "xpcall", "rawequal", "rawget", "rawlen", "rawset", "setmetatable", "getmetatable",
-	"_VERSION", NULL,
+        "assert",   "error",        "ipairs",       "next",     "pairs",    "pcall",  "select",
+        "tonumber", "tostring",     "type",         "xpcall",   "rawequal", "rawget", "rawlen",
+        "rawset",   "setmetatable", "getmetatable", "_VERSION", NULL,
 };
 static const char *const safe_libs[] = {"string", "table", "math", "utf8", NULL};
 
@@ -118,7 +118,9 @@ int plua_pcall(struct plua_state *s, int nargs, const char *what, struct pg_err 
 		return 0;
 	const char *msg = lua_tostring(L, -1);
 	pg_err_set(err, PG_EPRECOND, s->err_field, "%s: %s", what,
-		   rc == LUA_ERRMEM ? "memory limit exceeded" : msg ? msg : "error");
+	           rc == LUA_ERRMEM ? "memory limit exceeded"
+	           : msg            ? msg
+	                            : "error");
 	lua_pop(L, 1);
 	return PG_EPRECOND;
 }
@@ -236,7 +238,8 @@ static int l_setmetatable(lua_State *L)
 {
 	lua_settop(L, 2);
 	if (lua_istable(L, 2) && (lua_pushliteral(L, "__gc"), lua_rawget(L, 2)) != LUA_TNIL)
-		return luaL_error(L, "setmetatable: __gc finalizers are not allowed in Pagoda scripts");
+		return luaL_error(
+		        L, "setmetatable: __gc finalizers are not allowed in Pagoda scripts");
 	lua_settop(L, 2);
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_insert(L, 1);
@@ -318,21 +321,29 @@ static void state_free(struct plua_state *s)
 static const char *const *required_fns(const char *rel)
 {
 	static const char *const batch[] = {"plan", NULL}, *const upstream[] = {"filter", NULL},
-				 *const rollback[] = {"decide", NULL}, *const drift[] = {"decide", NULL},
-				 *const tpl[] = {"render", NULL}, *const dns[] = {"present", "cleanup", NULL},
-				 *const notify[] = {"send", NULL}, *const none[] = {NULL};
-	if (strcmp(rel, "policies/batch.lua") == 0) return batch;
-	if (strcmp(rel, "policies/upstream.lua") == 0) return upstream;
-	if (strcmp(rel, "policies/rollback.lua") == 0) return rollback;
-	if (strcmp(rel, "policies/drift.lua") == 0) return drift;
-	if (strncmp(rel, "templates/", 10) == 0) return tpl;
-	if (strncmp(rel, "plugins/dns/", 12) == 0) return dns;
-	if (strncmp(rel, "plugins/notify/", 15) == 0) return notify;
+	                         *const rollback[] = {"decide", NULL},
+	                         *const drift[] = {"decide", NULL}, *const tpl[] = {"render", NULL},
+	                         *const dns[] = {"present", "cleanup", NULL},
+	                         *const notify[] = {"send", NULL}, *const none[] = {NULL};
+	if (strcmp(rel, "policies/batch.lua") == 0)
+		return batch;
+	if (strcmp(rel, "policies/upstream.lua") == 0)
+		return upstream;
+	if (strcmp(rel, "policies/rollback.lua") == 0)
+		return rollback;
+	if (strcmp(rel, "policies/drift.lua") == 0)
+		return drift;
+	if (strncmp(rel, "templates/", 10) == 0)
+		return tpl;
+	if (strncmp(rel, "plugins/dns/", 12) == 0)
+		return dns;
+	if (strncmp(rel, "plugins/notify/", 15) == 0)
+		return notify;
 	return none;
 }
 
 struct plua_state *plua_sandbox_new(struct plua *h, struct script *sc, bool plugin,
-				   struct pg_err *err)
+                                    struct pg_err *err)
 {
 	struct plua_state *s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -342,11 +353,14 @@ struct plua_state *plua_sandbox_new(struct plua *h, struct script *sc, bool plug
 	s->script = sc;
 	s->mem_limit = h->opts.mem_limit ? h->opts.mem_limit : DEFAULT_MEM;
 	s->budget = h->opts.budget ? h->opts.budget : DEFAULT_BUDGET;
-	s->wall_ms = plugin ? PLUGIN_WALL_MS : h->opts.deadline_ms ? h->opts.deadline_ms : DEFAULT_WALL_MS;
+	s->wall_ms = plugin                ? PLUGIN_WALL_MS
+	             : h->opts.deadline_ms ? h->opts.deadline_ms
+	                                   : DEFAULT_WALL_MS;
 	s->L = lua_newstate(plua_alloc, s);
 	if (!s->L) {
 		free(s);
-		pg_err_set(err, PG_EINTERNAL, "", "cannot create a Lua state (memory limit too low?)");
+		pg_err_set(err, PG_EINTERNAL, "",
+		           "cannot create a Lua state (memory limit too low?)");
 		return NULL;
 	}
 	lua_pushlightuserdata(s->L, h);
@@ -392,7 +406,7 @@ int plua_load_chunk(struct plua_state *s, const char *rel, struct pg_err *err)
 /* Compiles, runs and self-checks a fresh version of sc; on success *out
  * holds the state with the module table at registry ref *ref. */
 static int state_load(struct plua *h, struct script *sc, struct plua_state **out, int *ref,
-		      struct plua_file *deps, int *ndeps, struct pg_err *err)
+                      struct plua_file *deps, int *ndeps, struct pg_err *err)
 {
 	int rc = 0;
 	struct plua_state *s = plua_sandbox_new(h, sc, strncmp(sc->rel, "plugins/", 8) == 0, err);
@@ -406,12 +420,14 @@ static int state_load(struct plua *h, struct script *sc, struct plua_state **out
 	if (rc != 0)
 		goto out;
 	if (!lua_istable(L, -1)) {
-		rc = pg_err_set(err, PG_EPRECOND, "", "the script must return a table of functions");
+		rc = pg_err_set(err, PG_EPRECOND, "",
+		                "the script must return a table of functions");
 		goto out;
 	}
 	for (const char *const *fn = required_fns(sc->rel); *fn; fn++) {
 		if (lua_getfield(L, -1, *fn) != LUA_TFUNCTION)
-			rc = pg_err_set(err, PG_EPRECOND, "", "the module has no function '%s'", *fn);
+			rc = pg_err_set(err, PG_EPRECOND, "", "the module has no function '%s'",
+			                *fn);
 		lua_pop(L, 1);
 		if (rc)
 			goto out;
@@ -477,7 +493,7 @@ static bool refresh(struct plua *h, struct script *sc, bool force)
 		snprintf(sc->last_error, sizeof(sc->last_error), "%s", err.message);
 		sc->last_error_at = pg_time_now_ms();
 		pg_error("lua", "%s: %s; %s", sc->rel, err.message,
-			 sc->good ? "keeping the last good version" : "no version is loaded");
+		         sc->good ? "keeping the last good version" : "no version is loaded");
 		queue_event(h, "policy.reload_failed", sc->rel, err.message);
 		return true;
 	}
@@ -527,7 +543,8 @@ static void add_script(const char *rel, void *arg)
 
 static void discover(struct plua *h)
 {
-	static const char *const dirs[] = {"policies", "templates", "plugins/dns", "plugins/notify", NULL};
+	static const char *const dirs[] = {"policies", "templates", "plugins/dns", "plugins/notify",
+	                                   NULL};
 	for (int i = 0; dirs[i]; i++)
 		plua_file_each(h, dirs[i], add_script, h);
 }
@@ -549,7 +566,8 @@ static struct script *script_lock(struct plua *h, const char *rel, struct pg_err
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += PLUA_WAIT_MS / 1000;
 	if (pthread_mutex_timedlock(&sc->lock, &until) != 0) {
-		pg_err_set(err, PG_EUNAVAIL, "", "%s is busy with another call for over %d ms; retry", rel, PLUA_WAIT_MS);
+		pg_err_set(err, PG_EUNAVAIL, "",
+		           "%s is busy with another call for over %d ms; retry", rel, PLUA_WAIT_MS);
 		return NULL;
 	}
 	refresh(h, sc, false);
@@ -557,7 +575,7 @@ static struct script *script_lock(struct plua *h, const char *rel, struct pg_err
 }
 
 int plua_call(struct plua *h, const char *rel, const char *fn, json_t *args, json_t **out,
-	      struct pg_err *err)
+              struct pg_err *err)
 {
 	*out = NULL;
 	struct script *sc = script_lock(h, rel, err);
@@ -565,7 +583,8 @@ int plua_call(struct plua *h, const char *rel, const char *fn, json_t *args, jso
 		return err->code;
 	int rc = 0;
 	if (!sc->good) {
-		rc = pg_err_set(err, PG_EPRECOND, "", "%s has no loadable version: %s", rel, sc->last_error);
+		rc = pg_err_set(err, PG_EPRECOND, "", "%s has no loadable version: %s", rel,
+		                sc->last_error);
 		goto out;
 	}
 	struct plua_state *s = sc->good;
@@ -580,7 +599,8 @@ int plua_call(struct plua *h, const char *rel, const char *fn, json_t *args, jso
 	size_t i, n = json_array_size(args);
 	json_t *a;
 	luaL_checkstack(L, (int)n + 4, "arguments");
-	json_array_foreach(args, i, a) plua_push_json(L, a, 0);
+	json_array_foreach (args, i, a)
+		plua_push_json(L, a, 0);
 	char what[220];
 	snprintf(what, sizeof(what), "%s %s()", rel, fn);
 	sc->calls++;
@@ -591,7 +611,8 @@ int plua_call(struct plua *h, const char *rel, const char *fn, json_t *args, jso
 		if (!*out) {
 			char msg[sizeof(err->message)];
 			snprintf(msg, sizeof(msg), "%s", err->message);
-			rc = pg_err_set(err, PG_EPRECOND, err->field, "%s returned a bad value: %s", what, msg);
+			rc = pg_err_set(err, PG_EPRECOND, err->field, "%s returned a bad value: %s",
+			                what, msg);
 		}
 	}
 	lua_settop(L, 0);
@@ -607,7 +628,8 @@ out:
 	return rc;
 }
 
-int plua_has_function(struct plua *h, const char *rel, const char *fn, bool *has, struct pg_err *err)
+int plua_has_function(struct plua *h, const char *rel, const char *fn, bool *has,
+                      struct pg_err *err)
 {
 	*has = false;
 	struct script *sc = script_lock(h, rel, err);
@@ -671,22 +693,26 @@ json_t *plua_status(struct plua *h)
 	pthread_mutex_unlock(&h->lock);
 	for (struct script *sc = list; sc; sc = sc->next) {
 		pthread_mutex_lock(&sc->lock);
-		json_t *o = json_pack("{s:s, s:b, s:I, s:I}", "path", sc->rel, "loaded", sc->good != NULL,
-				      "calls", (json_int_t)sc->calls, "errors", (json_int_t)sc->errors);
+		json_t *o = json_pack("{s:s, s:b, s:I, s:I}", "path", sc->rel, "loaded",
+		                      sc->good != NULL, "calls", (json_int_t)sc->calls, "errors",
+		                      (json_int_t)sc->errors);
 		if (sc->good) {
 			json_object_set_new(o, "origin", json_string(sc->good->deps[0].origin));
 			json_object_set_new(o, "sha256", json_string(sc->good->deps[0].hash));
 			json_t *deps = json_array();
 			for (int i = 1; i < sc->good->ndeps; i++)
-				json_array_append_new(deps, json_pack("{s:s, s:s, s:s}", "path",
-								     sc->good->deps[i].rel, "origin",
-								     sc->good->deps[i].origin, "sha256",
-								     sc->good->deps[i].hash));
+				json_array_append_new(deps,
+				                      json_pack("{s:s, s:s, s:s}", "path",
+				                                sc->good->deps[i].rel, "origin",
+				                                sc->good->deps[i].origin, "sha256",
+				                                sc->good->deps[i].hash));
 			json_object_set_new(o, "uses", deps);
-			json_object_set_new(o, "memoryBytes", json_integer((json_int_t)sc->good->mem_used));
+			json_object_set_new(o, "memoryBytes",
+			                    json_integer((json_int_t)sc->good->mem_used));
 		}
 		pg_json_set_time(o, "loadedAt", sc->loaded_at);
-		json_object_set_new(o, "lastError", sc->last_error[0] ? json_string(sc->last_error) : json_null());
+		json_object_set_new(o, "lastError",
+		                    sc->last_error[0] ? json_string(sc->last_error) : json_null());
 		json_object_set_new(o, "loadFailing", json_boolean(sc->load_failing));
 		pg_json_set_time(o, "lastErrorAt", sc->last_error_at);
 		pthread_mutex_unlock(&sc->lock);
@@ -712,10 +738,13 @@ json_t *plua_plugins(struct plua *h, const char *kind)
 			lua_rawgeti(L, LUA_REGISTRYINDEX, sc->module_ref);
 			lua_getfield(L, -1, "name");
 			lua_getfield(L, -2, "version");
-			json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s}", "name",
-							     lua_isstring(L, -2) ? lua_tostring(L, -2) : "?",
-							     "version", lua_isstring(L, -1) ? lua_tostring(L, -1) : "?",
-							     "path", sc->rel, "origin", sc->good->deps[0].origin));
+			json_array_append_new(
+			        out,
+			        json_pack("{s:s, s:s, s:s, s:s}", "name",
+			                  lua_isstring(L, -2) ? lua_tostring(L, -2) : "?",
+			                  "version",
+			                  lua_isstring(L, -1) ? lua_tostring(L, -1) : "?", "path",
+			                  sc->rel, "origin", sc->good->deps[0].origin));
 			lua_settop(L, 0);
 		}
 		pthread_mutex_unlock(&sc->lock);
@@ -760,18 +789,21 @@ static int settings_load(struct plua *h, struct pg_err *err)
 		return err->code;
 	const char *k, *n;
 	int rc = json_is_object(all) ? 0 : PG_EINVAL;
-	json_object_foreach(all, k, kind) {
+	json_object_foreach (all, k, kind) {
 		if (rc == 0 && strcmp(k, "dns") && strcmp(k, "notify"))
 			rc = PG_EINVAL;
 		if (rc == 0 && !json_is_object(kind))
 			rc = PG_EINVAL;
-		json_object_foreach(kind, n, one) if (rc == 0 && !json_is_object(one)) rc = PG_EINVAL;
+		json_object_foreach (kind, n, one)
+			if (rc == 0 && !json_is_object(one))
+				rc = PG_EINVAL;
 	}
 	if (rc != 0) {
 		json_decref(all);
 		return pg_err_set(err, PG_EINVAL, "plugin-settings",
-				  "%s must be a JSON object {\"dns\"|\"notify\": {\"PLUGIN\": {...settings}}}",
-				  h->opts.plugin_settings);
+		                  "%s must be a JSON object {\"dns\"|\"notify\": {\"PLUGIN\": "
+		                  "{...settings}}}",
+		                  h->opts.plugin_settings);
 	}
 	pthread_mutex_lock(&h->lock);
 	json_decref(h->settings);
@@ -820,7 +852,8 @@ int plua_new(const struct plua_opts *o, struct plua **out, struct pg_err *err)
 		h->watching = pthread_create(&h->watcher, NULL, watch_main, h) == 0;
 		if (!h->watching) {
 			plua_free(h);
-			return pg_err_set(err, PG_EINTERNAL, "", "cannot start the Lua watcher thread");
+			return pg_err_set(err, PG_EINTERNAL, "",
+			                  "cannot start the Lua watcher thread");
 		}
 	}
 	*out = h;

@@ -19,9 +19,16 @@ static void policies_reload(struct http_req *req)
 }
 
 const struct http_route plua_routes[] = {
-	{.method = "GET", .path = "/admin/policies", .auth = HTTP_AUTH_ADMIN,
-	 .perm = "admin:policy:manage", .fn = policies_list},
-	{.method = "POST", .path = "/admin/policies/reload", .auth = HTTP_AUTH_ADMIN,
-	 .perm = "admin:policy:manage", .fn = policies_reload, .no_fields = true},
-	{0},
+        {.method = "GET",
+         .path = "/admin/policies",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:policy:manage",
+         .fn = policies_list},
+        {.method = "POST",
+         .path = "/admin/policies/reload",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:policy:manage",
+         .fn = policies_reload,
+         .no_fields = true},
+        {0},
 };

@@ -26,7 +26,7 @@ struct plua_state {
 	size_t mem_used, mem_limit;
 	uint64_t budget, used;
 	int64_t wall_ms, deadline_ms; /* wall-clock limit of a call, its end */
-	char err_field[96]; /* field named by the last error object, if any */
+	char err_field[96];           /* field named by the last error object, if any */
 	struct plua_file deps[PLUA_MAX_DEPS];
 	int ndeps;
 };
@@ -70,7 +70,7 @@ struct plua {
  * the sandbox, kept in the registry as "pagoda.env"), and a budgeted
  * protected call leaving one result. */
 struct plua_state *plua_sandbox_new(struct plua *h, struct script *sc, bool plugin,
-				   struct pg_err *err);
+                                    struct pg_err *err);
 void plua_sandbox_free(struct plua_state *s);
 int plua_load_chunk(struct plua_state *s, const char *rel, struct pg_err *err);
 int plua_pcall(struct plua_state *s, int nargs, const char *what, struct pg_err *err);
@@ -88,12 +88,12 @@ void plua_pattern_guard(lua_State *L, int string_table);
 
 /* Files (plua_files.c). */
 int plua_file_read(struct plua *h, const char *rel, char **data, size_t *len,
-		   struct plua_file *meta, struct pg_err *err);
+                   struct plua_file *meta, struct pg_err *err);
 /* True when rel now resolves differently from meta (edited, added, removed). */
 bool plua_file_changed(struct plua *h, const struct plua_file *meta);
 /* Calls fn for each bundled and override file under dir ("policies", "plugins/dns"). */
 void plua_file_each(struct plua *h, const char *dir, void (*fn)(const char *rel, void *arg),
-		    void *arg);
+                    void *arg);
 
 /* Conversions (plua_conv.c). */
 void plua_push_json(lua_State *L, json_t *v, int depth);

@@ -150,9 +150,11 @@ static int l_guarded(lua_State *L)
 	if (cost > PLUA_PATTERN_LIMIT) {
 		char msg[600]; /* luaL_error knows no %g */
 		snprintf(msg, sizeof(msg),
-			 "string.%s: the pattern '%.200s' could backtrack about %.3g times on this %zu-byte "
-			 "subject (the limit is %.3g): anchor it, use fewer nested repetitions, or split the subject",
-			 name, p, cost, ls, PLUA_PATTERN_LIMIT);
+		         "string.%s: the pattern '%.200s' could backtrack about %.3g times on this "
+		         "%zu-byte "
+		         "subject (the limit is %.3g): anchor it, use fewer nested repetitions, or "
+		         "split the subject",
+		         name, p, cost, ls, PLUA_PATTERN_LIMIT);
 		return luaL_error(L, "%s", msg);
 	}
 	lua_pushvalue(L, lua_upvalueindex(1));

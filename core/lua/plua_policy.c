@@ -17,7 +17,7 @@ static int bad(struct pg_err *err, const char *script, const char *fmt, const ch
 }
 
 static int call1(struct plua *h, const char *rel, const char *fn, json_t *args, json_t **out,
-		 struct pg_err *err)
+                 struct pg_err *err)
 {
 	int rc = plua_call(h, rel, fn, args, out, err);
 	json_decref(args);
@@ -36,7 +36,8 @@ int plua_batch_plan(struct plua *h, json_t *ctx, json_t **plan, struct pg_err *e
 	int rc = call1(h, rel, "plan", json_pack("[O]", ctx), &out, err);
 	if (rc != 0)
 		return rc;
-	json_t *batches = json_object_get(out, "batches"), *skipped = json_object_get(out, "skipped");
+	json_t *batches = json_object_get(out, "batches"),
+	       *skipped = json_object_get(out, "skipped");
 	json_t *nodes = json_object_get(ctx, "nodes"), *seen = json_object();
 	char key[32];
 	size_t i, j;
@@ -45,7 +46,7 @@ int plua_batch_plan(struct plua *h, json_t *ctx, json_t **plan, struct pg_err *e
 		rc = bad(err, rel, "%s", "want {batches = {...}, skipped = {...}}");
 		goto out;
 	}
-	json_array_foreach(batches, i, b) {
+	json_array_foreach (batches, i, b) {
 		json_t *ids = json_object_get(b, "nodes");
 		if (!json_is_array(ids) || json_array_size(ids) == 0 ||
 		    json_integer_value(json_object_get(b, "index")) != (json_int_t)i + 1 ||
@@ -56,12 +57,13 @@ int plua_batch_plan(struct plua *h, json_t *ctx, json_t **plan, struct pg_err *e
 		    !json_is_boolean(json_object_get(b, "canary"))) {
 			snprintf(key, sizeof(key), "%zu", i + 1);
 			rc = bad(err, rel,
-				 "batch %s needs index (in order), a non-empty nodes list, canary, "
-				 "maxParallel >= 1, failureThreshold >= 0, timeoutSec >= 1, pauseAfterSec >= 0",
-				 key);
+			         "batch %s needs index (in order), a non-empty nodes list, canary, "
+			         "maxParallel >= 1, failureThreshold >= 0, timeoutSec >= 1, "
+			         "pauseAfterSec >= 0",
+			         key);
 			goto out;
 		}
-		json_array_foreach(ids, j, n) {
+		json_array_foreach (ids, j, n) {
 			snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(n));
 			if (!is_int(n, 1) || json_object_get(seen, key)) {
 				rc = bad(err, rel, "node %s is not an id or is planned twice", key);
@@ -70,7 +72,7 @@ int plua_batch_plan(struct plua *h, json_t *ctx, json_t **plan, struct pg_err *e
 			json_object_set_new(seen, key, json_true());
 		}
 	}
-	json_array_foreach(skipped, i, b) {
+	json_array_foreach (skipped, i, b) {
 		json_t *id = json_object_get(b, "nodeId");
 		snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(id));
 		if (!is_int(id, 1) || !json_is_string(json_object_get(b, "reason")) ||
@@ -81,8 +83,9 @@ int plua_batch_plan(struct plua *h, json_t *ctx, json_t **plan, struct pg_err *e
 		json_object_set_new(seen, key, json_true());
 	}
 	/* Every target node is accounted for, and nothing else is. */
-	json_array_foreach(nodes, i, n) {
-		snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(json_object_get(n, "id")));
+	json_array_foreach (nodes, i, n) {
+		snprintf(key, sizeof(key), "%lld",
+		         (long long)json_integer_value(json_object_get(n, "id")));
 		if (!json_object_get(seen, key)) {
 			rc = bad(err, rel, "node %s is neither planned nor skipped", key);
 			goto out;
@@ -113,19 +116,21 @@ static bool same_endpoint(json_t *e, const char *ip, json_int_t port)
 {
 	const char *eip = json_string_value(json_object_get(e, "ip"));
 	json_t *eport = json_object_get(e, "port");
-	return eip && strcmp(eip, ip) == 0 && json_is_integer(eport) && json_integer_value(eport) == port;
+	return eip && strcmp(eip, ip) == 0 && json_is_integer(eport) &&
+	       json_integer_value(eport) == port;
 }
 
 /* Whether ip:port is one of endpoints. Two endpoints whose keys collide
  * keep only the last in the map: a miss falls back to a scan, so a
  * collision costs time, never a wrong answer. */
-static bool is_endpoint(const struct pg_map *known, json_t *endpoints, const char *ip, json_int_t port)
+static bool is_endpoint(const struct pg_map *known, json_t *endpoints, const char *ip,
+                        json_int_t port)
 {
 	json_t *e = pg_map_get(known, endpoint_key(ip, port));
 	if (e && same_endpoint(e, ip, port))
 		return true;
 	size_t i;
-	json_array_foreach(endpoints, i, e) {
+	json_array_foreach (endpoints, i, e) {
 		if (same_endpoint(e, ip, port))
 			return true;
 	}
@@ -133,13 +138,14 @@ static bool is_endpoint(const struct pg_map *known, json_t *endpoints, const cha
 }
 
 int plua_upstream_filter(struct plua *h, json_t *service, json_t *endpoints, json_t *opts,
-			 json_t **result, struct pg_err *err)
+                         json_t **result, struct pg_err *err)
 {
 	static const char rel[] = "policies/upstream.lua";
 	json_t *out = NULL;
-	int rc = call1(h, rel, "filter",
-		       json_pack("[O,O,o]", service, endpoints, opts ? json_incref(opts) : json_object()),
-		       &out, err);
+	int rc = call1(
+	        h, rel, "filter",
+	        json_pack("[O,O,o]", service, endpoints, opts ? json_incref(opts) : json_object()),
+	        &out, err);
 	if (rc != 0)
 		return rc;
 	const char *status = json_string_value(json_object_get(out, "status"));
@@ -147,12 +153,15 @@ int plua_upstream_filter(struct plua *h, json_t *service, json_t *endpoints, jso
 	struct pg_map *known = NULL;
 	size_t i, j;
 	json_t *s, *e;
-	if (!status || (strcmp(status, "ok") && strcmp(status, "degraded") && strcmp(status, "unavailable")) ||
+	if (!status ||
+	    (strcmp(status, "ok") && strcmp(status, "degraded") && strcmp(status, "unavailable")) ||
 	    !json_is_array(servers)) {
-		rc = bad(err, rel, "%s", "want {status = ok|degraded|unavailable, servers = {...}}");
+		rc = bad(err, rel, "%s",
+		         "want {status = ok|degraded|unavailable, servers = {...}}");
 		goto out;
 	}
-	if (strcmp(status, "unavailable") == 0 ? json_array_size(servers) != 0 : json_array_size(servers) == 0) {
+	if (strcmp(status, "unavailable") == 0 ? json_array_size(servers) != 0
+	                                       : json_array_size(servers) == 0) {
 		rc = bad(err, rel, "%s", "status unavailable goes with no servers, and only then");
 		goto out;
 	}
@@ -163,21 +172,26 @@ int plua_upstream_filter(struct plua *h, json_t *service, json_t *endpoints, jso
 		rc = pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 		goto out;
 	}
-	json_array_foreach(endpoints, j, e) {
+	json_array_foreach (endpoints, j, e) {
 		const char *ip = json_string_value(json_object_get(e, "ip"));
 		json_t *port = json_object_get(e, "port");
-		if (ip && json_is_integer(port) && pg_map_put(known, endpoint_key(ip, json_integer_value(port)), e) != 0) {
+		if (ip && json_is_integer(port) &&
+		    pg_map_put(known, endpoint_key(ip, json_integer_value(port)), e) != 0) {
 			rc = pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 			goto out;
 		}
 	}
-	json_array_foreach(servers, i, s) {
+	json_array_foreach (servers, i, s) {
 		const char *addr = json_string_value(json_object_get(s, "address"));
 		json_t *port = json_object_get(s, "port"), *w = json_object_get(s, "weight");
-		if (!addr || !json_is_integer(port) || !is_endpoint(known, endpoints, addr, json_integer_value(port)) ||
-		    !is_int(w, 1) || json_integer_value(w) > 1000 || !json_is_boolean(json_object_get(s, "backup"))) {
-			rc = bad(err, rel, "server %s is not one of the endpoints, or lacks weight 1..1000 and backup",
-				 addr ? addr : "?");
+		if (!addr || !json_is_integer(port) ||
+		    !is_endpoint(known, endpoints, addr, json_integer_value(port)) ||
+		    !is_int(w, 1) || json_integer_value(w) > 1000 ||
+		    !json_is_boolean(json_object_get(s, "backup"))) {
+			rc = bad(err, rel,
+			         "server %s is not one of the endpoints, or lacks weight 1..1000 "
+			         "and backup",
+			         addr ? addr : "?");
 			goto out;
 		}
 	}
@@ -196,11 +210,14 @@ int plua_rollback_decide(struct plua *h, json_t *ctx, json_t **decision, struct 
 	if (rc != 0)
 		return rc;
 	const char *action = json_string_value(json_object_get(out, "action"));
-	if (!action || (strcmp(action, "continue") && strcmp(action, "pause") && strcmp(action, "fail") &&
-			strcmp(action, "rollback")) ||
+	if (!action ||
+	    (strcmp(action, "continue") && strcmp(action, "pause") && strcmp(action, "fail") &&
+	     strcmp(action, "rollback")) ||
 	    !json_is_string(json_object_get(out, "reason")))
-		rc = bad(err, rel, "%s", "want {action = continue|pause|fail|rollback, reason = text}");
-	else if (strcmp(action, "rollback") == 0 && !is_int(json_object_get(out, "targetReleaseId"), 1))
+		rc = bad(err, rel, "%s",
+		         "want {action = continue|pause|fail|rollback, reason = text}");
+	else if (strcmp(action, "rollback") == 0 &&
+	         !is_int(json_object_get(out, "targetReleaseId"), 1))
 		rc = bad(err, rel, "%s", "a rollback needs targetReleaseId");
 	if (rc == 0)
 		*decision = json_incref(out);

@@ -11,7 +11,7 @@ int plua_batch_plan(struct plua *h, json_t *ctx, json_t **plan, struct pg_err *e
 /* policies/upstream.lua filter(service, endpoints, opts): servers are a
  * subset of endpoints. */
 int plua_upstream_filter(struct plua *h, json_t *service, json_t *endpoints, json_t *opts,
-			 json_t **result, struct pg_err *err);
+                         json_t **result, struct pg_err *err);
 /* policies/rollback.lua decide(ctx). */
 int plua_rollback_decide(struct plua *h, json_t *ctx, json_t **decision, struct pg_err *err);
 /* policies/drift.lua decide(ctx) -> {action = "heal"|"alert", reason}. */

@@ -42,8 +42,8 @@ static int load_file(lua_State *L, const char *path)
 	return rc;
 }
 
-int plua_run_tests(struct plua *h, const char *path, const char *helpers, int *passed,
-		   int *failed, struct pg_err *err)
+int plua_run_tests(struct plua *h, const char *path, const char *helpers, int *passed, int *failed,
+                   struct pg_err *err)
 {
 	*passed = *failed = 0;
 	struct plua_state *s = plua_sandbox_new(h, NULL, true, err);
@@ -58,7 +58,7 @@ int plua_run_tests(struct plua *h, const char *path, const char *helpers, int *p
 	if (helpers) {
 		if (load_file(L, helpers) != LUA_OK || plua_pcall(s, 0, "helpers", err) != 0) {
 			rc = pg_err_set(err, PG_EINVAL, "", "%s: %s", helpers,
-					err->message[0] ? err->message : lua_tostring(L, -1));
+			                err->message[0] ? err->message : lua_tostring(L, -1));
 			goto out;
 		}
 		lua_pushstring(L, "T");
@@ -73,7 +73,8 @@ int plua_run_tests(struct plua *h, const char *path, const char *helpers, int *p
 	if ((rc = plua_pcall(s, 0, "loading tests", err)) != 0)
 		goto out;
 	if (!lua_istable(L, -1)) {
-		rc = pg_err_set(err, PG_EINVAL, "", "%s must return a table of test functions", path);
+		rc = pg_err_set(err, PG_EINVAL, "", "%s must return a table of test functions",
+		                path);
 		goto out;
 	}
 	/* run in name order */

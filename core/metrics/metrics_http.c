@@ -25,8 +25,8 @@ static void header(struct out *o, const char *name, const char *help, const char
 	pg_metrics_text_header(&o->buf, &o->len, &o->cap, name, help, type);
 }
 
-static void sample(struct out *o, const char *name, double v, const char *k1, const char *v1, const char *k2,
-		   const char *v2)
+static void sample(struct out *o, const char *name, double v, const char *k1, const char *v1,
+                   const char *k2, const char *v2)
 {
 	const char *kv[] = {k1, v1, k2, v2, NULL};
 	pg_metrics_text_sample(&o->buf, &o->len, &o->cap, name, v, kv);
@@ -39,13 +39,14 @@ static void nodes(struct out *o, struct pagodad *app)
 	if (cluster_node_counts(app->cluster, &n, &err) != 0)
 		return;
 	header(o, "pagoda_nodes", "Nodes by agent status", "gauge");
-	sample(o, "pagoda_nodes", (double)json_integer_value(json_object_get(n, "online")), "status", "online", NULL,
-	       NULL);
-	sample(o, "pagoda_nodes", (double)json_integer_value(json_object_get(n, "offline")), "status", "offline",
-	       NULL, NULL);
+	sample(o, "pagoda_nodes", (double)json_integer_value(json_object_get(n, "online")),
+	       "status", "online", NULL, NULL);
+	sample(o, "pagoda_nodes", (double)json_integer_value(json_object_get(n, "offline")),
+	       "status", "offline", NULL, NULL);
 	json_decref(n);
 	header(o, "pagoda_agent_polls_waiting", "Agent long polls held open right now", "gauge");
-	sample(o, "pagoda_agent_polls_waiting", (double)cluster_polls_waiting(app->cluster), NULL, NULL, NULL, NULL);
+	sample(o, "pagoda_agent_polls_waiting", (double)cluster_polls_waiting(app->cluster), NULL,
+	       NULL, NULL, NULL);
 }
 
 static void tasks(struct out *o, struct pagodad *app)
@@ -56,9 +57,10 @@ static void tasks(struct out *o, struct pagodad *app)
 	if (cluster_task_counts(app->cluster, &rows, &err) != 0)
 		return;
 	header(o, "pagoda_tasks", "Tasks in the queue by type and status", "gauge");
-	json_array_foreach(rows, i, r) sample(o, "pagoda_tasks", (double)json_integer_value(json_object_get(r, "count")),
-					      "type", json_string_value(json_object_get(r, "type")), "status",
-					      json_string_value(json_object_get(r, "status")));
+	json_array_foreach (rows, i, r)
+		sample(o, "pagoda_tasks", (double)json_integer_value(json_object_get(r, "count")),
+		       "type", json_string_value(json_object_get(r, "type")), "status",
+		       json_string_value(json_object_get(r, "status")));
 	json_decref(rows);
 }
 
@@ -70,8 +72,9 @@ static void releases(struct out *o, struct pagodad *app)
 	if (!app->application || app_release_summary(app->application, &s, &err) != 0)
 		return;
 	header(o, "pagoda_releases", "Releases by status", "gauge");
-	json_object_foreach(json_object_get(s, "byStatus"), k, v)
-		sample(o, "pagoda_releases", (double)json_integer_value(v), "status", k, NULL, NULL);
+	json_object_foreach (json_object_get(s, "byStatus"), k, v)
+		sample(o, "pagoda_releases", (double)json_integer_value(v), "status", k, NULL,
+		       NULL);
 	json_decref(s);
 }
 
@@ -80,17 +83,20 @@ static void scripts(struct out *o, struct pagodad *app)
 	json_t *st = plua_status(app->lua), *x;
 	size_t i;
 	static const char *const names[][2] = {
-		{"pagoda_lua_calls_total", "Calls of each Lua policy, template or plugin"},
-		{"pagoda_lua_errors_total", "Failed calls of each Lua script (errors, budget, bad answers)"},
-		{"pagoda_lua_load_failing", "1 while the newest files of a script fail to load (the last good one runs)"},
+	        {"pagoda_lua_calls_total", "Calls of each Lua policy, template or plugin"},
+	        {"pagoda_lua_errors_total",
+	         "Failed calls of each Lua script (errors, budget, bad answers)"},
+	        {"pagoda_lua_load_failing",
+	         "1 while the newest files of a script fail to load (the last good one runs)"},
 	};
 	static const char *const keys[] = {"calls", "errors", "loadFailing"};
 	for (int m = 0; m < 3; m++) {
 		header(o, names[m][0], names[m][1], m < 2 ? "counter" : "gauge");
-		json_array_foreach(st, i, x) {
+		json_array_foreach (st, i, x) {
 			json_t *v = json_object_get(x, keys[m]);
-			sample(o, names[m][0], json_is_boolean(v) ? json_is_true(v) : (double)json_integer_value(v), "script",
-			       json_string_value(json_object_get(x, "path")), NULL, NULL);
+			sample(o, names[m][0],
+			       json_is_boolean(v) ? json_is_true(v) : (double)json_integer_value(v),
+			       "script", json_string_value(json_object_get(x, "path")), NULL, NULL);
 		}
 	}
 	json_decref(st);
@@ -103,13 +109,15 @@ static void certificates(struct out *o, struct pagodad *app)
 	size_t i;
 	if (!app->ssl || ssl_list(app->ssl, &certs, &err) != 0)
 		return;
-	header(o, "pagoda_certificate_days_to_expiry", "Whole days until each certificate's current version expires",
-	       "gauge");
-	json_array_foreach(certs, i, c) {
+	header(o, "pagoda_certificate_days_to_expiry",
+	       "Whole days until each certificate's current version expires", "gauge");
+	json_array_foreach (certs, i, c) {
 		json_t *cur = json_object_get(c, "current");
 		if (json_is_object(cur))
-			sample(o, "pagoda_certificate_days_to_expiry", (double)json_integer_value(json_object_get(cur, "daysLeft")),
-			       "certificate", json_string_value(json_object_get(c, "name")), NULL, NULL);
+			sample(o, "pagoda_certificate_days_to_expiry",
+			       (double)json_integer_value(json_object_get(cur, "daysLeft")),
+			       "certificate", json_string_value(json_object_get(c, "name")), NULL,
+			       NULL);
 	}
 	json_decref(certs);
 }
@@ -120,16 +128,20 @@ static void alerts_and_drift(struct out *o, struct pagodad *app)
 	int64_t next;
 	size_t i;
 	struct pg_err err = {0};
-	if (app->alert && alert_list(app->alert, "firing", NULL, 0, 1000, &items, &next, &err) == 0) {
+	if (app->alert &&
+	    alert_list(app->alert, "firing", NULL, 0, 1000, &items, &next, &err) == 0) {
 		json_t *by = json_object();
 		const char *k;
-		json_array_foreach(items, i, x) {
+		json_array_foreach (items, i, x) {
 			const char *rule = json_string_value(json_object_get(x, "rule"));
-			json_object_set_new(by, rule, json_integer(json_integer_value(json_object_get(by, rule)) + 1));
+			json_object_set_new(
+			        by, rule,
+			        json_integer(json_integer_value(json_object_get(by, rule)) + 1));
 		}
 		header(o, "pagoda_alerts_firing", "Alerts firing, by rule", "gauge");
 		for (int r = 0; alert_rule_names[r]; r++)
-			sample(o, "pagoda_alerts_firing", (double)json_integer_value(json_object_get(by, alert_rule_names[r])),
+			sample(o, "pagoda_alerts_firing",
+			       (double)json_integer_value(json_object_get(by, alert_rule_names[r])),
 			       "rule", alert_rule_names[r], NULL, NULL);
 		(void)k;
 		json_decref(by);
@@ -137,7 +149,8 @@ static void alerts_and_drift(struct out *o, struct pagodad *app)
 	json_decref(items);
 	items = NULL;
 	if (app->drift && drift_verdicts(app->drift, "drifted", &items, &err) == 0) {
-		header(o, "pagoda_drifted", "Node and owner pairs whose actual state differs from the desired", "gauge");
+		header(o, "pagoda_drifted",
+		       "Node and owner pairs whose actual state differs from the desired", "gauge");
 		sample(o, "pagoda_drifted", (double)json_array_size(items), NULL, NULL, NULL, NULL);
 	}
 	json_decref(items);
@@ -159,11 +172,15 @@ static void metrics(struct http_req *req)
 }
 
 const struct http_route metrics_routes[] = {
-	{.method = "GET", .path = "/metrics", .auth = HTTP_AUTH_ADMIN, .perm = "admin:metrics:read", .fn = metrics},
-	{0},
+        {.method = "GET",
+         .path = "/metrics",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:metrics:read",
+         .fn = metrics},
+        {0},
 };
 
 const struct http_route metrics_public_routes[] = {
-	{.method = "GET", .path = "/metrics", .auth = HTTP_AUTH_NONE, .fn = metrics},
-	{0},
+        {.method = "GET", .path = "/metrics", .auth = HTTP_AUTH_NONE, .fn = metrics},
+        {0},
 };

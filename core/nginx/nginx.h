@@ -14,6 +14,6 @@ struct plua;
 /* Renders site (see lua/templates/nginx_site.lua) into *text (malloc'd) and
  * its SHA-256 into sha256. Input problems are PG_EINVAL naming the field. */
 int nginx_site_render(struct plua *lua, json_t *site, char **text, char sha256[65],
-		      struct pg_err *err);
+                      struct pg_err *err);
 
 #endif

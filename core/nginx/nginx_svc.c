@@ -5,7 +5,7 @@
 #include <string.h>
 
 int nginx_site_render(struct plua *lua, json_t *site, char **text, char sha256[65],
-		      struct pg_err *err)
+                      struct pg_err *err)
 {
 	int rc = plua_render(lua, "nginx_site", site, text, err);
 	if (rc == 0)

@@ -31,14 +31,14 @@ void registry_node_status(struct registry *r, int64_t node_id, bool online);
 /* Creates or updates a service from spec ({name, protocol, port, healthCheck,
  * metadata}); *out is the service (new reference). */
 int registry_service_put(struct registry *r, const struct pg_call *call, json_t *spec,
-			 bool create_only, json_t **out, struct pg_err *err);
+                         bool create_only, json_t **out, struct pg_err *err);
 /* The endpoints of a service, sorted by node then ip:port; *index is the
  * change index they reflect. */
-int registry_endpoints(struct registry *r, const char *service, bool healthy_only,
-		       json_t **items, int64_t *index, struct pg_err *err);
+int registry_endpoints(struct registry *r, const char *service, bool healthy_only, json_t **items,
+                       int64_t *index, struct pg_err *err);
 /* Replaces a node's agent endpoints with the reported set
  * ([{service, port, health, weight?, version?, ttlSec?, note?}]). */
 int registry_agent_report(struct registry *r, const struct pg_call *call, int64_t node_id,
-			  json_t *endpoints, struct pg_err *err);
+                          json_t *endpoints, struct pg_err *err);
 
 #endif

@@ -36,7 +36,8 @@ static void service_update(struct http_req *req)
 	const char *name = http_param(req, "name"), *body_name = NULL;
 	if (pg_json_str(req->body, "name", false, 63, &body_name, &err) == 0 && body_name &&
 	    strcmp(body_name, name) != 0) {
-		http_reply_error(req, PG_EINVAL, "name", "the name in the body differs from the path");
+		http_reply_error(req, PG_EINVAL, "name",
+		                 "the name in the body differs from the path");
 		return;
 	}
 	json_object_set_new(req->body, "name", json_string(name));
@@ -102,7 +103,8 @@ struct static_ep {
 
 static int static_fields(json_t *b, bool create, struct static_ep *e, struct pg_err *err)
 {
-	static const char *const fields[] = {"ip", "port", "weight", "health", "version", "metadata", NULL};
+	static const char *const fields[] = {"ip",      "port",     "weight", "health",
+	                                     "version", "metadata", NULL};
 	int rc = pg_json_only(b, fields, err);
 	if (rc == 0)
 		rc = pg_json_str(b, "ip", create, 45, &e->ip, err);
@@ -117,7 +119,8 @@ static int static_fields(json_t *b, bool create, struct static_ep *e, struct pg_
 		rc = pg_json_str(b, "health", false, 16, &e->health, err);
 	if (rc == 0 && strcmp(e->health, "healthy") && strcmp(e->health, "unhealthy") &&
 	    strcmp(e->health, "unknown"))
-		rc = pg_err_set(err, PG_EINVAL, "health", "health must be healthy, unhealthy or unknown");
+		rc = pg_err_set(err, PG_EINVAL, "health",
+		                "health must be healthy, unhealthy or unknown");
 	if (rc == 0)
 		rc = pg_json_str(b, "version", false, 128, &e->version, err);
 	if (rc == 0)
@@ -129,15 +132,17 @@ static int static_fields(json_t *b, bool create, struct static_ep *e, struct pg_
 
 /* Loads a static endpoint of the service in the path as defaults. */
 static int static_old(struct store_conn *c, const char *service, int64_t eid, json_t **old,
-		      struct static_ep *e, struct pg_err *err)
+                      struct static_ep *e, struct pg_err *err)
 {
 	int rc = reg_endpoint_get(c, eid, old, err);
 	if (rc == 0 && strcmp(json_string_value(json_object_get(*old, "service")), service) != 0)
-		rc = pg_err_set(err, PG_ENOTFOUND, "id", "no endpoint %lld in this service", (long long)eid);
+		rc = pg_err_set(err, PG_ENOTFOUND, "id", "no endpoint %lld in this service",
+		                (long long)eid);
 	if (rc == 0 && strcmp(json_string_value(json_object_get(*old, "source")), "static") != 0)
 		rc = pg_err_set(err, PG_ECONFLICT, "id",
-				"endpoint %lld is reported by its node's agent; only static ones are edited here",
-				(long long)eid);
+		                "endpoint %lld is reported by its node's agent; only static ones "
+		                "are edited here",
+		                (long long)eid);
 	if (rc == 0) {
 		e->ip = json_string_value(json_object_get(*old, "ip"));
 		e->port = json_integer_value(json_object_get(*old, "port"));
@@ -172,22 +177,30 @@ static void static_put(struct http_req *req, bool create)
 		rc = static_old(c, service, eid, &old, &e, &err);
 	if (rc == 0)
 		rc = static_fields(req->body, create, &e, &err);
-	bool moved = !create && rc == 0 && (strcmp(e.ip, json_string_value(json_object_get(old, "ip"))) ||
-					    e.port != json_integer_value(json_object_get(old, "port")));
+	bool moved = !create && rc == 0 &&
+	             (strcmp(e.ip, json_string_value(json_object_get(old, "ip"))) ||
+	              e.port != json_integer_value(json_object_get(old, "port")));
 	if (rc == 0 && (create || moved))
 		rc = reg_endpoint_find(c, sid, e.ip, e.port, &taken, &err);
 	if (rc == 0 && taken)
-		rc = pg_err_set(&err, PG_ECONFLICT, "ip", "%s:%lld is already an endpoint of this service",
-				e.ip, (long long)e.port);
+		rc = pg_err_set(&err, PG_ECONFLICT, "ip",
+		                "%s:%lld is already an endpoint of this service", e.ip,
+		                (long long)e.port);
 	if (rc == 0)
 		rc = reg_bump(c, &idx, &err);
 	if (rc == 0 && moved)
 		rc = reg_endpoint_delete(c, eid, &err); /* the address is the key: re-create */
-	char *md = e.metadata && json_object_size(e.metadata) ? pg_json_dump(e.metadata) : strdup("{}");
+	char *md = e.metadata && json_object_size(e.metadata) ? pg_json_dump(e.metadata)
+	                                                      : strdup("{}");
 	if (rc == 0) {
-		struct reg_endpoint_in in = {.service_id = sid, .port = e.port, .weight = e.weight, .ip = e.ip,
-					     .health = e.health, .version = e.version, .source = "static",
-					     .metadata = md};
+		struct reg_endpoint_in in = {.service_id = sid,
+		                             .port = e.port,
+		                             .weight = e.weight,
+		                             .ip = e.ip,
+		                             .health = e.health,
+		                             .version = e.version,
+		                             .source = "static",
+		                             .metadata = md};
 		bool changed;
 		rc = reg_endpoint_put(c, &in, idx, &eid, &changed, &err);
 	}
@@ -195,8 +208,8 @@ static void static_put(struct http_req *req, bool create)
 	if (rc == 0)
 		rc = reg_endpoint_get(c, eid, &out, &err);
 	if (rc == 0)
-		rc = audit_record(c, &call, create ? "endpoint.create" : "endpoint.update", "endpoint", eid, out,
-				  &err);
+		rc = audit_record(c, &call, create ? "endpoint.create" : "endpoint.update",
+		                  "endpoint", eid, out, &err);
 	rc = store_end(c, rc, &err);
 	if (rc == 0)
 		registry_changed(r, idx);
@@ -229,8 +242,10 @@ static void endpoint_delete(struct http_req *req)
 		rc = reg_service_get(c, http_param(req, "name"), NULL, &sid, &err);
 		if (rc == 0)
 			rc = reg_endpoint_get(c, eid, &old, &err);
-		if (rc == 0 && strcmp(json_string_value(json_object_get(old, "service")), http_param(req, "name")))
-			rc = pg_err_set(&err, PG_ENOTFOUND, "id", "no endpoint %lld in this service", (long long)eid);
+		if (rc == 0 && strcmp(json_string_value(json_object_get(old, "service")),
+		                      http_param(req, "name")))
+			rc = pg_err_set(&err, PG_ENOTFOUND, "id",
+			                "no endpoint %lld in this service", (long long)eid);
 		if (rc == 0)
 			rc = reg_bump(c, &idx, &err);
 		if (rc == 0)
@@ -275,7 +290,8 @@ static void block_free(void *p)
 }
 
 /* One read of a blocking query: the answer and the registry index it is at. */
-typedef int (*block_read_fn)(struct http_req *req, json_t **out, int64_t *index, struct pg_err *err);
+typedef int (*block_read_fn)(struct http_req *req, json_t **out, int64_t *index,
+                             struct pg_err *err);
 
 /* A blocking query (?index=N&wait=30s, as Consul's): answers once the
  * registry's index passes N, or when the wait runs out; at once without N. */
@@ -290,7 +306,8 @@ static void blocking_read(struct http_req *req, block_read_fn read)
 		if (!http_query_int(req, "index", 0, INT64_MAX, 0, &after))
 			return;
 		if (w && !parse_wait(w, &wait_ms)) {
-			http_reply_error(req, PG_EINVAL, "wait", "wait must look like 30s, 2m or 45");
+			http_reply_error(req, PG_EINVAL, "wait",
+			                 "wait must look like 30s, 2m or 45");
 			return;
 		}
 		if (!(b = calloc(1, sizeof(*b)))) {
@@ -310,7 +327,8 @@ static void blocking_read(struct http_req *req, block_read_fn read)
 			http_reply_err(req, &err);
 			return;
 		}
-		if (index > b->after || pg_time_mono_ms() >= b->deadline || http_waitset_stopping(r->waiters)) {
+		if (index > b->after || pg_time_mono_ms() >= b->deadline ||
+		    http_waitset_stopping(r->waiters)) {
 			char ib[24];
 			snprintf(ib, sizeof(ib), "%lld", (long long)index);
 			http_reply_header(req, "X-Registry-Index", ib);
@@ -329,11 +347,11 @@ static int endpoints_of(struct http_req *req, json_t **out, int64_t *index, stru
 	if (healthy && strcmp(healthy, "true") && strcmp(healthy, "false"))
 		return pg_err_set(err, PG_EINVAL, "healthy", "healthy must be true or false");
 	json_t *items = NULL;
-	int rc = registry_endpoints(reg_of(req), http_param(req, "name"), healthy && strcmp(healthy, "true") == 0,
-				    &items, index, err);
+	int rc = registry_endpoints(reg_of(req), http_param(req, "name"),
+	                            healthy && strcmp(healthy, "true") == 0, &items, index, err);
 	if (rc == 0)
-		*out = json_pack("{s:s, s:I, s:o}", "service", http_param(req, "name"), "index", (json_int_t)*index,
-				 "items", items);
+		*out = json_pack("{s:s, s:I, s:o}", "service", http_param(req, "name"), "index",
+		                 (json_int_t)*index, "items", items);
 	return rc;
 }
 
@@ -373,30 +391,54 @@ static void agent_endpoints(struct http_req *req)
 	json_t *eps = NULL;
 	int rc = pg_json_int(req->body, "nodeId", true, 1, INT64_MAX, &node_id, &err);
 	if (rc == 0 && node_id != req->who.node_id)
-		rc = pg_err_set(&err, PG_EFORBIDDEN, "nodeId", "this agent token belongs to node %lld",
-				(long long)req->who.node_id);
+		rc = pg_err_set(&err, PG_EFORBIDDEN, "nodeId",
+		                "this agent token belongs to node %lld",
+		                (long long)req->who.node_id);
 	if (rc == 0)
 		rc = pg_json_arr(req->body, "endpoints", true, 256, &eps, &err);
 	if (rc == 0)
 		rc = registry_agent_report(reg_of(req), &call, node_id, eps, &err);
 	http_answer(req, rc, 200,
-		    rc == 0 ? json_pack("{s:I}", "index", (json_int_t)registry_index(reg_of(req))) : NULL, &err);
+	            rc == 0 ? json_pack("{s:I}", "index", (json_int_t)registry_index(reg_of(req)))
+	                    : NULL,
+	            &err);
 }
 
 #define REG_READ .auth = HTTP_AUTH_ADMIN, .perm = "admin:registry:read"
 #define REG_WRITE .auth = HTTP_AUTH_ADMIN, .perm = "admin:registry:write"
 
 const struct http_route registry_routes[] = {
-	{.method = "POST", .path = "/admin/registry/services", REG_WRITE, .fn = service_create},
-	{.method = "GET", .path = "/admin/registry/services", REG_READ, .fn = service_list},
-	{.method = "GET", .path = "/admin/registry/services/:name", REG_READ, .fn = service_get},
-	{.method = "PUT", .path = "/admin/registry/services/:name", REG_WRITE, .fn = service_update},
-	{.method = "DELETE", .path = "/admin/registry/services/:name", REG_WRITE, .fn = service_delete},
-	{.method = "POST", .path = "/admin/registry/services/:name/endpoints", REG_WRITE, .fn = static_create},
-	{.method = "PUT", .path = "/admin/registry/services/:name/endpoints/:id", REG_WRITE, .fn = static_update},
-	{.method = "DELETE", .path = "/admin/registry/services/:name/endpoints/:id", REG_WRITE, .fn = endpoint_delete},
-	{.method = "GET", .path = "/api/registry/services", REG_READ, .fn = services_read},
-	{.method = "GET", .path = "/api/registry/services/:name/endpoints", REG_READ, .fn = endpoints_read},
-	{.method = "POST", .path = "/agent/endpoints", .auth = HTTP_AUTH_AGENT, .fn = agent_endpoints},
-	{0},
+        {.method = "POST", .path = "/admin/registry/services", REG_WRITE, .fn = service_create},
+        {.method = "GET", .path = "/admin/registry/services", REG_READ, .fn = service_list},
+        {.method = "GET", .path = "/admin/registry/services/:name", REG_READ, .fn = service_get},
+        {.method = "PUT",
+         .path = "/admin/registry/services/:name",
+         REG_WRITE,
+         .fn = service_update},
+        {.method = "DELETE",
+         .path = "/admin/registry/services/:name",
+         REG_WRITE,
+         .fn = service_delete},
+        {.method = "POST",
+         .path = "/admin/registry/services/:name/endpoints",
+         REG_WRITE,
+         .fn = static_create},
+        {.method = "PUT",
+         .path = "/admin/registry/services/:name/endpoints/:id",
+         REG_WRITE,
+         .fn = static_update},
+        {.method = "DELETE",
+         .path = "/admin/registry/services/:name/endpoints/:id",
+         REG_WRITE,
+         .fn = endpoint_delete},
+        {.method = "GET", .path = "/api/registry/services", REG_READ, .fn = services_read},
+        {.method = "GET",
+         .path = "/api/registry/services/:name/endpoints",
+         REG_READ,
+         .fn = endpoints_read},
+        {.method = "POST",
+         .path = "/agent/endpoints",
+         .auth = HTTP_AUTH_AGENT,
+         .fn = agent_endpoints},
+        {0},
 };

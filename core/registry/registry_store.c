@@ -60,7 +60,7 @@ int reg_service_update(struct store_conn *c, int64_t id, const char *protocol, i
 	                          "health_check = $3, metadata = $4,"
 	                          " modify_index = $5, updated_at = $6 WHERE id = $7";
 	return store_ok(store_run(c, sql, err, ST(protocol), SI(port), ST(hc), ST(md), SI(idx),
-	                       SI(pg_time_now_ms()), SI(id)));
+	                          SI(pg_time_now_ms()), SI(id)));
 }
 
 #define SERVICE_COLS                                                                               \
@@ -210,8 +210,8 @@ int reg_endpoint_put(struct store_conn *c, const struct reg_endpoint_in *in, int
 	if (!*changed)
 		return store_ok(store_run(c, seen, err, SIN(in->last_seen), SI(*id)));
 	return store_ok(store_run(c, upd, err, SIN(in->node_id), SI(in->weight), ST(in->health),
-	                       ST(in->note), ST(in->version), ST(in->source), ST(in->metadata),
-	                       SIN(in->ttl_sec), SIN(in->last_seen), SI(idx), SI(now), SI(*id)));
+	                          ST(in->note), ST(in->version), ST(in->source), ST(in->metadata),
+	                          SIN(in->ttl_sec), SIN(in->last_seen), SI(idx), SI(now), SI(*id)));
 }
 
 int reg_endpoint_find(struct store_conn *c, int64_t service_id, const char *ip, int64_t port,

@@ -91,8 +91,14 @@ static bool name_ok(const char *n)
 /* Validates a health check and returns it normalised (defaults filled). */
 static json_t *health_check(json_t *hc, struct pg_err *err)
 {
-	static const char *const fields[] = {"type", "path", "intervalSec", "timeoutSec",
-					     "healthyThreshold", "unhealthyThreshold", "expectStatus", NULL};
+	static const char *const fields[] = {"type",
+	                                     "path",
+	                                     "intervalSec",
+	                                     "timeoutSec",
+	                                     "healthyThreshold",
+	                                     "unhealthyThreshold",
+	                                     "expectStatus",
+	                                     NULL};
 	const char *type = "tcp", *path = NULL;
 	int64_t interval = 10, timeout = 2, up = 1, down = 3, expect = 200;
 	int rc = hc ? pg_json_only(hc, fields, err) : 0;
@@ -119,8 +125,9 @@ static json_t *health_check(json_t *hc, struct pg_err *err)
 		return NULL;
 	}
 	json_t *out = json_pack("{s:s, s:I, s:I, s:I, s:I}", "type", type, "intervalSec",
-				(json_int_t)interval, "timeoutSec", (json_int_t)timeout, "healthyThreshold",
-				(json_int_t)up, "unhealthyThreshold", (json_int_t)down);
+	                        (json_int_t)interval, "timeoutSec", (json_int_t)timeout,
+	                        "healthyThreshold", (json_int_t)up, "unhealthyThreshold",
+	                        (json_int_t)down);
 	if (path) {
 		json_object_set_new(out, "path", json_string(path));
 		json_object_set_new(out, "expectStatus", json_integer(expect));
@@ -129,9 +136,10 @@ static json_t *health_check(json_t *hc, struct pg_err *err)
 }
 
 int registry_service_put(struct registry *r, const struct pg_call *call, json_t *spec,
-			 bool create_only, json_t **out, struct pg_err *err)
+                         bool create_only, json_t **out, struct pg_err *err)
 {
-	static const char *const fields[] = {"name", "protocol", "port", "healthCheck", "metadata", NULL};
+	static const char *const fields[] = {"name",        "protocol", "port",
+	                                     "healthCheck", "metadata", NULL};
 	const char *name = NULL, *protocol = "http";
 	int64_t port = 0, id = 0, idx = 0;
 	json_t *hc_in = NULL, *md = NULL, *hc = NULL;
@@ -139,7 +147,8 @@ int registry_service_put(struct registry *r, const struct pg_call *call, json_t 
 	if (rc == 0)
 		rc = pg_json_str(spec, "name", true, 63, &name, err);
 	if (rc == 0 && !name_ok(name))
-		rc = pg_err_set(err, PG_EINVAL, "name", "name must be 1-63 lowercase letters, digits, '-', '.', '_'");
+		rc = pg_err_set(err, PG_EINVAL, "name",
+		                "name must be 1-63 lowercase letters, digits, '-', '.', '_'");
 	if (rc == 0)
 		rc = pg_json_str(spec, "protocol", false, 8, &protocol, err);
 	if (rc == 0 && strcmp(protocol, "http") && strcmp(protocol, "tcp"))
@@ -157,7 +166,8 @@ int registry_service_put(struct registry *r, const struct pg_call *call, json_t 
 	struct store_conn *c = rc == 0 ? begin(r, err) : NULL;
 	if (rc == 0 && !c)
 		rc = err->code;
-	char *hc_text = hc ? pg_json_dump(hc) : NULL, *md_text = md ? pg_json_dump(md) : strdup("{}");
+	char *hc_text = hc ? pg_json_dump(hc) : NULL,
+	     *md_text = md ? pg_json_dump(md) : strdup("{}");
 	bool exists = false;
 	if (rc == 0) {
 		rc = reg_service_get(c, name, NULL, &id, err);
@@ -165,17 +175,20 @@ int registry_service_put(struct registry *r, const struct pg_call *call, json_t 
 		if (rc == PG_ENOTFOUND)
 			rc = 0;
 		if (rc == 0 && exists && create_only)
-			rc = pg_err_set(err, PG_ECONFLICT, "name", "a service named '%s' exists already", name);
+			rc = pg_err_set(err, PG_ECONFLICT, "name",
+			                "a service named '%s' exists already", name);
 	}
 	if (rc == 0)
 		rc = reg_bump(c, &idx, err);
 	if (rc == 0)
 		rc = exists ? reg_service_update(c, id, protocol, port, hc_text, md_text, idx, err)
-			    : reg_service_insert(c, name, protocol, port, hc_text, md_text, idx, &id, err);
+		            : reg_service_insert(c, name, protocol, port, hc_text, md_text, idx,
+		                                 &id, err);
 	if (rc == 0) {
-		json_t *d = json_pack("{s:s, s:s, s:I, s:O}", "name", name, "protocol", protocol, "port",
-				      (json_int_t)port, "healthCheck", hc);
-		rc = audit_record(c, call, exists ? "service.update" : "service.create", "service", id, d, err);
+		json_t *d = json_pack("{s:s, s:s, s:I, s:O}", "name", name, "protocol", protocol,
+		                      "port", (json_int_t)port, "healthCheck", hc);
+		rc = audit_record(c, call, exists ? "service.update" : "service.create", "service",
+		                  id, d, err);
 		json_decref(d);
 	}
 	if (rc == 0)
@@ -188,8 +201,8 @@ int registry_service_put(struct registry *r, const struct pg_call *call, json_t 
 	return rc;
 }
 
-int registry_endpoints(struct registry *r, const char *service, bool healthy_only,
-		       json_t **items, int64_t *index, struct pg_err *err)
+int registry_endpoints(struct registry *r, const char *service, bool healthy_only, json_t **items,
+                       int64_t *index, struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(r->store, err);
 	if (!c || store_begin(c, STORE_TX_READ, err) != 0)
@@ -211,20 +224,22 @@ int registry_endpoints(struct registry *r, const char *service, bool healthy_onl
 
 static bool health_ok(const char *h)
 {
-	return strcmp(h, "healthy") == 0 || strcmp(h, "unhealthy") == 0 || strcmp(h, "unknown") == 0;
+	return strcmp(h, "healthy") == 0 || strcmp(h, "unhealthy") == 0 ||
+	       strcmp(h, "unknown") == 0;
 }
 
 int registry_agent_report(struct registry *r, const struct pg_call *call, int64_t node_id,
-			  json_t *endpoints, struct pg_err *err)
+                          json_t *endpoints, struct pg_err *err)
 {
-	static const char *const fields[] = {"service", "port", "health", "weight", "version",
-					     "ttlSec", "note", NULL};
+	static const char *const fields[] = {"service", "port",   "health", "weight",
+	                                     "version", "ttlSec", "note",   NULL};
 	char ip[64];
 	int rc = cluster_node_ip(r->cluster, node_id, ip, sizeof(ip), err);
 	if (rc != 0)
 		return rc;
 	if (!json_is_array(endpoints) || json_array_size(endpoints) > 256)
-		return pg_err_set(err, PG_EINVAL, "endpoints", "endpoints must be a list of at most 256");
+		return pg_err_set(err, PG_EINVAL, "endpoints",
+		                  "endpoints must be a list of at most 256");
 	struct store_conn *c = begin(r, err);
 	if (!c)
 		return err->code;
@@ -237,7 +252,7 @@ int registry_agent_report(struct registry *r, const struct pg_call *call, int64_
 	idx = cur + 1;
 	size_t i;
 	json_t *e;
-	json_array_foreach(endpoints, i, e) {
+	json_array_foreach (endpoints, i, e) {
 		if (rc != 0)
 			break;
 		const char *svc = NULL, *health = "unknown", *version = NULL, *note = NULL;
@@ -254,7 +269,8 @@ int registry_agent_report(struct registry *r, const struct pg_call *call, int64_
 		if (rc == 0)
 			rc = pg_json_str(e, "health", false, 16, &health, err);
 		if (rc == 0 && !health_ok(health))
-			rc = pg_err_set(err, PG_EINVAL, "health", "health must be healthy, unhealthy or unknown");
+			rc = pg_err_set(err, PG_EINVAL, "health",
+			                "health must be healthy, unhealthy or unknown");
 		if (rc == 0)
 			rc = pg_json_int(e, "weight", false, 1, 1000, &weight, err);
 		if (rc == 0)
@@ -264,12 +280,22 @@ int registry_agent_report(struct registry *r, const struct pg_call *call, int64_
 		if (rc == 0)
 			rc = pg_json_int(e, "ttlSec", false, 5, 86400, &ttl, err);
 		if (rc == 0 && (rc = reg_service_get(c, svc, NULL, &sid, err)) == PG_ENOTFOUND)
-			rc = pg_err_set(err, PG_EPRECOND, "service", "no service '%s' is registered", svc);
+			rc = pg_err_set(err, PG_EPRECOND, "service",
+			                "no service '%s' is registered", svc);
 		if (rc == 0) {
 			struct reg_endpoint_in in = {
-				.service_id = sid, .node_id = node_id, .port = port, .weight = weight,
-				.ttl_sec = ttl, .last_seen = now, .ip = ip, .health = health, .note = note,
-				.version = version, .source = "agent", .metadata = "{}",
+			        .service_id = sid,
+			        .node_id = node_id,
+			        .port = port,
+			        .weight = weight,
+			        .ttl_sec = ttl,
+			        .last_seen = now,
+			        .ip = ip,
+			        .health = health,
+			        .note = note,
+			        .version = version,
+			        .source = "agent",
+			        .metadata = "{}",
 			};
 			rc = reg_endpoint_put(c, &in, idx, &eid, &changed, err);
 		}
@@ -284,8 +310,8 @@ int registry_agent_report(struct registry *r, const struct pg_call *call, int64_
 		json_object_set_new(kept, key, json_true());
 		if (changed) {
 			any = true;
-			json_t *d = json_pack("{s:s, s:s, s:I, s:s}", "service", svc, "ip", ip, "port",
-					      (json_int_t)port, "health", health);
+			json_t *d = json_pack("{s:s, s:s, s:I, s:s}", "service", svc, "ip", ip,
+			                      "port", (json_int_t)port, "health", health);
 			rc = audit_record(c, call, "endpoint.report", "endpoint", eid, d, err);
 			json_decref(d);
 			if (rc != 0)
@@ -295,7 +321,7 @@ int registry_agent_report(struct registry *r, const struct pg_call *call, int64_
 	/* Declarative: what the node no longer reports is gone. */
 	if (rc == 0)
 		rc = reg_node_endpoints(c, node_id, old, err);
-	json_array_foreach(old, i, e) {
+	json_array_foreach (old, i, e) {
 		if (rc != 0)
 			break;
 		char key[24];
@@ -330,12 +356,14 @@ void registry_node_status(struct registry *r, int64_t node_id, bool online)
 		n = rc = reg_node_health(c, node_id, "unhealthy", "node offline", idx, &err);
 	if (rc > 0) {
 		json_t *d = json_pack("{s:I, s:i}", "nodeId", (json_int_t)node_id, "endpoints", n);
-		rc = audit_record(c, &system_call, "endpoint.node_offline", "node", node_id, d, &err);
+		rc = audit_record(c, &system_call, "endpoint.node_offline", "node", node_id, d,
+		                  &err);
 		json_decref(d);
 	}
 	if (rc >= 0 && n > 0) {
 		finish(r, c, 0, idx, &err);
-		pg_info("registry", "node %lld offline: %d endpoint(s) marked unhealthy", (long long)node_id, n);
+		pg_info("registry", "node %lld offline: %d endpoint(s) marked unhealthy",
+		        (long long)node_id, n);
 	} else {
 		store_rollback(c);
 	}
@@ -365,15 +393,15 @@ static void sweep(void *arg)
 	int rc = reg_bump(c, &idx, &err);
 	size_t i;
 	json_t *v;
-	json_array_foreach(ids, i, v) {
+	json_array_foreach (ids, i, v) {
 		json_t *ep = NULL;
 		if (rc == 0)
 			rc = reg_endpoint_get(c, json_integer_value(v), &ep, &err);
 		if (rc == 0)
 			rc = reg_endpoint_delete(c, json_integer_value(v), &err);
 		if (rc == 0)
-			rc = audit_record(c, &system_call, "endpoint.expire", "endpoint", json_integer_value(v),
-					  ep, &err);
+			rc = audit_record(c, &system_call, "endpoint.expire", "endpoint",
+			                  json_integer_value(v), ep, &err);
 		json_decref(ep);
 	}
 	finish(r, c, rc, idx, &err);

@@ -21,19 +21,20 @@ struct store_conn;
 struct pg_call;
 
 struct ssl_opts {
-	int64_t scan_ms;          /* how often due certificates are looked at */
-	int64_t retry_base_ms;    /* first retry after a failure, doubled, capped at a day */
+	int64_t scan_ms;           /* how often due certificates are looked at */
+	int64_t retry_base_ms;     /* first retry after a failure, doubled, capped at a day */
 	bool allow_http_directory; /* http:// ACME directories (test CAs); else https:// only */
 	/* Whether an ingress uses a certificate (by names what), for delete. */
 	bool (*in_use)(void *arg, int64_t cert_id, char *by, size_t len);
 	/* Appends to node_ids the nodes whose ingresses use a certificate: a
 	 * renewal is deployed there too. */
-	int (*nodes_using)(void *arg, struct store_conn *c, int64_t cert_id, json_t *node_ids, struct pg_err *err);
+	int (*nodes_using)(void *arg, struct store_conn *c, int64_t cert_id, json_t *node_ids,
+	                   struct pg_err *err);
 	void *in_use_arg;
 };
 
 int ssl_new(struct store *s, const struct pg_secret_key *key, struct plua *lua, struct cluster *cl,
-	    const struct ssl_opts *o, struct ssl **out, struct pg_err *err);
+            const struct ssl_opts *o, struct ssl **out, struct pg_err *err);
 void ssl_free(struct ssl *ssl);
 
 /* When a certificate of lifetime (not_before..not_after, ms) is due for
@@ -48,10 +49,11 @@ int ssl_list(struct ssl *s, json_t **out, struct pg_err *err);
 /* Where a certificate named name lands on a node by default. */
 void ssl_default_paths(const char *name, char cert_path[300], char key_path[300]);
 /* The default paths of certificate id (for an ingress naming it). */
-int ssl_cert_paths(struct ssl *s, int64_t id, char cert_path[300], char key_path[300], struct pg_err *err);
+int ssl_cert_paths(struct ssl *s, int64_t id, char cert_path[300], char key_path[300],
+                   struct pg_err *err);
 /* Queues DeployCertificate of id's current version to node inside c's
  * transaction (a release's step); once prefixes its idempotency key. */
-int ssl_deploy_node(struct ssl *s, struct store_conn *c, const struct pg_call *call, int64_t id, int64_t node,
-		    const char *once, int64_t *task_id, struct pg_err *err);
+int ssl_deploy_node(struct ssl *s, struct store_conn *c, const struct pg_call *call, int64_t id,
+                    int64_t node, const char *once, int64_t *task_id, struct pg_err *err);
 
 #endif

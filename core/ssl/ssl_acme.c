@@ -99,7 +99,8 @@ static int make_jwk(struct acme *a, struct pg_err *err)
 	a->jwk = json_pack("{s:s, s:s, s:s, s:s}", "crv", "P-256", "kty", "EC", "x", sx, "y", sy);
 	/* canonical: the required members in lexicographic order, no spaces */
 	char canon[256];
-	snprintf(canon, sizeof(canon), "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", sx, sy);
+	snprintf(canon, sizeof(canon),
+	         "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", sx, sy);
 	unsigned char md[32];
 	unsigned int mdlen;
 	EVP_Digest(canon, strlen(canon), md, &mdlen, EVP_sha256(), NULL);
@@ -152,8 +153,8 @@ void acme_resp_free(struct acme_resp *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static int http(struct acme *a, const char *method, const char *url, const char *body, struct acme_resp *r,
-		struct pg_err *err)
+static int http(struct acme *a, const char *method, const char *url, const char *body,
+                struct acme_resp *r, struct pg_err *err)
 {
 	memset(r, 0, sizeof(*r));
 	r->body.max = 8u << 20;
@@ -181,7 +182,8 @@ static int http(struct acme *a, const char *method, const char *url, const char 
 	curl_slist_free_all(h);
 	if (cc != CURLE_OK) {
 		acme_resp_free(r);
-		return pg_err_set(err, PG_EUNAVAIL, "", "ACME %s %s: %s", method, url, curl_easy_strerror(cc));
+		return pg_err_set(err, PG_EUNAVAIL, "", "ACME %s %s: %s", method, url,
+		                  curl_easy_strerror(cc));
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	if (r->nonce[0])
@@ -215,20 +217,23 @@ int acme_resp_problem(struct acme_resp *r, const char *what, json_t **doc, struc
 	json_t *p = r->body.data ? json_loads(r->body.data, 0, NULL) : NULL;
 	const char *type = json_string_value(json_object_get(p, "type"));
 	const char *detail = json_string_value(json_object_get(p, "detail"));
-	int rc = pg_err_set(err, PG_EPRECOND, "acme", "%s: the CA answered %ld %s: %s", what, r->status,
-			    type ? type : "(no problem document)", detail ? detail : (r->body.data ? r->body.data : ""));
+	int rc = pg_err_set(err, PG_EPRECOND, "acme", "%s: the CA answered %ld %s: %s", what,
+	                    r->status, type ? type : "(no problem document)",
+	                    detail ? detail : (r->body.data ? r->body.data : ""));
 	if (doc && p)
 		*doc = json_incref(p);
 	json_decref(p);
 	return rc;
 }
 
-int acme_get_json(const char *url, const char *ca_file, json_t **out, int64_t *retry_after, struct pg_err *err)
+int acme_get_json(const char *url, const char *ca_file, json_t **out, int64_t *retry_after,
+                  struct pg_err *err)
 {
 	struct acme a = {.ca_file = ca_file, .curl = curl_easy_init()};
 	struct acme_resp r;
 	*out = NULL;
-	int rc = a.curl ? http(&a, "GET", url, NULL, &r, err) : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	int rc = a.curl ? http(&a, "GET", url, NULL, &r, err)
+	                : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	if (rc == 0) {
 		*out = r.status == 200 && r.body.data ? json_loads(r.body.data, 0, NULL) : NULL;
 		if (!json_is_object(*out)) {
@@ -245,7 +250,8 @@ int acme_get_json(const char *url, const char *ca_file, json_t **out, int64_t *r
 }
 
 /* A JWS POST (payload NULL: POST-as-GET), retried on badNonce. */
-static int post(struct acme *a, const char *url, json_t *payload, struct acme_resp *r, struct pg_err *err)
+static int post(struct acme *a, const char *url, json_t *payload, struct acme_resp *r,
+                struct pg_err *err)
 {
 	char *pl = payload ? json_dumps(payload, JSON_COMPACT) : strdup("");
 	char *pl64 = ssl_b64url((const unsigned char *)pl, strlen(pl));
@@ -258,7 +264,8 @@ static int post(struct acme *a, const char *url, json_t *payload, struct acme_re
 				break;
 			acme_resp_free(&n);
 		}
-		json_t *prot = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "nonce", a->nonce, "url", url);
+		json_t *prot =
+		        json_pack("{s:s, s:s, s:s}", "alg", "ES256", "nonce", a->nonce, "url", url);
 		if (a->kid)
 			json_object_set_new(prot, "kid", json_string(a->kid));
 		else
@@ -273,7 +280,8 @@ static int post(struct acme *a, const char *url, json_t *payload, struct acme_re
 		snprintf(input, in_len, "%s.%s", p64, pl64);
 		char *sig = sign(a, input);
 		free(input);
-		json_t *jws = json_pack("{s:s, s:s, s:s}", "protected", p64, "payload", pl64, "signature", sig ? sig : "");
+		json_t *jws = json_pack("{s:s, s:s, s:s}", "protected", p64, "payload", pl64,
+		                        "signature", sig ? sig : "");
 		char *body = json_dumps(jws, JSON_COMPACT);
 		json_decref(jws);
 		free(p64);
@@ -282,9 +290,10 @@ static int post(struct acme *a, const char *url, json_t *payload, struct acme_re
 		free(body);
 		if (rc != 0)
 			break;
-		json_t *p = r->status == 400 && r->body.data ? json_loads(r->body.data, 0, NULL) : NULL;
+		json_t *p =
+		        r->status == 400 && r->body.data ? json_loads(r->body.data, 0, NULL) : NULL;
 		bool bad_nonce = p && json_is_string(json_object_get(p, "type")) &&
-				 str_is(p, "type", "urn:ietf:params:acme:error:badNonce");
+		                 str_is(p, "type", "urn:ietf:params:acme:error:badNonce");
 		json_decref(p);
 		if (!bad_nonce)
 			break;
@@ -303,13 +312,14 @@ static int fetch(struct acme *a, const char *url, json_t **out, json_t **doc, st
 	if (rc == 0 && r.status >= 300)
 		rc = acme_resp_problem(&r, url, doc, err);
 	if (rc == 0 && !(*out = json_loads(r.body.data ? r.body.data : "", 0, NULL)))
-		rc = pg_err_set(err, PG_EPRECOND, "acme", "%s answered something that is not JSON", url);
+		rc = pg_err_set(err, PG_EPRECOND, "acme", "%s answered something that is not JSON",
+		                url);
 	acme_resp_free(&r);
 	return rc;
 }
 
 int acme_open(const char *directory, const char *ca_file, EVP_PKEY *key, const char *kid,
-	      const char *email, struct acme **out, struct pg_err *err)
+              const char *email, struct acme **out, struct pg_err *err)
 {
 	struct acme *a = calloc(1, sizeof(*a));
 	if (!a || !(a->curl = curl_easy_init())) {
@@ -324,7 +334,8 @@ int acme_open(const char *directory, const char *ca_file, EVP_PKEY *key, const c
 	if (rc == 0)
 		rc = http(a, "GET", directory, NULL, &r, err);
 	if (rc == 0) {
-		json_t *d = r.status == 200 && r.body.data ? json_loads(r.body.data, 0, NULL) : NULL;
+		json_t *d =
+		        r.status == 200 && r.body.data ? json_loads(r.body.data, 0, NULL) : NULL;
 		const char *nn = json_string_value(json_object_get(d, "newNonce"));
 		const char *na = json_string_value(json_object_get(d, "newAccount"));
 		const char *no = json_string_value(json_object_get(d, "newOrder"));
@@ -333,8 +344,9 @@ int acme_open(const char *directory, const char *ca_file, EVP_PKEY *key, const c
 			a->new_account = strdup(na);
 			a->new_order = strdup(no);
 		} else {
-			rc = pg_err_set(err, PG_EPRECOND, "acme", "%s is not an ACME directory (HTTP %ld)", directory,
-					r.status);
+			rc = pg_err_set(err, PG_EPRECOND, "acme",
+			                "%s is not an ACME directory (HTTP %ld)", directory,
+			                r.status);
 		}
 		json_decref(d);
 		acme_resp_free(&r);
@@ -385,8 +397,8 @@ const char *acme_kid(const struct acme *a)
 }
 
 /* Polls url until its status is one of want (comma list) or a final one. */
-static int poll_status(struct acme *a, const char *url, const char *want, json_t **out, json_t **doc,
-		       struct pg_err *err)
+static int poll_status(struct acme *a, const char *url, const char *want, json_t **out,
+                       json_t **doc, struct pg_err *err)
 {
 	int64_t deadline = pg_time_mono_ms() + POLL_LIMIT_MS;
 	for (;;) {
@@ -400,14 +412,15 @@ static int poll_status(struct acme *a, const char *url, const char *want, json_t
 		if (rc != 0)
 			return rc;
 		const char *st = json_string_value(json_object_get(o, "status"));
-		if (st && (strstr(want, st) || strcmp(st, "invalid") == 0 || strcmp(st, "valid") == 0)) {
+		if (st &&
+		    (strstr(want, st) || strcmp(st, "invalid") == 0 || strcmp(st, "valid") == 0)) {
 			*out = o;
 			return 0;
 		}
 		json_decref(o);
 		if (pg_time_mono_ms() > deadline)
-			return pg_err_set(err, PG_EUNAVAIL, "acme", "%s stayed %s for %d s", url, st ? st : "?",
-					  POLL_LIMIT_MS / 1000);
+			return pg_err_set(err, PG_EUNAVAIL, "acme", "%s stayed %s for %d s", url,
+			                  st ? st : "?", POLL_LIMIT_MS / 1000);
 		usleep((useconds_t)wait * 1000);
 	}
 }
@@ -422,13 +435,14 @@ static char *key_authorization(struct acme *a, const char *token)
 
 /* Answers one authorization with the asked challenge type. */
 static int authorize(struct acme *a, const char *url, const char *type, const struct acme_hooks *h,
-		     json_t **doc, struct pg_err *err)
+                     json_t **doc, struct pg_err *err)
 {
 	json_t *authz = NULL, *done = NULL;
 	int rc = fetch(a, url, &authz, doc, err);
 	if (rc != 0)
 		return rc;
-	const char *domain = json_string_value(json_object_get(json_object_get(authz, "identifier"), "value"));
+	const char *domain =
+	        json_string_value(json_object_get(json_object_get(authz, "identifier"), "value"));
 	if (str_is(authz, "status", "valid")) {
 		json_decref(authz);
 		return 0; /* validated before (authorization reuse) */
@@ -436,10 +450,13 @@ static int authorize(struct acme *a, const char *url, const char *type, const st
 	json_t *ch = NULL;
 	size_t i;
 	json_t *c;
-	json_array_foreach(json_object_get(authz, "challenges"), i, c) if (!ch && str_is(c, "type", type)) ch = c;
+	json_array_foreach (json_object_get(authz, "challenges"), i, c)
+		if (!ch && str_is(c, "type", type))
+			ch = c;
 	if (!ch) {
 		json_decref(authz);
-		return pg_err_set(err, PG_EPRECOND, "challenge", "the CA offers no %s challenge for %s", type, domain);
+		return pg_err_set(err, PG_EPRECOND, "challenge",
+		                  "the CA offers no %s challenge for %s", type, domain);
 	}
 	char *ka = key_authorization(a, json_string_value(json_object_get(ch, "token")));
 	char fqdn[300], *txt = NULL;
@@ -458,7 +475,8 @@ static int authorize(struct acme *a, const char *url, const char *type, const st
 	}
 	struct acme_resp r;
 	json_t *empty = json_object();
-	if (rc == 0 && (rc = post(a, json_string_value(json_object_get(ch, "url")), empty, &r, err)) == 0) {
+	if (rc == 0 &&
+	    (rc = post(a, json_string_value(json_object_get(ch, "url")), empty, &r, err)) == 0) {
 		if (r.status >= 300)
 			rc = acme_resp_problem(&r, "challenge", doc, err);
 		acme_resp_free(&r);
@@ -468,13 +486,15 @@ static int authorize(struct acme *a, const char *url, const char *type, const st
 		rc = poll_status(a, url, "valid", &done, doc, err);
 	if (rc == 0 && !str_is(done, "status", "valid")) {
 		json_t *cerr = NULL;
-		json_array_foreach(json_object_get(done, "challenges"), i, c) if (json_object_get(c, "error")) cerr =
-			json_object_get(c, "error");
+		json_array_foreach (json_object_get(done, "challenges"), i, c)
+			if (json_object_get(c, "error"))
+				cerr = json_object_get(c, "error");
 		if (doc && cerr)
 			*doc = json_incref(cerr);
-		rc = pg_err_set(err, PG_EPRECOND, "acme", "%s validation of %s failed: %s: %s", type, domain,
-				cerr ? json_string_value(json_object_get(cerr, "type")) : "invalid",
-				cerr ? json_string_value(json_object_get(cerr, "detail")) : "");
+		rc = pg_err_set(err, PG_EPRECOND, "acme", "%s validation of %s failed: %s: %s",
+		                type, domain,
+		                cerr ? json_string_value(json_object_get(cerr, "type")) : "invalid",
+		                cerr ? json_string_value(json_object_get(cerr, "detail")) : "");
 	}
 	/* DNS records go away whatever happened */
 	if (dns) {
@@ -493,15 +513,17 @@ static char *csr_b64(EVP_PKEY *key, json_t *domains)
 	X509_REQ *req = X509_REQ_new();
 	X509_NAME *name = X509_NAME_new();
 	char *out = NULL;
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-				   (const unsigned char *)json_string_value(json_array_get(domains, 0)), -1, -1, 0);
+	X509_NAME_add_entry_by_txt(
+	        name, "CN", MBSTRING_UTF8,
+	        (const unsigned char *)json_string_value(json_array_get(domains, 0)), -1, -1, 0);
 	X509_REQ_set_subject_name(req, name);
 	X509_REQ_set_pubkey(req, key);
 	char san[8192] = "";
 	size_t i;
 	json_t *d;
-	json_array_foreach(domains, i, d) snprintf(san + strlen(san), sizeof(san) - strlen(san), "%sDNS:%s", i ? "," : "",
-						   json_string_value(d));
+	json_array_foreach (domains, i, d)
+		snprintf(san + strlen(san), sizeof(san) - strlen(san), "%sDNS:%s", i ? "," : "",
+		         json_string_value(d));
 	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
 	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
 	if (ext)
@@ -521,13 +543,14 @@ static char *csr_b64(EVP_PKEY *key, json_t *domains)
 }
 
 int acme_issue(struct acme *a, json_t *domains, const char *challenge,
-	       const struct acme_hooks *hooks, EVP_PKEY *cert_key, char **pem, json_t **problem_doc,
-	       struct pg_err *err)
+               const struct acme_hooks *hooks, EVP_PKEY *cert_key, char **pem, json_t **problem_doc,
+               struct pg_err *err)
 {
 	json_t *ids = json_array(), *order = NULL, *done = NULL;
 	size_t i;
 	json_t *d;
-	json_array_foreach(domains, i, d) json_array_append_new(ids, json_pack("{s:s, s:O}", "type", "dns", "value", d));
+	json_array_foreach (domains, i, d)
+		json_array_append_new(ids, json_pack("{s:s, s:O}", "type", "dns", "value", d));
 	json_t *req = json_pack("{s:o}", "identifiers", ids);
 	struct acme_resp r;
 	char order_url[2048] = "";
@@ -541,8 +564,10 @@ int acme_issue(struct acme *a, json_t *domains, const char *challenge,
 	}
 	acme_resp_free(&r);
 	json_t *az;
-	json_array_foreach(json_object_get(order, "authorizations"), i, az) if (rc == 0) rc =
-		authorize(a, json_string_value(az), challenge, hooks, problem_doc, err);
+	json_array_foreach (json_object_get(order, "authorizations"), i, az)
+		if (rc == 0)
+			rc = authorize(a, json_string_value(az), challenge, hooks, problem_doc,
+			               err);
 	if (rc == 0)
 		rc = poll_status(a, order_url, "ready", &done, problem_doc, err);
 	if (rc == 0 && str_is(done, "status", "ready")) {
@@ -562,9 +587,10 @@ int acme_issue(struct acme *a, json_t *domains, const char *challenge,
 	const char *cert_url = json_string_value(json_object_get(done, "certificate"));
 	if (rc == 0 && (!str_is(done, "status", "valid") || !cert_url))
 		rc = pg_err_set(err, PG_EPRECOND, "acme", "the order ended %s",
-				json_string_value(json_object_get(done, "status")));
+		                json_string_value(json_object_get(done, "status")));
 	if (rc == 0 && (rc = post(a, cert_url, NULL, &r, err)) == 0) {
-		if (r.status != 200 || !r.body.data || !strstr(r.body.data, "-----BEGIN CERTIFICATE-----"))
+		if (r.status != 200 || !r.body.data ||
+		    !strstr(r.body.data, "-----BEGIN CERTIFICATE-----"))
 			rc = acme_resp_problem(&r, "certificate", problem_doc, err);
 		else
 			*pem = strdup(r.body.data);

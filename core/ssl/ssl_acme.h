@@ -18,8 +18,8 @@ struct acme_hooks {
 	/* HTTP-01: serve key_auth at /.well-known/acme-challenge/<token>. */
 	int (*http01)(void *arg, const char *token, const char *key_auth, struct pg_err *err);
 	/* DNS-01: TXT value at fqdn (present, or cleanup when !present). */
-	int (*dns01)(void *arg, bool present, const char *domain, const char *fqdn, const char *value,
-		     struct pg_err *err);
+	int (*dns01)(void *arg, bool present, const char *domain, const char *fqdn,
+	             const char *value, struct pg_err *err);
 	int64_t propagation_ms; /* wait after publishing TXT records */
 };
 
@@ -27,7 +27,7 @@ struct acme_hooks {
  * account key (borrowed; ES256). When kid is NULL the account is created
  * (or found) with contact email (may be NULL). */
 int acme_open(const char *directory, const char *ca_file, EVP_PKEY *key, const char *kid,
-	      const char *email, struct acme **out, struct pg_err *err);
+              const char *email, struct acme **out, struct pg_err *err);
 void acme_free(struct acme *a);
 /* The account URL (kid) of the session. */
 const char *acme_kid(const struct acme *a);
@@ -36,17 +36,18 @@ const char *acme_kid(const struct acme *a);
  * PG_EPRECOND with the problem document's type and detail in the message
  * and the document itself in *problem (may be NULL). */
 int acme_issue(struct acme *a, json_t *domains, const char *challenge,
-	       const struct acme_hooks *hooks, EVP_PKEY *cert_key, char **pem, json_t **problem,
-	       struct pg_err *err);
+               const struct acme_hooks *hooks, EVP_PKEY *cert_key, char **pem, json_t **problem,
+               struct pg_err *err);
 
 /* GETs a JSON object from an ACME server (the directory, renewalInfo);
  * *retry_after (may be NULL) gets its Retry-After in seconds, 0 if none. */
-int acme_get_json(const char *url, const char *ca_file, json_t **out, int64_t *retry_after, struct pg_err *err);
+int acme_get_json(const char *url, const char *ca_file, json_t **out, int64_t *retry_after,
+                  struct pg_err *err);
 
 /* Helpers shared with the rest of ssl/. */
 char *ssl_b64url(const unsigned char *data, size_t len);
 EVP_PKEY *ssl_key_new(const char *type); /* "ec256" (default), "rsa2048", "rsa4096" */
-char *ssl_key_pem(EVP_PKEY *key);         /* PKCS#8 PEM, malloc'd */
+char *ssl_key_pem(EVP_PKEY *key);        /* PKCS#8 PEM, malloc'd */
 EVP_PKEY *ssl_key_from_pem(const char *pem);
 
 /* One answer of an ACME server, as received (ssl_acme.c). The parsing of

@@ -29,7 +29,8 @@ static int64_t rfc3339_ms(const char *s)
 			ms += (*p - '0') * frac;
 	int64_t off = 0;
 	if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':')
-		off = (*p == '-' ? -1 : 1) * ((p[1] - '0') * 600 + (p[2] - '0') * 60 + (p[4] - '0') * 10 + (p[5] - '0'));
+		off = (*p == '-' ? -1 : 1) *
+		      ((p[1] - '0') * 600 + (p[2] - '0') * 60 + (p[4] - '0') * 10 + (p[5] - '0'));
 	else if (strcmp(p, "Z") != 0 && strcmp(p, "z") != 0)
 		return -1;
 	return ((int64_t)timegm(&tm) - off * 60) * 1000 + ms;
@@ -56,12 +57,13 @@ int ssl_ari_cert_id(const char *pem, char **out, struct pg_err *err)
 	OPENSSL_free(der);
 	X509_free(x);
 	if (!*out)
-		return pg_err_set(err, PG_EINVAL, "certPem", "the certificate has no authority key identifier");
+		return pg_err_set(err, PG_EINVAL, "certPem",
+		                  "the certificate has no authority key identifier");
 	return 0;
 }
 
-static int ssl_ari_fetch(const char *directory, const char *ca_file, const char *pem, json_t **window,
-		  int64_t *retry_after, struct pg_err *err)
+static int ssl_ari_fetch(const char *directory, const char *ca_file, const char *pem,
+                         json_t **window, int64_t *retry_after, struct pg_err *err)
 {
 	json_t *dir = NULL, *info = NULL;
 	char *id = NULL, *url = NULL;
@@ -73,7 +75,8 @@ static int ssl_ari_fetch(const char *directory, const char *ca_file, const char 
 		rc = pg_err_set(err, PG_ENOTFOUND, "", "%s offers no renewalInfo", directory);
 	if (rc == 0)
 		rc = ssl_ari_cert_id(pem, &id, err);
-	if (rc == 0 && asprintf(&url, "%s%s%s", base, base[strlen(base) - 1] == '/' ? "" : "/", id) < 0)
+	if (rc == 0 &&
+	    asprintf(&url, "%s%s%s", base, base[strlen(base) - 1] == '/' ? "" : "/", id) < 0)
 		rc = pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	if (rc == 0)
 		rc = acme_get_json(url, ca_file, &info, retry_after, err);
@@ -81,11 +84,14 @@ static int ssl_ari_fetch(const char *directory, const char *ca_file, const char 
 	int64_t start = rc == 0 ? rfc3339_ms(json_string_value(json_object_get(sw, "start"))) : -1;
 	int64_t end = rc == 0 ? rfc3339_ms(json_string_value(json_object_get(sw, "end"))) : -1;
 	if (rc == 0 && (start < 0 || end <= start))
-		rc = pg_err_set(err, PG_EPRECOND, "acme", "%s: suggestedWindow needs RFC 3339 start before end", url);
+		rc = pg_err_set(err, PG_EPRECOND, "acme",
+		                "%s: suggestedWindow needs RFC 3339 start before end", url);
 	if (rc == 0) {
-		*window = json_pack("{s:I, s:I}", "start", (json_int_t)start, "end", (json_int_t)end);
+		*window =
+		        json_pack("{s:I, s:I}", "start", (json_int_t)start, "end", (json_int_t)end);
 		if (json_is_string(json_object_get(info, "explanationURL")))
-			json_object_set(*window, "explanationURL", json_object_get(info, "explanationURL"));
+			json_object_set(*window, "explanationURL",
+			                json_object_get(info, "explanationURL"));
 	}
 	json_decref(dir);
 	json_decref(info);
@@ -121,29 +127,34 @@ void ssl_ari_scan(struct ssl *s, struct store_conn *c, int64_t now)
 	size_t i;
 	if (ssl_store_ari_due(c, now, items, &err) != 0)
 		pg_warn("ssl", "renewal information: %s", err.message);
-	json_array_foreach(items, i, it) {
+	json_array_foreach (items, i, it) {
 		if (s->stopping)
 			break;
 		int64_t id = json_integer_value(json_object_get(it, "id"));
-		json_t *iss = json_object_get(json_object_get(it, "request"), "issuer"), *old = json_object_get(it, "ari");
+		json_t *iss = json_object_get(json_object_get(it, "request"), "issuer"),
+		       *old = json_object_get(it, "ari");
 		json_t *w = NULL;
 		int64_t retry = 0, at = json_integer_value(json_object_get(it, "renewAfter")), next;
 		pg_err_clear(&err);
 		int rc = ssl_ari_fetch(json_string_value(json_object_get(iss, "directoryUrl")),
-				       json_string_value(json_object_get(iss, "caFile")),
-				       json_string_value(json_object_get(it, "chainPem")), &w, &retry, &err);
-		int64_t start = json_integer_value(json_object_get(w, "start")), end = json_integer_value(json_object_get(w, "end"));
+		                       json_string_value(json_object_get(iss, "caFile")),
+		                       json_string_value(json_object_get(it, "chainPem")), &w,
+		                       &retry, &err);
+		int64_t start = json_integer_value(json_object_get(w, "start")),
+		        end = json_integer_value(json_object_get(w, "end"));
 		if (rc == 0) {
 			/* a moment once chosen stays while the window does */
 			if (!at || start != json_integer_value(json_object_get(old, "start")) ||
 			    end != json_integer_value(json_object_get(old, "end")))
 				at = ssl_ari_pick(start, end);
 			next = next_check(s, now, retry);
-		} else if (rc == PG_ENOTFOUND) { /* the CA offers none: the fixed window, and a daily look */
+		} else if (rc == PG_ENOTFOUND) { /* the CA offers none: the fixed window, and a
+			                            daily look */
 			at = 0;
 			next = now + 24 * HOUR_MS;
 		} else {
-			pg_warn("ssl", "certificate %lld: renewal information: %s", (long long)id, err.message);
+			pg_warn("ssl", "certificate %lld: renewal information: %s", (long long)id,
+			        err.message);
 			w = json_incref(json_is_object(old) ? old : NULL);
 			next = now + HOUR_MS;
 		}

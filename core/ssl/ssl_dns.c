@@ -65,24 +65,27 @@ static bool txt_seen(const struct sockaddr_in *server, const char *fqdn, const c
 }
 
 int ssl_dns_wait_txt(json_t *resolvers, const char *fqdn, const char *value, int64_t timeout_ms,
-		     volatile bool *stopping, struct pg_err *err)
+                     volatile bool *stopping, struct pg_err *err)
 {
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	size_t i;
 	json_t *r;
-	json_array_foreach(resolvers, i, r) {
+	json_array_foreach (resolvers, i, r) {
 		struct sockaddr_in sa;
 		const char *name = json_string_value(r);
 		if (!name || ssl_dns_parse_server(name, &sa) != 0)
-			return pg_err_set(err, PG_EINVAL, "dns.resolvers", "resolvers[%zu] must be IPv4[:port]", i);
+			return pg_err_set(err, PG_EINVAL, "dns.resolvers",
+			                  "resolvers[%zu] must be IPv4[:port]", i);
 		while (!txt_seen(&sa, fqdn, value)) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
-			int64_t spent = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+			int64_t spent = (now.tv_sec - t0.tv_sec) * 1000 +
+			                (now.tv_nsec - t0.tv_nsec) / 1000000;
 			if (spent >= timeout_ms || (stopping && *stopping))
-				return pg_err_set(err, PG_EUNAVAIL, "dns",
-						  "the TXT record %s is not visible at %s after %lld s", fqdn, name,
-						  (long long)spent / 1000);
+				return pg_err_set(
+				        err, PG_EUNAVAIL, "dns",
+				        "the TXT record %s is not visible at %s after %lld s", fqdn,
+				        name, (long long)spent / 1000);
 			usleep(500 * 1000);
 		}
 	}

@@ -81,7 +81,8 @@ static void cert_chain(struct http_req *req)
 	int rc = c ? ssl_version_material(c, id, v, &chain, &sealed, &err) : err.code;
 	if (rc == PG_EPRECOND)
 		err.code = PG_ENOTFOUND;
-	http_answer(req, rc ? err.code : 0, 200, rc == 0 ? json_pack("{s:s}", "chainPem", chain) : NULL, &err);
+	http_answer(req, rc ? err.code : 0, 200,
+	            rc == 0 ? json_pack("{s:s}", "chainPem", chain) : NULL, &err);
 	free(chain);
 	free(sealed);
 }
@@ -144,15 +145,28 @@ static void challenge(struct http_req *req)
 #define SSL_DEPLOY .auth = HTTP_AUTH_ADMIN, .perm = "admin:ssl:deploy"
 
 const struct http_route ssl_routes[] = {
-	{.method = "POST", .path = "/admin/certificates/acme", SSL_ISSUE, .fn = cert_acme},
-	{.method = "POST", .path = "/admin/certificates", SSL_ISSUE, .fn = cert_import},
-	{.method = "GET", .path = "/admin/certificates", SSL_READ, .fn = cert_list},
-	{.method = "GET", .path = "/admin/certificates/:id", SSL_READ, .fn = cert_get},
-	{.method = "GET", .path = "/admin/certificates/:id/versions", SSL_READ, .fn = cert_versions},
-	{.method = "GET", .path = "/admin/certificates/:id/versions/:version/chain", SSL_READ, .fn = cert_chain},
-	{.method = "POST", .path = "/admin/certificates/:id/renew", SSL_ISSUE, .fn = cert_renew, .no_fields = true},
-	{.method = "POST", .path = "/admin/certificates/:id/deploy", SSL_DEPLOY, .fn = cert_deploy},
-	{.method = "DELETE", .path = "/admin/certificates/:id", SSL_ISSUE, .fn = cert_delete},
-	{.method = "GET", .path = "/.well-known/acme-challenge/:token", .auth = HTTP_AUTH_NONE, .fn = challenge},
-	{0},
+        {.method = "POST", .path = "/admin/certificates/acme", SSL_ISSUE, .fn = cert_acme},
+        {.method = "POST", .path = "/admin/certificates", SSL_ISSUE, .fn = cert_import},
+        {.method = "GET", .path = "/admin/certificates", SSL_READ, .fn = cert_list},
+        {.method = "GET", .path = "/admin/certificates/:id", SSL_READ, .fn = cert_get},
+        {.method = "GET",
+         .path = "/admin/certificates/:id/versions",
+         SSL_READ,
+         .fn = cert_versions},
+        {.method = "GET",
+         .path = "/admin/certificates/:id/versions/:version/chain",
+         SSL_READ,
+         .fn = cert_chain},
+        {.method = "POST",
+         .path = "/admin/certificates/:id/renew",
+         SSL_ISSUE,
+         .fn = cert_renew,
+         .no_fields = true},
+        {.method = "POST", .path = "/admin/certificates/:id/deploy", SSL_DEPLOY, .fn = cert_deploy},
+        {.method = "DELETE", .path = "/admin/certificates/:id", SSL_ISSUE, .fn = cert_delete},
+        {.method = "GET",
+         .path = "/.well-known/acme-challenge/:token",
+         .auth = HTTP_AUTH_NONE,
+         .fn = challenge},
+        {0},
 };

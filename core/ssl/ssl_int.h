@@ -47,48 +47,50 @@ int ssl_dns_parse_server(const char *server, struct sockaddr_in *out);
 /* Polls every resolver (a JSON array of "a.b.c.d[:port]") until it answers
  * fqdn TXT with value; PG_EUNAVAIL after timeout_ms. */
 int ssl_dns_wait_txt(json_t *resolvers, const char *fqdn, const char *value, int64_t timeout_ms,
-		     volatile bool *stopping, struct pg_err *err);
+                     volatile bool *stopping, struct pg_err *err);
 
 /* DAO (ssl_store.c). */
 int ssl_store_insert(struct store_conn *c, const char *name, json_t *domains, const char *source,
-		     const char *status, json_t *request, int64_t *id, struct pg_err *err);
+                     const char *status, json_t *request, int64_t *id, struct pg_err *err);
 int ssl_store_get(struct store_conn *c, int64_t id, json_t **out, struct pg_err *err);
 int ssl_store_list(struct store_conn *c, json_t *items, struct pg_err *err);
 int ssl_store_delete(struct store_conn *c, int64_t id, struct pg_err *err);
 /* Outcome of an attempt: status, and failures/next attempt/error. */
 int ssl_store_attempt(struct store_conn *c, int64_t id, const char *status, int64_t version,
-		      int64_t failures, int64_t next_at, bool due, const char *error, json_t *problem,
-		      struct pg_err *err);
+                      int64_t failures, int64_t next_at, bool due, const char *error,
+                      json_t *problem, struct pg_err *err);
 int ssl_store_set_deploy(struct store_conn *c, int64_t id, json_t *deploy, struct pg_err *err);
 /* ACME certificates whose ARI check is due: {id, request, chainPem, ari, renewAfter}. */
 int ssl_store_ari_due(struct store_conn *c, int64_t now, json_t *items, struct pg_err *err);
 /* ari NULL and renew_after 0: back to the default window. */
-int ssl_store_set_ari(struct store_conn *c, int64_t id, json_t *ari, int64_t renew_after, int64_t check_at,
-		      struct pg_err *err);
+int ssl_store_set_ari(struct store_conn *c, int64_t id, json_t *ari, int64_t renew_after,
+                      int64_t check_at, struct pg_err *err);
 int ssl_store_due(struct store_conn *c, int64_t now, json_t *ids, struct pg_err *err);
 int ssl_store_mark_due(struct store_conn *c, int64_t id, struct pg_err *err);
 int ssl_version_insert(struct store_conn *c, int64_t cert, int64_t version, const char *chain,
-		       const char *key_sealed, const struct ssl_cert_info *i, struct pg_err *err);
+                       const char *key_sealed, const struct ssl_cert_info *i, struct pg_err *err);
 int ssl_version_list(struct store_conn *c, int64_t cert, json_t *items, struct pg_err *err);
 /* The chain and sealed key of a version (owned). */
 int ssl_version_material(struct store_conn *c, int64_t cert, int64_t version, char **chain,
-			 char **key_sealed, struct pg_err *err);
+                         char **key_sealed, struct pg_err *err);
 /* Valid certificates whose current version is inside its renewal window. */
 int ssl_store_renewable(struct store_conn *c, int64_t now, json_t *ids, struct pg_err *err);
 int ssl_account_get(struct store_conn *c, const char *dir, const char *email, int64_t *id,
-		    char **key_sealed, char **kid, struct pg_err *err);
-int ssl_account_put(struct store_conn *c, const char *dir, const char *email, const char *key_sealed,
-		    const char *kid, struct pg_err *err);
-int ssl_challenge_put(struct store_conn *c, const char *token, const char *key_auth, int64_t expires,
-		      struct pg_err *err);
+                    char **key_sealed, char **kid, struct pg_err *err);
+int ssl_account_put(struct store_conn *c, const char *dir, const char *email,
+                    const char *key_sealed, const char *kid, struct pg_err *err);
+int ssl_challenge_put(struct store_conn *c, const char *token, const char *key_auth,
+                      int64_t expires, struct pg_err *err);
 int ssl_challenge_get(struct store_conn *c, const char *token, int64_t now, char **key_auth,
-		      struct pg_err *err);
+                      struct pg_err *err);
 
 /* Service (ssl_svc.c), for the controller. */
-int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t **out, struct pg_err *err);
-int ssl_import(struct ssl *s, const struct pg_call *call, json_t *body, json_t **out, struct pg_err *err);
+int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t **out,
+                struct pg_err *err);
+int ssl_import(struct ssl *s, const struct pg_call *call, json_t *body, json_t **out,
+               struct pg_err *err);
 int ssl_deploy(struct ssl *s, const struct pg_call *call, int64_t id, json_t *body, json_t **out,
-	       struct pg_err *err);
+               struct pg_err *err);
 int ssl_renew_now(struct ssl *s, const struct pg_call *call, int64_t id, struct pg_err *err);
 int ssl_delete(struct ssl *s, const struct pg_call *call, int64_t id, struct pg_err *err);
 void ssl_kick(struct ssl *s);

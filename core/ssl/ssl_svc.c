@@ -25,7 +25,8 @@ static const struct pg_call system_call = {"system:certificates", NULL, NULL};
 
 int64_t ssl_renew_at(int64_t not_before, int64_t not_after)
 {
-	int64_t life = not_after - not_before, third = not_after - life / 3, month = not_after - 30 * DAY_MS;
+	int64_t life = not_after - not_before, third = not_after - life / 3,
+	        month = not_after - 30 * DAY_MS;
 	int64_t at = third < month ? third : month, half = not_before + life / 2;
 	return at > half ? at : half;
 }
@@ -58,7 +59,7 @@ static int dns_config_seal(struct ssl *s, const char *name, json_t *dns, struct 
 	char ctx[160], *text = pg_json_dump(cfg), *sealed = NULL;
 	dns_context(name, ctx, sizeof(ctx));
 	int rc = text ? pg_secret_seal(&s->key, text, strlen(text), ctx, &sealed, err)
-		      : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	              : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	pg_secret_free(text);
 	if (rc == 0) {
 		json_object_set_new(dns, "config", pg_secret_masked(cfg));
@@ -82,7 +83,8 @@ static int dns_config_open(struct ssl *s, json_t *cert, struct pg_err *err)
 	json_t *cfg = rc == 0 ? pg_json_load_text(plain) : NULL;
 	pg_secret_free(plain);
 	if (rc == 0 && !json_is_object(cfg))
-		rc = pg_err_set(err, PG_EINTERNAL, "dns.config", "the sealed DNS plugin config does not parse");
+		rc = pg_err_set(err, PG_EINTERNAL, "dns.config",
+		                "the sealed DNS plugin config does not parse");
 	if (rc == 0)
 		json_object_set(dns, "config", cfg);
 	json_decref(cfg);
@@ -99,8 +101,9 @@ static int dns_plugin_check(struct ssl *s, const char *plugin, json_t *cfg, stru
 	bool present = false, check = false;
 	int rc = plua_has_function(s->lua, rel, "present", &present, err);
 	if (rc == 0 && !present)
-		return pg_err_set(err, PG_EINVAL, "plugin", "no loadable DNS plugin %s (GET /admin/policies lists them)",
-				  plugin);
+		return pg_err_set(err, PG_EINVAL, "plugin",
+		                  "no loadable DNS plugin %s (GET /admin/policies lists them)",
+		                  plugin);
 	if (rc == 0)
 		rc = plua_has_function(s->lua, rel, "check", &check, err);
 	if (rc != 0 || !check)
@@ -109,19 +112,23 @@ static int dns_plugin_check(struct ssl *s, const char *plugin, json_t *cfg, stru
 	rc = plua_call(s->lua, rel, "check", args, &res, err);
 	json_decref(args);
 	json_decref(res);
-	if (rc == PG_EPRECOND) /* check() refused: the request's fault, it names the plugin and config */
+	if (rc ==
+	    PG_EPRECOND) /* check() refused: the request's fault, it names the plugin and config */
 		rc = err->code = PG_EINVAL;
 	return rc;
 }
 
-int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t **out, struct pg_err *err)
+int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t **out,
+                struct pg_err *err)
 {
-	static const char *const fields[] = {"name", "domains", "challenge", "dns", "issuer", "keyType", NULL};
-	static const char *const issuer_fields[] = {"directoryUrl", "preset", "caFile", "email", NULL};
-	static const char *const dns_fields[] = {"plugin", "config", "propagationSec", "resolvers",
-						 "propagationTimeoutSec", NULL};
-	const char *name = NULL, *challenge = "http-01", *key_type = "ec256", *dir = NULL, *preset = NULL,
-		   *ca = NULL, *email = NULL, *plugin = NULL;
+	static const char *const fields[] = {"name",   "domains", "challenge", "dns",
+	                                     "issuer", "keyType", NULL};
+	static const char *const issuer_fields[] = {"directoryUrl", "preset", "caFile", "email",
+	                                            NULL};
+	static const char *const dns_fields[] = {
+	        "plugin", "config", "propagationSec", "resolvers", "propagationTimeoutSec", NULL};
+	const char *name = NULL, *challenge = "http-01", *key_type = "ec256", *dir = NULL,
+	           *preset = NULL, *ca = NULL, *email = NULL, *plugin = NULL;
 	json_t *domains = NULL, *issuer = NULL, *dns = NULL, *cfg = NULL, *resolvers = NULL;
 	int64_t prop = 0, prop_timeout = 120;
 	int rc = pg_json_only(body, fields, err);
@@ -132,9 +139,10 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 	bool wildcard = false;
 	size_t i;
 	json_t *d;
-	json_array_foreach(domains, i, d) {
+	json_array_foreach (domains, i, d) {
 		if (rc == 0 && (!json_is_string(d) || !domain_ok(json_string_value(d))))
-			rc = pg_err_set(err, PG_EINVAL, "domains", "domains[%zu] is not a lowercase DNS name", i);
+			rc = pg_err_set(err, PG_EINVAL, "domains",
+			                "domains[%zu] is not a lowercase DNS name", i);
 		wildcard = wildcard || (json_is_string(d) && json_string_value(d)[0] == '*');
 	}
 	if (rc == 0)
@@ -144,11 +152,14 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 	if (rc == 0 && strcmp(challenge, "http-01") && strcmp(challenge, "dns-01"))
 		rc = pg_err_set(err, PG_EINVAL, "challenge", "challenge must be http-01 or dns-01");
 	if (rc == 0 && wildcard && strcmp(challenge, "dns-01"))
-		rc = pg_err_set(err, PG_EINVAL, "challenge", "wildcard names need the dns-01 challenge");
+		rc = pg_err_set(err, PG_EINVAL, "challenge",
+		                "wildcard names need the dns-01 challenge");
 	if (rc == 0)
 		rc = pg_json_str(body, "keyType", false, 8, &key_type, err);
-	if (rc == 0 && strcmp(key_type, "ec256") && strcmp(key_type, "rsa2048") && strcmp(key_type, "rsa4096"))
-		rc = pg_err_set(err, PG_EINVAL, "keyType", "keyType must be ec256, rsa2048 or rsa4096");
+	if (rc == 0 && strcmp(key_type, "ec256") && strcmp(key_type, "rsa2048") &&
+	    strcmp(key_type, "rsa4096"))
+		rc = pg_err_set(err, PG_EINVAL, "keyType",
+		                "keyType must be ec256, rsa2048 or rsa4096");
 	if (rc == 0)
 		rc = pg_json_obj(body, "issuer", true, &issuer, err);
 	if (rc == 0 && (rc = pg_json_only(issuer, issuer_fields, err)) == 0) {
@@ -165,15 +176,20 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 			else if (strcmp(preset, "letsencrypt-staging") == 0)
 				dir = "https://acme-staging-v02.api.letsencrypt.org/directory";
 			else
-				rc = pg_err_set(err, PG_EINVAL, "preset", "preset must be letsencrypt or letsencrypt-staging");
+				rc = pg_err_set(
+				        err, PG_EINVAL, "preset",
+				        "preset must be letsencrypt or letsencrypt-staging");
 		}
 		if (rc == 0 && !dir)
-			rc = pg_err_set(err, PG_EINVAL, "directoryUrl", "give directoryUrl (https://...) or a preset");
+			rc = pg_err_set(err, PG_EINVAL, "directoryUrl",
+			                "give directoryUrl (https://...) or a preset");
 		/* plain http:// would make pagodad an oracle for what answers on an
 		 * internal address; only a test CA gets it, when the operator says so */
-		if (rc == 0 && strncmp(dir, "https://", 8) && !(s->opts.allow_http_directory && strncmp(dir, "http://", 7) == 0))
+		if (rc == 0 && strncmp(dir, "https://", 8) &&
+		    !(s->opts.allow_http_directory && strncmp(dir, "http://", 7) == 0))
 			rc = pg_err_set(err, PG_EINVAL, "directoryUrl",
-					"directoryUrl must be https:// (pagodad --acme-allow-http admits http:// for a test CA)");
+			                "directoryUrl must be https:// (pagodad --acme-allow-http "
+			                "admits http:// for a test CA)");
 		if (rc == 0 && email && (!strchr(email, '@') || !pg_str_is_printable(email)))
 			rc = pg_err_set(err, PG_EINVAL, "email", "email must be an address");
 		if (rc != 0)
@@ -191,12 +207,19 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 			rc = pg_json_arr(dns, "resolvers", false, 8, &resolvers, err);
 		json_t *r;
 		struct sockaddr_in sa;
-		json_array_foreach(resolvers, i, r) if (rc == 0 && (!json_is_string(r) || ssl_dns_parse_server(json_string_value(r), &sa) != 0))
-			rc = pg_err_set(err, PG_EINVAL, "resolvers", "resolvers[%zu] must be an IPv4 address with an optional :port", i);
+		json_array_foreach (resolvers, i, r)
+			if (rc == 0 && (!json_is_string(r) ||
+			                ssl_dns_parse_server(json_string_value(r), &sa) != 0))
+				rc = pg_err_set(err, PG_EINVAL, "resolvers",
+				                "resolvers[%zu] must be an IPv4 address with an "
+				                "optional :port",
+				                i);
 		if (rc == 0)
-			rc = pg_json_int(dns, "propagationTimeoutSec", false, 1, 3600, &prop_timeout, err);
+			rc = pg_json_int(dns, "propagationTimeoutSec", false, 1, 3600,
+			                 &prop_timeout, err);
 		if (rc == 0 && strpbrk(plugin, "/.\\"))
-			rc = pg_err_set(err, PG_EINVAL, "plugin", "plugin is a name like challtestsrv");
+			rc = pg_err_set(err, PG_EINVAL, "plugin",
+			                "plugin is a name like challtestsrv");
 		if (rc == 0)
 			rc = dns_plugin_check(s, plugin, cfg, err);
 		if (rc != 0)
@@ -210,13 +233,17 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 	if (!name)
 		name = def;
 	if (!domain_ok(name))
-		return pg_err_set(err, PG_EINVAL, "name", "name must be lowercase letters, digits, '-' and '.'");
-	json_t *req = json_pack("{s:s, s:s, s:{s:s, s:s?, s:s?}}", "challenge", challenge, "keyType", key_type,
-				"issuer", "directoryUrl", dir, "caFile", ca, "email", email);
+		return pg_err_set(err, PG_EINVAL, "name",
+		                  "name must be lowercase letters, digits, '-' and '.'");
+	json_t *req =
+	        json_pack("{s:s, s:s, s:{s:s, s:s?, s:s?}}", "challenge", challenge, "keyType",
+	                  key_type, "issuer", "directoryUrl", dir, "caFile", ca, "email", email);
 	if (dns)
-		json_object_set_new(req, "dns", json_pack("{s:s, s:O?, s:I, s:O?, s:I}", "plugin", plugin, "config", cfg,
-							  "propagationSec", (json_int_t)prop, "resolvers", resolvers,
-							  "propagationTimeoutSec", (json_int_t)prop_timeout));
+		json_object_set_new(req, "dns",
+		                    json_pack("{s:s, s:O?, s:I, s:O?, s:I}", "plugin", plugin,
+		                              "config", cfg, "propagationSec", (json_int_t)prop,
+		                              "resolvers", resolvers, "propagationTimeoutSec",
+		                              (json_int_t)prop_timeout));
 	rc = dns_config_seal(s, name, json_object_get(req, "dns"), err);
 	struct store_conn *c = rc == 0 ? store_conn_get(s->store, err) : NULL;
 	int64_t id = 0;
@@ -244,31 +271,35 @@ static int http01(void *arg, const char *token, const char *key_auth, struct pg_
 {
 	struct hook_ctx *h = arg;
 	struct store_conn *c = store_conn_get(h->s->store, err);
-	return c ? ssl_challenge_put(c, token, key_auth, pg_time_now_ms() + 15 * 60000, err) : err->code;
+	return c ? ssl_challenge_put(c, token, key_auth, pg_time_now_ms() + 15 * 60000, err)
+	         : err->code;
 }
 
 static int dns01(void *arg, bool present, const char *domain, const char *fqdn, const char *value,
-		 struct pg_err *err)
+                 struct pg_err *err)
 {
 	struct hook_ctx *h = arg;
 	char rel[128];
-	snprintf(rel, sizeof(rel), "plugins/dns/%s.lua", json_string_value(json_object_get(h->dns, "plugin")));
+	snprintf(rel, sizeof(rel), "plugins/dns/%s.lua",
+	         json_string_value(json_object_get(h->dns, "plugin")));
 	json_t *cfg = json_object_get(h->dns, "config");
-	json_t *args = json_pack("[O, s, s, s]", cfg ? cfg : json_object(), domain, fqdn, value), *out = NULL;
+	json_t *args = json_pack("[O, s, s, s]", cfg ? cfg : json_object(), domain, fqdn, value),
+	       *out = NULL;
 	int rc = plua_call(h->s->lua, rel, present ? "present" : "cleanup", args, &out, err);
 	json_decref(args);
 	json_decref(out);
 	json_t *resolvers = json_object_get(h->dns, "resolvers");
 	if (rc == 0 && present && resolvers)
-		rc = ssl_dns_wait_txt(resolvers, fqdn, value,
-				      json_integer_value(json_object_get(h->dns, "propagationTimeoutSec")) * 1000,
-				      &h->s->stopping, err);
+		rc = ssl_dns_wait_txt(
+		        resolvers, fqdn, value,
+		        json_integer_value(json_object_get(h->dns, "propagationTimeoutSec")) * 1000,
+		        &h->s->stopping, err);
 	return rc;
 }
 
 /* An ES256 account key for (directory, email), created on first use. */
-static int account(struct ssl *s, struct store_conn *c, const char *dir, const char *email, EVP_PKEY **key,
-		   char **kid, struct pg_err *err)
+static int account(struct ssl *s, struct store_conn *c, const char *dir, const char *email,
+                   EVP_PKEY **key, char **kid, struct pg_err *err)
 {
 	char *sealed = NULL, ctx[1400];
 	int64_t id = 0;
@@ -279,13 +310,14 @@ static int account(struct ssl *s, struct store_conn *c, const char *dir, const c
 		size_t len;
 		rc = pg_secret_open(&s->key, sealed, ctx, &pem, &len, err);
 		if (rc == 0 && !(*key = ssl_key_from_pem(pem)))
-			rc = pg_err_set(err, PG_EINTERNAL, "", "the stored ACME account key does not load");
+			rc = pg_err_set(err, PG_EINTERNAL, "",
+			                "the stored ACME account key does not load");
 		pg_secret_free(pem);
 	} else if (rc == 0) {
 		*key = ssl_key_new("ec256");
 		char *pem = *key ? ssl_key_pem(*key) : NULL;
 		rc = pem ? pg_secret_seal(&s->key, pem, strlen(pem), ctx, &sealed, err)
-			 : pg_err_set(err, PG_EINTERNAL, "", "cannot make an account key");
+		         : pg_err_set(err, PG_EINTERNAL, "", "cannot make an account key");
 		if (rc == 0)
 			rc = ssl_account_put(c, dir, email, sealed, NULL, err);
 		pg_secret_free(pem);
@@ -295,25 +327,28 @@ static int account(struct ssl *s, struct store_conn *c, const char *dir, const c
 }
 
 int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *call, json_t *cert,
-		     json_t *deploy, const char *once, json_t *tasks, struct pg_err *err);
+                     json_t *deploy, const char *once, json_t *tasks, struct pg_err *err);
 
 /* A renewal goes where the certificate went before (the remembered deploy)
  * and to every node whose ingress uses it (default paths there). */
-static int redeploy(struct ssl *s, struct store_conn *c, json_t *cert, int64_t version, json_t *tasks,
-		    struct pg_err *err)
+static int redeploy(struct ssl *s, struct store_conn *c, json_t *cert, int64_t version,
+                    json_t *tasks, struct pg_err *err)
 {
 	int64_t id = json_integer_value(json_object_get(cert, "id"));
 	json_t *deploy = json_object_get(cert, "deploy"), *fresh = NULL, *extra = json_array();
 	json_t *remembered = json_object_get(deploy, "nodeIds");
 	char once[64];
 	snprintf(once, sizeof(once), "cert%lld-v%lld", (long long)id, (long long)version);
-	int rc = s->opts.nodes_using ? s->opts.nodes_using(s->opts.in_use_arg, c, id, extra, err) : 0;
+	int rc = s->opts.nodes_using ? s->opts.nodes_using(s->opts.in_use_arg, c, id, extra, err)
+	                             : 0;
 	size_t i, j;
 	json_t *n, *m;
-	json_array_foreach(remembered, i, n) json_array_foreach(extra, j, m) if (json_equal(n, m)) {
-		json_array_remove(extra, j);
-		break;
-	}
+	json_array_foreach (remembered, i, n)
+		json_array_foreach (extra, j, m)
+			if (json_equal(n, m)) {
+				json_array_remove(extra, j);
+				break;
+			}
 	if (rc == 0 && (json_array_size(remembered) > 0 || json_array_size(extra) > 0))
 		rc = ssl_store_get(c, id, &fresh, err);
 	if (rc == 0 && json_array_size(remembered) > 0)
@@ -346,19 +381,23 @@ static void issue(struct ssl *s, int64_t id)
 	struct acme *a = NULL;
 	struct hook_ctx hc = {s, json_object_get(req, "dns")};
 	struct acme_hooks hooks = {&hc, http01, dns01,
-				   json_integer_value(json_object_get(hc.dns, "propagationSec")) * 1000};
+	                           json_integer_value(json_object_get(hc.dns, "propagationSec")) *
+	                                   1000};
 	struct ssl_cert_info info = {0};
-	pg_info("ssl", "certificate %lld: %s from %s", (long long)id, version ? "renewing" : "issuing", dir);
+	pg_info("ssl", "certificate %lld: %s from %s", (long long)id,
+	        version ? "renewing" : "issuing", dir);
 	int rc = sealed_rc ? sealed_rc : account(s, c, dir, email ? email : "", &akey, &kid, &err);
 	if (rc == 0)
-		rc = acme_open(dir, json_string_value(json_object_get(iss, "caFile")), akey, kid, email, &a, &err);
+		rc = acme_open(dir, json_string_value(json_object_get(iss, "caFile")), akey, kid,
+		               email, &a, &err);
 	if (rc == 0 && !kid)
 		rc = ssl_account_put(c, dir, email ? email : "", "", acme_kid(a), &err);
 	if (rc == 0 && !(ckey = ssl_key_new(json_string_value(json_object_get(req, "keyType")))))
 		rc = pg_err_set(&err, PG_EINTERNAL, "", "cannot make a certificate key");
 	if (rc == 0)
-		rc = acme_issue(a, json_object_get(cert, "domains"), json_string_value(json_object_get(req, "challenge")),
-				&hooks, ckey, &chain, &problem, &err);
+		rc = acme_issue(a, json_object_get(cert, "domains"),
+		                json_string_value(json_object_get(req, "challenge")), &hooks, ckey,
+		                &chain, &problem, &err);
 	if (rc == 0)
 		rc = ssl_cert_parse(chain, &info, &err);
 	char ctx[64];
@@ -369,13 +408,17 @@ static void issue(struct ssl *s, int64_t id)
 	if (rc == 0 && store_begin(c, STORE_TX_WRITE, &err) == 0) {
 		rc = ssl_version_insert(c, id, version + 1, chain, sealed, &info, &err);
 		if (rc == 0)
-			rc = ssl_store_attempt(c, id, "valid", version + 1, 0, 0, false, NULL, NULL, &err);
+			rc = ssl_store_attempt(c, id, "valid", version + 1, 0, 0, false, NULL, NULL,
+			                       &err);
 		if (rc == 0) /* a new certificate: ask the CA afresh */
 			rc = ssl_store_set_ari(c, id, NULL, 0, 0, &err);
 		if (rc == 0) {
-			json_t *d = json_pack("{s:I, s:s, s:s, s:s}", "version", (json_int_t)version + 1, "serial",
-					      info.serial, "fingerprint", info.fingerprint, "issuer", info.issuer);
-			rc = audit_record(c, &system_call, version ? "ssl.renew" : "ssl.issue", "certificate", id, d, &err);
+			json_t *d =
+			        json_pack("{s:I, s:s, s:s, s:s}", "version",
+			                  (json_int_t)version + 1, "serial", info.serial,
+			                  "fingerprint", info.fingerprint, "issuer", info.issuer);
+			rc = audit_record(c, &system_call, version ? "ssl.renew" : "ssl.issue",
+			                  "certificate", id, d, &err);
 			json_decref(d);
 		}
 		if (rc == 0)
@@ -383,32 +426,40 @@ static void issue(struct ssl *s, int64_t id)
 		rc = store_end(c, rc, &err);
 		size_t i;
 		json_t *t;
-		json_array_foreach(tasks, i, t) if (rc == 0) cluster_wake(s->cluster, json_integer_value(json_object_get(t, "nodeId")));
+		json_array_foreach (tasks, i, t)
+			if (rc == 0)
+				cluster_wake(s->cluster,
+				             json_integer_value(json_object_get(t, "nodeId")));
 	}
 	json_decref(tasks);
 	if (rc == 0) {
-		pg_info("ssl", "certificate %lld version %lld: serial %s, valid until %lld", (long long)id,
-			(long long)version + 1, info.serial, (long long)info.not_after);
+		pg_info("ssl", "certificate %lld version %lld: serial %s, valid until %lld",
+		        (long long)id, (long long)version + 1, info.serial,
+		        (long long)info.not_after);
 	} else {
 		/* Backoff: a broken domain never hammers the CA. */
-		int64_t failures = json_integer_value(json_object_get(cert, "failures")) + 1, delay = s->opts.retry_base_ms;
+		int64_t failures = json_integer_value(json_object_get(cert, "failures")) + 1,
+		        delay = s->opts.retry_base_ms;
 		for (int64_t k = 1; k < failures && delay < DAY_MS; k++)
 			delay *= 2;
 		if (delay > DAY_MS)
 			delay = DAY_MS;
 		struct pg_err e2 = {0};
 		if (store_begin(c, STORE_TX_WRITE, &e2) == 0) {
-			int r2 = ssl_store_attempt(c, id, version ? "valid" : "failed", version, failures,
-						   pg_time_now_ms() + delay, true, err.message, problem, &e2);
-			json_t *d = json_pack("{s:s, s:I, s:I, s:O?}", "error", err.message, "failures", (json_int_t)failures,
-					      "retryInMs", (json_int_t)delay, "problem", problem);
+			int r2 = ssl_store_attempt(c, id, version ? "valid" : "failed", version,
+			                           failures, pg_time_now_ms() + delay, true,
+			                           err.message, problem, &e2);
+			json_t *d = json_pack("{s:s, s:I, s:I, s:O?}", "error", err.message,
+			                      "failures", (json_int_t)failures, "retryInMs",
+			                      (json_int_t)delay, "problem", problem);
 			if (r2 == 0)
-				r2 = audit_record(c, &system_call, "ssl.issue_failed", "certificate", id, d, &e2);
+				r2 = audit_record(c, &system_call, "ssl.issue_failed",
+				                  "certificate", id, d, &e2);
 			json_decref(d);
 			r2 == 0 ? store_commit(c, &e2) : (store_rollback(c), 0);
 		}
-		pg_warn("ssl", "certificate %lld: %s (attempt %lld, next in %lld s)", (long long)id, err.message,
-			(long long)failures, (long long)delay / 1000);
+		pg_warn("ssl", "certificate %lld: %s (attempt %lld, next in %lld s)", (long long)id,
+		        err.message, (long long)failures, (long long)delay / 1000);
 	}
 	ssl_cert_info_free(&info);
 	acme_free(a);
@@ -434,9 +485,12 @@ static void scan(struct ssl *s)
 	if (c)
 		ssl_ari_scan(s, c, pg_time_now_ms());
 	if (c && ssl_store_renewable(c, pg_time_now_ms(), renew, &err) == 0)
-		json_array_foreach(renew, i, id) ssl_store_mark_due(c, json_integer_value(id), &err);
+		json_array_foreach (renew, i, id)
+			ssl_store_mark_due(c, json_integer_value(id), &err);
 	if (c && ssl_store_due(c, pg_time_now_ms(), due, &err) == 0)
-		json_array_foreach(due, i, id) if (!s->stopping) issue(s, json_integer_value(id));
+		json_array_foreach (due, i, id)
+			if (!s->stopping)
+				issue(s, json_integer_value(id));
 	json_decref(renew);
 	json_decref(due);
 }
@@ -466,11 +520,13 @@ int ssl_renew_now(struct ssl *s, const struct pg_call *call, int64_t id, struct 
 	json_t *cert = NULL;
 	int rc = c ? ssl_store_get(c, id, &cert, err) : err->code;
 	if (rc == 0 && strcmp(json_string_value(json_object_get(cert, "source")), "acme") != 0)
-		rc = pg_err_set(err, PG_EPRECOND, "id", "an imported certificate is renewed by importing a new one");
+		rc = pg_err_set(err, PG_EPRECOND, "id",
+		                "an imported certificate is renewed by importing a new one");
 	if (rc == 0 && store_begin(c, STORE_TX_WRITE, err) == 0) {
 		rc = ssl_store_mark_due(c, id, err);
 		if (rc == 0)
-			rc = audit_record(c, call, "ssl.renew_request", "certificate", id, NULL, err);
+			rc = audit_record(c, call, "ssl.renew_request", "certificate", id, NULL,
+			                  err);
 		rc = store_end(c, rc, err);
 	}
 	json_decref(cert);
@@ -485,11 +541,13 @@ int ssl_renew_now(struct ssl *s, const struct pg_call *call, int64_t id, struct 
 static json_t *ssl_verify_spec(json_t *cert, json_t *deploy)
 {
 	json_t *v = json_object_get(deploy, "verify");
-	const char *san = json_string_value(json_array_get(json_object_get(json_object_get(cert, "current"), "sans"), 0));
+	const char *san = json_string_value(
+	        json_array_get(json_object_get(json_object_get(cert, "current"), "sans"), 0));
 	if (json_is_false(v) || json_is_false(json_object_get(deploy, "reload")) || !san)
 		return NULL;
 	char sni[300];
-	snprintf(sni, sizeof(sni), "%s%s", strncmp(san, "*.", 2) == 0 ? "pagoda-verify" : "", san + (san[0] == '*'));
+	snprintf(sni, sizeof(sni), "%s%s", strncmp(san, "*.", 2) == 0 ? "pagoda-verify" : "",
+	         san + (san[0] == '*'));
 	json_t *spec = json_is_object(v) ? json_deep_copy(v) : json_object();
 	json_object_set_new(spec, "serverName", json_string(sni));
 	return spec;
@@ -499,31 +557,35 @@ static json_t *ssl_verify_spec(json_t *cert, json_t *deploy)
  * online nodes (*batches: arrays of node ids, deploy.strategy as the
  * policy's strategy), then the offline and cordoned ones (*loose), which
  * get it whenever they poll again. Nodes removed since are left out. */
-static int deploy_plan(struct ssl *s, int64_t id, int64_t v, json_t *deploy, json_t **batches, json_t **loose,
-		       struct pg_err *err)
+static int deploy_plan(struct ssl *s, int64_t id, int64_t v, json_t *deploy, json_t **batches,
+                       json_t **loose, struct pg_err *err)
 {
 	json_t *nodes = json_array(), *plan = NULL, *n;
 	size_t i;
-	json_array_foreach(json_object_get(deploy, "nodeIds"), i, n) {
+	json_array_foreach (json_object_get(deploy, "nodeIds"), i, n) {
 		json_t *node = NULL;
 		struct pg_err e2 = {0};
 		if (cluster_node_get(s->cluster, json_integer_value(n), &node, &e2) == 0)
-			json_array_append_new(nodes, json_pack("{s:O, s:O?, s:O?, s:O?}", "id", n, "name",
-							       json_object_get(node, "name"), "labels",
-							       json_object_get(node, "labels"), "status",
-							       json_object_get(node, "status")));
+			json_array_append_new(nodes,
+			                      json_pack("{s:O, s:O?, s:O?, s:O?}", "id", n, "name",
+			                                json_object_get(node, "name"), "labels",
+			                                json_object_get(node, "labels"), "status",
+			                                json_object_get(node, "status")));
 		json_decref(node);
 	}
-	json_t *ctx = json_pack("{s:{s:I, s:I}, s:o, s:O?}", "release", "id", (json_int_t)id, "version", (json_int_t)v,
-				"nodes", nodes, "strategy", json_object_get(deploy, "strategy"));
+	json_t *ctx = json_pack("{s:{s:I, s:I}, s:o, s:O?}", "release", "id", (json_int_t)id,
+	                        "version", (json_int_t)v, "nodes", nodes, "strategy",
+	                        json_object_get(deploy, "strategy"));
 	int rc = plua_batch_plan(s->lua, ctx, &plan, err);
 	json_decref(ctx);
 	if (rc != 0)
 		return rc;
 	*batches = json_array();
 	*loose = json_array();
-	json_array_foreach(json_object_get(plan, "batches"), i, n) json_array_append(*batches, json_object_get(n, "nodes"));
-	json_array_foreach(json_object_get(plan, "skipped"), i, n) json_array_append(*loose, json_object_get(n, "nodeId"));
+	json_array_foreach (json_object_get(plan, "batches"), i, n)
+		json_array_append(*batches, json_object_get(n, "nodes"));
+	json_array_foreach (json_object_get(plan, "skipped"), i, n)
+		json_array_append(*loose, json_object_get(n, "nodeId"));
 	json_decref(plan);
 	return 0;
 }
@@ -534,9 +596,10 @@ static int deploy_plan(struct ssl *s, int64_t id, int64_t v, json_t *deploy, jso
  * without it every call deploys again. The key travels sealed; pagodad opens it only when the
  * task is handed to the agent. */
 int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *call, json_t *cert,
-		     json_t *deploy, const char *once, json_t *tasks, struct pg_err *err)
+                     json_t *deploy, const char *once, json_t *tasks, struct pg_err *err)
 {
-	int64_t id = json_integer_value(json_object_get(cert, "id")), v = json_integer_value(json_object_get(cert, "currentVersion"));
+	int64_t id = json_integer_value(json_object_get(cert, "id")),
+	        v = json_integer_value(json_object_get(cert, "currentVersion"));
 	const char *name = json_string_value(json_object_get(cert, "name"));
 	char *chain = NULL, *sealed = NULL, cp[300], kp[300], ctx[64];
 	ssl_default_paths(name, cp, kp);
@@ -549,36 +612,47 @@ int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *
 		rc = deploy_plan(s, id, v, deploy, &batches, &loose, err);
 	/* the same task for every node */
 	if (rc == 0)
-		p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o*}", "certPath", cert_path ? cert_path : cp, "keyPath",
-			      key_path ? key_path : kp, "certPem", chain, "keyPemSealed", sealed, "sealContext", ctx,
-			      "reload", !json_is_false(json_object_get(deploy, "reload")), "verify",
-			      ssl_verify_spec(cert, deploy));
+		p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o*}", "certPath",
+		              cert_path ? cert_path : cp, "keyPath", key_path ? key_path : kp,
+		              "certPem", chain, "keyPemSealed", sealed, "sealContext", ctx,
+		              "reload", !json_is_false(json_object_get(deploy, "reload")), "verify",
+		              ssl_verify_spec(cert, deploy));
 	size_t nb = json_array_size(batches);
 	for (size_t b = 0; rc == 0 && b <= nb; b++) {
 		/* each batch waits for the whole one before it: a failure there
 		 * fails the rest (the queue's cascade) */
-		json_t *group = b < nb ? json_array_get(batches, b) : loose, *cur = json_array(), *n;
+		json_t *group = b < nb ? json_array_get(batches, b) : loose, *cur = json_array(),
+		       *n;
 		size_t nd = b < nb ? json_array_size(prev) : 0, i;
 		int64_t *deps = calloc(nd + 1, sizeof(*deps));
 		for (i = 0; i < nd; i++)
 			deps[i] = json_integer_value(json_array_get(prev, i));
-		json_array_foreach(group, i, n) {
+		json_array_foreach (group, i, n) {
 			if (rc != 0)
 				break;
 			char key[128];
-			snprintf(key, sizeof(key), "%.100s-n%lld", once ? once : "", (long long)json_integer_value(n));
+			snprintf(key, sizeof(key), "%.100s-n%lld", once ? once : "",
+			         (long long)json_integer_value(n));
 			char owner[32];
 			snprintf(owner, sizeof(owner), "cert:%lld", (long long)id);
-			struct cluster_task_spec spec = {.node_id = json_integer_value(n), .type = "DeployCertificate",
-							 .payload = p, .max_retries = 2, .depends_on = deps, .ndeps = nd,
-							 .idempotency_key = once ? key : NULL, .owner = owner};
+			struct cluster_task_spec spec = {.node_id = json_integer_value(n),
+			                                 .type = "DeployCertificate",
+			                                 .payload = p,
+			                                 .max_retries = 2,
+			                                 .depends_on = deps,
+			                                 .ndeps = nd,
+			                                 .idempotency_key = once ? key : NULL,
+			                                 .owner = owner};
 			int64_t tid = 0;
 			bool existed;
 			rc = cluster_task_insert(s->cluster, c, call, &spec, &tid, &existed, err);
 			if (rc == 0) {
 				json_array_append_new(cur, json_integer(tid));
-				json_array_append_new(tasks, json_pack("{s:O, s:I, s:o}", "nodeId", n, "taskId", (json_int_t)tid,
-								       "batch", b < nb ? json_integer((json_int_t)b + 1) : json_null()));
+				json_array_append_new(
+				        tasks, json_pack("{s:O, s:I, s:o}", "nodeId", n, "taskId",
+				                         (json_int_t)tid, "batch",
+				                         b < nb ? json_integer((json_int_t)b + 1)
+				                                : json_null()));
 			}
 		}
 		free(deps);
@@ -590,8 +664,9 @@ int ssl_deploy_tasks(struct ssl *s, struct store_conn *c, const struct pg_call *
 	json_decref(batches);
 	json_decref(loose);
 	if (rc == 0)
-		rc = audit_record_new(c, call, "ssl.deploy", "certificate", id,
-				  json_pack("{s:I, s:O}", "version", (json_int_t)v, "tasks", tasks), err);
+		rc = audit_record_new(
+		        c, call, "ssl.deploy", "certificate", id,
+		        json_pack("{s:I, s:O}", "version", (json_int_t)v, "tasks", tasks), err);
 	free(chain);
 	free(sealed);
 	return rc;
@@ -616,10 +691,12 @@ static int check_strategy(json_t *st, struct pg_err *err)
 }
 
 int ssl_deploy(struct ssl *s, const struct pg_call *call, int64_t id, json_t *body, json_t **out,
-	       struct pg_err *err)
+               struct pg_err *err)
 {
-	static const char *const fields[] = {"nodeIds", "certPath", "keyPath", "reload", "verify", "strategy", NULL};
-	json_t *ids = NULL, *cert = NULL, *tasks = json_array(), *verify = json_object_get(body, "verify"), *strategy = NULL;
+	static const char *const fields[] = {"nodeIds", "certPath", "keyPath", "reload",
+	                                     "verify",  "strategy", NULL};
+	json_t *ids = NULL, *cert = NULL, *tasks = json_array(),
+	       *verify = json_object_get(body, "verify"), *strategy = NULL;
 	const char *cp = NULL, *kp = NULL;
 	bool reload = true;
 	int rc = pg_json_only(body, fields, err);
@@ -629,8 +706,10 @@ int ssl_deploy(struct ssl *s, const struct pg_call *call, int64_t id, json_t *bo
 		rc = pg_err_set(err, PG_EINVAL, "nodeIds", "name at least one node");
 	size_t i;
 	json_t *v;
-	json_array_foreach(ids, i, v) if (rc == 0 && (!json_is_integer(v) || json_integer_value(v) < 1)) rc =
-		pg_err_set(err, PG_EINVAL, "nodeIds", "nodeIds[%zu] must be a node id", i);
+	json_array_foreach (ids, i, v)
+		if (rc == 0 && (!json_is_integer(v) || json_integer_value(v) < 1))
+			rc = pg_err_set(err, PG_EINVAL, "nodeIds", "nodeIds[%zu] must be a node id",
+			                i);
 	if (rc == 0)
 		rc = pg_json_str(body, "certPath", false, 4096, &cp, err);
 	if (rc == 0)
@@ -643,32 +722,41 @@ int ssl_deploy(struct ssl *s, const struct pg_call *call, int64_t id, json_t *bo
 		rc = check_strategy(strategy, err);
 	/* its fields are checked with the task payload */
 	if (rc == 0 && verify && !json_is_boolean(verify) && !json_is_object(verify))
-		rc = pg_err_set(err, PG_EINVAL, "verify", "verify must be true, false or {port, timeoutMs}");
+		rc = pg_err_set(err, PG_EINVAL, "verify",
+		                "verify must be true, false or {port, timeoutMs}");
 	struct store_conn *c = rc == 0 ? store_conn_get(s->store, err) : NULL;
 	if (rc == 0 && (!c || store_begin(c, STORE_TX_WRITE, err) != 0))
 		rc = err->code;
 	else if (c) {
-		json_t *deploy = json_pack("{s:O, s:s?, s:s?, s:b, s:O?, s:O?}", "nodeIds", ids, "certPath", cp, "keyPath",
-					   kp, "reload", reload, "verify", verify, "strategy", strategy);
+		json_t *deploy = json_pack("{s:O, s:s?, s:s?, s:b, s:O?, s:O?}", "nodeIds", ids,
+		                           "certPath", cp, "keyPath", kp, "reload", reload,
+		                           "verify", verify, "strategy", strategy);
 		rc = ssl_store_get(c, id, &cert, err);
-		json_array_foreach(ids, i, v) {
+		json_array_foreach (ids, i, v) {
 			json_t *node = NULL;
-			if (rc == 0 && (rc = cluster_node_get(s->cluster, json_integer_value(v), &node, err)) == PG_ENOTFOUND)
-				pg_err_set(err, PG_ENOTFOUND, "nodeIds", "no node %lld", (long long)json_integer_value(v));
+			if (rc == 0 && (rc = cluster_node_get(s->cluster, json_integer_value(v),
+			                                      &node, err)) == PG_ENOTFOUND)
+				pg_err_set(err, PG_ENOTFOUND, "nodeIds", "no node %lld",
+				           (long long)json_integer_value(v));
 			json_decref(node);
 		}
-		if (rc == 0 && (rc = ssl_deploy_tasks(s, c, call, cert, deploy, NULL, tasks, err)) != 0 &&
-		    strncmp(err->field, "payload.verify", 14) == 0) /* the body's verify became the payload's */
+		if (rc == 0 &&
+		    (rc = ssl_deploy_tasks(s, c, call, cert, deploy, NULL, tasks, err)) != 0 &&
+		    strncmp(err->field, "payload.verify", 14) ==
+		            0) /* the body's verify became the payload's */
 			memmove(err->field, err->field + 8, strlen(err->field + 8) + 1);
 		if (rc == 0)
 			rc = ssl_store_set_deploy(c, id, deploy, err);
 		rc = store_end(c, rc, err);
 		json_decref(deploy);
-		json_array_foreach(tasks, i, v) if (rc == 0) cluster_wake(s->cluster, json_integer_value(json_object_get(v, "nodeId")));
+		json_array_foreach (tasks, i, v)
+			if (rc == 0)
+				cluster_wake(s->cluster,
+				             json_integer_value(json_object_get(v, "nodeId")));
 	}
 	if (rc == 0)
 		*out = json_pack("{s:I, s:O, s:O}", "certificateId", (json_int_t)id, "version",
-				 json_object_get(cert, "currentVersion"), "tasks", tasks);
+		                 json_object_get(cert, "currentVersion"), "tasks", tasks);
 	json_decref(cert);
 	json_decref(tasks);
 	return rc;
@@ -680,27 +768,32 @@ void ssl_default_paths(const char *name, char cert_path[300], char key_path[300]
 	snprintf(key_path, 300, "/etc/ssl/pagoda/%.250s.key", name);
 }
 
-int ssl_cert_paths(struct ssl *s, int64_t id, char cert_path[300], char key_path[300], struct pg_err *err)
+int ssl_cert_paths(struct ssl *s, int64_t id, char cert_path[300], char key_path[300],
+                   struct pg_err *err)
 {
 	json_t *cert = NULL;
 	struct store_conn *c = store_conn_get(s->store, err);
 	int rc = c ? ssl_store_get(c, id, &cert, err) : err->code;
 	if (rc == PG_ENOTFOUND)
-		pg_err_set(err, PG_EINVAL, "tls.certificateId", "no certificate %lld", (long long)id);
+		pg_err_set(err, PG_EINVAL, "tls.certificateId", "no certificate %lld",
+		           (long long)id);
 	if (rc == 0)
-		ssl_default_paths(json_string_value(json_object_get(cert, "name")), cert_path, key_path);
+		ssl_default_paths(json_string_value(json_object_get(cert, "name")), cert_path,
+		                  key_path);
 	json_decref(cert);
 	return rc;
 }
 
-int ssl_deploy_node(struct ssl *s, struct store_conn *c, const struct pg_call *call, int64_t id, int64_t node,
-		    const char *once, int64_t *task_id, struct pg_err *err)
+int ssl_deploy_node(struct ssl *s, struct store_conn *c, const struct pg_call *call, int64_t id,
+                    int64_t node, const char *once, int64_t *task_id, struct pg_err *err)
 {
-	json_t *cert = NULL, *tasks = json_array(), *deploy = json_pack("{s:[I]}", "nodeIds", (json_int_t)node);
+	json_t *cert = NULL, *tasks = json_array(),
+	       *deploy = json_pack("{s:[I]}", "nodeIds", (json_int_t)node);
 	int rc = ssl_store_get(c, id, &cert, err);
 	if (rc == 0 && json_integer_value(json_object_get(cert, "currentVersion")) < 1)
-		rc = pg_err_set(err, PG_EPRECOND, "tls.certificateId", "certificate %lld (%s) has no issued version yet",
-				(long long)id, json_string_value(json_object_get(cert, "name")));
+		rc = pg_err_set(err, PG_EPRECOND, "tls.certificateId",
+		                "certificate %lld (%s) has no issued version yet", (long long)id,
+		                json_string_value(json_object_get(cert, "name")));
 	if (rc == 0)
 		rc = ssl_deploy_tasks(s, c, call, cert, deploy, once, tasks, err);
 	if (rc == 0)
@@ -711,7 +804,8 @@ int ssl_deploy_node(struct ssl *s, struct store_conn *c, const struct pg_call *c
 	return rc;
 }
 
-int ssl_import(struct ssl *s, const struct pg_call *call, json_t *body, json_t **out, struct pg_err *err)
+int ssl_import(struct ssl *s, const struct pg_call *call, json_t *body, json_t **out,
+               struct pg_err *err)
 {
 	static const char *const fields[] = {"name", "certPem", "keyPem", "force", NULL};
 	const char *name = NULL, *cert = NULL, *key = NULL;
@@ -720,7 +814,8 @@ int ssl_import(struct ssl *s, const struct pg_call *call, json_t *body, json_t *
 	if (rc == 0)
 		rc = pg_json_str(body, "name", true, 128, &name, err);
 	if (rc == 0 && !domain_ok(name))
-		rc = pg_err_set(err, PG_EINVAL, "name", "name must be lowercase letters, digits, '-' and '.'");
+		rc = pg_err_set(err, PG_EINVAL, "name",
+		                "name must be lowercase letters, digits, '-' and '.'");
 	if (rc == 0)
 		rc = pg_json_str(body, "certPem", true, 1u << 20, &cert, err);
 	if (rc == 0)
@@ -733,7 +828,8 @@ int ssl_import(struct ssl *s, const struct pg_call *call, json_t *body, json_t *
 	if (rc == 0)
 		rc = ssl_cert_parse(cert, &info, err);
 	if (rc == 0 && info.not_after < pg_time_now_ms() && !force)
-		rc = pg_err_set(err, PG_EPRECOND, "certPem", "the certificate expired; import it with force: true");
+		rc = pg_err_set(err, PG_EPRECOND, "certPem",
+		                "the certificate expired; import it with force: true");
 	struct store_conn *c = rc == 0 ? store_conn_get(s->store, err) : NULL;
 	int64_t id = 0;
 	if (rc == 0 && c && store_begin(c, STORE_TX_WRITE, err) == 0) {
@@ -749,9 +845,10 @@ int ssl_import(struct ssl *s, const struct pg_call *call, json_t *body, json_t *
 			rc = ssl_store_attempt(c, id, "valid", 1, 0, 0, false, NULL, NULL, err);
 		if (rc == 0)
 			rc = audit_record_new(c, call, "ssl.import", "certificate", id,
-					  json_pack("{s:s, s:s, s:O}", "serial", info.serial, "fingerprint", info.fingerprint,
-						    "sans", info.sans),
-					  err);
+			                      json_pack("{s:s, s:s, s:O}", "serial", info.serial,
+			                                "fingerprint", info.fingerprint, "sans",
+			                                info.sans),
+			                      err);
 		rc = store_end(c, rc, err);
 		free(sealed);
 		json_decref(req);
@@ -768,7 +865,8 @@ int ssl_delete(struct ssl *s, const struct pg_call *call, int64_t id, struct pg_
 {
 	char by[200] = "";
 	if (s->opts.in_use && s->opts.in_use(s->opts.in_use_arg, id, by, sizeof(by)))
-		return pg_err_set(err, PG_ECONFLICT, "id", "certificate %lld is used by %s", (long long)id, by);
+		return pg_err_set(err, PG_ECONFLICT, "id", "certificate %lld is used by %s",
+		                  (long long)id, by);
 	struct store_conn *c = store_conn_get(s->store, err);
 	json_t *cert = NULL;
 	int rc = c ? store_begin(c, STORE_TX_WRITE, err) : err->code;
@@ -777,8 +875,9 @@ int ssl_delete(struct ssl *s, const struct pg_call *call, int64_t id, struct pg_
 		if (rc == 0)
 			rc = ssl_store_delete(c, id, err);
 		if (rc == 0)
-			rc = audit_record_new(c, call, "ssl.delete", "certificate", id,
-					  json_pack("{s:O}", "name", json_object_get(cert, "name")), err);
+			rc = audit_record_new(
+			        c, call, "ssl.delete", "certificate", id,
+			        json_pack("{s:O}", "name", json_object_get(cert, "name")), err);
 		rc = store_end(c, rc, err);
 	}
 	json_decref(cert);
@@ -786,7 +885,7 @@ int ssl_delete(struct ssl *s, const struct pg_call *call, int64_t id, struct pg_
 }
 
 int ssl_new(struct store *st, const struct pg_secret_key *key, struct plua *lua, struct cluster *cl,
-	    const struct ssl_opts *o, struct ssl **out, struct pg_err *err)
+            const struct ssl_opts *o, struct ssl **out, struct pg_err *err)
 {
 	struct ssl *s = calloc(1, sizeof(*s));
 	if (!s)

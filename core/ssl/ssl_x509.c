@@ -49,14 +49,16 @@ int ssl_cert_parse(const char *pem, struct ssl_cert_info *out, struct pg_err *er
 	EVP_PKEY *pk = X509_get0_pubkey(x);
 	int bits = pk ? EVP_PKEY_get_bits(pk) : 0;
 	snprintf(out->key_type, sizeof(out->key_type), "%s%d",
-		 pk && EVP_PKEY_is_a(pk, "EC") ? "ec" : "rsa", bits);
+	         pk && EVP_PKEY_is_a(pk, "EC") ? "ec" : "rsa", bits);
 	out->sans = json_array();
 	GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
 		GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
 		if (g->type == GEN_DNS)
-			json_array_append_new(out->sans, json_stringn((const char *)ASN1_STRING_get0_data(g->d.dNSName),
-								      (size_t)ASN1_STRING_length(g->d.dNSName)));
+			json_array_append_new(
+			        out->sans,
+			        json_stringn((const char *)ASN1_STRING_get0_data(g->d.dNSName),
+			                     (size_t)ASN1_STRING_length(g->d.dNSName)));
 	}
 	GENERAL_NAMES_free(names);
 	X509_free(x);
@@ -89,7 +91,8 @@ int ssl_cert_check(const char *cert_pem, const char *key_pem, struct pg_err *err
 	else if (!key)
 		rc = pg_err_set(err, PG_EINVAL, "keyPem", "keyPem holds no private key");
 	else if (X509_check_private_key(leaf, key) != 1)
-		rc = pg_err_set(err, PG_EINVAL, "keyPem", "the private key does not belong to the certificate");
+		rc = pg_err_set(err, PG_EINVAL, "keyPem",
+		                "the private key does not belong to the certificate");
 	if (rc == 0) {
 		/* Trust: the system roots, plus the chain's own last certificate
 		 * when it is self-signed (a private CA brought along). */
@@ -100,10 +103,12 @@ int ssl_cert_check(const char *cert_pem, const char *key_pem, struct pg_err *err
 			X509_STORE_add_cert(store, anchor);
 		X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 		X509_STORE_CTX_init(ctx, store, leaf, rest);
-		X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx), X509_V_FLAG_NO_CHECK_TIME);
+		X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx),
+		                            X509_V_FLAG_NO_CHECK_TIME);
 		if (X509_verify_cert(ctx) != 1)
-			rc = pg_err_set(err, PG_EINVAL, "certPem", "the chain does not verify: %s",
-					X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+			rc = pg_err_set(
+			        err, PG_EINVAL, "certPem", "the chain does not verify: %s",
+			        X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 		X509_STORE_CTX_free(ctx);
 		X509_STORE_free(store);
 	}

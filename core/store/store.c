@@ -14,7 +14,8 @@ bool store_is_postgres(const char *target)
 
 int store_open(const char *target, struct store **out, struct pg_err *err)
 {
-	return store_is_postgres(target) ? store_pg_open(target, out, err) : store_sqlite_open(target, out, err);
+	return store_is_postgres(target) ? store_pg_open(target, out, err)
+	                                 : store_sqlite_open(target, out, err);
 }
 
 void store_free(struct store *s)
@@ -102,7 +103,8 @@ int store_group_end(struct store_conn *c, bool commit, struct pg_err *err)
 	return rc;
 }
 
-void store_after_commit(struct store_conn *c, void (*fn)(void *), void (*free_fn)(void *), void *arg)
+void store_after_commit(struct store_conn *c, void (*fn)(void *), void (*free_fn)(void *),
+                        void *arg)
 {
 	struct store_after *a = c->grouped ? malloc(sizeof(*a)) : NULL;
 	if (!a) {
@@ -116,7 +118,8 @@ void store_after_commit(struct store_conn *c, void (*fn)(void *), void (*free_fn
 	c->after = a;
 }
 
-int store_prepare(struct store_conn *c, const char *sql, struct store_stmt **out, struct pg_err *err)
+int store_prepare(struct store_conn *c, const char *sql, struct store_stmt **out,
+                  struct pg_err *err)
 {
 	return c->drv->prepare(c, sql, out, err);
 }
@@ -174,12 +177,14 @@ int store_exec(struct store_conn *c, const char *sql, struct pg_err *err)
 
 /* Binds args; a count that differs from the statement's parameters is a
  * programming error, reported instead of binding garbage. */
-static int bind_args(struct store_stmt *st, const struct store_arg *args, size_t n, struct pg_err *err)
+static int bind_args(struct store_stmt *st, const struct store_arg *args, size_t n,
+                     struct pg_err *err)
 {
 	int want = st->drv->param_count(st);
 	if ((size_t)want != n) {
 		pg_error("store", "bug: %d parameters but %zu arguments in: %s", want, n, st->key);
-		return pg_err_set(err, PG_EINTERNAL, "", "internal error: statement parameters mismatch");
+		return pg_err_set(err, PG_EINTERNAL, "",
+		                  "internal error: statement parameters mismatch");
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (args[i].type == 't')
@@ -192,8 +197,8 @@ static int bind_args(struct store_stmt *st, const struct store_arg *args, size_t
 	return 0;
 }
 
-int store_run_args(struct store_conn *c, const char *sql, struct pg_err *err, const struct store_arg *args,
-		   size_t n)
+int store_run_args(struct store_conn *c, const char *sql, struct pg_err *err,
+                   const struct store_arg *args, size_t n)
 {
 	struct store_stmt *st;
 	int rc = store_prepare(c, sql, &st, err);
@@ -209,8 +214,8 @@ int store_run_args(struct store_conn *c, const char *sql, struct pg_err *err, co
 	return rc < 0 ? rc : (int)changed;
 }
 
-int store_query_args(struct store_conn *c, const char *sql, struct store_stmt **st, struct pg_err *err,
-		     const struct store_arg *args, size_t n)
+int store_query_args(struct store_conn *c, const char *sql, struct store_stmt **st,
+                     struct pg_err *err, const struct store_arg *args, size_t n)
 {
 	static struct store_stmt none; /* lets callers store_done even after a failed prepare */
 	int rc = store_prepare(c, sql, st, err);
@@ -231,7 +236,8 @@ bool store_shared(struct store *s)
 
 const char *store_role_name(enum store_role role)
 {
-	static const char *const names[] = {"liveness", "releases", "certs", "alerts", "drift", "registry", "backups"};
+	static const char *const names[] = {"liveness", "releases", "certs",  "alerts",
+	                                    "drift",    "registry", "backups"};
 	return role < STORE_ROLE_COUNT ? names[role] : "?";
 }
 
@@ -246,7 +252,8 @@ bool store_leader(struct store *s, enum store_role role)
 		else
 			__atomic_fetch_and(&s->led, ~bit, __ATOMIC_RELAXED);
 		if (s->drv->leader)
-			pg_info("store", "%s leadership of %s", lead ? "took" : "lost", store_role_name(role));
+			pg_info("store", "%s leadership of %s", lead ? "took" : "lost",
+			        store_role_name(role));
 	}
 	return lead;
 }
@@ -262,8 +269,8 @@ void store_notify(struct store *s, const char *channel, const char *payload)
 		s->drv->notify(s, channel, payload);
 }
 
-int store_listen(struct store *s, const char *channel, void (*fn)(void *arg, const char *payload), void *arg,
-		 struct pg_err *err)
+int store_listen(struct store *s, const char *channel, void (*fn)(void *arg, const char *payload),
+                 void *arg, struct pg_err *err)
 {
 	return s->drv->listen ? s->drv->listen(s, channel, fn, arg, err) : 0;
 }
@@ -286,8 +293,9 @@ int store_end(struct store_conn *c, int rc, struct pg_err *err)
 int store_snapshot(struct store *s, const char *path, struct pg_err *err)
 {
 	if (store_shared(s))
-		return pg_err_set(err, PG_EPRECOND, "", "a PostgreSQL store is backed up with PostgreSQL's tools "
-				  "(pg_dump, pgBackRest)");
+		return pg_err_set(err, PG_EPRECOND, "",
+		                  "a PostgreSQL store is backed up with PostgreSQL's tools "
+		                  "(pg_dump, pgBackRest)");
 	struct store_conn *c = store_conn_get(s, err);
 	return c ? store_ok(store_run(c, "VACUUM INTO $1", err, ST(path))) : err->code;
 }

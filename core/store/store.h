@@ -60,10 +60,11 @@ int store_group_end(struct store_conn *c, bool commit, struct pg_err *err);
 /* Runs fn(arg) once what c committed is durable and visible to others: now,
  * or at the end of the group. free_fn(arg) (may be NULL) runs either way,
  * after fn or when the group rolled back. */
-void store_after_commit(struct store_conn *c, void (*fn)(void *), void (*free_fn)(void *), void *arg);
+void store_after_commit(struct store_conn *c, void (*fn)(void *), void (*free_fn)(void *),
+                        void *arg);
 
 int store_prepare(struct store_conn *c, const char *sql, struct store_stmt **out,
-		  struct pg_err *err);
+                  struct pg_err *err);
 void store_bind_i64(struct store_stmt *st, int idx, int64_t v);
 /* NULL binds SQL NULL. The text is copied. */
 void store_bind_text(struct store_stmt *st, int idx, const char *v);
@@ -101,10 +102,11 @@ struct store_arg {
 #define SI(v) ((struct store_arg){.type = 'i', .i = (v)})
 #define SIN(v) ((struct store_arg){.type = 'I', .i = (v)})
 #define ST(v) ((struct store_arg){.type = 't', .t = (v)})
-#define STORE_ARGS(...) ((const struct store_arg[]){__VA_ARGS__}), \
-	(sizeof((const struct store_arg[]){__VA_ARGS__}) / sizeof(struct store_arg))
+#define STORE_ARGS(...)                                                                            \
+	((const struct store_arg[]){__VA_ARGS__}),                                                 \
+	        (sizeof((const struct store_arg[]){__VA_ARGS__}) / sizeof(struct store_arg))
 #define store_run(c, sql, err, ...) store_run_args((c), (sql), (err), STORE_ARGS(__VA_ARGS__))
-#define store_query(c, sql, st, err, ...) \
+#define store_query(c, sql, st, err, ...)                                                          \
 	store_query_args((c), (sql), (st), (err), STORE_ARGS(__VA_ARGS__))
 /* 0 for a store_run/store_query result that is not an error (a count of
  * rows, a row ready), else the error: the usual last line of a DAO call. */
@@ -114,9 +116,9 @@ static inline int store_ok(int rc)
 }
 
 int store_run_args(struct store_conn *c, const char *sql, struct pg_err *err,
-		   const struct store_arg *args, size_t n);
+                   const struct store_arg *args, size_t n);
 int store_query_args(struct store_conn *c, const char *sql, struct store_stmt **st,
-		     struct pg_err *err, const struct store_arg *args, size_t n);
+                     struct pg_err *err, const struct store_arg *args, size_t n);
 
 /* A consistent copy of the whole store at path, taken while writes go on
  * (SQLite: VACUUM INTO). PG_EPRECOND on PostgreSQL, whose own tools
@@ -156,8 +158,8 @@ void store_notify(struct store *s, const char *channel, const char *payload);
  * notification on channel; payload NULL means "the connection was lost and
  * notifications may be missing: look again". Listeners must not call
  * store_leader or store_listen. */
-int store_listen(struct store *s, const char *channel, void (*fn)(void *arg, const char *payload), void *arg,
-		 struct pg_err *err);
+int store_listen(struct store *s, const char *channel, void (*fn)(void *arg, const char *payload),
+                 void *arg, struct pg_err *err);
 
 /* Stops calling the listeners registered with arg; none runs after this. */
 void store_unlisten(struct store *s, void *arg);

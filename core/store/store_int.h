@@ -18,7 +18,8 @@ struct store_driver {
 	 * c->grouped, begin/commit/rollback are savepoints of one transaction */
 	int (*group_begin)(struct store_conn *c, struct pg_err *err);
 	int (*group_end)(struct store_conn *c, bool commit, struct pg_err *err);
-	int (*prepare)(struct store_conn *c, const char *sql, struct store_stmt **out, struct pg_err *err);
+	int (*prepare)(struct store_conn *c, const char *sql, struct store_stmt **out,
+	               struct pg_err *err);
 	int (*param_count)(struct store_stmt *st);
 	void (*bind_i64)(struct store_stmt *st, int idx, int64_t v);
 	void (*bind_text)(struct store_stmt *st, int idx, const char *v);
@@ -32,8 +33,8 @@ struct store_driver {
 	/* coordination (NULL on single-process stores) */
 	bool (*leader)(struct store *s, enum store_role role);
 	void (*notify)(struct store *s, const char *channel, const char *payload);
-	int (*listen)(struct store *s, const char *channel, void (*fn)(void *, const char *), void *arg,
-		      struct pg_err *err);
+	int (*listen)(struct store *s, const char *channel, void (*fn)(void *, const char *),
+	              void *arg, struct pg_err *err);
 	void (*unlisten)(struct store *s, void *arg);
 };
 

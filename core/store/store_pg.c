@@ -84,9 +84,11 @@ static int pq_error(PGconn *db, const PGresult *res, struct pg_err *err, const c
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	int code = PG_EINTERNAL;
-	if (state && (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0 || strcmp(state, "23514") == 0))
+	if (state && (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0 ||
+	              strcmp(state, "23514") == 0))
 		code = PG_ECONFLICT; /* unique, foreign key, check: as SQLite's CONSTRAINT */
-	else if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strncmp(state, "08", 2) == 0))
+	else if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+	                   strncmp(state, "08", 2) == 0))
 		code = PG_EUNAVAIL;
 	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(db);
 	char clean[400];
@@ -151,7 +153,8 @@ static int conn_open(struct pq_store *s, struct pq_conn **out, struct pg_err *er
 	c->db = PQconnectdb(s->url);
 	if (PQstatus(c->db) != CONNECTION_OK) {
 		/* libpq's message names host and reason, never the password */
-		int r = pg_err_set(err, PG_EUNAVAIL, "", "cannot connect to PostgreSQL: %s", PQerrorMessage(c->db));
+		int r = pg_err_set(err, PG_EUNAVAIL, "", "cannot connect to PostgreSQL: %s",
+		                   PQerrorMessage(c->db));
 		PQfinish(c->db);
 		free(c);
 		return r;
@@ -159,7 +162,8 @@ static int conn_open(struct pq_store *s, struct pq_conn **out, struct pg_err *er
 	/* Times are milliseconds in BIGINT columns; the session's zone and
 	 * notices do not matter. Commits wait for the WAL flush (the default),
 	 * so an acknowledged write survives a crash of the database host. */
-	if (exec_simple(c->db, "SET client_min_messages = warning; SET synchronous_commit = on", err, "configure") != 0) {
+	if (exec_simple(c->db, "SET client_min_messages = warning; SET synchronous_commit = on",
+	                err, "configure") != 0) {
 		conn_close(c);
 		return err->code;
 	}
@@ -209,14 +213,18 @@ static int migrate(struct pq_store *s, struct pg_err *err)
 	if (!bc)
 		return err->code;
 	PGconn *db = PQ_CONN(bc)->db;
-	int rc = exec_simple(db, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", err, "migration lock");
+	int rc = exec_simple(db, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", err,
+	                     "migration lock");
 	if (rc != 0)
 		return rc;
-	rc = exec_simple(db,
-			 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
-			 " name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-			 err, "schema_migrations");
-	PGresult *r = rc == 0 ? PQexec(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations") : NULL;
+	rc = exec_simple(
+	        db,
+	        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+	        " name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+	        err, "schema_migrations");
+	PGresult *r =
+	        rc == 0 ? PQexec(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+	                : NULL;
 	int current = r && PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : 0;
 	PQclear(r);
 	s->base.version = current;
@@ -227,7 +235,8 @@ static int migrate(struct pq_store *s, struct pg_err *err)
 		if (v <= current)
 			continue;
 		if (v != s->base.version + 1) {
-			rc = pg_err_set(err, PG_EINTERNAL, "", "migration %s is out of sequence", name);
+			rc = pg_err_set(err, PG_EINTERNAL, "", "migration %s is out of sequence",
+			                name);
 			break;
 		}
 		char *sql = malloc(strlen(m->data) + 512);
@@ -235,8 +244,10 @@ static int migrate(struct pq_store *s, struct pg_err *err)
 			rc = pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 			break;
 		}
-		sprintf(sql, "BEGIN; %s;\nINSERT INTO schema_migrations VALUES (%d, '%s', %lld); COMMIT;", m->data, v, name,
-			(long long)pg_time_now_ms());
+		sprintf(sql,
+		        "BEGIN; %s;\nINSERT INTO schema_migrations VALUES (%d, '%s', %lld); "
+		        "COMMIT;",
+		        m->data, v, name, (long long)pg_time_now_ms());
 		rc = exec_simple(db, sql, err, name);
 		free(sql);
 		if (rc != 0) {
@@ -246,7 +257,8 @@ static int migrate(struct pq_store *s, struct pg_err *err)
 		pg_info("store", "applied migration %s (postgres)", name);
 		s->base.version = v;
 	}
-	exec_simple(db, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", NULL, "migration unlock");
+	exec_simple(db, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", NULL,
+	            "migration unlock");
 	return rc;
 }
 
@@ -306,10 +318,11 @@ static int pq_begin(struct store_conn *bc, enum store_tx mode, struct pg_err *er
 	/* Reads see one snapshot (as a SQLite read transaction does); writes
 	 * queue behind each other on one lock. */
 	int rc = exec_simple(c->db,
-			     mode == STORE_TX_WRITE  ? "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")"
-			     : mode == STORE_TX_ROWS ? "BEGIN"
-						     : "BEGIN ISOLATION LEVEL REPEATABLE READ",
-			     err, "begin");
+	                     mode == STORE_TX_WRITE
+	                             ? "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")"
+	                     : mode == STORE_TX_ROWS ? "BEGIN"
+	                                             : "BEGIN ISOLATION LEVEL REPEATABLE READ",
+	                     err, "begin");
 	if (rc != 0) {
 		exec_simple(c->db, "ROLLBACK", NULL, "rollback");
 		return rc;
@@ -337,7 +350,8 @@ static int pq_commit(struct store_conn *bc, struct pg_err *err)
 	return rc;
 }
 
-static int pq_prepare(struct store_conn *bc, const char *sql, struct store_stmt **out, struct pg_err *err)
+static int pq_prepare(struct store_conn *bc, const char *sql, struct store_stmt **out,
+                      struct pg_err *err)
 {
 	struct pq_conn *c = PQ_CONN(bc);
 	for (int i = 0; i < c->ncache; i++)
@@ -400,7 +414,8 @@ static int pq_step(struct store_stmt *bst, struct pg_err *err)
 	struct pq_stmt *st = PQ_STMT(bst);
 	if (!st->ran) {
 		st->ran = true;
-		st->res = PQexecPrepared(st->conn->db, st->name, st->nparams, (const char *const *)st->vals, NULL, NULL, 0);
+		st->res = PQexecPrepared(st->conn->db, st->name, st->nparams,
+		                         (const char *const *)st->vals, NULL, NULL, 0);
 		ExecStatusType s = PQresultStatus(st->res);
 		if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK)
 			return pq_error(st->conn->db, st->res, err, "query");
@@ -462,7 +477,8 @@ static PGconn *session(struct pq_store *s)
 static bool query_true(PGconn *c, const char *sql)
 {
 	PGresult *r = PQexec(c, sql);
-	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	          strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	PQclear(r);
 	return ok;
 }
@@ -475,7 +491,8 @@ static bool pq_leader(struct store *base, enum store_role role)
 	pthread_mutex_lock(&s->coord_lock);
 	/* A session that broke took its locks with it: start over. */
 	if (s->lead && (PQstatus(s->lead) != CONNECTION_OK ||
-			(s->held && now - s->lead_checked_ms >= LEAD_CHECK_MS && !query_true(s->lead, "SELECT true")))) {
+	                (s->held && now - s->lead_checked_ms >= LEAD_CHECK_MS &&
+	                 !query_true(s->lead, "SELECT true")))) {
 		PQfinish(s->lead);
 		s->lead = NULL;
 		s->held = 0;
@@ -486,7 +503,8 @@ static bool pq_leader(struct store *base, enum store_role role)
 		s->lead = session(s);
 	if (s->lead && !(s->held & bit)) {
 		char sql[80];
-		snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", LEAD_KEY_BASE + role);
+		snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)",
+		         LEAD_KEY_BASE + role);
 		if (query_true(s->lead, sql)) {
 			s->held |= bit;
 			s->lead_checked_ms = now;
@@ -506,7 +524,8 @@ static void pq_notify(struct store *base, const char *channel, const char *paylo
 		return;
 	}
 	const char *params[] = {channel, payload ? payload : ""};
-	PGresult *r = PQexecParams(PQ_CONN(c)->db, "SELECT pg_notify($1, $2)", 2, NULL, params, NULL, NULL, 0);
+	PGresult *r = PQexecParams(PQ_CONN(c)->db, "SELECT pg_notify($1, $2)", 2, NULL, params,
+	                           NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
 		pg_warn("store", "notify %s: %s", channel, PQresultErrorMessage(r));
 	PQclear(r);
@@ -550,7 +569,9 @@ static void *listen_main(void *arg)
 			s->listen_dirty = true;
 			pthread_mutex_unlock(&s->coord_lock);
 			if (connected_before)
-				dispatch(s, NULL, NULL); /* whatever was sent meanwhile is lost: look again */
+				dispatch(
+				        s, NULL,
+				        NULL); /* whatever was sent meanwhile is lost: look again */
 			connected_before = true;
 		}
 		pthread_mutex_lock(&s->coord_lock);
@@ -576,8 +597,8 @@ static void *listen_main(void *arg)
 	return NULL;
 }
 
-static int pq_listen(struct store *base, const char *channel, void (*fn)(void *, const char *), void *arg,
-		     struct pg_err *err)
+static int pq_listen(struct store *base, const char *channel, void (*fn)(void *, const char *),
+                     void *arg, struct pg_err *err)
 {
 	struct pq_store *s = PQ_STORE(base);
 	struct pq_listener *l = calloc(1, sizeof(*l));
@@ -585,7 +606,8 @@ static int pq_listen(struct store *base, const char *channel, void (*fn)(void *,
 		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	for (const char *p = channel; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || *p == '_'))
-			return free(l), pg_err_set(err, PG_EINTERNAL, "", "bad channel name %s", channel);
+			return free(l),
+			       pg_err_set(err, PG_EINTERNAL, "", "bad channel name %s", channel);
 	snprintf(l->channel, sizeof(l->channel), "%s", channel);
 	l->fn = fn;
 	l->arg = arg;
@@ -604,25 +626,25 @@ static int pq_listen(struct store *base, const char *channel, void (*fn)(void *,
 }
 
 static const struct store_driver pg_driver = {
-	.name = "postgres",
-	.free = pq_free,
-	.conn_get = pq_conn_get,
-	.begin = pq_begin,
-	.commit = pq_commit,
-	.rollback = pq_rollback,
-	.prepare = pq_prepare,
-	.param_count = pq_param_count,
-	.bind_i64 = pq_bind_i64,
-	.bind_text = pq_bind_text,
-	.bind_null = pq_bind_null,
-	.step = pq_step,
-	.col_i64 = pq_col_i64,
-	.col_text = pq_col_text,
-	.col_null = pq_col_null,
-	.done = pq_done,
-	.changes = pq_changes,
-	.leader = pq_leader,
-	.notify = pq_notify,
-	.listen = pq_listen,
-	.unlisten = pq_unlisten,
+        .name = "postgres",
+        .free = pq_free,
+        .conn_get = pq_conn_get,
+        .begin = pq_begin,
+        .commit = pq_commit,
+        .rollback = pq_rollback,
+        .prepare = pq_prepare,
+        .param_count = pq_param_count,
+        .bind_i64 = pq_bind_i64,
+        .bind_text = pq_bind_text,
+        .bind_null = pq_bind_null,
+        .step = pq_step,
+        .col_i64 = pq_col_i64,
+        .col_text = pq_col_text,
+        .col_null = pq_col_null,
+        .done = pq_done,
+        .changes = pq_changes,
+        .leader = pq_leader,
+        .notify = pq_notify,
+        .listen = pq_listen,
+        .unlisten = pq_unlisten,
 };

@@ -76,7 +76,8 @@ static int db_error(sqlite3 *db, int rc, struct pg_err *err, const char *what)
 		code = PG_ECONFLICT;
 	else if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 		code = PG_EUNAVAIL;
-	return pg_err_set(err, code, "", "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	return pg_err_set(err, code, "", "%s: %s", what,
+	                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
 static int conn_open(struct sq_store *s, struct sq_conn **out, struct pg_err *err)
@@ -87,22 +88,23 @@ static int conn_open(struct sq_store *s, struct sq_conn **out, struct pg_err *er
 	c->base.drv = &sqlite_driver;
 	c->store = s;
 	int rc = sqlite3_open_v2(s->path, &c->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                         NULL);
 	if (rc != SQLITE_OK) {
 		int r = pg_err_set(err, PG_EINTERNAL, "", "cannot open database %s: %s", s->path,
-				   c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		                   c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 		sqlite3_close(c->db);
 		free(c);
 		return r;
 	}
 	sqlite3_busy_timeout(c->db, 10000);
 	char *msg = NULL;
-	rc = sqlite3_exec(c->db,
-			  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
-			  NULL, NULL, &msg);
+	rc = sqlite3_exec(
+	        c->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+	        NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		int r = pg_err_set(err, PG_EINTERNAL, "", "cannot configure %s: %s", s->path,
-				   msg ? msg : sqlite3_errstr(rc));
+		                   msg ? msg : sqlite3_errstr(rc));
 		sqlite3_free(msg);
 		conn_close(c);
 		return r;
@@ -148,14 +150,15 @@ static int migrate(struct sq_store *s, struct pg_err *err)
 		return err->code;
 	struct sq_conn *c = SQ_CONN(bc);
 	int rc = exec_script(c,
-			     "CREATE TABLE IF NOT EXISTS schema_migrations ("
-			     " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-			     " applied_at INTEGER NOT NULL)",
-			     err);
+	                     "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	                     " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+	                     " applied_at INTEGER NOT NULL)",
+	                     err);
 	if (rc != 0)
 		return rc;
 	sqlite3_stmt *q;
-	sqlite3_prepare_v2(c->db, "SELECT COALESCE(MAX(version),0) FROM schema_migrations", -1, &q, NULL);
+	sqlite3_prepare_v2(c->db, "SELECT COALESCE(MAX(version),0) FROM schema_migrations", -1, &q,
+	                   NULL);
 	int current = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
 	sqlite3_finalize(q);
 	s->base.version = current;
@@ -166,17 +169,19 @@ static int migrate(struct sq_store *s, struct pg_err *err)
 		if (v <= current)
 			continue;
 		if (v != s->base.version + 1)
-			return pg_err_set(err, PG_EINTERNAL, "", "migration %s is out of sequence", base);
+			return pg_err_set(err, PG_EINTERNAL, "", "migration %s is out of sequence",
+			                  base);
 		char *sql = sqlite3_mprintf("BEGIN IMMEDIATE; %s; INSERT INTO schema_migrations"
-					    " VALUES(%d, %Q, %lld); COMMIT;",
-					    m->data, v, base, (long long)pg_time_now_ms());
+		                            " VALUES(%d, %Q, %lld); COMMIT;",
+		                            m->data, v, base, (long long)pg_time_now_ms());
 		rc = exec_script(c, sql, err);
 		sqlite3_free(sql);
 		if (rc != 0) {
 			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 			char msg[sizeof(err->message)];
 			snprintf(msg, sizeof(msg), "%s", err->message);
-			return pg_err_set(err, PG_EINTERNAL, "", "migration %s failed: %s", base, msg);
+			return pg_err_set(err, PG_EINTERNAL, "", "migration %s failed: %s", base,
+			                  msg);
 		}
 		pg_info("store", "applied migration %s", base);
 		s->base.version = v;
@@ -240,7 +245,8 @@ static int sq_begin(struct store_conn *bc, enum store_tx mode, struct pg_err *er
 	}
 	/* IMMEDIATE takes the write lock up front: two writers never deadlock
 	 * upgrading from a read, they wait on busy_timeout instead. */
-	int rc = sqlite3_exec(c->db, mode == STORE_TX_READ ? "BEGIN" : "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	int rc = sqlite3_exec(c->db, mode == STORE_TX_READ ? "BEGIN" : "BEGIN IMMEDIATE", NULL,
+	                      NULL, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(c->db, rc, err, "begin");
 	c->in_tx = true;
@@ -252,15 +258,16 @@ static void sq_rollback(struct store_conn *bc)
 	struct sq_conn *c = SQ_CONN(bc);
 	if (!c->in_tx)
 		return;
-	sqlite3_exec(c->db, bc->grouped ? "ROLLBACK TO pagoda_job; RELEASE pagoda_job" : "ROLLBACK", NULL, NULL,
-		     NULL);
+	sqlite3_exec(c->db, bc->grouped ? "ROLLBACK TO pagoda_job; RELEASE pagoda_job" : "ROLLBACK",
+	             NULL, NULL, NULL);
 	c->in_tx = false;
 }
 
 static int sq_commit(struct store_conn *bc, struct pg_err *err)
 {
 	struct sq_conn *c = SQ_CONN(bc);
-	int rc = sqlite3_exec(c->db, bc->grouped ? "RELEASE pagoda_job" : "COMMIT", NULL, NULL, NULL);
+	int rc = sqlite3_exec(c->db, bc->grouped ? "RELEASE pagoda_job" : "COMMIT", NULL, NULL,
+	                      NULL);
 	if (rc != SQLITE_OK) {
 		int r = db_error(c->db, rc, err, "commit");
 		sq_rollback(bc);
@@ -307,7 +314,8 @@ static char *translate(const char *sql)
 	return out;
 }
 
-static int sq_prepare(struct store_conn *bc, const char *sql, struct store_stmt **out, struct pg_err *err)
+static int sq_prepare(struct store_conn *bc, const char *sql, struct store_stmt **out,
+                      struct pg_err *err)
 {
 	struct sq_conn *c = SQ_CONN(bc);
 	for (int i = 0; i < c->ncache; i++)
@@ -396,23 +404,23 @@ static int64_t sq_changes(struct store_conn *c)
 }
 
 static const struct store_driver sqlite_driver = {
-	.name = "sqlite",
-	.free = sq_free,
-	.conn_get = sq_conn_get,
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.group_begin = sq_group_begin,
-	.group_end = sq_group_end,
-	.prepare = sq_prepare,
-	.param_count = sq_param_count,
-	.bind_i64 = sq_bind_i64,
-	.bind_text = sq_bind_text,
-	.bind_null = sq_bind_null,
-	.step = sq_step,
-	.col_i64 = sq_col_i64,
-	.col_text = sq_col_text,
-	.col_null = sq_col_null,
-	.done = sq_done,
-	.changes = sq_changes,
+        .name = "sqlite",
+        .free = sq_free,
+        .conn_get = sq_conn_get,
+        .begin = sq_begin,
+        .commit = sq_commit,
+        .rollback = sq_rollback,
+        .group_begin = sq_group_begin,
+        .group_end = sq_group_end,
+        .prepare = sq_prepare,
+        .param_count = sq_param_count,
+        .bind_i64 = sq_bind_i64,
+        .bind_text = sq_bind_text,
+        .bind_null = sq_bind_null,
+        .step = sq_step,
+        .col_i64 = sq_col_i64,
+        .col_text = sq_col_text,
+        .col_null = sq_col_null,
+        .done = sq_done,
+        .changes = sq_changes,
 };

@@ -15,13 +15,17 @@ extern const struct pg_embedded ui_assets[];
 /* No inline script or style, no framing, no third party: a token typed into
  * the console can only travel to this origin. */
 static const char *const ui_headers[] = {
-	"Content-Security-Policy",
-	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-	"Cache-Control", "no-cache",
-	"Referrer-Policy", "no-referrer",
-	"X-Frame-Options", "DENY",
-	NULL,
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'",
+        "Cache-Control",
+        "no-cache",
+        "Referrer-Policy",
+        "no-referrer",
+        "X-Frame-Options",
+        "DENY",
+        NULL,
 };
 
 struct ui_asset {
@@ -38,9 +42,9 @@ static pthread_once_t assets_once = PTHREAD_ONCE_INIT;
 static const char *content_type(const char *path)
 {
 	static const char *const types[][2] = {
-		{".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-		{".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
-		{".json", "application/json"},
+	        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+	        {".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
+	        {".json", "application/json"},
 	};
 	const char *dot = strrchr(path, '.');
 	for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
@@ -63,8 +67,8 @@ static void assets_load(void)
 		char hex[65];
 		pg_sha256_hex(e->data, e->size, hex);
 		snprintf(assets[i].etag, sizeof(assets[i].etag), "\"%.32s\"", hex);
-		assets[i].st = (struct http_static){e->data, e->size, content_type(e->path), assets[i].etag,
-						   ui_headers};
+		assets[i].st = (struct http_static){e->data, e->size, content_type(e->path),
+		                                    assets[i].etag, ui_headers};
 	}
 }
 
@@ -105,8 +109,8 @@ static void ui_asset(struct http_req *req)
 }
 
 const struct http_route ui_routes[] = {
-	{.method = "GET", .path = "/ui", .auth = HTTP_AUTH_NONE, .fn = ui_redirect},
-	{.method = "GET", .path = "/ui/", .auth = HTTP_AUTH_NONE, .fn = ui_index},
-	{.method = "GET", .path = "/ui/:asset", .auth = HTTP_AUTH_NONE, .fn = ui_asset},
-	{0},
+        {.method = "GET", .path = "/ui", .auth = HTTP_AUTH_NONE, .fn = ui_redirect},
+        {.method = "GET", .path = "/ui/", .auth = HTTP_AUTH_NONE, .fn = ui_index},
+        {.method = "GET", .path = "/ui/:asset", .auth = HTTP_AUTH_NONE, .fn = ui_asset},
+        {0},
 };

@@ -19,10 +19,11 @@ struct plua;
 struct upgrade;
 
 int upgrade_new(struct store *s, struct cluster *cl, struct plua *lua, const char *packages_dir,
-		struct upgrade **out, struct pg_err *err);
+                struct upgrade **out, struct pg_err *err);
 void upgrade_free(struct upgrade *u);
 /* body: {to, selector?, deadlineSec?, strategy?}; *out the rollout. */
-int upgrade_create(struct upgrade *u, const struct pg_call *call, json_t *body, json_t **out, struct pg_err *err);
+int upgrade_create(struct upgrade *u, const struct pg_call *call, json_t *body, json_t **out,
+                   struct pg_err *err);
 int upgrade_get(struct upgrade *u, int64_t id, json_t **out, struct pg_err *err);
 int upgrade_list(struct upgrade *u, json_t *items, struct pg_err *err);
 

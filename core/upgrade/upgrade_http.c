@@ -21,7 +21,9 @@ static void list(struct http_req *req)
 	struct pg_err err = {0};
 	json_t *items = json_array();
 	int rc = upgrade_list(up(req), items, &err);
-	http_answer(req, rc, 200, rc == 0 ? json_pack("{s:o}", "items", items) : (json_decref(items), NULL), &err);
+	http_answer(req, rc, 200,
+	            rc == 0 ? json_pack("{s:o}", "items", items) : (json_decref(items), NULL),
+	            &err);
 }
 
 static void get(struct http_req *req)
@@ -38,10 +40,20 @@ static void get(struct http_req *req)
 /* Upgrading installs a package as root on every node it reaches: as strong
  * as running a command there. */
 const struct http_route upgrade_routes[] = {
-	{.method = "POST", .path = "/admin/agent-upgrades", .auth = HTTP_AUTH_ADMIN, .perm = "admin:node:exec",
-	 .fn = create},
-	{.method = "GET", .path = "/admin/agent-upgrades", .auth = HTTP_AUTH_ADMIN, .perm = "admin:node:read", .fn = list},
-	{.method = "GET", .path = "/admin/agent-upgrades/:id", .auth = HTTP_AUTH_ADMIN, .perm = "admin:node:read",
-	 .fn = get},
-	{0},
+        {.method = "POST",
+         .path = "/admin/agent-upgrades",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:node:exec",
+         .fn = create},
+        {.method = "GET",
+         .path = "/admin/agent-upgrades",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:node:read",
+         .fn = list},
+        {.method = "GET",
+         .path = "/admin/agent-upgrades/:id",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:node:read",
+         .fn = get},
+        {0},
 };

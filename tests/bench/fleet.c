@@ -75,8 +75,9 @@ static void sample_print(const char *what, struct samples *s)
 		return;
 	}
 	qsort(s->v, s->n, sizeof(*s->v), cmp64);
-	printf("%-28s n=%zu p50=%.2f ms p99=%.2f ms max=%.2f ms\n", what, s->n, s->v[s->n / 2] / 1000.0,
-	       s->v[(size_t)(s->n * 0.99)] / 1000.0, s->v[s->n - 1] / 1000.0);
+	printf("%-28s n=%zu p50=%.2f ms p99=%.2f ms max=%.2f ms\n", what, s->n,
+	       s->v[s->n / 2] / 1000.0, s->v[(size_t)(s->n * 0.99)] / 1000.0,
+	       s->v[s->n - 1] / 1000.0);
 }
 
 /* ---- connections ---- */
@@ -172,17 +173,17 @@ static void conn_close(struct conn *c)
 
 static void flush_out(struct conn *c);
 
-static void push(struct conn *c, enum req_kind kind, const char *method, const char *path, const char *token,
-		 const char *body)
+static void push(struct conn *c, enum req_kind kind, const char *method, const char *path,
+                 const char *token, const char *body)
 {
 	struct req *r = calloc(1, sizeof(*r));
 	size_t blen = body ? strlen(body) : 0;
 	r->kind = kind;
 	r->text = malloc(blen + 512);
 	r->len = (size_t)sprintf(r->text,
-				 "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
-				 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-				 method, path, g.host, token, blen, body ? body : "");
+	                         "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
+	                         "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+	                         method, path, g.host, token, blen, body ? body : "");
 	struct req **tail = &c->queue;
 	while (*tail)
 		tail = &(*tail)->next;
@@ -268,7 +269,10 @@ static void read_in(struct conn *c)
 /* ---- agents ---- */
 static struct agent *agents;
 static size_t nagents;
-static struct { struct agent *a; int64_t task, attempt, at_us; } *pending_reports;
+static struct {
+	struct agent *a;
+	int64_t task, attempt, at_us;
+} * pending_reports;
 static size_t npending, cappending;
 
 static void queue_heartbeat(struct agent *a)
@@ -282,16 +286,21 @@ static void queue_poll(struct agent *a)
 {
 	char body[128];
 	int64_t wait = (a->next_hb_us - now_us() + 999999) / 1000000;
-	snprintf(body, sizeof(body), "{\"nodeId\":%lld,\"waitSec\":%lld,\"maxTasks\":5,\"runningTaskIds\":[]}",
-		 (long long)a->id, (long long)(wait < 1 ? 1 : wait > 25 ? 25 : wait));
+	snprintf(body, sizeof(body),
+	         "{\"nodeId\":%lld,\"waitSec\":%lld,\"maxTasks\":5,\"runningTaskIds\":[]}",
+	         (long long)a->id,
+	         (long long)(wait < 1    ? 1
+	                     : wait > 25 ? 25
+	                                 : wait));
 	push(&a->c, R_POLL, "POST", "/agent/tasks/poll", a->token, body);
 }
 
 static void queue_report(struct agent *a, int64_t task, int64_t attempt)
 {
 	char body[160];
-	snprintf(body, sizeof(body), "{\"nodeId\":%lld,\"taskId\":%lld,\"attempt\":%lld,\"status\":\"succeeded\"}",
-		 (long long)a->id, (long long)task, (long long)attempt);
+	snprintf(body, sizeof(body),
+	         "{\"nodeId\":%lld,\"taskId\":%lld,\"attempt\":%lld,\"status\":\"succeeded\"}",
+	         (long long)a->id, (long long)task, (long long)attempt);
 	push(&a->c, R_REPORT, "POST", "/agent/tasks/report", a->token, body);
 }
 
@@ -343,7 +352,7 @@ static void on_response(struct conn *c, struct req *r, int status, const char *b
 		size_t i;
 		if (!j)
 			g.err_parse++;
-		json_array_foreach(json_object_get(j, "tasks"), i, task) {
+		json_array_foreach (json_object_get(j, "tasks"), i, task) {
 			int64_t id = json_integer_value(json_object_get(task, "taskId"));
 			if (id > 0 && (size_t)id < g.task_cap && g.task_sent[id]) {
 				sample_add(&g.delivery, t - g.task_sent[id]);
@@ -352,12 +361,14 @@ static void on_response(struct conn *c, struct req *r, int status, const char *b
 			g.tasks_delivered++;
 			if (npending == cappending) {
 				cappending = cappending ? cappending * 2 : 1024;
-				pending_reports = realloc(pending_reports, cappending * sizeof(*pending_reports));
+				pending_reports = realloc(pending_reports,
+				                          cappending * sizeof(*pending_reports));
 			}
 			c->agent->pending++;
 			pending_reports[npending].a = c->agent;
 			pending_reports[npending].task = id;
-			pending_reports[npending].attempt = json_integer_value(json_object_get(task, "attempt"));
+			pending_reports[npending].attempt =
+			        json_integer_value(json_object_get(task, "attempt"));
 			pending_reports[npending++].at_us = t + g.report_delay_us;
 		}
 		json_decref(j);
@@ -418,9 +429,10 @@ static json_t *admin_call(const char *method, const char *path, const char *body
 	char head[1024];
 	size_t blen = body ? strlen(body) : 0;
 	int hl = snprintf(head, sizeof(head),
-			  "%s %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"
-			  "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-			  method, path, g.admin, blen);
+	                  "%s %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: "
+	                  "application/json\r\n"
+	                  "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+	                  method, path, g.admin, blen);
 	if (write(fd, head, (size_t)hl) != hl || (blen && write(fd, body, blen) != (ssize_t)blen))
 		die("write: %s", strerror(errno));
 	size_t cap = 1 << 16, len = 0;
@@ -459,7 +471,8 @@ static void proc_cpu(int pid, int64_t *ticks)
 	char *p = strrchr(buf, ')');
 	unsigned long ut = 0, st = 0;
 	/* fields after the name: state is 3rd; utime 14th, stime 15th */
-	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+	if (p &&
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
 		*ticks = (int64_t)(ut + st);
 }
 
@@ -498,7 +511,8 @@ static void run_loop(int64_t until_us, double task_rate, bool heartbeats)
 		}
 		for (size_t i = 0; i < npending;) {
 			if (pending_reports[i].at_us <= t) {
-				queue_report(pending_reports[i].a, pending_reports[i].task, pending_reports[i].attempt);
+				queue_report(pending_reports[i].a, pending_reports[i].task,
+				             pending_reports[i].attempt);
 				pending_reports[i] = pending_reports[--npending];
 			} else {
 				i++;
@@ -509,9 +523,11 @@ static void run_loop(int64_t until_us, double task_rate, bool heartbeats)
 			while (agents[pick].stopped)
 				pick = (size_t)rand() % nagents;
 			char path[64], body[128];
-			snprintf(path, sizeof(path), "/admin/nodes/%lld/tasks", (long long)agents[pick].id);
+			snprintf(path, sizeof(path), "/admin/nodes/%lld/tasks",
+			         (long long)agents[pick].id);
 			snprintf(body, sizeof(body),
-				 "{\"type\":\"ApplyConfigFiles\",\"payload\":{\"files\":[{\"path\":\"/etc/pagoda/b\",\"content\":\"x\"}]}}");
+			         "{\"type\":\"ApplyConfigFiles\",\"payload\":{\"files\":[{\"path\":"
+			         "\"/etc/pagoda/b\",\"content\":\"x\"}]}}");
 			if (g.admin_conn.fd < 0)
 				revive(&g.admin_conn, g.sources);
 			push(&g.admin_conn, R_ADMIN, "POST", path, g.admin, body);
@@ -541,8 +557,9 @@ static double release_run(int64_t app, const char *what)
 		json_t *r = admin_call("GET", path, NULL), *x;
 		size_t i;
 		status = "?";
-		json_array_foreach(json_object_get(r, "items"), i, x) if (json_integer_value(json_object_get(x, "id")) == id)
-			status = json_string_value(json_object_get(x, "status"));
+		json_array_foreach (json_object_get(r, "items"), i, x)
+			if (json_integer_value(json_object_get(x, "id")) == id)
+				status = json_string_value(json_object_get(x, "status"));
 		snprintf(final, sizeof(final), "%s", status ? status : "?");
 		status = final;
 		json_decref(r);
@@ -555,18 +572,20 @@ static double release_run(int64_t app, const char *what)
 static void release_bench(long percent)
 {
 	char body[512];
-	json_t *cfg = admin_call("POST", "/admin/configs",
-				 "{\"name\":\"bench.conf\",\"format\":\"text\",\"content\":\"workers = 1\\n\"}");
+	json_t *cfg = admin_call(
+	        "POST", "/admin/configs",
+	        "{\"name\":\"bench.conf\",\"format\":\"text\",\"content\":\"workers = 1\\n\"}");
 	int64_t cid = json_integer_value(json_object_get(cfg, "id"));
 	json_decref(cfg);
 	char path[64];
 	snprintf(path, sizeof(path), "/admin/configs/%lld/publish", (long long)cid);
 	json_decref(admin_call("POST", path, "{}"));
 	snprintf(body, sizeof(body),
-		 "{\"name\":\"bench\",\"type\":\"SystemdService\",\"selector\":{\"labels\":\"fleet=sim\"},"
-		 "\"strategy\":{\"batchPercent\":%ld},\"spec\":{\"unit\":{\"exec\":\"/bin/true\"},"
-		 "\"configFiles\":[{\"configId\":%lld,\"path\":\"/etc/pagoda/bench.conf\"}]}}",
-		 percent, (long long)cid);
+	         "{\"name\":\"bench\",\"type\":\"SystemdService\",\"selector\":{\"labels\":\"fleet="
+	         "sim\"},"
+	         "\"strategy\":{\"batchPercent\":%ld},\"spec\":{\"unit\":{\"exec\":\"/bin/true\"},"
+	         "\"configFiles\":[{\"configId\":%lld,\"path\":\"/etc/pagoda/bench.conf\"}]}}",
+	         percent, (long long)cid);
 	json_t *app = admin_call("POST", "/admin/apps", body);
 	int64_t id = json_integer_value(json_object_get(app, "id"));
 	json_decref(app);
@@ -582,9 +601,10 @@ static void release_bench(long percent)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"url", 1, 0, 'u'},	    {"token-file", 1, 0, 't'}, {"nodes", 1, 0, 'n'},   {"heartbeat", 1, 0, 'h'},
-		{"duration", 1, 0, 'd'},    {"sources", 1, 0, 's'},    {"task-rate", 1, 0, 'r'}, {"report-delay-ms", 1, 0, 'D'},
-		{"stop", 1, 0, 'k'},	    {"pid", 1, 0, 'p'},	       {"release", 1, 0, 'R'}, {0, 0, 0, 0},
+	        {"url", 1, 0, 'u'},       {"token-file", 1, 0, 't'},      {"nodes", 1, 0, 'n'},
+	        {"heartbeat", 1, 0, 'h'}, {"duration", 1, 0, 'd'},        {"sources", 1, 0, 's'},
+	        {"task-rate", 1, 0, 'r'}, {"report-delay-ms", 1, 0, 'D'}, {"stop", 1, 0, 'k'},
+	        {"pid", 1, 0, 'p'},       {"release", 1, 0, 'R'},         {0, 0, 0, 0},
 	};
 	const char *url = "http://127.0.0.1:8080", *token_file = NULL;
 	long nodes = 1000, hb = 10, duration = 60, stop = 0, pid = 0, release = 0;
@@ -605,12 +625,16 @@ int main(int argc, char **argv)
 		case 'k': stop = atol(optarg); break;
 		case 'p': pid = atol(optarg); break;
 		case 'R': release = atol(optarg); break;
-		default: fprintf(stderr, "see the comment at the top of tests/bench/fleet.c\n"); return 2;
+		default:
+			fprintf(stderr, "see the comment at the top of tests/bench/fleet.c\n");
+			return 2;
 		}
 	}
 	static char host[64];
-	if (sscanf(url, "http://%63[^:]:%d", host, &g.port) != 2 || !token_file || nodes < 1 || g.sources < 1)
-		die("%s", "--url http://HOST:PORT[,http://HOST:PORT2...], --token-file and --nodes are required");
+	if (sscanf(url, "http://%63[^:]:%d", host, &g.port) != 2 || !token_file || nodes < 1 ||
+	    g.sources < 1)
+		die("%s", "--url http://HOST:PORT[,http://HOST:PORT2...], --token-file and --nodes "
+		          "are required");
 	g.host = host;
 	for (const char *u = url; u && g.nports < 8; u = strchr(u, ',') ? strchr(u, ',') + 1 : NULL)
 		if (sscanf(u, "http://%*[^:]:%d", &g.ports[g.nports]) == 1)
@@ -641,11 +665,14 @@ int main(int argc, char **argv)
 	snprintf(suffix, sizeof(suffix), "%04x", (unsigned)(now_us() & 0xffff));
 	for (size_t i = 0; i < nagents; i++) {
 		char body[160];
-		snprintf(body, sizeof(body), "{\"name\":\"sim-%s-%zu\",\"ip\":\"10.%zu.%zu.%zu\",\"labels\":{\"fleet\":\"sim\"}}",
-			 suffix, i, (i >> 16) & 255, (i >> 8) & 255, i & 255);
+		snprintf(body, sizeof(body),
+		         "{\"name\":\"sim-%s-%zu\",\"ip\":\"10.%zu.%zu.%zu\",\"labels\":{\"fleet\":"
+		         "\"sim\"}}",
+		         suffix, i, (i >> 16) & 255, (i >> 8) & 255, i & 255);
 		json_t *n = admin_call("POST", "/admin/nodes", body);
 		agents[i].id = json_integer_value(json_object_get(n, "id"));
-		snprintf(agents[i].token, sizeof(agents[i].token), "%s", json_string_value(json_object_get(n, "token")));
+		snprintf(agents[i].token, sizeof(agents[i].token), "%s",
+		         json_string_value(json_object_get(n, "token")));
 		agents[i].c.fd = -1;
 		agents[i].c.agent = &agents[i];
 		agents[i].port = g.ports[i % (size_t)g.nports];
@@ -681,18 +708,22 @@ int main(int argc, char **argv)
 		printf("\n== %zu agents, heartbeat %ld s, %.0f s measured\n", nagents, hb, wall);
 		printf("heartbeats handled           %.1f /s\n", g.heartbeats / wall);
 		sample_print("heartbeat latency", &g.hb_lat);
-		printf("tasks queued / delivered     %llu / %llu (%.1f /s)\n", (unsigned long long)g.tasks_queued,
-		       (unsigned long long)g.tasks_delivered, g.tasks_queued / wall);
+		printf("tasks queued / delivered     %llu / %llu (%.1f /s)\n",
+		       (unsigned long long)g.tasks_queued, (unsigned long long)g.tasks_delivered,
+		       g.tasks_queued / wall);
 		sample_print("task delivery (queued->poll)", &g.delivery);
 		sample_print("admin POST task latency", &g.admin_lat);
-		printf("errors                       connect %llu, reset %llu, http 4xx %llu, 5xx %llu, parse %llu\n",
+		printf("errors                       connect %llu, reset %llu, http 4xx %llu, 5xx "
+		       "%llu, parse %llu\n",
 		       (unsigned long long)g.err_connect, (unsigned long long)g.err_reset,
 		       (unsigned long long)g.err_http[4], (unsigned long long)g.err_http[5],
 		       (unsigned long long)g.err_parse);
 		if (pid)
-			printf("pagodad CPU                  %.1f%% of one core (avg), peak RSS %.1f MiB, RSS now %.1f MiB\n",
+			printf("pagodad CPU                  %.1f%% of one core (avg), peak RSS "
+			       "%.1f MiB, RSS now %.1f MiB\n",
 			       100.0 * (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) / wall,
-			       proc_kb((int)pid, "VmHWM:") / 1024.0, proc_kb((int)pid, "VmRSS:") / 1024.0);
+			       proc_kb((int)pid, "VmHWM:") / 1024.0,
+			       proc_kb((int)pid, "VmRSS:") / 1024.0);
 	}
 	fflush(stdout);
 	(void)release;
@@ -711,9 +742,11 @@ int main(int argc, char **argv)
 			int64_t cursor = 0;
 			do {
 				char path[96];
-				int len = snprintf(path, sizeof(path), "/admin/nodes?status=offline&limit=1000");
+				int len = snprintf(path, sizeof(path),
+				                   "/admin/nodes?status=offline&limit=1000");
 				if (cursor)
-					snprintf(path + len, sizeof(path) - (size_t)len, "&cursor=%lld", (long long)cursor);
+					snprintf(path + len, sizeof(path) - (size_t)len,
+					         "&cursor=%lld", (long long)cursor);
 				json_t *l = admin_call("GET", path, NULL);
 				offline += (long)json_array_size(json_object_get(l, "items"));
 				const char *next = json_string_value(json_object_get(l, "next"));
@@ -723,7 +756,8 @@ int main(int argc, char **argv)
 			if (offline >= stop)
 				break;
 		}
-		printf("stopped %ld agents: %ld marked offline after %.1f s\n", stop, offline, (now_us() - s0) / 1e6);
+		printf("stopped %ld agents: %ld marked offline after %.1f s\n", stop, offline,
+		       (now_us() - s0) / 1e6);
 	}
 	return 0;
 }

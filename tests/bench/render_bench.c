@@ -44,12 +44,15 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		char ip[32];
 		snprintf(ip, sizeof(ip), "10.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255, i & 255);
-		json_array_append_new(eps, json_pack("{s:i, s:s, s:i, s:i, s:s}", "nodeId", i + 1, "ip", ip, "port", 9000,
-						     "weight", 1, "health", i % 10 == 0 ? "unhealthy" : "healthy"));
+		json_array_append_new(eps, json_pack("{s:i, s:s, s:i, s:i, s:s}", "nodeId", i + 1,
+		                                     "ip", ip, "port", 9000, "weight", 1, "health",
+		                                     i % 10 == 0 ? "unhealthy" : "healthy"));
 	}
-	json_t *service = json_pack("{s:s, s:i, s:s}", "name", "shop", "port", 9000, "protocol", "http");
+	json_t *service =
+	        json_pack("{s:s, s:i, s:s}", "name", "shop", "port", 9000, "protocol", "http");
 	json_t *opts = json_pack("{s:s}", "strategy", "B");
-	double *filter_ms = calloc((size_t)rounds, sizeof(double)), *render_ms = calloc((size_t)rounds, sizeof(double));
+	double *filter_ms = calloc((size_t)rounds, sizeof(double)),
+	       *render_ms = calloc((size_t)rounds, sizeof(double));
 	size_t size = 0, servers = 0;
 	for (int r = 0; r < rounds; r++) {
 		json_t *res = NULL;
@@ -60,10 +63,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		double t1 = now_ms();
-		json_t *in = json_pack("{s:s, s:[s], s:[{s:s, s:s}], s:[{s:s, s:O, s:O}]}", "name", "shop-site", "domains",
-				       "shop.example.com", "locations", "path", "/", "upstream", "shop_site__shop", "upstreams",
-				       "name", "shop_site__shop", "status", json_object_get(res, "status"), "servers",
-				       json_object_get(res, "servers"));
+		json_t *in = json_pack(
+		        "{s:s, s:[s], s:[{s:s, s:s}], s:[{s:s, s:O, s:O}]}", "name", "shop-site",
+		        "domains", "shop.example.com", "locations", "path", "/", "upstream",
+		        "shop_site__shop", "upstreams", "name", "shop_site__shop", "status",
+		        json_object_get(res, "status"), "servers", json_object_get(res, "servers"));
 		if (plua_render(h, "nginx_site", in, &text, &err) != 0) {
 			fprintf(stderr, "render_bench: %s\n", err.message);
 			return 1;
@@ -79,9 +83,11 @@ int main(int argc, char **argv)
 	}
 	qsort(filter_ms, (size_t)rounds, sizeof(double), cmp);
 	qsort(render_ms, (size_t)rounds, sizeof(double), cmp);
-	printf("%d endpoints (%zu healthy servers), %d rounds: upstream filter %.1f ms, filter + nginx template %.1f ms"
+	printf("%d endpoints (%zu healthy servers), %d rounds: upstream filter %.1f ms, filter + "
+	       "nginx template %.1f ms"
 	       " (median; max %.1f ms), site %zu bytes\n",
-	       n, servers, rounds, filter_ms[rounds / 2], render_ms[rounds / 2], render_ms[rounds - 1], size);
+	       n, servers, rounds, filter_ms[rounds / 2], render_ms[rounds / 2],
+	       render_ms[rounds - 1], size);
 	json_decref(eps);
 	json_decref(service);
 	json_decref(opts);

@@ -19,8 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const methods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"};
 	static const struct http_route *const tables[] = {
-		auth_routes, cluster_admin_routes, cluster_agent_routes, audit_routes, registry_routes,
-		config_routes, app_routes, ssl_routes, ui_routes, NULL,
+	        auth_routes,  cluster_admin_routes, cluster_agent_routes,
+	        audit_routes, registry_routes,      config_routes,
+	        app_routes,   ssl_routes,           ui_routes,
+	        NULL,
 	};
 	if (size < 1)
 		return 0;
@@ -30,12 +32,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct http_req req;
 	memset(&req, 0, sizeof(req));
 	bool mismatch = false;
-	const struct http_route *r = http_route_match(tables, methods[data[0] % 6], path, &req, &mismatch);
+	const struct http_route *r =
+	        http_route_match(tables, methods[data[0] % 6], path, &req, &mismatch);
 	if (r) {
 		/* every parameter is a terminated string that fits */
 		for (int i = 0; i < req.nparams; i++) {
 			int64_t id;
-			if (strnlen(req.params[i], sizeof(req.params[i])) == sizeof(req.params[i]) || !req.param_names[i])
+			if (strnlen(req.params[i], sizeof(req.params[i])) ==
+			            sizeof(req.params[i]) ||
+			    !req.param_names[i])
 				abort();
 			if (pg_parse_i64(req.params[i], &id) && strlen(req.params[i]) > 20)
 				abort();

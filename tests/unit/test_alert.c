@@ -32,11 +32,13 @@ static const char *subject(json_t *out, size_t i)
 static void test_node_offline(void **state)
 {
 	(void)state;
-	json_t *out = eval("node_offline", "{\"seconds\": 60}",
-			   "{\"nodes\": [{\"id\": 1, \"name\": \"a\", \"online\": false, \"silenceMs\": 61000},"
-			   " {\"id\": 2, \"name\": \"b\", \"online\": false, \"silenceMs\": 59000},"
-			   " {\"id\": 3, \"name\": \"c\", \"online\": true, \"silenceMs\": 99000},"
-			   " {\"id\": 4, \"name\": \"never\", \"online\": false, \"silenceMs\": null}]}");
+	json_t *out =
+	        eval("node_offline", "{\"seconds\": 60}",
+	             "{\"nodes\": [{\"id\": 1, \"name\": \"a\", \"online\": false, \"silenceMs\": "
+	             "61000},"
+	             " {\"id\": 2, \"name\": \"b\", \"online\": false, \"silenceMs\": 59000},"
+	             " {\"id\": 3, \"name\": \"c\", \"online\": true, \"silenceMs\": 99000},"
+	             " {\"id\": 4, \"name\": \"never\", \"online\": false, \"silenceMs\": null}]}");
 	assert_int_equal(json_array_size(out), 1);
 	assert_string_equal(subject(out, 0), "node:1");
 	json_decref(out);
@@ -46,39 +48,50 @@ static void test_certificates(void **state)
 {
 	(void)state;
 	const char *facts = "{\"certs\": ["
-			    "{\"id\": 1, \"name\": \"a\", \"status\": \"valid\", \"failures\": 0, \"current\": {\"daysLeft\": 2}},"
-			    "{\"id\": 2, \"name\": \"b\", \"status\": \"valid\", \"failures\": 0, \"current\": {\"daysLeft\": 30}},"
-			    "{\"id\": 3, \"name\": \"c\", \"status\": \"valid\", \"failures\": 2, \"lastError\": \"x\","
-			    " \"current\": {\"daysLeft\": 20}},"
-			    "{\"id\": 4, \"name\": \"d\", \"status\": \"failed\", \"failures\": 1, \"current\": null}]}";
+	                    "{\"id\": 1, \"name\": \"a\", \"status\": \"valid\", \"failures\": 0, "
+	                    "\"current\": {\"daysLeft\": 2}},"
+	                    "{\"id\": 2, \"name\": \"b\", \"status\": \"valid\", \"failures\": 0, "
+	                    "\"current\": {\"daysLeft\": 30}},"
+	                    "{\"id\": 3, \"name\": \"c\", \"status\": \"valid\", \"failures\": 2, "
+	                    "\"lastError\": \"x\","
+	                    " \"current\": {\"daysLeft\": 20}},"
+	                    "{\"id\": 4, \"name\": \"d\", \"status\": \"failed\", \"failures\": 1, "
+	                    "\"current\": null}]}";
 	json_t *out = eval("certificate_expiring", "{\"days\": 21}", facts);
 	assert_int_equal(json_array_size(out), 2);
 	assert_string_equal(subject(out, 0), "cert:1");
-	assert_string_equal(json_string_value(json_object_get(json_array_get(out, 0), "severity")), "critical");
-	assert_string_equal(json_string_value(json_object_get(json_array_get(out, 1), "severity")), "warning");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(out, 0), "severity")),
+	                    "critical");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(out, 1), "severity")),
+	                    "warning");
 	json_decref(out);
 	out = eval("certificate_renewal_failed", "{}", facts);
 	assert_int_equal(json_array_size(out), 2);
 	assert_string_equal(subject(out, 0), "cert:3");
-	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(out, 1), "summary")), "issuance"));
+	assert_non_null(strstr(
+	        json_string_value(json_object_get(json_array_get(out, 1), "summary")), "issuance"));
 	json_decref(out);
 }
 
 static void test_releases_drift_policies(void **state)
 {
 	(void)state;
-	json_t *out = eval("release_failed", "{}",
-			   "{\"releases\": {\"lastFinished\": [{\"appId\": 1, \"status\": \"succeeded\"},"
-			   " {\"appId\": 2, \"status\": \"rolled_back\"}, {\"appId\": 3, \"status\": \"failed\"}]}}");
+	json_t *out =
+	        eval("release_failed", "{}",
+	             "{\"releases\": {\"lastFinished\": [{\"appId\": 1, \"status\": \"succeeded\"},"
+	             " {\"appId\": 2, \"status\": \"rolled_back\"}, {\"appId\": 3, \"status\": "
+	             "\"failed\"}]}}");
 	assert_int_equal(json_array_size(out), 2);
 	assert_string_equal(subject(out, 0), "app:2");
 	json_decref(out);
-	out = eval("drift_detected", "{}", "{\"drift\": [{\"nodeId\": 5, \"owner\": \"app:2\", \"drift\": [{}]}]}");
+	out = eval("drift_detected", "{}",
+	           "{\"drift\": [{\"nodeId\": 5, \"owner\": \"app:2\", \"drift\": [{}]}]}");
 	assert_string_equal(subject(out, 0), "node:5:app:2");
 	json_decref(out);
 	out = eval("policy_load_failed", "{}",
-		   "{\"policies\": [{\"path\": \"policies/batch.lua\", \"loadFailing\": true, \"loaded\": true},"
-		   " {\"path\": \"policies/drift.lua\", \"loadFailing\": false}]}");
+	           "{\"policies\": [{\"path\": \"policies/batch.lua\", \"loadFailing\": true, "
+	           "\"loaded\": true},"
+	           " {\"path\": \"policies/drift.lua\", \"loadFailing\": false}]}");
 	assert_int_equal(json_array_size(out), 1);
 	assert_string_equal(subject(out, 0), "lua:policies/batch.lua");
 	json_decref(out);
@@ -101,10 +114,10 @@ static void test_params(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_node_offline),
-		cmocka_unit_test(test_certificates),
-		cmocka_unit_test(test_releases_drift_policies),
-		cmocka_unit_test(test_params),
+	        cmocka_unit_test(test_node_offline),
+	        cmocka_unit_test(test_certificates),
+	        cmocka_unit_test(test_releases_drift_policies),
+	        cmocka_unit_test(test_params),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -101,11 +101,14 @@ static void narrow_expired_and_agent_tokens(void **state)
 {
 	struct pg_err err = {0};
 	struct store_conn *c = store_conn_get(*state, &err);
-	char narrow[AUTH_SECRET_LEN], old[AUTH_SECRET_LEN], agent[AUTH_SECRET_LEN], agent2[AUTH_SECRET_LEN];
+	char narrow[AUTH_SECRET_LEN], old[AUTH_SECRET_LEN], agent[AUTH_SECRET_LEN],
+	        agent2[AUTH_SECRET_LEN];
 	int64_t id;
 	auth_perms read = (auth_perms)1 << auth_perm_bit("admin:node:read");
 	assert_int_equal(auth_admin_token_create(c, "ro", read, 0, 0, narrow, &id, &err), 0);
-	assert_int_equal(auth_admin_token_create(c, "old", read, 0, pg_time_now_ms() - 1, old, &id, &err), 0);
+	assert_int_equal(
+	        auth_admin_token_create(c, "old", read, 0, pg_time_now_ms() - 1, old, &id, &err),
+	        0);
 	struct auth_principal p;
 	assert_int_equal(auth_verify(c, narrow, &p, &err), 0);
 	assert_true(auth_has_perm(&p, "admin:node:read"));
@@ -113,8 +116,12 @@ static void narrow_expired_and_agent_tokens(void **state)
 	assert_int_equal(auth_verify(c, old, &p, &err), PG_EUNAUTH);
 	assert_non_null(strstr(err.message, "expired"));
 
-	assert_int_equal(store_exec(c, "INSERT INTO cluster_node (id, name, ip, created_at, updated_at)"
-				       " VALUES (7, 'n7', '10.0.0.7', 1, 1)", &err), 1);
+	assert_int_equal(
+	        store_exec(c,
+	                   "INSERT INTO cluster_node (id, name, ip, created_at, updated_at)"
+	                   " VALUES (7, 'n7', '10.0.0.7', 1, 1)",
+	                   &err),
+	        1);
 	assert_int_equal(auth_agent_token_issue(c, 7, 0, agent, &id, &err), 0);
 	assert_int_equal(auth_verify(c, agent, &p, &err), 0);
 	assert_int_equal(p.kind, AUTH_AGENT);
@@ -125,7 +132,11 @@ static void narrow_expired_and_agent_tokens(void **state)
 	assert_int_equal(auth_agent_token_issue(c, 7, 60000, agent3, &id, &err), 0);
 	assert_int_equal(auth_verify(c, agent, &p, &err), 0);
 	assert_int_equal(auth_verify(c, agent3, &p, &err), 0);
-	assert_int_equal(store_exec(c, "UPDATE auth_token SET expires_at = 1 WHERE node_id = 7 AND expires_at IS NOT NULL", &err), 1);
+	assert_int_equal(store_exec(c,
+	                            "UPDATE auth_token SET expires_at = 1 WHERE node_id = 7 AND "
+	                            "expires_at IS NOT NULL",
+	                            &err),
+	                 1);
 	assert_int_equal(auth_verify(c, agent, &p, &err), PG_EUNAUTH);
 	assert_non_null(strstr(err.message, "expired"));
 	/* Rotation without one revokes the previous agent tokens at once. */
@@ -138,9 +149,9 @@ static void narrow_expired_and_agent_tokens(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(perms_roundtrip),
-		cmocka_unit_test_setup_teardown(bootstrap_once_and_verify, setup, teardown),
-		cmocka_unit_test_setup_teardown(narrow_expired_and_agent_tokens, setup, teardown),
+	        cmocka_unit_test(perms_roundtrip),
+	        cmocka_unit_test_setup_teardown(bootstrap_once_and_verify, setup, teardown),
+	        cmocka_unit_test_setup_teardown(narrow_expired_and_agent_tokens, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

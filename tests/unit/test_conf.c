@@ -25,16 +25,16 @@ static bool valid_mode(const char *v)
 
 #define O(f) offsetof(struct s, f)
 static const struct pg_conf_opt opts[] = {
-	{"config", PG_CONF_STR, O(config), .flags = PG_CONF_FLAG_ONLY, .help = "file"},
-	{"listen", PG_CONF_STR, O(listen), .help = "x"},
-	{"store", PG_CONF_STR, O(store), .flags = PG_CONF_SECRET, .help = "x"},
-	{"mode", PG_CONF_STR, O(mode), .valid = valid_mode, .help = "x"},
-	{"http-threads", PG_CONF_INT, O(threads), 1, 16, .help = "x"},
-	{"public", PG_CONF_BOOL, O(public_), .help = "x"},
-	{"san", PG_CONF_LIST, O(san), .help = "x"},
-	{"backup.keep", PG_CONF_INT, O(keep), 1, 9, .help = "x"},
-	{"help", PG_CONF_BOOL, O(help), .flags = PG_CONF_FLAG_ONLY, .help = "x"},
-	{0},
+        {"config", PG_CONF_STR, O(config), .flags = PG_CONF_FLAG_ONLY, .help = "file"},
+        {"listen", PG_CONF_STR, O(listen), .help = "x"},
+        {"store", PG_CONF_STR, O(store), .flags = PG_CONF_SECRET, .help = "x"},
+        {"mode", PG_CONF_STR, O(mode), .valid = valid_mode, .help = "x"},
+        {"http-threads", PG_CONF_INT, O(threads), 1, 16, .help = "x"},
+        {"public", PG_CONF_BOOL, O(public_), .help = "x"},
+        {"san", PG_CONF_LIST, O(san), .help = "x"},
+        {"backup.keep", PG_CONF_INT, O(keep), 1, 9, .help = "x"},
+        {"help", PG_CONF_BOOL, O(help), .flags = PG_CONF_FLAG_ONLY, .help = "x"},
+        {0},
 };
 static const struct pg_conf_src src = {.prog = "t", .env = "PGCONF_T_", .file_key = "config"};
 
@@ -58,7 +58,7 @@ static int load(struct s *v, struct pg_conf **c, struct pg_err *err, int argc, c
 static void precedence(void **state)
 {
 	write_file("; comment\nlisten = file:1\nhttp-threads = 8\nsan = a.example, b.example\n"
-		   "[backup]\nkeep = 3\n");
+	           "[backup]\nkeep = 3\n");
 	setenv("PGCONF_T_HTTP_THREADS", "9", 1);
 	setenv("PGCONF_T_CONFIG", file, 1);
 	char *argv[] = {"t", "--san", "c.example", "--san=d.example", "--public", NULL};
@@ -97,21 +97,22 @@ static void refusals(void **state)
 	static const struct {
 		const char *file, *argv1, *argv2, *want;
 	} cases[] = {
-		{"listen = a\nlissten = b\n", NULL, NULL, ":2: unknown key 'lissten'"},
-		{"http-threads = 99\n", NULL, NULL, ":1: key 'http-threads': expected an integer from 1 to 16"},
-		{"http-threads = 4x\n", NULL, NULL, "bad value '4x'"},
-		{"mode = c\n", NULL, NULL, "bad value 'c'"},
-		{"public = maybe\n", NULL, NULL, "expected true or false"},
-		{"listen = a\nlisten = b\n", NULL, NULL, ":2: key 'listen' is set twice"},
-		{"help = true\n", NULL, NULL, ":1: key 'help' is a command-line flag only"},
-		{"config = /x\n", NULL, NULL, "unknown key 'config'"},
-		{"[backup]\nkeeep = 1\n", NULL, NULL, ":2: unknown key 'backup.keeep'"},
-		{"just words\n", NULL, NULL, ":1: not an INI line"},
-		{"", "--bogus", NULL, "unknown flag --bogus"},
-		{"", "--listen", NULL, "--listen needs a value"},
-		{"", "--http-threads", "0", "bad value '0' for --http-threads"},
-		{"", "--public=perhaps", NULL, "bad value 'perhaps' for --public"},
-		{"", "stray", NULL, "unexpected argument 'stray'"},
+	        {"listen = a\nlissten = b\n", NULL, NULL, ":2: unknown key 'lissten'"},
+	        {"http-threads = 99\n", NULL, NULL,
+	         ":1: key 'http-threads': expected an integer from 1 to 16"},
+	        {"http-threads = 4x\n", NULL, NULL, "bad value '4x'"},
+	        {"mode = c\n", NULL, NULL, "bad value 'c'"},
+	        {"public = maybe\n", NULL, NULL, "expected true or false"},
+	        {"listen = a\nlisten = b\n", NULL, NULL, ":2: key 'listen' is set twice"},
+	        {"help = true\n", NULL, NULL, ":1: key 'help' is a command-line flag only"},
+	        {"config = /x\n", NULL, NULL, "unknown key 'config'"},
+	        {"[backup]\nkeeep = 1\n", NULL, NULL, ":2: unknown key 'backup.keeep'"},
+	        {"just words\n", NULL, NULL, ":1: not an INI line"},
+	        {"", "--bogus", NULL, "unknown flag --bogus"},
+	        {"", "--listen", NULL, "--listen needs a value"},
+	        {"", "--http-threads", "0", "bad value '0' for --http-threads"},
+	        {"", "--public=perhaps", NULL, "bad value 'perhaps' for --public"},
+	        {"", "stray", NULL, "unexpected argument 'stray'"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		write_file(cases[i].file);
@@ -145,7 +146,8 @@ static void refusals(void **state)
 
 static void print_masks(void **state)
 {
-	char *argv[] = {"t", "--store", "postgres://pagoda:hunter2@db/pagoda", "--backup-keep", "2", NULL};
+	char *argv[] = {"t", "--store", "postgres://pagoda:hunter2@db/pagoda", "--backup-keep",
+	                "2", NULL};
 	struct s v;
 	struct pg_conf *c = NULL;
 	struct pg_err err = {0};
@@ -170,9 +172,9 @@ static void print_masks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(precedence),
-		cmocka_unit_test(refusals),
-		cmocka_unit_test(print_masks),
+	        cmocka_unit_test(precedence),
+	        cmocka_unit_test(refusals),
+	        cmocka_unit_test(print_masks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

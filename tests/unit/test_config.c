@@ -47,7 +47,8 @@ static void masking(void **state)
 	assert_string_equal(m, "DB_PASS=********\npassword:********\n\n********\n");
 	free(m);
 	m = config_mask("--- a v1\n+++ a v2\n@@ -1,2 +1,2 @@\n-K=old\n+K=new\n N=same\n", true);
-	assert_string_equal(m, "--- a v1\n+++ a v2\n@@ -1,2 +1,2 @@\n-K=********\n+K=********\n N=********\n");
+	assert_string_equal(
+	        m, "--- a v1\n+++ a v2\n@@ -1,2 +1,2 @@\n-K=********\n+K=********\n N=********\n");
 	free(m);
 }
 
@@ -97,9 +98,9 @@ static void secrets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(formats),
-		cmocka_unit_test(masking),
-		cmocka_unit_test(secrets),
+	        cmocka_unit_test(formats),
+	        cmocka_unit_test(masking),
+	        cmocka_unit_test(secrets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

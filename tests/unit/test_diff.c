@@ -68,7 +68,7 @@ static void fixed_cases(void **state)
 	roundtrip("a\nb", "a\nb\n");
 	roundtrip("a\nb\n", "a\nb");
 	roundtrip("1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n",
-		  "1\nX\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\nY\n15\n");
+	          "1\nX\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\nY\n15\n");
 	char *d = pg_diff_unified("a\nb\nc\n", "a\nB\nc\n", "old", "new", 3);
 	assert_string_equal(d, "--- old\n+++ new\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n");
 	free(d);
@@ -89,9 +89,11 @@ static void random_cases(void **state)
 			const char *nl = strchr(p, '\n');
 			int r = rand() % 10;
 			if (r == 0)
-				snprintf(b + strlen(b), sizeof(b) - strlen(b), "new %d\n", rand() % 5);
+				snprintf(b + strlen(b), sizeof(b) - strlen(b), "new %d\n",
+				         rand() % 5);
 			if (r != 1)
-				snprintf(b + strlen(b), sizeof(b) - strlen(b), "%.*s\n", (int)(nl - p), p);
+				snprintf(b + strlen(b), sizeof(b) - strlen(b), "%.*s\n",
+				         (int)(nl - p), p);
 			p = nl + 1;
 			nb++;
 		}
@@ -117,8 +119,8 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(fixed_cases),
-		cmocka_unit_test(random_cases),
+	        cmocka_unit_test(fixed_cases),
+	        cmocka_unit_test(random_cases),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -12,7 +12,8 @@
 
 static void getters(void **state)
 {
-	json_t *o = json_loads("{\"s\":\"x\",\"i\":5,\"b\":true,\"n\":null,\"big\":99999999999}", 0, NULL);
+	json_t *o = json_loads("{\"s\":\"x\",\"i\":5,\"b\":true,\"n\":null,\"big\":99999999999}", 0,
+	                       NULL);
 	struct pg_err err = {0};
 	const char *s = NULL;
 	int64_t i = 0;
@@ -77,7 +78,8 @@ static void strict_integers(void **state)
 	assert_true(pg_parse_i64("0", &v) && v == 0);
 	assert_true(pg_parse_i64("-42", &v) && v == -42);
 	assert_true(pg_parse_i64("9223372036854775807", &v) && v == INT64_MAX);
-	const char *bad[] = {"", " 1", "+1", "01", "1 ", "1x", "-", "99999999999999999999", "0x10", "--1"};
+	const char *bad[] = {"",     " 1", "+1", "01", "1 ", "1x", "-", "99999999999999999999",
+	                     "0x10", "--1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (pg_parse_i64(bad[i], &v))
 			fail_msg("'%s' was accepted", bad[i]);
@@ -149,8 +151,10 @@ static void buffers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(getters),	cmocka_unit_test(string_maps), cmocka_unit_test(times),
-		cmocka_unit_test(paths),	cmocka_unit_test(strict_integers),	cmocka_unit_test(error_fields), cmocka_unit_test(buffers),
+	        cmocka_unit_test(getters),         cmocka_unit_test(string_maps),
+	        cmocka_unit_test(times),           cmocka_unit_test(paths),
+	        cmocka_unit_test(strict_integers), cmocka_unit_test(error_fields),
+	        cmocka_unit_test(buffers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,20 +7,26 @@
 
 #include "http/http.h"
 
-static void h(struct http_req *req) { (void)req; }
-static void h2(struct http_req *req) { (void)req; }
+static void h(struct http_req *req)
+{
+	(void)req;
+}
+static void h2(struct http_req *req)
+{
+	(void)req;
+}
 
 static const struct http_route t1[] = {
-	{.method = "GET", .path = "/admin/nodes", .fn = h},
-	{.method = "POST", .path = "/admin/nodes", .fn = h2},
-	{.method = "GET", .path = "/admin/nodes/:id", .fn = h},
-	{.method = "POST", .path = "/admin/nodes/:id/cordon", .fn = h2},
-	{0},
+        {.method = "GET", .path = "/admin/nodes", .fn = h},
+        {.method = "POST", .path = "/admin/nodes", .fn = h2},
+        {.method = "GET", .path = "/admin/nodes/:id", .fn = h},
+        {.method = "POST", .path = "/admin/nodes/:id/cordon", .fn = h2},
+        {0},
 };
 static const struct http_route t2[] = {
-	{.method = "GET", .path = "/api/registry/services/:name/endpoints", .fn = h},
-	{.method = "GET", .path = "/healthz", .fn = h},
-	{0},
+        {.method = "GET", .path = "/api/registry/services/:name/endpoints", .fn = h},
+        {.method = "GET", .path = "/healthz", .fn = h},
+        {0},
 };
 static const struct http_route *const tables[] = {t1, t2, NULL};
 
@@ -40,7 +46,8 @@ static void extracts_params(void **state)
 {
 	struct http_req req = {0};
 	bool mm;
-	const struct http_route *r = http_route_match(tables, "POST", "/admin/nodes/42/cordon", &req, &mm);
+	const struct http_route *r =
+	        http_route_match(tables, "POST", "/admin/nodes/42/cordon", &req, &mm);
 	assert_non_null(r);
 	assert_string_equal(http_param(&req, "id"), "42");
 	r = http_route_match(tables, "GET", "/api/registry/services/web/endpoints", &req, &mm);
@@ -78,10 +85,10 @@ static void rejects_oversized_param(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(matches_literal_and_method),
-		cmocka_unit_test(extracts_params),
-		cmocka_unit_test(not_found_versus_method_mismatch),
-		cmocka_unit_test(rejects_oversized_param),
+	        cmocka_unit_test(matches_literal_and_method),
+	        cmocka_unit_test(extracts_params),
+	        cmocka_unit_test(not_found_versus_method_mismatch),
+	        cmocka_unit_test(rejects_oversized_param),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

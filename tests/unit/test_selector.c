@@ -29,7 +29,8 @@ static void matching(void **state)
 	assert_true(sel("role", "{\"role\":\"web\"}"));
 	assert_false(sel("!role", "{\"role\":\"web\"}"));
 	assert_true(sel("env=prod,role,!canary", "{\"env\":\"prod\",\"role\":\"db\"}"));
-	assert_false(sel("env=prod,role,!canary", "{\"env\":\"prod\",\"role\":\"db\",\"canary\":\"1\"}"));
+	assert_false(sel("env=prod,role,!canary",
+	                 "{\"env\":\"prod\",\"role\":\"db\",\"canary\":\"1\"}"));
 	assert_true(sel("zone=", "{\"zone\":\"\"}"));
 }
 
@@ -48,8 +49,8 @@ static void bad_terms(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(matching),
-		cmocka_unit_test(bad_terms),
+	        cmocka_unit_test(matching),
+	        cmocka_unit_test(bad_terms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,7 +36,8 @@ static void dns_servers(void **state)
 	assert_int_equal(ntohl(sa.sin_addr.s_addr), 0x7f000001);
 	assert_int_equal(ssl_dns_parse_server("10.0.0.2", &sa), 0);
 	assert_int_equal(ntohs(sa.sin_port), 53);
-	const char *bad[] = {"", ":53", "nope", "1.2.3.4:0", "1.2.3.4:65536", "::1", "1.2.3.4.5", "a.b.c.d:53"};
+	const char *bad[] = {"",    ":53",       "nope",      "1.2.3.4:0", "1.2.3.4:65536",
+	                     "::1", "1.2.3.4.5", "a.b.c.d:53"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(ssl_dns_parse_server(bad[i], &sa), -1);
 }
@@ -63,9 +64,12 @@ static void keys_and_certificates(void **state)
 	EVP_PKEY_free(back);
 	EVP_PKEY_free(k);
 	free(pem);
-	assert_int_equal(system("cd /tmp && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
-				"-keyout pg-ssl-test.key -out pg-ssl-test.crt -days 3 -subj /CN=a.test "
-				"-addext subjectAltName=DNS:a.test,DNS:b.test >/dev/null 2>&1"), 0);
+	assert_int_equal(
+	        system("cd /tmp && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	               "-nodes "
+	               "-keyout pg-ssl-test.key -out pg-ssl-test.crt -days 3 -subj /CN=a.test "
+	               "-addext subjectAltName=DNS:a.test,DNS:b.test >/dev/null 2>&1"),
+	        0);
 	FILE *f = fopen("/tmp/pg-ssl-test.crt", "r");
 	char crt[8192] = "", key[4096] = "";
 	size_t n = fread(crt, 1, sizeof(crt) - 1, f);
@@ -99,10 +103,10 @@ static void keys_and_certificates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(renewal_window),
-		cmocka_unit_test(b64url),
-		cmocka_unit_test(dns_servers),
-		cmocka_unit_test(keys_and_certificates),
+	        cmocka_unit_test(renewal_window),
+	        cmocka_unit_test(b64url),
+	        cmocka_unit_test(dns_servers),
+	        cmocka_unit_test(keys_and_certificates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

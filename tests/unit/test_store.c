@@ -32,7 +32,8 @@ static int setup(void **state)
 		snprintf(pg_db, sizeof(pg_db), "u_%d_%ld", (int)getpid(), random() % 1000000);
 		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pg_db);
 		assert_int_equal(psql(sql), 0);
-		snprintf(target, sizeof(target), "%.*s/%s", (int)(strrchr(pg_base, '/') - pg_base), pg_base, pg_db);
+		snprintf(target, sizeof(target), "%.*s/%s", (int)(strrchr(pg_base, '/') - pg_base),
+		         pg_base, pg_db);
 	} else {
 		snprintf(dir, sizeof(dir), "/tmp/pagoda-store-XXXXXX");
 		assert_non_null(mkdtemp(dir));
@@ -85,7 +86,7 @@ static void params_and_returning(void **state)
 	assert_string_equal(store_col_text(st, 0), "b-a-a");
 	store_done(st);
 	static const char ins[] = "INSERT INTO cluster_node (name, ip, created_at, updated_at)"
-				  " VALUES ($1, '10.0.0.1', 1, 1) RETURNING id";
+	                          " VALUES ($1, '10.0.0.1', 1, 1) RETURNING id";
 	assert_int_equal(store_prepare(c, ins, &st, &err), 0);
 	store_bind_text(st, 1, "n1");
 	assert_int_equal(store_step(st, &err), 1);
@@ -101,8 +102,11 @@ static void rollback_discards(void **state)
 	struct pg_err err = {0};
 	struct store_conn *c = store_conn_get(*state, &err);
 	assert_int_equal(store_begin(c, STORE_TX_WRITE, &err), 0);
-	assert_int_equal(store_exec(c, "INSERT INTO cluster_node (name, ip, created_at, updated_at)"
-				       " VALUES ('gone', '10.0.0.2', 1, 1)", &err), 1);
+	assert_int_equal(store_exec(c,
+	                            "INSERT INTO cluster_node (name, ip, created_at, updated_at)"
+	                            " VALUES ('gone', '10.0.0.2', 1, 1)",
+	                            &err),
+	                 1);
 	store_rollback(c);
 	struct store_stmt *st;
 	static const char q[] = "SELECT COUNT(*) FROM cluster_node WHERE name = 'gone'";
@@ -135,7 +139,9 @@ static int64_t count_named(struct store_conn *c, const char *name)
 {
 	struct pg_err err = {0};
 	struct store_stmt *st;
-	assert_int_equal(store_prepare(c, "SELECT COUNT(*) FROM cluster_node WHERE name = $1", &st, &err), 0);
+	assert_int_equal(
+	        store_prepare(c, "SELECT COUNT(*) FROM cluster_node WHERE name = $1", &st, &err),
+	        0);
 	store_bind_text(st, 1, name);
 	assert_int_equal(store_step(st, &err), 1);
 	int64_t n = store_col_i64(st, 0);
@@ -148,7 +154,8 @@ static void job(struct store_conn *c, const char *name, bool commit)
 	struct pg_err err = {0};
 	struct store_stmt *st;
 	/* one static text: statements are cached by the DAO's string */
-	static const char ins[] = "INSERT INTO cluster_node (name, ip, created_at, updated_at) VALUES ($1, $1, 1, 1)";
+	static const char ins[] =
+	        "INSERT INTO cluster_node (name, ip, created_at, updated_at) VALUES ($1, $1, 1, 1)";
 	assert_int_equal(store_begin(c, STORE_TX_WRITE, &err), 0);
 	assert_int_equal(store_prepare(c, ins, &st, &err), 0);
 	store_bind_text(st, 1, name);
@@ -218,11 +225,11 @@ static void group_commit(void **state)
 static int run(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(migrations_applied_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(params_and_returning, setup, teardown),
-		cmocka_unit_test_setup_teardown(rollback_discards, setup, teardown),
-		cmocka_unit_test_setup_teardown(connection_per_thread, setup, teardown),
-		cmocka_unit_test_setup_teardown(group_commit, setup, teardown),
+	        cmocka_unit_test_setup_teardown(migrations_applied_once, setup, teardown),
+	        cmocka_unit_test_setup_teardown(params_and_returning, setup, teardown),
+	        cmocka_unit_test_setup_teardown(rollback_discards, setup, teardown),
+	        cmocka_unit_test_setup_teardown(connection_per_thread, setup, teardown),
+	        cmocka_unit_test_setup_teardown(group_commit, setup, teardown),
 	};
 	return cmocka_run_group_tests_name(pg_base ? "postgres" : "sqlite", tests, NULL, NULL);
 }

@@ -28,7 +28,8 @@ static void terminal_states_are_final(void **state)
 	const char *terminal[] = {"succeeded", "failed", "cancelled"};
 	for (int i = 0; i < 3; i++)
 		for (int ev = TASK_EV_DELIVER; ev <= TASK_EV_CANCEL; ev++)
-			assert_null(cluster_task_next_status(terminal[i], (enum cluster_task_event)ev));
+			assert_null(
+			        cluster_task_next_status(terminal[i], (enum cluster_task_event)ev));
 }
 
 static void backoff_doubles_and_caps(void **state)
@@ -47,10 +48,10 @@ static void backoff_doubles_and_caps(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(pending_transitions),
-		cmocka_unit_test(running_transitions),
-		cmocka_unit_test(terminal_states_are_final),
-		cmocka_unit_test(backoff_doubles_and_caps),
+	        cmocka_unit_test(pending_transitions),
+	        cmocka_unit_test(running_transitions),
+	        cmocka_unit_test(terminal_states_are_final),
+	        cmocka_unit_test(backoff_doubles_and_caps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

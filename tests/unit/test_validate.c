@@ -28,85 +28,120 @@ static const char *check(const char *type, const char *payload)
 static void apply_config_files(void **state)
 {
 	assert_string_equal(check("ApplyConfigFiles",
-				  "{\"files\":[{\"path\":\"/etc/pagoda/a.conf\",\"content\":\"x\","
-				  "\"mode\":\"0640\",\"owner\":\"root\",\"group\":\"0\"}]}"),
-			    "");
+	                          "{\"files\":[{\"path\":\"/etc/pagoda/a.conf\",\"content\":\"x\","
+	                          "\"mode\":\"0640\",\"owner\":\"root\",\"group\":\"0\"}]}"),
+	                    "");
 	assert_string_equal(check("ApplyConfigFiles", "{\"files\":[]}"), "payload.files");
 	assert_string_equal(check("ApplyConfigFiles", "{}"), "payload.files");
-	assert_string_equal(check("ApplyConfigFiles", "{\"files\":[{\"path\":\"/a/../b\",\"content\":\"\"}]}"),
-			    "payload.files[0].path");
+	assert_string_equal(
+	        check("ApplyConfigFiles", "{\"files\":[{\"path\":\"/a/../b\",\"content\":\"\"}]}"),
+	        "payload.files[0].path");
 	assert_string_equal(check("ApplyConfigFiles",
-				  "{\"files\":[{\"path\":\"/a\",\"content\":\"\"},{\"path\":\"rel\",\"content\":\"\"}]}"),
-			    "payload.files[1].path");
-	assert_string_equal(check("ApplyConfigFiles", "{\"files\":[{\"path\":\"/a//b\",\"content\":\"\"}]}"),
-			    "payload.files[0].path");
-	assert_string_equal(check("ApplyConfigFiles", "{\"files\":[{\"path\":\"/a/\",\"content\":\"\"}]}"),
-			    "payload.files[0].path");
-	assert_string_equal(check("ApplyConfigFiles", "{\"files\":[{\"path\":\"/a/./b\",\"content\":\"\"}]}"),
-			    "payload.files[0].path");
-	assert_string_equal(check("ApplyConfigFiles", "{\"files\":[{\"path\":\"/a\\nb\",\"content\":\"\"}]}"),
-			    "payload.files[0].path");
-	assert_string_equal(check("ApplyConfigFiles", "{\"files\":[{\"path\":\"/a\",\"content\":5}]}"),
-			    "payload.files[0].content");
+	                          "{\"files\":[{\"path\":\"/"
+	                          "a\",\"content\":\"\"},{\"path\":\"rel\",\"content\":\"\"}]}"),
+	                    "payload.files[1].path");
+	assert_string_equal(
+	        check("ApplyConfigFiles", "{\"files\":[{\"path\":\"/a//b\",\"content\":\"\"}]}"),
+	        "payload.files[0].path");
+	assert_string_equal(
+	        check("ApplyConfigFiles", "{\"files\":[{\"path\":\"/a/\",\"content\":\"\"}]}"),
+	        "payload.files[0].path");
+	assert_string_equal(
+	        check("ApplyConfigFiles", "{\"files\":[{\"path\":\"/a/./b\",\"content\":\"\"}]}"),
+	        "payload.files[0].path");
+	assert_string_equal(
+	        check("ApplyConfigFiles", "{\"files\":[{\"path\":\"/a\\nb\",\"content\":\"\"}]}"),
+	        "payload.files[0].path");
+	assert_string_equal(
+	        check("ApplyConfigFiles", "{\"files\":[{\"path\":\"/a\",\"content\":5}]}"),
+	        "payload.files[0].content");
+	assert_string_equal(
+	        check("ApplyConfigFiles",
+	              "{\"files\":[{\"path\":\"/a\",\"content\":\"\",\"mode\":\"4755\"}]}"),
+	        "payload.files[0].mode");
+	assert_string_equal(
+	        check("ApplyConfigFiles",
+	              "{\"files\":[{\"path\":\"/a\",\"content\":\"\",\"mode\":\"0999\"}]}"),
+	        "payload.files[0].mode");
+	assert_string_equal(
+	        check("ApplyConfigFiles",
+	              "{\"files\":[{\"path\":\"/a\",\"content\":\"\",\"owner\":\"-rf\"}]}"),
+	        "payload.files[0].owner");
 	assert_string_equal(check("ApplyConfigFiles",
-				  "{\"files\":[{\"path\":\"/a\",\"content\":\"\",\"mode\":\"4755\"}]}"),
-			    "payload.files[0].mode");
-	assert_string_equal(check("ApplyConfigFiles",
-				  "{\"files\":[{\"path\":\"/a\",\"content\":\"\",\"mode\":\"0999\"}]}"),
-			    "payload.files[0].mode");
-	assert_string_equal(check("ApplyConfigFiles",
-				  "{\"files\":[{\"path\":\"/a\",\"content\":\"\",\"owner\":\"-rf\"}]}"),
-			    "payload.files[0].owner");
-	assert_string_equal(check("ApplyConfigFiles",
-				  "{\"files\":[{\"path\":\"/a\",\"content\":\"\",\"extra\":1}]}"),
-			    "payload.files[0].extra");
+	                          "{\"files\":[{\"path\":\"/a\",\"content\":\"\",\"extra\":1}]}"),
+	                    "payload.files[0].extra");
 	assert_string_equal(check("ApplyConfigFiles", "{\"files\":[3]}"), "payload.files[0]");
 }
 
 static void systemd_and_nginx(void **state)
 {
-	assert_string_equal(check("SystemdInstallUnit",
-				  "{\"unitName\":\"app.service\",\"content\":\"[Unit]\\n\",\"enable\":true}"),
-			    "");
+	assert_string_equal(
+	        check("SystemdInstallUnit",
+	              "{\"unitName\":\"app.service\",\"content\":\"[Unit]\\n\",\"enable\":true}"),
+	        "");
 	assert_string_equal(check("SystemdInstallUnit", "{\"unitName\":\"app\",\"content\":\"\"}"),
-			    "payload.unitName");
-	assert_string_equal(check("SystemdInstallUnit", "{\"unitName\":\"a b.service\",\"content\":\"\"}"),
-			    "payload.unitName");
-	assert_string_equal(check("SystemdControl", "{\"unitName\":\"app.service\",\"action\":\"restart\"}"), "");
-	assert_string_equal(check("SystemdControl", "{\"unitName\":\"app.service\",\"action\":\"kill\"}"),
-			    "payload.action");
-	assert_string_equal(check("RenderAndDeployNginx", "{\"siteName\":\"app\",\"content\":\"server {}\"}"), "");
-	assert_string_equal(check("RenderAndDeployNginx",
-				  "{\"siteName\":\"app\",\"content\":\"\",\"reloadCommand\":\"rm -rf /\"}"),
-			    "payload.reloadCommand");
-	assert_string_equal(check("RenderAndDeployNginx", "{\"siteName\":\"../x\",\"content\":\"\"}"),
-			    "payload.siteName");
+	                    "payload.unitName");
+	assert_string_equal(
+	        check("SystemdInstallUnit", "{\"unitName\":\"a b.service\",\"content\":\"\"}"),
+	        "payload.unitName");
+	assert_string_equal(
+	        check("SystemdControl", "{\"unitName\":\"app.service\",\"action\":\"restart\"}"),
+	        "");
+	assert_string_equal(
+	        check("SystemdControl", "{\"unitName\":\"app.service\",\"action\":\"kill\"}"),
+	        "payload.action");
+	assert_string_equal(
+	        check("RenderAndDeployNginx", "{\"siteName\":\"app\",\"content\":\"server {}\"}"),
+	        "");
+	assert_string_equal(
+	        check("RenderAndDeployNginx",
+	              "{\"siteName\":\"app\",\"content\":\"\",\"reloadCommand\":\"rm -rf /\"}"),
+	        "payload.reloadCommand");
+	assert_string_equal(
+	        check("RenderAndDeployNginx", "{\"siteName\":\"../x\",\"content\":\"\"}"),
+	        "payload.siteName");
 }
 
 static void certificate_probe_command(void **state)
 {
 	assert_string_equal(check("DeployCertificate",
-				  "{\"certPath\":\"/etc/ssl/pagoda/a.crt\",\"keyPath\":\"/etc/ssl/pagoda/a.key\","
-				  "\"certPem\":\"-----BEGIN CERTIFICATE-----\",\"keyPem\":\"-----BEGIN PRIVATE KEY-----\"}"),
-			    "");
+	                          "{\"certPath\":\"/etc/ssl/pagoda/a.crt\",\"keyPath\":\"/etc/ssl/"
+	                          "pagoda/a.key\","
+	                          "\"certPem\":\"-----BEGIN "
+	                          "CERTIFICATE-----\",\"keyPem\":\"-----BEGIN PRIVATE KEY-----\"}"),
+	                    "");
+	assert_string_equal(
+	        check("DeployCertificate", "{\"certPath\":\"/a\",\"keyPath\":\"/"
+	                                   "b\",\"certPem\":\"nope\",\"keyPem\":\"x\"}"),
+	        "payload.certPem");
+#define CERT_OK                                                                                    \
+	"\"certPath\":\"/a\",\"keyPath\":\"/b\",\"certPem\":\"-----BEGIN "                         \
+	"CERTIFICATE-----\",\"keyPem\":\"PRIVATE KEY-----\""
 	assert_string_equal(check("DeployCertificate",
-				  "{\"certPath\":\"/a\",\"keyPath\":\"/b\",\"certPem\":\"nope\",\"keyPem\":\"x\"}"),
-			    "payload.certPem");
-#define CERT_OK "\"certPath\":\"/a\",\"keyPath\":\"/b\",\"certPem\":\"-----BEGIN CERTIFICATE-----\",\"keyPem\":\"PRIVATE KEY-----\""
-	assert_string_equal(check("DeployCertificate", "{" CERT_OK ",\"verify\":{\"serverName\":\"a.test\",\"port\":8443}}"), "");
+	                          "{" CERT_OK
+	                          ",\"verify\":{\"serverName\":\"a.test\",\"port\":8443}}"),
+	                    "");
 	assert_string_equal(check("DeployCertificate", "{" CERT_OK ",\"verify\":{\"port\":443}}"),
-			    "payload.verify.serverName");
-	assert_string_equal(check("DeployCertificate", "{" CERT_OK ",\"verify\":{\"serverName\":\"a b\"}}"),
-			    "payload.verify.serverName");
-	assert_string_equal(check("DeployCertificate", "{" CERT_OK ",\"verify\":{\"serverName\":\"a\",\"port\":0}}"),
-			    "payload.verify.port");
-	assert_string_equal(check("DeployCertificate", "{" CERT_OK ",\"verify\":{\"serverName\":\"a\",\"timeoutMs\":1}}"),
-			    "payload.verify.timeoutMs");
-	assert_string_equal(check("DeployCertificate", "{" CERT_OK ",\"verify\":true}"), "payload.verify");
+	                    "payload.verify.serverName");
+	assert_string_equal(
+	        check("DeployCertificate", "{" CERT_OK ",\"verify\":{\"serverName\":\"a b\"}}"),
+	        "payload.verify.serverName");
+	assert_string_equal(check("DeployCertificate",
+	                          "{" CERT_OK ",\"verify\":{\"serverName\":\"a\",\"port\":0}}"),
+	                    "payload.verify.port");
+	assert_string_equal(check("DeployCertificate",
+	                          "{" CERT_OK
+	                          ",\"verify\":{\"serverName\":\"a\",\"timeoutMs\":1}}"),
+	                    "payload.verify.timeoutMs");
+	assert_string_equal(check("DeployCertificate", "{" CERT_OK ",\"verify\":true}"),
+	                    "payload.verify");
 	assert_string_equal(check("HealthProbe", "{\"kind\":\"tcp\",\"port\":9000}"), "");
-	assert_string_equal(check("HealthProbe", "{\"kind\":\"tcp\",\"port\":70000}"), "payload.port");
-	assert_string_equal(check("HealthProbe", "{\"kind\":\"http\",\"url\":\"ftp://x\"}"), "payload.url");
-	assert_string_equal(check("HealthProbe", "{\"kind\":\"process\",\"unitName\":\"a.service\"}"), "");
+	assert_string_equal(check("HealthProbe", "{\"kind\":\"tcp\",\"port\":70000}"),
+	                    "payload.port");
+	assert_string_equal(check("HealthProbe", "{\"kind\":\"http\",\"url\":\"ftp://x\"}"),
+	                    "payload.url");
+	assert_string_equal(
+	        check("HealthProbe", "{\"kind\":\"process\",\"unitName\":\"a.service\"}"), "");
 	assert_string_equal(check("RunCommand", "{\"argv\":[\"true\"]}"), "");
 	assert_string_equal(check("RunCommand", "{\"argv\":[]}"), "payload.argv");
 	assert_string_equal(check("RunCommand", "{\"argv\":[1]}"), "payload.argv");
@@ -125,10 +160,10 @@ static void unknown_type(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(apply_config_files),
-		cmocka_unit_test(systemd_and_nginx),
-		cmocka_unit_test(certificate_probe_command),
-		cmocka_unit_test(unknown_type),
+	        cmocka_unit_test(apply_config_files),
+	        cmocka_unit_test(systemd_and_nginx),
+	        cmocka_unit_test(certificate_probe_command),
+	        cmocka_unit_test(unknown_type),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
