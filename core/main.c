@@ -64,6 +64,20 @@ static void health(struct http_req *req)
 	                     store_driver_name(app->store), "leads", led));
 }
 
+/* The HTTP server asks auth/ who a token is through these: http/ does not
+ * link auth/. */
+static int authenticate(void *arg, const char *token, struct auth_principal *who,
+                        struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(arg, err);
+	return c ? auth_verify(c, token, who, err) : err->code;
+}
+
+static bool authorize(const struct auth_principal *who, const char *perm)
+{
+	return auth_has_perm(who, perm);
+}
+
 /* Node liveness reaches the registry through this hook: cluster/ does not
  * know the registry, and the registry does not read cluster tables. */
 static void node_status(void *arg, int64_t node_id, bool online)
@@ -507,6 +521,9 @@ static int serve(const struct pagodad_settings *f)
 	        .tables = all_routes,
 	        .store = app.store,
 	        .app = &app,
+	        .authenticate = authenticate,
+	        .authorize = authorize,
+	        .auth_arg = app.store,
 	};
 	if (http_server_start(&hopts, &srv, &err) != 0) {
 		pg_error("main", "%s", err.message);

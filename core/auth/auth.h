@@ -8,23 +8,10 @@
 #include <stdint.h>
 
 #include "common/pg_err.h"
+#include "common/pg_principal.h"
 
 struct store;
 struct store_conn;
-
-typedef uint64_t auth_perms;
-
-enum auth_kind { AUTH_NONE = 0, AUTH_ADMIN, AUTH_AGENT };
-
-/* Who is calling: filled by auth_verify, carried through requests into audit. */
-struct auth_principal {
-	enum auth_kind kind;
-	int64_t token_id;
-	int64_t node_id; /* agent tokens */
-	auth_perms perms;
-	int64_t expires_at; /* ms, 0: never */
-	char actor[96];     /* "token:3:deploy-bot", "node:7", "system" */
-};
 
 #define AUTH_SECRET_LEN 69 /* "pga_" + 64 hex + NUL */
 

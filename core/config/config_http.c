@@ -1,5 +1,6 @@
 /* Controller for /admin/configs... Secret content is shown only with
  * ?reveal=true to a token that may also write configurations. */
+#include "auth/auth.h"
 #include "config/config_http.h"
 #include "common/pg_crypto.h"
 #include "common/pg_json.h"

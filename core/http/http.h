@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "auth/auth.h"
 #include "common/pg_call.h"
+#include "common/pg_principal.h"
 #include "common/pg_err.h"
 
 struct MHD_Connection;
@@ -168,6 +168,13 @@ struct http_server_opts {
 	int64_t header_ms, body_ms;
 	unsigned conns_per_ip;
 	void *app;
+	/* Who a bearer token is (0, or PG_EUNAUTH for a bad token, another code
+	 * for the server's own failure), and whether who holds perm: wired in
+	 * main.c to auth/, which the HTTP layer does not know. */
+	int (*authenticate)(void *arg, const char *token, struct auth_principal *who,
+	                    struct pg_err *err);
+	bool (*authorize)(const struct auth_principal *who, const char *perm);
+	void *auth_arg;
 };
 
 int http_server_start(const struct http_server_opts *opts, struct http_server **out,

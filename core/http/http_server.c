@@ -393,15 +393,18 @@ static bool check_auth(struct http_server *srv, struct http_req *req)
 		return false;
 	const char *h = http_header(req, "Authorization");
 	struct pg_err err = {0};
-	struct store_conn *c = NULL;
+	bool guessed = false;
 	if (!h || strncmp(h, "Bearer ", 7) != 0)
 		pg_err_set(&err, PG_EUNAUTH, "Authorization",
 		           "missing bearer token: send Authorization: Bearer <token>");
-	else if ((c = store_conn_get(srv->opts.store, &err)))
-		auth_verify(c, h + 7, &req->who, &err);
+	else if (!srv->opts.authenticate)
+		pg_err_set(&err, PG_EINTERNAL, "", "no authenticator");
+	else
+		guessed = srv->opts.authenticate(srv->opts.auth_arg, h + 7, &req->who, &err) ==
+		          PG_EUNAUTH;
 	if (err.code) {
 		/* a store failure is ours, not the caller's; no token guesses nothing */
-		if (err.code == PG_EUNAUTH && c)
+		if (guessed)
 			http_auth_failed(req);
 		http_reply_err(req, &err);
 		return false;
@@ -417,7 +420,7 @@ static bool check_auth(struct http_server *srv, struct http_req *req)
 			                 "agent tokens cannot call admin endpoints");
 			return false;
 		}
-		if (r->perm && !auth_has_perm(&req->who, r->perm)) {
+		if (r->perm && !(srv->opts.authorize && srv->opts.authorize(&req->who, r->perm))) {
 			http_reply_error(req, PG_EFORBIDDEN, "", "token lacks permission %s",
 			                 r->perm);
 			return false;
