@@ -74,7 +74,9 @@ int ssl_version_list(struct store_conn *c, int64_t cert, json_t *items, struct p
 int ssl_version_material(struct store_conn *c, int64_t cert, int64_t version, char **chain,
                          char **key_sealed, struct pg_err *err);
 /* Valid certificates whose current version is inside its renewal window. */
-int ssl_store_renewable(struct store_conn *c, int64_t now, json_t *ids, struct pg_err *err);
+/* Current versions of ACME certificates not due yet: [{id, notBefore, notAfter,
+ * renewAfter (0: none)}] in ms; the service decides which are due. */
+int ssl_store_renewable(struct store_conn *c, json_t *rows, struct pg_err *err);
 int ssl_account_get(struct store_conn *c, const char *dir, const char *email, int64_t *id,
                     char **key_sealed, char **kid, struct pg_err *err);
 int ssl_account_put(struct store_conn *c, const char *dir, const char *email,

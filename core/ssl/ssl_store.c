@@ -166,7 +166,7 @@ int ssl_store_mark_due(struct store_conn *c, int64_t id, struct pg_err *err)
 	return store_ok(store_run(c, sql, err, SI(pg_time_now_ms()), SI(id)));
 }
 
-int ssl_store_renewable(struct store_conn *c, int64_t now, json_t *ids, struct pg_err *err)
+int ssl_store_renewable(struct store_conn *c, json_t *rows, struct pg_err *err)
 {
 	static const char sql[] = "SELECT c.id, v.not_before, v.not_after, c.renew_after FROM "
 	                          "ssl_certificate c JOIN ssl_cert_version v"
@@ -174,15 +174,13 @@ int ssl_store_renewable(struct store_conn *c, int64_t now, json_t *ids, struct p
 	                          "c.source = 'acme' AND c.due = 0";
 	struct store_stmt *st;
 	int rc;
-	for (rc = store_query(c, sql, &st, err); rc > 0; rc = store_step(st, err)) {
-		/* the CA's suggestion wins while it lies before the expiry */
-		int64_t at = ssl_renew_at(store_col_i64(st, 1), store_col_i64(st, 2)),
-		        ra = store_col_i64(st, 3);
-		if (!store_col_null(st, 3) && ra < store_col_i64(st, 2))
-			at = ra;
-		if (now >= at)
-			json_array_append_new(ids, json_integer(store_col_i64(st, 0)));
-	}
+	for (rc = store_query(c, sql, &st, err); rc > 0; rc = store_step(st, err))
+		json_array_append_new(
+		        rows,
+		        json_pack("{s:I, s:I, s:I, s:I}", "id", (json_int_t)store_col_i64(st, 0),
+		                  "notBefore", (json_int_t)store_col_i64(st, 1), "notAfter",
+		                  (json_int_t)store_col_i64(st, 2), "renewAfter",
+		                  (json_int_t)(store_col_null(st, 3) ? 0 : store_col_i64(st, 3))));
 	store_done(st);
 	return store_ok(rc);
 }

@@ -484,9 +484,20 @@ static void scan(struct ssl *s)
 	json_t *id;
 	if (c)
 		ssl_ari_scan(s, c, pg_time_now_ms());
-	if (c && ssl_store_renewable(c, pg_time_now_ms(), renew, &err) == 0)
-		json_array_foreach (renew, i, id)
-			ssl_store_mark_due(c, json_integer_value(id), &err);
+	int64_t now = pg_time_now_ms();
+	if (c && ssl_store_renewable(c, renew, &err) == 0)
+		json_array_foreach (renew, i, id) {
+			/* the CA's suggestion wins while it lies before the expiry */
+			int64_t after = json_integer_value(json_object_get(id, "notAfter"));
+			int64_t at = ssl_renew_at(
+			        json_integer_value(json_object_get(id, "notBefore")), after);
+			int64_t ra = json_integer_value(json_object_get(id, "renewAfter"));
+			if (ra > 0 && ra < after)
+				at = ra;
+			if (now >= at)
+				ssl_store_mark_due(c, json_integer_value(json_object_get(id, "id")),
+				                   &err);
+		}
 	if (c && ssl_store_due(c, pg_time_now_ms(), due, &err) == 0)
 		json_array_foreach (due, i, id)
 			if (!s->stopping)
