@@ -116,16 +116,19 @@ struct agent_result {
 void agent_result_free(struct agent_result *r);
 /* Runs one delivered task; fills r. */
 void agent_exec(struct agent *a, json_t *task, struct agent_result *r);
-int agent_exec_files(struct agent *a, json_t *payload, struct agent_result *r);
-int agent_exec_command(struct agent *a, json_t *payload, int64_t timeout_sec,
-                       struct agent_result *r);
+int agent_exec_files(struct agent *a, json_t *payload, int64_t timeout_sec, struct agent_result *r);
+int agent_exec_run(struct agent *a, json_t *payload, int64_t timeout_sec, struct agent_result *r);
 
-int agent_exec_unit_install(struct agent *a, json_t *payload, struct agent_result *r);
-int agent_exec_unit_control(struct agent *a, json_t *payload, struct agent_result *r);
-int agent_exec_nginx(struct agent *a, json_t *payload, struct agent_result *r);
-int agent_exec_certificate(struct agent *a, json_t *payload, struct agent_result *r);
-int agent_exec_probe(struct agent *a, json_t *payload, struct agent_result *r);
-int agent_exec_upgrade(struct agent *a, json_t *payload, struct agent_result *r);
+int agent_exec_unit_install(struct agent *a, json_t *payload, int64_t timeout_sec,
+                            struct agent_result *r);
+int agent_exec_unit_control(struct agent *a, json_t *payload, int64_t timeout_sec,
+                            struct agent_result *r);
+int agent_exec_nginx(struct agent *a, json_t *payload, int64_t timeout_sec, struct agent_result *r);
+int agent_exec_certificate(struct agent *a, json_t *payload, int64_t timeout_sec,
+                           struct agent_result *r);
+int agent_exec_probe(struct agent *a, json_t *payload, int64_t timeout_sec, struct agent_result *r);
+int agent_exec_upgrade(struct agent *a, json_t *payload, int64_t timeout_sec,
+                       struct agent_result *r);
 /* After a heartbeat pagodad accepted: records the running version for the
  * upgrade guard (state-dir/running-version). */
 void agent_upgrade_mark_running(struct agent *a);

@@ -150,7 +150,7 @@ void agent_endpoints_forget(struct agent *a, json_t *services)
 	pthread_mutex_unlock(&a->ep_lock);
 }
 
-int agent_exec_probe(struct agent *a, json_t *p, struct agent_result *r)
+int agent_exec_probe(struct agent *a, json_t *p, int64_t timeout_sec, struct agent_result *r)
 {
 	json_int_t retries = json_integer_value(json_object_get(p, "retries"));
 	json_int_t interval = json_integer_value(json_object_get(p, "intervalSec"));

@@ -1,5 +1,6 @@
 /* Dispatch of a delivered task to its executor. */
 #include "agent.h"
+#include "common/pg_task_types.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,16 @@ void agent_result_free(struct agent_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* One executor per task type, from the list the server validates with. */
+static const struct {
+	const char *type;
+	int (*fn)(struct agent *a, json_t *payload, int64_t timeout_sec, struct agent_result *r);
+} executors[] = {
+#define EXECUTOR(name, validator, executor) {#name, executor},
+        PG_TASK_TYPES(EXECUTOR)
+#undef EXECUTOR
+};
+
 void agent_exec(struct agent *a, json_t *task, struct agent_result *r)
 {
 	const char *type = json_string_value(json_object_get(task, "type"));
@@ -24,23 +35,11 @@ void agent_exec(struct agent *a, json_t *task, struct agent_result *r)
 		snprintf(r->error, sizeof(r->error), "malformed task: no type or payload");
 		return;
 	}
-	if (strcmp(type, "ApplyConfigFiles") == 0)
-		agent_exec_files(a, payload, r);
-	else if (strcmp(type, "RunCommand") == 0)
-		agent_exec_command(a, payload, timeout > 0 ? timeout : 300, r);
-	else if (strcmp(type, "SystemdInstallUnit") == 0)
-		agent_exec_unit_install(a, payload, r);
-	else if (strcmp(type, "SystemdControl") == 0)
-		agent_exec_unit_control(a, payload, r);
-	else if (strcmp(type, "RenderAndDeployNginx") == 0)
-		agent_exec_nginx(a, payload, r);
-	else if (strcmp(type, "DeployCertificate") == 0)
-		agent_exec_certificate(a, payload, r);
-	else if (strcmp(type, "HealthProbe") == 0)
-		agent_exec_probe(a, payload, r);
-	else if (strcmp(type, "UpgradeAgent") == 0)
-		agent_exec_upgrade(a, payload, r);
-	else
-		snprintf(r->error, sizeof(r->error),
-		         "task type %s is not supported by pagoda-agent %s", type, AGENT_VERSION);
+	for (size_t i = 0; i < sizeof(executors) / sizeof(executors[0]); i++)
+		if (strcmp(type, executors[i].type) == 0) {
+			executors[i].fn(a, payload, timeout > 0 ? timeout : 300, r);
+			return;
+		}
+	snprintf(r->error, sizeof(r->error), "task type %s is not supported by pagoda-agent %s",
+	         type, AGENT_VERSION);
 }

@@ -5,8 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int agent_exec_command(struct agent *a, json_t *payload, int64_t timeout_sec,
-                       struct agent_result *r)
+int agent_exec_run(struct agent *a, json_t *payload, int64_t timeout_sec, struct agent_result *r)
 {
 	if (!a->allow_exec) {
 		snprintf(r->error, sizeof(r->error),

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int agent_exec_files(struct agent *a, json_t *payload, struct agent_result *r)
+int agent_exec_files(struct agent *a, json_t *payload, int64_t timeout_sec, struct agent_result *r)
 {
 	json_t *files = json_object_get(payload, "files");
 	size_t i;

@@ -59,7 +59,7 @@ static void restore(struct agent *a, const char *path, const char *old, size_t l
 		agent_paths_remove(a->paths, path, &err);
 }
 
-int agent_exec_nginx(struct agent *a, json_t *p, struct agent_result *r)
+int agent_exec_nginx(struct agent *a, json_t *p, int64_t timeout_sec, struct agent_result *r)
 {
 	const char *site = json_string_value(json_object_get(p, "siteName"));
 	const char *path = json_string_value(json_object_get(p, "targetPath"));
@@ -178,7 +178,7 @@ static int verify_served(json_t *p, const char *cert_path, json_t *cert, json_t 
 	return 0;
 }
 
-int agent_exec_certificate(struct agent *a, json_t *p, struct agent_result *r)
+int agent_exec_certificate(struct agent *a, json_t *p, int64_t timeout_sec, struct agent_result *r)
 {
 	const char *cert_path = json_string_value(json_object_get(p, "certPath"));
 	const char *key_path = json_string_value(json_object_get(p, "keyPath"));

@@ -52,7 +52,7 @@ static bool systemd_running(struct agent_result *r)
 	return false;
 }
 
-int agent_exec_unit_install(struct agent *a, json_t *p, struct agent_result *r)
+int agent_exec_unit_install(struct agent *a, json_t *p, int64_t timeout_sec, struct agent_result *r)
 {
 	const char *unit = json_string_value(json_object_get(p, "unitName"));
 	const char *path = json_string_value(json_object_get(p, "unitPath"));
@@ -110,7 +110,7 @@ static void unit_state(const char *unit, json_t *obj)
 	free(e);
 }
 
-int agent_exec_unit_control(struct agent *a, json_t *p, struct agent_result *r)
+int agent_exec_unit_control(struct agent *a, json_t *p, int64_t timeout_sec, struct agent_result *r)
 {
 	const char *unit = json_string_value(json_object_get(p, "unitName"));
 	const char *action = json_string_value(json_object_get(p, "action"));

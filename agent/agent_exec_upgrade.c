@@ -79,7 +79,8 @@ static int fetch(struct agent *a, struct agent_http *h, const char *version, con
 	return 0;
 }
 
-int agent_exec_upgrade(struct agent *a, json_t *payload, struct agent_result *r)
+int agent_exec_upgrade(struct agent *a, json_t *payload, int64_t timeout_sec,
+                       struct agent_result *r)
 {
 	const char *version = json_string_value(json_object_get(payload, "version"));
 	json_int_t deadline = json_integer_value(json_object_get(payload, "deadlineSec"));

@@ -1,6 +1,7 @@
 /* Payload checks per task type (seed 13.4). The control plane refuses what
  * no agent should ever see; the agent checks paths again against its roots. */
 #include "cluster/cluster.h"
+#include "common/pg_task_types.h"
 #include "common/pg_json.h"
 #include "common/pg_path.h"
 
@@ -10,11 +11,9 @@
 
 #define MAX_CONTENT (4u << 20)
 
-const char *const cluster_task_types[] = {
-        "ApplyConfigFiles",     "SystemdInstallUnit", "SystemdControl",
-        "RenderAndDeployNginx", "DeployCertificate",  "HealthProbe",
-        "RunCommand",           "UpgradeAgent",       NULL,
-};
+#define TASK_NAME(name, validator, executor) #name,
+const char *const cluster_task_types[] = {PG_TASK_TYPES(TASK_NAME) NULL};
+#undef TASK_NAME
 
 /* A node path as pg_path defines it. */
 static int check_path(json_t *obj, const char *key, bool required, const char **out,
@@ -406,14 +405,9 @@ static const struct {
 	const char *type;
 	int (*fn)(json_t *, struct pg_err *);
 } validators[] = {
-        {"ApplyConfigFiles", v_apply_config_files},
-        {"SystemdInstallUnit", v_systemd_install_unit},
-        {"SystemdControl", v_systemd_control},
-        {"RenderAndDeployNginx", v_nginx},
-        {"DeployCertificate", v_certificate},
-        {"HealthProbe", v_health_probe},
-        {"RunCommand", v_run_command},
-        {"UpgradeAgent", v_upgrade_agent},
+#define VALIDATOR(name, validator, executor) {#name, validator},
+        PG_TASK_TYPES(VALIDATOR)
+#undef VALIDATOR
 };
 
 int cluster_task_validate(const char *type, json_t *payload, struct pg_err *err)

@@ -110,10 +110,10 @@ static void certificate_probe_command(void **state)
 	                          "\"certPem\":\"-----BEGIN "
 	                          "CERTIFICATE-----\",\"keyPem\":\"-----BEGIN PRIVATE KEY-----\"}"),
 	                    "");
-	assert_string_equal(
-	        check("DeployCertificate", "{\"certPath\":\"/a\",\"keyPath\":\"/"
-	                                   "b\",\"certPem\":\"nope\",\"keyPem\":\"x\"}"),
-	        "payload.certPem");
+	assert_string_equal(check("DeployCertificate",
+	                          "{\"certPath\":\"/a\",\"keyPath\":\"/"
+	                          "b\",\"certPem\":\"nope\",\"keyPem\":\"x\"}"),
+	                    "payload.certPem");
 #define CERT_OK                                                                                    \
 	"\"certPath\":\"/a\",\"keyPath\":\"/b\",\"certPem\":\"-----BEGIN "                         \
 	"CERTIFICATE-----\",\"keyPem\":\"PRIVATE KEY-----\""
