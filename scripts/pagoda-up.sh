@@ -40,7 +40,7 @@ if [ "$mode" != local ]; then
   if [ -n "$why" ]; then
     [ "$mode" = check ] && { echo "pagoda-up: no sandbox here ($why)" >&2; exit 1; }
     echo "pagoda-up: no sandbox machines here ($why): running pagodad with a local agent instead;" >&2
-    echo "pagoda-up: that agent runs with --root, so it takes no SystemdService (see README)" >&2
+    echo "pagoda-up: that agent runs with --root, so it takes no SystemdService (see README.md)" >&2
     mode=local
   fi
 fi
