@@ -90,6 +90,18 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
                        const char *note, json_t **out, struct pg_err *err);
 /* The nodes an application targets now: [{id, name, labels, status, ip}]. */
 int app_targets(struct app *a, json_t *app, json_t **nodes, struct pg_err *err);
+/* Queues one task for owner (payload stolen); appends its id (an existing
+ * one for a repeated key) to ids. */
+int app_task_queue(struct app *a, struct store_conn *c, const struct pg_call *call,
+                   const char *owner, int64_t node, const char *type, json_t *payload,
+                   const int64_t *deps, size_t ndeps, const char *key, int64_t timeout, json_t *ids,
+                   struct pg_err *err);
+/* One step of running release rid (app_rollout.c). */
+int app_rollout_advance(struct app *a, int64_t rid, struct pg_err *err);
+/* Upstreams following endpoint health (app_upstream.c); _free drops what
+ * is still waiting out its debounce. */
+void app_upstream_sync(struct app *a);
+void app_upstream_free(struct app *a);
 /* Why node cannot run what app needs (its agent's reported capabilities:
  * systemd, nginx, --root), in buf; NULL when it can or has not said. */
 const char *app_node_unready(const json_t *app, const json_t *node, char *buf, size_t len);
