@@ -1,6 +1,7 @@
 /* Releases: which nodes, frozen artifacts (what every node should run), and
  * the diff against the application's current release. */
 #include "application/app_int.h"
+#include "nginx/nginx.h"
 #include "audit/audit.h"
 #include "cluster/cluster.h"
 #include "common/pg_crypto.h"
@@ -186,14 +187,13 @@ static int render_ingress(struct app *a, json_t *ing, json_t **site, struct pg_e
 		if (tls)
 			json_object_set_new(in, "tls", tls);
 		if (rc == 0)
-			rc = plua_render(a->lua, "nginx_site", in, &text, err);
+			rc = nginx_site_render(a->lua, in, &text, sha, err);
 		json_decref(in);
 	}
 	json_decref(ups);
 	json_decref(locs);
 	if (rc != 0)
 		return rc;
-	pg_sha256_hex(text, strlen(text), sha);
 	*site = json_pack("{s:s, s:s, s:s, s:O?}", "siteName", name, "content", text, "sha256", sha,
 	                  "certificateId",
 	                  json_object_get(json_object_get(ing, "tls"), "certificateId"));

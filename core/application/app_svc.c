@@ -1,5 +1,6 @@
 /* Applications and ingresses: validation and storage. */
 #include "application/app_int.h"
+#include "nginx/nginx.h"
 #include "audit/audit.h"
 #include "cluster/cluster.h"
 #include "common/pg_json.h"
@@ -449,9 +450,9 @@ static int check_ingress(struct app *a, json_t *spec, const char *site, struct p
 		if (json_object_get(spec, "clientMaxBodySize"))
 			json_object_set(site_in, "clientMaxBodySize",
 			                json_object_get(spec, "clientMaxBodySize"));
-		char *text = NULL;
+		char *text = NULL, sha[65];
 		if (rc == 0)
-			rc = plua_render(a->lua, "nginx_site", site_in, &text, err);
+			rc = nginx_site_render(a->lua, site_in, &text, sha, err);
 		free(text);
 		json_decref(site_in);
 		/* the template's field names match the ingress's, but for paths */

@@ -21,12 +21,13 @@ class Readiness(unittest.TestCase):
                                                "selector": {"labels": "role=svc"}, "spec": SERVICE})
             self.assertEqual(r.status, 201, r)
             app = r.json()["id"]
-            before = d.snapshot()
             r = d.call("POST", f"/admin/apps/{app}/releases", {})
             self.assertEqual((r.status, r.error.get("field")), (422, "selector"), r)
             self.assertIn("--root", r.error["message"])
             self.assertIn("rooted", r.error["message"])
-            self.assertEqual(d.snapshot(), before)
+            # nothing made: no release, no task (the live agent's facts do change)
+            self.assertEqual(d.call("GET", f"/admin/apps/{app}/releases").json()["items"], [])
+            self.assertEqual(d.call("GET", f"/admin/tasks?nodeId={rooted['id']}").json()["items"], [])
 
             # with a node that can (it has not said otherwise), the release
             # goes on there and lists the other as not ready, with why

@@ -76,8 +76,9 @@ class Settings(unittest.TestCase):
         with Cluster() as c:
             d = c.daemon
             d.stop()
+            store = f"store = {d.store_url}\n" if d.store_url else ""
             c2 = conf(c.tmp, f"listen = 127.0.0.1:{d.port}\ndata-dir = {d.data_dir}\nheartbeat-interval = 7\n"
-                             "log-format = text\n")
+                             f"log-format = text\n{store}")
             p = subprocess.Popen([PAGODAD, "--config", c2], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             try:
                 for _ in range(50):
