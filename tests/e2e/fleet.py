@@ -140,8 +140,13 @@ class Node:
         # a transient unit is collected a moment after it stops; until then
         # systemd-run refuses the name
         self.run("systemctl", "reset-failed", "pagoda-agent", check=False)
-        wait_until(lambda: self.run("systemctl", "show", "-p", "LoadState", "--value", "pagoda-agent",
-                                    check=False).stdout.strip() in ("not-found", ""), 10, what="pagoda-agent unit gone")
+        try:
+            wait_until(lambda: self.run("systemctl", "show", "-p", "LoadState", "--value", "pagoda-agent",
+                                        check=False).stdout.strip() in ("not-found", ""), 30,
+                       what="pagoda-agent unit gone")
+        except AssertionError as e:
+            status = self.run("systemctl", "status", "--no-pager", "pagoda-agent", check=False)
+            raise AssertionError(f"{e}: {status.stdout[-1500:]}") from None
 
     def agent_log(self):
         try:
