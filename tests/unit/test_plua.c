@@ -125,8 +125,7 @@ static void bad_reload_keeps_last_good(void **state)
 	        "return { decide = function( end }", /* syntax */
 	        "error('boom at load')",             /* runtime at load */
 	        "return { decide = 5 }",             /* self-check: no function */
-	        "return { decide = function() return 2 end, selftest = function() error('selftest "
-	        "says no') end }",
+	        "return { decide = function() return 2 end, selftest = function() error('selftest says no') end }",
 	        "while true do end",                                 /* endless at load */
 	        "x = 1 return { decide = function() return 3 end }", /* global assignment */
 	};
