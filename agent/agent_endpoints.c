@@ -1,6 +1,6 @@
 /* Health probes and the node's endpoints. A HealthProbe task may register
  * an endpoint ({service, port}): the agent then keeps probing it and reports
- * the node's full set to POST /agent/endpoints (seed 14.2, option 1): on any
+ * the node's full set to POST /agent/endpoints (design.md 14.2, option 1): on any
  * change at once, otherwise often enough to stay inside the TTL. The set is
  * kept in STATE/endpoints.json so a restarted agent goes on reporting. */
 #include "agent.h"

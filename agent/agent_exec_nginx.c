@@ -90,7 +90,7 @@ int agent_exec_nginx(struct agent *a, json_t *p, int64_t timeout_sec, struct age
 		return -1;
 	}
 	int rc = 0;
-	/* The same bytes: no test, no reload (seed 15.2). */
+	/* The same bytes: no test, no reload (design.md 15.2). */
 	if (changed && (rc = test_and_reload(a, p, r, &tested)) != 0 && !tested) {
 		restore(a, path, old, old_len);
 		size_t n = strlen(r->error);

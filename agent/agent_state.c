@@ -1,5 +1,5 @@
 /* The actual state of what this agent manages, reported to POST /agent/state
- * so pagodad can see drift (seed 4.1, 11.2). What is managed comes from the
+ * so pagodad can see drift (design.md 4.1, 11.2). What is managed comes from the
  * tasks that succeeded here (kept in STATE/watch.json across restarts); the
  * report carries hashes and states, never contents. Files are hashed again
  * only when their stat changes. The report is sent when it differs from the

@@ -1,4 +1,4 @@
-/* alert: rules over the state of the fleet (seed 11.2). Every few seconds
+/* alert: rules over the state of the fleet (design.md 11.2). Every few seconds
  * each enabled rule lists the subjects its condition holds for; an alert
  * fires once per rule and subject, resolves when the condition clears, and
  * is delivered to the rule's notify plugins (notify/webhook.lua ships) with

@@ -63,7 +63,7 @@ static bool configs_changed(json_t *old, json_t *new)
 	return !json_equal(json_object_get(old, "configs"), json_object_get(new, "configs"));
 }
 
-/* The seed's ordered, dependent tasks for one node (7.3 step 4). */
+/* The ordered, dependent tasks for one node (design.md 7.3 step 4). */
 static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *app,
                       json_t *prev_art, int64_t node, json_t *ids, struct pg_err *err)
 {
@@ -171,7 +171,7 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 			deps[nd++] =
 			        json_integer_value(json_array_get(ids, json_array_size(ids) - 1));
 	}
-	/* Restart only when something it depends on changed (seed 14.1). A
+	/* Restart only when something it depends on changed (design.md 14.1). A
 	 * rollback always restarts: the node runs the failed release's process,
 	 * whatever the application's current release says. */
 	int64_t control = 0;
@@ -625,4 +625,4 @@ out:
 	return rc;
 }
 
-/* ---- upstream sync for ReverseProxy applications (seed 7.4, 15.2) ---- */
+/* ---- upstream sync for ReverseProxy applications (design.md 7.4, 15.2) ---- */

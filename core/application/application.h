@@ -1,4 +1,4 @@
-/* application: the unifying object (seed 3): applications of type
+/* application: the unifying object (design.md 3): applications of type
  * SystemdService and ReverseProxy, their ingresses, and releases that roll
  * them out in batches through the other components' clients only. */
 #ifndef APPLICATION_H

@@ -81,7 +81,7 @@ int cluster_task_cancel_in(struct store_conn *c, const struct pg_call *call, int
 /* A node's registered address (ip is at least 46 bytes). */
 int cluster_node_ip(struct cluster *cl, int64_t node_id, char *ip, size_t len, struct pg_err *err);
 
-/* Task types (seed 13.4, plus RunCommand). */
+/* Task types (design.md 13.4, plus RunCommand). */
 extern const char *const cluster_task_types[];
 
 /* A task to queue. payload is borrowed. */

@@ -1,4 +1,4 @@
-/* Controller for the /agent endpoints: heartbeat, long-poll, report (seed 13.2-13.3).
+/* Controller for the /agent endpoints: heartbeat, long-poll, report (design.md 13.2-13.3).
  * An agent token opens only its own node's endpoints. */
 #include "cluster/cluster_http.h"
 #include "cluster/cluster_int.h"

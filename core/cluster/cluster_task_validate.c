@@ -1,4 +1,4 @@
-/* Payload checks per task type (seed 13.4). The control plane refuses what
+/* Payload checks per task type (design.md 13.4). The control plane refuses what
  * no agent should ever see; the agent checks paths again against its roots. */
 #include "cluster/cluster.h"
 #include "common/pg_task_types.h"

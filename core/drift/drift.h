@@ -1,4 +1,4 @@
-/* drift: desired vs actual state per node (seed 4.1, 11.2).
+/* drift: desired vs actual state per node (design.md 4.1, 11.2).
  *
  * Desired state is recorded when a task that put something on a node
  * succeeds (a file's hash, a unit's active/enabled state, the certificate

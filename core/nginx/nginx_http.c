@@ -1,4 +1,4 @@
-/* Controller for /admin/nginx/sites/...: render previews (seed 9.5). */
+/* Controller for /admin/nginx/sites/...: render previews (design.md 9.5). */
 #include "nginx/nginx_http.h"
 #include "cluster/cluster.h"
 #include "common/pg_diff.h"
@@ -64,7 +64,7 @@ static void site_render(struct http_req *req)
 }
 
 /* POST /admin/nginx/sites/deploy {site, nodeIds} renders a site and queues
- * RenderAndDeployNginx on each node (seed 9.5): for operators outside
+ * RenderAndDeployNginx on each node (design.md 9.5): for operators outside
  * releases. */
 static void site_deploy(struct http_req *req)
 {

@@ -1,4 +1,4 @@
-/* registry: services and their endpoints (seed 3.2, 6.3, 9.3, 14.2). Agent
+/* registry: services and their endpoints (design.md 3.2, 6.3, 9.3, 14.2). Agent
  * endpoints are reported by nodes and expire without refresh; static ones
  * are managed by admins for external backends. Every change bumps one
  * change index; reads can block until it passes a value (Consul style). */

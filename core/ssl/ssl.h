@@ -1,4 +1,4 @@
-/* ssl: the certificate center (seed 7.5, 9.4, 16). pagodad does ACME;
+/* ssl: the certificate center (design.md 7.5, 9.4, 16). pagodad does ACME;
  * agents only store files and reload. Certificates have versions (each
  * issuance, renewal or import is one); private keys are sealed with the
  * master key and never leave the store except inside DeployCertificate

@@ -1,4 +1,4 @@
--- Batch planning for a release (seed 7.3 step 3).
+-- Batch planning for a release (design.md 7.3 step 3).
 --
 -- plan(ctx) -> {batches = {...}, skipped = {...}}
 --   ctx.release   {id = 12, version = 3}

@@ -1,5 +1,5 @@
 -- What to do when a node's actual state differs from what Pagoda put there
--- (seed 11.2): alert only, or heal by queueing again the idempotent tasks
+-- (design.md 11.2): alert only, or heal by queueing again the idempotent tasks
 -- that restore the desired state.
 --
 -- decide(ctx) -> {action = "heal"|"alert", reason = "..."}

@@ -1,4 +1,4 @@
--- What to do after a batch of a release (seed 7.3 step 5, 8.2).
+-- What to do after a batch of a release (design.md 7.3 step 5, 8.2).
 --
 -- decide(ctx) -> {action = "continue"|"pause"|"fail"|"rollback",
 --                 targetReleaseId = n (rollback only), reason = "..."}

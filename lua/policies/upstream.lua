@@ -1,4 +1,4 @@
--- Static upstream filtering (seed 15).
+-- Static upstream filtering (design.md 15).
 --
 -- filter(service, endpoints, opts) -> {status = ..., servers = {...}}
 --   service    {name = "shop", port = 9000, protocol = "http"}

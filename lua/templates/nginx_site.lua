@@ -1,4 +1,4 @@
--- Renders one nginx site (seed 7.4, 15): server blocks for the domains on
+-- Renders one nginx site (design.md 7.4, 15): server blocks for the domains on
 -- port 80 and, with TLS, 443; one location per path rule; static upstream
 -- blocks from the upstream policy's output; proxy headers and websocket
 -- upgrade; HTTP-01 challenge handling; a 503 location when the upstream

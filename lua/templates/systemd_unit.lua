@@ -1,4 +1,4 @@
--- Renders a systemd service unit (seed 14.1).
+-- Renders a systemd service unit (design.md 14.1).
 --
 -- render(unit) -> the unit text. unit:
 --   name              "shop.service"

@@ -1,4 +1,4 @@
--- Applications, ingresses and releases (seed 6.2), with the per-batch and
+-- Applications, ingresses and releases (design.md 6.2), with the per-batch and
 -- per-node progress the reconciler advances from stored state.
 
 CREATE TABLE app_application (
