@@ -22,6 +22,8 @@ struct agent {
 	bool allow_exec;
 	struct agent_paths *paths;
 	int64_t heartbeat_ms;
+	int64_t download_max_rate; /* bytes/s, 0: none */
+	int artifacts_keep;        /* releases kept per application */
 	volatile sig_atomic_t stopping;
 	/* registered endpoints (agent_endpoints.c) */
 	pthread_mutex_t ep_lock;
@@ -59,6 +61,22 @@ int agent_http_post(struct agent_http *h, const char *path, json_t *body, const 
  * most max bytes; sha256 gets the digest of what arrived. */
 int agent_http_download(struct agent_http *h, const char *path, const char *file, int64_t max,
                         char sha256[65], struct pg_err *err);
+/* A download with more say: from url (https://, checked against ca_file
+ * or the system's CAs, never given the token) or pagodad's path (with the
+ * agent's token when token), resuming a file.part an interrupted try left
+ * (Range), at most max_rate bytes/s (0: no limit). The caller checks
+ * sha256 against what it expects. */
+struct agent_fetch {
+	const char *url, *ca_file, *path;
+	bool token, resume;
+	int64_t max, max_rate;
+	long timeout_ms;
+	/* out */
+	long status;
+	int64_t resumed_from, received;
+};
+int agent_http_fetch(struct agent_http *h, struct agent_fetch *f, const char *file, char sha256[65],
+                     struct pg_err *err);
 /* Sleeps ms unless the agent is stopping; false when stopping. */
 bool agent_sleep(struct agent *a, int64_t ms);
 /* Capped exponential backoff with jitter: the delay before retry n (0-based). */
@@ -99,6 +117,9 @@ int agent_paths_write(struct agent_paths *p, const char *path, const char *conte
                       char sha256[65], struct pg_err *err);
 /* Removes path (a regular file or link) under the allowed roots. */
 int agent_paths_remove(struct agent_paths *p, const char *path, struct pg_err *err);
+/* Opens directory dir (created as needed, no symlink followed below its
+ * root) as an fd; -1 with err on failure. */
+int agent_paths_opendir(struct agent_paths *p, const char *dir, struct pg_err *err);
 /* The --root prefix ("" for none). */
 const char *agent_paths_prefix(const struct agent_paths *p);
 /* Checks that path is absolute, normalised and under an allowed root. */
@@ -129,6 +150,17 @@ int agent_exec_certificate(struct agent *a, json_t *payload, int64_t timeout_sec
 int agent_exec_probe(struct agent *a, json_t *payload, int64_t timeout_sec, struct agent_result *r);
 int agent_exec_upgrade(struct agent *a, json_t *payload, int64_t timeout_sec,
                        struct agent_result *r);
+int agent_exec_artifact(struct agent *a, json_t *payload, int64_t timeout_sec,
+                        struct agent_result *r);
+
+/* ---- unpacked trees (agent_tree.c) ---- */
+/* Fingerprint of the tree under dfd: names, types, modes, sizes, contents
+ * and link targets. cache (may be NULL) keeps content hashes by stat under
+ * cache_prefix/name. */
+int agent_tree_sha(int dfd, json_t *cache, const char *cache_prefix, char out[65],
+                   struct pg_err *err);
+/* Removes parent/name and all below it, following no symlink. */
+int agent_tree_remove(int parent, const char *name);
 /* After a heartbeat pagodad accepted: records the running version for the
  * upgrade guard (state-dir/running-version). */
 void agent_upgrade_mark_running(struct agent *a);

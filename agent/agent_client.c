@@ -7,7 +7,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,9 @@ struct agent_http {
 	/* while set, an answer goes here instead of body (downloads) */
 	size_t (*sink)(char *data, size_t size, size_t n, void *arg);
 	void *sink_arg;
+	/* set around one download (agent_http_fetch) */
+	const char *range, *url, *url_ca;
+	int64_t max_rate;
 };
 
 struct agent_http *agent_http_new(struct agent *a)
@@ -84,7 +86,7 @@ static int request(struct agent_http *h, const char *method, const char *path,
 {
 	struct agent *a = h->agent;
 	char url[2048];
-	snprintf(url, sizeof(url), "%s%s", a->server, path);
+	snprintf(url, sizeof(url), "%s%s", h->url ? h->url : a->server, h->url ? "" : path);
 	pg_buf_reset(&h->body);
 	CURL *c = h->curl;
 	curl_easy_reset(c);
@@ -103,8 +105,20 @@ static int request(struct agent_http *h, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
-	if (a->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, a->ca_file);
+	/* pagodad's CA is for pagodad: another server is checked against the
+	 * system's CAs or the caFile its artifact names */
+	if (h->url ? h->url_ca != NULL : a->ca_file != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->url ? h->url_ca : a->ca_file);
+	if (h->url) {
+		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L); /* mirrors redirect */
+		curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+		curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	}
+	if (h->range)
+		curl_easy_setopt(c, CURLOPT_RANGE, h->range);
+	if (h->max_rate > 0)
+		curl_easy_setopt(c, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)h->max_rate);
 	if (h->unverified) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -173,20 +187,43 @@ int agent_http_get(struct agent_http *h, const char *path, char **text, size_t *
 
 struct download {
 	int fd;
-	EVP_MD_CTX *md;
-	int64_t size, max;
-	bool failed;
+	CURL *curl;
+	struct pg_sha256 *md;
+	int64_t size, max, resumed; /* resumed: bytes kept from an earlier try */
+	bool failed, checked;
 };
+
+/* Restarts the hash and the file when a server answers a resume with the
+ * whole body (200, not 206). */
+static bool download_restart(struct download *d)
+{
+	pg_sha256_free(d->md);
+	d->md = pg_sha256_new();
+	d->size = d->resumed = 0;
+	return d->md && ftruncate(d->fd, 0) == 0 && lseek(d->fd, 0, SEEK_SET) == 0;
+}
 
 static size_t download_write(char *data, size_t size, size_t n, void *arg)
 {
 	struct download *d = arg;
 	size_t len = size * n;
+	if (!d->checked) {
+		long status = 0;
+		curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &status);
+		d->checked = true;
+		if (status != 200 && status != 206)
+			return 0; /* an error answer is not the file */
+		if (status == 200 && d->resumed && !download_restart(d)) {
+			d->failed = true;
+			return 0;
+		}
+	}
 	d->size += (int64_t)len;
-	if (d->size > d->max || EVP_DigestUpdate(d->md, data, len) != 1) {
+	if (d->size > d->max) {
 		d->failed = true;
 		return 0;
 	}
+	pg_sha256_update(d->md, data, len);
 	for (size_t off = 0; off < len;) {
 		ssize_t w = write(d->fd, data + off, len - off);
 		if (w <= 0) {
@@ -198,46 +235,100 @@ static size_t download_write(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
-int agent_http_download(struct agent_http *h, const char *path, const char *file, int64_t max,
-                        char sha256[65], struct pg_err *err)
+/* Opens file.part for appending, hashing what an earlier try left. */
+static int download_open(const char *tmp, bool resume, struct download *d, struct pg_err *err)
 {
-	char tmp[4200];
+	d->md = pg_sha256_new();
+	d->fd = open(tmp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (resume ? 0 : O_TRUNC), 0600);
+	if (d->fd < 0 || !d->md)
+		return pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", tmp,
+		                  strerror(errno));
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(d->fd, buf, sizeof(buf))) > 0) {
+		pg_sha256_update(d->md, buf, (size_t)n);
+		d->size += n;
+	}
+	d->resumed = d->size;
+	return n < 0 ? pg_err_set(err, PG_EINTERNAL, "", "cannot read %s: %s", tmp, strerror(errno))
+	             : 0;
+}
+
+int agent_http_fetch(struct agent_http *h, struct agent_fetch *f, const char *file, char sha256[65],
+                     struct pg_err *err)
+{
+	char tmp[4200], range[32], tok[256], auth[300];
 	snprintf(tmp, sizeof(tmp), "%s.part", file);
-	struct download d = {
-	        .fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600),
-	        .md = EVP_MD_CTX_new(),
-	        .max = max};
-	if (d.fd < 0 || !d.md || EVP_DigestInit_ex(d.md, EVP_sha256(), NULL) != 1) {
-		int rc = pg_err_set(err, PG_EINTERNAL, "", "cannot write %s: %s", tmp,
-		                    strerror(errno));
+	struct download d = {.fd = -1, .curl = h->curl, .max = f->max};
+	int rc = download_open(tmp, f->resume, &d, err);
+	struct curl_slist *hdrs = NULL;
+	if (rc == 0 && f->token) {
+		rc = read_token(h->agent->token_file, tok, sizeof(tok), err);
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+		explicit_bzero(tok, sizeof(tok));
+		hdrs = curl_slist_append(NULL, auth);
+		explicit_bzero(auth, sizeof(auth));
+	}
+	if (rc != 0) {
 		if (d.fd >= 0)
 			close(d.fd);
-		EVP_MD_CTX_free(d.md);
+		pg_sha256_free(d.md);
 		return rc;
 	}
 	h->sink = download_write;
 	h->sink_arg = &d;
+	h->range = NULL;
+	if (d.resumed > 0) {
+		snprintf(range, sizeof(range), "%lld-", (long long)d.resumed);
+		h->range = range;
+	}
+	h->url = f->url;
+	h->url_ca = f->ca_file;
+	h->max_rate = f->max_rate;
 	long status = 0;
-	int rc = request(h, "GET", path, NULL, NULL, 600000, &status, err);
+	rc = request(h, "GET", f->path ? f->path : "", hdrs, NULL, f->timeout_ms, &status, err);
 	h->sink = NULL;
 	h->sink_arg = NULL;
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	bool ok = rc == 0 && status == 200 && !d.failed &&
-	          EVP_DigestFinal_ex(d.md, md, &mdlen) == 1 && fsync(d.fd) == 0;
+	h->range = h->url = h->url_ca = NULL;
+	h->max_rate = 0;
+	curl_slist_free_all(hdrs);
+	f->status = status;
+	f->resumed_from = d.resumed;
+	f->received = d.size - d.resumed;
+	/* a range past the end: what is here is all there is */
+	bool whole = rc == 0 && status == 416 && d.resumed > 0;
+	bool ok = (rc == 0 && (status == 200 || status == 206 || whole) && !d.failed) &&
+	          fsync(d.fd) == 0;
 	ok = close(d.fd) == 0 && ok;
-	EVP_MD_CTX_free(d.md);
-	if (ok && rename(tmp, file) == 0) {
-		pg_hex_encode(md, mdlen, sha256);
-		return 0;
+	if (ok) {
+		pg_sha256_final(d.md, sha256);
+		d.md = NULL;
+		if (rename(tmp, file) == 0)
+			return 0;
+		rc = pg_err_set(err, PG_EINTERNAL, "", "cannot rename %s: %s", tmp,
+		                strerror(errno));
 	}
-	unlink(tmp);
+	pg_sha256_free(d.md);
+	/* an interrupted transfer keeps its part to resume; anything else
+	 * (too large, refused, unwritable) starts over next time */
+	bool interrupted = rc != 0 && !d.failed;
+	if (!interrupted)
+		unlink(tmp);
 	if (rc)
 		return rc;
-	return pg_err_set(err, PG_EUNAVAIL, "", "%s%s: %s", h->agent->server, path,
-	                  d.failed        ? "the download was too large or could not be written"
-	                  : status == 200 ? "cannot write the file"
-	                                  : "not found (or refused)");
+	const char *where = f->url ? f->url : h->agent->server;
+	return pg_err_set(err, status == 403 || status == 404 ? PG_ENOTFOUND : PG_EUNAVAIL, "",
+	                  "%s%s: %s", where, f->url ? "" : f->path,
+	                  d.failed ? "the download was too large or could not be written"
+	                  : status == 200 || status == 206 ? "cannot write the file"
+	                                                   : "refused or not found");
+}
+
+int agent_http_download(struct agent_http *h, const char *path, const char *file, int64_t max,
+                        char sha256[65], struct pg_err *err)
+{
+	struct agent_fetch f = {.path = path, .max = max, .timeout_ms = 600000};
+	return agent_http_fetch(h, &f, file, sha256, err);
 }
 
 bool agent_sleep(struct agent *a, int64_t ms)

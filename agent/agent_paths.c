@@ -301,6 +301,17 @@ int agent_paths_remove(struct agent_paths *p, const char *path, struct pg_err *e
 	return rc;
 }
 
+int agent_paths_opendir(struct agent_paths *p, const char *dir, struct pg_err *err)
+{
+	char probe[PG_PATH_MAX + 8];
+	snprintf(probe, sizeof(probe), "%s/x", dir);
+	int rc = agent_paths_check(p, probe, err);
+	if (rc != 0)
+		return -1;
+	const char *base;
+	return open_parent(p, probe, &base, err);
+}
+
 const char *agent_paths_prefix(const struct agent_paths *p)
 {
 	return p->prefix;

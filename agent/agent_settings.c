@@ -48,6 +48,12 @@ static const struct pg_conf_opt opts[] = {
         {"state-interval", PG_CONF_INT, S(state_interval), 1, 86400, .arg = "SEC",
          .help = "how often the managed state is measured and, when it changed,\n"
                  "reported for drift detection (default 30)"},
+        {"download.max-rate", PG_CONF_INT, S(download_max_rate), 0, 1LL << 40, .arg = "BYTES",
+         .help = "cap artifact downloads at BYTES per second (default 0: no cap), so a\n"
+                 "rollout does not fill the node's link"},
+        {"artifacts.keep", PG_CONF_INT, S(artifacts_keep), 1, 100, .arg = "N",
+         .help = "releases of each application kept unpacked, the current one included,\n"
+                 "so a rollback switches back without downloading (default 3)"},
         {"log-level", PG_CONF_STR, S(log_level), .arg = "LEVEL", .valid = pg_log_level_ok,
          .help = "debug, info, warn or error (default info)"},
         {"log-format", PG_CONF_STR, S(log_format), .arg = "FORMAT", .valid = pg_log_format_ok,
@@ -76,8 +82,10 @@ static const struct pg_conf_src src = {
 int agent_settings_load(int argc, char **argv, struct agent_settings *s, struct pg_conf **conf,
                         struct pg_err *err)
 {
-	*s = (struct agent_settings){
-	        .state_interval = 30, .log_level = "info", .log_format = "json"};
+	*s = (struct agent_settings){.state_interval = 30,
+	                             .artifacts_keep = 3,
+	                             .log_level = "info",
+	                             .log_format = "json"};
 	int rc = pg_conf_load(opts, &src, argc, argv, s, conf, err);
 	if (rc || s->help || s->version || s->print_config)
 		return rc;

@@ -12,7 +12,7 @@ struct agent_settings {
 	const char *config, *server, *token_file, *join_token_file, *node_name, *state_dir;
 	const char *ca_file, *ca_fingerprint, *root, *log_level, *log_format;
 	struct pg_conf_list allow_root;
-	long long node_id, state_interval;
+	long long node_id, state_interval, download_max_rate, artifacts_keep;
 	bool insecure_http, allow_exec;
 	bool help, version, print_config; /* actions */
 };

@@ -12,6 +12,7 @@
 #include "common/pg_time.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,10 @@ void agent_state_note(struct agent *a, const char *type, json_t *p, json_t *art)
 	} else if (strcmp(type, "RenderAndDeployNginx") == 0) {
 		watch_file(w, json_string_value(json_object_get(art, "path")));
 		json_object_set_new(w, "nginx", json_true());
+	} else if (strcmp(type, "FetchArtifact") == 0) {
+		const char *path = json_string_value(json_object_get(art, "path"));
+		if (path)
+			json_object_set_new(section(w, "trees"), path, json_object());
 	} else if (strcmp(type, "DeployCertificate") == 0) {
 		watch_file(w, json_string_value(json_object_get(p, "certPath")));
 		watch_file(w, json_string_value(json_object_get(p, "keyPath")));
@@ -139,6 +144,22 @@ static json_t *file_state(struct agent *a, json_t *cache, const char *path)
 	return json_pack("{s:s}", "sha256", sha);
 }
 
+/* The fingerprint of the tree a `current` link points at (agent_tree.c). */
+static json_t *tree_state(struct agent *a, json_t *cache, const char *path)
+{
+	char real[4200];
+	snprintf(real, sizeof(real), "%s%s", agent_paths_prefix(a->paths), path);
+	int fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return json_pack("{s:b}", "missing", 1);
+	char sha[65];
+	struct pg_err err = {0};
+	int rc = agent_tree_sha(fd, cache, real, sha, &err);
+	close(fd);
+	return rc == 0 ? json_pack("{s:s}", "sha256", sha)
+	               : json_pack("{s:s}", "error", err.message);
+}
+
 /* ActiveState and UnitFileState of each unit, in one systemctl call. */
 static void unit_states(json_t *units, json_t *out)
 {
@@ -191,6 +212,9 @@ static json_t *measure(struct agent *a, json_t *cache)
 	const char *k;
 	json_object_foreach (json_object_get(w, "files"), k, v)
 		json_object_set_new(files, k, file_state(a, cache, k));
+	json_t *trees = json_object();
+	json_object_foreach (json_object_get(w, "trees"), k, v)
+		json_object_set_new(trees, k, tree_state(a, cache, k));
 	bool commands = !(a->root && *a->root);
 	if (commands)
 		unit_states(json_object_get(w, "units"), units);
@@ -205,8 +229,8 @@ static json_t *measure(struct agent *a, json_t *cache)
 		else
 			json_object_set_new(certs, k, json_pack("{s:s}", "error", err.message));
 	}
-	json_t *r = json_pack("{s:I, s:o, s:o, s:o}", "nodeId", (json_int_t)a->node_id, "files",
-	                      files, "units", units, "certs", certs);
+	json_t *r = json_pack("{s:I, s:o, s:o, s:o, s:o}", "nodeId", (json_int_t)a->node_id,
+	                      "files", files, "units", units, "certs", certs, "trees", trees);
 	char sha[65];
 	if (commands && json_is_true(json_object_get(w, "nginx")) &&
 	    agent_nginx_config_sha(sha) == 0)

@@ -237,6 +237,8 @@ static void apply_settings(const struct agent_settings *s, struct agent *a, cons
 	                    .node_id = s->node_id,
 	                    .allow_exec = s->allow_exec,
 	                    .heartbeat_ms = 10000,
+	                    .download_max_rate = s->download_max_rate,
+	                    .artifacts_keep = (int)s->artifacts_keep,
 	                    .state_ms = s->state_interval * 1000};
 	static const char *const always[] = {"/etc/nginx", "/etc/systemd/system", "/etc/pagoda",
 	                                     "/etc/ssl/pagoda", "/var/lib/pagoda/apps"};

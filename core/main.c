@@ -4,6 +4,7 @@
 #include "audit/audit_http.h"
 #include "auth/auth.h"
 #include "backup/backup.h"
+#include "blob/blob.h"
 #include "upgrade/upgrade.h"
 #include "auth/auth_http.h"
 #include "cluster/cluster.h"
@@ -251,25 +252,11 @@ static const struct http_route main_routes[] = {
 
 /* The last slot is /metrics, public or not as --metrics-public says. */
 static const struct http_route *all_routes[] = {
-        main_routes,
-        auth_routes,
-        cluster_admin_routes,
-        cluster_agent_routes,
-        audit_routes,
-        plua_routes,
-        nginx_routes,
-        registry_routes,
-        config_routes,
-        app_routes,
-        ssl_routes,
-        drift_routes,
-        alert_routes,
-        install_routes,
-        backup_routes,
-        upgrade_routes,
-        ui_routes,
-        metrics_routes,
-        NULL,
+        main_routes,    auth_routes,    cluster_admin_routes, cluster_agent_routes,
+        audit_routes,   plua_routes,    nginx_routes,         registry_routes,
+        config_routes,  app_routes,     ssl_routes,           drift_routes,
+        alert_routes,   install_routes, backup_routes,        blob_routes,
+        upgrade_routes, ui_routes,      metrics_routes,       NULL,
 };
 
 /* `pagodad --routes`: the router table and the permission codes as JSON,
@@ -281,9 +268,10 @@ static void print_routes(void)
 	json_t *routes = json_array(), *perms = json_array();
 	for (size_t t = 0; all_routes[t]; t++)
 		for (const struct http_route *r = all_routes[t]; r->method; r++)
-			json_array_append_new(routes, json_pack("{s:s, s:s, s:s, s:s?}", "method",
-			                                        r->method, "path", r->path, "auth",
-			                                        auth[r->auth], "perm", r->perm));
+			json_array_append_new(
+			        routes, json_pack("{s:s, s:s, s:s, s:s?, s:b}", "method", r->method,
+			                          "path", r->path, "auth", auth[r->auth], "perm",
+			                          r->perm, "upload", r->upload));
 	for (size_t i = 0; auth_perm_codes[i]; i++)
 		json_array_append_new(perms, json_string(auth_perm_codes[i]));
 	json_t *out = json_pack("{s:o, s:o}", "routes", routes, "permissions", perms);
@@ -486,12 +474,18 @@ static int serve(const struct pagodad_settings *f)
 	                            .interval_ms = f->backup_interval * 1000,
 	                            .keep = (int)f->backup_keep,
 	                            .version = PAGODA_VERSION};
-	if (backup_new(&bopts, &app.backup, &err) != 0 ||
+	char blob_dir[4200];
+	snprintf(blob_dir, sizeof(blob_dir), "%s/blobs", f->data_dir);
+	struct blob_opts blopts = {.store = app.store,
+	                           .dir = f->blob_dir ? f->blob_dir : blob_dir,
+	                           .max_size = f->blob_max_size};
+	if (backup_new(&bopts, &app.backup, &err) != 0 || blob_new(&blopts, &app.blob, &err) != 0 ||
 	    upgrade_new(app.store, app.cluster, app.lua, f->packages_dir, &app.upgrade, &err) !=
 	            0) {
 		pg_error("main", "%s", err.message);
 		goto out;
 	}
+	blob_set_fetch_check(app.blob, app_blob_fetch_allowed, app.application);
 	app_set_certs(
 	        app.application,
 	        &(struct app_certs){.arg = app.ssl, .paths = cert_paths, .deploy = cert_deploy});
@@ -524,6 +518,8 @@ static int serve(const struct pagodad_settings *f)
 	        .authenticate = authenticate,
 	        .authorize = authorize,
 	        .auth_arg = app.store,
+	        .spool_dir = blob_spool_dir(app.blob),
+	        .max_upload = blob_max_size(app.blob),
 	};
 	if (http_server_start(&hopts, &srv, &err) != 0) {
 		pg_error("main", "%s", err.message);
@@ -569,6 +565,7 @@ out:
 	}
 	upgrade_free(app.upgrade);
 	backup_free(app.backup);
+	blob_free(app.blob);
 	alert_free(app.alert);
 	ssl_free(app.ssl);
 	drift_free(app.drift);

@@ -13,6 +13,7 @@ struct drift;
 struct alert;
 struct backup;
 struct upgrade;
+struct blob;
 
 struct pagodad {
 	struct store *store;
@@ -26,6 +27,7 @@ struct pagodad {
 	struct alert *alert;
 	struct backup *backup;
 	struct upgrade *upgrade;
+	struct blob *blob;
 	const char *data_dir;
 	const char *packages_dir; /* agent packages for /install/, or NULL */
 };

@@ -1,5 +1,6 @@
 /* pagodad's settings table. */
 #include "pagodad_settings.h"
+#include "blob/blob.h"
 #include "cluster/cluster.h"
 #include "common/pg_log.h"
 #include "http/http.h"
@@ -119,6 +120,11 @@ static const struct pg_conf_opt opts[] = {
          .help = "where backups go (default DATA-DIR/backups)"},
         {"backup.passphrase-file", PG_CONF_STR, S(backup_passphrase_file), .arg = "FILE",
          .help = "the passphrase of scheduled backups (first line; mode 0600)"},
+        {"blob.dir", PG_CONF_STR, S(blob_dir), .arg = "DIR",
+         .help = "where uploaded blobs live (default DATA-DIR/blobs); with several\n"
+                 "replicas, one directory they all share"},
+        {"blob.max-size", PG_CONF_INT, S(blob_max_size), 1, 1LL << 40, .arg = "BYTES",
+         .help = "largest blob upload (default 4294967296)"},
         {"routes", PG_CONF_BOOL, S(routes), .flags = PG_CONF_FLAG_ONLY,
          .help = "print the API's routes and permission codes (JSON)"},
         {"print-config", PG_CONF_BOOL, S(print_config), .flags = PG_CONF_FLAG_ONLY,
@@ -168,6 +174,7 @@ int pagodad_settings_load(int argc, char **argv, struct pagodad_settings *s, str
 	        .alert_interval = 5000,
 	        .alert_retry = 5000,
 	        .backup_keep = 7,
+	        .blob_max_size = BLOB_DEFAULT_MAX_SIZE,
 	};
 	int rc = pg_conf_load(opts, &src, argc, argv, s, conf, err);
 	if (rc || s->help || s->version || s->routes)

@@ -17,7 +17,8 @@ struct pagodad_settings {
 	        auth_fail_limit;
 	long long cert_scan, cert_retry, upstream_debounce, alert_interval, alert_retry; /* ms */
 	long long backup_interval, backup_keep; /* s, count */
-	const char *backup_dir, *backup_passphrase_file;
+	const char *backup_dir, *backup_passphrase_file, *blob_dir;
+	long long blob_max_size;
 	bool metrics_public, acme_allow_http, tls_auto;
 	bool help, version, routes, print_config; /* actions */
 };

@@ -5,7 +5,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config patch dpkg-dev clang-format
   libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libjansson-dev libcurl4-openssl-dev libssl-dev
-  liblua5.4-dev lua-cjson lua-cjson-dev libcmocka-dev libyaml-dev libinih-dev
+  liblua5.4-dev lua-cjson lua-cjson-dev libcmocka-dev libyaml-dev libinih-dev libarchive-dev
   python3 python3-prometheus-client python3-yaml python3-jsonschema sqlite3 curl ca-certificates iproute2 procps nginx-light openssl
   systemd pebble postgresql libpq-dev clang libclang-rt-14-dev chromium chromium-driver
 )

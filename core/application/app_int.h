@@ -120,6 +120,19 @@ void app_sites_sha(json_t *sites, char sha[65]);
 int app_render_sites(struct app *a, json_t *ingresses, json_t **sites, char sha[65],
                      struct pg_err *err);
 
+/* ---- artifacts (app_artifacts.c) ---- */
+#define APP_ROOT "/var/lib/pagoda/apps"
+/* APP_ROOT/name/current: the release the unit runs. */
+void app_current_dir(const char *name, char *buf, size_t len);
+/* spec.artifacts as a FetchArtifact payload {app, release, artifacts},
+ * checked as the agent will; with c, each blob must exist. */
+int app_artifacts_freeze(struct store_conn *c, const char *name, json_t *spec_arts, json_t **out,
+                         struct pg_err *err);
+/* The release's references to the blobs it uses (so they stay). */
+int app_artifacts_ref(struct store_conn *c, int64_t release_id, json_t *fetch, struct pg_err *err);
+/* The unit of a SystemdService app; relative paths mean the current release. */
+int app_render_unit(struct app *a, const char *name, json_t *spec, char **text, struct pg_err *err);
+
 /* ---- the reconciler (app_reconciler.c) ---- */
 void app_reconcile_once(struct app *a);
 void app_kick(struct app *a);

@@ -232,8 +232,8 @@ int app_render_sites(struct app *a, json_t *ingresses, json_t **sites, char sha[
 }
 
 /* What every target node should run, frozen at release creation. */
-static int build_artifacts(struct app *a, json_t *app, json_t *ingresses, json_t **out,
-                           struct pg_err *err)
+static int build_artifacts(struct app *a, struct store_conn *c, json_t *app, json_t *ingresses,
+                           json_t **out, struct pg_err *err)
 {
 	const char *type = json_string_value(json_object_get(app, "type"));
 	const char *name = json_string_value(json_object_get(app, "name"));
@@ -247,13 +247,21 @@ static int build_artifacts(struct app *a, json_t *app, json_t *ingresses, json_t
 		if (rc == 0)
 			json_object_set_new(art, "sites", sites);
 	} else {
-		json_t *spec = json_object_get(app, "spec"),
-		       *unit = json_deep_copy(json_object_get(spec, "unit"));
+		json_t *spec = json_object_get(app, "spec");
 		char unit_name[64], *text = NULL, sha[65];
 		snprintf(unit_name, sizeof(unit_name), "%s.service", name);
-		json_object_set_new(unit, "name", json_string(unit_name));
-		rc = plua_render(a->lua, "systemd_unit", unit, &text, err);
-		json_decref(unit);
+		rc = app_render_unit(a, name, spec, &text, err);
+		if (rc != 0)
+			pg_err_prefix_field(err, "spec");
+		if (rc == 0 && json_array_size(json_object_get(spec, "artifacts")) > 0) {
+			json_t *fetch = NULL;
+			rc = app_artifacts_freeze(c, name, json_object_get(spec, "artifacts"),
+			                          &fetch, err);
+			if (rc == 0)
+				json_object_set_new(art, "fetch", fetch);
+			else
+				pg_err_prefix_field(err, "spec.artifacts");
+		}
 		if (rc == 0) {
 			pg_sha256_hex(text, strlen(text), sha);
 			json_object_set_new(art, "unit",
@@ -279,10 +287,10 @@ static int build_artifacts(struct app *a, json_t *app, json_t *ingresses, json_t
 				pg_err_prefix_field(err, pre);
 				break;
 			}
-			json_t *c = json_deep_copy(f);
-			json_object_set_new(c, "version", json_integer(used));
-			json_object_set_new(c, "secret", json_boolean(secret));
-			json_array_append_new(configs, c);
+			json_t *cf = json_deep_copy(f);
+			json_object_set_new(cf, "version", json_integer(used));
+			json_object_set_new(cf, "secret", json_boolean(secret));
+			json_array_append_new(configs, cf);
 		}
 		json_object_set_new(art, "configs", configs);
 		json_t *svc = app_service_of(app);
@@ -333,6 +341,26 @@ static void diff_artifacts(json_t *old, json_t *new, json_t *targets, json_t **s
 			text_diff(o, json_string_value(json_object_get(nu, "name")),
 			          json_string_value(json_object_get(ou, "content")),
 			          json_string_value(json_object_get(nu, "content")));
+	}
+	json_t *of = json_object_get(old, "fetch"), *nf = json_object_get(new, "fetch");
+	if (of || nf) {
+		bool changed =
+		        !json_equal(json_object_get(of, "release"), json_object_get(nf, "release"));
+		json_object_set_new(s, "artifacts",
+		                    json_pack("{s:b, s:O?, s:O?}", "changed", changed, "from",
+		                              json_object_get(of, "release"), "to",
+		                              json_object_get(nf, "release")));
+		if (changed) {
+			char *ot = of ? json_dumps(json_object_get(of, "artifacts"),
+			                           JSON_INDENT(2) | JSON_SORT_KEYS)
+			              : NULL;
+			char *nt = nf ? json_dumps(json_object_get(nf, "artifacts"),
+			                           JSON_INDENT(2) | JSON_SORT_KEYS)
+			              : NULL;
+			text_diff(o, "artifacts", ot, nt);
+			free(ot);
+			free(nt);
+		}
 	}
 	json_t *cfg = json_array();
 	size_t i, j;
@@ -409,7 +437,7 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
 		if (rc == 0)
 			art = json_deep_copy(json_object_get(target, "artifacts"));
 	} else if (rc == 0) {
-		rc = build_artifacts(a, app, ingresses, &art, err);
+		rc = build_artifacts(a, c, app, ingresses, &art, err);
 	}
 	if (rc == 0)
 		rc = app_targets(a, app, &targets, err);
@@ -457,6 +485,8 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
 		                    .created_by = call->actor};
 		if (rc == 0)
 			rc = app_release_insert(c, &in, &id, err);
+		if (rc == 0)
+			rc = app_artifacts_ref(c, id, json_object_get(art, "fetch"), err);
 		if (rc == 0) {
 			json_t *d =
 			        json_pack("{s:I, s:s, s:I, s:I}", "version", (json_int_t)version,

@@ -60,6 +60,10 @@ static bool configs_changed(json_t *old, json_t *new)
 	    !json_equal(json_object_get(json_object_get(old, "unit"), "sha256"),
 	                json_object_get(json_object_get(new, "unit"), "sha256")))
 		return true;
+	json_t *of = json_object_get(json_object_get(old, "fetch"), "release"),
+	       *nf = json_object_get(json_object_get(new, "fetch"), "release");
+	if ((of || nf) && !json_equal(of, nf)) /* json_equal(NULL, NULL) is false */
+		return true;
 	return !json_equal(json_object_get(old, "configs"), json_object_get(new, "configs"));
 }
 
@@ -125,7 +129,7 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 		return app_task_queue(a, c, &call, owner, node, "SystemdControl", p, NULL, 0, key,
 		                      120, ids, err);
 	}
-	int64_t deps[2];
+	int64_t deps[3];
 	size_t nd = 0;
 	json_t *files = json_array();
 	size_t i;
@@ -161,6 +165,16 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 			        json_integer_value(json_array_get(ids, json_array_size(ids) - 1));
 	}
 	json_decref(files);
+	json_t *fetch = json_object_get(art, "fetch");
+	if (rc == 0 && fetch) {
+		/* a download can take a while: minutes, not the two of a file */
+		snprintf(key, sizeof(key), "r%lld-n%lld-fetch", (long long)rid, (long long)node);
+		rc = app_task_queue(a, c, &call, owner, node, "FetchArtifact",
+		                    json_deep_copy(fetch), NULL, 0, key, 1800, ids, err);
+		if (rc == 0)
+			deps[nd++] =
+			        json_integer_value(json_array_get(ids, json_array_size(ids) - 1));
+	}
 	if (rc == 0) {
 		snprintf(key, sizeof(key), "r%lld-n%lld-unit", (long long)rid, (long long)node);
 		rc = app_task_queue(a, c, &call, owner, node, "SystemdInstallUnit",

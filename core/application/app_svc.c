@@ -119,8 +119,8 @@ static int check_strategy(json_t *s, struct pg_err *err)
 /* The unit of a SystemdService app, rendered to prove the spec renders. */
 static int check_systemd_spec(struct app *a, const char *name, json_t *spec, struct pg_err *err)
 {
-	static const char *const fields[] = {"unit",        "configFiles", "listenPort",
-	                                     "healthCheck", "service",     NULL};
+	static const char *const fields[] = {"unit",    "configFiles", "listenPort", "healthCheck",
+	                                     "service", "artifacts",   NULL};
 	static const char *const file_fields[] = {"configId", "version", "path", "mode",
 	                                          "owner",    "group",   NULL};
 	json_t *unit = NULL, *files = NULL, *hc = NULL, *svc = NULL;
@@ -129,16 +129,18 @@ static int check_systemd_spec(struct app *a, const char *name, json_t *spec, str
 	int rc = pg_json_only(spec, fields, err);
 	if (rc == 0)
 		rc = pg_json_obj(spec, "unit", true, &unit, err);
-	if (rc == 0) {
-		json_t *u = json_deep_copy(unit);
-		char unit_name[64], *text = NULL;
-		snprintf(unit_name, sizeof(unit_name), "%s.service", name);
-		json_object_set_new(u, "name", json_string(unit_name));
-		rc = plua_render(a->lua, "systemd_unit", u, &text, err);
-		free(text);
-		json_decref(u);
+	if (rc == 0 && json_object_get(spec, "artifacts")) {
+		json_t *fetch = NULL;
+		rc = app_artifacts_freeze(NULL, name, json_object_get(spec, "artifacts"), &fetch,
+		                          err);
+		json_decref(fetch);
 		if (rc != 0)
-			pg_err_prefix_field(err, "unit");
+			pg_err_prefix_field(err, "artifacts");
+	}
+	if (rc == 0) {
+		char *text = NULL;
+		rc = app_render_unit(a, name, spec, &text, err);
+		free(text);
 	}
 	if (rc == 0)
 		rc = pg_json_arr(spec, "configFiles", false, 64, &files, err);

@@ -49,6 +49,9 @@ void app_set_certs(struct app *a, const struct app_certs *certs);
 
 /* Wakes the reconciler now (a release task finished, a release started). */
 void app_kick(struct app *a);
+/* blob_fetch_check: whether a release node is part of uses blob sha. */
+int app_blob_fetch_allowed(void *arg, struct store_conn *c, int64_t node, const char *sha,
+                           struct pg_err *err);
 /* The owner tag of an application's tasks ("app:12"). */
 void app_owner(int64_t app_id, char owner[32]);
 /* What drift needs of an application: {app: {id, name, type, strategy,

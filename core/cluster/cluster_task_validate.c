@@ -324,6 +324,97 @@ static int v_upgrade_agent(json_t *p, struct pg_err *err)
 	return rc;
 }
 
+static bool hex64(const char *s)
+{
+	return s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+/* One artifact of a FetchArtifact: a blob of pagodad (no url) or an
+ * https:// download, checked against sha256 before anything uses it. */
+static int check_artifact(json_t *f, struct pg_err *err)
+{
+	static const char *const fields[] = {"sha256", "url",  "caFile",          "dest",
+	                                     "unpack", "mode", "stripComponents", NULL};
+	static const char *const unpacks[] = {"tar.gz", "tar.xz", "zip", "none", NULL};
+	const char *sha = NULL, *url = NULL, *dest = NULL, *unpack = NULL, *why;
+	int64_t n;
+	int rc = json_is_object(f) ? pg_json_only(f, fields, err)
+	                           : pg_err_set(err, PG_EINVAL, "", "must be an object");
+	if (rc == 0)
+		rc = pg_json_str(f, "sha256", true, 64, &sha, err);
+	if (rc == 0 && !hex64(sha))
+		return pg_err_set(err, PG_EINVAL, "sha256",
+		                  "sha256 must be 64 lowercase hex digits");
+	if (rc == 0)
+		rc = pg_json_str(f, "url", false, 2048, &url, err);
+	if (rc == 0 && url &&
+	    (strncmp(url, "https://", 8) != 0 || strlen(url) < 9 || strpbrk(url, " \"\\<>") ||
+	     !pg_str_is_printable(url)))
+		return pg_err_set(err, PG_EINVAL, "url", "url must be an https:// URL");
+	if (rc == 0)
+		rc = check_path(f, "caFile", false, NULL, err);
+	if (rc == 0 && json_object_get(f, "caFile") && !url)
+		return pg_err_set(err, PG_EINVAL, "caFile", "caFile goes with an https:// url");
+	if (rc == 0)
+		rc = check_enum(f, "unpack", true, unpacks, err);
+	unpack = json_string_value(json_object_get(f, "unpack"));
+	if (rc == 0)
+		rc = pg_json_str(f, "dest", false, PG_PATH_MAX, &dest, err);
+	if (rc == 0 && dest && (why = pg_relpath_problem(dest)))
+		return pg_err_set(err, PG_EINVAL, "dest", "dest %s (inside the release directory)",
+		                  why);
+	if (rc == 0 && !dest && strcmp(unpack, "none") == 0)
+		return pg_err_set(err, PG_EINVAL, "dest",
+		                  "an artifact that is not unpacked needs dest (its file name)");
+	if (rc == 0)
+		rc = check_mode(f, "mode", err);
+	if (rc == 0 && json_object_get(f, "mode") && strcmp(unpack, "none") != 0)
+		return pg_err_set(err, PG_EINVAL, "mode",
+		                  "mode applies to a file that is not unpacked (archives keep "
+		                  "their own modes)");
+	if (rc == 0)
+		rc = pg_json_int(f, "stripComponents", false, 0, 16, &n, err);
+	if (rc == 0 && json_object_get(f, "stripComponents") && strcmp(unpack, "none") == 0)
+		return pg_err_set(err, PG_EINVAL, "stripComponents",
+		                  "stripComponents applies to archives");
+	return rc;
+}
+
+static int v_fetch_artifact(json_t *p, struct pg_err *err)
+{
+	static const char *const fields[] = {"app", "release", "artifacts", "keep", NULL};
+	const char *app = NULL, *rel = NULL;
+	json_t *arts = NULL, *f;
+	int64_t n;
+	size_t i;
+	int rc = pg_json_only(p, fields, err);
+	if (rc == 0)
+		rc = pg_json_str(p, "app", true, 64, &app, err);
+	if (rc == 0 &&
+	    (!*app || strspn(app, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(app)))
+		return pg_err_set(err, PG_EINVAL, "app",
+		                  "app must be an application name (lowercase letters, digits, -)");
+	if (rc == 0)
+		rc = pg_json_str(p, "release", true, 64, &rel, err);
+	if (rc == 0 && !hex64(rel))
+		return pg_err_set(err, PG_EINVAL, "release",
+		                  "release must be the 64-hex digest of the artifacts");
+	if (rc == 0)
+		rc = pg_json_int(p, "keep", false, 1, 100, &n, err);
+	if (rc == 0)
+		rc = pg_json_arr(p, "artifacts", true, 16, &arts, err);
+	if (rc == 0 && json_array_size(arts) == 0)
+		return pg_err_set(err, PG_EINVAL, "artifacts", "give at least one artifact");
+	json_array_foreach (arts, i, f) {
+		if (rc == 0 && (rc = check_artifact(f, err)) != 0) {
+			char prefix[32];
+			snprintf(prefix, sizeof(prefix), "artifacts[%zu]", i);
+			pg_err_prefix_field(err, prefix);
+		}
+	}
+	return rc;
+}
+
 static int v_health_probe(json_t *p, struct pg_err *err)
 {
 	static const char *const fields[] = {"kind",        "unitName",     "host",       "port",
@@ -425,6 +516,6 @@ int cluster_task_validate(const char *type, json_t *payload, struct pg_err *err)
 	return pg_err_set(err, PG_EINVAL, "type",
 	                  "unknown task type '%s' (known: ApplyConfigFiles, SystemdInstallUnit, "
 	                  "SystemdControl, RenderAndDeployNginx, DeployCertificate, HealthProbe, "
-	                  "RunCommand, UpgradeAgent)",
+	                  "RunCommand, UpgradeAgent, FetchArtifact)",
 	                  type);
 }

@@ -33,6 +33,35 @@ void pg_sha256_hex(const void *data, size_t len, char out[65])
 	pg_hex_encode(md, 32, out);
 }
 
+struct pg_sha256 *pg_sha256_new(void)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		md = NULL;
+	}
+	return (struct pg_sha256 *)md;
+}
+
+void pg_sha256_update(struct pg_sha256 *h, const void *data, size_t len)
+{
+	EVP_DigestUpdate((EVP_MD_CTX *)h, data, len);
+}
+
+void pg_sha256_final(struct pg_sha256 *h, char out[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	EVP_DigestFinal_ex((EVP_MD_CTX *)h, md, &mdlen);
+	pg_hex_encode(md, 32, out);
+	EVP_MD_CTX_free((EVP_MD_CTX *)h);
+}
+
+void pg_sha256_free(struct pg_sha256 *h)
+{
+	EVP_MD_CTX_free((EVP_MD_CTX *)h);
+}
+
 bool pg_secure_streq(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

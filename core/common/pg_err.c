@@ -53,6 +53,7 @@ static const struct {
         {PG_EINTERNAL, "internal", 500},
         {PG_EUNAVAIL, "unavailable", 503},
         {PG_ERATELIMIT, "rate_limited", 429},
+        {PG_ERANGE, "range_not_satisfiable", 416},
 };
 
 const char *pg_err_code_name(int code)

@@ -16,6 +16,7 @@ enum pg_code {
 	PG_EINTERNAL = -8,   /* internal, 500 */
 	PG_EUNAVAIL = -9,    /* unavailable, 503 */
 	PG_ERATELIMIT = -10, /* rate_limited, 429 */
+	PG_ERANGE = -11,     /* range_not_satisfiable, 416 */
 };
 
 struct pg_err {

@@ -24,6 +24,18 @@ const char *pg_path_problem(const char *p)
 	return NULL;
 }
 
+const char *pg_relpath_problem(const char *p)
+{
+	if (p[0] == '/')
+		return "must be a relative path";
+	if (strlen(p) >= PG_PATH_MAX)
+		return "is longer than 1024 bytes (PG_PATH_MAX)";
+	char abs[PG_PATH_MAX + 2];
+	abs[0] = '/';
+	strcpy(abs + 1, p);
+	return pg_path_problem(abs);
+}
+
 bool pg_path_under(const char *p, const char *root)
 {
 	size_t n = strlen(root);

@@ -13,6 +13,9 @@
 
 /* NULL when p is acceptable, else why not (a static string). */
 const char *pg_path_problem(const char *p);
+/* The same for a path relative to a directory (an archive's entries, an
+ * artifact's dest): not absolute, normalised, so it cannot leave it. */
+const char *pg_relpath_problem(const char *p);
 /* True when p equals root or lies below it (root has no trailing "/"). */
 bool pg_path_under(const char *p, const char *root);
 

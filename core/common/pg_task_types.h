@@ -13,6 +13,7 @@
 	X(DeployCertificate, v_certificate, agent_exec_certificate)                                \
 	X(HealthProbe, v_health_probe, agent_exec_probe)                                           \
 	X(RunCommand, v_run_command, agent_exec_run)                                               \
-	X(UpgradeAgent, v_upgrade_agent, agent_exec_upgrade)
+	X(UpgradeAgent, v_upgrade_agent, agent_exec_upgrade)                                       \
+	X(FetchArtifact, v_fetch_artifact, agent_exec_artifact)
 
 #endif

@@ -52,6 +52,11 @@ json_t *drift_items_of_task(const char *type, json_t *payload, json_t *artifacts
 		add_file(items, json_string_value(json_object_get(artifacts, "path")),
 		         json_string_value(json_object_get(artifacts, "sha256")));
 		add_nginx(items, artifacts);
+	} else if (strcmp(type, "FetchArtifact") == 0) {
+		const char *path = json_string_value(json_object_get(artifacts, "path"));
+		const char *tree = json_string_value(json_object_get(artifacts, "treeSha256"));
+		if (path && tree)
+			add(items, "tree", path, json_pack("{s:s}", "sha256", tree));
 	} else if (strcmp(type, "DeployCertificate") == 0) {
 		add_file(items, json_string_value(json_object_get(payload, "certPath")),
 		         json_string_value(json_object_get(artifacts, "certSha256")));
@@ -99,16 +104,19 @@ json_t *drift_compare(json_t *desired, json_t *report, int *unreported)
 		const char *item = json_string_value(json_object_get(d, "item"));
 		json_t *expect = json_object_get(d, "expect");
 		const char *colon = strchr(item, ':'), *key = colon ? colon + 1 : "";
-		if (strncmp(item, "file:", 5) == 0) {
-			json_t *r = json_object_get(json_object_get(report, "files"), key);
+		bool tree = strncmp(item, "tree:", 5) == 0;
+		if (tree || strncmp(item, "file:", 5) == 0) {
+			const char *kind = tree ? "tree" : "file";
+			json_t *r = json_object_get(
+			        json_object_get(report, tree ? "trees" : "files"), key);
 			if (!r)
 				(*unreported)++;
 			else if (json_is_true(json_object_get(r, "missing")))
-				differ(out, item, "file", "missing",
+				differ(out, item, kind, "missing",
 				       json_object_get(expect, "sha256"), NULL);
 			else if (!json_equal(json_object_get(r, "sha256"),
 			                     json_object_get(expect, "sha256")))
-				differ(out, item, "file", "changed",
+				differ(out, item, kind, "changed",
 				       json_object_get(expect, "sha256"),
 				       json_object_get(r, "sha256"));
 		} else if (strncmp(item, "unit-active:", 12) == 0 ||

@@ -195,7 +195,7 @@ static int check_map(json_t *r, const char *key, size_t max, struct pg_err *err)
 static int check_report(json_t *r, struct pg_err *err)
 {
 	static const char *const fields[] = {"nodeId", "files",      "units", "nginx",
-	                                     "certs",  "reportedAt", NULL};
+	                                     "certs",  "reportedAt", "trees", NULL};
 	int rc = pg_json_only(r, fields, err);
 	if (rc == 0)
 		rc = check_map(r, "files", 10000, err);
@@ -203,6 +203,8 @@ static int check_report(json_t *r, struct pg_err *err)
 		rc = check_map(r, "units", 1000, err);
 	if (rc == 0)
 		rc = check_map(r, "certs", 1000, err);
+	if (rc == 0)
+		rc = check_map(r, "trees", 1000, err);
 	json_t *n = json_object_get(r, "nginx");
 	if (rc == 0 && n && !json_is_object(n))
 		rc = pg_err_set(err, PG_EINVAL, "nginx", "nginx must be an object");

@@ -32,6 +32,20 @@ struct http_route {
 	http_handler fn;
 	bool grouped;   /* runs on the writer thread, its writes grouped (http_writer.h) */
 	bool no_fields; /* a POST that takes no fields: a body with any is refused */
+	bool upload;    /* the body is streamed to a file (req->upload), never parsed */
+};
+
+/* The body of an .upload route, spooled to a file in the server's
+ * spool_dir while it arrives, hashed on the way. The handler takes the file
+ * by renaming path and then clearing path[0]; otherwise it is removed. */
+struct http_upload {
+	char path[4096];
+	int64_t size;
+	char sha256[65]; /* set once the body is complete */
+	/* internal */
+	int fd;
+	bool failed;
+	struct pg_sha256 *md;
 };
 
 #define HTTP_MAX_PARAMS 4
@@ -46,7 +60,8 @@ struct http_req {
 	int nparams;
 	const char *param_names[HTTP_MAX_PARAMS];
 	char params[HTTP_MAX_PARAMS][128];
-	json_t *body; /* parsed request body, an object; NULL for GET */
+	json_t *body;               /* parsed request body, an object; NULL for GET */
+	struct http_upload *upload; /* .upload routes */
 	struct auth_principal who;
 	char trace_id[HTTP_TRACE_MAX + 1];
 	char source_ip[64];
@@ -66,7 +81,7 @@ struct http_req {
 	char *reply_text;
 	const struct http_static *reply_static;
 	int reply_fd; /* a file answered by http_reply_file, 0 when none */
-	size_t reply_fd_len;
+	size_t reply_fd_len, reply_fd_off;
 	char headers[4][2][96];
 	int nheaders;
 	int64_t started_ms;
@@ -95,6 +110,10 @@ void http_reply_static(struct http_req *req, int status, const struct http_stati
  * from the file, never read into memory. */
 void http_reply_file(struct http_req *req, int status, int fd, size_t len,
                      const char *content_type);
+/* Like http_reply_file for a file of size bytes, honouring a single
+ * "Range: bytes=..." of the request (206 with Content-Range, or 416), so an
+ * interrupted download resumes. */
+void http_reply_file_range(struct http_req *req, int fd, size_t size, const char *content_type);
 /* Adds a response header (at most 4; name and value up to 95 bytes). */
 void http_reply_header(struct http_req *req, const char *name, const char *value);
 
@@ -168,6 +187,10 @@ struct http_server_opts {
 	int64_t header_ms, body_ms;
 	unsigned conns_per_ip;
 	void *app;
+	/* Bodies of .upload routes: spooled in spool_dir, at most max_upload
+	 * bytes (413 past it). */
+	const char *spool_dir;
+	int64_t max_upload;
 	/* Who a bearer token is (0, or PG_EUNAUTH for a bad token, another code
 	 * for the server's own failure), and whether who holds perm: wired in
 	 * main.c to auth/, which the HTTP layer does not know. */

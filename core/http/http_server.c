@@ -9,6 +9,7 @@
 #include "http/http_authlimit.h"
 #include "http/http_conns.h"
 #include "http/http_tls.h"
+#include "http/http_upload.h"
 #include "common/pg_ticker.h"
 #include "http/http_writer.h"
 #include "store/store.h"
@@ -265,6 +266,7 @@ static void req_free(struct http_req *req)
 	if (req->suspend_data_free)
 		req->suspend_data_free(req->suspend_data);
 	json_decref(req->body);
+	http_upload_free(req->upload);
 	free(req->buf);
 	if (req->reserved)
 		atomic_fetch_sub(&((struct http_server *)req->server)->body_bytes, req->reserved);
@@ -322,7 +324,8 @@ static enum MHD_Result send_reply(struct http_req *req)
 	struct MHD_Response *resp =
 	        st ? MHD_create_response_from_buffer(len, (void *)st->data, MHD_RESPMEM_PERSISTENT)
 	        : req->reply_fd > 0
-	                ? MHD_create_response_from_fd(len, req->reply_fd)
+	                ? MHD_create_response_from_fd_at_offset64(len, req->reply_fd,
+	                                                          req->reply_fd_off)
 	                : MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
@@ -474,6 +477,8 @@ static bool admit(struct http_server *srv, struct http_req *req)
 
 static size_t body_limit(const struct http_server *srv, const struct http_req *req)
 {
+	if (req->route && req->route->upload)
+		return srv->opts.max_upload > 0 ? (size_t)srv->opts.max_upload : 0;
 	return req->route && req->route->auth == HTTP_AUTH_NONE &&
 	                       srv->opts.max_body > HTTP_UNAUTH_MAX_BODY
 	               ? HTTP_UNAUTH_MAX_BODY
@@ -523,7 +528,13 @@ static void dispatch(struct http_server *srv, struct http_req *req)
 		                 "too many request bodies in flight; retry shortly");
 		return;
 	}
-	if (!parse_body(req))
+	if (req->upload) {
+		struct pg_err err = {0};
+		if (http_upload_finish(req->upload, &err) != 0) {
+			http_reply_err(req, &err);
+			return;
+		}
+	} else if (!parse_body(req))
 		return;
 	if (req->route->no_fields && req->body && json_object_size(req->body) > 0) {
 		const char *k = json_object_iter_key(json_object_iter(req->body));
@@ -559,9 +570,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		const char *cl =
 		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		unsigned long long announced = cl ? strtoull(cl, NULL, 10) : 0;
+		struct pg_err uerr = {0};
 		if (announced > body_limit(srv, req))
 			req->too_large = true; /* answered before a byte of it is read */
-		else if (announced && !body_grow(srv, req, (size_t)announced + 1))
+		else if (req->route->upload) {
+			if (http_upload_open(req, srv->opts.spool_dir, &uerr) != 0) {
+				http_reply_err(req, &uerr);
+				return send_reply(req);
+			}
+		} else if (announced && !body_grow(srv, req, (size_t)announced + 1))
 			req->over_budget = true;
 		if (req->too_large || req->over_budget) {
 			dispatch(srv, req);
@@ -574,6 +591,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		if (req->too_large || req->over_budget || req->answered)
 			return MHD_YES;
+		if (req->upload) {
+			if (req->upload->size + (int64_t)n > srv->opts.max_upload) {
+				req->too_large = true;
+				http_upload_free(req->upload);
+				req->upload = NULL;
+			} else
+				http_upload_write(req->upload, upload_data, n);
+			return MHD_YES;
+		}
 		size_t limit = body_limit(srv, req), need = req->buf_len + n + 1;
 		if (need - 1 > limit) {
 			req->too_large = true;

@@ -3,11 +3,14 @@
 -- render(unit) -> the unit text. unit:
 --   name              "shop.service"
 --   description       "Shop backend"               (optional)
---   exec              "/usr/bin/python3"           (absolute path)
+--   exec              "/usr/bin/python3"           (absolute, or relative to currentDir)
 --   args              {"-m", "http.server", "9000"} (optional)
 --   type              "simple"|"exec"|"notify"|"forking"|"oneshot" (default simple)
 --   user, group       "shop"                       (optional; default root)
---   workingDirectory  "/var/lib/pagoda/apps/shop"  (optional)
+--   workingDirectory  "/var/lib/pagoda/apps/shop"  (optional; relative: in currentDir;
+--                                                  default currentDir when set)
+--   currentDir        set by pagodad for applications with artifacts: the
+--                     current release, /var/lib/pagoda/apps/<app>/current
 --   environment       {PORT = "9000"}              (optional)
 --   restart           "no"|"on-failure"|"always"|"on-abnormal" (default on-failure)
 --   restartSec        2                            (optional)
@@ -51,7 +54,18 @@ local function account(v, field)
 end
 
 local FIELDS = { "name", "description", "exec", "args", "type", "user", "group", "workingDirectory",
-  "environment", "restart", "restartSec", "after", "wants", "wantedBy", "hardening" }
+  "environment", "restart", "restartSec", "after", "wants", "wantedBy", "hardening", "currentDir" }
+
+-- A path in the unit: absolute, or (with artifacts) relative to the current release.
+local function unit_path(v, field, current)
+  check.type(v, "string", field)
+  if v:sub(1, 1) == "/" then return check.path(v, field) end
+  if not current then
+    check.fail(field, string.format("%q is relative: only applications with artifacts have a current release to resolve it in", v))
+  end
+  if v == "." then return current end
+  return check.path(current .. "/" .. v, field)
+end
 
 local function validate(u)
   check.type(u, "table", "unit")
@@ -62,7 +76,9 @@ local function validate(u)
   s.description = check.printable(check.optional(u.description, "string", "description", s.name), "description")
   -- systemd joins a line ending in a backslash with the next one
   if s.description:find("\\$") then check.fail("description", "must not end with a backslash") end
-  local words = { quote(check.path(u.exec, "exec")) }
+  local current = nil
+  if u.currentDir ~= nil and u.currentDir ~= json.null then current = check.path(u.currentDir, "currentDir") end
+  local words = { quote(unit_path(u.exec, "exec", current)) }
   for i, a in ipairs(check.list(check.optional(u.args, "table", "args", {}), "args", 256)) do
     words[#words + 1] = quote(check.printable(check.type(a, "string", "args[" .. i .. "]"), "args[" .. i .. "]"))
   end
@@ -71,7 +87,9 @@ local function validate(u)
   s.user = account(u.user, "user")
   s.group = account(u.group, "group")
   if u.workingDirectory ~= nil and u.workingDirectory ~= json.null then
-    s.workingDirectory = check.path(u.workingDirectory, "workingDirectory")
+    s.workingDirectory = unit_path(u.workingDirectory, "workingDirectory", current)
+  else
+    s.workingDirectory = current
   end
   s.environment = {}
   local env = check.optional(u.environment, "table", "environment", {})
@@ -125,6 +143,10 @@ end
 function M.selftest()
   local out = M.render({ name = "selftest.service", exec = "/bin/true", args = { "50%", "a b" } })
   assert(out:find('ExecStart="/bin/true" "50%%" "a b"', 1, true), "selftest: ExecStart quoting")
+  out = M.render({ name = "s.service", exec = "bin/s", currentDir = "/var/lib/pagoda/apps/s/current" })
+  assert(out:find('ExecStart="/var/lib/pagoda/apps/s/current/bin/s"', 1, true), "selftest: relative exec")
+  assert(out:find("WorkingDirectory=/var/lib/pagoda/apps/s/current\n", 1, true), "selftest: working directory")
+  assert(not pcall(M.render, { name = "s.service", exec = "bin/s" }), "selftest: relative exec without currentDir")
 end
 
 return M

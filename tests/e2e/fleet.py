@@ -121,7 +121,7 @@ class Node:
     def run(self, *cmd, check=True):
         return sh("nsenter", "-t", self.pid, "-m", "-p", "-n", "-u", *cmd, check=check)
 
-    def start_agent(self, url, token, *extra):
+    def start_agent(self, url, token, *extra, props=()):
         agent = self.fleet.visible(PAGODA_AGENT)
         token_file = os.path.join(self.dir, "token")
         with open(token_file, "w") as f:
@@ -130,7 +130,7 @@ class Node:
         log = os.path.join(self.dir, "agent.log")
         self.run("systemd-run", "--unit", "pagoda-agent", "--collect",
                  "-p", f"StandardOutput=append:{log}", "-p", f"StandardError=append:{log}",
-                 agent, "--server", url, "--node-id", str(self.info["id"]),
+                 *[a for p in props for a in ("-p", p)], agent, "--server", url, "--node-id", str(self.info["id"]),
                  "--token-file", token_file, "--state-dir", "/run/pagoda-agent", *extra)
 
     def stop_agent(self, kill=False):

@@ -30,6 +30,17 @@ return {
     T.contains(out, [[ExecStart="/usr/bin/python3" "say \"hi\"" "50%%" "$$HOME" "a\\b"]])
     T.contains(out, [[Environment="MSG=100%% $x"]])
   end,
+  ["relative paths run from the current release of the artifacts"] = function()
+    local cur = "/var/lib/pagoda/apps/shop/current"
+    local out = unit.render(u({ exec = "bin/shop", currentDir = cur }))
+    T.contains(out, 'ExecStart="' .. cur .. '/bin/shop"')
+    T.contains(out, "WorkingDirectory=" .. cur .. "\n")
+    out = unit.render(u({ exec = "bin/shop", workingDirectory = "data", currentDir = cur }))
+    T.contains(out, "WorkingDirectory=" .. cur .. "/data\n")
+    T.contains(unit.render(u({ currentDir = cur })), 'ExecStart="/usr/bin/python3"')
+    T.err(function() unit.render(u({ exec = "../../../bin/sh", currentDir = cur })) end, "^exec")
+    T.err(function() unit.render(u({ exec = "bin/x\nExecStartPre=/bin/sh", currentDir = cur })) end, "^exec")
+  end,
   ["injection is refused with the field named"] = function()
     T.err(function() unit.render(u({ description = "x\nExecStartPre=/bin/sh" })) end, "^description")
     T.err(function() unit.render(u({ description = "innocent \\" })) end, "backslash")
