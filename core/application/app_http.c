@@ -186,6 +186,17 @@ static void ingress_create(struct http_req *req)
 	http_answer(req, rc, 201, out, &err);
 }
 
+static void ingress_get(struct http_req *req)
+{
+	struct pg_err err = {0};
+	int64_t id;
+	json_t *out = NULL;
+	if (!http_param_id(req, "ingressId", &id))
+		return;
+	int rc = app_ingress_find(app_of(req), id, &out, &err);
+	http_answer(req, rc, 200, out, &err);
+}
+
 static void ingress_update(struct http_req *req)
 {
 	struct pg_err err = {0};
@@ -487,6 +498,7 @@ const struct http_route app_routes[] = {
         {.method = "PUT", .path = "/admin/apps/:id", APP_WRITE, .fn = apps_update},
         {.method = "DELETE", .path = "/admin/apps/:id", APP_WRITE, .fn = apps_delete},
         {.method = "POST", .path = "/admin/apps/:id/ingresses", APP_WRITE, .fn = ingress_create},
+        {.method = "GET", .path = "/admin/ingresses/:ingressId", APP_READ, .fn = ingress_get},
         {.method = "PUT", .path = "/admin/ingresses/:ingressId", APP_WRITE, .fn = ingress_update},
         {.method = "POST", .path = "/admin/apps/:id/releases", APP_WRITE, .fn = release_create},
         {.method = "GET", .path = "/admin/apps/:id/releases", APP_READ, .fn = release_list},

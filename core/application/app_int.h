@@ -112,6 +112,7 @@ int app_create(struct app *a, const struct pg_call *call, json_t *body, json_t *
 int app_update(struct app *a, const struct pg_call *call, int64_t id, json_t *body, json_t **out,
                struct pg_err *err);
 int app_get(struct app *a, int64_t id, json_t **out, struct pg_err *err);
+int app_ingress_find(struct app *a, int64_t id, json_t **out, struct pg_err *err);
 int app_ingress_put(struct app *a, const struct pg_call *call, int64_t app_id, int64_t ingress_id,
                     json_t *spec, json_t **out, struct pg_err *err);
 json_t *app_service_of(json_t *app);

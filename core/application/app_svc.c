@@ -388,6 +388,12 @@ int app_update(struct app *a, const struct pg_call *call, int64_t id, json_t *bo
 	return rc;
 }
 
+int app_ingress_find(struct app *a, int64_t id, json_t **out, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(a->store, err);
+	return c ? app_ingress_get(c, id, out, err) : err->code;
+}
+
 int app_get(struct app *a, int64_t id, json_t **out, struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(a->store, err);

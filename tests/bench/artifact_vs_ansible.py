@@ -34,7 +34,12 @@ os.environ.setdefault("PAGODA_AGENT", os.path.join(HERE, "..", "..", "build", "a
 os.environ.setdefault("PAGODA_API_CHECK", "0")
 
 from fleet import Fleet  # noqa: E402
-from harness import Pagodad, iso_ms, wait_until  # noqa: E402
+from harness import Pagodad, wait_until  # noqa: E402
+
+
+def iso_ms(t):
+    from datetime import datetime
+    return datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() * 1000
 
 
 def make_archive(path, size):
@@ -50,7 +55,7 @@ def make_archive(path, size):
 
 
 def pagoda(tmp, archive, n):
-    fleet = Fleet(tmp, n).up()
+    fleet = Fleet(tmp, n, boot_timeout=180).up()
     d = Pagodad(tmp, "--poll-wait", "5", host=fleet.host_ip, tls=True)
     try:
         d.start()

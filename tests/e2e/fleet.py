@@ -114,7 +114,7 @@ class Node:
             return r.stdout.split()[0] if r.stdout.split() else None
         self.pid = wait_until(systemd_pid, 15, what=f"{self.name} systemd")
         wait_until(lambda: self.run("systemctl", "is-system-running", check=False).stdout.strip()
-                   in ("running", "degraded"), 30, what=f"{self.name} booted")
+                   in ("running", "degraded"), self.fleet.boot_timeout, what=f"{self.name} booted")
         self.run("systemctl", "start", "nginx")
         return self
 
@@ -171,8 +171,9 @@ class Fleet:
     """n nodes on a bridge; the host side has the bridge address .1, where
     pagodad listens."""
 
-    def __init__(self, tmp, n, fresh=False):
+    def __init__(self, tmp, n, fresh=False, boot_timeout=30):
         self.tmp = tmp
+        self.boot_timeout = boot_timeout
         self.tag = "%04x" % random.randrange(0x10000)
         self.prefix = f"10.77.{random.randrange(100, 250)}"
         self.bridge = f"pgb{self.tag}"

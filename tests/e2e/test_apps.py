@@ -108,6 +108,11 @@ class Apps(unittest.TestCase):
                            ({"domains": ["a.test"], "paths": []}, "paths")]:
             r = d.call("POST", f"/admin/apps/{front['id']}/ingresses", ing)
             self.assertEqual((r.status, r.error.get("field")), (400, field), r)
+        ing = d.call("POST", f"/admin/apps/{front['id']}/ingresses",
+                     {"domains": ["a.test"], "paths": [{"path": "/", "service": "shop"}]}).json()
+        got = d.call("GET", f"/admin/ingresses/{ing['id']}")
+        self.assertEqual((got.status, got.json()["domains"]), (200, ["a.test"]), got)
+        self.assertEqual(d.call("GET", "/admin/ingresses/999").status, 404)
 
     def test_release_batches_diff_and_success(self):
         d = self.d
