@@ -116,7 +116,16 @@ int agent_exec_unit_control(struct agent *a, json_t *p, int64_t timeout_sec, str
 	const char *action = json_string_value(json_object_get(p, "action"));
 	if (!agent_can_run_commands(a, r, "SystemdControl") || !systemd_running(r))
 		return -1;
-	if (strcmp(action, "status") != 0) {
+	const char *sig = json_string_value(json_object_get(p, "signal"));
+	if (strcmp(action, "kill") == 0) {
+		/* a config change the process picks up on a signal (onChange signal:HUP) */
+		char s[16];
+		snprintf(s, sizeof(s), "SIG%.8s", sig ? sig : "HUP");
+		char *argv[] = {"systemctl",  "kill", "--kill-whom=main", "-s", s,
+		                (char *)unit, NULL};
+		if (agent_cmd(r, 120000, argv, NULL) != 0)
+			return -1;
+	} else if (strcmp(action, "status") != 0) {
 		char *argv[] = {"systemctl", (char *)action, (char *)unit, NULL};
 		if (agent_cmd(r, 120000, argv, NULL) != 0)
 			return -1;
@@ -125,7 +134,7 @@ int agent_exec_unit_control(struct agent *a, json_t *p, int64_t timeout_sec, str
 	/* A unit that dies right after start shows it within a moment: watch
 	 * it briefly rather than report "active" for a crash loop. */
 	bool want_active = strcmp(action, "start") == 0 || strcmp(action, "restart") == 0 ||
-	                   strcmp(action, "reload") == 0;
+	                   strcmp(action, "reload") == 0 || strcmp(action, "kill") == 0;
 	int64_t until = pg_time_mono_ms() + (want_active ? 1500 : 0);
 	for (;;) {
 		json_object_clear(st);

@@ -294,6 +294,21 @@ static int apps(struct cli *c, const char *verb, int argc, char **argv)
 		}
 		return rc;
 	}
+	if (strcmp(verb, "restart") == 0) {
+		snprintf(path, sizeof(path), "/admin/apps/%s/restart", a.pos[0]);
+		json_t *body = opt(&a, "--note") ? json_pack("{s:s}", "note", opt(&a, "--note"))
+		                                 : json_object(),
+		       *out = NULL;
+		int rc = cli_call(c, "POST", path, body, &out);
+		json_decref(body);
+		if (rc == CLI_OK && c->json)
+			cli_print_object(c, out);
+		else if (rc == CLI_OK)
+			rc = cli_watch_release(c, json_integer_value(json_object_get(out, "id")),
+			                       500);
+		json_decref(out);
+		return rc;
+	}
 	if (strcmp(verb, "delete") == 0) {
 		snprintf(path, sizeof(path), "/admin/apps/%s%s", a.pos[0],
 		         opt(&a, "--force") ? "?force=true" : "");

@@ -26,7 +26,9 @@ static const struct {
         {"apps",
          "  apply -f app.json                  create or update an application by name;\n"
          "                                     applying the same file again changes nothing\n"
-         "  apps ls | show ID | delete ID [--force true]\n"},
+         "  apps ls | show ID | delete ID [--force true]\n"
+         "  apps restart ID [--note TEXT]      restart every node's unit in batches,\n"
+         "                                     health-gated, and follow it like a release\n"},
         {"releases",
          "  releases ls APP-ID\n"
          "  releases create APP-ID [--note TEXT]   shows the diff it would roll out\n"

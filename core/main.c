@@ -486,6 +486,7 @@ static int serve(const struct pagodad_settings *f)
 		goto out;
 	}
 	blob_set_fetch_check(app.blob, app_blob_fetch_allowed, app.application);
+	config_set_on_publish(app.config, app_config_published, app.application);
 	app_set_certs(
 	        app.application,
 	        &(struct app_certs){.arg = app.ssl, .paths = cert_paths, .deploy = cert_deploy});

@@ -228,6 +228,24 @@ static void release_create(struct http_req *req)
 	http_answer(req, rc, 201, out, &err);
 }
 
+static void apps_restart(struct http_req *req)
+{
+	static const char *const fields[] = {"note", NULL};
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	int64_t id;
+	const char *note = NULL;
+	json_t *out = NULL;
+	if (!http_param_id(req, "id", &id))
+		return;
+	int rc = pg_json_only(req->body, fields, &err);
+	if (rc == 0)
+		rc = pg_json_str(req->body, "note", false, 1000, &note, &err);
+	if (rc == 0)
+		rc = app_restart(app_of(req), &call, id, note, &out, &err);
+	http_answer(req, rc, 201, out, &err);
+}
+
 static void release_list(struct http_req *req)
 {
 	struct pg_err err = {0};
@@ -501,6 +519,7 @@ const struct http_route app_routes[] = {
         {.method = "GET", .path = "/admin/ingresses/:ingressId", APP_READ, .fn = ingress_get},
         {.method = "PUT", .path = "/admin/ingresses/:ingressId", APP_WRITE, .fn = ingress_update},
         {.method = "POST", .path = "/admin/apps/:id/releases", APP_WRITE, .fn = release_create},
+        {.method = "POST", .path = "/admin/apps/:id/restart", REL_EXEC, .fn = apps_restart},
         {.method = "GET", .path = "/admin/apps/:id/releases", APP_READ, .fn = release_list},
         {.method = "GET", .path = "/admin/releases/:id", APP_READ, .fn = release_get},
         {.method = "POST",

@@ -88,6 +88,11 @@ int app_site_put(struct store_conn *c, int64_t app_id, const char *sha, int64_t 
 int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id, const char *kind,
                        int64_t rollback_of, int64_t target_release, json_t *target_nodes,
                        const char *note, json_t **out, struct pg_err *err);
+/* A rolling restart: a release of the current artifacts that only
+ * restarts each node's unit (health-gated, in the batch policy's batches),
+ * started at once. */
+int app_restart(struct app *a, const struct pg_call *call, int64_t app_id, const char *note,
+                json_t **out, struct pg_err *err);
 /* The nodes an application targets now: [{id, name, labels, status, ip}]. */
 int app_targets(struct app *a, json_t *app, json_t **nodes, struct pg_err *err);
 /* Queues one task for owner (payload stolen); appends its id (an existing

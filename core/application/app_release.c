@@ -7,6 +7,7 @@
 #include "common/pg_crypto.h"
 #include "common/pg_diff.h"
 #include "common/pg_json.h"
+#include "common/pg_log.h"
 #include "config/config.h"
 #include "lua/plua_policy.h"
 #include "registry/registry.h"
@@ -419,6 +420,9 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
 	struct store_conn *c = store_conn_get(a->store, err);
 	if (!c)
 		return err->code;
+	bool restart = strcmp(kind, "restart") == 0;
+	if (restart)
+		kind = "deploy"; /* a restart is a deploy of what runs, marked restart */
 	json_t *app = NULL, *ingresses = json_array(), *art = NULL, *prev = NULL, *target = NULL,
 	       *targets = NULL, *summary = NULL;
 	char *text = NULL;
@@ -436,6 +440,11 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
 			                (long long)target_release);
 		if (rc == 0)
 			art = json_deep_copy(json_object_get(target, "artifacts"));
+		/* the same artifacts, every unit restarted in batches */
+		if (rc == 0 && restart)
+			json_object_set_new(art, "restart", json_true());
+		else if (rc == 0)
+			json_object_del(art, "restart");
 	} else if (rc == 0) {
 		rc = build_artifacts(a, c, app, ingresses, &art, err);
 	}
@@ -460,6 +469,8 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
 		diff_artifacts(json_object_get(prev, "artifacts"), art, targets, &summary, &text);
 		if (json_array_size(unready))
 			json_object_set(summary, "notReady", unready);
+		if (restart)
+			json_object_set_new(summary, "restart", json_true());
 		if (target_nodes)
 			json_object_set(summary, "rollbackNodes", target_nodes);
 	}
@@ -512,4 +523,113 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
 	json_decref(summary);
 	free(text);
 	return rc;
+}
+
+int app_restart(struct app *a, const struct pg_call *call, int64_t app_id, const char *note,
+                json_t **out, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(a->store, err);
+	if (!c)
+		return err->code;
+	json_t *app = NULL;
+	int64_t other = 0;
+	int rc = app_store_get(c, app_id, &app, err);
+	int64_t current = json_integer_value(json_object_get(app, "currentReleaseId"));
+	if (rc == 0 && strcmp(json_string_value(json_object_get(app, "type")), "SystemdService"))
+		rc = pg_err_set(err, PG_EPRECOND, "type",
+		                "only SystemdService applications have units to restart");
+	if (rc == 0 && !current)
+		rc = pg_err_set(err, PG_EPRECOND, "currentReleaseId",
+		                "the application has no release yet: there is nothing to restart");
+	if (rc == 0)
+		rc = app_release_active(c, app_id, &other, err);
+	if (rc == 0 && other)
+		rc = pg_err_set(err, PG_ECONFLICT, "status",
+		                "release %lld of this application is still in flight",
+		                (long long)other);
+	json_decref(app);
+	if (rc == 0)
+		rc = app_release_create(a, call, app_id, "restart", 0, current, NULL,
+		                        note && *note ? note : "rolling restart", out, err);
+	if (rc != 0)
+		return rc;
+	int64_t rid = json_integer_value(json_object_get(*out, "id"));
+	rc = store_begin(c, STORE_TX_WRITE, err);
+	if (rc == 0) {
+		rc = app_release_set_status(c, rid, "running", NULL, err);
+		if (rc == 0)
+			rc = audit_record_new(c, call, "app.restart", "app", app_id,
+			                      json_pack("{s:I}", "releaseId", (json_int_t)rid),
+			                      err);
+		rc = store_end(c, rc, err);
+	}
+	if (rc == 0) {
+		json_object_set_new(*out, "status", json_string("running"));
+		app_kick(a);
+	}
+	return rc;
+}
+
+/* Whether app follows config item_id with autoRelease. */
+static bool follows(json_t *app, int64_t item_id)
+{
+	size_t i;
+	json_t *f;
+	json_array_foreach (json_object_get(json_object_get(app, "spec"), "configFiles"), i, f)
+		if (json_integer_value(json_object_get(f, "configId")) == item_id &&
+		    json_is_true(json_object_get(f, "autoRelease")))
+			return true;
+	return false;
+}
+
+void app_config_published(void *arg, const struct pg_call *call, int64_t item_id, int64_t version)
+{
+	struct app *a = arg;
+	struct pg_err err = {0};
+	struct store_conn *c = store_conn_get(a->store, &err);
+	json_t *apps = json_array(), *app;
+	size_t i;
+	if (!c || app_store_list(c, 0, 100000, apps, &err) != 0) {
+		pg_warn("app", "config %lld published, applications not released: %s",
+		        (long long)item_id, err.message);
+		json_decref(apps);
+		return;
+	}
+	json_array_foreach (apps, i, app) {
+		int64_t id = json_integer_value(json_object_get(app, "id")), other = 0;
+		if (!follows(app, item_id) ||
+		    !json_integer_value(json_object_get(app, "currentReleaseId")))
+			continue;
+		char note[128];
+		json_t *out = NULL;
+		snprintf(note, sizeof(note), "config %lld version %lld published (autoRelease)",
+		         (long long)item_id, (long long)version);
+		pg_err_clear(&err);
+		int rc = app_release_active(c, id, &other, &err);
+		if (rc == 0 && other)
+			rc = pg_err_set(&err, PG_ECONFLICT, "", "release %lld is in flight",
+			                (long long)other);
+		if (rc == 0)
+			rc = app_release_create(a, call, id, "deploy", 0, 0, NULL, note, &out,
+			                        &err);
+		if (rc == 0 && (rc = store_begin(c, STORE_TX_WRITE, &err)) == 0) {
+			int64_t rid = json_integer_value(json_object_get(out, "id"));
+			rc = app_release_set_status(c, rid, "running", NULL, &err);
+			if (rc == 0)
+				rc = audit_record_new(
+				        c, call, "release.execute", "release", rid,
+				        json_pack("{s:s, s:I, s:I}", "by", "autoRelease",
+				                  "configId", (json_int_t)item_id, "configVersion",
+				                  (json_int_t)version),
+				        &err);
+			rc = store_end(c, rc, &err);
+		}
+		if (rc != 0)
+			pg_warn("app", "%s: not released after config %lld version %lld: %s",
+			        json_string_value(json_object_get(app, "name")), (long long)item_id,
+			        (long long)version, err.message);
+		json_decref(out);
+	}
+	json_decref(apps);
+	app_kick(a);
 }

@@ -52,7 +52,9 @@ int app_task_queue(struct app *a, struct store_conn *c, const struct pg_call *ca
 	return rc;
 }
 
-static bool configs_changed(json_t *old, json_t *new)
+/* Whether what the process is made of changed: its unit, its artifacts,
+ * whether it should run. */
+static bool unit_changed(json_t *old, json_t *new)
 {
 	if (!old ||
 	    !json_equal(json_object_get(old, "desiredState"),
@@ -62,9 +64,55 @@ static bool configs_changed(json_t *old, json_t *new)
 		return true;
 	json_t *of = json_object_get(json_object_get(old, "fetch"), "release"),
 	       *nf = json_object_get(json_object_get(new, "fetch"), "release");
-	if ((of || nf) && !json_equal(of, nf)) /* json_equal(NULL, NULL) is false */
-		return true;
-	return !json_equal(json_object_get(old, "configs"), json_object_get(new, "configs"));
+	return (of || nf) && !json_equal(of, nf); /* json_equal(NULL, NULL) is false */
+}
+
+/* How much a config file's onChange asks for: none < signal < reload < restart. */
+static int on_change_rank(const char *v)
+{
+	return !v || !strcmp(v, "restart") ? 3
+	       : !strcmp(v, "reload")      ? 2
+	       : !strncmp(v, "signal:", 7) ? 1
+	                                   : 0;
+}
+
+/* The control action once this release's files are in place (design.md
+ * 14.1): restart when the unit or artifacts changed, else the strongest
+ * onChange of the config files that changed ("start" when none did, which
+ * only makes sure the unit runs). *sig gets the signal of signal:NAME. */
+static const char *control_of(json_t *old, json_t *new, const char **sig)
+{
+	*sig = NULL;
+	if (unit_changed(old, new))
+		return "restart";
+	int best = -1;
+	const char *best_v = NULL;
+	size_t i, j;
+	json_t *nc, *oc;
+	json_array_foreach (json_object_get(new, "configs"), i, nc) {
+		bool same = false;
+		json_array_foreach (json_object_get(old, "configs"), j, oc)
+			same = same || json_equal(oc, nc);
+		const char *v = json_string_value(json_object_get(nc, "onChange"));
+		if (!same && on_change_rank(v) > best) {
+			best = on_change_rank(v);
+			best_v = v;
+		}
+	}
+	/* a file that went away changes what the process reads too */
+	if (json_array_size(json_object_get(old, "configs")) >
+	            json_array_size(json_object_get(new, "configs")) &&
+	    best < 3)
+		return "restart";
+	if (best == 3)
+		return "restart";
+	if (best == 2)
+		return "reload";
+	if (best == 1) {
+		*sig = best_v + 7;
+		return "kill";
+	}
+	return "start";
 }
 
 /* The ordered, dependent tasks for one node (design.md 7.3 step 4). */
@@ -131,10 +179,12 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 	}
 	int64_t deps[3];
 	size_t nd = 0;
+	/* a rolling restart changes nothing on the node but the process */
+	bool restart_only = json_is_true(json_object_get(art, "restart"));
 	json_t *files = json_array();
 	size_t i;
 	json_t *f;
-	json_array_foreach (json_object_get(art, "configs"), i, f) {
+	json_array_foreach (restart_only ? NULL : json_object_get(art, "configs"), i, f) {
 		char *text = NULL;
 		int64_t used;
 		json_t *app_vars = json_pack("{s:O, s:O}", "name", json_object_get(app, "name"),
@@ -166,7 +216,7 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 	}
 	json_decref(files);
 	json_t *fetch = json_object_get(art, "fetch");
-	if (rc == 0 && fetch) {
+	if (rc == 0 && fetch && !restart_only) {
 		/* a download can take a while: minutes, not the two of a file */
 		snprintf(key, sizeof(key), "r%lld-n%lld-fetch", (long long)rid, (long long)node);
 		rc = app_task_queue(a, c, &call, owner, node, "FetchArtifact",
@@ -175,7 +225,7 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 			deps[nd++] =
 			        json_integer_value(json_array_get(ids, json_array_size(ids) - 1));
 	}
-	if (rc == 0) {
+	if (rc == 0 && !restart_only) {
 		snprintf(key, sizeof(key), "r%lld-n%lld-unit", (long long)rid, (long long)node);
 		rc = app_task_queue(a, c, &call, owner, node, "SystemdInstallUnit",
 		                    json_pack("{s:s, s:O, s:b}", "unitName", unit_name, "content",
@@ -189,14 +239,18 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 	 * rollback always restarts: the node runs the failed release's process,
 	 * whatever the application's current release says. */
 	int64_t control = 0;
-	bool restart = strcmp(json_string_value(json_object_get(rel, "kind")), "rollback") == 0 ||
-	               configs_changed(prev_art, art);
+	const char *sig = NULL;
+	const char *action = restart_only || strcmp(json_string_value(json_object_get(rel, "kind")),
+	                                            "rollback") == 0
+	                             ? "restart"
+	                             : control_of(prev_art, art, &sig);
 	if (rc == 0) {
 		snprintf(key, sizeof(key), "r%lld-n%lld-control", (long long)rid, (long long)node);
-		rc = app_task_queue(a, c, &call, owner, node, "SystemdControl",
-		                    json_pack("{s:s, s:s}", "unitName", unit_name, "action",
-		                              restart ? "restart" : "start"),
-		                    deps, nd, key, 120, ids, err);
+		json_t *p = json_pack("{s:s, s:s}", "unitName", unit_name, "action", action);
+		if (sig)
+			json_object_set_new(p, "signal", json_string(sig));
+		rc = app_task_queue(a, c, &call, owner, node, "SystemdControl", p, deps, nd, key,
+		                    120, ids, err);
 		control = json_integer_value(json_array_get(ids, json_array_size(ids) - 1));
 	}
 	json_t *hc = json_object_get(art, "healthCheck");

@@ -116,13 +116,24 @@ static int check_strategy(json_t *s, struct pg_err *err)
 	return rc;
 }
 
+static bool on_change_ok(const char *v)
+{
+	if (!strcmp(v, "restart") || !strcmp(v, "reload") || !strcmp(v, "none"))
+		return true;
+	for (int i = 0; !strncmp(v, "signal:", 7) && cluster_signals[i]; i++)
+		if (!strcmp(v + 7, cluster_signals[i]))
+			return true;
+	return false;
+}
+
 /* The unit of a SystemdService app, rendered to prove the spec renders. */
 static int check_systemd_spec(struct app *a, const char *name, json_t *spec, struct pg_err *err)
 {
 	static const char *const fields[] = {"unit",    "configFiles", "listenPort", "healthCheck",
 	                                     "service", "artifacts",   NULL};
-	static const char *const file_fields[] = {"configId", "version", "path", "mode",
-	                                          "owner",    "group",   NULL};
+	static const char *const file_fields[] = {"configId", "version",     "path",
+	                                          "mode",     "owner",       "group",
+	                                          "onChange", "autoRelease", NULL};
 	json_t *unit = NULL, *files = NULL, *hc = NULL, *svc = NULL;
 	int64_t port = 0, n;
 	const char *s;
@@ -157,6 +168,22 @@ static int check_systemd_spec(struct app *a, const char *name, json_t *spec, str
 			rc = pg_json_int(f, "version", false, 1, INT64_MAX, &n, err);
 		if (rc == 0)
 			rc = pg_json_str(f, "path", true, 4096, &s, err);
+		const char *oc = NULL;
+		bool ar;
+		if (rc == 0)
+			rc = pg_json_str(f, "onChange", false, 32, &oc, err);
+		if (rc == 0 && oc && !on_change_ok(oc))
+			rc = pg_err_set(
+			        err, PG_EINVAL, "onChange",
+			        "onChange must be restart, reload, none or signal:NAME (HUP, "
+			        "USR1, USR2, INT, TERM, QUIT, WINCH)");
+		if (rc == 0)
+			rc = pg_json_bool(f, "autoRelease", false, &ar, err);
+		if (rc == 0 && ar && json_object_get(f, "version"))
+			rc = pg_err_set(
+			        err, PG_EINVAL, "autoRelease",
+			        "autoRelease follows published versions: it cannot go with a "
+			        "pinned version");
 		/* the payload checks (path, mode, owner) run again when queued */
 		json_t *probe = rc == 0 ? json_pack("{s:[{s:O, s:s, s:O?, s:O?, s:O?}]}", "files",
 		                                    "path", json_object_get(f, "path"), "content",

@@ -49,6 +49,10 @@ void app_set_certs(struct app *a, const struct app_certs *certs);
 
 /* Wakes the reconciler now (a release task finished, a release started). */
 void app_kick(struct app *a);
+/* config_on_publish: releases the applications whose config files follow
+ * item_id with autoRelease (canary first, per their strategy). */
+struct pg_call;
+void app_config_published(void *arg, const struct pg_call *call, int64_t item_id, int64_t version);
 /* blob_fetch_check: whether a release node is part of uses blob sha. */
 int app_blob_fetch_allowed(void *arg, struct store_conn *c, int64_t node, const char *sha,
                            struct pg_err *err);

@@ -100,6 +100,8 @@ struct cluster_task_spec {
 /* Checks a task type's payload; err->field names the offending member
  * (e.g. "payload.files[0].path"). */
 int cluster_task_validate(const char *type, json_t *payload, struct pg_err *err);
+/* The signals SystemdControl "kill" sends (and configFiles' signal:NAME). */
+extern const char *const cluster_signals[];
 
 /* Queues a task inside the caller's write transaction and audits it. When a
  * task with the same node and idempotency key exists, *id is that task and

@@ -171,16 +171,24 @@ static bool service_name_ok(json_t *v)
 	return true;
 }
 
+const char *const cluster_signals[] = {"HUP", "USR1", "USR2", "INT", "TERM", "QUIT", "WINCH", NULL};
+
 static int v_systemd_control(json_t *p, struct pg_err *err)
 {
-	static const char *const fields[] = {"unitName", "action", "deregister", NULL};
-	static const char *const actions[] = {"start", "stop", "restart", "reload", "status", NULL};
+	static const char *const fields[] = {"unitName", "action", "deregister", "signal", NULL};
+	static const char *const actions[] = {"start",  "stop", "restart", "reload",
+	                                      "status", "kill", NULL};
 	json_t *dereg = NULL;
 	int rc = pg_json_only(p, fields, err);
 	if (rc == 0)
 		rc = check_unit_name(p, err);
 	if (rc == 0)
 		rc = check_enum(p, "action", true, actions, err);
+	bool kill = rc == 0 && !strcmp(json_string_value(json_object_get(p, "action")), "kill");
+	if (rc == 0 && (kill || json_object_get(p, "signal")))
+		rc = check_enum(p, "signal", true, cluster_signals, err);
+	if (rc == 0 && !kill && json_object_get(p, "signal"))
+		rc = pg_err_set(err, PG_EINVAL, "signal", "signal goes with action kill");
 	if (rc == 0)
 		rc = pg_json_arr(p, "deregister", false, 32, &dereg, err);
 	size_t i;

@@ -21,6 +21,11 @@ struct config;
 int config_new(struct store *s, struct plua *lua, struct cluster *cl,
                const struct pg_secret_key *key, struct config **out, struct pg_err *err);
 void config_free(struct config *cfg);
+/* Called after a publish or rollback of item_id to version committed
+ * (applications that follow it release it: autoRelease); wired in main.c. */
+typedef void (*config_on_publish)(void *arg, const struct pg_call *call, int64_t item_id,
+                                  int64_t version);
+void config_set_on_publish(struct config *cfg, config_on_publish fn, void *arg);
 
 /* Checks content in a format ("text", "json", "yaml", "ini", "env"); a
  * broken file is PG_EINVAL with the parser's line (and column when the

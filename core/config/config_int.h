@@ -13,6 +13,8 @@ struct config {
 	struct plua *lua;
 	struct cluster *cluster;
 	struct pg_secret_key key;
+	config_on_publish on_publish;
+	void *on_publish_arg;
 };
 
 struct cfg_item {

@@ -421,6 +421,12 @@ int config_diff(struct config *cfg, int64_t id, int64_t from, int64_t to, bool r
 	return rc;
 }
 
+void config_set_on_publish(struct config *cfg, config_on_publish fn, void *arg)
+{
+	cfg->on_publish = fn;
+	cfg->on_publish_arg = arg;
+}
+
 int config_release(struct config *cfg, const struct pg_call *call, int64_t id, json_t *body,
                    bool rollback, json_t **out, struct pg_err *err)
 {
@@ -471,6 +477,8 @@ int config_release(struct config *cfg, const struct pg_call *call, int64_t id, j
 	}
 	cfg_version_free(&v);
 	rc = store_end(c, rc, err);
+	if (rc == 0 && cfg->on_publish)
+		cfg->on_publish(cfg->on_publish_arg, call, id, version);
 	if (rc == 0)
 		*out = json_pack("{s:I, s:I, s:I, s:s}", "id", (json_int_t)rel_id, "itemId",
 		                 (json_int_t)id, "version", (json_int_t)version, "kind",

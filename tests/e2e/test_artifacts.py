@@ -17,11 +17,19 @@ from fleet import Fleet, fleet_supported, http_get
 from harness import Pagodad, wait_until
 
 PROGRAM = """#!/usr/bin/python3
-import http.server, os, sys
+import http.server, os, signal, sys
 VERSION = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "VERSION")).read().strip()
+CONF = {"text": ""}
+def load(*_):
+    if len(sys.argv) > 2:
+        CONF["text"] = " " + open(sys.argv[2]).read().strip()
+load()
+if CONF["text"].startswith(" bad"):
+    sys.exit("bad configuration")
+signal.signal(signal.SIGHUP, load)
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        body = VERSION.encode()
+        body = (VERSION + CONF["text"]).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -127,7 +135,9 @@ class Artifacts(unittest.TestCase):
 
         def done():
             last["r"] = self.d.call("GET", f"/admin/releases/{rid}").json()
-            return last["r"]["status"] in ("succeeded", "failed", "rolled_back") and last["r"]
+            # a failed release may still turn rolled_back
+            ends = ("succeeded", "rolled_back", "cancelled") + (() if expect == "rolled_back" else ("failed",))
+            return last["r"]["status"] in ends and last["r"]
         try:
             rel = wait_until(done, timeout, interval=0.5, what=f"release {rid} finished")
         except AssertionError:
@@ -270,7 +280,69 @@ class Artifacts(unittest.TestCase):
         self.assertLess(t["downloadedBytes"], len(data), t)
         self.wait_answer("v4")
 
-    def test_6_a_changed_file_under_current_is_drift(self):
+    def test_6_rolling_restart(self):
+        pid = lambda: self.node.run("systemctl", "show", "-p", "MainPID", "--value", "hello.service").stdout.strip()
+        before = pid()
+        r = self.d.call("POST", f"/admin/apps/{self.app}/restart", {"note": "new certs"})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["status"], "running")
+        self.assertEqual(self.d.call("POST", f"/admin/apps/{self.app}/restart", {}).status, 409)
+        rel = self.wait_release(r.json()["id"], "succeeded")
+        self.assertTrue(rel["diff"]["restart"], rel["diff"])
+        self.assertEqual([t["type"] for t in rel["nodes"][0]["tasks"]], ["SystemdControl", "HealthProbe"])
+        self.assertNotEqual(pid(), before)
+        self.wait_answer("v4")
+        self.assertTrue(any(e["action"] == "app.restart" for e in self.d.audit(targetType="app")))
+
+    def newest_release(self):
+        return self.d.call("GET", f"/admin/apps/{self.app}/releases").json()["items"][0]
+
+    def test_7_config_changes_reach_the_running_process(self):
+        r = self.d.call("POST", "/admin/configs", {"name": "hello/conf", "format": "text", "content": "blue\n"})
+        self.assertEqual(r.status, 201, r)
+        cid = r.json()["id"]
+        self.assertEqual(self.d.call("POST", f"/admin/configs/{cid}/publish", {}).status, 200)
+        sha = self.d.call("GET", f"/admin/apps/{self.app}").json()["spec"]["artifacts"][0]["sha256"]
+        spec = self.spec(sha)
+        spec["unit"]["args"] = [str(PORT), "/etc/pagoda/hello.conf"]
+        spec["configFiles"] = [{"configId": cid, "path": "/etc/pagoda/hello.conf",
+                                "onChange": "signal:HUP", "autoRelease": True}]
+        bad = dict(spec, configFiles=[dict(spec["configFiles"][0], onChange="signal:KILL")])
+        r = self.d.call("PUT", f"/admin/apps/{self.app}", {"spec": bad})
+        self.assertEqual((r.status, r.json()["error"]["field"]), (400, "spec.configFiles[0].onChange"), r)
+        r = self.d.call("PUT", f"/admin/apps/{self.app}", {"spec": spec, "rollback": "auto"})
+        self.assertEqual(r.status, 200, r)
+        self.release()
+        self.wait_answer("v4 blue")
+        pid = self.node.run("systemctl", "show", "-p", "MainPID", "--value", "hello.service").stdout.strip()
+        # a publish releases the application on its own; the process reloads on SIGHUP
+        last = self.newest_release()["id"]
+        self.assertEqual(self.d.call("PUT", f"/admin/configs/{cid}", {"content": "green\n"}).status, 200)
+        self.assertEqual(self.d.call("POST", f"/admin/configs/{cid}/publish", {}).status, 200)
+        auto = wait_until(lambda: self.newest_release()["id"] != last and self.newest_release(), 10,
+                          what="a release started by the publish")
+        self.assertIn("autoRelease", auto["note"])
+        rel = self.wait_release(auto["id"], "succeeded")
+        ctl = [t for t in rel["nodes"][0]["tasks"] if t["type"] == "SystemdControl"]
+        p = self.d.call("GET", f"/admin/tasks/{ctl[0]['id']}").json()["payload"]
+        self.assertEqual((p["action"], p.get("signal")), ("kill", "HUP"), p)
+        self.wait_answer("v4 green")
+        self.assertEqual(self.node.run("systemctl", "show", "-p", "MainPID", "--value",
+                                       "hello.service").stdout.strip(), pid)
+        # a bad value (the program refuses it at start) stops at the first batch and is rolled back
+        spec["configFiles"][0]["onChange"] = "restart"
+        self.assertEqual(self.d.call("PUT", f"/admin/apps/{self.app}", {"spec": spec}).status, 200)
+        self.release()
+        last = self.newest_release()["id"]
+        self.assertEqual(self.d.call("PUT", f"/admin/configs/{cid}", {"content": "bad\n"}).status, 200)
+        self.assertEqual(self.d.call("POST", f"/admin/configs/{cid}/publish", {}).status, 200)
+        auto = wait_until(lambda: self.newest_release()["id"] != last and self.newest_release(), 10,
+                          what="a release started by the publish")
+        rel = self.wait_release(auto["id"], "rolled_back")
+        self.assertEqual(rel["nodes"][0]["status"], "failed", rel["nodes"])
+        self.wait_answer("v4 green")
+
+    def test_8_a_changed_file_under_current_is_drift(self):
         self.node.run("sh", "-c", "echo tampered > /var/lib/pagoda/apps/hello/current/VERSION")
 
         def drifted():

@@ -88,8 +88,21 @@ static void systemd_and_nginx(void **state)
 	        check("SystemdControl", "{\"unitName\":\"app.service\",\"action\":\"restart\"}"),
 	        "");
 	assert_string_equal(
-	        check("SystemdControl", "{\"unitName\":\"app.service\",\"action\":\"kill\"}"),
+	        check("SystemdControl", "{\"unitName\":\"app.service\",\"action\":\"explode\"}"),
 	        "payload.action");
+	/* kill sends one of a few signals, and a signal needs kill */
+	assert_string_equal(
+	        check("SystemdControl", "{\"unitName\":\"app.service\",\"action\":\"kill\"}"),
+	        "payload.signal");
+	assert_string_equal(check("SystemdControl", "{\"unitName\":\"app.service\",\"action\":"
+	                                            "\"kill\",\"signal\":\"HUP\"}"),
+	                    "");
+	assert_string_equal(check("SystemdControl", "{\"unitName\":\"app.service\",\"action\":"
+	                                            "\"kill\",\"signal\":\"KILL\"}"),
+	                    "payload.signal");
+	assert_string_equal(check("SystemdControl", "{\"unitName\":\"app.service\",\"action\":"
+	                                            "\"start\",\"signal\":\"HUP\"}"),
+	                    "payload.signal");
 	assert_string_equal(
 	        check("RenderAndDeployNginx", "{\"siteName\":\"app\",\"content\":\"server {}\"}"),
 	        "");
@@ -148,6 +161,43 @@ static void certificate_probe_command(void **state)
 	assert_string_equal(check("RunCommand", "{\"argv\":\"rm -rf /\"}"), "payload.argv");
 }
 
+#define SHA "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\""
+
+static const char *artifact(const char *fields)
+{
+	static char buf[1024];
+	snprintf(buf, sizeof(buf),
+	         "{\"app\":\"hello\",\"release\":" SHA ",\"artifacts\":[{\"sha256\":" SHA ",%s}]}",
+	         fields);
+	return check("FetchArtifact", buf);
+}
+
+static void fetch_artifact(void **state)
+{
+	(void)state;
+	assert_string_equal(artifact("\"unpack\":\"tar.gz\",\"stripComponents\":1"), "");
+	assert_string_equal(artifact("\"unpack\":\"none\",\"dest\":\"bin/app\",\"mode\":\"0755\""),
+	                    "");
+	assert_string_equal(artifact("\"unpack\":\"rar\""), "payload.artifacts[0].unpack");
+	assert_string_equal(artifact("\"unpack\":\"none\""), "payload.artifacts[0].dest");
+	assert_string_equal(artifact("\"unpack\":\"zip\",\"dest\":\"../x\""),
+	                    "payload.artifacts[0].dest");
+	assert_string_equal(artifact("\"unpack\":\"zip\",\"dest\":\"/etc\""),
+	                    "payload.artifacts[0].dest");
+	assert_string_equal(artifact("\"unpack\":\"zip\",\"mode\":\"0755\""),
+	                    "payload.artifacts[0].mode");
+	assert_string_equal(artifact("\"unpack\":\"zip\",\"url\":\"http://mirror/a.zip\""),
+	                    "payload.artifacts[0].url");
+	assert_string_equal(artifact("\"unpack\":\"zip\",\"caFile\":\"/etc/ca.pem\""),
+	                    "payload.artifacts[0].caFile");
+	assert_string_equal(artifact("\"unpack\":\"zip\",\"url\":\"https://m/a.zip\",\"caFile\":"
+	                             "\"/etc/ca.pem\""),
+	                    "");
+	assert_string_equal(
+	        check("FetchArtifact", "{\"app\":\"Hello\",\"release\":" SHA ",\"artifacts\":[]}"),
+	        "payload.app");
+}
+
 static void unknown_type(void **state)
 {
 	struct pg_err err = {0};
@@ -163,6 +213,7 @@ int main(void)
 	        cmocka_unit_test(apply_config_files),
 	        cmocka_unit_test(systemd_and_nginx),
 	        cmocka_unit_test(certificate_probe_command),
+	        cmocka_unit_test(fetch_artifact),
 	        cmocka_unit_test(unknown_type),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
