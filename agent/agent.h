@@ -150,6 +150,8 @@ int agent_exec_certificate(struct agent *a, json_t *payload, int64_t timeout_sec
 int agent_exec_probe(struct agent *a, json_t *payload, int64_t timeout_sec, struct agent_result *r);
 int agent_exec_upgrade(struct agent *a, json_t *payload, int64_t timeout_sec,
                        struct agent_result *r);
+int agent_exec_inspect(struct agent *a, json_t *payload, int64_t timeout_sec,
+                       struct agent_result *r);
 int agent_exec_artifact(struct agent *a, json_t *payload, int64_t timeout_sec,
                         struct agent_result *r);
 

@@ -83,11 +83,29 @@ int agent_exec_unit_install(struct agent *a, json_t *p, int64_t timeout_sec, str
 	return 0;
 }
 
-/* ActiveState, SubState and MainPID of a unit into obj. */
+/* What systemd says of a unit (systemctl show), into obj. */
 static void unit_state(const char *unit, json_t *obj)
 {
-	char *argv[] = {"systemctl",  "show", "-p", "ActiveState,SubState,MainPID,NRestarts",
-	                (char *)unit, NULL};
+	static const struct {
+		const char *prop, *key;
+		bool number;
+	} props[] = {
+	        {"ActiveState", "activeState", false},
+	        {"SubState", "subState", false},
+	        {"MainPID", "mainPid", true},
+	        {"NRestarts", "restarts", true},
+	        {"ActiveEnterTimestamp", "since", false},
+	        {"MemoryCurrent", "memoryBytes", true},
+	        {"CPUUsageNSec", "cpuNsec", true},
+	        {"Result", "result", false},
+	};
+	char *argv[] = {"systemctl",
+	                "show",
+	                "-p",
+	                "ActiveState,SubState,MainPID,NRestarts,ActiveEnterTimestamp,"
+	                "MemoryCurrent,CPUUsageNSec,Result",
+	                (char *)unit,
+	                NULL};
 	char *out = NULL, *e = NULL, why[64];
 	if (pg_run(argv, NULL, 10000, 4096, &out, &e, why, sizeof(why)) == 0 && out) {
 		for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
@@ -95,19 +113,78 @@ static void unit_state(const char *unit, json_t *obj)
 			if (!eq)
 				continue;
 			*eq = '\0';
-			if (strcmp(line, "MainPID") == 0 || strcmp(line, "NRestarts") == 0)
-				json_object_set_new(
-				        obj, strcmp(line, "MainPID") == 0 ? "mainPid" : "restarts",
-				        json_integer(strtoll(eq + 1, NULL, 10)));
-			else
-				json_object_set_new(obj,
-				                    strcmp(line, "ActiveState") == 0 ? "activeState"
-				                                                     : "subState",
-				                    json_string(eq + 1));
+			for (size_t i = 0; i < sizeof(props) / sizeof(props[0]); i++) {
+				if (strcmp(line, props[i].prop) != 0)
+					continue;
+				/* "[not set]" and empty values say nothing */
+				char *end = NULL;
+				long long v = props[i].number ? strtoll(eq + 1, &end, 10) : 0;
+				if (props[i].number && end != eq + 1 && *end == '\0')
+					json_object_set_new(obj, props[i].key, json_integer(v));
+				else if (!props[i].number && eq[1])
+					json_object_set_new(obj, props[i].key, json_string(eq + 1));
+			}
 		}
 	}
 	free(out);
 	free(e);
+}
+
+/* InspectUnit: a unit's state from systemd and the last lines of its
+ * journal (after a cursor, for following), capped at AGENT_OUTPUT_MAX. */
+int agent_exec_inspect(struct agent *a, json_t *p, int64_t timeout_sec, struct agent_result *r)
+{
+	(void)timeout_sec;
+	const char *unit = json_string_value(json_object_get(p, "unitName"));
+	const char *after = json_string_value(json_object_get(p, "afterCursor"));
+	json_int_t lines = json_integer_value(json_object_get(p, "lines"));
+	if (!agent_can_run_commands(a, r, "InspectUnit") || !systemd_running(r))
+		return -1;
+	json_t *st = json_object();
+	unit_state(unit, st);
+	char n[24], cur[600];
+	snprintf(n, sizeof(n), "%lld", (long long)(lines > 0 ? lines : 100));
+	snprintf(cur, sizeof(cur), "--after-cursor=%.550s", after ? after : "");
+	char *argv[] = {"journalctl",
+	                "-u",
+	                (char *)unit,
+	                "-n",
+	                n,
+	                "--no-pager",
+	                "-o",
+	                "short-iso",
+	                "--show-cursor",
+	                after ? cur : NULL,
+	                NULL};
+	char *out = NULL, *err = NULL, why[128];
+	int rc = pg_run(argv, NULL, 20000, AGENT_OUTPUT_MAX, &out, &err, why, sizeof(why));
+	if (rc != 0) {
+		snprintf(r->error, sizeof(r->error), "journalctl failed: %.900s",
+		         rc < 0 ? why
+		         : err  ? err
+		                : "no output");
+		free(out);
+		free(err);
+		json_decref(st);
+		return -1;
+	}
+	free(err);
+	/* the last line is "-- cursor: ..."; a capped output starts mid-line */
+	char *c = out ? strstr(out, "-- cursor: ") : NULL;
+	json_t *cursor = NULL;
+	if (c) {
+		cursor = json_string(strtok(c + 11, "\n"));
+		*c = '\0';
+	}
+	if (out && strlen(out) + 1 >= AGENT_OUTPUT_MAX) {
+		char *nl = strchr(out, '\n');
+		if (nl)
+			memmove(out, nl + 1, strlen(nl + 1) + 1);
+	}
+	r->out = out;
+	r->artifacts = json_pack("{s:o, s:o*}", "unit", st, "cursor", cursor);
+	r->ok = true;
+	return 0;
 }
 
 int agent_exec_unit_control(struct agent *a, json_t *p, int64_t timeout_sec, struct agent_result *r)

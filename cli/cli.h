@@ -59,6 +59,11 @@ char *cli_cell(json_t *v);
 int cli_run(struct cli *c, int argc, char **argv);
 int cli_apply(struct cli *c, const char *file);
 int cli_watch_release(struct cli *c, int64_t id, int interval_ms);
+/* `pagoda logs APP` (cli_logs.c): the unit's journal on each node; follow
+ * asks again every 2 s for what came after. */
+int cli_logs(struct cli *c, const char *app, int lines, bool follow);
+/* `pagoda apps status APP`: the unit's state from systemd on each node. */
+int cli_app_status(struct cli *c, const char *app);
 /* Makes a join token from body (POST /admin/join-tokens) and prints the
  * line that joins a new machine with it: the installer's digest and the
  * CA's fingerprint pinned, for server (NULL: --addr) as that machine

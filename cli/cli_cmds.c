@@ -294,6 +294,8 @@ static int apps(struct cli *c, const char *verb, int argc, char **argv)
 		}
 		return rc;
 	}
+	if (strcmp(verb, "status") == 0)
+		return cli_app_status(c, a.pos[0]);
 	if (strcmp(verb, "restart") == 0) {
 		snprintf(path, sizeof(path), "/admin/apps/%s/restart", a.pos[0]);
 		json_t *body = opt(&a, "--note") ? json_pack("{s:s}", "note", opt(&a, "--note"))
@@ -666,6 +668,26 @@ int cli_run(struct cli *c, int argc, char **argv)
 	}
 	if (strcmp(noun, "audit") == 0)
 		return audit(c, argc - 1, argv + 1);
+	if (strcmp(noun, "logs") == 0 && strcmp(verb, "--help") != 0 && strcmp(verb, "help") != 0) {
+		/* -f takes no value, unlike the flags parse_args knows */
+		char *rest[32];
+		int nrest = 0;
+		bool follow = false;
+		for (int i = 1; i < argc && nrest < 32; i++) {
+			if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow"))
+				follow = true;
+			else
+				rest[nrest++] = argv[i];
+		}
+		struct args a;
+		const char *n = NULL;
+		if (parse_args(nrest, rest, &a) != 0 || a.npos != 1 || !id_arg(a.pos[0]) ||
+		    ((n = opt(&a, "--lines")) && (atoi(n) < 1 || atoi(n) > 1000))) {
+			fprintf(stderr, "pagoda: logs APP-ID [--lines 1-1000] [-f]\n");
+			return CLI_USAGE;
+		}
+		return cli_logs(c, a.pos[0], n ? atoi(n) : 100, follow);
+	}
 	if (strcmp(noun, "backup") == 0 && strcmp(verb, "--help") != 0 && strcmp(verb, "help") != 0)
 		return cli_backup(c, argc - 1, argv + 1);
 	if (strcmp(verb, "--help") == 0 || strcmp(verb, "help") == 0) {

@@ -28,7 +28,10 @@ static const struct {
          "                                     applying the same file again changes nothing\n"
          "  apps ls | show ID | delete ID [--force true]\n"
          "  apps restart ID [--note TEXT]      restart every node's unit in batches,\n"
-         "                                     health-gated, and follow it like a release\n"},
+         "                                     health-gated, and follow it like a release\n"
+         "  apps status ID                     the unit on each node as systemd sees it\n"
+         "  logs ID [--lines N] [-f]           the unit's journal on each node, tagged;\n"
+         "                                     -f follows it\n"},
         {"releases",
          "  releases ls APP-ID\n"
          "  releases create APP-ID [--note TEXT]   shows the diff it would roll out\n"

@@ -246,6 +246,18 @@ static void apps_restart(struct http_req *req)
 	http_answer(req, rc, 201, out, &err);
 }
 
+static void apps_inspect(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	int64_t id;
+	json_t *out = NULL;
+	if (!http_param_id(req, "id", &id))
+		return;
+	int rc = app_inspect(app_of(req), &call, id, req->body, &out, &err);
+	http_answer(req, rc, 201, out, &err);
+}
+
 static void release_list(struct http_req *req)
 {
 	struct pg_err err = {0};
@@ -520,6 +532,11 @@ const struct http_route app_routes[] = {
         {.method = "PUT", .path = "/admin/ingresses/:ingressId", APP_WRITE, .fn = ingress_update},
         {.method = "POST", .path = "/admin/apps/:id/releases", APP_WRITE, .fn = release_create},
         {.method = "POST", .path = "/admin/apps/:id/restart", REL_EXEC, .fn = apps_restart},
+        {.method = "POST",
+         .path = "/admin/apps/:id/inspect",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:node:logs",
+         .fn = apps_inspect},
         {.method = "GET", .path = "/admin/apps/:id/releases", APP_READ, .fn = release_list},
         {.method = "GET", .path = "/admin/releases/:id", APP_READ, .fn = release_get},
         {.method = "POST",

@@ -93,6 +93,10 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
  * started at once. */
 int app_restart(struct app *a, const struct pg_call *call, int64_t app_id, const char *note,
                 json_t **out, struct pg_err *err);
+/* Queues InspectUnit (state and journal lines of the unit) on each node
+ * the application targets; *out lists the tasks to read the answers from. */
+int app_inspect(struct app *a, const struct pg_call *call, int64_t app_id, json_t *body,
+                json_t **out, struct pg_err *err);
 /* The nodes an application targets now: [{id, name, labels, status, ip}]. */
 int app_targets(struct app *a, json_t *app, json_t **nodes, struct pg_err *err);
 /* Queues one task for owner (payload stolen); appends its id (an existing

@@ -1,6 +1,7 @@
 /* What other components see of applications: the drift view of one
  * application and the release summary the alerts and metrics read. */
 #include "application/app_int.h"
+#include "cluster/cluster.h"
 #include "common/pg_json.h"
 #include "store/store.h"
 
@@ -72,4 +73,60 @@ int app_release_summary(struct app *a, json_t **out, struct pg_err *err)
 	}
 	*out = json_pack("{s:o, s:o}", "byStatus", counts, "lastFinished", last);
 	return 0;
+}
+
+int app_inspect(struct app *a, const struct pg_call *call, int64_t app_id, json_t *body,
+                json_t **out, struct pg_err *err)
+{
+	static const char *const fields[] = {"lines", "afterCursor", NULL};
+	int64_t lines = 100;
+	json_t *after = NULL, *app = NULL, *targets = NULL;
+	int rc = pg_json_only(body, fields, err);
+	if (rc == 0)
+		rc = pg_json_int(body, "lines", false, 1, 1000, &lines, err);
+	if (rc == 0)
+		rc = pg_json_obj(body, "afterCursor", false, &after, err);
+	struct store_conn *c = rc == 0 ? store_conn_get(a->store, err) : NULL;
+	if (rc == 0 && !c)
+		rc = err->code;
+	if (rc == 0)
+		rc = app_store_get(c, app_id, &app, err);
+	if (rc == 0 && strcmp(json_string_value(json_object_get(app, "type")), "SystemdService"))
+		rc = pg_err_set(err, PG_EPRECOND, "type",
+		                "only SystemdService applications have a unit to inspect");
+	if (rc == 0)
+		rc = app_targets(a, app, &targets, err);
+	char unit[64];
+	snprintf(unit, sizeof(unit), "%s.service", json_string_value(json_object_get(app, "name")));
+	json_t *tasks = json_array(), *n;
+	size_t i;
+	json_array_foreach (targets, i, n) {
+		if (rc != 0)
+			break;
+		char key[24];
+		json_int_t node = json_integer_value(json_object_get(n, "id"));
+		snprintf(key, sizeof(key), "%lld", (long long)node);
+		json_t *cur = json_object_get(after, key);
+		json_t *p = json_pack("{s:s, s:I}", "unitName", unit, "lines", (json_int_t)lines);
+		if (json_is_string(cur))
+			json_object_set(p, "afterCursor", cur);
+		struct cluster_task_spec spec = {
+		        .node_id = node, .type = "InspectUnit", .payload = p, .timeout_sec = 30};
+		int64_t id = 0;
+		bool existed;
+		rc = cluster_task_queue(a->cluster, call, &spec, &id, &existed, err);
+		json_decref(p);
+		if (rc == 0)
+			json_array_append_new(tasks,
+			                      json_pack("{s:I, s:O, s:I}", "nodeId", node,
+			                                "nodeName", json_object_get(n, "name"),
+			                                "taskId", (json_int_t)id));
+	}
+	json_decref(app);
+	json_decref(targets);
+	if (rc == 0)
+		*out = json_pack("{s:s, s:o}", "unit", unit, "tasks", tasks);
+	else
+		json_decref(tasks);
+	return rc;
 }

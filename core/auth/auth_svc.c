@@ -39,6 +39,7 @@ const char *const auth_perm_codes[] = {
         "admin:alert:manage",
         "admin:backup:manage",
         "admin:blob:write",
+        "admin:node:logs",
         NULL,
 };
 

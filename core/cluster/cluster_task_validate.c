@@ -423,6 +423,25 @@ static int v_fetch_artifact(json_t *p, struct pg_err *err)
 	return rc;
 }
 
+/* A unit's state and journal lines (logs); the cursor is journalctl's own. */
+static int v_inspect_unit(json_t *p, struct pg_err *err)
+{
+	static const char *const fields[] = {"unitName", "lines", "afterCursor", NULL};
+	const char *cur = NULL;
+	int64_t n;
+	int rc = pg_json_only(p, fields, err);
+	if (rc == 0)
+		rc = check_unit_name(p, err);
+	if (rc == 0)
+		rc = pg_json_int(p, "lines", false, 1, 1000, &n, err);
+	if (rc == 0)
+		rc = pg_json_str(p, "afterCursor", false, 512, &cur, err);
+	if (rc == 0 && cur && (!pg_str_is_printable(cur) || strchr(cur, '\n')))
+		rc = pg_err_set(err, PG_EINVAL, "afterCursor",
+		                "afterCursor must be a journal cursor");
+	return rc;
+}
+
 static int v_health_probe(json_t *p, struct pg_err *err)
 {
 	static const char *const fields[] = {"kind",        "unitName",     "host",       "port",
@@ -524,6 +543,6 @@ int cluster_task_validate(const char *type, json_t *payload, struct pg_err *err)
 	return pg_err_set(err, PG_EINVAL, "type",
 	                  "unknown task type '%s' (known: ApplyConfigFiles, SystemdInstallUnit, "
 	                  "SystemdControl, RenderAndDeployNginx, DeployCertificate, HealthProbe, "
-	                  "RunCommand, UpgradeAgent, FetchArtifact)",
+	                  "RunCommand, UpgradeAgent, FetchArtifact, InspectUnit)",
 	                  type);
 }

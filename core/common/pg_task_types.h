@@ -14,6 +14,7 @@
 	X(HealthProbe, v_health_probe, agent_exec_probe)                                           \
 	X(RunCommand, v_run_command, agent_exec_run)                                               \
 	X(UpgradeAgent, v_upgrade_agent, agent_exec_upgrade)                                       \
-	X(FetchArtifact, v_fetch_artifact, agent_exec_artifact)
+	X(FetchArtifact, v_fetch_artifact, agent_exec_artifact)                                    \
+	X(InspectUnit, v_inspect_unit, agent_exec_inspect)
 
 #endif

@@ -27,6 +27,7 @@ load()
 if CONF["text"].startswith(" bad"):
     sys.exit("bad configuration")
 signal.signal(signal.SIGHUP, load)
+print("serving", VERSION, flush=True)
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         body = (VERSION + CONF["text"]).encode()
@@ -342,7 +343,53 @@ class Artifacts(unittest.TestCase):
         self.assertEqual(rel["nodes"][0]["status"], "failed", rel["nodes"])
         self.wait_answer("v4 green")
 
-    def test_8_a_changed_file_under_current_is_drift(self):
+    def inspect(self, body):
+        r = self.d.call("POST", f"/admin/apps/{self.app}/inspect", body)
+        self.assertEqual(r.status, 201, r)
+        tid = r.json()["tasks"][0]["taskId"]
+        return wait_until(lambda: (lambda t: t["status"] in ("succeeded", "failed") and t)(
+            self.d.call("GET", f"/admin/tasks/{tid}").json()), 20, what="InspectUnit answered")
+
+    def test_8_logs_and_unit_status(self):
+        t = self.inspect({"lines": 50})
+        self.assertEqual(t["status"], "succeeded", t)
+        unit = t["result"]["unit"]
+        pid = self.node.run("systemctl", "show", "-p", "MainPID", "--value", "hello.service").stdout.strip()
+        self.assertEqual((unit["activeState"], unit["subState"], str(unit["mainPid"])), ("active", "running", pid))
+        self.assertGreater(unit["memoryBytes"], 0)
+        self.assertIn("serving v4", t["stdout"])
+        # following: after the cursor, only what came since
+        cursor = t["result"]["cursor"]
+        self.node.run("systemctl", "restart", "hello.service")
+        seen = ""
+        for _ in range(20):
+            t2 = self.inspect({"afterCursor": {str(self.node.info["id"]): cursor}})
+            seen += t2["stdout"] or ""
+            cursor = t2["result"].get("cursor") or cursor
+            if "serving v4" in seen:
+                break
+            time.sleep(0.5)
+        # each line once: the restart's, none of what was read before
+        self.assertEqual((seen.count("serving v4"), seen.count("Stopping hello.service")), (1, 1), seen)
+        self.assertNotIn(t["stdout"].splitlines()[0], seen)
+        # the CLI tags each line with its node
+        cli = os.environ.get("PAGODA_CLI", os.path.join(os.path.dirname(__file__), "../../build/cli/pagoda"))
+        token = os.path.join(self.d.data_dir, "admin.token")
+        import subprocess
+        p = subprocess.run([cli, "--addr", self.d.url, "--token-file", token, "--ca-file", self.d.ca_file,
+                            "logs", str(self.app), "--lines", "5"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(f"[{self.node.name}] ", p.stdout)
+        p = subprocess.run([cli, "--addr", self.d.url, "--token-file", token, "--ca-file", self.d.ca_file,
+                            "apps", "status", str(self.app)], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("active", p.stdout)
+        # a token without admin:node:logs cannot read logs
+        r = self.d.call("POST", "/admin/tokens", {"name": "reader", "permissions": ["admin:app:read"]})
+        self.assertEqual(self.d.call("POST", f"/admin/apps/{self.app}/inspect", {},
+                                     token=r.json()["token"]).status, 403)
+
+    def test_9_a_changed_file_under_current_is_drift(self):
         self.node.run("sh", "-c", "echo tampered > /var/lib/pagoda/apps/hello/current/VERSION")
 
         def drifted():
