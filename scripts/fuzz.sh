@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-20}
 CC=clang scripts/build.sh build-fuzz -DPAGODA_FUZZ=ON -DPAGODA_E2E=OFF >/dev/null
 work=$(mktemp -d /tmp/pagoda-fuzz-XXXXXX)
-for t in router task template acme pem pattern; do
+for t in router task template acme pem pattern range unpack; do
   mkdir -p "$work/$t"
   echo "== fuzz_$t ($secs s)"
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \

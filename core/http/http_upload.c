@@ -74,10 +74,7 @@ void http_upload_free(struct http_upload *u)
 	free(u);
 }
 
-/* Parses a single "bytes=a-b", "bytes=a-" or "bytes=-n" against size: 1 and
- * [*off, *off+*len) for a satisfiable range, 0 to send everything (no
- * header, or a form we ignore as RFC 9110 allows), -1 if unsatisfiable. */
-static int parse_range(const char *h, size_t size, size_t *off, size_t *len)
+int http_range_parse(const char *h, size_t size, size_t *off, size_t *len)
 {
 	if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
 		return 0;
@@ -117,7 +114,7 @@ void http_reply_file_range(struct http_req *req, int fd, size_t size, const char
 {
 	size_t off = 0, len = size;
 	char cr[96];
-	int r = parse_range(http_header(req, "Range"), size, &off, &len);
+	int r = http_range_parse(http_header(req, "Range"), size, &off, &len);
 	if (r < 0) {
 		close(fd);
 		snprintf(cr, sizeof(cr), "bytes */%zu", size);
