@@ -482,12 +482,9 @@ static void release_rollback(struct http_req *req)
 		                "release %lld never succeeded", (long long)target);
 	if (rc == 0)
 		rc = app_node_list(c, id, nodes, &err);
-	size_t i;
-	json_t *n;
-	json_array_foreach (nodes, i, n) {
-		const char *st = json_string_value(json_object_get(n, "status"));
-		if (strcmp(st, "pending") && strcmp(st, "skipped"))
-			json_array_append(touched, json_object_get(n, "nodeId"));
+	if (rc == 0) {
+		json_decref(touched);
+		touched = app_nodes_touched(nodes);
 	}
 	if (rc == 0 && strcmp(status, "paused") == 0 && store_begin(c, STORE_TX_WRITE, &err) == 0) {
 		rc = app_release_set_status(c, id, "failed", "stopped for a rollback", &err);

@@ -97,6 +97,9 @@ int app_restart(struct app *a, const struct pg_call *call, int64_t app_id, const
  * the application targets; *out lists the tasks to read the answers from. */
 int app_inspect(struct app *a, const struct pg_call *call, int64_t app_id, json_t *body,
                 json_t **out, struct pg_err *err);
+/* The ids of the nodes (app_node_list rows) a release touched: what a
+ * rollback of it must put back. */
+json_t *app_nodes_touched(json_t *nodes);
 /* The nodes an application targets now: [{id, name, labels, status, ip}]. */
 int app_targets(struct app *a, json_t *app, json_t **nodes, struct pg_err *err);
 /* Queues one task for owner (payload stolen); appends its id (an existing

@@ -633,3 +633,15 @@ void app_config_published(void *arg, const struct pg_call *call, int64_t item_id
 	json_decref(apps);
 	app_kick(a);
 }
+
+json_t *app_nodes_touched(json_t *nodes)
+{
+	json_t *ids = json_array(), *n;
+	size_t i;
+	json_array_foreach (nodes, i, n) {
+		const char *st = json_string_value(json_object_get(n, "status"));
+		if (strcmp(st, "pending") && strcmp(st, "skipped"))
+			json_array_append(ids, json_object_get(n, "nodeId"));
+	}
+	return ids;
+}

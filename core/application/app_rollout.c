@@ -474,14 +474,7 @@ static int succeed(struct app *a, struct store_conn *c, json_t *rel, struct pg_e
 static int start_rollback(struct app *a, json_t *rel, json_t *nodes, int64_t target,
                           struct pg_err *err)
 {
-	json_t *changed = json_array(), *out = NULL;
-	size_t i;
-	json_t *n;
-	json_array_foreach (nodes, i, n) {
-		const char *st = json_string_value(json_object_get(n, "status"));
-		if (strcmp(st, "pending") && strcmp(st, "skipped"))
-			json_array_append(changed, json_object_get(n, "nodeId"));
-	}
+	json_t *changed = app_nodes_touched(nodes), *out = NULL;
 	char actor[48];
 	struct pg_call call = release_call(rel, actor, sizeof(actor));
 	call.actor = "system";
