@@ -209,6 +209,17 @@ static void ingress_update(struct http_req *req)
 	http_answer(req, rc, 200, out, &err);
 }
 
+static void ingress_delete(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	int64_t id;
+	if (!http_param_id(req, "ingressId", &id))
+		return;
+	int rc = app_ingress_remove(app_of(req), &call, id, &err);
+	http_answer(req, rc, 204, NULL, &err);
+}
+
 static void release_create(struct http_req *req)
 {
 	static const char *const fields[] = {"note", NULL};
@@ -527,6 +538,10 @@ const struct http_route app_routes[] = {
         {.method = "POST", .path = "/admin/apps/:id/ingresses", APP_WRITE, .fn = ingress_create},
         {.method = "GET", .path = "/admin/ingresses/:ingressId", APP_READ, .fn = ingress_get},
         {.method = "PUT", .path = "/admin/ingresses/:ingressId", APP_WRITE, .fn = ingress_update},
+        {.method = "DELETE",
+         .path = "/admin/ingresses/:ingressId",
+         APP_WRITE,
+         .fn = ingress_delete},
         {.method = "POST", .path = "/admin/apps/:id/releases", APP_WRITE, .fn = release_create},
         {.method = "POST", .path = "/admin/apps/:id/restart", REL_EXEC, .fn = apps_restart},
         {.method = "POST",

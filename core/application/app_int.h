@@ -42,6 +42,7 @@ int app_ingress_insert(struct store_conn *c, int64_t app_id, json_t *spec, const
                        int64_t *id, struct pg_err *err);
 int app_ingress_update(struct store_conn *c, int64_t id, json_t *spec, struct pg_err *err);
 int app_ingress_get(struct store_conn *c, int64_t id, json_t **out, struct pg_err *err);
+int app_ingress_delete(struct store_conn *c, int64_t id, struct pg_err *err);
 int app_ingress_list(struct store_conn *c, int64_t app_id, json_t *items, struct pg_err *err);
 
 struct rel_in {
@@ -125,13 +126,20 @@ int app_update(struct app *a, const struct pg_call *call, int64_t id, json_t *bo
                struct pg_err *err);
 int app_get(struct app *a, int64_t id, json_t **out, struct pg_err *err);
 int app_ingress_find(struct app *a, int64_t id, json_t **out, struct pg_err *err);
+/* Deletes an ingress; its site leaves the nodes with the app's next release. */
+int app_ingress_remove(struct app *a, const struct pg_call *call, int64_t id, struct pg_err *err);
 int app_ingress_put(struct app *a, const struct pg_call *call, int64_t app_id, int64_t ingress_id,
                     json_t *spec, json_t **out, struct pg_err *err);
 json_t *app_service_of(json_t *app);
 /* One hash over the sites' hashes: what the upstream sync compares. */
 void app_sites_sha(json_t *sites, char sha[65]);
-int app_render_sites(struct app *a, json_t *ingresses, json_t **sites, char sha[65],
-                     struct pg_err *err);
+/* The nginx_site input for ingress ing of app app_name as site `site`;
+ * resolve false gives each service an unavailable upstream (validation). */
+int app_ingress_site_input(struct app *a, const char *app_name, const char *site, json_t *ing,
+                           bool resolve, json_t **out, struct pg_err *err);
+int app_ingress_render(struct app *a, json_t *in, char **text, char sha[65], struct pg_err *err);
+int app_render_sites(struct app *a, const char *app_name, json_t *ingresses, json_t **sites,
+                     char sha[65], struct pg_err *err);
 
 /* ---- artifacts (app_artifacts.c) ---- */
 #define APP_ROOT "/var/lib/pagoda/apps"

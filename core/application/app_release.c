@@ -128,71 +128,133 @@ int app_ingress_tls(struct app *a, json_t *tls, json_t **out, struct pg_err *err
 	return 0;
 }
 
-/* One site per ingress, upstreams from the registry through upstream.lua. */
-static int render_ingress(struct app *a, json_t *ing, json_t **site, struct pg_err *err)
+/* The upstream of a service path: its registry endpoints filtered by
+ * upstream.lua, or (resolve false: validation) an unavailable one. */
+static int ingress_upstream(struct app *a, json_t *ing, const char *up, const char *svc,
+                            bool resolve, json_t **out, struct pg_err *err)
 {
-	const char *name = json_string_value(json_object_get(ing, "nginxSiteName"));
+	if (!resolve) {
+		*out = json_pack("{s:s, s:s, s:[]}", "name", up, "status", "unavailable",
+		                 "servers");
+		return 0;
+	}
 	const char *strategy = json_string_value(json_object_get(ing, "upstreamStrategy"));
-	json_t *ups = json_array(), *locs = json_array(), *paths = json_object_get(ing, "paths");
+	json_t *eps = NULL, *res = NULL;
+	int64_t index;
+	int rc = registry_endpoints(a->registry, svc, false, &eps, &index, err);
+	if (rc == PG_ENOTFOUND) { /* no such service yet: nothing to proxy to */
+		rc = 0;
+		eps = json_array();
+	}
+	if (rc == 0) {
+		json_t *opts = json_pack("{s:s}", "strategy", strategy ? strategy : "B");
+		json_t *service = json_pack("{s:s}", "name", svc);
+		rc = plua_upstream_filter(a->lua, service, eps, opts, &res, err);
+		json_decref(opts);
+		json_decref(service);
+	}
+	json_decref(eps);
+	if (rc == 0)
+		*out = json_pack("{s:s, s:O, s:O}", "name", up, "status",
+		                 json_object_get(res, "status"), "servers",
+		                 json_object_get(res, "servers"));
+	json_decref(res);
+	return rc;
+}
+
+int app_ingress_site_input(struct app *a, const char *app_name, const char *site, json_t *ing,
+                           bool resolve, json_t **out, struct pg_err *err)
+{
+	json_t *ups = json_array(), *locs = json_array();
 	int rc = 0;
 	size_t i;
 	json_t *p;
-	json_array_foreach (paths, i, p) {
+	json_array_foreach (json_object_get(ing, "paths"), i, p) {
 		const char *svc = json_string_value(json_object_get(p, "service"));
+		json_t *st = json_object_get(p, "static");
+		if (!json_is_object(p) || (!svc && !st)) {
+			rc = pg_err_set(err, PG_EINVAL, "paths",
+			                "paths[%zu] needs path and service or static", i);
+			break;
+		}
+		json_t *loc = json_pack("{s:O?}", "path", json_object_get(p, "path"));
+		json_array_append_new(locs, loc);
+		if (st) { /* the template refuses service and static together */
+			json_object_set(loc, "static", st);
+			if (!svc)
+				continue;
+		}
 		char up[160], id1[64], id2[64];
-		snprintf(up, sizeof(up), "%s__%s", identifier_of(name, id1, sizeof(id1)),
+		snprintf(up, sizeof(up), "%s__%s", identifier_of(site, id1, sizeof(id1)),
 		         identifier_of(svc, id2, sizeof(id2)));
-		json_array_append_new(locs, json_pack("{s:O, s:s}", "path",
-		                                      json_object_get(p, "path"), "upstream", up));
+		json_object_set_new(loc, "upstream", json_string(up));
 		bool seen = false;
 		size_t j;
-		json_t *u;
+		json_t *u, *res = NULL;
 		json_array_foreach (ups, j, u)
 			seen = seen ||
 			       strcmp(json_string_value(json_object_get(u, "name")), up) == 0;
 		if (seen)
 			continue;
-		json_t *eps = NULL, *res = NULL;
-		int64_t index;
-		rc = registry_endpoints(a->registry, svc, false, &eps, &index, err);
-		if (rc == PG_ENOTFOUND) { /* no such service yet: nothing to proxy to */
-			rc = 0;
-			eps = json_array();
-		}
-		if (rc == 0) {
-			json_t *opts = json_pack("{s:s}", "strategy", strategy ? strategy : "B");
-			json_t *service = json_pack("{s:s}", "name", svc);
-			rc = plua_upstream_filter(a->lua, service, eps, opts, &res, err);
-			json_decref(opts);
-			json_decref(service);
-		}
-		json_decref(eps);
-		if (rc != 0)
+		if ((rc = ingress_upstream(a, ing, up, svc, resolve, &res, err)) != 0)
 			break;
-		json_array_append_new(ups, json_pack("{s:s, s:O, s:O}", "name", up, "status",
-		                                     json_object_get(res, "status"), "servers",
-		                                     json_object_get(res, "servers")));
-		json_decref(res);
+		json_array_append_new(ups, res);
 	}
-	char *text = NULL, sha[65];
-	if (rc == 0) {
-		json_t *in = json_pack("{s:s, s:O, s:O, s:O}", "name", name, "domains",
-		                       json_object_get(ing, "domains"), "locations", locs,
-		                       "upstreams", ups);
-		const char *opt[] = {"acme", "clientMaxBodySize"};
-		for (int k = 0; k < 2; k++)
-			if (json_object_get(ing, opt[k]))
-				json_object_set(in, opt[k], json_object_get(ing, opt[k]));
-		json_t *tls = NULL;
+	char dir[300];
+	snprintf(dir, sizeof(dir), "/var/lib/pagoda/apps/%s/current", app_name);
+	json_t *in =
+	        json_pack("{s:s, s:s, s:O?, s:o, s:o}", "name", site, "releaseDir", dir, "domains",
+	                  json_object_get(ing, "domains"), "locations", locs, "upstreams", ups);
+	/* the ingress fields the template takes as they are */
+	static const char *const pass[] = {"acme",          "clientMaxBodySize", "hsts",
+	                                   "headers",       "rateLimit",         "rewrites",
+	                                   "proxyTimeouts", "balancing",         NULL};
+	for (int k = 0; pass[k]; k++)
+		if (json_object_get(ing, pass[k]))
+			json_object_set(in, pass[k], json_object_get(ing, pass[k]));
+	json_t *tls = NULL;
+	if (rc == 0)
 		rc = app_ingress_tls(a, json_object_get(ing, "tls"), &tls, err);
-		if (tls)
-			json_object_set_new(in, "tls", tls);
-		if (rc == 0)
-			rc = nginx_site_render(a->lua, in, &text, sha, err);
+	if (tls)
+		json_object_set_new(in, "tls", tls);
+	if (rc != 0) {
 		json_decref(in);
+		return rc;
 	}
-	json_decref(ups);
-	json_decref(locs);
+	*out = in;
+	return 0;
+}
+
+/* Renders a site input; a template error names the ingress's field (paths
+ * where the template says locations). */
+int app_ingress_render(struct app *a, json_t *in, char **text, char sha[65], struct pg_err *err)
+{
+	int rc = nginx_site_render(a->lua, in, text, sha, err);
+	if (rc != 0 && strncmp(err->field, "locations", 9) == 0) {
+		char tmp[sizeof(err->field)];
+		snprintf(tmp, sizeof(tmp), "paths%s", err->field + 9);
+		snprintf(err->field, sizeof(err->field), "%s", tmp);
+		/* the message starts with the field name too */
+		if (strncmp(err->message, "locations", 9) == 0) {
+			char m[sizeof(err->message)];
+			snprintf(m, sizeof(m), "paths%s", err->message + 9);
+			snprintf(err->message, sizeof(err->message), "%s", m);
+		}
+	}
+	return rc;
+}
+
+/* One site per ingress, upstreams from the registry through upstream.lua. */
+static int render_ingress(struct app *a, const char *app_name, json_t *ing, json_t **site,
+                          struct pg_err *err)
+{
+	const char *name = json_string_value(json_object_get(ing, "nginxSiteName"));
+	json_t *in = NULL;
+	char *text = NULL, sha[65];
+	int rc = app_ingress_site_input(a, app_name, name, ing, true, &in, err);
+	if (rc == 0)
+		rc = app_ingress_render(a, in, &text, sha, err);
+	json_decref(in);
 	if (rc != 0)
 		return rc;
 	*site = json_pack("{s:s, s:s, s:s, s:O?}", "siteName", name, "content", text, "sha256", sha,
@@ -213,15 +275,15 @@ void app_sites_sha(json_t *sites, char sha[65])
 	pg_sha256_hex(all, strlen(all), sha);
 }
 
-int app_render_sites(struct app *a, json_t *ingresses, json_t **sites, char sha[65],
-                     struct pg_err *err)
+int app_render_sites(struct app *a, const char *app_name, json_t *ingresses, json_t **sites,
+                     char sha[65], struct pg_err *err)
 {
 	*sites = json_array();
 	size_t i;
 	json_t *ing;
 	json_array_foreach (ingresses, i, ing) {
 		json_t *site = NULL;
-		int rc = render_ingress(a, ing, &site, err);
+		int rc = render_ingress(a, app_name, ing, &site, err);
 		if (rc != 0) {
 			json_decref(*sites);
 			return rc;
@@ -241,28 +303,28 @@ static int build_artifacts(struct app *a, struct store_conn *c, json_t *app, jso
 	json_t *art = json_pack("{s:s, s:O}", "type", type, "desiredState",
 	                        json_object_get(app, "desiredState"));
 	int rc = 0;
-	if (strcmp(type, "ReverseProxy") == 0) {
+	json_t *arts = json_object_get(json_object_get(app, "spec"), "artifacts");
+	if (json_array_size(arts) > 0) {
+		json_t *fetch = NULL;
+		rc = app_artifacts_freeze(c, name, arts, &fetch, err);
+		if (rc == 0)
+			json_object_set_new(art, "fetch", fetch);
+		else
+			pg_err_prefix_field(err, "spec.artifacts");
+	}
+	if (rc == 0 && strcmp(type, "ReverseProxy") == 0) {
 		json_t *sites = NULL;
 		char sha[65];
-		rc = app_render_sites(a, ingresses, &sites, sha, err);
+		rc = app_render_sites(a, name, ingresses, &sites, sha, err);
 		if (rc == 0)
 			json_object_set_new(art, "sites", sites);
-	} else {
+	} else if (rc == 0) {
 		json_t *spec = json_object_get(app, "spec");
 		char unit_name[64], *text = NULL, sha[65];
 		snprintf(unit_name, sizeof(unit_name), "%s.service", name);
 		rc = app_render_unit(a, name, spec, &text, err);
 		if (rc != 0)
 			pg_err_prefix_field(err, "spec");
-		if (rc == 0 && json_array_size(json_object_get(spec, "artifacts")) > 0) {
-			json_t *fetch = NULL;
-			rc = app_artifacts_freeze(c, name, json_object_get(spec, "artifacts"),
-			                          &fetch, err);
-			if (rc == 0)
-				json_object_set_new(art, "fetch", fetch);
-			else
-				pg_err_prefix_field(err, "spec.artifacts");
-		}
 		if (rc == 0) {
 			pg_sha256_hex(text, strlen(text), sha);
 			json_object_set_new(art, "unit",

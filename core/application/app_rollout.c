@@ -115,6 +115,82 @@ static const char *control_of(json_t *old, json_t *new, const char **sig)
 	return "start";
 }
 
+/* Whether sites (a release's artifacts.sites) has one named name. */
+static bool has_site(json_t *sites, const char *name)
+{
+	size_t i;
+	json_t *s;
+	json_array_foreach (sites, i, s)
+		if (strcmp(json_string_value(json_object_get(s, "siteName")), name) == 0)
+			return true;
+	return false;
+}
+
+/* A ReverseProxy node: its static files (FetchArtifact), each site after the
+ * files and certificate it uses, and a blank file for each site the
+ * previous release had and this one has not (a deleted ingress). */
+static int queue_sites(struct app *a, struct store_conn *c, const struct pg_call *call,
+                       const char *owner, json_t *rel, json_t *prev_art, int64_t node, bool running,
+                       json_t *ids, struct pg_err *err)
+{
+	json_t *art = json_object_get(rel, "artifacts"), *sites = json_object_get(art, "sites");
+	int64_t rid = json_integer_value(json_object_get(rel, "id")), fetch = 0;
+	char key[160];
+	int rc = 0;
+	if (running && json_object_get(art, "fetch")) {
+		snprintf(key, sizeof(key), "r%lld-n%lld-fetch", (long long)rid, (long long)node);
+		rc = app_task_queue(a, c, call, owner, node, "FetchArtifact",
+		                    json_deep_copy(json_object_get(art, "fetch")), NULL, 0, key,
+		                    1800, ids, err);
+		if (rc == 0)
+			fetch = json_integer_value(json_array_get(ids, json_array_size(ids) - 1));
+	}
+	json_t *all = json_deep_copy(sites), *site;
+	size_t i;
+	json_array_foreach (json_object_get(prev_art, "sites"), i, site)
+		if (!has_site(sites, json_string_value(json_object_get(site, "siteName"))))
+			json_array_append_new(all, json_pack("{s:O, s:s, s:b}", "siteName",
+			                                     json_object_get(site, "siteName"),
+			                                     "content",
+			                                     "# removed by Pagoda: the ingress was "
+			                                     "deleted\n",
+			                                     "removed", 1));
+	json_array_foreach (all, i, site) {
+		if (rc != 0)
+			break;
+		const char *name = json_string_value(json_object_get(site, "siteName"));
+		bool live = running || json_is_true(json_object_get(site, "removed"));
+		snprintf(key, sizeof(key), "r%lld-n%lld-site-%s", (long long)rid, (long long)node,
+		         name);
+		json_t *p = json_pack("{s:s, s:s}", "siteName", name, "content",
+		                      live ? json_string_value(json_object_get(site, "content"))
+		                           : "# disabled by Pagoda: the application is stopped\n");
+		int64_t deps[2];
+		size_t nd = 0;
+		if (fetch)
+			deps[nd++] = fetch;
+		/* the certificate lands before the site that names it */
+		int64_t cert = json_integer_value(json_object_get(site, "certificateId"));
+		if (running && cert > 0) {
+			char once[192];
+			snprintf(once, sizeof(once), "%s-cert%lld", key, (long long)cert);
+			rc = a->certs.deploy ? a->certs.deploy(a->certs.arg, c, call, cert, node,
+			                                       once, &deps[nd], err)
+			                     : pg_err_set(err, PG_EUNAVAIL, NULL,
+			                                  "the certificate center is not running");
+			if (rc == 0)
+				json_array_append_new(ids, json_integer(deps[nd++]));
+		}
+		if (rc == 0)
+			rc = app_task_queue(a, c, call, owner, node, "RenderAndDeployNginx", p,
+			                    deps, nd, key, 120, ids, err);
+		else
+			json_decref(p);
+	}
+	json_decref(all);
+	return rc;
+}
+
 /* The ordered, dependent tasks for one node (design.md 7.3 step 4). */
 static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *app,
                       json_t *prev_art, int64_t node, json_t *ids, struct pg_err *err)
@@ -128,44 +204,8 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 	        strcmp(json_string_value(json_object_get(art, "desiredState")), "Running") == 0;
 	const char *type = json_string_value(json_object_get(art, "type"));
 	int rc = 0;
-	if (strcmp(type, "ReverseProxy") == 0) {
-		size_t i;
-		json_t *site;
-		json_array_foreach (json_object_get(art, "sites"), i, site) {
-			snprintf(key, sizeof(key), "r%lld-n%lld-site-%s", (long long)rid,
-			         (long long)node,
-			         json_string_value(json_object_get(site, "siteName")));
-			json_t *p =
-			        running ? json_pack("{s:O, s:O}", "siteName",
-			                            json_object_get(site, "siteName"), "content",
-			                            json_object_get(site, "content"))
-			                : json_pack("{s:O, s:s}", "siteName",
-			                            json_object_get(site, "siteName"), "content",
-			                            "# disabled by Pagoda: the application is "
-			                            "stopped\n");
-			/* the certificate lands before the site that names it */
-			int64_t cert = json_integer_value(json_object_get(site, "certificateId")),
-			        dep = 0;
-			if (rc == 0 && running && cert > 0) {
-				char once[192];
-				snprintf(once, sizeof(once), "%s-cert%lld", key, (long long)cert);
-				rc = a->certs.deploy
-				             ? a->certs.deploy(a->certs.arg, c, &call, cert, node,
-				                               once, &dep, err)
-				             : pg_err_set(err, PG_EUNAVAIL, NULL,
-				                          "the certificate center is not running");
-				if (rc == 0)
-					json_array_append_new(ids, json_integer(dep));
-			}
-			if (rc == 0)
-				rc = app_task_queue(a, c, &call, owner, node,
-				                    "RenderAndDeployNginx", p, &dep, dep ? 1 : 0,
-				                    key, 120, ids, err);
-			else
-				json_decref(p);
-		}
-		return rc;
-	}
+	if (strcmp(type, "ReverseProxy") == 0)
+		return queue_sites(a, c, &call, owner, rel, prev_art, node, running, ids, err);
 	json_t *unit = json_object_get(art, "unit"), *svc = json_object_get(art, "service");
 	const char *unit_name = json_string_value(json_object_get(unit, "name"));
 	if (!running) {

@@ -152,6 +152,11 @@ int app_ingress_update(struct store_conn *c, int64_t id, json_t *spec, struct pg
 	return store_ok(rc);
 }
 
+int app_ingress_delete(struct store_conn *c, int64_t id, struct pg_err *err)
+{
+	return store_ok(store_run(c, "DELETE FROM app_ingress WHERE id = $1", err, SI(id)));
+}
+
 static json_t *ingress_row(struct store_stmt *st)
 {
 	json_t *i = pg_json_load_text(store_col_text(st, 2));

@@ -126,6 +126,33 @@ static bool on_change_ok(const char *v)
 	return false;
 }
 
+/* spec.artifacts, checked as a release would freeze them (blobs are looked
+ * up then). */
+static int check_artifacts(const char *name, json_t *spec, struct pg_err *err)
+{
+	if (!json_object_get(spec, "artifacts"))
+		return 0;
+	json_t *fetch = NULL;
+	int rc = app_artifacts_freeze(NULL, name, json_object_get(spec, "artifacts"), &fetch, err);
+	json_decref(fetch);
+	if (rc != 0)
+		pg_err_prefix_field(err, "artifacts");
+	return rc;
+}
+
+/* A ReverseProxy's spec holds only the artifacts its static locations serve. */
+static int check_proxy_spec(const char *name, json_t *spec, struct pg_err *err)
+{
+	static const char *const fields[] = {"artifacts", NULL};
+	int rc = pg_json_only(spec, fields, err);
+	if (rc != 0)
+		snprintf(
+		        err->message, sizeof(err->message), "%s",
+		        "a ReverseProxy's spec holds only artifacts (for static sites); the rest is "
+		        "its ingresses");
+	return rc == 0 ? check_artifacts(name, spec, err) : rc;
+}
+
 /* The unit of a SystemdService app, rendered to prove the spec renders. */
 static int check_systemd_spec(struct app *a, const char *name, json_t *spec, struct pg_err *err)
 {
@@ -140,14 +167,8 @@ static int check_systemd_spec(struct app *a, const char *name, json_t *spec, str
 	int rc = pg_json_only(spec, fields, err);
 	if (rc == 0)
 		rc = pg_json_obj(spec, "unit", true, &unit, err);
-	if (rc == 0 && json_object_get(spec, "artifacts")) {
-		json_t *fetch = NULL;
-		rc = app_artifacts_freeze(NULL, name, json_object_get(spec, "artifacts"), &fetch,
-		                          err);
-		json_decref(fetch);
-		if (rc != 0)
-			pg_err_prefix_field(err, "artifacts");
-	}
+	if (rc == 0)
+		rc = check_artifacts(name, spec, err);
 	if (rc == 0) {
 		char *text = NULL;
 		rc = app_render_unit(a, name, spec, &text, err);
@@ -305,9 +326,8 @@ static int merge_app(struct app *a, json_t *base, json_t *body, bool create, jso
 		rc = pg_err_set(err, PG_EINVAL, "spec", "a SystemdService needs spec.unit");
 	if (rc == 0 && systemd)
 		rc = check_systemd_spec(a, name, o, err);
-	if (rc == 0 && !systemd && o && json_object_size(o) > 0)
-		rc = pg_err_set(err, PG_EINVAL, "spec",
-		                "a ReverseProxy has no spec; it is its ingresses");
+	if (rc == 0 && !systemd && o && (rc = check_proxy_spec(name, o, err)) != 0)
+		pg_err_prefix_field(err, "spec");
 	if (rc != 0) {
 		json_decref(app);
 		return rc;
@@ -437,10 +457,13 @@ int app_get(struct app *a, int64_t id, json_t **out, struct pg_err *err)
 }
 
 /* Validates an ingress by rendering it with no backends. */
-static int check_ingress(struct app *a, json_t *spec, const char *site, struct pg_err *err)
+static int check_ingress(struct app *a, const char *app_name, json_t *spec, const char *site,
+                         struct pg_err *err)
 {
 	static const char *const fields[] = {
-	        "domains", "paths", "tls", "upstreamStrategy", "clientMaxBodySize", "acme", NULL};
+	        "domains",       "paths",     "tls",     "upstreamStrategy", "clientMaxBodySize",
+	        "acme",          "hsts",      "headers", "rateLimit",        "rewrites",
+	        "proxyTimeouts", "balancing", NULL};
 	int rc = pg_json_only(spec, fields, err);
 	json_t *paths = NULL;
 	if (rc == 0)
@@ -453,54 +476,51 @@ static int check_ingress(struct app *a, json_t *spec, const char *site, struct p
 	if (rc == 0 && us && strcmp(us, "A") && strcmp(us, "B"))
 		rc = pg_err_set(err, PG_EINVAL, "upstreamStrategy",
 		                "upstreamStrategy must be A or B");
-	json_t *ups = json_array(), *locs = json_array();
-	size_t i;
-	json_t *p;
-	json_array_foreach (paths, i, p) {
-		if (rc != 0)
-			break;
-		const char *svc = json_string_value(json_object_get(p, "service"));
-		if (!json_is_object(p) || !svc) {
-			rc = pg_err_set(err, PG_EINVAL, "paths",
-			                "paths[%zu] needs path and service", i);
-			break;
-		}
-		char up[96];
-		snprintf(up, sizeof(up), "u%zu", i);
-		json_array_append_new(ups, json_pack("{s:s, s:s, s:[]}", "name", up, "status",
-		                                     "unavailable", "servers"));
-		json_array_append_new(locs, json_pack("{s:O, s:s}", "path",
-		                                      json_object_get(p, "path"), "upstream", up));
-	}
-	if (rc == 0) {
-		json_t *site_in = json_pack("{s:s, s:O, s:o, s:o}", "name", site, "domains",
-		                            json_object_get(spec, "domains"), "locations", locs,
-		                            "upstreams", ups);
-		json_t *tls = NULL;
-		rc = app_ingress_tls(a, json_object_get(spec, "tls"), &tls, err);
-		if (tls)
-			json_object_set_new(site_in, "tls", tls);
-		if (json_object_get(spec, "acme"))
-			json_object_set(site_in, "acme", json_object_get(spec, "acme"));
-		if (json_object_get(spec, "clientMaxBodySize"))
-			json_object_set(site_in, "clientMaxBodySize",
-			                json_object_get(spec, "clientMaxBodySize"));
-		char *text = NULL, sha[65];
-		if (rc == 0)
-			rc = nginx_site_render(a->lua, site_in, &text, sha, err);
-		free(text);
-		json_decref(site_in);
-		/* the template's field names match the ingress's, but for paths */
-		if (rc != 0 && strncmp(err->field, "locations", 9) == 0) {
-			char tmp[sizeof(err->field)];
-			snprintf(tmp, sizeof(tmp), "paths%s", err->field + 9);
-			snprintf(err->field, sizeof(err->field), "%s", tmp);
-		}
-	} else {
-		json_decref(ups);
-		json_decref(locs);
-	}
+	json_t *in = NULL;
+	if (rc == 0)
+		rc = app_ingress_site_input(a, app_name, site, spec, false, &in, err);
+	char *text = NULL, sha[65];
+	if (rc == 0)
+		rc = app_ingress_render(a, in, &text, sha, err);
+	free(text);
+	json_decref(in);
 	return rc;
+}
+
+/* The first of name, name-2, name-3, ... no ingress in list uses (a deleted
+ * ingress leaves a gap a count would collide with). */
+static void free_site_name(const char *name, json_t *list, char *site, size_t len)
+{
+	for (size_t n = 1;; n++) {
+		if (n == 1)
+			snprintf(site, len, "%s", name);
+		else
+			snprintf(site, len, "%s-%zu", name, n);
+		bool used = false;
+		size_t i;
+		json_t *ing;
+		json_array_foreach (list, i, ing)
+			used = used ||
+			       strcmp(json_string_value(json_object_get(ing, "nginxSiteName")),
+			              site) == 0;
+		if (!used)
+			return;
+	}
+}
+
+int app_ingress_remove(struct app *a, const struct pg_call *call, int64_t id, struct pg_err *err)
+{
+	struct store_conn *c = begin(a, err);
+	if (!c)
+		return err->code;
+	json_t *old = NULL;
+	int rc = app_ingress_get(c, id, &old, err);
+	if (rc == 0)
+		rc = app_ingress_delete(c, id, err);
+	if (rc == 0)
+		rc = audit_record(c, call, "ingress.delete", "ingress", id, old, err);
+	json_decref(old);
+	return store_end(c, rc, err);
 }
 
 int app_ingress_put(struct app *a, const struct pg_call *call, int64_t app_id, int64_t ingress_id,
@@ -525,14 +545,11 @@ int app_ingress_put(struct app *a, const struct pg_call *call, int64_t app_id, i
 		if (old)
 			snprintf(site, sizeof(site), "%s",
 			         json_string_value(json_object_get(old, "nginxSiteName")));
-		else if (json_array_size(list) == 0)
-			snprintf(site, sizeof(site), "%s",
-			         json_string_value(json_object_get(app, "name")));
 		else
-			snprintf(site, sizeof(site), "%s-%zu",
-			         json_string_value(json_object_get(app, "name")),
-			         json_array_size(list) + 1);
-		rc = check_ingress(a, spec, site, err);
+			free_site_name(json_string_value(json_object_get(app, "name")), list, site,
+			               sizeof(site));
+		rc = check_ingress(a, json_string_value(json_object_get(app, "name")), spec, site,
+		                   err);
 	}
 	if (rc == 0 && !ingress_id)
 		rc = app_ingress_insert(c, app_id, spec, site, &ingress_id, err);

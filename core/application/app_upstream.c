@@ -36,7 +36,8 @@ static void sync_app(struct app *a, json_t *app)
 	json_t *ingresses = json_array(), *sites = NULL, *rel = NULL, *nodes = json_array();
 	char sha[65], last[65] = "";
 	if (app_ingress_list(c, app_id, ingresses, &err) != 0 ||
-	    app_render_sites(a, ingresses, &sites, sha, &err) != 0 ||
+	    app_render_sites(a, json_string_value(json_object_get(app, "name")), ingresses, &sites,
+	                     sha, &err) != 0 ||
 	    app_site_get(c, app_id, last, &err) != 0)
 		goto out;
 	struct pending_site *p = pg_map_get(a->pending, app_id);

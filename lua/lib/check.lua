@@ -140,6 +140,24 @@ function M.name(v, field)
   return v
 end
 
+-- A double-quoted nginx string: printable, no quote, and a backslash only
+-- before a character a regex escapes (a trailing one would eat the closing
+-- quote). dollar=false also refuses '$' (no variables expand there).
+function M.nginx_quoted(v, field, max, dollar)
+  M.printable(v, field)
+  if v == "" or #v > max then fail(field, "must be 1 to " .. max .. " characters") end
+  if v:find('"', 1, true) then fail(field, "must not contain a double quote") end
+  if not dollar and v:find("$", 1, true) then fail(field, "must not contain '$' (nginx would expand a variable)") end
+  local i = v:find("\\", 1, true)
+  while i do
+    if not v:sub(i + 1, i + 1):match("^[%.%*%+%?%(%)%[%]{}|%^%$/dwsDWSb%-]$") then
+      fail(field, "a backslash must escape one of . * + ? ( ) [ ] { } | ^ $ / - or a class letter")
+    end
+    i = v:find("\\", i + 2, true)
+  end
+  return '"' .. v .. '"'
+end
+
 -- The escaper for nginx templates: a token nginx reads as one word.
 function M.nginx_value(v)
   local s = tostring(v)

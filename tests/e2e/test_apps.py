@@ -86,7 +86,7 @@ class Apps(unittest.TestCase):
              "spec.healthCheck.type"),
             ({"name": "shop", "type": "SystemdService", "selector": {"nodes": [1]}, "strategy": {"batchSize": 0},
               "spec": {"unit": {"exec": "/bin/x"}}}, "strategy.batchSize"),
-            ({"name": "front", "type": "ReverseProxy", "selector": {"nodes": [1]}, "spec": {"x": 1}}, "spec"),
+            ({"name": "front", "type": "ReverseProxy", "selector": {"nodes": [1]}, "spec": {"x": 1}}, "spec.x"),
         ]:
             with self.subTest(field=field):
                 r = d.call("POST", "/admin/apps", body)
