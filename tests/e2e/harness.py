@@ -336,6 +336,34 @@ class Pagodad(Process):
     def node(self, node_id):
         return self.call("GET", f"/admin/nodes/{node_id}").json()
 
+    def release(self, app_id, expect="succeeded", timeout=120, context=lambda: ""):
+        """Creates and executes a release of app_id and waits for it to end in expect."""
+        r = self.call("POST", f"/admin/apps/{app_id}/releases", {})
+        assert r.status == 201, r
+        rid = r.json()["id"]
+        r = self.call("POST", f"/admin/releases/{rid}/execute")
+        assert r.status == 200, r
+        return self.wait_release(rid, expect, timeout, context)
+
+    def wait_release(self, rid, expect, timeout=120, context=lambda: ""):
+        """Waits for release rid to end; fails with the release (and context())
+        unless it ended in expect."""
+        last = {}
+
+        def done():
+            last["r"] = self.call("GET", f"/admin/releases/{rid}").json()
+            # a failed release may still turn rolled_back
+            ends = ("succeeded", "rolled_back", "cancelled") + (() if expect == "rolled_back" else ("failed",))
+            return last["r"]["status"] in ends and last["r"]
+        try:
+            rel = wait_until(done, timeout, interval=0.5, what=f"release {rid} finished")
+        except AssertionError:
+            raise AssertionError(f"release {rid} never ended: " + json.dumps(last.get("r"), indent=1)[:3000]
+                                 + context()) from None
+        assert rel["status"] == expect, f"release {rid} {rel['status']}, not {expect}: " + \
+            json.dumps(rel, indent=1)[:3000] + context()
+        return rel
+
     def audit(self, **filters):
         q = "&".join(f"{k}={v}" for k, v in filters.items())
         return self.call("GET", f"/admin/audit?{q}").json()["items"]

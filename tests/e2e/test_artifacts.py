@@ -125,27 +125,10 @@ class Artifacts(unittest.TestCase):
                 "artifacts": [a]}
 
     def release(self, expect="succeeded", timeout=120):
-        r = self.d.call("POST", f"/admin/apps/{self.app}/releases", {})
-        self.assertEqual(r.status, 201, r)
-        rel = r.json()
-        r = self.d.call("POST", f"/admin/releases/{rel['id']}/execute")
-        self.assertEqual(r.status, 200, r)
-        return self.wait_release(rel["id"], expect, timeout)
+        return self.d.release(self.app, expect, timeout, lambda: self.node.agent_log()[-2000:])
 
     def wait_release(self, rid, expect, timeout=120):
-        last = {}
-
-        def done():
-            last["r"] = self.d.call("GET", f"/admin/releases/{rid}").json()
-            # a failed release may still turn rolled_back
-            ends = ("succeeded", "rolled_back", "cancelled") + (() if expect == "rolled_back" else ("failed",))
-            return last["r"]["status"] in ends and last["r"]
-        try:
-            rel = wait_until(done, timeout, interval=0.5, what=f"release {rid} finished")
-        except AssertionError:
-            self.fail(json.dumps(last.get("r"), indent=1)[:3000] + self.node.agent_log()[-2000:])
-        self.assertEqual(rel["status"], expect, json.dumps(rel, indent=1)[:3000])
-        return rel
+        return self.d.wait_release(rid, expect, timeout, lambda: self.node.agent_log()[-2000:])
 
     def fetch_task(self, rel):
         ids = [t["id"] for n in rel["nodes"] for t in n["tasks"] if t["type"] == "FetchArtifact"]

@@ -95,21 +95,7 @@ class Ingress(unittest.TestCase):
         cls.fleet.down()
 
     def release(self, app_id, expect="succeeded", timeout=120):
-        r = self.d.call("POST", f"/admin/apps/{app_id}/releases", {})
-        self.assertEqual(r.status, 201, r)
-        rel = r.json()
-        r = self.d.call("POST", f"/admin/releases/{rel['id']}/execute")
-        self.assertEqual(r.status, 200, r)
-        last = {}
-
-        def reached():
-            last["rel"] = self.d.call("GET", f"/admin/releases/{rel['id']}").json()
-            return last["rel"]["status"] == expect and last["rel"]
-
-        try:
-            return wait_until(reached, timeout, interval=0.5, what=f"release {rel['id']} {expect}")
-        except AssertionError:
-            self.fail(f"release never reached {expect}: " + json.dumps(last.get("rel"), indent=1)[:4000])
+        return self.d.release(app_id, expect, timeout)
 
     def site(self, name):
         return self.a.run("cat", f"/etc/nginx/conf.d/{name}.conf", check=False).stdout
