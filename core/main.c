@@ -560,6 +560,7 @@ static int serve(const struct pagodad_settings *f)
 out:
 	cluster_shutdown(app.cluster);
 	registry_shutdown(app.registry);
+	config_shutdown(app.config);
 	if (srv) {
 		usleep(200 * 1000); /* let answered long polls leave */
 		http_server_stop(srv);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/pg_call.h"
 #include "common/pg_err.h"
 #include "common/pg_principal.h"
 
@@ -39,10 +40,18 @@ int auth_verify(struct store_conn *c, const char *secret, struct auth_principal 
  * admin token, writes a new one to path (mode 0600) and prints it once. */
 int auth_bootstrap(struct store *s, const char *path, struct pg_err *err);
 
-/* Creates an admin token inside the caller's transaction. */
+/* Creates an admin token inside the caller's transaction; scope NULL or
+ * "config:5" (auth_principal.scope). */
 int auth_admin_token_create(struct store_conn *c, const char *name, auth_perms perms,
-                            int64_t created_by, int64_t expires_at, char secret[AUTH_SECRET_LEN],
-                            int64_t *id, struct pg_err *err);
+                            const char *scope, int64_t created_by, int64_t expires_at,
+                            char secret[AUTH_SECRET_LEN], int64_t *id, struct pg_err *err);
+/* Mints an admin token inside the caller's transaction from body's "name"
+ * and optional "expiresAt" (RFC 3339, future), with perms and scope (NULL
+ * or "config:5"): no stronger or longer-lived than who, audited as
+ * token.create. *out is the token as listed plus its one-time "token". */
+int auth_token_mint(struct store_conn *c, const struct pg_call *call,
+                    const struct auth_principal *who, json_t *body, auth_perms perms,
+                    const char *scope, json_t **out, struct pg_err *err);
 /* Issues a node's agent token inside the caller's transaction; the node's
  * previous ones are revoked, or expire after grace_ms when it is positive
  * (rotation with an overlap). secret receives the one-time value. */

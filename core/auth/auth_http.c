@@ -17,58 +17,22 @@ static void auth_http_create(struct http_req *req)
 	static const char *const fields[] = {"name", "permissions", "expiresAt", NULL};
 	struct pagodad *app = req->app;
 	struct pg_err err = {0};
-	const char *name = NULL, *expires = NULL;
-	json_t *perms_json = NULL;
+	json_t *perms_json = NULL, *out = NULL;
 	auth_perms perms = 0;
-	int64_t expires_at = 0;
-	if (pg_json_only(req->body, fields, &err) != 0 ||
-	    pg_json_str(req->body, "name", true, 64, &name, &err) != 0 ||
-	    pg_json_arr(req->body, "permissions", true, 64, &perms_json, &err) != 0 ||
-	    auth_perms_from_json(perms_json, "permissions", &perms, &err) != 0 ||
-	    pg_json_str(req->body, "expiresAt", false, 64, &expires, &err) != 0)
-		goto fail;
-	if (!*name || !pg_str_is_printable(name)) {
-		pg_err_set(&err, PG_EINVAL, "name", "name must be 1 to 64 printable characters");
-		goto fail;
-	}
-	if (expires &&
-	    (pg_time_parse(expires, &expires_at) != 0 || expires_at <= pg_time_now_ms())) {
-		pg_err_set(&err, PG_EINVAL, "expiresAt",
-		           "expiresAt must be an RFC 3339 time in the future");
-		goto fail;
-	}
-	/* No token can mint one stronger or longer-lived than itself. */
-	if (auth_covers(&req->who, perms, expires_at, &err) != 0)
-		goto fail;
-	struct store_conn *c = store_conn_get(app->store, &err);
-	char secret[AUTH_SECRET_LEN];
-	int64_t id = 0;
-	json_t *out = NULL;
 	struct pg_call call = http_call(req);
-	if (!c || store_begin(c, STORE_TX_WRITE, &err) != 0)
-		goto fail;
-	json_t *details =
-	        json_pack("{s:s, s:o}", "name", name, "permissions", auth_perms_to_json(perms));
-	int rc = auth_admin_token_create(c, name, perms, req->who.token_id, expires_at, secret, &id,
-	                                 &err);
+	struct store_conn *c = NULL;
+	int rc = pg_json_only(req->body, fields, &err);
 	if (rc == 0)
-		rc = audit_record(c, &call, "token.create", "token", id, details, &err);
+		rc = pg_json_arr(req->body, "permissions", true, 64, &perms_json, &err);
 	if (rc == 0)
-		rc = auth_store_get(c, id, &out, &err);
-	if (rc == 0)
-		rc = store_commit(c, &err);
-	json_decref(details);
-	if (rc != 0) {
-		store_rollback(c);
-		json_decref(out);
-		goto fail;
-	}
-	json_object_set_new(out, "token", json_string(secret));
-	explicit_bzero(secret, sizeof(secret));
-	http_reply(req, 201, out);
-	return;
-fail:
-	http_reply_err(req, &err);
+		rc = auth_perms_from_json(perms_json, "permissions", &perms, &err);
+	if (rc == 0 && !(c = store_conn_get(app->store, &err)))
+		rc = err.code;
+	if (rc == 0 && (rc = store_begin(c, STORE_TX_WRITE, &err)) == 0)
+		rc = store_end(
+		        c, auth_token_mint(c, &call, &req->who, req->body, perms, NULL, &out, &err),
+		        &err);
+	http_answer(req, rc, 201, out, &err);
 }
 
 static void auth_http_list(struct http_req *req)

@@ -13,7 +13,8 @@ int auth_store_find_by_hash(struct store_conn *c, const char *hash, struct auth_
 {
 	static const char sql[] =
 	        "SELECT id, kind, COALESCE(node_id, 0), name, permissions, COALESCE(expires_at, 0),"
-	        " COALESCE(revoked_at, 0), secret_hash FROM auth_token WHERE secret_hash = $1";
+	        " COALESCE(revoked_at, 0), secret_hash, COALESCE(scope, '') FROM auth_token"
+	        " WHERE secret_hash = $1";
 	struct store_stmt *st;
 	int rc = store_query(c, sql, &st, err, ST(hash));
 	if (rc > 0) {
@@ -25,6 +26,7 @@ int auth_store_find_by_hash(struct store_conn *c, const char *hash, struct auth_
 		out->expires_at = store_col_i64(st, 5);
 		out->revoked_at = store_col_i64(st, 6);
 		snprintf(out->secret_hash, sizeof(out->secret_hash), "%s", store_col_text(st, 7));
+		snprintf(out->scope, sizeof(out->scope), "%s", store_col_text(st, 8));
 	}
 	store_done(st);
 	if (rc == 0)
@@ -33,16 +35,17 @@ int auth_store_find_by_hash(struct store_conn *c, const char *hash, struct auth_
 }
 
 int auth_store_insert(struct store_conn *c, const char *name, const char *kind, int64_t node_id,
-                      const char *hash, const char *perms_json, int64_t created_by,
-                      int64_t expires_at, int64_t *id, struct pg_err *err)
+                      const char *hash, const char *perms_json, const char *scope,
+                      int64_t created_by, int64_t expires_at, int64_t *id, struct pg_err *err)
 {
 	static const char sql[] =
 	        "INSERT INTO auth_token (name, kind, node_id, secret_hash, permissions, created_by,"
-	        " created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+	        " created_at, expires_at, scope) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+	        " RETURNING id";
 	struct store_stmt *st;
-	int rc =
-	        store_query(c, sql, &st, err, ST(name), ST(kind), SIN(node_id), ST(hash),
-	                    ST(perms_json), SIN(created_by), SI(pg_time_now_ms()), SIN(expires_at));
+	int rc = store_query(c, sql, &st, err, ST(name), ST(kind), SIN(node_id), ST(hash),
+	                     ST(perms_json), SIN(created_by), SI(pg_time_now_ms()), SIN(expires_at),
+	                     ST(scope));
 	if (rc > 0)
 		*id = store_col_i64(st, 0);
 	store_done(st);
@@ -87,7 +90,7 @@ int auth_store_count_admin(struct store_conn *c, int64_t *n, struct pg_err *err)
 	return rc < 0 ? rc : 0;
 }
 
-#define TOKEN_COLS "id, name, permissions, created_by, created_at, expires_at, revoked_at"
+#define TOKEN_COLS "id, name, permissions, created_by, created_at, expires_at, revoked_at, scope"
 
 static json_t *token_row(struct store_stmt *st)
 {
@@ -101,6 +104,8 @@ static json_t *token_row(struct store_stmt *st)
 	pg_json_set_time(t, "createdAt", store_col_i64(st, 4));
 	pg_json_set_time(t, "expiresAt", store_col_i64(st, 5));
 	pg_json_set_time(t, "revokedAt", store_col_i64(st, 6));
+	if (!store_col_null(st, 7))
+		json_object_set_new(t, "scope", json_string(store_col_text(st, 7)));
 	return t;
 }
 

@@ -16,6 +16,7 @@ struct auth_token_row {
 	char name[72];
 	char secret_hash[65];
 	char *permissions; /* JSON text, owned */
+	char scope[32];    /* "" or "config:5" */
 };
 
 /* A new secret: prefix ("pga_" admin, "pgn_" node, "pgj_" join) and 32
@@ -25,9 +26,10 @@ int auth_secret_new(const char *prefix, char secret[AUTH_SECRET_LEN], char hash[
 
 int auth_store_find_by_hash(struct store_conn *c, const char *hash, struct auth_token_row *out,
                             struct pg_err *err);
+/* scope: NULL or "config:5" (auth_principal.scope). */
 int auth_store_insert(struct store_conn *c, const char *name, const char *kind, int64_t node_id,
-                      const char *hash, const char *perms_json, int64_t created_by,
-                      int64_t expires_at, int64_t *id, struct pg_err *err);
+                      const char *hash, const char *perms_json, const char *scope,
+                      int64_t created_by, int64_t expires_at, int64_t *id, struct pg_err *err);
 /* Revokes one admin token; PG_ENOTFOUND when no live admin token has id. */
 int auth_store_revoke(struct store_conn *c, int64_t id, struct pg_err *err);
 int auth_store_revoke_node(struct store_conn *c, int64_t node_id, struct pg_err *err);

@@ -1,6 +1,8 @@
 /* Token logic: permission sets, verification, issuing. */
 #include "auth/auth.h"
+#include "audit/audit.h"
 #include "auth/auth_store.h"
+#include "common/pg_json.h"
 #include "common/pg_crypto.h"
 #include "common/pg_log.h"
 #include "common/pg_time.h"
@@ -145,6 +147,7 @@ int auth_verify(struct store_conn *c, const char *secret, struct auth_principal 
 			json_decref(p);
 			snprintf(out->actor, sizeof(out->actor), "token:%lld:%s", (long long)row.id,
 			         row.name);
+			snprintf(out->scope, sizeof(out->scope), "%s", row.scope);
 		}
 	}
 	free(row.permissions);
@@ -164,8 +167,8 @@ int auth_secret_new(const char *prefix, char secret[AUTH_SECRET_LEN], char hash[
 }
 
 int auth_admin_token_create(struct store_conn *c, const char *name, auth_perms perms,
-                            int64_t created_by, int64_t expires_at, char secret[AUTH_SECRET_LEN],
-                            int64_t *id, struct pg_err *err)
+                            const char *scope, int64_t created_by, int64_t expires_at,
+                            char secret[AUTH_SECRET_LEN], int64_t *id, struct pg_err *err)
 {
 	char hash[65];
 	int rc = auth_secret_new("pga_", secret, hash, err);
@@ -174,8 +177,46 @@ int auth_admin_token_create(struct store_conn *c, const char *name, auth_perms p
 	json_t *p = auth_perms_to_json(perms);
 	char *pj = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
-	rc = auth_store_insert(c, name, "admin", 0, hash, pj, created_by, expires_at, id, err);
+	rc = auth_store_insert(c, name, "admin", 0, hash, pj, scope, created_by, expires_at, id,
+	                       err);
 	free(pj);
+	return rc;
+}
+
+int auth_token_mint(struct store_conn *c, const struct pg_call *call,
+                    const struct auth_principal *who, json_t *body, auth_perms perms,
+                    const char *scope, json_t **out, struct pg_err *err)
+{
+	const char *name = NULL, *expires = NULL;
+	int64_t expires_at = 0, id = 0;
+	int rc = pg_json_str(body, "name", true, 64, &name, err);
+	if (rc == 0)
+		rc = pg_json_str(body, "expiresAt", false, 64, &expires, err);
+	if (rc == 0 && (!*name || !pg_str_is_printable(name)))
+		rc = pg_err_set(err, PG_EINVAL, "name",
+		                "name must be 1 to 64 printable characters");
+	if (rc == 0 && expires &&
+	    (pg_time_parse(expires, &expires_at) != 0 || expires_at <= pg_time_now_ms()))
+		rc = pg_err_set(err, PG_EINVAL, "expiresAt",
+		                "expiresAt must be an RFC 3339 time in the future");
+	/* No token can mint one stronger or longer-lived than itself. */
+	if (rc == 0)
+		rc = auth_covers(who, perms, expires_at, err);
+	char secret[AUTH_SECRET_LEN];
+	if (rc == 0)
+		rc = auth_admin_token_create(c, name, perms, scope, who->token_id, expires_at,
+		                             secret, &id, err);
+	if (rc == 0) {
+		json_t *details = json_pack("{s:s, s:o, s:s?}", "name", name, "permissions",
+		                            auth_perms_to_json(perms), "scope", scope);
+		rc = audit_record(c, call, "token.create", "token", id, details, err);
+		json_decref(details);
+	}
+	if (rc == 0)
+		rc = auth_store_get(c, id, out, err);
+	if (rc == 0)
+		json_object_set_new(*out, "token", json_string(secret));
+	explicit_bzero(secret, sizeof(secret));
 	return rc;
 }
 
@@ -193,7 +234,7 @@ int auth_agent_token_issue(struct store_conn *c, int64_t node_id, int64_t grace_
 	if (rc != 0)
 		return rc;
 	snprintf(name, sizeof(name), "agent-node-%lld", (long long)node_id);
-	return auth_store_insert(c, name, "agent", node_id, hash, "[]", 0, 0, token_id, err);
+	return auth_store_insert(c, name, "agent", node_id, hash, "[]", NULL, 0, 0, token_id, err);
 }
 
 int auth_agent_tokens_revoke(struct store_conn *c, int64_t node_id, struct pg_err *err)
@@ -239,8 +280,8 @@ int auth_bootstrap(struct store *s, const char *path, struct pg_err *err)
 		return 0;
 	}
 	if (rc == 0)
-		rc = auth_admin_token_create(c, "bootstrap", auth_perms_all(), 0, 0, secret, &id,
-		                             err);
+		rc = auth_admin_token_create(c, "bootstrap", auth_perms_all(), NULL, 0, 0, secret,
+		                             &id, err);
 	/* The file is written before the commit: if it cannot be written the
 	 * token never exists, and a crash in between leaves a token file whose
 	 * token is unknown, so the next start makes a new one. */

@@ -16,6 +16,9 @@ struct auth_principal {
 	auth_perms perms;
 	int64_t expires_at; /* ms, 0: never */
 	char actor[96];     /* "token:3:deploy-bot", "node:7", "system" */
+	/* "config:5": the token may call only routes of that scope (http_route
+	 * .scope) for that object; "" for none. */
+	char scope[32];
 };
 
 #endif

@@ -20,6 +20,8 @@ struct config;
 
 int config_new(struct store *s, struct plua *lua, struct cluster *cl,
                const struct pg_secret_key *key, struct config **out, struct pg_err *err);
+/* Answers every watcher; call before the HTTP server stops. */
+void config_shutdown(struct config *cfg);
 void config_free(struct config *cfg);
 /* Called after a publish or rollback of item_id to version committed
  * (applications that follow it release it: autoRelease); wired in main.c. */

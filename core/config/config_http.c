@@ -5,6 +5,7 @@
 #include "common/pg_crypto.h"
 #include "common/pg_json.h"
 #include "config/config_int.h"
+#include "http/http_block.h"
 #include "http/http_list.h"
 #include "pagodad.h"
 
@@ -237,6 +238,38 @@ static void cfg_render(struct http_req *req)
 	http_answer(req, rc, 200, out, &err);
 }
 
+/* POST /admin/configs/:id/tokens {name, expiresAt?}: a token for the
+ * application that reads this item itself (its watch, nothing else). */
+static void cfg_token(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	int64_t id;
+	json_t *out = NULL;
+	if (!http_param_id(req, "id", &id))
+		return;
+	int rc = config_token_create(cfg_of(req), &call, &req->who, id, req->body, &out, &err);
+	http_answer(req, rc, 201, out, &err);
+}
+
+static int published_of(struct http_req *req, json_t **out, int64_t *index, struct pg_err *err)
+{
+	int64_t id = strtoll(http_param(req, "id"), NULL, 10);
+	/* a token scoped to this item was made to read it, secret or not */
+	bool reveal = req->who.scope[0] || auth_has_perm(&req->who, "admin:config:write");
+	return config_published(cfg_of(req), id, reveal, out, index, err);
+}
+
+/* GET /api/configs/:id?index=N&wait=30s: the published version, answered
+ * once a publish or rollback passes index N. */
+static void cfg_watch(struct http_req *req)
+{
+	int64_t id;
+	if (!http_param_id(req, "id", &id))
+		return;
+	http_blocking_read(req, cfg_of(req)->waiters, id, "X-Config-Index", published_of);
+}
+
 #define CFG_READ .auth = HTTP_AUTH_ADMIN, .perm = "admin:config:read"
 #define CFG_WRITE .auth = HTTP_AUTH_ADMIN, .perm = "admin:config:write"
 
@@ -256,5 +289,11 @@ const struct http_route config_routes[] = {
         {.method = "POST", .path = "/admin/configs/:id/rollback", CFG_WRITE, .fn = cfg_rollback},
         {.method = "GET", .path = "/admin/configs/:id/releases", CFG_READ, .fn = cfg_releases},
         {.method = "POST", .path = "/admin/configs/:id/render", CFG_READ, .fn = cfg_render},
+        {.method = "POST", .path = "/admin/configs/:id/tokens", CFG_WRITE, .fn = cfg_token},
+        {.method = "GET",
+         .path = "/api/configs/:id",
+         CFG_READ,
+         .scope = "config:id",
+         .fn = cfg_watch},
         {0},
 };

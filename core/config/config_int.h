@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "common/pg_principal.h"
 #include "config/config.h"
 
 struct store_conn;
@@ -15,6 +16,7 @@ struct config {
 	struct pg_secret_key key;
 	config_on_publish on_publish;
 	void *on_publish_arg;
+	struct http_waitset *waiters; /* key: item id; watchers of its published version */
 };
 
 struct cfg_item {
@@ -49,6 +51,9 @@ int cfg_version_list(struct store_conn *c, int64_t item_id, json_t *items, struc
 int cfg_release_insert(struct store_conn *c, int64_t item_id, int64_t version, const char *kind,
                        const char *note, const char *by, int64_t *id, struct pg_err *err);
 int cfg_release_list(struct store_conn *c, int64_t item_id, json_t *items, struct pg_err *err);
+/* The id of the item's newest publish or rollback, 0 if none: the index a
+ * watch waits on (it grows even when a rollback lowers the version). */
+int cfg_release_last(struct store_conn *c, int64_t item_id, int64_t *id, struct pg_err *err);
 /* The version released before the current release, or 0. */
 int cfg_release_previous(struct store_conn *c, int64_t item_id, int64_t *version,
                          struct pg_err *err);
@@ -69,6 +74,16 @@ int config_diff(struct config *cfg, int64_t id, int64_t from, int64_t to, bool r
 int config_release(struct config *cfg, const struct pg_call *call, int64_t id, json_t *body,
                    bool rollback, json_t **out, struct pg_err *err);
 int config_releases(struct config *cfg, int64_t id, json_t **items, struct pg_err *err);
+/* What a watcher of item id reads: its published version (content null
+ * when nothing is published, or when it is secret and !reveal) and the index
+ * it is at. */
+int config_published(struct config *cfg, int64_t id, bool reveal, json_t **out, int64_t *index,
+                     struct pg_err *err);
+/* A token that reads only item id's watch (admin:config:read, scope
+ * config:<id>), from body {name, expiresAt?}. */
+int config_token_create(struct config *cfg, const struct pg_call *call,
+                        const struct auth_principal *who, int64_t id, json_t *body, json_t **out,
+                        struct pg_err *err);
 /* Replaces every value in text (and diff lines) by asterisks, keeping keys. */
 char *config_mask(const char *text, bool diff);
 

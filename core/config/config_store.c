@@ -193,6 +193,17 @@ int cfg_release_list(struct store_conn *c, int64_t item_id, json_t *items, struc
 	return store_ok(rc);
 }
 
+int cfg_release_last(struct store_conn *c, int64_t item_id, int64_t *id, struct pg_err *err)
+{
+	static const char sql[] =
+	        "SELECT COALESCE(MAX(id), 0) FROM config_release WHERE item_id = $1";
+	struct store_stmt *st;
+	int rc = store_query(c, sql, &st, err, SI(item_id));
+	*id = rc > 0 ? store_col_i64(st, 0) : 0;
+	store_done(st);
+	return store_ok(rc);
+}
+
 int cfg_release_previous(struct store_conn *c, int64_t item_id, int64_t *version,
                          struct pg_err *err)
 {

@@ -1,5 +1,6 @@
 /* Configuration center logic. */
 #include "audit/audit.h"
+#include "auth/auth.h"
 #include "cluster/cluster.h"
 #include "common/pg_crypto.h"
 #include "common/pg_diff.h"
@@ -7,6 +8,7 @@
 #include "common/pg_secret.h"
 #include "common/pg_log.h"
 #include "config/config_int.h"
+#include "http/http_waitset.h"
 #include "lua/plua_policy.h"
 #include "store/store.h"
 
@@ -15,6 +17,16 @@
 #include <string.h>
 
 #define MAX_CONTENT (4u << 20)
+
+/* A publish on any replica (NULL: some may have been missed). */
+static void on_notice(void *arg, const char *payload)
+{
+	struct config *cfg = arg;
+	if (payload)
+		http_waitset_wake(cfg->waiters, strtoll(payload, NULL, 10));
+	else
+		http_waitset_wake_all(cfg->waiters);
+}
 
 int config_new(struct store *s, struct plua *lua, struct cluster *cl,
                const struct pg_secret_key *key, struct config **out, struct pg_err *err)
@@ -26,16 +38,45 @@ int config_new(struct store *s, struct plua *lua, struct cluster *cl,
 	cfg->lua = lua;
 	cfg->cluster = cl;
 	cfg->key = *key;
+	int rc = (cfg->waiters = http_waitset_new())
+	                 ? 0
+	                 : pg_err_set(err, PG_EINTERNAL, "", "cannot start the config watchers");
+	/* a watch may wait on another replica than the one that published */
+	if (rc == 0 && store_shared(s))
+		rc = store_listen(s, "pagoda_config", on_notice, cfg, err);
+	if (rc != 0) {
+		config_free(cfg);
+		return rc;
+	}
 	*out = cfg;
 	return 0;
+}
+
+void config_shutdown(struct config *cfg)
+{
+	if (cfg && cfg->waiters)
+		http_waitset_shutdown(cfg->waiters);
 }
 
 void config_free(struct config *cfg)
 {
 	if (!cfg)
 		return;
+	store_unlisten(cfg->store, cfg);
+	http_waitset_free(cfg->waiters);
 	explicit_bzero(&cfg->key, sizeof(cfg->key));
 	free(cfg);
+}
+
+/* Watchers of item id, here and (through the store) on other replicas. */
+static void changed(struct config *cfg, int64_t id)
+{
+	http_waitset_wake(cfg->waiters, id);
+	if (store_shared(cfg->store)) {
+		char v[24];
+		snprintf(v, sizeof(v), "%lld", (long long)id);
+		store_notify(cfg->store, "pagoda_config", v);
+	}
 }
 
 /* The sealing context binds a secret to its item and version. */
@@ -303,7 +344,10 @@ int config_delete(struct config *cfg, const struct pg_call *call, int64_t id, st
 		rc = audit_record(c, call, "config.delete", "config", id, d, err);
 		json_decref(d);
 	}
-	return store_end(c, rc, err);
+	rc = store_end(c, rc, err);
+	if (rc == 0)
+		changed(cfg, id); /* its watchers answer 404 */
+	return rc;
 }
 
 int config_get(struct config *cfg, int64_t id, int64_t version, bool reveal, json_t **out,
@@ -477,6 +521,8 @@ int config_release(struct config *cfg, const struct pg_call *call, int64_t id, j
 	}
 	cfg_version_free(&v);
 	rc = store_end(c, rc, err);
+	if (rc == 0)
+		changed(cfg, id);
 	if (rc == 0 && cfg->on_publish)
 		cfg->on_publish(cfg->on_publish_arg, call, id, version);
 	if (rc == 0)
@@ -570,6 +616,58 @@ int config_resolve(struct config *cfg, int64_t item_id, int64_t version, int64_t
 	if (rc == 0) {
 		*used = version;
 		*secret = it.secret;
+	}
+	return rc;
+}
+
+int config_published(struct config *cfg, int64_t id, bool reveal, json_t **out, int64_t *index,
+                     struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(cfg->store, err);
+	struct cfg_item it;
+	int rc = c ? cfg_item_get(c, id, &it, err) : err->code;
+	if (rc == 0)
+		rc = cfg_release_last(c, id, index, err);
+	char *text = NULL;
+	int64_t used = 0;
+	if (rc == 0 && it.released && (!it.secret || reveal))
+		rc = config_render(cfg, id, it.released, 0, NULL, NULL, &text, &used, err);
+	if (rc != 0)
+		return rc;
+	*out = json_pack("{s:I, s:s, s:s, s:s, s:b, s:I}", "id", (json_int_t)id, "namespace", it.ns,
+	                 "name", it.name, "format", it.format, "secret", it.secret, "index",
+	                 (json_int_t)*index);
+	json_object_set_new(*out, "version", it.released ? json_integer(it.released) : json_null());
+	json_object_set_new(*out, "content", text ? json_string(text) : json_null());
+	if (it.released && it.secret && !reveal)
+		json_object_set_new(*out, "contentHidden", json_true());
+	pg_secret_free(text);
+	return 0;
+}
+
+int config_token_create(struct config *cfg, const struct pg_call *call,
+                        const struct auth_principal *who, int64_t id, json_t *body, json_t **out,
+                        struct pg_err *err)
+{
+	static const char *const fields[] = {"name", "expiresAt", NULL};
+	int rc = pg_json_only(body, fields, err);
+	if (rc != 0)
+		return rc;
+	struct store_conn *c = begin(cfg, err);
+	if (!c)
+		return err->code;
+	struct cfg_item it;
+	char scope[32];
+	snprintf(scope, sizeof(scope), "config:%lld", (long long)id);
+	rc = cfg_item_get(c, id, &it, err);
+	if (rc == 0)
+		rc = auth_token_mint(c, call, who, body,
+		                     (auth_perms)1 << auth_perm_bit("admin:config:read"), scope,
+		                     out, err);
+	rc = store_end(c, rc, err);
+	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
 	}
 	return rc;
 }

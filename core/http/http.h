@@ -33,6 +33,9 @@ struct http_route {
 	bool grouped;   /* runs on the writer thread, its writes grouped (http_writer.h) */
 	bool no_fields; /* a POST that takes no fields: a body with any is refused */
 	bool upload;    /* the body is streamed to a file (req->upload), never parsed */
+	/* "config:id": a token scoped to config N (auth_principal.scope) may
+	 * call this route for :id N. A scoped token may call nothing else. */
+	const char *scope;
 };
 
 /* The body of an .upload route, spooled to a file in the server's

@@ -386,6 +386,19 @@ void http_auth_failed(struct http_req *req)
 		        req->source_ip, srv->opts.auth_fail_limit);
 }
 
+/* Whether route r's scope ("config:id") names the object the scoped token
+ * belongs to ("config:5" with :id 5). */
+static bool scope_allows(struct http_req *req, const struct http_route *r)
+{
+	const char *colon = r->scope ? strchr(r->scope, ':') : NULL;
+	const char *id = colon ? http_param(req, colon + 1) : NULL;
+	if (!id)
+		return false;
+	char want[sizeof(req->who.scope)];
+	int n = snprintf(want, sizeof(want), "%.*s:%s", (int)(colon - r->scope), r->scope, id);
+	return n > 0 && (size_t)n < sizeof(want) && strcmp(want, req->who.scope) == 0;
+}
+
 /* Authenticates and authorizes; answers and returns false when refused. */
 static bool check_auth(struct http_server *srv, struct http_req *req)
 {
@@ -426,6 +439,12 @@ static bool check_auth(struct http_server *srv, struct http_req *req)
 		if (r->perm && !(srv->opts.authorize && srv->opts.authorize(&req->who, r->perm))) {
 			http_reply_error(req, PG_EFORBIDDEN, "", "token lacks permission %s",
 			                 r->perm);
+			return false;
+		}
+		if (req->who.scope[0] && !scope_allows(req, r)) {
+			http_reply_error(req, PG_EFORBIDDEN, "",
+			                 "this token is scoped to %s and may read only that",
+			                 req->who.scope);
 			return false;
 		}
 	}

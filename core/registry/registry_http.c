@@ -4,7 +4,7 @@
 #include "common/pg_json.h"
 #include "common/pg_time.h"
 #include "http/http_list.h"
-#include "http/http_waitset.h"
+#include "http/http_block.h"
 #include "pagodad.h"
 #include "registry/registry_int.h"
 #include "store/store.h"
@@ -260,85 +260,9 @@ static void endpoint_delete(struct http_req *req)
 	http_answer(req, rc, 204, NULL, &err);
 }
 
-/* "30s", "2m", "45" (seconds): a blocking query's wait. */
-static bool parse_wait(const char *s, int64_t *ms)
+static void blocking_read(struct http_req *req, http_block_read_fn read)
 {
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	if (end == s || v < 0)
-		return false;
-	if (*end == 's' && !end[1])
-		*ms = v * 1000;
-	else if (*end == 'm' && !end[1])
-		*ms = v * 60000;
-	else if (!*end)
-		*ms = v * 1000;
-	else
-		return false;
-	if (*ms > 300000)
-		*ms = 300000;
-	return true;
-}
-
-struct block {
-	int64_t after, deadline;
-};
-
-static void block_free(void *p)
-{
-	free(p);
-}
-
-/* One read of a blocking query: the answer and the registry index it is at. */
-typedef int (*block_read_fn)(struct http_req *req, json_t **out, int64_t *index,
-                             struct pg_err *err);
-
-/* A blocking query (?index=N&wait=30s, as Consul's): answers once the
- * registry's index passes N, or when the wait runs out; at once without N. */
-static void blocking_read(struct http_req *req, block_read_fn read)
-{
-	struct registry *r = reg_of(req);
-	struct pg_err err = {0};
-	struct block *b = req->suspend_data;
-	if (!b) {
-		int64_t after = 0, wait_ms = 30000;
-		const char *w = http_query(req, "wait");
-		if (!http_query_int(req, "index", 0, INT64_MAX, 0, &after))
-			return;
-		if (w && !parse_wait(w, &wait_ms)) {
-			http_reply_error(req, PG_EINVAL, "wait",
-			                 "wait must look like 30s, 2m or 45");
-			return;
-		}
-		if (!(b = calloc(1, sizeof(*b)))) {
-			http_reply_error(req, PG_EINTERNAL, "", "out of memory");
-			return;
-		}
-		b->after = after;
-		b->deadline = pg_time_mono_ms() + wait_ms;
-		req->suspend_data = b;
-		req->suspend_data_free = block_free;
-	}
-	for (;;) {
-		uint64_t gen = http_waitset_gen(r->waiters, 0);
-		json_t *out = NULL;
-		int64_t index = 0;
-		if (read(req, &out, &index, &err) != 0) {
-			http_reply_err(req, &err);
-			return;
-		}
-		if (index > b->after || pg_time_mono_ms() >= b->deadline ||
-		    http_waitset_stopping(r->waiters)) {
-			char ib[24];
-			snprintf(ib, sizeof(ib), "%lld", (long long)index);
-			http_reply_header(req, "X-Registry-Index", ib);
-			http_reply(req, 200, out);
-			return;
-		}
-		json_decref(out);
-		if (http_waitset_wait(r->waiters, 0, gen, req, b->deadline))
-			return;
-	}
+	http_blocking_read(req, reg_of(req)->waiters, 0, "X-Registry-Index", read);
 }
 
 static int endpoints_of(struct http_req *req, json_t **out, int64_t *index, struct pg_err *err)

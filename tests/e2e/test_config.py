@@ -182,3 +182,112 @@ class Rendering(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Watch(unittest.TestCase):
+    """An application that reads its config itself: a token scoped to one
+    item, and a blocking read of the published version (?index=&wait=)."""
+
+    def test_scoped_token_and_blocking_read(self):
+        import threading
+        import time
+        with Cluster() as c:
+            d = c.daemon
+            cid = d.call("POST", "/admin/configs", {"name": "shop/flags.json", "format": "json",
+                                                    "content": '{"beta": false}\n'}).json()["id"]
+            other = d.call("POST", "/admin/configs", {"name": "other.txt", "content": "x\n"}).json()["id"]
+            # before any publish: no version yet
+            r = d.call("POST", f"/admin/configs/{cid}/tokens", {"name": "shop-reader"})
+            self.assertEqual(r.status, 201, r)
+            tok = r.json()
+            self.assertEqual((tok["scope"], tok["permissions"]), (f"config:{cid}", ["admin:config:read"]))
+            t = tok["token"]
+            r = d.call("GET", f"/api/configs/{cid}", token=t)
+            self.assertEqual((r.status, r.json()["version"], r.json()["content"], r.json()["index"]), (200, None, None, 0))
+            d.call("POST", f"/admin/configs/{cid}/publish", {})
+            r = d.call("GET", f"/api/configs/{cid}", token=t)
+            first = r.json()
+            self.assertEqual((first["version"], first["content"]), (1, '{"beta": false}\n'))
+            self.assertEqual(r.headers["X-Config-Index"], str(first["index"]))
+            self.assertGreater(first["index"], 0)
+            # the token reads this item's watch and nothing else
+            for path in [f"/api/configs/{other}", f"/admin/configs/{cid}", "/admin/configs", "/admin/whoami",
+                         f"/admin/configs/{cid}/versions"]:
+                r = d.call("GET", path, token=t)
+                self.assertEqual(r.status, 403, (path, r))
+                self.assertIn(f"scoped to config:{cid}", r.error["message"])
+            self.assertEqual(d.call("PUT", f"/admin/configs/{cid}", {"content": "{}"}, token=t).status, 403)
+            # a blocking read waits for the next publish...
+            got = {}
+
+            def watch(index, wait="20s"):
+                t0 = time.monotonic()
+                got["r"] = d.call("GET", f"/api/configs/{cid}?index={index}&wait={wait}", token=t)
+                got["s"] = time.monotonic() - t0
+
+            th = threading.Thread(target=watch, args=(first["index"],))
+            th.start()
+            time.sleep(0.8)
+            self.assertTrue(th.is_alive(), "the read blocks while nothing is published")
+            d.call("PUT", f"/admin/configs/{cid}", {"content": '{"beta": true}\n'})
+            time.sleep(0.3)
+            self.assertTrue(th.is_alive(), "a new version that is not published wakes nobody")
+            d.call("POST", f"/admin/configs/{cid}/publish", {})
+            th.join(10)
+            self.assertEqual((got["r"].status, got["r"].json()["version"], got["r"].json()["content"]),
+                             (200, 2, '{"beta": true}\n'))
+            self.assertLess(got["s"], 5)
+            second = got["r"].json()["index"]
+            self.assertGreater(second, first["index"])
+            # ...and a rollback (a lower version) still moves the index
+            th = threading.Thread(target=watch, args=(second,))
+            th.start()
+            time.sleep(0.3)
+            d.call("POST", f"/admin/configs/{cid}/rollback", {})
+            th.join(10)
+            self.assertEqual(got["r"].json()["version"], 1)
+            self.assertGreater(got["r"].json()["index"], second)
+            # nothing new: the wait runs out and answers the same index
+            watch(got["r"].json()["index"], "1s")
+            self.assertEqual(got["r"].json()["version"], 1)
+            self.assertGreaterEqual(got["s"], 0.9)
+            self.assertEqual(d.call("GET", f"/api/configs/{cid}?wait=soon", token=t).error["field"], "wait")
+            # a deleted item answers its watchers 404
+            th = threading.Thread(target=watch, args=(got["r"].json()["index"],))
+            th.start()
+            time.sleep(0.3)
+            self.assertEqual(d.call("DELETE", f"/admin/configs/{cid}").status, 204)
+            th.join(10)
+            self.assertEqual(got["r"].status, 404)
+            # revoked: gone
+            self.assertEqual(d.call("DELETE", f"/admin/tokens/{tok['id']}").status, 204)
+            self.assertEqual(d.call("GET", f"/api/configs/{other}", token=t).status, 401)
+            created = d.audit(action="token.create", targetId=tok["id"])
+            self.assertEqual(created[0]["details"]["scope"], f"config:{cid}")
+
+    def test_secrets_and_who_may_mint(self):
+        with Cluster() as c:
+            d = c.daemon
+            cid = d.call("POST", "/admin/configs", {"name": "db.env", "format": "env", "secret": True,
+                                                    "content": f"DB_PASS={SECRET}\n"}).json()["id"]
+            d.call("POST", f"/admin/configs/{cid}/publish", {})
+            scoped = d.call("POST", f"/admin/configs/{cid}/tokens", {"name": "db-reader"}).json()["token"]
+            # the application the token was made for reads the secret...
+            self.assertEqual(d.call("GET", f"/api/configs/{cid}", token=scoped).json()["content"], f"DB_PASS={SECRET}\n")
+            # ...a reader of every item does not
+            reader = d.call("POST", "/admin/tokens", {"name": "r", "permissions": ["admin:config:read"]}).json()["token"]
+            r = d.call("GET", f"/api/configs/{cid}", token=reader).json()
+            self.assertEqual((r["content"], r["contentHidden"]), (None, True))
+            # minting needs admin:config:write, and cannot give what the caller lacks
+            self.assertEqual(d.call("POST", f"/admin/configs/{cid}/tokens", {"name": "x"}, token=reader).status, 403)
+            writer = d.call("POST", "/admin/tokens", {"name": "w", "permissions": ["admin:config:write"]}).json()["token"]
+            r = d.call("POST", f"/admin/configs/{cid}/tokens", {"name": "x"}, token=writer)
+            self.assertEqual(r.status, 403, r)
+            self.assertIn("admin:config:read", r.error["message"])
+            r = d.call("POST", f"/admin/configs/{cid}/tokens", {"name": "x", "permissions": ["*"]})
+            self.assertEqual((r.status, r.error["field"]), (400, "permissions"))
+            self.assertEqual(d.call("POST", "/admin/configs/999/tokens", {"name": "x"}).status, 404)
+            r = d.call("POST", f"/admin/configs/{cid}/tokens", {"name": "x", "expiresAt": "2001-01-01T00:00:00Z"})
+            self.assertEqual((r.status, r.error["field"]), (400, "expiresAt"))
+            listed = [x for x in d.call("GET", "/admin/tokens").json()["items"] if x["name"] == "db-reader"]
+            self.assertEqual(listed[0]["scope"], f"config:{cid}")

@@ -1,6 +1,6 @@
 """Two pagodad replicas on one PostgreSQL database (runs with
 PAGODA_TEST_STORE=postgres): every task claimed once while agents poll both,
-wakeups and blocking queries across replicas, liveness from heartbeats to
+wakeups and blocking queries (registry, config watch) across replicas, liveness from heartbeats to
 either, and a release finishing after its leader is killed."""
 import os
 import shutil
@@ -139,6 +139,28 @@ class Replicas(unittest.TestCase):
         wait_until(lambda: {x["status"] for x in b.call("GET", "/admin/nodes").json()["items"]} == {"offline"},
                    15, what="offline")
         self.assertEqual(len(a.audit(action="node.offline")), 10)
+
+    def test_config_watch_wakes_on_the_other_replica(self):
+        a, b = self.a, self.b
+        cid = a.call("POST", "/admin/configs", {"name": "flags.txt", "content": "one\n"}).json()["id"]
+        a.call("POST", f"/admin/configs/{cid}/publish", {})
+        tok = a.call("POST", f"/admin/configs/{cid}/tokens", {"name": "reader"}).json()["token"]
+        first = b.call("GET", f"/api/configs/{cid}", token=tok).json()
+        got = {}
+
+        def watch():
+            t0 = time.monotonic()
+            got["r"] = b.call("GET", f"/api/configs/{cid}?index={first['index']}&wait=20s", token=tok)
+            got["s"] = time.monotonic() - t0
+
+        th = threading.Thread(target=watch)
+        th.start()
+        time.sleep(0.5)
+        a.call("PUT", f"/admin/configs/{cid}", {"content": "two\n"})
+        a.call("POST", f"/admin/configs/{cid}/publish", {})
+        th.join(15)
+        self.assertEqual((got["r"].status, got["r"].json()["content"]), (200, "two\n"))
+        self.assertLess(got["s"], 5, "woken through the store, not by the wait running out")
 
     def test_release_completes_after_its_leader_is_killed(self):
         a, b = self.a, self.b

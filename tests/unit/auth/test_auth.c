@@ -105,10 +105,10 @@ static void narrow_expired_and_agent_tokens(void **state)
 	        agent2[AUTH_SECRET_LEN];
 	int64_t id;
 	auth_perms read = (auth_perms)1 << auth_perm_bit("admin:node:read");
-	assert_int_equal(auth_admin_token_create(c, "ro", read, 0, 0, narrow, &id, &err), 0);
-	assert_int_equal(
-	        auth_admin_token_create(c, "old", read, 0, pg_time_now_ms() - 1, old, &id, &err),
-	        0);
+	assert_int_equal(auth_admin_token_create(c, "ro", read, NULL, 0, 0, narrow, &id, &err), 0);
+	assert_int_equal(auth_admin_token_create(c, "old", read, NULL, 0, pg_time_now_ms() - 1, old,
+	                                         &id, &err),
+	                 0);
 	struct auth_principal p;
 	assert_int_equal(auth_verify(c, narrow, &p, &err), 0);
 	assert_true(auth_has_perm(&p, "admin:node:read"));
