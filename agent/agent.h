@@ -169,6 +169,10 @@ void agent_upgrade_mark_running(struct agent *a);
 /* Runs argv with a timeout; on failure fills r->error with the command's
  * stderr. *out (may be NULL) gets stdout. Returns the exit status. */
 int agent_cmd(struct agent_result *r, int64_t timeout_ms, char *const argv[], char **out);
+/* The last max runs of a oneshot unit (a scheduled job), newest first:
+ * [{startedAtMs, endedAtMs?, durationMs?, result: running|succeeded|failed,
+ * exitStatus?, exitCode?, unitResult?}], from systemd's journal entries. */
+int agent_unit_runs(const char *unit, int max, json_t **out, char *why, size_t why_len);
 /* False (and r->error) for an agent with --root: commands would act on the
  * host, not on the prefixed tree. */
 bool agent_can_run_commands(struct agent *a, struct agent_result *r, const char *what);

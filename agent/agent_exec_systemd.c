@@ -183,6 +183,13 @@ int agent_exec_inspect(struct agent *a, json_t *p, int64_t timeout_sec, struct a
 	}
 	r->out = out;
 	r->artifacts = json_pack("{s:o, s:o*}", "unit", st, "cursor", cursor);
+	json_int_t runs = json_integer_value(json_object_get(p, "runs"));
+	json_t *list = NULL;
+	char why2[400] = "";
+	if (runs > 0 && agent_unit_runs(unit, (int)runs, &list, why2, sizeof(why2)) != 0)
+		json_object_set_new(r->artifacts, "runsError", json_string(why2));
+	if (list)
+		json_object_set_new(r->artifacts, "runs", list);
 	r->ok = true;
 	return 0;
 }
@@ -200,6 +207,11 @@ int agent_exec_unit_control(struct agent *a, json_t *p, int64_t timeout_sec, str
 		snprintf(s, sizeof(s), "SIG%.8s", sig ? sig : "HUP");
 		char *argv[] = {"systemctl",  "kill", "--kill-whom=main", "-s", s,
 		                (char *)unit, NULL};
+		if (agent_cmd(r, 120000, argv, NULL) != 0)
+			return -1;
+	} else if (strcmp(action, "run") == 0) {
+		/* a job's run now: its outcome shows in its runs, as a timer's would */
+		char *argv[] = {"systemctl", "start", "--no-block", (char *)unit, NULL};
 		if (agent_cmd(r, 120000, argv, NULL) != 0)
 			return -1;
 	} else if (strcmp(action, "status") != 0) {

@@ -63,7 +63,7 @@ int cli_watch_release(struct cli *c, int64_t id, int interval_ms);
  * asks again every 2 s for what came after. */
 int cli_logs(struct cli *c, const char *app, int lines, bool follow);
 /* `pagoda apps status APP`: the unit's state from systemd on each node. */
-int cli_app_status(struct cli *c, const char *app);
+int cli_app_status(struct cli *c, const char *app, int runs);
 /* Makes a join token from body (POST /admin/join-tokens) and prints the
  * line that joins a new machine with it: the installer's digest and the
  * CA's fingerprint pinned, for server (NULL: --addr) as that machine

@@ -295,7 +295,11 @@ static int apps(struct cli *c, const char *verb, int argc, char **argv)
 		return rc;
 	}
 	if (strcmp(verb, "status") == 0)
-		return cli_app_status(c, a.pos[0]);
+		return cli_app_status(c, a.pos[0], opt(&a, "--runs") ? atoi(opt(&a, "--runs")) : 0);
+	if (strcmp(verb, "run") == 0) {
+		snprintf(path, sizeof(path), "/admin/apps/%s/run", a.pos[0]);
+		return call_print(c, "POST", path, NULL);
+	}
 	if (strcmp(verb, "restart") == 0) {
 		snprintf(path, sizeof(path), "/admin/apps/%s/restart", a.pos[0]);
 		json_t *body = opt(&a, "--note") ? json_pack("{s:s}", "note", opt(&a, "--note"))

@@ -113,9 +113,50 @@ int cli_logs(struct cli *c, const char *app, int lines, bool follow)
 	return rc;
 }
 
-int cli_app_status(struct cli *c, const char *app)
+/* A scheduled job's runs on each node, newest first. */
+static void print_runs(struct cli *c, json_t *tasks)
+{
+	json_t *rows = json_array(), *t, *run;
+	size_t i, k;
+	json_array_foreach (tasks, i, t) {
+		json_t *res = json_object_get(json_object_get(t, "answer"), "result");
+		json_array_foreach (json_object_get(res, "runs"), k, run) {
+			json_t *row = json_deep_copy(run);
+			json_object_set(row, "node", json_object_get(t, "nodeName"));
+			time_t at =
+			        (time_t)(json_integer_value(json_object_get(run, "startedAtMs")) /
+			                 1000);
+			char when[32], dur[32];
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&at));
+			json_object_set_new(row, "started", json_string(when));
+			if (json_object_get(run, "durationMs")) {
+				snprintf(dur, sizeof(dur), "%.1f s",
+				         (double)json_integer_value(
+				                 json_object_get(run, "durationMs")) /
+				                 1000.0);
+				json_object_set_new(row, "duration", json_string(dur));
+			}
+			json_array_append_new(rows, row);
+		}
+	}
+	static const struct cli_col cols[] = {{"NODE", "node", 0},
+	                                      {"STARTED", "started", 0},
+	                                      {"DURATION", "duration", 0},
+	                                      {"RESULT", "result", 0},
+	                                      {"EXIT", "exitStatus", 0},
+	                                      {"WHY", "unitResult", 0},
+	                                      {0}};
+	if (!c->json)
+		printf("\nruns:\n");
+	cli_print_list(c, rows, cols);
+	json_decref(rows);
+}
+
+int cli_app_status(struct cli *c, const char *app, int runs)
 {
 	json_t *tasks = NULL, *t, *body = json_pack("{s:i}", "lines", 1), *rows = json_array();
+	if (runs > 0)
+		json_object_set_new(body, "runs", json_integer(runs));
 	int rc = inspect(c, app, body, &tasks);
 	json_decref(body);
 	size_t i;
@@ -154,6 +195,8 @@ int cli_app_status(struct cli *c, const char *app)
 	                                      {0}};
 	if (rc == CLI_OK)
 		cli_print_list(c, rows, cols);
+	if (rc == CLI_OK && runs > 0)
+		print_runs(c, tasks);
 	json_decref(rows);
 	json_decref(tasks);
 	return rc;

@@ -29,7 +29,9 @@ static const struct {
          "  apps ls | show ID | delete ID [--force true]\n"
          "  apps restart ID [--note TEXT]      restart every node's unit in batches,\n"
          "                                     health-gated, and follow it like a release\n"
-         "  apps status ID                     the unit on each node as systemd sees it\n"
+         "  apps status ID [--runs N]          the unit on each node as systemd sees it;\n"
+         "                                     --runs: a scheduled job's last N runs\n"
+         "  apps run ID                        run a scheduled job now on its nodes\n"
          "  logs ID [--lines N] [-f]           the unit's journal on each node, tagged;\n"
          "                                     -f follows it\n"},
         {"releases",

@@ -213,6 +213,12 @@ static int alert_releases(void *arg, json_t **out, struct pg_err *err)
 	return app_release_summary(app->application, out, err);
 }
 
+static int alert_jobs(void *arg, json_t **out, struct pg_err *err)
+{
+	struct pagodad *app = arg;
+	return app_jobs(app->application, out, err);
+}
+
 /* The CA of --tls auto, for agents that enrol by its fingerprint: public
  * by nature, and useless to an attacker who cannot forge the fingerprint. */
 static void ca_pem(struct http_req *req)
@@ -462,7 +468,8 @@ static int serve(const struct pagodad_settings *f)
 	                                   .retry_base_ms = f->alert_retry,
 	                                   .sources = {.arg = &app,
 	                                               .certs = alert_certs,
-	                                               .releases = alert_releases}},
+	                                               .releases = alert_releases,
+	                                               .jobs = alert_jobs}},
 	              &app.alert, &err) != 0) {
 		pg_error("main", "%s", err.message);
 		goto out;

@@ -26,6 +26,8 @@ struct alert_sources {
 	int (*certs)(void *arg, json_t **out, struct pg_err *err);
 	/* {byStatus, lastFinished: [{appId, appName, releaseId, status, ...}]}. */
 	int (*releases)(void *arg, json_t **out, struct pg_err *err);
+	/* Scheduled jobs: [{appId, appName, unit, nodes: [ids]}]. */
+	int (*jobs)(void *arg, json_t **out, struct pg_err *err);
 };
 
 struct alert_opts {

@@ -9,7 +9,7 @@
 
 const char *const alert_rule_names[] = {
         "certificate_expiring", "certificate_renewal_failed", "node_offline", "release_failed",
-        "drift_detected",       "policy_load_failed",         NULL,
+        "drift_detected",       "policy_load_failed",         "job_failed",   NULL,
 };
 
 int alert_rule_check_params(const char *rule, json_t *params, struct pg_err *err)
@@ -142,6 +142,20 @@ void alert_rule_eval(const char *rule, json_t *params, json_t *facts, int64_t no
 			     "node %lld drifted from what %s deployed (%zu item(s))",
 			     (long long)num(x, "nodeId"), owner[0] ? owner : "its tasks",
 			     json_array_size(json_object_get(x, "drift")));
+		}
+	} else if (strcmp(rule, "job_failed") == 0) {
+		json_array_foreach (json_object_get(facts, "jobs"), i, x) {
+			if (strcmp(str(x, "state"), "failed") != 0)
+				continue;
+			snprintf(subject, sizeof(subject), "app:%lld:node:%lld",
+			         (long long)num(x, "appId"), (long long)num(x, "nodeId"));
+			hold(out, subject, "warning",
+			     json_pack("{s:I, s:s, s:I, s:s}", "appId", num(x, "appId"), "app",
+			               str(x, "appName"), "nodeId", num(x, "nodeId"), "unit",
+			               str(x, "unit")),
+			     "scheduled job %s failed its last run on node %lld (see pagoda apps "
+			     "status %s --runs)",
+			     str(x, "appName"), (long long)num(x, "nodeId"), str(x, "appName"));
 		}
 	} else if (strcmp(rule, "policy_load_failed") == 0) {
 		json_array_foreach (json_object_get(facts, "policies"), i, x) {

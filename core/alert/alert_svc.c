@@ -128,17 +128,46 @@ static json_t *source(int (*fn)(void *, json_t **, struct pg_err *), void *arg, 
 	return v ? v : json_null();
 }
 
+/* Each scheduled job's unit on each of its nodes, as the node last reported
+ * it: a run that failed leaves the oneshot service "failed" until a later
+ * run succeeds. */
+static json_t *job_facts(struct alert *a)
+{
+	json_t *jobs = source(a->opts.sources.jobs, a->opts.sources.arg, "jobs"), *j, *n;
+	json_t *out = json_array();
+	size_t i, k;
+	json_array_foreach (jobs, i, j) {
+		json_array_foreach (json_object_get(j, "nodes"), k, n) {
+			char state[32];
+			struct pg_err err = {0};
+			if (!a->drift ||
+			    drift_unit_state(a->drift, json_integer_value(n),
+			                     json_string_value(json_object_get(j, "unit")), state,
+			                     sizeof(state), &err) != 0)
+				continue;
+			json_array_append_new(out, json_pack("{s:O, s:O, s:O, s:O, s:s}", "appId",
+			                                     json_object_get(j, "appId"), "appName",
+			                                     json_object_get(j, "appName"), "unit",
+			                                     json_object_get(j, "unit"), "nodeId",
+			                                     n, "state", state));
+		}
+	}
+	json_decref(jobs);
+	return out;
+}
+
 static json_t *gather(struct alert *a)
 {
 	json_t *drifted = NULL;
 	struct pg_err err = {0};
 	if (a->drift && drift_verdicts(a->drift, "drifted", &drifted, &err) != 0)
 		pg_warn("alert", "drift: %s", err.message);
-	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "nodes", node_facts(a), "certs",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "nodes", node_facts(a), "certs",
 	                 source(a->opts.sources.certs, a->opts.sources.arg, "certificates"),
 	                 "releases",
 	                 source(a->opts.sources.releases, a->opts.sources.arg, "releases"), "drift",
-	                 drifted ? drifted : json_array(), "policies", plua_status(a->lua));
+	                 drifted ? drifted : json_array(), "policies", plua_status(a->lua), "jobs",
+	                 job_facts(a));
 }
 
 static bool subject_in(json_t *list, const char *subject)

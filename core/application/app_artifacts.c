@@ -147,9 +147,33 @@ int app_render_unit(struct app *a, const char *name, json_t *spec, char **text, 
 		app_current_dir(name, cur, sizeof(cur));
 		json_object_set_new(u, "currentDir", json_string(cur));
 	}
+	if (json_object_get(spec, "schedule"))
+		json_object_set_new(u, "job", json_true());
 	int rc = plua_render(a->lua, "systemd_unit", u, text, err);
 	json_decref(u);
 	if (rc != 0)
 		pg_err_prefix_field(err, "unit");
+	return rc;
+}
+
+int app_render_timer(struct app *a, const char *name, json_t *spec, char **text, struct pg_err *err)
+{
+	json_t *sch = json_object_get(spec, "schedule");
+	if (!json_is_object(sch))
+		return pg_err_set(err, PG_EINVAL, "schedule",
+		                  "schedule must be an object like {\"calendar\": \"daily\"}");
+	if (json_object_get(sch, "name") || json_object_get(sch, "service"))
+		return pg_err_set(err, PG_EINVAL, "schedule",
+		                  "schedule names no units: Pagoda does");
+	json_t *t = json_deep_copy(sch);
+	char timer[64], service[64];
+	snprintf(timer, sizeof(timer), "%s.timer", name);
+	snprintf(service, sizeof(service), "%s.service", name);
+	json_object_set_new(t, "name", json_string(timer));
+	json_object_set_new(t, "service", json_string(service));
+	int rc = plua_render(a->lua, "systemd_timer", t, text, err);
+	json_decref(t);
+	if (rc != 0)
+		pg_err_prefix_field(err, "schedule");
 	return rc;
 }

@@ -269,6 +269,18 @@ static void apps_inspect(struct http_req *req)
 	http_answer(req, rc, 201, out, &err);
 }
 
+static void apps_run(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	int64_t id;
+	json_t *out = NULL;
+	if (!http_param_id(req, "id", &id))
+		return;
+	int rc = app_job_run(app_of(req), &call, id, &out, &err);
+	http_answer(req, rc, 201, out, &err);
+}
+
 static void release_list(struct http_req *req)
 {
 	struct pg_err err = {0};
@@ -544,6 +556,11 @@ const struct http_route app_routes[] = {
          .fn = ingress_delete},
         {.method = "POST", .path = "/admin/apps/:id/releases", APP_WRITE, .fn = release_create},
         {.method = "POST", .path = "/admin/apps/:id/restart", REL_EXEC, .fn = apps_restart},
+        {.method = "POST",
+         .path = "/admin/apps/:id/run",
+         REL_EXEC,
+         .no_fields = true,
+         .fn = apps_run},
         {.method = "POST",
          .path = "/admin/apps/:id/inspect",
          .auth = HTTP_AUTH_ADMIN,

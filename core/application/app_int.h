@@ -96,6 +96,9 @@ int app_restart(struct app *a, const struct pg_call *call, int64_t app_id, const
                 json_t **out, struct pg_err *err);
 /* Queues InspectUnit (state and journal lines of the unit) on each node
  * the application targets; *out lists the tasks to read the answers from. */
+/* Runs a scheduled job now on each node of its current release. */
+int app_job_run(struct app *a, const struct pg_call *call, int64_t app_id, json_t **out,
+                struct pg_err *err);
 int app_inspect(struct app *a, const struct pg_call *call, int64_t app_id, json_t *body,
                 json_t **out, struct pg_err *err);
 /* The ids of the nodes (app_node_list rows) a release touched: what a
@@ -153,6 +156,9 @@ int app_artifacts_freeze(struct store_conn *c, const char *name, json_t *spec_ar
 int app_artifacts_ref(struct store_conn *c, int64_t release_id, json_t *fetch, struct pg_err *err);
 /* The unit of a SystemdService app; relative paths mean the current release. */
 int app_render_unit(struct app *a, const char *name, json_t *spec, char **text, struct pg_err *err);
+/* The timer of a scheduled job (spec.schedule), through templates/systemd_timer.lua. */
+int app_render_timer(struct app *a, const char *name, json_t *spec, char **text,
+                     struct pg_err *err);
 
 /* ---- the reconciler (app_reconciler.c) ---- */
 void app_reconcile_once(struct app *a);

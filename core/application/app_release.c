@@ -332,6 +332,20 @@ static int build_artifacts(struct app *a, struct store_conn *c, json_t *app, jso
 			                              "content", text, "sha256", sha));
 		}
 		free(text);
+		text = NULL;
+		if (rc == 0 && json_object_get(spec, "schedule")) {
+			rc = app_render_timer(a, name, spec, &text, err);
+			if (rc != 0)
+				pg_err_prefix_field(err, "spec");
+		}
+		if (text) {
+			snprintf(unit_name, sizeof(unit_name), "%s.timer", name);
+			pg_sha256_hex(text, strlen(text), sha);
+			json_object_set_new(art, "timer",
+			                    json_pack("{s:s, s:s, s:s}", "name", unit_name,
+			                              "content", text, "sha256", sha));
+		}
+		free(text);
 		json_t *configs = json_array();
 		size_t i;
 		json_t *f;
@@ -383,6 +397,20 @@ static void text_diff(FILE *o, const char *label, const char *a, const char *b)
 	free(d);
 }
 
+/* The unit file under key ("unit", "timer") of old and new artifacts. */
+static void diff_unit(FILE *o, json_t *summary, const char *key, json_t *old, json_t *new)
+{
+	json_t *ou = json_object_get(old, key), *nu = json_object_get(new, key);
+	if (!nu && !ou)
+		return;
+	bool changed = !json_equal(json_object_get(ou, "sha256"), json_object_get(nu, "sha256"));
+	json_object_set_new(summary, key, json_pack("{s:b}", "changed", changed));
+	if (changed)
+		text_diff(o, json_string_value(json_object_get(nu ? nu : ou, "name")),
+		          json_string_value(json_object_get(ou, "content")),
+		          json_string_value(json_object_get(nu, "content")));
+}
+
 /* A summary and readable diff of what changes from old to new artifacts. */
 static void diff_artifacts(json_t *old, json_t *new, json_t *targets, json_t **summary, char **text)
 {
@@ -395,16 +423,8 @@ static void diff_artifacts(json_t *old, json_t *new, json_t *targets, json_t **s
 		                    json_pack("{s:O?, s:O}", "from",
 		                              json_object_get(old, "desiredState"), "to",
 		                              json_object_get(new, "desiredState")));
-	json_t *ou = json_object_get(old, "unit"), *nu = json_object_get(new, "unit");
-	if (nu) {
-		bool changed =
-		        !json_equal(json_object_get(ou, "sha256"), json_object_get(nu, "sha256"));
-		json_object_set_new(s, "unit", json_pack("{s:b}", "changed", changed));
-		if (changed)
-			text_diff(o, json_string_value(json_object_get(nu, "name")),
-			          json_string_value(json_object_get(ou, "content")),
-			          json_string_value(json_object_get(nu, "content")));
-	}
+	diff_unit(o, s, "unit", old, new);
+	diff_unit(o, s, "timer", old, new); /* a scheduled job's */
 	json_t *of = json_object_get(old, "fetch"), *nf = json_object_get(new, "fetch");
 	if (of || nf) {
 		bool changed =
@@ -603,6 +623,11 @@ int app_restart(struct app *a, const struct pg_call *call, int64_t app_id, const
 	if (rc == 0 && !current)
 		rc = pg_err_set(err, PG_EPRECOND, "currentReleaseId",
 		                "the application has no release yet: there is nothing to restart");
+	if (rc == 0 && json_object_get(json_object_get(app, "spec"), "schedule"))
+		rc = pg_err_set(err, PG_EPRECOND, "spec.schedule",
+		                "a scheduled job has no process to restart: run it now with POST "
+		                "/admin/apps/%lld/run",
+		                (long long)app_id);
 	if (rc == 0)
 		rc = app_release_active(c, app_id, &other, err);
 	if (rc == 0 && other)

@@ -191,6 +191,34 @@ static int queue_sites(struct app *a, struct store_conn *c, const struct pg_call
 	return rc;
 }
 
+/* A scheduled job's timer, installed and (re)started after the service and
+ * files it runs (deps): the next event uses the new release. No probe: a
+ * job's health is its runs (InspectUnit runs, the job_failed alert). */
+static int queue_timer(struct app *a, struct store_conn *c, const struct pg_call *call,
+                       const char *owner, int64_t rid, int64_t node, json_t *timer, int64_t *deps,
+                       size_t nd, json_t *ids, struct pg_err *err, int rc)
+{
+	const char *name = json_string_value(json_object_get(timer, "name"));
+	char key[160];
+	if (rc == 0) {
+		snprintf(key, sizeof(key), "r%lld-n%lld-timer", (long long)rid, (long long)node);
+		rc = app_task_queue(a, c, call, owner, node, "SystemdInstallUnit",
+		                    json_pack("{s:s, s:O, s:b}", "unitName", name, "content",
+		                              json_object_get(timer, "content"), "enable", 1),
+		                    NULL, 0, key, 120, ids, err);
+		if (rc == 0)
+			deps[nd++] =
+			        json_integer_value(json_array_get(ids, json_array_size(ids) - 1));
+	}
+	if (rc == 0) {
+		snprintf(key, sizeof(key), "r%lld-n%lld-control", (long long)rid, (long long)node);
+		rc = app_task_queue(a, c, call, owner, node, "SystemdControl",
+		                    json_pack("{s:s, s:s}", "unitName", name, "action", "restart"),
+		                    deps, nd, key, 120, ids, err);
+	}
+	return rc;
+}
+
 /* The ordered, dependent tasks for one node (design.md 7.3 step 4). */
 static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *app,
                       json_t *prev_art, int64_t node, json_t *ids, struct pg_err *err)
@@ -207,17 +235,22 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 	if (strcmp(type, "ReverseProxy") == 0)
 		return queue_sites(a, c, &call, owner, rel, prev_art, node, running, ids, err);
 	json_t *unit = json_object_get(art, "unit"), *svc = json_object_get(art, "service");
+	json_t *timer = json_object_get(art, "timer"); /* a scheduled job */
 	const char *unit_name = json_string_value(json_object_get(unit, "name"));
 	if (!running) {
 		snprintf(key, sizeof(key), "r%lld-n%lld-stop", (long long)rid, (long long)node);
-		json_t *p = json_pack("{s:s, s:s}", "unitName", unit_name, "action", "stop");
+		/* a job stops running when its timer stops: a run in progress ends */
+		json_t *p = json_pack("{s:s, s:s}", "unitName",
+		                      timer ? json_string_value(json_object_get(timer, "name"))
+		                            : unit_name,
+		                      "action", "stop");
 		if (svc)
 			json_object_set_new(p, "deregister",
 			                    json_pack("[O]", json_object_get(svc, "name")));
 		return app_task_queue(a, c, &call, owner, node, "SystemdControl", p, NULL, 0, key,
 		                      120, ids, err);
 	}
-	int64_t deps[3];
+	int64_t deps[4];
 	size_t nd = 0;
 	/* a rolling restart changes nothing on the node but the process */
 	bool restart_only = json_is_true(json_object_get(art, "restart"));
@@ -267,14 +300,17 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 	}
 	if (rc == 0 && !restart_only) {
 		snprintf(key, sizeof(key), "r%lld-n%lld-unit", (long long)rid, (long long)node);
+		/* a job's service is started by its timer, never at boot */
 		rc = app_task_queue(a, c, &call, owner, node, "SystemdInstallUnit",
 		                    json_pack("{s:s, s:O, s:b}", "unitName", unit_name, "content",
-		                              json_object_get(unit, "content"), "enable", 1),
+		                              json_object_get(unit, "content"), "enable", !timer),
 		                    NULL, 0, key, 120, ids, err);
 		if (rc == 0)
 			deps[nd++] =
 			        json_integer_value(json_array_get(ids, json_array_size(ids) - 1));
 	}
+	if (timer)
+		return queue_timer(a, c, &call, owner, rid, node, timer, deps, nd, ids, err, rc);
 	/* Restart only when something it depends on changed (design.md 14.1). A
 	 * rollback always restarts: the node runs the failed release's process,
 	 * whatever the application's current release says. */

@@ -157,7 +157,7 @@ static int check_proxy_spec(const char *name, json_t *spec, struct pg_err *err)
 static int check_systemd_spec(struct app *a, const char *name, json_t *spec, struct pg_err *err)
 {
 	static const char *const fields[] = {"unit",    "configFiles", "listenPort", "healthCheck",
-	                                     "service", "artifacts",   NULL};
+	                                     "service", "artifacts",   "schedule",   NULL};
 	static const char *const file_fields[] = {"configId", "version",     "path",
 	                                          "mode",     "owner",       "group",
 	                                          "onChange", "autoRelease", NULL};
@@ -173,6 +173,20 @@ static int check_systemd_spec(struct app *a, const char *name, json_t *spec, str
 		char *text = NULL;
 		rc = app_render_unit(a, name, spec, &text, err);
 		free(text);
+	}
+	if (rc == 0 && json_object_get(spec, "schedule")) {
+		char *text = NULL;
+		rc = app_render_timer(a, name, spec, &text, err);
+		free(text);
+		/* a job runs and exits: nothing listens, nothing to probe or register */
+		static const char *const not_for_jobs[] = {"listenPort", "healthCheck", "service"};
+		for (size_t k = 0; rc == 0 && k < 3; k++)
+			if (json_object_get(spec, not_for_jobs[k]))
+				rc = pg_err_set(
+				        err, PG_EINVAL, not_for_jobs[k],
+				        "a scheduled job (spec.schedule) runs and exits: it "
+				        "takes no %s",
+				        not_for_jobs[k]);
 	}
 	if (rc == 0)
 		rc = pg_json_arr(spec, "configFiles", false, 64, &files, err);

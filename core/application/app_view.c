@@ -78,14 +78,16 @@ int app_release_summary(struct app *a, json_t **out, struct pg_err *err)
 int app_inspect(struct app *a, const struct pg_call *call, int64_t app_id, json_t *body,
                 json_t **out, struct pg_err *err)
 {
-	static const char *const fields[] = {"lines", "afterCursor", NULL};
-	int64_t lines = 100;
+	static const char *const fields[] = {"lines", "afterCursor", "runs", NULL};
+	int64_t lines = 100, runs = 0;
 	json_t *after = NULL, *app = NULL, *targets = NULL;
 	int rc = pg_json_only(body, fields, err);
 	if (rc == 0)
 		rc = pg_json_int(body, "lines", false, 1, 1000, &lines, err);
 	if (rc == 0)
 		rc = pg_json_obj(body, "afterCursor", false, &after, err);
+	if (rc == 0) /* a scheduled job's last runs */
+		rc = pg_json_int(body, "runs", false, 0, 100, &runs, err);
 	struct store_conn *c = rc == 0 ? store_conn_get(a->store, err) : NULL;
 	if (rc == 0 && !c)
 		rc = err->code;
@@ -108,6 +110,8 @@ int app_inspect(struct app *a, const struct pg_call *call, int64_t app_id, json_
 		snprintf(key, sizeof(key), "%lld", (long long)node);
 		json_t *cur = json_object_get(after, key);
 		json_t *p = json_pack("{s:s, s:I}", "unitName", unit, "lines", (json_int_t)lines);
+		if (runs)
+			json_object_set_new(p, "runs", json_integer(runs));
 		if (json_is_string(cur))
 			json_object_set(p, "afterCursor", cur);
 		struct cluster_task_spec spec = {

@@ -65,5 +65,8 @@ int app_drift_view(struct app *a, int64_t app_id, json_t **out, struct pg_err *e
 /* {byStatus: {status: n}, lastFinished: [{appId, appName, releaseId,
  * version, kind, status, error, finishedAt}]} for alerts and metrics. */
 int app_release_summary(struct app *a, json_t **out, struct pg_err *err);
+/* Scheduled jobs with a release: [{appId, appName, unit, nodes: [ids]}]
+ * (the nodes of the current release it reached). */
+int app_jobs(struct app *a, json_t **out, struct pg_err *err);
 
 #endif

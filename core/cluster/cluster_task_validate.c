@@ -176,8 +176,9 @@ const char *const cluster_signals[] = {"HUP", "USR1", "USR2", "INT", "TERM", "QU
 static int v_systemd_control(json_t *p, struct pg_err *err)
 {
 	static const char *const fields[] = {"unitName", "action", "deregister", "signal", NULL};
+	/* run: start without waiting (a scheduled job run now) */
 	static const char *const actions[] = {"start",  "stop", "restart", "reload",
-	                                      "status", "kill", NULL};
+	                                      "status", "kill", "run",     NULL};
 	json_t *dereg = NULL;
 	int rc = pg_json_only(p, fields, err);
 	if (rc == 0)
@@ -426,7 +427,7 @@ static int v_fetch_artifact(json_t *p, struct pg_err *err)
 /* A unit's state and journal lines (logs); the cursor is journalctl's own. */
 static int v_inspect_unit(json_t *p, struct pg_err *err)
 {
-	static const char *const fields[] = {"unitName", "lines", "afterCursor", NULL};
+	static const char *const fields[] = {"unitName", "lines", "afterCursor", "runs", NULL};
 	const char *cur = NULL;
 	int64_t n;
 	int rc = pg_json_only(p, fields, err);
@@ -434,6 +435,8 @@ static int v_inspect_unit(json_t *p, struct pg_err *err)
 		rc = check_unit_name(p, err);
 	if (rc == 0)
 		rc = pg_json_int(p, "lines", false, 1, 1000, &n, err);
+	if (rc == 0) /* a job's last runs, from systemd's own journal entries */
+		rc = pg_json_int(p, "runs", false, 0, 100, &n, err);
 	if (rc == 0)
 		rc = pg_json_str(p, "afterCursor", false, 512, &cur, err);
 	if (rc == 0 && cur && (!pg_str_is_printable(cur) || strchr(cur, '\n')))

@@ -158,6 +158,82 @@ function M.nginx_quoted(v, field, max, dollar)
   return '"' .. v .. '"'
 end
 
+-- One component of a calendar event ("*", "5", "1,15", "1..5", "*/10",
+-- "0/15", "2024..2030/2"): each number within lo..hi.
+local function calendar_part(v, lo, hi)
+  if v == "*" then return true end
+  for item in (v .. ","):gmatch("([^,]*),") do
+    local a, b, step = item:match("^(%d+)%.%.(%d+)/(%d+)$")
+    if not a then a, b = item:match("^(%d+)%.%.(%d+)$") end
+    if not a then a, step = item:match("^(%d+)/(%d+)$") end
+    if not a then
+      step = item:match("^%*/(%d+)$")
+      if step then a = tostring(lo) end
+    end
+    if not a then a = item:match("^(%d+)$") end
+    if not a or #a > 4 or (b and #b > 4) or (step and #step > 4) then return false end
+    a, b, step = tonumber(a), b and tonumber(b), step and tonumber(step)
+    if a < lo or a > hi or (b and (b < a or b > hi)) or (step and step < 1) then return false end
+  end
+  return true
+end
+
+local WEEKDAYS = { mon = 1, tue = 2, wed = 3, thu = 4, fri = 5, sat = 6, sun = 7,
+  monday = 1, tuesday = 2, wednesday = 3, thursday = 4, friday = 5, saturday = 6, sunday = 7 }
+local SHORTHANDS = { minutely = 1, hourly = 1, daily = 1, weekly = 1, monthly = 1, yearly = 1,
+  annually = 1, quarterly = 1, semiannually = 1 }
+
+-- A systemd calendar event (systemd.time(7)): a shorthand such as "daily",
+-- or "[WEEKDAYS] [DATE] [TIME] [UTC]" with *, lists, ranges (..) and
+-- repetitions (/N). Stricter than systemd (no ~ last days, no time zones
+-- but UTC): what passes here, OnCalendar= takes.
+function M.calendar(v, field)
+  M.printable(v, field)
+  local function bad(why)
+    fail(field, string.format("%q is not a calendar event (%s); examples: daily, "
+      .. "\"*-*-* 03:00:00\", \"Mon..Fri 09:30\", \"*:0/15\"", v, why))
+  end
+  if v == "" or #v > 128 then bad("1 to 128 characters") end
+  if SHORTHANDS[v:lower()] then return v:lower() end
+  local words = {}
+  for w in v:gmatch("%S+") do words[#words + 1] = w end
+  if v:find("  ", 1, true) or v:match("^%s") or v:match("%s$") then bad("one space between parts") end
+  local i = 1
+  if words[i] and words[i]:match("^%a") and words[i] ~= "UTC" then
+    for day in (words[i] .. ","):gmatch("([^,]*),") do
+      local a, b = day:match("^(%a+)%.%.(%a+)$")
+      for _, d in ipairs(a and { a, b } or { day }) do
+        if not WEEKDAYS[d:lower()] then bad("unknown weekday " .. d) end
+      end
+    end
+    i = i + 1
+  end
+  if words[i] and words[i]:find("-", 1, true) then
+    local parts = {}
+    for p in (words[i] .. "-"):gmatch("([^-]*)-") do parts[#parts + 1] = p end
+    local ranges = #parts == 3 and { { 1970, 2199 }, { 1, 12 }, { 1, 31 } } or { { 1, 12 }, { 1, 31 } }
+    if #parts < 2 or #parts > 3 then bad("a date is YEAR-MONTH-DAY or MONTH-DAY") end
+    for k, p in ipairs(parts) do
+      if not calendar_part(p, ranges[k][1], ranges[k][2]) then bad("date part " .. p) end
+    end
+    i = i + 1
+  end
+  if words[i] and words[i]:find(":", 1, true) then
+    local parts = {}
+    for p in (words[i] .. ":"):gmatch("([^:]*):") do parts[#parts + 1] = p end
+    if #parts < 2 or #parts > 3 then bad("a time is HOUR:MINUTE[:SECOND]") end
+    local ranges = { { 0, 23 }, { 0, 59 }, { 0, 59 } }
+    for k, p in ipairs(parts) do
+      if not calendar_part(p, ranges[k][1], ranges[k][2]) then bad("time part " .. p) end
+    end
+    i = i + 1
+  end
+  if words[i] == "UTC" then i = i + 1 end
+  if i == 1 then bad("no weekday, date or time") end
+  if words[i] then bad("unexpected " .. words[i]) end
+  return v
+end
+
 -- The escaper for nginx templates: a token nginx reads as one word.
 function M.nginx_value(v)
   local s = tostring(v)

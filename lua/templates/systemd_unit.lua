@@ -17,6 +17,8 @@
 --   after, wants      {"network-online.target"}    (optional)
 --   wantedBy          "multi-user.target"          (optional)
 --   hardening         true (default) | false | {NoNewPrivileges = false, ...}
+--   job               set by pagodad for a scheduled job: oneshot, Restart=no,
+--                     no [Install] (its timer starts it; systemd_timer.lua)
 local check = require("check")
 local template = require("template")
 
@@ -54,7 +56,7 @@ local function account(v, field)
 end
 
 local FIELDS = { "name", "description", "exec", "args", "type", "user", "group", "workingDirectory",
-  "environment", "restart", "restartSec", "after", "wants", "wantedBy", "hardening", "currentDir" }
+  "environment", "restart", "restartSec", "after", "wants", "wantedBy", "hardening", "currentDir", "job" }
 
 -- A path in the unit: absolute, or (with artifacts) relative to the current release.
 local function unit_path(v, field, current)
@@ -83,7 +85,11 @@ local function validate(u)
     words[#words + 1] = quote(check.printable(check.type(a, "string", "args[" .. i .. "]"), "args[" .. i .. "]"))
   end
   s.execStart = table.concat(words, " ")
-  s.type = check.oneof(u.type or "simple", "type", { "simple", "exec", "notify", "forking", "oneshot" })
+  -- a scheduled job (set by pagodad from spec.schedule) runs once per timer
+  -- event: oneshot, no restart loop, started by its timer rather than at boot
+  s.job = check.optional(u.job, "boolean", "job", false)
+  s.type = check.oneof(u.type or (s.job and "oneshot" or "simple"), "type", { "simple", "exec", "notify", "forking", "oneshot" })
+  if s.job and s.type ~= "oneshot" then check.fail("type", "a scheduled job is a oneshot service") end
   s.user = account(u.user, "user")
   s.group = account(u.group, "group")
   if u.workingDirectory ~= nil and u.workingDirectory ~= json.null then
@@ -102,7 +108,8 @@ local function validate(u)
     local v = check.printable(check.type(env[k], "string", f), f)
     s.environment[#s.environment + 1] = quote(k .. "=" .. v):gsub("%$%$", "$")
   end
-  s.restart = check.oneof(u.restart or "on-failure", "restart", { "no", "on-failure", "always", "on-abnormal" })
+  s.restart = check.oneof(u.restart or (s.job and "no" or "on-failure"), "restart", { "no", "on-failure", "always", "on-abnormal" })
+  if s.job and s.restart ~= "no" then check.fail("restart", "a scheduled job runs again at its next event, not by Restart=") end
   s.restartSec = u.restartSec and check.integer(u.restartSec, "restartSec", 0, 3600) or 2
   s.after, s.wants = {}, {}
   for i, v in ipairs(check.list(check.optional(u.after, "table", "after", { "network-online.target" }), "after", 32)) do

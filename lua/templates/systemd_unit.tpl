@@ -24,10 +24,14 @@ Group={{ unit.group }}
 Environment={{! e }}
 {% end %}
 Restart={{ unit.restart }}
+{% if not unit.job then %}
 RestartSec={{ unit.restartSec }}
+{% end %}
 {% for _, h in ipairs(unit.hardening) do %}
 {{ h[1] }}={{ h[2] }}
 {% end %}
+{% if not unit.job then %}
 
 [Install]
 WantedBy={{ unit.wantedBy }}
+{% end %}

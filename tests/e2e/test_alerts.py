@@ -183,7 +183,7 @@ class Alerts(unittest.TestCase):
             self.assertEqual(d.snapshot(), before)
             rules = {r["name"]: r for r in d.call("GET", "/admin/alert-rules").json()["items"]}
             self.assertEqual(set(rules), {"certificate_expiring", "certificate_renewal_failed", "node_offline",
-                                          "release_failed", "drift_detected", "policy_load_failed"})
+                                          "release_failed", "drift_detected", "policy_load_failed", "job_failed"})
 
             # the batch policy is used once, then broken on disk: reload fails, alert fires
             self.assertEqual(d.call("POST", "/admin/policies/reload").status, 200)

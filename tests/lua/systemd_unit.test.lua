@@ -51,4 +51,13 @@ return {
     T.err(function() unit.render(u({ name = "shop" })) end, "^name")
     T.err(function() unit.render(u({ restart = "sometimes" })) end, "^restart")
   end,
+  ["a scheduled job is a oneshot without restarts or [Install]"] = function()
+    local out = unit.render(u({ job = true }))
+    T.contains(out, "Type=oneshot\n")
+    T.contains(out, "Restart=no\n")
+    T.ok(not out:find("RestartSec"), "no RestartSec")
+    T.ok(not out:find("[Install]", 1, true), "its timer starts it, not the boot")
+    T.err(function() unit.render(u({ job = true, type = "simple" })) end, "^type")
+    T.err(function() unit.render(u({ job = true, restart = "always" })) end, "^restart")
+  end,
 }

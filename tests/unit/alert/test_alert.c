@@ -97,6 +97,25 @@ static void test_releases_drift_policies(void **state)
 	json_decref(out);
 }
 
+static void test_jobs(void **state)
+{
+	(void)state;
+	/* only a failed last run alerts; an inactive (succeeded) or unreported one does not */
+	json_t *out = eval("job_failed", "{}",
+	                   "{\"jobs\": [{\"appId\": 4, \"appName\": \"backup\", \"nodeId\": 7, "
+	                   "\"unit\": \"backup.service\", \"state\": \"failed\"},"
+	                   " {\"appId\": 4, \"nodeId\": 8, \"state\": \"inactive\"},"
+	                   " {\"appId\": 4, \"nodeId\": 9, \"state\": \"\"}]}");
+	assert_int_equal(json_array_size(out), 1);
+	assert_string_equal(subject(out, 0), "app:4:node:7");
+	assert_non_null(strstr(
+	        json_string_value(json_object_get(json_array_get(out, 0), "summary")), "backup"));
+	json_decref(out);
+	out = eval("job_failed", "{}", "{\"jobs\": null}");
+	assert_int_equal(json_array_size(out), 0);
+	json_decref(out);
+}
+
 static void test_params(void **state)
 {
 	(void)state;
@@ -117,6 +136,7 @@ int main(void)
 	        cmocka_unit_test(test_node_offline),
 	        cmocka_unit_test(test_certificates),
 	        cmocka_unit_test(test_releases_drift_policies),
+	        cmocka_unit_test(test_jobs),
 	        cmocka_unit_test(test_params),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
