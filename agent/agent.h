@@ -172,6 +172,8 @@ int agent_cmd(struct agent_result *r, int64_t timeout_ms, char *const argv[], ch
 /* The last max runs of a oneshot unit (a scheduled job), newest first:
  * [{startedAtMs, endedAtMs?, durationMs?, result: running|succeeded|failed,
  * exitStatus?, exitCode?, unitResult?}], from systemd's journal entries. */
+/* InspectUnit of a site: its access and error logs (payload siteName). */
+int agent_site_logs(struct agent *a, json_t *p, struct agent_result *r);
 int agent_unit_runs(const char *unit, int max, json_t **out, char *why, size_t why_len);
 /* False (and r->error) for an agent with --root: commands would act on the
  * host, not on the prefixed tree. */

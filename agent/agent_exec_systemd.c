@@ -138,6 +138,8 @@ int agent_exec_inspect(struct agent *a, json_t *p, int64_t timeout_sec, struct a
 	const char *unit = json_string_value(json_object_get(p, "unitName"));
 	const char *after = json_string_value(json_object_get(p, "afterCursor"));
 	json_int_t lines = json_integer_value(json_object_get(p, "lines"));
+	if (json_object_get(p, "siteName"))
+		return agent_site_logs(a, p, r);
 	if (!agent_can_run_commands(a, r, "InspectUnit") || !systemd_running(r))
 		return -1;
 	json_t *st = json_object();

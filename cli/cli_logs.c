@@ -79,10 +79,9 @@ int cli_logs(struct cli *c, const char *app, int lines, bool follow)
 			json_t *ans = json_object_get(t, "answer");
 			const char *out = json_string_value(json_object_get(ans, "stdout"));
 			json_t *cur = json_object_get(json_object_get(ans, "result"), "cursor");
-			char key[24];
-			snprintf(key, sizeof(key), "%lld",
-			         (long long)json_integer_value(json_object_get(t, "nodeId")));
-			if (json_is_string(cur))
+			/* the server names the cursor's key: a node, or a node's site */
+			const char *key = json_string_value(json_object_get(t, "key"));
+			if (json_is_string(cur) && key)
 				json_object_set(cursors, key, cur);
 			if (!ans) {
 				fprintf(stderr,
@@ -99,8 +98,10 @@ int cli_logs(struct cli *c, const char *app, int lines, bool follow)
 			/* journalctl says "-- No entries --" when there are none */
 			for (const char *l = out; l && *l;) {
 				const char *e = strchrnul(l, '\n');
+				const char *site = json_string_value(json_object_get(t, "site"));
 				if (strncmp(l, "-- No entries --", 16) != 0)
-					printf("[%s] %.*s\n", node_of(t), (int)(e - l), l);
+					printf("[%s%s%s] %.*s\n", node_of(t), site ? " " : "",
+					       site ? site : "", (int)(e - l), l);
 				l = *e ? e + 1 : e;
 			}
 		}

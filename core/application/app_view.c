@@ -93,44 +93,65 @@ int app_inspect(struct app *a, const struct pg_call *call, int64_t app_id, json_
 		rc = err->code;
 	if (rc == 0)
 		rc = app_store_get(c, app_id, &app, err);
-	if (rc == 0 && strcmp(json_string_value(json_object_get(app, "type")), "SystemdService"))
-		rc = pg_err_set(err, PG_EPRECOND, "type",
-		                "only SystemdService applications have a unit to inspect");
+	/* a service's unit, or each site of a reverse proxy (its nginx logs) */
+	json_t *sites = json_array(), *ings = json_array(), *ing;
+	bool proxy = rc == 0 &&
+	             strcmp(json_string_value(json_object_get(app, "type")), "ReverseProxy") == 0;
+	if (proxy)
+		rc = app_ingress_list(c, app_id, ings, err);
+	size_t i;
+	json_array_foreach (ings, i, ing)
+		json_array_append(sites, json_object_get(ing, "nginxSiteName"));
+	json_decref(ings);
+	if (rc == 0 && proxy && runs)
+		rc = pg_err_set(err, PG_EINVAL, "runs", "only a scheduled job has runs");
 	if (rc == 0)
 		rc = app_targets(a, app, &targets, err);
 	char unit[64];
 	snprintf(unit, sizeof(unit), "%s.service", json_string_value(json_object_get(app, "name")));
 	json_t *tasks = json_array(), *n;
-	size_t i;
 	json_array_foreach (targets, i, n) {
-		if (rc != 0)
-			break;
-		char key[24];
-		json_int_t node = json_integer_value(json_object_get(n, "id"));
-		snprintf(key, sizeof(key), "%lld", (long long)node);
-		json_t *cur = json_object_get(after, key);
-		json_t *p = json_pack("{s:s, s:I}", "unitName", unit, "lines", (json_int_t)lines);
-		if (runs)
-			json_object_set_new(p, "runs", json_integer(runs));
-		if (json_is_string(cur))
-			json_object_set(p, "afterCursor", cur);
-		struct cluster_task_spec spec = {
-		        .node_id = node, .type = "InspectUnit", .payload = p, .timeout_sec = 30};
-		int64_t id = 0;
-		bool existed;
-		rc = cluster_task_queue(a->cluster, call, &spec, &id, &existed, err);
-		json_decref(p);
-		if (rc == 0)
-			json_array_append_new(tasks,
-			                      json_pack("{s:I, s:O, s:I}", "nodeId", node,
-			                                "nodeName", json_object_get(n, "name"),
-			                                "taskId", (json_int_t)id));
+		size_t k, count = proxy ? json_array_size(sites) : 1;
+		for (k = 0; rc == 0 && k < count; k++) {
+			const char *site =
+			        proxy ? json_string_value(json_array_get(sites, k)) : NULL;
+			json_int_t node = json_integer_value(json_object_get(n, "id"));
+			/* the cursor of this node's unit, or of this node's site */
+			char key[200];
+			snprintf(key, sizeof(key), "%lld%s%s", (long long)node, site ? ":" : "",
+			         site ? site : "");
+			json_t *cur = json_object_get(after, key);
+			json_t *p = json_pack("{s:s, s:I}", site ? "siteName" : "unitName",
+			                      site ? site : unit, "lines", (json_int_t)lines);
+			if (runs)
+				json_object_set_new(p, "runs", json_integer(runs));
+			if (json_is_string(cur))
+				json_object_set(p, "afterCursor", cur);
+			struct cluster_task_spec spec = {.node_id = node,
+			                                 .type = "InspectUnit",
+			                                 .payload = p,
+			                                 .timeout_sec = 30};
+			int64_t id = 0;
+			bool existed;
+			rc = cluster_task_queue(a->cluster, call, &spec, &id, &existed, err);
+			json_decref(p);
+			if (rc == 0)
+				json_array_append_new(tasks, json_pack("{s:I, s:O, s:I, s:s, s:s*}",
+				                                       "nodeId", node, "nodeName",
+				                                       json_object_get(n, "name"),
+				                                       "taskId", (json_int_t)id,
+				                                       "key", key, "site", site));
+		}
 	}
 	json_decref(app);
 	json_decref(targets);
-	if (rc == 0)
+	if (rc == 0 && proxy)
+		*out = json_pack("{s:o, s:o}", "sites", sites, "tasks", tasks);
+	else if (rc == 0)
 		*out = json_pack("{s:s, s:o}", "unit", unit, "tasks", tasks);
 	else
 		json_decref(tasks);
+	if (rc != 0 || !proxy)
+		json_decref(sites);
 	return rc;
 }

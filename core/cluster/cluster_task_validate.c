@@ -201,6 +201,22 @@ static int v_systemd_control(json_t *p, struct pg_err *err)
 	return rc;
 }
 
+/* siteName: a file name under conf.d and the logs (letters, digits, . _ -). */
+static int check_site_name(json_t *p, bool required, struct pg_err *err)
+{
+	const char *site = NULL;
+	int rc = pg_json_str(p, "siteName", required, 128, &site, err);
+	if (rc != 0 || !site)
+		return rc;
+	bool ok = *site != '\0' && *site != '.';
+	for (const char *s = site; ok && *s; s++)
+		ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+		            *s) != NULL;
+	return ok ? 0
+	          : pg_err_set(err, PG_EINVAL, "siteName",
+	                       "siteName may hold only letters, digits and . _ -");
+}
+
 static int v_nginx(json_t *p, struct pg_err *err)
 {
 	static const char *const fields[] = {"siteName",    "targetPath",    "content",
@@ -209,20 +225,10 @@ static int v_nginx(json_t *p, struct pg_err *err)
 	 * become a way to run anything on a node. */
 	static const char *const tests[] = {"nginx -t", NULL};
 	static const char *const reloads[] = {"nginx -s reload", "systemctl reload nginx", NULL};
-	const char *site = NULL, *content;
+	const char *content;
 	int rc = pg_json_only(p, fields, err);
 	if (rc == 0)
-		rc = pg_json_str(p, "siteName", true, 128, &site, err);
-	if (rc == 0) {
-		bool ok = *site != '\0' && *site != '.';
-		for (const char *s = site; ok && *s; s++)
-			ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-			            "._-",
-			            *s) != NULL;
-		if (!ok)
-			rc = pg_err_set(err, PG_EINVAL, "siteName",
-			                "siteName may hold only letters, digits and . _ -");
-	}
+		rc = check_site_name(p, true, err);
 	if (rc == 0)
 		rc = check_path(p, "targetPath", false, NULL, err);
 	if (rc == 0)
@@ -424,15 +430,20 @@ static int v_fetch_artifact(json_t *p, struct pg_err *err)
 	return rc;
 }
 
-/* A unit's state and journal lines (logs); the cursor is journalctl's own. */
+/* A unit's state and journal lines (logs; the cursor is journalctl's own),
+ * or with siteName the access and error logs of a site Pagoda manages. */
 static int v_inspect_unit(json_t *p, struct pg_err *err)
 {
-	static const char *const fields[] = {"unitName", "lines", "afterCursor", "runs", NULL};
+	static const char *const fields[] = {"unitName",    "siteName", "lines",
+	                                     "afterCursor", "runs",     NULL};
 	const char *cur = NULL;
 	int64_t n;
 	int rc = pg_json_only(p, fields, err);
+	bool site = json_object_get(p, "siteName") != NULL;
+	if (rc == 0 && site && json_object_get(p, "unitName"))
+		rc = pg_err_set(err, PG_EINVAL, "siteName", "give unitName or siteName, not both");
 	if (rc == 0)
-		rc = check_unit_name(p, err);
+		rc = site ? check_site_name(p, true, err) : check_unit_name(p, err);
 	if (rc == 0)
 		rc = pg_json_int(p, "lines", false, 1, 1000, &n, err);
 	if (rc == 0) /* a job's last runs, from systemd's own journal entries */

@@ -38,6 +38,9 @@ upstream {{ u.name }} {
 {# every server: rate limit and response headers (values quoted by nginx_site.lua) #}
 {% local function common() %}
     client_max_body_size {{ site.clientMaxBodySize }};
+{# per-site logs: what pagoda logs APP reads for a ReverseProxy #}
+    access_log /var/log/nginx/pagoda-{{ site.name }}.access.log;
+    error_log /var/log/nginx/pagoda-{{ site.name }}.error.log;
 {% if site.rateLimit then %}
     limit_req zone={{ site.rateLimit.zone }}{% if site.rateLimit.burst > 0 then %} burst={{ site.rateLimit.burst }}{% end %}{% if site.rateLimit.nodelay then %} nodelay{% end %};
     limit_req_status 429;

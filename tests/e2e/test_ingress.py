@@ -231,6 +231,41 @@ class Ingress(unittest.TestCase):
         self.assertEqual(len(self.d.audit(action="ingress.update")), audit)
         self.assertEqual(self.site("web"), before)
 
+    def inspect(self, body):
+        r = self.d.call("POST", f"/admin/apps/{self.web}/inspect", body)
+        self.assertEqual(r.status, 201, r)
+        out = r.json()
+        for t in out["tasks"]:
+            t["answer"] = self.d.wait_task(t["taskId"], "succeeded", 20)
+        return out
+
+    def test_7b_site_logs(self):
+        out = self.inspect({"lines": 5})
+        self.assertEqual(out["sites"], ["web", "web-2", "web-3"])
+        web = next(t for t in out["tasks"] if t["site"] == "web")
+        self.assertEqual(web["key"], f"{self.a.info['id']}:web")
+        lines = web["answer"]["stdout"].splitlines()
+        self.assertLessEqual(len([x for x in lines if x.startswith("access: ")]), 5)
+        self.assertTrue(any(x.startswith("access: ") and '"GET /' in x for x in lines), lines)
+        # the timed-out proxy request of test_5 is in the error log
+        self.assertTrue(any(x.startswith("error: ") and "timed out" in x for x in lines), lines)
+        # following: only what came after the cursor
+        cursors = {t["key"]: t["answer"]["result"]["cursor"] for t in out["tasks"]}
+        https(self.a.ip, "web.test", "/followed-once")
+        out = self.inspect({"lines": 100, "afterCursor": cursors})
+        web = next(t for t in out["tasks"] if t["site"] == "web")
+        access = [x for x in web["answer"]["stdout"].splitlines() if x.startswith("access: ")]
+        self.assertEqual(len(access), 1, access)
+        self.assertIn("GET /followed-once", access[0])
+        # the CLI tags each line with node and site
+        import subprocess
+        cli = subprocess.run([os.environ.get("PAGODA_CLI", "pagoda"), "--addr", self.d.url,
+                              "--ca-file", self.d.ca_file, "logs", str(self.web), "--lines", "3"],
+                             capture_output=True, text=True, timeout=60,
+                             env=dict(os.environ, PAGODA_TOKEN=self.d.admin))
+        self.assertEqual(cli.returncode, 0, cli.stderr)
+        self.assertIn(f"[{self.a.name} web] access: ", cli.stdout)
+
     def test_8_delete_takes_the_site_off_the_node(self):
         gone = self.ingresses[2]
         self.assertEqual(self.d.call("DELETE", f"/admin/ingresses/{gone['id']}").status, 204)
