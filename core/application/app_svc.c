@@ -204,7 +204,7 @@ static int check_systemd_spec(struct app *a, const char *name, json_t *spec, str
 		if (rc == 0)
 			rc = pg_json_str(f, "path", true, 4096, &s, err);
 		const char *oc = NULL;
-		bool ar;
+		bool ar = false;
 		if (rc == 0)
 			rc = pg_json_str(f, "onChange", false, 32, &oc, err);
 		if (rc == 0 && oc && !on_change_ok(oc))

@@ -204,6 +204,18 @@ class Fleet:
             raise
         return self
 
+    def join(self, d, labels, *agent_args, state_interval=2, props=()):
+        """Registers every node with pagodad d (labels(node) -> its labels),
+        starts its agent over HTTPS trusting d's CA, and waits until all are
+        online."""
+        for n in self.nodes:
+            n.info = d.create_node(n.name, n.ip, labels(n))
+            n.start_agent(d.url, n.info["token"], "--state-interval", str(state_interval),
+                          "--ca-file", self.visible(d.ca_file), *agent_args, props=props)
+        for n in self.nodes:
+            wait_until(lambda: d.node(n.info["id"])["status"] == "online", 20,
+                       what=f"{n.name} online; agent log: {n.agent_log()[-500:]}")
+
     def down(self):
         for n in self.nodes:
             n.down()

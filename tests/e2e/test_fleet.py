@@ -41,16 +41,7 @@ class Fleet3(unittest.TestCase):
         cls.d = Pagodad(cls.tmp, "--upstream-debounce", "1000", "--poll-wait", "5", host=cls.fleet.host_ip, tls=True)
         try:
             cls.d.start()
-            for n in cls.fleet.nodes:
-                labels = {"role": "backend"}
-                if n.index == 0:
-                    labels["edge"] = "true"
-                n.info = cls.d.create_node(n.name, n.ip, labels)
-                n.start_agent(cls.d.url, n.info["token"], "--state-interval", "2",
-                              "--ca-file", cls.fleet.visible(cls.d.ca_file))
-            for n in cls.fleet.nodes:
-                wait_until(lambda: cls.d.node(n.info["id"])["status"] == "online", 20,
-                           what=f"{n.name} online; agent log: {n.agent_log()[-500:]}")
+            cls.fleet.join(cls.d, lambda n: {"role": "backend", **({"edge": "true"} if n.index == 0 else {})})
         except Exception:
             cls.tearDownClass()
             raise

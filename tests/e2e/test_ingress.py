@@ -77,13 +77,7 @@ class Ingress(unittest.TestCase):
         cls.d = Pagodad(cls.tmp, "--upstream-debounce", "1000", "--poll-wait", "5", host=cls.fleet.host_ip, tls=True)
         try:
             cls.d.start()
-            for n in cls.fleet.nodes:
-                n.info = cls.d.create_node(n.name, n.ip, {"role": "backend"})
-                n.start_agent(cls.d.url, n.info["token"], "--state-interval", "2",
-                              "--ca-file", cls.fleet.visible(cls.d.ca_file))
-            for n in cls.fleet.nodes:
-                wait_until(lambda: cls.d.node(n.info["id"])["status"] == "online", 20,
-                           what=f"{n.name} online; agent log: {n.agent_log()[-500:]}")
+            cls.fleet.join(cls.d, lambda n: {"role": "backend"})
         except Exception:
             cls.tearDownClass()
             raise

@@ -33,12 +33,8 @@ class Jobs(unittest.TestCase):
         cls.d = Pagodad(cls.tmp, "--poll-wait", "5", "--alert-interval", "500", host=cls.fleet.host_ip, tls=True)
         try:
             cls.d.start()
+            cls.fleet.join(cls.d, lambda n: {"role": "jobs"}, state_interval=1)
             cls.node = cls.fleet.nodes[0]
-            cls.node.info = cls.d.create_node(cls.node.name, cls.node.ip, {"role": "jobs"})
-            cls.node.start_agent(cls.d.url, cls.node.info["token"], "--state-interval", "1",
-                                 "--ca-file", cls.fleet.visible(cls.d.ca_file))
-            wait_until(lambda: cls.d.node(cls.node.info["id"])["status"] == "online", 20,
-                       what=f"online; agent log: {cls.node.agent_log()[-500:]}")
         except Exception:
             cls.tearDownClass()
             raise
