@@ -167,6 +167,18 @@ class Node:
         sh("ip", "link", "del", self.host_if, check=False)
 
 
+def free_prefix():
+    """A 10.77.X /24 no interface of this machine has: the kernel takes the
+    same subnet on two bridges (a fleet another run left behind) and then
+    routes to either."""
+    used = sh("ip", "-4", "-o", "addr", "show").stdout
+    for _ in range(200):
+        prefix = f"10.77.{random.randrange(100, 250)}"
+        if f" {prefix}." not in used:
+            return prefix
+    raise RuntimeError("no free 10.77.X.0/24 for a test fleet: remove stale pgb* bridges")
+
+
 class Fleet:
     """n nodes on a bridge; the host side has the bridge address .1, where
     pagodad listens."""
@@ -175,7 +187,7 @@ class Fleet:
         self.tmp = tmp
         self.boot_timeout = boot_timeout
         self.tag = "%04x" % random.randrange(0x10000)
-        self.prefix = f"10.77.{random.randrange(100, 250)}"
+        self.prefix = free_prefix()
         self.bridge = f"pgb{self.tag}"
         self.host_ip = f"{self.prefix}.1"
         self.nodes = [Node(self, i, fresh) for i in range(n)]
