@@ -52,6 +52,9 @@ int auth_admin_token_create(struct store_conn *c, const char *name, auth_perms p
 int auth_token_mint(struct store_conn *c, const struct pg_call *call,
                     const struct auth_principal *who, json_t *body, auth_perms perms,
                     const char *scope, json_t **out, struct pg_err *err);
+/* Revokes the live tokens scoped to scope ("config:5") inside the caller's
+ * transaction; *n receives how many. */
+int auth_revoke_scope(struct store_conn *c, const char *scope, int64_t *n, struct pg_err *err);
 /* Issues a node's agent token inside the caller's transaction; the node's
  * previous ones are revoked, or expire after grace_ms when it is positive
  * (rotation with an overlap). secret receives the one-time value. */

@@ -144,3 +144,12 @@ int auth_store_get(struct store_conn *c, int64_t id, json_t **out, struct pg_err
 		return pg_err_set(err, PG_ENOTFOUND, "id", "no admin token %lld", (long long)id);
 	return rc < 0 ? rc : 0;
 }
+
+int auth_revoke_scope(struct store_conn *c, const char *scope, int64_t *n, struct pg_err *err)
+{
+	static const char sql[] =
+	        "UPDATE auth_token SET revoked_at = $1 WHERE scope = $2 AND revoked_at IS NULL";
+	int rc = store_run(c, sql, err, SI(pg_time_now_ms()), ST(scope));
+	*n = rc > 0 ? rc : 0;
+	return rc < 0 ? rc : 0;
+}

@@ -338,9 +338,15 @@ int config_delete(struct config *cfg, const struct pg_call *call, int64_t id, st
 	int rc = cfg_item_get(c, id, &it, err);
 	if (rc == 0)
 		rc = cfg_item_delete(c, id, err);
+	char scope[32];
+	snprintf(scope, sizeof(scope), "config:%lld", (long long)id);
+	int64_t revoked = 0;
+	if (rc == 0) /* a token for a deleted item must not read the next one with its id */
+		rc = auth_revoke_scope(c, scope, &revoked, err);
 	if (rc == 0) {
-		json_t *d = json_pack("{s:s, s:s, s:I}", "namespace", it.ns, "name", it.name,
-		                      "versions", (json_int_t)it.latest);
+		json_t *d = json_pack("{s:s, s:s, s:I, s:I}", "namespace", it.ns, "name", it.name,
+		                      "versions", (json_int_t)it.latest, "tokensRevoked",
+		                      (json_int_t)revoked);
 		rc = audit_record(c, call, "config.delete", "config", id, d, err);
 		json_decref(d);
 	}
