@@ -290,6 +290,13 @@ static int post(struct acme *a, const char *url, json_t *payload, struct acme_re
 		free(body);
 		if (rc != 0)
 			break;
+		if (r->status == 0 && attempt < 2) {
+			/* no status line at all (a kept-alive connection the CA had
+			 * closed): send again with a fresh nonce, not after the backoff */
+			pg_info("acme", "no answer from %s; retrying with a fresh nonce", url);
+			acme_resp_free(r);
+			continue;
+		}
 		json_t *p =
 		        r->status == 400 && r->body.data ? json_loads(r->body.data, 0, NULL) : NULL;
 		bool bad_nonce = p && json_is_string(json_object_get(p, "type")) &&
