@@ -144,9 +144,11 @@ int agent_exec_inspect(struct agent *a, json_t *p, int64_t timeout_sec, struct a
 		return -1;
 	json_t *st = json_object();
 	unit_state(unit, st);
-	char n[24], cur[600];
+	json_int_t since = json_integer_value(json_object_get(p, "since"));
+	char n[24], cur[600], from[40];
 	snprintf(n, sizeof(n), "%lld", (long long)(lines > 0 ? lines : 100));
 	snprintf(cur, sizeof(cur), "--after-cursor=%.550s", after ? after : "");
+	snprintf(from, sizeof(from), "--since=@%lld", (long long)since);
 	char *argv[] = {"journalctl",
 	                "-u",
 	                (char *)unit,
@@ -156,10 +158,16 @@ int agent_exec_inspect(struct agent *a, json_t *p, int64_t timeout_sec, struct a
 	                "-o",
 	                "short-iso",
 	                "--show-cursor",
-	                after ? cur : NULL,
+	                after       ? cur
+	                : since > 0 ? from
+	                            : NULL,
+	                after && since > 0 ? from : NULL,
 	                NULL};
 	char *out = NULL, *err = NULL, why[128];
 	int rc = pg_run(argv, NULL, 20000, AGENT_OUTPUT_MAX, &out, &err, why, sizeof(why));
+	/* nothing matched (after a cursor, since a time): exit 1, nothing said */
+	if (rc == 1 && (!err || !*err))
+		rc = 0;
 	if (rc != 0) {
 		snprintf(r->error, sizeof(r->error), "journalctl failed: %.900s",
 		         rc < 0 ? why

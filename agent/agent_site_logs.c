@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOG_READ_MAX (AGENT_OUTPUT_MAX / 2) /* per file */
@@ -46,10 +47,41 @@ static const char *tail(const char *buf, size_t len, long lines, bool partial)
 	return buf;
 }
 
-/* Appends the new lines of one log to out (each prefixed tag), and its
- * cursor part to cur. */
+/* When a line of either log was written: "[03/Dec/2026:15:40:17 +0000]"
+ * (access, the combined format) or "2026/12/03 15:40:17" (error, local
+ * time); 0 when neither. */
+static time_t line_time(const char *l, size_t n)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char line[160], mon[4] = "";
+	struct tm tm = {0};
+	int off = 0;
+	snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1), l);
+	const char *b = strchr(line, '[');
+	if (b && sscanf(b, "[%d/%3[A-Za-z]/%d:%d:%d:%d %d]", &tm.tm_mday, mon, &tm.tm_year,
+	                &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &off) == 7) {
+		const char *m = strstr(months, mon);
+		if (!m || strlen(mon) != 3)
+			return 0;
+		tm.tm_mon = (int)(m - months) / 3;
+		tm.tm_year -= 1900;
+		int secs = (abs(off) / 100 * 60 + abs(off) % 100) * 60;
+		return timegm(&tm) - (off < 0 ? -secs : secs);
+	}
+	if (sscanf(line, "%d/%d/%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+	           &tm.tm_min, &tm.tm_sec) == 6) {
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		tm.tm_isdst = -1;
+		return mktime(&tm);
+	}
+	return 0;
+}
+
+/* Appends the new lines of one log to out (each prefixed tag; those
+ * written before since left out), and its cursor part to cur. */
 static void read_log(const char *path, const char *tag, unsigned long long ino, long long off,
-                     long lines, FILE *out, char *cur, size_t cur_len)
+                     long lines, time_t since, FILE *out, char *cur, size_t cur_len)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
@@ -75,7 +107,9 @@ static void read_log(const char *path, const char *tag, unsigned long long ino, 
 		for (const char *l = start; l < buf + got;) {
 			const char *e = memchr(l, '\n', (size_t)(buf + got - l));
 			size_t n = e ? (size_t)(e - l) : (size_t)(buf + got - l);
-			fprintf(out, "%s: %.*s\n", tag, (int)n, l);
+			time_t at = since > 0 ? line_time(l, n) : 0;
+			if (!at || at >= since)
+				fprintf(out, "%s: %.*s\n", tag, (int)n, l);
 			l += n + 1;
 		}
 	}
@@ -99,6 +133,7 @@ int agent_site_logs(struct agent *a, json_t *p, struct agent_result *r)
 	const char *site = json_string_value(json_object_get(p, "siteName"));
 	const char *after = json_string_value(json_object_get(p, "afterCursor"));
 	json_int_t lines = json_integer_value(json_object_get(p, "lines"));
+	time_t since = (time_t)json_integer_value(json_object_get(p, "since"));
 	if (!agent_can_run_commands(a, r, "InspectUnit of a site"))
 		return -1;
 	if (!site_ok(site)) {
@@ -119,7 +154,7 @@ int agent_site_logs(struct agent *a, json_t *p, struct agent_result *r)
 		long long off;
 		snprintf(path, sizeof(path), "/var/log/nginx/pagoda-%s.%s.log", site, kinds[k]);
 		cursor_of(after, kinds[k][0], &ino, &off);
-		read_log(path, kinds[k], ino, off, lines > 0 ? (long)lines : 100, out, cur,
+		read_log(path, kinds[k], ino, off, lines > 0 ? (long)lines : 100, since, out, cur,
 		         sizeof(cur));
 	}
 	fclose(out);

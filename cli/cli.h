@@ -33,6 +33,10 @@ int cli_call(struct cli *c, const char *method, const char *path, json_t *body, 
 int cli_upgrade(struct cli *c, json_t *body, bool wait);
 /* GETs path into file (via file.part, 0600, renamed when complete). */
 int cli_download(struct cli *c, const char *path, const char *file);
+/* Reads the server-sent events of GET path, calling fn for each (data
+ * parsed as JSON) until the stream ends or fn returns false. */
+typedef bool (*cli_event_fn)(void *arg, const char *event, json_t *data);
+int cli_stream(struct cli *c, const char *path, cli_event_fn fn, void *arg);
 /* pagoda backup create | ls | get | delete (cli_backup.c); argv after the noun. */
 int cli_backup(struct cli *c, int argc, char **argv);
 
@@ -61,7 +65,11 @@ int cli_apply(struct cli *c, const char *file);
 int cli_watch_release(struct cli *c, int64_t id, int interval_ms);
 /* `pagoda logs APP` (cli_logs.c): the unit's journal on each node; follow
  * asks again every 2 s for what came after. */
-int cli_logs(struct cli *c, const char *app, int lines, bool follow);
+int cli_logs(struct cli *c, const char *app, int lines, long long since, bool follow);
+/* A --since value as Unix seconds: "90s", "10m", "2h", "1d" before now, a
+ * local "YYYY-MM-DD HH:MM[:SS]" (or with T), or Unix seconds. -1 when it
+ * is none of these. */
+int cli_parse_since(const char *s, long long now, long long *out);
 /* `pagoda apps status APP`: the unit's state from systemd on each node. */
 int cli_app_status(struct cli *c, const char *app, int runs);
 /* Makes a join token from body (POST /admin/join-tokens) and prints the

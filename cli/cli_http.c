@@ -131,6 +131,95 @@ int cli_call(struct cli *c, const char *method, const char *path, json_t *body, 
 	return rc;
 }
 
+/* Server-sent events: lines gathered until a blank one ends an event;
+ * an error answer (status >= 400) is kept whole for print_error. */
+struct sse {
+	CURL *h;
+	cli_event_fn fn;
+	void *arg;
+	char line[70000];
+	size_t len;
+	char event[64];
+	json_t *data;
+	struct pg_buf error;
+	bool stop;
+};
+
+static void sse_line(struct sse *s)
+{
+	s->line[s->len] = '\0';
+	s->len = 0;
+	if (!s->line[0]) {
+		if (s->data && !s->stop)
+			s->stop = !s->fn(s->arg, s->event[0] ? s->event : "message", s->data);
+		json_decref(s->data);
+		s->data = NULL;
+		s->event[0] = '\0';
+	} else if (strncmp(s->line, "event: ", 7) == 0) {
+		snprintf(s->event, sizeof(s->event), "%s", s->line + 7);
+	} else if (strncmp(s->line, "data: ", 6) == 0) {
+		json_decref(s->data);
+		s->data = json_loads(s->line + 6, 0, NULL);
+	} /* ":" comments (keepalives) and other fields are skipped */
+}
+
+static size_t sse_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct sse *s = arg;
+	long status = 0;
+	curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
+	if (status >= 400)
+		return pg_buf_curl_write(p, size, n, &s->error);
+	for (size_t i = 0; i < size * n; i++) {
+		if (p[i] == '\n')
+			sse_line(s);
+		else if (p[i] != '\r' && s->len < sizeof(s->line) - 1)
+			s->line[s->len++] = p[i];
+	}
+	return s->stop ? 0 : size * n; /* 0 ends the transfer */
+}
+
+int cli_stream(struct cli *c, const char *path, cli_event_fn fn, void *arg)
+{
+	char url[4096];
+	struct curl_slist *hdrs = NULL;
+	CURL *h = prepare(c, "GET", path, url, sizeof(url), &hdrs);
+	if (!h)
+		return CLI_UNAVAIL;
+	struct sse *s = calloc(1, sizeof(*s));
+	if (!s) {
+		curl_slist_free_all(hdrs);
+		return CLI_UNAVAIL;
+	}
+	*s = (struct sse){.h = h, .fn = fn, .arg = arg, .error = {.max = 1 << 20}};
+	hdrs = curl_slist_append(hdrs, "Accept: text/event-stream");
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L);
+	/* the server says it is alive every 15 s: silence past a minute is a dead link */
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sse_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+	CURLcode cc = curl_easy_perform(h);
+	curl_slist_free_all(hdrs);
+	long status = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	int rc = CLI_OK;
+	if (status >= 400) {
+		json_t *j = s->error.len ? json_loadb(s->error.data, s->error.len, 0, NULL) : NULL;
+		print_error(status, j, s->error.data);
+		json_decref(j);
+		rc = status >= 500 ? CLI_UNAVAIL : CLI_REFUSED;
+	} else if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && s->stop)) {
+		fprintf(stderr, "pagoda: %s: %s\n", url, curl_easy_strerror(cc));
+		rc = CLI_UNAVAIL;
+	}
+	json_decref(s->data);
+	free(s->error.data);
+	free(s);
+	return rc;
+}
+
 json_t *cli_read_json(const char *file)
 {
 	struct pg_err err = {0};

@@ -1,8 +1,8 @@
-/* `pagoda logs APP [--lines N] [-f]` and `pagoda apps status APP`: queue
- * InspectUnit on the application's nodes (POST /admin/apps/:id/inspect),
- * wait for the answers, print the journal lines tagged with the node, or
- * the unit's state from systemd. -f asks again every two seconds after the
- * journal cursor each node answered, until interrupted. */
+/* `pagoda logs APP [--lines N] [--since T] [-f]` reads the server-sent
+ * events of GET /admin/apps/:id/logs and prints each line tagged with its
+ * node (and site); -f follows until interrupted. `pagoda apps status APP`
+ * queues InspectUnit on the application's nodes (POST .../inspect), waits
+ * for the answers and prints the unit's state from systemd. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -60,57 +60,72 @@ static int inspect(struct cli *c, const char *app, json_t *body, json_t **tasks)
 	return rc;
 }
 
-static const char *node_of(json_t *t)
+int cli_parse_since(const char *s, long long now, long long *out)
 {
-	return json_string_value(json_object_get(t, "nodeName"));
+	char unit[2] = "", rest;
+	long long n;
+	struct tm tm = {0};
+	int used = 0;
+	if (sscanf(s, "%lld%1[smhd]%c", &n, unit, &rest) == 2 && n >= 0) {
+		static const char units[] = "smhd";
+		static const long long secs[] = {1, 60, 3600, 86400};
+		*out = now - n * secs[strchr(units, unit[0]) - units];
+		return *out > 0 ? 0 : -1;
+	}
+	if (sscanf(s, "%lld%c", &n, &rest) == 1 && n > 0) {
+		*out = n;
+		return 0;
+	}
+	if (sscanf(s, "%d-%d-%d%*1[ T]%d:%d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+	           &tm.tm_min, &used) == 5 &&
+	    (s[used] == '\0' || sscanf(s + used, ":%d%c", &tm.tm_sec, &rest) == 1)) {
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		tm.tm_isdst = -1;
+		time_t t = mktime(&tm);
+		*out = (long long)t;
+		return t > 0 ? 0 : -1;
+	}
+	return -1;
 }
 
-int cli_logs(struct cli *c, const char *app, int lines, bool follow)
+struct logs_out {
+	bool ended;
+	int errors;
+};
+
+static bool on_log_event(void *arg, const char *event, json_t *d)
 {
-	json_t *cursors = json_object();
-	int rc = CLI_OK;
-	for (bool first = true; rc == CLI_OK && (first || follow); first = false) {
-		json_t *tasks = NULL, *t,
-		       *body = json_pack("{s:i, s:O}", "lines", lines, "afterCursor", cursors);
-		rc = inspect(c, app, body, &tasks);
-		json_decref(body);
-		size_t i;
-		json_array_foreach (tasks, i, t) {
-			json_t *ans = json_object_get(t, "answer");
-			const char *out = json_string_value(json_object_get(ans, "stdout"));
-			json_t *cur = json_object_get(json_object_get(ans, "result"), "cursor");
-			/* the server names the cursor's key: a node, or a node's site */
-			const char *key = json_string_value(json_object_get(t, "key"));
-			if (json_is_string(cur) && key)
-				json_object_set(cursors, key, cur);
-			if (!ans) {
-				fprintf(stderr,
-				        "[%s] no answer within 30 s (is its agent online?)\n",
-				        node_of(t));
-				continue;
-			}
-			if (strcmp(json_string_value(json_object_get(ans, "status")),
-			           "succeeded")) {
-				fprintf(stderr, "[%s] %s\n", node_of(t),
-				        json_string_value(json_object_get(ans, "errorMessage")));
-				continue;
-			}
-			/* journalctl says "-- No entries --" when there are none */
-			for (const char *l = out; l && *l;) {
-				const char *e = strchrnul(l, '\n');
-				const char *site = json_string_value(json_object_get(t, "site"));
-				if (strncmp(l, "-- No entries --", 16) != 0)
-					printf("[%s%s%s] %.*s\n", node_of(t), site ? " " : "",
-					       site ? site : "", (int)(e - l), l);
-				l = *e ? e + 1 : e;
-			}
-		}
+	struct logs_out *o = arg;
+	const char *node = json_string_value(json_object_get(d, "node"));
+	const char *site = json_string_value(json_object_get(d, "site"));
+	char tag[300];
+	snprintf(tag, sizeof(tag), "[%s%s%s]", node ? node : "?", site ? " " : "",
+	         site ? site : "");
+	if (strcmp(event, "line") == 0) {
+		printf("%s %s\n", tag, json_string_value(json_object_get(d, "line")));
 		fflush(stdout);
-		json_decref(tasks);
-		if (follow)
-			sleep(2);
+	} else if (strcmp(event, "error") == 0) {
+		fprintf(stderr, "%s %s\n", tag, json_string_value(json_object_get(d, "message")));
+		o->errors++;
+	} else if (strcmp(event, "end") == 0) {
+		o->ended = true;
+		return false;
 	}
-	json_decref(cursors);
+	return true;
+}
+
+int cli_logs(struct cli *c, const char *app, int lines, long long since, bool follow)
+{
+	char path[200];
+	struct logs_out o = {0};
+	snprintf(path, sizeof(path), "/admin/apps/%s/logs?lines=%d&since=%lld%s", app, lines, since,
+	         follow ? "&follow=true" : "");
+	int rc = cli_stream(c, path, on_log_event, &o);
+	if (rc == CLI_OK && !follow && !o.ended) {
+		fprintf(stderr, "pagoda: the log stream ended before every node answered\n");
+		rc = CLI_UNAVAIL;
+	}
 	return rc;
 }
 

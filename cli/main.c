@@ -32,8 +32,9 @@ static const struct {
          "  apps status ID [--runs N]          the unit on each node as systemd sees it;\n"
          "                                     --runs: a scheduled job's last N runs\n"
          "  apps run ID                        run a scheduled job now on its nodes\n"
-         "  logs ID [--lines N] [-f]           the unit's journal on each node, tagged;\n"
-         "                                     -f follows it\n"},
+         "  logs ID [--lines N] [--since T] [-f]  the unit's journal (a proxy's nginx\n"
+         "                                     logs) on each node, tagged; --since 10m,\n"
+         "                                     2h, 1d or 'YYYY-MM-DD HH:MM'; -f follows it\n"},
         {"releases",
          "  releases ls APP-ID\n"
          "  releases create APP-ID [--note TEXT]   shows the diff it would roll out\n"

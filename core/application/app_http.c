@@ -5,6 +5,7 @@
 #include "cluster/cluster.h"
 #include "common/pg_json.h"
 #include "http/http_list.h"
+#include "http/http_stream.h"
 #include "pagodad.h"
 #include "store/store.h"
 
@@ -267,6 +268,62 @@ static void apps_inspect(struct http_req *req)
 		return;
 	int rc = app_inspect(app_of(req), &call, id, req->body, &out, &err);
 	http_answer(req, rc, 201, out, &err);
+}
+
+static bool sse_write(void *arg, const char *event, json_t *data)
+{
+	return http_stream_event(arg, event, data);
+}
+
+static bool sse_gone(void *arg)
+{
+	return http_stream_gone(arg);
+}
+
+static void sse_close(void *arg)
+{
+	http_stream_close(arg);
+}
+
+/* GET /admin/apps/:id/logs: server-sent events, "line" per log line,
+ * "error" per node that could not answer, "end" (without follow) once all
+ * did. The stream's bytes wait in at most 4 MiB for a slow reader. */
+static void apps_logs(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	int64_t id, lines, since;
+	if (!http_param_id(req, "id", &id) || !http_query_int(req, "lines", 1, 1000, 100, &lines) ||
+	    !http_query_int(req, "since", 0, INT64_C(1) << 40, 0, &since))
+		return;
+	const char *fq = http_query(req, "follow");
+	bool follow = fq && (!strcmp(fq, "true") || !strcmp(fq, "1"));
+	if (fq && !follow && strcmp(fq, "false") && strcmp(fq, "0")) {
+		http_reply_error(req, PG_EINVAL, "follow", "follow must be true or false");
+		return;
+	}
+	struct http_stream *s = http_stream_new(4u << 20);
+	if (!s) {
+		http_reply_error(req, PG_EINTERNAL, "", "out of memory");
+		return;
+	}
+	json_t *q = json_pack("{s:I}", "lines", (json_int_t)lines);
+	if (since)
+		json_object_set_new(q, "since", json_integer(since));
+	http_stream_hold(s); /* the stream's producer's */
+	struct app_logs_sink sink = {
+	        .write = sse_write, .gone = sse_gone, .close = sse_close, .arg = s};
+	int rc = app_logs_stream(app_of(req), &call, id, q, follow, &sink, &err);
+	json_decref(q);
+	if (rc != 0) {
+		http_stream_release(s);
+		http_reply_err(req, &err);
+	} else {
+		http_reply_stream(req, 200, "text/event-stream", s);
+		http_reply_header(req, "X-Accel-Buffering",
+		                  "no"); /* a proxy must pass it on at once */
+	}
+	http_stream_release(s);
 }
 
 static void apps_run(struct http_req *req)
@@ -566,6 +623,11 @@ const struct http_route app_routes[] = {
          .auth = HTTP_AUTH_ADMIN,
          .perm = "admin:node:logs",
          .fn = apps_inspect},
+        {.method = "GET",
+         .path = "/admin/apps/:id/logs",
+         .auth = HTTP_AUTH_ADMIN,
+         .perm = "admin:node:logs",
+         .fn = apps_logs},
         {.method = "GET", .path = "/admin/apps/:id/releases", APP_READ, .fn = release_list},
         {.method = "GET", .path = "/admin/releases/:id", APP_READ, .fn = release_get},
         {.method = "POST",

@@ -19,6 +19,8 @@ struct app {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping, running, kicked;
+	int followers;       /* log streams open (app_logs.c) */
+	pthread_cond_t idle; /* signalled when one ends */
 	int64_t debounce_ms;
 	struct pg_map *pending; /* app id -> rendering waiting out its debounce */
 	struct app_certs certs;
@@ -94,11 +96,48 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
  * started at once. */
 int app_restart(struct app *a, const struct pg_call *call, int64_t app_id, const char *note,
                 json_t **out, struct pg_err *err);
-/* Queues InspectUnit (state and journal lines of the unit) on each node
- * the application targets; *out lists the tasks to read the answers from. */
 /* Runs a scheduled job now on each node of its current release. */
 int app_job_run(struct app *a, const struct pg_call *call, int64_t app_id, json_t **out,
                 struct pg_err *err);
+
+/* ---- InspectUnit on an application's nodes (app_inspect.c) ---- */
+struct app_inspect_opts {
+	int64_t lines, runs, since; /* since: Unix seconds, 0 none */
+	json_t *after;              /* key -> journal cursor (borrowed) */
+};
+/* What is inspected: targets [{nodeId, nodeName, key, site?}], one per
+ * node, or per node and site of a reverse proxy (key "NODE" or
+ * "NODE:SITE", the key of the cursors). */
+struct app_inspect_set {
+	json_t *targets, *sites; /* sites: NULL unless a reverse proxy */
+	char unit[80];
+};
+/* Checks the body of POST /admin/apps/:id/inspect into o. */
+int app_inspect_parse(json_t *body, struct app_inspect_opts *o, struct pg_err *err);
+int app_inspect_set(struct app *a, int64_t app_id, const struct app_inspect_opts *o,
+                    struct app_inspect_set *set, struct pg_err *err);
+void app_inspect_set_clear(struct app_inspect_set *set);
+/* Queues InspectUnit for one target (after its cursor in o->after). */
+int app_inspect_queue(struct app *a, const struct pg_call *call, const struct app_inspect_set *set,
+                      json_t *target, const struct app_inspect_opts *o, int64_t *task_id,
+                      struct pg_err *err);
+/* Where a log stream goes: write(event, data) sends one event (event NULL:
+ * a keepalive) and returns false once the reader has gone, which gone
+ * tells without writing; close ends it. */
+struct app_logs_sink {
+	bool (*write)(void *arg, const char *event, json_t *data);
+	bool (*gone)(void *arg);
+	void (*close)(void *arg);
+	void *arg;
+};
+/* Streams the application's log lines to sink from a thread of its own
+ * (query as app_inspect's body, without afterCursor and runs), ending once
+ * each node answered, or with follow when the reader goes. On success the
+ * stream owns sink and closes it; on failure the caller still does. */
+int app_logs_stream(struct app *a, const struct pg_call *call, int64_t app_id, json_t *body,
+                    bool follow, const struct app_logs_sink *sink, struct pg_err *err);
+/* Queues InspectUnit (state and journal lines of the unit) on each node
+ * the application targets; *out lists the tasks to read the answers from. */
 int app_inspect(struct app *a, const struct pg_call *call, int64_t app_id, json_t *body,
                 json_t **out, struct pg_err *err);
 /* The ids of the nodes (app_node_list rows) a release touched: what a

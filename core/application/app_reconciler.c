@@ -91,6 +91,7 @@ int app_new(struct store *s, struct cluster *cl, struct registry *reg, struct co
 	a->debounce_ms = debounce_ms;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->wake, NULL);
+	pthread_cond_init(&a->idle, NULL);
 	if (pthread_create(&a->thread, NULL, reconciler_main, a) != 0) {
 		app_free(a);
 		return pg_err_set(err, PG_EINTERNAL, "", "cannot start the release reconciler");
@@ -107,6 +108,8 @@ void app_free(struct app *a)
 	pthread_mutex_lock(&a->lock);
 	a->stopping = true;
 	pthread_cond_signal(&a->wake);
+	while (a->followers > 0) /* they see stopping within a step */
+		pthread_cond_wait(&a->idle, &a->lock);
 	pthread_mutex_unlock(&a->lock);
 	if (a->running)
 		pthread_join(a->thread, NULL);
@@ -115,6 +118,7 @@ void app_free(struct app *a)
 		pg_map_free(a->pending);
 	}
 	pthread_cond_destroy(&a->wake);
+	pthread_cond_destroy(&a->idle);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }

@@ -434,8 +434,8 @@ static int v_fetch_artifact(json_t *p, struct pg_err *err)
  * or with siteName the access and error logs of a site Pagoda manages. */
 static int v_inspect_unit(json_t *p, struct pg_err *err)
 {
-	static const char *const fields[] = {"unitName",    "siteName", "lines",
-	                                     "afterCursor", "runs",     NULL};
+	static const char *const fields[] = {"unitName", "siteName", "lines", "afterCursor",
+	                                     "runs",     "since",    NULL};
 	const char *cur = NULL;
 	int64_t n;
 	int rc = pg_json_only(p, fields, err);
@@ -448,6 +448,8 @@ static int v_inspect_unit(json_t *p, struct pg_err *err)
 		rc = pg_json_int(p, "lines", false, 1, 1000, &n, err);
 	if (rc == 0) /* a job's last runs, from systemd's own journal entries */
 		rc = pg_json_int(p, "runs", false, 0, 100, &n, err);
+	if (rc == 0) /* lines from then on (Unix seconds) */
+		rc = pg_json_int(p, "since", false, 0, INT64_C(1) << 40, &n, err);
 	if (rc == 0)
 		rc = pg_json_str(p, "afterCursor", false, 512, &cur, err);
 	if (rc == 0 && cur && (!pg_str_is_printable(cur) || strchr(cur, '\n')))

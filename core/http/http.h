@@ -85,6 +85,7 @@ struct http_req {
 	const struct http_static *reply_static;
 	int reply_fd; /* a file answered by http_reply_file, 0 when none */
 	size_t reply_fd_len, reply_fd_off;
+	struct http_stream *reply_stream; /* http_reply_stream */
 	char headers[4][2][96];
 	int nheaders;
 	int64_t started_ms;

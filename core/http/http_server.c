@@ -8,6 +8,7 @@
 #include "common/pg_time.h"
 #include "http/http_authlimit.h"
 #include "http/http_conns.h"
+#include "http/http_stream.h"
 #include "http/http_tls.h"
 #include "http/http_upload.h"
 #include "common/pg_ticker.h"
@@ -58,6 +59,10 @@ struct pg_call http_call(const struct http_req *req)
 
 void http_reply(struct http_req *req, int status, json_t *body)
 {
+	if (req->reply_stream) { /* an error after all */
+		http_stream_abandon(req->reply_stream);
+		req->reply_stream = NULL;
+	}
 	free(req->reply_text);
 	req->reply_text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 	json_decref(body);
@@ -102,6 +107,18 @@ void http_reply_file(struct http_req *req, int status, int fd, size_t len, const
 		close(req->reply_fd);
 	req->reply_fd = fd;
 	req->reply_fd_len = len;
+	req->status = status;
+	req->answered = true;
+	http_reply_header(req, "Content-Type", content_type);
+}
+
+void http_reply_stream(struct http_req *req, int status, const char *content_type,
+                       struct http_stream *s)
+{
+	if (req->reply_stream)
+		http_stream_abandon(req->reply_stream);
+	http_stream_hold(s);
+	req->reply_stream = s;
 	req->status = status;
 	req->answered = true;
 	http_reply_header(req, "Content-Type", content_type);
@@ -273,6 +290,8 @@ static void req_free(struct http_req *req)
 	free(req->reply_text);
 	if (req->reply_fd > 0)
 		close(req->reply_fd);
+	if (req->reply_stream)
+		http_stream_abandon(req->reply_stream);
 	free(req->method);
 	free(req->path);
 	free(req);
@@ -322,7 +341,9 @@ static enum MHD_Result send_reply(struct http_req *req)
 	             : req->reply_fd > 0 ? req->reply_fd_len
 	                                 : strlen(text);
 	struct MHD_Response *resp =
-	        st ? MHD_create_response_from_buffer(len, (void *)st->data, MHD_RESPMEM_PERSISTENT)
+	        req->reply_stream ? http_stream_response(req->reply_stream, req->conn)
+	        : st              ? MHD_create_response_from_buffer(len, (void *)st->data,
+	                                                            MHD_RESPMEM_PERSISTENT)
 	        : req->reply_fd > 0
 	                ? MHD_create_response_from_fd_at_offset64(len, req->reply_fd,
 	                                                          req->reply_fd_off)
@@ -331,6 +352,7 @@ static enum MHD_Result send_reply(struct http_req *req)
 		return MHD_NO;
 	if (req->reply_fd > 0)
 		req->reply_fd = 0; /* the response closes it */
+	req->reply_stream = NULL;  /* the response holds it now */
 	bool typed = st != NULL, cache_set = false;
 	if (st)
 		add_static_headers(resp, st, &cache_set);

@@ -275,6 +275,25 @@ class Pagodad(Process):
         kw.setdefault("context", self.context())
         return request(self.url + path, method, body, token or self.admin, **kw)
 
+    def events(self, path, token=None, timeout=60):
+        """The server-sent events of GET path as (event, data) pairs, read as
+        they come; closing the generator closes the connection."""
+        req = urllib.request.Request(self.url + path, headers={
+            "Authorization": f"Bearer {token or self.admin}", "Accept": "text/event-stream"})
+        with urllib.request.urlopen(req, timeout=timeout, context=self.context()) as r:
+            assert r.headers["Content-Type"] == "text/event-stream", r.headers
+            event, data = "message", None
+            for raw in r:
+                line = raw.decode().rstrip("\r\n")
+                if not line:
+                    if data is not None:
+                        yield event, json.loads(data)
+                    event, data = "message", None
+                elif line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: "):
+                    data = line[6:]
+
     def sql(self, query, *params):
         """Runs one statement (? placeholders) on the store; rows as tuples of text."""
         if self.store_url:

@@ -378,6 +378,73 @@ class Artifacts(unittest.TestCase):
         r = self.d.call("POST", "/admin/tokens", {"name": "reader", "permissions": ["admin:app:read"]})
         self.assertEqual(self.d.call("POST", f"/admin/apps/{self.app}/inspect", {},
                                      token=r.json()["token"]).status, 403)
+        self.assertEqual(self.d.call("GET", f"/admin/apps/{self.app}/logs",
+                                     token=r.json()["token"]).status, 403)
+
+    def test_8b_logs_stream_and_follow(self):
+        node = self.node.name
+        # without follow: the last lines of each node, then "end"
+        got = list(self.d.events(f"/admin/apps/{self.app}/logs?lines=3"))
+        self.assertEqual(got[-1][0], "end", got)
+        lines = [d for e, d in got if e == "line"]
+        self.assertEqual(len(lines), 3, got)
+        self.assertEqual({(d["node"], d["nodeId"], d.get("site")) for d in lines},
+                         {(node, self.node.info["id"], None)})
+        # since: nothing written in the future; everything of the last hour
+        ahead = int(time.time()) + 3600
+        got = list(self.d.events(f"/admin/apps/{self.app}/logs?since={ahead}"))
+        self.assertEqual([e for e, _ in got], ["end"], got)
+        got = list(self.d.events(f"/admin/apps/{self.app}/logs?lines=2&since={int(time.time()) - 3600}"))
+        self.assertEqual(len([1 for e, _ in got if e == "line"]), 2, got)
+        for q, field in (("follow=maybe", "follow"), ("lines=0", "lines"), ("since=-1", "since")):
+            r = self.d.call("GET", f"/admin/apps/{self.app}/logs?{q}")
+            self.assertEqual((r.status, r.error.get("field")), (400, field), r)
+        self.assertEqual(self.d.call("GET", "/admin/apps/99999/logs").status, 404)
+        # follow: the new lines as they come, until the reader goes
+        stream = self.d.events(f"/admin/apps/{self.app}/logs?lines=1&follow=true")
+        self.assertEqual(next(stream)[0], "line")
+        self.node.run("systemctl", "restart", "hello.service")
+        seen, deadline = [], time.time() + 40
+        for event, d in stream:
+            self.assertLess(time.time(), deadline, seen)
+            self.assertEqual(event, "line", d)
+            seen.append(d["line"])
+            if "serving v4" in d["line"] and any("Stopping hello.service" in x for x in seen):
+                break
+        self.assertEqual(sum("Stopping hello.service" in x for x in seen), 1, seen)
+        stream.close()
+
+        def inspections():
+            return int(self.d.sql("SELECT count(*) FROM cluster_task WHERE type = 'InspectUnit'")[0][0])
+        # once the reader has gone the stream asks its node no more
+        time.sleep(3)
+        before = inspections()
+        time.sleep(4)
+        self.assertEqual(inspections(), before)
+        # the CLI follows the same stream: a line written after it started shows up
+        cli = os.environ.get("PAGODA_CLI", os.path.join(os.path.dirname(__file__), "../../build/cli/pagoda"))
+        import subprocess
+        p = subprocess.Popen([cli, "--addr", self.d.url, "--ca-file", self.d.ca_file, "logs", str(self.app),
+                              "--lines", "1", "-f"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, PAGODA_TOKEN=self.d.admin))
+        try:
+            self.assertTrue(p.stdout.readline().startswith(f"[{node}] "))
+            self.node.run("systemctl", "restart", "hello.service")
+            line = ""
+            while "Stopping hello.service" not in line:
+                line = p.stdout.readline()
+                self.assertTrue(line, p.stderr.read() if p.poll() is not None else "")
+            self.assertTrue(line.startswith(f"[{node}] "), line)
+        finally:
+            p.kill()
+            p.wait()
+        p = subprocess.run([cli, "--addr", self.d.url, "--ca-file", self.d.ca_file, "logs", str(self.app),
+                            "--since", "1h", "--lines", "2"], capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, PAGODA_TOKEN=self.d.admin))
+        self.assertEqual((p.returncode, len(p.stdout.splitlines())), (0, 2), p)
+        p = subprocess.run([cli, "--addr", self.d.url, "logs", str(self.app), "--since", "yesterday"],
+                           capture_output=True, text=True, timeout=60, env=dict(os.environ, PAGODA_TOKEN="x"))
+        self.assertEqual(p.returncode, 2, p)
 
     def test_9_a_changed_file_under_current_is_drift(self):
         self.node.run("sh", "-c", "echo tampered > /var/lib/pagoda/apps/hello/current/VERSION")

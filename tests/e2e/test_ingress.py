@@ -251,6 +251,13 @@ class Ingress(unittest.TestCase):
         access = [x for x in web["answer"]["stdout"].splitlines() if x.startswith("access: ")]
         self.assertEqual(len(access), 1, access)
         self.assertIn("GET /followed-once", access[0])
+        # the stream: lines tagged with their site; since leaves out older ones
+        got = list(self.d.events(f"/admin/apps/{self.web}/logs?lines=5"))
+        self.assertEqual(got[-1][0], "end", got)
+        self.assertTrue(any(e == "line" and d.get("site") == "web" and "GET /followed-once" in d["line"]
+                            for e, d in got), got)
+        got = list(self.d.events(f"/admin/apps/{self.web}/logs?lines=5&since={int(time.time()) + 3600}"))
+        self.assertEqual([e for e, _ in got], ["end"], got)
         # the CLI tags each line with node and site
         import subprocess
         cli = subprocess.run([os.environ.get("PAGODA_CLI", "pagoda"), "--addr", self.d.url,
