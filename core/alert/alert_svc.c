@@ -130,28 +130,37 @@ static json_t *source(int (*fn)(void *, json_t **, struct pg_err *), void *arg, 
 
 /* Each scheduled job's unit on each of its nodes, as the node last reported
  * it: a run that failed leaves the oneshot service "failed" until a later
- * run succeeds. */
+ * run succeeds. Each node's report is read once, whatever its jobs. */
 static json_t *job_facts(struct alert *a)
 {
 	json_t *jobs = source(a->opts.sources.jobs, a->opts.sources.arg, "jobs"), *j, *n;
-	json_t *out = json_array();
+	json_t *out = json_array(), *reports = json_object();
 	size_t i, k;
-	json_array_foreach (jobs, i, j) {
+	json_array_foreach (a->drift ? jobs : NULL, i, j) {
 		json_array_foreach (json_object_get(j, "nodes"), k, n) {
-			char state[32];
+			char key[24];
+			snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(n));
+			json_t *units = json_object_get(reports, key);
 			struct pg_err err = {0};
-			if (!a->drift ||
-			    drift_unit_state(a->drift, json_integer_value(n),
-			                     json_string_value(json_object_get(j, "unit")), state,
-			                     sizeof(state), &err) != 0)
-				continue;
+			if (!units) {
+				if (drift_node_units(a->drift, json_integer_value(n), &units,
+				                     &err) != 0) {
+					pg_warn("alert", "node %s's units: %s", key, err.message);
+					continue;
+				}
+				json_object_set_new(reports, key, units);
+			}
+			const char *unit = json_string_value(json_object_get(j, "unit"));
+			const char *state = json_string_value(
+			        json_object_get(json_object_get(units, unit), "active"));
 			json_array_append_new(out, json_pack("{s:O, s:O, s:O, s:O, s:s}", "appId",
 			                                     json_object_get(j, "appId"), "appName",
 			                                     json_object_get(j, "appName"), "unit",
 			                                     json_object_get(j, "unit"), "nodeId",
-			                                     n, "state", state));
+			                                     n, "state", state ? state : ""));
 		}
 	}
+	json_decref(reports);
 	json_decref(jobs);
 	return out;
 }

@@ -63,8 +63,8 @@ int app_inspect_set(struct app *a, int64_t app_id, const struct app_inspect_opts
 		json_int_t node = json_integer_value(json_object_get(x, "id"));
 		size_t count = proxy ? json_array_size(set->sites) : 1;
 		for (k = 0; k < count; k++) {
-			const char *site = proxy ? json_string_value(json_array_get(set->sites, k))
-			                         : NULL;
+			const char *site =
+			        proxy ? json_string_value(json_array_get(set->sites, k)) : NULL;
 			char key[200];
 			snprintf(key, sizeof(key), "%lld%s%s", (long long)node, site ? ":" : "",
 			         site ? site : "");

@@ -36,6 +36,8 @@ int app_store_update(struct store_conn *c, int64_t id, json_t *app, struct pg_er
 int app_store_get(struct store_conn *c, int64_t id, json_t **out, struct pg_err *err);
 int app_store_list(struct store_conn *c, int64_t after, int64_t limit, json_t *items,
                    struct pg_err *err);
+/* The scheduled jobs that have a current release. */
+int app_store_list_jobs(struct store_conn *c, json_t *items, struct pg_err *err);
 int app_store_delete(struct store_conn *c, int64_t id, struct pg_err *err);
 int app_store_set_current(struct store_conn *c, int64_t app_id, int64_t release_id,
                           struct pg_err *err);
@@ -96,6 +98,9 @@ int app_release_create(struct app *a, const struct pg_call *call, int64_t app_id
  * started at once. */
 int app_restart(struct app *a, const struct pg_call *call, int64_t app_id, const char *note,
                 json_t **out, struct pg_err *err);
+/* Whether an application (as the API shows it) is a scheduled job: a
+ * SystemdService whose spec has a schedule. */
+bool app_is_job(json_t *app);
 /* Runs a scheduled job now on each node of its current release. */
 int app_job_run(struct app *a, const struct pg_call *call, int64_t app_id, json_t **out,
                 struct pg_err *err);

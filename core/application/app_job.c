@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool is_job(json_t *app)
+bool app_is_job(json_t *app)
 {
 	return strcmp(json_string_value(json_object_get(app, "type")), "SystemdService") == 0 &&
 	       json_object_get(json_object_get(app, "spec"), "schedule");
@@ -37,7 +37,7 @@ int app_job_run(struct app *a, const struct pg_call *call, int64_t app_id, json_
 		return err->code;
 	json_t *app = NULL, *ids = json_array(), *tasks = json_array(), *n;
 	int rc = app_store_get(c, app_id, &app, err);
-	if (rc == 0 && !is_job(app))
+	if (rc == 0 && !app_is_job(app))
 		rc = pg_err_set(err, PG_EPRECOND, "spec.schedule",
 		                "only a scheduled job (spec.schedule) runs now; restart a service "
 		                "with POST /admin/apps/%lld/restart",
@@ -94,22 +94,11 @@ int app_jobs(struct app *a, json_t **out, struct pg_err *err)
 		return err->code;
 	json_t *apps = json_array(), *app;
 	*out = json_array();
-	int rc = 0;
-	int64_t after = 0;
-	for (;;) { /* every application, a page at a time */
-		size_t before = json_array_size(apps);
-		if ((rc = app_store_list(c, after, 500, apps, err)) != 0 ||
-		    json_array_size(apps) == before)
-			break;
-		after = json_integer_value(
-		        json_object_get(json_array_get(apps, json_array_size(apps) - 1), "id"));
-	}
+	int rc = app_store_list_jobs(c, apps, err);
 	size_t i;
 	json_array_foreach (apps, i, app) {
 		if (rc != 0)
 			break;
-		if (!is_job(app) || !json_integer_value(json_object_get(app, "currentReleaseId")))
-			continue;
 		json_t *ids = json_array();
 		char unit[96];
 		snprintf(unit, sizeof(unit), "%s.service",

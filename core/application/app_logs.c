@@ -36,8 +36,7 @@ static struct pg_call follow_call(const struct follow *f)
 	return (struct pg_call){f->actor, f->trace_id, f->source_ip[0] ? f->source_ip : NULL};
 }
 
-static bool emit(struct follow *f, const char *event, json_t *target, const char *k,
-                 const char *v)
+static bool emit(struct follow *f, const char *event, json_t *target, const char *k, const char *v)
 {
 	json_t *d = json_pack("{s:O, s:O, s:O*, s:s}", "nodeId", json_object_get(target, "nodeId"),
 	                      "node", json_object_get(target, "nodeName"), "site",
@@ -93,18 +92,21 @@ static int step(struct follow *f, int64_t now)
 		struct pg_err err = {0};
 		if (id) {
 			json_t *task = cluster_task_get(f->a->cluster, id, true, &err);
-			bool done = task && finished(json_string_value(json_object_get(task, "status")));
+			bool done = task &&
+			            finished(json_string_value(json_object_get(task, "status")));
 			bool ok = true;
 			if (done) {
 				ok = emit_answer(f, t, task);
 				json_object_set_new(st, "taskId", json_integer(0));
-				json_object_set_new(st, "dueMs", json_integer(now + APP_LOGS_AGAIN_MS));
+				json_object_set_new(st, "dueMs",
+				                    json_integer(now + APP_LOGS_AGAIN_MS));
 			} else if (!json_is_true(json_object_get(st, "warned")) &&
 			           now - json_integer_value(json_object_get(st, "askedMs")) >
 			                   APP_LOGS_SILENT_MS) {
 				json_object_set_new(st, "warned", json_true());
-				ok = emit(f, "error", t, "message",
-				          "no answer within 30 s (is its agent online?); still waiting");
+				ok = emit(
+				        f, "error", t, "message",
+				        "no answer within 30 s (is its agent online?); still waiting");
 			}
 			json_decref(task);
 			if (!ok)

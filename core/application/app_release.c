@@ -623,7 +623,7 @@ int app_restart(struct app *a, const struct pg_call *call, int64_t app_id, const
 	if (rc == 0 && !current)
 		rc = pg_err_set(err, PG_EPRECOND, "currentReleaseId",
 		                "the application has no release yet: there is nothing to restart");
-	if (rc == 0 && json_object_get(json_object_get(app, "spec"), "schedule"))
+	if (rc == 0 && app_is_job(app))
 		rc = pg_err_set(err, PG_EPRECOND, "spec.schedule",
 		                "a scheduled job has no process to restart: run it now with POST "
 		                "/admin/apps/%lld/run",

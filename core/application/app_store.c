@@ -112,6 +112,26 @@ int app_store_list(struct store_conn *c, int64_t after, int64_t limit, json_t *i
 	return store_ok(rc);
 }
 
+int app_store_list_jobs(struct store_conn *c, json_t *items, struct pg_err *err)
+{
+	/* a text match narrows the rows (specs are JSON text in both stores);
+	 * app_is_job decides */
+	static const char sql[] =
+	        "SELECT " APP_COLS " FROM app_application"
+	        " WHERE type = 'SystemdService' AND current_release_id IS NOT NULL"
+	        " AND spec LIKE '%\"schedule\"%' ORDER BY id";
+	struct store_stmt *st;
+	int rc;
+	for (rc = store_query(c, sql, &st, err); rc > 0; rc = store_step(st, err)) {
+		json_t *app = app_row(st);
+		if (app_is_job(app))
+			json_array_append(items, app);
+		json_decref(app);
+	}
+	store_done(st);
+	return store_ok(rc);
+}
+
 int app_store_delete(struct store_conn *c, int64_t id, struct pg_err *err)
 {
 	static const char sql[] = "DELETE FROM app_application WHERE id = $1";

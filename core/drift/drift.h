@@ -55,10 +55,9 @@ int drift_node_status(struct drift *d, int64_t node_id, json_t **out, struct pg_
  * holding something of owner: [{nodeId, status, drift, reason}]. */
 int drift_owner_status(struct drift *d, const char *owner, json_t *nodes, json_t **out,
                        struct pg_err *err);
-/* The state of unit in node's last report ("active", "inactive", "failed"),
- * "" when the node has not reported it. */
-int drift_unit_state(struct drift *d, int64_t node_id, const char *unit, char *state, size_t len,
-                     struct pg_err *err);
+/* The units of node's last report, {unit: {active, ...}} (new; an empty
+ * object when the node has not reported). */
+int drift_node_units(struct drift *d, int64_t node_id, json_t **units, struct pg_err *err);
 /* Stored verdicts in status ("drifted"): [{nodeId, owner, details, since}]. */
 int drift_verdicts(struct drift *d, const char *status, json_t **out, struct pg_err *err);
 

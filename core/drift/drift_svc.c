@@ -606,8 +606,7 @@ int drift_verdicts(struct drift *d, const char *status, json_t **out, struct pg_
 	return rc;
 }
 
-int drift_unit_state(struct drift *d, int64_t node_id, const char *unit, char *state, size_t len,
-                     struct pg_err *err)
+int drift_node_units(struct drift *d, int64_t node_id, json_t **units, struct pg_err *err)
 {
 	struct store_conn *c = store_conn_get(d->store, err);
 	if (!c)
@@ -615,9 +614,8 @@ int drift_unit_state(struct drift *d, int64_t node_id, const char *unit, char *s
 	json_t *report = NULL;
 	int64_t at = 0;
 	int rc = drift_report_get(c, node_id, &report, &at, err);
-	const char *s = json_string_value(
-	        json_object_get(json_object_get(json_object_get(report, "units"), unit), "active"));
-	snprintf(state, len, "%s", rc == 0 && s ? s : "");
+	json_t *u = json_object_get(report, "units");
+	*units = rc == 0 && json_is_object(u) ? json_incref(u) : json_object();
 	json_decref(report);
 	return rc;
 }

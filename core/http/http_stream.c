@@ -15,7 +15,7 @@ struct http_stream {
 	pthread_mutex_t mu;
 	int refs;
 	char *buf;
-	size_t head, len, cap; /* unsent bytes: buf[head, head + len) */
+	size_t head, len, cap;       /* unsent bytes: buf[head, head + len) */
 	struct MHD_Connection *conn; /* NULL before the reply and once it is over */
 	bool waiting;                /* the connection is suspended for bytes */
 	bool closed, gone;
@@ -105,8 +105,8 @@ struct MHD_Response *http_stream_response(struct http_stream *s, struct MHD_Conn
 	pthread_mutex_lock(&s->mu);
 	s->conn = conn;
 	pthread_mutex_unlock(&s->mu);
-	struct MHD_Response *r =
-	        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, s, stream_done);
+	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
+	                                                           stream_read, s, stream_done);
 	if (!r)
 		stream_done(s);
 	return r;
