@@ -58,3 +58,34 @@ export async function getAll(path, max = 5000) {
   } while (cursor && items.length < max);
   return items;
 }
+
+// A server-sent event stream read with fetch (EventSource cannot send the
+// token): onEvent(event, data) for each event until the stream ends or
+// signal aborts it. Resolves when it ends; an error answer throws ApiError.
+export async function stream(path, onEvent, signal) {
+  const r = await fetch(path, { headers: { Authorization: "Bearer " + (session.token() || ""),
+    Accept: "text/event-stream" }, cache: "no-store", credentials: "omit", signal });
+  if (!r.ok) {
+    let data = null;
+    try { data = await r.json(); } catch { /* not JSON */ }
+    throw new ApiError(r.status, data);
+  }
+  const reader = r.body.getReader(), dec = new TextDecoder();
+  let buf = "", event = "message", data = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buf += dec.decode(value, { stream: true });
+    let nl;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl).replace(/\r$/, "");
+      buf = buf.slice(nl + 1);
+      if (!line) {
+        if (data !== null) onEvent(event, JSON.parse(data));
+        event = "message";
+        data = null;
+      } else if (line.startsWith("event: ")) event = line.slice(7);
+      else if (line.startsWith("data: ")) data = line.slice(6);
+    }
+  }
+}

@@ -31,7 +31,8 @@ let current = null; // the view on screen: { timers, alive }
 // with it. live(fn, ms) runs fn now and again every ms until the view goes
 // or fn returns false.
 function viewContext(me) {
-  const ctx = { me, timers: [], alive: true };
+  const ctx = { me, timers: [], leave: [], alive: true };
+  ctx.onLeave = (fn) => ctx.leave.push(fn); // streams to close when the view goes
   ctx.can = (perm) => me.permissions.includes("*") || me.permissions.includes(perm);
   ctx.live = async (fn, ms) => {
     let timer = null, more = true;
@@ -47,6 +48,13 @@ function viewContext(me) {
   return ctx;
 }
 
+function leaveView() {
+  if (!current) return;
+  current.alive = false;
+  current.timers.forEach(clearInterval);
+  current.leave.forEach((fn) => fn());
+}
+
 function banner(err) {
   const b = $("banner");
   b.hidden = !err;
@@ -56,10 +64,7 @@ function banner(err) {
 let me = null;
 
 async function show() {
-  if (current) {
-    current.alive = false;
-    current.timers.forEach(clearInterval);
-  }
+  leaveView();
   banner(null);
   const main = $("main");
   if (!session.token()) return showLogin();
@@ -115,10 +120,7 @@ function showLogin(message) {
 function logout(message) {
   session.clear();
   me = null;
-  if (current) {
-    current.alive = false;
-    current.timers.forEach(clearInterval);
-  }
+  leaveView();
   showLogin(message);
 }
 

@@ -4,6 +4,7 @@
 import { get, getAll, post, put } from "./api.js";
 import { h, replace, badge, link, table, when, section, action, errorBox } from "./dom.js";
 import { diffView } from "./diff.js";
+import { unitsSection } from "./units.js";
 
 const IN_FLIGHT = ["running", "paused"];
 
@@ -157,10 +158,29 @@ function driftList(x) {
   return h("ul", { class: "drift" }, x.drift.map((d) => h("li", {}, `${d.item}: ${d.reason}`)));
 }
 
+// What an ingress turns on beyond proxying, as chips.
+function siteFeatures(i) {
+  const f = [];
+  const n = (count, word) => `${count} ${word}${count > 1 ? "s" : ""}`;
+  if (i.tls && i.tls.redirect) f.push("HTTP→HTTPS");
+  if (i.hsts) f.push(`HSTS ${i.hsts.maxAge ?? ""}`.trim());
+  if (i.rateLimit) f.push(`limit ${i.rateLimit.rate}`);
+  const statics = (i.paths || []).filter((p) => p.static);
+  if (statics.length) f.push(statics.some((p) => p.static.spa) ? "static (SPA)" : "static");
+  if (i.balancing && i.balancing !== "round_robin") f.push(i.balancing);
+  if ((i.rewrites || []).length) f.push(n(i.rewrites.length, "rewrite"));
+  if (i.headers && Object.keys(i.headers).length) f.push(n(Object.keys(i.headers).length, "header"));
+  if (i.proxyTimeouts) f.push("timeouts");
+  if (i.clientMaxBodySize) f.push(`body ≤ ${i.clientMaxBodySize}`);
+  return f.length ? f.map((x) => h("span", { class: "chip" }, x)) : "–";
+}
+
 export async function renderOne(main, [id], ctx) {
-  const head = h("div"), state = h("div"), sites = h("div"), history = h("div"), editor = h("div");
-  replace(main, head, state, sites, history, editor);
+  const head = h("div"), state = h("div"), sites = h("div"), units = h("div"), history = h("div"), editor = h("div");
+  replace(main, head, state, sites, units, history, editor);
   const names = await nodeNames(ctx);
+  // drawn once: the logs pane keeps its stream across the live refreshes
+  replace(units, unitsSection(await get(`/admin/apps/${id}`), ctx));
   let editing = false, siteFormOpen = false;
   const open = new Map(); // release id → its diff text, for the rows whose diff is shown
   await ctx.live(async () => {
@@ -195,9 +215,10 @@ export async function renderOne(main, [id], ctx) {
       ], st.nodes, "No node runs this application yet.")));
     if (!siteFormOpen) replace(sites, app.type === "ReverseProxy" || (app.ingresses || []).length ? section("Sites", table([
       { title: "Domains", cell: (i) => (i.domains || []).join(", ") },
-      { title: "Paths", cell: (i) => i.paths.map((p) => h("div", {}, `${p.path} → ${p.service}`)) },
+      { title: "Paths", cell: (i) => i.paths.map((p) => h("div", {}, `${p.path} → ${p.static ? "static files" : p.service}`)) },
       { title: "TLS", cell: (i) => i.tls && i.tls.certificateId ? `certificate #${i.tls.certificateId}` : "no" },
       { title: "Upstreams", cell: (i) => i.upstreamStrategy === "B" ? "healthy endpoints only" : "every endpoint" },
+      { title: "Features", cell: siteFeatures },
       { title: "nginx site", cell: (i) => h("code", {}, i.nginxSiteName) },
     ], app.ingresses || [], "No site yet: add one, then release the application to deploy it."),
     app.type === "ReverseProxy" && ctx.can("admin:app:write") ? action("Add site", async () => {
@@ -209,7 +230,7 @@ export async function renderOne(main, [id], ctx) {
       h("tbody", {}, rels.items.map((r) => [
         h("tr", { "data-release": r.id },
           h("td", {}, link(`#/releases/${r.id}`, `v${r.version}`)),
-          h("td", {}, r.kind + (r.rollbackOf ? ` of #${r.rollbackOf}` : "")),
+          h("td", {}, r.diff && r.diff.restart ? "restart" : r.kind + (r.rollbackOf ? ` of #${r.rollbackOf}` : "")),
           h("td", {}, badge(r.status), r.id === app.currentReleaseId ? h("span", { class: "chip" }, "current") : null),
           h("td", {}, r.createdBy), h("td", {}, when(r.createdAt)), h("td", {}, r.note || ""),
           h("td", {}, h("div", { class: "buttons" }, action(open.has(r.id) ? "Hide diff" : "Diff", async () => {

@@ -127,7 +127,9 @@ class Console(unittest.TestCase):
             self.assertEqual(app["spec"]["unit"]["environment"], {"VERSION": "v2"})
             rels = d.call("GET", f"/admin/apps/{app['id']}/releases").json()["items"]
             self.assertEqual([(r["version"], r["kind"], r["status"]) for r in rels],
-                             [(3, "rollback", "succeeded"), (2, "deploy", "rolled_back"), (1, "deploy", "succeeded")])
+                             [(4, "deploy", "succeeded"), (3, "rollback", "succeeded"), (2, "deploy", "rolled_back"),
+                              (1, "deploy", "succeeded")])
+            self.assertTrue(rels[0]["diff"]["restart"], "v4 is the console's rolling restart")
             self.assertEqual(app["currentReleaseId"], rels[0]["id"])
             self.assertNotIn("edited by hand", b.run("cat", unit).stdout)
             self.assertIn("VERSION=v1", b.run("cat", unit).stdout)
@@ -137,13 +139,14 @@ class Console(unittest.TestCase):
                 self.assertEqual(code, 200, body)
                 self.assertTrue(body.startswith("node="), body)
             actions = [e["action"] for e in d.audit(actor="token:1:bootstrap")]
-            for a in ["app.create", "app.update", "release.create", "release.execute", "release.rollback", "alert.ack"]:
+            for a in ["app.create", "app.update", "release.create", "release.execute", "release.rollback", "alert.ack",
+                      "app.restart"]:
                 self.assertIn(a, actions)
             offline = [a for a in d.call("GET", "/admin/alerts?rule=node_offline").json()["items"]]
             self.assertEqual([a["acknowledgedBy"] for a in offline], ["token:1:bootstrap"])
             shots = sorted(os.listdir(SHOTS))
             for view in ["login", "dashboard", "nodes", "node", "app-new", "release-running", "app-drift",
-                         "app-history-diff", "rollback-succeeded", "proxy-release", "certificates",
+                         "app-history-diff", "rollback-succeeded", "app-logs", "proxy-release", "certificates",
                          "configuration-diff", "audit", "dashboard-alert", "read-only"]:
                 self.assertTrue(any(s.endswith(f"-{view}.png") for s in shots), view)
         finally:

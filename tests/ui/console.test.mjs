@@ -164,6 +164,21 @@ try {
   await shot("app-after-rollback");
   log("rolled back");
 
+  // --- day to day: the units as systemd sees them, a rolling restart, its lines in the logs followed live
+  await page.click("#unit-status-button");
+  for (const n of nodeNames) await page.locator("#unit-status tr", { hasText: n }).locator('[data-status="active"]').waitFor();
+  await page.click("#app-restart");
+  await page.waitForURL(/#\/releases\/\d+$/);
+  await waitRelease("succeeded");
+  await page.goto(`${url}/ui/#/apps/${appId}`);
+  await page.click("#logs-follow");
+  const logsHave = (s) => page.waitForFunction((s) => document.getElementById("logs").textContent.includes(s), s, { timeout: 30000 });
+  for (const n of nodeNames) await logsHave(`[${n}] `);
+  await logsHave("Stopping console-shop.service");
+  await shot("app-logs");
+  await page.click("#logs-stop");
+  log("unit status, restart and logs seen");
+
   // --- nginx in front of it: a ReverseProxy application and its site, made in the console
   await page.click('#nav a[data-view="apps"]');
   await page.click("#new-app");
@@ -232,7 +247,7 @@ try {
   await page.click('main a:text-is("default/console-shop")');
   await row("rollback").waitFor();
   await page.waitForTimeout(500);
-  assert.equal(await page.locator("#new-release, #edit-app, button.rollback").count(), 0);
+  assert.equal(await page.locator("#new-release, #edit-app, button.rollback, #app-restart, #logs-follow, #unit-status-button").count(), 0);
   await shot("read-only");
   await page.click("#logout");
   await page.locator("#login").waitFor();
