@@ -65,7 +65,8 @@ int cli_apply(struct cli *c, const char *file);
 int cli_watch_release(struct cli *c, int64_t id, int interval_ms);
 /* `pagoda logs APP` (cli_logs.c): the unit's journal on each node; follow
  * asks again every 2 s for what came after. */
-int cli_logs(struct cli *c, const char *app, int lines, long long since, bool follow);
+int cli_logs(struct cli *c, const char *app, const char *node, int lines, long long since,
+             bool follow);
 /* A --since value as Unix seconds: "90s", "10m", "2h", "1d" before now, a
  * local "YYYY-MM-DD HH:MM[:SS]" (or with T), or Unix seconds. -1 when it
  * is none of these. */

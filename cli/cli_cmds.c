@@ -685,17 +685,19 @@ int cli_run(struct cli *c, int argc, char **argv)
 				rest[nrest++] = argv[i];
 		}
 		struct args a;
-		const char *n = NULL, *since = NULL;
+		const char *n = NULL, *since = NULL, *node = NULL;
 		long long from = 0;
 		if (parse_args(nrest, rest, &a) != 0 || a.npos != 1 || !id_arg(a.pos[0]) ||
 		    ((n = opt(&a, "--lines")) && (atoi(n) < 1 || atoi(n) > 1000)) ||
+		    ((node = opt(&a, "--node")) && !id_arg(node)) ||
 		    ((since = opt(&a, "--since")) &&
 		     cli_parse_since(since, time(NULL), &from) != 0)) {
-			fprintf(stderr, "pagoda: logs APP-ID [--lines 1-1000] [--since 10m|2h|1d|"
-			                "'YYYY-MM-DD HH:MM[:SS]'|UNIX-SECONDS] [-f]\n");
+			fprintf(stderr,
+			        "pagoda: logs APP-ID [--node NODE-ID] [--lines 1-1000] [--since "
+			        "10m|2h|1d|'YYYY-MM-DD HH:MM[:SS]'|UNIX-SECONDS] [-f]\n");
 			return CLI_USAGE;
 		}
-		return cli_logs(c, a.pos[0], n ? atoi(n) : 100, from, follow);
+		return cli_logs(c, a.pos[0], node, n ? atoi(n) : 100, from, follow);
 	}
 	if (strcmp(noun, "backup") == 0 && strcmp(verb, "--help") != 0 && strcmp(verb, "help") != 0)
 		return cli_backup(c, argc - 1, argv + 1);

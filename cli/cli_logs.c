@@ -115,12 +115,13 @@ static bool on_log_event(void *arg, const char *event, json_t *d)
 	return true;
 }
 
-int cli_logs(struct cli *c, const char *app, int lines, long long since, bool follow)
+int cli_logs(struct cli *c, const char *app, const char *node, int lines, long long since,
+             bool follow)
 {
-	char path[200];
+	char path[240];
 	struct logs_out o = {0};
-	snprintf(path, sizeof(path), "/admin/apps/%s/logs?lines=%d&since=%lld%s", app, lines, since,
-	         follow ? "&follow=true" : "");
+	snprintf(path, sizeof(path), "/admin/apps/%s/logs?lines=%d&since=%lld%s%s%s", app, lines,
+	         since, node ? "&node=" : "", node ? node : "", follow ? "&follow=true" : "");
 	int rc = cli_stream(c, path, on_log_event, &o);
 	if (rc == CLI_OK && !follow && !o.ended) {
 		fprintf(stderr, "pagoda: the log stream ended before every node answered\n");

@@ -32,7 +32,8 @@ static const struct {
          "  apps status ID [--runs N]          the unit on each node as systemd sees it;\n"
          "                                     --runs: a scheduled job's last N runs\n"
          "  apps run ID                        run a scheduled job now on its nodes\n"
-         "  logs ID [--lines N] [--since T] [-f]  the unit's journal (a proxy's nginx\n"
+         "  logs ID [--node ID] [--lines N] [--since T] [-f]\n"
+         "                                     the unit's journal (a proxy's nginx\n"
          "                                     logs) on each node, tagged; --since 10m,\n"
          "                                     2h, 1d or 'YYYY-MM-DD HH:MM'; -f follows it\n"},
         {"releases",

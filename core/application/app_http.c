@@ -292,9 +292,10 @@ static void apps_logs(struct http_req *req)
 {
 	struct pg_err err = {0};
 	struct pg_call call = http_call(req);
-	int64_t id, lines, since;
+	int64_t id, lines, since, node;
 	if (!http_param_id(req, "id", &id) || !http_query_int(req, "lines", 1, 1000, 100, &lines) ||
-	    !http_query_int(req, "since", 0, INT64_C(1) << 40, 0, &since))
+	    !http_query_int(req, "since", 0, INT64_C(1) << 40, 0, &since) ||
+	    !http_query_int(req, "node", 0, INT64_MAX, 0, &node))
 		return;
 	const char *fq = http_query(req, "follow");
 	bool follow = fq && (!strcmp(fq, "true") || !strcmp(fq, "1"));
@@ -310,6 +311,8 @@ static void apps_logs(struct http_req *req)
 	json_t *q = json_pack("{s:I}", "lines", (json_int_t)lines);
 	if (since)
 		json_object_set_new(q, "since", json_integer(since));
+	if (node)
+		json_object_set_new(q, "nodeId", json_integer(node));
 	http_stream_hold(s); /* the stream's producer's */
 	struct app_logs_sink sink = {
 	        .write = sse_write, .gone = sse_gone, .close = sse_close, .arg = s};

@@ -12,7 +12,8 @@
 
 int app_inspect_parse(json_t *body, struct app_inspect_opts *o, struct pg_err *err)
 {
-	static const char *const fields[] = {"lines", "afterCursor", "runs", "since", NULL};
+	static const char *const fields[] = {"lines", "afterCursor", "runs",
+	                                     "since", "nodeId",      NULL};
 	*o = (struct app_inspect_opts){.lines = 100};
 	int rc = pg_json_only(body, fields, err);
 	if (rc == 0)
@@ -23,6 +24,8 @@ int app_inspect_parse(json_t *body, struct app_inspect_opts *o, struct pg_err *e
 		rc = pg_json_int(body, "runs", false, 0, 100, &o->runs, err);
 	if (rc == 0) /* Unix seconds */
 		rc = pg_json_int(body, "since", false, 0, INT64_C(1) << 40, &o->since, err);
+	if (rc == 0) /* one node instead of all */
+		rc = pg_json_int(body, "nodeId", false, 1, INT64_MAX, &o->node_id, err);
 	return rc;
 }
 
@@ -61,6 +64,8 @@ int app_inspect_set(struct app *a, int64_t app_id, const struct app_inspect_opts
 	set->targets = json_array();
 	json_array_foreach (rc == 0 ? nodes : NULL, i, x) {
 		json_int_t node = json_integer_value(json_object_get(x, "id"));
+		if (o->node_id && node != o->node_id)
+			continue;
 		size_t count = proxy ? json_array_size(set->sites) : 1;
 		for (k = 0; k < count; k++) {
 			const char *site =
@@ -74,6 +79,10 @@ int app_inspect_set(struct app *a, int64_t app_id, const struct app_inspect_opts
 			                                "key", key, "site", site));
 		}
 	}
+	if (rc == 0 && o->node_id && !json_array_size(set->targets))
+		rc = pg_err_set(err, PG_EINVAL, "nodeId",
+		                "node %lld is not one of the application's nodes",
+		                (long long)o->node_id);
 	json_decref(app);
 	json_decref(nodes);
 	if (rc != 0)

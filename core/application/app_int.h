@@ -108,6 +108,7 @@ int app_job_run(struct app *a, const struct pg_call *call, int64_t app_id, json_
 /* ---- InspectUnit on an application's nodes (app_inspect.c) ---- */
 struct app_inspect_opts {
 	int64_t lines, runs, since; /* since: Unix seconds, 0 none */
+	int64_t node_id;            /* one node of the application's, 0 all */
 	json_t *after;              /* key -> journal cursor (borrowed) */
 };
 /* What is inspected: targets [{nodeId, nodeName, key, site?}], one per

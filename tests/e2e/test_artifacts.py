@@ -400,6 +400,11 @@ class Artifacts(unittest.TestCase):
             r = self.d.call("GET", f"/admin/apps/{self.app}/logs?{q}")
             self.assertEqual((r.status, r.error.get("field")), (400, field), r)
         self.assertEqual(self.d.call("GET", "/admin/apps/99999/logs").status, 404)
+        # one node: this one, or one that does not run the application
+        got = list(self.d.events(f"/admin/apps/{self.app}/logs?lines=1&node={self.node.info['id']}"))
+        self.assertEqual([e for e, _ in got], ["line", "end"], got)
+        r = self.d.call("GET", f"/admin/apps/{self.app}/logs?node=99999")
+        self.assertEqual((r.status, r.error.get("field")), (400, "nodeId"), r)
         # follow: the new lines as they come, until the reader goes
         stream = self.d.events(f"/admin/apps/{self.app}/logs?lines=1&follow=true")
         self.assertEqual(next(stream)[0], "line")
@@ -439,7 +444,7 @@ class Artifacts(unittest.TestCase):
             p.kill()
             p.wait()
         p = subprocess.run([cli, "--addr", self.d.url, "--ca-file", self.d.ca_file, "logs", str(self.app),
-                            "--since", "1h", "--lines", "2"], capture_output=True, text=True, timeout=60,
+                            "--since", "1h", "--lines", "2", "--node", str(self.node.info["id"])], capture_output=True, text=True, timeout=60,
                            env=dict(os.environ, PAGODA_TOKEN=self.d.admin))
         self.assertEqual((p.returncode, len(p.stdout.splitlines())), (0, 2), p)
         p = subprocess.run([cli, "--addr", self.d.url, "logs", str(self.app), "--since", "yesterday"],
