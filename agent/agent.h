@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #define AGENT_OUTPUT_MAX (64 * 1024)
 
 struct agent_paths;
+struct agent_link;
 
 struct agent {
 	const char *server, *token_file, *state_dir, *ca_file, *root;
@@ -22,8 +24,11 @@ struct agent {
 	bool allow_exec;
 	struct agent_paths *paths;
 	int64_t heartbeat_ms;
-	int64_t download_max_rate; /* bytes/s, 0: none */
-	int artifacts_keep;        /* releases kept per application */
+	struct agent_link *link;      /* the one connection to pagodad (agent_link.c) */
+	_Atomic int64_t heartbeat_at; /* monotonic ms of the last heartbeat taken, 0 none */
+	bool heartbeat_apart;         /* pagodad takes none in polls: the thread sends them */
+	int64_t download_max_rate;    /* bytes/s, 0: none */
+	int artifacts_keep;           /* releases kept per application */
 	volatile sig_atomic_t stopping;
 	/* registered endpoints (agent_endpoints.c) */
 	pthread_mutex_t ep_lock;
@@ -39,6 +44,24 @@ struct agent {
 };
 
 /* ---- HTTP client (agent_client.c): one per thread ---- */
+/* ---- the connection to pagodad (agent_link.c) ---- */
+/* Threads whose periodic sends the long poll must not hold up. */
+enum agent_due { AGENT_DUE_STATE, AGENT_DUE_ENDPOINTS };
+int agent_link_new(struct agent *a);
+void agent_link_free(struct agent *a);
+/* One exchange over the connection, once it is free (a poll gives way). */
+int agent_link_post(struct agent *a, const char *path, json_t *body, const char *trace,
+                    long timeout_ms, json_t **out, long *status, struct pg_err *err);
+/* Over the connection if it is free, else over one of its own. */
+int agent_link_post_urgent(struct agent *a, const char *path, json_t *body, long timeout_ms,
+                           json_t **out, long *status, struct pg_err *err);
+int agent_link_poll(struct agent *a, json_t *body, long timeout_ms, json_t **out, long *status,
+                    struct pg_err *err);
+/* When slot's thread sends next (monotonic ms, 0: nothing planned), and the
+ * earliest of them (0: none). */
+void agent_link_due(struct agent *a, enum agent_due slot, int64_t at_ms);
+int64_t agent_link_next_due(struct agent *a);
+
 struct agent_http;
 struct agent_http *agent_http_new(struct agent *a);
 void agent_http_free(struct agent_http *h);

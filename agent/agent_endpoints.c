@@ -230,7 +230,7 @@ static bool probe_due(struct agent *a)
 }
 
 /* POSTs the full set; true when pagodad took it. */
-static bool report(struct agent *a, struct agent_http *h)
+static bool report(struct agent *a, bool urgent)
 {
 	json_t *list = json_array();
 	pthread_mutex_lock(&a->ep_lock);
@@ -258,7 +258,11 @@ static bool report(struct agent *a, struct agent_http *h)
 	       *out = NULL;
 	long status = 0;
 	struct pg_err err = {0};
-	int rc = agent_http_post(h, "/agent/endpoints", body, NULL, 10000, &out, &status, &err);
+	/* a changed health is not held up by a long poll */
+	int rc = urgent ? agent_link_post_urgent(a, "/agent/endpoints", body, 10000, &out, &status,
+	                                         &err)
+	                : agent_link_post(a, "/agent/endpoints", body, NULL, 10000, &out, &status,
+	                                  &err);
 	json_decref(body);
 	bool ok = rc == 0 && status == 200;
 	if (!ok) {
@@ -277,9 +281,8 @@ static bool report(struct agent *a, struct agent_http *h)
 void *agent_endpoints_main(void *arg)
 {
 	struct agent *a = arg;
-	struct agent_http *h = agent_http_new(a);
 	int64_t last = 0;
-	while (h && !a->stopping) {
+	while (!a->stopping) {
 		probe_due(a);
 		pthread_mutex_lock(&a->ep_lock);
 		bool dirty = a->ep_dirty;
@@ -288,11 +291,12 @@ void *agent_endpoints_main(void *arg)
 		int64_t now = pg_time_mono_ms();
 		/* refresh well inside the TTL, or at once on a change */
 		if (dirty || (n && now - last > 8000)) {
-			if (report(a, h))
+			if (report(a, dirty))
 				last = now;
 		}
+		/* the long poll ends by the next refresh */
+		agent_link_due(a, AGENT_DUE_ENDPOINTS, n ? last + 8000 : 0);
 		agent_sleep(a, 500);
 	}
-	agent_http_free(h);
 	return NULL;
 }

@@ -242,11 +242,10 @@ static json_t *measure(struct agent *a, json_t *cache)
 void *agent_state_main(void *arg)
 {
 	struct agent *a = arg;
-	struct agent_http *h = agent_http_new(a);
 	json_t *cache = json_object(), *sent = NULL;
 	int64_t sent_at = 0;
 	int failures = 0;
-	while (h && !a->stopping) {
+	while (!a->stopping) {
 		pthread_mutex_lock(&a->st_lock);
 		bool force = a->st_force;
 		a->st_dirty = a->st_force = false;
@@ -259,13 +258,15 @@ void *agent_state_main(void *arg)
 			json_t *out = NULL;
 			long status = 0;
 			struct pg_err err = {0};
-			int rc = agent_http_post(h, "/agent/state", r, NULL, 30000, &out, &status,
+			int rc = agent_link_post(a, "/agent/state", r, NULL, 30000, &out, &status,
 			                         &err);
 			if (rc == 0 && status == 200) {
 				json_decref(sent);
 				sent = json_incref(r);
 				sent_at = now;
 				failures = 0;
+				/* the refresh is planned: the long poll ends in time for it */
+				agent_link_due(a, AGENT_DUE_STATE, now + STATE_REFRESH_MS);
 			} else {
 				pthread_mutex_lock(&a->st_lock);
 				a->st_force = a->st_force || force; /* try again */
@@ -293,6 +294,5 @@ void *agent_state_main(void *arg)
 	}
 	json_decref(cache);
 	json_decref(sent);
-	agent_http_free(h);
 	return NULL;
 }

@@ -1,4 +1,5 @@
-/* pagoda-agent: flags, the heartbeat thread and the task loop. */
+/* pagoda-agent: flags, the task loop (its polls carry the heartbeat) and
+ * the heartbeat thread that stands in while tasks run. */
 #include "agent.h"
 #include "agent_settings.h"
 #include "common/pg_log.h"
@@ -19,36 +20,55 @@ static void on_signal(int sig)
 		the_agent->stopping = 1;
 }
 
+static json_t *heartbeat_body(struct agent *a, json_t *caps)
+{
+	json_t *body = json_pack("{s:s, s:O, s:o}", "agentVersion", AGENT_VERSION, "capabilities",
+	                         caps, "facts", agent_facts());
+	char ts[40];
+	pg_time_format(pg_time_now_ms(), ts, sizeof(ts));
+	json_object_set_new(body, "timestamp", json_string(ts));
+	return body;
+}
+
+/* pagodad took the heartbeat sent at sent_ms; answer is its reply. */
+static void heartbeat_taken(struct agent *a, json_t *answer, int64_t sent_ms)
+{
+	a->heartbeat_at = sent_ms;
+	agent_upgrade_mark_running(a);
+	json_int_t ms = json_integer_value(json_object_get(answer, "nextPollIntervalMs"));
+	if (ms >= 100 && ms <= 3600000)
+		a->heartbeat_ms = ms;
+}
+
+/* The poll carries the heartbeat (task_loop); this thread sends one only
+ * when the poll did not in time: while tasks run, or while polls fail. */
 static void *heartbeat_main(void *arg)
 {
 	struct agent *a = arg;
-	struct agent_http *h = agent_http_new(a);
 	json_t *caps = agent_caps(a);
 	int failures = 0;
-	while (h && !a->stopping) {
-		json_t *body = json_pack("{s:I, s:s, s:O, s:o}", "nodeId", (json_int_t)a->node_id,
-		                         "agentVersion", AGENT_VERSION, "capabilities", caps,
-		                         "facts", agent_facts());
-		char ts[40];
-		pg_time_format(pg_time_now_ms(), ts, sizeof(ts));
-		json_object_set_new(body, "timestamp", json_string(ts));
-		json_t *out = NULL;
+	int64_t started = pg_time_mono_ms();
+	while (!a->stopping) {
+		int64_t last = a->heartbeat_at ? a->heartbeat_at : started;
+		int64_t late = last + a->heartbeat_ms + 1000 - pg_time_mono_ms();
+		if (late > 0) {
+			agent_sleep(a, late < 1000 ? late : 1000);
+			continue;
+		}
+		json_t *body = heartbeat_body(a, caps), *out = NULL;
+		json_object_set_new(body, "nodeId", json_integer(a->node_id));
 		long status = 0;
 		struct pg_err err = {0};
-		int rc = agent_http_post(h, "/agent/heartbeat", body, NULL, 10000, &out, &status,
+		int64_t sent = pg_time_mono_ms();
+		int rc = agent_link_post(a, "/agent/heartbeat", body, NULL, 10000, &out, &status,
 		                         &err);
 		json_decref(body);
-		int64_t next = a->heartbeat_ms;
 		if (rc == 0 && status == 200) {
 			if (failures)
 				pg_info("agent", "heartbeat accepted again after %d failures",
 				        failures);
-			agent_upgrade_mark_running(a);
 			failures = 0;
-			json_int_t ms =
-			        json_integer_value(json_object_get(out, "nextPollIntervalMs"));
-			if (ms >= 100 && ms <= 3600000)
-				next = a->heartbeat_ms = ms;
+			heartbeat_taken(a, out, sent);
 		} else {
 			const char *msg = rc ? err.message
 			                     : json_string_value(json_object_get(
@@ -57,26 +77,24 @@ static void *heartbeat_main(void *arg)
 				pg_warn("agent", "heartbeat failed (%ld): %s", status,
 				        msg ? msg : "?");
 			int64_t b = agent_backoff_ms(failures, 30000);
-			next = b < a->heartbeat_ms ? b : a->heartbeat_ms;
+			agent_sleep(a, b < a->heartbeat_ms ? b : a->heartbeat_ms);
 		}
 		json_decref(out);
-		agent_sleep(a, next);
 	}
 	json_decref(caps);
-	agent_http_free(h);
 	return NULL;
 }
 
 /* Sends a report, under the task's trace id, until pagodad answers; 4xx
  * answers are final. */
-static void report(struct agent *a, struct agent_http *h, json_t *task, json_t *body)
+static void report(struct agent *a, json_t *task, json_t *body)
 {
 	const char *trace = json_string_value(json_object_get(task, "traceId"));
 	for (int n = 0; !a->stopping; n++) {
 		json_t *out = NULL;
 		long status = 0;
 		struct pg_err err = {0};
-		int rc = agent_http_post(h, "/agent/tasks/report", body, trace, 30000, &out,
+		int rc = agent_link_post(a, "/agent/tasks/report", body, trace, 30000, &out,
 		                         &status, &err);
 		if (rc == 0 && status < 500) {
 			if (status >= 300)
@@ -119,7 +137,7 @@ static json_t *final_report(struct agent *a, json_t *task, struct agent_result *
 }
 
 /* Runs one task under the journal's idempotency rules. */
-static void handle(struct agent *a, struct agent_http *h, json_t *task)
+static void handle(struct agent *a, json_t *task)
 {
 	json_int_t id = json_integer_value(json_object_get(task, "taskId"));
 	json_int_t attempt = json_integer_value(json_object_get(task, "attempt"));
@@ -136,7 +154,7 @@ static void handle(struct agent *a, struct agent_http *h, json_t *task)
 		        (long long)id, state);
 		json_t *b = json_deep_copy(json_object_get(j, "report"));
 		json_object_set_new(b, "attempt", json_integer(attempt));
-		report(a, h, task, b);
+		report(a, task, b);
 		if (strcmp(state, "succeeded") == 0 && type)
 			agent_state_note(a, type, json_object_get(task, "payload"),
 			                 json_object_get(b, "artifacts"));
@@ -160,7 +178,7 @@ static void handle(struct agent *a, struct agent_http *h, json_t *task)
 		json_t *running =
 		        json_pack("{s:I, s:I, s:I, s:s}", "nodeId", (json_int_t)a->node_id,
 		                  "taskId", id, "attempt", attempt, "status", "running");
-		report(a, h, task, running);
+		report(a, task, running);
 		json_decref(running);
 		pg_info("agent", "task %lld %s attempt %lld%s", (long long)id, type,
 		        (long long)attempt, interrupted ? " (resumed after restart)" : "");
@@ -174,7 +192,7 @@ static void handle(struct agent *a, struct agent_http *h, json_t *task)
 	json_decref(rec);
 	pg_info("agent", "task %lld %s%s%s", (long long)id,
 	        r.ok ? "succeeded" : "failed: ", r.ok ? "" : "", r.ok ? "" : r.error);
-	report(a, h, task, b);
+	report(a, task, b);
 	/* only now: the state report that follows must reach pagodad after the
 	 * task's outcome, which is what it compares against */
 	if (r.ok && type)
@@ -183,20 +201,56 @@ static void handle(struct agent *a, struct agent_http *h, json_t *task)
 	agent_result_free(&r);
 }
 
+/* How long the next poll may wait (seconds), and whether it carries the
+ * heartbeat: it ends by the time the next heartbeat or another thread's
+ * periodic send is due. 0 s polls are not sent: *sleep_ms says how long to
+ * wait before asking again instead. */
+static int64_t poll_wait(struct agent *a, bool *carry, int64_t *sleep_ms)
+{
+	int64_t now = pg_time_mono_ms(), hb_due = a->heartbeat_at + a->heartbeat_ms;
+	*carry = !a->heartbeat_apart && (!a->heartbeat_at || now >= hb_due);
+	if (a->heartbeat_apart && hb_due < now + 1000)
+		hb_due = now + 1000; /* the heartbeat thread's turn */
+	int64_t until = *carry ? now + a->heartbeat_ms : hb_due, other = agent_link_next_due(a);
+	/* one overdue (its thread is about to send, or failing) cuts polls to 1 s */
+	if (other && other < until)
+		until = other < now + 1000 ? now + 1000 : other;
+	int64_t sec = (until - now) / 1000;
+	*sleep_ms = 0;
+	if (sec <= 0 && !*carry) /* a send falls due within the second */
+		*sleep_ms = until - now < 100 ? 100 : until - now;
+	return sec > 25 ? 25 : sec < 0 ? 0 : sec;
+}
+
 static void task_loop(struct agent *a)
 {
-	struct agent_http *h = agent_http_new(a);
+	json_t *caps = agent_caps(a);
 	int failures = 0;
-	while (h && !a->stopping) {
-		json_t *body = json_pack("{s:I, s:i, s:i, s:[]}", "nodeId", (json_int_t)a->node_id,
-		                         "maxTasks", 5, "waitSec", 25, "runningTaskIds");
+	while (!a->stopping) {
+		bool carry;
+		int64_t pause, wait = poll_wait(a, &carry, &pause);
+		if (pause) {
+			agent_sleep(a, pause);
+			continue;
+		}
+		json_t *body =
+		        json_pack("{s:I, s:i, s:I, s:[]}", "nodeId", (json_int_t)a->node_id,
+		                  "maxTasks", 5, "waitSec", (json_int_t)wait, "runningTaskIds");
+		if (carry)
+			json_object_set_new(body, "heartbeat", heartbeat_body(a, caps));
 		json_t *out = NULL;
 		long status = 0;
 		struct pg_err err = {0};
-		int rc = agent_http_post(h, "/agent/tasks/poll", body, NULL, 40000, &out, &status,
-		                         &err);
+		/* taken when it arrives, not when the poll ends: the heartbeat
+		 * thread must not send another meanwhile */
+		int64_t before = a->heartbeat_at, sent = pg_time_mono_ms();
+		if (carry)
+			a->heartbeat_at = sent;
+		int rc = agent_link_poll(a, body, (wait + 15) * 1000, &out, &status, &err);
 		json_decref(body);
 		if (rc != 0 || status != 200) {
+			if (carry)
+				a->heartbeat_at = before;
 			const char *msg = rc ? err.message
 			                     : json_string_value(json_object_get(
 			                               json_object_get(out, "error"), "message"));
@@ -206,17 +260,28 @@ static void task_loop(struct agent *a)
 			agent_sleep(a, agent_backoff_ms(failures, 30000));
 			continue;
 		}
+		if (failures)
+			pg_info("agent", "poll answered again after %d failures", failures);
 		failures = 0;
+		if (carry && json_object_get(out, "heartbeat")) {
+			heartbeat_taken(a, json_object_get(out, "heartbeat"), sent);
+		} else if (carry) {
+			/* a pagodad older than this agent: heartbeats of their own */
+			pg_info("agent", "pagodad does not take heartbeats in polls: sending "
+			                 "them apart");
+			a->heartbeat_at = before;
+			a->heartbeat_apart = true;
+		}
 		size_t i;
 		json_t *t;
 		json_array_foreach (json_object_get(out, "tasks"), i, t) {
 			if (a->stopping)
 				break;
-			handle(a, h, t);
+			handle(a, t);
 		}
 		json_decref(out);
 	}
-	agent_http_free(h);
+	json_decref(caps);
 }
 
 /* Applies the settings to the agent; *roots gets the allowed write roots. */
@@ -284,6 +349,10 @@ static int run(const struct agent_settings *s)
 	pg_notify("READY=1"); /* enrolled: the node id and token are known */
 	agent_endpoints_init(&a);
 	agent_state_init(&a);
+	if (agent_link_new(&a) != 0) {
+		pg_error("agent", "out of memory");
+		return 1;
+	}
 	pthread_t hb, ep, stt;
 	if (pthread_create(&hb, NULL, heartbeat_main, &a) != 0 ||
 	    pthread_create(&ep, NULL, agent_endpoints_main, &a) != 0 ||
@@ -296,6 +365,7 @@ static int run(const struct agent_settings *s)
 	pthread_join(hb, NULL);
 	pthread_join(ep, NULL);
 	pthread_join(stt, NULL);
+	agent_link_free(&a);
 	json_decref(a.endpoints);
 	json_decref(a.watch);
 	agent_paths_free(a.paths);

@@ -35,40 +35,53 @@ bool cluster_http_own_node(struct http_req *req)
 	return true;
 }
 
-static void agent_heartbeat(struct http_req *req)
+/* Records a heartbeat (the body of POST /agent/heartbeat, or the
+ * "heartbeat" a poll carries) of the request's node. */
+static int heartbeat_record(struct http_req *req, json_t *hb, struct pg_err *err)
 {
-	struct pg_err err = {0};
-	struct cluster *cl = cl_of(req);
 	struct pg_call call = http_call(req);
 	const char *version = NULL;
 	json_t *caps = NULL, *facts = NULL;
-	if (!cluster_http_own_node(req))
-		return;
-	int rc = pg_json_str(req->body, "agentVersion", false, 64, &version, &err);
+	int rc = pg_json_str(hb, "agentVersion", false, 64, &version, err);
 	if (rc == 0)
-		rc = pg_json_obj(req->body, "capabilities", false, &caps, &err);
+		rc = pg_json_obj(hb, "capabilities", false, &caps, err);
 	if (rc == 0)
-		rc = pg_json_obj(req->body, "facts", false, &facts, &err);
+		rc = pg_json_obj(hb, "facts", false, &facts, err);
 	if (rc == 0)
-		rc = cluster_live_heartbeat(cl, &call, req->who.node_id, version, caps, facts,
-		                            &err);
-	if (rc != 0) {
-		http_reply_err(req, &err);
-		return;
-	}
+		rc = cluster_live_heartbeat(cl_of(req), &call, req->who.node_id, version, caps,
+		                            facts, err);
+	return rc;
+}
+
+static json_t *heartbeat_answer(struct cluster *cl, int64_t accepted_ms)
+{
 	json_t *out = json_object();
 	pg_json_set_time(out, "serverTime", pg_time_now_ms());
+	pg_json_set_time(out, "acceptedAt", accepted_ms);
 	json_object_set_new(out, "nextPollIntervalMs",
 	                    json_integer(cl->opts.heartbeat_interval_ms));
 	json_object_set_new(out, "heartbeatIntervalMs",
 	                    json_integer(cl->opts.heartbeat_interval_ms));
-	http_reply(req, 200, out);
+	return out;
+}
+
+static void agent_heartbeat(struct http_req *req)
+{
+	struct pg_err err = {0};
+	if (!cluster_http_own_node(req))
+		return;
+	if (heartbeat_record(req, req->body, &err) != 0) {
+		http_reply_err(req, &err);
+		return;
+	}
+	http_reply(req, 200, heartbeat_answer(cl_of(req), pg_time_now_ms()));
 }
 
 /* What a suspended poll remembers between its handler calls. */
 struct poll_state {
 	int64_t max, deadline;
 	json_t *running;
+	int64_t heartbeat_ms; /* when the heartbeat it carried was recorded; 0 none */
 };
 
 static void poll_state_free(void *p)
@@ -85,8 +98,8 @@ static void agent_poll(struct http_req *req)
 	struct pg_err err = {0};
 	struct poll_state *s = req->suspend_data;
 	if (!s) {
-		int64_t wait_ms = cl->opts.poll_wait_max_ms, wait_sec = -1, max = 1;
-		json_t *running = NULL;
+		int64_t wait_ms = cl->opts.poll_wait_max_ms, wait_sec = -1, max = 1, hb_ms = 0;
+		json_t *running = NULL, *hb = NULL;
 		if (!cluster_http_own_node(req))
 			return;
 		int rc = pg_json_int(req->body, "maxTasks", false, 1, 20, &max, &err);
@@ -94,6 +107,13 @@ static void agent_poll(struct http_req *req)
 			rc = pg_json_int(req->body, "waitSec", false, 0, 3600, &wait_sec, &err);
 		if (rc == 0)
 			rc = pg_json_arr(req->body, "runningTaskIds", false, 1000, &running, &err);
+		/* the agent's one connection: a poll carries the heartbeat when due */
+		if (rc == 0)
+			rc = pg_json_obj(req->body, "heartbeat", false, &hb, &err);
+		if (rc == 0 && hb && (rc = heartbeat_record(req, hb, &err)) != 0)
+			pg_err_prefix_field(&err, "heartbeat");
+		if (rc == 0 && hb)
+			hb_ms = pg_time_now_ms();
 		if (rc != 0) {
 			http_reply_err(req, &err);
 			return;
@@ -106,6 +126,7 @@ static void agent_poll(struct http_req *req)
 			return;
 		}
 		s->max = max;
+		s->heartbeat_ms = hb_ms;
 		s->deadline = pg_time_mono_ms() + wait_ms;
 		s->running = running ? json_incref(running) : json_array();
 		req->suspend_data = s;
@@ -133,7 +154,11 @@ static void agent_poll(struct http_req *req)
 		}
 		if (json_array_size(tasks) > 0 || pg_time_mono_ms() >= s->deadline ||
 		    http_waitset_stopping(cl->poll) || http_grouped(req)) {
-			http_reply(req, 200, json_pack("{s:o}", "tasks", tasks));
+			json_t *out = json_pack("{s:o}", "tasks", tasks);
+			if (s->heartbeat_ms)
+				json_object_set_new(out, "heartbeat",
+				                    heartbeat_answer(cl, s->heartbeat_ms));
+			http_reply(req, 200, out);
 			return;
 		}
 		json_decref(tasks);

@@ -78,6 +78,47 @@ class AgentBasics(unittest.TestCase):
             off = d.audit(action="node.offline")[0]
             self.assertEqual(off["actor"], "system")
 
+    def test_one_connection_carries_everything(self):
+        """The agent's heartbeats ride on its polls, and its polls, reports,
+        state and endpoint reports share one connection: pagodad holds one
+        connection per agent, not one per agent thread."""
+        import re
+        import subprocess
+        with Cluster() as c:
+            d = c.daemon
+            n = d.create_node("node-a")
+            a = c.agent(n, "--state-interval", "1")
+            wait_until(lambda: d.node(n["id"])["status"] == "online", 10, what="online")
+            # something for the state thread and the endpoints thread to report
+            r = d.queue(n["id"], "ApplyConfigFiles", {"files": [{"path": FILE, "content": "x\n"}]})
+            d.wait_task(r.json()["id"], "succeeded")
+            self.assertEqual(d.call("POST", "/admin/registry/services", {"name": "self", "port": 1}).status, 201)
+            r = d.queue(n["id"], "HealthProbe", {"kind": "tcp", "port": int(d.url.rsplit(":", 1)[1]),
+                                                 "register": {"service": "self", "port": 1}})
+            d.wait_task(r.json()["id"], "succeeded")
+            port = d.url.rsplit(":", 1)[1]
+
+            def conns():
+                out = subprocess.run(["ss", "-Htnp", "state", "established", "dport", "=", f":{port}"],
+                                     capture_output=True, text=True, check=True).stdout
+                return len([x for x in out.splitlines() if re.search(rf"pid={a.proc.pid},", x)])
+
+            def hb_requests():
+                text = request(d.url + "/metrics", token=d.admin).body
+                return sum(float(x.rsplit(" ", 1)[1]) for x in text.splitlines()
+                           if x.startswith("pagoda_http_requests_total{") and 'route="/agent/heartbeat"' in x)
+            before, last = hb_requests(), d.node(n["id"])["lastHeartbeatAt"]
+            seen = set()
+            for _ in range(12):
+                time.sleep(0.5)
+                seen.add(conns())
+            self.assertEqual(seen, {1}, "connections from the agent to pagodad")
+            self.assertGreater(d.node(n["id"])["lastHeartbeatAt"], last)
+            self.assertEqual(d.node(n["id"])["status"], "online")
+            self.assertLessEqual(hb_requests() - before, 1, "heartbeats came in polls, not apart")
+            eps = d.call("GET", "/api/registry/services/self/endpoints?healthy=false").json()["items"]
+            self.assertEqual([(e["nodeId"], e["health"], e["source"]) for e in eps], [(n["id"], "healthy", "agent")])
+
     def test_run_command_output_and_exit_code(self):
         with Cluster() as c:
             d = c.daemon
