@@ -408,13 +408,18 @@ static int poll_status(struct acme *a, const char *url, const char *want, json_t
                        json_t **doc, struct pg_err *err)
 {
 	int64_t deadline = pg_time_mono_ms() + POLL_LIMIT_MS;
+	/* soon at first (a CA often decides within a second), then less
+	 * often; the CA's Retry-After wins */
+	long backoff = 100;
 	for (;;) {
 		struct acme_resp r;
 		int rc = post(a, url, NULL, &r, err);
 		if (rc == 0 && r.status >= 300)
 			rc = acme_resp_problem(&r, url, doc, err);
 		json_t *o = rc == 0 ? json_loads(r.body.data ? r.body.data : "", 0, NULL) : NULL;
-		long wait = r.retry_after > 0 && r.retry_after < 10 ? r.retry_after * 1000 : 500;
+		long wait =
+		        r.retry_after > 0 && r.retry_after < 10 ? r.retry_after * 1000 : backoff;
+		backoff = backoff * 3 / 2 > 2000 ? 2000 : backoff * 3 / 2;
 		acme_resp_free(&r);
 		if (rc != 0)
 			return rc;

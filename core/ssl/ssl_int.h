@@ -17,6 +17,9 @@ struct ssl {
 	struct ssl_opts opts;
 	struct pg_ticker *worker; /* issuance and renewal scans */
 	volatile bool stopping;
+	/* one account per (directory, email): its lookup or creation is done
+	 * by one issuance at a time, the rest of issuances side by side */
+	pthread_mutex_t account_mu;
 };
 
 /* What a certificate PEM says (ssl_x509.c). */

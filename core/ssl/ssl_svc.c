@@ -386,12 +386,14 @@ static void issue(struct ssl *s, int64_t id)
 	struct ssl_cert_info info = {0};
 	pg_info("ssl", "certificate %lld: %s from %s", (long long)id,
 	        version ? "renewing" : "issuing", dir);
+	pthread_mutex_lock(&s->account_mu);
 	int rc = sealed_rc ? sealed_rc : account(s, c, dir, email ? email : "", &akey, &kid, &err);
 	if (rc == 0)
 		rc = acme_open(dir, json_string_value(json_object_get(iss, "caFile")), akey, kid,
 		               email, &a, &err);
 	if (rc == 0 && !kid)
 		rc = ssl_account_put(c, dir, email ? email : "", "", acme_kid(a), &err);
+	pthread_mutex_unlock(&s->account_mu);
 	if (rc == 0 && !(ckey = ssl_key_new(json_string_value(json_object_get(req, "keyType")))))
 		rc = pg_err_set(&err, PG_EINTERNAL, "", "cannot make a certificate key");
 	if (rc == 0)
@@ -473,6 +475,48 @@ static void issue(struct ssl *s, int64_t id)
 	json_decref(cert);
 }
 
+/* Issuances side by side: an order spends its time waiting on the CA
+ * (validation, DNS propagation, finalisation), not working. */
+#define SSL_ISSUE_PARALLEL 8
+
+struct issue_queue {
+	struct ssl *s;
+	json_t *ids;
+	size_t next;
+	pthread_mutex_t mu;
+};
+
+static void *issue_worker(void *arg)
+{
+	struct issue_queue *q = arg;
+	for (;;) {
+		pthread_mutex_lock(&q->mu);
+		size_t i = q->next++;
+		pthread_mutex_unlock(&q->mu);
+		if (i >= json_array_size(q->ids) || q->s->stopping)
+			return NULL;
+		issue(q->s, json_integer_value(json_array_get(q->ids, i)));
+	}
+}
+
+static void issue_all(struct ssl *s, json_t *ids)
+{
+	struct issue_queue q = {.s = s, .ids = ids};
+	pthread_t th[SSL_ISSUE_PARALLEL];
+	size_t n = json_array_size(ids) < SSL_ISSUE_PARALLEL ? json_array_size(ids)
+	                                                     : SSL_ISSUE_PARALLEL,
+	       started = 0;
+	pthread_mutex_init(&q.mu, NULL);
+	/* one on this thread: with one due there is nothing to start */
+	for (size_t k = 1; k < n; k++)
+		if (pthread_create(&th[started], NULL, issue_worker, &q) == 0)
+			started++;
+	issue_worker(&q);
+	for (size_t k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	pthread_mutex_destroy(&q.mu);
+}
+
 static void scan(struct ssl *s)
 {
 	if (!store_leader(s->store, STORE_ROLE_CERTS))
@@ -499,9 +543,7 @@ static void scan(struct ssl *s)
 				                   &err);
 		}
 	if (c && ssl_store_due(c, pg_time_now_ms(), due, &err) == 0)
-		json_array_foreach (due, i, id)
-			if (!s->stopping)
-				issue(s, json_integer_value(id));
+		issue_all(s, due);
 	json_decref(renew);
 	json_decref(due);
 }
@@ -906,6 +948,7 @@ int ssl_new(struct store *st, const struct pg_secret_key *key, struct plua *lua,
 	s->lua = lua;
 	s->cluster = cl;
 	s->opts = *o;
+	pthread_mutex_init(&s->account_mu, NULL);
 	if (s->opts.scan_ms <= 0)
 		s->opts.scan_ms = 60000;
 	if (s->opts.retry_base_ms <= 0)
@@ -930,6 +973,7 @@ void ssl_free(struct ssl *s)
 	s->stopping = true; /* cuts a DNS propagation wait short */
 	store_unlisten(s->store, s);
 	pg_ticker_stop(s->worker);
+	pthread_mutex_destroy(&s->account_mu);
 	explicit_bzero(&s->key, sizeof(s->key));
 	free(s);
 }
