@@ -112,8 +112,10 @@ static void agent_poll(struct http_req *req)
 			rc = pg_json_obj(req->body, "heartbeat", false, &hb, &err);
 		if (rc == 0 && hb && (rc = heartbeat_record(req, hb, &err)) != 0)
 			pg_err_prefix_field(&err, "heartbeat");
-		if (rc == 0 && hb)
+		if (rc == 0 && hb) {
 			hb_ms = pg_time_now_ms();
+			json_object_del(req->body, "heartbeat"); /* not held while it waits */
+		}
 		if (rc != 0) {
 			http_reply_err(req, &err);
 			return;

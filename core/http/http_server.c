@@ -575,8 +575,13 @@ static void dispatch(struct http_server *srv, struct http_req *req)
 			http_reply_err(req, &err);
 			return;
 		}
-	} else if (!parse_body(req))
+	} else if (!parse_body(req)) {
 		return;
+	} else {
+		/* parsed: the raw bytes and their share of the budget are not
+		 * held while a long poll waits */
+		body_drop(srv, req);
+	}
 	if (req->route->no_fields && req->body && json_object_size(req->body) > 0) {
 		const char *k = json_object_iter_key(json_object_iter(req->body));
 		http_reply_error(req, PG_EINVAL, k,
