@@ -1,12 +1,12 @@
 /* fleet: N simulated agents against a running pagodad, on one epoll loop
- * (no thread per agent). Each agent keeps one keep-alive connection from one
- * of several loopback source addresses and loops: a heartbeat when one is
- * due (every H seconds, +-10% jitter), else a long poll of
- * /agent/tasks/poll that waits until the next heartbeat is due; tasks are
- * reported succeeded after --report-delay-ms. One connection per agent
- * because this machine caps a process at 20,000 descriptors (and an
- * unprivileged container cannot raise it): 10,000 agents with two
- * connections each would need 20,000 in pagodad alone.
+ * (no thread per agent). Each agent does what pagoda-agent does: one
+ * keep-alive connection (from one of several loopback source addresses),
+ * a long poll of /agent/tasks/poll that waits until the next heartbeat is
+ * due (every H seconds, +-10% jitter) and carries the heartbeat when it is
+ * (version, capabilities, the machine's facts), the tasks it gets reported
+ * succeeded after --report-delay-ms, and a state report at start and every
+ * five minutes. --heartbeats-apart sends heartbeat requests of their own
+ * instead (agents before the one-connection agent), for comparison.
  * The simulator also queues tasks through the admin API at a steady rate and
  * measures how long each takes to reach its agent. At the end it stops K
  * agents and times how long pagodad takes to mark them offline.
@@ -14,6 +14,7 @@
  *   fleet --url http://127.0.0.1:8080 --token-file DATA/admin.token --nodes 10000
  *         --heartbeat 10 --duration 600 [--sources 8] [--task-rate 20]
  *         [--report-delay-ms 50] [--stop 100] [--pid PAGODAD_PID] [--release 0]
+ *         [--heartbeats-apart]
  *
  * With --release P the steady-state run is replaced by a release benchmark:
  * a SystemdService application with a config file on every node, released
@@ -45,6 +46,13 @@ static int64_t now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- samples ---- */
@@ -81,13 +89,15 @@ static void sample_print(const char *what, struct samples *s)
 }
 
 /* ---- connections ---- */
-enum req_kind { R_HEARTBEAT, R_POLL, R_REPORT, R_ADMIN };
+enum req_kind { R_HEARTBEAT, R_POLL, R_REPORT, R_STATE, R_ADMIN };
 
 struct req {
 	enum req_kind kind;
 	char *text; /* the whole request */
 	size_t len;
 	int64_t sent_us;
+	bool carries_hb;      /* a poll carrying a heartbeat */
+	int64_t sent_wall_ms; /* when it left (wall clock, as pagodad's acceptedAt) */
 	struct req *next;
 };
 
@@ -107,7 +117,7 @@ struct agent {
 	int port; /* the replica this agent talks to */
 	char token[80];
 	struct conn c;
-	int64_t next_hb_us;
+	int64_t next_hb_us, next_state_us;
 	int pending; /* tasks delivered, not yet reported */
 	bool stopped;
 };
@@ -119,7 +129,9 @@ static struct {
 	char admin[128];
 	int epfd;
 	struct samples hb_lat, delivery, admin_lat;
-	uint64_t heartbeats, polls, reports, tasks_queued, tasks_delivered;
+	uint64_t heartbeats, polls, reports, states, tasks_queued, tasks_delivered;
+	bool apart; /* --heartbeats-apart: a heartbeat request of its own, as agents before 0.10 */
+	char hb_body[2048];
 	uint64_t err_connect, err_http[6], err_parse, err_reset;
 	int64_t report_delay_us, hb_us;
 	struct conn admin_conn;
@@ -173,8 +185,8 @@ static void conn_close(struct conn *c)
 
 static void flush_out(struct conn *c);
 
-static void push(struct conn *c, enum req_kind kind, const char *method, const char *path,
-                 const char *token, const char *body)
+static struct req *push(struct conn *c, enum req_kind kind, const char *method, const char *path,
+                        const char *token, const char *body)
 {
 	struct req *r = calloc(1, sizeof(*r));
 	size_t blen = body ? strlen(body) : 0;
@@ -190,6 +202,7 @@ static void push(struct conn *c, enum req_kind kind, const char *method, const c
 	*tail = r;
 	if (!c->inflight)
 		flush_out(c);
+	return r;
 }
 
 static void flush_out(struct conn *c)
@@ -202,6 +215,7 @@ static void flush_out(struct conn *c)
 		c->inflight = c->queue;
 		c->queue = c->queue->next;
 		c->inflight->sent_us = now_us();
+		c->inflight->sent_wall_ms = wall_ms();
 		c->out_off = 0;
 	}
 	struct req *r = c->inflight;
@@ -217,7 +231,7 @@ static void flush_out(struct conn *c)
 	}
 }
 
-static void queue_poll(struct agent *a);
+static void queue_poll(struct agent *a, bool carry);
 static void on_response(struct conn *c, struct req *r, int status, const char *body);
 
 /* Reads what arrived; hands each complete response to on_response. */
@@ -275,24 +289,59 @@ static struct {
 } * pending_reports;
 static size_t npending, cappending;
 
+/* What pagoda-agent sends in a heartbeat: its version, capabilities and
+ * the machine's facts (about a kilobyte), the same for every node here. */
+static void heartbeat_fields(void)
+{
+	snprintf(g.hb_body, sizeof(g.hb_body),
+	         "\"agentVersion\":\"sim\",\"timestamp\":\"2026-01-01T00:00:00Z\","
+	         "\"capabilities\":{\"taskTypes\":[\"ApplyConfigFiles\",\"RunCommand\","
+	         "\"InstallSystemdUnit\",\"SystemdControl\",\"ApplyNginxSite\",\"ReloadNginx\","
+	         "\"DeployCertificate\",\"HealthProbe\",\"UpgradeAgent\",\"InspectUnit\","
+	         "\"FetchArtifact\"],\"nginx\":true,\"systemd\":true,\"runCommand\":false},"
+	         "\"facts\":{\"hostname\":\"sim\",\"os\":\"Debian GNU/Linux 12 (bookworm)\","
+	         "\"kernel\":\"6.1.0-28-amd64\",\"arch\":\"x86_64\",\"cpuCount\":4,"
+	         "\"load\":[0.12,0.08,0.05],\"memTotalBytes\":8264765440,"
+	         "\"memAvailableBytes\":6192623616,\"uptimeSec\":864000,\"disk\":{\"/\":"
+	         "{\"totalBytes\":105089261568,\"freeBytes\":80089261568},\"/var\":"
+	         "{\"totalBytes\":52544630784,\"freeBytes\":40044630784}}}");
+}
+
 static void queue_heartbeat(struct agent *a)
 {
-	char body[64];
-	snprintf(body, sizeof(body), "{\"nodeId\":%lld}", (long long)a->id);
+	char body[2200];
+	snprintf(body, sizeof(body), "{\"nodeId\":%lld,%s}", (long long)a->id, g.hb_body);
 	push(&a->c, R_HEARTBEAT, "POST", "/agent/heartbeat", a->token, body);
 }
 
-static void queue_poll(struct agent *a)
+/* A long poll until the next heartbeat is due, carrying this one when it
+ * is (pagoda-agent's pattern: one request per interval when idle). */
+static void queue_poll(struct agent *a, bool carry)
 {
-	char body[128];
-	int64_t wait = (a->next_hb_us - now_us() + 999999) / 1000000;
+	char body[2400];
+	int64_t wait = (a->next_hb_us - now_us()) / 1000000;
+	int n = snprintf(body, sizeof(body),
+	                 "{\"nodeId\":%lld,\"waitSec\":%lld,\"maxTasks\":5,\"runningTaskIds\":[]",
+	                 (long long)a->id,
+	                 (long long)(wait < 1    ? 1
+	                             : wait > 25 ? 25
+	                                         : wait));
+	if (carry)
+		snprintf(body + n, sizeof(body) - (size_t)n, ",\"heartbeat\":{%s}}", g.hb_body);
+	else
+		snprintf(body + n, sizeof(body) - (size_t)n, "}");
+	push(&a->c, R_POLL, "POST", "/agent/tasks/poll", a->token, body)->carries_hb = carry;
+}
+
+/* The agent's state report (nothing managed here): at start and every
+ * five minutes, as pagoda-agent refreshes it. */
+static void queue_state(struct agent *a)
+{
+	char body[160];
 	snprintf(body, sizeof(body),
-	         "{\"nodeId\":%lld,\"waitSec\":%lld,\"maxTasks\":5,\"runningTaskIds\":[]}",
-	         (long long)a->id,
-	         (long long)(wait < 1    ? 1
-	                     : wait > 25 ? 25
-	                                 : wait));
-	push(&a->c, R_POLL, "POST", "/agent/tasks/poll", a->token, body);
+	         "{\"nodeId\":%lld,\"files\":{},\"units\":{},\"certs\":{},\"trees\":{}}",
+	         (long long)a->id);
+	push(&a->c, R_STATE, "POST", "/agent/state", a->token, body);
 }
 
 static void queue_report(struct agent *a, int64_t task, int64_t attempt)
@@ -312,12 +361,32 @@ static void advance(struct agent *a)
 	if (a->stopped || a->c.fd < 0 || a->c.inflight || a->c.queue || a->pending)
 		return;
 	int64_t t = now_us();
-	if (t >= a->next_hb_us) {
-		queue_heartbeat(a);
-		a->next_hb_us = t + (int64_t)(g.hb_us * (0.9 + 0.2 * rand() / (double)RAND_MAX));
-	} else {
-		queue_poll(a);
+	if (t >= a->next_state_us) {
+		queue_state(a);
+		a->next_state_us = t + (int64_t)(300e6 * (0.9 + 0.2 * rand() / (double)RAND_MAX));
+		return;
 	}
+	bool due = t >= a->next_hb_us;
+	if (due)
+		a->next_hb_us = t + (int64_t)(g.hb_us * (0.9 + 0.2 * rand() / (double)RAND_MAX));
+	if (due && g.apart)
+		queue_heartbeat(a);
+	else
+		queue_poll(a, due);
+}
+
+/* "acceptedAt":"2026-12-03T16:12:39.484Z" of a poll's answer, as Unix ms. */
+static int64_t accepted_ms(const char *body)
+{
+	const char *p = strstr(body, "\"acceptedAt\":\"");
+	struct tm tm = {0};
+	int ms = 0;
+	if (!p || sscanf(p + 14, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	                 &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000 + ms;
 }
 
 static void on_response(struct conn *c, struct req *r, int status, const char *body)
@@ -330,6 +399,7 @@ static void on_response(struct conn *c, struct req *r, int status, const char *b
 		g.heartbeats++;
 		sample_add(&g.hb_lat, t - r->sent_us);
 		break;
+	case R_STATE: g.states++; break;
 	case R_REPORT:
 		g.reports++;
 		if (c->agent)
@@ -348,6 +418,14 @@ static void on_response(struct conn *c, struct req *r, int status, const char *b
 	}
 	case R_POLL: {
 		g.polls++;
+		if (r->carries_hb) { /* the heartbeat it carried: recorded when? */
+			int64_t at = accepted_ms(body);
+			g.heartbeats++;
+			if (at)
+				sample_add(&g.hb_lat, (at - r->sent_wall_ms) * 1000);
+			else
+				g.err_parse++;
+		}
 		json_t *j = json_loads(body, 0, NULL), *task;
 		size_t i;
 		if (!j)
@@ -601,10 +679,19 @@ static void release_bench(long percent)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	        {"url", 1, 0, 'u'},       {"token-file", 1, 0, 't'},      {"nodes", 1, 0, 'n'},
-	        {"heartbeat", 1, 0, 'h'}, {"duration", 1, 0, 'd'},        {"sources", 1, 0, 's'},
-	        {"task-rate", 1, 0, 'r'}, {"report-delay-ms", 1, 0, 'D'}, {"stop", 1, 0, 'k'},
-	        {"pid", 1, 0, 'p'},       {"release", 1, 0, 'R'},         {0, 0, 0, 0},
+	        {"url", 1, 0, 'u'},
+	        {"token-file", 1, 0, 't'},
+	        {"nodes", 1, 0, 'n'},
+	        {"heartbeat", 1, 0, 'h'},
+	        {"duration", 1, 0, 'd'},
+	        {"sources", 1, 0, 's'},
+	        {"task-rate", 1, 0, 'r'},
+	        {"report-delay-ms", 1, 0, 'D'},
+	        {"stop", 1, 0, 'k'},
+	        {"pid", 1, 0, 'p'},
+	        {"release", 1, 0, 'R'},
+	        {"heartbeats-apart", 0, 0, 'A'},
+	        {0, 0, 0, 0},
 	};
 	const char *url = "http://127.0.0.1:8080", *token_file = NULL;
 	long nodes = 1000, hb = 10, duration = 60, stop = 0, pid = 0, release = 0;
@@ -625,6 +712,7 @@ int main(int argc, char **argv)
 		case 'k': stop = atol(optarg); break;
 		case 'p': pid = atol(optarg); break;
 		case 'R': release = atol(optarg); break;
+		case 'A': g.apart = true; break;
 		default:
 			fprintf(stderr, "see the comment at the top of tests/bench/fleet.c\n");
 			return 2;
@@ -640,6 +728,7 @@ int main(int argc, char **argv)
 		if (sscanf(u, "http://%*[^:]:%d", &g.ports[g.nports]) == 1)
 			g.nports++;
 	g.hb_us = hb * 1000000;
+	heartbeat_fields();
 	FILE *tf = fopen(token_file, "r");
 	if (!tf || !fgets(g.admin, sizeof(g.admin), tf))
 		die("cannot read %s", token_file);
@@ -685,13 +774,15 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nagents; i++) {
 		conn_open(&agents[i].c, (int)(i % (size_t)g.sources));
 		agents[i].next_hb_us = now_us() + (int64_t)((double)rand() / RAND_MAX * hb * 1e6);
+		/* the first state report at start, spread like the heartbeats */
+		agents[i].next_state_us = agents[i].next_hb_us;
 	}
 	/* heartbeats: every hb s with +-10% jitter, scheduled in run_loop */
 	int64_t warm = now_us() + (int64_t)hb * 1000000 + 2000000;
 	run_loop(warm, 0, true);
 	memset(&g.hb_lat, 0, sizeof(g.hb_lat));
 	memset(g.err_http, 0, sizeof(g.err_http));
-	g.heartbeats = 0;
+	g.heartbeats = g.states = 0;
 	int64_t cpu0 = 0, cpu1 = 0;
 	if (pid)
 		proc_cpu((int)pid, &cpu0);
@@ -706,8 +797,13 @@ int main(int argc, char **argv)
 		proc_cpu((int)pid, &cpu1);
 	if (!release) {
 		printf("\n== %zu agents, heartbeat %ld s, %.0f s measured\n", nagents, hb, wall);
-		printf("heartbeats handled           %.1f /s\n", g.heartbeats / wall);
-		sample_print("heartbeat latency", &g.hb_lat);
+		printf("pattern                      %s\n",
+		       g.apart ? "heartbeat requests apart from polls"
+		               : "heartbeats carried by polls (pagoda-agent's)");
+		printf("heartbeats handled           %.1f /s, state reports %.1f /s\n",
+		       g.heartbeats / wall, g.states / wall);
+		sample_print(g.apart ? "heartbeat latency" : "heartbeat sent->recorded (1 ms res)",
+		             &g.hb_lat);
 		printf("tasks queued / delivered     %llu / %llu (%.1f /s)\n",
 		       (unsigned long long)g.tasks_queued, (unsigned long long)g.tasks_delivered,
 		       g.tasks_queued / wall);
