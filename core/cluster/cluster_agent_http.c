@@ -149,8 +149,8 @@ static void agent_poll(struct http_req *req)
 			return;
 		json_t *tasks = json_array();
 		/* nothing ready: the claim would only look again */
-		if (ready > 0 &&
-		    cluster_task_claim(cl, req->who.node_id, s->max, s->running, tasks, &err) != 0) {
+		if (ready > 0 && cluster_task_claim(cl, req->who.node_id, s->max, s->running, tasks,
+		                                    &err) != 0) {
 			json_decref(tasks);
 			http_reply_err(req, &err);
 			return;
