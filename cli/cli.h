@@ -3,6 +3,7 @@
 #define CLI_H
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -78,9 +79,30 @@ int cli_app_status(struct cli *c, const char *app, int runs);
  * CA's fingerprint pinned, for server (NULL: --addr) as that machine
  * reaches it. */
 int cli_join_command(struct cli *c, json_t *body, const char *server);
-/* Help for one noun (NULL: everything) to f; cli_usage prints it to
- * stderr and returns CLI_USAGE. */
+/* ---- the command table (cli_table.c) ---- */
+struct cli_flag {
+	const char *name, *arg; /* arg: what its value is; NULL: a switch */
+	const char *help;
+};
+struct cli_command {
+	const char *noun, *verb; /* verb NULL: the noun alone ("apply", "logs") */
+	const char *args;        /* the words it takes, "ID FROM TO" */
+	int min_pos, max_pos;
+	const char *summary;
+	const struct cli_flag *flags; /* ends with {0} */
+};
+extern const struct cli_command cli_commands[];
+/* Checks argv (noun first, global flags taken out) against the table: an
+ * unknown command or flag, a missing value or a wrong number of words is
+ * said on stderr (with the nearest command or flag) and CLI_USAGE returned.
+ * Otherwise *out (argc *out_argc, to free; its strings are argv's) is the
+ * line as the handlers read it: noun [verb], then each flag with a value
+ * (a switch "true"), and the words. */
+int cli_check(int argc, char **argv, const struct cli_command **cmd, char ***out, int *out_argc);
+/* Help for one noun (NULL or unknown: everything) to f, or one command;
+ * cli_usage prints the noun's to stderr and returns CLI_USAGE. */
 void cli_help(const char *noun, void *f);
+void cli_help_command(const struct cli_command *c, FILE *f);
 int cli_usage(const char *noun);
 
 /* Reads a JSON file ("-" for stdin). NULL with a message printed. */

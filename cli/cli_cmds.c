@@ -317,8 +317,9 @@ static int apps(struct cli *c, const char *verb, int argc, char **argv)
 		return rc;
 	}
 	if (strcmp(verb, "delete") == 0) {
+		const char *force = opt(&a, "--force");
 		snprintf(path, sizeof(path), "/admin/apps/%s%s", a.pos[0],
-		         opt(&a, "--force") ? "?force=true" : "");
+		         force && strcmp(force, "true") == 0 ? "?force=true" : "");
 		return call_print(c, "DELETE", path, NULL);
 	}
 	return cli_usage("apps");
@@ -674,20 +675,14 @@ int cli_run(struct cli *c, int argc, char **argv)
 	if (strcmp(noun, "audit") == 0)
 		return audit(c, argc - 1, argv + 1);
 	if (strcmp(noun, "logs") == 0 && strcmp(verb, "--help") != 0 && strcmp(verb, "help") != 0) {
-		/* -f takes no value, unlike the flags parse_args knows */
-		char *rest[32];
-		int nrest = 0;
-		bool follow = false;
-		for (int i = 1; i < argc && nrest < 32; i++) {
-			if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow"))
-				follow = true;
-			else
-				rest[nrest++] = argv[i];
-		}
 		struct args a;
 		const char *n = NULL, *since = NULL, *node = NULL;
 		long long from = 0;
-		if (parse_args(nrest, rest, &a) != 0 || a.npos != 1 || !id_arg(a.pos[0]) ||
+		if (parse_args(argc - 1, argv + 1, &a) != 0)
+			return CLI_USAGE;
+		bool follow = (opt(&a, "-f") && !strcmp(opt(&a, "-f"), "true")) ||
+		              (opt(&a, "--follow") && !strcmp(opt(&a, "--follow"), "true"));
+		if (a.npos != 1 || !id_arg(a.pos[0]) ||
 		    ((n = opt(&a, "--lines")) && (atoi(n) < 1 || atoi(n) > 1000)) ||
 		    ((node = opt(&a, "--node")) && !id_arg(node)) ||
 		    ((since = opt(&a, "--since")) &&

@@ -1,0 +1,415 @@
+/* The CLI's commands as one table: each command's words, arguments and
+ * flags. The help is printed from it and every command line is checked
+ * against it before anything is sent, so help and behaviour cannot drift:
+ * an unknown command or flag is refused (with the nearest one suggested),
+ * flags go anywhere, and a checked line reaches the handlers in one shape
+ * ("--flag value", a switch as "--flag true"). */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define F_SELECTOR                                                                                 \
+	{                                                                                          \
+		"--selector", "S", "label selector, e.g. 'env=prod,!canary'"                       \
+	}
+#define F_NOTE                                                                                     \
+	{                                                                                          \
+		"--note", "TEXT", "why, kept with the release"                                     \
+	}
+#define END                                                                                        \
+	{                                                                                          \
+		0                                                                                  \
+	}
+
+static const struct cli_flag f_none[] = {END};
+static const struct cli_flag f_nodes_ls[] = {
+        F_SELECTOR, {"--status", "S", "online, offline or cordoned"}, END};
+static const struct cli_flag f_grace[] = {
+        {"--grace", "SEC", "the old token keeps working this long"}, END};
+static const struct cli_flag f_timeout[] = {{"--timeout", "SEC", "the task's timeout"}, END};
+static const struct cli_flag f_join_token[] = {
+        {"--ttl", "SEC", "how long the token can be used"},
+        {"--label", "K=V", "a label of the node (repeatable)"},
+        {"--labels", "K=V,...", "labels of the node"},
+        END};
+static const struct cli_flag f_join_command[] = {
+        {"--ttl", "SEC", "how long the token can be used"},
+        {"--label", "K=V", "a label of the node (repeatable)"},
+        {"--labels", "K=V,...", "labels of the node"},
+        {"--server", "URL", "pagodad as the new machine reaches it"},
+        END};
+static const struct cli_flag f_upgrade[] = {
+        {"--to", "VERSION", "the agent version to roll out (required)"},
+        F_SELECTOR,
+        {"--deadline", "SEC", "a node that has not upgraded by then fails"},
+        {"--batch-size", "N", "nodes per batch"},
+        {"--wait", "true|false", "follow it until it ends (default true)"},
+        END};
+static const struct cli_flag f_file[] = {{"-f", "FILE", "the JSON (or YAML) file"}, END};
+static const struct cli_flag f_force[] = {
+        {"--force", NULL, "delete also what its releases installed on the nodes"}, END};
+static const struct cli_flag f_note[] = {F_NOTE, END};
+static const struct cli_flag f_runs[] = {{"--runs", "N", "a scheduled job's last N runs too"}, END};
+static const struct cli_flag f_logs[] = {
+        {"--node", "ID", "one node instead of all"},
+        {"--lines", "N", "the last N lines of each (1-1000, default 100)"},
+        {"--since", "T", "10m, 2h, 1d, 'YYYY-MM-DD HH:MM[:SS]' or Unix seconds"},
+        {"-f", NULL, "follow: print new lines as they come"},
+        {"--follow", NULL, "the same as -f"},
+        END};
+static const struct cli_flag f_rollback[] = {
+        {"--target", "RELEASE-ID", "the release to go back to (default: the one before)"}, END};
+static const struct cli_flag f_config_edit[] = {{"-f", "FILE", "the new content (- for stdin)"},
+                                                {"--message", "TEXT", "what changed"},
+                                                END};
+static const struct cli_flag f_publish[] = {
+        {"--version", "V", "the version to publish (default: the latest)"}, F_NOTE, END};
+static const struct cli_flag f_deploy[] = {
+        {"--nodes", "ID,...", "the nodes to deploy it to (required)"}, END};
+static const struct cli_flag f_alerts[] = {{"--status", "S", "firing, acknowledged or resolved"},
+                                           END};
+static const struct cli_flag f_tasks[] = {
+        {"--node", "ID", "one node's"}, {"--status", "S", "pending, running, ..."}, END};
+static const struct cli_flag f_backup_create[] = {
+        {"--passphrase-file", "F", "encrypt with this passphrase (default: master.key)"},
+        {"--out", "FILE", "also download it to FILE"},
+        END};
+static const struct cli_flag f_backup_get[] = {{"--out", "FILE", "where to write it"}, END};
+static const struct cli_flag f_audit[] = {{"--action", "A", "e.g. 'release.*'"},
+                                          {"--actor", "A", "e.g. token:1:bootstrap"},
+                                          {"--target-type", "T", "node, app, release, ..."},
+                                          {"--target-id", "ID", "with --target-type"},
+                                          {"--since", "RFC3339", "from"},
+                                          {"--until", "RFC3339", "to"},
+                                          {"--trace", "ID", "one request's trace id"},
+                                          {"--limit", "N", "at most N events"},
+                                          END};
+
+const struct cli_command cli_commands[] = {
+        {"nodes", "ls", "", 0, 0, "the nodes, filtered", f_nodes_ls},
+        {"nodes", "show", "ID", 1, 1, "facts, capabilities, status and drift", f_none},
+        {"nodes", "cordon", "ID", 1, 1, "no new releases on it", f_none},
+        {"nodes", "uncordon", "ID", 1, 1, "releases again", f_none},
+        {"nodes", "rotate-token", "ID", 1, 1, "a new agent token", f_grace},
+        {"nodes", "run", "ID TYPE 'PAYLOAD-JSON'", 3, 3, "queue one task", f_timeout},
+        {"nodes", "join-token", "NAME", 1, 1, "a one-use token a new machine joins with",
+         f_join_token},
+        {"nodes", "join-command", "NAME", 1, 1,
+         "the line that installs the agent on a new machine and enrols it as NAME", f_join_command},
+        {"nodes", "upgrade", "", 0, 0,
+         "roll a new agent out in batches and follow it; exits 4 when a node failed (it is "
+         "rolled back)",
+         f_upgrade},
+        {"nodes", "upgrades", "[ID]", 0, 1, "agent upgrades, or one", f_none},
+        {"apply", NULL, "", 0, 0,
+         "create or update an application by name; the same file again changes nothing", f_file},
+        {"apps", "ls", "", 0, 0, "the applications", f_none},
+        {"apps", "show", "ID", 1, 1, "one application", f_none},
+        {"apps", "apply", "", 0, 0, "the same as 'pagoda apply'", f_file},
+        {"apps", "create", "", 0, 0, "the same as 'pagoda apply'", f_file},
+        {"apps", "delete", "ID", 1, 1, "delete an application", f_force},
+        {"apps", "restart", "ID", 1, 1,
+         "restart every node's unit in batches, health-gated, followed like a release", f_note},
+        {"apps", "status", "ID", 1, 1, "the unit on each node as systemd sees it", f_runs},
+        {"apps", "run", "ID", 1, 1, "run a scheduled job now on its nodes", f_none},
+        {"logs", NULL, "APP-ID", 1, 1,
+         "the unit's journal (a proxy's nginx logs) on each node, tagged with the node", f_logs},
+        {"releases", "ls", "APP-ID", 1, 1, "an application's releases", f_none},
+        {"releases", "create", "APP-ID", 1, 1, "a release, showing the diff it would roll out",
+         f_note},
+        {"releases", "show", "ID", 1, 1, "batches, nodes and their tasks", f_none},
+        {"releases", "execute", "ID", 1, 1, "start rolling it out", f_none},
+        {"releases", "pause", "ID", 1, 1, "stop after the running batch", f_none},
+        {"releases", "resume", "ID", 1, 1, "go on", f_none},
+        {"releases", "cancel", "ID", 1, 1, "stop it", f_none},
+        {"releases", "approve", "ID", 1, 1, "approve it (when the application asks for it)",
+         f_none},
+        {"releases", "rollback", "ID", 1, 1, "go back to the release before it", f_rollback},
+        {"releases", "watch", "ID", 1, 1,
+         "live progress per batch and node; exits 0 when it succeeded, 4 when it did not", f_none},
+        {"configs", "ls", "", 0, 0, "the configuration items", f_none},
+        {"configs", "show", "ID", 1, 1, "one item and its content", f_none},
+        {"configs", "versions", "ID", 1, 1, "its versions", f_none},
+        {"configs", "edit", "ID", 1, 1, "a new version from a file", f_config_edit},
+        {"configs", "diff", "ID FROM TO", 3, 3, "two versions side by side", f_none},
+        {"configs", "publish", "ID", 1, 1, "publish a version", f_publish},
+        {"configs", "rollback", "ID", 1, 1, "publish an earlier version again", f_publish},
+        {"certs", "ls", "", 0, 0, "certificates with days left", f_none},
+        {"certs", "show", "ID", 1, 1, "one certificate", f_none},
+        {"certs", "renew", "ID", 1, 1, "renew it now", f_none},
+        {"certs", "issue", "", 0, 0, "request a certificate from an ACME CA", f_file},
+        {"certs", "import", "", 0, 0, "import a certificate and its key", f_file},
+        {"certs", "deploy", "ID", 1, 1, "deploy it to nodes", f_deploy},
+        {"registry", "services", "", 0, 0, "the services", f_none},
+        {"registry", "endpoints", "SERVICE", 1, 1, "a service's endpoints", f_none},
+        {"policies", "ls", "", 0, 0, "Lua policies, templates and plugins, and their errors",
+         f_none},
+        {"policies", "reload", "", 0, 0, "load them again", f_none},
+        {"alerts", "ls", "", 0, 0, "alerts", f_alerts},
+        {"alerts", "ack", "ID", 1, 1, "acknowledge one", f_none},
+        {"tasks", "ls", "", 0, 0, "tasks, newest first", f_tasks},
+        {"tasks", "show", "ID", 1, 1, "one task and its output", f_none},
+        {"tasks", "cancel", "ID", 1, 1, "cancel it", f_none},
+        {"backup", "create", "", 0, 0,
+         "an encrypted backup of the store, master.key and the private CA", f_backup_create},
+        {"backup", "ls", "", 0, 0, "the backups", f_none},
+        {"backup", "get", "NAME", 1, 1, "download one", f_backup_get},
+        {"backup", "delete", "NAME", 1, 1, "delete one", f_none},
+        {"audit", NULL, "", 0, 0, "the audit log, newest first", f_audit},
+        {0},
+};
+
+/* Levenshtein distance, capped: only small ones matter. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 40 || lb > 40)
+		return 99;
+	size_t d[41][41];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+			d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+	return d[la][lb];
+}
+
+/* The nearest of words to w, or NULL when none is close. */
+static const char *nearest(const char *w, const char *const *words, size_t n)
+{
+	const char *best = NULL;
+	size_t bd = 3;
+	for (size_t i = 0; i < n; i++) {
+		size_t d = distance(w, words[i]);
+		if (d < bd || (strncmp(w, words[i], strlen(w)) == 0 && strlen(w) >= 2 && d < 5)) {
+			bd = d;
+			best = words[i];
+		}
+	}
+	return best;
+}
+
+static bool noun_known(const char *noun)
+{
+	for (const struct cli_command *c = cli_commands; c->noun; c++)
+		if (strcmp(c->noun, noun) == 0)
+			return true;
+	return false;
+}
+
+static const struct cli_command *find(const char *noun, const char *verb)
+{
+	for (const struct cli_command *c = cli_commands; c->noun; c++)
+		if (strcmp(c->noun, noun) == 0 &&
+		    (!c->verb || (verb && strcmp(c->verb, verb) == 0)))
+			return c;
+	return NULL;
+}
+
+static void print_usage_line(const struct cli_command *c, FILE *f)
+{
+	fprintf(f, "pagoda %s%s%s%s%s", c->noun, c->verb ? " " : "", c->verb ? c->verb : "",
+	        *c->args ? " " : "", c->args);
+	for (const struct cli_flag *fl = c->flags; fl->name; fl++)
+		fprintf(f, " [%s%s%s]", fl->name, fl->arg ? " " : "", fl->arg ? fl->arg : "");
+}
+
+void cli_help_command(const struct cli_command *c, FILE *f)
+{
+	fprintf(f, "usage: ");
+	print_usage_line(c, f);
+	fprintf(f, "\n  %s\n", c->summary);
+	if (c->flags->name)
+		fprintf(f, "flags:\n");
+	for (const struct cli_flag *fl = c->flags; fl->name; fl++) {
+		char left[64];
+		snprintf(left, sizeof(left), "%s%s%s", fl->name, fl->arg ? " " : "",
+		         fl->arg ? fl->arg : "");
+		fprintf(f, "  %-22s %s\n", left, fl->help);
+	}
+	fprintf(f, "global flags (anywhere): --addr URL, --token-file F, --ca-file F, -o "
+	           "table|json\n");
+}
+
+void cli_help(const char *noun, void *fp)
+{
+	FILE *f = fp;
+	if (noun && noun_known(noun)) {
+		fprintf(f, "%s commands:\n", noun);
+		for (const struct cli_command *c = cli_commands; c->noun; c++)
+			if (strcmp(c->noun, noun) == 0) {
+				fprintf(f, "  ");
+				print_usage_line(c, f);
+				fprintf(f, "\n      %s\n", c->summary);
+			}
+		fprintf(f, "pagoda %s COMMAND --help for one\n", noun);
+		return;
+	}
+	fprintf(f,
+	        "usage: pagoda [--addr URL] [--token-file F] [--ca-file F] [-o table|json] "
+	        "COMMAND ...\n"
+	        "  --addr URL        pagodad (env PAGODA_ADDR; default http://127.0.0.1:8080)\n"
+	        "  --token-file F    admin token file (env PAGODA_TOKEN_FILE, or the token itself "
+	        "in\n"
+	        "                    PAGODA_TOKEN)\n"
+	        "  --ca-file F       CA that signs pagodad's certificate (env PAGODA_CA_FILE;\n"
+	        "                    DATA-DIR/tls/ca.crt on the control plane)\n"
+	        "  -o json           JSON for scripts instead of tables\n"
+	        "  --version         the CLI's version\n"
+	        "global flags go anywhere on the line.\n"
+	        "exit codes: 0 done, 1 refused by the API (4xx), 2 bad command line,\n"
+	        "            3 pagodad unreachable or failing (5xx), 4 a watched release did not "
+	        "succeed\n"
+	        "commands (pagoda COMMAND --help for one):\n");
+	const char *last = NULL;
+	for (const struct cli_command *c = cli_commands; c->noun; c++) {
+		if (!last || strcmp(last, c->noun) != 0)
+			fprintf(f, "  %-9s", c->noun);
+		else
+			fprintf(f, ",");
+		if (c->verb) {
+			fprintf(f, " %s", c->verb);
+		} else { /* a noun alone: its whole line */
+			fprintf(f, " ");
+			print_usage_line(c, f);
+		}
+		if (!c[1].noun || strcmp(c[1].noun, c->noun) != 0)
+			fprintf(f, "\n");
+		last = c->noun;
+	}
+}
+
+int cli_usage(const char *noun)
+{
+	cli_help(noun, stderr);
+	return CLI_USAGE;
+}
+
+static int unknown_command(const char *noun, const char *verb)
+{
+	const char *words[128];
+	size_t n = 0;
+	if (!noun_known(noun)) {
+		for (const struct cli_command *c = cli_commands; c->noun && n < 128; c++)
+			if (!n || strcmp(words[n - 1], c->noun) != 0)
+				words[n++] = c->noun;
+		const char *near = nearest(noun, words, n);
+		fprintf(stderr, "pagoda: unknown command '%s'", noun);
+		if (near)
+			fprintf(stderr, " (did you mean '%s'?)", near);
+		fprintf(stderr, "\nrun 'pagoda --help' for the commands\n");
+		return CLI_USAGE;
+	}
+	for (const struct cli_command *c = cli_commands; c->noun && n < 128; c++)
+		if (strcmp(c->noun, noun) == 0 && c->verb)
+			words[n++] = c->verb;
+	if (!verb) {
+		fprintf(stderr, "pagoda: '%s' needs a command:", noun);
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, " %s", words[i]);
+		fprintf(stderr, "\n");
+		return CLI_USAGE;
+	}
+	const char *near = nearest(verb, words, n);
+	fprintf(stderr, "pagoda: unknown command '%s %s'", noun, verb);
+	if (near)
+		fprintf(stderr, " (did you mean '%s %s'?)", noun, near);
+	fprintf(stderr, "\nrun 'pagoda %s --help' for its commands\n", noun);
+	return CLI_USAGE;
+}
+
+static const struct cli_flag *flag_of(const struct cli_command *c, const char *name, size_t len)
+{
+	for (const struct cli_flag *f = c->flags; f->name; f++)
+		if (strlen(f->name) == len && strncmp(f->name, name, len) == 0)
+			return f;
+	return NULL;
+}
+
+static int unknown_flag(const struct cli_command *c, const char *flag)
+{
+	const char *words[32];
+	size_t n = 0;
+	for (const struct cli_flag *f = c->flags; f->name && n < 32; f++)
+		words[n++] = f->name;
+	const char *near = nearest(flag, words, n);
+	fprintf(stderr, "pagoda: unknown flag %s for '%s%s%s'", flag, c->noun, c->verb ? " " : "",
+	        c->verb ? c->verb : "");
+	if (near)
+		fprintf(stderr, " (did you mean %s?)", near);
+	fprintf(stderr, "\nusage: ");
+	print_usage_line(c, stderr);
+	fprintf(stderr, "\n");
+	return CLI_USAGE;
+}
+
+int cli_check(int argc, char **argv, const struct cli_command **cmd, char ***out, int *out_argc)
+{
+	const char *noun = argv[0];
+	const char *verb = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
+	const struct cli_command *c = find(noun, verb);
+	if (!c)
+		return unknown_command(noun, verb);
+	int first = c->verb ? 2 : 1, npos = 0;
+	/* the shape the handlers read: noun [verb] then flags and words */
+	char **v = calloc((size_t)argc * 2 + 2, sizeof(*v));
+	if (!v)
+		return CLI_UNAVAIL;
+	int n = 0;
+	for (int i = 0; i < first; i++)
+		v[n++] = argv[i];
+	for (int i = first; i < argc; i++) {
+		const char *w = argv[i];
+		if (w[0] != '-' || !w[1] || (w[1] >= '0' && w[1] <= '9')) {
+			npos++;
+			v[n++] = argv[i];
+			continue;
+		}
+		const char *eq = strchr(w, '=');
+		size_t len = eq ? (size_t)(eq - w) : strlen(w);
+		const struct cli_flag *f = flag_of(c, w, len);
+		if (!f) {
+			free(v);
+			char name[64];
+			snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), w);
+			return unknown_flag(c, name);
+		}
+		v[n++] = (char *)f->name;
+		if (!f->arg) { /* a switch; "--force true" as before is taken too */
+			bool given = eq || (i + 1 < argc && (!strcmp(argv[i + 1], "true") ||
+			                                     !strcmp(argv[i + 1], "false")));
+			v[n++] = eq ? (char *)eq + 1 : given ? argv[++i] : "true";
+		} else if (eq) {
+			v[n++] = (char *)eq + 1;
+		} else if (i + 1 < argc) {
+			v[n++] = argv[++i];
+		} else {
+			free(v);
+			fprintf(stderr, "pagoda: %s needs a value (%s)\nusage: ", f->name, f->help);
+			print_usage_line(c, stderr);
+			fprintf(stderr, "\n");
+			return CLI_USAGE;
+		}
+	}
+	int min = c->min_pos, max = c->max_pos;
+	if (npos < min || npos > max) {
+		free(v);
+		fprintf(stderr, "pagoda: '%s%s%s' takes %s%s\nusage: ", c->noun, c->verb ? " " : "",
+		        c->verb ? c->verb : "", *c->args ? c->args : "no arguments",
+		        npos > max ? " (too many words)" : "");
+		print_usage_line(c, stderr);
+		fprintf(stderr, "\n");
+		return CLI_USAGE;
+	}
+	*cmd = c;
+	*out = v;
+	*out_argc = n;
+	return CLI_OK;
+}
