@@ -64,13 +64,60 @@ static void query_add(char *q, size_t len, const char *key, const char *value)
 		                      : snprintf(q + n, len - n, "%%%02X", *p));
 }
 
+/* What a list path lists, for "no applications". */
+static const char *list_noun(const char *path)
+{
+	static const char *const names[][2] = {{"apps", "applications"},
+	                                       {"configs", "configuration items"},
+	                                       {"agent-upgrades", "agent upgrades"},
+	                                       {"audit", "audit events"},
+	                                       {"certificates", "certificates"},
+	                                       {NULL, NULL}};
+	char last[64];
+	const char *q = strchr(path, '?'), *end = q ? q : path + strlen(path), *b = end;
+	while (b > path && b[-1] != '/')
+		b--;
+	snprintf(last, sizeof(last), "%.*s", (int)(end - b), b);
+	for (int i = 0; names[i][0]; i++)
+		if (strcmp(last, names[i][0]) == 0)
+			return names[i][1];
+	static __thread char out[64];
+	snprintf(out, sizeof(out), "%s", last);
+	return out;
+}
+
+/* Every page of a list (up to CLI_LIST_MAX items), printed as one table;
+ * what was left out, or that there is nothing, is said. */
+#define CLI_LIST_MAX 10000
 static int get_list(struct cli *c, const char *path, const struct cli_col *cols)
 {
-	json_t *out;
-	int rc = cli_call(c, "GET", path, NULL, &out);
-	if (rc == CLI_OK)
-		cli_print_list(c, json_is_array(out) ? out : json_object_get(out, "items"), cols);
+	json_t *all = json_array(), *out = NULL;
+	char page[2048];
+	const char *next = NULL;
+	int rc = CLI_OK;
+	bool more = false;
+	do {
+		snprintf(page, sizeof(page), "%s", path);
+		if (next)
+			query_add(page, sizeof(page), "cursor", next);
+		json_decref(out);
+		out = NULL;
+		if ((rc = cli_call(c, "GET", page, NULL, &out)) != CLI_OK)
+			break;
+		json_array_extend(all, json_is_array(out) ? out : json_object_get(out, "items"));
+		next = json_string_value(json_object_get(out, "next"));
+		more = next && json_array_size(all) >= CLI_LIST_MAX;
+	} while (next && !more);
+	if (rc == CLI_OK && !c->json && json_array_size(all) == 0)
+		printf("no %s\n", list_noun(path));
+	else if (rc == CLI_OK)
+		cli_print_list(c, all, cols);
+	if (rc == CLI_OK && more)
+		fprintf(stderr,
+		        "pagoda: %zu shown; there are more (narrow the list with its flags)\n",
+		        json_array_size(all));
 	json_decref(out);
+	json_decref(all);
 	return rc;
 }
 

@@ -14,6 +14,11 @@
 
 static void print_error(long status, json_t *out, const char *raw)
 {
+	if (status == 401)
+		fprintf(stderr,
+		        "pagoda: the token was refused (unknown, revoked or expired): "
+		        "check --token-file, PAGODA_TOKEN_FILE or PAGODA_TOKEN (the "
+		        "first admin token is DATA-DIR/admin.token on the control plane)\n");
 	json_t *e = json_object_get(out, "error");
 	const char *code = json_string_value(json_object_get(e, "code"));
 	const char *field = json_string_value(json_object_get(e, "field"));
@@ -23,6 +28,52 @@ static void print_error(long status, json_t *out, const char *raw)
 		        field && *field ? " " : "", field && *field ? field : "", msg);
 	else
 		fprintf(stderr, "pagoda: %ld: %.300s\n", status, raw ? raw : "");
+}
+
+/* A transfer that failed, said with what to do about it: libcurl's own
+ * words name the symptom, not the fix. */
+static void print_transport_error(struct cli *c, const char *url, CURLcode cc)
+{
+	bool https = strncmp(c->addr, "https://", 8) == 0;
+	const char *hint = NULL;
+	switch (cc) {
+	case CURLE_COULDNT_CONNECT:
+		hint = "nothing answers there: is pagodad running, and are the host and port "
+		       "right? (--addr, PAGODA_ADDR)";
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		hint = "the host name does not resolve (--addr, PAGODA_ADDR)";
+		break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+#if CURLE_SSL_CACERT != CURLE_PEER_FAILED_VERIFICATION
+	case CURLE_SSL_CACERT:
+#endif
+	case CURLE_SSL_CACERT_BADFILE:
+		hint = c->ca_file ? "pagodad's certificate is not signed by --ca-file's CA (or "
+		                    "not for this host name): is it the control plane's "
+		                    "DATA-DIR/tls/ca.crt?"
+		                  : "pagodad's certificate is not trusted: give --ca-file "
+		                    "DATA-DIR/tls/ca.crt (the control plane's private CA; or "
+		                    "PAGODA_CA_FILE)";
+		break;
+	case CURLE_SSL_CONNECT_ERROR:
+		hint = "the TLS handshake failed: does pagodad speak plain HTTP there? (then "
+		       "--addr http://...)";
+		break;
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+		hint = https ? NULL
+		             : "the server closed the connection: does it speak HTTPS? (then "
+		               "--addr https://... --ca-file DATA-DIR/tls/ca.crt)";
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		hint = "no answer in time: is the address right, and is pagodad overloaded?";
+		break;
+	default: break;
+	}
+	fprintf(stderr, "pagoda: %s: %s\n", url, curl_easy_strerror(cc));
+	if (hint)
+		fprintf(stderr, "pagoda: %s\n", hint);
 }
 
 /* The handle set up for method on path with the token: *hdrs to free
@@ -78,7 +129,7 @@ int cli_download(struct cli *c, const char *path, const char *file)
 	ok = fclose(f) == 0 && ok;
 	if (cc != CURLE_OK || status != 200 || !ok || rename(tmp, file) != 0) {
 		if (cc != CURLE_OK)
-			fprintf(stderr, "pagoda: %s: %s\n", url, curl_easy_strerror(cc));
+			print_transport_error(c, url, cc);
 		else
 			fprintf(stderr, "pagoda: %s: %ld%s\n", url, status,
 			        ok ? "" : " (cannot write the file)");
@@ -108,7 +159,7 @@ int cli_call(struct cli *c, const char *method, const char *path, json_t *body, 
 	curl_slist_free_all(hdrs);
 	free(text);
 	if (cc != CURLE_OK) {
-		fprintf(stderr, "pagoda: %s: %s\n", url, curl_easy_strerror(cc));
+		print_transport_error(c, url, cc);
 		free(b.data);
 		return CLI_UNAVAIL;
 	}
@@ -211,7 +262,7 @@ int cli_stream(struct cli *c, const char *path, cli_event_fn fn, void *arg)
 		json_decref(j);
 		rc = status >= 500 ? CLI_UNAVAIL : CLI_REFUSED;
 	} else if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && s->stop)) {
-		fprintf(stderr, "pagoda: %s: %s\n", url, curl_easy_strerror(cc));
+		print_transport_error(c, url, cc);
 		rc = CLI_UNAVAIL;
 	}
 	json_decref(s->data);

@@ -98,6 +98,45 @@ class Cli(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertEqual([x["name"] for x in json.loads(out)], ["web-1"])
 
+    def test_lists_follow_pages_and_say_when_empty(self):
+        code, out, _ = self.run_cli("apps", "ls")
+        self.assertEqual((code, out), (0, "no applications\n"))
+        code, out, _ = self.run_cli("nodes", "ls")
+        self.assertEqual((code, out), (0, "no nodes\n"))
+        for i in range(1005):  # more than a page of 1,000
+            self.d.create_node(f"n{i}", f"10.1.{i // 256}.{i % 256}")
+        code, out, err = self.run_cli("nodes", "ls", "-o", "json")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(len({x["id"] for x in json.loads(out)}), 1005)
+
+    def test_transport_errors_say_what_to_do(self):
+        """Connection and TLS failures name the fix, not only libcurl's words."""
+        with Cluster(tls=True) as tc:
+            d = tc.daemon
+            tok = os.path.join(d.data_dir, "admin.token")
+            port = d.url.rsplit(":", 1)[1]
+
+            def run(*args):
+                p = subprocess.run([PAGODA, "--token-file", tok, *args, "nodes", "ls"], capture_output=True,
+                                   text=True, timeout=30)
+                return p.returncode, p.stderr
+            code, err = run("--addr", d.url)
+            self.assertEqual(code, 3)
+            self.assertIn("give --ca-file DATA-DIR/tls/ca.crt", err)
+            code, err = run("--addr", f"http://127.0.0.1:{port}")
+            self.assertEqual(code, 3)
+            self.assertIn("does it speak HTTPS?", err)
+            code, err = run("--addr", "http://127.0.0.1:1")
+            self.assertEqual(code, 3)
+            self.assertIn("nothing answers there", err)
+            self.assertEqual(run("--addr", d.url, "--ca-file", d.ca_file)[0], 0)
+            with open(os.path.join(tc.tmp, "bad.token"), "w") as f:
+                f.write("pga_nope\n")
+            p = subprocess.run([PAGODA, "--addr", d.url, "--ca-file", d.ca_file, "--token-file",
+                                os.path.join(tc.tmp, "bad.token"), "nodes", "ls"], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("the token was refused", p.stderr)
+
     def test_nodes_tables_json_and_actions(self):
         n = self.d.create_node("web-1", "10.0.0.1", {"role": "web"})
         self.d.create_node("db-1", "10.0.0.2", {"role": "db"})
