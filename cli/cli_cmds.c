@@ -121,6 +121,55 @@ static int get_list(struct cli *c, const char *path, const struct cli_col *cols)
 	return rc;
 }
 
+/* An application named by id, NAME or NAMESPACE/NAME: its id in out. */
+static int resolve_app(struct cli *c, const char *arg, char out[32])
+{
+	if (id_arg(arg)) {
+		snprintf(out, 32, "%s", arg);
+		return CLI_OK;
+	}
+	const char *slash = strchr(arg, '/');
+	json_t *all = json_array(), *page = NULL, *x;
+	char path[512] = "/admin/apps?limit=1000";
+	const char *next = NULL;
+	int rc = CLI_OK, found = 0;
+	do {
+		snprintf(path, sizeof(path), "/admin/apps?limit=1000");
+		if (next)
+			query_add(path, sizeof(path), "cursor", next);
+		json_decref(page);
+		page = NULL;
+		if ((rc = cli_call(c, "GET", path, NULL, &page)) != CLI_OK)
+			break;
+		json_array_extend(all, json_object_get(page, "items"));
+		next = json_string_value(json_object_get(page, "next"));
+	} while (next);
+	size_t i;
+	json_array_foreach (rc == CLI_OK ? all : NULL, i, x) {
+		const char *ns = json_string_value(json_object_get(x, "namespace"));
+		const char *name = json_string_value(json_object_get(x, "name"));
+		bool match = slash ? (strlen(ns) == (size_t)(slash - arg) &&
+		                      strncmp(ns, arg, (size_t)(slash - arg)) == 0 &&
+		                      strcmp(name, slash + 1) == 0)
+		                   : strcmp(name, arg) == 0;
+		if (match && found++ == 0)
+			snprintf(out, 32, "%lld",
+			         (long long)json_integer_value(json_object_get(x, "id")));
+	}
+	json_decref(page);
+	json_decref(all);
+	if (rc == CLI_OK && found == 0) {
+		fprintf(stderr, "pagoda: no application named %s (pagoda apps ls lists them)\n",
+		        arg);
+		rc = CLI_REFUSED;
+	} else if (rc == CLI_OK && found > 1) {
+		fprintf(stderr, "pagoda: %d applications are named %s: say which, NAMESPACE/%s\n",
+		        found, arg, arg);
+		rc = CLI_REFUSED;
+	}
+	return rc;
+}
+
 static int call_print(struct cli *c, const char *method, const char *path, json_t *body)
 {
 	json_t *out;
@@ -303,6 +352,41 @@ static const struct cli_col app_cols[] = {{"ID", "id", 0},
                                           {"SELECTOR", "selector", 0},
                                           {0}};
 
+/* pagoda apps deploy APP: a release created, executed and watched in one
+ * go (a release that needs approval stops after creation and says so). */
+static int deploy(struct cli *c, const char *app, const char *note)
+{
+	char path[96];
+	json_t *out = NULL, *body = note ? json_pack("{s:s}", "note", note) : json_object();
+	snprintf(path, sizeof(path), "/admin/apps/%s/releases", app);
+	int rc = cli_call(c, "POST", path, body, &out);
+	json_decref(body);
+	if (rc != CLI_OK)
+		return rc;
+	json_int_t rel = json_integer_value(json_object_get(out, "id"));
+	const char *diff = json_string_value(json_object_get(out, "diffText"));
+	const char *status = json_string_value(json_object_get(out, "status"));
+	if (!c->json) {
+		printf("release %lld (version %lld) of application %s\n", (long long)rel,
+		       (long long)json_integer_value(json_object_get(out, "version")), app);
+		fputs(diff && *diff ? diff : "(no change in the rendered artifacts)\n", stdout);
+	}
+	bool waits = status && strcmp(status, "awaiting_approval") == 0;
+	json_decref(out);
+	if (waits) {
+		fprintf(stderr,
+		        "pagoda: release %lld awaits approval: pagoda releases approve %lld, then "
+		        "pagoda releases execute %lld\n",
+		        (long long)rel, (long long)rel, (long long)rel);
+		return CLI_FAILED;
+	}
+	snprintf(path, sizeof(path), "/admin/releases/%lld/execute", (long long)rel);
+	if ((rc = cli_call(c, "POST", path, NULL, &out)) != CLI_OK)
+		return rc;
+	json_decref(out);
+	return cli_watch_release(c, rel, 500);
+}
+
 static int apps(struct cli *c, const char *verb, int argc, char **argv)
 {
 	struct args a;
@@ -318,8 +402,14 @@ static int apps(struct cli *c, const char *verb, int argc, char **argv)
 		}
 		return cli_apply(c, opt(&a, "-f"));
 	}
-	NEED(1, "give the application id");
-	NEED_ID(0, "the application id");
+	NEED(1, "give the application (id, NAME or NAMESPACE/NAME)");
+	char id[32];
+	int resolved = resolve_app(c, a.pos[0], id);
+	if (resolved != CLI_OK)
+		return resolved;
+	a.pos[0] = id;
+	if (strcmp(verb, "deploy") == 0)
+		return deploy(c, id, opt(&a, "--note"));
 	if (strcmp(verb, "show") == 0) {
 		snprintf(path, sizeof(path), "/admin/apps/%s", a.pos[0]);
 		int rc = call_print(c, "GET", path, NULL);
@@ -388,7 +478,14 @@ static int releases(struct cli *c, const char *verb, int argc, char **argv)
 	if (parse_args(argc, argv, &a) != 0)
 		return CLI_USAGE;
 	NEED(1, "give the id (the application's for ls and create, the release's otherwise)");
-	NEED_ID(0, "the id");
+	char id[32];
+	if (strcmp(verb, "ls") == 0 || strcmp(verb, "create") == 0) {
+		int resolved = resolve_app(c, a.pos[0], id);
+		if (resolved != CLI_OK)
+			return resolved;
+		a.pos[0] = id;
+	}
+	NEED_ID(0, "the release id");
 	if (strcmp(verb, "ls") == 0) {
 		snprintf(path, sizeof(path), "/admin/apps/%s/releases", a.pos[0]);
 		return get_list(c, path, rel_cols);
@@ -721,6 +818,10 @@ int cli_run(struct cli *c, int argc, char **argv)
 	}
 	if (strcmp(noun, "audit") == 0)
 		return audit(c, argc - 1, argv + 1);
+	if (strcmp(noun, "deploy") == 0) { /* pagoda deploy APP: apps deploy APP */
+		argv[0] = "deploy";
+		return apps(c, "deploy", argc - 1, argv + 1);
+	}
 	if (strcmp(noun, "logs") == 0 && strcmp(verb, "--help") != 0 && strcmp(verb, "help") != 0) {
 		struct args a;
 		const char *n = NULL, *since = NULL, *node = NULL;
@@ -729,6 +830,12 @@ int cli_run(struct cli *c, int argc, char **argv)
 			return CLI_USAGE;
 		bool follow = (opt(&a, "-f") && !strcmp(opt(&a, "-f"), "true")) ||
 		              (opt(&a, "--follow") && !strcmp(opt(&a, "--follow"), "true"));
+		char app[32];
+		int rc = a.npos == 1 ? resolve_app(c, a.pos[0], app) : CLI_OK;
+		if (rc != CLI_OK)
+			return rc;
+		if (a.npos == 1)
+			a.pos[0] = app;
 		if (a.npos != 1 || !id_arg(a.pos[0]) ||
 		    ((n = opt(&a, "--lines")) && (atoi(n) < 1 || atoi(n) > 1000)) ||
 		    ((node = opt(&a, "--node")) && !id_arg(node)) ||

@@ -69,6 +69,42 @@ static char *render(json_t *rel, bool tty)
 	return text;
 }
 
+/* Why each node failed (its error, or its failed task's), and one line
+ * for the release. */
+static void print_failures(json_t *rel)
+{
+	size_t i, j;
+	json_t *n, *t;
+	char first[600] = "";
+	json_array_foreach (json_object_get(rel, "nodes"), i, n) {
+		const char *st = json_string_value(json_object_get(n, "status"));
+		if (!st || (strcmp(st, "failed") != 0 && strcmp(st, "timeout") != 0))
+			continue;
+		char why[512] = "";
+		json_array_foreach (json_object_get(n, "tasks"), j, t) {
+			const char *ts = json_string_value(json_object_get(t, "status"));
+			const char *msg = json_string_value(json_object_get(t, "errorMessage"));
+			if (ts && strcmp(ts, "succeeded") != 0 && msg && !why[0])
+				snprintf(why, sizeof(why), "%s (task %lld): %s",
+				         json_string_value(json_object_get(t, "type")),
+				         (long long)json_integer_value(json_object_get(t, "id")),
+				         msg);
+		}
+		const char *err = json_string_value(json_object_get(n, "error"));
+		if (!why[0])
+			snprintf(why, sizeof(why), "%s", err ? err : st);
+		fprintf(stderr, "  node %lld %s: %s\n",
+		        (long long)json_integer_value(json_object_get(n, "nodeId")), st, why);
+		if (!first[0])
+			snprintf(first, sizeof(first), "node %lld %s: %s",
+			         (long long)json_integer_value(json_object_get(n, "nodeId")), st,
+			         why);
+	}
+	fprintf(stderr, "pagoda: release %lld %s%s%s\n",
+	        (long long)json_integer_value(json_object_get(rel, "id")),
+	        json_string_value(json_object_get(rel, "status")), first[0] ? ": " : "", first);
+}
+
 int cli_watch_release(struct cli *c, int64_t id, int interval_ms)
 {
 	char path[64], *last = NULL;
@@ -109,6 +145,8 @@ int cli_watch_release(struct cli *c, int64_t id, int interval_ms)
 			free(last);
 			last = now;
 		}
+		if (done && code != CLI_OK)
+			print_failures(rel);
 		json_decref(rel);
 		if (done)
 			break;

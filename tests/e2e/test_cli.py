@@ -218,8 +218,28 @@ class Cli(unittest.TestCase):
             self.run_cli("releases", "create", str(app_id))
             rid = json.loads(self.run_cli("-o", "json", "releases", "ls", str(app_id))[1])[0]["id"]
             self.run_cli("releases", "execute", str(rid))
-            code, out, _ = self.run_cli("releases", "watch", str(rid))
+            code, out, err = self.run_cli("releases", "watch", str(rid))
             self.assertEqual(code, 4, out)
+            # each failed node with its failed task's error, and one line for the release
+            self.assertRegex(err, r"node \d+ failed: SystemdControl \(task \d+\): simulated failure")
+            self.assertRegex(err.splitlines()[-1],
+                             rf"^pagoda: release {rid} (failed|rolled_back): node \d+ failed: SystemdControl")
+        # names where ids go, and a deploy in one command
+        code, out, err = self.run_cli("apps", "show", "shop")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(self.run_cli("-o", "json", "apps", "show", "default/shop")[0], 0)
+        code, _, err = self.run_cli("apps", "show", "nope")
+        self.assertEqual(code, 1)
+        self.assertIn("no application named nope", err)
+        app["spec"]["unit"]["args"][-1] = "9300"
+        self.run_cli("apply", "-f", self.write("app.json", app))
+        with FakeAgentThread(self.d, nodes):
+            code, out, err = self.run_cli("deploy", "shop", "--note", "one command")
+            self.assertEqual(code, 0, out + err)
+            self.assertIn("9300", out)  # the diff first
+            self.assertIn("succeeded", out)
+        rels = json.loads(self.run_cli("-o", "json", "releases", "ls", "shop")[1])
+        self.assertEqual((rels[0]["status"], rels[0]["note"]), ("succeeded", "one command"))
 
     def test_configs_edit_diff_publish(self):
         r = self.d.call("POST", "/admin/configs", {"name": "app.conf", "format": "text", "content": "a = 1\n"})
