@@ -1,6 +1,7 @@
 /* GET /metrics: the in-process counters and histograms (pg_metrics), plus
  * gauges read at scrape time from the components: nodes, tasks, releases,
- * long polls, Lua scripts, certificates, alerts and drift. */
+ * long polls, Lua scripts, certificates, alerts and drift, and the build
+ * and process. */
 #include "alert/alert.h"
 #include "application/application.h"
 #include "cluster/cluster.h"
@@ -11,9 +12,14 @@
 #include "pagodad.h"
 #include "ssl/ssl.h"
 
+#include "common/pg_time.h"
+
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 struct out {
 	char *buf;
@@ -109,17 +115,88 @@ static void certificates(struct out *o, struct pagodad *app)
 	size_t i;
 	if (!app->ssl || ssl_list(app->ssl, &certs, &err) != 0)
 		return;
-	header(o, "pagoda_certificate_days_to_expiry",
-	       "Whole days until each certificate's current version expires", "gauge");
+	/* a timestamp in seconds, Prometheus's base unit: alert on
+	 * pagoda_certificate_expiry_timestamp_seconds - time() < 21 * 86400 */
+	header(o, "pagoda_certificate_expiry_timestamp_seconds",
+	       "When each certificate's current version expires (Unix time)", "gauge");
 	json_array_foreach (certs, i, c) {
-		json_t *cur = json_object_get(c, "current");
-		if (json_is_object(cur))
-			sample(o, "pagoda_certificate_days_to_expiry",
-			       (double)json_integer_value(json_object_get(cur, "daysLeft")),
-			       "certificate", json_string_value(json_object_get(c, "name")), NULL,
-			       NULL);
+		int64_t ms = 0;
+		const char *after = json_string_value(
+		        json_object_get(json_object_get(c, "current"), "notAfter"));
+		if (after && pg_time_parse(after, &ms) == 0)
+			sample(o, "pagoda_certificate_expiry_timestamp_seconds",
+			       (double)ms / 1000.0, "certificate",
+			       json_string_value(json_object_get(c, "name")), NULL, NULL);
 	}
 	json_decref(certs);
+}
+
+/* The build, and the process as Prometheus's client libraries describe
+ * theirs (process_*), read from /proc at scrape time. */
+static void process(struct out *o)
+{
+	header(o, "pagoda_build_info", "pagodad's version (always 1)", "gauge");
+	sample(o, "pagoda_build_info", 1, "version", PAGODA_VERSION, NULL, NULL);
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		header(o, "process_cpu_seconds_total", "User and system CPU time spent", "counter");
+		sample(o, "process_cpu_seconds_total",
+		       (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		               (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+		       NULL, NULL, NULL, NULL);
+	}
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned long long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (f && fscanf(f, "%llu %llu", &size, &resident) == 2) {
+		header(o, "process_resident_memory_bytes", "Resident memory size", "gauge");
+		sample(o, "process_resident_memory_bytes", (double)resident * (double)page, NULL,
+		       NULL, NULL, NULL);
+		header(o, "process_virtual_memory_bytes", "Virtual memory size", "gauge");
+		sample(o, "process_virtual_memory_bytes", (double)size * (double)page, NULL, NULL,
+		       NULL, NULL);
+	}
+	if (f)
+		fclose(f);
+	/* field 22 of /proc/self/stat: the start, in clock ticks after boot */
+	char buf[1024];
+	unsigned long long start = 0, btime = 0;
+	f = fopen("/proc/self/stat", "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		start = strtoull(p + 1, NULL, 10);
+	f = fopen("/proc/stat", "r");
+	while (f && fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "btime %llu", &btime) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (start && btime) {
+		header(o, "process_start_time_seconds", "Start time since the Unix epoch", "gauge");
+		sample(o, "process_start_time_seconds",
+		       (double)btime + (double)start / (double)sysconf(_SC_CLK_TCK), NULL, NULL,
+		       NULL, NULL);
+	}
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		long fds = -1; /* the directory's own descriptor is not one of ours */
+		for (struct dirent *e; (e = readdir(d));)
+			fds += e->d_name[0] != '.';
+		closedir(d);
+		header(o, "process_open_fds", "Open file descriptors", "gauge");
+		sample(o, "process_open_fds", (double)fds, NULL, NULL, NULL, NULL);
+	}
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		header(o, "process_max_fds", "The limit of open file descriptors", "gauge");
+		sample(o, "process_max_fds", (double)rl.rlim_cur, NULL, NULL, NULL, NULL);
+	}
 }
 
 static void alerts_and_drift(struct out *o, struct pagodad *app)
@@ -166,6 +243,7 @@ static void metrics(struct http_req *req)
 	scripts(&o, app);
 	certificates(&o, app);
 	alerts_and_drift(&o, app);
+	process(&o);
 	pg_metrics_render(&o.buf, &o.len, &o.cap);
 	http_reply_text(req, 200, o.buf ? o.buf : "", "text/plain; version=0.0.4; charset=utf-8");
 	free(o.buf);

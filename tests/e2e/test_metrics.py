@@ -5,6 +5,7 @@ the work pagodad does; the endpoint needs admin:metrics:read unless
 import json
 import math
 import re
+import time
 import unittest
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -99,7 +100,8 @@ class Metrics(unittest.TestCase):
             types, s = self.scrape(d)
             self.assertEqual(value(s, "pagoda_http_requests_total", route="/admin/nodes/:id", method="GET",
                                    status="404") - before, 3)
-            self.assertGreaterEqual(value(s, "pagoda_http_requests_total", route="/agent/heartbeat", method="POST",
+            # the agent's heartbeats ride on its polls
+            self.assertGreaterEqual(value(s, "pagoda_http_requests_total", route="/agent/tasks/poll", method="POST",
                                           status="200"), 1)
             self.assertEqual(value(s, "pagoda_nodes", status="online"), 1)
             self.assertEqual(value(s, "pagoda_tasks", type="ApplyConfigFiles", status="succeeded"), 1)
@@ -118,7 +120,19 @@ class Metrics(unittest.TestCase):
                 self.assertEqual(d.call("POST", "/admin/certificates", {"name": "m.test", "certPem": f1.read(),
                                                                          "keyPem": f2.read()}).status, 201)
             _, s = self.scrape(d)
-            self.assertEqual(value(s, "pagoda_certificate_days_to_expiry", certificate="m.test"), 0)
+            import calendar
+            cert = d.call("GET", "/admin/certificates").json()["items"][0]["current"]
+            after = calendar.timegm(time.strptime(cert["notAfter"][:19], "%Y-%m-%dT%H:%M:%S"))
+            self.assertEqual(value(s, "pagoda_certificate_expiry_timestamp_seconds", certificate="m.test"), after)
+            # the build and the process, as Prometheus's own clients name them
+            self.assertEqual(len([k for k in s if k[0] == "pagoda_build_info"]), 1)
+            self.assertGreater(value(s, "process_resident_memory_bytes"), 1e6)
+            self.assertGreater(value(s, "process_virtual_memory_bytes"), value(s, "process_resident_memory_bytes"))
+            self.assertGreater(value(s, "process_open_fds"), 3)
+            self.assertLessEqual(value(s, "process_open_fds"), value(s, "process_max_fds"))
+            self.assertGreater(value(s, "process_cpu_seconds_total"), 0)
+            self.assertLess(time.time() - 120, value(s, "process_start_time_seconds"))
+            self.assertLess(value(s, "process_start_time_seconds"), time.time())
 
             # a token without admin:metrics:read is refused
             t = d.call("POST", "/admin/tokens", {"name": "reader", "permissions": ["admin:node:read"]}).json()
