@@ -26,6 +26,12 @@ class OpenApi(unittest.TestCase):
         perms = {(r["method"], re.sub(r":(\w+)", r"{\1}", r["path"])): r.get("perm") for r in table["routes"]}
         for (m, p), perm in perms.items():
             self.assertEqual(DOC["paths"][p][m.lower()].get("x-permission"), perm, f"{m} {p}")
+        # what Redocly's recommended rules ask of each operation
+        ids = [op.get("operationId") for ms in DOC["paths"].values() for op in ms.values()]
+        self.assertEqual(len(ids), len(set(ids)), "operationIds are unique")
+        for p, ms in DOC["paths"].items():
+            for m, op in ms.items():
+                self.assertTrue(op.get("operationId") and op.get("summary"), f"{m} {p} has an operationId and a summary")
 
     def test_served_document_and_real_answers_match_the_schemas(self):
         # the harness checks every answer (unless PAGODA_API_CHECK=0: then here)
