@@ -347,10 +347,71 @@ static int nodes(struct cli *c, const char *verb, int argc, char **argv)
 static const struct cli_col app_cols[] = {{"ID", "id", 0},
                                           {"NAME", "name", 0},
                                           {"TYPE", "type", 0},
-                                          {"STATE", "desiredState", 0},
+                                          {"STATE", "state", 0},
                                           {"RELEASE", "currentReleaseId", 0},
                                           {"SELECTOR", "selector", 0},
                                           {0}};
+
+/* "running (3/3)", "failed (0/2, last release failed)": GET .../status's state. */
+static void state_text(json_t *st, char *out, size_t len)
+{
+	json_t *s = json_object_get(st, "state");
+	const char *phase = json_string_value(json_object_get(s, "phase"));
+	if (!phase) {
+		snprintf(out, len, "?");
+		return;
+	}
+	bool counted = strcmp(phase, "never_deployed") != 0 && strcmp(phase, "stopped") != 0;
+	bool last_failed = json_is_true(json_object_get(s, "lastReleaseFailed")) &&
+	                   strcmp(phase, "failed") != 0;
+	char n[48] = "";
+	if (counted)
+		snprintf(n, sizeof(n), "%lld/%lld",
+		         (long long)json_integer_value(json_object_get(s, "healthy")),
+		         (long long)json_integer_value(json_object_get(s, "total")));
+	snprintf(out, len, "%s%s%s%s%s", phase, counted || last_failed ? " (" : "", n,
+	         last_failed ? (counted ? ", last release failed" : "last release failed") : "",
+	         counted || last_failed ? ")" : "");
+}
+
+/* pagoda apps ls: each application with its state from its nodes. */
+static int apps_list(struct cli *c)
+{
+	json_t *all = json_array(), *page = NULL, *x;
+	char path[512];
+	const char *next = NULL;
+	int rc = CLI_OK;
+	do {
+		snprintf(path, sizeof(path), "/admin/apps?limit=1000");
+		if (next)
+			query_add(path, sizeof(path), "cursor", next);
+		json_decref(page);
+		page = NULL;
+		if ((rc = cli_call(c, "GET", path, NULL, &page)) != CLI_OK)
+			break;
+		json_array_extend(all, json_object_get(page, "items"));
+		next = json_string_value(json_object_get(page, "next"));
+	} while (next);
+	json_decref(page);
+	size_t i;
+	json_array_foreach (rc == CLI_OK ? all : NULL, i, x) {
+		json_t *st = NULL;
+		char text[96];
+		snprintf(path, sizeof(path), "/admin/apps/%lld/status",
+		         (long long)json_integer_value(json_object_get(x, "id")));
+		if (cli_call(c, "GET", path, NULL, &st) == CLI_OK) {
+			state_text(st, text, sizeof(text));
+			json_object_set_new(x, "state", json_string(text));
+		}
+		json_decref(st);
+	}
+	if (rc == CLI_OK && !c->json && !json_array_size(all))
+		printf("no applications\n");
+	else if (rc == CLI_OK)
+		cli_print_list(c, all, app_cols);
+	json_decref(all);
+	return rc;
+}
 
 /* pagoda apps deploy APP: a release created, executed and watched in one
  * go (a release that needs approval stops after creation and says so). */
@@ -394,7 +455,7 @@ static int apps(struct cli *c, const char *verb, int argc, char **argv)
 	if (parse_args(argc, argv, &a) != 0)
 		return CLI_USAGE;
 	if (strcmp(verb, "ls") == 0)
-		return get_list(c, "/admin/apps?limit=1000", app_cols);
+		return apps_list(c);
 	if (strcmp(verb, "apply") == 0 || strcmp(verb, "create") == 0) {
 		if (!opt(&a, "-f")) {
 			fprintf(stderr, "pagoda: apps %s -f FILE\n", verb);

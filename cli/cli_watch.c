@@ -61,9 +61,12 @@ static char *render(json_t *rel, bool tty)
 				bar[k + 1] = k < filled ? '#' : '.';
 			strcpy(bar + 21, "] ");
 		}
+		/* a done batch with a failed node is failed, not "done" */
+		const char *outcome = json_string_value(json_object_get(b, "outcome"));
 		fprintf(f, "  batch %lld %s%d/%d succeeded, %d running, %d failed  %s%s\n",
 		        (long long)idx, bar, ok, total, running, bad,
-		        json_string_value(json_object_get(b, "status")), failed);
+		        outcome ? outcome : json_string_value(json_object_get(b, "status")),
+		        failed);
 	}
 	fclose(f);
 	return text;

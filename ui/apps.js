@@ -25,6 +25,17 @@ export async function inFlight() {
   return apps.flatMap((app, i) => lists[i].items.filter((r) => IN_FLIGHT.includes(r.status)).map((release) => ({ app, release })));
 }
 
+// An application's state in one word, as the API derives it from its
+// releases and nodes: running 3/3, degraded 1/3, failed, never deployed.
+export function stateBadge(state) {
+  const counted = !["never_deployed", "stopped"].includes(state.phase);
+  const kind = { running: "good", degraded: "bad", failed: "bad", deploying: "busy" }[state.phase] || "neutral";
+  return h("span", { class: "state" },
+    h("span", { class: "badge " + kind, "data-state": state.phase }, state.phase.replaceAll("_", " ")),
+    counted ? ` ${state.healthy}/${state.total}` : "",
+    state.lastReleaseFailed && state.phase !== "failed" ? h("span", { class: "muted" }, " · last release failed") : null);
+}
+
 export async function renderList(main, _params, ctx) {
   const body = h("div");
   replace(main, h("div", { class: "title-row" }, h("h1", {}, "Applications"),
@@ -36,7 +47,7 @@ export async function renderList(main, _params, ctx) {
       { title: "Name", cell: ({ a }) => link(`#/apps/${a.id}`, `${a.namespace}/${a.name}`) },
       { title: "Type", cell: ({ a }) => a.type },
       { title: "Selector", cell: ({ a }) => a.selector.labels || JSON.stringify(a.selector) },
-      { title: "State", cell: ({ a }) => a.desiredState },
+      { title: "State", cell: ({ st }) => st && st.state ? stateBadge(st.state) : "–" },
       { title: "Nodes", cell: ({ st }) => st ? badge(st.status) : "–" },
       { title: "Current release", cell: ({ a }) => a.currentReleaseId ? link(`#/releases/${a.currentReleaseId}`, `#${a.currentReleaseId}`) : "none" },
       { title: "Updated", cell: ({ a }) => when(a.updatedAt) },
@@ -188,7 +199,7 @@ export async function renderOne(main, [id], ctx) {
       get(`/admin/apps/${id}`), get(`/admin/apps/${id}/status`), get(`/admin/apps/${id}/releases?limit=50`)]);
     const current = rels.items.find((r) => r.id === app.currentReleaseId);
     replace(head,
-      h("div", { class: "title-row" }, h("h1", {}, `${app.namespace}/${app.name}`), badge(st.status)),
+      h("div", { class: "title-row" }, h("h1", {}, `${app.namespace}/${app.name}`), st.state ? stateBadge(st.state) : badge(st.status)),
       h("p", { class: "muted" }, `${app.type} · ${app.desiredState} · selector ${app.selector.labels || "(all)"} · batches of ${app.strategy.batchSize || 1} · rollback ${app.rollback}`),
       h("div", { class: "buttons" },
         ctx.can("admin:app:write") ? action("New release", async () => {

@@ -32,7 +32,7 @@ function buttons(rel, app, ctx, refresh) {
 function batchView(rel, b, names) {
   const nodes = rel.nodes.filter((n) => n.batch === b.index);
   return h("div", { class: "batch", "data-batch": b.index },
-    h("h3", {}, `Batch ${b.index}${b.canary ? " (canary)" : ""} `, badge(b.status || "waiting"),
+    h("h3", {}, `Batch ${b.index}${b.canary ? " (canary)" : ""} `, badge(b.outcome || b.status || "waiting"),
       b.decision ? h("span", { class: "muted" }, ` ${b.decision.action}: ${b.decision.reason}`) : null),
     table([
       { title: "Node", cell: (n) => nodeRef(names, n.nodeId) },

@@ -395,6 +395,7 @@ static void release_get(struct http_req *req)
 		json_object_set_new(n, "tasks", brief);
 	}
 	if (rc == 0) {
+		app_batch_outcomes(batches, nodes);
 		json_object_set(rel, "batches", batches);
 		json_object_set(rel, "nodes", nodes);
 		/* secret config content never rides along: only versions */

@@ -60,6 +60,8 @@ int app_release_next_version(struct store_conn *c, int64_t app_id, int64_t *v, s
 /* full: artifacts, diff text and plan too. */
 int app_release_get(struct store_conn *c, int64_t id, bool full, json_t **out, struct pg_err *err);
 int app_release_list(struct store_conn *c, int64_t app_id, json_t *items, struct pg_err *err);
+/* The application's newest release {id, kind, status}; *out NULL when none. */
+int app_release_newest(struct store_conn *c, int64_t app_id, json_t **out, struct pg_err *err);
 int app_release_set_status(struct store_conn *c, int64_t id, const char *status, const char *error,
                            struct pg_err *err);
 int app_release_set_approved(struct store_conn *c, int64_t id, const char *by, struct pg_err *err);
@@ -104,6 +106,10 @@ bool app_is_job(json_t *app);
 /* Runs a scheduled job now on each node of its current release. */
 int app_job_run(struct app *a, const struct pg_call *call, int64_t app_id, json_t **out,
                 struct pg_err *err);
+
+/* Each batch's outcome once done: failed when a node of it failed or
+ * timed out, else succeeded (null before); and failedNodes. */
+void app_batch_outcomes(json_t *batches, json_t *nodes);
 
 /* ---- InspectUnit on an application's nodes (app_inspect.c) ---- */
 struct app_inspect_opts {

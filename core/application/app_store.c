@@ -320,6 +320,20 @@ int app_release_list(struct store_conn *c, int64_t app_id, json_t *items, struct
 	return store_ok(rc);
 }
 
+int app_release_newest(struct store_conn *c, int64_t app_id, json_t **out, struct pg_err *err)
+{
+	static const char sql[] = "SELECT id, kind, status FROM app_release WHERE app_id = $1"
+	                          " ORDER BY id DESC LIMIT 1";
+	struct store_stmt *st;
+	*out = NULL;
+	int rc = store_query(c, sql, &st, err, SI(app_id));
+	if (rc > 0)
+		*out = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)store_col_i64(st, 0), "kind",
+		                 store_col_text(st, 1), "status", store_col_text(st, 2));
+	store_done(st);
+	return store_ok(rc);
+}
+
 int app_release_set_status(struct store_conn *c, int64_t id, const char *status, const char *error,
                            struct pg_err *err)
 {

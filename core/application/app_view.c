@@ -26,9 +26,12 @@ int app_drift_view(struct app *a, int64_t app_id, json_t **out, struct pg_err *e
 	json_t *app = NULL, *targets = NULL, *nodes = json_array(), *flight = json_array(),
 	       *ids = json_array();
 	int64_t active = 0;
+	json_t *newest = NULL;
 	int rc = app_store_get(c, app_id, &app, err);
 	if (rc == 0)
 		rc = app_release_active(c, app_id, &active, err);
+	if (rc == 0) /* the newest release: what the state says of a failure */
+		rc = app_release_newest(c, app_id, &newest, err);
 	if (rc == 0 && active)
 		rc = app_node_list(c, active, nodes, err);
 	if (rc == 0)
@@ -48,7 +51,12 @@ int app_drift_view(struct app *a, int64_t app_id, json_t **out, struct pg_err *e
 		                 json_object_get(app, "currentReleaseId"), "targets", ids,
 		                 "inFlight", flight, "activeReleaseId",
 		                 active ? json_integer(active) : json_null());
+		json_object_set_new(json_object_get(*out, "app"), "desiredState",
+		                    json_incref(json_object_get(app, "desiredState")));
+		json_object_set_new(*out, "lastRelease", newest ? newest : json_null());
+		newest = NULL;
 	}
+	json_decref(newest);
 	json_decref(app);
 	json_decref(targets);
 	json_decref(nodes);
@@ -73,4 +81,27 @@ int app_release_summary(struct app *a, json_t **out, struct pg_err *err)
 	}
 	*out = json_pack("{s:o, s:o}", "byStatus", counts, "lastFinished", last);
 	return 0;
+}
+
+void app_batch_outcomes(json_t *batches, json_t *nodes)
+{
+	size_t i, j;
+	json_t *b, *n;
+	json_array_foreach (batches, i, b) {
+		int64_t idx = json_integer_value(json_object_get(b, "index"));
+		int64_t failed = 0;
+		json_array_foreach (nodes, j, n) {
+			const char *st = json_string_value(json_object_get(n, "status"));
+			if (json_integer_value(json_object_get(n, "batch")) == idx && st &&
+			    (strcmp(st, "failed") == 0 || strcmp(st, "timeout") == 0))
+				failed++;
+		}
+		const char *st = json_string_value(json_object_get(b, "status"));
+		bool done = st && strcmp(st, "done") == 0;
+		json_object_set_new(b, "outcome",
+		                    !done        ? json_null()
+		                    : failed > 0 ? json_string("failed")
+		                                 : json_string("succeeded"));
+		json_object_set_new(b, "failedNodes", json_integer(failed));
+	}
 }

@@ -527,6 +527,35 @@ int drift_node_status(struct drift *d, int64_t node_id, json_t **out, struct pg_
 	return rc;
 }
 
+/* An application's state in one word, from its releases and what its
+ * nodes report: never_deployed, deploying, running (no node drifted or
+ * silent), degraded (some), failed (all, or its only releases failed),
+ * stopped. */
+static json_t *app_state(json_t *view, json_t *counts, size_t total)
+{
+	json_t *app = json_object_get(view, "app");
+	const char *desired = json_string_value(json_object_get(app, "desiredState"));
+	const char *last =
+	        json_string_value(json_object_get(json_object_get(view, "lastRelease"), "status"));
+	json_int_t healthy = json_integer_value(json_object_get(counts, "converged"));
+	/* a node that has not reported since the release is not held against it */
+	json_int_t pending = json_integer_value(json_object_get(counts, "pending"));
+	json_int_t bad = (json_int_t)total - healthy - pending;
+	bool active = json_integer_value(json_object_get(view, "activeReleaseId")) > 0;
+	bool current = json_integer_value(json_object_get(app, "currentReleaseId")) > 0;
+	bool last_failed =
+	        last && (strcmp(last, "failed") == 0 || strcmp(last, "rolled_back") == 0 ||
+	                 strcmp(last, "cancelled") == 0);
+	const char *phase = active                                       ? "deploying"
+	                    : desired && strcmp(desired, "Stopped") == 0 ? "stopped"
+	                    : !current                ? (last_failed ? "failed" : "never_deployed")
+	                    : total > 0 && bad == 0   ? "running"
+	                    : bad < (json_int_t)total ? "degraded"
+	                                              : "failed";
+	return json_pack("{s:s, s:I, s:I, s:I, s:b}", "phase", phase, "healthy", healthy, "pending",
+	                 pending, "total", (json_int_t)total, "lastReleaseFailed", last_failed);
+}
+
 int drift_owner_status(struct drift *d, const char *owner, json_t *nodes, json_t **out,
                        struct pg_err *err)
 {
@@ -581,6 +610,9 @@ int drift_owner_status(struct drift *d, const char *owner, json_t *nodes, json_t
 		*out = json_pack("{s:s, s:s, s:o, s:O, s:O?}", "owner", owner, "status", status,
 		                 "nodes", entries, "counts", counts, "activeReleaseId",
 		                 json_object_get(view, "activeReleaseId"));
+		if (json_object_get(view, "app"))
+			json_object_set_new(*out, "state",
+			                    app_state(view, counts, json_array_size(ids)));
 	} else {
 		json_decref(entries);
 	}

@@ -117,6 +117,10 @@ class Apps(unittest.TestCase):
     def test_release_batches_diff_and_success(self):
         d = self.d
         app = self.create_app()
+
+        def state():
+            return d.call("GET", f"/admin/apps/{app['id']}/status").json()["state"]
+        self.assertEqual(state()["phase"], "never_deployed")
         rel = self.new_release(app)
         self.assertEqual(rel["status"], "created")
         self.assertTrue(rel["diff"]["firstRelease"])
@@ -127,8 +131,12 @@ class Apps(unittest.TestCase):
         agents.step()
         r = d.call("POST", f"/admin/releases/{rel['id']}/execute")
         self.assertEqual(r.status, 200)
+        self.assertEqual(state()["phase"], "deploying")
         done = agents.run_until(lambda: status(d, rel["id"])["status"] == "succeeded", what="release succeeded")
         rel = status(d, rel["id"])
+        self.assertEqual([(b["outcome"], b["failedNodes"]) for b in rel["batches"]], [("succeeded", 0)] * 2)
+        # the fake agents send no state report: every node pending, none against it
+        self.assertEqual((state()["phase"], state()["total"], state()["pending"]), ("running", 3, 3))
         self.assertEqual([len(b["nodes"]) for b in rel["batches"]], [2, 1])
         self.assertEqual([t["type"] for t in rel["nodes"][0]["tasks"]],
                          ["SystemdInstallUnit", "SystemdControl", "HealthProbe"])
@@ -161,8 +169,13 @@ class Apps(unittest.TestCase):
         failed = next(n for n in rel["nodes"] if n["status"] == "failed")
         self.assertIn("simulated failure", failed["error"])
         self.assertEqual([b["status"] for b in rel["batches"]], ["done", "pending"])
+        # a done batch with a failed node is failed, not "done"
+        self.assertEqual([(b["outcome"], b["failedNodes"]) for b in rel["batches"]], [("failed", 1), (None, 0)])
         self.assertEqual(rel["batches"][0]["decision"]["action"], "fail")  # rollback is manual
         self.assertIsNone(d.call("GET", f"/admin/apps/{app['id']}").json()["currentReleaseId"])
+        # never ran, and its only release failed: failed, not "Running"
+        st = d.call("GET", f"/admin/apps/{app['id']}/status").json()["state"]
+        self.assertEqual((st["phase"], st["lastReleaseFailed"]), ("failed", True))
 
     def test_approval_pause_resume_cancel_and_manual_rollback(self):
         d = self.d
