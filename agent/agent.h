@@ -27,8 +27,9 @@ struct agent {
 	struct agent_link *link;      /* the one connection to pagodad (agent_link.c) */
 	_Atomic int64_t heartbeat_at; /* monotonic ms of the last heartbeat taken, 0 none */
 	bool heartbeat_apart;         /* pagodad takes none in polls: the thread sends them */
-	int64_t download_max_rate;    /* bytes/s, 0: none */
-	int artifacts_keep;           /* releases kept per application */
+	_Atomic bool polling;      /* a long poll is out (it carries or is cut for the heartbeat) */
+	int64_t download_max_rate; /* bytes/s, 0: none */
+	int artifacts_keep;        /* releases kept per application */
 	volatile sig_atomic_t stopping;
 	/* registered endpoints (agent_endpoints.c) */
 	pthread_mutex_t ep_lock;

@@ -40,8 +40,30 @@ static void heartbeat_taken(struct agent *a, json_t *answer, int64_t sent_ms)
 		a->heartbeat_ms = ms;
 }
 
-/* The poll carries the heartbeat (task_loop); this thread sends one only
- * when the poll did not in time: while tasks run, or while polls fail. */
+/* POST /agent/heartbeat over the connection; 0 when pagodad took it. */
+static int send_heartbeat(struct agent *a, json_t *caps, long *status, struct pg_err *err,
+                          char *why, size_t why_len)
+{
+	json_t *body = heartbeat_body(a, caps), *out = NULL;
+	json_object_set_new(body, "nodeId", json_integer(a->node_id));
+	int64_t sent = pg_time_mono_ms();
+	int rc = agent_link_post(a, "/agent/heartbeat", body, NULL, 10000, &out, status, err);
+	json_decref(body);
+	if (rc == 0 && *status == 200)
+		heartbeat_taken(a, out, sent);
+	else
+		snprintf(why, why_len, "%s",
+		         rc ? err->message
+		            : json_string_value(json_object_get(json_object_get(out, "error"),
+		                                                "message"))
+		                      ?: "?");
+	json_decref(out);
+	return rc == 0 && *status == 200 ? 0 : -1;
+}
+
+/* The poll carries the heartbeat (task_loop); this thread sends one when
+ * it is due and no poll is out to carry it: while tasks run, or while
+ * polls fail. */
 static void *heartbeat_main(void *arg)
 {
 	struct agent *a = arg;
@@ -50,36 +72,29 @@ static void *heartbeat_main(void *arg)
 	int64_t started = pg_time_mono_ms();
 	while (!a->stopping) {
 		int64_t last = a->heartbeat_at ? a->heartbeat_at : started;
-		int64_t late = last + a->heartbeat_ms + 1000 - pg_time_mono_ms();
-		if (late > 0) {
-			agent_sleep(a, late < 1000 ? late : 1000);
+		int64_t due = last + a->heartbeat_ms - pg_time_mono_ms();
+		if (due > 0) {
+			agent_sleep(a, due < 1000 ? due : 1000);
 			continue;
 		}
-		json_t *body = heartbeat_body(a, caps), *out = NULL;
-		json_object_set_new(body, "nodeId", json_integer(a->node_id));
+		if (a->polling && !a->heartbeat_apart) {
+			agent_sleep(a, 100); /* the poll ends by now and the next carries it */
+			continue;
+		}
 		long status = 0;
 		struct pg_err err = {0};
-		int64_t sent = pg_time_mono_ms();
-		int rc = agent_link_post(a, "/agent/heartbeat", body, NULL, 10000, &out, &status,
-		                         &err);
-		json_decref(body);
-		if (rc == 0 && status == 200) {
+		char why[1100];
+		if (send_heartbeat(a, caps, &status, &err, why, sizeof(why)) == 0) {
 			if (failures)
 				pg_info("agent", "heartbeat accepted again after %d failures",
 				        failures);
 			failures = 0;
-			heartbeat_taken(a, out, sent);
 		} else {
-			const char *msg = rc ? err.message
-			                     : json_string_value(json_object_get(
-			                               json_object_get(out, "error"), "message"));
 			if (failures++ % 10 == 0)
-				pg_warn("agent", "heartbeat failed (%ld): %s", status,
-				        msg ? msg : "?");
+				pg_warn("agent", "heartbeat failed (%ld): %s", status, why);
 			int64_t b = agent_backoff_ms(failures, 30000);
 			agent_sleep(a, b < a->heartbeat_ms ? b : a->heartbeat_ms);
 		}
-		json_decref(out);
 	}
 	json_decref(caps);
 	return NULL;
@@ -226,6 +241,15 @@ static void task_loop(struct agent *a)
 {
 	json_t *caps = agent_caps(a);
 	int failures = 0;
+	/* a heartbeat of its own first: its answer says how often pagodad wants
+	 * them, which the first poll's wait must already respect */
+	{
+		long hb_status = 0;
+		struct pg_err hb_err = {0};
+		char why[1100];
+		if (send_heartbeat(a, caps, &hb_status, &hb_err, why, sizeof(why)) != 0)
+			pg_warn("agent", "heartbeat failed (%ld): %s", hb_status, why);
+	}
 	while (!a->stopping) {
 		bool carry;
 		int64_t pause, wait = poll_wait(a, &carry, &pause);
@@ -246,7 +270,9 @@ static void task_loop(struct agent *a)
 		int64_t before = a->heartbeat_at, sent = pg_time_mono_ms();
 		if (carry)
 			a->heartbeat_at = sent;
+		a->polling = true;
 		int rc = agent_link_poll(a, body, (wait + 15) * 1000, &out, &status, &err);
+		a->polling = false;
 		json_decref(body);
 		if (rc != 0 || status != 200) {
 			if (carry)

@@ -104,6 +104,11 @@ int cli_check(int argc, char **argv, const struct cli_command **cmd, char ***out
 void cli_help(const char *noun, void *f);
 void cli_help_command(const struct cli_command *c, FILE *f);
 int cli_usage(const char *noun);
+/* pagoda __complete WORDS...: the candidates for the last word, one a line
+ * (commands, flags, and application names from pagodad when can_call). */
+int cli_complete(struct cli *c, int argc, char **argv, bool can_call);
+/* pagoda completion bash|zsh: the script that wires it into the shell. */
+void cli_completion_script(const char *shell, FILE *f);
 
 /* Reads a JSON file ("-" for stdin). NULL with a message printed. */
 json_t *cli_read_json(const char *file);

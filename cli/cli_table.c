@@ -161,6 +161,9 @@ const struct cli_command cli_commands[] = {
         {"backup", "get", "NAME", 1, 1, "download one", f_backup_get},
         {"backup", "delete", "NAME", 1, 1, "delete one", f_none},
         {"audit", NULL, "", 0, 0, "the audit log, newest first", f_audit},
+        {"completion", NULL, "bash|zsh", 1, 1,
+         "a completion script: eval \"$(pagoda completion bash)\" (names come from pagodad)",
+         f_none},
         {0},
 };
 
@@ -415,4 +418,92 @@ int cli_check(int argc, char **argv, const struct cli_command **cmd, char ***out
 	*out = v;
 	*out_argc = n;
 	return CLI_OK;
+}
+
+/* ---- shell completion ---- */
+
+static void print_if(const char *word, const char *prefix)
+{
+	if (strncmp(word, prefix, strlen(prefix)) == 0)
+		printf("%s\n", word);
+}
+
+int cli_complete(struct cli *c, int argc, char **argv, bool can_call)
+{
+	/* argv: the words after "pagoda", the last one being completed */
+	const char *cur = argc ? argv[argc - 1] : "";
+	static const char *const globals[] = {"--addr", "--token-file", "--ca-file", "-o",
+	                                      "--help", "--version",    NULL};
+	char *words[64];
+	int n = 0;
+	for (int i = 0; i < argc - 1 && n < 64; i++) { /* global flags and their values out */
+		size_t g = 0;
+		for (int k = 0; globals[k] && k < 4; k++)
+			if (strcmp(argv[i], globals[k]) == 0)
+				g = 1;
+		if (g) {
+			i++;
+			continue;
+		}
+		words[n++] = argv[i];
+	}
+	const char *prev = argc > 1 ? argv[argc - 2] : "";
+	if (strcmp(prev, "-o") == 0) {
+		print_if("table", cur);
+		print_if("json", cur);
+		return CLI_OK;
+	}
+	if (n == 0) {
+		for (const struct cli_command *k = cli_commands; k->noun; k++)
+			if (k == cli_commands || strcmp(k[-1].noun, k->noun) != 0)
+				print_if(k->noun, cur);
+		for (int k = 0; cur[0] == '-' && globals[k]; k++)
+			print_if(globals[k], cur);
+		return CLI_OK;
+	}
+	const struct cli_command *cmd = find(words[0], n > 1 ? words[1] : NULL);
+	if (n == 1 && noun_known(words[0]) && !(cmd && !cmd->verb)) {
+		for (const struct cli_command *k = cli_commands; k->noun; k++)
+			if (strcmp(k->noun, words[0]) == 0 && k->verb)
+				print_if(k->verb, cur);
+		return CLI_OK;
+	}
+	if (!cmd)
+		return CLI_OK;
+	for (const struct cli_flag *f = cmd->flags; f->name; f++)
+		if (strcmp(f->name, prev) == 0 && f->arg)
+			return CLI_OK; /* a flag's value: nothing to offer */
+	if (cur[0] == '-') {
+		for (const struct cli_flag *f = cmd->flags; f->name; f++)
+			print_if(f->name, cur);
+		for (int k = 0; globals[k] && k < 4; k++)
+			print_if(globals[k], cur);
+		return CLI_OK;
+	}
+	/* an application argument: the names pagodad knows, when it can be asked */
+	if (can_call && strncmp(cmd->args, "APP", 3) == 0 && n == (cmd->verb ? 2 : 1)) {
+		json_t *out = NULL;
+		if (cli_call(c, "GET", "/admin/apps?limit=1000", NULL, &out) == CLI_OK) {
+			size_t i;
+			json_t *x;
+			json_array_foreach (json_object_get(out, "items"), i, x)
+				print_if(json_string_value(json_object_get(x, "name")), cur);
+		}
+		json_decref(out);
+	}
+	return CLI_OK;
+}
+
+void cli_completion_script(const char *shell, FILE *f)
+{
+	/* zsh runs bash's completion functions through bashcompinit */
+	if (strcmp(shell, "zsh") == 0)
+		fprintf(f, "autoload -U +X bashcompinit && bashcompinit\n");
+	fprintf(f,
+	        "_pagoda() {\n"
+	        "  local IFS=$'\\n'\n"
+	        "  COMPREPLY=($(\"${COMP_WORDS[0]}\" __complete \"${COMP_WORDS[@]:1:COMP_CWORD}\" "
+	        "2>/dev/null))\n"
+	        "}\n"
+	        "complete -o default -F _pagoda pagoda\n");
 }

@@ -7,7 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int read_token(struct cli *c, const char *file, bool quiet);
+
 static int load_token(struct cli *c, const char *file)
+{
+	return read_token(c, file, false);
+}
+
+/* For completion: a token if one is at hand, without a word otherwise. */
+static int load_token_quiet(struct cli *c, const char *file)
+{
+	return read_token(c, file, true);
+}
+
+static int read_token(struct cli *c, const char *file, bool quiet)
 {
 	const char *env = getenv("PAGODA_TOKEN");
 	if (!file && env) {
@@ -17,12 +30,15 @@ static int load_token(struct cli *c, const char *file)
 	if (!file)
 		file = getenv("PAGODA_TOKEN_FILE");
 	if (!file) {
-		fprintf(stderr, "pagoda: give --token-file (or PAGODA_TOKEN_FILE, PAGODA_TOKEN)\n");
+		if (!quiet)
+			fprintf(stderr,
+			        "pagoda: give --token-file (or PAGODA_TOKEN_FILE, PAGODA_TOKEN)\n");
 		return CLI_USAGE;
 	}
 	FILE *f = fopen(file, "r");
 	if (!f || !fgets(c->token, sizeof(c->token), f)) {
-		fprintf(stderr, "pagoda: cannot read the token from %s\n", file);
+		if (!quiet)
+			fprintf(stderr, "pagoda: cannot read the token from %s\n", file);
 		if (f)
 			fclose(f);
 		return CLI_USAGE;
@@ -45,10 +61,39 @@ static size_t global_flag(const char *a)
 	return 0;
 }
 
+/* pagoda __complete WORDS...: the shell asks for the last word's
+ * candidates; the words' own --addr, --token-file and --ca-file are used
+ * to ask pagodad for names, and no error is ever printed. */
+static int complete(struct cli *c, int argc, char **argv)
+{
+	const char *token_file = NULL;
+	for (int i = 0; i + 2 < argc; i++) { /* not the word being completed */
+		if (strcmp(argv[i], "--addr") == 0)
+			c->addr = argv[i + 1];
+		else if (strcmp(argv[i], "--token-file") == 0)
+			token_file = argv[i + 1];
+		else if (strcmp(argv[i], "--ca-file") == 0)
+			c->ca_file = argv[i + 1];
+	}
+	if (!c->addr)
+		c->addr = "http://127.0.0.1:8080";
+	bool can_call = load_token_quiet(c, token_file) == 0;
+	if (can_call)
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+	freopen("/dev/null", "w", stderr);
+	int rc = cli_complete(c, argc, argv, can_call);
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	explicit_bzero(c->token, sizeof(c->token));
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c = {.addr = getenv("PAGODA_ADDR"), .ca_file = getenv("PAGODA_CA_FILE")};
 	const char *token_file = NULL, *output = NULL;
+	if (argc > 1 && strcmp(argv[1], "__complete") == 0)
+		return complete(&c, argc - 2, argv + 2);
 	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
 	int nrest = 0;
 	bool help = false;
@@ -109,6 +154,16 @@ int main(int argc, char **argv)
 		return help ? CLI_OK : rc;
 	}
 	rc = cli_check(nrest, rest, &cmd, &line, &nline);
+	if (rc == CLI_OK && strcmp(cmd->noun, "completion") == 0) {
+		bool known = !strcmp(line[1], "bash") || !strcmp(line[1], "zsh");
+		if (known)
+			cli_completion_script(line[1], stdout);
+		else
+			fprintf(stderr, "pagoda: completion bash or zsh, not %s\n", line[1]);
+		free(line);
+		free(rest);
+		return known ? CLI_OK : CLI_USAGE;
+	}
 	if (rc == CLI_OK)
 		rc = load_token(&c, token_file);
 	if (rc == CLI_OK) {

@@ -98,6 +98,31 @@ class Cli(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertEqual([x["name"] for x in json.loads(out)], ["web-1"])
 
+    def test_shell_completion(self):
+        """pagoda completion bash wires the table into bash: commands, verbs,
+        flags, and application names asked of pagodad."""
+        r = self.d.call("POST", "/admin/apps", {"name": "shop", "type": "SystemdService", "selector": {"labels": "a=b"},
+                                                "spec": {"unit": {"exec": "/bin/true"}}})
+        self.assertEqual(r.status, 201, r)
+        script = subprocess.run([PAGODA, "completion", "bash"], capture_output=True, text=True, check=True).stdout
+
+        def complete(*words):
+            line = " ".join(f"'{w}'" for w in words)
+            prog = (f"{script}\nCOMP_WORDS=({PAGODA} {line}); COMP_CWORD={len(words)}; _pagoda; "
+                    'printf "%s\\n" "${COMPREPLY[@]}"')
+            p = subprocess.run(["bash", "-c", prog], capture_output=True, text=True,
+                               env=dict(os.environ, PAGODA_ADDR=self.d.url, PAGODA_TOKEN_FILE=self.token_file))
+            return [x for x in p.stdout.splitlines() if x]
+        self.assertEqual(complete("nod"), ["nodes"])
+        self.assertIn("rotate-token", complete("nodes", ""))
+        self.assertEqual(complete("nodes", "ls", "--s"), ["--selector", "--status"])
+        self.assertEqual(complete("-o", ""), ["table", "json"])
+        self.assertEqual(complete("apps", "show", "s"), ["shop"])
+        self.assertEqual(complete("logs", ""), ["shop"])
+        self.assertEqual(subprocess.run([PAGODA, "completion", "fish"], capture_output=True).returncode, 2)
+        self.assertIn("bashcompinit", subprocess.run([PAGODA, "completion", "zsh"], capture_output=True,
+                                                     text=True).stdout)
+
     def test_lists_follow_pages_and_say_when_empty(self):
         code, out, _ = self.run_cli("apps", "ls")
         self.assertEqual((code, out), (0, "no applications\n"))
