@@ -121,50 +121,102 @@ static int get_list(struct cli *c, const char *path, const struct cli_col *cols)
 	return rc;
 }
 
-/* An application named by id, NAME or NAMESPACE/NAME: its id in out. */
-static int resolve_app(struct cli *c, const char *arg, char out[32])
+/* Every item of a paged list (up to CLI_LIST_MAX), appended to all. */
+static int list_all(struct cli *c, const char *path, json_t *all)
+{
+	json_t *page = NULL;
+	char url[2048];
+	const char *next = NULL;
+	int rc = CLI_OK;
+	do {
+		snprintf(url, sizeof(url), "%s", path);
+		if (next)
+			query_add(url, sizeof(url), "cursor", next);
+		json_decref(page);
+		page = NULL;
+		if ((rc = cli_call(c, "GET", url, NULL, &page)) != CLI_OK)
+			break;
+		json_array_extend(all, json_is_array(page) ? page : json_object_get(page, "items"));
+		next = json_string_value(json_object_get(page, "next"));
+	} while (next && json_array_size(all) < CLI_LIST_MAX);
+	json_decref(page);
+	return rc;
+}
+
+/* An object of list path named by id or name (field "name"; with ns, an
+ * application's NAMESPACE/NAME too): its id in out. what names the kind. */
+static int resolve(struct cli *c, const char *path, const char *what, bool ns, const char *arg,
+                   char out[32])
 {
 	if (id_arg(arg)) {
 		snprintf(out, 32, "%s", arg);
 		return CLI_OK;
 	}
-	const char *slash = strchr(arg, '/');
-	json_t *all = json_array(), *page = NULL, *x;
-	char path[512] = "/admin/apps?limit=1000";
-	const char *next = NULL;
-	int rc = CLI_OK, found = 0;
-	do {
-		snprintf(path, sizeof(path), "/admin/apps?limit=1000");
-		if (next)
-			query_add(path, sizeof(path), "cursor", next);
-		json_decref(page);
-		page = NULL;
-		if ((rc = cli_call(c, "GET", path, NULL, &page)) != CLI_OK)
-			break;
-		json_array_extend(all, json_object_get(page, "items"));
-		next = json_string_value(json_object_get(page, "next"));
-	} while (next);
+	const char *slash = ns ? strchr(arg, '/') : NULL;
+	json_t *all = json_array(), *x;
+	int rc = list_all(c, path, all), found = 0;
 	size_t i;
 	json_array_foreach (rc == CLI_OK ? all : NULL, i, x) {
-		const char *ns = json_string_value(json_object_get(x, "namespace"));
+		const char *space = json_string_value(json_object_get(x, "namespace"));
 		const char *name = json_string_value(json_object_get(x, "name"));
-		bool match = slash ? (strlen(ns) == (size_t)(slash - arg) &&
-		                      strncmp(ns, arg, (size_t)(slash - arg)) == 0 &&
+		bool match = slash ? (space && strlen(space) == (size_t)(slash - arg) &&
+		                      strncmp(space, arg, (size_t)(slash - arg)) == 0 &&
 		                      strcmp(name, slash + 1) == 0)
-		                   : strcmp(name, arg) == 0;
+		                   : name && strcmp(name, arg) == 0;
 		if (match && found++ == 0)
 			snprintf(out, 32, "%lld",
 			         (long long)json_integer_value(json_object_get(x, "id")));
 	}
-	json_decref(page);
 	json_decref(all);
 	if (rc == CLI_OK && found == 0) {
-		fprintf(stderr, "pagoda: no application named %s (pagoda apps ls lists them)\n",
-		        arg);
+		fprintf(stderr, "pagoda: no %s named %s\n", what, arg);
 		rc = CLI_REFUSED;
 	} else if (rc == CLI_OK && found > 1) {
-		fprintf(stderr, "pagoda: %d applications are named %s: say which, NAMESPACE/%s\n",
-		        found, arg, arg);
+		fprintf(stderr, "pagoda: %d %ss are named %s: say which%s\n", found, what, arg,
+		        ns ? " (NAMESPACE/NAME)" : " (by id)");
+		rc = CLI_REFUSED;
+	}
+	return rc;
+}
+
+/* An application named by id, NAME or NAMESPACE/NAME: its id in out. */
+static int resolve_app(struct cli *c, const char *arg, char out[32])
+{
+	return resolve(c, "/admin/apps?limit=1000", "application", true, arg, out);
+}
+
+static int resolve_node(struct cli *c, const char *arg, char out[32])
+{
+	return resolve(c, "/admin/nodes?limit=1000", "node", false, arg, out);
+}
+
+/* A release by id or APP@vN (the application's version N). */
+static int resolve_release(struct cli *c, const char *arg, char out[32])
+{
+	const char *at = strrchr(arg, '@');
+	if (!at || (at[1] != 'v' && at[1] != 'V') || !id_arg(at + 2)) {
+		snprintf(out, 32, "%s", arg);
+		return CLI_OK; /* NEED_ID says what is wrong with it */
+	}
+	char app_name[256], app[32], path[96];
+	snprintf(app_name, sizeof(app_name), "%.*s", (int)(at - arg), arg);
+	int rc = resolve_app(c, app_name, app);
+	if (rc != CLI_OK)
+		return rc;
+	snprintf(path, sizeof(path), "/admin/apps/%s/releases", app);
+	json_t *all = json_array(), *x;
+	rc = list_all(c, path, all);
+	size_t i;
+	bool found = false;
+	json_array_foreach (rc == CLI_OK ? all : NULL, i, x)
+		if (json_integer_value(json_object_get(x, "version")) == atoll(at + 2) && !found) {
+			found = true;
+			snprintf(out, 32, "%lld",
+			         (long long)json_integer_value(json_object_get(x, "id")));
+		}
+	json_decref(all);
+	if (rc == CLI_OK && !found) {
+		fprintf(stderr, "pagoda: %s has no release v%s\n", app_name, at + 2);
 		rc = CLI_REFUSED;
 	}
 	return rc;
@@ -293,8 +345,12 @@ static int nodes(struct cli *c, const char *verb, int argc, char **argv)
 		}
 		return get_list(c, "/admin/agent-upgrades", cols);
 	}
-	NEED(1, "give the node id");
-	NEED_ID(0, "the node id");
+	NEED(1, "give the node (id or NAME)");
+	char node_id[32];
+	int resolved = resolve_node(c, a.pos[0], node_id);
+	if (resolved != CLI_OK)
+		return resolved;
+	a.pos[0] = node_id;
 	if (strcmp(verb, "show") == 0) {
 		snprintf(path, sizeof(path), "/admin/nodes/%s", a.pos[0]);
 		if (c->json)
@@ -377,22 +433,9 @@ static void state_text(json_t *st, char *out, size_t len)
 /* pagoda apps ls: each application with its state from its nodes. */
 static int apps_list(struct cli *c)
 {
-	json_t *all = json_array(), *page = NULL, *x;
-	char path[512];
-	const char *next = NULL;
-	int rc = CLI_OK;
-	do {
-		snprintf(path, sizeof(path), "/admin/apps?limit=1000");
-		if (next)
-			query_add(path, sizeof(path), "cursor", next);
-		json_decref(page);
-		page = NULL;
-		if ((rc = cli_call(c, "GET", path, NULL, &page)) != CLI_OK)
-			break;
-		json_array_extend(all, json_object_get(page, "items"));
-		next = json_string_value(json_object_get(page, "next"));
-	} while (next);
-	json_decref(page);
+	json_t *all = json_array(), *x;
+	char path[96];
+	int rc = list_all(c, "/admin/apps?limit=1000", all);
 	size_t i;
 	json_array_foreach (rc == CLI_OK ? all : NULL, i, x) {
 		json_t *st = NULL;
@@ -545,8 +588,13 @@ static int releases(struct cli *c, const char *verb, int argc, char **argv)
 		if (resolved != CLI_OK)
 			return resolved;
 		a.pos[0] = id;
+	} else {
+		int resolved = resolve_release(c, a.pos[0], id);
+		if (resolved != CLI_OK)
+			return resolved;
+		a.pos[0] = id;
 	}
-	NEED_ID(0, "the release id");
+	NEED_ID(0, "the release (id or APP@vN)");
 	if (strcmp(verb, "ls") == 0) {
 		snprintf(path, sizeof(path), "/admin/apps/%s/releases", a.pos[0]);
 		return get_list(c, path, rel_cols);

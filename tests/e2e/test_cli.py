@@ -49,7 +49,9 @@ class Cli(unittest.TestCase):
         code, _, err = self.run_cli("nodes", "ls", token=False)
         self.assertEqual(code, 2)
         self.assertIn("--token-file", err)
-        self.assertEqual(self.run_cli("nodes", "show", "abc")[0], 2)
+        code, _, err = self.run_cli("nodes", "show", "abc")  # a name now: there is none
+        self.assertEqual(code, 1)
+        self.assertIn("no node named abc", err)
         self.assertEqual(self.run_cli("frobnicate", "now")[0], 2)
         code, _, err = self.run_cli("nodes", "show", "999")
         self.assertEqual(code, 1)
@@ -76,7 +78,7 @@ class Cli(unittest.TestCase):
             (("nodes", "lst"), "unknown command 'nodes lst' (did you mean 'nodes ls'?)"),
             (("nodes", "ls", "-o", "yaml"), "-o takes table or json, not yaml"),
             (("nodes", "ls", "--status"), "--status needs a value"),
-            (("nodes", "show", "1", "2"), "'nodes show' takes ID (too many words)"),
+            (("nodes", "show", "1", "2"), "'nodes show' takes NODE (too many words)"),
             (("apps",), "'apps' needs a command: ls show"),
         ]
         for args, said in cases:
@@ -265,6 +267,15 @@ class Cli(unittest.TestCase):
             self.assertIn("succeeded", out)
         rels = json.loads(self.run_cli("-o", "json", "releases", "ls", "shop")[1])
         self.assertEqual((rels[0]["status"], rels[0]["note"]), ("succeeded", "one command"))
+        # releases as APP@vN, nodes by name
+        code, out, err = self.run_cli("-o", "json", "releases", "show", f"shop@v{rels[0]['version']}")
+        self.assertEqual((code, json.loads(out)["id"]), (0, rels[0]["id"]), err)
+        code, _, err = self.run_cli("releases", "show", "shop@v99")
+        self.assertEqual(code, 1)
+        self.assertIn("shop has no release v99", err)
+        code, out, err = self.run_cli("-o", "json", "nodes", "show", "web-1")
+        self.assertEqual((code, json.loads(out)["name"]), (0, "web-1"), err)
+        self.assertIn("no node named web-9", self.run_cli("nodes", "cordon", "web-9")[2])
 
     def test_configs_edit_diff_publish(self):
         r = self.d.call("POST", "/admin/configs", {"name": "app.conf", "format": "text", "content": "a = 1\n"})
