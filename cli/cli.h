@@ -28,6 +28,9 @@ struct cli {
 /* One API call. *out gets the JSON answer (an empty object for 204);
  * returns a cli_exit code and prints the API's error when not CLI_OK. */
 int cli_call(struct cli *c, const char *method, const char *path, json_t *body, json_t **out);
+/* Every item of the paged list at path (up to CLI_LIST_MAX), appended to all. */
+#define CLI_LIST_MAX 10000
+int cli_list_all(struct cli *c, const char *path, json_t *all);
 
 /* POSTs an agent upgrade (body stolen) and, with wait, follows it to its
  * end: CLI_OK when it succeeded, CLI_FAILED when not. */
@@ -62,7 +65,7 @@ char *cli_cell(json_t *v);
 /* ---- commands (cli_cmds.c, cli_apply.c, cli_watch.c) ---- */
 /* argv starts at the noun: "nodes", "ls", ... */
 int cli_run(struct cli *c, int argc, char **argv);
-int cli_apply(struct cli *c, const char *file);
+int cli_apply(struct cli *c, const char *file, bool dry_run);
 int cli_watch_release(struct cli *c, int64_t id, int interval_ms);
 /* `pagoda logs APP` (cli_logs.c): the unit's journal on each node; follow
  * asks again every 2 s for what came after. */

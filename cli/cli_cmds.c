@@ -41,6 +41,11 @@ static const char *opt(const struct args *a, const char *key)
 	return NULL;
 }
 
+static bool is_true(const char *v)
+{
+	return v && strcmp(v, "true") == 0;
+}
+
 static bool id_arg(const char *s)
 {
 	if (!s || !*s)
@@ -88,7 +93,6 @@ static const char *list_noun(const char *path)
 
 /* Every page of a list (up to CLI_LIST_MAX items), printed as one table;
  * what was left out, or that there is nothing, is said. */
-#define CLI_LIST_MAX 10000
 static int get_list(struct cli *c, const char *path, const struct cli_col *cols)
 {
 	json_t *all = json_array(), *out = NULL;
@@ -121,28 +125,6 @@ static int get_list(struct cli *c, const char *path, const struct cli_col *cols)
 	return rc;
 }
 
-/* Every item of a paged list (up to CLI_LIST_MAX), appended to all. */
-static int list_all(struct cli *c, const char *path, json_t *all)
-{
-	json_t *page = NULL;
-	char url[2048];
-	const char *next = NULL;
-	int rc = CLI_OK;
-	do {
-		snprintf(url, sizeof(url), "%s", path);
-		if (next)
-			query_add(url, sizeof(url), "cursor", next);
-		json_decref(page);
-		page = NULL;
-		if ((rc = cli_call(c, "GET", url, NULL, &page)) != CLI_OK)
-			break;
-		json_array_extend(all, json_is_array(page) ? page : json_object_get(page, "items"));
-		next = json_string_value(json_object_get(page, "next"));
-	} while (next && json_array_size(all) < CLI_LIST_MAX);
-	json_decref(page);
-	return rc;
-}
-
 /* An object of list path named by id or name (field "name"; with ns, an
  * application's NAMESPACE/NAME too): its id in out. what names the kind. */
 static int resolve(struct cli *c, const char *path, const char *what, bool ns, const char *arg,
@@ -154,7 +136,7 @@ static int resolve(struct cli *c, const char *path, const char *what, bool ns, c
 	}
 	const char *slash = ns ? strchr(arg, '/') : NULL;
 	json_t *all = json_array(), *x;
-	int rc = list_all(c, path, all), found = 0;
+	int rc = cli_list_all(c, path, all), found = 0;
 	size_t i;
 	json_array_foreach (rc == CLI_OK ? all : NULL, i, x) {
 		const char *space = json_string_value(json_object_get(x, "namespace"));
@@ -205,7 +187,7 @@ static int resolve_release(struct cli *c, const char *arg, char out[32])
 		return rc;
 	snprintf(path, sizeof(path), "/admin/apps/%s/releases", app);
 	json_t *all = json_array(), *x;
-	rc = list_all(c, path, all);
+	rc = cli_list_all(c, path, all);
 	size_t i;
 	bool found = false;
 	json_array_foreach (rc == CLI_OK ? all : NULL, i, x)
@@ -435,7 +417,7 @@ static int apps_list(struct cli *c)
 {
 	json_t *all = json_array(), *x;
 	char path[96];
-	int rc = list_all(c, "/admin/apps?limit=1000", all);
+	int rc = cli_list_all(c, "/admin/apps?limit=1000", all);
 	size_t i;
 	json_array_foreach (rc == CLI_OK ? all : NULL, i, x) {
 		json_t *st = NULL;
@@ -504,7 +486,7 @@ static int apps(struct cli *c, const char *verb, int argc, char **argv)
 			fprintf(stderr, "pagoda: apps %s -f FILE\n", verb);
 			return CLI_USAGE;
 		}
-		return cli_apply(c, opt(&a, "-f"));
+		return cli_apply(c, opt(&a, "-f"), is_true(opt(&a, "--dry-run")));
 	}
 	NEED(1, "give the application (id, NAME or NAMESPACE/NAME)");
 	char id[32];
@@ -917,13 +899,13 @@ static int audit(struct cli *c, int argc, char **argv)
 int cli_run(struct cli *c, int argc, char **argv)
 {
 	const char *noun = argv[0], *verb = argc > 1 ? argv[1] : "";
-	if (strcmp(noun, "apply") == 0) {
+	if (strcmp(noun, "apply") == 0 || strcmp(noun, "plan") == 0) {
 		struct args a;
 		if (parse_args(argc - 1, argv + 1, &a) != 0 || !opt(&a, "-f")) {
-			fprintf(stderr, "pagoda: apply -f FILE\n");
+			fprintf(stderr, "pagoda: %s -f FILE\n", noun);
 			return CLI_USAGE;
 		}
-		return cli_apply(c, opt(&a, "-f"));
+		return cli_apply(c, opt(&a, "-f"), noun[0] == 'p' || is_true(opt(&a, "--dry-run")));
 	}
 	if (strcmp(noun, "audit") == 0)
 		return audit(c, argc - 1, argv + 1);

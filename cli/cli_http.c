@@ -271,6 +271,30 @@ int cli_stream(struct cli *c, const char *path, cli_event_fn fn, void *arg)
 	return rc;
 }
 
+int cli_list_all(struct cli *c, const char *path, json_t *all)
+{
+	json_t *page = NULL;
+	char url[2048];
+	const char *next = NULL;
+	int rc = CLI_OK;
+	do {
+		snprintf(url, sizeof(url), "%s%s", path,
+		         next ? (strchr(path, '?') ? "&" : "?") : "");
+		if (next) { /* cursors are digits or base64url: nothing to encode */
+			size_t l = strlen(url);
+			snprintf(url + l, sizeof(url) - l, "cursor=%s", next);
+		}
+		json_decref(page);
+		page = NULL;
+		if ((rc = cli_call(c, "GET", url, NULL, &page)) != CLI_OK)
+			break;
+		json_array_extend(all, json_is_array(page) ? page : json_object_get(page, "items"));
+		next = json_string_value(json_object_get(page, "next"));
+	} while (next && json_array_size(all) < CLI_LIST_MAX);
+	json_decref(page);
+	return rc;
+}
+
 json_t *cli_read_json(const char *file)
 {
 	struct pg_err err = {0};

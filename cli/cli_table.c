@@ -47,7 +47,11 @@ static const struct cli_flag f_upgrade[] = {
         {"--batch-size", "N", "nodes per batch"},
         {"--wait", "true|false", "follow it until it ends (default true)"},
         END};
-static const struct cli_flag f_file[] = {{"-f", "FILE", "the JSON (or YAML) file"}, END};
+static const struct cli_flag f_file[] = {{"-f", "FILE", "the JSON file"}, END};
+static const struct cli_flag f_apply[] = {
+        {"-f", "FILE", "the application as JSON (namespace and name say which)"},
+        {"--dry-run", NULL, "say what would change, change nothing (as pagoda plan)"},
+        END};
 static const struct cli_flag f_force[] = {
         {"--force", NULL, "delete also what its releases installed on the nodes"}, END};
 static const struct cli_flag f_note[] = {F_NOTE, END};
@@ -105,13 +109,17 @@ const struct cli_command cli_commands[] = {
          f_upgrade},
         {"nodes", "upgrades", "[ID]", 0, 1, "agent upgrades, or one", f_none},
         {"apply", NULL, "", 0, 0,
-         "create or update an application by name; the same file again changes nothing", f_file},
+         "create or update an application by namespace and name; the same file again "
+         "changes nothing",
+         f_apply},
+        {"plan", NULL, "", 0, 0, "what apply -f would change, path by path, changing nothing",
+         f_file},
         {"apps", "ls", "", 0, 0, "the applications", f_none},
         {"apps", "show", "APP", 1, 1, "one application (APP: id, NAME or NAMESPACE/NAME)", f_none},
         {"apps", "deploy", "APP", 1, 1,
          "create a release, execute it and watch it to the end (exits 4 when it fails)", f_note},
-        {"apps", "apply", "", 0, 0, "the same as 'pagoda apply'", f_file},
-        {"apps", "create", "", 0, 0, "the same as 'pagoda apply'", f_file},
+        {"apps", "apply", "", 0, 0, "the same as 'pagoda apply'", f_apply},
+        {"apps", "create", "", 0, 0, "the same as 'pagoda apply'", f_apply},
         {"apps", "delete", "APP", 1, 1, "delete an application", f_force},
         {"apps", "restart", "APP", 1, 1,
          "restart every node's unit in batches, health-gated, followed like a release", f_note},

@@ -214,14 +214,14 @@ class Cli(unittest.TestCase):
         path = self.write("app.json", app)
         code, out, err = self.run_cli("apply", "-f", path)
         self.assertEqual(code, 0, err)
-        self.assertIn("app shop created", out)
+        self.assertIn("app default/shop created", out)
         before = self.d.snapshot()
         code, out, _ = self.run_cli("apply", "-f", path)
-        self.assertEqual((code, out.split("(")[0].strip()), (0, "app shop unchanged"))
+        self.assertEqual((code, out.split("(")[0].strip()), (0, "app default/shop unchanged"))
         self.assertEqual(self.d.snapshot(), before, "a second apply of the same file changes nothing")
         app["spec"]["unit"]["args"][-1] = "9100"
         code, out, _ = self.run_cli("apply", "-f", self.write("app.json", app))
-        self.assertIn("app shop updated", out)
+        self.assertIn("app default/shop updated", out)
         self.assertIn("spec", out)
         app_id = json.loads(self.run_cli("-o", "json", "apps", "ls")[1])[0]["id"]
 
@@ -276,6 +276,32 @@ class Cli(unittest.TestCase):
         code, out, err = self.run_cli("-o", "json", "nodes", "show", "web-1")
         self.assertEqual((code, json.loads(out)["name"]), (0, "web-1"), err)
         self.assertIn("no node named web-9", self.run_cli("nodes", "cordon", "web-9")[2])
+
+    def test_apply_honours_namespace_and_plan_changes_nothing(self):
+        base = {"name": "shop", "type": "SystemdService", "selector": {"labels": "role=web"},
+                "spec": {"unit": {"exec": "/usr/bin/python3", "args": ["-m", "http.server", "9000"]},
+                         "listenPort": 9000}}
+        code, out, err = self.run_cli("plan", "-f", self.write("prod.json", base))
+        self.assertEqual((code, out.splitlines()[0]), (0, "app default/shop would be created"), err)
+        self.assertIn("  ~ spec: (unset) -> ", out)
+        self.assertEqual(self.run_cli("-o", "json", "apps", "ls")[1].strip(), "[]", "plan created nothing")
+        self.assertEqual(self.run_cli("apply", "-f", self.write("prod.json", dict(base, namespace="default")))[0], 0)
+        # another namespace is another application: refused before anything is sent
+        before = self.d.snapshot()
+        staging = dict(base, namespace="staging")
+        staging["spec"] = dict(base["spec"], listenPort=9100)
+        code, out, err = self.run_cli("apply", "-f", self.write("staging.json", staging))
+        self.assertEqual((code, out), (2, ""))
+        self.assertIn("namespace staging: applications live in namespace default only", err)
+        self.assertEqual(self.d.snapshot(), before, "default/shop untouched")
+        # a change planned path by path, changing nothing, then applied
+        changed = dict(base, spec=dict(base["spec"], listenPort=9100))
+        code, out, _ = self.run_cli("apply", "--dry-run", "-f", self.write("prod.json", changed))
+        self.assertIn("app default/shop (id ", out)
+        self.assertIn("  ~ spec.listenPort: 9000 -> 9100", out)
+        self.assertEqual(self.d.snapshot(), before, "a dry run changes nothing")
+        self.assertEqual(self.run_cli("apply", "-f", self.write("prod.json", changed))[0], 0)
+        self.assertEqual(json.loads(self.run_cli("-o", "json", "apps", "ls")[1])[0]["spec"]["listenPort"], 9100)
 
     def test_configs_edit_diff_publish(self):
         r = self.d.call("POST", "/admin/configs", {"name": "app.conf", "format": "text", "content": "a = 1\n"})
