@@ -58,6 +58,8 @@ void cli_print_object(struct cli *c, json_t *obj);
 /* A node's machine facts for people: OS, kernel, CPUs and load, memory,
  * disk use per mount, uptime. */
 void cli_print_facts(json_t *facts);
+/* A blank line and "TITLE:" before a section of a show command (tables). */
+void cli_section(struct cli *c, const char *title);
 json_t *cli_get_path(json_t *v, const char *dotted);
 /* A value as table text (strings bare, objects "k=v,k=v"). Owned by caller. */
 char *cli_cell(json_t *v);

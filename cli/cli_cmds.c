@@ -402,11 +402,14 @@ static void state_text(json_t *st, char *out, size_t len)
 	bool counted = strcmp(phase, "never_deployed") != 0 && strcmp(phase, "stopped") != 0;
 	bool last_failed = json_is_true(json_object_get(s, "lastReleaseFailed")) &&
 	                   strcmp(phase, "failed") != 0;
-	char n[48] = "";
+	char n[80] = "";
+	json_int_t pending = json_integer_value(json_object_get(s, "pending"));
 	if (counted)
-		snprintf(n, sizeof(n), "%lld/%lld",
+		snprintf(n, sizeof(n), "%lld/%lld converged%s%.0lld%s",
 		         (long long)json_integer_value(json_object_get(s, "healthy")),
-		         (long long)json_integer_value(json_object_get(s, "total")));
+		         (long long)json_integer_value(json_object_get(s, "total")),
+		         pending ? ", " : "", (long long)pending,
+		         pending ? " not reported yet" : "");
 	snprintf(out, len, "%s%s%s%s%s", phase, counted || last_failed ? " (" : "", n,
 	         last_failed ? (counted ? ", last release failed" : "last release failed") : "",
 	         counted || last_failed ? ")" : "");
@@ -435,6 +438,74 @@ static int apps_list(struct cli *c)
 	else if (rc == CLI_OK)
 		cli_print_list(c, all, app_cols);
 	json_decref(all);
+	return rc;
+}
+
+/* pagoda apps show APP, as kubectl describe: the application, its state,
+ * each node, the last releases and the recent events (from the audit). */
+static int app_show(struct cli *c, const char *id)
+{
+	char path[160], text[96];
+	json_t *app = NULL, *st = NULL, *rels = json_array(), *events = NULL;
+	snprintf(path, sizeof(path), "/admin/apps/%s", id);
+	int rc = cli_call(c, "GET", path, NULL, &app);
+	if (rc == CLI_OK) {
+		snprintf(path, sizeof(path), "/admin/apps/%s/status", id);
+		rc = cli_call(c, "GET", path, NULL, &st);
+	}
+	if (rc == CLI_OK) {
+		snprintf(path, sizeof(path), "/admin/apps/%s/releases?limit=5", id);
+		json_t *page = NULL;
+		rc = cli_call(c, "GET", path, NULL, &page);
+		json_array_extend(rels, json_object_get(page, "items"));
+		json_decref(page);
+	}
+	if (rc == CLI_OK) {
+		snprintf(path, sizeof(path), "/admin/audit?targetType=app&targetId=%s&limit=10",
+		         id);
+		if (cli_call(c, "GET", path, NULL, &events) != CLI_OK)
+			events = NULL; /* a token without admin:audit:read still sees the rest */
+	}
+	if (rc == CLI_OK && c->json) {
+		json_t *all =
+		        json_pack("{s:O, s:O, s:O, s:O*}", "app", app, "status", st, "releases",
+		                  rels, "events", json_object_get(events, "items"));
+		cli_print_object(c, all);
+		json_decref(all);
+	} else if (rc == CLI_OK) {
+		cli_print_object(c, app);
+		state_text(st, text, sizeof(text));
+		printf("\nstate  %s\n", text);
+		static const struct cli_col app_node_cols[] = {{"NODE", "nodeId", 0},
+		                                               {"STATUS", "status", 0},
+		                                               {"ITEMS", "items", 0},
+		                                               {"REASON", "reason", 0},
+		                                               {0}};
+		cli_section(c, "nodes");
+		cli_print_list(c, json_object_get(st, "nodes"), app_node_cols);
+		static const struct cli_col rel_cols5[] = {{"ID", "id", 0},
+		                                           {"VERSION", "version", 0},
+		                                           {"KIND", "kind", 0},
+		                                           {"STATUS", "status", 0},
+		                                           {"CREATED", "createdAt", 0},
+		                                           {"ERROR", "error", 0},
+		                                           {0}};
+		cli_section(c, "releases (newest first)");
+		if (json_array_size(rels))
+			cli_print_list(c, rels, rel_cols5);
+		else
+			printf("none yet\n");
+		static const struct cli_col ev_cols[] = {
+		        {"AT", "at", 0}, {"ACTOR", "actor", 0}, {"ACTION", "action", 0}, {0}};
+		if (events) {
+			cli_section(c, "events");
+			cli_print_list(c, json_object_get(events, "items"), ev_cols);
+		}
+	}
+	json_decref(app);
+	json_decref(st);
+	json_decref(rels);
+	json_decref(events);
 	return rc;
 }
 
@@ -496,28 +567,8 @@ static int apps(struct cli *c, const char *verb, int argc, char **argv)
 	a.pos[0] = id;
 	if (strcmp(verb, "deploy") == 0)
 		return deploy(c, id, opt(&a, "--note"));
-	if (strcmp(verb, "show") == 0) {
-		snprintf(path, sizeof(path), "/admin/apps/%s", a.pos[0]);
-		int rc = call_print(c, "GET", path, NULL);
-		if (rc == CLI_OK) {
-			snprintf(path, sizeof(path), "/admin/apps/%s/status", a.pos[0]);
-			if (!c->json)
-				printf("\nper node:\n");
-			json_t *out;
-			rc = cli_call(c, "GET", path, NULL, &out);
-			static const struct cli_col cols[] = {{"NODE", "nodeId", 0},
-			                                      {"REASON", "reason", 0},
-			                                      {"STATUS", "status", 0},
-			                                      {"DRIFT", "drift", 0},
-			                                      {0}};
-			if (rc == CLI_OK)
-				cli_print_list(
-				        c, json_is_array(out) ? out : json_object_get(out, "nodes"),
-				        cols);
-			json_decref(out);
-		}
-		return rc;
-	}
+	if (strcmp(verb, "show") == 0)
+		return app_show(c, a.pos[0]);
 	if (strcmp(verb, "status") == 0)
 		return cli_app_status(c, a.pos[0], opt(&a, "--runs") ? atoi(opt(&a, "--runs")) : 0);
 	if (strcmp(verb, "run") == 0) {

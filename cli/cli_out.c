@@ -127,6 +127,56 @@ void cli_print_list(struct cli *c, json_t *items, const struct cli_col *cols)
 	free(width);
 }
 
+static bool scalar(json_t *v)
+{
+	return !json_is_object(v) && !json_is_array(v);
+}
+
+static bool scalar_list(json_t *v)
+{
+	size_t i;
+	json_t *x;
+	json_array_foreach (v, i, x)
+		if (!scalar(x))
+			return false;
+	return true;
+}
+
+/* One object as indented sections (kubectl describe's way): scalars as
+ * aligned "key  value" lines, nested objects under "key:", lists of plain
+ * values joined, lists of objects as "- " items. */
+static void print_indented(json_t *obj, int indent)
+{
+	const char *k;
+	json_t *v;
+	size_t w = 0;
+	json_object_foreach (obj, k, v)
+		if (strlen(k) > w && (scalar(v) || (json_is_array(v) && scalar_list(v))))
+			w = strlen(k);
+	json_object_foreach (obj, k, v) {
+		if (scalar(v) || (json_is_array(v) && scalar_list(v)) ||
+		    (json_is_object(v) && json_object_size(v) == 0) ||
+		    (json_is_array(v) && json_array_size(v) == 0)) {
+			char *cell = json_is_array(v) && json_array_size(v) == 0 ? strdup("(none)")
+			             : json_is_object(v)                         ? strdup("(none)")
+			                                                         : cli_cell(v);
+			printf("%*s%-*s  %s\n", indent, "", (int)w, k, cell ? cell : "");
+			free(cell);
+		} else if (json_is_object(v)) {
+			printf("%*s%s:\n", indent, "", k);
+			print_indented(v, indent + 2);
+		} else {
+			printf("%*s%s:\n", indent, "", k);
+			size_t i;
+			json_t *x;
+			json_array_foreach (v, i, x) {
+				printf("%*s- \n", indent + 2, "");
+				print_indented(x, indent + 4);
+			}
+		}
+	}
+}
+
 void cli_print_object(struct cli *c, json_t *obj)
 {
 	if (c->json || !json_is_object(obj)) {
@@ -138,19 +188,13 @@ void cli_print_object(struct cli *c, json_t *obj)
 		free(t);
 		return;
 	}
-	const char *k;
-	json_t *v;
-	size_t w = 0;
-	json_object_foreach (obj, k, v)
-		if (strlen(k) > w)
-			w = strlen(k);
-	json_object_foreach (obj, k, v) {
-		char *cell = json_is_object(v) && json_object_size(v) > 4
-		                     ? json_dumps(v, JSON_COMPACT)
-		                     : cli_cell(v);
-		printf("%-*s  %s\n", (int)w, k, cell);
-		free(cell);
-	}
+	print_indented(obj, 0);
+}
+
+void cli_section(struct cli *c, const char *title)
+{
+	if (!c->json)
+		printf("\n%s:\n", title);
 }
 
 static void human_bytes(json_int_t n, char *out, size_t len)

@@ -254,6 +254,12 @@ class Cli(unittest.TestCase):
         # names where ids go, and a deploy in one command
         code, out, err = self.run_cli("apps", "show", "shop")
         self.assertEqual(code, 0, err)
+        # show as sections: nested spec, the state, nodes, releases and events
+        self.assertIn("spec:\n  unit:\n    exec", out)
+        self.assertRegex(out, r"\nstate  (failed|degraded|running)")
+        for section in ("\nnodes:\n", "\nreleases (newest first):\n", "\nevents:\n"):
+            self.assertIn(section, out)
+        self.assertIn("app.update", out)
         self.assertEqual(self.run_cli("-o", "json", "apps", "show", "default/shop")[0], 0)
         code, _, err = self.run_cli("apps", "show", "nope")
         self.assertEqual(code, 1)
