@@ -55,11 +55,38 @@ function leaveView() {
   current.leave.forEach((fn) => fn());
 }
 
+// A refresh that failed: the API's own answer said as it is, or, when the
+// API cannot be reached, the time the data on screen is from (marked stale).
+let lastGood = null;
 function banner(err) {
   const b = $("banner");
   b.hidden = !err;
-  if (err) replace(b, `Cannot reach the API: ${err.message}`);
+  $("main").classList.toggle("stale", !!err && !err.status);
+  if (!err) {
+    lastGood = new Date();
+    return;
+  }
+  if (err.status) replace(b, `The API answered ${err.status}: ${err.message}`);
+  else replace(b, `Cannot reach the API (${err.message}).`, lastGood
+    ? ` What you see is from ${lastGood.toLocaleTimeString()}, not live.` : "");
 }
+
+// The theme: auto (the system's), dark or light, kept in this browser.
+const THEMES = ["auto", "dark", "light"];
+const systemDark = window.matchMedia("(prefers-color-scheme: dark)");
+function applyTheme() {
+  const pref = localStorage.getItem("pagoda.theme") || "auto";
+  document.documentElement.dataset.theme = pref === "auto" ? (systemDark.matches ? "dark" : "light") : pref;
+  $("theme").title = `Theme: ${pref === "auto" ? "follows the system" : pref}`;
+  $("theme").dataset.pref = pref;
+}
+systemDark.addEventListener("change", applyTheme);
+$("theme").addEventListener("click", () => {
+  const pref = localStorage.getItem("pagoda.theme") || "auto";
+  localStorage.setItem("pagoda.theme", THEMES[(THEMES.indexOf(pref) + 1) % THEMES.length]);
+  applyTheme();
+});
+applyTheme();
 
 let me = null;
 
@@ -86,7 +113,12 @@ async function show() {
     try {
       await render(main, m.slice(1), current);
     } catch (e) {
-      if (current.alive) replace(main, errorBox(e));
+      if (!current.alive) return;
+      if (e.status === 404) // said as it is, with a way back
+        replace(main, h("h1", {}, "Not found"), h("p", {}, e.message),
+          h("p", {}, h("a", { href: `#/${nav === "dashboard" ? "" : nav}`, id: "back" }, "Back to the list")));
+      else if (e.status) replace(main, errorBox(e));
+      else banner(e);
     }
     return;
   }

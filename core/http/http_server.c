@@ -892,6 +892,7 @@ void http_server_stop(struct http_server *srv)
 		return;
 	http_writer_stop(srv->writer); /* answers what it holds first */
 	pg_ticker_stop(srv->sweeper);
+	http_stream_end_all(2000);
 	MHD_stop_daemon(srv->daemon);
 	http_writer_free(srv->writer);
 	http_conns_free(srv->conns);

@@ -10,8 +10,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct http_stream {
+	struct http_stream *prev, *next; /* the streams being sent (all_streams) */
 	pthread_mutex_t mu;
 	int refs;
 	char *buf;
@@ -20,6 +22,12 @@ struct http_stream {
 	bool waiting;                /* the connection is suspended for bytes */
 	bool closed, gone;
 };
+
+/* The streams a connection is sending: libmicrohttpd refuses to stop
+ * while a connection is suspended, so stopping ends them all first. */
+static pthread_mutex_t all_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct http_stream *all_streams;
+static bool all_ending; /* a stream begun now ends at once */
 
 struct http_stream *http_stream_new(size_t cap)
 {
@@ -85,6 +93,14 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 static void stream_done(void *cls)
 {
 	struct http_stream *s = cls;
+	pthread_mutex_lock(&all_mu);
+	if (s->prev || all_streams == s) {
+		*(s->prev ? &s->prev->next : &all_streams) = s->next;
+		if (s->next)
+			s->next->prev = s->prev;
+		s->prev = s->next = NULL;
+	}
+	pthread_mutex_unlock(&all_mu);
 	pthread_mutex_lock(&s->mu);
 	s->gone = true;
 	s->conn = NULL;
@@ -102,9 +118,16 @@ void http_stream_hold(struct http_stream *s)
 
 struct MHD_Response *http_stream_response(struct http_stream *s, struct MHD_Connection *conn)
 {
+	pthread_mutex_lock(&all_mu);
+	s->next = all_streams;
+	if (all_streams)
+		all_streams->prev = s;
+	all_streams = s;
 	pthread_mutex_lock(&s->mu);
 	s->conn = conn;
+	s->closed = s->closed || all_ending;
 	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&all_mu);
 	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
 	                                                           stream_read, s, stream_done);
 	if (!r)
@@ -184,4 +207,25 @@ void http_stream_close(struct http_stream *s)
 	wake(s);
 	pthread_mutex_unlock(&s->mu);
 	http_stream_release(s);
+}
+
+void http_stream_end_all(int64_t wait_ms)
+{
+	pthread_mutex_lock(&all_mu);
+	all_ending = true;
+	for (struct http_stream *s = all_streams; s; s = s->next) {
+		pthread_mutex_lock(&s->mu);
+		s->closed = true; /* what is buffered goes, then the end */
+		wake(s);
+		pthread_mutex_unlock(&s->mu);
+	}
+	pthread_mutex_unlock(&all_mu);
+	for (int64_t waited = 0; waited < wait_ms; waited += 10) {
+		pthread_mutex_lock(&all_mu);
+		bool left = all_streams != NULL;
+		pthread_mutex_unlock(&all_mu);
+		if (!left)
+			return;
+		usleep(10 * 1000);
+	}
 }

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct http_req;
 struct http_stream;
@@ -43,5 +44,8 @@ struct MHD_Connection;
 struct MHD_Response;
 struct MHD_Response *http_stream_response(struct http_stream *s, struct MHD_Connection *conn);
 void http_stream_abandon(struct http_stream *s);
+/* Ends every stream being sent and waits (up to wait_ms) for their
+ * connections to finish: none may be suspended when the server stops. */
+void http_stream_end_all(int64_t wait_ms);
 
 #endif

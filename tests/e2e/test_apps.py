@@ -65,6 +65,31 @@ class Apps(unittest.TestCase):
         self.assertEqual(r.status, 201, r)
         return r.json()
 
+    def test_log_streams_end_when_pagodad_stops(self):
+        """A follow stream waits suspended; stopping pagodad ends it cleanly
+        (libmicrohttpd refuses to stop with a suspended connection)."""
+        import threading
+        app = self.create_app()
+        got = []
+
+        def follow():
+            try:
+                for event in self.d.events(f"/admin/apps/{app['id']}/logs?follow=true", timeout=30):
+                    got.append(event)
+                got.append("closed")
+            except OSError as e:
+                got.append(e)
+        th = threading.Thread(target=follow, daemon=True)
+        th.start()
+        time.sleep(1.5)  # the nodes never answer (no agent): the stream just waits
+        proc = self.d.proc
+        self.d.stop()
+        self.assertEqual(proc.returncode, 0)
+        th.join(10)
+        self.assertEqual(got[-1:], ["closed"], got)
+        with open(self.d.log_path, errors="replace") as f:
+            self.assertNotIn("Fatal error", f.read())
+
     def test_validation_and_service_registration(self):
         d = self.d
         before = d.snapshot()

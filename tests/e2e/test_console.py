@@ -146,7 +146,7 @@ class Console(unittest.TestCase):
             self.assertEqual([a["acknowledgedBy"] for a in offline], ["token:1:bootstrap"])
             shots = sorted(os.listdir(SHOTS))
             for view in ["login", "dashboard", "nodes", "node", "app-new", "release-running", "app-drift",
-                         "app-history-diff", "rollback-succeeded", "app-logs", "proxy-release", "certificates",
+                         "app-history-diff", "rollback-succeeded", "app-logs", "proxy-release", "narrow-app", "dark-app", "certificates",
                          "configuration-diff", "audit", "dashboard-alert", "read-only"]:
                 self.assertTrue(any(s.endswith(f"-{view}.png") for s in shots), view)
         finally:

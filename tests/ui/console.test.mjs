@@ -229,10 +229,51 @@ try {
   await alertRow.getByText("acknowledged by token:1:bootstrap").waitFor();
   log("alert acknowledged");
 
+  // --- a phone's width: nothing wider than the screen, every main view
+  const narrow = [["dashboard", "#/"], ["apps", "#/apps"], ["app", `#/apps/${appId}`], ["nodes", "#/nodes"],
+    ["audit", "#/audit"], ["configs", "#/configs"], ["certs", "#/certs"]];
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const [name, hash] of narrow) {
+    await page.goto(`${url}/ui/${hash}`);
+    await page.locator("main h1").first().waitFor();
+    await page.waitForTimeout(300);
+    const [sw, iw] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    assert.ok(sw <= iw, `${name} at 390 px: the page is ${sw} px wide`);
+    await shot(`narrow-${name}`);
+  }
+  await page.setViewportSize({ width: 1400, height: 900 });
+  log("390 px layouts checked");
+
+  // --- the dark theme: the switch in the header, kept in this browser; the system's by default
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.goto(`${url}/ui/#/apps/${appId}`);
+  await page.locator("main h1").first().waitFor();
+  const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "dark");
+  assert.equal(await bg(), "rgb(15, 20, 28)");
+  await shot("dark-app");
+  await page.click("#theme"); // auto -> dark
+  await page.click("#theme"); // dark -> light
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "light");
+  assert.equal(await bg(), "rgb(246, 247, 249)");
+  await page.click("#theme"); // back to the system's
+  await page.emulateMedia({ colorScheme: "light" });
+  log("themes checked");
+
+  // --- what does not exist says so, with a way back (not "cannot reach the API")
+  await page.goto(`${url}/ui/#/apps/99999`);
+  await page.locator("main h1").getByText("Not found").waitFor();
+  assert.equal(await page.locator("#banner").isHidden(), true);
+  await page.click("#back");
+  await page.waitForURL(/#\/apps$/);
+  log("404 checked");
+
   // --- log out: the session's token is gone
   await page.click("#logout");
   await page.locator("#login").waitFor();
-  assert.equal(await page.evaluate(() => sessionStorage.length + localStorage.length), 0);
+  // (the theme stays: it is no secret)
+  assert.equal(await page.evaluate(() => sessionStorage.length +
+    Object.keys(localStorage).filter((k) => k !== "pagoda.theme").length), 0);
 
   // --- a token that may only read applications sees only that, and no button
   await page.fill("#token", viewerToken);
