@@ -248,7 +248,7 @@ try {
   await page.emulateMedia({ colorScheme: "dark" });
   await page.goto(`${url}/ui/#/apps/${appId}`);
   await page.locator("main h1").first().waitFor();
-  const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const bg = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "dark");
   assert.equal(await bg(), "rgb(15, 20, 28)");
   await shot("dark-app");
