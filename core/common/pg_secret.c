@@ -128,8 +128,9 @@ int pg_secret_open(const struct pg_secret_key *k, const char *sealed, const char
 
 static bool secret_key(const char *k)
 {
-	static const char *const words[] = {"secret", "password",      "token",
-	                                    "key",    "authorization", NULL};
+	/* "webhook": a chat's webhook URL is its credential */
+	static const char *const words[] = {"secret", "password",      "token",  "key",
+	                                    "authorization", "webhook", NULL};
 	for (int i = 0; words[i]; i++)
 		if (strcasestr(k, words[i]))
 			return true;

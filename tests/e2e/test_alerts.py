@@ -205,3 +205,108 @@ class Alerts(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ChatReceiver:
+    """One loopback server standing in for Slack, DingTalk, Feishu, WeCom and
+    Telegram, checking each request the way the provider does (DingTalk's
+    and Feishu's HMAC signatures with their freshness windows, WeCom's key,
+    the Telegram bot token in the path) and answering as they document."""
+
+    def __init__(self, ding_secret, feishu_secret):
+        self.got = {}
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                import base64
+                import urllib.parse
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                u = urllib.parse.urlsplit(self.path)
+                q = dict(urllib.parse.parse_qsl(u.query))
+                answer, who = {"ok": True}, u.path.split("/")[1]
+                if who == "dingtalk":
+                    ts = q.get("timestamp", "0")
+                    want = base64.b64encode(hmac.new(ding_secret.encode(), f"{ts}\n{ding_secret}".encode(),
+                                                     hashlib.sha256).digest()).decode()
+                    fresh = abs(time.time() * 1000 - int(ts)) < 3600 * 1000
+                    good = q.get("access_token") == "ding-token" and q.get("sign") == want and fresh
+                    answer = {"errcode": 0, "errmsg": "ok"} if good else {"errcode": 310000, "errmsg": "sign not match"}
+                    text = body["text"]["content"]
+                elif who == "feishu":
+                    ts = body.get("timestamp", "0")
+                    want = base64.b64encode(hmac.new(f"{ts}\n{feishu_secret}".encode(), b"",
+                                                     hashlib.sha256).digest()).decode()
+                    good = body.get("sign") == want and abs(time.time() - int(ts)) < 3600
+                    answer = {"code": 0, "msg": "success"} if good else {"code": 19021, "msg": "sign match fail"}
+                    text = body["content"]["text"]
+                elif who == "wecom":
+                    good = q.get("key") == "wecom-key"
+                    answer = {"errcode": 0, "errmsg": "ok"} if good else {"errcode": 93000, "errmsg": "invalid key"}
+                    text = body["text"]["content"]
+                elif who == "telegram":
+                    good = u.path == "/telegram/bot42:tg-token/sendMessage" and body["chat_id"] == "-100"
+                    answer = {"ok": good}
+                    text = body["text"]
+                else:  # slack
+                    good, text = u.path == "/slack/services/T0/B0/XX", body["text"]
+                if good:
+                    outer.got.setdefault(who, []).append(text)
+                data = (json.dumps(answer) if who != "slack" else "ok").encode()
+                self.send_response(200 if good or who != "slack" else 404)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.srv.server_address[1]}"
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+
+class ChatChannels(unittest.TestCase):
+    def test_slack_dingtalk_feishu_wecom_telegram_deliver_signed_alerts(self):
+        rx = ChatReceiver("SEC-ding", "feishu-secret")
+        b = rx.base
+        channels = [
+            {"plugin": "slack", "config": {"webhookUrl": f"{b}/slack/services/T0/B0/XX"}},
+            {"plugin": "dingtalk", "config": {"accessToken": "ding-token", "secret": "SEC-ding",
+                                              "apiUrl": f"{b}/dingtalk/robot/send"}},
+            {"plugin": "feishu", "config": {"webhookUrl": f"{b}/feishu/open-apis/bot/v2/hook/x",
+                                            "secret": "feishu-secret"}},
+            {"plugin": "wecom", "config": {"key": "wecom-key", "apiUrl": f"{b}/wecom/cgi-bin/webhook/send"}},
+            {"plugin": "telegram", "config": {"botToken": "42:tg-token", "chatId": "-100",
+                                              "apiUrl": f"{b}/telegram", "prefix": "@ops"}},
+            # a wrong signing secret: DingTalk refuses it, and says so in the delivery
+            {"plugin": "dingtalk", "config": {"accessToken": "ding-token", "secret": "SEC-wrong",
+                                              "apiUrl": f"{b}/dingtalk/robot/send"}},
+        ]
+        with Cluster("--alert-interval", "200") as c:
+            d = c.daemon
+            r = d.call("PUT", "/admin/alert-rules/node_offline", {"notify": channels, "params": {"seconds": 2}})
+            self.assertEqual(r.status, 200, r)
+            shown = [ch["config"] for ch in r.json()["notify"]]
+            for k, cfg in (("webhookUrl", 0), ("accessToken", 1), ("secret", 1), ("webhookUrl", 2), ("key", 3),
+                           ("botToken", 4)):
+                self.assertEqual(shown[cfg][k], "******", (k, cfg))
+            n = d.create_node("node-a")
+            a = c.agent(n)
+            wait_until(lambda: d.node(n["id"])["status"] == "online", 10, what="online")
+            a.stop(signal.SIGKILL)
+            wait_until(lambda: all(rx.got.get(w) for w in ("slack", "dingtalk", "feishu", "wecom", "telegram")),
+                       20, what=f"every channel delivered, got {list(rx.got)}")
+            for who, texts in rx.got.items():
+                self.assertEqual(len(texts), 1, (who, texts))
+                self.assertIn("[FIRING critical] node_offline node:", texts[0], who)
+                self.assertIn("node-a has been offline", texts[0], who)
+            self.assertTrue(rx.got["telegram"][0].startswith("@ops "))
+            al = alerts(d, rule="node_offline")[0]
+            al = d.call("GET", f"/admin/alerts/{al['id']}").json()
+            by_channel = {x["channel"]: x for x in al["deliveries"]}
+            failed = [x for x in al["deliveries"] if x["status"] != "sent"]
+            self.assertTrue(failed, by_channel)
+            self.assertTrue(all("ding-token" not in json.dumps(x) and "SEC-" not in json.dumps(x) for x in failed))
+            self.assertTrue(any("sign not match" in (x.get("lastError") or "") for x in failed), failed)
+        rx.srv.shutdown()

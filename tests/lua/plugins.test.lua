@@ -1,6 +1,9 @@
 local exec = module("plugins/dns/exec.lua")
 local webhook = module("plugins/notify/webhook.lua")
 local challtestsrv = module("plugins/dns/challtestsrv.lua")
+local dingtalk = module("plugins/notify/dingtalk.lua")
+local feishu = module("plugins/notify/feishu.lua")
+local telegram = module("plugins/notify/telegram.lua")
 
 return {
   ["plugins carry name, version and kind"] = function()
@@ -36,6 +39,19 @@ return {
     T.err(function() webhook.send({ url = "http://127.0.0.1:1/hook", timeout = 2 }, { kind = "test" }) end,
       "notify/webhook")
     T.err(function() webhook.send({}, {}) end, "config.url")
+  end,
+  ["chat signatures as DingTalk and Feishu compute them (vectors from Python's hmac)"] = function()
+    T.eq(dingtalk.sign("SECabc123", "1700000000000"), "N5P09a4%2Bp1AMJIJWnIvQd2Yxw9%2Bfu%2FoEBnPrjCcsLXk%3D")
+    T.eq(feishu.sign("SECabc123", "1700000000"), "UqhI0v4zAkSwI4hNYBuHQvnrAqshA0UaeBGHCUMPX70=")
+  end,
+  ["chat notifiers never put a credential in an error"] = function()
+    local ok, e = pcall(telegram.send, { botToken = "123:SECRETTOKEN", chatId = "1",
+      apiUrl = "http://127.0.0.1:1", timeout = 2 }, { event = "firing", alert = {} })
+    T.ok(not ok and e:find("notify/telegram") and not e:find("SECRETTOKEN"), e)
+    ok, e = pcall(dingtalk.send, { accessToken = "TOKEN/+x", apiUrl = "http://127.0.0.1:1", timeout = 2 },
+      { event = "firing", alert = {} })
+    T.ok(not ok and not e:find("TOKEN") and e:find("%*%*%*%*%*%*"), e)
+    T.err(function() telegram.send({ botToken = "x" }, {}) end, "config.chatId is required")
   end,
   ["the helpers plugins rely on"] = function()
     T.eq(pagoda.sha256("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
