@@ -129,8 +129,8 @@ int pg_secret_open(const struct pg_secret_key *k, const char *sealed, const char
 static bool secret_key(const char *k)
 {
 	/* "webhook": a chat's webhook URL is its credential */
-	static const char *const words[] = {"secret", "password",      "token",  "key",
-	                                    "authorization", "webhook", NULL};
+	static const char *const words[] = {"secret",        "password", "token", "key",
+	                                    "authorization", "webhook",  NULL};
 	for (int i = 0; words[i]; i++)
 		if (strcasestr(k, words[i]))
 			return true;

@@ -277,8 +277,11 @@ void plua_api_open(lua_State *L, bool plugin)
 	        {"ip_family", l_ip_family},
 	        {NULL, NULL},
 	};
-	static const luaL_Reg plugins[] = {
-	        {"http", l_http}, {"exec", l_exec}, {"settings", l_settings}, {NULL, NULL}};
+	static const luaL_Reg plugins[] = {{"http", l_http},
+	                                   {"exec", l_exec},
+	                                   {"settings", l_settings},
+	                                   {"smtp", plua_smtp},
+	                                   {NULL, NULL}};
 	luaL_newlib(L, common);
 	if (plugin)
 		luaL_setfuncs(L, plugins, 0);

@@ -102,5 +102,7 @@ json_t *plua_to_json(lua_State *L, int idx, const char *path, struct pg_err *err
 
 /* The `pagoda` table scripts see (plua_api.c); plugins get http and exec. */
 void plua_api_open(lua_State *L, bool plugin);
+/* pagoda.smtp (plua_smtp.c), for notify plugins. */
+int plua_smtp(lua_State *L);
 
 #endif

@@ -310,3 +310,96 @@ class ChatChannels(unittest.TestCase):
             self.assertTrue(all("ding-token" not in json.dumps(x) and "SEC-" not in json.dumps(x) for x in failed))
             self.assertTrue(any("sign not match" in (x.get("lastError") or "") for x in failed), failed)
         rx.srv.shutdown()
+
+
+class SmtpServer:
+    """Debian's aiosmtpd on loopback with a throwaway certificate: STARTTLS
+    required (or TLS from the start), AUTH required after it; keeps each
+    delivered message with its envelope."""
+
+    def __init__(self, tmp, implicit=False, user="alerts", password="pw-0123"):
+        import ssl
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
+        crt, key = self_signed(tmp, "localhost")
+        self.ca = crt
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(crt, key)
+        self.got = []
+        outer = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                outer.got.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+                return "250 OK"
+
+        def auth(server, session, envelope, mechanism, data):
+            good = data.login.decode() == user and data.password.decode() == password
+            return AuthResult(success=good, handled=False)
+
+        kw = dict(hostname="127.0.0.1", port=0, authenticator=auth, auth_required=True,
+                  auth_require_tls=not implicit)
+        if implicit:
+            kw["ssl_context"] = ctx
+        else:
+            kw.update(tls_context=ctx, require_starttls=True)
+        import socket
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        kw["port"] = s.getsockname()[1]
+        s.close()
+        self.port = kw["port"]
+        self.ctl = Controller(Handler(), **kw)
+        self.ctl.start()
+        self.url = f"{'smtps' if implicit else 'smtp'}://localhost:{self.port}"
+
+    def stop(self):
+        self.ctl.stop()
+
+
+class Email(unittest.TestCase):
+    def test_alerts_by_email_starttls_and_implicit_tls(self):
+        tmp = tempfile.mkdtemp(prefix="pagoda-smtp-")
+        starttls, implicit = SmtpServer(tmp), SmtpServer(tempfile.mkdtemp(prefix="pagoda-smtps-"), implicit=True)
+        base = {"from": "Pagoda <pagoda@example.test>", "user": "alerts", "password": "pw-0123"}
+        channels = [
+            {"plugin": "email", "config": dict(base, url=starttls.url, caFile=starttls.ca,
+                                               to=["ops@example.test", "oncall@example.test"])},
+            {"plugin": "email", "config": dict(base, url=implicit.url, caFile=implicit.ca, to=["sec@example.test"])},
+            # a wrong password: refused by the server, the password never shown
+            {"plugin": "email", "config": dict(base, url=starttls.url, caFile=starttls.ca, password="wrong-pw-77",
+                                               to=["ops@example.test"])},
+        ]
+        try:
+            with Cluster("--alert-interval", "200") as c:
+                d = c.daemon
+                r = d.call("PUT", "/admin/alert-rules/node_offline", {"notify": channels, "params": {"seconds": 2}})
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.json()["notify"][0]["config"]["password"], "******")
+                n = d.create_node("node-a")
+                a = c.agent(n)
+                wait_until(lambda: d.node(n["id"])["status"] == "online", 10, what="online")
+                a.stop(signal.SIGKILL)
+                wait_until(lambda: starttls.got and implicit.got, 20, what="both mails delivered")
+                import email
+                mail_from, rcpts, content = starttls.got[0]
+                self.assertEqual((mail_from, rcpts), ("pagoda@example.test", ["ops@example.test", "oncall@example.test"]))
+                msg = email.message_from_bytes(content)
+                self.assertEqual(msg["Subject"], f"[FIRING critical] node_offline node:{n['id']}")
+                self.assertEqual(msg["To"], "ops@example.test, oncall@example.test")
+                self.assertIn("node-a has been offline", msg.get_payload())
+                self.assertIn("rule: node_offline", msg.get_payload())
+                self.assertEqual(implicit.got[0][1], ["sec@example.test"])
+                self.assertEqual(len(starttls.got), 1, "the wrong password delivered nothing")
+                al = alerts(d, rule="node_offline")[0]
+                dl = d.call("GET", f"/admin/alerts/{al['id']}").json()["deliveries"]
+                wait_until(lambda: any((x.get("lastError") or "") for x in
+                                       d.call("GET", f"/admin/alerts/{al['id']}").json()["deliveries"]), 10,
+                           what="the refused delivery's error")
+                dl = d.call("GET", f"/admin/alerts/{al['id']}").json()["deliveries"]
+                errs = [x.get("lastError") or "" for x in dl if x["status"] != "sent"]
+                self.assertTrue(any("notify/email" in e for e in errs), dl)
+                self.assertFalse(any("wrong-pw-77" in json.dumps(x) for x in dl))
+        finally:
+            starttls.stop()
+            implicit.stop()
