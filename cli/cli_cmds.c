@@ -900,6 +900,25 @@ static int simple(struct cli *c, const char *noun, const char *verb, int argc, c
 		snprintf(path, sizeof(path), "/admin/alerts/%s/ack", a.pos[0]);
 		return call_print(c, "POST", path, NULL);
 	}
+	if (strcmp(noun, "alerts") == 0 && strcmp(verb, "test") == 0) {
+		static const struct cli_col cols[] = {{"CHANNEL", "channel", 0},
+		                                      {"PLUGIN", "plugin", 0},
+		                                      {"OK", "ok", 0},
+		                                      {"ERROR", "error", 0},
+		                                      {0}};
+		snprintf(path, sizeof(path), "/admin/alert-rules/%s/test", a.pos[0]);
+		json_t *out = NULL;
+		int rc = cli_call(c, "POST", path, NULL, &out);
+		json_t *res = json_object_get(out, "results"), *x;
+		size_t i;
+		bool all = true;
+		json_array_foreach (res, i, x)
+			all = all && json_is_true(json_object_get(x, "ok"));
+		if (rc == CLI_OK)
+			cli_print_list(c, res, cols);
+		json_decref(out);
+		return rc == CLI_OK && !all ? CLI_FAILED : rc;
+	}
 	if (strcmp(noun, "tasks") == 0 && strcmp(verb, "ls") == 0) {
 		static const struct cli_col cols[] = {{"ID", "id", 0},
 		                                      {"NODE", "nodeId", 0},

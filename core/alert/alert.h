@@ -51,6 +51,10 @@ int alert_get(struct alert *a, int64_t id, json_t **out, struct pg_err *err);
 int alert_ack(struct alert *a, const struct pg_call *call, int64_t id, json_t **out,
               struct pg_err *err);
 int alert_rules_list(struct alert *a, json_t **out, struct pg_err *err);
+/* Sends a test message through every notify channel of rule name, at once;
+ * *out {rule, results: [{channel, plugin, ok, answer | error}]} (audited). */
+int alert_rule_test(struct alert *a, const struct pg_call *call, const char *name, json_t **out,
+                    struct pg_err *err);
 int alert_rule_update(struct alert *a, const struct pg_call *call, const char *name, json_t *body,
                       json_t **out, struct pg_err *err);
 

@@ -69,6 +69,15 @@ static void rules_update(struct http_req *req)
 	http_answer(req, rc, 200, out, &err);
 }
 
+static void rules_test(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	json_t *out = NULL;
+	int rc = alert_rule_test(alert_of(req), &call, http_param(req, "name"), &out, &err);
+	http_answer(req, rc, 200, out, &err);
+}
+
 #define ALERT_READ .auth = HTTP_AUTH_ADMIN, .perm = "admin:alert:read"
 #define ALERT_MANAGE .auth = HTTP_AUTH_ADMIN, .perm = "admin:alert:manage"
 
@@ -82,5 +91,10 @@ const struct http_route alert_routes[] = {
          .no_fields = true},
         {.method = "GET", .path = "/admin/alert-rules", ALERT_READ, .fn = rules_list},
         {.method = "PUT", .path = "/admin/alert-rules/:name", ALERT_MANAGE, .fn = rules_update},
+        {.method = "POST",
+         .path = "/admin/alert-rules/:name/test",
+         ALERT_MANAGE,
+         .fn = rules_test,
+         .no_fields = true},
         {0},
 };

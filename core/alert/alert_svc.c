@@ -189,14 +189,27 @@ static bool subject_in(json_t *list, const char *subject)
 	return false;
 }
 
+/* Whether channel ch takes alerts of severity: all, unless it lists some. */
+static bool routed(json_t *ch, const char *severity)
+{
+	json_t *only = json_object_get(ch, "severities"), *s;
+	size_t i;
+	if (!json_is_array(only))
+		return true;
+	json_array_foreach (only, i, s)
+		if (severity && json_is_string(s) && strcmp(json_string_value(s), severity) == 0)
+			return true;
+	return false;
+}
+
 static int queue_deliveries(struct store_conn *c, json_t *notify, int64_t id, const char *event,
-                            struct pg_err *err)
+                            const char *severity, struct pg_err *err)
 {
 	size_t i;
 	json_t *ch;
 	int rc = 0;
 	json_array_foreach (notify, i, ch)
-		if (rc == 0)
+		if (rc == 0 && routed(ch, severity))
 			rc = alert_delivery_insert(c, id, event, (int64_t)i,
 			                           json_string_value(json_object_get(ch, "plugin")),
 			                           err);
@@ -226,7 +239,9 @@ static int settle_rule(struct alert *a, struct store_conn *c, json_t *rule, json
 			rc = audit_record(c, &sys, "alert.fire", "alert", id, d, err);
 		json_decref(d);
 		if (rc == 0)
-			rc = queue_deliveries(c, notify, id, "firing", err);
+			rc = queue_deliveries(c, notify, id, "firing",
+			                      json_string_value(json_object_get(x, "severity")),
+			                      err);
 		pg_info("alert", "firing: %s", json_string_value(json_object_get(x, "summary")));
 	}
 	json_array_foreach (firing, i, x) {
@@ -240,7 +255,9 @@ static int settle_rule(struct alert *a, struct store_conn *c, json_t *rule, json
 			rc = audit_record(c, &sys, "alert.resolve", "alert", id, d, err);
 		json_decref(d);
 		if (rc == 0)
-			rc = queue_deliveries(c, notify, id, "resolved", err);
+			rc = queue_deliveries(c, notify, id, "resolved",
+			                      json_string_value(json_object_get(x, "severity")),
+			                      err);
 		pg_info("alert", "resolved: %s %s", name, subject);
 	}
 	rc = store_end(c, rc, err);
@@ -469,7 +486,8 @@ int alert_rules_list(struct alert *a, json_t **out, struct pg_err *err)
 
 static int check_notify(struct alert *a, json_t *notify, struct pg_err *err)
 {
-	static const char *const fields[] = {"plugin", "config", NULL};
+	static const char *const fields[] = {"plugin", "config", "severities", NULL};
+	static const char *const levels[] = {"info", "warning", "critical", NULL};
 	json_t *plugins = plua_plugins(a->lua, "notify"), *ch, *p;
 	size_t i, j;
 	int rc = json_array_size(notify) > 10
@@ -486,6 +504,23 @@ static int check_notify(struct alert *a, json_t *notify, struct pg_err *err)
 			rc = pg_json_str(ch, "plugin", true, 64, &plugin, err);
 		if (rc == 0)
 			rc = pg_json_obj(ch, "config", false, &cfg, err);
+		json_t *only = rc == 0 ? json_object_get(ch, "severities") : NULL, *lv;
+		size_t k;
+		if (only && (!json_is_array(only) || json_array_size(only) == 0))
+			rc = pg_err_set(err, PG_EINVAL, "severities",
+			                "severities is a list of info, warning or critical");
+		json_array_foreach (rc == 0 ? only : NULL, k, lv) {
+			bool ok = false;
+			for (int l = 0; levels[l]; l++)
+				ok |= json_is_string(lv) &&
+				      strcmp(json_string_value(lv), levels[l]) == 0;
+			if (!ok) {
+				rc = pg_err_set(
+				        err, PG_EINVAL, "severities",
+				        "severities is a list of info, warning or critical");
+				break;
+			}
+		}
 		bool known = false;
 		json_array_foreach (plugins, j, p)
 			known |= rc == 0 && json_equal(json_object_get(p, "name"),
@@ -501,6 +536,69 @@ static int check_notify(struct alert *a, json_t *notify, struct pg_err *err)
 		}
 	}
 	json_decref(plugins);
+	return rc;
+}
+
+int alert_rule_test(struct alert *a, const struct pg_call *call, const char *name, json_t **out,
+                    struct pg_err *err)
+{
+	struct store_conn *c = conn(a, err);
+	if (!c)
+		return err->code;
+	json_t *rules = json_array(), *rule = NULL, *r, *notify = NULL, *ch;
+	size_t i;
+	int rc = alert_store_rules(c, rules, err);
+	json_array_foreach (rules, i, r)
+		if (strcmp(json_string_value(json_object_get(r, "name")), name) == 0)
+			rule = r;
+	if (rc == 0 && !rule)
+		rc = pg_err_set(err, PG_ENOTFOUND, "name", "no alert rule named %s", name);
+	if (rc == 0)
+		notify = rule_notify(a, rule);
+	if (rc == 0 && json_array_size(notify) == 0)
+		rc = pg_err_set(err, PG_EPRECOND, "notify", "rule %s has no notify channel", name);
+	*out = NULL;
+	json_t *results = json_array();
+	char now[40];
+	pg_time_format(pg_time_now_ms(), now, sizeof(now));
+	/* what a real one carries, marked as a test; sent at once, not queued */
+	json_t *al = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "rule", name, "subject", "test",
+	                       "severity", "info", "summary",
+	                       "a test message from Pagoda: this channel works", "status", "firing",
+	                       "firedAt", now);
+	json_array_foreach (rc == 0 ? notify : NULL, i, ch) {
+		char rel[160];
+		struct pg_err e = {0};
+		json_t *res = NULL, *cfg = json_object_get(ch, "config");
+		snprintf(rel, sizeof(rel), "plugins/notify/%s.lua",
+		         json_string_value(json_object_get(ch, "plugin")));
+		json_t *args = json_pack("[O, {s:s, s:s, s:O}]", cfg ? cfg : json_object(),
+		                         "source", "pagoda", "event", "test", "alert", al);
+		int sent = plua_call(a->lua, rel, "send", args, &res, &e);
+		json_decref(args);
+		json_t *row = json_pack("{s:I, s:O, s:b}", "channel", (json_int_t)i, "plugin",
+		                        json_object_get(ch, "plugin"), "ok", sent == 0);
+		if (sent == 0 && res)
+			json_object_set(row, "answer", res);
+		else if (sent != 0)
+			json_object_set_new(row, "error", json_string(e.message));
+		json_decref(res);
+		json_array_append_new(results, row);
+	}
+	json_decref(al);
+	if (rc == 0 && store_begin(c, STORE_TX_WRITE, err) == 0) {
+		json_t *d = json_pack("{s:s, s:O}", "rule", name, "results", results);
+		rc = audit_record(c, call, "alert.test", "alert_rule", 0, d, err);
+		json_decref(d);
+		rc = store_end(c, rc, err);
+	} else if (rc == 0) {
+		rc = err->code;
+	}
+	if (rc == 0)
+		*out = json_pack("{s:s, s:O}", "rule", name, "results", results);
+	json_decref(results);
+	json_decref(notify);
+	json_decref(rules);
 	return rc;
 }
 

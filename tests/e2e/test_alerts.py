@@ -248,8 +248,9 @@ class ChatReceiver:
                     good = u.path == "/telegram/bot42:tg-token/sendMessage" and body["chat_id"] == "-100"
                     answer = {"ok": good}
                     text = body["text"]
-                else:  # slack
-                    good, text = u.path == "/slack/services/T0/B0/XX", body["text"]
+                else:  # slack: a second hook for the warning-only channel
+                    good, text = u.path in ("/slack/services/T0/B0/XX", "/slack/services/T0/B0/WARN"), body["text"]
+                    who = "slack-warn" if u.path.endswith("WARN") else "slack"
                 if good:
                     outer.got.setdefault(who, []).append(text)
                 data = (json.dumps(answer) if who != "slack" else "ok").encode()
@@ -282,6 +283,9 @@ class ChatChannels(unittest.TestCase):
             # a wrong signing secret: DingTalk refuses it, and says so in the delivery
             {"plugin": "dingtalk", "config": {"accessToken": "ding-token", "secret": "SEC-wrong",
                                               "apiUrl": f"{b}/dingtalk/robot/send"}},
+            # routed by severity: warnings only, so the critical node_offline never reaches it
+            {"plugin": "slack", "config": {"webhookUrl": f"{b}/slack/services/T0/B0/WARN"},
+             "severities": ["warning"]},
         ]
         with Cluster("--alert-interval", "200") as c:
             d = c.daemon
@@ -302,13 +306,34 @@ class ChatChannels(unittest.TestCase):
                 self.assertIn("[FIRING critical] node_offline node:", texts[0], who)
                 self.assertIn("node-a has been offline", texts[0], who)
             self.assertTrue(rx.got["telegram"][0].startswith("@ops "))
-            al = alerts(d, rule="node_offline")[0]
-            al = d.call("GET", f"/admin/alerts/{al['id']}").json()
+            aid = alerts(d, rule="node_offline")[0]["id"]
+            al = wait_until(lambda: (lambda x: any(y.get("lastError") for y in x["deliveries"]) and x)(
+                d.call("GET", f"/admin/alerts/{aid}").json()), 15, what="the refused delivery tried")
             by_channel = {x["channel"]: x for x in al["deliveries"]}
             failed = [x for x in al["deliveries"] if x["status"] != "sent"]
             self.assertTrue(failed, by_channel)
             self.assertTrue(all("ding-token" not in json.dumps(x) and "SEC-" not in json.dumps(x) for x in failed))
             self.assertTrue(any("sign not match" in (x.get("lastError") or "") for x in failed), failed)
+            self.assertNotIn("slack-warn", rx.got, "a warnings-only channel got a critical alert")
+            self.assertNotIn(6, by_channel, "no delivery was even queued for it")
+            # a test message through every channel, at once, with what each answered
+            r = d.call("POST", "/admin/alert-rules/node_offline/test")
+            self.assertEqual(r.status, 200, r)
+            res = r.json()["results"]
+            self.assertEqual([x["ok"] for x in res], [True, True, True, True, True, False, True])
+            self.assertIn("sign not match", res[5]["error"])
+            self.assertNotIn("ding-token", json.dumps(res))
+            self.assertTrue(all("a test message from Pagoda" in t for t in rx.got["slack-warn"]))
+            self.assertEqual(d.audit(action="alert.test")[0]["details"]["rule"], "node_offline")
+            import subprocess
+            from harness import PAGODA_CLI
+            p = subprocess.run([PAGODA_CLI, "--addr", d.url, "alerts", "test", "node_offline"], capture_output=True,
+                               text=True, env=dict(os.environ, PAGODA_TOKEN=d.admin))
+            self.assertEqual(p.returncode, 4, p.stderr)  # one channel failed
+            self.assertIn("notify/dingtalk: refu", p.stdout)  # cut at 60 columns in a table
+            r = d.call("PUT", "/admin/alert-rules/node_offline",
+                       {"notify": [dict(channels[0], severities=["loud"])]})
+            self.assertEqual((r.status, r.error.get("field")), (400, "notify[0].severities"), r)
         rx.srv.shutdown()
 
 
