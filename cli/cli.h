@@ -28,9 +28,10 @@ struct cli {
 /* One API call. *out gets the JSON answer (an empty object for 204);
  * returns a cli_exit code and prints the API's error when not CLI_OK. */
 int cli_call(struct cli *c, const char *method, const char *path, json_t *body, json_t **out);
-/* Every item of the paged list at path (up to CLI_LIST_MAX), appended to all. */
+/* Every item of the paged list at path (up to CLI_LIST_MAX), appended to
+ * all; *more (may be NULL) says whether the list went on past that. */
 #define CLI_LIST_MAX 10000
-int cli_list_all(struct cli *c, const char *path, json_t *all);
+int cli_list_all(struct cli *c, const char *path, json_t *all, bool *more);
 
 /* POSTs an agent upgrade (body stolen) and, with wait, follows it to its
  * end: CLI_OK when it succeeded, CLI_FAILED when not. */

@@ -97,7 +97,7 @@ int cli_apply(struct cli *c, const char *file, bool dry_run)
 	}
 	json_object_del(want, "namespace"); /* default: the API takes no field for it */
 	json_t *list = json_array(), *have = NULL, *out = NULL;
-	int rc = cli_list_all(c, "/admin/apps?limit=1000", list);
+	int rc = cli_list_all(c, "/admin/apps?limit=1000", list, NULL);
 	size_t i;
 	json_t *x;
 	json_array_foreach (list, i, x)

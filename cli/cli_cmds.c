@@ -95,32 +95,17 @@ static const char *list_noun(const char *path)
  * what was left out, or that there is nothing, is said. */
 static int get_list(struct cli *c, const char *path, const struct cli_col *cols)
 {
-	json_t *all = json_array(), *out = NULL;
-	char page[2048];
-	const char *next = NULL;
-	int rc = CLI_OK;
+	json_t *all = json_array();
 	bool more = false;
-	do {
-		snprintf(page, sizeof(page), "%s", path);
-		if (next)
-			query_add(page, sizeof(page), "cursor", next);
-		json_decref(out);
-		out = NULL;
-		if ((rc = cli_call(c, "GET", page, NULL, &out)) != CLI_OK)
-			break;
-		json_array_extend(all, json_is_array(out) ? out : json_object_get(out, "items"));
-		next = json_string_value(json_object_get(out, "next"));
-		more = next && json_array_size(all) >= CLI_LIST_MAX;
-	} while (next && !more);
+	int rc = cli_list_all(c, path, all, &more);
 	if (rc == CLI_OK && !c->json && json_array_size(all) == 0)
 		printf("no %s\n", list_noun(path));
 	else if (rc == CLI_OK)
 		cli_print_list(c, all, cols);
-	if (rc == CLI_OK && more)
+	if (more)
 		fprintf(stderr,
 		        "pagoda: %zu shown; there are more (narrow the list with its flags)\n",
 		        json_array_size(all));
-	json_decref(out);
 	json_decref(all);
 	return rc;
 }
@@ -136,7 +121,7 @@ static int resolve(struct cli *c, const char *path, const char *what, bool ns, c
 	}
 	const char *slash = ns ? strchr(arg, '/') : NULL;
 	json_t *all = json_array(), *x;
-	int rc = cli_list_all(c, path, all), found = 0;
+	int rc = cli_list_all(c, path, all, NULL), found = 0;
 	size_t i;
 	json_array_foreach (rc == CLI_OK ? all : NULL, i, x) {
 		const char *space = json_string_value(json_object_get(x, "namespace"));
@@ -187,7 +172,7 @@ static int resolve_release(struct cli *c, const char *arg, char out[32])
 		return rc;
 	snprintf(path, sizeof(path), "/admin/apps/%s/releases", app);
 	json_t *all = json_array(), *x;
-	rc = cli_list_all(c, path, all);
+	rc = cli_list_all(c, path, all, NULL);
 	size_t i;
 	bool found = false;
 	json_array_foreach (rc == CLI_OK ? all : NULL, i, x)
@@ -420,7 +405,7 @@ static int apps_list(struct cli *c)
 {
 	json_t *all = json_array(), *x;
 	char path[96];
-	int rc = cli_list_all(c, "/admin/apps?limit=1000", all);
+	int rc = cli_list_all(c, "/admin/apps?limit=1000", all, NULL);
 	size_t i;
 	json_array_foreach (rc == CLI_OK ? all : NULL, i, x) {
 		json_t *st = NULL;

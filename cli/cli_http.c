@@ -271,7 +271,7 @@ int cli_stream(struct cli *c, const char *path, cli_event_fn fn, void *arg)
 	return rc;
 }
 
-int cli_list_all(struct cli *c, const char *path, json_t *all)
+int cli_list_all(struct cli *c, const char *path, json_t *all, bool *more)
 {
 	json_t *page = NULL;
 	char url[2048];
@@ -280,9 +280,16 @@ int cli_list_all(struct cli *c, const char *path, json_t *all)
 	do {
 		snprintf(url, sizeof(url), "%s%s", path,
 		         next ? (strchr(path, '?') ? "&" : "?") : "");
-		if (next) { /* cursors are digits or base64url: nothing to encode */
+		if (next) { /* cursors are opaque: percent-encoded */
 			size_t l = strlen(url);
-			snprintf(url + l, sizeof(url) - l, "cursor=%s", next);
+			l += (size_t)snprintf(url + l, sizeof(url) - l, "cursor=");
+			for (const char *p = next; *p && l + 4 < sizeof(url); p++)
+				l += (size_t)(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				                     "0123456789-._~",
+				                     *p)
+				                      ? snprintf(url + l, sizeof(url) - l, "%c", *p)
+				                      : snprintf(url + l, sizeof(url) - l, "%%%02X",
+				                                 (unsigned char)*p));
 		}
 		json_decref(page);
 		page = NULL;
@@ -291,6 +298,8 @@ int cli_list_all(struct cli *c, const char *path, json_t *all)
 		json_array_extend(all, json_is_array(page) ? page : json_object_get(page, "items"));
 		next = json_string_value(json_object_get(page, "next"));
 	} while (next && json_array_size(all) < CLI_LIST_MAX);
+	if (more)
+		*more = rc == CLI_OK && next;
 	json_decref(page);
 	return rc;
 }
