@@ -27,7 +27,7 @@ struct agent {
 	struct agent_link *link;      /* the one connection to pagodad (agent_link.c) */
 	_Atomic int64_t heartbeat_at; /* monotonic ms of the last heartbeat taken, 0 none */
 	bool heartbeat_apart;         /* pagodad takes none in polls: the thread sends them */
-	_Atomic bool polling;      /* a long poll is out (it carries or is cut for the heartbeat) */
+	_Atomic bool poll_busy; /* the task loop runs tasks or waits out a failure: no poll soon */
 	int64_t download_max_rate; /* bytes/s, 0: none */
 	int artifacts_keep;        /* releases kept per application */
 	volatile sig_atomic_t stopping;

@@ -62,8 +62,8 @@ static int send_heartbeat(struct agent *a, json_t *caps, long *status, struct pg
 }
 
 /* The poll carries the heartbeat (task_loop); this thread sends one when
- * it is due and no poll is out to carry it: while tasks run, or while
- * polls fail. */
+ * it is due and the poll thread cannot carry it soon: while tasks run, or
+ * while it waits out a failed poll. */
 static void *heartbeat_main(void *arg)
 {
 	struct agent *a = arg;
@@ -77,8 +77,9 @@ static void *heartbeat_main(void *arg)
 			agent_sleep(a, due < 1000 ? due : 1000);
 			continue;
 		}
-		if (a->polling && !a->heartbeat_apart) {
-			agent_sleep(a, 100); /* the poll ends by now and the next carries it */
+		if (!a->poll_busy && !a->heartbeat_apart) {
+			/* the poll thread is polling, or about to: its poll carries it */
+			agent_sleep(a, 100);
 			continue;
 		}
 		long status = 0;
@@ -270,9 +271,7 @@ static void task_loop(struct agent *a)
 		int64_t before = a->heartbeat_at, sent = pg_time_mono_ms();
 		if (carry)
 			a->heartbeat_at = sent;
-		a->polling = true;
 		int rc = agent_link_poll(a, body, (wait + 15) * 1000, &out, &status, &err);
-		a->polling = false;
 		json_decref(body);
 		if (rc != 0 || status != 200) {
 			if (carry)
@@ -283,7 +282,9 @@ static void task_loop(struct agent *a)
 			if (failures++ % 10 == 0)
 				pg_warn("agent", "poll failed (%ld): %s", status, msg ? msg : "?");
 			json_decref(out);
+			a->poll_busy = true;
 			agent_sleep(a, agent_backoff_ms(failures, 30000));
+			a->poll_busy = false;
 			continue;
 		}
 		if (failures)
@@ -300,11 +301,13 @@ static void task_loop(struct agent *a)
 		}
 		size_t i;
 		json_t *t;
+		a->poll_busy = json_array_size(json_object_get(out, "tasks")) > 0;
 		json_array_foreach (json_object_get(out, "tasks"), i, t) {
 			if (a->stopping)
 				break;
 			handle(a, t);
 		}
+		a->poll_busy = false;
 		json_decref(out);
 	}
 	json_decref(caps);
