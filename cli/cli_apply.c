@@ -95,7 +95,7 @@ int cli_apply(struct cli *c, const char *file, bool dry_run)
 		json_decref(want);
 		return CLI_USAGE;
 	}
-	ns = "default"; /* not the file's string: it goes with the field */
+	ns = "default";                     /* not the file's string: it goes with the field */
 	json_object_del(want, "namespace"); /* default: the API takes no field for it */
 	json_t *list = json_array(), *have = NULL, *out = NULL;
 	int rc = cli_list_all(c, "/admin/apps?limit=1000", list, NULL);
