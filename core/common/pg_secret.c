@@ -137,13 +137,28 @@ static bool secret_key(const char *k)
 	return false;
 }
 
+/* Masks in place, at every depth: a TSIG key or a provider's credentials
+ * sit inside nested objects ({tsig: {secret}}). */
+static void mask_in(json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	if (json_is_array(v))
+		json_array_foreach (v, i, x)
+			mask_in(x);
+	json_object_foreach (v, k, x) {
+		if (secret_key(k))
+			json_object_set_new(v, k, json_string("******"));
+		else
+			mask_in(x);
+	}
+}
+
 json_t *pg_secret_masked(json_t *obj)
 {
-	json_t *out = json_is_object(obj) ? json_deep_copy(obj) : json_object(), *v;
-	const char *k;
-	json_object_foreach (out, k, v)
-		if (secret_key(k))
-			json_object_set_new(out, k, json_string("******"));
+	json_t *out = json_is_object(obj) ? json_deep_copy(obj) : json_object();
+	mask_in(out);
 	return out;
 }
 

@@ -31,8 +31,8 @@ void pg_secret_free(char *s);
 
 /* A copy of the object obj (NULL: an empty one) with the value of every key
  * that names a secret (secret, password, token, key, authorization, any
- * case, anywhere in the key) replaced by "******": what the API and the
- * audit log show of a plugin's config. */
+ * case, anywhere in the key, at any depth) replaced by "******": what the
+ * API and the audit log show of a plugin's config. */
 json_t *pg_secret_masked(json_t *obj);
 
 #endif

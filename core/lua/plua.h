@@ -52,6 +52,9 @@ int plua_call(struct plua *h, const char *rel, const char *fn, json_t *args, jso
  * when there is no such script). Fails only when the script stays busy. */
 int plua_has_function(struct plua *h, const char *rel, const char *fn, bool *has,
                       struct pg_err *err);
+/* *on: whether the module's field flag is the boolean true (a plugin's
+ * declaration, such as a DNS plugin's uses_zone). */
+int plua_has_flag(struct plua *h, const char *rel, const char *flag, bool *on, struct pg_err *err);
 
 /* Reloads every script whose files changed (all when force); audited. */
 void plua_reload(struct plua *h, const struct pg_call *call, int force);

@@ -1,7 +1,7 @@
 /* The `pagoda` table: the narrow C API scripts get. Every script: log,
- * sha256, hmac_sha256, base64, now_ms. Plugins also: http (libcurl, with
- * timeouts and a size cap), exec (argv only, never a shell) and settings
- * (the operator's, from --plugin-settings). */
+ * sha256, hmac_sha256, hmac_sha1, base64, now_ms. Plugins also: http
+ * (libcurl, with timeouts and a size cap), exec (argv only, never a shell),
+ * smtp, dns_exchange and settings (the operator's, from --plugin-settings). */
 #include "common/pg_buf.h"
 #include "common/pg_crypto.h"
 #include "common/pg_log.h"
@@ -43,22 +43,31 @@ static int l_sha256(lua_State *L)
 	return 1;
 }
 
-/* hmac_sha256(key, msg [, "raw"]) -> hex (or raw bytes) */
-static int l_hmac_sha256(lua_State *L)
+/* hmac_sha256 / hmac_sha1(key, msg [, "raw"]) -> hex (or raw bytes); the
+ * digest is the closure's upvalue, so one function serves both. */
+static int l_hmac(lua_State *L)
 {
 	size_t klen, mlen;
 	const char *k = luaL_checklstring(L, 1, &klen), *m = luaL_checklstring(L, 2, &mlen);
-	unsigned char md[32];
+	const EVP_MD *md_type = lua_touserdata(L, lua_upvalueindex(1));
+	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	HMAC(EVP_sha256(), k, (int)klen, (const unsigned char *)m, mlen, md, &mdlen);
+	HMAC(md_type, k, (int)klen, (const unsigned char *)m, mlen, md, &mdlen);
 	if (lua_isstring(L, 3) && strcmp(lua_tostring(L, 3), "raw") == 0) {
 		lua_pushlstring(L, (const char *)md, mdlen);
 	} else {
-		char hex[65];
+		char hex[2 * EVP_MAX_MD_SIZE + 1];
 		pg_hex_encode(md, mdlen, hex);
 		lua_pushstring(L, hex);
 	}
 	return 1;
+}
+
+static void set_hmac(lua_State *L, const char *name, const EVP_MD *md)
+{
+	lua_pushlightuserdata(L, (void *)md);
+	lua_pushcclosure(L, l_hmac, 1);
+	lua_setfield(L, -2, name);
 }
 
 static int l_base64_encode(lua_State *L)
@@ -270,7 +279,6 @@ void plua_api_open(lua_State *L, bool plugin)
 	static const luaL_Reg common[] = {
 	        {"log", l_log},
 	        {"sha256", l_sha256},
-	        {"hmac_sha256", l_hmac_sha256},
 	        {"base64_encode", l_base64_encode},
 	        {"base64_decode", l_base64_decode},
 	        {"now_ms", l_now_ms},
@@ -281,8 +289,11 @@ void plua_api_open(lua_State *L, bool plugin)
 	                                   {"exec", l_exec},
 	                                   {"settings", l_settings},
 	                                   {"smtp", plua_smtp},
+	                                   {"dns_exchange", plua_dns_exchange},
 	                                   {NULL, NULL}};
 	luaL_newlib(L, common);
+	set_hmac(L, "hmac_sha256", EVP_sha256());
+	set_hmac(L, "hmac_sha1", EVP_sha1());
 	if (plugin)
 		luaL_setfuncs(L, plugins, 0);
 }

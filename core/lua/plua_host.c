@@ -628,21 +628,43 @@ out:
 	return rc;
 }
 
-int plua_has_function(struct plua *h, const char *rel, const char *fn, bool *has,
-                      struct pg_err *err)
+/* The Lua type of the good version's module field (LUA_TNIL when the
+ * script is missing or has no good version), and its truth. */
+static int module_field(struct plua *h, const char *rel, const char *field, int *type, bool *truth,
+                        struct pg_err *err)
 {
-	*has = false;
+	*type = LUA_TNIL;
+	*truth = false;
 	struct script *sc = script_lock(h, rel, err);
 	if (!sc)
 		return err->code == PG_ENOTFOUND ? 0 : err->code;
 	if (sc->good) {
 		lua_State *L = sc->good->L;
 		lua_rawgeti(L, LUA_REGISTRYINDEX, sc->module_ref);
-		*has = lua_getfield(L, -1, fn) == LUA_TFUNCTION;
+		*type = lua_getfield(L, -1, field);
+		*truth = lua_toboolean(L, -1);
 		lua_settop(L, 0);
 	}
 	pthread_mutex_unlock(&sc->lock);
 	return 0;
+}
+
+int plua_has_function(struct plua *h, const char *rel, const char *fn, bool *has,
+                      struct pg_err *err)
+{
+	int type;
+	bool truth;
+	int rc = module_field(h, rel, fn, &type, &truth, err);
+	*has = type == LUA_TFUNCTION;
+	return rc;
+}
+
+int plua_has_flag(struct plua *h, const char *rel, const char *flag, bool *on, struct pg_err *err)
+{
+	int type;
+	int rc = module_field(h, rel, flag, &type, on, err);
+	*on = *on && type == LUA_TBOOLEAN;
+	return rc;
 }
 
 static void flush_events(struct plua *h, const struct pg_call *call)

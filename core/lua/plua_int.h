@@ -105,4 +105,7 @@ void plua_api_open(lua_State *L, bool plugin);
 /* pagoda.smtp (plua_smtp.c), for notify plugins. */
 int plua_smtp(lua_State *L);
 
+/* pagoda.dns_exchange (plua_dns.c), for DNS plugins. */
+int plua_dns_exchange(lua_State *L);
+
 #endif

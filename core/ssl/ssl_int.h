@@ -47,10 +47,31 @@ void ssl_ari_scan(struct ssl *s, struct store_conn *c, int64_t now);
 struct sockaddr_in;
 /* "a.b.c.d[:port]" (port 53 by default); -1 when it is not one. */
 int ssl_dns_parse_server(const char *server, struct sockaddr_in *out);
+/* Room for a DNS name in text (NS_MAXDNAME). */
+#define SSL_DNS_NAME 1025
+
+/* How long and how often a propagation check asks, and the port of the
+ * zone's name servers (53 but in tests). */
+struct ssl_dns_wait {
+	int64_t timeout_ms;
+	int interval_ms;
+	int ns_port;
+	volatile bool *stopping;
+};
 /* Polls every resolver (a JSON array of "a.b.c.d[:port]") until it answers
- * fqdn TXT with value; PG_EUNAVAIL after timeout_ms. */
-int ssl_dns_wait_txt(json_t *resolvers, const char *fqdn, const char *value, int64_t timeout_ms,
-                     volatile bool *stopping, struct pg_err *err);
+ * fqdn TXT with value; PG_EUNAVAIL after the timeout. */
+int ssl_dns_wait_txt(const struct ssl_dns_wait *w, json_t *resolvers, const char *fqdn,
+                     const char *value, struct pg_err *err);
+/* Follows CNAMEs from fqdn into target (the name that gets the TXT) and walks
+ * SOA answers up from it into zone (both SSL_DNS_NAME). resolver NULL: the
+ * system's. */
+int ssl_dns_find_zone(const struct sockaddr_in *resolver, const char *fqdn, char *zone,
+                      char *target, struct pg_err *err);
+/* Asks every name server of zone (its NS records, through resolver) until
+ * each answers fqdn TXT with value. */
+int ssl_dns_wait_authoritative(const struct ssl_dns_wait *w, const struct sockaddr_in *resolver,
+                               const char *zone, const char *fqdn, const char *value,
+                               struct pg_err *err);
 
 /* DAO (ssl_store.c). */
 int ssl_store_insert(struct store_conn *c, const char *name, json_t *domains, const char *source,

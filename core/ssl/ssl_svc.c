@@ -118,6 +118,82 @@ static int dns_plugin_check(struct ssl *s, const char *plugin, json_t *cfg, stru
 	return rc;
 }
 
+/* The request's dns object, checked, with its defaults: *out is what the
+ * certificate keeps (config still in clear: the caller seals it). */
+static int dns_request_parse(struct ssl *s, json_t *dns, json_t **out, struct pg_err *err)
+{
+	static const char *const fields[] = {"plugin",
+	                                     "config",
+	                                     "zone",
+	                                     "propagationSec",
+	                                     "resolvers",
+	                                     "propagationTimeoutSec",
+	                                     "propagationIntervalSec",
+	                                     "checkAuthoritative",
+	                                     "nameserverPort",
+	                                     NULL};
+	const char *plugin = NULL, *zone = NULL;
+	json_t *cfg = NULL, *resolvers = NULL;
+	int64_t prop = 0, prop_timeout = 120, interval = 2, ns_port = 53;
+	bool uses_zone = false, check_auth;
+	int rc = pg_json_only(dns, fields, err);
+	if (rc == 0)
+		rc = pg_json_str(dns, "plugin", true, 64, &plugin, err);
+	if (rc == 0 && strpbrk(plugin, "/.\\"))
+		rc = pg_err_set(err, PG_EINVAL, "plugin", "plugin is a name like rfc2136");
+	if (rc == 0)
+		rc = pg_json_obj(dns, "config", false, &cfg, err);
+	if (rc == 0)
+		rc = pg_json_str(dns, "zone", false, 253, &zone, err);
+	if (rc == 0 && zone && !domain_ok(zone))
+		rc = pg_err_set(err, PG_EINVAL, "zone",
+		                "zone is a lowercase DNS name like example.com");
+	if (rc == 0)
+		rc = pg_json_int(dns, "propagationSec", false, 0, 600, &prop, err);
+	if (rc == 0)
+		rc = pg_json_arr(dns, "resolvers", false, 8, &resolvers, err);
+	size_t i;
+	json_t *r;
+	struct sockaddr_in sa;
+	json_array_foreach (resolvers, i, r)
+		if (rc == 0 &&
+		    (!json_is_string(r) || ssl_dns_parse_server(json_string_value(r), &sa) != 0))
+			rc = pg_err_set(
+			        err, PG_EINVAL, "resolvers",
+			        "resolvers[%zu] must be an IPv4 address with an optional :port", i);
+	if (rc == 0)
+		rc = pg_json_int(dns, "propagationTimeoutSec", false, 1, 3600, &prop_timeout, err);
+	if (rc == 0)
+		rc = pg_json_int(dns, "propagationIntervalSec", false, 1, 60, &interval, err);
+	if (rc == 0)
+		rc = pg_json_int(dns, "nameserverPort", false, 1, 65535, &ns_port, err);
+	if (rc == 0)
+		rc = dns_plugin_check(s, plugin, cfg, err);
+	char rel[128];
+	snprintf(rel, sizeof(rel), "plugins/dns/%s.lua", plugin ? plugin : "");
+	if (rc == 0)
+		rc = plua_has_flag(s->lua, rel, "uses_zone", &uses_zone, err);
+	/* plugins that publish into a zone get the zone's own servers asked */
+	check_auth = uses_zone;
+	if (rc == 0 && json_object_get(dns, "checkAuthoritative")) {
+		if (!json_is_boolean(json_object_get(dns, "checkAuthoritative")))
+			rc = pg_err_set(err, PG_EINVAL, "checkAuthoritative",
+			                "checkAuthoritative is true or false");
+		check_auth = json_is_true(json_object_get(dns, "checkAuthoritative"));
+	}
+	if (rc != 0) {
+		pg_err_prefix_field(err, "dns");
+		return rc;
+	}
+	*out = json_pack("{s:s, s:O?, s:s?, s:b, s:b, s:I, s:O?, s:I, s:I, s:I}", "plugin", plugin,
+	                 "config", cfg, "zone", zone, "usesZone", uses_zone, "checkAuthoritative",
+	                 check_auth, "propagationSec", (json_int_t)prop, "resolvers", resolvers,
+	                 "propagationTimeoutSec", (json_int_t)prop_timeout,
+	                 "propagationIntervalSec", (json_int_t)interval, "nameserverPort",
+	                 (json_int_t)ns_port);
+	return 0;
+}
+
 int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t **out,
                 struct pg_err *err)
 {
@@ -125,12 +201,9 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 	                                     "issuer", "keyType", NULL};
 	static const char *const issuer_fields[] = {"directoryUrl", "preset", "caFile", "email",
 	                                            NULL};
-	static const char *const dns_fields[] = {
-	        "plugin", "config", "propagationSec", "resolvers", "propagationTimeoutSec", NULL};
 	const char *name = NULL, *challenge = "http-01", *key_type = "ec256", *dir = NULL,
-	           *preset = NULL, *ca = NULL, *email = NULL, *plugin = NULL;
-	json_t *domains = NULL, *issuer = NULL, *dns = NULL, *cfg = NULL, *resolvers = NULL;
-	int64_t prop = 0, prop_timeout = 120;
+	           *preset = NULL, *ca = NULL, *email = NULL;
+	json_t *domains = NULL, *issuer = NULL, *dns = NULL, *dns_req = NULL;
 	int rc = pg_json_only(body, fields, err);
 	if (rc == 0)
 		rc = pg_json_arr(body, "domains", true, 100, &domains, err);
@@ -147,6 +220,9 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 	}
 	if (rc == 0)
 		rc = pg_json_str(body, "name", false, 128, &name, err);
+	/* a request that says how to publish TXT records means DNS-01 */
+	if (rc == 0 && json_object_get(body, "dns") && !json_object_get(body, "challenge"))
+		challenge = "dns-01";
 	if (rc == 0)
 		rc = pg_json_str(body, "challenge", false, 8, &challenge, err);
 	if (rc == 0 && strcmp(challenge, "http-01") && strcmp(challenge, "dns-01"))
@@ -197,53 +273,27 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 	}
 	if (rc == 0)
 		rc = pg_json_obj(body, "dns", strcmp(challenge, "dns-01") == 0, &dns, err);
-	if (rc == 0 && dns && (rc = pg_json_only(dns, dns_fields, err)) == 0) {
-		rc = pg_json_str(dns, "plugin", true, 64, &plugin, err);
-		if (rc == 0)
-			rc = pg_json_obj(dns, "config", false, &cfg, err);
-		if (rc == 0)
-			rc = pg_json_int(dns, "propagationSec", false, 0, 600, &prop, err);
-		if (rc == 0)
-			rc = pg_json_arr(dns, "resolvers", false, 8, &resolvers, err);
-		json_t *r;
-		struct sockaddr_in sa;
-		json_array_foreach (resolvers, i, r)
-			if (rc == 0 && (!json_is_string(r) ||
-			                ssl_dns_parse_server(json_string_value(r), &sa) != 0))
-				rc = pg_err_set(err, PG_EINVAL, "resolvers",
-				                "resolvers[%zu] must be an IPv4 address with an "
-				                "optional :port",
-				                i);
-		if (rc == 0)
-			rc = pg_json_int(dns, "propagationTimeoutSec", false, 1, 3600,
-			                 &prop_timeout, err);
-		if (rc == 0 && strpbrk(plugin, "/.\\"))
-			rc = pg_err_set(err, PG_EINVAL, "plugin",
-			                "plugin is a name like challtestsrv");
-		if (rc == 0)
-			rc = dns_plugin_check(s, plugin, cfg, err);
-		if (rc != 0)
-			pg_err_prefix_field(err, "dns");
-	}
-	if (rc != 0)
+	if (rc == 0 && dns)
+		rc = dns_request_parse(s, dns, &dns_req, err);
+	if (rc != 0) {
+		json_decref(dns_req);
 		return rc;
+	}
 	char def[140];
 	const char *first = json_string_value(json_array_get(domains, 0));
 	snprintf(def, sizeof(def), "%s", first[0] == '*' ? first + 2 : first);
 	if (!name)
 		name = def;
-	if (!domain_ok(name))
+	if (!domain_ok(name)) {
+		json_decref(dns_req);
 		return pg_err_set(err, PG_EINVAL, "name",
 		                  "name must be lowercase letters, digits, '-' and '.'");
+	}
 	json_t *req =
 	        json_pack("{s:s, s:s, s:{s:s, s:s?, s:s?}}", "challenge", challenge, "keyType",
 	                  key_type, "issuer", "directoryUrl", dir, "caFile", ca, "email", email);
-	if (dns)
-		json_object_set_new(req, "dns",
-		                    json_pack("{s:s, s:O?, s:I, s:O?, s:I}", "plugin", plugin,
-		                              "config", cfg, "propagationSec", (json_int_t)prop,
-		                              "resolvers", resolvers, "propagationTimeoutSec",
-		                              (json_int_t)prop_timeout));
+	if (dns_req)
+		json_object_set_new(req, "dns", dns_req);
 	rc = dns_config_seal(s, name, json_object_get(req, "dns"), err);
 	struct store_conn *c = rc == 0 ? store_conn_get(s->store, err) : NULL;
 	int64_t id = 0;
@@ -275,25 +325,55 @@ static int http01(void *arg, const char *token, const char *key_auth, struct pg_
 	         : err->code;
 }
 
+/* Where the TXT record goes: the zone (the request's, or found by an SOA
+ * walk for plugins that publish into zones) and the name after CNAMEs. */
+static int dns_where(json_t *dns, const struct sockaddr_in *resolver, const char *domain,
+                     const char *fqdn, char *zone, char *target, struct pg_err *err)
+{
+	const char *given = json_string_value(json_object_get(dns, "zone"));
+	snprintf(target, SSL_DNS_NAME, "%s", fqdn);
+	snprintf(zone, SSL_DNS_NAME, "%s", given ? given : domain);
+	if (given || !json_is_true(json_object_get(dns, "usesZone")))
+		return 0;
+	return ssl_dns_find_zone(resolver, fqdn, zone, target, err);
+}
+
 static int dns01(void *arg, bool present, const char *domain, const char *fqdn, const char *value,
                  struct pg_err *err)
 {
 	struct hook_ctx *h = arg;
-	char rel[128];
+	char rel[128], zone[SSL_DNS_NAME], target[SSL_DNS_NAME];
 	snprintf(rel, sizeof(rel), "plugins/dns/%s.lua",
 	         json_string_value(json_object_get(h->dns, "plugin")));
+	json_t *resolvers = json_object_get(h->dns, "resolvers");
+	struct sockaddr_in first, *resolver = NULL;
+	if (json_array_size(resolvers) &&
+	    ssl_dns_parse_server(json_string_value(json_array_get(resolvers, 0)), &first) == 0)
+		resolver = &first;
+	int rc = dns_where(h->dns, resolver, domain, fqdn, zone, target, err);
+	if (rc != 0)
+		return rc;
 	json_t *cfg = json_object_get(h->dns, "config");
-	json_t *args = json_pack("[O, s, s, s]", cfg ? cfg : json_object(), domain, fqdn, value),
+	json_t *args = json_pack("[O, s, s, s]", cfg ? cfg : json_object(), zone, target, value),
 	       *out = NULL;
-	int rc = plua_call(h->s->lua, rel, present ? "present" : "cleanup", args, &out, err);
+	rc = plua_call(h->s->lua, rel, present ? "present" : "cleanup", args, &out, err);
 	json_decref(args);
 	json_decref(out);
-	json_t *resolvers = json_object_get(h->dns, "resolvers");
-	if (rc == 0 && present && resolvers)
-		rc = ssl_dns_wait_txt(
-		        resolvers, fqdn, value,
-		        json_integer_value(json_object_get(h->dns, "propagationTimeoutSec")) * 1000,
-		        &h->s->stopping, err);
+	if (rc != 0 || !present)
+		return rc;
+	struct ssl_dns_wait w = {
+	        json_integer_value(json_object_get(h->dns, "propagationTimeoutSec")) * 1000,
+	        (int)json_integer_value(json_object_get(h->dns, "propagationIntervalSec")) * 1000,
+	        (int)json_integer_value(json_object_get(h->dns, "nameserverPort")),
+	        &h->s->stopping};
+	if (w.interval_ms <= 0) /* stored before the field existed */
+		w.interval_ms = 500;
+	if (w.ns_port <= 0)
+		w.ns_port = 53;
+	if (json_is_true(json_object_get(h->dns, "checkAuthoritative")))
+		rc = ssl_dns_wait_authoritative(&w, resolver, zone, target, value, err);
+	if (rc == 0 && resolvers)
+		rc = ssl_dns_wait_txt(&w, resolvers, target, value, err);
 	return rc;
 }
 

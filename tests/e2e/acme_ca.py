@@ -17,11 +17,13 @@ def run(*args):
 
 
 class Pebble:
-    def __init__(self, tmp, http_port=5002, default_ip="127.0.0.1"):
+    def __init__(self, tmp, http_port=5002, default_ip="127.0.0.1", dns_server=None):
         self.dir = os.path.join(tmp, "pebble")
         os.makedirs(self.dir, exist_ok=True)
         self.port, self.mgmt, self.chall, self.dns = free_port(), free_port(), free_port(), free_port()
         self.http_port, self.default_ip = http_port, default_ip
+        # where the CA looks TXT records up: challtestsrv, or a test's own server
+        self.dns_server = dns_server or f"127.0.0.1:{self.dns}"
         self.ca = os.path.join(self.dir, "ca.crt")
         self.procs = []
 
@@ -50,7 +52,7 @@ class Pebble:
         env = dict(os.environ, PEBBLE_VA_NOSLEEP="1")
         log = self.log2 = open(f"{d}/pebble.log", "ab")
         self.procs.append(subprocess.Popen(
-            ["pebble", "-config", f"{d}/pebble.json", "-dnsserver", f"127.0.0.1:{self.dns}"],
+            ["pebble", "-config", f"{d}/pebble.json", "-dnsserver", self.dns_server],
             stdout=log, stderr=log, env=env))
         wait_until(lambda: self._up(), 20, what="pebble directory")
         return self

@@ -1,0 +1,98 @@
+"""DNS-01 through a real authoritative server: BIND on loopback takes the
+rfc2136 plugin's TSIG-signed updates, Pebble validates against it. The zone
+is found by an SOA walk (and through a CNAME on _acme-challenge), the
+records are checked at the zone's own name servers before the CA is asked,
+and removed afterwards; a wrong key fails with the server's reason."""
+import shutil
+import unittest
+
+from acme_ca import Pebble
+from dns_server import HAVE_BIND, Bind
+from harness import Cluster, wait_until
+
+HAVE_PEBBLE = shutil.which("pebble") and shutil.which("pebble-challtestsrv")
+
+
+def wait_cert(d, cid, status, timeout=60):
+    return wait_until(lambda: (c := d.call("GET", f"/admin/certificates/{cid}").json())["status"] in (status, "failed")
+                      and c, timeout, interval=0.3, what=f"certificate {cid} {status}")
+
+
+@unittest.skipUnless(HAVE_PEBBLE and HAVE_BIND, "needs the pebble and bind9 packages")
+class Rfc2136(unittest.TestCase):
+    def test_issuance_by_dynamic_update(self):
+        with Cluster("--cert-scan", "500", "--cert-retry", "600000") as c:
+            d = c.daemon
+            bind = Bind(c.tmp, ["example.test"]).start(
+                {"example.test": ["_acme-challenge.alias IN CNAME _acme-challenge.delegated"]})
+            pebble = Pebble(c.tmp, dns_server=bind.address).start()
+            try:
+                issuer = {"directoryUrl": pebble.directory, "caFile": pebble.ca}
+                tsig = {"name": bind.key_name, "secret": bind.secret}
+
+                def dns(**over):
+                    cfg = {"plugin": "rfc2136", "config": {"server": bind.address, "tsig": dict(tsig)},
+                           "resolvers": [bind.address], "nameserverPort": bind.port,
+                           "propagationIntervalSec": 1}
+                    cfg.update(over)
+                    return cfg
+
+                # no challenge named: a dns block means dns-01; the zone is
+                # example.test, two levels up (BIND refuses an update for a
+                # zone it does not hold, so success shows the walk found it)
+                r = d.call("POST", "/admin/certificates/acme",
+                           {"domains": ["*.sub.example.test", "sub.example.test"], "dns": dns(), "issuer": issuer})
+                self.assertEqual(r.status, 202, r)
+                self.assertEqual(r.json()["request"]["challenge"], "dns-01")
+                cert = wait_cert(d, r.json()["id"], "valid")
+                self.assertEqual(cert["status"], "valid", cert.get("lastError"))
+                self.assertEqual(sorted(cert["current"]["sans"]), ["*.sub.example.test", "sub.example.test"])
+                wait_until(lambda: bind.txt("_acme-challenge.sub.example.test") == [], 10,
+                           what="the challenge records removed")
+                # a CNAME on _acme-challenge: the record goes where it points
+                r = d.call("POST", "/admin/certificates/acme",
+                           {"domains": ["alias.example.test"], "dns": dns(), "issuer": issuer})
+                cert = wait_cert(d, r.json()["id"], "valid")
+                self.assertEqual(cert["status"], "valid", cert.get("lastError"))
+                self.assertEqual(bind.txt("_acme-challenge.delegated.example.test"), [])
+                # the key is sealed at rest, masked in answers, never logged
+                self.assertFalse(bind.secret.encode() in d.stored_bytes(), "the TSIG secret stored in clear")
+                self.assertNotIn(bind.secret, str(d.call("GET", "/admin/certificates").json()))
+                self.assertNotIn(bind.secret, str(d.audit()) + d.read_log())
+                # a wrong key: the server's refusal, named
+                wrong = dns(config={"server": bind.address,
+                                    "tsig": {"name": bind.key_name, "secret": "c2VjcmV0LWJ1dC13cm9uZw=="}})
+                r = d.call("POST", "/admin/certificates/acme",
+                           {"domains": ["bad.example.test"], "dns": wrong, "issuer": issuer})
+                bad = wait_cert(d, r.json()["id"], "failed")
+                self.assertIn("NOTAUTH (TSIG BADSIG)", bad["lastError"])
+                self.assertIn("check the TSIG key", bad["lastError"])
+                self.assertNotIn("c2VjcmV0LWJ1dC13cm9uZw", bad["lastError"])
+                # a zone given by hand that the server does not hold
+                r = d.call("POST", "/admin/certificates/acme",
+                           {"domains": ["x.example.test"], "dns": dns(zone="nothere.test"), "issuer": issuer})
+                bad = wait_cert(d, r.json()["id"], "failed")
+                self.assertIn("refused the update of nothere.test", bad["lastError"])
+                # bad requests: named field, nothing stored
+                before = len(d.call("GET", "/admin/certificates").json()["items"])
+                for body, field in [
+                        (dns(config={"server": bind.address}), "dns.config.tsig"),
+                        (dns(config={"tsig": tsig}), "dns.config.server"),
+                        (dns(config={"server": bind.address, "tsig": {"name": "k", "secret": "***"}}),
+                         "dns.config.tsig.secret"),
+                        (dns(config={"server": bind.address, "tsig": dict(tsig, algorithm="md5")}),
+                         "dns.config.tsig.algorithm"),
+                        (dns(zone="Not A Zone"), "dns.zone"),
+                        (dns(nameserverPort=0), "dns.nameserverPort"),
+                        (dns(checkAuthoritative="yes"), "dns.checkAuthoritative")]:
+                    r = d.call("POST", "/admin/certificates/acme",
+                               {"domains": ["y.example.test"], "dns": body, "issuer": issuer})
+                    self.assertEqual((r.status, r.json()["error"]["field"]), (400, field), r)
+                self.assertEqual(len(d.call("GET", "/admin/certificates").json()["items"]), before)
+            finally:
+                pebble.stop()
+                bind.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
