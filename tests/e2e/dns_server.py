@@ -56,6 +56,14 @@ class Bind:
                              capture_output=True, text=True, timeout=10).stdout
         return sorted(v.strip().strip('"') for v in out.splitlines() if v.strip())
 
+    def update(self, op, name, value):
+        """op "add" or "delete" of one TXT value, by nsupdate with the TSIG key:
+        how the fake cloud APIs of dns_apis.py publish what they are given."""
+        script = (f"server 127.0.0.1 {self.port}\n"
+                  f"update {op} {name.rstrip('.')}. {'60 ' if op == 'add' else ''}TXT \"{value}\"\nsend\n")
+        subprocess.run(["nsupdate", "-y", f"hmac-sha256:{self.key_name}:{self.secret}"], input=script,
+                       text=True, check=True, capture_output=True, timeout=10)
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
