@@ -291,6 +291,42 @@ static void evaluate(struct alert *a, struct store_conn *c)
 
 /* ---- delivery ---- */
 
+/* Sends one message through channel ch (of index idx): the message comes
+ * from the channel's template (templates/alert_message.lua unless the
+ * channel names another), then the plugin's send gets it with the alert.
+ * *res: what the plugin answered. */
+static int notify_send(struct alert *a, json_t *ch, size_t idx, const char *event, json_t *al,
+                       json_t **res, struct pg_err *err)
+{
+	char rel[160], tpl[160];
+	json_t *cfg = json_object_get(ch, "config"), *msg = NULL;
+	const char *tname = json_string_value(json_object_get(ch, "template"));
+	snprintf(tpl, sizeof(tpl), "templates/%s.lua", tname ? tname : "alert_message");
+	snprintf(rel, sizeof(rel), "plugins/notify/%s.lua",
+	         json_string_value(json_object_get(ch, "plugin")));
+	json_t *in = json_pack("{s:s, s:O, s:{s:O, s:I}, s:O*, s:O*}", "event", event, "alert", al,
+	                       "channel", "plugin", json_object_get(ch, "plugin"), "index",
+	                       (json_int_t)idx, "prefix", json_object_get(cfg, "prefix"), "link",
+	                       json_object_get(cfg, "link"));
+	json_t *rargs = json_pack("[o]", in);
+	int rc = plua_call(a->lua, tpl, "render", rargs, &msg, err);
+	json_decref(rargs);
+	if (rc == 0 && (!json_is_string(json_object_get(msg, "text")) ||
+	                !json_is_string(json_object_get(msg, "title"))))
+		rc = pg_err_set(err, PG_EPRECOND, "template", "%s: render must return {title, text}",
+		                tpl);
+	if (rc != 0) {
+		json_decref(msg);
+		return rc;
+	}
+	json_t *args = json_pack("[O, {s:s, s:s, s:O, s:o}]", cfg ? cfg : json_object(), "source",
+	                         "pagoda", "event", event, "alert", al, "message", msg);
+	rc = plua_call(a->lua, rel, "send", args, res, err);
+	json_decref(args);
+	return rc;
+}
+
+
 static int send_one(struct alert *a, struct store_conn *c, json_t *dlv, struct pg_err *err)
 {
 	json_t *rules = json_array(), *rule, *notify = NULL, *al = NULL, *out = NULL;
@@ -307,17 +343,9 @@ static int send_one(struct alert *a, struct store_conn *c, json_t *dlv, struct p
 	if (rc == 0)
 		rc = alert_store_get(c, json_integer_value(json_object_get(dlv, "alertId")), &al,
 		                     err);
-	if (rc == 0) {
-		char rel[160];
-		snprintf(rel, sizeof(rel), "plugins/notify/%s.lua",
-		         json_string_value(json_object_get(ch, "plugin")));
-		json_t *cfg = json_object_get(ch, "config");
-		json_t *args = json_pack(
-		        "[O, {s:s, s:s, s:O}]", cfg ? cfg : json_object(), "source", "pagoda",
-		        "event", json_string_value(json_object_get(dlv, "event")), "alert", al);
-		rc = plua_call(a->lua, rel, "send", args, &out, err);
-		json_decref(args);
-	}
+	if (rc == 0)
+		rc = notify_send(a, ch, (size_t)json_integer_value(json_object_get(dlv, "channel")),
+		                 json_string_value(json_object_get(dlv, "event")), al, &out, err);
 	json_decref(out);
 	json_decref(al);
 	json_decref(notify);
@@ -484,9 +512,22 @@ int alert_rules_list(struct alert *a, json_t **out, struct pg_err *err)
 	return rc;
 }
 
+/* A channel's own template: a plain name whose script renders. */
+static bool template_ok(struct alert *a, const char *name)
+{
+	char rel[96];
+	bool has = false;
+	struct pg_err e = {0};
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	snprintf(rel, sizeof(rel), "templates/%s.lua", name);
+	return plua_has_function(a->lua, rel, "render", &has, &e) == 0 && has;
+}
+
 static int check_notify(struct alert *a, json_t *notify, struct pg_err *err)
 {
-	static const char *const fields[] = {"plugin", "config", "severities", NULL};
+	static const char *const fields[] = {"plugin", "config", "severities", "template", NULL};
 	static const char *const levels[] = {"info", "warning", "critical", NULL};
 	json_t *plugins = plua_plugins(a->lua, "notify"), *ch, *p;
 	size_t i, j;
@@ -521,6 +562,13 @@ static int check_notify(struct alert *a, json_t *notify, struct pg_err *err)
 				break;
 			}
 		}
+		const char *tpl = NULL;
+		if (rc == 0)
+			rc = pg_json_str(ch, "template", false, 64, &tpl, err);
+		if (rc == 0 && tpl && !template_ok(a, tpl))
+			rc = pg_err_set(err, PG_EINVAL, "template",
+			                "no template %s with a render function (templates/%s.lua)",
+			                tpl, tpl);
 		bool known = false;
 		json_array_foreach (plugins, j, p)
 			known |= rc == 0 && json_equal(json_object_get(p, "name"),
@@ -567,15 +615,9 @@ int alert_rule_test(struct alert *a, const struct pg_call *call, const char *nam
 	                       "a test message from Pagoda: this channel works", "status", "firing",
 	                       "firedAt", now);
 	json_array_foreach (rc == 0 ? notify : NULL, i, ch) {
-		char rel[160];
 		struct pg_err e = {0};
-		json_t *res = NULL, *cfg = json_object_get(ch, "config");
-		snprintf(rel, sizeof(rel), "plugins/notify/%s.lua",
-		         json_string_value(json_object_get(ch, "plugin")));
-		json_t *args = json_pack("[O, {s:s, s:s, s:O}]", cfg ? cfg : json_object(),
-		                         "source", "pagoda", "event", "test", "alert", al);
-		int sent = plua_call(a->lua, rel, "send", args, &res, &e);
-		json_decref(args);
+		json_t *res = NULL;
+		int sent = notify_send(a, ch, i, "test", al, &res, &e);
 		json_t *row = json_pack("{s:I, s:O, s:b}", "channel", (json_int_t)i, "plugin",
 		                        json_object_get(ch, "plugin"), "ok", sent == 0);
 		if (sent == 0 && res)

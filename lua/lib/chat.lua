@@ -1,22 +1,21 @@
 -- What the chat notifiers (plugins/notify/{slack,dingtalk,feishu,wecom,
 -- telegram}.lua) share: the alert as one short text, a JSON POST that
 -- fails loudly, percent-encoding for signed query strings.
+local alert_text = require("alert_text")
 local M = {}
 
--- The payload's alert as text: "[FIRING critical] node_offline node:3:
--- node node-a has been offline for 31 s (since 2026-12-03T10:00:00Z)".
--- config.prefix goes first (a team's tag, an @mention).
-function M.text(config, payload)
-  local a = payload.alert or {}
-  local parts = {}
-  if config.prefix then parts[#parts + 1] = tostring(config.prefix) end
-  parts[#parts + 1] = string.format("[%s %s] %s %s: %s",
-    string.upper(tostring(payload.event or "alert")), tostring(a.severity or "warning"),
-    tostring(a.rule or "?"), tostring(a.subject or ""), tostring(a.summary or a.message or ""))
-  if a.firedAt then parts[#parts + 1] = "(since " .. tostring(a.firedAt) .. ")" end
-  if config.link then parts[#parts + 1] = tostring(config.link) end
-  return table.concat(parts, " ")
+-- The alert as one text: the message pagodad rendered from the channel's
+-- template (templates/alert_message.lua), or the same default wording
+-- (lib/alert_text.lua) when a plugin is called on its own, as in its tests.
+function M.message(config, payload)
+  if type(payload.message) == "table" and type(payload.message.text) == "string" then
+    return payload.message
+  end
+  return alert_text.render({ event = payload.event, alert = payload.alert, prefix = config.prefix,
+    link = config.link })
 end
+
+function M.text(config, payload) return M.message(config, payload).text end
 
 function M.urlencode(s)
   return (string.gsub(s, "[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))

@@ -9,11 +9,7 @@
 local chat = require("chat")
 local M = { name = "email", version = "1.0.0", kind = "notify" }
 
-function M.subject(payload)
-  local a = payload.alert or {}
-  return string.format("[%s %s] %s %s", string.upper(tostring(payload.event or "alert")),
-    tostring(a.severity or "warning"), tostring(a.rule or "?"), tostring(a.subject or ""))
-end
+function M.subject(config, payload) return chat.message(config, payload).title end
 
 function M.body(config, payload)
   local a = payload.alert or {}
@@ -36,7 +32,7 @@ function M.send(config, payload)
     error("notify/email: config.to is required (a list of addresses)", 0)
   end
   local ok, err = pagoda.smtp({ url = config.url, from = config.from, to = config.to,
-    subject = M.subject(payload), body = M.body(config, payload), user = config.user,
+    subject = M.subject(config, payload), body = M.body(config, payload), user = config.user,
     password = config.password, caFile = config.caFile, timeout = config.timeout })
   if not ok then error(chat.scrub("notify/email: " .. err, { config.password }), 0) end
   return { ok = true, recipients = #config.to }

@@ -337,6 +337,52 @@ class ChatChannels(unittest.TestCase):
         rx.srv.shutdown()
 
 
+class MessageTemplates(unittest.TestCase):
+    """A channel's message comes from a Lua template: the bundled
+    templates/alert_message.lua, an override of it, or the template a
+    channel names; a broken template fails the send with its error."""
+
+    def test_channel_templates_and_overrides(self):
+        rx = ChatReceiver("x", "y")
+        lua = tempfile.mkdtemp(prefix="pagoda-lua-")
+        os.makedirs(os.path.join(lua, "templates"))
+        with open(os.path.join(lua, "templates", "alert_short.lua"), "w") as f:
+            f.write('local M = {}\nfunction M.render(i)\n  return { title = "t", text = "short: " .. i.alert.rule'
+                    ' .. " via " .. i.channel.plugin .. "#" .. i.channel.index }\nend\nreturn M\n')
+        channels = [{"plugin": "slack", "config": {"webhookUrl": f"{rx.base}/slack/services/T0/B0/XX",
+                                                   "link": "https://pagoda.example/"}},
+                    {"plugin": "slack", "template": "alert_short",
+                     "config": {"webhookUrl": f"{rx.base}/slack/services/T0/B0/WARN"}}]
+        with Cluster("--lua-dir", lua) as c:
+            d = c.daemon
+            r = d.call("PUT", "/admin/alert-rules/node_offline", {"notify": [dict(channels[0], template="nope")]})
+            self.assertEqual((r.status, r.error.get("field")), (400, "notify[0].template"), r)
+            r = d.call("PUT", "/admin/alert-rules/node_offline", {"notify": [dict(channels[0], template="../x")]})
+            self.assertEqual((r.status, r.error.get("field")), (400, "notify[0].template"), r)
+            self.assertEqual(d.call("PUT", "/admin/alert-rules/node_offline", {"notify": channels}).status, 200)
+            res = d.call("POST", "/admin/alert-rules/node_offline/test").json()["results"]
+            self.assertEqual([x["ok"] for x in res], [True, True], res)
+            self.assertEqual(rx.got["slack-warn"], ["short: node_offline via slack#1"])
+            self.assertTrue(rx.got["slack"][0].startswith("[TEST info] node_offline test: a test message"),
+                            rx.got["slack"])
+            self.assertTrue(rx.got["slack"][0].endswith(" https://pagoda.example/"), rx.got["slack"])
+            # the operator rewords every channel's message by overriding the template
+            with open(os.path.join(lua, "templates", "alert_message.lua"), "w") as f:
+                f.write('local M = {}\nfunction M.render(i)\n  return { title = "x", text = "ALERT " .. '
+                        'i.event .. " " .. i.alert.rule }\nend\nreturn M\n')
+            self.assertEqual(d.call("POST", "/admin/policies/reload").status, 200)
+            d.call("POST", "/admin/alert-rules/node_offline/test")
+            self.assertEqual(rx.got["slack"][-1], "ALERT test node_offline")
+            # a template that returns nothing usable: the send fails with why
+            with open(os.path.join(lua, "templates", "alert_short.lua"), "w") as f:
+                f.write('local M = {}\nfunction M.render(i) return { text = 1 } end\nreturn M\n')
+            d.call("POST", "/admin/policies/reload")
+            res = d.call("POST", "/admin/alert-rules/node_offline/test").json()["results"]
+            self.assertEqual([x["ok"] for x in res], [True, False], res)
+            self.assertIn("render must return {title, text}", res[1]["error"])
+        rx.srv.shutdown()
+
+
 class SmtpServer:
     """Debian's aiosmtpd on loopback with a throwaway certificate: STARTTLS
     required (or TLS from the start), AUTH required after it; keeps each

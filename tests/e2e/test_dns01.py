@@ -138,6 +138,12 @@ class CloudProviders(unittest.TestCase):
                         self.assertRegex(bad["lastError"], r"answered (40[013]|200)")
                         self.assertNotIn("wrong-SECRET-value", bad["lastError"])
                         self.assertGreater(apis.refused[provider], 0)
+                        # the plugin's failure is counted where operators look at plugins
+                        pol = {p["path"]: p for p in d.call("GET", "/admin/policies").json()["items"]}
+                        mine = pol[f"plugins/dns/{provider}.lua"]
+                        self.assertGreaterEqual(mine["errors"], 1, mine)
+                        self.assertIn(f"dns/{provider}", mine["lastError"])
+                        self.assertNotIn("wrong-SECRET-value", mine["lastError"])
                 # credentials are sealed, masked and never logged
                 stored, log = d.stored_bytes(), str(d.audit()) + d.read_log()
                 listed = str(d.call("GET", "/admin/certificates").json())
