@@ -313,8 +313,8 @@ static int notify_send(struct alert *a, json_t *ch, size_t idx, const char *even
 	json_decref(rargs);
 	if (rc == 0 && (!json_is_string(json_object_get(msg, "text")) ||
 	                !json_is_string(json_object_get(msg, "title"))))
-		rc = pg_err_set(err, PG_EPRECOND, "template", "%s: render must return {title, text}",
-		                tpl);
+		rc = pg_err_set(err, PG_EPRECOND, "template",
+		                "%s: render must return {title, text}", tpl);
 	if (rc != 0) {
 		json_decref(msg);
 		return rc;
@@ -325,7 +325,6 @@ static int notify_send(struct alert *a, json_t *ch, size_t idx, const char *even
 	json_decref(args);
 	return rc;
 }
-
 
 static int send_one(struct alert *a, struct store_conn *c, json_t *dlv, struct pg_err *err)
 {

@@ -46,6 +46,15 @@ int64_t ssl_renew_at(int64_t not_before, int64_t not_after);
 /* Every certificate as GET /admin/ssl/certificates shows it (no keys). */
 int ssl_list(struct ssl *s, json_t **out, struct pg_err *err);
 
+/* Stored DNS providers (/admin/dns-providers): put creates or replaces
+ * {plugin, config, zones, and the DNS-01 settings of a request's dns}. */
+int ssl_dns_provider_put(struct ssl *s, const struct pg_call *call, const char *name, json_t *body,
+                         json_t **out, struct pg_err *err);
+int ssl_dns_provider_list(struct ssl *s, json_t **out, struct pg_err *err);
+int ssl_dns_provider_get(struct ssl *s, const char *name, json_t **out, struct pg_err *err);
+int ssl_dns_provider_delete(struct ssl *s, const struct pg_call *call, const char *name,
+                            struct pg_err *err);
+
 /* Where a certificate named name lands on a node by default. */
 void ssl_default_paths(const char *name, char cert_path[300], char key_path[300]);
 /* The default paths of certificate id (for an ingress naming it). */

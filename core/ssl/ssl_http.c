@@ -140,6 +140,40 @@ static void challenge(struct http_req *req)
 	free(ka);
 }
 
+static void provider_put(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	json_t *out = NULL;
+	int rc = ssl_dns_provider_put(ssl_of(req), &call, http_param(req, "name"), req->body, &out,
+	                              &err);
+	http_answer(req, rc, 200, out, &err);
+}
+
+static void provider_list(struct http_req *req)
+{
+	struct pg_err err = {0};
+	json_t *items = NULL;
+	int rc = ssl_dns_provider_list(ssl_of(req), &items, &err);
+	http_reply_list(req, rc, items ? items : json_array(), 0, &err);
+}
+
+static void provider_get(struct http_req *req)
+{
+	struct pg_err err = {0};
+	json_t *out = NULL;
+	int rc = ssl_dns_provider_get(ssl_of(req), http_param(req, "name"), &out, &err);
+	http_answer(req, rc, 200, out, &err);
+}
+
+static void provider_delete(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	int rc = ssl_dns_provider_delete(ssl_of(req), &call, http_param(req, "name"), &err);
+	http_answer(req, rc, 204, NULL, &err);
+}
+
 #define SSL_READ .auth = HTTP_AUTH_ADMIN, .perm = "admin:ssl:read"
 #define SSL_ISSUE .auth = HTTP_AUTH_ADMIN, .perm = "admin:ssl:issue"
 #define SSL_DEPLOY .auth = HTTP_AUTH_ADMIN, .perm = "admin:ssl:deploy"
@@ -164,6 +198,13 @@ const struct http_route ssl_routes[] = {
          .no_fields = true},
         {.method = "POST", .path = "/admin/certificates/:id/deploy", SSL_DEPLOY, .fn = cert_deploy},
         {.method = "DELETE", .path = "/admin/certificates/:id", SSL_ISSUE, .fn = cert_delete},
+        {.method = "GET", .path = "/admin/dns-providers", SSL_READ, .fn = provider_list},
+        {.method = "GET", .path = "/admin/dns-providers/:name", SSL_READ, .fn = provider_get},
+        {.method = "PUT", .path = "/admin/dns-providers/:name", SSL_ISSUE, .fn = provider_put},
+        {.method = "DELETE",
+         .path = "/admin/dns-providers/:name",
+         SSL_ISSUE,
+         .fn = provider_delete},
         {.method = "GET",
          .path = "/.well-known/acme-challenge/:token",
          .auth = HTTP_AUTH_NONE,

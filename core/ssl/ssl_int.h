@@ -73,7 +73,34 @@ int ssl_dns_wait_authoritative(const struct ssl_dns_wait *w, const struct sockad
                                const char *zone, const char *fqdn, const char *value,
                                struct pg_err *err);
 
+/* A lowercase DNS name, or "*." and one. */
+bool ssl_domain_ok(const char *d);
+
+/* The dns object (ssl_dns_request.c). A plugin's config holds credentials
+ * (a provider's API token): ssl_dns_seal seals it into configSealed under
+ * the context ctx and leaves a masked copy in config for the API and the
+ * audit log; ssl_dns_open puts it back, in the caller's copy. */
+int ssl_dns_seal(struct ssl *s, const char *ctx, json_t *dns, struct pg_err *err);
+int ssl_dns_open(struct ssl *s, const char *ctx, json_t *dns, struct pg_err *err);
+/* The request's dns object, checked, with its defaults: *out is what is
+ * kept (config still in clear: the caller seals it). */
+int ssl_dns_request_parse(struct ssl *s, json_t *dns, json_t **out, struct pg_err *err);
+
+/* Stored DNS providers (ssl_dns_provider.c). resolve: a dns object that
+ * names a provider gets the provider's plugin, settings and opened config;
+ * match: the first provider (by name) whose zones hold every domain, ""
+ * when none does. */
+int ssl_dns_provider_resolve(struct ssl *s, struct store_conn *c, json_t *dns, struct pg_err *err);
+int ssl_dns_provider_match(struct ssl *s, json_t *domains, char name[65], struct pg_err *err);
+
 /* DAO (ssl_store.c). */
+/* DNS provider rows: {name, plugin, zones, spec, createdAt, updatedAt}. */
+int ssl_provider_store_put(struct store_conn *c, const char *name, const char *plugin,
+                           json_t *zones, json_t *spec, struct pg_err *err);
+int ssl_provider_store_get(struct store_conn *c, const char *name, json_t **out,
+                           struct pg_err *err);
+int ssl_provider_store_list(struct store_conn *c, json_t *items, struct pg_err *err);
+int ssl_provider_store_delete(struct store_conn *c, const char *name, struct pg_err *err);
 int ssl_store_insert(struct store_conn *c, const char *name, json_t *domains, const char *source,
                      const char *status, json_t *request, int64_t *id, struct pg_err *err);
 int ssl_store_get(struct store_conn *c, int64_t id, json_t **out, struct pg_err *err);

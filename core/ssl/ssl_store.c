@@ -330,3 +330,60 @@ int ssl_challenge_get(struct store_conn *c, const char *token, int64_t now, char
 		return pg_err_set(err, PG_ENOTFOUND, "token", "no such challenge");
 	return store_ok(rc);
 }
+
+#define PROVIDER_COLS "name, plugin, zones, spec, created_at, updated_at"
+
+static json_t *provider_row(struct store_stmt *st)
+{
+	json_t *o =
+	        json_pack("{s:s, s:s, s:o, s:o}", "name", store_col_text(st, 0), "plugin",
+	                  store_col_text(st, 1), "zones", pg_json_load_text(store_col_text(st, 2)),
+	                  "spec", pg_json_load_text(store_col_text(st, 3)));
+	pg_json_set_time(o, "createdAt", store_col_i64(st, 4));
+	pg_json_set_time(o, "updatedAt", store_col_i64(st, 5));
+	return o;
+}
+
+int ssl_provider_store_put(struct store_conn *c, const char *name, const char *plugin,
+                           json_t *zones, json_t *spec, struct pg_err *err)
+{
+	static const char sql[] =
+	        "INSERT INTO ssl_dns_provider (name, plugin, zones, spec, created_at, updated_at)"
+	        " VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (namespace, name) DO UPDATE SET"
+	        " plugin = $2, zones = $3, spec = $4, updated_at = $5";
+	char *z = pg_json_dump(zones), *sp = pg_json_dump(spec);
+	int rc = store_run(c, sql, err, ST(name), ST(plugin), ST(z), ST(sp), SI(pg_time_now_ms()));
+	free(z);
+	free(sp);
+	return store_ok(rc);
+}
+
+int ssl_provider_store_get(struct store_conn *c, const char *name, json_t **out, struct pg_err *err)
+{
+	static const char sql[] = "SELECT " PROVIDER_COLS " FROM ssl_dns_provider WHERE name = $1";
+	struct store_stmt *st;
+	int rc = store_query(c, sql, &st, err, ST(name));
+	if (rc > 0)
+		*out = provider_row(st);
+	store_done(st);
+	if (rc == 0)
+		return pg_err_set(err, PG_ENOTFOUND, "name", "no DNS provider %s", name);
+	return store_ok(rc);
+}
+
+int ssl_provider_store_list(struct store_conn *c, json_t *items, struct pg_err *err)
+{
+	static const char sql[] = "SELECT " PROVIDER_COLS " FROM ssl_dns_provider ORDER BY name";
+	struct store_stmt *st;
+	int rc;
+	for (rc = store_query(c, sql, &st, err); rc > 0; rc = store_step(st, err))
+		json_array_append_new(items, provider_row(st));
+	store_done(st);
+	return store_ok(rc);
+}
+
+int ssl_provider_store_delete(struct store_conn *c, const char *name, struct pg_err *err)
+{
+	static const char sql[] = "DELETE FROM ssl_dns_provider WHERE name = $1";
+	return store_ok(store_run(c, sql, err, ST(name)));
+}

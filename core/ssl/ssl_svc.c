@@ -31,167 +31,24 @@ int64_t ssl_renew_at(int64_t not_before, int64_t not_after)
 	return at > half ? at : half;
 }
 
-static bool domain_ok(const char *d)
+/* dns: {provider: NAME}, a stored provider that must exist. */
+static int provider_ref(struct ssl *s, json_t *dns, json_t **out, struct pg_err *err)
 {
-	const char *s = strncmp(d, "*.", 2) == 0 ? d + 2 : d;
-	size_t n = strlen(s);
-	if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-' || s[n - 1] == '.' || strstr(s, ".."))
-		return false;
-	for (; *s; s++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789-.", *s))
-			return false;
-	return true;
-}
-
-static void dns_context(const char *name, char *ctx, size_t n)
-{
-	snprintf(ctx, n, "ssl-dns:%s", name);
-}
-
-/* A DNS plugin's config holds credentials (a provider's API token): sealed
- * in the row as configSealed; config keeps a masked copy for the API and
- * the audit log. */
-static int dns_config_seal(struct ssl *s, const char *name, json_t *dns, struct pg_err *err)
-{
-	json_t *cfg = json_object_get(dns, "config");
-	if (!dns || json_object_size(cfg) == 0)
-		return 0;
-	char ctx[160], *text = pg_json_dump(cfg), *sealed = NULL;
-	dns_context(name, ctx, sizeof(ctx));
-	int rc = text ? pg_secret_seal(&s->key, text, strlen(text), ctx, &sealed, err)
-	              : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
-	pg_secret_free(text);
-	if (rc == 0) {
-		json_object_set_new(dns, "config", pg_secret_masked(cfg));
-		json_object_set_new(dns, "configSealed", json_string(sealed));
-	}
-	free(sealed);
-	return rc;
-}
-
-/* Opens, in the certificate's own copy, what dns_config_seal sealed. */
-static int dns_config_open(struct ssl *s, json_t *cert, struct pg_err *err)
-{
-	json_t *dns = json_object_get(json_object_get(cert, "request"), "dns");
-	const char *sealed = json_string_value(json_object_get(dns, "configSealed"));
-	if (!sealed)
-		return 0;
-	char ctx[160], *plain = NULL;
-	size_t len;
-	dns_context(json_string_value(json_object_get(cert, "name")), ctx, sizeof(ctx));
-	int rc = pg_secret_open(&s->key, sealed, ctx, &plain, &len, err);
-	json_t *cfg = rc == 0 ? pg_json_load_text(plain) : NULL;
-	pg_secret_free(plain);
-	if (rc == 0 && !json_is_object(cfg))
-		rc = pg_err_set(err, PG_EINTERNAL, "dns.config",
-		                "the sealed DNS plugin config does not parse");
-	if (rc == 0)
-		json_object_set(dns, "config", cfg);
-	json_decref(cfg);
-	json_object_del(dns, "configSealed");
-	return rc;
-}
-
-/* The plugin must exist, and may look at the request's config before
- * anything is stored (check(config), optional): exec refuses any. */
-static int dns_plugin_check(struct ssl *s, const char *plugin, json_t *cfg, struct pg_err *err)
-{
-	char rel[128];
-	snprintf(rel, sizeof(rel), "plugins/dns/%s.lua", plugin);
-	bool present = false, check = false;
-	int rc = plua_has_function(s->lua, rel, "present", &present, err);
-	if (rc == 0 && !present)
-		return pg_err_set(err, PG_EINVAL, "plugin",
-		                  "no loadable DNS plugin %s (GET /admin/policies lists them)",
-		                  plugin);
-	if (rc == 0)
-		rc = plua_has_function(s->lua, rel, "check", &check, err);
-	if (rc != 0 || !check)
-		return rc;
-	json_t *args = json_pack("[O]", cfg ? cfg : json_object()), *res = NULL;
-	rc = plua_call(s->lua, rel, "check", args, &res, err);
-	json_decref(args);
-	json_decref(res);
-	if (rc ==
-	    PG_EPRECOND) /* check() refused: the request's fault, it names the plugin and config */
-		rc = err->code = PG_EINVAL;
-	return rc;
-}
-
-/* The request's dns object, checked, with its defaults: *out is what the
- * certificate keeps (config still in clear: the caller seals it). */
-static int dns_request_parse(struct ssl *s, json_t *dns, json_t **out, struct pg_err *err)
-{
-	static const char *const fields[] = {"plugin",
-	                                     "config",
-	                                     "zone",
-	                                     "propagationSec",
-	                                     "resolvers",
-	                                     "propagationTimeoutSec",
-	                                     "propagationIntervalSec",
-	                                     "checkAuthoritative",
-	                                     "nameserverPort",
-	                                     NULL};
-	const char *plugin = NULL, *zone = NULL;
-	json_t *cfg = NULL, *resolvers = NULL;
-	int64_t prop = 0, prop_timeout = 120, interval = 2, ns_port = 53;
-	bool uses_zone = false, check_auth;
+	static const char *const fields[] = {"provider", NULL};
+	const char *name = NULL;
+	json_t *found = NULL;
 	int rc = pg_json_only(dns, fields, err);
 	if (rc == 0)
-		rc = pg_json_str(dns, "plugin", true, 64, &plugin, err);
-	if (rc == 0 && strpbrk(plugin, "/.\\"))
-		rc = pg_err_set(err, PG_EINVAL, "plugin", "plugin is a name like rfc2136");
+		rc = pg_json_str(dns, "provider", true, 64, &name, err);
+	if (rc == 0 && (rc = ssl_dns_provider_get(s, name, &found, err)) == PG_ENOTFOUND)
+		rc = pg_err_set(err, PG_EINVAL, "provider",
+		                "no DNS provider %s (GET /admin/dns-providers lists them)", name);
+	json_decref(found);
 	if (rc == 0)
-		rc = pg_json_obj(dns, "config", false, &cfg, err);
-	if (rc == 0)
-		rc = pg_json_str(dns, "zone", false, 253, &zone, err);
-	if (rc == 0 && zone && !domain_ok(zone))
-		rc = pg_err_set(err, PG_EINVAL, "zone",
-		                "zone is a lowercase DNS name like example.com");
-	if (rc == 0)
-		rc = pg_json_int(dns, "propagationSec", false, 0, 600, &prop, err);
-	if (rc == 0)
-		rc = pg_json_arr(dns, "resolvers", false, 8, &resolvers, err);
-	size_t i;
-	json_t *r;
-	struct sockaddr_in sa;
-	json_array_foreach (resolvers, i, r)
-		if (rc == 0 &&
-		    (!json_is_string(r) || ssl_dns_parse_server(json_string_value(r), &sa) != 0))
-			rc = pg_err_set(
-			        err, PG_EINVAL, "resolvers",
-			        "resolvers[%zu] must be an IPv4 address with an optional :port", i);
-	if (rc == 0)
-		rc = pg_json_int(dns, "propagationTimeoutSec", false, 1, 3600, &prop_timeout, err);
-	if (rc == 0)
-		rc = pg_json_int(dns, "propagationIntervalSec", false, 1, 60, &interval, err);
-	if (rc == 0)
-		rc = pg_json_int(dns, "nameserverPort", false, 1, 65535, &ns_port, err);
-	if (rc == 0)
-		rc = dns_plugin_check(s, plugin, cfg, err);
-	char rel[128];
-	snprintf(rel, sizeof(rel), "plugins/dns/%s.lua", plugin ? plugin : "");
-	if (rc == 0)
-		rc = plua_has_flag(s->lua, rel, "uses_zone", &uses_zone, err);
-	/* plugins that publish into a zone get the zone's own servers asked */
-	check_auth = uses_zone;
-	if (rc == 0 && json_object_get(dns, "checkAuthoritative")) {
-		if (!json_is_boolean(json_object_get(dns, "checkAuthoritative")))
-			rc = pg_err_set(err, PG_EINVAL, "checkAuthoritative",
-			                "checkAuthoritative is true or false");
-		check_auth = json_is_true(json_object_get(dns, "checkAuthoritative"));
-	}
-	if (rc != 0) {
+		*out = json_pack("{s:s}", "provider", name);
+	else
 		pg_err_prefix_field(err, "dns");
-		return rc;
-	}
-	*out = json_pack("{s:s, s:O?, s:s?, s:b, s:b, s:I, s:O?, s:I, s:I, s:I}", "plugin", plugin,
-	                 "config", cfg, "zone", zone, "usesZone", uses_zone, "checkAuthoritative",
-	                 check_auth, "propagationSec", (json_int_t)prop, "resolvers", resolvers,
-	                 "propagationTimeoutSec", (json_int_t)prop_timeout,
-	                 "propagationIntervalSec", (json_int_t)interval, "nameserverPort",
-	                 (json_int_t)ns_port);
-	return 0;
+	return rc;
 }
 
 int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t **out,
@@ -213,7 +70,7 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 	size_t i;
 	json_t *d;
 	json_array_foreach (domains, i, d) {
-		if (rc == 0 && (!json_is_string(d) || !domain_ok(json_string_value(d))))
+		if (rc == 0 && (!json_is_string(d) || !ssl_domain_ok(json_string_value(d))))
 			rc = pg_err_set(err, PG_EINVAL, "domains",
 			                "domains[%zu] is not a lowercase DNS name", i);
 		wildcard = wildcard || (json_is_string(d) && json_string_value(d)[0] == '*');
@@ -273,8 +130,19 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 	}
 	if (rc == 0)
 		rc = pg_json_obj(body, "dns", strcmp(challenge, "dns-01") == 0, &dns, err);
-	if (rc == 0 && dns)
-		rc = dns_request_parse(s, dns, &dns_req, err);
+	if (rc == 0 && dns && json_object_get(dns, "provider"))
+		rc = provider_ref(s, dns, &dns_req, err);
+	else if (rc == 0 && dns && (rc = ssl_dns_request_parse(s, dns, &dns_req, err)) != 0)
+		pg_err_prefix_field(err, "dns");
+	/* nothing said about the challenge: a provider serving every domain
+	 * makes it DNS-01 through that provider */
+	char provider[65] = "";
+	if (rc == 0 && !dns && !json_object_get(body, "challenge"))
+		rc = ssl_dns_provider_match(s, domains, provider, err);
+	if (rc == 0 && provider[0]) {
+		challenge = "dns-01";
+		dns_req = json_pack("{s:s}", "provider", provider);
+	}
 	if (rc != 0) {
 		json_decref(dns_req);
 		return rc;
@@ -284,7 +152,7 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 	snprintf(def, sizeof(def), "%s", first[0] == '*' ? first + 2 : first);
 	if (!name)
 		name = def;
-	if (!domain_ok(name)) {
+	if (!ssl_domain_ok(name)) {
 		json_decref(dns_req);
 		return pg_err_set(err, PG_EINVAL, "name",
 		                  "name must be lowercase letters, digits, '-' and '.'");
@@ -294,7 +162,9 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 	                  key_type, "issuer", "directoryUrl", dir, "caFile", ca, "email", email);
 	if (dns_req)
 		json_object_set_new(req, "dns", dns_req);
-	rc = dns_config_seal(s, name, json_object_get(req, "dns"), err);
+	char ctx[160];
+	snprintf(ctx, sizeof(ctx), "ssl-dns:%s", name);
+	rc = ssl_dns_seal(s, ctx, json_object_get(req, "dns"), err);
 	struct store_conn *c = rc == 0 ? store_conn_get(s->store, err) : NULL;
 	int64_t id = 0;
 	rc = rc != 0 ? rc : c ? store_begin(c, STORE_TX_WRITE, err) : err->code;
@@ -443,6 +313,18 @@ static int redeploy(struct ssl *s, struct store_conn *c, json_t *cert, int64_t v
 	return rc;
 }
 
+/* The certificate's dns object made whole in its copy: the stored
+ * provider it names, or its own config opened. */
+static int dns_for_issue(struct ssl *s, struct store_conn *c, json_t *cert, struct pg_err *err)
+{
+	json_t *dns = json_object_get(json_object_get(cert, "request"), "dns");
+	char ctx[160];
+	if (json_object_get(dns, "provider"))
+		return ssl_dns_provider_resolve(s, c, dns, err);
+	snprintf(ctx, sizeof(ctx), "ssl-dns:%s", json_string_value(json_object_get(cert, "name")));
+	return ssl_dns_open(s, ctx, dns, err);
+}
+
 /* One attempt at issuing (or renewing) certificate id. */
 static void issue(struct ssl *s, int64_t id)
 {
@@ -451,7 +333,7 @@ static void issue(struct ssl *s, int64_t id)
 	json_t *cert = NULL, *problem = NULL;
 	if (!c || ssl_store_get(c, id, &cert, &err) != 0)
 		return;
-	int sealed_rc = dns_config_open(s, cert, &err);
+	int sealed_rc = dns_for_issue(s, c, cert, &err);
 	json_t *req = json_object_get(cert, "request"), *iss = json_object_get(req, "issuer");
 	const char *dir = json_string_value(json_object_get(iss, "directoryUrl"));
 	const char *email = json_string_value(json_object_get(iss, "email"));
@@ -946,7 +828,7 @@ int ssl_import(struct ssl *s, const struct pg_call *call, json_t *body, json_t *
 	int rc = pg_json_only(body, fields, err);
 	if (rc == 0)
 		rc = pg_json_str(body, "name", true, 128, &name, err);
-	if (rc == 0 && !domain_ok(name))
+	if (rc == 0 && !ssl_domain_ok(name))
 		rc = pg_err_set(err, PG_EINVAL, "name",
 		                "name must be lowercase letters, digits, '-' and '.'");
 	if (rc == 0)

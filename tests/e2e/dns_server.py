@@ -44,10 +44,13 @@ class Bind:
         self.log = open(f"{d}/named.log", "ab")
         named = shutil.which("named") or "/usr/sbin/named"
         self.proc = subprocess.Popen([named, "-g", "-c", f"{d}/named.conf"], stdout=self.log, stderr=self.log)
-        wait_until(lambda: b"running" in open(f"{d}/named.log", "rb").read() or self.proc.poll() is not None,
-                   20, what="named")
+        def up():
+            with open(f"{d}/named.log", "rb") as f:
+                return b"running" in f.read() or self.proc.poll() is not None
+        wait_until(up, 20, what="named")
         if self.proc.poll() is not None:
-            raise RuntimeError("named did not start: " + open(f"{d}/named.log").read()[-2000:])
+            with open(f"{d}/named.log") as f:
+                raise RuntimeError("named did not start: " + f.read()[-2000:])
         return self
 
     def txt(self, name):

@@ -94,6 +94,70 @@ class Rfc2136(unittest.TestCase):
                 pebble.stop()
                 bind.stop()
 
+    def test_stored_provider_is_the_default_for_its_zones(self):
+        with Cluster("--cert-scan", "500", "--cert-retry", "600000") as c:
+            d = c.daemon
+            bind = Bind(c.tmp, ["example.test"]).start()
+            pebble = Pebble(c.tmp, dns_server=bind.address, authz_reuse=0).start()
+            try:
+                issuer = {"directoryUrl": pebble.directory, "caFile": pebble.ca}
+                spec = {"plugin": "rfc2136", "zones": ["example.test"],
+                        "config": {"server": bind.address, "tsig": {"name": bind.key_name, "secret": bind.secret}},
+                        "resolvers": [bind.address], "nameserverPort": bind.port, "propagationIntervalSec": 1}
+                before = d.snapshot()
+                for body, field in [({k: v for k, v in spec.items() if k != "zones"}, "zones"),
+                                    (dict(spec, zones=["Example.test"]), "zones"),
+                                    (dict(spec, config={"server": bind.address}), "config.tsig"),
+                                    (dict(spec, zone="example.test"), "zone"),
+                                    (dict(spec, plugin="nope"), "plugin")]:
+                    r = d.call("PUT", "/admin/dns-providers/corp", body)
+                    self.assertEqual((r.status, r.json()["error"]["field"]), (400, field), r)
+                self.assertEqual(d.call("PUT", "/admin/dns-providers/Bad_Name", spec).status, 400)
+                self.assertEqual(d.snapshot(), before)
+                r = d.call("PUT", "/admin/dns-providers/corp", spec)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.json()["config"]["tsig"]["secret"], "******")
+                self.assertEqual([p["name"] for p in d.call("GET", "/admin/dns-providers").json()["items"]], ["corp"])
+                # nothing said about the challenge: the provider serving the domain makes it DNS-01
+                r = d.call("POST", "/admin/certificates/acme", {"domains": ["auto.example.test"], "issuer": issuer})
+                self.assertEqual(r.status, 202, r)
+                self.assertEqual((r.json()["request"]["challenge"], r.json()["request"]["dns"]),
+                                 ("dns-01", {"provider": "corp"}))
+                cid = r.json()["id"]
+                cert = wait_cert(d, cid, "valid")
+                self.assertEqual(cert["status"], "valid", cert.get("lastError"))
+                # a domain no provider serves stays HTTP-01; a named provider must exist
+                r = d.call("POST", "/admin/certificates/acme", {"domains": ["elsewhere.test"], "issuer": issuer})
+                self.assertEqual(r.json()["request"]["challenge"], "http-01")
+                self.assertEqual(d.call("DELETE", f"/admin/certificates/{r.json()['id']}").status, 204)
+                r = d.call("POST", "/admin/certificates/acme",
+                           {"domains": ["x.example.test"], "issuer": issuer, "dns": {"provider": "nope"}})
+                self.assertEqual((r.status, r.json()["error"]["field"]), (400, "dns.provider"), r)
+                # a renewal reads the provider as it is now: a rotated (wrong) key fails it, the right one mends it
+                wrong = dict(spec, config={"server": bind.address,
+                                           "tsig": {"name": bind.key_name, "secret": "d3Jvbmcta2V5LXZhbHVl"}})
+                self.assertEqual(d.call("PUT", "/admin/dns-providers/corp", wrong).status, 200)
+                self.assertEqual(d.call("POST", f"/admin/certificates/{cid}/renew").status, 202)
+                failed = wait_until(lambda: (x := d.call("GET", f"/admin/certificates/{cid}").json())["failures"] > 0
+                                    and x, 30, interval=0.3, what="the renewal with the rotated key failed")
+                self.assertIn("TSIG BADSIG", failed["lastError"])
+                self.assertEqual(d.call("PUT", "/admin/dns-providers/corp", spec).status, 200)
+                self.assertEqual(d.call("POST", f"/admin/certificates/{cid}/renew").status, 202)
+                wait_until(lambda: d.call("GET", f"/admin/certificates/{cid}").json()["currentVersion"] == 2, 30,
+                           interval=0.3, what="renewed with the mended key")
+                # in use: not deleted; audited; the secret never stored in clear
+                r = d.call("DELETE", "/admin/dns-providers/corp")
+                self.assertEqual((r.status, r.json()["error"]["field"]), (409, "name"), r)
+                self.assertIn("auto.example.test", r.json()["error"]["message"])
+                self.assertEqual(len(d.audit(action="ssl.dns_provider.put")), 3)
+                self.assertFalse(bind.secret.encode() in d.stored_bytes(), "the TSIG secret stored in clear")
+                self.assertEqual(d.call("DELETE", f"/admin/certificates/{cid}").status, 204)
+                self.assertEqual(d.call("DELETE", "/admin/dns-providers/corp").status, 204)
+                self.assertEqual(d.call("GET", "/admin/dns-providers/corp").status, 404)
+            finally:
+                pebble.stop()
+                bind.stop()
+
 
 @unittest.skipUnless(HAVE_PEBBLE and HAVE_BIND, "needs the pebble and bind9 packages")
 class CloudProviders(unittest.TestCase):
