@@ -77,6 +77,7 @@ static const char *list_noun(const char *path)
 	                                       {"agent-upgrades", "agent upgrades"},
 	                                       {"audit", "audit events"},
 	                                       {"certificates", "certificates"},
+	                                       {"alert-channels", "alert channels"},
 	                                       {NULL, NULL}};
 	char last[64];
 	const char *q = strchr(path, '?'), *end = q ? q : path + strlen(path), *b = end;
@@ -885,15 +886,35 @@ static int simple(struct cli *c, const char *noun, const char *verb, int argc, c
 		snprintf(path, sizeof(path), "/admin/alerts/%s/ack", a.pos[0]);
 		return call_print(c, "POST", path, NULL);
 	}
+	if (strcmp(noun, "alerts") == 0 && strcmp(verb, "channels") == 0) {
+		static const struct cli_col cols[] = {{"NAME", "name", 0},
+		                                      {"PLUGIN", "plugin", 0},
+		                                      {"SEVERITIES", "severities", 0},
+		                                      {"TEMPLATE", "template", 0},
+		                                      {"UPDATED", "updatedAt", 0},
+		                                      {0}};
+		return get_list(c, "/admin/alert-channels", cols);
+	}
 	if (strcmp(noun, "alerts") == 0 && strcmp(verb, "test") == 0) {
 		static const struct cli_col cols[] = {{"CHANNEL", "channel", 0},
 		                                      {"PLUGIN", "plugin", 0},
 		                                      {"OK", "ok", 0},
 		                                      {"ERROR", "error", 0},
 		                                      {0}};
-		snprintf(path, sizeof(path), "/admin/alert-rules/%s/test", a.pos[0]);
-		json_t *out = NULL;
-		int rc = cli_call(c, "POST", path, NULL, &out);
+		/* NAME is a named channel, or else a rule */
+		json_t *chans = json_array(), *ch, *out = NULL;
+		size_t k;
+		bool channel = false;
+		int rc = cli_list_all(c, "/admin/alert-channels", chans, NULL);
+		json_array_foreach (chans, k, ch)
+			channel = channel || strcmp(json_string_value(json_object_get(ch, "name")),
+			                            a.pos[0]) == 0;
+		json_decref(chans);
+		if (rc != CLI_OK)
+			return rc;
+		snprintf(path, sizeof(path), "/admin/%s/%s/test",
+		         channel ? "alert-channels" : "alert-rules", a.pos[0]);
+		rc = cli_call(c, "POST", path, NULL, &out);
 		json_t *res = json_object_get(out, "results"), *x;
 		size_t i;
 		bool all = true;

@@ -162,8 +162,10 @@ const struct cli_command cli_commands[] = {
         {"policies", "reload", "", 0, 0, "load them again", f_none},
         {"alerts", "ls", "", 0, 0, "alerts", f_alerts},
         {"alerts", "ack", "ID", 1, 1, "acknowledge one", f_none},
-        {"alerts", "test", "RULE", 1, 1,
-         "send a test message through each notify channel of RULE, and say what each answered",
+        {"alerts", "channels", "", 0, 0, "the named notify channels", f_none},
+        {"alerts", "test", "RULE|CHANNEL", 1, 1,
+         "send a test message through a named channel, or each notify channel of RULE, and say "
+         "what each answered",
          f_none},
         {"tasks", "ls", "", 0, 0, "tasks, newest first", f_tasks},
         {"tasks", "show", "ID", 1, 1, "one task and its output", f_none},

@@ -58,6 +58,19 @@ int alert_rule_test(struct alert *a, const struct pg_call *call, const char *nam
 int alert_rule_update(struct alert *a, const struct pg_call *call, const char *name, json_t *body,
                       json_t **out, struct pg_err *err);
 
+/* Named channels (/admin/alert-channels): put creates or replaces
+ * {plugin, config, severities?, template?} (config sealed); delete refuses
+ * while a rule names it; test sends a test message through it, *out
+ * {channel, results: [one row]} (audited alert.test). */
+int alert_channel_put(struct alert *a, const struct pg_call *call, const char *name, json_t *body,
+                      json_t **out, struct pg_err *err);
+int alert_channel_list(struct alert *a, json_t **out, struct pg_err *err);
+int alert_channel_get(struct alert *a, const char *name, json_t **out, struct pg_err *err);
+int alert_channel_delete(struct alert *a, const struct pg_call *call, const char *name,
+                         struct pg_err *err);
+int alert_channel_test(struct alert *a, const struct pg_call *call, const char *name, json_t **out,
+                       struct pg_err *err);
+
 /* ---- the rules (alert_rules.c), pure, exposed for tests ---- */
 /* Names of the rules, NULL-terminated. */
 extern const char *const alert_rule_names[];

@@ -1,4 +1,4 @@
-/* Controller for /admin/alerts and /admin/alert-rules. */
+/* Controller for /admin/alerts, /admin/alert-rules and /admin/alert-channels. */
 #include "alert/alert.h"
 #include "alert/alert_http.h"
 #include "http/http.h"
@@ -78,6 +78,49 @@ static void rules_test(struct http_req *req)
 	http_answer(req, rc, 200, out, &err);
 }
 
+static void channel_list(struct http_req *req)
+{
+	struct pg_err err = {0};
+	json_t *items = NULL;
+	int rc = alert_channel_list(alert_of(req), &items, &err);
+	http_reply_list(req, rc, items ? items : json_array(), 0, &err);
+}
+
+static void channel_get(struct http_req *req)
+{
+	struct pg_err err = {0};
+	json_t *out = NULL;
+	int rc = alert_channel_get(alert_of(req), http_param(req, "name"), &out, &err);
+	http_answer(req, rc, 200, out, &err);
+}
+
+static void channel_put(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	json_t *out = NULL;
+	int rc = alert_channel_put(alert_of(req), &call, http_param(req, "name"), req->body, &out,
+	                           &err);
+	http_answer(req, rc, 200, out, &err);
+}
+
+static void channel_delete(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	int rc = alert_channel_delete(alert_of(req), &call, http_param(req, "name"), &err);
+	http_answer(req, rc, 204, NULL, &err);
+}
+
+static void channel_test(struct http_req *req)
+{
+	struct pg_err err = {0};
+	struct pg_call call = http_call(req);
+	json_t *out = NULL;
+	int rc = alert_channel_test(alert_of(req), &call, http_param(req, "name"), &out, &err);
+	http_answer(req, rc, 200, out, &err);
+}
+
 #define ALERT_READ .auth = HTTP_AUTH_ADMIN, .perm = "admin:alert:read"
 #define ALERT_MANAGE .auth = HTTP_AUTH_ADMIN, .perm = "admin:alert:manage"
 
@@ -95,6 +138,18 @@ const struct http_route alert_routes[] = {
          .path = "/admin/alert-rules/:name/test",
          ALERT_MANAGE,
          .fn = rules_test,
+         .no_fields = true},
+        {.method = "GET", .path = "/admin/alert-channels", ALERT_READ, .fn = channel_list},
+        {.method = "GET", .path = "/admin/alert-channels/:name", ALERT_READ, .fn = channel_get},
+        {.method = "PUT", .path = "/admin/alert-channels/:name", ALERT_MANAGE, .fn = channel_put},
+        {.method = "DELETE",
+         .path = "/admin/alert-channels/:name",
+         ALERT_MANAGE,
+         .fn = channel_delete},
+        {.method = "POST",
+         .path = "/admin/alert-channels/:name/test",
+         ALERT_MANAGE,
+         .fn = channel_test,
          .no_fields = true},
         {0},
 };

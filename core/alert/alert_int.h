@@ -23,7 +23,29 @@ struct alert {
 	volatile bool stopping;
 };
 
+/* ---- channels (alert_svc.c, alert_channels.c) ---- */
+/* Checks one inline channel {plugin, config, severities?, template?}. */
+int alert_channel_check(struct alert *a, json_t *ch, struct pg_err *err);
+/* Sends one message through ch (index idx of its list); *res: the plugin's answer. */
+int alert_notify_send(struct alert *a, json_t *ch, size_t idx, const char *event, json_t *al,
+                      json_t **res, struct pg_err *err);
+/* The alert a test message carries, and one test send as a result row. */
+json_t *alert_test_alert(const char *rule);
+json_t *alert_test_send(struct alert *a, json_t *ch, size_t idx, json_t *al);
+/* A rule row's notify list, opened (new reference). */
+json_t *alert_rule_channels(struct alert *a, json_t *rule);
+/* notify (stolen) with each {channel: NAME} replaced by the named channel,
+ * opened; a channel gone since is kept in place, never routed. */
+json_t *alert_channels_expand(struct alert *a, struct store_conn *c, json_t *notify);
+
 /* ---- DAO (alert_store.c) ---- */
+/* Named channels: {name, spec, createdAt, updatedAt}. */
+int alert_channel_store_put(struct store_conn *c, const char *name, json_t *spec,
+                            struct pg_err *err);
+int alert_channel_store_list(struct store_conn *c, json_t *items, struct pg_err *err);
+int alert_channel_store_get(struct store_conn *c, const char *name, json_t **out,
+                            struct pg_err *err);
+int alert_channel_store_delete(struct store_conn *c, const char *name, struct pg_err *err);
 /* [{name, enabled, params, notifySealed}] */
 int alert_store_rules(struct store_conn *c, json_t *items, struct pg_err *err);
 int alert_store_rule_put(struct store_conn *c, const char *name, bool enabled, json_t *params,

@@ -196,3 +196,57 @@ int alert_delivery_of(struct store_conn *c, int64_t alert_id, json_t *items, str
 	store_done(st);
 	return store_ok(rc);
 }
+
+static json_t *channel_row(struct store_stmt *st)
+{
+	json_t *o = json_pack("{s:s, s:o}", "name", store_col_text(st, 0), "spec",
+	                      pg_json_load_text(store_col_text(st, 1)));
+	pg_json_set_time(o, "createdAt", store_col_i64(st, 2));
+	pg_json_set_time(o, "updatedAt", store_col_i64(st, 3));
+	return o;
+}
+
+int alert_channel_store_put(struct store_conn *c, const char *name, json_t *spec,
+                            struct pg_err *err)
+{
+	static const char sql[] = "INSERT INTO alert_channel (name, spec, created_at, updated_at)"
+	                          " VALUES ($1, $2, $3, $3) ON CONFLICT (namespace, name)"
+	                          " DO UPDATE SET spec = $2, updated_at = $3";
+	char *text = pg_json_dump(spec);
+	int rc = store_run(c, sql, err, ST(name), ST(text), SI(pg_time_now_ms()));
+	free(text);
+	return store_ok(rc);
+}
+
+int alert_channel_store_list(struct store_conn *c, json_t *items, struct pg_err *err)
+{
+	static const char sql[] =
+	        "SELECT name, spec, created_at, updated_at FROM alert_channel ORDER BY name";
+	struct store_stmt *st;
+	int rc;
+	for (rc = store_query(c, sql, &st, err); rc > 0; rc = store_step(st, err))
+		json_array_append_new(items, channel_row(st));
+	store_done(st);
+	return store_ok(rc);
+}
+
+int alert_channel_store_get(struct store_conn *c, const char *name, json_t **out,
+                            struct pg_err *err)
+{
+	static const char sql[] =
+	        "SELECT name, spec, created_at, updated_at FROM alert_channel WHERE name = $1";
+	struct store_stmt *st;
+	int rc = store_query(c, sql, &st, err, ST(name));
+	if (rc > 0)
+		*out = channel_row(st);
+	store_done(st);
+	if (rc == 0)
+		return pg_err_set(err, PG_ENOTFOUND, "name", "no alert channel %s", name);
+	return store_ok(rc);
+}
+
+int alert_channel_store_delete(struct store_conn *c, const char *name, struct pg_err *err)
+{
+	static const char sql[] = "DELETE FROM alert_channel WHERE name = $1";
+	return store_ok(store_run(c, sql, err, ST(name)));
+}

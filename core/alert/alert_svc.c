@@ -222,7 +222,8 @@ static int settle_rule(struct alert *a, struct store_conn *c, json_t *rule, json
 {
 	static const struct pg_call sys = {"system:alerts", NULL, NULL};
 	const char *name = json_string_value(json_object_get(rule, "name"));
-	json_t *firing = json_array(), *notify = rule_notify(a, rule), *x;
+	json_t *firing = json_array(), *notify = alert_channels_expand(a, c, rule_notify(a, rule)),
+	       *x;
 	size_t i;
 	int rc = alert_store_firing(c, name, firing, err);
 	if (rc == 0)
@@ -295,8 +296,8 @@ static void evaluate(struct alert *a, struct store_conn *c)
  * from the channel's template (templates/alert_message.lua unless the
  * channel names another), then the plugin's send gets it with the alert.
  * *res: what the plugin answered. */
-static int notify_send(struct alert *a, json_t *ch, size_t idx, const char *event, json_t *al,
-                       json_t **res, struct pg_err *err)
+int alert_notify_send(struct alert *a, json_t *ch, size_t idx, const char *event, json_t *al,
+                      json_t **res, struct pg_err *err)
 {
 	char rel[160], tpl[160];
 	json_t *cfg = json_object_get(ch, "config"), *msg = NULL;
@@ -333,7 +334,7 @@ static int send_one(struct alert *a, struct store_conn *c, json_t *dlv, struct p
 	int rc = alert_store_rules(c, rules, err);
 	json_array_foreach (rules, i, rule)
 		if (json_equal(json_object_get(rule, "name"), json_object_get(dlv, "rule")))
-			notify = rule_notify(a, rule);
+			notify = alert_channels_expand(a, c, rule_notify(a, rule));
 	json_t *ch =
 	        json_array_get(notify, (size_t)json_integer_value(json_object_get(dlv, "channel")));
 	if (rc == 0 && !json_equal(json_object_get(ch, "plugin"), json_object_get(dlv, "plugin")))
@@ -343,8 +344,9 @@ static int send_one(struct alert *a, struct store_conn *c, json_t *dlv, struct p
 		rc = alert_store_get(c, json_integer_value(json_object_get(dlv, "alertId")), &al,
 		                     err);
 	if (rc == 0)
-		rc = notify_send(a, ch, (size_t)json_integer_value(json_object_get(dlv, "channel")),
-		                 json_string_value(json_object_get(dlv, "event")), al, &out, err);
+		rc = alert_notify_send(
+		        a, ch, (size_t)json_integer_value(json_object_get(dlv, "channel")),
+		        json_string_value(json_object_get(dlv, "event")), al, &out, err);
 	json_decref(out);
 	json_decref(al);
 	json_decref(notify);
@@ -524,57 +526,75 @@ static bool template_ok(struct alert *a, const char *name)
 	return plua_has_function(a->lua, rel, "render", &has, &e) == 0 && has;
 }
 
-static int check_notify(struct alert *a, json_t *notify, struct pg_err *err)
+int alert_channel_check(struct alert *a, json_t *ch, struct pg_err *err)
 {
 	static const char *const fields[] = {"plugin", "config", "severities", "template", NULL};
 	static const char *const levels[] = {"info", "warning", "critical", NULL};
-	json_t *plugins = plua_plugins(a->lua, "notify"), *ch, *p;
-	size_t i, j;
+	const char *plugin = NULL, *tpl = NULL;
+	json_t *cfg = NULL, *lv, *p;
+	size_t k;
+	int rc = json_is_object(ch)
+	                 ? pg_json_only(ch, fields, err)
+	                 : pg_err_set(err, PG_EINVAL, "", "a channel is {plugin, config}");
+	if (rc == 0)
+		rc = pg_json_str(ch, "plugin", true, 64, &plugin, err);
+	if (rc == 0)
+		rc = pg_json_obj(ch, "config", false, &cfg, err);
+	json_t *only = rc == 0 ? json_object_get(ch, "severities") : NULL;
+	if (only && (!json_is_array(only) || json_array_size(only) == 0))
+		rc = pg_err_set(err, PG_EINVAL, "severities",
+		                "severities is a list of info, warning or critical");
+	json_array_foreach (rc == 0 ? only : NULL, k, lv) {
+		bool ok = false;
+		for (int l = 0; levels[l]; l++)
+			ok |= json_is_string(lv) && strcmp(json_string_value(lv), levels[l]) == 0;
+		if (!ok) {
+			rc = pg_err_set(err, PG_EINVAL, "severities",
+			                "severities is a list of info, warning or critical");
+			break;
+		}
+	}
+	if (rc == 0)
+		rc = pg_json_str(ch, "template", false, 64, &tpl, err);
+	if (rc == 0 && tpl && !template_ok(a, tpl))
+		rc = pg_err_set(err, PG_EINVAL, "template",
+		                "no template %s with a render function (templates/%s.lua)", tpl,
+		                tpl);
+	json_t *plugins = rc == 0 ? plua_plugins(a->lua, "notify") : NULL;
+	bool known = false;
+	json_array_foreach (plugins, k, p)
+		known |= json_equal(json_object_get(p, "name"), json_object_get(ch, "plugin"));
+	json_decref(plugins);
+	if (rc == 0 && !known)
+		rc = pg_err_set(err, PG_EINVAL, "plugin", "no notify plugin named %s", plugin);
+	return rc;
+}
+
+/* A rule's notify list: inline channels, or {channel: NAME} of a named one. */
+static int check_notify(struct alert *a, struct store_conn *c, json_t *notify, struct pg_err *err)
+{
+	static const char *const ref_fields[] = {"channel", NULL};
+	json_t *ch, *found = NULL;
+	size_t i;
 	int rc = json_array_size(notify) > 10
 	                 ? pg_err_set(err, PG_EINVAL, "notify", "at most 10 notify channels")
 	                 : 0;
 	json_array_foreach (notify, i, ch) {
-		const char *plugin = NULL;
-		json_t *cfg = NULL;
-		if (rc == 0 && !json_is_object(ch))
-			rc = pg_err_set(err, PG_EINVAL, "", "a channel is {plugin, config}");
-		if (rc == 0)
-			rc = pg_json_only(ch, fields, err);
-		if (rc == 0)
-			rc = pg_json_str(ch, "plugin", true, 64, &plugin, err);
-		if (rc == 0)
-			rc = pg_json_obj(ch, "config", false, &cfg, err);
-		json_t *only = rc == 0 ? json_object_get(ch, "severities") : NULL, *lv;
-		size_t k;
-		if (only && (!json_is_array(only) || json_array_size(only) == 0))
-			rc = pg_err_set(err, PG_EINVAL, "severities",
-			                "severities is a list of info, warning or critical");
-		json_array_foreach (rc == 0 ? only : NULL, k, lv) {
-			bool ok = false;
-			for (int l = 0; levels[l]; l++)
-				ok |= json_is_string(lv) &&
-				      strcmp(json_string_value(lv), levels[l]) == 0;
-			if (!ok) {
-				rc = pg_err_set(
-				        err, PG_EINVAL, "severities",
-				        "severities is a list of info, warning or critical");
-				break;
-			}
+		const char *name = NULL;
+		if (rc == 0 && json_is_object(ch) && json_object_get(ch, "channel")) {
+			rc = pg_json_only(ch, ref_fields, err);
+			if (rc == 0)
+				rc = pg_json_str(ch, "channel", true, 64, &name, err);
+			if (rc == 0 &&
+			    (rc = alert_channel_store_get(c, name, &found, err)) == PG_ENOTFOUND)
+				rc = pg_err_set(err, PG_EINVAL, "channel",
+				                "no alert channel %s (GET /admin/alert-channels)",
+				                name);
+			json_decref(found);
+			found = NULL;
+		} else if (rc == 0) {
+			rc = alert_channel_check(a, ch, err);
 		}
-		const char *tpl = NULL;
-		if (rc == 0)
-			rc = pg_json_str(ch, "template", false, 64, &tpl, err);
-		if (rc == 0 && tpl && !template_ok(a, tpl))
-			rc = pg_err_set(err, PG_EINVAL, "template",
-			                "no template %s with a render function (templates/%s.lua)",
-			                tpl, tpl);
-		bool known = false;
-		json_array_foreach (plugins, j, p)
-			known |= rc == 0 && json_equal(json_object_get(p, "name"),
-			                               json_object_get(ch, "plugin"));
-		if (rc == 0 && !known)
-			rc = pg_err_set(err, PG_EINVAL, "plugin", "no notify plugin named %s",
-			                plugin);
 		if (rc != 0) {
 			char pre[32];
 			snprintf(pre, sizeof(pre), "notify[%zu]", i);
@@ -582,8 +602,40 @@ static int check_notify(struct alert *a, json_t *notify, struct pg_err *err)
 			break;
 		}
 	}
-	json_decref(plugins);
 	return rc;
+}
+
+json_t *alert_test_alert(const char *rule)
+{
+	char now[40];
+	pg_time_format(pg_time_now_ms(), now, sizeof(now));
+	/* what a real one carries, marked as a test; sent at once, not queued */
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "rule", rule, "subject", "test",
+	                 "severity", "info", "summary",
+	                 "a test message from Pagoda: this channel works", "status", "firing",
+	                 "firedAt", now);
+}
+
+json_t *alert_test_send(struct alert *a, json_t *ch, size_t idx, json_t *al)
+{
+	struct pg_err e = {0};
+	json_t *res = NULL;
+	int sent = alert_notify_send(a, ch, idx, "test", al, &res, &e);
+	json_t *row = json_pack("{s:I, s:O, s:b}", "channel", (json_int_t)idx, "plugin",
+	                        json_object_get(ch, "plugin"), "ok", sent == 0);
+	if (json_object_get(ch, "channel"))
+		json_object_set(row, "name", json_object_get(ch, "channel"));
+	if (sent == 0 && res)
+		json_object_set(row, "answer", res);
+	else if (sent != 0)
+		json_object_set_new(row, "error", json_string(e.message));
+	json_decref(res);
+	return row;
+}
+
+json_t *alert_rule_channels(struct alert *a, json_t *rule)
+{
+	return rule_notify(a, rule);
 }
 
 int alert_rule_test(struct alert *a, const struct pg_call *call, const char *name, json_t **out,
@@ -601,31 +653,14 @@ int alert_rule_test(struct alert *a, const struct pg_call *call, const char *nam
 	if (rc == 0 && !rule)
 		rc = pg_err_set(err, PG_ENOTFOUND, "name", "no alert rule named %s", name);
 	if (rc == 0)
-		notify = rule_notify(a, rule);
+		notify = alert_channels_expand(a, c, rule_notify(a, rule));
 	if (rc == 0 && json_array_size(notify) == 0)
 		rc = pg_err_set(err, PG_EPRECOND, "notify", "rule %s has no notify channel", name);
 	*out = NULL;
 	json_t *results = json_array();
-	char now[40];
-	pg_time_format(pg_time_now_ms(), now, sizeof(now));
-	/* what a real one carries, marked as a test; sent at once, not queued */
-	json_t *al = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "rule", name, "subject", "test",
-	                       "severity", "info", "summary",
-	                       "a test message from Pagoda: this channel works", "status", "firing",
-	                       "firedAt", now);
-	json_array_foreach (rc == 0 ? notify : NULL, i, ch) {
-		struct pg_err e = {0};
-		json_t *res = NULL;
-		int sent = notify_send(a, ch, i, "test", al, &res, &e);
-		json_t *row = json_pack("{s:I, s:O, s:b}", "channel", (json_int_t)i, "plugin",
-		                        json_object_get(ch, "plugin"), "ok", sent == 0);
-		if (sent == 0 && res)
-			json_object_set(row, "answer", res);
-		else if (sent != 0)
-			json_object_set_new(row, "error", json_string(e.message));
-		json_decref(res);
-		json_array_append_new(results, row);
-	}
+	json_t *al = alert_test_alert(name);
+	json_array_foreach (rc == 0 ? notify : NULL, i, ch)
+		json_array_append_new(results, alert_test_send(a, ch, i, al));
 	json_decref(al);
 	if (rc == 0 && store_begin(c, STORE_TX_WRITE, err) == 0) {
 		json_t *d = json_pack("{s:s, s:O}", "rule", name, "results", results);
@@ -668,7 +703,7 @@ int alert_rule_update(struct alert *a, const struct pg_call *call, const char *n
 	if (rc == 0 && params)
 		rc = alert_rule_check_params(name, params, err);
 	if (rc == 0 && notify)
-		rc = check_notify(a, notify, err);
+		rc = check_notify(a, c, notify, err);
 	if (rc == 0)
 		rc = alert_store_rules(c, rules, err);
 	json_array_foreach (rules, i, r)

@@ -82,7 +82,8 @@ int ssl_dns_provider_put(struct ssl *s, const struct pg_call *call, const char *
 	struct store_conn *c = rc == 0 ? store_conn_get(s->store, err) : NULL;
 	rc = rc != 0 ? rc : c ? store_begin(c, STORE_TX_WRITE, err) : err->code;
 	if (rc == 0) {
-		rc = ssl_provider_store_put(c, name, json_string_value(json_object_get(spec, "plugin")),
+		rc = ssl_provider_store_put(c, name,
+		                            json_string_value(json_object_get(spec, "plugin")),
 		                            zones, spec, err);
 		if (rc == 0) {
 			json_t *d = json_pack("{s:s, s:O, s:O}", "name", name, "plugin",
@@ -140,8 +141,9 @@ static void users(struct store_conn *c, const char *name, char *by, size_t n)
 			json_t *dns = json_object_get(json_object_get(cert, "request"), "dns");
 			const char *p = json_string_value(json_object_get(dns, "provider"));
 			if (p && strcmp(p, name) == 0 && used + 4 < n)
-				used += (size_t)snprintf(by + used, n - used, "%s%s", used ? ", " : "",
-				                         json_string_value(json_object_get(cert, "name")));
+				used += (size_t)snprintf(
+				        by + used, n - used, "%s%s", used ? ", " : "",
+				        json_string_value(json_object_get(cert, "name")));
 		}
 	json_decref(certs);
 }
@@ -158,10 +160,11 @@ int ssl_dns_provider_delete(struct ssl *s, const struct pg_call *call, const cha
 		if (rc == 0)
 			users(c, name, by, sizeof(by));
 		if (rc == 0 && by[0])
-			rc = pg_err_set(err, PG_ECONFLICT, "name",
-			                "DNS provider %s is used by the certificates %s: point them "
-			                "elsewhere or delete them first",
-			                name, by);
+			rc = pg_err_set(
+			        err, PG_ECONFLICT, "name",
+			        "DNS provider %s is used by the certificates %s: point them "
+			        "elsewhere or delete them first",
+			        name, by);
 		if (rc == 0)
 			rc = ssl_provider_store_delete(c, name, err);
 		if (rc == 0)

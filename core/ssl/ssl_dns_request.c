@@ -156,4 +156,3 @@ int ssl_dns_request_parse(struct ssl *s, json_t *dns, json_t **out, struct pg_er
 	                 (json_int_t)ns_port);
 	return 0;
 }
-

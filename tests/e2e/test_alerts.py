@@ -10,7 +10,9 @@ import signal
 import tempfile
 import threading
 import time
+import subprocess
 import unittest
+import urllib.parse
 
 from harness import Cluster, self_signed, wait_until
 from test_apps import UNIT, FakeAgents
@@ -380,6 +382,71 @@ class MessageTemplates(unittest.TestCase):
             res = d.call("POST", "/admin/alert-rules/node_offline/test").json()["results"]
             self.assertEqual([x["ok"] for x in res], [True, False], res)
             self.assertIn("render must return {title, text}", res[1]["error"])
+        rx.srv.shutdown()
+
+
+class NamedChannels(unittest.TestCase):
+    """A channel defined once (/admin/alert-channels), referenced by rules,
+    tested on its own, read as it is when a message goes out."""
+
+    def test_named_channel_referenced_tested_changed_and_deleted(self):
+        rx = ChatReceiver("x", "y")
+        hook, warn = f"{rx.base}/slack/services/T0/B0/XX", f"{rx.base}/slack/services/T0/B0/WARN"
+        with Cluster("--alert-interval", "200") as c:
+            d = c.daemon
+            for name, body, field in [("team", {"plugin": "nope"}, "plugin"),
+                                      ("Bad!", {"plugin": "slack"}, "name"),
+                                      ("team", {"plugin": "slack", "template": "nope"}, "template"),
+                                      ("team", {"plugin": "slack", "colour": "red"}, "colour")]:
+                r = d.call("PUT", f"/admin/alert-channels/{urllib.parse.quote(name)}", body)
+                self.assertEqual((r.status, r.error.get("field")), (400, field), r)
+            r = d.call("PUT", "/admin/alert-channels/team", {"plugin": "slack", "config": {"webhookUrl": hook}})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json()["config"]["webhookUrl"], "******")
+            self.assertEqual([x["name"] for x in d.call("GET", "/admin/alert-channels").json()["items"]], ["team"])
+            for notify, field in [([{"channel": "nope"}], "notify[0].channel"),
+                                  ([{"channel": "team", "plugin": "slack"}], "notify[0].plugin")]:
+                r = d.call("PUT", "/admin/alert-rules/node_offline", {"notify": notify})
+                self.assertEqual((r.status, r.error.get("field")), (400, field), r)
+            r = d.call("PUT", "/admin/alert-rules/node_offline",
+                       {"notify": [{"channel": "team"}], "params": {"seconds": 2}})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json()["notify"], [{"channel": "team"}])
+            # tested on its own, through the API and the CLI
+            r = d.call("POST", "/admin/alert-channels/team/test")
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual([(x["name"], x["ok"]) for x in r.json()["results"]], [("team", True)])
+            self.assertEqual(len(rx.got["slack"]), 1)
+            from harness import PAGODA_CLI
+            env = dict(os.environ, PAGODA_TOKEN=d.admin)
+            p = subprocess.run([PAGODA_CLI, "--addr", d.url, "alerts", "test", "team"], capture_output=True,
+                               text=True, env=env)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(len(rx.got["slack"]), 2)
+            p = subprocess.run([PAGODA_CLI, "--addr", d.url, "alerts", "channels"], capture_output=True,
+                               text=True, env=env)
+            self.assertIn("team", p.stdout)
+            self.assertEqual(d.call("POST", "/admin/alert-channels/nope/test").status, 404)
+            # changed in one place: the rule's next message goes to the new hook
+            self.assertEqual(d.call("PUT", "/admin/alert-channels/team",
+                                    {"plugin": "slack", "config": {"webhookUrl": warn}}).status, 200)
+            n = d.create_node("node-a")
+            a = c.agent(n)
+            wait_until(lambda: d.node(n["id"])["status"] == "online", 10, what="online")
+            a.stop(signal.SIGKILL)
+            wait_until(lambda: rx.got.get("slack-warn"), 20, what="the firing alert through the changed channel")
+            self.assertIn("[FIRING critical] node_offline", rx.got["slack-warn"][0])
+            self.assertEqual(len(rx.got["slack"]), 2)
+            # in use: not deleted; the hook never stored in clear
+            r = d.call("DELETE", "/admin/alert-channels/team")
+            self.assertEqual((r.status, r.error.get("field")), (409, "name"), r)
+            self.assertIn("node_offline", r.error["message"])
+            self.assertFalse(warn.encode() in d.stored_bytes(), "the webhook URL stored in clear")
+            self.assertEqual(d.call("PUT", "/admin/alert-rules/node_offline", {"notify": []}).status, 200)
+            self.assertEqual(d.call("DELETE", "/admin/alert-channels/team").status, 204)
+            self.assertEqual(d.call("GET", "/admin/alert-channels/team").status, 404)
+            self.assertTrue(d.audit(action="alert_channel.put"))
+            self.assertTrue(d.audit(action="alert_channel.delete"))
         rx.srv.shutdown()
 
 
