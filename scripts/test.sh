@@ -2,7 +2,8 @@
 # Runs every test: unit (cmocka), Lua, and end-to-end (real pagodad and
 # agents) on a normal build against both stores (SQLite, and PostgreSQL in a
 # throwaway cluster), then unit, Lua and SQLite end-to-end on an ASan+UBSan
-# build, then the libFuzzer targets (tests/fuzz) for a bounded time each.
+# build (less the scale and browser tests, label no_sanitizer), then the
+# libFuzzer targets (tests/fuzz) for a bounded time each.
 # The Debian packages are built first (scripts/package.sh): the packaging
 # test installs them on fresh test nodes.
 set -euo pipefail
@@ -25,6 +26,6 @@ export PAGODA_TEST_PG_URL=$(scripts/pg-test.sh start "$pgdir" "$port")
 scripts/build.sh build-asan -DPAGODA_SANITIZE=ON
 # (the packaging test runs once, above: its programs are the packages')
 (cd build-asan && env -u PAGODA_PACKAGES -u PAGODA_PACKAGES_NEXT ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2 -LE e2e_pg)
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2 -LE 'e2e_pg|no_sanitizer')
 # libFuzzer: every target for a bounded time over its corpus (crashes fail)
 scripts/fuzz.sh "${PAGODA_FUZZ_SECONDS:-10}"
