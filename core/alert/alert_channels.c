@@ -162,8 +162,9 @@ static void users(struct alert *a, struct store_conn *c, const char *name, char 
 				uses = uses || (ref && strcmp(ref, name) == 0);
 			}
 			if (uses && used + 4 < n)
-				used += (size_t)snprintf(by + used, n - used, "%s%s", used ? ", " : "",
-				                         json_string_value(json_object_get(rule, "name")));
+				used += (size_t)snprintf(
+				        by + used, n - used, "%s%s", used ? ", " : "",
+				        json_string_value(json_object_get(rule, "name")));
 			json_decref(notify);
 		}
 	json_decref(rules);

@@ -179,6 +179,24 @@ int app_create(struct app *a, const struct pg_call *call, json_t *body, json_t *
 int app_update(struct app *a, const struct pg_call *call, int64_t id, json_t *body, json_t **out,
                struct pg_err *err);
 int app_get(struct app *a, int64_t id, json_t **out, struct pg_err *err);
+/* A page of applications (next: the cursor of the following page, 0 at
+ * the end). */
+int app_list(struct app *a, int64_t cursor, int64_t limit, json_t **items, int64_t *next,
+             struct pg_err *err);
+/* DELETE /admin/apps/:id (app_delete.c). */
+int app_delete(struct app *a, const struct pg_call *call, int64_t id, bool forced,
+               struct pg_err *err);
+/* Release use cases (app_release_ops.c): the releases of an application;
+ * one release with batches, nodes and tasks in brief; a move from one of
+ * from (NULL-terminated) to to, named action in errors and the audit log;
+ * a rollback ({targetReleaseId?}) as a new running release. */
+int app_releases_of(struct app *a, int64_t app_id, json_t **items, struct pg_err *err);
+int app_release_view(struct app *a, int64_t id, json_t **out, struct pg_err *err);
+int app_release_transition(struct app *a, const struct pg_call *call, int64_t id,
+                           const char *const from[], const char *to, const char *action,
+                           json_t **out, struct pg_err *err);
+int app_release_rollback(struct app *a, const struct pg_call *call, int64_t id, json_t *body,
+                         json_t **out, struct pg_err *err);
 int app_ingress_find(struct app *a, int64_t id, json_t **out, struct pg_err *err);
 /* Deletes an ingress; its site leaves the nodes with the app's next release. */
 int app_ingress_remove(struct app *a, const struct pg_call *call, int64_t id, struct pg_err *err);

@@ -45,6 +45,16 @@ int auth_bootstrap(struct store *s, const char *path, struct pg_err *err);
 int auth_admin_token_create(struct store_conn *c, const char *name, auth_perms perms,
                             const char *scope, int64_t created_by, int64_t expires_at,
                             char secret[AUTH_SECRET_LEN], int64_t *id, struct pg_err *err);
+/* The /admin/tokens use cases (auth_tokens.c): create from {name,
+ * permissions, expiresAt?}; list a page; revoke one (within what who's own
+ * token covers, or itself). */
+int auth_token_create(struct store *st, const struct pg_call *call,
+                      const struct auth_principal *who, json_t *body, json_t **out,
+                      struct pg_err *err);
+int auth_token_list(struct store *st, int64_t cursor, int64_t limit, json_t **items, int64_t *next,
+                    struct pg_err *err);
+int auth_token_revoke(struct store *st, const struct pg_call *call,
+                      const struct auth_principal *who, int64_t id, struct pg_err *err);
 /* Mints an admin token inside the caller's transaction from body's "name"
  * and optional "expiresAt" (RFC 3339, future), with perms and scope (NULL
  * or "config:5"): no stronger or longer-lived than who, audited as

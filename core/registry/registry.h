@@ -32,6 +32,22 @@ void registry_node_status(struct registry *r, int64_t node_id, bool online);
  * metadata}); *out is the service (new reference). */
 int registry_service_put(struct registry *r, const struct pg_call *call, json_t *spec,
                          bool create_only, json_t **out, struct pg_err *err);
+/* The admin use cases (registry_admin.c). update: the service in the path
+ * must exist and the body's name, if any, match it; list: every service
+ * (and, index non-NULL, the change index they reflect); static_put: a
+ * static endpoint, created when eid is 0, else changed (only the fields the
+ * body names); deletes audit what they removed. */
+int registry_service_update(struct registry *r, const struct pg_call *call, const char *name,
+                            json_t *body, json_t **out, struct pg_err *err);
+int registry_service_list(struct registry *r, json_t **out, int64_t *index, struct pg_err *err);
+int registry_service_get(struct registry *r, const char *name, json_t **out, struct pg_err *err);
+int registry_service_delete(struct registry *r, const struct pg_call *call, const char *name,
+                            struct pg_err *err);
+int registry_static_put(struct registry *r, const struct pg_call *call, const char *service,
+                        int64_t eid, json_t *body, json_t **out, struct pg_err *err);
+int registry_endpoint_delete(struct registry *r, const struct pg_call *call, const char *service,
+                             int64_t eid, struct pg_err *err);
+
 /* The endpoints of a service, sorted by node then ip:port; *index is the
  * change index they reflect. */
 int registry_endpoints(struct registry *r, const char *service, bool healthy_only, json_t **items,

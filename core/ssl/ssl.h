@@ -45,6 +45,13 @@ int64_t ssl_renew_at(int64_t not_before, int64_t not_after);
 
 /* Every certificate as GET /admin/ssl/certificates shows it (no keys). */
 int ssl_list(struct ssl *s, json_t **out, struct pg_err *err);
+/* One certificate; its versions ([{version, serial, ...}]); the public
+ * chain PEM of a version (*chain malloc'd); the key authorization an
+ * HTTP-01 token is answered with (*key_auth malloc'd). */
+int ssl_cert_get(struct ssl *s, int64_t id, json_t **out, struct pg_err *err);
+int ssl_cert_versions(struct ssl *s, int64_t id, json_t **out, struct pg_err *err);
+int ssl_cert_chain(struct ssl *s, int64_t id, int64_t version, char **chain, struct pg_err *err);
+int ssl_challenge_answer(struct ssl *s, const char *token, char **key_auth, struct pg_err *err);
 
 /* Stored DNS providers (/admin/dns-providers): put creates or replaces
  * {plugin, config, zones, and the DNS-01 settings of a request's dns}. */

@@ -1,11 +1,9 @@
 /* Controller for /admin/certificates and GET /.well-known/acme-challenge/:token
  * (what every ingress node's nginx proxies HTTP-01 requests to). */
 #include "ssl/ssl_http.h"
-#include "common/pg_time.h"
 #include "http/http_list.h"
 #include "pagodad.h"
 #include "ssl/ssl_int.h"
-#include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +34,9 @@ static void cert_import(struct http_req *req)
 static void cert_list(struct http_req *req)
 {
 	struct pg_err err = {0};
-	struct store_conn *c = store_conn_get(ssl_of(req)->store, &err);
-	json_t *items = json_array();
-	int rc = c ? ssl_store_list(c, items, &err) : err.code;
-	http_reply_list(req, rc, items, 0, &err);
+	json_t *items = NULL;
+	int rc = ssl_list(ssl_of(req), &items, &err);
+	http_reply_list(req, rc, items ? items : json_array(), 0, &err);
 }
 
 static void cert_get(struct http_req *req)
@@ -49,8 +46,7 @@ static void cert_get(struct http_req *req)
 	json_t *out = NULL;
 	if (!http_param_id(req, "id", &id))
 		return;
-	struct store_conn *c = store_conn_get(ssl_of(req)->store, &err);
-	int rc = c ? ssl_store_get(c, id, &out, &err) : err.code;
+	int rc = ssl_cert_get(ssl_of(req), id, &out, &err);
 	http_answer(req, rc, 200, out, &err);
 }
 
@@ -58,14 +54,10 @@ static void cert_versions(struct http_req *req)
 {
 	struct pg_err err = {0};
 	int64_t id;
+	json_t *items = NULL;
 	if (!http_param_id(req, "id", &id))
 		return;
-	struct store_conn *c = store_conn_get(ssl_of(req)->store, &err);
-	json_t *items = json_array(), *cert = NULL;
-	int rc = c ? ssl_store_get(c, id, &cert, &err) : err.code;
-	if (rc == 0)
-		rc = ssl_version_list(c, id, items, &err);
-	json_decref(cert);
+	int rc = ssl_cert_versions(ssl_of(req), id, &items, &err);
 	http_reply_list(req, rc, items, 0, &err);
 }
 
@@ -74,17 +66,12 @@ static void cert_chain(struct http_req *req)
 {
 	struct pg_err err = {0};
 	int64_t id, v;
+	char *chain = NULL;
 	if (!http_param_id(req, "id", &id) || !http_param_id(req, "version", &v))
 		return;
-	struct store_conn *c = store_conn_get(ssl_of(req)->store, &err);
-	char *chain = NULL, *sealed = NULL;
-	int rc = c ? ssl_version_material(c, id, v, &chain, &sealed, &err) : err.code;
-	if (rc == PG_EPRECOND)
-		err.code = PG_ENOTFOUND;
-	http_answer(req, rc ? err.code : 0, 200,
-	            rc == 0 ? json_pack("{s:s}", "chainPem", chain) : NULL, &err);
+	int rc = ssl_cert_chain(ssl_of(req), id, v, &chain, &err);
+	http_answer(req, rc, 200, rc == 0 ? json_pack("{s:s}", "chainPem", chain) : NULL, &err);
 	free(chain);
-	free(sealed);
 }
 
 static void cert_deploy(struct http_req *req)
@@ -108,9 +95,8 @@ static void cert_renew(struct http_req *req)
 	if (!http_param_id(req, "id", &id))
 		return;
 	int rc = ssl_renew_now(ssl_of(req), &call, id, &err);
-	struct store_conn *c = rc == 0 ? store_conn_get(ssl_of(req)->store, &err) : NULL;
-	if (c)
-		rc = ssl_store_get(c, id, &out, &err);
+	if (rc == 0)
+		rc = ssl_cert_get(ssl_of(req), id, &out, &err);
 	http_answer(req, rc, 202, out, &err);
 }
 
@@ -129,9 +115,8 @@ static void challenge(struct http_req *req)
 {
 	struct pg_err err = {0};
 	const char *token = http_param(req, "token");
-	struct store_conn *c = store_conn_get(ssl_of(req)->store, &err);
 	char *ka = NULL;
-	int rc = c ? ssl_challenge_get(c, token, pg_time_now_ms(), &ka, &err) : err.code;
+	int rc = ssl_challenge_answer(ssl_of(req), token, &ka, &err);
 	if (rc != 0) {
 		http_reply_err(req, &err);
 		return;

@@ -939,17 +939,3 @@ void ssl_free(struct ssl *s)
 	explicit_bzero(&s->key, sizeof(s->key));
 	free(s);
 }
-
-int ssl_list(struct ssl *s, json_t **out, struct pg_err *err)
-{
-	struct store_conn *c = store_conn_get(s->store, err);
-	if (!c)
-		return err->code;
-	*out = json_array();
-	int rc = ssl_store_list(c, *out, err);
-	if (rc != 0) {
-		json_decref(*out);
-		*out = NULL;
-	}
-	return rc;
-}
