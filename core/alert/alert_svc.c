@@ -478,12 +478,9 @@ int alert_ack(struct alert *a, const struct pg_call *call, int64_t id, json_t **
 		rc = audit_record(c, call, "alert.ack", "alert", id, d, err);
 	json_decref(d);
 	json_decref(al);
-	if (rc == 0)
-		rc = store_commit(c, err);
-	if (rc != 0) {
-		store_rollback(c);
+	rc = store_end(c, rc, err);
+	if (rc != 0)
 		return rc;
-	}
 	return alert_store_get(c, id, out, err);
 }
 
@@ -738,10 +735,7 @@ int alert_rule_update(struct alert *a, const struct pg_call *call, const char *n
 		rc = audit_record(c, call, "alert_rule.update", "alert_rule", 0, d, err);
 		json_decref(d);
 	}
-	if (rc == 0)
-		rc = store_commit(c, err);
-	else
-		store_rollback(c);
+	rc = store_end(c, rc, err);
 	free(text);
 	free(sealed);
 	json_decref(cur_notify);

@@ -95,10 +95,8 @@ static void sync_app(struct app *a, json_t *app)
 		rc = audit_record(c, &call, "app.upstream_sync", "app", app_id, d, &err);
 		json_decref(d);
 	}
-	if (rc == 0)
-		rc = store_commit(c, &err);
+	rc = store_end(c, rc, &err);
 	if (rc != 0) {
-		store_rollback(c);
 		pg_error("app", "upstream sync of application %lld failed: %s", (long long)app_id,
 		         err.message);
 	} else {

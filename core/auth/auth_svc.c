@@ -287,12 +287,9 @@ int auth_bootstrap(struct store *s, const char *path, struct pg_err *err)
 	 * token is unknown, so the next start makes a new one. */
 	if (rc == 0)
 		rc = write_secret_file(path, secret, err);
-	if (rc == 0)
-		rc = store_commit(c, err);
-	if (rc != 0) {
-		store_rollback(c);
+	rc = store_end(c, rc, err);
+	if (rc != 0)
 		return rc;
-	}
 	/* stdout and stderr end in the journal: the secret goes to its file only */
 	pg_info("auth",
 	        "created the bootstrap admin token (id %lld): it is in %s (mode 0600) and nowhere "

@@ -235,12 +235,9 @@ int cluster_task_queue(struct cluster *cl, const struct pg_call *call,
 	json_decref(node);
 	if (rc == 0)
 		rc = cluster_task_insert(cl, c, call, spec, id, existed, err);
-	if (rc == 0)
-		rc = store_commit(c, err);
-	if (rc != 0) {
-		store_rollback(c);
+	rc = store_end(c, rc, err);
+	if (rc != 0)
 		return rc;
-	}
 	if (!*existed)
 		cluster_wake_after(cl, c, spec->node_id);
 	return 0;
@@ -411,12 +408,9 @@ int cluster_task_claim(struct cluster *cl, int64_t node_id, int64_t max, json_t 
 	}
 	id_list_free(&running);
 	id_list_free(&fresh);
-	if (rc == 0)
-		rc = store_commit(c, err);
-	if (rc != 0) {
-		store_rollback(c);
+	rc = store_end(c, rc, err);
+	if (rc != 0)
 		json_array_clear(tasks);
-	}
 	return rc;
 }
 
@@ -620,10 +614,8 @@ int cluster_task_report(struct cluster *cl, const struct pg_call *call, int64_t 
 		return err->code;
 	}
 	rc = apply_report(cl, c, call, node_id, &p, &a->wake, a->settled, out, err);
-	if (rc == 0)
-		rc = store_commit(c, err);
+	rc = store_end(c, rc, err);
 	if (rc != 0) {
-		store_rollback(c);
 		report_after_free(a);
 		return rc;
 	}
@@ -741,12 +733,9 @@ void cluster_task_reap(struct cluster *cl)
 		pg_warn("cluster", "task %lld: %s", (long long)s.id, msg);
 	}
 	id_list_free(&ids);
-	if (rc == 0)
-		rc = store_commit(c, &err);
-	if (rc != 0) {
-		store_rollback(c);
+	rc = store_end(c, rc, &err);
+	if (rc != 0)
 		pg_error("cluster", "lease check failed: %s", err.message);
-	}
 }
 
 json_t *cluster_task_get(struct cluster *cl, int64_t id, bool full, struct pg_err *err)

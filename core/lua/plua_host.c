@@ -683,10 +683,7 @@ static void flush_events(struct plua *h, const struct pg_call *call)
 				json_object_set_new(d, "error", json_string(e->error));
 			int rc = audit_record(c, call, e->action, "policy", 0, d, &err);
 			json_decref(d);
-			if (rc == 0)
-				store_commit(c, &err);
-			else
-				store_rollback(c);
+			store_end(c, rc, &err);
 		}
 		free(e);
 		e = next;
