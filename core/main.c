@@ -15,6 +15,7 @@
 #include "http/http.h"
 #include "install/install.h"
 #include "http/http_tls_auto.h"
+#include "http/http_waitset.h"
 #include "common/pg_embed.h"
 #include "common/pg_file.h"
 #include "lua/plua.h"
@@ -429,6 +430,13 @@ static int serve(const struct pagodad_settings *f)
 		pg_error("main", "%s", err.message);
 		return 1;
 	}
+	app.polls = http_waitset_new();
+	app.config_watch = http_waitset_new();
+	app.registry_watch = http_waitset_new();
+	if (!app.polls || !app.config_watch || !app.registry_watch) {
+		pg_error("main", "cannot start the long-poll waitsets: out of resources");
+		goto out;
+	}
 	snprintf(path, sizeof(path), "%s/admin.token", f->data_dir);
 	struct plua_opts lopts = {.lua_dir = f->lua_dir,
 	                          .plugin_dir = f->plugin_dir,
@@ -440,6 +448,9 @@ static int serve(const struct pagodad_settings *f)
 	copts.unseal = unseal;
 	copts.unseal_arg = &key;
 	copts.seal = seal;
+	copts.wake = http_waitset_hook(app.polls);
+	struct pg_wake registry_wake = http_waitset_hook(app.registry_watch),
+	               config_wake = http_waitset_hook(app.config_watch);
 	copts.on_task_done = task_done;
 	copts.on_task_done_arg = &app;
 	copts.on_task_settled = task_settled;
@@ -455,8 +466,9 @@ static int serve(const struct pagodad_settings *f)
 	    auth_bootstrap(app.store, path, &err) != 0 ||
 	    cluster_new(app.store, &copts, &app.cluster, &err) != 0 ||
 	    plua_new(&lopts, &app.lua, &err) != 0 ||
-	    registry_new(app.store, app.cluster, &app.registry, &err) != 0 ||
-	    config_new(app.store, app.lua, app.cluster, &key, &app.config, &err) != 0 ||
+	    registry_new(app.store, app.cluster, &registry_wake, &app.registry, &err) != 0 ||
+	    config_new(app.store, app.lua, app.cluster, &key, &config_wake, &app.config, &err) !=
+	            0 ||
 	    app_new(app.store, app.cluster, app.registry, app.config, app.lua, f->upstream_debounce,
 	            &app.application, &err) != 0 ||
 	    ssl_new(app.store, &key, app.lua, app.cluster, &sopts, &app.ssl, &err) != 0 ||
@@ -565,9 +577,10 @@ static int serve(const struct pagodad_settings *f)
 	}
 	status = 0;
 out:
-	cluster_shutdown(app.cluster);
-	registry_shutdown(app.registry);
-	config_shutdown(app.config);
+	/* held requests are answered before the server stops */
+	http_waitset_shutdown(app.polls);
+	http_waitset_shutdown(app.registry_watch);
+	http_waitset_shutdown(app.config_watch);
 	if (srv) {
 		usleep(200 * 1000); /* let answered long polls leave */
 		http_server_stop(srv);
@@ -584,6 +597,9 @@ out:
 	registry_free(app.registry);
 	plua_free(app.lua);
 	store_free(app.store);
+	http_waitset_free(app.polls);
+	http_waitset_free(app.registry_watch);
+	http_waitset_free(app.config_watch);
 	explicit_bzero(&key, sizeof(key));
 	return status;
 }

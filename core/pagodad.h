@@ -28,6 +28,9 @@ struct pagodad {
 	struct backup *backup;
 	struct upgrade *upgrade;
 	struct blob *blob;
+	/* held requests: agents' long polls (key: node id), configuration
+	 * watches (key: item id), registry blocking reads (key 0) */
+	struct http_waitset *polls, *config_watch, *registry_watch;
 	const char *data_dir;
 	const char *packages_dir; /* agent packages for /install/, or NULL */
 };

@@ -1,7 +1,6 @@
 /* The cluster's lifecycle and its timer thread: poll deadlines, liveness,
  * task leases, scheduled wakeups and the heartbeat flush. */
 #include "cluster/cluster_int.h"
-#include "http/http_waitset.h"
 #include "common/pg_log.h"
 #include "common/pg_time.h"
 #include "store/store.h"
@@ -82,9 +81,8 @@ int cluster_new(struct store *s, const struct cluster_opts *o, struct cluster **
 	pthread_cond_init(&cl->timer_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	cl->nodes = pg_map_new();
-	cl->poll = http_waitset_new();
-	int rc = (cl->nodes && cl->poll) ? cluster_live_load(cl, err)
-	                                 : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
+	int rc = cl->nodes ? cluster_live_load(cl, err)
+	                   : pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	if (rc == 0)
 		rc = store_listen(s, "pagoda_wake", cluster_on_wake_notice, cl, err);
 	if (rc == 0 && pthread_create(&cl->timer, NULL, timer_main, cl) != 0)
@@ -96,12 +94,6 @@ int cluster_new(struct store *s, const struct cluster_opts *o, struct cluster **
 	}
 	*out = cl;
 	return 0;
-}
-
-void cluster_shutdown(struct cluster *cl)
-{
-	if (cl)
-		http_waitset_shutdown(cl->poll);
 }
 
 void cluster_free(struct cluster *cl)
@@ -122,7 +114,6 @@ void cluster_free(struct cluster *cl)
 		cluster_live_free_all(cl);
 		pg_map_free(cl->nodes);
 	}
-	http_waitset_free(cl->poll);
 	free(cl->wakeups);
 	pthread_cond_destroy(&cl->timer_cond);
 	pthread_mutex_destroy(&cl->timer_lock);

@@ -9,6 +9,7 @@
 
 #include "common/pg_call.h"
 #include "common/pg_err.h"
+#include "common/pg_wake.h"
 
 struct store;
 struct store_conn;
@@ -28,6 +29,8 @@ struct cluster_opts {
 	int64_t retry_backoff_ms;      /* first retry delay, doubled per attempt */
 	int64_t retry_backoff_max_ms;
 	int64_t heartbeat_flush_ms; /* how often heartbeat facts reach the store */
+	/* Wakes the long polls of a node (key: node id) when it has work. */
+	struct pg_wake wake;
 	/* Told after a node's online/offline change is stored (optional). */
 	void (*on_node_status)(void *arg, int64_t node_id, bool online);
 	void *on_node_status_arg;
@@ -62,8 +65,6 @@ int64_t cluster_offline_after_ms(const struct cluster *cl);
 /* Loads node liveness from the store and starts the cluster's timer thread. */
 int cluster_new(struct store *s, const struct cluster_opts *o, struct cluster **out,
                 struct pg_err *err);
-/* Answers every waiting long poll; call before the HTTP server stops. */
-void cluster_shutdown(struct cluster *cl);
 void cluster_free(struct cluster *cl);
 
 /* A node as the admin API shows it (new reference). */
@@ -146,7 +147,6 @@ int64_t cluster_node_silence_ms(struct cluster *cl, int64_t node_id, bool *onlin
 /* Offline nodes that were heard from once: [{id, silenceMs}] (alerts). */
 json_t *cluster_nodes_silent(struct cluster *cl);
 /* Long polls waiting right now. */
-size_t cluster_polls_waiting(struct cluster *cl);
 void cluster_task_done_clear(struct cluster_task_done *d);
 
 /* Label selectors: "k=v,k!=v,k,!k" (all must hold). */

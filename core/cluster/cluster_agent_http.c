@@ -11,6 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The held long polls, keyed by node id. */
+static struct http_waitset *polls_of(struct http_req *req)
+{
+	return ((struct pagodad *)req->app)->polls;
+}
+
 static struct cluster *cl_of(struct http_req *req)
 {
 	return ((struct pagodad *)req->app)->cluster;
@@ -135,7 +141,7 @@ static void agent_poll(struct http_req *req)
 		req->suspend_data_free = poll_state_free;
 	}
 	for (;;) {
-		uint64_t gen = http_waitset_gen(cl->poll, req->who.node_id);
+		uint64_t gen = http_waitset_gen(polls_of(req), req->who.node_id);
 		/* a claim writes: done on the writer thread, with other claims and
 		 * reports in one commit (a batch of a release wakes a hundred polls) */
 		int ready = http_grouped(req)
@@ -156,7 +162,7 @@ static void agent_poll(struct http_req *req)
 			return;
 		}
 		if (json_array_size(tasks) > 0 || pg_time_mono_ms() >= s->deadline ||
-		    http_waitset_stopping(cl->poll) || http_grouped(req)) {
+		    http_waitset_stopping(polls_of(req)) || http_grouped(req)) {
 			json_t *out = json_pack("{s:o}", "tasks", tasks);
 			if (s->heartbeat_ms)
 				json_object_set_new(out, "heartbeat",
@@ -165,7 +171,7 @@ static void agent_poll(struct http_req *req)
 			return;
 		}
 		json_decref(tasks);
-		if (http_waitset_wait(cl->poll, req->who.node_id, gen, req, s->deadline))
+		if (http_waitset_wait(polls_of(req), req->who.node_id, gen, req, s->deadline))
 			return; /* called again when woken or timed out */
 	}
 }

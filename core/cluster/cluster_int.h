@@ -28,7 +28,6 @@ struct cluster {
 	struct cluster_opts opts;
 	pthread_mutex_t lock; /* guards nodes and wakeups */
 	struct pg_map *nodes; /* node id -> struct node_live */
-	struct http_waitset *poll;
 	pthread_t timer;
 	pthread_mutex_t timer_lock;
 	pthread_cond_t timer_cond;

@@ -1,7 +1,6 @@
 /* The task queue: per-node order, dependencies, leases, retries, cancel. */
 #include "audit/audit.h"
 #include "cluster/cluster_int.h"
-#include "http/http_waitset.h"
 #include "common/pg_json.h"
 #include "common/pg_secret.h"
 #include "common/pg_log.h"
@@ -267,7 +266,7 @@ void cluster_wake_after(struct cluster *cl, struct store_conn *c, int64_t node_i
 
 void cluster_wake(struct cluster *cl, int64_t node_id)
 {
-	http_waitset_wake(cl->poll, node_id);
+	pg_wake_one(&cl->opts.wake, node_id);
 	if (store_shared(cl->store)) { /* the node may be polling another replica */
 		char id[24];
 		snprintf(id, sizeof(id), "%lld", (long long)node_id);
@@ -280,9 +279,9 @@ void cluster_on_wake_notice(void *arg, const char *payload)
 {
 	struct cluster *cl = arg;
 	if (payload)
-		http_waitset_wake(cl->poll, strtoll(payload, NULL, 10));
+		pg_wake_one(&cl->opts.wake, strtoll(payload, NULL, 10));
 	else
-		http_waitset_wake_all(cl->poll);
+		pg_wake_all(&cl->opts.wake);
 }
 
 void cluster_wake_at(struct cluster *cl, int64_t node_id, int64_t at_ms)
@@ -809,9 +808,4 @@ int cluster_task_counts(struct cluster *cl, json_t **out, struct pg_err *err)
 		*out = NULL;
 	}
 	return rc;
-}
-
-size_t cluster_polls_waiting(struct cluster *cl)
-{
-	return http_waitset_count(cl->poll);
 }

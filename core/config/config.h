@@ -11,6 +11,7 @@
 
 #include "common/pg_call.h"
 #include "common/pg_err.h"
+#include "common/pg_wake.h"
 #include "common/pg_secret.h"
 
 struct store;
@@ -18,10 +19,10 @@ struct plua;
 struct cluster;
 struct config;
 
+/* wake: tells the watchers of an item (key: its id) that it changed. */
 int config_new(struct store *s, struct plua *lua, struct cluster *cl,
-               const struct pg_secret_key *key, struct config **out, struct pg_err *err);
-/* Answers every watcher; call before the HTTP server stops. */
-void config_shutdown(struct config *cfg);
+               const struct pg_secret_key *key, const struct pg_wake *wake, struct config **out,
+               struct pg_err *err);
 void config_free(struct config *cfg);
 /* Called after a publish or rollback of item_id to version committed
  * (applications that follow it release it: autoRelease); wired in main.c. */

@@ -267,7 +267,8 @@ static void cfg_watch(struct http_req *req)
 	int64_t id;
 	if (!http_param_id(req, "id", &id))
 		return;
-	http_blocking_read(req, cfg_of(req)->waiters, id, "X-Config-Index", published_of);
+	http_blocking_read(req, ((struct pagodad *)req->app)->config_watch, id, "X-Config-Index",
+	                   published_of);
 }
 
 #define CFG_READ .auth = HTTP_AUTH_ADMIN, .perm = "admin:config:read"

@@ -16,7 +16,7 @@ struct config {
 	struct pg_secret_key key;
 	config_on_publish on_publish;
 	void *on_publish_arg;
-	struct http_waitset *waiters; /* key: item id; watchers of its published version */
+	struct pg_wake wake; /* key: item id; watchers of its published version */
 };
 
 struct cfg_item {

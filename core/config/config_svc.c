@@ -8,7 +8,6 @@
 #include "common/pg_secret.h"
 #include "common/pg_log.h"
 #include "config/config_int.h"
-#include "http/http_waitset.h"
 #include "lua/plua_policy.h"
 #include "store/store.h"
 
@@ -23,13 +22,14 @@ static void on_notice(void *arg, const char *payload)
 {
 	struct config *cfg = arg;
 	if (payload)
-		http_waitset_wake(cfg->waiters, strtoll(payload, NULL, 10));
+		pg_wake_one(&cfg->wake, strtoll(payload, NULL, 10));
 	else
-		http_waitset_wake_all(cfg->waiters);
+		pg_wake_all(&cfg->wake);
 }
 
 int config_new(struct store *s, struct plua *lua, struct cluster *cl,
-               const struct pg_secret_key *key, struct config **out, struct pg_err *err)
+               const struct pg_secret_key *key, const struct pg_wake *wake, struct config **out,
+               struct pg_err *err)
 {
 	struct config *cfg = calloc(1, sizeof(*cfg));
 	if (!cfg)
@@ -38,9 +38,8 @@ int config_new(struct store *s, struct plua *lua, struct cluster *cl,
 	cfg->lua = lua;
 	cfg->cluster = cl;
 	cfg->key = *key;
-	int rc = (cfg->waiters = http_waitset_new())
-	                 ? 0
-	                 : pg_err_set(err, PG_EINTERNAL, "", "cannot start the config watchers");
+	cfg->wake = *wake;
+	int rc = 0;
 	/* a watch may wait on another replica than the one that published */
 	if (rc == 0 && store_shared(s))
 		rc = store_listen(s, "pagoda_config", on_notice, cfg, err);
@@ -52,18 +51,11 @@ int config_new(struct store *s, struct plua *lua, struct cluster *cl,
 	return 0;
 }
 
-void config_shutdown(struct config *cfg)
-{
-	if (cfg && cfg->waiters)
-		http_waitset_shutdown(cfg->waiters);
-}
-
 void config_free(struct config *cfg)
 {
 	if (!cfg)
 		return;
 	store_unlisten(cfg->store, cfg);
-	http_waitset_free(cfg->waiters);
 	explicit_bzero(&cfg->key, sizeof(cfg->key));
 	free(cfg);
 }
@@ -71,7 +63,7 @@ void config_free(struct config *cfg)
 /* Watchers of item id, here and (through the store) on other replicas. */
 static void changed(struct config *cfg, int64_t id)
 {
-	http_waitset_wake(cfg->waiters, id);
+	pg_wake_one(&cfg->wake, id);
 	if (store_shared(cfg->store)) {
 		char v[24];
 		snprintf(v, sizeof(v), "%lld", (long long)id);

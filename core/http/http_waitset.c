@@ -279,6 +279,8 @@ void http_waitset_expire(struct http_waitset *p, int64_t now_mono)
 
 void http_waitset_shutdown(struct http_waitset *p)
 {
+	if (!p)
+		return;
 	pthread_mutex_lock(&p->lock);
 	p->stopping = true;
 	pthread_cond_signal(&p->stop);
@@ -300,4 +302,19 @@ bool http_waitset_stopping(struct http_waitset *p)
 	bool s = p->stopping;
 	pthread_mutex_unlock(&p->lock);
 	return s;
+}
+
+static void hook_one(void *arg, int64_t key)
+{
+	http_waitset_wake(arg, key);
+}
+
+static void hook_all(void *arg)
+{
+	http_waitset_wake_all(arg);
+}
+
+struct pg_wake http_waitset_hook(struct http_waitset *ws)
+{
+	return (struct pg_wake){hook_one, hook_all, ws};
 }

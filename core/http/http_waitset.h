@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/pg_wake.h"
+
 struct http_req;
 struct http_waitset;
 
@@ -29,6 +31,8 @@ void http_waitset_wake(struct http_waitset *ws, int64_t key);
 /* Resumes every waiter (they look again): after notifications may have been lost. */
 void http_waitset_wake_all(struct http_waitset *ws);
 void http_waitset_expire(struct http_waitset *ws, int64_t now_mono);
+/* A pg_wake that wakes ws: what main.c hands a service. */
+struct pg_wake http_waitset_hook(struct http_waitset *ws);
 /* Resumes everyone and refuses new waiters; call before the server stops. */
 void http_waitset_shutdown(struct http_waitset *ws);
 bool http_waitset_stopping(struct http_waitset *ws);

@@ -5,6 +5,7 @@
 #include "alert/alert.h"
 #include "application/application.h"
 #include "cluster/cluster.h"
+#include "http/http_waitset.h"
 #include "common/pg_metrics.h"
 #include "drift/drift.h"
 #include "lua/plua.h"
@@ -51,8 +52,8 @@ static void nodes(struct out *o, struct pagodad *app)
 	       "status", "offline", NULL, NULL);
 	json_decref(n);
 	header(o, "pagoda_agent_polls_waiting", "Agent long polls held open right now", "gauge");
-	sample(o, "pagoda_agent_polls_waiting", (double)cluster_polls_waiting(app->cluster), NULL,
-	       NULL, NULL, NULL);
+	sample(o, "pagoda_agent_polls_waiting", (double)http_waitset_count(app->polls), NULL, NULL,
+	       NULL, NULL);
 }
 
 static void tasks(struct out *o, struct pagodad *app)

@@ -11,16 +11,17 @@
 
 #include "common/pg_call.h"
 #include "common/pg_err.h"
+#include "common/pg_wake.h"
 
 struct store;
 struct cluster;
 struct registry;
 
 /* Starts the registry (its expiry sweeper included). cluster gives node
- * addresses for agent reports. */
-int registry_new(struct store *s, struct cluster *cl, struct registry **out, struct pg_err *err);
-/* Answers waiting blocking queries; call before the HTTP server stops. */
-void registry_shutdown(struct registry *r);
+ * addresses for agent reports; wake (key 0) tells blocking readers of a
+ * change. */
+int registry_new(struct store *s, struct cluster *cl, const struct pg_wake *wake,
+                 struct registry **out, struct pg_err *err);
 void registry_free(struct registry *r);
 
 /* The current change index. */

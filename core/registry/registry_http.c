@@ -93,7 +93,8 @@ static void endpoint_delete(struct http_req *req)
 
 static void blocking_read(struct http_req *req, http_block_read_fn read)
 {
-	http_blocking_read(req, reg_of(req)->waiters, 0, "X-Registry-Index", read);
+	http_blocking_read(req, ((struct pagodad *)req->app)->registry_watch, 0, "X-Registry-Index",
+	                   read);
 }
 
 static int endpoints_of(struct http_req *req, json_t **out, int64_t *index, struct pg_err *err)

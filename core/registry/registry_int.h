@@ -14,7 +14,7 @@ struct pg_ticker;
 struct registry {
 	struct store *store;
 	struct cluster *cluster;
-	struct http_waitset *waiters; /* key 0: any change */
+	struct pg_wake wake; /* key 0: any change */
 	pthread_mutex_t lock;
 	int64_t index;             /* mirror of registry_meta.change_index */
 	struct pg_ticker *sweeper; /* agent endpoint expiry, every second */

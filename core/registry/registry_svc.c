@@ -6,7 +6,6 @@
 #include "common/pg_log.h"
 #include "common/pg_ticker.h"
 #include "common/pg_time.h"
-#include "http/http_waitset.h"
 #include "registry/registry_int.h"
 #include "store/store.h"
 
@@ -34,7 +33,7 @@ static void changed_here(struct registry *r, int64_t idx)
 	if (idx > r->index)
 		r->index = idx;
 	pthread_mutex_unlock(&r->lock);
-	http_waitset_wake(r->waiters, 0);
+	pg_wake_one(&r->wake, 0);
 }
 
 void registry_changed(struct registry *r, int64_t idx)
@@ -56,7 +55,7 @@ static void on_notice(void *arg, const char *payload)
 		return;
 	}
 	/* re-read the index later, on a store thread; wake the waiters now */
-	http_waitset_wake(r->waiters, 0);
+	pg_wake_one(&r->wake, 0);
 }
 
 static struct store_conn *begin(struct registry *r, struct pg_err *err)
@@ -410,18 +409,18 @@ static void sweep(void *arg)
 	json_decref(ids);
 }
 
-int registry_new(struct store *s, struct cluster *cl, struct registry **out, struct pg_err *err)
+int registry_new(struct store *s, struct cluster *cl, const struct pg_wake *wake,
+                 struct registry **out, struct pg_err *err)
 {
 	struct registry *r = calloc(1, sizeof(*r));
 	if (!r)
 		return pg_err_set(err, PG_EINTERNAL, "", "out of memory");
 	r->store = s;
 	r->cluster = cl;
+	r->wake = *wake;
 	pthread_mutex_init(&r->lock, NULL);
 	struct store_conn *c = store_conn_get(s, err);
 	int rc = c ? reg_index(c, &r->index, err) : err->code;
-	if (rc == 0 && !(r->waiters = http_waitset_new()))
-		rc = pg_err_set(err, PG_EINTERNAL, "", "cannot start the registry waiters");
 	if (rc == 0)
 		rc = store_listen(s, "pagoda_registry", on_notice, r, err);
 	if (rc == 0)
@@ -434,19 +433,12 @@ int registry_new(struct store *s, struct cluster *cl, struct registry **out, str
 	return 0;
 }
 
-void registry_shutdown(struct registry *r)
-{
-	if (r && r->waiters)
-		http_waitset_shutdown(r->waiters);
-}
-
 void registry_free(struct registry *r)
 {
 	if (!r)
 		return;
 	store_unlisten(r->store, r);
 	pg_ticker_stop(r->sweeper);
-	http_waitset_free(r->waiters);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
