@@ -110,6 +110,13 @@ int app_job_run(struct app *a, const struct pg_call *call, int64_t app_id, json_
 /* Each batch's outcome once done: failed when a node of it failed or
  * timed out, else succeeded (null before); and failedNodes. */
 void app_batch_outcomes(json_t *batches, json_t *nodes);
+/* The control action a node's unit gets once a release's files are in
+ * place, from the previous release's artifacts (old, NULL for the first)
+ * and this one's (design.md 14.1): "restart" when the unit, its desired
+ * state or the fetched artifacts changed or a config file went away, else
+ * the strongest onChange of the files that changed ("reload", or "kill"
+ * with *sig the signal of signal:NAME), or "start" when nothing did. */
+const char *app_control_of(json_t *old, json_t *new, const char **sig);
 
 /* ---- InspectUnit on an application's nodes (app_inspect.c) ---- */
 struct app_inspect_opts {

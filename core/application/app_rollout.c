@@ -76,11 +76,7 @@ static int on_change_rank(const char *v)
 	                                   : 0;
 }
 
-/* The control action once this release's files are in place (design.md
- * 14.1): restart when the unit or artifacts changed, else the strongest
- * onChange of the config files that changed ("start" when none did, which
- * only makes sure the unit runs). *sig gets the signal of signal:NAME. */
-static const char *control_of(json_t *old, json_t *new, const char **sig)
+const char *app_control_of(json_t *old, json_t *new, const char **sig)
 {
 	*sig = NULL;
 	if (unit_changed(old, new))
@@ -319,7 +315,7 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 	const char *action = restart_only || strcmp(json_string_value(json_object_get(rel, "kind")),
 	                                            "rollback") == 0
 	                             ? "restart"
-	                             : control_of(prev_art, art, &sig);
+	                             : app_control_of(prev_art, art, &sig);
 	if (rc == 0) {
 		snprintf(key, sizeof(key), "r%lld-n%lld-control", (long long)rid, (long long)node);
 		json_t *p = json_pack("{s:s, s:s}", "unitName", unit_name, "action", action);
