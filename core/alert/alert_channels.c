@@ -17,17 +17,6 @@ static void channel_context(const char *name, char ctx[96])
 	snprintf(ctx, 96, "alert-channel:%s", name);
 }
 
-static bool name_ok(const char *n)
-{
-	size_t len = strlen(n);
-	if (len == 0 || len > 64 || n[0] == '-')
-		return false;
-	for (; *n; n++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789-_", *n))
-			return false;
-	return true;
-}
-
 static json_t *view(json_t *row)
 {
 	json_t *out = json_pack("{s:O}", "name", json_object_get(row, "name"));
@@ -86,7 +75,7 @@ json_t *alert_channels_expand(struct alert *a, struct store_conn *c, json_t *not
 int alert_channel_put(struct alert *a, const struct pg_call *call, const char *name, json_t *body,
                       json_t **out, struct pg_err *err)
 {
-	if (!name_ok(name))
+	if (!pg_str_is_name(name, 64))
 		return pg_err_set(err, PG_EINVAL, "name",
 		                  "a channel name is 1-64 of a-z, 0-9, '-' and '_'");
 	int rc = alert_channel_check(a, body, err);

@@ -44,8 +44,8 @@ int app_delete(struct app *a, const struct pg_call *call, int64_t id, bool force
 	json_t *n;
 	json_t *art = json_object_get(rel, "artifacts");
 	json_array_foreach (nodes, i, n) {
-		if (rc != 0 ||
-		    strcmp(json_string_value(json_object_get(n, "status")), "succeeded") != 0)
+		if (rc != 0 || app_node_status_of(json_string_value(
+		                       json_object_get(n, "status"))) != APP_NODE_SUCCEEDED)
 			continue;
 		int64_t node = json_integer_value(json_object_get(n, "nodeId")), tid;
 		bool existed;

@@ -259,9 +259,8 @@ static void release_get(struct http_req *req)
 	http_answer(req, rc, 200, out, &err);
 }
 
-/* Moves a release from one of from (NULL-terminated) to to. */
-static void transition(struct http_req *req, const char *const from[], const char *to,
-                       const char *action)
+/* An operator's move of a release: the action is the route's. */
+static void act(struct http_req *req, const char *action)
 {
 	struct pg_err err = {0};
 	struct pg_call call = http_call(req);
@@ -269,38 +268,33 @@ static void transition(struct http_req *req, const char *const from[], const cha
 	json_t *out = NULL;
 	if (!http_param_id(req, "id", &id))
 		return;
-	int rc = app_release_transition(app_of(req), &call, id, from, to, action, &out, &err);
+	int rc = app_release_act(app_of(req), &call, id, action, &out, &err);
 	http_answer(req, rc, 200, out, &err);
 }
 
 static void release_approve(struct http_req *req)
 {
-	static const char *const from[] = {"created", NULL};
-	transition(req, from, "approved", "approve");
+	act(req, "approve");
 }
 
 static void release_execute(struct http_req *req)
 {
-	static const char *const from[] = {"created", "approved", NULL};
-	transition(req, from, "running", "execute");
+	act(req, "execute");
 }
 
 static void release_pause(struct http_req *req)
 {
-	static const char *const from[] = {"running", NULL};
-	transition(req, from, "paused", "pause");
+	act(req, "pause");
 }
 
 static void release_resume(struct http_req *req)
 {
-	static const char *const from[] = {"paused", NULL};
-	transition(req, from, "running", "resume");
+	act(req, "resume");
 }
 
 static void release_cancel(struct http_req *req)
 {
-	static const char *const from[] = {"created", "approved", "running", "paused", NULL};
-	transition(req, from, "cancelled", "cancel");
+	act(req, "cancel");
 }
 
 /* POST /admin/releases/:id/rollback {targetReleaseId?}: runs the target's

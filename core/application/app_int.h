@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "application/application.h"
+#include "application/app_state.h"
 
 struct store_conn;
 
@@ -62,8 +63,8 @@ int app_release_get(struct store_conn *c, int64_t id, bool full, json_t **out, s
 int app_release_list(struct store_conn *c, int64_t app_id, json_t *items, struct pg_err *err);
 /* The application's newest release {id, kind, status}; *out NULL when none. */
 int app_release_newest(struct store_conn *c, int64_t app_id, json_t **out, struct pg_err *err);
-int app_release_set_status(struct store_conn *c, int64_t id, const char *status, const char *error,
-                           struct pg_err *err);
+int app_release_set_status(struct store_conn *c, int64_t id, enum app_release_status status,
+                           const char *error, struct pg_err *err);
 int app_release_set_approved(struct store_conn *c, int64_t id, const char *by, struct pg_err *err);
 int app_release_set_plan(struct store_conn *c, int64_t id, json_t *plan, struct pg_err *err);
 /* Releases in status (e.g. "running"): ids into items. */
@@ -74,13 +75,13 @@ int app_release_active(struct store_conn *c, int64_t app_id, int64_t *id, struct
 int app_batch_insert(struct store_conn *c, int64_t rel, int64_t idx, json_t *spec,
                      struct pg_err *err);
 int app_batch_list(struct store_conn *c, int64_t rel, json_t *items, struct pg_err *err);
-int app_batch_set(struct store_conn *c, int64_t rel, int64_t idx, const char *status,
+int app_batch_set(struct store_conn *c, int64_t rel, int64_t idx, enum app_batch_status status,
                   json_t *decision, int64_t not_before, struct pg_err *err);
 int app_node_insert(struct store_conn *c, int64_t rel, int64_t node, int64_t batch,
-                    const char *status, const char *error, struct pg_err *err);
+                    enum app_node_status status, const char *error, struct pg_err *err);
 int app_node_list(struct store_conn *c, int64_t rel, json_t *items, struct pg_err *err);
-int app_node_set(struct store_conn *c, int64_t rel, int64_t node, const char *status, json_t *tasks,
-                 const char *error, struct pg_err *err);
+int app_node_set(struct store_conn *c, int64_t rel, int64_t node, enum app_node_status status,
+                 json_t *tasks, const char *error, struct pg_err *err);
 
 /* Releases by status into counts {status: n}; newest finished release of
  * each application into items. */
@@ -194,14 +195,14 @@ int app_list(struct app *a, int64_t cursor, int64_t limit, json_t **items, int64
 int app_delete(struct app *a, const struct pg_call *call, int64_t id, bool forced,
                struct pg_err *err);
 /* Release use cases (app_release_ops.c): the releases of an application;
- * one release with batches, nodes and tasks in brief; a move from one of
- * from (NULL-terminated) to to, named action in errors and the audit log;
+ * one release with batches, nodes and tasks in brief; an operator's move
+ * (approve, execute, pause, resume, cancel: a table says from where to
+ * where);
  * a rollback ({targetReleaseId?}) as a new running release. */
 int app_releases_of(struct app *a, int64_t app_id, json_t **items, struct pg_err *err);
 int app_release_view(struct app *a, int64_t id, json_t **out, struct pg_err *err);
-int app_release_transition(struct app *a, const struct pg_call *call, int64_t id,
-                           const char *const from[], const char *to, const char *action,
-                           json_t **out, struct pg_err *err);
+int app_release_act(struct app *a, const struct pg_call *call, int64_t id, const char *action,
+                    json_t **out, struct pg_err *err);
 int app_release_rollback(struct app *a, const struct pg_call *call, int64_t id, json_t *body,
                          json_t **out, struct pg_err *err);
 int app_ingress_find(struct app *a, int64_t id, json_t **out, struct pg_err *err);

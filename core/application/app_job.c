@@ -23,7 +23,8 @@ static int job_nodes(struct store_conn *c, json_t *app, json_t *ids, struct pg_e
 	                       nodes, err);
 	size_t i;
 	json_array_foreach (nodes, i, n)
-		if (strcmp(json_string_value(json_object_get(n, "status")), "succeeded") == 0)
+		if (app_node_status_of(json_string_value(json_object_get(n, "status"))) ==
+		    APP_NODE_SUCCEEDED)
 			json_array_append(ids, json_object_get(n, "nodeId"));
 	json_decref(nodes);
 	return rc;

@@ -643,7 +643,7 @@ int app_restart(struct app *a, const struct pg_call *call, int64_t app_id, const
 	int64_t rid = json_integer_value(json_object_get(*out, "id"));
 	rc = store_begin(c, STORE_TX_WRITE, err);
 	if (rc == 0) {
-		rc = app_release_set_status(c, rid, "running", NULL, err);
+		rc = app_release_set_status(c, rid, APP_REL_RUNNING, NULL, err);
 		if (rc == 0)
 			rc = audit_record_new(c, call, "app.restart", "app", app_id,
 			                      json_pack("{s:I}", "releaseId", (json_int_t)rid),
@@ -701,7 +701,7 @@ void app_config_published(void *arg, const struct pg_call *call, int64_t item_id
 			                        &err);
 		if (rc == 0 && (rc = store_begin(c, STORE_TX_WRITE, &err)) == 0) {
 			int64_t rid = json_integer_value(json_object_get(out, "id"));
-			rc = app_release_set_status(c, rid, "running", NULL, &err);
+			rc = app_release_set_status(c, rid, APP_REL_RUNNING, NULL, &err);
 			if (rc == 0)
 				rc = audit_record_new(
 				        c, call, "release.execute", "release", rid,
@@ -726,8 +726,9 @@ json_t *app_nodes_touched(json_t *nodes)
 	json_t *ids = json_array(), *n;
 	size_t i;
 	json_array_foreach (nodes, i, n) {
-		const char *st = json_string_value(json_object_get(n, "status"));
-		if (strcmp(st, "pending") && strcmp(st, "skipped"))
+		enum app_node_status st =
+		        app_node_status_of(json_string_value(json_object_get(n, "status")));
+		if (st != APP_NODE_PENDING && st != APP_NODE_SKIPPED)
 			json_array_append(ids, json_object_get(n, "nodeId"));
 	}
 	return ids;

@@ -2,6 +2,7 @@
  * each node's tasks in brief), the status transitions (approve, execute,
  * pause, resume, cancel) and rollback to an earlier release. */
 #include "application/app_int.h"
+#include "application/app_state.h"
 #include "audit/audit.h"
 #include "cluster/cluster.h"
 #include "common/pg_json.h"
@@ -86,68 +87,101 @@ int app_release_view(struct app *a, int64_t id, json_t **out, struct pg_err *err
 	return rc;
 }
 
-int app_release_transition(struct app *a, const struct pg_call *call, int64_t id,
-                           const char *const from[], const char *to, const char *action,
-                           json_t **out, struct pg_err *err)
+/* The moves an operator makes, from which statuses to which. */
+static const struct transition {
+	const char *action;
+	enum app_release_status to;
+	enum app_release_status from[5]; /* ends at APP_REL_UNKNOWN */
+} transitions[] = {
+        {"approve", APP_REL_APPROVED, {APP_REL_CREATED, APP_REL_UNKNOWN}},
+        {"execute", APP_REL_RUNNING, {APP_REL_CREATED, APP_REL_APPROVED, APP_REL_UNKNOWN}},
+        {"pause", APP_REL_PAUSED, {APP_REL_RUNNING, APP_REL_UNKNOWN}},
+        {"resume", APP_REL_RUNNING, {APP_REL_PAUSED, APP_REL_UNKNOWN}},
+        {"cancel",
+         APP_REL_CANCELLED,
+         {APP_REL_CREATED, APP_REL_APPROVED, APP_REL_RUNNING, APP_REL_PAUSED, APP_REL_UNKNOWN}},
+};
+
+static const struct transition *transition_of(const char *action)
 {
+	for (size_t i = 0; i < sizeof(transitions) / sizeof(transitions[0]); i++)
+		if (strcmp(transitions[i].action, action) == 0)
+			return &transitions[i];
+	return NULL;
+}
+
+int app_release_act(struct app *a, const struct pg_call *call, int64_t id, const char *action,
+                    json_t **out, struct pg_err *err)
+{
+	const struct transition *tr = transition_of(action);
+	if (!tr)
+		return pg_err_set(err, PG_EINVAL, "action", "no release action %s", action);
+	const char *to = app_release_status_name(tr->to);
 	int64_t other = 0;
 	struct store_conn *c = store_conn_get(a->store, err);
-	json_t *rel = NULL, *app = NULL, *nodes = json_array();
+	json_t *row = NULL, *app = NULL, *nodes = json_array();
+	struct app_release_view rel = {0};
 	int rc = c ? store_begin(c, STORE_TX_WRITE, err) : err->code;
 	if (rc != 0) {
 		json_decref(nodes);
 		return rc;
 	}
-	rc = app_release_get(c, id, false, &rel, err);
-	const char *status = json_string_value(json_object_get(rel, "status"));
+	rc = app_release_get(c, id, false, &row, err);
+	if (rc == 0)
+		app_release_view_of(row, &rel);
+	const char *status = app_release_status_name(rel.status);
 	bool ok = false;
-	for (int i = 0; rc == 0 && from[i]; i++)
-		ok = ok || strcmp(status, from[i]) == 0;
+	for (int i = 0; rc == 0 && tr->from[i] != APP_REL_UNKNOWN; i++)
+		ok = ok || rel.status == tr->from[i];
 	if (rc == 0 && !ok)
 		rc = pg_err_set(err, PG_ECONFLICT, "status", "release %lld is %s; cannot %s it",
 		                (long long)id, status, action);
 	if (rc == 0)
-		rc = app_store_get(c, json_integer_value(json_object_get(rel, "appId")), &app, err);
-	if (rc == 0 && strcmp(action, "execute") == 0) {
-		if (strcmp(status, "created") == 0 &&
+		rc = app_store_get(c, rel.app_id, &app, err);
+	if (rc == 0 && tr->to == APP_REL_RUNNING && rel.status != APP_REL_PAUSED) { /* execute */
+		if (rel.status == APP_REL_CREATED &&
 		    json_is_true(json_object_get(app, "requireApproval")))
 			rc = pg_err_set(err, PG_EPRECOND, "status",
 			                "this application requires approval before execute");
 		if (rc == 0)
-			rc = app_release_active(
-			        c, json_integer_value(json_object_get(rel, "appId")), &other, err);
+			rc = app_release_active(c, rel.app_id, &other, err);
 		if (rc == 0 && other && other != id) {
 			json_t *o = NULL;
 			app_release_get(c, other, false, &o, err);
-			const char *ost = json_string_value(json_object_get(o, "status"));
-			if (ost && (strcmp(ost, "running") == 0 || strcmp(ost, "paused") == 0))
+			struct app_release_view ov = {.status = APP_REL_UNKNOWN};
+			if (o)
+				app_release_view_of(o, &ov);
+			if (ov.status == APP_REL_RUNNING || ov.status == APP_REL_PAUSED)
 				rc = pg_err_set(err, PG_ECONFLICT, "status",
 				                "release %lld of this application is %s",
-				                (long long)other, ost);
+				                (long long)other,
+				                app_release_status_name(ov.status));
 			json_decref(o);
 		}
 	}
-	if (rc == 0 && strcmp(action, "approve") == 0) {
+	if (rc == 0 && tr->to == APP_REL_APPROVED) {
 		/* four eyes: whoever created a release does not approve it */
-		if (strcmp(json_string_value(json_object_get(rel, "createdBy")), call->actor) == 0)
+		if (strcmp(json_string_value(json_object_get(row, "createdBy")), call->actor) == 0)
 			rc = pg_err_set(err, PG_EFORBIDDEN, "",
 			                "the creator of a release cannot approve it");
 		if (rc == 0)
 			rc = app_release_set_approved(c, id, call->actor, err);
 	} else if (rc == 0) {
 		rc = app_release_set_status(
-		        c, id, to, strcmp(action, "cancel") == 0 ? "cancelled by request" : NULL,
+		        c, id, tr->to, tr->to == APP_REL_CANCELLED ? "cancelled by request" : NULL,
 		        err);
 	}
-	if (rc == 0 && strcmp(action, "cancel") == 0) {
+	if (rc == 0 && tr->to == APP_REL_CANCELLED) {
 		/* unfinished tasks of the release go too */
 		rc = app_node_list(c, id, nodes, err);
 		size_t i, j;
 		json_t *n, *t;
 		json_array_foreach (nodes, i, n) {
-			if (strcmp(json_string_value(json_object_get(n, "status")), "running") != 0)
+			struct app_node_view nv;
+			app_node_view_of(n, &nv);
+			if (nv.status != APP_NODE_RUNNING)
 				continue;
-			json_array_foreach (json_object_get(n, "tasks"), j, t)
+			json_array_foreach (nv.tasks, j, t)
 				if (rc == 0)
 					rc = cluster_task_cancel_in(c, call, json_integer_value(t),
 					                            err);
@@ -164,7 +198,7 @@ int app_release_transition(struct app *a, const struct pg_call *call, int64_t id
 		rc = app_release_get(c, id, false, out, err);
 	if (rc == 0)
 		app_kick(a);
-	json_decref(rel);
+	json_decref(row);
 	json_decref(app);
 	json_decref(nodes);
 	return rc;
@@ -185,9 +219,10 @@ int app_release_rollback(struct app *a, const struct pg_call *call, int64_t id, 
 		rc = pg_json_int(body, "targetReleaseId", false, 1, INT64_MAX, &target, err);
 	if (rc == 0)
 		rc = c ? app_release_get(c, id, false, &rel, err) : err->code;
-	const char *status = json_string_value(json_object_get(rel, "status"));
-	if (rc == 0 && strcmp(status, "succeeded") && strcmp(status, "failed") &&
-	    strcmp(status, "paused"))
+	enum app_release_status st =
+	        app_release_status_of(json_string_value(json_object_get(rel, "status")));
+	const char *status = app_release_status_name(st);
+	if (rc == 0 && st != APP_REL_SUCCEEDED && st != APP_REL_FAILED && st != APP_REL_PAUSED)
 		rc = pg_err_set(err, PG_ECONFLICT, "status",
 		                "release %lld is %s; only succeeded, failed or paused "
 		                "releases are rolled back",
@@ -199,8 +234,9 @@ int app_release_rollback(struct app *a, const struct pg_call *call, int64_t id, 
 		                "there is no earlier release to go back to");
 	if (rc == 0)
 		rc = app_release_get(c, target, false, &t, err);
-	if (rc == 0 && strcmp(json_string_value(json_object_get(t, "status")), "succeeded") &&
-	    strcmp(json_string_value(json_object_get(t, "status")), "rolled_back"))
+	enum app_release_status tst =
+	        app_release_status_of(json_string_value(json_object_get(t, "status")));
+	if (rc == 0 && tst != APP_REL_SUCCEEDED && tst != APP_REL_ROLLED_BACK)
 		rc = pg_err_set(err, PG_EPRECOND, "targetReleaseId", "release %lld never succeeded",
 		                (long long)target);
 	if (rc == 0)
@@ -209,8 +245,8 @@ int app_release_rollback(struct app *a, const struct pg_call *call, int64_t id, 
 		json_decref(touched);
 		touched = app_nodes_touched(nodes);
 	}
-	if (rc == 0 && strcmp(status, "paused") == 0 && store_begin(c, STORE_TX_WRITE, err) == 0) {
-		rc = app_release_set_status(c, id, "failed", "stopped for a rollback", err);
+	if (rc == 0 && st == APP_REL_PAUSED && store_begin(c, STORE_TX_WRITE, err) == 0) {
+		rc = app_release_set_status(c, id, APP_REL_FAILED, "stopped for a rollback", err);
 		rc = store_end(c, rc, err);
 	}
 	if (rc == 0)
@@ -219,7 +255,7 @@ int app_release_rollback(struct app *a, const struct pg_call *call, int64_t id, 
 		                        err);
 	if (rc == 0 && store_begin(c, STORE_TX_WRITE, err) == 0) {
 		int64_t rid = json_integer_value(json_object_get(*out, "id"));
-		rc = app_release_set_status(c, rid, "running", NULL, err);
+		rc = app_release_set_status(c, rid, APP_REL_RUNNING, NULL, err);
 		if (rc == 0)
 			rc = audit_record_new(c, call, "release.rollback", "release", id,
 			                      json_pack("{s:I, s:I}", "targetReleaseId",

@@ -4,6 +4,7 @@
  * after a crash finds the tasks queued the first time instead of queuing
  * them again. */
 #include "application/app_int.h"
+#include "application/app_state.h"
 #include "audit/audit.h"
 #include "cluster/cluster.h"
 #include "common/pg_json.h"
@@ -373,7 +374,9 @@ static int queue_node(struct app *a, struct store_conn *c, json_t *rel, json_t *
 }
 
 /* Final states of a node's tasks: "" while any runs, else succeeded/failed. */
-static const char *node_outcome(struct app *a, json_t *tasks, char *error, size_t len)
+/* A running node's outcome from its tasks: failed (with why in error) once
+ * one failed or was cancelled, succeeded once all did, else still running. */
+static enum app_node_status node_outcome(struct app *a, json_t *tasks, char *error, size_t len)
 {
 	size_t i;
 	json_t *t;
@@ -386,7 +389,7 @@ static const char *node_outcome(struct app *a, json_t *tasks, char *error, size_
 			snprintf(error, len, "task %lld: %s", (long long)json_integer_value(t),
 			         err.message);
 			json_decref(task);
-			return "failed";
+			return APP_NODE_FAILED;
 		}
 		if (strcmp(st, "failed") == 0 || strcmp(st, "cancelled") == 0) {
 			snprintf(error, len, "task %lld (%s) %s: %s",
@@ -394,12 +397,12 @@ static const char *node_outcome(struct app *a, json_t *tasks, char *error, size_
 			         json_string_value(json_object_get(task, "type")), st,
 			         json_string_value(json_object_get(task, "errorMessage")));
 			json_decref(task);
-			return "failed";
+			return APP_NODE_FAILED;
 		}
 		all_done = all_done && strcmp(st, "succeeded") == 0;
 		json_decref(task);
 	}
-	return all_done ? "succeeded" : "";
+	return all_done ? APP_NODE_SUCCEEDED : APP_NODE_RUNNING;
 }
 
 static json_t *node_get(struct app *a, int64_t id)
@@ -465,15 +468,16 @@ static int plan_release(struct app *a, struct store_conn *c, json_t *rel, json_t
 		json_array_foreach (json_object_get(b, "nodes"), j, id)
 			if (rc == 0)
 				rc = app_node_insert(c, rid, json_integer_value(id), (int64_t)i + 1,
-				                     "pending", NULL, err);
+				                     APP_NODE_PENDING, NULL, err);
 	}
 	/* nodes that cannot run it are listed with why, never given tasks */
 	json_array_extend(unready, json_object_get(plan, "skipped"));
 	json_array_foreach (unready, i, b)
 		if (rc == 0)
-			rc = app_node_insert(
-			        c, rid, json_integer_value(json_object_get(b, "nodeId")), 0,
-			        "skipped", json_string_value(json_object_get(b, "reason")), err);
+			rc = app_node_insert(c, rid,
+			                     json_integer_value(json_object_get(b, "nodeId")), 0,
+			                     APP_NODE_SKIPPED,
+			                     json_string_value(json_object_get(b, "reason")), err);
 	json_decref(unready);
 	json_decref(plan);
 	return rc;
@@ -487,14 +491,15 @@ static const struct pg_metric_family m_release_duration = {
         pg_metrics_duration_buckets};
 
 /* Moves rel to status and audits it; details (may be NULL) is stolen. */
-static int set_release(struct store_conn *c, json_t *rel, const char *status, const char *error,
-                       const char *action, json_t *details, struct pg_err *err)
+static int set_release(struct store_conn *c, json_t *rel, enum app_release_status to,
+                       const char *error, const char *action, json_t *details, struct pg_err *err)
 {
+	const char *status = app_release_status_name(to);
 	char actor[48];
 	struct pg_call call = release_call(rel, actor, sizeof(actor));
 	call.actor = "system";
 	int64_t rid = json_integer_value(json_object_get(rel, "id"));
-	int rc = app_release_set_status(c, rid, status, error, err);
+	int rc = app_release_set_status(c, rid, to, error, err);
 	json_t *d = details ? details : json_object();
 	if (rc == 0) {
 		json_object_set_new(d, "from", json_incref(json_object_get(rel, "status")));
@@ -508,8 +513,7 @@ static int set_release(struct store_conn *c, json_t *rel, const char *status, co
 		        error ? error : "");
 	int64_t started = 0;
 	const char *at = json_string_value(json_object_get(rel, "startedAt"));
-	bool final = strcmp(status, "running") != 0 && strcmp(status, "paused") != 0;
-	if (rc == 0 && final && at && pg_time_parse(at, &started) == 0)
+	if (rc == 0 && app_release_status_final(to) && at && pg_time_parse(at, &started) == 0)
 		pg_metrics_observe(&m_release_duration,
 		                   (double)(pg_time_now_ms() - started) / 1000.0,
 		                   json_string_value(json_object_get(rel, "kind")), status, NULL);
@@ -520,7 +524,7 @@ static int succeed(struct app *a, struct store_conn *c, json_t *rel, struct pg_e
 {
 	int64_t rid = json_integer_value(json_object_get(rel, "id"));
 	int64_t app_id = json_integer_value(json_object_get(rel, "appId"));
-	int rc = set_release(c, rel, "succeeded", NULL, "release.succeed", NULL, err);
+	int rc = set_release(c, rel, APP_REL_SUCCEEDED, NULL, "release.succeed", NULL, err);
 	if (rc == 0)
 		rc = app_store_set_current(c, app_id, rid, err);
 	int64_t of = json_integer_value(json_object_get(rel, "rollbackOf"));
@@ -528,7 +532,7 @@ static int succeed(struct app *a, struct store_conn *c, json_t *rel, struct pg_e
 		json_t *orig = NULL;
 		rc = app_release_get(c, of, false, &orig, err);
 		if (rc == 0)
-			rc = set_release(c, orig, "rolled_back", NULL, "release.rolled_back",
+			rc = set_release(c, orig, APP_REL_ROLLED_BACK, NULL, "release.rolled_back",
 			                 json_pack("{s:I}", "byRelease", (json_int_t)rid), err);
 		json_decref(orig);
 	}
@@ -559,7 +563,7 @@ static int start_rollback(struct app *a, json_t *rel, json_t *nodes, int64_t tar
 		rc = c && store_begin(c, STORE_TX_WRITE, err) == 0 ? 0 : err->code;
 		if (rc == 0) {
 			rc = set_release(
-			        c, out, "running", NULL, "release.execute",
+			        c, out, APP_REL_RUNNING, NULL, "release.execute",
 			        json_pack("{s:O}", "rollbackOf", json_object_get(rel, "id")), err);
 			rc = store_end(c, rc, err);
 		}
@@ -568,29 +572,42 @@ static int start_rollback(struct app *a, json_t *rel, json_t *nodes, int64_t tar
 	return rc;
 }
 
-/* After a batch: ask rollback.lua, then act on its answer. */
-static int decide(struct app *a, struct store_conn *c, json_t *rel, json_t *app, json_t *batch,
-                  json_t *batches, json_t *nodes, int64_t *rollback_to, struct pg_err *err)
+/* What rollback.lua answers after a batch. */
+enum decision { DECIDE_CONTINUE, DECIDE_PAUSE, DECIDE_FAIL, DECIDE_ROLLBACK };
+
+static enum decision decision_of(const char *action)
 {
-	int64_t idx = json_integer_value(json_object_get(batch, "index"));
+	static const char *const names[] = {"continue", "pause", "fail", "rollback"};
+	for (int i = 0; action && i < 4; i++)
+		if (strcmp(action, names[i]) == 0)
+			return (enum decision)i;
+	return DECIDE_FAIL; /* the policy's answer is validated: not reached */
+}
+
+/* After a batch: ask rollback.lua, then act on its answer. */
+static int decide(struct app *a, struct store_conn *c, const struct app_release_view *rel,
+                  json_t *app, const struct app_batch_view *batch, size_t nbatches, json_t *nodes,
+                  int64_t *rollback_to, struct pg_err *err)
+{
 	json_t *bn = json_array();
 	size_t i;
 	json_t *n;
-	json_array_foreach (nodes, i, n)
-		if (json_integer_value(json_object_get(n, "batch")) == idx)
-			json_array_append_new(bn, json_pack("{s:O, s:O}", "nodeId",
-			                                    json_object_get(n, "nodeId"), "status",
-			                                    json_object_get(n, "status")));
-	bool rollback_kind =
-	        strcmp(json_string_value(json_object_get(rel, "kind")), "rollback") == 0;
+	json_array_foreach (nodes, i, n) {
+		struct app_node_view nv;
+		app_node_view_of(n, &nv);
+		if (nv.batch == batch->index)
+			json_array_append_new(bn, json_pack("{s:I, s:s}", "nodeId",
+			                                    (json_int_t)nv.node_id, "status",
+			                                    app_node_status_name(nv.status)));
+	}
 	json_t *ctx = json_pack(
-	        "{s:{s:O, s:O}, s:{s:s}, s:{s:I, s:I, s:O, s:O, s:o}, s:O}", "release", "id",
-	        json_object_get(rel, "id"), "previousReleaseId",
-	        rollback_kind ? json_null() : json_object_get(rel, "previousReleaseId"), "app",
+	        "{s:{s:I, s:O}, s:{s:s}, s:{s:I, s:I, s:O, s:O, s:o}, s:O}", "release", "id",
+	        (json_int_t)rel->id, "previousReleaseId",
+	        rel->rollback ? json_null() : json_object_get(rel->row, "previousReleaseId"), "app",
 	        "rollback", json_string_value(json_object_get(app, "rollback")), "batch", "index",
-	        (json_int_t)idx, "total", (json_int_t)json_array_size(batches), "canary",
-	        json_object_get(batch, "canary"), "failureThreshold",
-	        json_object_get(batch, "failureThreshold"), "nodes", bn, "strategy",
+	        (json_int_t)batch->index, "total", (json_int_t)nbatches, "canary",
+	        json_object_get(batch->row, "canary"), "failureThreshold",
+	        json_object_get(batch->row, "failureThreshold"), "nodes", bn, "strategy",
 	        json_object_get(app, "strategy"));
 	json_t *d = NULL;
 	int rc = plua_rollback_decide(a->lua, ctx, &d, err);
@@ -600,21 +617,62 @@ static int decide(struct app *a, struct store_conn *c, json_t *rel, json_t *app,
 		d = json_pack("{s:s, s:s}", "action", "fail", "reason", err->message);
 		rc = 0;
 	}
-	const char *action = json_string_value(json_object_get(d, "action"));
+	enum decision action = decision_of(json_string_value(json_object_get(d, "action")));
 	const char *reason = json_string_value(json_object_get(d, "reason"));
-	int64_t rid = json_integer_value(json_object_get(rel, "id"));
-	int64_t pause = json_integer_value(json_object_get(batch, "pauseAfterSec"));
-	rc = app_batch_set(c, rid, idx, "done", d, 0, err);
-	if (rc == 0 && strcmp(action, "continue") == 0 && idx < (int64_t)json_array_size(batches))
-		rc = app_batch_set(c, rid, idx + 1, "pending", NULL,
-		                   pg_time_now_ms() + pause * 1000, err);
-	if (rc == 0 && strcmp(action, "pause") == 0)
-		rc = set_release(c, rel, "paused", reason, "release.pause", json_deep_copy(d), err);
-	if (rc == 0 && (strcmp(action, "fail") == 0 || strcmp(action, "rollback") == 0))
-		rc = set_release(c, rel, "failed", reason, "release.fail", json_deep_copy(d), err);
-	if (rc == 0 && strcmp(action, "rollback") == 0)
+	rc = app_batch_set(c, rel->id, batch->index, APP_BATCH_DONE, d, 0, err);
+	if (rc == 0 && action == DECIDE_CONTINUE && batch->index < (int64_t)nbatches)
+		rc = app_batch_set(c, rel->id, batch->index + 1, APP_BATCH_PENDING, NULL,
+		                   pg_time_now_ms() + batch->pause_after_sec * 1000, err);
+	if (rc == 0 && action == DECIDE_PAUSE)
+		rc = set_release(c, rel->row, APP_REL_PAUSED, reason, "release.pause",
+		                 json_deep_copy(d), err);
+	if (rc == 0 && (action == DECIDE_FAIL || action == DECIDE_ROLLBACK))
+		rc = set_release(c, rel->row, APP_REL_FAILED, reason, "release.fail",
+		                 json_deep_copy(d), err);
+	if (rc == 0 && action == DECIDE_ROLLBACK)
 		*rollback_to = json_integer_value(json_object_get(d, "targetReleaseId"));
 	json_decref(d);
+	return rc;
+}
+
+/* Settles the running nodes of the batch whose tasks ended (or whose time
+ * ran out); *running counts those still at it. */
+static int settle_running(struct app *a, struct store_conn *c, const struct app_release_view *rel,
+                          const struct app_batch_view *batch, json_t *nodes, bool timed_out,
+                          int64_t *running, struct pg_err *err)
+{
+	size_t i;
+	json_t *n;
+	int rc = 0;
+	json_array_foreach (nodes, i, n) {
+		struct app_node_view nv;
+		app_node_view_of(n, &nv);
+		if (rc != 0 || nv.batch != batch->index || nv.status != APP_NODE_RUNNING)
+			continue;
+		char error[600] = "";
+		enum app_node_status out = node_outcome(a, nv.tasks, error, sizeof(error));
+		if (out == APP_NODE_RUNNING && timed_out) {
+			out = APP_NODE_TIMEOUT;
+			snprintf(error, sizeof(error), "batch timeout passed");
+			size_t j;
+			json_t *t;
+			struct pg_call call = {
+			        "system", json_string_value(json_object_get(rel->row, "traceId")),
+			        NULL};
+			json_array_foreach (nv.tasks, j, t)
+				if (rc == 0)
+					rc = cluster_task_cancel_in(c, &call, json_integer_value(t),
+					                            err);
+		}
+		if (out == APP_NODE_RUNNING) {
+			(*running)++;
+			continue;
+		}
+		if (rc == 0)
+			rc = app_node_set(c, rel->id, nv.node_id, out, NULL, *error ? error : NULL,
+			                  err);
+		json_object_set_new(n, "status", json_string(app_node_status_name(out)));
+	}
 	return rc;
 }
 
@@ -624,17 +682,21 @@ int app_rollout_advance(struct app *a, int64_t rid, struct pg_err *err)
 	struct store_conn *c = store_conn_get(a->store, err);
 	if (!c || store_begin(c, STORE_TX_WRITE, err) != 0)
 		return err->code;
-	json_t *rel = NULL, *app = NULL, *batches = json_array(), *nodes = json_array(),
+	json_t *row = NULL, *app = NULL, *batches = json_array(), *nodes = json_array(),
 	       *prev = NULL;
 	json_t *wake = json_array();
+	struct app_release_view rel = {0};
+	struct app_batch_view batch = {0};
 	int64_t rollback_to = 0;
-	int rc = app_release_get(c, rid, true, &rel, err);
-	if (rc == 0 && strcmp(json_string_value(json_object_get(rel, "status")), "running") != 0)
+	int rc = app_release_get(c, rid, true, &row, err);
+	if (rc == 0)
+		app_release_view_of(row, &rel);
+	if (rc == 0 && rel.status != APP_REL_RUNNING)
 		goto out; /* paused or cancelled meanwhile */
 	if (rc == 0)
-		rc = app_store_get(c, json_integer_value(json_object_get(rel, "appId")), &app, err);
-	if (rc == 0 && json_is_null(json_object_get(rel, "plan")))
-		rc = plan_release(a, c, rel, app, err);
+		rc = app_store_get(c, rel.app_id, &app, err);
+	if (rc == 0 && json_is_null(json_object_get(row, "plan")))
+		rc = plan_release(a, c, row, app, err);
 	if (rc == 0)
 		rc = app_batch_list(c, rid, batches, err);
 	if (rc == 0)
@@ -642,98 +704,65 @@ int app_rollout_advance(struct app *a, int64_t rid, struct pg_err *err)
 	if (rc != 0)
 		goto out;
 	if (json_array_size(batches) == 0) {
-		rc = set_release(c, rel, "failed", "no target node is online and uncordoned",
+		rc = set_release(c, row, APP_REL_FAILED, "no target node is online and uncordoned",
 		                 "release.fail", NULL, err);
 		goto out;
 	}
-	json_t *batch = NULL;
 	size_t i;
 	json_t *b;
-	json_array_foreach (batches, i, b)
-		if (!batch && strcmp(json_string_value(json_object_get(b, "status")), "done"))
-			batch = b;
-	if (!batch) {
-		rc = succeed(a, c, rel, err);
+	json_array_foreach (batches, i, b) {
+		app_batch_view_of(b, &batch);
+		if (batch.status != APP_BATCH_DONE)
+			break;
+		batch.row = NULL;
+	}
+	if (!batch.row) {
+		rc = succeed(a, c, row, err);
 		goto out;
 	}
-	int64_t now = pg_time_now_ms(), idx = json_integer_value(json_object_get(batch, "index"));
-	const char *bst = json_string_value(json_object_get(batch, "status"));
-	if (strcmp(bst, "pending") == 0) {
-		if (now < json_integer_value(json_object_get(batch, "notBeforeMs")))
+	int64_t now = pg_time_now_ms();
+	if (batch.status == APP_BATCH_PENDING) {
+		if (now < batch.not_before_ms)
 			goto out;
-		rc = app_batch_set(c, rid, idx, "running", NULL, 0, err);
-		json_object_set_new(batch, "startedAt",
-		                    json_integer(now)); /* for the timeout below */
+		rc = app_batch_set(c, rid, batch.index, APP_BATCH_RUNNING, NULL, 0, err);
+		batch.started_ms = now; /* for the timeout below */
 	}
-	int64_t prev_id = json_integer_value(json_object_get(rel, "previousReleaseId"));
-	if (rc == 0 && prev_id)
-		rc = app_release_get(c, prev_id, true, &prev, err);
-	int64_t started = now;
-	const char *sa = json_string_value(json_object_get(batch, "startedAt"));
-	if (sa)
-		pg_time_parse(sa, &started);
-	bool timed_out =
-	        now > started + json_integer_value(json_object_get(batch, "timeoutSec")) * 1000;
-	int64_t running = 0, max = json_integer_value(json_object_get(batch, "maxParallel"));
-	bool all_done = true;
-	json_t *n;
+	if (rc == 0 && rel.previous_id)
+		rc = app_release_get(c, rel.previous_id, true, &prev, err);
+	int64_t started = batch.started_ms ? batch.started_ms : now, running = 0;
+	bool timed_out = now > started + batch.timeout_sec * 1000, all_done = true;
 	/* finished tasks first, so freed parallel slots are reused at once */
+	if (rc == 0)
+		rc = settle_running(a, c, &rel, &batch, nodes, timed_out, &running, err);
+	json_t *n;
 	json_array_foreach (nodes, i, n) {
-		if (rc != 0 || json_integer_value(json_object_get(n, "batch")) != idx)
+		struct app_node_view nv;
+		app_node_view_of(n, &nv);
+		if (rc != 0 || nv.batch != batch.index)
 			continue;
-		const char *st = json_string_value(json_object_get(n, "status"));
-		int64_t node = json_integer_value(json_object_get(n, "nodeId"));
-		if (strcmp(st, "running") == 0) {
-			char error[600] = "";
-			const char *out =
-			        node_outcome(a, json_object_get(n, "tasks"), error, sizeof(error));
-			if (!*out && timed_out) {
-				out = "timeout";
-				snprintf(error, sizeof(error), "batch timeout passed");
-				size_t j;
-				json_t *t;
-				struct pg_call call = {
-				        "system",
-				        json_string_value(json_object_get(rel, "traceId")), NULL};
-				json_array_foreach (json_object_get(n, "tasks"), j, t)
-					if (rc == 0)
-						rc = cluster_task_cancel_in(
-						        c, &call, json_integer_value(t), err);
-			}
-			if (*out) {
-				rc = app_node_set(c, rid, node, out, NULL, *error ? error : NULL,
-				                  err);
-				json_object_set_new(n, "status", json_string(out));
-			} else {
-				running++;
-			}
-		}
-	}
-	json_array_foreach (nodes, i, n) {
-		if (rc != 0 || json_integer_value(json_object_get(n, "batch")) != idx)
-			continue;
-		const char *st = json_string_value(json_object_get(n, "status"));
-		int64_t node = json_integer_value(json_object_get(n, "nodeId"));
-		if (strcmp(st, "pending") == 0 && timed_out) {
-			rc = app_node_set(c, rid, node, "timeout", NULL,
+		if (nv.status == APP_NODE_PENDING && timed_out) {
+			rc = app_node_set(c, rid, nv.node_id, APP_NODE_TIMEOUT, NULL,
 			                  "batch timeout passed before it started", err);
-			json_object_set_new(n, "status", json_string("timeout"));
-		} else if (strcmp(st, "pending") == 0 && running < max) {
+			json_object_set_new(n, "status",
+			                    json_string(app_node_status_name(APP_NODE_TIMEOUT)));
+		} else if (nv.status == APP_NODE_PENDING && running < batch.max_parallel) {
 			json_t *ids = json_array();
-			rc = queue_node(a, c, rel, app, json_object_get(prev, "artifacts"), node,
-			                ids, err);
+			rc = queue_node(a, c, row, app, json_object_get(prev, "artifacts"),
+			                nv.node_id, ids, err);
 			if (rc == 0)
-				rc = app_node_set(c, rid, node, "running", ids, NULL, err);
+				rc = app_node_set(c, rid, nv.node_id, APP_NODE_RUNNING, ids, NULL,
+				                  err);
 			json_decref(ids);
-			json_array_append_new(wake, json_integer(node));
+			json_array_append_new(wake, json_integer(nv.node_id));
 			running++;
 			all_done = false;
-		} else if (strcmp(st, "pending") == 0 || strcmp(st, "running") == 0) {
+		} else if (nv.status == APP_NODE_PENDING || nv.status == APP_NODE_RUNNING) {
 			all_done = false;
 		}
 	}
 	if (rc == 0 && all_done) {
-		rc = decide(a, c, rel, app, batch, batches, nodes, &rollback_to, err);
+		rc = decide(a, c, &rel, app, &batch, json_array_size(batches), nodes, &rollback_to,
+		            err);
 		app_kick(a); /* the next batch (or the end) at once, not a tick later */
 	}
 out:
@@ -745,11 +774,11 @@ out:
 			cluster_wake(a->cluster, json_integer_value(w));
 	if (rc == 0 && rollback_to) {
 		struct pg_err rerr = {0};
-		if (start_rollback(a, rel, nodes, rollback_to, &rerr) != 0)
+		if (start_rollback(a, row, nodes, rollback_to, &rerr) != 0)
 			pg_error("app", "release %lld: cannot start its rollback: %s",
 			         (long long)rid, rerr.message);
 	}
-	json_decref(rel);
+	json_decref(row);
 	json_decref(app);
 	json_decref(prev);
 	json_decref(batches);

@@ -334,9 +334,10 @@ int app_release_newest(struct store_conn *c, int64_t app_id, json_t **out, struc
 	return store_ok(rc);
 }
 
-int app_release_set_status(struct store_conn *c, int64_t id, const char *status, const char *error,
-                           struct pg_err *err)
+int app_release_set_status(struct store_conn *c, int64_t id, enum app_release_status to,
+                           const char *error, struct pg_err *err)
 {
+	const char *status = app_release_status_name(to);
 	/* started_at on the first run, finished_at on a final state */
 	static const char sql[] =
 	        "UPDATE app_release SET status = $1, error = COALESCE($2, error), updated_at = $3,"
@@ -422,9 +423,10 @@ int app_batch_list(struct store_conn *c, int64_t rel, json_t *items, struct pg_e
 	return store_ok(rc);
 }
 
-int app_batch_set(struct store_conn *c, int64_t rel, int64_t idx, const char *status,
+int app_batch_set(struct store_conn *c, int64_t rel, int64_t idx, enum app_batch_status to,
                   json_t *decision, int64_t not_before, struct pg_err *err)
 {
+	const char *status = app_batch_status_name(to);
 	static const char sql[] =
 	        "UPDATE app_release_batch SET status = $1, decision = COALESCE($2, decision),"
 	        " not_before = $3, started_at = CASE WHEN $1 = 'running' THEN COALESCE(started_at, "
@@ -440,8 +442,9 @@ int app_batch_set(struct store_conn *c, int64_t rel, int64_t idx, const char *st
 }
 
 int app_node_insert(struct store_conn *c, int64_t rel, int64_t node, int64_t batch,
-                    const char *status, const char *error, struct pg_err *err)
+                    enum app_node_status to, const char *error, struct pg_err *err)
 {
+	const char *status = app_node_status_name(to);
 	static const char sql[] =
 	        "INSERT INTO app_release_node (release_id, node_id, batch, status, error)"
 	        " VALUES ($1, $2, $3, $4, $5)";
@@ -470,9 +473,10 @@ int app_node_list(struct store_conn *c, int64_t rel, json_t *items, struct pg_er
 	return store_ok(rc);
 }
 
-int app_node_set(struct store_conn *c, int64_t rel, int64_t node, const char *status, json_t *tasks,
-                 const char *error, struct pg_err *err)
+int app_node_set(struct store_conn *c, int64_t rel, int64_t node, enum app_node_status to,
+                 json_t *tasks, const char *error, struct pg_err *err)
 {
+	const char *status = app_node_status_name(to);
 	static const char sql[] = "UPDATE app_release_node SET status = $1, tasks = COALESCE($2, "
 	                          "tasks), error = COALESCE($3, error),"
 	                          " started_at = CASE WHEN $1 = 'running' THEN "

@@ -70,7 +70,8 @@ static void sync_app(struct app *a, json_t *app)
 	size_t i, j;
 	json_t *n, *s, *ids = json_array();
 	json_array_foreach (nodes, i, n) {
-		if (strcmp(json_string_value(json_object_get(n, "status")), "succeeded") != 0)
+		if (app_node_status_of(json_string_value(json_object_get(n, "status"))) !=
+		    APP_NODE_SUCCEEDED)
 			continue;
 		int64_t node = json_integer_value(json_object_get(n, "nodeId"));
 		json_array_foreach (sites, j, s) {

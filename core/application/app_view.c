@@ -15,7 +15,8 @@ void app_owner(int64_t app_id, char owner[32])
 
 static bool node_in_flight(const char *status)
 {
-	return strcmp(status, "pending") == 0 || strcmp(status, "running") == 0;
+	enum app_node_status s = app_node_status_of(status);
+	return s == APP_NODE_PENDING || s == APP_NODE_RUNNING;
 }
 
 int app_drift_view(struct app *a, int64_t app_id, json_t **out, struct pg_err *err)
@@ -88,20 +89,20 @@ void app_batch_outcomes(json_t *batches, json_t *nodes)
 	size_t i, j;
 	json_t *b, *n;
 	json_array_foreach (batches, i, b) {
-		int64_t idx = json_integer_value(json_object_get(b, "index"));
+		struct app_batch_view bv;
+		app_batch_view_of(b, &bv);
 		int64_t failed = 0;
 		json_array_foreach (nodes, j, n) {
-			const char *st = json_string_value(json_object_get(n, "status"));
-			if (json_integer_value(json_object_get(n, "batch")) == idx && st &&
-			    (strcmp(st, "failed") == 0 || strcmp(st, "timeout") == 0))
+			struct app_node_view nv;
+			app_node_view_of(n, &nv);
+			if (nv.batch == bv.index &&
+			    (nv.status == APP_NODE_FAILED || nv.status == APP_NODE_TIMEOUT))
 				failed++;
 		}
-		const char *st = json_string_value(json_object_get(b, "status"));
-		bool done = st && strcmp(st, "done") == 0;
 		json_object_set_new(b, "outcome",
-		                    !done        ? json_null()
-		                    : failed > 0 ? json_string("failed")
-		                                 : json_string("succeeded"));
+		                    bv.status != APP_BATCH_DONE ? json_null()
+		                    : failed > 0                ? json_string("failed")
+		                                                : json_string("succeeded"));
 		json_object_set_new(b, "failedNodes", json_integer(failed));
 	}
 }

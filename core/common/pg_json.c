@@ -103,6 +103,17 @@ bool pg_str_is_printable(const char *s)
 	return true;
 }
 
+bool pg_str_is_name(const char *s, size_t max)
+{
+	size_t len = strlen(s);
+	if (len == 0 || len > max || s[0] == '-')
+		return false;
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789-_", *s))
+			return false;
+	return true;
+}
+
 int pg_json_string_map(json_t *v, const char *field, size_t max_entries, struct pg_err *err)
 {
 	if (!json_is_object(v))

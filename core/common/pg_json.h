@@ -23,6 +23,9 @@ int pg_json_arr(json_t *obj, const char *key, bool required, size_t maxlen, json
 int pg_json_only(json_t *obj, const char *const allowed[], struct pg_err *err);
 /* Checks that s has no control characters (newline, NUL, ...). */
 bool pg_str_is_printable(const char *s);
+/* A name of a stored object that goes into paths and audit records: 1 to
+ * max of a-z, 0-9, '-' and '_', not starting with '-'. */
+bool pg_str_is_name(const char *s, size_t max);
 /* A strict decimal integer: an optional '-', then digits without a leading
  * zero (but "0"), nothing else, within int64 ("01", "+1", " 1" and
  * 99999999999999999999 are refused). */

@@ -22,17 +22,6 @@ static void provider_context(const char *name, char ctx[160])
 	snprintf(ctx, 160, "ssl-dns-provider:%s", name);
 }
 
-static bool name_ok(const char *n)
-{
-	size_t len = strlen(n);
-	if (len == 0 || len > 64 || n[0] == '-')
-		return false;
-	for (; *n; n++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789-_", *n))
-			return false;
-	return true;
-}
-
 /* What the API shows of a row: the spec without its sealed part. */
 static json_t *view(json_t *row)
 {
@@ -63,7 +52,7 @@ static int check_zones(json_t *zones, struct pg_err *err)
 int ssl_dns_provider_put(struct ssl *s, const struct pg_call *call, const char *name, json_t *body,
                          json_t **out, struct pg_err *err)
 {
-	if (!name_ok(name))
+	if (!pg_str_is_name(name, 64))
 		return pg_err_set(err, PG_EINVAL, "name",
 		                  "a provider name is 1-64 of a-z, 0-9, '-' and '_'");
 	json_t *dns = json_deep_copy(body), *spec = NULL;

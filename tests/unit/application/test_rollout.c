@@ -1,6 +1,7 @@
 /* The rollout's decisions that need no store: what a node's unit gets
- * after a release (restart, reload, a signal, or only start), and a
- * batch's outcome from its nodes (a failed node never reads as done). */
+ * after a release (restart, reload, a signal, or only start), a batch's
+ * outcome from its nodes (a failed node never reads as done), and the
+ * typed statuses and row views the machine runs on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -106,11 +107,38 @@ static void batch_outcomes(void **state)
 	json_decref(nodes);
 }
 
+/* Every status round-trips through its name; other words are unknown. */
+static void status_names(void **state)
+{
+	for (int s = 0; s < APP_REL_UNKNOWN; s++)
+		assert_int_equal(app_release_status_of(app_release_status_name(s)), s);
+	for (int s = 0; s < APP_BATCH_UNKNOWN; s++)
+		assert_int_equal(app_batch_status_of(app_batch_status_name(s)), s);
+	for (int s = 0; s < APP_NODE_UNKNOWN; s++)
+		assert_int_equal(app_node_status_of(app_node_status_name(s)), s);
+	assert_int_equal(app_release_status_of("Running"), APP_REL_UNKNOWN);
+	assert_int_equal(app_release_status_of(NULL), APP_REL_UNKNOWN);
+	assert_string_equal(app_release_status_name(APP_REL_ROLLED_BACK), "rolled_back");
+	assert_true(app_release_status_final(APP_REL_CANCELLED));
+	assert_false(app_release_status_final(APP_REL_PAUSED));
+	struct app_batch_view b;
+	json_t *row = json_loads("{\"index\": 2, \"status\": \"running\", \"maxParallel\": 3,"
+	                         " \"timeoutSec\": 60, \"startedAt\": \"2026-12-03T10:00:00Z\"}",
+	                         0, NULL);
+	app_batch_view_of(row, &b);
+	assert_int_equal(b.index, 2);
+	assert_int_equal(b.status, APP_BATCH_RUNNING);
+	assert_int_equal(b.max_parallel, 3);
+	assert_int_equal(b.started_ms, 1796292000000LL);
+	json_decref(row);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(control_actions),
 	        cmocka_unit_test(batch_outcomes),
+	        cmocka_unit_test(status_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
