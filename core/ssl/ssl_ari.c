@@ -160,7 +160,7 @@ void ssl_ari_scan(struct ssl *s, struct store_conn *c, int64_t now)
 		}
 		if (store_begin(c, STORE_TX_WRITE, &err) == 0) {
 			rc = ssl_store_set_ari(c, id, w, at, next, &err);
-			rc == 0 ? store_commit(c, &err) : (store_rollback(c), 0);
+			store_end(c, rc, &err);
 		}
 		json_decref(w);
 	}

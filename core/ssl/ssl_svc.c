@@ -420,7 +420,7 @@ static void issue(struct ssl *s, int64_t id)
 				r2 = audit_record(c, &system_call, "ssl.issue_failed",
 				                  "certificate", id, d, &e2);
 			json_decref(d);
-			r2 == 0 ? store_commit(c, &e2) : (store_rollback(c), 0);
+			store_end(c, r2, &e2);
 		}
 		pg_warn("ssl", "certificate %lld: %s (attempt %lld, next in %lld s)", (long long)id,
 		        err.message, (long long)failures, (long long)delay / 1000);
