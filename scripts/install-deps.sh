@@ -8,7 +8,7 @@ PACKAGES=(
   liblua5.4-dev lua-cjson lua-cjson-dev libcmocka-dev libyaml-dev libinih-dev libarchive-dev
   python3 python3-prometheus-client python3-yaml python3-jsonschema sqlite3 curl ca-certificates iproute2 procps nginx-light openssl
   systemd pebble postgresql libpq-dev clang libclang-rt-14-dev chromium chromium-driver
-  prometheus python3-aiosmtpd bind9 bind9-dnsutils
+  prometheus python3-aiosmtpd bind9 bind9-dnsutils fonts-wqy-microhei
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

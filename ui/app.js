@@ -9,6 +9,7 @@ import * as release from "./release.js";
 import * as certs from "./certs.js";
 import * as configs from "./configs.js";
 import * as audit from "./audit.js";
+import { t, lang, setLang } from "./i18n.js";
 
 const routes = [
   [/^\/?$/, "dashboard", dashboard.render],
@@ -77,7 +78,7 @@ const systemDark = window.matchMedia("(prefers-color-scheme: dark)");
 function applyTheme() {
   const pref = localStorage.getItem("pagoda.theme") || "auto";
   document.documentElement.dataset.theme = pref === "auto" ? (systemDark.matches ? "dark" : "light") : pref;
-  $("theme").title = `Theme: ${pref === "auto" ? "follows the system" : pref}`;
+  $("theme").title = pref === "auto" ? t("Theme: follows the system") : t("Theme: {0}", pref);
   $("theme").dataset.pref = pref;
 }
 systemDark.addEventListener("change", applyTheme);
@@ -87,6 +88,22 @@ $("theme").addEventListener("click", () => {
   applyTheme();
 });
 applyTheme();
+
+// The language: the page's own words (the header's) now, the views' as
+// they are drawn; the button switches between English and 中文.
+function applyLang() {
+  document.documentElement.lang = lang();
+  document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  $("lang").textContent = lang() === "zh-CN" ? "EN" : "中";
+  $("lang").title = lang() === "zh-CN" ? t("Language: 中文 (click for English)") : t("Language: English (click for 中文)");
+  applyTheme();
+}
+$("lang").addEventListener("click", () => {
+  setLang(lang() === "zh-CN" ? "en" : "zh-CN");
+  applyLang();
+  show();
+});
+applyLang();
 
 let me = null;
 
@@ -109,26 +126,26 @@ async function show() {
     if (!m) continue;
     document.querySelectorAll("#nav a").forEach((a) => a.classList.toggle("current", a.dataset.view === nav));
     current = viewContext(me);
-    replace(main, h("p", { class: "loading" }, "Loading…"));
+    replace(main, h("p", { class: "loading" }, t("Loading…")));
     try {
       await render(main, m.slice(1), current);
     } catch (e) {
       if (!current.alive) return;
       if (e.status === 404) // said as it is, with a way back
-        replace(main, h("h1", {}, "Not found"), h("p", {}, e.message),
-          h("p", {}, h("a", { href: `#/${nav === "dashboard" ? "" : nav}`, id: "back" }, "Back to the list")));
+        replace(main, h("h1", {}, t("Not found")), h("p", {}, e.message),
+          h("p", {}, h("a", { href: `#/${nav === "dashboard" ? "" : nav}`, id: "back" }, t("Back to the list"))));
       else if (e.status) replace(main, errorBox(e));
       else banner(e);
     }
     return;
   }
-  replace(main, h("h1", {}, "Not found"), h("p", {}, "No such page: " + path));
+  replace(main, h("h1", {}, t("Not found")), h("p", {}, t("No such page: ") + path));
 }
 
 function showLogin(message) {
   $("top").hidden = true;
   const input = h("input", { type: "password", id: "token", name: "token", autocomplete: "off", required: true,
-    placeholder: "pga_…", "aria-label": "API token" });
+    placeholder: "pga_…", "aria-label": t("API token") });
   const out = h("div", {}, message ? h("p", { class: "error", role: "alert" }, message) : null);
   const form = h("form", { id: "login", onsubmit: async (ev) => {
     ev.preventDefault();
@@ -139,12 +156,12 @@ function showLogin(message) {
       input.value = "";
       show();
     } catch (e) {
-      replace(out, errorBox(e.status === 401 ? { message: "This token is not valid (unknown, revoked or expired)." } : e));
+      replace(out, errorBox(e.status === 401 ? { message: t("This token is not valid (unknown, revoked or expired).") } : e));
     }
   } },
     h("h1", {}, "Pagoda"),
-    h("p", {}, "Log in with an admin API token. It is kept for this browser tab only."),
-    input, h("button", { type: "submit" }, "Log in"), out);
+    h("p", {}, t("Log in with an admin API token. It is kept for this browser tab only.")),
+    input, h("button", { type: "submit" }, t("Log in")), out);
   replace($("main"), form);
   input.focus();
 }

@@ -5,6 +5,7 @@ import { get, getAll, post, put } from "./api.js";
 import { h, replace, badge, link, table, when, section, action, errorBox } from "./dom.js";
 import { diffView } from "./diff.js";
 import { unitsSection } from "./units.js";
+import { t } from "./i18n.js";
 
 const IN_FLIGHT = ["running", "paused"];
 
@@ -38,20 +39,20 @@ export function stateBadge(state) {
 
 export async function renderList(main, _params, ctx) {
   const body = h("div");
-  replace(main, h("div", { class: "title-row" }, h("h1", {}, "Applications"),
-    ctx.can("admin:app:write") ? h("a", { class: "button", href: "#/apps/new", id: "new-app" }, "New application") : null), body);
+  replace(main, h("div", { class: "title-row" }, h("h1", {}, t("Applications")),
+    ctx.can("admin:app:write") ? h("a", { class: "button", href: "#/apps/new", id: "new-app" }, t("New application")) : null), body);
   await ctx.live(async () => {
     const apps = await getAll("/admin/apps");
     const status = await Promise.all(apps.map((a) => get(`/admin/apps/${a.id}/status`).catch(() => null)));
     replace(body, table([
-      { title: "Name", cell: ({ a }) => link(`#/apps/${a.id}`, `${a.namespace}/${a.name}`) },
-      { title: "Type", cell: ({ a }) => a.type },
-      { title: "Selector", cell: ({ a }) => a.selector.labels || JSON.stringify(a.selector) },
-      { title: "State", cell: ({ st }) => st && st.state ? stateBadge(st.state) : "–" },
-      { title: "Nodes", cell: ({ st }) => st ? badge(st.status) : "–" },
-      { title: "Current release", cell: ({ a }) => a.currentReleaseId ? link(`#/releases/${a.currentReleaseId}`, `#${a.currentReleaseId}`) : "none" },
-      { title: "Updated", cell: ({ a }) => when(a.updatedAt) },
-    ], apps.map((a, i) => ({ a, st: status[i] })), "No application yet."));
+      { title: t("Name"), cell: ({ a }) => link(`#/apps/${a.id}`, `${a.namespace}/${a.name}`) },
+      { title: t("Type"), cell: ({ a }) => a.type },
+      { title: t("Selector"), cell: ({ a }) => a.selector.labels || JSON.stringify(a.selector) },
+      { title: t("State"), cell: ({ st }) => st && st.state ? stateBadge(st.state) : "–" },
+      { title: t("Nodes"), cell: ({ st }) => st ? badge(st.status) : "–" },
+      { title: t("Current release"), cell: ({ a }) => a.currentReleaseId ? link(`#/releases/${a.currentReleaseId}`, `#${a.currentReleaseId}`) : "none" },
+      { title: t("Updated"), cell: ({ a }) => when(a.updatedAt) },
+    ], apps.map((a, i) => ({ a, st: status[i] })), t("No application yet.")));
   }, 5000);
 }
 
@@ -108,12 +109,12 @@ function appForm(app, submit) {
       replace(out, errorBox(e));
     }
   } },
-  field("Name", f.name), field("Type", f.type),
-  field("Node selector", f.selector, "labels the nodes must carry, e.g. role=web"),
-  field("Batch size", f.batchSize, "nodes per batch of a release"),
-  field("On failure", f.rollback, "auto rolls a failed release back by itself"),
-  field("Spec (JSON)", f.spec),
-  h("button", { type: "submit" }, app ? "Save" : "Create application"), out);
+  field(t("Name"), f.name), field(t("Type"), f.type),
+  field(t("Node selector"), f.selector, "labels the nodes must carry, e.g. role=web"),
+  field(t("Batch size"), f.batchSize, "nodes per batch of a release"),
+  field(t("On failure"), f.rollback, "auto rolls a failed release back by itself"),
+  field(t("Spec (JSON)"), f.spec),
+  h("button", { type: "submit" }, app ? t("Save") : t("Create application")), out);
   return form;
 }
 
@@ -126,8 +127,8 @@ async function siteForm(app, done) {
     path: h("input", { name: "path", value: "/" }),
     service: h("select", { name: "service" }, services.map((sv) => h("option", { value: sv.name }, sv.name))),
     strategy: h("select", { name: "upstreamStrategy" },
-      h("option", { value: "A" }, "A: every endpoint (nginx skips failing ones)"),
-      h("option", { value: "B" }, "B: healthy endpoints only")),
+      h("option", { value: "A" }, t("A: every endpoint (nginx skips failing ones)")),
+      h("option", { value: "B" }, t("B: healthy endpoints only"))),
     cert: h("select", { name: "certificateId" }, h("option", { value: "" }, "none (plain HTTP)"),
       certs.items.map((c) => h("option", { value: c.id }, `${c.name} (${c.domains.join(", ")})`))),
   };
@@ -148,15 +149,15 @@ async function siteForm(app, done) {
       replace(out, errorBox(e));
     }
   } },
-  field("Domains", f.domains, "comma separated"), field("Path", f.path), field("Service", f.service,
+  field(t("Domains"), f.domains, "comma separated"), field(t("Path"), f.path), field(t("Service"), f.service,
     services.length ? "a service of the registry; its endpoints become the upstream" : "the registry has no service yet"),
-  field("Upstreams", f.strategy), field("TLS certificate", f.cert),
-  h("div", { class: "buttons" }, h("button", { type: "submit" }, "Add site"),
-    h("button", { type: "button", class: "quiet-dark", onclick: done }, "Cancel")), out);
+  field(t("Upstreams"), f.strategy), field(t("TLS certificate"), f.cert),
+  h("div", { class: "buttons" }, h("button", { type: "submit" }, t("Add site")),
+    h("button", { type: "button", class: "quiet-dark", onclick: done }, t("Cancel"))), out);
 }
 
 export async function renderNew(main, _params, ctx) {
-  replace(main, h("h1", {}, "New application"), appForm(null, async (body) => {
+  replace(main, h("h1", {}, t("New application")), appForm(null, async (body) => {
     const app = await post("/admin/apps", body);
     ctx.go(`#/apps/${app.id}`);
   }));
@@ -202,56 +203,56 @@ export async function renderOne(main, [id], ctx) {
       h("div", { class: "title-row" }, h("h1", {}, `${app.namespace}/${app.name}`), st.state ? stateBadge(st.state) : badge(st.status)),
       h("p", { class: "muted" }, `${app.type} · ${app.desiredState} · selector ${app.selector.labels || "(all)"} · batches of ${app.strategy.batchSize || 1} · rollback ${app.rollback}`),
       h("div", { class: "buttons" },
-        ctx.can("admin:app:write") ? action("New release", async () => {
+        ctx.can("admin:app:write") ? action(t("New release"), async () => {
           const rel = await post(`/admin/apps/${id}/releases`, { note: "from the console" });
           ctx.go(`#/releases/${rel.id}`);
         }, { id: "new-release" }) : null,
-        ctx.can("admin:app:write") && !editing ? action("Edit", async () => {
+        ctx.can("admin:app:write") && !editing ? action(t("Edit"), async () => {
           editing = true;
-          replace(editor, section("Edit", appForm(app, async (body) => {
+          replace(editor, section(t("Edit"), appForm(app, async (body) => {
             await put(`/admin/apps/${id}`, body);
             editing = false;
             replace(editor);
           })));
         }, { id: "edit-app" }) : null));
-    replace(state, section("Desired vs actual",
-      h("p", { class: "muted" }, current ? `Desired: release v${current.version} (${current.kind}, #${current.id})` : "Desired: nothing released yet"),
+    replace(state, section(t("Desired vs actual"),
+      h("p", { class: "muted" }, current ? `Desired: release v${current.version} (${current.kind}, #${current.id})` : t("Desired: nothing released yet")),
       table([
-        { title: "Node", cell: (x) => nodeRef(names, x.nodeId) },
-        { title: "Actual", cell: (x) => badge(x.status) },
-        { title: "Items", cell: (x) => String(x.items ?? "–") },
-        { title: "Detail", cell: driftList },
-        { title: "Decision", cell: (x) => x.decision ? `${x.decision.action}: ${x.decision.reason}` : "" },
-        { title: "Since", cell: (x) => when(x.since) },
-      ], st.nodes, "No node runs this application yet.")));
-    if (!siteFormOpen) replace(sites, app.type === "ReverseProxy" || (app.ingresses || []).length ? section("Sites", table([
-      { title: "Domains", cell: (i) => (i.domains || []).join(", ") },
-      { title: "Paths", cell: (i) => i.paths.map((p) => h("div", {}, `${p.path} → ${p.static ? "static files" : p.service}`)) },
+        { title: t("Node"), cell: (x) => nodeRef(names, x.nodeId) },
+        { title: t("Actual"), cell: (x) => badge(x.status) },
+        { title: t("Items"), cell: (x) => String(x.items ?? "–") },
+        { title: t("Detail"), cell: driftList },
+        { title: t("Decision"), cell: (x) => x.decision ? `${x.decision.action}: ${x.decision.reason}` : "" },
+        { title: t("Since"), cell: (x) => when(x.since) },
+      ], st.nodes, t("No node runs this application yet."))));
+    if (!siteFormOpen) replace(sites, app.type === "ReverseProxy" || (app.ingresses || []).length ? section(t("Sites"), table([
+      { title: t("Domains"), cell: (i) => (i.domains || []).join(", ") },
+      { title: t("Paths"), cell: (i) => i.paths.map((p) => h("div", {}, `${p.path} → ${p.static ? "static files" : p.service}`)) },
       { title: "TLS", cell: (i) => i.tls && i.tls.certificateId ? `certificate #${i.tls.certificateId}` : "no" },
-      { title: "Upstreams", cell: (i) => i.upstreamStrategy === "B" ? "healthy endpoints only" : "every endpoint" },
-      { title: "Features", cell: siteFeatures },
+      { title: t("Upstreams"), cell: (i) => i.upstreamStrategy === "B" ? "healthy endpoints only" : "every endpoint" },
+      { title: t("Features"), cell: siteFeatures },
       { title: "nginx site", cell: (i) => h("code", {}, i.nginxSiteName) },
-    ], app.ingresses || [], "No site yet: add one, then release the application to deploy it."),
-    app.type === "ReverseProxy" && ctx.can("admin:app:write") ? action("Add site", async () => {
+    ], app.ingresses || [], t("No site yet: add one, then release the application to deploy it.")),
+    app.type === "ReverseProxy" && ctx.can("admin:app:write") ? action(t("Add site"), async () => {
       siteFormOpen = true;
-      replace(sites, section("Add a site", await siteForm(app, () => { siteFormOpen = false; })));
+      replace(sites, section(t("Add a site"), await siteForm(app, () => { siteFormOpen = false; })));
     }, { id: "add-site" }) : null) : null);
-    const drawHistory = () => replace(history, section("Releases", rels.items.length ? h("table", { id: "releases" },
-      h("thead", {}, h("tr", {}, ["Version", "Kind", "Status", "By", "Created", "Note", ""].map((t) => h("th", {}, t)))),
+    const drawHistory = () => replace(history, section(t("Releases"), rels.items.length ? h("table", { id: "releases" },
+      h("thead", {}, h("tr", {}, [t("Version"), t("Kind"), t("Status"), t("By"), t("Created"), t("Note"), ""].map((t) => h("th", {}, t)))),
       h("tbody", {}, rels.items.map((r) => [
         h("tr", { "data-release": r.id },
           h("td", {}, link(`#/releases/${r.id}`, `v${r.version}`)),
           h("td", {}, r.diff && r.diff.restart ? "restart" : r.kind + (r.rollbackOf ? ` of #${r.rollbackOf}` : "")),
           h("td", {}, badge(r.status), r.id === app.currentReleaseId ? h("span", { class: "chip" }, "current") : null),
           h("td", {}, r.createdBy), h("td", {}, when(r.createdAt)), h("td", {}, r.note || ""),
-          h("td", {}, h("div", { class: "buttons" }, action(open.has(r.id) ? "Hide diff" : "Diff", async () => {
+          h("td", {}, h("div", { class: "buttons" }, action(open.has(r.id) ? t("Hide diff") : t("Diff"), async () => {
             if (open.has(r.id)) open.delete(r.id);
             else open.set(r.id, (await get(`/admin/releases/${r.id}`)).diffText);
             drawHistory();
           }, { class: "quiet-dark show-diff" }), r.id === app.currentReleaseId ? releaseButtons(r, ctx) : null))),
         open.has(r.id) ? h("tr", { class: "diff-row" }, h("td", { colspan: 7 },
           diffView(open.get(r.id), "before", `v${r.version}`))) : null,
-      ]))) : h("p", { class: "empty" }, "No release yet.")));
+      ]))) : h("p", { class: "empty" }, t("No release yet."))));
     drawHistory();
   }, 2000);
 }
@@ -261,7 +262,7 @@ export async function renderOne(main, [id], ctx) {
 export function releaseButtons(r, ctx) {
   const out = [];
   if (ctx.can("admin:release:rollback") && ["succeeded", "failed", "paused"].includes(r.status) && r.previousReleaseId)
-    out.push(action("Roll back", async () => {
+    out.push(action(t("Roll back"), async () => {
       if (!confirm(`Roll back release #${r.id} to the release before it (#${r.previousReleaseId})?`)) return;
       const rb = await post(`/admin/releases/${r.id}/rollback`, {});
       ctx.go(`#/releases/${rb.id}`);

@@ -2,6 +2,7 @@
 // paged by the API's cursor.
 import { get } from "./api.js";
 import { h, replace, table, when } from "./dom.js";
+import { t } from "./i18n.js";
 
 export async function render(main) {
   const body = h("div"), more = h("div");
@@ -12,13 +13,13 @@ export async function render(main) {
   };
   let cursor = null, rows = [];
   const draw = () => replace(body, table([
-    { title: "When", cell: (e) => when(e.at) },
-    { title: "Actor", cell: (e) => e.actor },
-    { title: "Action", cell: (e) => h("code", {}, e.action) },
-    { title: "Target", cell: (e) => `${e.targetType}${e.targetId ? " " + e.targetId : ""}` },
-    { title: "From", cell: (e) => e.sourceIp || "" },
-    { title: "Details", cell: (e) => e.details ? h("code", { class: "details" }, JSON.stringify(e.details)) : "" },
-  ], rows, "No event matches."));
+    { title: t("When"), cell: (e) => when(e.at) },
+    { title: t("Actor"), cell: (e) => e.actor },
+    { title: t("Action"), cell: (e) => h("code", {}, e.action) },
+    { title: t("Target"), cell: (e) => `${e.targetType}${e.targetId ? " " + e.targetId : ""}` },
+    { title: t("From"), cell: (e) => e.sourceIp || "" },
+    { title: t("Details"), cell: (e) => e.details ? h("code", { class: "details" }, JSON.stringify(e.details)) : "" },
+  ], rows, t("No event matches.")));
   const load = async (reset) => {
     const q = new URLSearchParams({ limit: "100" });
     for (const [k, el] of Object.entries(filters)) if (el.value.trim()) q.set(k, el.value.trim());
@@ -27,10 +28,10 @@ export async function render(main) {
     rows = reset ? page.items : rows.concat(page.items);
     cursor = page.next;
     draw();
-    replace(more, cursor ? h("button", { type: "button", id: "audit-more", onclick: () => load(false) }, "Older events") : null);
+    replace(more, cursor ? h("button", { type: "button", id: "audit-more", onclick: () => load(false) }, t("Older events")) : null);
   };
-  replace(main, h("h1", {}, "Audit log"),
+  replace(main, h("h1", {}, t("Audit log")),
     h("form", { class: "filters", onsubmit: (ev) => { ev.preventDefault(); load(true); } },
-      Object.values(filters), h("button", { type: "submit" }, "Filter")), body, more);
+      Object.values(filters), h("button", { type: "submit" }, t("Filter"))), body, more);
   await load(true);
 }

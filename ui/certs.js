@@ -2,6 +2,7 @@
 // certificate's validity against today and the renewal window.
 import { get, post } from "./api.js";
 import { h, replace, badge, table, when, section, action } from "./dom.js";
+import { t } from "./i18n.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const DAY = 86400000;
@@ -21,7 +22,7 @@ function urgency(days) {
 export function timeline(certs) {
   const now = Date.now();
   const rows = certs.filter((c) => c.current);
-  if (!rows.length) return h("p", { class: "empty" }, "No certificate yet.");
+  if (!rows.length) return h("p", { class: "empty" }, t("No certificate yet."));
   const start = now - 30 * DAY;
   const end = Math.max(now + 120 * DAY, ...rows.map((c) => Date.parse(c.current.notAfter) + 10 * DAY));
   const W = 900, left = 180, rowH = 28, top = 28, width = W - left - 20;
@@ -49,23 +50,23 @@ export function timeline(certs) {
 
 export async function render(main, _params, ctx) {
   const body = h("div");
-  replace(main, h("h1", {}, "Certificates"), body);
+  replace(main, h("h1", {}, t("Certificates")), body);
   await ctx.live(async () => {
     const certs = (await get("/admin/certificates")).items;
     certs.sort((a, b) => (a.current ? a.current.daysLeft : 1e9) - (b.current ? b.current.daysLeft : 1e9));
     replace(body,
-      section("Expiry timeline", timeline(certs)),
-      section("All certificates", table([
-        { title: "Name", cell: (c) => c.name },
-        { title: "Domains", cell: (c) => c.domains.join(", ") },
-        { title: "Source", cell: (c) => c.source },
-        { title: "Status", cell: (c) => badge(c.status) },
-        { title: "Issuer", cell: (c) => (c.current && c.current.issuer) || "–" },
-        { title: "Expires", cell: (c) => c.current ? when(c.current.notAfter) : "–" },
-        { title: "Days left", cell: (c) => c.current ? h("span", { class: "days " + urgency(c.current.daysLeft) }, String(c.current.daysLeft)) : "–" },
-        { title: "Last error", cell: (c) => c.lastError || "" },
+      section(t("Expiry timeline"), timeline(certs)),
+      section(t("All certificates"), table([
+        { title: t("Name"), cell: (c) => c.name },
+        { title: t("Domains"), cell: (c) => c.domains.join(", ") },
+        { title: t("Source"), cell: (c) => c.source },
+        { title: t("Status"), cell: (c) => badge(c.status) },
+        { title: t("Issuer"), cell: (c) => (c.current && c.current.issuer) || "–" },
+        { title: t("Expires"), cell: (c) => c.current ? when(c.current.notAfter) : "–" },
+        { title: t("Days left"), cell: (c) => c.current ? h("span", { class: "days " + urgency(c.current.daysLeft) }, String(c.current.daysLeft)) : "–" },
+        { title: t("Last error"), cell: (c) => c.lastError || "" },
         { title: "", cell: (c) => c.source === "acme" && ctx.can("admin:ssl:issue")
-          ? action("Renew now", () => post(`/admin/certificates/${c.id}/renew`)) : "" },
-      ], certs, "No certificate yet: `pagoda certs issue` or `pagoda certs import`.")));
+          ? action(t("Renew now"), () => post(`/admin/certificates/${c.id}/renew`)) : "" },
+      ], certs, t("No certificate yet: `pagoda certs issue` or `pagoda certs import`."))));
   }, 10000);
 }

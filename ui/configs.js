@@ -2,19 +2,20 @@
 import { get, getAll } from "./api.js";
 import { h, replace, badge, link, table, when, section } from "./dom.js";
 import { diffView } from "./diff.js";
+import { t } from "./i18n.js";
 
 export async function renderList(main, _params, ctx) {
   const body = h("div");
-  replace(main, h("h1", {}, "Configuration"), body);
+  replace(main, h("h1", {}, t("Configuration")), body);
   await ctx.live(async () => {
     const items = await getAll("/admin/configs");
     replace(body, table([
-      { title: "Name", cell: (c) => link(`#/configs/${c.id}`, `${c.namespace}/${c.name}`) },
-      { title: "Format", cell: (c) => c.format + (c.secret ? " (secret)" : "") + (c.template ? " (template)" : "") },
-      { title: "Latest", cell: (c) => `v${c.latestVersion}` },
-      { title: "Published", cell: (c) => c.releasedVersion ? `v${c.releasedVersion}` : "never" },
-      { title: "Updated", cell: (c) => when(c.updatedAt) },
-    ], items, "No configuration item yet."));
+      { title: t("Name"), cell: (c) => link(`#/configs/${c.id}`, `${c.namespace}/${c.name}`) },
+      { title: t("Format"), cell: (c) => c.format + (c.secret ? " (secret)" : "") + (c.template ? " (template)" : "") },
+      { title: t("Latest"), cell: (c) => `v${c.latestVersion}` },
+      { title: t("Published"), cell: (c) => c.releasedVersion ? `v${c.releasedVersion}` : "never" },
+      { title: t("Updated"), cell: (c) => when(c.updatedAt) },
+    ], items, t("No configuration item yet.")));
   }, 10000);
 }
 
@@ -31,7 +32,7 @@ export async function renderOne(main, [id]) {
   const from = select("diff-from", versions, Math.max(1, latest - 1)), to = select("diff-to", versions, latest);
   const show = async () => {
     const d = await get(`/admin/configs/${id}/diff?from=${from.value}&to=${to.value}`);
-    replace(out, d.masked ? h("p", { class: "muted" }, "Secret values are masked.") : null,
+    replace(out, d.masked ? h("p", { class: "muted" }, t("Secret values are masked.")) : null,
       diffView(d.diff, `v${from.value}`, `v${to.value}`));
   };
   from.addEventListener("change", show);
@@ -40,14 +41,14 @@ export async function renderOne(main, [id]) {
     h("div", { class: "title-row" }, h("h1", {}, `${c.namespace}/${c.name}`),
       c.releasedVersion ? badge("published") : badge("draft")),
     h("p", { class: "muted" }, `${c.format}${c.secret ? " · secret" : ""} · latest v${c.latestVersion} · published ${c.releasedVersion ? "v" + c.releasedVersion : "never"}`),
-    section("Compare", h("div", { class: "buttons" }, "From ", from, " to ", to), out),
-    section("Versions", table([
-      { title: "Version", cell: (v) => `v${v.version}` },
-      { title: "Author", cell: (v) => v.author },
-      { title: "Message", cell: (v) => v.message || "" },
-      { title: "SHA-256", cell: (v) => h("code", {}, v.sha256.slice(0, 12)) },
-      { title: "Size", cell: (v) => `${v.size} B` },
-      { title: "Created", cell: (v) => when(v.createdAt) },
+    section(t("Compare"), h("div", { class: "buttons" }, t("From "), from, " to ", to), out),
+    section(t("Versions"), table([
+      { title: t("Version"), cell: (v) => `v${v.version}` },
+      { title: t("Author"), cell: (v) => v.author },
+      { title: t("Message"), cell: (v) => v.message || "" },
+      { title: t("SHA-256"), cell: (v) => h("code", {}, v.sha256.slice(0, 12)) },
+      { title: t("Size"), cell: (v) => `${v.size} B` },
+      { title: t("Created"), cell: (v) => when(v.createdAt) },
     ], versions)));
   await show();
 }

@@ -3,6 +3,7 @@
 import { get, getAll, post } from "./api.js";
 import { h, replace, badge, link, table, when, action } from "./dom.js";
 import { inFlight } from "./apps.js";
+import { t } from "./i18n.js";
 
 function card(id, title, value, detail, kind) {
   return h("div", { class: "card " + (kind || ""), id },
@@ -20,7 +21,7 @@ function subjectLink(subject) {
 // rather than a zero that would look like good news.
 export async function render(main, _params, ctx) {
   const body = h("div");
-  replace(main, h("h1", {}, "Dashboard"), body);
+  replace(main, h("h1", {}, t("Dashboard")), body);
   const ifCan = (perm, fetch) => (ctx.can(perm) ? fetch() : null);
   await ctx.live(async () => {
     const [nodes, certs, alerts, drift, running] = await Promise.all([
@@ -36,34 +37,34 @@ export async function render(main, _params, ctx) {
       .sort((a, b) => a.current.daysLeft - b.current.daysLeft);
     replace(body,
       h("div", { class: "cards" },
-        nodes && card("card-nodes", "Nodes online", `${online} / ${nodes.length}`,
+        nodes && card("card-nodes", t("Nodes online"), `${online} / ${nodes.length}`,
           `${nodes.length - online} offline`, nodes.length - online ? "warn" : "ok"),
-        running && card("card-releases", "Releases in flight", String(running.length),
+        running && card("card-releases", t("Releases in flight"), String(running.length),
           running.length ? "rolling out now" : "none", ""),
-        certs && card("card-certs", "Certificates expiring ≤ 30 days", String(expiring.length), `${certs.length} in all`,
+        certs && card("card-certs", t("Certificates expiring ≤ 30 days"), String(expiring.length), `${certs.length} in all`,
           expiring.length ? "warn" : "ok"),
-        alerts && card("card-alerts", "Active alerts", String(alerts.length), `${alerts.length - unacked} acknowledged`,
+        alerts && card("card-alerts", t("Active alerts"), String(alerts.length), `${alerts.length - unacked} acknowledged`,
           unacked ? "bad" : alerts.length ? "warn" : "ok"),
-        drift && card("card-drift", "Drifted", String(drift.length), "node and owner pairs", drift.length ? "warn" : "ok")),
-      running && [h("h2", {}, "Releases in flight"), table([
-        { title: "Release", cell: (r) => link(`#/releases/${r.release.id}`, `${r.app.name} v${r.release.version}`) },
-        { title: "Kind", cell: (r) => r.release.kind },
-        { title: "Status", cell: (r) => badge(r.release.status) },
-        { title: "Started", cell: (r) => when(r.release.startedAt || r.release.createdAt) },
-      ], running, "No release is rolling out.")],
-      alerts && [h("h2", {}, "Active alerts"), table([
-        { title: "Rule", cell: (a) => a.rule },
-        { title: "Subject", cell: (a) => subjectLink(a.subject) },
-        { title: "Status", cell: (a) => a.acknowledgedBy ? h("span", {}, badge(a.status), ` acknowledged by ${a.acknowledgedBy}`) : badge(a.status) },
-        { title: "Severity", cell: (a) => a.severity },
-        { title: "Since", cell: (a) => when(a.firedAt) },
-        { title: "Message", cell: (a) => a.summary },
-        { title: "", cell: (a) => !a.acknowledgedBy && ctx.can("admin:alert:manage") ? action("Acknowledge", () => post(`/admin/alerts/${a.id}/ack`)) : "" },
-      ], alerts, "No alert is active.")],
-      certs && [h("h2", {}, "Certificates expiring soon"), table([
-        { title: "Name", cell: (c) => c.name },
-        { title: "Domains", cell: (c) => c.domains.join(", ") },
-        { title: "Days left", cell: (c) => String(c.current.daysLeft) },
-      ], expiring, "Nothing expires within 30 days.")]);
+        drift && card("card-drift", t("Drifted"), String(drift.length), "node and owner pairs", drift.length ? "warn" : "ok")),
+      running && [h("h2", {}, t("Releases in flight")), table([
+        { title: t("Release"), cell: (r) => link(`#/releases/${r.release.id}`, `${r.app.name} v${r.release.version}`) },
+        { title: t("Kind"), cell: (r) => r.release.kind },
+        { title: t("Status"), cell: (r) => badge(r.release.status) },
+        { title: t("Started"), cell: (r) => when(r.release.startedAt || r.release.createdAt) },
+      ], running, t("No release is rolling out."))],
+      alerts && [h("h2", {}, t("Active alerts")), table([
+        { title: t("Rule"), cell: (a) => a.rule },
+        { title: t("Subject"), cell: (a) => subjectLink(a.subject) },
+        { title: t("Status"), cell: (a) => a.acknowledgedBy ? h("span", {}, badge(a.status), ` acknowledged by ${a.acknowledgedBy}`) : badge(a.status) },
+        { title: t("Severity"), cell: (a) => a.severity },
+        { title: t("Since"), cell: (a) => when(a.firedAt) },
+        { title: t("Message"), cell: (a) => a.summary },
+        { title: "", cell: (a) => !a.acknowledgedBy && ctx.can("admin:alert:manage") ? action(t("Acknowledge"), () => post(`/admin/alerts/${a.id}/ack`)) : "" },
+      ], alerts, t("No alert is active."))],
+      certs && [h("h2", {}, t("Certificates expiring soon")), table([
+        { title: t("Name"), cell: (c) => c.name },
+        { title: t("Domains"), cell: (c) => c.domains.join(", ") },
+        { title: t("Days left"), cell: (c) => String(c.current.daysLeft) },
+      ], expiring, t("Nothing expires within 30 days."))]);
   }, 3000);
 }

@@ -1,6 +1,7 @@
 // Side-by-side view of a unified diff (what the API returns for config
 // versions and releases: secrets arrive masked by the server).
 import { h } from "./dom.js";
+import { t } from "./i18n.js";
 
 // Rows of { left, right, kind } from unified diff text; kind is "same",
 // "change", "del", "add" or "hunk".
@@ -48,7 +49,7 @@ export function sideBySide(text) {
 
 export function diffView(text, leftTitle, rightTitle) {
   const rows = sideBySide(text);
-  if (!rows.length) return h("p", { class: "empty" }, "No differences.");
+  if (!rows.length) return h("p", { class: "empty" }, t("No differences."));
   const cell = (side, kind) => [
     h("td", { class: "ln" }, side ? side.n : ""),
     h("td", { class: "code " + (side ? kind : "blank") }, side ? side.text : ""),

@@ -1,5 +1,6 @@
 // Building the page: elements from data with textContent only, so nothing
 // the API returns is ever parsed as HTML.
+import { t } from "./i18n.js";
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -37,7 +38,7 @@ export function badge(status) {
 }
 
 // columns: [{ title, cell: (row) => node|string }]
-export function table(columns, rows, empty = "Nothing here yet.") {
+export function table(columns, rows, empty = t("Nothing here yet.")) {
   if (!rows.length) return h("p", { class: "empty" }, empty);
   return h("table", {},
     h("thead", {}, h("tr", {}, columns.map((c) => h("th", {}, c.title)))),
@@ -60,16 +61,16 @@ export function duration(sec) {
 
 export function when(iso) {
   if (!iso) return "–";
-  const t = new Date(iso);
-  const ago = (Date.now() - t.getTime()) / 1000;
-  const rel = Math.abs(ago) < 60 ? "just now" : ago > 0 ? duration(ago) + " ago" : "in " + duration(-ago);
-  return h("time", { datetime: iso, title: t.toISOString() }, rel);
+  const at = new Date(iso);
+  const ago = (Date.now() - at.getTime()) / 1000;
+  const rel = Math.abs(ago) < 60 ? t("just now") : ago > 0 ? t("{0} ago", duration(ago)) : t("in {0}", duration(-ago));
+  return h("time", { datetime: iso, title: at.toISOString() }, rel);
 }
 
 export function meter(used, total) {
   const pct = total ? Math.round((used / total) * 100) : 0;
   const kind = pct >= 90 ? "bad" : pct >= 75 ? "busy" : "good";
-  return h("span", { class: "meter", title: `${bytes(used)} of ${bytes(total)}` },
+  return h("span", { class: "meter", title: t("{0} of {1}", bytes(used), bytes(total)) },
     h("span", { class: "meter-bar " + kind, style: `width:${pct}%` }), h("span", { class: "meter-text" }, pct + "%"));
 }
 

@@ -4,6 +4,7 @@ import { get, post } from "./api.js";
 import { h, replace, badge, link, table, when, section, action } from "./dom.js";
 import { diffView } from "./diff.js";
 import { TERMINAL, releaseButtons, nodeNames, nodeRef } from "./apps.js";
+import { t } from "./i18n.js";
 
 function progress(rel) {
   const nodes = rel.nodes || [];
@@ -21,11 +22,11 @@ function buttons(rel, app, ctx, refresh) {
   }, { id: `release-${verb}`, ...extra }) : null;
   const s = rel.status;
   return h("div", { class: "buttons" },
-    s === "created" || s === "approved" ? step("execute", "Execute", "admin:release:execute") : null,
-    s === "created" ? step("approve", "Approve", "admin:release:approve") : null,
-    s === "running" ? step("pause", "Pause", "admin:release:execute") : null,
-    s === "paused" ? step("resume", "Resume", "admin:release:execute") : null,
-    ["created", "approved", "running", "paused"].includes(s) ? step("cancel", "Cancel", "admin:release:execute", { class: "danger" }) : null,
+    s === "created" || s === "approved" ? step("execute", t("Execute"), "admin:release:execute") : null,
+    s === "created" ? step("approve", t("Approve"), "admin:release:approve") : null,
+    s === "running" ? step("pause", t("Pause"), "admin:release:execute") : null,
+    s === "paused" ? step("resume", t("Resume"), "admin:release:execute") : null,
+    ["created", "approved", "running", "paused"].includes(s) ? step("cancel", t("Cancel"), "admin:release:execute", { class: "danger" }) : null,
     rel.id === app.currentReleaseId || s === "failed" || s === "paused" ? releaseButtons(rel, ctx) : null);
 }
 
@@ -35,13 +36,13 @@ function batchView(rel, b, names) {
     h("h3", {}, `Batch ${b.index}${b.canary ? " (canary)" : ""} `, badge(b.outcome || b.status || "waiting"),
       b.decision ? h("span", { class: "muted" }, ` ${b.decision.action}: ${b.decision.reason}`) : null),
     table([
-      { title: "Node", cell: (n) => nodeRef(names, n.nodeId) },
-      { title: "Status", cell: (n) => badge(n.status) },
-      { title: "Tasks", cell: (n) => h("span", { class: "tasks" }, (n.tasks || []).map((t) =>
+      { title: t("Node"), cell: (n) => nodeRef(names, n.nodeId) },
+      { title: t("Status"), cell: (n) => badge(n.status) },
+      { title: t("Tasks"), cell: (n) => h("span", { class: "tasks" }, (n.tasks || []).map((t) =>
         h("span", { class: "task", title: t.errorMessage || "" }, badge(t.status), " ", t.type))) },
-      { title: "Error", cell: (n) => n.error || "" },
-      { title: "Finished", cell: (n) => when(n.finishedAt) },
-    ], nodes, "No node in this batch."));
+      { title: t("Error"), cell: (n) => n.error || "" },
+      { title: t("Finished"), cell: (n) => when(n.finishedAt) },
+    ], nodes, t("No node in this batch.")));
 }
 
 export async function render(main, [id], ctx) {
@@ -62,11 +63,11 @@ export async function render(main, [id], ctx) {
       rel.error ? h("p", { class: "error" }, rel.error) : null,
       buttons(rel, app, ctx, refresh),
       progress(rel),
-      section("Batches", (rel.batches || []).length ? rel.batches.map((b) => batchView(rel, b, names))
-        : h("p", { class: "empty" }, "Batches are planned when the release is executed."),
-      (rel.plan && rel.plan.skipped || []).length ? h("p", { class: "muted" }, "Skipped: " +
+      section(t("Batches"), (rel.batches || []).length ? rel.batches.map((b) => batchView(rel, b, names))
+        : h("p", { class: "empty" }, t("Batches are planned when the release is executed.")),
+      (rel.plan && rel.plan.skipped || []).length ? h("p", { class: "muted" }, t("Skipped: ") +
         rel.plan.skipped.map((s) => `${names.get(s.nodeId) || s.nodeId} (${s.reason})`).join(", ")) : null),
-      section("Changes", diffView(rel.diffText, "before", `release v${rel.version}`)));
+      section(t("Changes"), diffView(rel.diffText, "before", `release v${rel.version}`)));
     return rel;
   };
   // live until it ends

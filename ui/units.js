@@ -3,6 +3,7 @@
 // live, and the buttons for a rolling restart and a job's "run now".
 import { get, post, stream } from "./api.js";
 import { h, replace, badge, bytes, table, section, action, errorBox } from "./dom.js";
+import { t } from "./i18n.js";
 
 const LOG_LINES_KEPT = 2000;
 
@@ -40,23 +41,23 @@ function statusView(app, answers) {
   const job = isJob(app);
   return [
     table([
-      { title: "Node", cell: (r) => r.node },
-      { title: "Active", cell: (r) => r.u ? badge(r.u.activeState) : h("span", { class: "error" }, r.why) },
-      { title: "Sub", cell: (r) => r.u ? r.u.subState : "" },
-      { title: "PID", cell: (r) => r.u && r.u.mainPid ? String(r.u.mainPid) : "–" },
-      { title: "Since", cell: (r) => r.u && r.u.since ? r.u.since : "–" },
-      { title: "Restarts", cell: (r) => r.u ? String(r.u.restarts ?? "–") : "" },
-      { title: "Memory", cell: (r) => r.u && r.u.memoryBytes ? bytes(r.u.memoryBytes) : "–" },
-      { title: "CPU", cell: (r) => r.u && r.u.cpuNsec ? `${(r.u.cpuNsec / 1e9).toFixed(2)} s` : "–" },
-    ], unitRows(answers), "No node runs this application yet."),
-    job ? h("h3", {}, "Last runs") : null,
+      { title: t("Node"), cell: (r) => r.node },
+      { title: t("Active"), cell: (r) => r.u ? badge(r.u.activeState) : h("span", { class: "error" }, r.why) },
+      { title: t("Sub"), cell: (r) => r.u ? r.u.subState : "" },
+      { title: t("PID"), cell: (r) => r.u && r.u.mainPid ? String(r.u.mainPid) : "–" },
+      { title: t("Since"), cell: (r) => r.u && r.u.since ? r.u.since : "–" },
+      { title: t("Restarts"), cell: (r) => r.u ? String(r.u.restarts ?? "–") : "" },
+      { title: t("Memory"), cell: (r) => r.u && r.u.memoryBytes ? bytes(r.u.memoryBytes) : "–" },
+      { title: t("CPU"), cell: (r) => r.u && r.u.cpuNsec ? `${(r.u.cpuNsec / 1e9).toFixed(2)} s` : "–" },
+    ], unitRows(answers), t("No node runs this application yet.")),
+    job ? h("h3", {}, t("Last runs")) : null,
     job ? table([
-      { title: "Node", cell: (r) => r.node },
-      { title: "Started", cell: (r) => new Date(r.startedAtMs).toLocaleString() },
-      { title: "Duration", cell: (r) => r.durationMs !== undefined ? `${(r.durationMs / 1000).toFixed(1)} s` : "running" },
-      { title: "Result", cell: (r) => badge(r.result) },
-      { title: "Exit", cell: (r) => r.exitStatus ?? "" },
-    ], runRows(answers), "No run yet.") : null,
+      { title: t("Node"), cell: (r) => r.node },
+      { title: t("Started"), cell: (r) => new Date(r.startedAtMs).toLocaleString() },
+      { title: t("Duration"), cell: (r) => r.durationMs !== undefined ? `${(r.durationMs / 1000).toFixed(1)} s` : "running" },
+      { title: t("Result"), cell: (r) => badge(r.result) },
+      { title: t("Exit"), cell: (r) => r.exitStatus ?? "" },
+    ], runRows(answers), t("No run yet.")) : null,
   ];
 }
 
@@ -93,9 +94,9 @@ function logsPane(app, ctx) {
   };
   ctx.onLeave(() => ctl && ctl.abort());
   const buttons = h("div", { class: "buttons" },
-    action("Show logs", () => read(false), { id: "logs-show", class: "quiet-dark" }),
-    action("Follow", async () => { read(true); }, { id: "logs-follow", class: "quiet-dark" }),
-    action("Stop", async () => { if (ctl) ctl.abort(); replace(note, "Stopped."); }, { id: "logs-stop", class: "quiet-dark" }));
+    action(t("Show logs"), () => read(false), { id: "logs-show", class: "quiet-dark" }),
+    action(t("Follow"), async () => { read(true); }, { id: "logs-follow", class: "quiet-dark" }),
+    action(t("Stop"), async () => { if (ctl) ctl.abort(); replace(note, t("Stopped.")); }, { id: "logs-stop", class: "quiet-dark" }));
   return [buttons, note, pre];
 }
 
@@ -104,20 +105,20 @@ export function unitsSection(app, ctx) {
   const status = h("div", { id: "unit-status" });
   const job = isJob(app);
   const showStatus = async () => {
-    replace(status, h("p", { class: "loading" }, "Asking each node…"));
+    replace(status, h("p", { class: "loading" }, t("Asking each node…")));
     replace(status, statusView(app, await inspect(app, { lines: 1, runs: job ? 10 : 0 })));
   };
-  return section(app.type === "ReverseProxy" ? "Sites' logs" : "Units and logs",
+  return section(app.type === "ReverseProxy" ? t("Sites' logs") : t("Units and logs"),
     h("div", { class: "buttons" },
-      app.type === "SystemdService" && ctx.can("admin:node:read") ? action("Unit status", showStatus, { id: "unit-status-button", class: "quiet-dark" }) : null,
-      app.type === "SystemdService" && !job && ctx.can("admin:release:execute") && app.currentReleaseId ? action("Rolling restart", async () => {
+      app.type === "SystemdService" && ctx.can("admin:node:read") ? action(t("Unit status"), showStatus, { id: "unit-status-button", class: "quiet-dark" }) : null,
+      app.type === "SystemdService" && !job && ctx.can("admin:release:execute") && app.currentReleaseId ? action(t("Rolling restart"), async () => {
         if (!confirm(`Restart ${app.name} on every node, in batches, health-gated?`)) return;
         const rel = await post(`/admin/apps/${app.id}/restart`, { note: "from the console" });
         ctx.go(`#/releases/${rel.id}`);
       }, { id: "app-restart" }) : null,
-      job && ctx.can("admin:release:execute") && app.currentReleaseId ? action("Run now", async () => {
+      job && ctx.can("admin:release:execute") && app.currentReleaseId ? action(t("Run now"), async () => {
         await post(`/admin/apps/${app.id}/run`);
         if (ctx.can("admin:node:read")) await showStatus();
       }, { id: "app-run" }) : null),
-    status, h("h3", {}, "Logs"), logsPane(app, ctx));
+    status, h("h3", {}, t("Logs")), logsPane(app, ctx));
 }

@@ -268,12 +268,27 @@ try {
   await page.waitForURL(/#\/apps$/);
   log("404 checked");
 
+  // --- 中文: the header's button switches the console's words, kept in this browser
+  await page.click('#nav a[data-view="nodes"]');
+  await page.click("#lang");
+  await page.locator("main h1").getByText("节点").waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.lang), "zh-CN");
+  assert.equal(await page.locator('#nav a[data-view="apps"]').innerText(), "应用");
+  assert.match(await text("main"), /最近心跳/);
+  await shot("zh-nodes");
+  await page.reload();
+  await page.locator("main h1").getByText("节点").waitFor(); // the choice is kept
+  await page.click("#lang");
+  await page.locator("main h1").getByText("Nodes").waitFor();
+  assert.equal(await page.locator("#logout").innerText(), "Log out");
+  log("zh-CN checked");
+
   // --- log out: the session's token is gone
   await page.click("#logout");
   await page.locator("#login").waitFor();
-  // (the theme stays: it is no secret)
+  // (the theme and the language stay: they are no secret)
   assert.equal(await page.evaluate(() => sessionStorage.length +
-    Object.keys(localStorage).filter((k) => k !== "pagoda.theme").length), 0);
+    Object.keys(localStorage).filter((k) => k !== "pagoda.theme" && k !== "pagoda.lang").length), 0);
 
   // --- a token that may only read applications sees only that, and no button
   await page.fill("#token", viewerToken);
