@@ -701,8 +701,14 @@ static int configs(struct cli *c, const char *verb, int argc, char **argv)
 		return CLI_USAGE;
 	if (strcmp(verb, "ls") == 0)
 		return get_list(c, "/admin/configs?limit=1000", cfg_cols);
-	NEED(1, "give the config id");
-	NEED_ID(0, "the config id");
+	NEED(1, "give the config item (id or NAME)");
+	char cfg_id[32];
+	/* names may hold '/' (hello/conf): matched whole, never as NAMESPACE/NAME */
+	int resolved = resolve(c, "/admin/configs?limit=1000", "configuration item", false, a.pos[0],
+	                       cfg_id);
+	if (resolved != CLI_OK)
+		return resolved;
+	a.pos[0] = cfg_id;
 	if (strcmp(verb, "show") == 0) {
 		snprintf(path, sizeof(path), "/admin/configs/%s", a.pos[0]);
 		json_t *out;
@@ -795,8 +801,12 @@ static int certs(struct cli *c, const char *verb, int argc, char **argv)
 		                                             : "/admin/certificates",
 		                  body);
 	}
-	NEED(1, "give the certificate id");
-	NEED_ID(0, "the certificate id");
+	NEED(1, "give the certificate (id or NAME)");
+	char cert_id[32];
+	int resolved = resolve(c, "/admin/certificates", "certificate", false, a.pos[0], cert_id);
+	if (resolved != CLI_OK)
+		return resolved;
+	a.pos[0] = cert_id;
 	if (strcmp(verb, "show") == 0) {
 		snprintf(path, sizeof(path), "/admin/certificates/%s", a.pos[0]);
 		return call_print(c, "GET", path, NULL);

@@ -6,9 +6,10 @@ as the API gave them."""
 import json
 import os
 import subprocess
+import tempfile
 import unittest
 
-from harness import Cluster, FakeAgentThread, wait_until
+from harness import self_signed, Cluster, FakeAgentThread, wait_until
 
 PAGODA = os.environ.get("PAGODA_CLI", "../../build/cli/pagoda")
 
@@ -324,6 +325,22 @@ class Cli(unittest.TestCase):
         self.assertEqual(json.loads(out)[0]["releasedVersion"], 2)
         code, out, _ = self.run_cli("configs", "versions", cid)
         self.assertIn("bump", out)
+        # by name too, a '/' in it included; an unknown name says so
+        self.d.call("POST", "/admin/configs", {"name": "hello/conf", "format": "text", "content": "x = 1\n"})
+        self.assertEqual(self.run_cli("configs", "show", "app.conf")[1], "a = 2\n")
+        code, out, err = self.run_cli("configs", "versions", "hello/conf")
+        self.assertEqual(code, 0, err)
+        code, _, err = self.run_cli("configs", "show", "nope.conf")
+        self.assertNotEqual(code, 0)
+        self.assertIn("no configuration item named nope.conf", err)
+        crt, key = self_signed(tempfile.mkdtemp(prefix="pagoda-cli-"), "site.example.test")
+        r = self.d.call("POST", "/admin/certificates", {"name": "site", "certPem": open(crt).read(),
+                                                        "keyPem": open(key).read()})
+        self.assertEqual(r.status, 201, r)
+        code, out, err = self.run_cli("certs", "show", "site")
+        self.assertEqual(code, 0, err)
+        self.assertIn("site", out)
+        self.assertIn("no certificate named other", self.run_cli("certs", "show", "other")[2])
 
 
 if __name__ == "__main__":
