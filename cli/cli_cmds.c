@@ -704,8 +704,8 @@ static int configs(struct cli *c, const char *verb, int argc, char **argv)
 	NEED(1, "give the config item (id or NAME)");
 	char cfg_id[32];
 	/* names may hold '/' (hello/conf): matched whole, never as NAMESPACE/NAME */
-	int resolved = resolve(c, "/admin/configs?limit=1000", "configuration item", false, a.pos[0],
-	                       cfg_id);
+	int resolved = resolve(c, "/admin/configs?limit=1000", "configuration item", false,
+	                       a.pos[0], cfg_id);
 	if (resolved != CLI_OK)
 		return resolved;
 	a.pos[0] = cfg_id;
