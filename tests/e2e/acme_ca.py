@@ -17,16 +17,13 @@ def run(*args):
 
 
 class Pebble:
-    def __init__(self, tmp, http_port=5002, default_ip="127.0.0.1", dns_server=None, authz_reuse=None):
+    def __init__(self, tmp, http_port=5002, default_ip="127.0.0.1", dns_server=None):
         self.dir = os.path.join(tmp, "pebble")
         os.makedirs(self.dir, exist_ok=True)
         self.port, self.mgmt, self.chall, self.dns = free_port(), free_port(), free_port(), free_port()
         self.http_port, self.default_ip = http_port, default_ip
         # where the CA looks TXT records up: challtestsrv, or a test's own server
         self.dns_server = dns_server or f"127.0.0.1:{self.dns}"
-        # Pebble reuses a valid authorization half the time: 0 makes every
-        # order validate afresh (a test that changes how records are made)
-        self.authz_reuse = authz_reuse
         self.ca = os.path.join(self.dir, "ca.crt")
         self.procs = []
 
@@ -53,8 +50,6 @@ class Pebble:
              "-http01", "", "-https01", "", "-tlsalpn01", "", "-defaultIPv4", self.default_ip,
              "-defaultIPv6", ""], stdout=log, stderr=log))
         env = dict(os.environ, PEBBLE_VA_NOSLEEP="1")
-        if self.authz_reuse is not None:
-            env["PEBBLE_AUTHZREUSE"] = str(self.authz_reuse)
         log = self.log2 = open(f"{d}/pebble.log", "ab")
         self.procs.append(subprocess.Popen(
             ["pebble", "-config", f"{d}/pebble.json", "-dnsserver", self.dns_server],
