@@ -139,6 +139,19 @@ static int l_ip_family(lua_State *L)
 	return 1;
 }
 
+CURL *plua_curl_new(const char *url, const char *protocols, long timeout, const char *ca)
+{
+	CURL *c = curl_easy_init();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (ca)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	return c;
+}
+
 /* http{method=, url=, headers={k=v}, body=, timeout=sec, caFile=}
  * -> {status=, body=} or nil, message */
 static int l_http(lua_State *L)
@@ -158,7 +171,7 @@ static int l_http(lua_State *L)
 		return luaL_error(L, "http: only http:// and https:// URLs");
 	if (timeout < 1 || timeout > 120)
 		return luaL_error(L, "http: timeout must be 1..120 seconds");
-	CURL *c = curl_easy_init();
+	CURL *c = plua_curl_new(url, "http,https", (long)timeout, ca);
 	struct curl_slist *hdrs = NULL;
 	if (lua_getfield(L, 1, "headers") == LUA_TTABLE) {
 		lua_pushnil(L);
@@ -176,21 +189,14 @@ static int l_http(lua_State *L)
 	}
 	lua_pop(L, 1);
 	struct pg_buf b = {.max = HTTP_MAX_BODY};
-	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)timeout);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, pg_buf_curl_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	if (body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)blen);
 	}
-	if (ca)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
 	CURLcode cc = curl_easy_perform(c);
 	long status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

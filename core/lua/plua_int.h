@@ -2,6 +2,7 @@
 #ifndef PLUA_INT_H
 #define PLUA_INT_H
 
+#include <curl/curl.h>
 #include <lua.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -102,6 +103,11 @@ json_t *plua_to_json(lua_State *L, int idx, const char *path, struct pg_err *err
 
 /* The `pagoda` table scripts see (plua_api.c); plugins get http and exec. */
 void plua_api_open(lua_State *L, bool plugin);
+/* A libcurl handle for url limited to protocols, with pagoda's timeouts
+ * (the whole exchange in timeout seconds, 10 s to connect) and ca as the
+ * trusted roots when given: what pagoda.http and pagoda.smtp share. */
+CURL *plua_curl_new(const char *url, const char *protocols, long timeout, const char *ca);
+
 /* pagoda.smtp (plua_smtp.c), for notify plugins. */
 int plua_smtp(lua_State *L);
 

@@ -154,9 +154,7 @@ int plua_smtp(lua_State *L)
 	char mail_from[512];
 	snprintf(mail_from, sizeof(mail_from), "<%.*s>",
 	         at ? (int)strcspn(at + 1, ">") : (int)strlen(from), at ? at + 1 : from);
-	CURL *c = curl_easy_init();
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	CURL *c = plua_curl_new(url, "smtp,smtps", (long)timeout, ca);
 	/* no plain-text mail: STARTTLS or TLS from the start */
 	curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from);
@@ -164,15 +162,10 @@ int plua_smtp(lua_State *L)
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 	curl_easy_setopt(c, CURLOPT_READDATA, &up);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)timeout);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	if (user)
 		curl_easy_setopt(c, CURLOPT_USERNAME, user);
 	if (password)
 		curl_easy_setopt(c, CURLOPT_PASSWORD, password);
-	if (ca)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
 	CURLcode cc = curl_easy_perform(c);
 	long code = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
