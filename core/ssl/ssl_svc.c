@@ -185,6 +185,9 @@ int ssl_request(struct ssl *s, const struct pg_call *call, json_t *body, json_t 
 struct hook_ctx {
 	struct ssl *s;
 	json_t *dns; /* {plugin, config} */
+	/* the last zone walk: cleanup follows present for the same name, and
+	 * the walk is DNS queries, so it is done once */
+	char walked[SSL_DNS_NAME], zone[SSL_DNS_NAME], target[SSL_DNS_NAME];
 };
 
 static int http01(void *arg, const char *token, const char *key_auth, struct pg_err *err)
@@ -197,15 +200,26 @@ static int http01(void *arg, const char *token, const char *key_auth, struct pg_
 
 /* Where the TXT record goes: the zone (the request's, or found by an SOA
  * walk for plugins that publish into zones) and the name after CNAMEs. */
-static int dns_where(json_t *dns, const struct sockaddr_in *resolver, const char *domain,
+static int dns_where(struct hook_ctx *h, const struct sockaddr_in *resolver, const char *domain,
                      const char *fqdn, char *zone, char *target, struct pg_err *err)
 {
-	const char *given = json_string_value(json_object_get(dns, "zone"));
+	const char *given = json_string_value(json_object_get(h->dns, "zone"));
 	snprintf(target, SSL_DNS_NAME, "%s", fqdn);
 	snprintf(zone, SSL_DNS_NAME, "%s", given ? given : domain);
-	if (given || !json_is_true(json_object_get(dns, "usesZone")))
+	if (given || !json_is_true(json_object_get(h->dns, "usesZone")))
 		return 0;
-	return ssl_dns_find_zone(resolver, fqdn, zone, target, err);
+	if (strcmp(h->walked, fqdn) == 0) {
+		snprintf(zone, SSL_DNS_NAME, "%s", h->zone);
+		snprintf(target, SSL_DNS_NAME, "%s", h->target);
+		return 0;
+	}
+	int rc = ssl_dns_find_zone(resolver, fqdn, zone, target, err);
+	if (rc == 0) {
+		snprintf(h->walked, SSL_DNS_NAME, "%s", fqdn);
+		snprintf(h->zone, SSL_DNS_NAME, "%s", zone);
+		snprintf(h->target, SSL_DNS_NAME, "%s", target);
+	}
+	return rc;
 }
 
 static int dns01(void *arg, bool present, const char *domain, const char *fqdn, const char *value,
@@ -220,7 +234,7 @@ static int dns01(void *arg, bool present, const char *domain, const char *fqdn, 
 	if (json_array_size(resolvers) &&
 	    ssl_dns_parse_server(json_string_value(json_array_get(resolvers, 0)), &first) == 0)
 		resolver = &first;
-	int rc = dns_where(h->dns, resolver, domain, fqdn, zone, target, err);
+	int rc = dns_where(h, resolver, domain, fqdn, zone, target, err);
 	if (rc != 0)
 		return rc;
 	json_t *cfg = json_object_get(h->dns, "config");
@@ -341,7 +355,7 @@ static void issue(struct ssl *s, int64_t id)
 	EVP_PKEY *akey = NULL, *ckey = NULL;
 	char *kid = NULL, *chain = NULL, *key_pem = NULL, *sealed = NULL;
 	struct acme *a = NULL;
-	struct hook_ctx hc = {s, json_object_get(req, "dns")};
+	struct hook_ctx hc = {.s = s, .dns = json_object_get(req, "dns")};
 	struct acme_hooks hooks = {&hc, http01, dns01,
 	                           json_integer_value(json_object_get(hc.dns, "propagationSec")) *
 	                                   1000};
