@@ -17,9 +17,8 @@ end
 
 function M.text(config, payload) return M.message(config, payload).text end
 
-function M.urlencode(s)
-  return (string.gsub(s, "[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
-end
+-- RFC 3986 percent-encoding: the one the cloud signatures use too.
+M.urlencode = require("cloudsign").percent
 
 -- text with each of secrets (strings) replaced by ******: a credential in
 -- a URL must not reach an error message, a log or lastError.
