@@ -222,8 +222,9 @@ static int settle_rule(struct alert *a, struct store_conn *c, json_t *rule, json
 {
 	static const struct pg_call sys = {"system:alerts", NULL, NULL};
 	const char *name = json_string_value(json_object_get(rule, "name"));
-	json_t *firing = json_array(), *notify = alert_channels_expand(a, c, rule_notify(a, rule)),
-	       *x;
+	/* channels are opened (unsealed, named ones read) only when something
+	 * fires or resolves: most evaluations change nothing */
+	json_t *firing = json_array(), *notify = NULL, *x;
 	size_t i;
 	int rc = alert_store_firing(c, name, firing, err);
 	if (rc == 0)
@@ -239,6 +240,8 @@ static int settle_rule(struct alert *a, struct store_conn *c, json_t *rule, json
 		if (rc == 0)
 			rc = audit_record(c, &sys, "alert.fire", "alert", id, d, err);
 		json_decref(d);
+		if (rc == 0 && !notify)
+			notify = alert_channels_expand(a, c, rule_notify(a, rule));
 		if (rc == 0)
 			rc = queue_deliveries(c, notify, id, "firing",
 			                      json_string_value(json_object_get(x, "severity")),
@@ -255,6 +258,8 @@ static int settle_rule(struct alert *a, struct store_conn *c, json_t *rule, json
 		if (rc == 0)
 			rc = audit_record(c, &sys, "alert.resolve", "alert", id, d, err);
 		json_decref(d);
+		if (rc == 0 && !notify)
+			notify = alert_channels_expand(a, c, rule_notify(a, rule));
 		if (rc == 0)
 			rc = queue_deliveries(c, notify, id, "resolved",
 			                      json_string_value(json_object_get(x, "severity")),
