@@ -42,8 +42,6 @@ int cli_download(struct cli *c, const char *path, const char *file);
  * parsed as JSON) until the stream ends or fn returns false. */
 typedef bool (*cli_event_fn)(void *arg, const char *event, json_t *data);
 int cli_stream(struct cli *c, const char *path, cli_event_fn fn, void *arg);
-/* pagoda backup create | ls | get | delete (cli_backup.c); argv after the noun. */
-int cli_backup(struct cli *c, int argc, char **argv);
 
 /* ---- output (cli_out.c) ---- */
 struct cli_col {
@@ -65,9 +63,76 @@ json_t *cli_get_path(json_t *v, const char *dotted);
 /* A value as table text (strings bare, objects "k=v,k=v"). Owned by caller. */
 char *cli_cell(json_t *v);
 
-/* ---- commands (cli_cmds.c, cli_apply.c, cli_watch.c) ---- */
-/* argv starts at the noun: "nodes", "ls", ... */
-int cli_run(struct cli *c, int argc, char **argv);
+/* ---- the command table (cli_table.c) ---- */
+struct cli_flag {
+	const char *name, *arg; /* arg: what its value is; NULL: a switch */
+	const char *help;
+};
+struct cli_args;
+/* A command's handler: the line is checked, a->cmd is its entry. */
+typedef int (*cli_handler)(struct cli *c, const struct cli_args *a);
+struct cli_command {
+	const char *noun, *verb; /* verb NULL: the noun alone ("apply", "logs") */
+	const char *args;        /* the words it takes, "ID FROM TO" */
+	int min_pos, max_pos;
+	const char *summary;
+	const struct cli_flag *flags; /* ends with {0} */
+	cli_handler run;
+};
+extern const struct cli_command cli_commands[];
+
+/* A command line checked against the table, as the handlers read it. */
+#define CLI_MAX_POS 8
+#define CLI_MAX_OPT 32
+struct cli_args {
+	const struct cli_command *cmd;
+	const char *pos[CLI_MAX_POS]; /* the words after noun [verb] */
+	int npos;
+	const char *key[CLI_MAX_OPT], *val[CLI_MAX_OPT]; /* flags in order; a switch "true" */
+	int nopt;
+};
+/* Checks argv (noun first, global flags taken out) against the table: an
+ * unknown command or flag, a missing value or a wrong number of words is
+ * said on stderr (with the nearest command or flag) and CLI_USAGE
+ * returned; otherwise *a is filled (its strings are argv's). */
+int cli_check(int argc, char **argv, struct cli_args *a);
+/* The last value of flag key, or NULL; cli_switch: a switch is on. */
+const char *cli_opt(const struct cli_args *a, const char *key);
+bool cli_switch(const struct cli_args *a, const char *key);
+/* A flag a command cannot do without: its value, or NULL after saying so. */
+const char *cli_need(const struct cli_args *a, const char *key);
+/* Help for one noun (NULL or unknown: everything) to f, or one command. */
+void cli_help(const char *noun, void *f);
+void cli_help_command(const struct cli_command *c, FILE *f);
+/* pagoda __complete WORDS...: the candidates for the last word, one a line
+ * (commands, flags, and application names from pagodad when can_call). */
+int cli_complete(struct cli *c, int argc, char **argv, bool can_call);
+
+/* ---- names and lists (cli_names.c) ---- */
+bool cli_is_id(const char *s);
+/* Appends &key=value (percent-encoded; nothing when value is NULL). */
+void cli_query_add(char *q, size_t len, const char *key, const char *value);
+/* Every page of list path printed as one table; "no applications" when
+ * empty, and a word on stderr when there were more than shown. */
+int cli_get_list(struct cli *c, const char *path, const struct cli_col *cols);
+/* One call, its answer printed; body (may be NULL) is stolen. */
+int cli_call_print(struct cli *c, const char *method, const char *path, json_t *body);
+/* An object of list path named by id or name ("name"; with ns also an
+ * application's NAMESPACE/NAME): its id in out. what names the kind. */
+int cli_resolve(struct cli *c, const char *path, const char *what, bool ns, const char *arg,
+                char out[32]);
+int cli_resolve_app(struct cli *c, const char *arg, char out[32]);
+int cli_resolve_node(struct cli *c, const char *arg, char out[32]);
+/* A release by id or APP@vN (the application's version N). */
+int cli_resolve_release(struct cli *c, const char *arg, char out[32]);
+int cli_resolve_config(struct cli *c, const char *arg, char out[32]);
+int cli_resolve_cert(struct cli *c, const char *arg, char out[32]);
+/* fmt with the id of what arg names (resolve says of what kind) for %s. */
+typedef int (*cli_resolver)(struct cli *c, const char *arg, char out[32]);
+int cli_id_path(struct cli *c, cli_resolver resolve, const char *arg, const char *fmt, char *path,
+                size_t len);
+
+/* ---- what commands share (cli_apply.c, cli_watch.c, cli_logs.c) ---- */
 int cli_apply(struct cli *c, const char *file, bool dry_run);
 int cli_watch_release(struct cli *c, int64_t id, int interval_ms);
 /* `pagoda logs APP` (cli_logs.c): the unit's journal on each node; follow
@@ -85,36 +150,57 @@ int cli_app_status(struct cli *c, const char *app, int runs);
  * CA's fingerprint pinned, for server (NULL: --addr) as that machine
  * reaches it. */
 int cli_join_command(struct cli *c, json_t *body, const char *server);
-/* ---- the command table (cli_table.c) ---- */
-struct cli_flag {
-	const char *name, *arg; /* arg: what its value is; NULL: a switch */
-	const char *help;
-};
-struct cli_command {
-	const char *noun, *verb; /* verb NULL: the noun alone ("apply", "logs") */
-	const char *args;        /* the words it takes, "ID FROM TO" */
-	int min_pos, max_pos;
-	const char *summary;
-	const struct cli_flag *flags; /* ends with {0} */
-};
-extern const struct cli_command cli_commands[];
-/* Checks argv (noun first, global flags taken out) against the table: an
- * unknown command or flag, a missing value or a wrong number of words is
- * said on stderr (with the nearest command or flag) and CLI_USAGE returned.
- * Otherwise *out (argc *out_argc, to free; its strings are argv's) is the
- * line as the handlers read it: noun [verb], then each flag with a value
- * (a switch "true"), and the words. */
-int cli_check(int argc, char **argv, const struct cli_command **cmd, char ***out, int *out_argc);
-/* Help for one noun (NULL or unknown: everything) to f, or one command;
- * cli_usage prints the noun's to stderr and returns CLI_USAGE. */
-void cli_help(const char *noun, void *f);
-void cli_help_command(const struct cli_command *c, FILE *f);
-int cli_usage(const char *noun);
-/* pagoda __complete WORDS...: the candidates for the last word, one a line
- * (commands, flags, and application names from pagodad when can_call). */
-int cli_complete(struct cli *c, int argc, char **argv, bool can_call);
-/* pagoda completion bash|zsh: the script that wires it into the shell. */
-void cli_completion_script(const char *shell, FILE *f);
+
+/* ---- the handlers, one file a noun (cli_table.c lists them) ---- */
+int cli_nodes_ls(struct cli *c, const struct cli_args *a);
+int cli_nodes_show(struct cli *c, const struct cli_args *a);
+int cli_nodes_cordon(struct cli *c, const struct cli_args *a); /* and uncordon */
+int cli_nodes_rotate_token(struct cli *c, const struct cli_args *a);
+int cli_nodes_run(struct cli *c, const struct cli_args *a);
+int cli_nodes_join(struct cli *c, const struct cli_args *a); /* join-token, join-command */
+int cli_nodes_upgrade(struct cli *c, const struct cli_args *a);
+int cli_nodes_upgrades(struct cli *c, const struct cli_args *a);
+int cli_apply_cmd(struct cli *c, const struct cli_args *a); /* apply, plan, apps apply */
+int cli_apps_ls(struct cli *c, const struct cli_args *a);
+int cli_apps_show(struct cli *c, const struct cli_args *a);
+int cli_apps_deploy(struct cli *c, const struct cli_args *a); /* and pagoda deploy */
+int cli_apps_delete(struct cli *c, const struct cli_args *a);
+int cli_apps_restart(struct cli *c, const struct cli_args *a);
+int cli_apps_status(struct cli *c, const struct cli_args *a);
+int cli_apps_run(struct cli *c, const struct cli_args *a);
+int cli_logs_cmd(struct cli *c, const struct cli_args *a);
+int cli_releases_ls(struct cli *c, const struct cli_args *a);
+int cli_releases_create(struct cli *c, const struct cli_args *a);
+int cli_releases_show(struct cli *c, const struct cli_args *a);
+int cli_releases_act(struct cli *c, const struct cli_args *a); /* execute, pause, ... */
+int cli_releases_rollback(struct cli *c, const struct cli_args *a);
+int cli_releases_watch(struct cli *c, const struct cli_args *a);
+int cli_configs_ls(struct cli *c, const struct cli_args *a);
+int cli_configs_show(struct cli *c, const struct cli_args *a);
+int cli_configs_versions(struct cli *c, const struct cli_args *a);
+int cli_configs_edit(struct cli *c, const struct cli_args *a);
+int cli_configs_diff(struct cli *c, const struct cli_args *a);
+int cli_configs_publish(struct cli *c, const struct cli_args *a); /* and rollback */
+int cli_certs_ls(struct cli *c, const struct cli_args *a);
+int cli_certs_show(struct cli *c, const struct cli_args *a);
+int cli_certs_renew(struct cli *c, const struct cli_args *a);
+int cli_certs_add(struct cli *c, const struct cli_args *a); /* issue, import */
+int cli_certs_deploy(struct cli *c, const struct cli_args *a);
+int cli_registry_services(struct cli *c, const struct cli_args *a);
+int cli_registry_endpoints(struct cli *c, const struct cli_args *a);
+int cli_policies(struct cli *c, const struct cli_args *a); /* ls, reload */
+int cli_alerts_ls(struct cli *c, const struct cli_args *a);
+int cli_alerts_ack(struct cli *c, const struct cli_args *a);
+int cli_alerts_channels(struct cli *c, const struct cli_args *a);
+int cli_alerts_test(struct cli *c, const struct cli_args *a);
+int cli_tasks_ls(struct cli *c, const struct cli_args *a);
+int cli_tasks_one(struct cli *c, const struct cli_args *a); /* show, cancel */
+int cli_audit(struct cli *c, const struct cli_args *a);
+int cli_backup_create(struct cli *c, const struct cli_args *a);
+int cli_backup_ls(struct cli *c, const struct cli_args *a);
+int cli_backup_get(struct cli *c, const struct cli_args *a);
+int cli_backup_delete(struct cli *c, const struct cli_args *a);
+int cli_completion(struct cli *c, const struct cli_args *a);
 
 /* Reads a JSON file ("-" for stdin). NULL with a message printed. */
 json_t *cli_read_json(const char *file);

@@ -218,3 +218,29 @@ int cli_app_status(struct cli *c, const char *app, int runs)
 	json_decref(tasks);
 	return rc;
 }
+
+int cli_logs_cmd(struct cli *c, const struct cli_args *a)
+{
+	const char *n = cli_opt(a, "--lines"), *since = cli_opt(a, "--since");
+	const char *node = cli_opt(a, "--node");
+	long long from = 0;
+	if (n && (!cli_is_id(n) || atoi(n) < 1 || atoi(n) > 1000)) {
+		fprintf(stderr, "pagoda: --lines takes 1 to 1000, not '%s'\n", n);
+		return CLI_USAGE;
+	}
+	if (since && cli_parse_since(since, time(NULL), &from) != 0) {
+		fprintf(stderr,
+		        "pagoda: --since takes 10m, 2h, 1d, 'YYYY-MM-DD HH:MM[:SS]' or Unix "
+		        "seconds, not '%s'\n",
+		        since);
+		return CLI_USAGE;
+	}
+	char app[32], node_id[32];
+	int rc = cli_resolve_app(c, a->pos[0], app);
+	if (rc == CLI_OK && node)
+		rc = cli_resolve_node(c, node, node_id);
+	if (rc != CLI_OK)
+		return rc;
+	return cli_logs(c, app, node ? node_id : NULL, n ? atoi(n) : 100, from,
+	                cli_switch(a, "-f") || cli_switch(a, "--follow"));
+}

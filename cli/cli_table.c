@@ -57,7 +57,7 @@ static const struct cli_flag f_force[] = {
 static const struct cli_flag f_note[] = {F_NOTE, END};
 static const struct cli_flag f_runs[] = {{"--runs", "N", "a scheduled job's last N runs too"}, END};
 static const struct cli_flag f_logs[] = {
-        {"--node", "ID", "one node instead of all"},
+        {"--node", "NODE", "one node instead of all (id or name)"},
         {"--lines", "N", "the last N lines of each (1-1000, default 100)"},
         {"--since", "T", "10m, 2h, 1d, 'YYYY-MM-DD HH:MM[:SS]' or Unix seconds"},
         {"-f", NULL, "follow: print new lines as they come"},
@@ -71,11 +71,12 @@ static const struct cli_flag f_config_edit[] = {{"-f", "FILE", "the new content 
 static const struct cli_flag f_publish[] = {
         {"--version", "V", "the version to publish (default: the latest)"}, F_NOTE, END};
 static const struct cli_flag f_deploy[] = {
-        {"--nodes", "ID,...", "the nodes to deploy it to (required)"}, END};
+        {"--nodes", "NODE,...", "the nodes to deploy it to, ids or names (required)"}, END};
 static const struct cli_flag f_alerts[] = {{"--status", "S", "firing, acknowledged or resolved"},
                                            END};
-static const struct cli_flag f_tasks[] = {
-        {"--node", "ID", "one node's"}, {"--status", "S", "pending, running, ..."}, END};
+static const struct cli_flag f_tasks[] = {{"--node", "NODE", "one node's (id or name)"},
+                                          {"--status", "S", "pending, running, ..."},
+                                          END};
 static const struct cli_flag f_backup_create[] = {
         {"--passphrase-file", "F", "encrypt with this passphrase (default: master.key)"},
         {"--out", "FILE", "also download it to FILE"},
@@ -92,93 +93,112 @@ static const struct cli_flag f_audit[] = {{"--action", "A", "e.g. 'release.*'"},
                                           END};
 
 const struct cli_command cli_commands[] = {
-        {"nodes", "ls", "", 0, 0, "the nodes, filtered", f_nodes_ls},
+        {"nodes", "ls", "", 0, 0, "the nodes, filtered", f_nodes_ls, cli_nodes_ls},
         {"nodes", "show", "NODE", 1, 1, "facts, capabilities, status and drift (NODE: id or name)",
-         f_none},
-        {"nodes", "cordon", "NODE", 1, 1, "no new releases on it", f_none},
-        {"nodes", "uncordon", "NODE", 1, 1, "releases again", f_none},
-        {"nodes", "rotate-token", "NODE", 1, 1, "a new agent token", f_grace},
-        {"nodes", "run", "NODE TYPE 'PAYLOAD-JSON'", 3, 3, "queue one task", f_timeout},
+         f_none, cli_nodes_show},
+        {"nodes", "cordon", "NODE", 1, 1, "no new releases on it", f_none, cli_nodes_cordon},
+        {"nodes", "uncordon", "NODE", 1, 1, "releases again", f_none, cli_nodes_cordon},
+        {"nodes", "rotate-token", "NODE", 1, 1, "a new agent token", f_grace,
+         cli_nodes_rotate_token},
+        {"nodes", "run", "NODE TYPE 'PAYLOAD-JSON'", 3, 3, "queue one task", f_timeout,
+         cli_nodes_run},
         {"nodes", "join-token", "NAME", 1, 1, "a one-use token a new machine joins with",
-         f_join_token},
+         f_join_token, cli_nodes_join},
         {"nodes", "join-command", "NAME", 1, 1,
-         "the line that installs the agent on a new machine and enrols it as NAME", f_join_command},
+         "the line that installs the agent on a new machine and enrols it as NAME", f_join_command,
+         cli_nodes_join},
         {"nodes", "upgrade", "", 0, 0,
          "roll a new agent out in batches and follow it; exits 4 when a node failed (it is "
          "rolled back)",
-         f_upgrade},
-        {"nodes", "upgrades", "[ID]", 0, 1, "agent upgrades, or one", f_none},
+         f_upgrade, cli_nodes_upgrade},
+        {"nodes", "upgrades", "[ID]", 0, 1, "agent upgrades, or one", f_none, cli_nodes_upgrades},
         {"apply", NULL, "", 0, 0,
          "create or update an application by namespace and name; the same file again "
          "changes nothing",
-         f_apply},
+         f_apply, cli_apply_cmd},
         {"plan", NULL, "", 0, 0, "what apply -f would change, path by path, changing nothing",
-         f_file},
-        {"apps", "ls", "", 0, 0, "the applications", f_none},
-        {"apps", "show", "APP", 1, 1, "one application (APP: id, NAME or NAMESPACE/NAME)", f_none},
+         f_file, cli_apply_cmd},
+        {"apps", "ls", "", 0, 0, "the applications", f_none, cli_apps_ls},
+        {"apps", "show", "APP", 1, 1, "one application (APP: id, NAME or NAMESPACE/NAME)", f_none,
+         cli_apps_show},
         {"apps", "deploy", "APP", 1, 1,
-         "create a release, execute it and watch it to the end (exits 4 when it fails)", f_note},
-        {"apps", "apply", "", 0, 0, "the same as 'pagoda apply'", f_apply},
-        {"apps", "create", "", 0, 0, "the same as 'pagoda apply'", f_apply},
-        {"apps", "delete", "APP", 1, 1, "delete an application", f_force},
+         "create a release, execute it and watch it to the end (exits 4 when it fails)", f_note,
+         cli_apps_deploy},
+        {"apps", "apply", "", 0, 0, "the same as 'pagoda apply'", f_apply, cli_apply_cmd},
+        {"apps", "create", "", 0, 0, "the same as 'pagoda apply'", f_apply, cli_apply_cmd},
+        {"apps", "delete", "APP", 1, 1, "delete an application", f_force, cli_apps_delete},
         {"apps", "restart", "APP", 1, 1,
-         "restart every node's unit in batches, health-gated, followed like a release", f_note},
-        {"apps", "status", "APP", 1, 1, "the unit on each node as systemd sees it", f_runs},
-        {"apps", "run", "APP", 1, 1, "run a scheduled job now on its nodes", f_none},
-        {"deploy", NULL, "APP", 1, 1, "the same as 'pagoda apps deploy APP'", f_note},
+         "restart every node's unit in batches, health-gated, followed like a release", f_note,
+         cli_apps_restart},
+        {"apps", "status", "APP", 1, 1, "the unit on each node as systemd sees it", f_runs,
+         cli_apps_status},
+        {"apps", "run", "APP", 1, 1, "run a scheduled job now on its nodes", f_none, cli_apps_run},
+        {"deploy", NULL, "APP", 1, 1, "the same as 'pagoda apps deploy APP'", f_note,
+         cli_apps_deploy},
         {"logs", NULL, "APP", 1, 1,
-         "the unit's journal (a proxy's nginx logs) on each node, tagged with the node", f_logs},
-        {"releases", "ls", "APP", 1, 1, "an application's releases", f_none},
-        {"releases", "create", "APP", 1, 1, "a release, showing the diff it would roll out",
-         f_note},
+         "the unit's journal (a proxy's nginx logs) on each node, tagged with the node", f_logs,
+         cli_logs_cmd},
+        {"releases", "ls", "APP", 1, 1, "an application's releases", f_none, cli_releases_ls},
+        {"releases", "create", "APP", 1, 1, "a release, showing the diff it would roll out", f_note,
+         cli_releases_create},
         {"releases", "show", "RELEASE", 1, 1,
-         "batches, nodes and their tasks (RELEASE: id or APP@vN)", f_none},
-        {"releases", "execute", "RELEASE", 1, 1, "start rolling it out", f_none},
-        {"releases", "pause", "RELEASE", 1, 1, "stop after the running batch", f_none},
-        {"releases", "resume", "RELEASE", 1, 1, "go on", f_none},
-        {"releases", "cancel", "RELEASE", 1, 1, "stop it", f_none},
+         "batches, nodes and their tasks (RELEASE: id or APP@vN)", f_none, cli_releases_show},
+        {"releases", "execute", "RELEASE", 1, 1, "start rolling it out", f_none, cli_releases_act},
+        {"releases", "pause", "RELEASE", 1, 1, "stop after the running batch", f_none,
+         cli_releases_act},
+        {"releases", "resume", "RELEASE", 1, 1, "go on", f_none, cli_releases_act},
+        {"releases", "cancel", "RELEASE", 1, 1, "stop it", f_none, cli_releases_act},
         {"releases", "approve", "RELEASE", 1, 1, "approve it (when the application asks for it)",
-         f_none},
-        {"releases", "rollback", "RELEASE", 1, 1, "go back to the release before it", f_rollback},
+         f_none, cli_releases_act},
+        {"releases", "rollback", "RELEASE", 1, 1, "go back to the release before it", f_rollback,
+         cli_releases_rollback},
         {"releases", "watch", "RELEASE", 1, 1,
-         "live progress per batch and node; exits 0 when it succeeded, 4 when it did not", f_none},
-        {"configs", "ls", "", 0, 0, "the configuration items", f_none},
-        {"configs", "show", "ID|NAME", 1, 1, "one item and its content", f_none},
-        {"configs", "versions", "ID|NAME", 1, 1, "its versions", f_none},
-        {"configs", "edit", "ID|NAME", 1, 1, "a new version from a file", f_config_edit},
-        {"configs", "diff", "ID|NAME FROM TO", 3, 3, "two versions side by side", f_none},
-        {"configs", "publish", "ID|NAME", 1, 1, "publish a version", f_publish},
-        {"configs", "rollback", "ID|NAME", 1, 1, "publish an earlier version again", f_publish},
-        {"certs", "ls", "", 0, 0, "certificates with days left", f_none},
-        {"certs", "show", "ID|NAME", 1, 1, "one certificate", f_none},
-        {"certs", "renew", "ID|NAME", 1, 1, "renew it now", f_none},
-        {"certs", "issue", "", 0, 0, "request a certificate from an ACME CA", f_file},
-        {"certs", "import", "", 0, 0, "import a certificate and its key", f_file},
-        {"certs", "deploy", "ID|NAME", 1, 1, "deploy it to nodes", f_deploy},
-        {"registry", "services", "", 0, 0, "the services", f_none},
-        {"registry", "endpoints", "SERVICE", 1, 1, "a service's endpoints", f_none},
+         "live progress per batch and node; exits 0 when it succeeded, 4 when it did not", f_none,
+         cli_releases_watch},
+        {"configs", "ls", "", 0, 0, "the configuration items", f_none, cli_configs_ls},
+        {"configs", "show", "ID|NAME", 1, 1, "one item and its content", f_none, cli_configs_show},
+        {"configs", "versions", "ID|NAME", 1, 1, "its versions", f_none, cli_configs_versions},
+        {"configs", "edit", "ID|NAME", 1, 1, "a new version from a file", f_config_edit,
+         cli_configs_edit},
+        {"configs", "diff", "ID|NAME FROM TO", 3, 3, "two versions side by side", f_none,
+         cli_configs_diff},
+        {"configs", "publish", "ID|NAME", 1, 1, "publish a version", f_publish,
+         cli_configs_publish},
+        {"configs", "rollback", "ID|NAME", 1, 1, "publish an earlier version again", f_publish,
+         cli_configs_publish},
+        {"certs", "ls", "", 0, 0, "certificates with days left", f_none, cli_certs_ls},
+        {"certs", "show", "ID|NAME", 1, 1, "one certificate", f_none, cli_certs_show},
+        {"certs", "renew", "ID|NAME", 1, 1, "renew it now", f_none, cli_certs_renew},
+        {"certs", "issue", "", 0, 0, "request a certificate from an ACME CA", f_file,
+         cli_certs_add},
+        {"certs", "import", "", 0, 0, "import a certificate and its key", f_file, cli_certs_add},
+        {"certs", "deploy", "ID|NAME", 1, 1, "deploy it to nodes", f_deploy, cli_certs_deploy},
+        {"registry", "services", "", 0, 0, "the services", f_none, cli_registry_services},
+        {"registry", "endpoints", "SERVICE", 1, 1, "a service's endpoints", f_none,
+         cli_registry_endpoints},
         {"policies", "ls", "", 0, 0, "Lua policies, templates and plugins, and their errors",
-         f_none},
-        {"policies", "reload", "", 0, 0, "load them again", f_none},
-        {"alerts", "ls", "", 0, 0, "alerts", f_alerts},
-        {"alerts", "ack", "ID", 1, 1, "acknowledge one", f_none},
-        {"alerts", "channels", "", 0, 0, "the named notify channels", f_none},
+         f_none, cli_policies},
+        {"policies", "reload", "", 0, 0, "load them again", f_none, cli_policies},
+        {"alerts", "ls", "", 0, 0, "alerts", f_alerts, cli_alerts_ls},
+        {"alerts", "ack", "ID", 1, 1, "acknowledge one", f_none, cli_alerts_ack},
+        {"alerts", "channels", "", 0, 0, "the named notify channels", f_none, cli_alerts_channels},
         {"alerts", "test", "RULE|CHANNEL", 1, 1,
          "send a test message through a named channel, or each notify channel of RULE, and say "
          "what each answered",
-         f_none},
-        {"tasks", "ls", "", 0, 0, "tasks, newest first", f_tasks},
-        {"tasks", "show", "ID", 1, 1, "one task and its output", f_none},
-        {"tasks", "cancel", "ID", 1, 1, "cancel it", f_none},
+         f_none, cli_alerts_test},
+        {"tasks", "ls", "", 0, 0, "tasks, newest first", f_tasks, cli_tasks_ls},
+        {"tasks", "show", "ID", 1, 1, "one task and its output", f_none, cli_tasks_one},
+        {"tasks", "cancel", "ID", 1, 1, "cancel it", f_none, cli_tasks_one},
         {"backup", "create", "", 0, 0,
-         "an encrypted backup of the store, master.key and the private CA", f_backup_create},
-        {"backup", "ls", "", 0, 0, "the backups", f_none},
-        {"backup", "get", "NAME", 1, 1, "download one", f_backup_get},
-        {"backup", "delete", "NAME", 1, 1, "delete one", f_none},
-        {"audit", NULL, "", 0, 0, "the audit log, newest first", f_audit},
+         "an encrypted backup of the store, master.key and the private CA", f_backup_create,
+         cli_backup_create},
+        {"backup", "ls", "", 0, 0, "the backups", f_none, cli_backup_ls},
+        {"backup", "get", "NAME", 1, 1, "download one", f_backup_get, cli_backup_get},
+        {"backup", "delete", "NAME", 1, 1, "delete one", f_none, cli_backup_delete},
+        {"audit", NULL, "", 0, 0, "the audit log, newest first", f_audit, cli_audit},
         {"completion", NULL, "bash|zsh", 1, 1,
          "a completion script: eval \"$(pagoda completion bash)\" (names come from pagodad)",
-         f_none},
+         f_none, cli_completion},
         {0},
 };
 
@@ -307,12 +327,6 @@ void cli_help(const char *noun, void *fp)
 	}
 }
 
-int cli_usage(const char *noun)
-{
-	cli_help(noun, stderr);
-	return CLI_USAGE;
-}
-
 static int unknown_command(const char *noun, const char *verb)
 {
 	const char *words[128];
@@ -371,68 +385,89 @@ static int unknown_flag(const struct cli_command *c, const char *flag)
 	return CLI_USAGE;
 }
 
-int cli_check(int argc, char **argv, const struct cli_command **cmd, char ***out, int *out_argc)
+int cli_check(int argc, char **argv, struct cli_args *a)
 {
 	const char *noun = argv[0];
 	const char *verb = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
 	const struct cli_command *c = find(noun, verb);
 	if (!c)
 		return unknown_command(noun, verb);
-	int first = c->verb ? 2 : 1, npos = 0;
-	/* the shape the handlers read: noun [verb] then flags and words */
-	char **v = calloc((size_t)argc * 2 + 2, sizeof(*v));
-	if (!v)
-		return CLI_UNAVAIL;
-	int n = 0;
-	for (int i = 0; i < first; i++)
-		v[n++] = argv[i];
-	for (int i = first; i < argc; i++) {
+	memset(a, 0, sizeof(*a));
+	a->cmd = c;
+	for (int i = c->verb ? 2 : 1; i < argc; i++) {
 		const char *w = argv[i];
 		if (w[0] != '-' || !w[1] || (w[1] >= '0' && w[1] <= '9')) {
-			npos++;
-			v[n++] = argv[i];
+			if (a->npos < CLI_MAX_POS)
+				a->pos[a->npos] = w;
+			a->npos++;
 			continue;
 		}
 		const char *eq = strchr(w, '=');
 		size_t len = eq ? (size_t)(eq - w) : strlen(w);
 		const struct cli_flag *f = flag_of(c, w, len);
 		if (!f) {
-			free(v);
 			char name[64];
 			snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), w);
 			return unknown_flag(c, name);
 		}
-		v[n++] = (char *)f->name;
+		const char *v;
 		if (!f->arg) { /* a switch; "--force true" as before is taken too */
 			bool given = eq || (i + 1 < argc && (!strcmp(argv[i + 1], "true") ||
 			                                     !strcmp(argv[i + 1], "false")));
-			v[n++] = eq ? (char *)eq + 1 : given ? argv[++i] : "true";
+			v = eq ? eq + 1 : given ? argv[++i] : "true";
 		} else if (eq) {
-			v[n++] = (char *)eq + 1;
+			v = eq + 1;
 		} else if (i + 1 < argc) {
-			v[n++] = argv[++i];
+			v = argv[++i];
 		} else {
-			free(v);
 			fprintf(stderr, "pagoda: %s needs a value (%s)\nusage: ", f->name, f->help);
 			print_usage_line(c, stderr);
 			fprintf(stderr, "\n");
 			return CLI_USAGE;
 		}
+		if (a->nopt == CLI_MAX_OPT) {
+			fprintf(stderr, "pagoda: more than %d flags\n", CLI_MAX_OPT);
+			return CLI_USAGE;
+		}
+		a->key[a->nopt] = f->name;
+		a->val[a->nopt++] = v;
 	}
-	int min = c->min_pos, max = c->max_pos;
-	if (npos < min || npos > max) {
-		free(v);
+	if (a->npos < c->min_pos || a->npos > c->max_pos) {
 		fprintf(stderr, "pagoda: '%s%s%s' takes %s%s\nusage: ", c->noun, c->verb ? " " : "",
 		        c->verb ? c->verb : "", *c->args ? c->args : "no arguments",
-		        npos > max ? " (too many words)" : "");
+		        a->npos > c->max_pos ? " (too many words)" : "");
 		print_usage_line(c, stderr);
 		fprintf(stderr, "\n");
 		return CLI_USAGE;
 	}
-	*cmd = c;
-	*out = v;
-	*out_argc = n;
 	return CLI_OK;
+}
+
+const char *cli_opt(const struct cli_args *a, const char *key)
+{
+	for (int i = a->nopt - 1; i >= 0; i--)
+		if (strcmp(a->key[i], key) == 0)
+			return a->val[i];
+	return NULL;
+}
+
+bool cli_switch(const struct cli_args *a, const char *key)
+{
+	const char *v = cli_opt(a, key);
+	return v && strcmp(v, "true") == 0;
+}
+
+const char *cli_need(const struct cli_args *a, const char *key)
+{
+	const char *v = cli_opt(a, key);
+	if (v)
+		return v;
+	const struct cli_command *c = a->cmd;
+	fprintf(stderr, "pagoda: '%s%s%s' needs %s\nusage: ", c->noun, c->verb ? " " : "",
+	        c->verb ? c->verb : "", key);
+	print_usage_line(c, stderr);
+	fprintf(stderr, "\n");
+	return NULL;
 }
 
 /* ---- shell completion ---- */
@@ -509,16 +544,22 @@ int cli_complete(struct cli *c, int argc, char **argv, bool can_call)
 	return CLI_OK;
 }
 
-void cli_completion_script(const char *shell, FILE *f)
+int cli_completion(struct cli *c, const struct cli_args *a)
 {
+	(void)c;
+	const char *shell = a->pos[0];
+	if (strcmp(shell, "bash") != 0 && strcmp(shell, "zsh") != 0) {
+		fprintf(stderr, "pagoda: completion bash or zsh, not %s\n", shell);
+		return CLI_USAGE;
+	}
 	/* zsh runs bash's completion functions through bashcompinit */
 	if (strcmp(shell, "zsh") == 0)
-		fprintf(f, "autoload -U +X bashcompinit && bashcompinit\n");
-	fprintf(f,
-	        "_pagoda() {\n"
-	        "  local IFS=$'\\n'\n"
-	        "  COMPREPLY=($(\"${COMP_WORDS[0]}\" __complete \"${COMP_WORDS[@]:1:COMP_CWORD}\" "
-	        "2>/dev/null))\n"
-	        "}\n"
-	        "complete -o default -F _pagoda pagoda\n");
+		printf("autoload -U +X bashcompinit && bashcompinit\n");
+	printf("_pagoda() {\n"
+	       "  local IFS=$'\\n'\n"
+	       "  COMPREPLY=($(\"${COMP_WORDS[0]}\" __complete \"${COMP_WORDS[@]:1:COMP_CWORD}\" "
+	       "2>/dev/null))\n"
+	       "}\n"
+	       "complete -o default -F _pagoda pagoda\n");
+	return CLI_OK;
 }

@@ -136,9 +136,8 @@ int main(int argc, char **argv)
 	c.json = output && strcmp(output, "json") == 0;
 	if (!c.addr)
 		c.addr = "http://127.0.0.1:8080";
-	const struct cli_command *cmd = NULL;
-	char **line = NULL;
-	int nline = 0, rc = nrest ? CLI_OK : CLI_USAGE;
+	struct cli_args line;
+	int rc = nrest ? CLI_OK : CLI_USAGE;
 	/* help needs no token, and neither does a line that is wrong */
 	if (help || !nrest) {
 		const struct cli_command *one = NULL;
@@ -153,28 +152,20 @@ int main(int argc, char **argv)
 		free(rest);
 		return help ? CLI_OK : rc;
 	}
-	rc = cli_check(nrest, rest, &cmd, &line, &nline);
-	if (rc == CLI_OK && strcmp(cmd->noun, "completion") == 0) {
-		bool known = !strcmp(line[1], "bash") || !strcmp(line[1], "zsh");
-		if (known)
-			cli_completion_script(line[1], stdout);
-		else
-			fprintf(stderr, "pagoda: completion bash or zsh, not %s\n", line[1]);
-		free(line);
-		free(rest);
-		return known ? CLI_OK : CLI_USAGE;
-	}
-	if (rc == CLI_OK)
+	rc = cli_check(nrest, rest, &line);
+	bool offline = rc == CLI_OK && line.cmd->run == cli_completion; /* needs no pagodad */
+	if (rc == CLI_OK && !offline)
 		rc = load_token(&c, token_file);
-	if (rc == CLI_OK) {
+	if (rc == CLI_OK && offline) {
+		rc = line.cmd->run(&c, &line);
+	} else if (rc == CLI_OK) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
-		rc = cli_run(&c, nline, line);
+		rc = line.cmd->run(&c, &line);
 		if (c.curl)
 			curl_easy_cleanup(c.curl);
 		curl_global_cleanup();
 	}
 	explicit_bzero(c.token, sizeof(c.token));
-	free(line);
 	free(rest);
 	return rc;
 }

@@ -101,6 +101,38 @@ class Cli(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertEqual([x["name"] for x in json.loads(out)], ["web-1"])
 
+    def test_every_command_comes_from_the_table(self):
+        """The help lists each command of the table once; each answers
+        --help with its own usage line (no token), and each refuses a wrong
+        number of words and a missing required flag before sending anything."""
+        _, out, _ = self.run_cli("--help", token=False)
+        commands = []
+        for line in out.split("commands (pagoda COMMAND --help for one):\n")[1].splitlines():
+            noun, _, rest = line.strip().partition(" ")
+            rest = rest.strip()
+            if rest.startswith("pagoda "):
+                commands.append((noun,))
+            else:
+                commands += [(noun, v.strip()) for v in rest.split(",")]
+        self.assertGreater(len(commands), 55)
+        self.assertEqual(len(commands), len(set(commands)))
+        for cmd in commands:
+            code, out, err = self.run_cli(*cmd, "--help", token=False)
+            self.assertEqual(code, 0, (cmd, err))
+            self.assertTrue(out.startswith("usage: pagoda " + " ".join(cmd)), (cmd, out))
+        for args, said in ((("apps", "apply"), "'apps apply' needs -f"),
+                           (("plan",), "'plan' needs -f"),
+                           (("nodes", "upgrade"), "'nodes upgrade' needs --to"),
+                           (("certs", "deploy", "web"), "'certs deploy' needs --nodes"),
+                           (("backup", "get", "b1"), "'backup get' needs --out"),
+                           (("releases", "show", "nope"), "a release is an id or APP@vN, not 'nope'"),
+                           (("tasks", "show", "x"), "a task is a numeric id, not 'x'"),
+                           (("logs", "shop", "--lines", "0"), "--lines takes 1 to 1000"),
+                           (("configs", "diff", "c", "1", "two"), "FROM and TO are version numbers")):
+            code, out, err = self.run_cli(*args)
+            self.assertEqual((code, out), (2, ""), args)
+            self.assertIn(said, err, args)
+
     def test_shell_completion(self):
         """pagoda completion bash wires the table into bash: commands, verbs,
         flags, and application names asked of pagodad."""
