@@ -102,8 +102,9 @@ static void *heartbeat_main(void *arg)
 }
 
 /* Sends a report, under the task's trace id, until pagodad answers; 4xx
- * answers are final. */
-static void report(struct agent *a, json_t *task, json_t *body)
+ * answers are final. A final report with "next" gets the node's next
+ * ready tasks in its answer, appended to todo (may be NULL). */
+static void report(struct agent *a, json_t *task, json_t *body, json_t *todo)
 {
 	const char *trace = json_string_value(json_object_get(task, "traceId"));
 	for (int n = 0; !a->stopping; n++) {
@@ -120,6 +121,8 @@ static void report(struct agent *a, json_t *task, json_t *body)
 				        status,
 				        json_string_value(json_object_get(
 				                json_object_get(out, "error"), "message")));
+			else if (todo)
+				json_array_extend(todo, json_object_get(out, "tasks"));
 			json_decref(out);
 			return;
 		}
@@ -152,8 +155,10 @@ static json_t *final_report(struct agent *a, json_t *task, struct agent_result *
 	return b;
 }
 
-/* Runs one task under the journal's idempotency rules. */
-static void handle(struct agent *a, json_t *task)
+/* Runs one task under the journal's idempotency rules. With todo, the
+ * final report asks for the node's next ready tasks and todo gets them:
+ * a dependency chain moves on without a poll of its own. */
+static void handle(struct agent *a, json_t *task, json_t *todo)
 {
 	json_int_t id = json_integer_value(json_object_get(task, "taskId"));
 	json_int_t attempt = json_integer_value(json_object_get(task, "attempt"));
@@ -170,7 +175,9 @@ static void handle(struct agent *a, json_t *task)
 		        (long long)id, state);
 		json_t *b = json_deep_copy(json_object_get(j, "report"));
 		json_object_set_new(b, "attempt", json_integer(attempt));
-		report(a, task, b);
+		if (todo)
+			json_object_set_new(b, "next", json_integer(5));
+		report(a, task, b, todo);
 		if (strcmp(state, "succeeded") == 0 && type)
 			agent_state_note(a, type, json_object_get(task, "payload"),
 			                 json_object_get(b, "artifacts"));
@@ -194,7 +201,7 @@ static void handle(struct agent *a, json_t *task)
 		json_t *running =
 		        json_pack("{s:I, s:I, s:I, s:s}", "nodeId", (json_int_t)a->node_id,
 		                  "taskId", id, "attempt", attempt, "status", "running");
-		report(a, task, running);
+		report(a, task, running, NULL);
 		json_decref(running);
 		pg_info("agent", "task %lld %s attempt %lld%s", (long long)id, type,
 		        (long long)attempt, interrupted ? " (resumed after restart)" : "");
@@ -208,7 +215,9 @@ static void handle(struct agent *a, json_t *task)
 	json_decref(rec);
 	pg_info("agent", "task %lld %s%s%s", (long long)id,
 	        r.ok ? "succeeded" : "failed: ", r.ok ? "" : "", r.ok ? "" : r.error);
-	report(a, task, b);
+	if (todo)
+		json_object_set_new(b, "next", json_integer(5));
+	report(a, task, b, todo);
 	/* only now: the state report that follows must reach pagodad after the
 	 * task's outcome, which is what it compares against */
 	if (r.ok && type)
@@ -299,14 +308,15 @@ static void task_loop(struct agent *a)
 			a->heartbeat_at = before;
 			a->heartbeat_apart = true;
 		}
-		size_t i;
-		json_t *t;
-		a->poll_busy = json_array_size(json_object_get(out, "tasks")) > 0;
-		json_array_foreach (json_object_get(out, "tasks"), i, t) {
-			if (a->stopping)
-				break;
-			handle(a, t);
-		}
+		/* the poll's tasks in order; the last one's final report brings
+		 * those that became ready meanwhile (its dependents) */
+		json_t *todo = json_incref(json_object_get(out, "tasks"));
+		a->poll_busy = json_array_size(todo) > 0;
+		for (size_t i = 0; json_is_array(todo) && i < json_array_size(todo) && !a->stopping;
+		     i++)
+			handle(a, json_array_get(todo, i),
+			       i + 1 == json_array_size(todo) ? todo : NULL);
+		json_decref(todo);
 		a->poll_busy = false;
 		json_decref(out);
 	}

@@ -355,24 +355,17 @@ int cluster_task_ready(struct cluster *cl, int64_t node_id, json_t *running_ids,
 	return claim_peek(c, node_id, pg_time_now_ms(), running_ids, err);
 }
 
-int cluster_task_claim(struct cluster *cl, int64_t node_id, int64_t max, json_t *running_ids,
-                       json_t *tasks, struct pg_err *err)
+/* Hands node_id up to max tasks inside c's write transaction: first the
+ * ones the server thinks are running but the agent does not hold (lost on
+ * the way, or the agent restarted: same attempt, the agent's journal keeps
+ * them from running twice) unless fresh_only (a report's answer), then
+ * ready ones. */
+static int claim_in(struct cluster *cl, struct store_conn *c, int64_t node_id, int64_t now,
+                    int64_t max, json_t *running_ids, bool fresh_only, json_t *tasks,
+                    struct pg_err *err)
 {
-	struct store_conn *c = store_conn_get(cl->store, err);
-	if (!c)
-		return err->code;
-	int64_t now = pg_time_now_ms();
 	struct id_list running = {0}, fresh = {0};
-	int rc = claim_peek(c, node_id, now, running_ids, err);
-	if (rc <= 0)
-		return rc; /* nothing to hand out, or the error */
-	rc = 0;
-	if (store_begin(c, STORE_TX_WRITE, err) != 0)
-		return err->code;
-	/* A task the server thinks is running but the agent does not hold was
-	 * lost on the way (or the agent restarted): hand it out again, same
-	 * attempt; the agent's journal keeps that from running it twice. */
-	rc = task_store_running_of_node(c, node_id, &running, err);
+	int rc = fresh_only ? 0 : task_store_running_of_node(c, node_id, &running, err);
 	if (rc == 0)
 		rc = task_store_claimable(c, node_id, now, max, &fresh, err);
 	for (size_t i = 0; rc == 0 && i < running.n + fresh.n; i++) {
@@ -393,9 +386,10 @@ int cluster_task_claim(struct cluster *cl, int64_t node_id, int64_t max, json_t 
 		if (rc == 0)
 			rc = payload_open(cl, json_object_get(t, "payload"), err);
 		if (rc == 0) {
-			json_t *d = json_pack("{s:I, s:b}", "attempt",
+			json_t *d = json_pack("{s:I, s:b, s:s}", "attempt",
 			                      (json_int_t)(again ? s.attempt : s.attempt + 1),
-			                      "redelivery", again);
+			                      "redelivery", again, "via",
+			                      fresh_only ? "report" : "poll");
 			struct pg_call call = {
 			        "system", json_string_value(json_object_get(t, "traceId")), NULL};
 			rc = audit_record(c, &call, "task.deliver", "task", id, d, err);
@@ -407,6 +401,22 @@ int cluster_task_claim(struct cluster *cl, int64_t node_id, int64_t max, json_t 
 	}
 	id_list_free(&running);
 	id_list_free(&fresh);
+	return rc;
+}
+
+int cluster_task_claim(struct cluster *cl, int64_t node_id, int64_t max, json_t *running_ids,
+                       json_t *tasks, struct pg_err *err)
+{
+	struct store_conn *c = store_conn_get(cl->store, err);
+	if (!c)
+		return err->code;
+	int64_t now = pg_time_now_ms();
+	int rc = claim_peek(c, node_id, now, running_ids, err);
+	if (rc <= 0)
+		return rc; /* nothing to hand out, or the error */
+	if (store_begin(c, STORE_TX_WRITE, err) != 0)
+		return err->code;
+	rc = claim_in(cl, c, node_id, now, max, running_ids, false, tasks, err);
 	rc = store_end(c, rc, err);
 	if (rc != 0)
 		json_array_clear(tasks);
@@ -422,6 +432,7 @@ static const char *tail(const char *s)
 
 struct report {
 	int64_t task_id, attempt, exit_code;
+	int64_t next; /* a final report: hand the node up to this many ready tasks */
 	const char *status, *out, *errout, *error;
 	json_t *artifacts;
 	bool retryable;
@@ -457,6 +468,8 @@ static int parse_report(json_t *r, struct report *p, struct pg_err *err)
 		rc = pg_json_obj(r, "artifacts", false, &p->artifacts, err);
 	if (rc == 0)
 		rc = pg_json_bool(r, "retryable", false, &p->retryable, err);
+	if (rc == 0)
+		rc = pg_json_int(r, "next", false, 0, 20, &p->next, err);
 	if (rc == 0 && strcmp(p->status, "failed") == 0 && !p->error)
 		rc = pg_err_set(err, PG_EINVAL, "errorMessage",
 		                "a failed report needs errorMessage");
@@ -613,8 +626,17 @@ int cluster_task_report(struct cluster *cl, const struct pg_call *call, int64_t 
 		return err->code;
 	}
 	rc = apply_report(cl, c, call, node_id, &p, &a->wake, a->settled, out, err);
+	/* the agent's next tasks in the same commit: a dependency chain moves
+	 * on without a poll of its own (the running ones it holds, it holds) */
+	if (rc == 0 && p.next && strcmp(p.status, "running") != 0) {
+		json_t *tasks = json_array();
+		rc = claim_in(cl, c, node_id, pg_time_now_ms(), p.next, NULL, true, tasks, err);
+		json_object_set_new(*out, "tasks", tasks);
+	}
 	rc = store_end(c, rc, err);
 	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
 		report_after_free(a);
 		return rc;
 	}

@@ -3,8 +3,10 @@
  * keep-alive connection (from one of several loopback source addresses),
  * a long poll of /agent/tasks/poll that waits until the next heartbeat is
  * due (every H seconds, +-10% jitter) and carries the heartbeat when it is
- * (version, capabilities, the machine's facts), the tasks it gets reported
- * succeeded after --report-delay-ms, and a state report at start and every
+ * (version, capabilities, the machine's facts), the tasks it gets run one
+ * after another as pagoda-agent runs them (a "running" report, the work for
+ * --report-delay-ms, the final report, which asks for the node's next ready
+ * tasks unless --no-claim-in-report), and a state report at start and every
  * five minutes. --heartbeats-apart sends heartbeat requests of their own
  * instead (agents before the one-connection agent), for comparison.
  * The simulator also queues tasks through the admin API at a steady rate and
@@ -14,7 +16,7 @@
  *   fleet --url http://127.0.0.1:8080 --token-file DATA/admin.token --nodes 10000
  *         --heartbeat 10 --duration 600 [--sources 8] [--task-rate 20]
  *         [--report-delay-ms 50] [--stop 100] [--pid PAGODAD_PID] [--release 0]
- *         [--heartbeats-apart]
+ *         [--heartbeats-apart] [--no-claim-in-report]
  *
  * With --release P the steady-state run is replaced by a release benchmark:
  * a SystemdService application with a config file on every node, released
@@ -89,7 +91,7 @@ static void sample_print(const char *what, struct samples *s)
 }
 
 /* ---- connections ---- */
-enum req_kind { R_HEARTBEAT, R_POLL, R_REPORT, R_STATE, R_ADMIN };
+enum req_kind { R_HEARTBEAT, R_POLL, R_RUNNING, R_REPORT, R_STATE, R_ADMIN };
 
 struct req {
 	enum req_kind kind;
@@ -118,7 +120,10 @@ struct agent {
 	char token[80];
 	struct conn c;
 	int64_t next_hb_us, next_state_us;
-	int pending; /* tasks delivered, not yet reported */
+	/* delivered tasks, run in order: the head's running report, its work,
+	 * its final report, then the next */
+	int64_t q_id[64], q_attempt[64];
+	int qn;
 	bool stopped;
 };
 
@@ -131,6 +136,7 @@ static struct {
 	struct samples hb_lat, delivery, admin_lat;
 	uint64_t heartbeats, polls, reports, states, tasks_queued, tasks_delivered;
 	bool apart; /* --heartbeats-apart: a heartbeat request of its own, as agents before 0.10 */
+	bool claim_in_report; /* a final report asks for the node's next tasks */
 	char hb_body[2048];
 	uint64_t err_connect, err_http[6], err_parse, err_reset;
 	int64_t report_delay_us, hb_us;
@@ -285,7 +291,7 @@ static struct agent *agents;
 static size_t nagents;
 static struct {
 	struct agent *a;
-	int64_t task, attempt, at_us;
+	int64_t at_us; /* when the head task's work is done */
 } * pending_reports;
 static size_t npending, cappending;
 
@@ -344,13 +350,39 @@ static void queue_state(struct agent *a)
 	push(&a->c, R_STATE, "POST", "/agent/state", a->token, body);
 }
 
-static void queue_report(struct agent *a, int64_t task, int64_t attempt)
+/* The head task's report: "running" before its work, the outcome after
+ * (asking for the next ready tasks when it is the last one held). */
+static void queue_report(struct agent *a, bool final)
 {
-	char body[160];
+	char body[200];
+	bool last = final && a->qn == 1 && g.claim_in_report;
 	snprintf(body, sizeof(body),
-	         "{\"nodeId\":%lld,\"taskId\":%lld,\"attempt\":%lld,\"status\":\"succeeded\"}",
-	         (long long)a->id, (long long)task, (long long)attempt);
-	push(&a->c, R_REPORT, "POST", "/agent/tasks/report", a->token, body);
+	         "{\"nodeId\":%lld,\"taskId\":%lld,\"attempt\":%lld,\"status\":\"%s\"%s}",
+	         (long long)a->id, (long long)a->q_id[0], (long long)a->q_attempt[0],
+	         final ? "succeeded" : "running", last ? ",\"next\":5" : "");
+	push(&a->c, final ? R_REPORT : R_RUNNING, "POST", "/agent/tasks/report", a->token, body);
+}
+
+/* Tasks of an answer (a poll's, or a final report's) join the agent's
+ * queue, and its head starts (the answer came when none was running). */
+static void take_tasks(struct agent *a, json_t *answer, int64_t t)
+{
+	json_t *task;
+	size_t i;
+	json_array_foreach (json_object_get(answer, "tasks"), i, task) {
+		int64_t id = json_integer_value(json_object_get(task, "taskId"));
+		if (id > 0 && (size_t)id < g.task_cap && g.task_sent[id]) {
+			sample_add(&g.delivery, t - g.task_sent[id]);
+			g.task_sent[id] = 0;
+		}
+		g.tasks_delivered++;
+		if (a->qn == 64)
+			continue; /* not held: delivered again by a later poll */
+		a->q_id[a->qn] = id;
+		a->q_attempt[a->qn++] = json_integer_value(json_object_get(task, "attempt"));
+	}
+	if (a->qn)
+		queue_report(a, false);
 }
 
 /* The agent's next request once its connection is idle: a due heartbeat,
@@ -358,7 +390,7 @@ static void queue_report(struct agent *a, int64_t task, int64_t attempt)
  * report: like the real agent, it polls again after reporting. */
 static void advance(struct agent *a)
 {
-	if (a->stopped || a->c.fd < 0 || a->c.inflight || a->c.queue || a->pending)
+	if (a->stopped || a->c.fd < 0 || a->c.inflight || a->c.queue || a->qn)
 		return;
 	int64_t t = now_us();
 	if (t >= a->next_state_us) {
@@ -400,11 +432,27 @@ static void on_response(struct conn *c, struct req *r, int status, const char *b
 		sample_add(&g.hb_lat, t - r->sent_us);
 		break;
 	case R_STATE: g.states++; break;
-	case R_REPORT:
-		g.reports++;
-		if (c->agent)
-			c->agent->pending--;
+	case R_RUNNING: /* the work starts */
+		if (npending == cappending) {
+			cappending = cappending ? cappending * 2 : 1024;
+			pending_reports =
+			        realloc(pending_reports, cappending * sizeof(*pending_reports));
+		}
+		pending_reports[npending].a = c->agent;
+		pending_reports[npending++].at_us = t + g.report_delay_us;
 		break;
+	case R_REPORT: {
+		struct agent *a = c->agent;
+		g.reports++;
+		memmove(a->q_id, a->q_id + 1, (size_t)(a->qn - 1) * sizeof(a->q_id[0]));
+		memmove(a->q_attempt, a->q_attempt + 1,
+		        (size_t)(a->qn - 1) * sizeof(a->q_attempt[0]));
+		a->qn--;
+		json_t *j = json_loads(body, 0, NULL);
+		take_tasks(a, j, t);
+		json_decref(j);
+		break;
+	}
 	case R_ADMIN: {
 		sample_add(&g.admin_lat, t - r->sent_us);
 		json_t *j = json_loads(body, 0, NULL);
@@ -426,29 +474,10 @@ static void on_response(struct conn *c, struct req *r, int status, const char *b
 			else
 				g.err_parse++;
 		}
-		json_t *j = json_loads(body, 0, NULL), *task;
-		size_t i;
+		json_t *j = json_loads(body, 0, NULL);
 		if (!j)
 			g.err_parse++;
-		json_array_foreach (json_object_get(j, "tasks"), i, task) {
-			int64_t id = json_integer_value(json_object_get(task, "taskId"));
-			if (id > 0 && (size_t)id < g.task_cap && g.task_sent[id]) {
-				sample_add(&g.delivery, t - g.task_sent[id]);
-				g.task_sent[id] = 0;
-			}
-			g.tasks_delivered++;
-			if (npending == cappending) {
-				cappending = cappending ? cappending * 2 : 1024;
-				pending_reports = realloc(pending_reports,
-				                          cappending * sizeof(*pending_reports));
-			}
-			c->agent->pending++;
-			pending_reports[npending].a = c->agent;
-			pending_reports[npending].task = id;
-			pending_reports[npending].attempt =
-			        json_integer_value(json_object_get(task, "attempt"));
-			pending_reports[npending++].at_us = t + g.report_delay_us;
-		}
+		take_tasks(c->agent, j, t);
 		json_decref(j);
 		break;
 	}
@@ -589,8 +618,7 @@ static void run_loop(int64_t until_us, double task_rate, bool heartbeats)
 		}
 		for (size_t i = 0; i < npending;) {
 			if (pending_reports[i].at_us <= t) {
-				queue_report(pending_reports[i].a, pending_reports[i].task,
-				             pending_reports[i].attempt);
+				queue_report(pending_reports[i].a, true);
 				pending_reports[i] = pending_reports[--npending];
 			} else {
 				i++;
@@ -691,6 +719,7 @@ int main(int argc, char **argv)
 	        {"pid", 1, 0, 'p'},
 	        {"release", 1, 0, 'R'},
 	        {"heartbeats-apart", 0, 0, 'A'},
+	        {"no-claim-in-report", 0, 0, 'N'},
 	        {0, 0, 0, 0},
 	};
 	const char *url = "http://127.0.0.1:8080", *token_file = NULL;
@@ -698,6 +727,7 @@ int main(int argc, char **argv)
 	double rate = 10;
 	g.sources = 8;
 	g.report_delay_us = 50000;
+	g.claim_in_report = true;
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -713,6 +743,7 @@ int main(int argc, char **argv)
 		case 'p': pid = atol(optarg); break;
 		case 'R': release = atol(optarg); break;
 		case 'A': g.apart = true; break;
+		case 'N': g.claim_in_report = false; break;
 		default:
 			fprintf(stderr, "see the comment at the top of tests/bench/fleet.c\n");
 			return 2;

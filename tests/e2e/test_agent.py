@@ -136,6 +136,28 @@ class AgentBasics(unittest.TestCase):
             t = d.wait_task(r.json()["id"], "succeeded")
             self.assertEqual(t["stdout"], "a; rm -rf /")  # argv, not a shell
 
+    def test_dependency_chain_moves_on_in_the_reports(self):
+        """pagoda-agent takes a dependent task from its prerequisite's final
+        report: a chain of three runs on one poll."""
+        with Cluster() as c:
+            d = c.daemon
+            n = d.create_node("node-a")
+            a = c.agent(n, start=False)
+            ids, prev = [], []
+            for i in range(3):
+                t = d.queue(n["id"], "ApplyConfigFiles",
+                            {"files": [{"path": FILE, "content": f"v{i}\n"}]}, dependsOn=prev).json()
+                ids.append(t["id"])
+                prev = [t["id"]]
+            a.start()
+            for tid in ids:
+                d.wait_task(tid, "succeeded")
+            with open(a.path(FILE)) as f:
+                self.assertEqual(f.read(), "v2\n")  # in order
+            delivered = d.call("GET", "/admin/audit?action=task.deliver&limit=10").json()["items"]
+            via = {int(x["targetId"]): x["details"]["via"] for x in delivered}
+            self.assertEqual(via, {ids[0]: "poll", ids[1]: "report", ids[2]: "report"})
+
     def test_dependency_failure_cascades(self):
         with Cluster() as c:
             d = c.daemon

@@ -219,6 +219,42 @@ class TaskQueue(unittest.TestCase):
             r = d.queue(n["id"], "ApplyConfigFiles", f, dependsOn=[999999])
             self.assertEqual((r.status, r.error["field"]), (400, "dependsOn"))
 
+    def test_final_report_hands_out_the_next_ready_tasks(self):
+        """A final report with "next" gets the node's tasks that became
+        ready (its dependents) in its answer, delivered exactly once; a
+        "running" report or one without "next" gets none."""
+        with Cluster() as c:
+            d = c.daemon
+            n = d.create_node("n1")
+            f = {"files": [{"path": "/etc/pagoda/a", "content": "x"}]}
+            a = d.queue(n["id"], "ApplyConfigFiles", f).json()
+            b = d.queue(n["id"], "ApplyConfigFiles", f, dependsOn=[a["id"]]).json()
+            other = d.create_node("n2")
+            d.queue(other["id"], "ApplyConfigFiles", f)  # another node's: never handed to n1
+            report = lambda body: request(d.url + "/agent/tasks/report", "POST",
+                                          dict({"nodeId": n["id"]}, **body), token=n["token"])
+            got = request(d.url + "/agent/tasks/poll", "POST",
+                          {"nodeId": n["id"], "maxTasks": 5, "waitSec": 0, "runningTaskIds": []},
+                          token=n["token"]).json()["tasks"]
+            self.assertEqual([t["taskId"] for t in got], [a["id"]])
+            r = report({"taskId": a["id"], "attempt": 1, "status": "running", "next": 5})
+            self.assertEqual((r.status, r.json().get("tasks")), (200, None))
+            r = report({"taskId": a["id"], "attempt": 1, "status": "succeeded", "next": 25})
+            self.assertEqual((r.status, r.error["field"]), (400, "next"))
+            self.assertEqual(d.task(a["id"])["status"], "running")  # the refused report changed nothing
+            r = report({"taskId": a["id"], "attempt": 1, "status": "succeeded", "next": 5})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual([(t["taskId"], t["attempt"]) for t in r.json()["tasks"]], [(b["id"], 1)])
+            self.assertEqual(d.task(b["id"])["status"], "running")
+            ev = d.call("GET", f"/admin/audit?action=task.deliver&targetType=task&targetId={b['id']}")
+            self.assertEqual(ev.json()["items"][0]["details"]["via"], "report")
+            again = request(d.url + "/agent/tasks/poll", "POST",
+                            {"nodeId": n["id"], "maxTasks": 5, "waitSec": 0, "runningTaskIds": [b["id"]]},
+                            token=n["token"]).json()["tasks"]
+            self.assertEqual(again, [])  # held by the agent: not handed out twice
+            r = report({"taskId": b["id"], "attempt": 1, "status": "succeeded"})
+            self.assertNotIn("tasks", r.json())
+
     def test_run_command_needs_exec_permission(self):
         with Cluster() as c:
             d = c.daemon
