@@ -21,9 +21,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-# The console's browser test drives Debian's chromium with playwright-core
-# from npm (tests/ui/package-lock.json pins it). Without node and npm the
-# test is skipped, so the rest of the suite still runs.
+# The console's browser test drives Debian's chromium with playwright-core, and
+# openapi_lint runs Redocly's linter: both from npm (tests/ui/package-lock.json
+# pins them). Without node and npm those
+# tests are skipped, so the rest of the suite still runs.
 if command -v npm >/dev/null && [ ! -f tests/ui/node_modules/.package-lock.json -o \
      tests/ui/package-lock.json -nt tests/ui/node_modules/.package-lock.json ]; then
   (cd tests/ui && npm ci --no-audit --no-fund --loglevel=error)

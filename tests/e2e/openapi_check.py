@@ -38,7 +38,8 @@ class Checker:
         return p, op
 
     def schema_of(self, op, status):
-        resp = op["responses"].get(str(status)) or op["responses"].get("default")
+        resp = (op["responses"].get(str(status)) or op["responses"].get(f"{status // 100}XX")
+                or op["responses"].get("default"))
         if resp is None:
             return None, False
         if "$ref" in resp:
