@@ -71,10 +71,22 @@ static json_t *heartbeat_answer(struct cluster *cl, int64_t accepted_ms)
 	return out;
 }
 
+/* A heartbeat that writes (see cluster_live_heartbeat_writes) is handed
+ * to the writer thread, where it shares a commit with others instead of
+ * holding an HTTP thread through an fsync of its own. True: suspended,
+ * the handler runs again there. */
+static bool heartbeat_grouped(struct http_req *req, json_t *hb)
+{
+	return json_is_object(hb) && !http_grouped(req) &&
+	       cluster_live_heartbeat_writes(cl_of(req), req->who.node_id,
+	                                     json_object_get(hb, "capabilities")) &&
+	       http_group(req);
+}
+
 static void agent_heartbeat(struct http_req *req)
 {
 	struct pg_err err = {0};
-	if (!cluster_http_own_node(req))
+	if (!cluster_http_own_node(req) || heartbeat_grouped(req, req->body))
 		return;
 	if (heartbeat_record(req, req->body, &err) != 0) {
 		http_reply_err(req, &err);
@@ -106,7 +118,8 @@ static void agent_poll(struct http_req *req)
 	if (!s) {
 		int64_t wait_ms = cl->opts.poll_wait_max_ms, wait_sec = -1, max = 1, hb_ms = 0;
 		json_t *running = NULL, *hb = NULL;
-		if (!cluster_http_own_node(req))
+		if (!cluster_http_own_node(req) ||
+		    heartbeat_grouped(req, json_object_get(req->body, "heartbeat")))
 			return;
 		int rc = pg_json_int(req->body, "maxTasks", false, 1, 20, &max, &err);
 		if (rc == 0)

@@ -46,6 +46,11 @@ void cluster_live_overlay(struct cluster *cl, int64_t node_id, json_t *node);
 void cluster_live_forget(struct cluster *cl, int64_t node_id);
 void cluster_live_free_all(struct cluster *cl);
 void cluster_live_add(struct cluster *cl, int64_t node_id);
+/* Whether a heartbeat with caps (may be NULL) of node_id would write to
+ * the store (the node comes online, or its capabilities changed): such a
+ * heartbeat is worth a place in a group commit (every agent's first one
+ * after a restart, ten thousand at once). */
+bool cluster_live_heartbeat_writes(struct cluster *cl, int64_t node_id, json_t *caps);
 int cluster_live_heartbeat(struct cluster *cl, const struct pg_call *call, int64_t node_id,
                            const char *agent_version, json_t *caps, json_t *facts,
                            struct pg_err *err);

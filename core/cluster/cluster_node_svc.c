@@ -485,6 +485,19 @@ static void replace(char **slot, char *value)
 	*slot = value;
 }
 
+bool cluster_live_heartbeat_writes(struct cluster *cl, int64_t node_id, json_t *caps)
+{
+	char *caps_text = caps ? pg_json_dump(caps) : NULL;
+	pthread_mutex_lock(&cl->lock);
+	struct node_live *l = pg_map_get(cl->nodes, node_id);
+	bool writes =
+	        l && (!l->online ||
+	              (caps_text && (!l->capabilities || strcmp(caps_text, l->capabilities) != 0)));
+	pthread_mutex_unlock(&cl->lock);
+	free(caps_text);
+	return writes;
+}
+
 int cluster_live_heartbeat(struct cluster *cl, const struct pg_call *call, int64_t node_id,
                            const char *agent_version, json_t *caps, json_t *facts,
                            struct pg_err *err)

@@ -69,7 +69,13 @@ static void drift_list(struct http_req *req)
 }
 
 const struct http_route drift_routes[] = {
-        {.method = "POST", .path = "/agent/state", .auth = HTTP_AUTH_AGENT, .fn = agent_state},
+        /* every agent sends one at start: grouped, so ten thousand after a
+         * restart share commits instead of each holding an HTTP thread */
+        {.method = "POST",
+         .path = "/agent/state",
+         .auth = HTTP_AUTH_AGENT,
+         .fn = agent_state,
+         .grouped = true},
         {.method = "GET",
          .path = "/admin/nodes/:id/status",
          .auth = HTTP_AUTH_ADMIN,
