@@ -315,6 +315,11 @@ int store_pg_open(const char *url, struct store **out, struct pg_err *err)
 static int pq_begin(struct store_conn *bc, enum store_tx mode, struct pg_err *err)
 {
 	struct pq_conn *c = PQ_CONN(bc);
+	if (bc->grouped) { /* one job of a group commit: the group holds the lock */
+		int rc = exec_simple(c->db, "SAVEPOINT pagoda_job", err, "savepoint");
+		c->in_tx = rc == 0;
+		return rc;
+	}
 	/* Reads see one snapshot (as a SQLite read transaction does); writes
 	 * queue behind each other on one lock. */
 	int rc = exec_simple(c->db,
@@ -336,17 +341,42 @@ static void pq_rollback(struct store_conn *bc)
 	struct pq_conn *c = PQ_CONN(bc);
 	if (!c->in_tx)
 		return;
-	exec_simple(c->db, "ROLLBACK", NULL, "rollback");
+	exec_simple(c->db,
+	            bc->grouped ? "ROLLBACK TO pagoda_job; RELEASE pagoda_job" : "ROLLBACK", NULL,
+	            "rollback");
 	c->in_tx = false;
 }
 
 static int pq_commit(struct store_conn *bc, struct pg_err *err)
 {
 	struct pq_conn *c = PQ_CONN(bc);
-	int rc = exec_simple(c->db, "COMMIT", err, "commit");
+	int rc = exec_simple(c->db, bc->grouped ? "RELEASE pagoda_job" : "COMMIT", err, "commit");
 	if (rc != 0)
 		pq_rollback(bc);
 	c->in_tx = false;
+	return rc;
+}
+
+/* The writer thread's group commit, as on SQLite: one transaction (and one
+ * turn of the write lock, one WAL flush) for a group of requests, each a
+ * savepoint of its own. */
+static int pq_group_begin(struct store_conn *bc, struct pg_err *err)
+{
+	struct pq_conn *c = PQ_CONN(bc);
+	int rc = exec_simple(c->db, "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")", err,
+	                     "begin");
+	if (rc != 0)
+		exec_simple(c->db, "ROLLBACK", NULL, "rollback");
+	return rc;
+}
+
+static int pq_group_end(struct store_conn *bc, bool commit, struct pg_err *err)
+{
+	struct pq_conn *c = PQ_CONN(bc);
+	c->in_tx = false;
+	int rc = commit ? exec_simple(c->db, "COMMIT", err, "commit") : 0;
+	if (!commit || rc != 0)
+		exec_simple(c->db, "ROLLBACK", NULL, "rollback");
 	return rc;
 }
 
@@ -632,6 +662,8 @@ static const struct store_driver pg_driver = {
         .begin = pq_begin,
         .commit = pq_commit,
         .rollback = pq_rollback,
+        .group_begin = pq_group_begin,
+        .group_end = pq_group_end,
         .prepare = pq_prepare,
         .param_count = pq_param_count,
         .bind_i64 = pq_bind_i64,
