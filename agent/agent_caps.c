@@ -3,6 +3,7 @@
 #include "common/pg_proc.h"
 
 #include <mntent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,34 @@ static json_t *disks(void)
 		endmntent(m);
 	return out;
 }
+/* The share of CPU time busy (not idle, not waiting on I/O) since the last
+ * call, from /proc/stat's first line; -1 on the first call or when it
+ * cannot be read. Heartbeats ask from two threads. */
+static double cpu_busy(void)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static unsigned long long last_total, last_idle;
+	unsigned long long v[8] = {0};
+	FILE *f = fopen("/proc/stat", "r");
+	int n = f ? fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+	                   &v[3], &v[4], &v[5], &v[6], &v[7])
+	          : 0;
+	if (f)
+		fclose(f);
+	if (n < 5)
+		return -1;
+	unsigned long long total = 0, idle = v[3] + v[4];
+	for (int i = 0; i < 8; i++)
+		total += v[i];
+	pthread_mutex_lock(&lock);
+	double busy = last_total && total > last_total
+	                      ? 1.0 - (double)(idle - last_idle) / (double)(total - last_total)
+	                      : -1;
+	last_total = total;
+	last_idle = idle;
+	pthread_mutex_unlock(&lock);
+	return busy < 0 ? -1 : busy > 1 ? 1 : busy;
+}
 
 json_t *agent_facts(void)
 {
@@ -169,6 +198,9 @@ json_t *agent_facts(void)
 		                    json_pack("[f,f,f]", si.loads[0] / 65536.0,
 		                              si.loads[1] / 65536.0, si.loads[2] / 65536.0));
 	}
+	double busy = cpu_busy();
+	if (busy >= 0)
+		json_object_set_new(f, "cpuBusy", json_real(busy));
 	json_int_t avail = meminfo_kib("MemAvailable:");
 	if (avail >= 0)
 		json_object_set_new(f, "memAvailableBytes", json_integer(avail * 1024));

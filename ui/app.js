@@ -9,7 +9,7 @@ import * as release from "./release.js";
 import * as certs from "./certs.js";
 import * as configs from "./configs.js";
 import * as audit from "./audit.js";
-import { t, lang, setLang } from "./i18n.js";
+import { t, lang, setLang, fmtTime } from "./i18n.js";
 
 const routes = [
   [/^\/?$/, "dashboard", dashboard.render],
@@ -69,7 +69,7 @@ function banner(err) {
   }
   if (err.status) replace(b, `The API answered ${err.status}: ${err.message}`);
   else replace(b, `Cannot reach the API (${err.message}).`, lastGood
-    ? ` What you see is from ${lastGood.toLocaleTimeString()}, not live.` : "");
+    ? ` What you see is from ${fmtTime(lastGood.getTime())}, not live.` : "");
 }
 
 // The theme: auto (the system's), dark or light, kept in this browser.

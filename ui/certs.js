@@ -1,18 +1,10 @@
 // Certificates: the list with days left, and a timeline of every current
 // certificate's validity against today and the renewal window.
 import { get, post } from "./api.js";
-import { h, replace, badge, table, when, section, action } from "./dom.js";
+import { h, svg, replace, badge, table, when, section, action } from "./dom.js";
 import { t } from "./i18n.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const DAY = 86400000;
-
-function svg(tag, attrs, text) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  if (text !== undefined) el.textContent = text;
-  return el;
-}
 
 function urgency(days) {
   return days < 0 ? "expired" : days <= 14 ? "bad" : days <= 30 ? "busy" : "good";

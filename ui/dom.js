@@ -67,6 +67,14 @@ export function when(iso) {
   return h("time", { datetime: iso, title: at.toISOString() }, rel);
 }
 
+// An SVG element (charts and timelines are drawn without a library).
+export function svg(tag, attrs, text) {
+  const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
 export function meter(used, total) {
   const pct = total ? Math.round((used / total) * 100) : 0;
   const kind = pct >= 90 ? "bad" : pct >= 75 ? "busy" : "good";

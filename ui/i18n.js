@@ -5,6 +5,15 @@
 // stay the API's, as in the CLI. tests/ui/i18n.test.mjs checks that every
 // t("...") in the console has its translation here.
 export const ZH = {
+  "No history yet: points come with the heartbeats.": "暂无历史：数据点随心跳而来。",
+  "now": "现在",
+  "History": "历史",
+  "Fullest disk": "最满的磁盘",
+  "Memory used": "内存使用",
+  "Load (1 min)": "负载（1 分钟）",
+  "CPU busy": "CPU 使用率",
+  "Last week": "最近一周",
+  "Last day": "最近一天",
   "A: every endpoint (nginx skips failing ones)": "A：所有端点（nginx 跳过失败的）",
   "API token": "API 令牌",
   "Acknowledge": "确认",
@@ -211,4 +220,10 @@ export function setLang(l) {
 export function t(s, ...args) {
   const w = lang() === "zh-CN" && ZH[s] !== undefined ? ZH[s] : s;
   return args.length ? w.replace(/\{(\d+)\}/g, (_, i) => String(args[Number(i)])) : w;
+}
+
+// A moment as people of the chosen language write it (Intl), e.g.
+// "12/4/26, 2:15 AM" or "2026/12/4 02:15".
+export function fmtTime(ms) {
+  return new Intl.DateTimeFormat(lang(), { dateStyle: "short", timeStyle: "short" }).format(new Date(ms));
 }

@@ -3,6 +3,10 @@
 import { get, getAll, post } from "./api.js";
 import { h, replace, badge, link, table, when, labels, bytes, duration, meter, section, action } from "./dom.js";
 import { t } from "./i18n.js";
+import { lineChart } from "./chart.js";
+
+const DAY = 86400000;
+let range = "day"; // of the history charts, kept while the console is open
 
 function memUsed(f) {
   const avail = f.memAvailableBytes ?? f.memFreeBytes;
@@ -59,12 +63,27 @@ function facts(n) {
     ], Object.entries(f.disk || {}), t("No disk reported.")));
 }
 
+// CPU, load, memory and disk over the last day or week, with the switch.
+function history(hist, redraw) {
+  const span = range === "week" ? 7 * DAY : DAY, res = hist.resolutionSec, pts = hist.points;
+  const pct = (v) => `${Math.round(v * 100)}%`;
+  const pick = (r, label) => h("button", { type: "button", class: r === range ? "" : "quiet-dark", id: `range-${r}`,
+    onclick: () => { range = r; redraw(); } }, label);
+  return h("div", { id: "history" },
+    h("div", { class: "buttons" }, pick("day", t("Last day")), pick("week", t("Last week"))),
+    h("div", { class: "charts" },
+      lineChart("chart-cpu", t("CPU busy"), pts, "cpuBusy", { max: 1, fmt: pct, span, res }),
+      lineChart("chart-load", t("Load (1 min)"), pts, "load1", { fmt: (v) => v.toFixed(2), span, res }),
+      lineChart("chart-mem", t("Memory used"), pts, "memUsed", { max: 1, fmt: pct, span, res }),
+      lineChart("chart-disk", t("Fullest disk"), pts, "diskUsed", { max: 1, fmt: pct, span, res })));
+}
+
 export async function renderOne(main, [id], ctx) {
   const body = h("div");
   replace(main, body);
-  await ctx.live(async () => {
-    const [n, st, tasks] = await Promise.all([get(`/admin/nodes/${id}`), get(`/admin/nodes/${id}/status`),
-      get(`/admin/tasks?nodeId=${id}&limit=20`)]);
+  const draw = async () => {
+    const [n, st, tasks, hist] = await Promise.all([get(`/admin/nodes/${id}`), get(`/admin/nodes/${id}/status`),
+      get(`/admin/tasks?nodeId=${id}&limit=20`), get(`/admin/nodes/${id}/history?range=${range}`)]);
     replace(body,
       h("div", { class: "title-row" }, h("h1", {}, n.name), badge(n.status), n.cordoned ? h("span", { class: "chip" }, "cordoned") : null),
       h("p", { class: "muted" }, `${n.ip} · `, labels(n.labels), " · last heartbeat ", when(n.lastHeartbeatAt)),
@@ -72,6 +91,7 @@ export async function renderOne(main, [id], ctx) {
         action(n.cordoned ? t("Uncordon") : t("Cordon"), () => post(`/admin/nodes/${id}/${n.cordoned ? "uncordon" : "cordon"}`),
           { id: "cordon" })) : null,
       section(t("Machine"), facts(n)),
+      section(t("History"), history(hist, draw)),
       section(t("Managed state"), h("p", {}, badge(st.status), " reported ", when(st.reportedAt)),
         table([
           { title: t("Owner"), cell: (o) => o.owner.startsWith("app:") ? link(`#/apps/${o.owner.slice(4)}`, o.owner) : o.owner || "(tasks)" },
@@ -88,5 +108,6 @@ export async function renderOne(main, [id], ctx) {
         { title: t("Finished"), cell: (t) => when(t.finishedAt) },
         { title: t("Error"), cell: (t) => t.errorMessage || "" },
       ], tasks.items, t("No task yet."))));
-  }, 3000);
+  };
+  await ctx.live(draw, 3000);
 }

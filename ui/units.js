@@ -3,7 +3,7 @@
 // live, and the buttons for a rolling restart and a job's "run now".
 import { get, post, stream } from "./api.js";
 import { h, replace, badge, bytes, table, section, action, errorBox } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, fmtTime } from "./i18n.js";
 
 const LOG_LINES_KEPT = 2000;
 
@@ -53,7 +53,7 @@ function statusView(app, answers) {
     job ? h("h3", {}, t("Last runs")) : null,
     job ? table([
       { title: t("Node"), cell: (r) => r.node },
-      { title: t("Started"), cell: (r) => new Date(r.startedAtMs).toLocaleString() },
+      { title: t("Started"), cell: (r) => fmtTime(r.startedAtMs) },
       { title: t("Duration"), cell: (r) => r.durationMs !== undefined ? `${(r.durationMs / 1000).toFixed(1)} s` : "running" },
       { title: t("Result"), cell: (r) => badge(r.result) },
       { title: t("Exit"), cell: (r) => r.exitStatus ?? "" },

@@ -69,6 +69,10 @@ void cluster_free(struct cluster *cl);
 
 /* A node as the admin API shows it (new reference). */
 int cluster_node_get(struct cluster *cl, int64_t id, json_t **out, struct pg_err *err);
+/* The node's machine history of the last day (range NULL or "day": a point
+ * a minute) or "week" (every ten minutes): {resolutionSec, points}. */
+int cluster_node_history(struct cluster *cl, int64_t id, const char *range, json_t **out,
+                         struct pg_err *err);
 /* Every node matching selector (NULL: all) as the admin API shows them. */
 int cluster_nodes_select(struct cluster *cl, const char *selector, json_t **nodes,
                          struct pg_err *err);

@@ -62,6 +62,17 @@ static void node_get(struct http_req *req)
 	http_answer(req, rc, 200, out, &err);
 }
 
+static void node_history(struct http_req *req)
+{
+	struct pg_err err = {0};
+	int64_t id;
+	json_t *out = NULL;
+	if (!http_param_id(req, "id", &id))
+		return;
+	int rc = cluster_node_history(cl_of(req), id, http_query(req, "range"), &out, &err);
+	http_answer(req, rc, 200, out, &err);
+}
+
 static void node_update(struct http_req *req)
 {
 	struct pg_err err = {0};
@@ -280,6 +291,7 @@ const struct http_route cluster_admin_routes[] = {
         {.method = "POST", .path = "/admin/nodes", NODE_MANAGE, .fn = node_create},
         {.method = "GET", .path = "/admin/nodes", NODE_READ, .fn = node_list},
         {.method = "GET", .path = "/admin/nodes/:id", NODE_READ, .fn = node_get},
+        {.method = "GET", .path = "/admin/nodes/:id/history", NODE_READ, .fn = node_history},
         {.method = "PUT", .path = "/admin/nodes/:id", NODE_MANAGE, .fn = node_update},
         {.method = "DELETE", .path = "/admin/nodes/:id", NODE_MANAGE, .fn = node_delete},
         {.method = "POST",

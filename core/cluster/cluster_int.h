@@ -19,6 +19,7 @@ struct node_live {
 	char *facts; /* JSON text */
 	char *agent_version;
 	char *capabilities;
+	int64_t sampled_minute; /* the last minute its history got a point for */
 };
 
 struct http_waitset;
@@ -55,6 +56,25 @@ int cluster_live_heartbeat(struct cluster *cl, const struct pg_call *call, int64
                            const char *agent_version, json_t *caps, json_t *facts,
                            struct pg_err *err);
 int cluster_live_load(struct cluster *cl, struct pg_err *err);
+
+/* A node's machine history (cluster_history.c). */
+struct cluster_sample {
+	int64_t cpu_pm, load1_c, cpu_count, mem_pm, disk_pm; /* -1: unknown */
+};
+/* The figures a heartbeat's facts give: CPU busy (facts.cpuBusy), 1-minute
+ * load, CPU count, memory used, the fullest mount's use. */
+void cluster_history_of_facts(json_t *facts, struct cluster_sample *s);
+/* Records facts_text (a heartbeat's facts, may be NULL) as node_id's point
+ * of at_ms's minute and ten minutes, when those have none yet. */
+int cluster_history_record(struct store_conn *c, int64_t node_id, int64_t at_ms,
+                           const char *facts_text, struct pg_err *err);
+/* Drops points older than their resolution keeps (a day, a week). */
+int cluster_history_prune(struct store_conn *c, int64_t now_ms, struct pg_err *err);
+int cluster_history_forget(struct store_conn *c, int64_t node_id, struct pg_err *err);
+/* {resolutionSec, points: [{at, cpuBusy, load1, cpuCount, memUsed, diskUsed}]}
+ * of the last day (a point a minute) or week (every ten minutes). */
+int cluster_history_get(struct store_conn *c, int64_t node_id, bool week, json_t **out,
+                        struct pg_err *err);
 
 /* Node operations (cluster_node_svc.c). Each runs one transaction with its
  * audit event. Create and rotate fill secret with the new agent token. */

@@ -292,6 +292,8 @@ int cluster_node_delete(struct cluster *cl, const struct pg_call *call, int64_t 
 		rc = auth_agent_tokens_revoke(c, id, err);
 	if (rc == 0)
 		rc = cluster_node_store_delete(c, id, err);
+	if (rc == 0)
+		rc = cluster_history_forget(c, id, err);
 	if (rc == 0) {
 		json_t *d = json_pack("{s:O, s:O}", "name", json_object_get(before, "name"), "ip",
 		                      json_object_get(before, "ip"));
@@ -334,6 +336,20 @@ int cluster_node_get(struct cluster *cl, int64_t id, json_t **out, struct pg_err
 	int rc = cluster_node_store_get(c, id, out, err);
 	if (rc == 0)
 		cluster_live_overlay(cl, id, *out);
+	return rc;
+}
+
+int cluster_node_history(struct cluster *cl, int64_t id, const char *range, json_t **out,
+                         struct pg_err *err)
+{
+	if (range && strcmp(range, "day") != 0 && strcmp(range, "week") != 0)
+		return pg_err_set(err, PG_EINVAL, "range", "range is day or week, not %s", range);
+	struct store_conn *c = store_conn_get(cl->store, err);
+	json_t *node = NULL;
+	int rc = c ? cluster_node_store_get(c, id, &node, err) : err->code;
+	json_decref(node);
+	if (rc == 0)
+		rc = cluster_history_get(c, id, range && strcmp(range, "week") == 0, out, err);
 	return rc;
 }
 
@@ -702,6 +718,7 @@ struct dirty {
 	struct {
 		int64_t id, last;
 		char *facts, *version;
+		bool sample; /* the first facts of a new minute: a point of history */
 	} * rows;
 	size_t n, cap;
 };
@@ -720,6 +737,10 @@ static void collect_dirty(int64_t id, void *value, void *arg)
 	d->rows[d->n].facts = l->facts;
 	l->facts = NULL;
 	d->rows[d->n].version = l->agent_version ? strdup(l->agent_version) : NULL;
+	int64_t minute = l->last_heartbeat_ms / 60000;
+	d->rows[d->n].sample = d->rows[d->n].facts && minute != l->sampled_minute;
+	if (d->rows[d->n].sample)
+		l->sampled_minute = minute;
 	d->n++;
 }
 
@@ -746,10 +767,17 @@ void cluster_live_flush(struct cluster *cl)
 		if (c && store_begin(c, STORE_TX_ROWS, &err) != 0)
 			c = NULL;
 		int rc = c ? 0 : err.code;
-		for (size_t i = 0; rc == 0 && i < d.n; i++)
+		for (size_t i = 0; rc == 0 && i < d.n; i++) {
 			rc = cluster_node_store_set_heartbeat(c, d.rows[i].id, d.rows[i].last,
 			                                      d.rows[i].facts, d.rows[i].version,
 			                                      NULL, &err);
+			if (rc == 0 && d.rows[i].sample)
+				rc = cluster_history_record(c, d.rows[i].id, d.rows[i].last,
+				                            d.rows[i].facts, &err);
+		}
+		/* one replica keeps the history to its windows */
+		if (rc == 0 && store_leader(cl->store, STORE_ROLE_LIVENESS))
+			rc = cluster_history_prune(c, pg_time_now_ms(), &err);
 		if (c)
 			rc = store_end(c, rc, &err);
 		if (rc != 0)

@@ -341,9 +341,8 @@ static void pq_rollback(struct store_conn *bc)
 	struct pq_conn *c = PQ_CONN(bc);
 	if (!c->in_tx)
 		return;
-	exec_simple(c->db,
-	            bc->grouped ? "ROLLBACK TO pagoda_job; RELEASE pagoda_job" : "ROLLBACK", NULL,
-	            "rollback");
+	exec_simple(c->db, bc->grouped ? "ROLLBACK TO pagoda_job; RELEASE pagoda_job" : "ROLLBACK",
+	            NULL, "rollback");
 	c->in_tx = false;
 }
 

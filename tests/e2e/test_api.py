@@ -173,6 +173,49 @@ class Nodes(unittest.TestCase):
             self.assertEqual(e["sourceIp"], "127.0.0.1")
             self.assertTrue(e["traceId"])
 
+    def test_node_history_from_heartbeat_facts(self):
+        """Heartbeats' facts become a point a minute (kept a day) and one
+        every ten minutes (kept a week): CPU busy, load, memory and the
+        fullest disk; bounded by those windows, gone with the node."""
+        with Cluster() as c:
+            d = c.daemon
+            n = d.create_node("n1")
+            facts = {"cpuBusy": 0.25, "load": [1.5, 1.0, 0.5], "cpuCount": 2,
+                     "memTotalBytes": 1000, "memAvailableBytes": 400,
+                     "disk": {"/": {"totalBytes": 100, "freeBytes": 90},
+                              "/var": {"totalBytes": 200, "freeBytes": 20}}}
+            beat = lambda f: request(d.url + "/agent/heartbeat", "POST",
+                                     {"nodeId": n["id"], "facts": f}, token=n["token"])
+            self.assertEqual(beat(facts).status, 200)
+            hist = lambda q="": d.call("GET", f"/admin/nodes/{n['id']}/history{q}").json()
+            wait_until(lambda: hist()["points"], timeout=15, what="a point of history")
+            day = hist()
+            self.assertEqual(day["resolutionSec"], 60)
+            self.assertEqual(len(day["points"]), 1)
+            p = day["points"][0]
+            self.assertEqual((p["cpuBusy"], p["load1"], p["cpuCount"], p["memUsed"], p["diskUsed"]),
+                             (0.25, 1.5, 2, 0.6, 0.9))
+            self.assertEqual(p["at"][14:16] + p["at"][17:19], p["at"][14:16] + "00")  # the minute
+            week = hist("?range=week")
+            self.assertEqual((week["resolutionSec"], len(week["points"])), (600, 1))
+            # the same minute again adds nothing; what the agent does not say is null
+            self.assertEqual(beat({"load": [0.1]}).status, 200)
+            r = d.call("GET", f"/admin/nodes/{n['id']}/history?range=month")
+            self.assertEqual((r.status, r.error["field"]), (400, "range"))
+            self.assertEqual(d.call("GET", "/admin/nodes/999/history").status, 404)
+            # older than a day (minutes) or a week (ten minutes): dropped at the next flush
+            old = int(time.time() * 1000) // 60000 * 60000
+            d.sql("INSERT INTO node_sample VALUES (?, 60, ?, 1, 1, 1, 1, 1)", n["id"], old - 2 * 86400000)
+            d.sql("INSERT INTO node_sample VALUES (?, 600, ?, 1, 1, 1, 1, 1)", n["id"], old - 3 * 86400000)
+            d.sql("INSERT INTO node_sample VALUES (?, 600, ?, 1, 1, 1, 1, 1)", n["id"], old - 8 * 86400000)
+            count = lambda res: int(d.sql("SELECT COUNT(*) FROM node_sample WHERE node_id = ? AND res = ?",
+                                          n["id"], res)[0][0])
+            self.assertEqual(beat(facts).status, 200)
+            wait_until(lambda: count(60) == 1 and count(600) == 2, timeout=15, what="old points pruned")
+            self.assertEqual(len(hist("?range=week")["points"]), 2)
+            self.assertEqual(d.call("DELETE", f"/admin/nodes/{n['id']}").status, 204)
+            self.assertEqual(count(60) + count(600), 0)
+
     def test_trace_id_follows_request_into_tasks_and_audit(self):
         with Cluster() as c:
             d = c.daemon

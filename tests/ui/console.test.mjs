@@ -83,6 +83,14 @@ try {
   const facts = await text("#facts");
   assert.match(facts, /Debian/);
   assert.match(facts, /systemd\s+yes/);
+  // its history: a point a minute from the heartbeats' facts, as charts
+  await page.locator("#chart-mem circle.dot").waitFor({ timeout: 30000 });
+  await page.locator("#chart-disk path.line").waitFor({ state: "attached" });
+  assert.match(await text("#history"), /Memory used\s*\d+%/);
+  await page.click("#range-week");
+  await page.locator("#range-week:not(.quiet-dark)").waitFor();
+  await page.locator("#chart-load circle.dot").waitFor();
+  await page.click("#range-day");
   await shot("node");
 
   // --- create an application through the form

@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from "node:fs";
 
 const store = new Map();
 globalThis.localStorage = { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => store.set(k, v) };
-const { ZH, t, lang, setLang } = await import("../../ui/i18n.js");
+const { ZH, t, lang, setLang, fmtTime } = await import("../../ui/i18n.js");
 
 const ui = new URL("../../ui/", import.meta.url);
 const sources = readdirSync(ui).filter((f) => (f.endsWith(".js") && f !== "i18n.js") || f.endsWith(".html"));
@@ -44,4 +44,12 @@ test("the language: the choice kept, else the browser's", () => {
   assert.equal(t("a word nobody translated"), "a word nobody translated");
   setLang("en");
   assert.equal(t("{0} of {1}", "1 GiB", "2 GiB"), "1 GiB of 2 GiB");
+});
+
+test("times are written the chosen language's way (Intl)", () => {
+  const noon = Date.UTC(2026, 11, 4, 12, 0);
+  setLang("zh-CN");
+  assert.match(fmtTime(noon), /^2026\/12\/4 /);
+  setLang("en");
+  assert.match(fmtTime(noon), /^12\/4\/26, /);
 });
