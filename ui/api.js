@@ -45,6 +45,7 @@ export async function api(method, path, body, token) {
 export const get = (path) => api("GET", path);
 export const post = (path, body) => api("POST", path, body);
 export const put = (path, body) => api("PUT", path, body);
+export const del = (path) => api("DELETE", path);
 
 // Every page of a list (items + next cursor), up to max items.
 export async function getAll(path, max = 5000) {

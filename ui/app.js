@@ -9,6 +9,9 @@ import * as release from "./release.js";
 import * as certs from "./certs.js";
 import * as configs from "./configs.js";
 import * as audit from "./audit.js";
+import * as tasks from "./tasks.js";
+import * as policies from "./policies.js";
+import * as tokens from "./tokens.js";
 import { t, lang, setLang, fmtTime } from "./i18n.js";
 
 const routes = [
@@ -21,8 +24,12 @@ const routes = [
   [/^\/releases\/(\d+)$/, "apps", release.render],
   [/^\/certs$/, "certs", certs.render],
   [/^\/configs$/, "configs", configs.renderList],
+  [/^\/configs\/new$/, "configs", configs.renderNew],
   [/^\/configs\/(\d+)$/, "configs", configs.renderOne],
   [/^\/audit$/, "audit", audit.render],
+  [/^\/tasks$/, "tasks", tasks.render],
+  [/^\/policies$/, "policies", policies.render],
+  [/^\/tokens$/, "tokens", tokens.render],
 ];
 
 const $ = (id) => document.getElementById(id);

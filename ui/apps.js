@@ -1,8 +1,8 @@
 // Applications: what is wanted (the spec and its current release) against
 // what each node has (drift verdicts), the release history with diffs, and
 // the buttons that create, execute and roll back releases.
-import { get, getAll, post, put } from "./api.js";
-import { h, replace, badge, link, table, when, section, action, errorBox } from "./dom.js";
+import { get, getAll, post, put, del } from "./api.js";
+import { h, replace, badge, link, table, when, section, action, confirmAction, errorBox, field } from "./dom.js";
 import { diffView } from "./diff.js";
 import { unitsSection } from "./units.js";
 import { t } from "./i18n.js";
@@ -62,10 +62,6 @@ const SPEC_EXAMPLES = {
     listenPort: 8080, healthCheck: { type: "http", path: "/", retries: 5, intervalSec: 2 } },
   ReverseProxy: {}, // its sites are ingresses: POST /admin/apps/{id}/ingresses or `pagoda apply`
 };
-
-function field(label, input, hint) {
-  return h("label", { class: "field" }, h("span", {}, label), input, hint ? h("small", {}, hint) : null);
-}
 
 function parseJson(text, fieldName) {
   try { return JSON.parse(text); } catch (e) {
@@ -214,7 +210,12 @@ export async function renderOne(main, [id], ctx) {
             editing = false;
             replace(editor);
           })));
-        }, { id: "edit-app" }) : null));
+        }, { id: "edit-app" }) : null,
+        ctx.can("admin:app:write") ? confirmAction(t("Delete"),
+          t("Deletes the application; what its releases installed stays on the nodes."), async () => {
+            await del(`/admin/apps/${id}`);
+            ctx.go("#/apps");
+          }, { id: "delete-app" }) : null));
     replace(state, section(t("Desired vs actual"),
       h("p", { class: "muted" }, current ? `Desired: release v${current.version} (${current.kind}, #${current.id})` : t("Desired: nothing released yet")),
       table([

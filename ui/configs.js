@@ -1,12 +1,16 @@
-// Configuration: items, their versions, and any two versions side by side.
-import { get, getAll } from "./api.js";
-import { h, replace, badge, link, table, when, section } from "./dom.js";
+// Configuration: items, their versions, and any two versions side by side;
+// with admin:config:write also a new item, a new version, publishing (the
+// change shown before it goes out) and rolling back. A secret item's values
+// are never shown: its new version is written whole.
+import { get, getAll, post, put } from "./api.js";
+import { h, replace, badge, link, table, when, section, action, errorBox, field } from "./dom.js";
 import { diffView } from "./diff.js";
 import { t } from "./i18n.js";
 
 export async function renderList(main, _params, ctx) {
   const body = h("div");
-  replace(main, h("h1", {}, t("Configuration")), body);
+  replace(main, h("div", { class: "title-row" }, h("h1", {}, t("Configuration")),
+    ctx.can("admin:config:write") ? h("a", { class: "button", href: "#/configs/new", id: "new-config" }, t("New item")) : null), body);
   await ctx.live(async () => {
     const items = await getAll("/admin/configs");
     replace(body, table([
@@ -25,7 +29,73 @@ function select(id, versions, value) {
   return s;
 }
 
-export async function renderOne(main, [id]) {
+// A form whose submit(body) runs with the fields' values; the API's error
+// (with its field) is shown under it.
+function form(id, fields, label, submit) {
+  const out = h("div");
+  return h("form", { class: "form", id, onsubmit: async (ev) => {
+    ev.preventDefault();
+    replace(out);
+    try { await submit(); } catch (e) { replace(out, errorBox(e)); }
+  } }, ...fields, h("button", { type: "submit" }, label), out);
+}
+
+export async function renderNew(main, _params, ctx) {
+  const f = {
+    namespace: h("input", { name: "namespace", value: "default" }),
+    name: h("input", { name: "name", required: true, placeholder: "shop/app.conf" }),
+    format: h("select", { name: "format" }, ["text", "json", "yaml", "ini", "env"].map((v) => h("option", { value: v }, v))),
+    content: h("textarea", { name: "content", rows: 10, spellcheck: "false" }),
+    secret: h("input", { name: "secret", type: "checkbox" }),
+    template: h("input", { name: "template", type: "checkbox" }),
+    message: h("input", { name: "message", placeholder: t("what it is for") }),
+  };
+  replace(main, h("h1", {}, t("New configuration item")), form("config-form", [
+    field(t("Namespace"), f.namespace), field(t("Name"), f.name), field(t("Format"), f.format),
+    field(t("Content"), f.content), field(t("Secret"), f.secret, t("sealed in the store, never shown again")),
+    field(t("Template"), f.template, t("rendered per node ({{ node.name }}, ...)")), field(t("Message"), f.message),
+  ], t("Create item"), async () => {
+    const c = await post("/admin/configs", { namespace: f.namespace.value.trim(), name: f.name.value.trim(),
+      format: f.format.value, content: f.content.value, secret: f.secret.checked, template: f.template.checked,
+      message: f.message.value || undefined });
+    ctx.go(`#/configs/${c.id}`);
+  }));
+}
+
+// A new version, and publishing one: what would change is shown first.
+function writeSection(c, versions, redraw) {
+  const content = h("textarea", { name: "content", rows: 10, spellcheck: "false" });
+  content.value = c.secret ? "" : ((c.current && c.current.content) || "");
+  const message = h("input", { name: "message" });
+  const edit = form("config-edit", [
+    c.secret ? h("p", { class: "muted" }, t("A secret's values are never shown: write the whole new content.")) : null,
+    field(t("Content"), content), field(t("Message"), message),
+  ], t("Save as a new version"), async () => {
+    await put(`/admin/configs/${c.id}`, { content: content.value, message: message.value || undefined });
+    await redraw();
+  });
+  const pick = select("publish-version", versions, versions[0] ? versions[0].version : 1);
+  const preview = h("div", { id: "publish-preview" });
+  const review = action(t("Review"), async () => {
+    const v = Number(pick.value), from = c.releasedVersion || v;
+    const d = await get(`/admin/configs/${c.id}/diff?from=${from}&to=${v}`);
+    replace(preview, h("p", {}, c.releasedVersion ? t("Published v{0} → v{1}:", from, v) : t("First publication of v{0}:", v)),
+      d.masked ? h("p", { class: "muted" }, t("Secret values are masked.")) : null,
+      diffView(d.diff, `v${from}`, `v${v}`),
+      h("div", { class: "buttons" }, action(t("Publish v{0}", v), async () => {
+        await post(`/admin/configs/${c.id}/publish`, { version: v, note: "from the console" });
+        await redraw();
+      }, { id: "publish-confirm" })));
+  }, { id: "publish-review" });
+  return section(t("Change"), edit,
+    h("h3", {}, t("Publish")), h("div", { class: "buttons" }, pick, review,
+      c.releasedVersion > 1 ? action(t("Roll back"), async () => {
+        await post(`/admin/configs/${c.id}/rollback`, { note: "from the console" });
+        await redraw();
+      }, { id: "config-rollback", class: "quiet-dark" }) : null), preview);
+}
+
+export async function renderOne(main, [id], ctx) {
   const [c, versions] = await Promise.all([get(`/admin/configs/${id}`), getAll(`/admin/configs/${id}/versions`)]);
   const out = h("div", { id: "config-diff" });
   const latest = versions[0] ? versions[0].version : 1;
@@ -37,6 +107,7 @@ export async function renderOne(main, [id]) {
   };
   from.addEventListener("change", show);
   to.addEventListener("change", show);
+  const redraw = () => renderOne(main, [id], ctx);
   replace(main,
     h("div", { class: "title-row" }, h("h1", {}, `${c.namespace}/${c.name}`),
       c.releasedVersion ? badge("published") : badge("draft")),
@@ -49,6 +120,7 @@ export async function renderOne(main, [id]) {
       { title: t("SHA-256"), cell: (v) => h("code", {}, v.sha256.slice(0, 12)) },
       { title: t("Size"), cell: (v) => `${v.size} B` },
       { title: t("Created"), cell: (v) => when(v.createdAt) },
-    ], versions)));
+    ], versions)),
+    ctx && ctx.can("admin:config:write") ? writeSection(c, versions, redraw) : null);
   await show();
 }

@@ -95,8 +95,25 @@ export function errorBox(err) {
   return h("p", { class: "error", role: "alert" }, `${err.message}${where}`);
 }
 
+// A labelled input of a form, with a hint under it.
+export function field(label, input, hint) {
+  return h("label", { class: "field" }, h("span", {}, label), input, hint ? h("small", {}, hint) : null);
+}
+
 export function section(title, ...children) {
   return h("section", {}, h("h2", {}, title), ...children);
+}
+
+// A destructive action in two clicks: the first arms it (and says what will
+// happen), the second runs it; anything else leaves it unarmed.
+export function confirmAction(text, warning, fn, attrs = {}) {
+  const box = h("span");
+  const arm = () => replace(box, h("span", { class: "warning" }, warning, " "),
+    action(t("Yes, {0}", text.toLowerCase()), fn, { id: (attrs.id || "confirm") + "-yes", class: "danger" }),
+    h("button", { type: "button", class: "quiet-dark", onclick: () => replace(box, first) }, t("Cancel")));
+  const first = h("button", { type: "button", class: "quiet-dark", ...attrs, onclick: arm }, text);
+  replace(box, first);
+  return box;
 }
 
 // A button that runs an async action, disabled while it runs; errors are

@@ -217,6 +217,59 @@ try {
   await page.locator("#config-diff table.diff td.add").first().waitFor();
   assert.ok(await page.locator("#config-diff table.diff td.del").count() > 0);
   await shot("configuration-diff");
+  // a new item, a new version, the change reviewed, then published
+  await page.click('#nav a[data-view="configs"]');
+  await page.click("#new-config");
+  await page.fill('#config-form [name="name"]', "console/app.env");
+  await page.selectOption('#config-form [name="format"]', "env");
+  await page.fill('#config-form [name="content"]', "COLOR=blue\n");
+  await page.click('#config-form button[type="submit"]');
+  await page.locator("main h1").getByText("default/console/app.env").waitFor();
+  await page.fill('#config-edit [name="content"]', "COLOR=green\n");
+  await page.fill('#config-edit [name="message"]', "greener");
+  await page.click('#config-edit button[type="submit"]');
+  await page.locator("main").getByText("greener").first().waitFor();
+  await page.click("#publish-review");
+  await page.locator("#publish-preview table.diff td.add").getByText("COLOR=green").waitFor();
+  await page.click("#publish-confirm");
+  await page.locator("main .muted").getByText("published v2").waitFor();
+  await shot("configuration-publish");
+  // a bad format is the API's error, with its field
+  await page.click('#nav a[data-view="configs"]');
+  await page.click("#new-config");
+  await page.fill('#config-form [name="name"]', "bad name with spaces");
+  await page.click('#config-form button[type="submit"]');
+  await page.locator("#config-form .error").getByText("(field: name)").waitFor();
+  log("configuration written, reviewed and published");
+
+  // --- tasks, policies and tokens
+  await page.click('#nav a[data-view="tasks"]');
+  await page.locator("main tbody tr").first().waitFor();
+  await page.selectOption("#task-status", "succeeded");
+  await page.locator("main tbody").getByText("succeeded").first().waitFor();
+  await shot("tasks");
+  await page.click('#nav a[data-view="policies"]');
+  await page.locator("main tbody").getByText("batch_plan").first().waitFor();
+  await page.click("#reload-policies");
+  await page.locator("main tbody").getByText("batch_plan").first().waitFor();
+  await shot("policies");
+  await page.click('#nav a[data-view="tokens"]');
+  await page.fill('#token-form [name="name"]', "console-reader");
+  await page.check('#token-form input[value="admin:app:read"]');
+  await page.click('#token-form button[type="submit"]');
+  await page.locator("#new-token").waitFor();
+  const minted = (await text("#new-token")).trim();
+  const readerRow = row("console-reader");
+  await readerRow.getByText("admin:app:read").waitFor();
+  await shot("tokens");
+  const whoami = await fetch(`${url}/admin/whoami`, { headers: { Authorization: `Bearer ${minted}` } });
+  assert.equal(whoami.status, 200, "the minted token works");
+  await readerRow.getByRole("button", { name: "Revoke" }).click();
+  await readerRow.getByRole("button", { name: "Yes, revoke" }).click();
+  await readerRow.locator("time").nth(1).waitFor();
+  const after = await fetch(`${url}/admin/whoami`, { headers: { Authorization: `Bearer ${minted}` } });
+  assert.equal(after.status, 401, "the revoked token does not");
+  log("tasks, policies and tokens checked");
   await page.click('#nav a[data-view="audit"]');
   await page.fill('form.filters [name="action"]', "release.rollback");
   await page.click('form.filters button[type="submit"]');
@@ -239,7 +292,8 @@ try {
 
   // --- a phone's width: nothing wider than the screen, every main view
   const narrow = [["dashboard", "#/"], ["apps", "#/apps"], ["app", `#/apps/${appId}`], ["nodes", "#/nodes"],
-    ["audit", "#/audit"], ["configs", "#/configs"], ["certs", "#/certs"]];
+    ["audit", "#/audit"], ["configs", "#/configs"], ["certs", "#/certs"], ["tasks", "#/tasks"],
+    ["policies", "#/policies"], ["tokens", "#/tokens"]];
   await page.setViewportSize({ width: 390, height: 844 });
   for (const [name, hash] of narrow) {
     await page.goto(`${url}/ui/${hash}`);
@@ -316,6 +370,19 @@ try {
   await page.click("#logout");
   await page.locator("#login").waitFor();
   log("read-only token checked");
+
+  // --- an application deleted, in two clicks
+  await page.fill("#token", token);
+  await page.click("#login button[type=submit]");
+  await page.locator("#card-nodes").waitFor();
+  await page.click('#nav a[data-view="apps"]');
+  await page.click('main a:text-is("default/console-shop")');
+  await page.click("#delete-app");
+  await page.locator(".warning").getByText("stays on the nodes").waitFor();
+  await page.click("#delete-app-yes");
+  await page.waitForURL(/#\/apps$/);
+  await page.locator("main").getByText("console-shop").waitFor({ state: "detached" });
+  log("application deleted");
 
   assert.deepEqual(foreign, [], "the console fetched nothing from another origin");
   assert.deepEqual(pageErrors, [], "no script error");
