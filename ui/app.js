@@ -12,6 +12,8 @@ import * as audit from "./audit.js";
 import * as tasks from "./tasks.js";
 import * as policies from "./policies.js";
 import * as tokens from "./tokens.js";
+import * as alerts from "./alerts.js";
+import * as registry from "./registry.js";
 import { t, lang, setLang, fmtTime } from "./i18n.js";
 
 const routes = [
@@ -30,6 +32,8 @@ const routes = [
   [/^\/tasks$/, "tasks", tasks.render],
   [/^\/policies$/, "policies", policies.render],
   [/^\/tokens$/, "tokens", tokens.render],
+  [/^\/alerts$/, "alerts", alerts.render],
+  [/^\/registry$/, "registry", registry.render],
 ];
 
 const $ = (id) => document.getElementById(id);

@@ -184,6 +184,7 @@ function siteFeatures(i) {
 }
 
 export async function renderOne(main, [id], ctx) {
+  const deleting = {}; // the Delete button's armed state, across redraws
   const head = h("div"), state = h("div"), sites = h("div"), units = h("div"), history = h("div"), editor = h("div");
   replace(main, head, state, sites, units, history, editor);
   const names = await nodeNames(ctx);
@@ -212,10 +213,10 @@ export async function renderOne(main, [id], ctx) {
           })));
         }, { id: "edit-app" }) : null,
         ctx.can("admin:app:write") ? confirmAction(t("Delete"),
-          t("Deletes the application; what its releases installed stays on the nodes."), async () => {
-            await del(`/admin/apps/${id}`);
+          t("Stops it on every node (units stopped, sites removed), then deletes the application."), async () => {
+            await del(`/admin/apps/${id}?force=true`);
             ctx.go("#/apps");
-          }, { id: "delete-app" }) : null));
+          }, { id: "delete-app" }, deleting) : null));
     replace(state, section(t("Desired vs actual"),
       h("p", { class: "muted" }, current ? `Desired: release v${current.version} (${current.kind}, #${current.id})` : t("Desired: nothing released yet")),
       table([

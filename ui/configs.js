@@ -77,11 +77,20 @@ function writeSection(c, versions, redraw) {
   const pick = select("publish-version", versions, versions[0] ? versions[0].version : 1);
   const preview = h("div", { id: "publish-preview" });
   const review = action(t("Review"), async () => {
-    const v = Number(pick.value), from = c.releasedVersion || v;
-    const d = await get(`/admin/configs/${c.id}/diff?from=${from}&to=${v}`);
-    replace(preview, h("p", {}, c.releasedVersion ? t("Published v{0} → v{1}:", from, v) : t("First publication of v{0}:", v)),
-      d.masked ? h("p", { class: "muted" }, t("Secret values are masked.")) : null,
-      diffView(d.diff, `v${from}`, `v${v}`),
+    const v = Number(pick.value), from = c.releasedVersion;
+    // what goes out: the change from the published version, or all of it the first time
+    let what;
+    if (from) {
+      const d = await get(`/admin/configs/${c.id}/diff?from=${from}&to=${v}`);
+      what = [h("p", {}, t("Published v{0} → v{1}:", from, v)),
+        d.masked ? h("p", { class: "muted" }, t("Secret values are masked.")) : null, diffView(d.diff, `v${from}`, `v${v}`)];
+    } else {
+      const one = await get(`/admin/configs/${c.id}/versions/${v}`);
+      what = [h("p", {}, t("First publication of v{0}:", v)), one.secret
+        ? h("p", { class: "muted" }, t("A secret's values are never shown."))
+        : h("pre", { class: "content", id: "publish-content" }, (one.current && one.current.content) || "")];
+    }
+    replace(preview, ...what,
       h("div", { class: "buttons" }, action(t("Publish v{0}", v), async () => {
         await post(`/admin/configs/${c.id}/publish`, { version: v, note: "from the console" });
         await redraw();

@@ -3,6 +3,7 @@
 import { get, getAll, post } from "./api.js";
 import { h, replace, badge, link, table, when, action } from "./dom.js";
 import { inFlight } from "./apps.js";
+import { alertTable } from "./alerts.js";
 import { t } from "./i18n.js";
 
 function card(id, title, value, detail, kind) {
@@ -11,11 +12,6 @@ function card(id, title, value, detail, kind) {
 }
 
 // "node:3" and "app:2" lead to their pages, "cert:1" to the certificates.
-function subjectLink(subject) {
-  const [kind, id] = subject.split(":");
-  const to = { node: `#/nodes/${id}`, app: `#/apps/${id}`, cert: "#/certs", release: `#/releases/${id}` }[kind];
-  return to && /^\d+$/.test(id || "") ? link(to, subject) : subject;
-}
 
 // Each panel needs its read permission; a token without it gets no panel
 // rather than a zero that would look like good news.
@@ -52,15 +48,7 @@ export async function render(main, _params, ctx) {
         { title: t("Status"), cell: (r) => badge(r.release.status) },
         { title: t("Started"), cell: (r) => when(r.release.startedAt || r.release.createdAt) },
       ], running, t("No release is rolling out."))],
-      alerts && [h("h2", {}, t("Active alerts")), table([
-        { title: t("Rule"), cell: (a) => a.rule },
-        { title: t("Subject"), cell: (a) => subjectLink(a.subject) },
-        { title: t("Status"), cell: (a) => a.acknowledgedBy ? h("span", {}, badge(a.status), ` acknowledged by ${a.acknowledgedBy}`) : badge(a.status) },
-        { title: t("Severity"), cell: (a) => a.severity },
-        { title: t("Since"), cell: (a) => when(a.firedAt) },
-        { title: t("Message"), cell: (a) => a.summary },
-        { title: "", cell: (a) => !a.acknowledgedBy && ctx.can("admin:alert:manage") ? action(t("Acknowledge"), () => post(`/admin/alerts/${a.id}/ack`)) : "" },
-      ], alerts, t("No alert is active."))],
+      alerts && [h("h2", {}, t("Active alerts")), alertTable(alerts, ctx, t("No alert is active."))],
       certs && [h("h2", {}, t("Certificates expiring soon")), table([
         { title: t("Name"), cell: (c) => c.name },
         { title: t("Domains"), cell: (c) => c.domains.join(", ") },

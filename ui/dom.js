@@ -105,14 +105,20 @@ export function section(title, ...children) {
 }
 
 // A destructive action in two clicks: the first arms it (and says what will
-// happen), the second runs it; anything else leaves it unarmed.
-export function confirmAction(text, warning, fn, attrs = {}) {
+// happen), the second runs it; Cancel disarms. keep carries the armed state
+// across a live view's redraws.
+export function confirmAction(text, warning, fn, attrs = {}, keep = {}) {
   const box = h("span");
-  const arm = () => replace(box, h("span", { class: "warning" }, warning, " "),
-    action(t("Yes, {0}", text.toLowerCase()), fn, { id: (attrs.id || "confirm") + "-yes", class: "danger" }),
-    h("button", { type: "button", class: "quiet-dark", onclick: () => replace(box, first) }, t("Cancel")));
-  const first = h("button", { type: "button", class: "quiet-dark", ...attrs, onclick: arm }, text);
-  replace(box, first);
+  const draw = () => {
+    if (!keep.armed)
+      return replace(box, h("button", { type: "button", class: "quiet-dark", ...attrs,
+        onclick: () => { keep.armed = true; draw(); } }, text));
+    replace(box, h("span", { class: "warning" }, warning, " "),
+      action(t("Yes, {0}", text.toLowerCase()), async () => { await fn(); keep.armed = false; },
+        { id: (attrs.id || "confirm") + "-yes", class: "danger" }),
+      h("button", { type: "button", class: "quiet-dark", onclick: () => { keep.armed = false; draw(); } }, t("Cancel")));
+  };
+  draw();
   return box;
 }
 

@@ -33,7 +33,7 @@ function newTokenForm(codes, done) {
 }
 
 export async function render(main, _params, ctx) {
-  const body = h("div");
+  const body = h("div"), armed = {}; // per token, across redraws
   const draw = async () => {
     const tokens = (await get("/admin/tokens")).items;
     replace(body, table([
@@ -45,7 +45,7 @@ export async function render(main, _params, ctx) {
       { title: "", cell: (x) => x.revokedAt ? "" : confirmAction(t("Revoke"), t("Whatever uses it stops working."), async () => {
         await del(`/admin/tokens/${x.id}`);
         await draw();
-      }, { id: `revoke-${x.id}` }) },
+      }, { id: `revoke-${x.id}` }, armed[x.id] ||= {}) },
     ], tokens, t("No token.")));
   };
   replace(main, h("h1", {}, t("Tokens")), newTokenForm(await permissionCodes(), () => draw()), body);

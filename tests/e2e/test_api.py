@@ -230,14 +230,25 @@ class Nodes(unittest.TestCase):
             self.assertEqual([e["action"] for e in d.audit(traceId="deploy-42")], ["task.queue"])
 
 
+def poll(d, n, running=()):
+    """The node's tasks ready now, as its agent's poll gets them."""
+    return request(d.url + "/agent/tasks/poll", "POST", {"nodeId": n["id"], "maxTasks": 5, "waitSec": 0,
+                                                         "runningTaskIds": list(running)}, token=n["token"]).json()["tasks"]
+
+
+def chain(d, n):
+    """Two file tasks of node n, the second waiting for the first."""
+    f = {"files": [{"path": "/etc/pagoda/a", "content": "x"}]}
+    a = d.queue(n["id"], "ApplyConfigFiles", f).json()
+    return f, a, d.queue(n["id"], "ApplyConfigFiles", f, dependsOn=[a["id"]]).json()
+
+
 class TaskQueue(unittest.TestCase):
     def test_dependencies_cancel_and_idempotency_key(self):
         with Cluster() as c:
             d = c.daemon
             n = d.create_node("n1")
-            f = {"files": [{"path": "/etc/pagoda/a", "content": "x"}]}
-            a = d.queue(n["id"], "ApplyConfigFiles", f).json()
-            b = d.queue(n["id"], "ApplyConfigFiles", f, dependsOn=[a["id"]]).json()
+            f, a, b = chain(d, n)
             self.assertEqual(b["dependsOn"], [a["id"]])
             again = d.queue(n["id"], "ApplyConfigFiles", f, idempotencyKey="k1")
             self.assertEqual(again.status, 201)
@@ -245,10 +256,7 @@ class TaskQueue(unittest.TestCase):
             self.assertEqual((same.status, same.json()["id"]), (200, again.json()["id"]))
 
             # the agent endpoint hands out a, never b before a succeeded
-            poll = lambda: request(d.url + "/agent/tasks/poll", "POST",
-                                   {"nodeId": n["id"], "maxTasks": 5, "waitSec": 0,
-                                    "runningTaskIds": []}, token=n["token"]).json()["tasks"]
-            got = [t["taskId"] for t in poll()]
+            got = [t["taskId"] for t in poll(d, n)]
             self.assertIn(a["id"], got)
             self.assertNotIn(b["id"], got)
 
@@ -269,17 +277,12 @@ class TaskQueue(unittest.TestCase):
         with Cluster() as c:
             d = c.daemon
             n = d.create_node("n1")
-            f = {"files": [{"path": "/etc/pagoda/a", "content": "x"}]}
-            a = d.queue(n["id"], "ApplyConfigFiles", f).json()
-            b = d.queue(n["id"], "ApplyConfigFiles", f, dependsOn=[a["id"]]).json()
+            f, a, b = chain(d, n)
             other = d.create_node("n2")
             d.queue(other["id"], "ApplyConfigFiles", f)  # another node's: never handed to n1
             report = lambda body: request(d.url + "/agent/tasks/report", "POST",
                                           dict({"nodeId": n["id"]}, **body), token=n["token"])
-            got = request(d.url + "/agent/tasks/poll", "POST",
-                          {"nodeId": n["id"], "maxTasks": 5, "waitSec": 0, "runningTaskIds": []},
-                          token=n["token"]).json()["tasks"]
-            self.assertEqual([t["taskId"] for t in got], [a["id"]])
+            self.assertEqual([t["taskId"] for t in poll(d, n)], [a["id"]])
             r = report({"taskId": a["id"], "attempt": 1, "status": "running", "next": 5})
             self.assertEqual((r.status, r.json().get("tasks")), (200, None))
             r = report({"taskId": a["id"], "attempt": 1, "status": "succeeded", "next": 25})
@@ -291,10 +294,7 @@ class TaskQueue(unittest.TestCase):
             self.assertEqual(d.task(b["id"])["status"], "running")
             ev = d.call("GET", f"/admin/audit?action=task.deliver&targetType=task&targetId={b['id']}")
             self.assertEqual(ev.json()["items"][0]["details"]["via"], "report")
-            again = request(d.url + "/agent/tasks/poll", "POST",
-                            {"nodeId": n["id"], "maxTasks": 5, "waitSec": 0, "runningTaskIds": [b["id"]]},
-                            token=n["token"]).json()["tasks"]
-            self.assertEqual(again, [])  # held by the agent: not handed out twice
+            self.assertEqual(poll(d, n, [b["id"]]), [])  # held by the agent: not handed out twice
             r = report({"taskId": b["id"], "attempt": 1, "status": "succeeded"})
             self.assertNotIn("tasks", r.json())
 

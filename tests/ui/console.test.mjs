@@ -225,10 +225,14 @@ try {
   await page.fill('#config-form [name="content"]', "COLOR=blue\n");
   await page.click('#config-form button[type="submit"]');
   await page.locator("main h1").getByText("default/console/app.env").waitFor();
+  await page.click("#publish-review"); // the first time: all of it
+  await page.locator("#publish-content").getByText("COLOR=blue").waitFor();
+  await page.click("#publish-confirm");
+  await page.locator("main .muted").getByText("published v1").waitFor();
   await page.fill('#config-edit [name="content"]', "COLOR=green\n");
   await page.fill('#config-edit [name="message"]', "greener");
   await page.click('#config-edit button[type="submit"]');
-  await page.locator("main").getByText("greener").first().waitFor();
+  await page.locator("main tbody tr", { hasText: "greener" }).waitFor();
   await page.click("#publish-review");
   await page.locator("#publish-preview table.diff td.add").getByText("COLOR=green").waitFor();
   await page.click("#publish-confirm");
@@ -249,9 +253,9 @@ try {
   await page.locator("main tbody").getByText("succeeded").first().waitFor();
   await shot("tasks");
   await page.click('#nav a[data-view="policies"]');
-  await page.locator("main tbody").getByText("batch_plan").first().waitFor();
+  await page.locator("main tbody").getByText("policies/batch.lua").first().waitFor();
   await page.click("#reload-policies");
-  await page.locator("main tbody").getByText("batch_plan").first().waitFor();
+  await page.locator("main tbody").getByText("policies/batch.lua").first().waitFor();
   await shot("policies");
   await page.click('#nav a[data-view="tokens"]');
   await page.fill('#token-form [name="name"]', "console-reader");
@@ -262,13 +266,14 @@ try {
   const readerRow = row("console-reader");
   await readerRow.getByText("admin:app:read").waitFor();
   await shot("tokens");
-  const whoami = await fetch(`${url}/admin/whoami`, { headers: { Authorization: `Bearer ${minted}` } });
-  assert.equal(whoami.status, 200, "the minted token works");
+  // asked from the page (same origin, the CA the browser trusts)
+  const statusWith = (tok) => page.evaluate(async (tk) =>
+    (await fetch("/admin/whoami", { headers: { Authorization: `Bearer ${tk}` } })).status, tok);
+  assert.equal(await statusWith(minted), 200, "the minted token works");
   await readerRow.getByRole("button", { name: "Revoke" }).click();
   await readerRow.getByRole("button", { name: "Yes, revoke" }).click();
   await readerRow.locator("time").nth(1).waitFor();
-  const after = await fetch(`${url}/admin/whoami`, { headers: { Authorization: `Bearer ${minted}` } });
-  assert.equal(after.status, 401, "the revoked token does not");
+  assert.equal(await statusWith(minted), 401, "the revoked token does not");
   log("tasks, policies and tokens checked");
   await page.click('#nav a[data-view="audit"]');
   await page.fill('form.filters [name="action"]', "release.rollback");
@@ -289,11 +294,25 @@ try {
   await alertRow.getByRole("button", { name: "Acknowledge" }).click();
   await alertRow.getByText("acknowledged by token:1:bootstrap").waitFor();
   log("alert acknowledged");
+  await page.click('#nav a[data-view="alerts"]');
+  await page.selectOption("#alert-status", "");
+  await row("node_offline").first().waitFor();
+  const ruleRow = page.locator("main section tr", { hasText: "node_offline" }).first();
+  await ruleRow.getByRole("button", { name: "Disable" }).click();
+  await ruleRow.getByText("disabled").waitFor();
+  await ruleRow.getByRole("button", { name: "Enable" }).click();
+  await ruleRow.getByText("enabled").waitFor();
+  await shot("alerts");
+  await page.click('#nav a[data-view="registry"]');
+  await page.locator("main tbody a").first().click();
+  await page.locator("#endpoints tbody tr").first().waitFor();
+  await shot("registry");
+  log("alerts and registry checked");
 
   // --- a phone's width: nothing wider than the screen, every main view
   const narrow = [["dashboard", "#/"], ["apps", "#/apps"], ["app", `#/apps/${appId}`], ["nodes", "#/nodes"],
     ["audit", "#/audit"], ["configs", "#/configs"], ["certs", "#/certs"], ["tasks", "#/tasks"],
-    ["policies", "#/policies"], ["tokens", "#/tokens"]];
+    ["policies", "#/policies"], ["tokens", "#/tokens"], ["alerts", "#/alerts"], ["registry", "#/registry"]];
   await page.setViewportSize({ width: 390, height: 844 });
   for (const [name, hash] of narrow) {
     await page.goto(`${url}/ui/${hash}`);
@@ -375,13 +394,19 @@ try {
   await page.fill("#token", token);
   await page.click("#login button[type=submit]");
   await page.locator("#card-nodes").waitFor();
-  await page.click('#nav a[data-view="apps"]');
-  await page.click('main a:text-is("default/console-shop")');
+  // one made for it (the checks after this script look at console-shop)
+  const trashId = await page.evaluate(async (tk) => (await (await fetch("/admin/apps", { method: "POST",
+    headers: { Authorization: `Bearer ${tk}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ name: "console-trash", type: "SystemdService", selector: { labels: "role=none" },
+      spec: { unit: { exec: "/bin/true" } } }) })).json()).id, token);
+  await page.goto(`${url}/ui/#/apps/${trashId}`);
+  await page.locator("main h1").getByText("default/console-trash").waitFor();
   await page.click("#delete-app");
-  await page.locator(".warning").getByText("stays on the nodes").waitFor();
+  await page.locator(".warning").getByText("units stopped, sites removed").waitFor();
   await page.click("#delete-app-yes");
   await page.waitForURL(/#\/apps$/);
-  await page.locator("main").getByText("console-shop").waitFor({ state: "detached" });
+  await row("console-shop").waitFor();
+  assert.equal(await row("console-trash").count(), 0);
   log("application deleted");
 
   assert.deepEqual(foreign, [], "the console fetched nothing from another origin");
