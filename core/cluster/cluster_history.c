@@ -15,6 +15,7 @@
 #define MINUTE_MS 60000
 #define DAY_MS (24 * 60 * MINUTE_MS)
 
+/* [0] the day's points, [1] the week's */
 static const struct {
 	int64_t res_sec, keep_ms;
 } resolutions[] = {{60, DAY_MS}, {600, 7 * DAY_MS}};
@@ -28,9 +29,16 @@ static int64_t per_mille(double part, double whole)
 	return (int64_t)lround((f > 1 ? 1 : f) * 1000);
 }
 
-void cluster_history_of_facts(json_t *facts, struct cluster_sample *s)
+/* A point's figures; -1 where the agent said nothing. */
+struct sample {
+	int64_t cpu_pm, load1_c, cpu_count, mem_pm, disk_pm;
+};
+
+/* What a heartbeat's facts give: CPU busy (facts.cpuBusy), 1-minute load,
+ * CPU count, memory used, the fullest mount's use. */
+static void sample_of_facts(json_t *facts, struct sample *s)
 {
-	*s = (struct cluster_sample){-1, -1, -1, -1, -1};
+	*s = (struct sample){-1, -1, -1, -1, -1};
 	json_t *cpu = json_object_get(facts, "cpuBusy");
 	if (json_is_number(cpu))
 		s->cpu_pm = per_mille(json_number_value(cpu), 1);
@@ -69,8 +77,8 @@ int cluster_history_record(struct store_conn *c, int64_t node_id, int64_t at_ms,
 		json_decref(facts);
 		return 0; /* nothing to plot */
 	}
-	struct cluster_sample s;
-	cluster_history_of_facts(facts, &s);
+	struct sample s;
+	sample_of_facts(facts, &s);
 	json_decref(facts);
 	static const char sql[] =
 	        "INSERT INTO node_sample (node_id, res, at, cpu_pm, load1_c, cpu_count, mem_pm,"
@@ -113,7 +121,7 @@ static json_t *scaled(int64_t v, double div)
 int cluster_history_get(struct store_conn *c, int64_t node_id, bool week, json_t **out,
                         struct pg_err *err)
 {
-	int64_t res = week ? 600 : 60, keep = week ? 7 * DAY_MS : DAY_MS;
+	int64_t res = resolutions[week].res_sec, keep = resolutions[week].keep_ms;
 	static const char sql[] =
 	        "SELECT at, cpu_pm, load1_c, cpu_count, mem_pm, disk_pm FROM node_sample"
 	        " WHERE node_id = $1 AND res = $2 AND at >= $3 ORDER BY at";

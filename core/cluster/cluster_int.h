@@ -58,12 +58,6 @@ int cluster_live_heartbeat(struct cluster *cl, const struct pg_call *call, int64
 int cluster_live_load(struct cluster *cl, struct pg_err *err);
 
 /* A node's machine history (cluster_history.c). */
-struct cluster_sample {
-	int64_t cpu_pm, load1_c, cpu_count, mem_pm, disk_pm; /* -1: unknown */
-};
-/* The figures a heartbeat's facts give: CPU busy (facts.cpuBusy), 1-minute
- * load, CPU count, memory used, the fullest mount's use. */
-void cluster_history_of_facts(json_t *facts, struct cluster_sample *s);
 /* Records facts_text (a heartbeat's facts, may be NULL) as node_id's point
  * of at_ms's minute and ten minutes, when those have none yet. */
 int cluster_history_record(struct store_conn *c, int64_t node_id, int64_t at_ms,

@@ -501,14 +501,18 @@ static void replace(char **slot, char *value)
 	*slot = value;
 }
 
+/* Whether caps_text (may be NULL) differs from what l's agent said before. */
+static bool caps_changed_of(const struct node_live *l, const char *caps_text)
+{
+	return caps_text && (!l->capabilities || strcmp(caps_text, l->capabilities) != 0);
+}
+
 bool cluster_live_heartbeat_writes(struct cluster *cl, int64_t node_id, json_t *caps)
 {
 	char *caps_text = caps ? pg_json_dump(caps) : NULL;
 	pthread_mutex_lock(&cl->lock);
 	struct node_live *l = pg_map_get(cl->nodes, node_id);
-	bool writes =
-	        l && (!l->online ||
-	              (caps_text && (!l->capabilities || strcmp(caps_text, l->capabilities) != 0)));
+	bool writes = l && (!l->online || caps_changed_of(l, caps_text));
 	pthread_mutex_unlock(&cl->lock);
 	free(caps_text);
 	return writes;
@@ -528,9 +532,7 @@ int cluster_live_heartbeat(struct cluster *cl, const struct pg_call *call, int64
 		return pg_err_set(err, PG_ENOTFOUND, "nodeId", "node %lld no longer exists",
 		                  (long long)node_id);
 	}
-	bool came_online = !l->online;
-	bool caps_changed =
-	        caps_text && (!l->capabilities || strcmp(caps_text, l->capabilities) != 0);
+	bool came_online = !l->online, caps_changed = caps_changed_of(l, caps_text);
 	l->online = true;
 	l->last_heartbeat_ms = now;
 	l->dirty = true;

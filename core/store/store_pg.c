@@ -312,6 +312,18 @@ int store_pg_open(const char *url, struct store **out, struct pg_err *err)
 	return 0;
 }
 
+/* A write: serialised with every other write, on every replica. */
+#define WRITE_BEGIN "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")"
+
+/* Runs a BEGIN statement; a failed one leaves no transaction open. */
+static int begin_as(struct pq_conn *c, const char *sql, struct pg_err *err)
+{
+	int rc = exec_simple(c->db, sql, err, "begin");
+	if (rc != 0)
+		exec_simple(c->db, "ROLLBACK", NULL, "rollback");
+	return rc;
+}
+
 static int pq_begin(struct store_conn *bc, enum store_tx mode, struct pg_err *err)
 {
 	struct pq_conn *c = PQ_CONN(bc);
@@ -322,18 +334,13 @@ static int pq_begin(struct store_conn *bc, enum store_tx mode, struct pg_err *er
 	}
 	/* Reads see one snapshot (as a SQLite read transaction does); writes
 	 * queue behind each other on one lock. */
-	int rc = exec_simple(c->db,
-	                     mode == STORE_TX_WRITE
-	                             ? "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")"
-	                     : mode == STORE_TX_ROWS ? "BEGIN"
-	                                             : "BEGIN ISOLATION LEVEL REPEATABLE READ",
-	                     err, "begin");
-	if (rc != 0) {
-		exec_simple(c->db, "ROLLBACK", NULL, "rollback");
-		return rc;
-	}
-	c->in_tx = true;
-	return 0;
+	int rc = begin_as(c,
+	                  mode == STORE_TX_WRITE  ? WRITE_BEGIN
+	                  : mode == STORE_TX_ROWS ? "BEGIN"
+	                                          : "BEGIN ISOLATION LEVEL REPEATABLE READ",
+	                  err);
+	c->in_tx = rc == 0;
+	return rc;
 }
 
 static void pq_rollback(struct store_conn *bc)
@@ -361,12 +368,7 @@ static int pq_commit(struct store_conn *bc, struct pg_err *err)
  * savepoint of its own. */
 static int pq_group_begin(struct store_conn *bc, struct pg_err *err)
 {
-	struct pq_conn *c = PQ_CONN(bc);
-	int rc = exec_simple(c->db, "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")", err,
-	                     "begin");
-	if (rc != 0)
-		exec_simple(c->db, "ROLLBACK", NULL, "rollback");
-	return rc;
+	return begin_as(PQ_CONN(bc), WRITE_BEGIN, err);
 }
 
 static int pq_group_end(struct store_conn *bc, bool commit, struct pg_err *err)
