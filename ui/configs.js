@@ -3,7 +3,7 @@
 // change shown before it goes out) and rolling back. A secret item's values
 // are never shown: its new version is written whole.
 import { get, getAll, post, put } from "./api.js";
-import { h, replace, badge, link, table, when, section, action, errorBox, field } from "./dom.js";
+import { h, replace, badge, link, table, when, section, action, field, form } from "./dom.js";
 import { diffView } from "./diff.js";
 import { t } from "./i18n.js";
 
@@ -27,17 +27,6 @@ function select(id, versions, value) {
   const s = h("select", { id }, versions.map((v) => h("option", { value: v.version }, `v${v.version} · ${v.author}${v.message ? " · " + v.message : ""}`)));
   s.value = String(value);
   return s;
-}
-
-// A form whose submit(body) runs with the fields' values; the API's error
-// (with its field) is shown under it.
-function form(id, fields, label, submit) {
-  const out = h("div");
-  return h("form", { class: "form", id, onsubmit: async (ev) => {
-    ev.preventDefault();
-    replace(out);
-    try { await submit(); } catch (e) { replace(out, errorBox(e)); }
-  } }, ...fields, h("button", { type: "submit" }, label), out);
 }
 
 export async function renderNew(main, _params, ctx) {

@@ -95,6 +95,18 @@ export function errorBox(err) {
   return h("p", { class: "error", role: "alert" }, `${err.message}${where}`);
 }
 
+// A form of fields and a submit button: submit() runs on submit; what it
+// returns (if anything) is shown under the form, and so is the API's error
+// (with its field) when it throws.
+export function form(id, fields, label, submit) {
+  const out = h("div");
+  return h("form", { class: "form", id, onsubmit: async (ev) => {
+    ev.preventDefault();
+    replace(out);
+    try { const shown = await submit(); if (shown) replace(out, shown); } catch (e) { replace(out, errorBox(e)); }
+  } }, ...fields, h("button", { type: "submit" }, label), out);
+}
+
 // A labelled input of a form, with a hint under it.
 export function field(label, input, hint) {
   return h("label", { class: "field" }, h("span", {}, label), input, hint ? h("small", {}, hint) : null);

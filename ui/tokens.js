@@ -2,7 +2,7 @@
 // token mints only what it holds itself, the API says which it lacks); its
 // secret is shown once. Revoking takes two clicks.
 import { get, post, del } from "./api.js";
-import { h, replace, table, when, field, errorBox, confirmAction } from "./dom.js";
+import { h, replace, table, when, field, form, confirmAction } from "./dom.js";
 import { t } from "./i18n.js";
 
 // The permission codes are the API's own: each operation of its OpenAPI
@@ -18,18 +18,14 @@ async function permissionCodes() {
 function newTokenForm(codes, done) {
   const name = h("input", { name: "name", required: true, placeholder: "ci-deploy" });
   const boxes = codes.map((p) => h("label", { class: "check" }, h("input", { type: "checkbox", value: p, name: "perm" }), " ", p));
-  const out = h("div");
-  return h("form", { class: "form", id: "token-form", onsubmit: async (ev) => {
-    ev.preventDefault();
-    replace(out);
-    try {
-      const permissions = boxes.map((b) => b.firstChild).filter((i) => i.checked).map((i) => i.value);
-      const tok = await post("/admin/tokens", { name: name.value.trim(), permissions });
-      replace(out, h("p", {}, t("The token, shown this once:")), h("p", { class: "secret-token", id: "new-token" }, tok.token));
-      done();
-    } catch (e) { replace(out, errorBox(e)); }
-  } }, field(t("Name"), name), h("div", { class: "field" }, h("span", {}, t("Permissions")), h("div", { class: "checks" }, boxes)),
-  h("button", { type: "submit" }, t("Create token")), out);
+  return form("token-form", [field(t("Name"), name),
+    h("div", { class: "field" }, h("span", {}, t("Permissions")), h("div", { class: "checks" }, boxes))],
+  t("Create token"), async () => {
+    const permissions = boxes.map((b) => b.firstChild).filter((i) => i.checked).map((i) => i.value);
+    const tok = await post("/admin/tokens", { name: name.value.trim(), permissions });
+    done();
+    return h("div", {}, h("p", {}, t("The token, shown this once:")), h("p", { class: "secret-token", id: "new-token" }, tok.token));
+  });
 }
 
 export async function render(main, _params, ctx) {
