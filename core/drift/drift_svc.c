@@ -349,10 +349,18 @@ static int forget(struct store_conn *c, const char *owner, struct pg_err *err)
 static int evaluate(struct drift *d, struct store_conn *c, int64_t node_id, json_t *stored,
                     int64_t stored_at, json_t **out, struct pg_err *err)
 {
+	/* One evaluation at a time: a report and the sweep must not both heal.
+	 * eval_lock is taken inside a write transaction on every path, never
+	 * before one: a report on the writer thread comes holding the write
+	 * lock, and a sweep holding eval_lock while waiting for that lock would
+	 * stall both until the busy timeout. Its writes are savepoints. */
+	bool own = !store_grouped(c);
+	int rc = own ? store_group_begin(c, err) : 0;
+	if (rc != 0)
+		return rc;
 	json_t *rows = json_array(), *groups = NULL, *results = json_array(), *items;
-	/* one evaluation at a time: a report and the sweep must not both heal */
 	pthread_mutex_lock(&d->eval_lock);
-	int rc = drift_desired_of_node(c, node_id, rows, err);
+	rc = drift_desired_of_node(c, node_id, rows, err);
 	groups = by_key(rows, "owner");
 	const char *owner;
 	bool woke = false;
@@ -379,6 +387,13 @@ static int evaluate(struct drift *d, struct store_conn *c, int64_t node_id, json
 		json_decref(decision);
 	}
 	pthread_mutex_unlock(&d->eval_lock);
+	if (own) {
+		struct pg_err end_err = {0};
+		if (store_group_end(c, true, &end_err) != 0 && rc == 0) {
+			*err = end_err;
+			rc = err->code;
+		}
+	}
 	if (woke)
 		cluster_wake(d->cluster, node_id);
 	json_decref(rows);

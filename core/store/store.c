@@ -84,6 +84,11 @@ static void after_run(struct store_after *a, bool run)
 	}
 }
 
+bool store_grouped(const struct store_conn *c)
+{
+	return c->grouped;
+}
+
 int store_group_end(struct store_conn *c, bool commit, struct pg_err *err)
 {
 	if (!c->grouped)

@@ -57,6 +57,8 @@ int store_end(struct store_conn *c, int rc, struct pg_err *err);
  * then does nothing. */
 int store_group_begin(struct store_conn *c, struct pg_err *err);
 int store_group_end(struct store_conn *c, bool commit, struct pg_err *err);
+/* Whether c is inside a group (and so holds the write lock). */
+bool store_grouped(const struct store_conn *c);
 /* Runs fn(arg) once what c committed is durable and visible to others: now,
  * or at the end of the group. free_fn(arg) (may be NULL) runs either way,
  * after fn or when the group rolled back. */

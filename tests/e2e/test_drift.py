@@ -3,10 +3,11 @@ with what succeeded tasks put there, shows it per node and application, and
 heals or alerts as policies/drift.lua decides."""
 import os
 import tempfile
+import threading
 import time
 import unittest
 
-from harness import Cluster, wait_until
+from harness import Cluster, request, wait_until
 
 FILE = "/etc/pagoda/app/app.conf"
 
@@ -78,6 +79,49 @@ class Drift(unittest.TestCase):
                             10, what="unknown")
             self.assertFalse(st["online"])
             self.assertEqual(owner_entry(st)["status"], "unknown")
+
+    def test_state_reports_and_the_sweep_never_wait_on_each_other(self):
+        """A state report is judged on the writer thread, inside its group's write
+        transaction; the sweep (every 2 s, over drifted nodes) judges too. Both must
+        take the write lock before the evaluation lock: in the other order each waits
+        on the other until SQLite's busy timeout (10 s), the heartbeats behind them
+        too, and the nodes go offline (seen in the console test)."""
+        with Cluster() as c:
+            d = c.daemon
+            nodes = [d.create_node(f"node-{i}") for i in range(3)]
+            for n in nodes:  # online; what a succeeded task put there, then a report that differs: drifted
+                request(d.url + "/agent/heartbeat", "POST", {"nodeId": n["id"]}, token=n["token"])
+                r = d.queue(n["id"], "ApplyConfigFiles", {"files": [{"path": FILE, "content": "port = 1\n"}]})
+                tid = r.json()["id"]
+                t = request(d.url + "/agent/tasks/poll", "POST", {"nodeId": n["id"], "waitSec": 0}, token=n["token"])
+                self.assertEqual([x["taskId"] for x in t.json()["tasks"]], [tid])
+                r = request(d.url + "/agent/tasks/report", "POST", {"nodeId": n["id"], "taskId": tid, "attempt": 1,
+                                                                    "status": "succeeded",
+                                                                    "artifacts": {"files": [{"path": FILE,
+                                                                                             "sha256": "a" * 64}]}},
+                            token=n["token"])
+                self.assertEqual(r.status, 200, r)
+            report = lambda n: {"nodeId": n["id"], "files": {FILE: {"sha256": "0" * 64}}}
+            for n in nodes:
+                self.assertEqual(request(d.url + "/agent/state", "POST", report(n), token=n["token"]).status, 200)
+            wait_until(lambda: all(d.call("GET", f"/admin/nodes/{n['id']}/status").json()["status"] == "drifted"
+                                   for n in nodes), 10, what="drifted")
+            slowest, failed, stop = [0.0], [], time.monotonic() + 8  # four sweeps
+            def hammer(n):
+                while time.monotonic() < stop:
+                    t0 = time.monotonic()
+                    r = request(d.url + "/agent/state", "POST", report(n), token=n["token"], timeout=30)
+                    slowest[0] = max(slowest[0], time.monotonic() - t0)
+                    if r.status != 200:
+                        failed.append(r.status)
+            threads = [threading.Thread(target=hammer, args=(n,)) for n in nodes for _ in range(3)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertEqual([l for l in d.read_log().splitlines() if "database is locked" in l], [])
+            self.assertEqual(failed, [])
+            self.assertLess(slowest[0], 5.0, "a report waited on the busy timeout")
 
     def test_heal_policy_restores_the_file_and_the_drift_clears(self):
         lua = tempfile.mkdtemp(prefix="pagoda-lua-")
