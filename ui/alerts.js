@@ -1,9 +1,10 @@
 // Alerts: every alert by status (acknowledge the firing ones), the rules
 // (switch one on or off, send a test through its channels) and the named
 // channels (test one).
-import { get, getAll, post, put } from "./api.js";
-import { h, replace, badge, link, table, when, action, section } from "./dom.js";
+import { get, getAll, post, put, del } from "./api.js";
+import { h, replace, badge, link, table, when, action, section, confirmAction } from "./dom.js";
 import { t } from "./i18n.js";
+import { ruleForm, channelForm } from "./alert_forms.js";
 
 function subjectLink(subject) {
   const [kind, id] = subject.split(":");
@@ -27,7 +28,7 @@ export function alertTable(alerts, ctx, empty) {
 // What each channel answered to a test message.
 function results(out, r) {
   replace(out, table([
-    { title: t("Channel"), cell: (x) => x.channel || x.plugin },
+    { title: t("Channel"), cell: (x) => x.channel || r.channel || x.plugin },
     { title: t("Plugin"), cell: (x) => x.plugin },
     { title: t("Result"), cell: (x) => x.ok ? badge("succeeded") : h("span", {}, badge("failed"), " ", x.error || "") },
   ], r.results || [], t("No channel to test.")));
@@ -37,12 +38,19 @@ let status = "firing";
 
 export async function render(main, _params, ctx) {
   const list = h("div"), rules = h("div"), channels = h("div"), tested = h("div", { id: "alert-test" });
+  const editor = h("div", { id: "alert-editor" }); // an open form stays across redraws
+  const deleting = new Map(); // channel → its Delete's armed state
+  let chs = [];
+  const edit = async (title, make) => replace(editor, section(title, await make(),
+    h("button", { type: "button", class: "quiet-dark", onclick: () => replace(editor) }, t("Close"))));
+  const saved = () => { replace(editor); draw(); };
   const pick = h("select", { id: "alert-status" }, ["firing", "acknowledged", "resolved", ""].map((s) =>
     h("option", { value: s }, s || t("every status"))));
   pick.value = status;
   const manage = ctx.can("admin:alert:manage");
   const draw = async () => {
-    const [alerts, rs, chs] = await Promise.all([getAll(`/admin/alerts${status ? "?status=" + status : ""}`, 500),
+    let alerts, rs;
+    [alerts, rs, chs] = await Promise.all([getAll(`/admin/alerts${status ? "?status=" + status : ""}`, 500),
       get("/admin/alert-rules"), getAll("/admin/alert-channels")]);
     replace(list, alertTable(alerts, ctx, t("No alert is active.")));
     replace(rules, table([
@@ -55,6 +63,7 @@ export async function render(main, _params, ctx) {
           await put(`/admin/alert-rules/${r.name}`, { enabled: !r.enabled }); // the rest (and its secrets) kept
           await draw();
         }, { id: `toggle-${r.name}`, class: "quiet-dark" }),
+        action(t("Edit"), () => edit(t("Rule {0}", r.name), () => ruleForm(r, chs, saved)), { id: `edit-${r.name}`, class: "quiet-dark" }),
         r.notify.length ? action(t("Test"), async () => results(tested, await post(`/admin/alert-rules/${r.name}/test`)),
           { id: `test-${r.name}`, class: "quiet-dark" }) : null) : "" },
     ], rs.items, t("No rule.")));
@@ -63,12 +72,21 @@ export async function render(main, _params, ctx) {
       { title: t("Plugin"), cell: (c) => c.plugin },
       { title: t("Severities"), cell: (c) => (c.severities || []).join(", ") || t("all") },
       { title: t("Updated"), cell: (c) => when(c.updatedAt) },
-      { title: "", cell: (c) => manage ? action(t("Test"), async () => results(tested, await post(`/admin/alert-channels/${c.name}/test`)),
-        { class: "quiet-dark" }) : "" },
+      { title: "", cell: (c) => manage ? h("div", { class: "buttons" },
+        action(t("Test"), async () => results(tested, await post(`/admin/alert-channels/${c.name}/test`)),
+          { class: "quiet-dark", id: `test-channel-${c.name}` }),
+        action(t("Edit"), () => edit(t("Channel {0}", c.name), () => channelForm(c, ctx, saved)),
+          { class: "quiet-dark", id: `edit-channel-${c.name}` }),
+        confirmAction(t("Delete"), t("Rules that notify it must drop it first."), async () => {
+          await del(`/admin/alert-channels/${encodeURIComponent(c.name)}`);
+          await draw();
+        }, { id: `delete-channel-${c.name}` }, deleting.get(c.name) || deleting.set(c.name, {}).get(c.name))) : "" },
     ], chs, t("No named channel yet.")));
   };
   pick.addEventListener("change", () => { status = pick.value; draw(); });
   replace(main, h("div", { class: "title-row" }, h("h1", {}, t("Alerts")), pick), list,
-    section(t("Rules"), rules), section(t("Channels"), channels), tested);
+    section(t("Rules"), rules), section(t("Channels"), channels,
+      manage ? action(t("New channel"), () => edit(t("New channel"), () => channelForm(null, ctx, saved)), { id: "new-channel" }) : null),
+    editor, tested);
   await ctx.live(draw, 5000);
 }

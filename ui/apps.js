@@ -4,6 +4,7 @@
 import { get, getAll, post, put, del } from "./api.js";
 import { h, replace, badge, link, table, when, section, action, confirmAction, errorBox, field } from "./dom.js";
 import { diffView } from "./diff.js";
+import { appForm } from "./app_form.js";
 import { unitsSection } from "./units.js";
 import { t } from "./i18n.js";
 
@@ -54,64 +55,6 @@ export async function renderList(main, _params, ctx) {
       { title: t("Updated"), cell: ({ a }) => when(a.updatedAt) },
     ], apps.map((a, i) => ({ a, st: status[i] })), t("No application yet.")));
   }, 5000);
-}
-
-// What a new application's spec looks like, per type (the API's own shape).
-const SPEC_EXAMPLES = {
-  SystemdService: { unit: { exec: "/usr/bin/python3", args: ["-m", "http.server", "8080"], environment: {} },
-    listenPort: 8080, healthCheck: { type: "http", path: "/", retries: 5, intervalSec: 2 } },
-  ReverseProxy: {}, // its sites are ingresses: POST /admin/apps/{id}/ingresses or `pagoda apply`
-};
-
-function parseJson(text, fieldName) {
-  try { return JSON.parse(text); } catch (e) {
-    const err = new Error(`${fieldName} is not valid JSON: ${e.message}`);
-    err.field = fieldName;
-    throw err;
-  }
-}
-
-// The form of an application; submit(body) creates or updates it.
-function appForm(app, submit) {
-  const f = {
-    name: h("input", { name: "name", required: true, value: app ? app.name : "", disabled: !!app, pattern: "[a-z0-9][a-z0-9-]*" }),
-    type: h("select", { name: "type", disabled: !!app }, Object.keys(SPEC_EXAMPLES).map((t) => h("option", { value: t }, t))),
-    selector: h("input", { name: "selector", value: app ? (app.selector.labels || "") : "", placeholder: "role=web,env=prod" }),
-    batchSize: h("input", { name: "batchSize", type: "number", min: 1, value: app ? (app.strategy.batchSize || 1) : 1 }),
-    rollback: h("select", { name: "rollback" }, ["manual", "auto"].map((v) => h("option", { value: v }, v))),
-    spec: h("textarea", { name: "spec", rows: 14, spellcheck: "false" }),
-  };
-  if (app) {
-    f.type.value = app.type;
-    f.rollback.value = app.rollback;
-  }
-  const fillSpec = () => { f.spec.value = JSON.stringify(app ? app.spec : SPEC_EXAMPLES[f.type.value], null, 2); };
-  f.type.addEventListener("change", fillSpec);
-  fillSpec();
-  const out = h("div");
-  const form = h("form", { class: "form", id: "app-form", onsubmit: async (ev) => {
-    ev.preventDefault();
-    replace(out);
-    try {
-      const body = {
-        selector: app && !f.selector.value.trim() ? app.selector : { labels: f.selector.value.trim() },
-        strategy: { ...(app ? app.strategy : {}), batchSize: Number(f.batchSize.value) },
-        rollback: f.rollback.value,
-        spec: parseJson(f.spec.value, "spec"),
-      };
-      if (!app) Object.assign(body, { name: f.name.value.trim(), type: f.type.value });
-      await submit(body);
-    } catch (e) {
-      replace(out, errorBox(e));
-    }
-  } },
-  field(t("Name"), f.name), field(t("Type"), f.type),
-  field(t("Node selector"), f.selector, "labels the nodes must carry, e.g. role=web"),
-  field(t("Batch size"), f.batchSize, "nodes per batch of a release"),
-  field(t("On failure"), f.rollback, "auto rolls a failed release back by itself"),
-  field(t("Spec (JSON)"), f.spec),
-  h("button", { type: "submit" }, app ? t("Save") : t("Create application")), out);
-  return form;
 }
 
 // A site of a ReverseProxy application: domains to a registry service, over

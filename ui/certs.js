@@ -1,8 +1,9 @@
 // Certificates: the list with days left, and a timeline of every current
 // certificate's validity against today and the renewal window.
-import { get, post } from "./api.js";
-import { h, svg, replace, badge, table, when, section, action } from "./dom.js";
+import { get, post, del } from "./api.js";
+import { h, svg, replace, badge, table, when, section, action, confirmAction } from "./dom.js";
 import { t } from "./i18n.js";
+import { requestForm, importForm, deployForm } from "./cert_forms.js";
 
 const DAY = 86400000;
 
@@ -41,9 +42,19 @@ export function timeline(certs) {
 }
 
 export async function render(main, _params, ctx) {
-  const body = h("div");
-  replace(main, h("h1", {}, t("Certificates")), body);
-  await ctx.live(async () => {
+  const body = h("div"), forms = h("div", { id: "cert-forms" }); // a form stays open across redraws
+  const open = async (title, make) => replace(forms, section(title, await make(),
+    h("button", { type: "button", class: "quiet-dark", onclick: () => replace(forms) }, t("Close"))));
+  let draw = async () => {};
+  const closeAndDraw = () => { replace(forms); draw(); };
+  const issue = ctx.can("admin:ssl:issue");
+  const deleting = new Map(); // certificate id → its Delete's armed state, across redraws
+  const armed = (id) => deleting.get(id) || deleting.set(id, {}).get(id);
+  replace(main, h("div", { class: "title-row" }, h("h1", {}, t("Certificates")), issue ? h("div", { class: "buttons" },
+    action(t("Request a certificate"), () => open(t("Request a certificate"), () => requestForm(closeAndDraw)), { id: "cert-request-open" }),
+    action(t("Import"), () => open(t("Import a certificate"), () => importForm(closeAndDraw)), { id: "cert-import-open", class: "quiet-dark" }))
+    : null), forms, body);
+  draw = async () => {
     const certs = (await get("/admin/certificates")).items;
     certs.sort((a, b) => (a.current ? a.current.daysLeft : 1e9) - (b.current ? b.current.daysLeft : 1e9));
     replace(body,
@@ -57,8 +68,15 @@ export async function render(main, _params, ctx) {
         { title: t("Expires"), cell: (c) => c.current ? when(c.current.notAfter) : "–" },
         { title: t("Days left"), cell: (c) => c.current ? h("span", { class: "days " + urgency(c.current.daysLeft) }, String(c.current.daysLeft)) : "–" },
         { title: t("Last error"), cell: (c) => c.lastError || "" },
-        { title: "", cell: (c) => c.source === "acme" && ctx.can("admin:ssl:issue")
-          ? action(t("Renew now"), () => post(`/admin/certificates/${c.id}/renew`)) : "" },
+        { title: "", cell: (c) => h("div", { class: "buttons" },
+          c.source === "acme" && issue ? action(t("Renew now"), () => post(`/admin/certificates/${c.id}/renew`), { class: "quiet-dark" }) : null,
+          c.current && ctx.can("admin:ssl:deploy") ? action(t("Deploy"), () => open(t("Deploy {0}", c.name), () => deployForm(c)),
+            { class: "quiet-dark", id: `deploy-${c.id}` }) : null,
+          issue ? confirmAction(t("Delete"), t("Nodes keep the files they have; a site that uses it must drop it first."), async () => {
+            await del(`/admin/certificates/${c.id}`);
+            await draw();
+          }, { id: `delete-cert-${c.id}` }, armed(c.id)) : null) },
       ], certs, t("No certificate yet: `pagoda certs issue` or `pagoda certs import`."))));
-  }, 10000);
+  };
+  await ctx.live(draw, 10000);
 }

@@ -100,11 +100,41 @@ export function errorBox(err) {
 // (with its field) when it throws.
 export function form(id, fields, label, submit) {
   const out = h("div");
-  return h("form", { class: "form", id, onsubmit: async (ev) => {
+  const el = h("form", { class: "form", id, onsubmit: async (ev) => {
     ev.preventDefault();
     replace(out);
-    try { const shown = await submit(); if (shown) replace(out, shown); } catch (e) { replace(out, errorBox(e)); }
+    markField(el, null);
+    try { const shown = await submit(); if (shown) replace(out, shown); } catch (e) { markField(el, e); replace(out, errorBox(e)); }
   } }, ...fields, h("button", { type: "submit" }, label), out);
+  return el;
+}
+
+// The input an API error names (its data-field is the error's field or the
+// nearest parent of it: spec.unit.args[1] is the args box) is marked with the
+// message under it; null clears the marks. Returns whether one was found.
+export function markField(formEl, err) {
+  for (const el of formEl.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+  for (const el of formEl.querySelectorAll(".field-error")) el.remove();
+  const f = err && err.field;
+  if (!f) return false;
+  let best = null;
+  for (const el of formEl.querySelectorAll("[data-field]")) {
+    const d = el.dataset.field;
+    if ((f === d || f.startsWith(d + ".") || f.startsWith(d + "[")) && (!best || d.length > best.dataset.field.length))
+      best = el;
+  }
+  if (!best) return false;
+  best.setAttribute("aria-invalid", "true");
+  (best.closest("label.field") || best.parentNode).append(h("small", { class: "field-error" }, err.message));
+  best.focus();
+  return true;
+}
+
+// JSON typed into a form's box; bad JSON is an error naming that field.
+export function parseJson(text, fieldName) {
+  try { return JSON.parse(text); } catch (e) {
+    throw Object.assign(new Error(t("{0} is not valid JSON: {1}", fieldName, e.message)), { field: fieldName });
+  }
 }
 
 // A labelled input of a form, with a hint under it.
@@ -118,17 +148,20 @@ export function section(title, ...children) {
 
 // A destructive action in two clicks: the first arms it (and says what will
 // happen), the second runs it; Cancel disarms. keep carries the armed state
-// across a live view's redraws.
+// and the API's refusal across a live view's redraws.
 export function confirmAction(text, warning, fn, attrs = {}, keep = {}) {
   const box = h("span");
   const draw = () => {
     if (!keep.armed)
       return replace(box, h("button", { type: "button", class: "quiet-dark", ...attrs,
-        onclick: () => { keep.armed = true; draw(); } }, text));
+        onclick: () => { keep.armed = true; keep.error = null; draw(); } }, text));
     replace(box, h("span", { class: "warning" }, warning, " "),
-      action(t("Yes, {0}", text.toLowerCase()), async () => { await fn(); keep.armed = false; },
-        { id: (attrs.id || "confirm") + "-yes", class: "danger" }),
-      h("button", { type: "button", class: "quiet-dark", onclick: () => { keep.armed = false; draw(); } }, t("Cancel")));
+      action(t("Yes, {0}", text.toLowerCase()), async () => {
+        keep.error = null;
+        try { await fn(); keep.armed = false; } catch (e) { keep.error = e; throw e; }
+      }, { id: (attrs.id || "confirm") + "-yes", class: "danger" }),
+      h("button", { type: "button", class: "quiet-dark", onclick: () => { keep.armed = false; draw(); } }, t("Cancel")),
+      keep.error ? errorBox(keep.error) : null);
   };
   draw();
   return box;

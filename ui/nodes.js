@@ -1,8 +1,9 @@
 // Nodes: labels, capabilities, status and drift, and the machine facts the
 // agent sends with every heartbeat.
 import { get, getAll, post } from "./api.js";
-import { h, replace, badge, link, table, when, labels, bytes, duration, meter, section, action } from "./dom.js";
+import { h, replace, badge, link, table, when, labels, bytes, duration, meter, section, action, errorBox } from "./dom.js";
 import { t } from "./i18n.js";
+import { runSection } from "./task_run.js";
 import { lineChart } from "./chart.js";
 
 const DAY = 86400000;
@@ -79,8 +80,10 @@ function history(hist, redraw) {
 }
 
 export async function renderOne(main, [id], ctx) {
-  const body = h("div");
-  replace(main, body);
+  const body = h("div"), runner = h("div"); // the runner stays as it is across redraws
+  replace(main, body, runner);
+  if (ctx.can("admin:node:manage")) get(`/admin/nodes/${id}`).then((n) => runSection(n, ctx)).then((s) => replace(runner, s))
+    .catch((e) => replace(runner, errorBox(e)));
   const draw = async () => {
     const [n, st, tasks, hist] = await Promise.all([get(`/admin/nodes/${id}`), get(`/admin/nodes/${id}/status`),
       get(`/admin/tasks?nodeId=${id}&limit=20`), get(`/admin/nodes/${id}/history?range=${range}`)]);

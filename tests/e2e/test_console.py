@@ -13,7 +13,8 @@ import tempfile
 import unittest
 
 from fleet import Fleet, fleet_supported, http_get
-from harness import STORE, Pagodad, request, self_signed, wait_until
+from harness import STORE, Pagodad, free_port, request, self_signed, wait_until
+from test_alerts import SECRET, Receiver
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 UI_TESTS = os.path.join(HERE, "..", "ui")
@@ -113,6 +114,12 @@ class Console(unittest.TestCase):
                                                      "systemctl", "stop", "pagoda-agent"]),
                        PAGODA_NODES=json.dumps([n.name for n in fleet.nodes]), PAGODA_SHOTS=os.path.abspath(SHOTS),
                        PAGODA_CHROMIUM=CHROMIUM)
+            # a certificate the console imports from files and deploys, an ACME CA where nothing
+            # listens (a request is taken, then fails: issuing itself is test_acme's), a webhook receiver
+            env["PAGODA_CERT_FILES"] = json.dumps(list(self_signed(tmp, "console-deploy.test")))
+            env["PAGODA_ACME_URL"] = f"https://127.0.0.1:{free_port()}/directory"
+            rx = Receiver()
+            env["PAGODA_HOOK_URL"], env["PAGODA_HOOK_SECRET"] = rx.url, SECRET
             r = d.call("POST", "/admin/tokens", {"name": "viewer", "permissions": ["admin:app:read"]})
             self.assertEqual(r.status, 201, r)
             env["PAGODA_VIEWER_TOKEN"] = r.json()["token"]
@@ -138,14 +145,42 @@ class Console(unittest.TestCase):
                 code, body = http_get(n.ip, "console.test")
                 self.assertEqual(code, 200, body)
                 self.assertTrue(body.startswith("node="), body)
-            actions = [e["action"] for e in d.audit(actor="token:1:bootstrap")]
+            actions = [e["action"] for e in d.audit(actor="token:1:bootstrap", limit=1000)]
             for a in ["app.create", "app.update", "release.create", "release.execute", "release.rollback", "alert.ack",
                       "app.restart"]:
+                self.assertIn(a, actions)
+            # the task run on the first node, with what it found
+            listed = d.call("GET", f"/admin/tasks?nodeId={fleet.nodes[0].info['id']}&limit=200").json()["items"]
+            run = [d.call("GET", f"/admin/tasks/{x['id']}").json() for x in listed if x["type"] == "InspectUnit"]
+            run = [x for x in run if x["payload"].get("unitName") == "pagoda-agent.service"]
+            self.assertEqual([x["status"] for x in run], ["succeeded"])
+            self.assertIn('"active"', json.dumps(run[0]["result"]))
+            # the imported certificate written on both nodes; the requested one deleted
+            certs = {c["name"]: c for c in d.call("GET", "/admin/certificates").json()["items"]}
+            self.assertNotIn("console-acme.test", certs)
+            with open(json.loads(env["PAGODA_CERT_FILES"])[0]) as f:
+                pem = f.read()
+            for n in fleet.nodes:
+                self.assertEqual(n.run("cat", "/etc/ssl/pagoda/console-deploy.crt").stdout.strip(), pem.strip())
+                self.assertEqual(n.run("stat", "-c", "%a", "/etc/ssl/pagoda/console-deploy.key").stdout.strip(), "600")
+            # the channel made in the console, its test delivered (signed), the rule edited to notify it
+            ch = d.call("GET", "/admin/alert-channels/console-hook").json()
+            self.assertEqual((ch["plugin"], ch["severities"], ch["config"]["url"]), ("webhook", ["critical"], rx.url))
+            self.assertNotEqual(ch["config"]["secret"], SECRET)
+            self.assertTrue(rx.verified(), "the channel's test reached the receiver")
+            rx.close()
+            rule = next(r for r in d.call("GET", "/admin/alert-rules").json()["items"] if r["name"] == "certificate_expiring")
+            self.assertEqual((rule["params"], rule["notify"]), ({"days": 20}, [{"channel": "console-hook"}]))
+            # the registry service made and deleted there
+            self.assertEqual(d.call("GET", "/admin/registry/services/console-static").status, 404)
+            for a in ["ssl.import", "ssl.deploy", "ssl.request", "ssl.delete", "alert_channel.put", "alert_rule.update",
+                      "service.update", "endpoint.create", "endpoint.delete", "service.delete", "task.queue"]:
                 self.assertIn(a, actions)
             offline = [a for a in d.call("GET", "/admin/alerts?rule=node_offline").json()["items"]]
             self.assertEqual([a["acknowledgedBy"] for a in offline], ["token:1:bootstrap"])
             shots = sorted(os.listdir(SHOTS))
-            for view in ["login", "dashboard", "nodes", "node", "app-new", "release-running", "app-drift",
+            for view in ["login", "dashboard", "nodes", "node", "node-task", "app-new-field-error", "app-new",
+                         "certificate-deployed", "alert-rules-channels", "registry-endpoint", "release-running", "app-drift",
                          "app-history-diff", "rollback-succeeded", "app-logs", "proxy-release", "narrow-app", "dark-app", "certificates",
                          "configuration-diff", "audit", "dashboard-alert", "read-only"]:
                 self.assertTrue(any(s.endswith(f"-{view}.png") for s in shots), view)
