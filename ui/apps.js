@@ -127,7 +127,7 @@ function siteFeatures(i) {
 }
 
 export async function renderOne(main, [id], ctx) {
-  const deleting = {}; // the Delete button's armed state, across redraws
+  const deleting = {}, deletingSite = new Map(); // the Delete buttons' armed state, across redraws
   const head = h("div"), state = h("div"), sites = h("div"), units = h("div"), history = h("div"), editor = h("div");
   replace(main, head, state, sites, units, history, editor);
   const names = await nodeNames(ctx);
@@ -177,6 +177,9 @@ export async function renderOne(main, [id], ctx) {
       { title: t("Upstreams"), cell: (i) => i.upstreamStrategy === "B" ? "healthy endpoints only" : "every endpoint" },
       { title: t("Features"), cell: siteFeatures },
       { title: "nginx site", cell: (i) => h("code", {}, i.nginxSiteName) },
+      { title: "", cell: (i) => ctx.can("admin:app:write") ? confirmAction(t("Delete"),
+        t("The site stays on the nodes until the next release removes it."), () => del(`/admin/ingresses/${i.id}`),
+        { id: `delete-site-${i.id}` }, deletingSite.get(i.id) || deletingSite.set(i.id, {}).get(i.id)) : "" },
     ], app.ingresses || [], t("No site yet: add one, then release the application to deploy it.")),
     app.type === "ReverseProxy" && ctx.can("admin:app:write") ? action(t("Add site"), async () => {
       siteFormOpen = true;

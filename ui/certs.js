@@ -4,6 +4,7 @@ import { get, post, del } from "./api.js";
 import { h, svg, replace, badge, table, when, section, action, confirmAction } from "./dom.js";
 import { t } from "./i18n.js";
 import { requestForm, importForm, deployForm } from "./cert_forms.js";
+import { providerForm, providersSection } from "./dns_providers.js";
 
 const DAY = 86400000;
 
@@ -48,11 +49,12 @@ export async function render(main, _params, ctx) {
   let draw = async () => {};
   const closeAndDraw = () => { replace(forms); draw(); };
   const issue = ctx.can("admin:ssl:issue");
-  const deleting = new Map(); // certificate id → its Delete's armed state, across redraws
+  const deleting = new Map(); // a Delete's armed state (by certificate id or provider name), across redraws
   const armed = (id) => deleting.get(id) || deleting.set(id, {}).get(id);
   replace(main, h("div", { class: "title-row" }, h("h1", {}, t("Certificates")), issue ? h("div", { class: "buttons" },
     action(t("Request a certificate"), () => open(t("Request a certificate"), () => requestForm(closeAndDraw)), { id: "cert-request-open" }),
-    action(t("Import"), () => open(t("Import a certificate"), () => importForm(closeAndDraw)), { id: "cert-import-open", class: "quiet-dark" }))
+    action(t("Import"), () => open(t("Import a certificate"), () => importForm(closeAndDraw)), { id: "cert-import-open", class: "quiet-dark" }),
+    action(t("New DNS provider"), () => open(t("New DNS provider"), () => providerForm(ctx, closeAndDraw)), { id: "dns-open", class: "quiet-dark" }))
     : null), forms, body);
   draw = async () => {
     const certs = (await get("/admin/certificates")).items;
@@ -76,7 +78,8 @@ export async function render(main, _params, ctx) {
             await del(`/admin/certificates/${c.id}`);
             await draw();
           }, { id: `delete-cert-${c.id}` }, armed(c.id)) : null) },
-      ], certs, t("No certificate yet: `pagoda certs issue` or `pagoda certs import`."))));
+      ], certs, t("No certificate yet: `pagoda certs issue` or `pagoda certs import`."))),
+      await providersSection(ctx, deleting, draw));
   };
   await ctx.live(draw, 10000);
 }

@@ -353,6 +353,19 @@ export const ZH = {
   "Timeout (s)": "超时（秒）",
   "Run": "运行",
   "Nodes keep the files they have; a site that uses it must drop it first.": "节点上已有的文件保留；使用它的站点须先移除它。",
+  "The site stays on the nodes until the next release removes it.": "站点会保留在节点上，直到下次发布将其移除。",
+  "New DNS provider": "新建 DNS 服务商",
+  "a provider of the same name is replaced": "同名的服务商会被替换",
+  "Zones": "区域",
+  "requests whose domains all lie in them get DNS-01 through it": "域名全部位于这些区域的申请将通过它进行 DNS-01",
+  "Resolvers": "解析器",
+  "optional: IPv4[:port], comma separated": "可选：IPv4[:端口]，以逗号分隔",
+  "DNS providers": "DNS 服务商",
+  "Certificates that name it must drop it first.": "引用它的证书须先移除它。",
+  "No DNS provider: DNS-01 requests then name their plugin and settings themselves.": "没有 DNS 服务商：DNS-01 申请需自行指定插件与设置。",
+  "key=value, comma separated; applications select nodes by them": "key=value，以逗号分隔；应用据此选择节点",
+  "{0}: write key=value": "{0}：请写成 key=value",
+  "Revokes its agent token; what runs on the machine stays as it is.": "吊销其 agent 令牌；机器上正在运行的内容保持不变。",
 };
 
 const KEY = "pagoda.lang";

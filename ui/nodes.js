@@ -1,7 +1,8 @@
 // Nodes: labels, capabilities, status and drift, and the machine facts the
 // agent sends with every heartbeat.
-import { get, getAll, post } from "./api.js";
-import { h, replace, badge, link, table, when, labels, bytes, duration, meter, section, action, errorBox } from "./dom.js";
+import { get, getAll, post, put, del } from "./api.js";
+import { h, replace, badge, link, table, when, labels, bytes, duration, meter, section, action, errorBox, confirmAction,
+  field, form } from "./dom.js";
 import { t } from "./i18n.js";
 import { runSection } from "./task_run.js";
 import { lineChart } from "./chart.js";
@@ -79,9 +80,31 @@ function history(hist, redraw) {
       lineChart("chart-disk", t("Fullest disk"), pts, "diskUsed", { max: 1, fmt: pct, span, res })));
 }
 
+// Name, address and labels; the API's error marks the field.
+function nodeForm(n, done) {
+  const f = {
+    name: h("input", { name: "name", required: true, value: n.name, "data-field": "name" }),
+    ip: h("input", { name: "ip", required: true, value: n.ip, "data-field": "ip" }),
+    labels: h("input", { name: "labels", value: Object.entries(n.labels || {}).map(([k, v]) => `${k}=${v}`).join(","),
+      "data-field": "labels", placeholder: "role=web,zone=a" }),
+  };
+  return form("node-form", [field(t("Name"), f.name), field(t("Address"), f.ip),
+    field(t("Labels"), f.labels, t("key=value, comma separated; applications select nodes by them"))], t("Save"), async () => {
+    const labels = {};
+    for (const kv of f.labels.value.split(",").map((x) => x.trim()).filter(Boolean)) {
+      const eq = kv.indexOf("=");
+      if (eq < 1) throw Object.assign(new Error(t("{0}: write key=value", kv)), { field: "labels" });
+      labels[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
+    }
+    await put(`/admin/nodes/${n.id}`, { name: f.name.value.trim(), ip: f.ip.value.trim(), labels });
+    done();
+  });
+}
+
 export async function renderOne(main, [id], ctx) {
-  const body = h("div"), runner = h("div"); // the runner stays as it is across redraws
-  replace(main, body, runner);
+  const body = h("div"), editor = h("div"), runner = h("div"); // these stay as they are across redraws
+  const deleting = {}; // the Delete button's armed state
+  replace(main, body, editor, runner);
   if (ctx.can("admin:node:manage")) get(`/admin/nodes/${id}`).then((n) => runSection(n, ctx)).then((s) => replace(runner, s))
     .catch((e) => replace(runner, errorBox(e)));
   const draw = async () => {
@@ -92,7 +115,14 @@ export async function renderOne(main, [id], ctx) {
       h("p", { class: "muted" }, `${n.ip} · `, labels(n.labels), " · last heartbeat ", when(n.lastHeartbeatAt)),
       ctx.can("admin:node:manage") ? h("div", { class: "buttons" },
         action(n.cordoned ? t("Uncordon") : t("Cordon"), () => post(`/admin/nodes/${id}/${n.cordoned ? "uncordon" : "cordon"}`),
-          { id: "cordon" })) : null,
+          { id: "cordon" }),
+        action(t("Edit"), () => replace(editor, section(t("Edit"), nodeForm(n, () => { replace(editor); draw(); }),
+          h("button", { type: "button", class: "quiet-dark", onclick: () => replace(editor) }, t("Close")))),
+        { id: "edit-node", class: "quiet-dark" }),
+        confirmAction(t("Delete"), t("Revokes its agent token; what runs on the machine stays as it is."), async () => {
+          await del(`/admin/nodes/${id}`);
+          ctx.go("#/nodes");
+        }, { id: "delete-node" }, deleting)) : null,
       section(t("Machine"), facts(n)),
       section(t("History"), history(hist, draw)),
       section(t("Managed state"), h("p", {}, badge(st.status), " reported ", when(st.reportedAt)),

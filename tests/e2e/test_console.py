@@ -171,16 +171,24 @@ class Console(unittest.TestCase):
             rx.close()
             rule = next(r for r in d.call("GET", "/admin/alert-rules").json()["items"] if r["name"] == "certificate_expiring")
             self.assertEqual((rule["params"], rule["notify"]), ({"days": 20}, [{"channel": "console-hook"}]))
+            # the first node's labels edited, the spare node deleted, the second site deleted
+            self.assertEqual(d.node(fleet.nodes[0].info["id"])["labels"], {"role": "web", "zone": "a"})
+            self.assertNotIn("console-spare", [n["name"] for n in d.call("GET", "/admin/nodes").json()["items"]])
+            edge = next(a for a in d.call("GET", "/admin/apps").json()["items"] if a["name"] == "console-edge")
+            edge = d.call("GET", f"/admin/apps/{edge['id']}").json()
+            self.assertEqual([i["domains"] for i in edge["ingresses"]], [["console.test"]])
+            self.assertEqual(d.call("GET", "/admin/dns-providers/console-dns").status, 404)
             # the registry service made and deleted there
             self.assertEqual(d.call("GET", "/admin/registry/services/console-static").status, 404)
             for a in ["ssl.import", "ssl.deploy", "ssl.request", "ssl.delete", "alert_channel.put", "alert_rule.update",
-                      "service.update", "endpoint.create", "endpoint.delete", "service.delete", "task.queue"]:
+                      "service.update", "endpoint.create", "endpoint.delete", "service.delete", "task.queue",
+                      "node.update", "node.delete", "ingress.delete", "ssl.dns_provider.put", "ssl.dns_provider.delete"]:
                 self.assertIn(a, actions)
             offline = [a for a in d.call("GET", "/admin/alerts?rule=node_offline").json()["items"]]
             self.assertEqual([a["acknowledgedBy"] for a in offline], ["token:1:bootstrap"])
             shots = sorted(os.listdir(SHOTS))
             for view in ["login", "dashboard", "nodes", "node", "node-task", "app-new-field-error", "app-new",
-                         "certificate-deployed", "alert-rules-channels", "registry-endpoint", "release-running", "app-drift",
+                         "certificate-deployed", "certificates-dns", "alert-rules-channels", "registry-endpoint", "release-running", "app-drift",
                          "app-history-diff", "rollback-succeeded", "app-logs", "proxy-release", "narrow-app", "dark-app", "certificates",
                          "configuration-diff", "audit", "dashboard-alert", "read-only"]:
                 self.assertTrue(any(s.endswith(f"-{view}.png") for s in shots), view)

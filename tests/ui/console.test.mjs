@@ -114,6 +114,26 @@ try {
   assert.match(await text('#task-form pre[data-stream="result"]'), /"active"/);
   await shot("node-task");
   log("task run on a node");
+  // its labels edited (the applications below select role=web)
+  await page.click("#edit-node");
+  await page.fill('#node-form [name="labels"]', "role=web,zone");
+  await page.click('#node-form button[type="submit"]');
+  await page.locator('#node-form [name="labels"][aria-invalid="true"]').waitFor();
+  await page.fill('#node-form [name="labels"]', "role=web,zone=a");
+  await page.click('#node-form button[type="submit"]');
+  await page.locator("#node-form").waitFor({ state: "detached" });
+  await page.locator("main .chip").getByText("zone=a").waitFor();
+  // a node that never ran an agent (made for it), deleted in two clicks
+  const spareNode = await page.evaluate(async (tk) => (await (await fetch("/admin/nodes", { method: "POST",
+    headers: { Authorization: `Bearer ${tk}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ name: "console-spare", ip: "127.0.0.9" }) })).json()).id, token);
+  await page.goto(`${url}/ui/#/nodes/${spareNode}`);
+  await page.click("#delete-node");
+  await page.click("#delete-node-yes");
+  await page.waitForURL(/#\/nodes$/);
+  await row(nodeNames[0]).waitFor();
+  assert.equal(await row("console-spare").count(), 0);
+  log("node edited, spare node deleted");
 
   // --- create an application through its type's form
   await page.click('#nav a[data-view="apps"]');
@@ -244,6 +264,15 @@ try {
   await page.click("#release-execute");
   await waitRelease("succeeded");
   await shot("proxy-release");
+  // a second site, then deleted (two clicks) before any release deploys it
+  await page.goBack();
+  await page.click("#add-site");
+  await page.fill('#site-form [name="domains"]', "old.console.test");
+  await page.click('#site-form button[type="submit"]');
+  const oldSite = row("old.console.test");
+  await oldSite.getByRole("button", { name: "Delete" }).click();
+  await oldSite.getByRole("button", { name: "Yes, delete" }).click();
+  await oldSite.waitFor({ state: "detached" });
   log("reverse proxy released");
 
   // --- certificates: imported from files, deployed to both nodes, requested from a CA, deleted
@@ -281,7 +310,24 @@ try {
   await acmeRow.getByRole("button", { name: "Delete" }).click();
   await acmeRow.getByRole("button", { name: "Yes, delete" }).click();
   await acmeRow.waitFor({ state: "detached" });
-  log("certificates imported, deployed, requested and deleted");
+  // a stored DNS provider: its plugin's check names the missing setting; the secret is never shown
+  await page.click("#dns-open");
+  await page.fill('#dns-form [name="name"]', "console-dns");
+  await page.selectOption('#dns-form [name="plugin"]', "cloudflare");
+  await page.fill('#dns-form [name="zones"]', "console.test");
+  await page.fill('#dns-form [name="config"]', "{}");
+  await page.click('#dns-form button[type="submit"]');
+  await page.locator('#dns-form [name="config"][aria-invalid="true"]').waitFor();
+  await page.fill('#dns-form [name="config"]', JSON.stringify({ apiToken: "cf-console-SECRET" }));
+  await page.click('#dns-form button[type="submit"]');
+  const dnsRow = row("console-dns");
+  await dnsRow.getByText("cloudflare").waitFor();
+  assert.ok(!(await text("main")).includes("cf-console-SECRET"), "the provider's token is never shown");
+  await shot("certificates-dns");
+  await dnsRow.getByRole("button", { name: "Delete" }).click();
+  await dnsRow.getByRole("button", { name: "Yes, delete" }).click();
+  await dnsRow.waitFor({ state: "detached" });
+  log("certificates imported, deployed, requested and deleted; a DNS provider made and deleted");
 
   // --- configuration, audit
   await page.click('#nav a[data-view="configs"]');
