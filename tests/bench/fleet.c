@@ -16,12 +16,15 @@
  *   fleet --url http://127.0.0.1:8080 --token-file DATA/admin.token --nodes 10000
  *         --heartbeat 10 --duration 600 [--sources 8] [--task-rate 20]
  *         [--report-delay-ms 50] [--stop 100] [--pid PAGODAD_PID] [--release 0]
- *         [--heartbeats-apart] [--no-claim-in-report]
+ *         [--heartbeats-apart] [--no-claim-in-report] [--claims 0]
  *
  * With --release P the steady-state run is replaced by a release benchmark:
  * a SystemdService application with a config file on every node, released
  * once (install), then a config change released in batches of P percent:
- * the time from execute to succeeded.
+ * the time from execute to succeeded. With --claims K, by a claim
+ * benchmark: K tasks queued for every node while its agent is away, then
+ * every agent back at once; tasks/s claimed and reported, and how many
+ * were delivered twice (exactly once: none).
  *
  * --url may list several replicas (comma-separated): agent i talks to
  * replica i mod R; the admin calls go to the first. */
@@ -147,6 +150,8 @@ static struct {
 	/* task id -> queue time, small open table */
 	int64_t *task_sent;
 	size_t task_cap;
+	uint8_t *task_deliveries; /* task id -> times delivered (exactly once: 1) */
+	uint64_t duplicates;
 } g;
 
 static void die(const char *fmt, const char *arg)
@@ -378,6 +383,8 @@ static void take_tasks(struct agent *a, json_t *answer, int64_t t)
 			sample_add(&g.delivery, t - g.task_sent[id]);
 			g.task_sent[id] = 0;
 		}
+		if (id > 0 && (size_t)id < g.task_cap && g.task_deliveries[id]++)
+			g.duplicates++;
 		g.tasks_delivered++;
 		if (a->qn == 64)
 			continue; /* not held: delivered again by a later poll */
@@ -710,6 +717,51 @@ static void release_bench(long percent)
 	release_run(id, "config change");
 }
 
+/* Claim throughput: every agent away, K tasks queued for each node, then
+ * all of them back at once; the time until every task is reported, and
+ * whether any was delivered twice. Agents talk to the replicas of --url in
+ * turn, so 1 and 2 replicas on one database compare directly. */
+static void claims_bench(long per_node)
+{
+	for (size_t i = 0; i < nagents; i++)
+		conn_close(&agents[i].c);
+	npending = 0;
+	for (size_t i = 0; i < nagents; i++)
+		agents[i].qn = 0;
+	uint64_t want = (uint64_t)per_node * nagents, queued0 = g.tasks_queued;
+	int64_t q0 = now_us();
+	for (uint64_t k = 0; k < want; k++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/admin/nodes/%lld/tasks",
+		         (long long)agents[k % nagents].id);
+		if (g.admin_conn.fd < 0)
+			revive(&g.admin_conn, g.sources);
+		push(&g.admin_conn, R_ADMIN, "POST", path, g.admin,
+		     "{\"type\":\"ApplyConfigFiles\",\"payload\":{\"files\":[{\"path\":"
+		     "\"/etc/pagoda/b\",\"content\":\"x\"}]}}");
+		if (k % 256 == 255) /* answered in step: no unbounded pipeline */
+			while (g.tasks_queued - queued0 < k - 128)
+				run_loop(now_us() + 5000, 0, false);
+	}
+	while (g.tasks_queued - queued0 < want)
+		run_loop(now_us() + 5000, 0, false);
+	printf("\n== claims: %llu tasks queued for %zu away agents in %.1f s\n",
+	       (unsigned long long)want, nagents, (now_us() - q0) / 1e6);
+	uint64_t reports0 = g.reports, dup0 = g.duplicates;
+	memset(g.task_sent, 0, g.task_cap * sizeof(*g.task_sent));
+	int64_t t0 = now_us(), deadline = t0 + 600 * 1000000LL;
+	for (size_t i = 0; i < nagents; i++)
+		revive(&agents[i].c, (int)(i % (size_t)g.sources));
+	while (g.reports - reports0 < want && now_us() < deadline)
+		run_loop(now_us() + 20000, 0, true);
+	double s = (now_us() - t0) / 1e6;
+	printf("claimed and reported         %llu of %llu in %.2f s: %.0f tasks/s over %d "
+	       "replica(s), %llu delivered twice\n",
+	       (unsigned long long)(g.reports - reports0), (unsigned long long)want, s,
+	       (double)(g.reports - reports0) / s, g.nports,
+	       (unsigned long long)(g.duplicates - dup0));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -726,10 +778,11 @@ int main(int argc, char **argv)
 	        {"release", 1, 0, 'R'},
 	        {"heartbeats-apart", 0, 0, 'A'},
 	        {"no-claim-in-report", 0, 0, 'N'},
+	        {"claims", 1, 0, 'C'},
 	        {0, 0, 0, 0},
 	};
 	const char *url = "http://127.0.0.1:8080", *token_file = NULL;
-	long nodes = 1000, hb = 10, duration = 60, stop = 0, pid = 0, release = 0;
+	long nodes = 1000, hb = 10, duration = 60, stop = 0, pid = 0, release = 0, claims = 0;
 	double rate = 10;
 	g.sources = 8;
 	g.report_delay_us = 50000;
@@ -750,6 +803,7 @@ int main(int argc, char **argv)
 		case 'R': release = atol(optarg); break;
 		case 'A': g.apart = true; break;
 		case 'N': g.claim_in_report = false; break;
+		case 'C': claims = atol(optarg); break;
 		default:
 			fprintf(stderr, "see the comment at the top of tests/bench/fleet.c\n");
 			return 2;
@@ -780,6 +834,7 @@ int main(int argc, char **argv)
 	g.epfd = epoll_create1(EPOLL_CLOEXEC);
 	g.task_cap = 4u << 20;
 	g.task_sent = calloc(g.task_cap, sizeof(int64_t));
+	g.task_deliveries = calloc(g.task_cap, 1);
 	g.admin_conn.fd = -1;
 	srand(42);
 
@@ -825,15 +880,17 @@ int main(int argc, char **argv)
 	if (pid)
 		proc_cpu((int)pid, &cpu0);
 	int64_t start = now_us();
-	if (!release) {
+	bool steady = !release && !claims;
+	if (steady)
 		run_loop(start + duration * 1000000, rate, true);
-	}
 	if (release)
 		release_bench(release);
+	if (claims)
+		claims_bench(claims);
 	double wall = (now_us() - start) / 1e6;
 	if (pid)
 		proc_cpu((int)pid, &cpu1);
-	if (!release) {
+	if (steady) {
 		printf("\n== %zu agents, heartbeat %ld s, %.0f s measured\n", nagents, hb, wall);
 		printf("pattern                      %s\n",
 		       g.apart ? "heartbeat requests apart from polls"
@@ -861,7 +918,6 @@ int main(int argc, char **argv)
 			       proc_kb((int)pid, "VmRSS:") / 1024.0);
 	}
 	fflush(stdout);
-	(void)release;
 
 	/* stop K agents and time the offline verdicts */
 	if (stop > 0 && (size_t)stop <= nagents) {
