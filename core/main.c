@@ -186,7 +186,7 @@ static void task_settled(void *arg, const char *owner)
 {
 	struct pagodad *app = arg;
 	if (app->application && strncmp(owner, "app:", 4) == 0)
-		app_kick(app->application);
+		app_kick_everywhere(app->application);
 }
 
 /* Drift asks applications for their context: targets, releases in flight. */

@@ -75,6 +75,21 @@ void app_kick(struct app *a)
 	pthread_mutex_unlock(&a->lock);
 }
 
+static void on_release_notice(void *arg, const char *payload)
+{
+	(void)payload;
+	app_kick(arg);
+}
+
+void app_kick_everywhere(struct app *a)
+{
+	app_kick(a);
+	/* the task may have settled on a replica that does not lead releases:
+	 * without this the leader sees it at its next tick, up to 200 ms a batch */
+	if (store_shared(a->store))
+		store_notify(a->store, "pagoda_releases", "");
+}
+
 int app_new(struct store *s, struct cluster *cl, struct registry *reg, struct config *cfg,
             struct plua *lua, int64_t debounce_ms, struct app **out, struct pg_err *err)
 {
@@ -97,6 +112,10 @@ int app_new(struct store *s, struct cluster *cl, struct registry *reg, struct co
 		return pg_err_set(err, PG_EINTERNAL, "", "cannot start the release reconciler");
 	}
 	a->running = true;
+	if (store_listen(s, "pagoda_releases", on_release_notice, a, err) != 0) {
+		app_free(a);
+		return err->code;
+	}
 	*out = a;
 	return 0;
 }
@@ -105,6 +124,7 @@ void app_free(struct app *a)
 {
 	if (!a)
 		return;
+	store_unlisten(a->store, a);
 	pthread_mutex_lock(&a->lock);
 	a->stopping = true;
 	pthread_cond_signal(&a->wake);

@@ -49,6 +49,9 @@ void app_set_certs(struct app *a, const struct app_certs *certs);
 
 /* Wakes the reconciler now (a release task finished, a release started). */
 void app_kick(struct app *a);
+/* The same, and on a shared store the reconciler of the replica leading
+ * releases too: a release task settled. */
+void app_kick_everywhere(struct app *a);
 /* config_on_publish: releases the applications whose config files follow
  * item_id with autoRelease (canary first, per their strategy). */
 struct pg_call;
