@@ -2,7 +2,7 @@
 // what each node has (drift verdicts), the release history with diffs, and
 // the buttons that create, execute and roll back releases.
 import { get, getAll, post, put, del } from "./api.js";
-import { h, replace, badge, link, table, when, section, action, confirmAction, errorBox, field } from "./dom.js";
+import { h, replace, badge, link, table, when, section, action, confirmAction, field, form } from "./dom.js";
 import { diffView } from "./diff.js";
 import { appForm } from "./app_form.js";
 import { unitsSection } from "./units.js";
@@ -62,37 +62,29 @@ export async function renderList(main, _params, ctx) {
 async function siteForm(app, done) {
   const [services, certs] = await Promise.all([getAll("/admin/registry/services"), get("/admin/certificates")]);
   const f = {
-    domains: h("input", { name: "domains", required: true, placeholder: "www.example.com, example.com" }),
-    path: h("input", { name: "path", value: "/" }),
-    service: h("select", { name: "service" }, services.map((sv) => h("option", { value: sv.name }, sv.name))),
-    strategy: h("select", { name: "upstreamStrategy" },
+    domains: h("input", { name: "domains", required: true, placeholder: "www.example.com, example.com", "data-field": "domains" }),
+    path: h("input", { name: "path", value: "/", "data-field": "paths" }),
+    service: h("select", { name: "service", "data-field": "paths[0].service" }, services.map((sv) => h("option", { value: sv.name }, sv.name))),
+    strategy: h("select", { name: "upstreamStrategy", "data-field": "upstreamStrategy" },
       h("option", { value: "A" }, t("A: every endpoint (nginx skips failing ones)")),
       h("option", { value: "B" }, t("B: healthy endpoints only"))),
-    cert: h("select", { name: "certificateId" }, h("option", { value: "" }, "none (plain HTTP)"),
+    cert: h("select", { name: "certificateId", "data-field": "tls" }, h("option", { value: "" }, t("none (plain HTTP)")),
       certs.items.map((c) => h("option", { value: c.id }, `${c.name} (${c.domains.join(", ")})`))),
   };
-  const out = h("div");
-  return h("form", { class: "form", id: "site-form", onsubmit: async (ev) => {
-    ev.preventDefault();
-    replace(out);
+  return h("div", {}, form("site-form", [
+    field(t("Domains"), f.domains, t("comma separated")), field(t("Path"), f.path), field(t("Service"), f.service,
+      services.length ? t("a service of the registry; its endpoints become the upstream") : t("the registry has no service yet")),
+    field(t("Upstreams"), f.strategy), field(t("TLS certificate"), f.cert),
+  ], t("Add site"), async () => {
     const body = {
       domains: f.domains.value.split(",").map((d) => d.trim()).filter(Boolean),
       paths: [{ path: f.path.value.trim() || "/", service: f.service.value }],
       upstreamStrategy: f.strategy.value,
     };
     if (f.cert.value) body.tls = { certificateId: Number(f.cert.value), redirect: true };
-    try {
-      await post(`/admin/apps/${app.id}/ingresses`, body);
-      done();
-    } catch (e) {
-      replace(out, errorBox(e));
-    }
-  } },
-  field(t("Domains"), f.domains, "comma separated"), field(t("Path"), f.path), field(t("Service"), f.service,
-    services.length ? "a service of the registry; its endpoints become the upstream" : "the registry has no service yet"),
-  field(t("Upstreams"), f.strategy), field(t("TLS certificate"), f.cert),
-  h("div", { class: "buttons" }, h("button", { type: "submit" }, t("Add site")),
-    h("button", { type: "button", class: "quiet-dark", onclick: done }, t("Cancel"))), out);
+    await post(`/admin/apps/${app.id}/ingresses`, body);
+    done();
+  }), h("button", { type: "button", class: "quiet-dark", onclick: done }, t("Cancel")));
 }
 
 export async function renderNew(main, _params, ctx) {

@@ -1,7 +1,7 @@
 // The first look: how many nodes answer, what is rolling out, what expires,
 // what is alerting, what drifted.
-import { get, getAll, post } from "./api.js";
-import { h, replace, badge, link, table, when, action } from "./dom.js";
+import { get, getAll } from "./api.js";
+import { h, replace, badge, link, table, when } from "./dom.js";
 import { inFlight } from "./apps.js";
 import { alertTable } from "./alerts.js";
 import { t } from "./i18n.js";

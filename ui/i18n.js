@@ -366,6 +366,10 @@ export const ZH = {
   "key=value, comma separated; applications select nodes by them": "key=value，以逗号分隔；应用据此选择节点",
   "{0}: write key=value": "{0}：请写成 key=value",
   "Revokes its agent token; what runs on the machine stays as it is.": "吊销其 agent 令牌；机器上正在运行的内容保持不变。",
+  "none (plain HTTP)": "无（纯 HTTP）",
+  "comma separated": "以逗号分隔",
+  "a service of the registry; its endpoints become the upstream": "注册中心的服务；其端点成为上游",
+  "the registry has no service yet": "注册中心还没有服务",
 };
 
 const KEY = "pagoda.lang";
